@@ -1,0 +1,115 @@
+package org.changeq.pipeline;
+
+import java.nio.file.Path;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+
+/**
+ * Read-only access to the manifest for consumers (the sync) and the inspection tool. Opens the
+ * queue read-only and takes no lock, so it never blocks the writer or another reader.
+ *
+ * <p>Not thread-safe: one reader per thread. Indexes are Chronicle indexes: increasing, but not
+ * contiguous across roll cycles.
+ */
+public final class ManifestReader implements AutoCloseable {
+
+    /** "Before the first record": read from the start of the queue. */
+    public static final long NO_INDEX = -1;
+
+    private final SingleChronicleQueue queue;
+
+    private ManifestReader(SingleChronicleQueue queue) {
+        this.queue = queue;
+    }
+
+    /**
+     * @throws QueueNotFoundException when the directory is missing or not a changeq queue
+     */
+    public static ManifestReader open(Path queueDirectory) {
+        return new ManifestReader(Queues.openForReading(queueDirectory));
+    }
+
+    /** Index of the last record, or {@link #NO_INDEX} when the queue is empty. */
+    public long lastIndex() {
+        long last = queue.lastIndex();
+        return last < 0 ? NO_INDEX : last;
+    }
+
+    /** Index of the first record still on disk, or {@link #NO_INDEX} when the queue is empty. */
+    public long firstIndex() {
+        long first = queue.firstIndex();
+        return first == Long.MAX_VALUE || first < 0 ? NO_INDEX : first;
+    }
+
+    /** The roll cycle (queue file) an index belongs to. */
+    public int cycleOf(long index) {
+        return queue.rollCycle().toCycle(index);
+    }
+
+    /**
+     * Whether every record after {@code afterIndex} is still on disk, i.e. retention has not deleted
+     * the queue file that held the records just after it.
+     */
+    public boolean retainsRecordsAfter(long afterIndex) {
+        long first = firstIndex();
+        return afterIndex == NO_INDEX ? true : first == NO_INDEX || cycleOf(afterIndex) >= cycleOf(first);
+    }
+
+    /** Receives records in queue order. */
+    @FunctionalInterface
+    public interface RecordVisitor {
+        /** @return false to stop reading */
+        boolean visit(long index, QueueRecord record);
+    }
+
+    /**
+     * Visits the records with {@code afterIndex < index <= upToIndex}, in order.
+     *
+     * @return the index of the last record visited, or {@code afterIndex} if none was
+     * @throws RecordCodec.RecordFormatException when a record was written by an unknown format version
+     */
+    public long read(long afterIndex, long upToIndex, RecordVisitor visitor) {
+        long last = afterIndex;
+        try (ExcerptTailer tailer = queue.createTailer()) {
+            position(tailer, afterIndex);
+            while (true) {
+                try (DocumentContext context = tailer.readingDocument()) {
+                    if (!context.isPresent()) {
+                        break;
+                    }
+                    if (context.isMetaData()) {
+                        continue;
+                    }
+                    long index = context.index();
+                    if (index <= afterIndex) {
+                        continue;
+                    }
+                    if (index > upToIndex) {
+                        context.rollbackOnClose();
+                        break;
+                    }
+                    QueueRecord record = RecordCodec.read(context.wire().bytes());
+                    last = index;
+                    if (!visitor.visit(index, record)) {
+                        break;
+                    }
+                }
+            }
+        }
+        return last;
+    }
+
+    private void position(ExcerptTailer tailer, long afterIndex) {
+        if (afterIndex == NO_INDEX || !tailer.moveToIndex(afterIndex)) {
+            // moveToIndex can answer false at a roll-cycle boundary or when the cycle was deleted;
+            // reading from the start and skipping is always correct.
+            tailer.toStart();
+        }
+    }
+
+    @Override
+    public void close() {
+        queue.close();
+    }
+}

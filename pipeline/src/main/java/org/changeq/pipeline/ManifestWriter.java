@@ -1,0 +1,372 @@
+package org.changeq.pipeline;
+
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.InsufficientCapacityException;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import com.lmax.disruptor.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The manifest's only writer: a Disruptor ring with a single producer and one handler that
+ * coalesces events and appends them to the Chronicle Queue.
+ *
+ * <p><b>Threading.</b> {@link #publish} and {@link #publishMarker} are for exactly one producer
+ * thread (the inotify reader); they never block: when the ring is full the event is dropped and an
+ * {@link RecordType#OVERFLOW} record for its root is published as soon as there is room again, so a
+ * loss is always recorded. The handler runs on a thread made by the caller's {@link ThreadFactory}
+ * (name it {@code changeq-writer}); it is the only thread that appends, asserted on every append.
+ * {@link #close} may be called from any thread once the producer has stopped.
+ *
+ * <p><b>Dedupe.</b> Events for one path within a handler batch are merged and appended at the end of
+ * the batch. A later event for a path whose earlier record no consumer has claimed yet
+ * (see {@link ClaimBoard}) is dropped: every consumer will still read that record in a later run.
+ */
+public final class ManifestWriter implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ManifestWriter.class);
+
+    /** Default ring size: absorbs bursts (e.g. {@code tar x}) while the appender catches up. */
+    public static final int DEFAULT_RING_SIZE = 1 << 16;
+    /** Bound on paths remembered for cross-batch dedupe; past it the memory is dropped (only dedupe is lost). */
+    static final int RECENT_PATHS_LIMIT = 1 << 20;
+
+    private final SingleChronicleQueue queue;
+    private final Disruptor<Slot> disruptor;
+    private final RingBuffer<Slot> ring;
+    private final Appender appender;
+    private final LongSupplier clock;
+    private final Map<String, Boolean> ringOverflowedRoots = new LinkedHashMap<>();
+    private final AtomicLong ringOverflows = new AtomicLong();
+    private volatile boolean closed;
+
+    private ManifestWriter(Path queueDirectory, ClaimBoard claims, int ringSize, ThreadFactory threadFactory,
+                           LongSupplier clock, Consumer<Throwable> onAppendFailure) {
+        this.clock = clock;
+        this.queue = Queues.openForWriting(queueDirectory);
+        this.appender = new Appender(queue.createAppender(), claims::highestClaim);
+        this.disruptor = new Disruptor<>(Slot::new, ringSize, threadFactory, ProducerType.SINGLE,
+                new BlockingWaitStrategy());
+        disruptor.handleEventsWith(appender);
+        disruptor.setDefaultExceptionHandler(new AppendFailureHandler(onAppendFailure));
+        this.ring = disruptor.start();
+    }
+
+    /**
+     * Opens the queue (creating it if needed), starts the writer thread and publishes a
+     * {@link RecordType#START} record.
+     *
+     * @param onAppendFailure called on the writer thread when an append fails (disk full, queue
+     *                        unwritable); the records of that batch are lost, so the owner must stop
+     *                        and let the restart's catch-up scan cover them
+     */
+    public static ManifestWriter start(Path queueDirectory, Path stateDirectory, int ringSize,
+                                       ThreadFactory threadFactory, Consumer<Throwable> onAppendFailure) {
+        ManifestWriter writer = new ManifestWriter(queueDirectory, new ClaimBoard(stateDirectory), ringSize,
+                threadFactory, System::currentTimeMillis, onAppendFailure);
+        writer.publishMarker(RecordType.START, "");
+        return writer;
+    }
+
+    /**
+     * Publishes a path event. The writer takes ownership of {@code path}; the caller must not change it.
+     * Producer thread only; never blocks.
+     */
+    public void publish(RecordType type, String root, boolean directory, byte[] path) {
+        if (!type.carriesPath()) {
+            throw new IllegalArgumentException(type + " carries no path; use publishMarker");
+        }
+        offer(type, root, directory, path);
+    }
+
+    /** Publishes a record that names no path (OVERFLOW, RESCAN, ...). Producer thread only; never blocks. */
+    public void publishMarker(RecordType type, String root) {
+        if (type.carriesPath()) {
+            throw new IllegalArgumentException(type + " needs a path; use publish");
+        }
+        offer(type, root, false, EMPTY);
+    }
+
+    /** Events dropped because the ring was full (each recorded as an OVERFLOW of its root). */
+    public long ringOverflows() {
+        return ringOverflows.get();
+    }
+
+    /** Records appended to the queue so far. Any thread. */
+    public long recordsAppended() {
+        return appender.appended.get();
+    }
+
+    /** Repeated events dropped by dedupe so far. Any thread. */
+    public long eventsDeduplicated() {
+        return appender.deduplicated.get();
+    }
+
+    /**
+     * Appends everything published so far, then a {@link RecordType#STOP} record, and closes the queue.
+     * Call after the producer thread has stopped publishing.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        publishPendingOverflows();
+        offerBlocking(RecordType.STOP, "", false, EMPTY);
+        try {
+            disruptor.shutdown(30, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            LOG.error("the queue writer did not drain within 30 s; records still in the ring are lost "
+                    + "and the next start will record a gap");
+            disruptor.halt();
+        }
+        queue.close();
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private void offer(RecordType type, String root, boolean directory, byte[] path) {
+        if (!ringOverflowedRoots.isEmpty() && !publishPendingOverflows()) {
+            markRingOverflow(root);
+            return;
+        }
+        try {
+            long sequence = ring.tryNext();
+            fill(sequence, type, root, directory, path);
+            ring.publish(sequence);
+        } catch (InsufficientCapacityException e) {
+            markRingOverflow(root);
+        }
+    }
+
+    private void markRingOverflow(String root) {
+        ringOverflows.incrementAndGet();
+        if (ringOverflowedRoots.put(root, Boolean.TRUE) == null) {
+            LOG.warn("the writer's ring buffer is full: events for root '{}' are being dropped and an OVERFLOW "
+                    + "is recorded, so the next sync of its routes is full; if this repeats, the queue disk is "
+                    + "too slow or the ring too small", root);
+        }
+    }
+
+    /** Returns whether every pending OVERFLOW was published. */
+    private boolean publishPendingOverflows() {
+        var pending = ringOverflowedRoots.keySet().iterator();
+        while (pending.hasNext()) {
+            String root = pending.next();
+            try {
+                long sequence = ring.tryNext();
+                fill(sequence, RecordType.OVERFLOW, root, false, EMPTY);
+                ring.publish(sequence);
+                pending.remove();
+            } catch (InsufficientCapacityException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void offerBlocking(RecordType type, String root, boolean directory, byte[] path) {
+        long sequence = ring.next();
+        fill(sequence, type, root, directory, path);
+        ring.publish(sequence);
+    }
+
+    private void fill(long sequence, RecordType type, String root, boolean directory, byte[] path) {
+        Slot slot = ring.get(sequence);
+        slot.type = type;
+        slot.root = root;
+        slot.directory = directory;
+        slot.path = path;
+        slot.timeMillis = clock.getAsLong();
+    }
+
+    /** A ring slot. Written by the producer, read by the handler, ordered by the ring's sequences. */
+    static final class Slot {
+        RecordType type;
+        String root;
+        boolean directory;
+        byte[] path;
+        long timeMillis;
+    }
+
+    /** The identity of a path record for merging: root and path bytes. */
+    private record PathKey(String root, byte[] path, int hash) {
+        static PathKey of(String root, byte[] path) {
+            return new PathKey(root, path, root.hashCode() * 31 + Arrays.hashCode(path));
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof PathKey that && hash == that.hash && root.equals(that.root)
+                    && Arrays.equals(path, that.path);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    /** What the writer remembers of the last record it appended for a path. */
+    private record Appended(long index, RecordType type) {
+    }
+
+    /** The handler: the queue's only appender. Confined to the writer thread. */
+    static final class Appender implements EventHandler<Slot> {
+        private final ExcerptAppender excerptAppender;
+        private final LongSupplier highestClaim;
+        private final LinkedHashMap<PathKey, Slot> batch = new LinkedHashMap<>();
+        private final HashMap<PathKey, Appended> recent = new HashMap<>();
+        private final AtomicLong appended = new AtomicLong();
+        private final AtomicLong deduplicated = new AtomicLong();
+        private Thread writerThread;
+
+        Appender(ExcerptAppender excerptAppender, LongSupplier highestClaim) {
+            this.excerptAppender = excerptAppender;
+            this.highestClaim = highestClaim;
+        }
+
+        @Override
+        public void onStart() {
+            writerThread = Thread.currentThread();
+        }
+
+        @Override
+        public void onEvent(Slot slot, long sequence, boolean endOfBatch) {
+            if (slot.type.carriesPath()) {
+                merge(slot);
+            } else {
+                // Markers are ordering barriers: everything observed before them is appended first.
+                flushBatch();
+                append(slot.type, slot.root, slot.timeMillis, false, slot.path);
+            }
+            slot.path = null;
+            if (endOfBatch) {
+                flushBatch();
+            }
+        }
+
+        private void merge(Slot slot) {
+            PathKey key = PathKey.of(slot.root, slot.path);
+            Slot pending = batch.get(key);
+            if (pending == null) {
+                Slot copy = new Slot();
+                copy.type = slot.type;
+                copy.root = slot.root;
+                copy.directory = slot.directory;
+                copy.path = slot.path;
+                copy.timeMillis = slot.timeMillis;
+                batch.put(key, copy);
+                return;
+            }
+            deduplicated.incrementAndGet();
+            // A change inside a pending subtree is covered by it; otherwise the latest state wins
+            // (DELETE then CHANGE is a re-creation, CHANGE then DELETE a deletion).
+            if (!(pending.type == RecordType.SUBTREE && slot.type == RecordType.CHANGE)) {
+                pending.type = slot.type;
+            }
+            pending.directory = slot.directory;
+            pending.timeMillis = slot.timeMillis;
+        }
+
+        private void flushBatch() {
+            if (batch.isEmpty()) {
+                return;
+            }
+            List<Map.Entry<PathKey, Slot>> entries = new ArrayList<>(batch.entrySet());
+            batch.clear();
+            long claim = Long.MAX_VALUE;
+            boolean claimRead = false;
+            for (Map.Entry<PathKey, Slot> entry : entries) {
+                PathKey key = entry.getKey();
+                Slot slot = entry.getValue();
+                Appended earlier = recent.get(key);
+                if (earlier != null && covers(earlier.type, slot.type)) {
+                    // Read the claims only now, after the event was observed: a consumer that
+                    // published its claim before this point is seen, one that publishes later will
+                    // read the earlier record and run rsync after the change.
+                    if (!claimRead) {
+                        claim = readClaim();
+                        claimRead = true;
+                    }
+                    if (earlier.index > claim) {
+                        deduplicated.incrementAndGet();
+                        continue;
+                    }
+                }
+                long index = append(slot.type, key.root, slot.timeMillis, slot.directory, key.path);
+                remember(key, index, slot.type);
+            }
+        }
+
+        private static boolean covers(RecordType earlier, RecordType later) {
+            return later == RecordType.CHANGE && (earlier == RecordType.CHANGE || earlier == RecordType.SUBTREE)
+                    || later == RecordType.SUBTREE && earlier == RecordType.SUBTREE;
+        }
+
+        private long readClaim() {
+            try {
+                return highestClaim.getAsLong();
+            } catch (RuntimeException e) {
+                LOG.warn("cannot read consumer claims ({}); not deduplicating against earlier records", e.getMessage());
+                return Long.MAX_VALUE;
+            }
+        }
+
+        private void remember(PathKey key, long index, RecordType type) {
+            if (recent.size() >= RECENT_PATHS_LIMIT) {
+                recent.clear();
+            }
+            recent.put(key, new Appended(index, type));
+        }
+
+        private long append(RecordType type, String root, long timeMillis, boolean directory, byte[] path) {
+            assert Thread.currentThread() == writerThread : "only the writer thread appends to the manifest";
+            try (DocumentContext context = excerptAppender.writingDocument()) {
+                RecordCodec.write(context.wire().bytes(), type, root, timeMillis, directory, path, path.length);
+            }
+            appended.incrementAndGet();
+            return excerptAppender.lastIndexAppended();
+        }
+    }
+
+    /** An append that fails (disk full, queue unwritable) is never swallowed: the owner is told. */
+    private record AppendFailureHandler(Consumer<Throwable> onAppendFailure)
+            implements com.lmax.disruptor.ExceptionHandler<Slot> {
+        @Override
+        public void handleEventException(Throwable failure, long sequence, Slot event) {
+            LOG.error("cannot append to the manifest queue: {}", failure.toString(), failure);
+            onAppendFailure.accept(failure);
+        }
+
+        @Override
+        public void handleOnStartException(Throwable failure) {
+            LOG.error("the queue writer failed to start: {}", failure.toString(), failure);
+            onAppendFailure.accept(failure);
+        }
+
+        @Override
+        public void handleOnShutdownException(Throwable failure) {
+            LOG.error("the queue writer failed while stopping: {}", failure.toString(), failure);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+package org.changeq.pipeline;
+
+/** The queue directory is missing or is not a changeq queue. The message says which and what to do. */
+public final class QueueNotFoundException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public QueueNotFoundException(String message) {
+        super(message);
+    }
+}

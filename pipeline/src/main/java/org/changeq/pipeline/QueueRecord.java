@@ -1,0 +1,48 @@
+package org.changeq.pipeline;
+
+import java.util.Arrays;
+
+/**
+ * One manifest record as stored in the queue.
+ *
+ * @param type      what happened
+ * @param root      the configured root's name; empty for records that concern the whole tracker (START, STOP)
+ * @param timeMillis wall-clock time the tracker observed it (informational only; correctness never depends on it)
+ * @param directory whether the path named a directory when observed
+ * @param path      the path relative to the root as raw bytes, no leading slash; empty for the root itself
+ *                  and for records that carry no path. Never decoded: file names are byte sequences.
+ */
+public record QueueRecord(RecordType type, String root, long timeMillis, boolean directory, byte[] path) {
+
+    private static final byte[] NO_PATH = new byte[0];
+
+    public QueueRecord {
+        if (type == null || root == null || path == null) {
+            throw new NullPointerException("type, root and path must be set");
+        }
+    }
+
+    public static QueueRecord marker(RecordType type, String root, long timeMillis) {
+        return new QueueRecord(type, root, timeMillis, false, NO_PATH);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof QueueRecord that
+                && type == that.type
+                && root.equals(that.root)
+                && timeMillis == that.timeMillis
+                && directory == that.directory
+                && Arrays.equals(path, that.path);
+    }
+
+    @Override
+    public int hashCode() {
+        return (type.hashCode() * 31 + root.hashCode()) * 31 + Arrays.hashCode(path);
+    }
+
+    @Override
+    public String toString() {
+        return type + " " + root + " " + ByteStrings.escape(path) + (directory ? "/" : "");
+    }
+}

@@ -1,0 +1,59 @@
+package org.changeq.pipeline.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One sync route: which part of a root goes where, and when a run must be full.
+ *
+ * @param name             the key under {@code routes:}
+ * @param root             the name of the root it reads
+ * @param dest             a local path, {@code host:path} (ssh) or {@code rsync://host[:port]/module/path}
+ * @param include          patterns written under {@code include:}
+ * @param exclude          patterns written under {@code exclude:}
+ * @param includeList      the name of the list under {@code include-list:}, if any
+ * @param excludeList      the name of the list under {@code exclude-list:}, if any
+ * @param includes         effective include patterns ({@code include} plus the include list); empty means everything
+ * @param excludes         effective exclude patterns ({@code exclude} plus the exclude list)
+ * @param rsyncArgs        rsync arguments (default {@link #DEFAULT_RSYNC_ARGS})
+ * @param backlogThreshold records since the cursor above which a run is full
+ * @param fullWindow       the calendar window in which one full sync is due, if any
+ * @param deleteOnFull     whether full syncs pass {@code --delete}
+ * @param propagateDeletes whether incremental runs delete at the destination
+ */
+public record RouteConfig(
+        String name,
+        String root,
+        String dest,
+        List<String> include,
+        List<String> exclude,
+        Optional<String> includeList,
+        Optional<String> excludeList,
+        PathFilter includes,
+        PathFilter excludes,
+        List<String> rsyncArgs,
+        long backlogThreshold,
+        Optional<FullWindow> fullWindow,
+        boolean deleteOnFull,
+        boolean propagateDeletes) {
+
+    public static final List<String> DEFAULT_RSYNC_ARGS = List.of("-rlt");
+    public static final long DEFAULT_BACKLOG_THRESHOLD = 500_000;
+    public static final boolean DEFAULT_DELETE_ON_FULL = true;
+    public static final boolean DEFAULT_PROPAGATE_DELETES = false;
+
+    public RouteConfig {
+        include = List.copyOf(include);
+        exclude = List.copyOf(exclude);
+        rsyncArgs = List.copyOf(rsyncArgs);
+    }
+
+    /**
+     * Whether this route sends the path: it (or an ancestor directory) matches an include, when
+     * there are includes, and neither it nor an ancestor matches an exclude.
+     */
+    public boolean sends(byte[] relativePath, boolean directory) {
+        return (includes.isEmpty() || includes.matchesSelfOrAncestor(relativePath, directory))
+                && !excludes.matchesSelfOrAncestor(relativePath, directory);
+    }
+}
