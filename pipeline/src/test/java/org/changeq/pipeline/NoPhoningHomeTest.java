@@ -1,7 +1,6 @@
 package org.changeq.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,7 +40,7 @@ class NoPhoningHomeTest {
         boolean traced = new File("/usr/bin/strace").canExecute();
         Path trace = dir.resolve("strace.log");
         if (traced) {
-            command.addAll(List.of("/usr/bin/strace", "-f", "-qq", "-e", "trace=socket,connect", "-o", trace.toString()));
+            command.addAll(List.of("/usr/bin/strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", trace.toString()));
         } else {
             System.out.println("strace not installed: checking the analytics id file and stdout only");
         }
@@ -71,10 +70,10 @@ class NoPhoningHomeTest {
         }
         if (traced) {
             List<String> network = Files.readAllLines(trace).stream()
-                    .filter(line -> line.contains("AF_INET") || line.contains("AF_INET6")
-                            || (line.contains("connect(") && !line.contains("AF_UNIX")))
+                    // Only connections and datagrams count: the JDK's libnet opens and closes an AF_INET
+                    // socket when it loads, just to probe for IPv4/IPv6 support.
+                    .filter(line -> line.contains("AF_INET") || line.contains("htons(53)"))
                     .toList();
-            assertFalse(Files.readString(trace).isEmpty(), "strace wrote nothing");
             assertEquals(List.of(), network, "the writer opened a network socket");
         }
     }
