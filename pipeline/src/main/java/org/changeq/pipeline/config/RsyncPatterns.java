@@ -1,6 +1,8 @@
 package org.changeq.pipeline.config;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -110,6 +112,10 @@ final class RsyncPatterns implements PathFilter {
         private static final int ABORT_ALL = -1;
         private static final int ABORT_TO_STAR_STAR = -2;
 
+        // The virtual slashes rsync puts around the text: before it for a leading "**", after a directory for "/***".
+        private static final int LEADING_SLASH = 1;
+        private static final int TRAILING_SLASH = 2;
+
         private final boolean directoryOnly;
         private final boolean anchored;
         private final boolean wild;
@@ -187,7 +193,7 @@ final class RsyncPatterns implements PathFilter {
             boolean leadingStarStar = starStar && end >= 2 && raw[0] == '*' && raw[1] == '*';
             boolean trailingTripleStar = starStar && end >= 3
                     && raw[end - 3] == '*' && raw[end - 2] == '*' && raw[end - 1] == '*';
-            byte[] literal = java.util.Arrays.copyOfRange(raw, start, end);
+            byte[] literal = Arrays.copyOfRange(raw, start, end);
             int[] tokens = null;
             long[][] classes = null;
             if (wild) {
@@ -250,9 +256,6 @@ final class RsyncPatterns implements PathFilter {
             }
             return matched == TRUE;
         }
-
-        private static final int LEADING_SLASH = 1;
-        private static final int TRAILING_SLASH = 2;
 
         /** The text rsync matches: the path slice, with the virtual slashes the flags ask for. */
         private static int at(byte[] path, int base, int length, int flags, int k) {
@@ -342,7 +345,7 @@ final class RsyncPatterns implements PathFilter {
             private final int offset;
             private final int[] out;
             private int count;
-            private final java.util.ArrayList<long[]> classes = new java.util.ArrayList<>();
+            private final ArrayList<long[]> classes = new ArrayList<>();
 
             Tokenizer(String source, byte[] body, int offset) {
                 this.source = source;
@@ -352,7 +355,7 @@ final class RsyncPatterns implements PathFilter {
             }
 
             int[] tokens() {
-                return java.util.Arrays.copyOf(out, count);
+                return Arrays.copyOf(out, count);
             }
 
             long[][] classes() {
