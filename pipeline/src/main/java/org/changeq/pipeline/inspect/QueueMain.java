@@ -123,7 +123,7 @@ public final class QueueMain implements Callable<Integer> {
         @Option(names = "--epoch", description = "times as seconds since the epoch")
         boolean epoch;
 
-        ChangeqConfig config() {
+        ChangeqConfig config() throws ConfigException {
             return location.config == null ? null : ConfigLoader.load(location.config);
         }
 
@@ -202,15 +202,15 @@ public final class QueueMain implements Callable<Integer> {
         }
     }
 
-    static RouteConfig requireRoute(ChangeqConfig config, String route, String option) {
+    static RouteConfig requireRoute(ChangeqConfig config, String route, CommandLine commandLine) {
         if (config == null) {
-            throw new CommandLine.ParameterException(new CommandLine(new QueueMain()),
-                    option + " needs --config FILE: routes are defined in the config");
+            throw new CommandLine.ParameterException(commandLine,
+                    "--route needs --config FILE: routes are defined in the config");
         }
         try {
             return config.route(route);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(e.getMessage());
+            throw new CommandLine.ParameterException(commandLine, e.getMessage());
         }
     }
 
@@ -223,7 +223,7 @@ public final class QueueMain implements Callable<Integer> {
         Source source;
 
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
             source.withInspector(config, inspector -> {
                 inspector.stat(System.currentTimeMillis());
@@ -246,7 +246,7 @@ public final class QueueMain implements Callable<Integer> {
         boolean follow;
 
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws IOException, ConfigException {
             CountDownLatch interrupted = new CountDownLatch(1);
             CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
@@ -284,6 +284,9 @@ public final class QueueMain implements Callable<Integer> {
             description = {"Records in queue order, filtered. With --route NAME --pending: exactly the records the",
                     "route's next incremental run would consider (after its cursor, its root, its filters)."})
     static final class Dump implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Mixin
         Source source;
 
@@ -306,13 +309,13 @@ public final class QueueMain implements Callable<Integer> {
         boolean pending;
 
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
             if (pending || route != null) {
                 if (!(pending && route != null)) {
-                    throw new CommandLine.ParameterException(new CommandLine(this), "--pending and --route go together");
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--pending and --route go together");
                 }
-                RouteConfig routeConfig = requireRoute(config, route, "--route");
+                RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
                 source.withInspector(config, inspector -> {
                     inspector.pendingRecords(routeConfig);
                     return null;
@@ -335,6 +338,9 @@ public final class QueueMain implements Callable<Integer> {
             description = {"The deduplicated pending paths of a route: one per line with unprintable bytes escaped,",
                     "or raw and NUL-terminated with -0 (byte-exact, for xargs -0 or comparing)."})
     static final class Paths implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Mixin
         Source source;
 
@@ -345,9 +351,9 @@ public final class QueueMain implements Callable<Integer> {
         boolean nul;
 
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
-            RouteConfig routeConfig = requireRoute(config, route, "--route");
+            RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
             source.withInspector(config, inspector -> {
                 inspector.paths(routeConfig, nul);
                 return null;
@@ -359,6 +365,9 @@ public final class QueueMain implements Callable<Integer> {
     @Command(name = "top", mixinStandardHelpOptions = true,
             description = "Directories with the most change records in a range: find what is churning.")
     static final class Top implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Mixin
         Source source;
 
@@ -372,9 +381,9 @@ public final class QueueMain implements Callable<Integer> {
         int limit;
 
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws IOException, ConfigException {
             if (depth < 1) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--depth must be at least 1, got " + depth);
+                throw new CommandLine.ParameterException(spec.commandLine(), "--depth must be at least 1, got " + depth);
             }
             source.withInspector(source.config(), inspector -> {
                 inspector.top(range.selection(record -> true), depth, limit);
