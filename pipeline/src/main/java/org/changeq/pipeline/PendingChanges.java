@@ -2,9 +2,7 @@ package org.changeq.pipeline;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.changeq.pipeline.config.RouteConfig;
 
 /**
@@ -13,17 +11,26 @@ import org.changeq.pipeline.config.RouteConfig;
  * sync (overflow, tracker gap, records lost to retention). The sync's plan and changeq-queue's
  * {@code --pending} view both come from here, so they cannot disagree.
  *
- * <p>Memory is bounded by the unique pending paths, not by the records. Not thread-safe.
+ * <p>Memory is bounded by the unique pending paths, not by the records, and kept compact
+ * ({@link PathTable}). Not thread-safe.
  */
 public final class PendingChanges {
 
     /** One path to send, with the last thing that happened to it. */
-    public record Entry(byte[] path, RecordType lastType, boolean directory, long firstSeenMillis) {
+    public record Entry(byte[] path, RecordType lastType, boolean directory) {
     }
+
+    /** Receives pending paths without copying them: the bytes are valid only during the call. */
+    @FunctionalInterface
+    public interface PathSink<E extends Exception> {
+        void accept(byte[] buffer, int offset, int length, RecordType lastType, boolean directory) throws E;
+    }
+
+    private static final int DIRECTORY_BIT = 0x80;
 
     private final String root;
     private final RouteConfig route;
-    private final Map<Key, Entry> byPath = new HashMap<>();
+    private final PathTable paths = new PathTable();
     private long recordsForRoot;
     private long overflows;
     private long unhealedGaps;
@@ -31,6 +38,7 @@ public final class PendingChanges {
     private boolean gapOpen;
     private long oldestPendingMillis = Long.MAX_VALUE;
     private boolean recordsLost;
+    private int subtrees;
 
     private PendingChanges(RouteConfig route) {
         this.route = route;
@@ -78,16 +86,37 @@ public final class PendingChanges {
                 if (record.root().equals(root)) {
                     recordsForRoot++;
                     if (route.sends(record.path(), record.directory())) {
-                        Key key = new Key(record.path());
-                        Entry earlier = byPath.get(key);
-                        long firstSeen = earlier == null ? record.timeMillis() : earlier.firstSeenMillis();
-                        byPath.put(key, new Entry(record.path(), record.type(), record.directory(), firstSeen));
-                        oldestPendingMillis = Math.min(oldestPendingMillis, firstSeen);
+                        remember(record);
                     }
                 }
             }
             default -> throw new IllegalStateException("unhandled record type " + record.type());
         }
+    }
+
+    private void remember(QueueRecord record) {
+        byte state = encode(record.type(), record.directory());
+        int before = paths.size();
+        int entry = paths.findOrAdd(record.path(), state, record.timeMillis());
+        if (paths.size() == before) {
+            if (decodeType(paths.state(entry)) == RecordType.SUBTREE) {
+                subtrees--;
+            }
+            paths.state(entry, state);
+        } else {
+            oldestPendingMillis = Math.min(oldestPendingMillis, record.timeMillis());
+        }
+        if (record.type() == RecordType.SUBTREE) {
+            subtrees++;
+        }
+    }
+
+    private static byte encode(RecordType type, boolean directory) {
+        return (byte) (type.code() | (directory ? DIRECTORY_BIT : 0));
+    }
+
+    private static RecordType decodeType(byte state) {
+        return RecordType.fromCode((byte) (state & ~DIRECTORY_BIT));
     }
 
     /** Records of the route's root since the cursor (before filtering and dedupe): the backlog. */
@@ -111,60 +140,56 @@ public final class PendingChanges {
 
     /** Time of the oldest change still pending, or empty when nothing is. */
     public java.util.OptionalLong oldestPendingMillis() {
-        return byPath.isEmpty() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(oldestPendingMillis);
+        return paths.size() == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(oldestPendingMillis);
     }
 
     /** Unique paths with a pending record, whatever their last type. */
     public int uniquePaths() {
-        return byPath.size();
+        return paths.size();
     }
 
     /**
-     * The paths an incremental run sends, sorted bytewise: those whose last record is a CHANGE or a
-     * SUBTREE, and DELETEs when {@code includeDeletes}; a path inside a pending SUBTREE is left out,
-     * the subtree carries it.
+     * Streams the paths an incremental run sends, in the order first seen: those whose last record
+     * is a CHANGE or a SUBTREE, and DELETEs when {@code includeDeletes}; a path inside a pending
+     * SUBTREE is left out, the subtree carries it.
      */
-    public List<Entry> toSend(boolean includeDeletes) {
-        java.util.Set<Key> subtrees = new java.util.HashSet<>();
-        for (Map.Entry<Key, Entry> entry : byPath.entrySet()) {
-            if (entry.getValue().lastType() == RecordType.SUBTREE) {
-                subtrees.add(entry.getKey());
+    public <E extends Exception> void forEachToSend(boolean includeDeletes, PathSink<E> sink) throws E {
+        byte[] arena = paths.arena();
+        for (int entry = 0; entry < paths.size(); entry++) {
+            RecordType type = decodeType(paths.state(entry));
+            int offset = paths.offset(entry);
+            int length = paths.length(entry);
+            if ((type != RecordType.DELETE || includeDeletes) && !insideSubtree(arena, offset, length)) {
+                sink.accept(arena, offset, length, type, (paths.state(entry) & DIRECTORY_BIT) != 0);
             }
         }
-        List<Entry> result = new ArrayList<>(byPath.size());
-        for (Entry entry : byPath.values()) {
-            if ((entry.lastType() != RecordType.DELETE || includeDeletes) && !insideAny(entry.path(), subtrees)) {
-                result.add(entry);
-            }
-        }
-        result.sort((a, b) -> Arrays.compareUnsigned(a.path(), b.path()));
-        return result;
     }
 
-    private static boolean insideAny(byte[] path, java.util.Set<Key> subtrees) {
-        if (subtrees.isEmpty() || path.length == 0) {
+    /** The same as {@link #forEachToSend}, collected; for small sets and tests. */
+    public List<Entry> toSend(boolean includeDeletes) {
+        List<Entry> entries = new ArrayList<>();
+        forEachToSend(includeDeletes, (buffer, offset, length, type, directory) -> entries.add(
+                new Entry(Arrays.copyOfRange(buffer, offset, offset + length), type, directory)));
+        return entries;
+    }
+
+    private boolean insideSubtree(byte[] arena, int offset, int length) {
+        if (subtrees == 0 || length == 0) {
             return false;
         }
-        if (subtrees.contains(new Key(new byte[0]))) {
+        if (isSubtree(arena, offset, 0)) {
             return true;
         }
-        for (int i = 1; i < path.length; i++) {
-            if (path[i] == '/' && subtrees.contains(new Key(Arrays.copyOf(path, i)))) {
+        for (int i = offset + 1; i < offset + length; i++) {
+            if (arena[i] == '/' && isSubtree(arena, offset, i - offset)) {
                 return true;
             }
         }
         return false;
     }
 
-    private record Key(byte[] path) {
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof Key that && Arrays.equals(path, that.path);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(path);
-        }
+    private boolean isSubtree(byte[] bytes, int offset, int length) {
+        int entry = paths.find(bytes, offset, length);
+        return entry >= 0 && decodeType(paths.state(entry)) == RecordType.SUBTREE;
     }
 }

@@ -99,25 +99,24 @@ final class QueueInspector {
     /** Prints the route's pending paths, escaped one per line, or raw and NUL-terminated. */
     void paths(RouteConfig route, boolean nulSeparated) throws IOException {
         PendingChanges pending = pendingFor(route);
-        List<PendingChanges.Entry> entries = pending.toSend(route.propagateDeletes());
         if (nulSeparated) {
             OutputStream raw = out;
-            for (PendingChanges.Entry entry : entries) {
-                raw.write(entry.path());
+            pending.forEachToSend(route.propagateDeletes(), (buffer, offset, length, type, directory) -> {
+                raw.write(buffer, offset, length);
                 raw.write(0);
-            }
+            });
             raw.flush();
             return;
         }
-        for (PendingChanges.Entry entry : entries) {
+        pending.forEachToSend(route.propagateDeletes(), (buffer, offset, length, type, directory) -> {
             if (format.json()) {
                 out.println(new RecordFormat.JsonLine().field("route", route.name())
-                        .field("type", entry.lastType().name()).field("directory", entry.directory())
-                        .path("path", entry.path()).toString());
+                        .field("type", type.name()).field("directory", directory)
+                        .path("path", Arrays.copyOfRange(buffer, offset, offset + length)).toString());
             } else {
-                out.println(ByteStrings.escape(entry.path()) + (entry.directory() ? "/" : ""));
+                out.println(ByteStrings.escape(buffer, offset, offset + length) + (directory ? "/" : ""));
             }
-        }
+        });
     }
 
     /** Prints the pending records of a route in queue order, as dump does. */
