@@ -25,7 +25,7 @@ final class ChangeScan implements ManifestReader.RecordVisitor {
     private boolean overflow;
     private boolean gapOpen;
 
-    private ChangeScan(RouteConfig route, boolean collectPaths) {
+    ChangeScan(RouteConfig route, boolean collectPaths) {
         this.route = route;
         this.pending = collectPaths ? new PendingChanges() : null;
     }
@@ -52,7 +52,7 @@ final class ChangeScan implements ManifestReader.RecordVisitor {
         return scan.result();
     }
 
-    private Result result() {
+    Result result() {
         return new Result(backlog, overflow, gapOpen, Optional.ofNullable(pending));
     }
 
