@@ -13,9 +13,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import com.lmax.disruptor.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -48,12 +48,14 @@ public final class ManifestWriter implements AutoCloseable {
     public static final int DEFAULT_RING_SIZE = 1 << 16;
     /** Bound on paths remembered for cross-batch dedupe; past it the memory is dropped (only dedupe is lost). */
     static final int RECENT_PATHS_LIMIT = 1 << 20;
+    private static final long DRAIN_TIMEOUT_SECONDS = 30;
 
     private final SingleChronicleQueue queue;
     private final Disruptor<Slot> disruptor;
     private final RingBuffer<Slot> ring;
     private final Appender appender;
     private final LongSupplier clock;
+    private final List<Thread> writerThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, Boolean> ringOverflowedRoots = new LinkedHashMap<>();
     private final AtomicLong ringOverflows = new AtomicLong();
     private volatile boolean closed;
@@ -63,7 +65,12 @@ public final class ManifestWriter implements AutoCloseable {
         this.clock = clock;
         this.queue = Queues.openForWriting(queueDirectory);
         this.appender = new Appender(queue.createAppender(), claims::highestClaim);
-        this.disruptor = new Disruptor<>(Slot::new, ringSize, threadFactory, ProducerType.SINGLE,
+        ThreadFactory owned = runnable -> {
+            Thread thread = threadFactory.newThread(runnable);
+            writerThreads.add(thread);
+            return thread;
+        };
+        this.disruptor = new Disruptor<>(Slot::new, ringSize, owned, ProducerType.SINGLE,
                 new BlockingWaitStrategy());
         disruptor.handleEventsWith(appender);
         disruptor.setDefaultExceptionHandler(new AppendFailureHandler(onAppendFailure));
@@ -130,16 +137,37 @@ public final class ManifestWriter implements AutoCloseable {
             return;
         }
         closed = true;
-        publishPendingOverflows();
+        for (String root : ringOverflowedRoots.keySet()) {
+            offerBlocking(RecordType.OVERFLOW, root, false, EMPTY);
+        }
+        ringOverflowedRoots.clear();
         offerBlocking(RecordType.STOP, "", false, EMPTY);
-        try {
-            disruptor.shutdown(30, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            LOG.error("the queue writer did not drain within 30 s; records still in the ring are lost "
-                    + "and the next start will record a gap");
-            disruptor.halt();
+        // Wait for STOP itself rather than Disruptor.shutdown(): that one ignores a handler whose
+        // thread has not started running yet and would drop its whole backlog.
+        boolean drained = await(appender.stopAppended);
+        if (!drained) {
+            LOG.error("the queue writer did not drain within {} s; records still in the ring are lost "
+                    + "and the next start will record a gap", DRAIN_TIMEOUT_SECONDS);
+        }
+        disruptor.halt();
+        for (Thread thread : writerThreads) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(DRAIN_TIMEOUT_SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         queue.close();
+    }
+
+    private static boolean await(CountDownLatch latch) {
+        try {
+            return latch.await(DRAIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private static final byte[] EMPTY = new byte[0];
@@ -238,6 +266,7 @@ public final class ManifestWriter implements AutoCloseable {
         private final HashMap<PathKey, Appended> recent = new HashMap<>();
         private final AtomicLong appended = new AtomicLong();
         private final AtomicLong deduplicated = new AtomicLong();
+        private final CountDownLatch stopAppended = new CountDownLatch(1);
         private Thread writerThread;
 
         Appender(ExcerptAppender excerptAppender, LongSupplier highestClaim) {
@@ -258,6 +287,9 @@ public final class ManifestWriter implements AutoCloseable {
                 // Markers are ordering barriers: everything observed before them is appended first.
                 flushBatch();
                 append(slot.type, slot.root, slot.timeMillis, false, slot.path);
+                if (slot.type == RecordType.STOP) {
+                    stopAppended.countDown();
+                }
             }
             slot.path = null;
             if (endOfBatch) {

@@ -1,0 +1,63 @@
+package org.changeq.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IndexFileTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void absentFileReadsAsEmpty() throws Exception {
+        assertEquals(OptionalLong.empty(), new IndexFile(dir.resolve("r.cursor"), "cursor").read());
+    }
+
+    @Test
+    void writtenIndexRoundTripsAndLeavesNoTemporaryFile() throws Exception {
+        IndexFile file = new IndexFile(dir.resolve("sub/r.cursor"), "cursor");
+        file.write(123_456_789_012L);
+        file.write(-1);
+        assertEquals(OptionalLong.of(-1), file.read());
+        try (var files = Files.list(dir.resolve("sub"))) {
+            assertEquals(1, files.count());
+        }
+    }
+
+    @Test
+    void theCodecIsVersionedText() {
+        assertEquals("changeq-cursor 1 42\n", IndexFile.encode("cursor", 42));
+        assertEquals(42, IndexFile.decode("cursor", "changeq-cursor 1 42\n", dir));
+    }
+
+    @Test
+    void foreignOrNewerFilesAreRefusedWithTheirPath() throws Exception {
+        Path path = dir.resolve("r.cursor");
+        Files.writeString(path, "changeq-cursor 2 42\n");
+        var newer = assertThrows(IllegalStateException.class, () -> new IndexFile(path, "cursor").read());
+        assertTrue(newer.getMessage().contains("version 2") && newer.getMessage().contains(path.toString()));
+        Files.writeString(path, "garbage");
+        var foreign = assertThrows(IllegalStateException.class, () -> new IndexFile(path, "cursor").read());
+        assertTrue(foreign.getMessage().contains("not a changeq cursor file"), foreign.getMessage());
+        Files.writeString(path, "changeq-claim 1 42\n");
+        assertThrows(IllegalStateException.class, () -> new IndexFile(path, "cursor").read());
+    }
+
+    @Test
+    void highestClaimIsTheMaximumOverConsumers() throws Exception {
+        ClaimBoard claims = new ClaimBoard(dir);
+        assertEquals(ClaimBoard.NO_CLAIM, claims.highestClaim());
+        claims.publish("mirror", 10);
+        claims.publish("offsite", 30);
+        claims.publish("other", 20);
+        assertEquals(30, claims.highestClaim());
+        assertEquals(OptionalLong.of(20), claims.claimOf("other"));
+    }
+}

@@ -1,0 +1,174 @@
+package org.changeq.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ManifestWriterTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
+    private final ThreadFactory threadFactory = runnable -> {
+        Thread thread = new Thread(runnable, "changeq-writer");
+        threads.add(thread);
+        return thread;
+    };
+    private final List<Throwable> appendFailures = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void noThreadOutlivesTheWriter() throws InterruptedException {
+        for (Thread thread : threads) {
+            thread.join(10_000);
+            assertFalse(thread.isAlive(), thread.getName() + " still running");
+        }
+        assertTrue(appendFailures.isEmpty(), appendFailures.toString());
+    }
+
+    private ManifestWriter start() {
+        return ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1024, threadFactory,
+                appendFailures::add);
+    }
+
+    private List<QueueRecord> records() {
+        List<QueueRecord> records = new ArrayList<>();
+        try (ManifestReader reader = ManifestReader.open(dir.resolve("queue"))) {
+            reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, (index, record) -> records.add(record));
+        }
+        return records;
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 10 s");
+            }
+            Thread.onSpinWait();
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void recordsArriveInOrderBetweenStartAndStop() {
+        try (ManifestWriter writer = start()) {
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("a"));
+            writer.publish(RecordType.SUBTREE, "nfs", true, bytes("dir"));
+            writer.publish(RecordType.DELETE, "nfs", false, bytes("b"));
+            writer.publishMarker(RecordType.OVERFLOW, "nfs");
+        }
+        List<QueueRecord> records = records();
+        assertEquals(List.of(RecordType.START, RecordType.CHANGE, RecordType.SUBTREE, RecordType.DELETE,
+                RecordType.OVERFLOW, RecordType.STOP), records.stream().map(QueueRecord::type).toList());
+        assertEquals("dir", new String(records.get(2).path(), StandardCharsets.UTF_8));
+        assertTrue(records.get(2).directory());
+        assertEquals("nfs", records.get(4).root());
+    }
+
+    @Test
+    void repeatedRewritesWithNoConsumerLeaveOneRecordPerPath() throws InterruptedException {
+        int files = 1_000;
+        int rewrites = 20;
+        try (ManifestWriter writer = start()) {
+            for (int round = 0; round < rewrites; round++) {
+                for (int file = 0; file < files; file++) {
+                    writer.publish(RecordType.CHANGE, "nfs", false, bytes("dir/file-" + file));
+                }
+                // Let the writer catch up so later rounds fall into later batches, not only this one.
+                long published = (long) (round + 1) * files;
+                await(() -> writer.recordsAppended() + writer.eventsDeduplicated() >= published + 1);
+            }
+            assertEquals(0, writer.ringOverflows());
+        }
+        long changes = records().stream().filter(r -> r.type() == RecordType.CHANGE).count();
+        assertEquals(files, changes);
+    }
+
+    @Test
+    void anEventIsNeverDroppedAgainstARecordAConsumerHasClaimed() throws Exception {
+        ClaimBoard claims = new ClaimBoard(dir.resolve("state"));
+        try (ManifestWriter writer = start()) {
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            await(() -> writer.recordsAppended() == 2);
+            try (ManifestReader reader = ManifestReader.open(dir.resolve("queue"))) {
+                claims.publish("mirror", reader.lastIndex());
+            }
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            await(() -> writer.recordsAppended() == 3);
+            // This one may be dropped: the record just appended lies above every claim.
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            await(() -> writer.eventsDeduplicated() == 1);
+        }
+        assertEquals(2, records().stream().filter(r -> r.type() == RecordType.CHANGE).count());
+    }
+
+    @Test
+    void aDeleteIsKeptAndAChangeAfterItIsNotDropped() throws InterruptedException {
+        try (ManifestWriter writer = start()) {
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            await(() -> writer.recordsAppended() == 2);
+            writer.publish(RecordType.DELETE, "nfs", false, bytes("f"));
+            await(() -> writer.recordsAppended() == 3);
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            await(() -> writer.recordsAppended() == 4);
+        }
+        assertEquals(List.of(RecordType.START, RecordType.CHANGE, RecordType.DELETE, RecordType.CHANGE,
+                RecordType.STOP), records().stream().map(QueueRecord::type).toList());
+    }
+
+    @Test
+    void sameNameInAnotherRootIsAnotherPath() throws InterruptedException {
+        try (ManifestWriter writer = start()) {
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            writer.publish(RecordType.CHANGE, "backup", false, bytes("f"));
+        }
+        assertEquals(2, records().stream().filter(r -> r.type() == RecordType.CHANGE).count());
+    }
+
+    @Test
+    void aFullRingRecordsAnOverflowInsteadOfBlockingOrLosingSilently() throws InterruptedException {
+        Thread[] writerThread = new Thread[1];
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        ThreadFactory stalledOnce = runnable -> {
+            Thread thread = threadFactory.newThread(() -> {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                runnable.run();
+            });
+            writerThread[0] = thread;
+            return thread;
+        };
+        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 64,
+                stalledOnce, appendFailures::add)) {
+            for (int i = 0; i < 200; i++) {
+                writer.publish(RecordType.CHANGE, "nfs", false, bytes("f" + i));
+            }
+            assertTrue(writer.ringOverflows() > 0);
+            release.countDown();
+        }
+        List<QueueRecord> records = records();
+        assertTrue(records.stream().anyMatch(r -> r.type() == RecordType.OVERFLOW && r.root().equals("nfs")),
+                records.toString());
+        assertEquals(RecordType.STOP, records.get(records.size() - 1).type());
+    }
+}

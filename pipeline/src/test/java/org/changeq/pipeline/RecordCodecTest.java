@@ -1,0 +1,86 @@
+package org.changeq.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import net.openhft.chronicle.bytes.Bytes;
+import org.junit.jupiter.api.Test;
+
+class RecordCodecTest {
+
+    private static QueueRecord roundTrip(QueueRecord record) {
+        Bytes<?> bytes = Bytes.allocateElasticOnHeap();
+        try {
+            RecordCodec.write(bytes, record);
+            return RecordCodec.read(bytes);
+        } finally {
+            bytes.releaseLast();
+        }
+    }
+
+    @Test
+    void everyRecordTypeRoundTrips() {
+        for (RecordType type : RecordType.values()) {
+            byte[] path = type.carriesPath() ? "dir/file".getBytes(StandardCharsets.UTF_8) : new byte[0];
+            QueueRecord record = new QueueRecord(type, "nfs", 1_700_000_000_123L, type == RecordType.SUBTREE, path);
+            assertEquals(record, roundTrip(record), type.name());
+        }
+    }
+
+    @Test
+    void pathBytesSurviveExactly() {
+        byte[] nasty = {'a', '\n', 'b', '\r', (byte) 0xff, (byte) 0xc3, '#', ';', '-', ' ', '*', '[', 0x7f};
+        QueueRecord record = new QueueRecord(RecordType.CHANGE, "root", 1, false, nasty);
+        assertEquals(record, roundTrip(record));
+    }
+
+    @Test
+    void longPathsRoundTrip() {
+        byte[] path = new byte[4000];
+        java.util.Arrays.fill(path, (byte) 'x');
+        for (int i = 255; i < path.length; i += 256) {
+            path[i] = '/';
+        }
+        QueueRecord record = new QueueRecord(RecordType.DELETE, "r", 5, false, path);
+        assertEquals(record, roundTrip(record));
+    }
+
+    @Test
+    void unknownVersionIsRefusedWithAClearMessage() {
+        Bytes<?> bytes = Bytes.allocateElasticOnHeap();
+        try {
+            RecordCodec.write(bytes, QueueRecord.marker(RecordType.START, "", 1));
+            bytes.writeUnsignedByte(0, 9);
+            var failure = assertThrows(RecordCodec.RecordFormatException.class, () -> RecordCodec.read(bytes));
+            assertTrue(failure.getMessage().contains("version 9"), failure.getMessage());
+        } finally {
+            bytes.releaseLast();
+        }
+    }
+
+    @Test
+    void truncatedRecordIsRefused() {
+        Bytes<?> bytes = Bytes.allocateElasticOnHeap();
+        try {
+            RecordCodec.write(bytes, new QueueRecord(RecordType.CHANGE, "r", 1, false, new byte[100]));
+            bytes.writeLimit(bytes.writePosition() - 10);
+            bytes.writePosition(bytes.writePosition() - 10);
+            assertThrows(RecordCodec.RecordFormatException.class, () -> RecordCodec.read(bytes));
+        } finally {
+            bytes.releaseLast();
+        }
+    }
+
+    @Test
+    void typeCodesAreStable() {
+        assertEquals(1, RecordType.CHANGE.code());
+        assertEquals(2, RecordType.DELETE.code());
+        assertEquals(3, RecordType.SUBTREE.code());
+        assertEquals(4, RecordType.OVERFLOW.code());
+        assertEquals(5, RecordType.START.code());
+        assertEquals(6, RecordType.STOP.code());
+        assertEquals(7, RecordType.RESCAN.code());
+    }
+}
