@@ -3,6 +3,7 @@ package org.changeq.pipeline;
 import java.io.File;
 import java.nio.file.Path;
 import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.TailerDirection;
 import net.openhft.chronicle.queue.impl.RollingResourcesCache;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -83,9 +84,40 @@ public final class ManifestReader implements AutoCloseable {
      * @throws RecordCodec.RecordFormatException when a record was written by an unknown format version
      */
     public long read(long afterIndex, long upToIndex, RecordVisitor visitor) {
-        long last = afterIndex;
+        return read(afterIndex, false, upToIndex, visitor);
+    }
+
+    /** Visits the records with {@code fromIndex <= index <= upToIndex}, in order. */
+    public long readFrom(long fromIndex, long upToIndex, RecordVisitor visitor) {
+        return read(fromIndex, true, upToIndex, visitor);
+    }
+
+    /** The index of the {@code count}-th record from the end, or {@link #NO_INDEX} when there are fewer. */
+    public long indexFromEnd(int count) {
         try (ExcerptTailer tailer = queue.createTailer()) {
-            position(tailer, afterIndex);
+            tailer.direction(TailerDirection.BACKWARD).toEnd();
+            long found = NO_INDEX;
+            int seen = 0;
+            while (seen < count) {
+                try (DocumentContext context = tailer.readingDocument()) {
+                    if (!context.isPresent()) {
+                        return NO_INDEX;
+                    }
+                    if (!context.isMetaData()) {
+                        found = context.index();
+                        seen++;
+                    }
+                }
+            }
+            return found;
+        }
+    }
+
+    private long read(long startIndex, boolean inclusive, long upToIndex, RecordVisitor visitor) {
+        long last = inclusive ? NO_INDEX : startIndex;
+        long afterIndex = inclusive ? startIndex - 1 : startIndex;
+        try (ExcerptTailer tailer = queue.createTailer()) {
+            position(tailer, startIndex);
             while (true) {
                 try (DocumentContext context = tailer.readingDocument()) {
                     if (!context.isPresent()) {
@@ -113,8 +145,8 @@ public final class ManifestReader implements AutoCloseable {
         return last;
     }
 
-    private void position(ExcerptTailer tailer, long afterIndex) {
-        if (afterIndex == NO_INDEX || !tailer.moveToIndex(afterIndex)) {
+    private void position(ExcerptTailer tailer, long index) {
+        if (index == NO_INDEX || !tailer.moveToIndex(index)) {
             // moveToIndex can answer false at a roll-cycle boundary or when the cycle was deleted;
             // reading from the start and skipping is always correct.
             tailer.toStart();

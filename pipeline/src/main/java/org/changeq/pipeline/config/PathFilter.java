@@ -9,9 +9,23 @@ import java.util.List;
  * {@code /} matches directories only; {@code *} and {@code ?} stay within one name, {@code **}
  * crosses {@code /}; {@code [...]} is a character class; a pattern with no {@code /} (other than a
  * trailing one) matches a name at any depth; an unanchored pattern with an inner {@code /} matches
- * the end of the path at a name boundary. Immutable and thread-safe.
+ * the end of the path at a name boundary; {@code dir/***} matches {@code dir} and everything below
+ * it. Patterns are UTF-8 text compiled to bytes; paths are matched as raw bytes, so {@code ?} and
+ * {@code [...]} stand for one byte, exactly as in rsync. Immutable and thread-safe; matching never
+ * blocks and allocates nothing.
  */
 public interface PathFilter {
+
+    /**
+     * Compiles the patterns, in order.
+     *
+     * @throws IllegalArgumentException naming the first invalid pattern and what is wrong with it
+     *                                  (empty, only {@code /}, an unclosed {@code [}, a trailing lone
+     *                                  backslash, an unknown {@code [:class:]})
+     */
+    static PathFilter of(List<String> patterns) {
+        return RsyncPatterns.compile(patterns);
+    }
 
     /** The patterns as written, in order. */
     List<String> patterns();

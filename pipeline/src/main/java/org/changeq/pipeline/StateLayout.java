@@ -1,0 +1,39 @@
+package org.changeq.pipeline;
+
+import java.nio.file.Path;
+
+/**
+ * Where changeq keeps its state files under the configured {@code state:} directory. The tracker,
+ * the sync and changeq-queue all locate files through this one map.
+ */
+public record StateLayout(Path directory) {
+
+    /** A route's committed cursor: the last queue index its destination is known to have. */
+    public IndexFile cursor(String route) {
+        return new IndexFile(directory.resolve("cursors").resolve(route + ".cursor"), "cursor");
+    }
+
+    public ClaimBoard claims() {
+        return new ClaimBoard(directory);
+    }
+
+    /** Held exclusively by a running sync of the route. */
+    public Path routeLock(String route) {
+        return directory.resolve("locks").resolve(route + ".lock");
+    }
+
+    /** Held exclusively by the running tracker. */
+    public Path trackerLock() {
+        return directory.resolve("locks").resolve("tracker.lock");
+    }
+
+    /** Present when an operator asked for the route's next run to be full. */
+    public Path forceFullFlag(String route) {
+        return directory.resolve("flags").resolve(route + ".force-full");
+    }
+
+    /** Default directory for the Prometheus textfile metrics. */
+    public Path metricsDirectory() {
+        return directory.resolve("metrics");
+    }
+}

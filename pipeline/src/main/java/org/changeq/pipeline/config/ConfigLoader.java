@@ -1,0 +1,657 @@
+package org.changeq.pipeline.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.DayOfWeek;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.Mark;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+import org.snakeyaml.engine.v2.nodes.Tag;
+
+/**
+ * Reads {@code changeq.yaml} into an immutable {@link ChangeqConfig}, validating everything once at
+ * the edge. docs/configuration.md is the reference for the format.
+ *
+ * <p>Stateless and thread-safe; {@link #load} blocks on reading the file. Every problem is a
+ * {@link ConfigException} whose message names the file, line, column and key path.
+ */
+public final class ConfigLoader {
+
+    /** The only root of {@link #quick}. */
+    public static final String QUICK_ROOT_NAME = "default";
+
+    /** Files of the old shell pipeline that live in a root and must never be synced as data. */
+    static final List<String> LEGACY_STATE_FILES = List.of("/.changed-files", "/.changed-files.lock", "/.force-full-sync");
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
+    private static final List<String> TOP_KEYS = List.of("queue", "state", "roots", "lists", "routes");
+    private static final List<String> ROOT_KEYS = List.of("path", "exclude");
+    private static final List<String> ROUTE_KEYS = List.of("root", "dest", "include", "exclude", "include-list",
+            "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes");
+    private static final Set<String> COMPRESSION_ALIASES = Set.of("--zc", "--zl", "--new-compress", "--old-compress");
+    private static final List<String> WINDOW_KEYS = List.of("days-of-month", "days-of-week");
+
+    private ConfigLoader() {
+    }
+
+    /**
+     * Reads and validates the configuration file.
+     *
+     * @throws ConfigException when the file cannot be read, is not YAML, or breaks a rule; the
+     *                         message names the line and key
+     */
+    public static ChangeqConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException("cannot read the configuration file " + file + ": " + e, e);
+        }
+        return parse(file.toString(), new StringReader(text));
+    }
+
+    /**
+     * The configuration of the tracker's quick mode: one root named {@value #QUICK_ROOT_NAME},
+     * no lists, no routes; the same validation and built-in excludes as a file.
+     *
+     * @throws ConfigException when a path is not absolute or a pattern is invalid
+     */
+    public static ChangeqConfig quick(Path root, Path queue, Path state, List<String> excludes) throws ConfigException {
+        Parser parser = new Parser("quick mode");
+        Path queueDir = parser.absolute(queue, null, "queue");
+        Path stateDir = parser.absolute(state, null, "state");
+        parser.checkStateDirs(queueDir, stateDir, null);
+        Path rootDir = parser.absolute(root, null, "root");
+        for (int i = 0; i < excludes.size(); i++) {
+            parser.checkPattern(excludes.get(i), null, "exclude[" + i + "]");
+        }
+        RootConfig rootConfig = parser.root(QUICK_ROOT_NAME, rootDir, excludes, queueDir, stateDir, null, "root");
+        return new ChangeqConfig(queueDir, stateDir, Map.of(QUICK_ROOT_NAME, rootConfig), Map.of(), Map.of());
+    }
+
+    static ChangeqConfig parse(String fileName, Reader yaml) throws ConfigException {
+        Parser parser = new Parser(fileName);
+        Node document;
+        try {
+            LoadSettings settings = LoadSettings.builder().setLabel(fileName).setUseMarks(true).build();
+            document = new Compose(settings).composeReader(yaml).orElse(null);
+        } catch (MarkedYamlEngineException e) {
+            String context = e.getContext() == null ? "" : e.getContext() + ", ";
+            throw parser.error(e.getProblemMark().orElse(null), null, "not valid YAML: " + context + e.getProblem());
+        } catch (YamlEngineException e) {
+            throw new ConfigException(fileName + ": not valid YAML: " + e.getMessage(), e);
+        }
+        if (document == null) {
+            throw new ConfigException(fileName + ": the file is empty; it needs at least queue, state and roots");
+        }
+        return parser.config(document);
+    }
+
+    /** One parse: knows the file name for messages. */
+    private static final class Parser {
+        private final String fileName;
+
+        Parser(String fileName) {
+            this.fileName = fileName;
+        }
+
+        ChangeqConfig config(Node document) throws ConfigException {
+            Map<String, NodeTuple> top = mapping(document, null, TOP_KEYS);
+            Path queue = path(require(top, document, null, "queue"), "queue");
+            Path state = path(require(top, document, null, "state"), "state");
+            checkStateDirs(queue, state, top.get("state").getValueNode());
+
+            Map<String, List<String>> lists = new LinkedHashMap<>();
+            if (top.containsKey("lists") && !isNull(top.get("lists").getValueNode())) {
+                for (NodeTuple entry : entries(top.get("lists").getValueNode(), "lists")) {
+                    String name = name(entry, "lists");
+                    lists.put(name, patterns(entry.getValueNode(), "lists." + name));
+                }
+            }
+
+            Map<String, RootConfig> roots = new LinkedHashMap<>();
+            Node rootsNode = require(top, document, null, "roots");
+            List<NodeTuple> rootEntries = entries(rootsNode, "roots");
+            if (rootEntries.isEmpty()) {
+                throw error(rootsNode, "roots", "no roots: name at least one tree to watch, e.g. nfs: {path: /srv/nfs}");
+            }
+            for (NodeTuple entry : rootEntries) {
+                String name = name(entry, "roots");
+                String key = "roots." + name;
+                Map<String, NodeTuple> fields = mapping(entry.getValueNode(), key, ROOT_KEYS);
+                Node pathNode = require(fields, entry.getValueNode(), key, "path");
+                Path path = path(pathNode, key + ".path");
+                for (RootConfig other : roots.values()) {
+                    if (other.path().equals(path)) {
+                        throw error(pathNode, key + ".path", "root '" + other.name() + "' already has the path " + path
+                                + "; two roots must not watch the same tree");
+                    }
+                }
+                List<String> exclude = fields.containsKey("exclude")
+                        ? patterns(fields.get("exclude").getValueNode(), key + ".exclude") : List.of();
+                roots.put(name, root(name, path, exclude, queue, state, pathNode, key + ".path"));
+            }
+
+            Map<String, RouteConfig> routes = new LinkedHashMap<>();
+            if (top.containsKey("routes") && !isNull(top.get("routes").getValueNode())) {
+                for (NodeTuple entry : entries(top.get("routes").getValueNode(), "routes")) {
+                    String name = name(entry, "routes");
+                    routes.put(name, route(name, entry.getValueNode(), roots, lists));
+                }
+            }
+            return new ChangeqConfig(queue, state, roots, lists, routes);
+        }
+
+        RootConfig root(String name, Path path, List<String> exclude, Path queue, Path state, Node node, String key)
+                throws ConfigException {
+            for (Path own : List.of(queue, state)) {
+                if (path.startsWith(own)) {
+                    throw error(node, key, "the root " + path + " lies inside changeq's own directory " + own
+                            + "; changeq would watch its own writes");
+                }
+            }
+            List<String> all = new ArrayList<>(exclude);
+            for (Path own : List.of(queue, state)) {
+                if (own.startsWith(path)) {
+                    all.add("/" + escapeLiteral(path.relativize(own).toString()) + "/");
+                }
+            }
+            all.addAll(LEGACY_STATE_FILES);
+            return new RootConfig(name, path, exclude, PathFilter.of(all));
+        }
+
+        private RouteConfig route(String name, Node node, Map<String, RootConfig> roots, Map<String, List<String>> lists)
+                throws ConfigException {
+            String key = "routes." + name;
+            Map<String, NodeTuple> fields = mapping(node, key, ROUTE_KEYS);
+
+            Node rootNode = require(fields, node, key, "root");
+            String root = string(rootNode, key + ".root");
+            if (!roots.containsKey(root)) {
+                throw error(rootNode, key + ".root", "no root named '" + root + "'; defined roots: " + String.join(", ", roots.keySet()));
+            }
+            Node destNode = require(fields, node, key, "dest");
+            String dest = string(destNode, key + ".dest");
+            checkDest(dest, destNode, key + ".dest");
+
+            List<String> include = optionalPatterns(fields, key, "include");
+            List<String> exclude = optionalPatterns(fields, key, "exclude");
+            Optional<String> includeList = listName(fields, key, "include-list", lists);
+            Optional<String> excludeList = listName(fields, key, "exclude-list", lists);
+
+            List<String> rsyncArgs = RouteConfig.DEFAULT_RSYNC_ARGS;
+            if (fields.containsKey("rsync-args")) {
+                Node argsNode = fields.get("rsync-args").getValueNode();
+                rsyncArgs = strings(argsNode, key + ".rsync-args");
+                checkRsyncArgs(rsyncArgs, argsNode, key + ".rsync-args");
+            }
+            long threshold = RouteConfig.DEFAULT_BACKLOG_THRESHOLD;
+            if (fields.containsKey("backlog-threshold")) {
+                threshold = positiveLong(fields.get("backlog-threshold").getValueNode(), key + ".backlog-threshold");
+            }
+            Optional<FullWindow> window = Optional.empty();
+            if (fields.containsKey("full-window")) {
+                window = Optional.of(fullWindow(fields.get("full-window").getValueNode(), key + ".full-window"));
+            }
+            boolean deleteOnFull = fields.containsKey("delete-on-full")
+                    ? bool(fields.get("delete-on-full").getValueNode(), key + ".delete-on-full")
+                    : RouteConfig.DEFAULT_DELETE_ON_FULL;
+            boolean propagateDeletes = fields.containsKey("propagate-deletes")
+                    ? bool(fields.get("propagate-deletes").getValueNode(), key + ".propagate-deletes")
+                    : RouteConfig.DEFAULT_PROPAGATE_DELETES;
+
+            return new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
+                    PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
+                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes);
+        }
+
+        private static List<String> combine(List<String> own, Optional<String> list, Map<String, List<String>> lists) {
+            List<String> all = new ArrayList<>(own);
+            list.ifPresent(name -> all.addAll(lists.get(name)));
+            return all;
+        }
+
+        private List<String> optionalPatterns(Map<String, NodeTuple> fields, String key, String field) throws ConfigException {
+            return fields.containsKey(field) ? patterns(fields.get(field).getValueNode(), key + "." + field) : List.of();
+        }
+
+        private Optional<String> listName(Map<String, NodeTuple> fields, String key, String field,
+                Map<String, List<String>> lists) throws ConfigException {
+            if (!fields.containsKey(field)) {
+                return Optional.empty();
+            }
+            Node node = fields.get(field).getValueNode();
+            String name = string(node, key + "." + field);
+            if (!lists.containsKey(name)) {
+                throw error(node, key + "." + field, "no list named '" + name + "'; defined lists: "
+                        + (lists.isEmpty() ? "none (add them under lists:)" : String.join(", ", lists.keySet())));
+            }
+            return Optional.of(name);
+        }
+
+        private void checkDest(String dest, Node node, String key) throws ConfigException {
+            if (dest.startsWith("rsync://")) {
+                String rest = dest.substring("rsync://".length());
+                int slash = rest.indexOf('/');
+                if (slash <= 0 || slash == rest.length() - 1) {
+                    throw error(node, key, "'" + dest + "' names no host or module; write rsync://host/module/path/");
+                }
+                return;
+            }
+            if (dest.startsWith("/")) {
+                return;
+            }
+            int colon = dest.indexOf(':');
+            int slash = dest.indexOf('/');
+            if (colon > 0 && (slash < 0 || colon < slash)) {
+                return;
+            }
+            throw error(node, key, "'" + dest + "' is neither an absolute path, host:path nor rsync://host/module/path/;"
+                    + " a relative destination would depend on the working directory");
+        }
+
+        /** Refuses arguments that contradict what changeq passes or relies on. */
+        private void checkRsyncArgs(List<String> args, Node node, String key) throws ConfigException {
+            boolean recursive = false;
+            List<Node> items = ((SequenceNode) node).getValue();
+            for (int i = 0; i < args.size(); i++) {
+                String arg = args.get(i);
+                Node item = items.get(i);
+                String itemKey = key + "[" + i + "]";
+                String option = arg.startsWith("--") ? arg.split("=", 2)[0] : null;
+                String shortOptions = !arg.startsWith("--") && arg.startsWith("-") ? shortOptionLetters(arg) : "";
+                if (shortOptions.indexOf('z') >= 0 || option != null && (option.startsWith("--compress")
+                        || COMPRESSION_ALIASES.contains(option))) {
+                    throw error(item, itemKey, "'" + arg + "' compresses: the hops are on the LAN, where compression only"
+                            + " costs CPU and slows the transfer; remove it");
+                }
+                if ("--files-from".equals(option) || "--from0".equals(option) || shortOptions.indexOf('0') >= 0
+                        || "--del".equals(option) || option != null && option.startsWith("--delete")) {
+                    throw error(item, itemKey, "'" + arg + "' is added or decided by changeq itself (--files-from, --from0,"
+                            + " --delete* follow the route's settings delete-on-full and propagate-deletes); remove it");
+                }
+                if ("--remove-source-files".equals(option)) {
+                    throw error(item, itemKey, "'" + arg + "' deletes the data being backed up from the root; remove it");
+                }
+                if (option != null && (option.startsWith("--include") || option.startsWith("--exclude")
+                        || option.equals("--filter") || option.equals("--cvs-exclude"))
+                        || shortOptions.indexOf('f') >= 0 || shortOptions.indexOf('F') >= 0 || shortOptions.indexOf('C') >= 0) {
+                    throw error(item, itemKey, "'" + arg + "' filters inside rsync, where changeq cannot see it; use the route's"
+                            + " include/exclude keys, which changeq applies to incremental and full runs alike");
+                }
+                if ("--dry-run".equals(option) || shortOptions.indexOf('n') >= 0) {
+                    throw error(item, itemKey, "'" + arg + "' would let the route's cursor pass changes that were never sent; remove it");
+                }
+                if ("--no-recursive".equals(option) || "--no-r".equals(option)) {
+                    throw error(item, itemKey, "'" + arg + "' breaks directory syncs: changeq lists a new directory once and"
+                            + " relies on rsync to send what is inside");
+                }
+                recursive |= "--recursive".equals(option) || "--archive".equals(option)
+                        || shortOptions.indexOf('r') >= 0 || shortOptions.indexOf('a') >= 0;
+            }
+            if (!recursive) {
+                throw error(node, key, "rsync-args must recurse (-r, -a or --recursive): changeq lists a new directory"
+                        + " once and relies on rsync to send what is inside; the default is " + RouteConfig.DEFAULT_RSYNC_ARGS);
+            }
+        }
+
+        /** The option letters of a short-option cluster, up to the first one that takes a value. */
+        private static String shortOptionLetters(String arg) {
+            StringBuilder letters = new StringBuilder();
+            for (int i = 1; i < arg.length(); i++) {
+                char c = arg.charAt(i);
+                if ("eBTM@".indexOf(c) >= 0) {
+                    break;
+                }
+                letters.append(c);
+            }
+            return letters.toString();
+        }
+
+        private FullWindow fullWindow(Node node, String key) throws ConfigException {
+            Map<String, NodeTuple> fields = mapping(node, key, WINDOW_KEYS);
+            if (fields.isEmpty()) {
+                throw error(node, key, "empty window: give days-of-month (e.g. 1-7) and/or days-of-week (e.g. [sun])");
+            }
+            Set<Integer> days = new TreeSet<>();
+            if (fields.containsKey("days-of-month")) {
+                Node daysNode = fields.get("days-of-month").getValueNode();
+                for (Node item : items(daysNode, key + ".days-of-month")) {
+                    String itemKey = key + ".days-of-month";
+                    for (String part : string(item, itemKey).split(",")) {
+                        int[] range = range(part.trim(), item, itemKey, this::dayOfMonth);
+                        if (range[0] > range[1]) {
+                            throw error(item, itemKey, "the range '" + part.trim() + "' runs backwards; write the smaller day first");
+                        }
+                        for (int d = range[0]; d <= range[1]; d++) {
+                            days.add(d);
+                        }
+                    }
+                }
+            }
+            Set<DayOfWeek> weekdays = EnumSet.noneOf(DayOfWeek.class);
+            if (fields.containsKey("days-of-week")) {
+                Node weekNode = fields.get("days-of-week").getValueNode();
+                for (Node item : items(weekNode, key + ".days-of-week")) {
+                    String itemKey = key + ".days-of-week";
+                    for (String part : string(item, itemKey).split(",")) {
+                        int[] range = range(part.trim(), item, itemKey, this::dayOfWeek);
+                        for (int d = range[0]; ; d = d % 7 + 1) { // ranges may wrap: fri-mon
+                            weekdays.add(DayOfWeek.of(d));
+                            if (d == range[1]) {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            return new FullWindow(days, weekdays);
+        }
+
+        private interface DayParser {
+            int parse(String text, Node node, String key) throws ConfigException;
+        }
+
+        private int[] range(String text, Node node, String key, DayParser days) throws ConfigException {
+            int dash = text.indexOf('-', 1);
+            if (dash < 0) {
+                int day = days.parse(text, node, key);
+                return new int[] {day, day};
+            }
+            return new int[] {days.parse(text.substring(0, dash).trim(), node, key),
+                    days.parse(text.substring(dash + 1).trim(), node, key)};
+        }
+
+        private int dayOfMonth(String text, Node node, String key) throws ConfigException {
+            try {
+                int day = Integer.parseInt(text);
+                if (day >= 1 && day <= 31) {
+                    return day;
+                }
+            } catch (NumberFormatException e) {
+                // reported below with the accepted forms
+            }
+            throw error(node, key, "'" + text + "' is not a day of the month (1-31); write e.g. 1-7 or [1, 15-16]");
+        }
+
+        private int dayOfWeek(String text, Node node, String key) throws ConfigException {
+            String lower = text.toLowerCase(Locale.ROOT);
+            for (DayOfWeek day : DayOfWeek.values()) {
+                String full = day.name().toLowerCase(Locale.ROOT);
+                if (lower.equals(full) || lower.equals(full.substring(0, 3))) {
+                    return day.getValue();
+                }
+            }
+            throw error(node, key, "'" + text + "' is not a day of the week; write mon, tue, wed, thu, fri, sat, sun,"
+                    + " a range like mon-fri, or a list like [sat, sun]");
+        }
+
+        void checkStateDirs(Path queue, Path state, Node stateNode) throws ConfigException {
+            if (state.startsWith(queue) || queue.startsWith(state)) {
+                throw error(stateNode, "state", "the queue (" + queue + ") and the state directory (" + state
+                        + ") must be separate directories, neither inside the other: the queue directory belongs to Chronicle Queue");
+            }
+        }
+
+        // ---- typed readers over nodes -------------------------------------------------------
+
+        /** The entries of a mapping, checking that keys are unique and known; keyed by name, in file order. */
+        private Map<String, NodeTuple> mapping(Node node, String key, List<String> known) throws ConfigException {
+            Map<String, NodeTuple> fields = new LinkedHashMap<>();
+            for (NodeTuple entry : entries(node, key)) {
+                String field = keyText(entry, key);
+                if (!known.contains(field)) {
+                    String closest = closest(field, known);
+                    throw error(entry.getKeyNode(), join(key, field), "unknown key '" + field + "'"
+                            + (closest == null ? "" : "; did you mean '" + closest + "'?") + " known keys: " + String.join(", ", known));
+                }
+                fields.put(field, entry);
+            }
+            return fields;
+        }
+
+        /** The entries of a mapping whose keys are unique scalars. */
+        private List<NodeTuple> entries(Node node, String key) throws ConfigException {
+            if (!(node instanceof MappingNode)) {
+                throw error(node, key, "expected a mapping (key: value), got " + describe(node));
+            }
+            List<NodeTuple> entries = ((MappingNode) node).getValue();
+            Map<String, Node> seen = new LinkedHashMap<>();
+            for (NodeTuple entry : entries) {
+                String field = keyText(entry, key);
+                Node first = seen.putIfAbsent(field, entry.getKeyNode());
+                if (first != null) {
+                    throw error(entry.getKeyNode(), join(key, field), "duplicate key '" + field + "' (first at line "
+                            + first.getStartMark().map(m -> m.getLine() + 1).orElse(0) + ")");
+                }
+            }
+            return entries;
+        }
+
+        private String keyText(NodeTuple entry, String key) throws ConfigException {
+            Node keyNode = entry.getKeyNode();
+            if (!(keyNode instanceof ScalarNode)) {
+                throw error(keyNode, key, "keys must be plain names, got " + describe(keyNode));
+            }
+            return ((ScalarNode) keyNode).getValue();
+        }
+
+        private String name(NodeTuple entry, String key) throws ConfigException {
+            String name = keyText(entry, key);
+            if (!NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+                throw error(entry.getKeyNode(), join(key, name), "the name '" + name + "' may use only letters, digits,"
+                        + " '.', '_' and '-' (and is not . or ..): names become file names in the state directory");
+            }
+            return name;
+        }
+
+        private Node require(Map<String, NodeTuple> fields, Node parent, String key, String field) throws ConfigException {
+            NodeTuple entry = fields.get(field);
+            if (entry == null) {
+                throw error(parent, key == null ? field : key, "missing required key '" + field + "'");
+            }
+            return entry.getValueNode();
+        }
+
+        private List<Node> items(Node node, String key) throws ConfigException {
+            if (node instanceof SequenceNode) {
+                List<Node> items = ((SequenceNode) node).getValue();
+                if (items.isEmpty()) {
+                    throw error(node, key, "the list is empty");
+                }
+                return items;
+            }
+            return List.of(node);
+        }
+
+        private String string(Node node, String key) throws ConfigException {
+            if (!(node instanceof ScalarNode) || node.getTag().equals(Tag.NULL)) {
+                throw error(node, key, "expected a text value, got " + describe(node));
+            }
+            String value = ((ScalarNode) node).getValue();
+            if (value.isEmpty()) {
+                throw error(node, key, "is empty");
+            }
+            return value;
+        }
+
+        private List<String> strings(Node node, String key) throws ConfigException {
+            if (!(node instanceof SequenceNode)) {
+                throw error(node, key, "expected a list, e.g. [-rlt], got " + describe(node));
+            }
+            List<String> values = new ArrayList<>();
+            List<Node> items = ((SequenceNode) node).getValue();
+            for (int i = 0; i < items.size(); i++) {
+                values.add(string(items.get(i), key + "[" + i + "]"));
+            }
+            return values;
+        }
+
+        private List<String> patterns(Node node, String key) throws ConfigException {
+            if (!(node instanceof SequenceNode)) {
+                throw error(node, key, "expected a list of patterns, e.g. [/photos/, \"*.tmp\"], got " + describe(node));
+            }
+            List<String> patterns = new ArrayList<>();
+            List<Node> items = ((SequenceNode) node).getValue();
+            for (int i = 0; i < items.size(); i++) {
+                String itemKey = key + "[" + i + "]";
+                String pattern = string(items.get(i), itemKey);
+                checkPattern(pattern, items.get(i), itemKey);
+                patterns.add(pattern);
+            }
+            return patterns;
+        }
+
+        void checkPattern(String pattern, Node node, String key) throws ConfigException {
+            try {
+                PathFilter.of(List.of(pattern));
+            } catch (IllegalArgumentException e) {
+                throw error(node, key, e.getMessage());
+            }
+        }
+
+        private Path path(Node node, String key) throws ConfigException {
+            String text = string(node, key);
+            Path path;
+            try {
+                path = Path.of(text);
+            } catch (InvalidPathException e) {
+                throw error(node, key, "'" + text + "' is not a usable path here (" + e.getReason()
+                        + "); run changeq under a UTF-8 locale for non-ASCII paths");
+            }
+            return absolute(path, node, key);
+        }
+
+        Path absolute(Path path, Node node, String key) throws ConfigException {
+            if (!path.isAbsolute()) {
+                throw error(node, key, "'" + path + "' is not an absolute path; write it from /");
+            }
+            return path.normalize();
+        }
+
+        private boolean bool(Node node, String key) throws ConfigException {
+            if (node instanceof ScalarNode && node.getTag().equals(Tag.BOOL)) {
+                return Boolean.parseBoolean(((ScalarNode) node).getValue());
+            }
+            throw error(node, key, "expected true or false, got " + describe(node));
+        }
+
+        private long positiveLong(Node node, String key) throws ConfigException {
+            if (node instanceof ScalarNode && node.getTag().equals(Tag.INT)) {
+                String text = ((ScalarNode) node).getValue();
+                long value;
+                try {
+                    value = Long.parseLong(text);
+                } catch (NumberFormatException e) {
+                    throw error(node, key, "'" + text + "' is too large");
+                }
+                if (value <= 0) {
+                    throw error(node, key, "must be greater than 0, got " + value);
+                }
+                return value;
+            }
+            throw error(node, key, "expected a whole number, got " + describe(node));
+        }
+
+        private static boolean isNull(Node node) {
+            return node instanceof ScalarNode && node.getTag().equals(Tag.NULL);
+        }
+
+        private static String describe(Node node) {
+            if (node instanceof ScalarNode) {
+                return node.getTag().equals(Tag.NULL) ? "nothing" : "'" + ((ScalarNode) node).getValue() + "'";
+            }
+            return node instanceof SequenceNode ? "a list" : "a mapping";
+        }
+
+        ConfigException error(Node node, String key, String problem) {
+            return error(node == null ? null : node.getStartMark().orElse(null), key, problem);
+        }
+
+        ConfigException error(Mark mark, String key, String problem) {
+            StringBuilder message = new StringBuilder(fileName);
+            if (mark != null) {
+                message.append(" line ").append(mark.getLine() + 1).append(" column ").append(mark.getColumn() + 1);
+            }
+            if (key != null) {
+                message.append(", ").append(key);
+            }
+            return new ConfigException(message.append(": ").append(problem).toString());
+        }
+    }
+
+    private static String join(String key, String field) {
+        return key == null ? field : key + "." + field;
+    }
+
+    /** The known key within a small edit distance of a mistyped one, if any. */
+    static String closest(String field, List<String> known) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : known) {
+            int distance = editDistance(field, candidate);
+            if (distance < bestDistance) {
+                bestDistance = distance;
+                best = candidate;
+            }
+        }
+        return bestDistance <= Math.max(2, field.length() / 3) ? best : null;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+
+    /** A path written as an rsync pattern that matches exactly that path. */
+    static String escapeLiteral(String path) {
+        // rsync reads backslashes literally unless the pattern has a wildcard, so escape only then.
+        if (path.chars().noneMatch(c -> c == '*' || c == '?' || c == '[')) {
+            return path;
+        }
+        StringBuilder escaped = new StringBuilder();
+        for (char c : path.toCharArray()) {
+            if (c == '*' || c == '?' || c == '[' || c == '\\') {
+                escaped.append('\\');
+            }
+            escaped.append(c);
+        }
+        return escaped.toString();
+    }
+}

@@ -1,0 +1,345 @@
+package org.changeq.pipeline.inspect;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.PendingChanges;
+import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.RouteConfig;
+
+/**
+ * The work behind changeq-queue: read-only views of the manifest and of each route's progress.
+ * Opens the queue read-only and takes no lock, so it never blocks the tracker or a sync.
+ * Not thread-safe; one instance per command.
+ */
+final class QueueInspector {
+
+    /** The records a dump or top looks at. */
+    record Selection(long fromIndex, long toIndex, long fromMillis, long toMillis,
+                     Predicate<QueueRecord> filter) {
+        boolean accepts(long index, QueueRecord record) {
+            return index >= fromIndex && index <= toIndex
+                    && record.timeMillis() >= fromMillis && record.timeMillis() <= toMillis
+                    && filter.test(record);
+        }
+    }
+
+    private final ManifestReader reader;
+    private final Path queueDirectory;
+    private final StateLayout state;
+    private final ChangeqConfig config;
+    private final RecordFormat format;
+    private final PrintStream out;
+
+    QueueInspector(ManifestReader reader, Path queueDirectory, StateLayout state, ChangeqConfig config,
+                   RecordFormat format, PrintStream out) {
+        this.reader = reader;
+        this.queueDirectory = queueDirectory;
+        this.state = state;
+        this.config = config;
+        this.format = format;
+        this.out = out;
+    }
+
+    void dump(Selection selection) {
+        long start = selection.fromIndex() <= 0 ? ManifestReader.NO_INDEX : selection.fromIndex();
+        reader.readFrom(start, selection.toIndex(), (index, record) -> {
+            if (selection.accepts(index, record)) {
+                out.println(format.record(index, record));
+            }
+            return true;
+        });
+    }
+
+    /** Prints the last {@code count} records, then, if {@code follow}, new ones until {@code stopped}. */
+    void tail(int count, boolean follow, BooleanSupplier stopped, Runnable waitForMore) {
+        long from = count <= 0 ? ManifestReader.NO_INDEX : reader.indexFromEnd(count);
+        long last = ManifestReader.NO_INDEX;
+        if (count > 0) {
+            long first = from == ManifestReader.NO_INDEX ? ManifestReader.NO_INDEX : from;
+            last = reader.readFrom(first, Long.MAX_VALUE, this::print);
+        } else {
+            last = reader.lastIndex();
+        }
+        out.flush();
+        while (follow && !stopped.getAsBoolean()) {
+            long newest = reader.read(last, Long.MAX_VALUE, this::print);
+            out.flush();
+            if (newest == last) {
+                waitForMore.run();
+            }
+            last = newest;
+        }
+    }
+
+    private boolean print(long index, QueueRecord record) {
+        out.println(format.record(index, record));
+        return true;
+    }
+
+    /** Prints the route's pending paths, escaped one per line, or raw and NUL-terminated. */
+    void paths(RouteConfig route, boolean nulSeparated) throws IOException {
+        PendingChanges pending = pendingFor(route);
+        List<PendingChanges.Entry> entries = pending.toSend(route.propagateDeletes());
+        if (nulSeparated) {
+            OutputStream raw = out;
+            for (PendingChanges.Entry entry : entries) {
+                raw.write(entry.path());
+                raw.write(0);
+            }
+            raw.flush();
+            return;
+        }
+        for (PendingChanges.Entry entry : entries) {
+            if (format.json()) {
+                out.println(new RecordFormat.JsonLine().field("route", route.name())
+                        .field("type", entry.lastType().name()).field("directory", entry.directory())
+                        .path("path", entry.path()).toString());
+            } else {
+                out.println(ByteStrings.escape(entry.path()) + (entry.directory() ? "/" : ""));
+            }
+        }
+    }
+
+    /** Prints the pending records of a route in queue order, as dump does. */
+    void pendingRecords(RouteConfig route) throws IOException {
+        long cursor = state.cursor(route.name()).read().orElse(ManifestReader.NO_INDEX);
+        reader.read(cursor, reader.lastIndex(), (index, record) -> {
+            if (record.root().equals(route.root()) && record.type().carriesPath()
+                    && route.sends(record.path(), record.directory())) {
+                out.println(format.record(index, record));
+            }
+            return true;
+        });
+    }
+
+    PendingChanges pendingFor(RouteConfig route) throws IOException {
+        long cursor = state.cursor(route.name()).read().orElse(ManifestReader.NO_INDEX);
+        return PendingChanges.scan(reader, route, cursor, reader.lastIndex());
+    }
+
+    /** Directories with the most changes among the selected records. */
+    void top(Selection selection, int depth, int limit) {
+        Map<String, long[]> counts = new HashMap<>();
+        reader.read(ManifestReader.NO_INDEX, selection.toIndex(), (index, record) -> {
+            if (record.type().carriesPath() && selection.accepts(index, record)) {
+                byte[] directory = directoryAtDepth(record.path(), record.directory(), depth);
+                String key = record.root() + "\u0000" + ByteStrings.escape(directory);
+                counts.computeIfAbsent(key, k -> new long[1])[0]++;
+            }
+            return true;
+        });
+        List<Map.Entry<String, long[]>> sorted = new ArrayList<>(counts.entrySet());
+        sorted.sort((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]));
+        for (Map.Entry<String, long[]> entry : sorted.subList(0, Math.min(limit, sorted.size()))) {
+            String[] rootAndDirectory = entry.getKey().split("\u0000", 2);
+            String directory = rootAndDirectory[1].isEmpty() ? "." : rootAndDirectory[1];
+            if (format.json()) {
+                out.println(new RecordFormat.JsonLine().field("root", rootAndDirectory[0])
+                        .field("directory", directory).field("records", entry.getValue()[0]).toString());
+            } else {
+                out.printf("%10d  %s  %s%n", entry.getValue()[0], rootAndDirectory[0], directory);
+            }
+        }
+    }
+
+    /** The first {@code depth} names of the path's directory part. */
+    static byte[] directoryAtDepth(byte[] path, boolean isDirectory, int depth) {
+        int end = isDirectory ? path.length : lastSlash(path);
+        int names = 0;
+        for (int i = 0; i < end; i++) {
+            if (path[i] == '/' && ++names == depth) {
+                return Arrays.copyOf(path, i);
+            }
+        }
+        return Arrays.copyOf(path, Math.max(end, 0));
+    }
+
+    private static int lastSlash(byte[] path) {
+        for (int i = path.length - 1; i >= 0; i--) {
+            if (path[i] == '/') {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    /** Counts by type and root, tracker lifecycle, files on disk, and each route's progress. */
+    void stat(long nowMillis) throws IOException {
+        Map<String, EnumMap<RecordType, long[]>> byRoot = new TreeMap<>();
+        long[] totals = new long[1];
+        long[] firstLast = {Long.MAX_VALUE, Long.MIN_VALUE};
+        long[] lifecycle = {-1, -1, 0, 0, -1}; // last START, last STOP, gaps, overflows, last OVERFLOW
+        boolean[] stoppedCleanly = {true};
+        reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, (index, record) -> {
+            totals[0]++;
+            firstLast[0] = Math.min(firstLast[0], record.timeMillis());
+            firstLast[1] = Math.max(firstLast[1], record.timeMillis());
+            byRoot.computeIfAbsent(record.root().isEmpty() ? "-" : record.root(),
+                    r -> new EnumMap<>(RecordType.class))
+                    .computeIfAbsent(record.type(), t -> new long[1])[0]++;
+            switch (record.type()) {
+                case START -> {
+                    if (!stoppedCleanly[0]) {
+                        lifecycle[2]++;
+                    }
+                    stoppedCleanly[0] = false;
+                    lifecycle[0] = record.timeMillis();
+                }
+                case STOP -> {
+                    stoppedCleanly[0] = true;
+                    lifecycle[1] = record.timeMillis();
+                }
+                case OVERFLOW -> {
+                    lifecycle[3]++;
+                    lifecycle[4] = record.timeMillis();
+                }
+                default -> { }
+            }
+            return true;
+        });
+        long[] files = queueFiles();
+        boolean running = lifecycle[0] >= 0 && !stoppedCleanly[0];
+
+        if (format.json()) {
+            RecordFormat.JsonLine line = new RecordFormat.JsonLine()
+                    .field("kind", "queue").field("queue", queueDirectory.toString())
+                    .field("records", totals[0]).field("files", files[0]).field("bytes", files[1]);
+            timeField(line, "first_record", totals[0] > 0 ? firstLast[0] : -1);
+            timeField(line, "last_record", totals[0] > 0 ? firstLast[1] : -1);
+            line.field("tracker_running", running);
+            timeField(line, "last_start", lifecycle[0]);
+            timeField(line, "last_stop", lifecycle[1]);
+            line.field("gaps", lifecycle[2]).field("overflows", lifecycle[3]);
+            timeField(line, "last_overflow", lifecycle[4]);
+            RecordFormat.JsonLine roots = new RecordFormat.JsonLine();
+            byRoot.forEach((root, counts) -> {
+                RecordFormat.JsonLine typeCounts = new RecordFormat.JsonLine();
+                counts.forEach((type, count) -> typeCounts.field(type.name(), count[0]));
+                roots.raw(root, typeCounts.toString());
+            });
+            line.raw("by_root", roots.toString());
+            out.println(line);
+        } else {
+            out.printf("queue        %s%n", queueDirectory);
+            out.printf("on disk      %d file(s), %s%n", files[0], humanBytes(files[1]));
+            out.printf("records      %d%s%n", totals[0], totals[0] == 0 ? "  (empty: has the tracker run yet?)"
+                    : "  from " + format.time(firstLast[0]) + " to " + format.time(firstLast[1]));
+            byRoot.forEach((root, counts) -> {
+                StringBuilder line = new StringBuilder();
+                counts.forEach((type, count) -> line.append(' ').append(type.name()).append('=').append(count[0]));
+                out.printf("  root %-8s%s%n", root, line);
+            });
+            out.printf("tracker      %s%n", running
+                    ? "running since " + format.time(lifecycle[0]) + " (or it stopped without a STOP record)"
+                    : lifecycle[1] >= 0 ? "stopped cleanly at " + format.time(lifecycle[1]) : "never started");
+            out.printf("gaps         %d (starts without a clean stop before them)%n", lifecycle[2]);
+            out.printf("overflows    %d%s%n", lifecycle[3],
+                    lifecycle[4] >= 0 ? ", last at " + format.time(lifecycle[4]) : "");
+        }
+        if (config != null) {
+            for (RouteConfig route : config.routes().values()) {
+                routeStat(route, nowMillis);
+            }
+        }
+    }
+
+    private void routeStat(RouteConfig route, long nowMillis) throws IOException {
+        OptionalLong cursor = state.cursor(route.name()).read();
+        PendingChanges pending = pendingFor(route);
+        List<String> fullBecause = new ArrayList<>();
+        if (cursor.isEmpty()) {
+            fullBecause.add("first-run");
+        }
+        if (pending.backlogRecords() > route.backlogThreshold()) {
+            fullBecause.add("backlog");
+        }
+        if (pending.overflows() > 0) {
+            fullBecause.add("overflow");
+        }
+        if (pending.unhealedGaps() > 0 || pending.recordsLost()) {
+            fullBecause.add("gap");
+        }
+        if (Files.exists(state.forceFullFlag(route.name()))) {
+            fullBecause.add("forced");
+        }
+        if (Files.exists(config.root(route.root()).path().resolve(".force-full-sync"))) {
+            fullBecause.add("flag-file");
+        }
+        OptionalLong oldest = pending.oldestPendingMillis();
+        if (format.json()) {
+            RecordFormat.JsonLine line = new RecordFormat.JsonLine().field("kind", "route").field("route", route.name())
+                    .field("root", route.root());
+            if (cursor.isPresent()) {
+                line.field("cursor", cursor.getAsLong());
+            } else {
+                line.nullField("cursor");
+            }
+            line.field("backlog_records", pending.backlogRecords()).field("pending_paths", pending.uniquePaths());
+            if (oldest.isPresent()) {
+                line.field("oldest_pending_seconds", (nowMillis - oldest.getAsLong()) / 1000);
+            } else {
+                line.nullField("oldest_pending_seconds");
+            }
+            line.field("next_run", fullBecause.isEmpty() ? "incremental" : "full")
+                    .field("full_reasons", String.join(",", fullBecause));
+            out.println(line);
+        } else {
+            out.printf("route %s (root %s -> %s)%n", route.name(), route.root(), route.dest());
+            out.printf("  cursor       %s%n", cursor.isPresent() ? cursor.getAsLong() : "none (never synced)");
+            out.printf("  backlog      %d record(s), %d unique path(s)%s%n", pending.backlogRecords(),
+                    pending.uniquePaths(), oldest.isPresent()
+                            ? ", oldest pending " + (nowMillis - oldest.getAsLong()) / 1000 + " s ago" : "");
+            out.printf("  next run     %s%n", fullBecause.isEmpty() ? "incremental"
+                    : "full because " + String.join(", ", fullBecause));
+        }
+    }
+
+    private void timeField(RecordFormat.JsonLine line, String key, long millis) {
+        if (millis < 0) {
+            line.nullField(key);
+        } else {
+            line.field(key, format.time(millis));
+        }
+    }
+
+    /** Number of queue cycle files and bytes they take on disk. */
+    private long[] queueFiles() {
+        long[] result = new long[2];
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(queueDirectory, "*.cq4")) {
+            for (Path file : files) {
+                result[0]++;
+                result[1] += Files.size(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + queueDirectory + ": " + e.getMessage(), e);
+        }
+        return result;
+    }
+
+    private static String humanBytes(long bytes) {
+        if (bytes < 1024 * 1024) {
+            return (bytes / 1024) + " KiB";
+        }
+        return String.format("%.1f MiB", bytes / (1024.0 * 1024.0));
+    }
+}

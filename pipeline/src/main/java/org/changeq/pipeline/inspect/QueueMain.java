@@ -1,0 +1,397 @@
+package org.changeq.pipeline.inspect;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeParseException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.changeq.pipeline.ChronicleSettings;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.QueueNotFoundException;
+import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigException;
+import org.changeq.pipeline.config.ConfigLoader;
+import org.changeq.pipeline.config.PathFilter;
+import org.changeq.pipeline.config.RouteConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code changeq-queue}: what the tracker recorded and what each route still owes. Read-only. */
+@Command(name = "changeq-queue", mixinStandardHelpOptions = true, version = "changeq-queue 0.1",
+        description = {"Shows what changeq's manifest queue holds and what each sync route still has to send.",
+                "Read-only: it never modifies the queue or a cursor and takes no lock, so it is safe to run",
+                "while the tracker and syncs are running."},
+        subcommands = {QueueMain.Stat.class, QueueMain.Tail.class, QueueMain.Dump.class, QueueMain.Paths.class,
+                QueueMain.Top.class},
+        footerHeading = "%nExamples:%n",
+        footer = {"  changeq-queue stat --config /etc/changeq/changeq.yaml",
+                "  changeq-queue tail -f --queue /var/lib/changeq/queue",
+                "  changeq-queue dump --config /etc/changeq/changeq.yaml --route offsite-nfs --pending",
+                "  changeq-queue paths --config /etc/changeq/changeq.yaml --route mirror -0 | xargs -0 ls -ld",
+                "  changeq-queue top --queue /var/lib/changeq/queue --depth 2 --from 2026-11-26T00:00",
+                "",
+                "Exit codes: 0 ok, 2 bad usage, 3 bad config, 5 queue missing or not a changeq queue."})
+public final class QueueMain implements Callable<Integer> {
+
+    static {
+        ChronicleSettings.apply();
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs the command with the given streams; returns the exit code. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        CommandLine commandLine = new CommandLine(new QueueMain());
+        commandLine.setOut(new java.io.PrintWriter(out, true));
+        commandLine.setErr(new java.io.PrintWriter(err, true));
+        commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
+            int code;
+            if (failure instanceof QueueNotFoundException) {
+                code = ExitCodes.QUEUE_UNAVAILABLE;
+            } else if (failure instanceof ConfigException) {
+                code = ExitCodes.CONFIG;
+            } else if (failure instanceof CommandLine.ParameterException) {
+                code = ExitCodes.USAGE;
+            } else {
+                failure.printStackTrace(err);
+                code = ExitCodes.SOFTWARE;
+            }
+            err.println("changeq-queue: " + failure.getMessage());
+            return code;
+        });
+        Out.stream = out;
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return ExitCodes.USAGE;
+    }
+
+    /** The output stream of the current run (picocli builds the subcommand objects itself). */
+    private static final class Out {
+        static PrintStream stream = System.out;
+    }
+
+    /** Where the queue is: a config file, or the directories directly. */
+    static final class Source {
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Location location;
+
+        static final class Location {
+            @Option(names = "--config", paramLabel = "FILE", description = "changeq config file (gives queue, state and routes)")
+            Path config;
+
+            @ArgGroup(exclusive = false)
+            Directories directories;
+        }
+
+        static final class Directories {
+            @Option(names = "--queue", paramLabel = "DIR", required = true, description = "queue directory")
+            Path queue;
+
+            @Option(names = "--state", paramLabel = "DIR", description = "state directory (cursors); needed for per-route views")
+            Path state;
+        }
+
+        @Option(names = "--json", description = "one JSON object per line (paths that are not valid UTF-8 as base64 with a flag)")
+        boolean json;
+
+        @Option(names = "--utc", description = "times in UTC instead of local time")
+        boolean utc;
+
+        @Option(names = "--epoch", description = "times as seconds since the epoch")
+        boolean epoch;
+
+        ChangeqConfig config() throws ConfigException {
+            return location.config == null ? null : ConfigLoader.load(location.config);
+        }
+
+        RecordFormat format() {
+            return new RecordFormat(json, epoch ? RecordFormat.TimeStyle.EPOCH
+                    : utc ? RecordFormat.TimeStyle.UTC : RecordFormat.TimeStyle.LOCAL);
+        }
+
+        <T> T withInspector(ChangeqConfig config, InspectorAction<T> action) throws IOException {
+            Path queue = config != null ? config.queue() : location.directories.queue;
+            Path state = config != null ? config.state() : location.directories.state;
+            try (ManifestReader reader = ManifestReader.open(queue)) {
+                QueueInspector inspector = new QueueInspector(reader, queue,
+                        state == null ? null : new StateLayout(state), config, format(), Out.stream);
+                return action.apply(inspector);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    interface InspectorAction<T> {
+        T apply(QueueInspector inspector) throws IOException;
+    }
+
+    /** Parses --from/--to: a queue index (a number) or a time. */
+    static final class Bound {
+        long index = -1;
+        long millis = -1;
+
+        static Bound parse(String text) {
+            Bound bound = new Bound();
+            if (text.matches("\\d+")) {
+                bound.index = Long.parseLong(text);
+                return bound;
+            }
+            try {
+                if (text.length() == 10) {
+                    bound.millis = LocalDate.parse(text).atStartOfDay(ZoneId.systemDefault()).toInstant().toEpochMilli();
+                } else if (text.endsWith("Z") || text.matches(".*[+-]\\d\\d:\\d\\d$")) {
+                    bound.millis = OffsetDateTime.parse(text.endsWith("Z") ? text.replace("Z", "+00:00") : text)
+                            .toInstant().toEpochMilli();
+                } else {
+                    bound.millis = LocalDateTime.parse(text).atZone(ZoneId.systemDefault()).toInstant().toEpochMilli();
+                }
+            } catch (DateTimeParseException e) {
+                throw new CommandLine.TypeConversionException("'" + text + "' is neither a queue index nor a time; "
+                        + "use e.g. 2026-11-26, 2026-11-26T14:30, 2026-11-26T14:30:00Z or an index from 'dump'");
+            }
+            return bound;
+        }
+    }
+
+    static final class Range {
+        @Option(names = "--from", paramLabel = "INDEX|TIME", converter = BoundConverter.class,
+                description = "first record: a queue index or a time (2026-11-26, 2026-11-26T14:30, ...Z)")
+        Bound from;
+
+        @Option(names = "--to", paramLabel = "INDEX|TIME", converter = BoundConverter.class,
+                description = "last record: a queue index or a time")
+        Bound to;
+
+        QueueInspector.Selection selection(Predicate<QueueRecord> filter) {
+            return new QueueInspector.Selection(
+                    from != null && from.index >= 0 ? from.index : Long.MIN_VALUE,
+                    to != null && to.index >= 0 ? to.index : Long.MAX_VALUE,
+                    from != null && from.millis >= 0 ? from.millis : Long.MIN_VALUE,
+                    to != null && to.millis >= 0 ? to.millis : Long.MAX_VALUE,
+                    filter);
+        }
+    }
+
+    static final class BoundConverter implements CommandLine.ITypeConverter<Bound> {
+        @Override
+        public Bound convert(String value) {
+            return Bound.parse(value);
+        }
+    }
+
+    static RouteConfig requireRoute(ChangeqConfig config, String route, CommandLine commandLine) {
+        if (config == null) {
+            throw new CommandLine.ParameterException(commandLine,
+                    "--route needs --config FILE: routes are defined in the config");
+        }
+        try {
+            return config.route(route);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(commandLine, e.getMessage());
+        }
+    }
+
+    @Command(name = "stat", mixinStandardHelpOptions = true,
+            description = {"Records by type and root, first/last record time, queue files on disk, tracker status,",
+                    "and for each route (with --config): committed cursor, backlog, unique pending paths, age of",
+                    "the oldest pending change, and whether its next run will be full and why."})
+    static final class Stat implements Callable<Integer> {
+        @Mixin
+        Source source;
+
+        @Override
+        public Integer call() throws IOException, ConfigException {
+            ChangeqConfig config = source.config();
+            source.withInspector(config, inspector -> {
+                inspector.stat(System.currentTimeMillis());
+                return null;
+            });
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "tail", mixinStandardHelpOptions = true,
+            description = "The newest records; with -f, also those appended later, until interrupted (Ctrl-C exits 0).")
+    static final class Tail implements Callable<Integer> {
+        @Mixin
+        Source source;
+
+        @Option(names = {"-n", "--lines"}, paramLabel = "N", defaultValue = "10", description = "records to show first (default ${DEFAULT-VALUE})")
+        int count;
+
+        @Option(names = {"-f", "--follow"}, description = "keep printing records as they are appended")
+        boolean follow;
+
+        @Override
+        public Integer call() throws IOException, ConfigException {
+            CountDownLatch interrupted = new CountDownLatch(1);
+            CountDownLatch finished = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                interrupted.countDown();
+                try {
+                    finished.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "changeq-queue-interrupt");
+            if (follow) {
+                Runtime.getRuntime().addShutdownHook(hook);
+            }
+            try {
+                source.withInspector(source.config(), inspector -> {
+                    // The queue offers no cross-process wake-up for readers; a short idle wait keeps
+                    // a follower cheap while it shows a new record within a fraction of a second.
+                    inspector.tail(count, follow, () -> interrupted.getCount() == 0, () -> {
+                        try {
+                            interrupted.await(100, TimeUnit.MILLISECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+                    return null;
+                });
+            } finally {
+                finished.countDown();
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "dump", mixinStandardHelpOptions = true,
+            description = {"Records in queue order, filtered. With --route NAME --pending: exactly the records the",
+                    "route's next incremental run would consider (after its cursor, its root, its filters)."})
+    static final class Dump implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        Source source;
+
+        @Mixin
+        Range range;
+
+        @Option(names = "--type", paramLabel = "TYPE", description = "only this record type: ${COMPLETION-CANDIDATES}")
+        RecordType type;
+
+        @Option(names = "--root", paramLabel = "ROOT", description = "only records of this root")
+        String root;
+
+        @Option(names = "--path", paramLabel = "GLOB", description = "only paths matching this rsync-style pattern (e.g. '/photos/**', '*.jpg')")
+        String pathPattern;
+
+        @Option(names = "--route", paramLabel = "NAME", description = "with --pending: the route to show")
+        String route;
+
+        @Option(names = "--pending", description = "show what --route's next incremental run would read")
+        boolean pending;
+
+        @Override
+        public Integer call() throws IOException, ConfigException {
+            ChangeqConfig config = source.config();
+            if (pending || route != null) {
+                if (!(pending && route != null)) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--pending and --route go together");
+                }
+                RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
+                source.withInspector(config, inspector -> {
+                    inspector.pendingRecords(routeConfig);
+                    return null;
+                });
+                return ExitCodes.OK;
+            }
+            PathFilter paths = pathPattern == null ? null : PathFilter.of(java.util.List.of(pathPattern));
+            Predicate<QueueRecord> filter = record -> (type == null || record.type() == type)
+                    && (root == null || record.root().equals(root))
+                    && (paths == null || record.type().carriesPath() && paths.matches(record.path(), record.directory()));
+            source.withInspector(config, inspector -> {
+                inspector.dump(range.selection(filter));
+                return null;
+            });
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "paths", mixinStandardHelpOptions = true,
+            description = {"The deduplicated pending paths of a route: one per line with unprintable bytes escaped,",
+                    "or raw and NUL-terminated with -0 (byte-exact, for xargs -0 or comparing)."})
+    static final class Paths implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        Source source;
+
+        @Option(names = "--route", paramLabel = "NAME", required = true, description = "the route")
+        String route;
+
+        @Option(names = "-0", description = "raw bytes, each path terminated by NUL")
+        boolean nul;
+
+        @Override
+        public Integer call() throws IOException, ConfigException {
+            ChangeqConfig config = source.config();
+            RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
+            source.withInspector(config, inspector -> {
+                inspector.paths(routeConfig, nul);
+                return null;
+            });
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "top", mixinStandardHelpOptions = true,
+            description = "Directories with the most change records in a range: find what is churning.")
+    static final class Top implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        Source source;
+
+        @Mixin
+        Range range;
+
+        @Option(names = "--depth", paramLabel = "N", defaultValue = "1", description = "directory depth to group by (default ${DEFAULT-VALUE})")
+        int depth;
+
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "rows to show (default ${DEFAULT-VALUE})")
+        int limit;
+
+        @Override
+        public Integer call() throws IOException, ConfigException {
+            if (depth < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--depth must be at least 1, got " + depth);
+            }
+            source.withInspector(source.config(), inspector -> {
+                inspector.top(range.selection(record -> true), depth, limit);
+                return null;
+            });
+            return ExitCodes.OK;
+        }
+    }
+
+
+}

@@ -1,0 +1,416 @@
+package org.changeq.pipeline.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.DayOfWeek;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigLoaderTest {
+
+    static final String EXAMPLE = """
+            queue: /var/lib/changeq/queue        # Chronicle Queue directory
+            state: /var/lib/changeq/state        # cursors, claims, locks, flags
+            roots:
+              nfs:    {path: /srv/nfs, exclude: [/anca-elements/]}
+              backup: {path: /mnt/backup}
+            lists:
+              bypass: [/immich/, /frigate/, /prometheus/, /loki/, /ollama/, /llamacpp/, /audiblez/, /ebook2audiobook/, "/*-backup/", /temp/, /alertmanager/]
+            routes:
+              mirror:         {root: nfs, exclude-list: bypass, dest: /mnt/backup/, delete-on-full: false}  # that disk holds other backups too
+              offsite-backup: {root: backup, dest: "rsync://nas/Backup/Viki/pve-backup/", rsync-args: [-rlt, "--chmod=D0775,F0664"],
+                               backlog-threshold: 500000, full-window: {days-of-month: 1-7}, delete-on-full: true}
+              offsite-nfs:    {root: nfs, include-list: bypass, dest: "rsync://nas/Backup/Viki/nfs/", rsync-args: [-rlt, "--chmod=D0775,F0664"]}
+            """;
+
+    /** A valid file the error cases change one line of. */
+    static final String BASE = """
+            queue: /var/lib/changeq/queue
+            state: /var/lib/changeq/state
+            roots:
+              nfs: {path: /srv/nfs}
+            lists:
+              bypass: [/immich/]
+            routes:
+              mirror: {root: nfs, dest: /mnt/backup/}
+            """;
+
+    private static ChangeqConfig parse(String yaml) throws ConfigException {
+        return ConfigLoader.parse("changeq.yaml", new StringReader(yaml));
+    }
+
+    private static String errorOf(String yaml) {
+        return assertThrows(ConfigException.class, () -> parse(yaml)).getMessage();
+    }
+
+    private static byte[] bytes(String path) {
+        return path.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theExampleParsesCompletely() throws ConfigException {
+        ChangeqConfig config = parse(EXAMPLE);
+        assertEquals(Path.of("/var/lib/changeq/queue"), config.queue());
+        assertEquals(Path.of("/var/lib/changeq/state"), config.state());
+        assertEquals(List.of("nfs", "backup"), List.copyOf(config.roots().keySet()));
+        assertEquals(List.of("mirror", "offsite-backup", "offsite-nfs"), List.copyOf(config.routes().keySet()));
+
+        RootConfig nfs = config.root("nfs");
+        assertEquals("nfs", nfs.name());
+        assertEquals(Path.of("/srv/nfs"), nfs.path());
+        assertEquals(List.of("/anca-elements/"), nfs.exclude());
+        assertTrue(nfs.excludes().matchesSelfOrAncestor(bytes("anca-elements/x"), false));
+        assertEquals(List.of(), config.root("backup").exclude());
+
+        List<String> bypass = List.of("/immich/", "/frigate/", "/prometheus/", "/loki/", "/ollama/", "/llamacpp/",
+                "/audiblez/", "/ebook2audiobook/", "/*-backup/", "/temp/", "/alertmanager/");
+        assertEquals(bypass, config.lists().get("bypass"));
+
+        RouteConfig mirror = config.route("mirror");
+        assertEquals("nfs", mirror.root());
+        assertEquals("/mnt/backup/", mirror.dest());
+        assertEquals(Optional.of("bypass"), mirror.excludeList());
+        assertEquals(Optional.empty(), mirror.includeList());
+        assertEquals(bypass, mirror.excludes().patterns());
+        assertTrue(mirror.includes().isEmpty());
+        assertFalse(mirror.deleteOnFull());
+        assertEquals(RouteConfig.DEFAULT_RSYNC_ARGS, mirror.rsyncArgs());
+        assertEquals(RouteConfig.DEFAULT_BACKLOG_THRESHOLD, mirror.backlogThreshold());
+        assertEquals(Optional.empty(), mirror.fullWindow());
+
+        RouteConfig offsiteBackup = config.route("offsite-backup");
+        assertEquals("backup", offsiteBackup.root());
+        assertEquals("rsync://nas/Backup/Viki/pve-backup/", offsiteBackup.dest());
+        assertEquals(List.of("-rlt", "--chmod=D0775,F0664"), offsiteBackup.rsyncArgs());
+        assertEquals(500_000, offsiteBackup.backlogThreshold());
+        assertEquals(Set.of(1, 2, 3, 4, 5, 6, 7), offsiteBackup.fullWindow().orElseThrow().daysOfMonth());
+        assertEquals(Set.of(), offsiteBackup.fullWindow().orElseThrow().daysOfWeek());
+        assertTrue(offsiteBackup.deleteOnFull());
+        assertFalse(offsiteBackup.propagateDeletes());
+
+        RouteConfig offsiteNfs = config.route("offsite-nfs");
+        assertEquals(Optional.of("bypass"), offsiteNfs.includeList());
+        assertEquals(bypass, offsiteNfs.includes().patterns());
+        assertTrue(offsiteNfs.excludes().isEmpty());
+        assertEquals("rsync://nas/Backup/Viki/nfs/", offsiteNfs.dest());
+    }
+
+    @Test
+    void complementaryRoutesSendEveryPathExactlyOnce() throws ConfigException {
+        ChangeqConfig config = parse(EXAMPLE);
+        RouteConfig mirror = config.route("mirror");
+        RouteConfig offsite = config.route("offsite-nfs");
+        String[][] paths = {
+            {"immich", "d"}, {"immich/library/a.jpg", "f"}, {"pg-backup/dump.sql", "f"}, {"pg-backup", "f"},
+            {"documents/temp/x", "f"}, {"temp", "d"}, {"temp", "f"}, {"media/immich/x", "f"}, {"notes.txt", "f"},
+            {"new\nline/f", "f"},
+        };
+        for (String[] path : paths) {
+            boolean directory = path[1].equals("d");
+            assertNotEquals(mirror.sends(bytes(path[0]), directory), offsite.sends(bytes(path[0]), directory),
+                    "exactly one route sends " + path[0]);
+        }
+        assertTrue(offsite.sends(bytes("immich/library/a.jpg"), false));
+        assertTrue(mirror.sends(bytes("media/immich/x"), false));
+    }
+
+    @Test
+    void defaultsApplyToAMinimalRoute() throws ConfigException {
+        RouteConfig route = parse(BASE).route("mirror");
+        assertEquals(RouteConfig.DEFAULT_RSYNC_ARGS, route.rsyncArgs());
+        assertEquals(RouteConfig.DEFAULT_BACKLOG_THRESHOLD, route.backlogThreshold());
+        assertEquals(RouteConfig.DEFAULT_DELETE_ON_FULL, route.deleteOnFull());
+        assertEquals(RouteConfig.DEFAULT_PROPAGATE_DELETES, route.propagateDeletes());
+        assertEquals(Optional.empty(), route.fullWindow());
+        assertEquals(List.of(), route.include());
+        assertEquals(List.of(), route.exclude());
+        assertTrue(route.includes().isEmpty());
+        assertTrue(route.excludes().isEmpty());
+        assertTrue(route.sends(bytes("anything/at/all"), false));
+    }
+
+    @Test
+    void listsAndRoutesAreOptional() throws ConfigException {
+        ChangeqConfig config = parse("queue: /q\nstate: /s\nroots:\n  r: {path: /data}\nroutes:\n");
+        assertEquals(Set.of(), config.routes().keySet());
+        assertEquals(Set.of(), config.lists().keySet());
+    }
+
+    @Test
+    void includeAndIncludeListCombine() throws ConfigException {
+        RouteConfig route = parse(BASE.replace("{root: nfs, dest: /mnt/backup/}",
+                "{root: nfs, dest: /mnt/backup/, include: [/docs/], include-list: bypass, exclude: [\"*.tmp\"]}")).route("mirror");
+        assertEquals(List.of("/docs/", "/immich/"), route.includes().patterns());
+        assertTrue(route.sends(bytes("docs/a"), false));
+        assertTrue(route.sends(bytes("immich/a"), false));
+        assertFalse(route.sends(bytes("music/a"), false));
+        assertFalse(route.sends(bytes("docs/a.tmp"), false));
+    }
+
+    @Test
+    void builtInExcludesCoverOwnDirectoriesInsideTheRootAndLegacyFiles() throws ConfigException {
+        ChangeqConfig config = parse("""
+                queue: /srv/nfs/.changeq/queue
+                state: /srv/nfs/.changeq/state
+                roots:
+                  nfs: {path: /srv/nfs, exclude: [/anca-elements/]}
+                  other: {path: /mnt/other}
+                """);
+        RootConfig nfs = config.root("nfs");
+        assertEquals(List.of("/anca-elements/"), nfs.exclude(), "exclude keeps the written patterns only");
+        assertEquals(List.of("/anca-elements/", "/.changeq/queue/", "/.changeq/state/",
+                "/.changed-files", "/.changed-files.lock", "/.force-full-sync"), nfs.excludes().patterns());
+        PathFilter excludes = nfs.excludes();
+        assertTrue(excludes.matchesSelfOrAncestor(bytes(".changeq/queue/20240101.cq4"), false));
+        assertTrue(excludes.matchesSelfOrAncestor(bytes(".changeq/state/cursors/mirror"), false));
+        assertFalse(excludes.matchesSelfOrAncestor(bytes(".changeq/notes"), false));
+        assertTrue(excludes.matchesSelfOrAncestor(bytes(".changed-files"), false));
+        assertTrue(excludes.matchesSelfOrAncestor(bytes(".changed-files.lock"), false));
+        assertTrue(excludes.matchesSelfOrAncestor(bytes(".force-full-sync"), false));
+        assertFalse(excludes.matchesSelfOrAncestor(bytes("sub/.changed-files"), false), "anchored at the root");
+
+        assertEquals(List.of("/.changed-files", "/.changed-files.lock", "/.force-full-sync"),
+                config.root("other").excludes().patterns());
+    }
+
+    @Test
+    void ownDirectoriesWithWildcardCharactersAreExcludedLiterally() throws ConfigException {
+        ChangeqConfig config = parse("queue: /data/q[1]*\nstate: /var/s\nroots:\n  r: {path: /data}\n");
+        PathFilter excludes = config.root("r").excludes();
+        assertTrue(excludes.matchesSelfOrAncestor(bytes("q[1]*/x"), false));
+        assertFalse(excludes.matchesSelfOrAncestor(bytes("q1/x"), false));
+        assertFalse(excludes.matchesSelfOrAncestor(bytes("q[1]x/x"), false));
+    }
+
+    @Test
+    void pathsAreNormalized() throws ConfigException {
+        ChangeqConfig config = parse("queue: /var/lib/../lib/changeq/q/\nstate: /s\nroots:\n  r: {path: /srv/./nfs/}\n");
+        assertEquals(Path.of("/var/lib/changeq/q"), config.queue());
+        assertEquals(Path.of("/srv/nfs"), config.root("r").path());
+    }
+
+    @Test
+    void fullWindowAcceptsListsRangesAndWeekdays() throws ConfigException {
+        FullWindow window = parse(BASE.replace("dest: /mnt/backup/}",
+                "dest: /mnt/backup/, full-window: {days-of-month: [1, 15-16], days-of-week: [sat, Sunday, mon-tue]}}"))
+                .route("mirror").fullWindow().orElseThrow();
+        assertEquals(Set.of(1, 15, 16), window.daysOfMonth());
+        assertEquals(Set.of(DayOfWeek.SATURDAY, DayOfWeek.SUNDAY, DayOfWeek.MONDAY, DayOfWeek.TUESDAY), window.daysOfWeek());
+        assertTrue(window.contains(LocalDate.of(2024, 6, 1)), "Saturday the 1st");
+        assertFalse(window.contains(LocalDate.of(2024, 6, 2)), "Sunday the 2nd");
+
+        FullWindow weekend = parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {days-of-week: fri-mon}}"))
+                .route("mirror").fullWindow().orElseThrow();
+        assertEquals(Set.of(DayOfWeek.FRIDAY, DayOfWeek.SATURDAY, DayOfWeek.SUNDAY, DayOfWeek.MONDAY), weekend.daysOfWeek());
+        assertEquals(Set.of(), weekend.daysOfMonth());
+    }
+
+    @Test
+    void harmlessRsyncArgsPass() throws ConfigException {
+        RouteConfig route = parse(BASE.replace("dest: /mnt/backup/}",
+                "dest: /mnt/backup/, rsync-args: [-aH, --delay-updates, --skip-compress=gz/zip, -e, ssh -p 2222, --numeric-ids]}"))
+                .route("mirror");
+        assertEquals(List.of("-aH", "--delay-updates", "--skip-compress=gz/zip", "-e", "ssh -p 2222", "--numeric-ids"),
+                route.rsyncArgs());
+    }
+
+    static List<Arguments> errors() {
+        return List.of(
+                Arguments.of("an unknown key, with a suggestion", BASE.replace("routes:", "route:"),
+                        7, "route", "unknown key 'route'; did you mean 'routes'?"),
+                Arguments.of("an unknown route key", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, exlude: [a]}"),
+                        8, "routes.mirror.exlude", "did you mean 'exclude'?"),
+                Arguments.of("a missing queue", BASE.replace("queue: /var/lib/changeq/queue\n", ""),
+                        1, "queue", "missing required key 'queue'"),
+                Arguments.of("a missing state", BASE.replace("state: /var/lib/changeq/state\n", ""),
+                        1, "state", "missing required key 'state'"),
+                Arguments.of("missing roots", "queue: /q\nstate: /s\n", 1, "roots", "missing required key 'roots'"),
+                Arguments.of("no roots", "queue: /q\nstate: /s\nroots: {}\n", 3, "roots", "no roots"),
+                Arguments.of("a root without path", BASE.replace("{path: /srv/nfs}", "{exclude: [/x/]}"),
+                        4, "roots.nfs", "missing required key 'path'"),
+                Arguments.of("a route without root", BASE.replace("{root: nfs, dest: /mnt/backup/}", "{dest: /mnt/backup/}"),
+                        8, "routes.mirror", "missing required key 'root'"),
+                Arguments.of("a route without dest", BASE.replace("{root: nfs, dest: /mnt/backup/}", "{root: nfs}"),
+                        8, "routes.mirror", "missing required key 'dest'"),
+                Arguments.of("a relative queue", BASE.replace("queue: /var/lib/changeq/queue", "queue: var/queue"),
+                        1, "queue", "'var/queue' is not an absolute path"),
+                Arguments.of("a relative root path", BASE.replace("{path: /srv/nfs}", "{path: srv/nfs}"),
+                        4, "roots.nfs.path", "not an absolute path"),
+                Arguments.of("queue and state the same", BASE.replace("state: /var/lib/changeq/state", "state: /var/lib/changeq/queue"),
+                        2, "state", "must be separate directories"),
+                Arguments.of("state inside the queue", BASE.replace("state: /var/lib/changeq/state", "state: /var/lib/changeq/queue/s"),
+                        2, "state", "must be separate directories"),
+                Arguments.of("a root inside the queue", BASE.replace("{path: /srv/nfs}", "{path: /var/lib/changeq/queue/x}"),
+                        4, "roots.nfs.path", "changeq would watch its own writes"),
+                Arguments.of("an unknown list", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, exclude-list: bypas}"),
+                        8, "routes.mirror.exclude-list", "no list named 'bypas'; defined lists: bypass"),
+                Arguments.of("an unknown include list", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, include-list: x}"),
+                        8, "routes.mirror.include-list", "no list named 'x'"),
+                Arguments.of("an unknown root", BASE.replace("{root: nfs,", "{root: nsf,"),
+                        8, "routes.mirror.root", "no root named 'nsf'; defined roots: nfs"),
+                Arguments.of("a zero threshold", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, backlog-threshold: 0}"),
+                        8, "routes.mirror.backlog-threshold", "must be greater than 0, got 0"),
+                Arguments.of("a negative threshold", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, backlog-threshold: -5}"),
+                        8, "routes.mirror.backlog-threshold", "must be greater than 0, got -5"),
+                Arguments.of("a threshold that is text", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, backlog-threshold: lots}"),
+                        8, "routes.mirror.backlog-threshold", "expected a whole number, got 'lots'"),
+                Arguments.of("an invalid pattern in a list", BASE.replace("[/immich/]", "[/immich/, \"a[b\"]"),
+                        6, "lists.bypass[1]", "invalid pattern 'a[b'"),
+                Arguments.of("an empty pattern in a root", BASE.replace("{path: /srv/nfs}", "{path: /srv/nfs, exclude: [\"\"]}"),
+                        4, "roots.nfs.exclude[0]", "is empty"),
+                Arguments.of("an invalid route pattern", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, include: [\"[[:word:]]\"]}"),
+                        8, "routes.mirror.include[0]", "unknown character class [:word:]"),
+                Arguments.of("exclude as a single text", BASE.replace("{path: /srv/nfs}", "{path: /srv/nfs, exclude: /immich/}"),
+                        4, "roots.nfs.exclude", "expected a list of patterns"),
+                Arguments.of("-z", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-rlt, -z]}"),
+                        8, "routes.mirror.rsync-args[1]", "'-z' compresses: the hops are on the LAN"),
+                Arguments.of("z in a cluster", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-rltz]}"),
+                        8, "routes.mirror.rsync-args[0]", "'-rltz' compresses"),
+                Arguments.of("--compress", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-r, --compress-level=3]}"),
+                        8, "routes.mirror.rsync-args[1]", "compresses"),
+                Arguments.of("--files-from", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-r, --files-from=/x]}"),
+                        8, "routes.mirror.rsync-args[1]", "added or decided by changeq itself"),
+                Arguments.of("--from0", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-r, --from0]}"),
+                        8, "routes.mirror.rsync-args[1]", "'--from0' is added or decided by changeq"),
+                Arguments.of("-0", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-r0]}"),
+                        8, "routes.mirror.rsync-args[0]", "'-r0' is added or decided by changeq"),
+                Arguments.of("--delete-after", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-r, --delete-after]}"),
+                        8, "routes.mirror.rsync-args[1]", "delete-on-full and propagate-deletes"),
+                Arguments.of("--del", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-r, --del]}"),
+                        8, "routes.mirror.rsync-args[1]", "'--del' is added or decided"),
+                Arguments.of("--remove-source-files", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-r, --remove-source-files]}"),
+                        8, "routes.mirror.rsync-args[1]", "deletes the data being backed up"),
+                Arguments.of("--exclude", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-r, --exclude=x]}"),
+                        8, "routes.mirror.rsync-args[1]", "use the route's include/exclude keys"),
+                Arguments.of("--dry-run", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-rn]}"),
+                        8, "routes.mirror.rsync-args[0]", "never sent"),
+                Arguments.of("no recursion", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-lt]}"),
+                        8, "routes.mirror.rsync-args", "must recurse"),
+                Arguments.of("rsync-args as text", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: -rlt}"),
+                        8, "routes.mirror.rsync-args", "expected a list"),
+                Arguments.of("an empty dest", BASE.replace("dest: /mnt/backup/}", "dest: \"\"}"),
+                        8, "routes.mirror.dest", "is empty"),
+                Arguments.of("a null dest", BASE.replace("dest: /mnt/backup/}", "dest: }"),
+                        8, "routes.mirror.dest", "expected a text value, got nothing"),
+                Arguments.of("a relative dest", BASE.replace("dest: /mnt/backup/}", "dest: backup/}"),
+                        8, "routes.mirror.dest", "neither an absolute path, host:path nor rsync://"),
+                Arguments.of("an rsync dest without module", BASE.replace("dest: /mnt/backup/}", "dest: \"rsync://nas\"}"),
+                        8, "routes.mirror.dest", "names no host or module"),
+                Arguments.of("a duplicate key", BASE.replace("{root: nfs, dest: /mnt/backup/}", "{root: nfs, root: nfs, dest: /x}"),
+                        8, "routes.mirror.root", "duplicate key 'root'"),
+                Arguments.of("a duplicate route", BASE + "  mirror: {root: nfs, dest: /y}\n",
+                        9, "routes.mirror", "duplicate key 'mirror' (first at line 8)"),
+                Arguments.of("a duplicate top-level key", BASE + "queue: /other\n",
+                        9, "queue", "duplicate key 'queue'"),
+                Arguments.of("a route name with a space", BASE.replace("  mirror:", "  my mirror:"),
+                        8, "routes.my mirror", "may use only letters, digits"),
+                Arguments.of("a root name with a slash", BASE.replace("  nfs: {path", "  a/b: {path"),
+                        4, "roots.a/b", "names become file names"),
+                Arguments.of("a route named ..", BASE.replace("  mirror:", "  ..:"),
+                        8, "routes...", "is not . or .."),
+                Arguments.of("a boolean as text", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, delete-on-full: \"no\"}"),
+                        8, "routes.mirror.delete-on-full", "expected true or false, got 'no'"),
+                Arguments.of("a boolean as a list", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, propagate-deletes: [true]}"),
+                        8, "routes.mirror.propagate-deletes", "expected true or false, got a list"),
+                Arguments.of("a root that is text", BASE.replace("  nfs: {path: /srv/nfs}", "  nfs: /srv/nfs"),
+                        4, "roots.nfs", "expected a mapping (key: value), got '/srv/nfs'"),
+                Arguments.of("two roots on one path", BASE.replace("  nfs: {path: /srv/nfs}", "  nfs: {path: /srv/nfs}\n  again: {path: /srv/nfs/}"),
+                        5, "roots.again.path", "root 'nfs' already has the path /srv/nfs"),
+                Arguments.of("day 0", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {days-of-month: 0-7}}"),
+                        8, "routes.mirror.full-window.days-of-month", "'0' is not a day of the month"),
+                Arguments.of("a backwards range", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {days-of-month: 7-1}}"),
+                        8, "routes.mirror.full-window.days-of-month", "runs backwards"),
+                Arguments.of("an unknown weekday", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {days-of-week: [funday]}}"),
+                        8, "routes.mirror.full-window.days-of-week", "'funday' is not a day of the week"),
+                Arguments.of("an empty window", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {}}"),
+                        8, "routes.mirror.full-window", "empty window"),
+                Arguments.of("an empty day list", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {days-of-week: []}}"),
+                        8, "routes.mirror.full-window.days-of-week", "the list is empty"),
+                Arguments.of("a window key typo", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {day-of-month: 1}}"),
+                        8, "routes.mirror.full-window.day-of-month", "did you mean 'days-of-month'?"),
+                Arguments.of("broken YAML", BASE.replace("[/immich/]", "[/immich/"),
+                        7, "", "not valid YAML"),
+                Arguments.of("two documents", "queue: /q\n---\nstate: /s\n", 2, "", "expected a single document"),
+                Arguments.of("a document that is a list", "- a\n- b\n", 1, "", "expected a mapping (key: value), got a list"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("errors")
+    void errorsNameTheLineTheKeyAndTheProblem(String what, String yaml, int line, String key, String problem) {
+        String message = errorOf(yaml);
+        assertTrue(message.startsWith("changeq.yaml line " + line + " column "), message);
+        assertTrue(message.contains(key.isEmpty() ? ": " : ", " + key + ": "), message);
+        assertTrue(message.contains(problem), message);
+    }
+
+    @Test
+    void theMessageHasTheDocumentedShape() {
+        assertEquals("changeq.yaml line 8 column 57, routes.mirror.exclude-list: no list named 'bypas'; defined lists: bypass",
+                errorOf(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, exclude-list: bypas}")));
+    }
+
+    @Test
+    void anEmptyFileIsRefused() {
+        assertEquals("changeq.yaml: the file is empty; it needs at least queue, state and roots", errorOf("# nothing\n"));
+    }
+
+    @Test
+    void loadReadsAFileAndNamesItInErrors(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("changeq.yaml");
+        Files.writeString(file, EXAMPLE);
+        assertEquals(3, ConfigLoader.load(file).routes().size());
+
+        Files.writeString(file, BASE.replace("routes:", "routs:"));
+        String message = assertThrows(ConfigException.class, () -> ConfigLoader.load(file)).getMessage();
+        assertTrue(message.startsWith(file + " line 7 column 1, routs: unknown key 'routs'"), message);
+
+        Path missing = dir.resolve("absent.yaml");
+        message = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing)).getMessage();
+        assertTrue(message.contains("cannot read the configuration file " + missing), message);
+    }
+
+    @Test
+    void quickModeHasOneDefaultRootAndNoRoutes() throws ConfigException {
+        ChangeqConfig config = ConfigLoader.quick(Path.of("/srv/nfs"), Path.of("/srv/nfs/.q"), Path.of("/var/s"),
+                List.of("/immich/", "*.tmp"));
+        assertEquals(Set.of(ConfigLoader.QUICK_ROOT_NAME), config.roots().keySet());
+        RootConfig root = config.root("default");
+        assertEquals(Path.of("/srv/nfs"), root.path());
+        assertEquals(List.of("/immich/", "*.tmp"), root.exclude());
+        assertEquals(List.of("/immich/", "*.tmp", "/.q/", "/.changed-files", "/.changed-files.lock", "/.force-full-sync"),
+                root.excludes().patterns());
+        assertTrue(config.routes().isEmpty());
+        assertTrue(config.lists().isEmpty());
+    }
+
+    @Test
+    void quickModeValidatesToo() {
+        String relative = assertThrows(ConfigException.class,
+                () -> ConfigLoader.quick(Path.of("srv"), Path.of("/q"), Path.of("/s"), List.of())).getMessage();
+        assertEquals("quick mode, root: 'srv' is not an absolute path; write it from /", relative);
+        String pattern = assertThrows(ConfigException.class,
+                () -> ConfigLoader.quick(Path.of("/srv"), Path.of("/q"), Path.of("/s"), List.of("ok", "[x"))).getMessage();
+        assertTrue(pattern.startsWith("quick mode, exclude[1]: invalid pattern '[x'"), pattern);
+    }
+
+    @Test
+    void closestSuggestsOnlyNearKeys() {
+        assertEquals("backlog-threshold", ConfigLoader.closest("backlog-treshold", List.of("root", "backlog-threshold")));
+        assertEquals(null, ConfigLoader.closest("colour", List.of("root", "dest")));
+    }
+}

@@ -1,0 +1,163 @@
+package org.changeq.pipeline.inspect;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.ManifestWriter;
+import org.changeq.pipeline.RecordType;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class QueueMainTest {
+
+    @TempDir
+    Path dir;
+
+    private static final byte[] NEWLINE_NAME = "photos/line\nbreak.txt".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] INVALID_UTF8 = {'b', '/', (byte) 0xff, 'x'};
+
+    private Path config;
+
+    @BeforeEach
+    void writeQueueAndConfig() throws Exception {
+        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1024,
+                r -> new Thread(r, "changeq-writer"), failure -> { throw new AssertionError(failure); })) {
+            writer.publish(RecordType.CHANGE, "data", false, NEWLINE_NAME);
+            writer.publish(RecordType.CHANGE, "data", false, INVALID_UTF8);
+            writer.publish(RecordType.SUBTREE, "data", true, "immich/new".getBytes(StandardCharsets.UTF_8));
+            writer.publish(RecordType.CHANGE, "data", false, "-rf #x ;y".getBytes(StandardCharsets.UTF_8));
+        }
+        Files.createDirectories(dir.resolve("tree"));
+        config = dir.resolve("changeq.yaml");
+        Files.writeString(config, String.join("\n",
+                "queue: " + dir.resolve("queue"),
+                "state: " + dir.resolve("state"),
+                "roots:",
+                "  data: {path: " + dir.resolve("tree") + "}",
+                "lists:",
+                "  bypass: [/immich/]",
+                "routes:",
+                "  mirror: {root: data, exclude-list: bypass, dest: " + dir.resolve("dest") + "/}",
+                "  offsite: {root: data, include-list: bypass, dest: " + dir.resolve("dest2") + "/}",
+                ""));
+    }
+
+    private record Result(int exitCode, byte[] out, String err) {
+        String text() {
+            return new String(out, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = QueueMain.run(args, new PrintStream(out, true), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void dumpPrintsOneLinePerRecordWithNamesEscaped() {
+        Result result = run("dump", "--queue", dir.resolve("queue").toString());
+        assertEquals(ExitCodes.OK, result.exitCode(), result.err());
+        List<String> lines = result.text().lines().toList();
+        assertEquals(6, lines.size(), result.text());
+        assertTrue(lines.get(1).endsWith("photos/line\\nbreak.txt"), lines.get(1));
+        assertTrue(lines.get(2).endsWith("b/\\xffx"), lines.get(2));
+        assertTrue(lines.get(3).endsWith("immich/new/"), lines.get(3));
+    }
+
+    @Test
+    void jsonParsesAndCarriesInvalidUtf8AsBase64() throws Exception {
+        Result result = run("dump", "--json", "--queue", dir.resolve("queue").toString());
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> nodes = new ArrayList<>();
+        for (String line : result.text().lines().toList()) {
+            nodes.add(json.readTree(line));
+        }
+        assertEquals("photos/line\nbreak.txt", nodes.get(1).get("path").asText());
+        assertTrue(nodes.get(2).get("path_base64").asBoolean());
+        assertArrayEquals(INVALID_UTF8, Base64.getDecoder().decode(nodes.get(2).get("path").asText()));
+        assertEquals("START", nodes.get(0).get("type").asText());
+    }
+
+    @Test
+    void pathsZeroIsByteExactAndFollowsTheRoutesFilters() {
+        Result mirror = run("paths", "--config", config.toString(), "--route", "mirror", "-0");
+        assertEquals(ExitCodes.OK, mirror.exitCode(), mirror.err());
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (byte[] path : List.of("-rf #x ;y".getBytes(StandardCharsets.UTF_8), INVALID_UTF8, NEWLINE_NAME)) {
+            expected.writeBytes(path);
+            expected.write(0);
+        }
+        assertArrayEquals(expected.toByteArray(), mirror.out());
+        Result offsite = run("paths", "--config", config.toString(), "--route", "offsite");
+        assertEquals("immich/new/\n", offsite.text());
+    }
+
+    @Test
+    void statReportsRecordsTrackerAndRoutes() throws Exception {
+        Result human = run("stat", "--config", config.toString());
+        assertEquals(ExitCodes.OK, human.exitCode(), human.err());
+        assertTrue(human.text().contains("stopped cleanly"), human.text());
+        assertTrue(human.text().contains("route mirror"), human.text());
+        assertTrue(human.text().contains("full because first-run"), human.text());
+        Result json = run("stat", "--json", "--config", config.toString());
+        List<JsonNode> nodes = new ArrayList<>();
+        for (String line : json.text().lines().toList()) {
+            nodes.add(new ObjectMapper().readTree(line));
+        }
+        assertEquals(6, nodes.get(0).get("records").asLong());
+        assertEquals("mirror", nodes.get(1).get("route").asText());
+        assertEquals(3, nodes.get(1).get("pending_paths").asLong());
+        assertEquals("full", nodes.get(1).get("next_run").asText());
+    }
+
+    @Test
+    void pendingDumpShowsOnlyTheRoutesRecords() {
+        Result result = run("dump", "--config", config.toString(), "--route", "offsite", "--pending");
+        assertEquals(1, result.text().lines().count(), result.text());
+    }
+
+    @Test
+    void topGroupsByDirectory() {
+        Result result = run("top", "--queue", dir.resolve("queue").toString(), "--depth", "1");
+        assertTrue(result.text().lines().anyMatch(line -> line.matches("\\s+1\\s+data\\s+photos")), result.text());
+    }
+
+    @Test
+    void helpfulErrorsAndExitCodes() throws Exception {
+        Result missing = run("stat", "--queue", dir.resolve("nope").toString());
+        assertEquals(ExitCodes.QUEUE_UNAVAILABLE, missing.exitCode());
+        assertTrue(missing.err().contains("does not exist"), missing.err());
+        Files.createDirectories(dir.resolve("empty"));
+        Result notQueue = run("stat", "--queue", dir.resolve("empty").toString());
+        assertEquals(ExitCodes.QUEUE_UNAVAILABLE, notQueue.exitCode());
+        assertTrue(notQueue.err().contains("not a changeq queue"), notQueue.err());
+        Result unknownRoute = run("paths", "--config", config.toString(), "--route", "nas");
+        assertEquals(ExitCodes.USAGE, unknownRoute.exitCode());
+        assertTrue(unknownRoute.err().contains("no route named 'nas'"), unknownRoute.err());
+        Result badTime = run("dump", "--queue", dir.resolve("queue").toString(), "--from", "yesterday");
+        assertEquals(ExitCodes.USAGE, badTime.exitCode());
+    }
+
+    @Test
+    void tailShowsTheLastRecords() {
+        Result result = run("tail", "-n", "2", "--queue", dir.resolve("queue").toString());
+        List<String> lines = result.text().lines().toList();
+        assertEquals(2, lines.size(), result.text());
+        assertTrue(lines.get(1).contains("STOP"), lines.get(1));
+    }
+}
