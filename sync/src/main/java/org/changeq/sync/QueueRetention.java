@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +34,7 @@ final class QueueRetention {
             throws IOException {
         long lowestCursor = Long.MAX_VALUE;
         for (String route : config.routes().keySet()) {
-            OptionalLong cursor = StateLayout.cursorOf(config.state(), route).read();
+            OptionalLong cursor = new StateLayout(config.state()).cursor(route).read();
             if (cursor.isEmpty() || cursor.getAsLong() == ManifestReader.NO_INDEX) {
                 LOG.debug("queue retention waits for route '{}', which has not committed a cursor past the start", route);
                 return List.of();

@@ -12,10 +12,10 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.changeq.pipeline.ByteStrings;
-import org.changeq.pipeline.ClaimBoard;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueNotFoundException;
+import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
@@ -53,7 +53,7 @@ public final class RouteSync {
         this.request = request;
         this.route = config.route(request.route());
         this.root = config.root(route.root());
-        this.layout = new StateLayout(config.state(), route.name());
+        this.layout = new StateLayout(config.state());
         this.clock = clock;
         this.out = out;
     }
@@ -73,7 +73,7 @@ public final class RouteSync {
 
     private SyncReport run() throws SyncException, InterruptedException {
         Instant started = clock.instant();
-        try (RouteLock lock = RouteLock.acquire(layout.lockFile(), route.name())) {
+        try (RouteLock lock = RouteLock.acquire(layout.routeLock(route.name()), route.name())) {
             requireRoot();
             try (ManifestReader reader = ManifestReader.open(config.queue())) {
                 return runLocked(reader, started);
@@ -87,19 +87,19 @@ public final class RouteSync {
     }
 
     private SyncReport runLocked(ManifestReader reader, Instant started) throws IOException, InterruptedException {
-        OptionalLong cursor = layout.cursor().read();
+        OptionalLong cursor = layout.cursor(route.name()).read();
         long end = reader.lastIndex();
         if (!request.dryRun()) {
             // Before reading: the writer must not drop a later event for a path whose record we may read now.
-            new ClaimBoard(config.state()).publish(route.name(), end);
+            layout.claims().publish(route.name(), end);
         }
         Path legacyFlag = root.path().resolve(LEGACY_FLAG_FILE);
-        boolean forced = request.forceFull() || Files.exists(layout.forceFlag());
+        boolean forced = request.forceFull() || Files.exists(layout.forceFullFlag(route.name()));
         boolean legacyFlagSet = Files.exists(legacyFlag);
         boolean retained = cursor.isEmpty() || reader.retainsRecordsAfter(cursor.getAsLong());
         boolean collect = cursor.isPresent() && !forced && !legacyFlagSet && retained;
         ChangeScan.Result scan = ChangeScan.scan(reader, route, cursor.orElse(ManifestReader.NO_INDEX), end, collect);
-        LastFullSyncFile lastFull = new LastFullSyncFile(layout.lastFullSyncFile());
+        LastFullSyncFile lastFull = new LastFullSyncFile(RouteFiles.lastFullSync(layout, route.name()));
         LocalDate today = LocalDate.now(clock);
         SyncPolicy.Facts facts = new SyncPolicy.Facts(cursor.isPresent(), retained, forced, legacyFlagSet,
                 scan.overflow(), scan.unhealedGap(), scan.backlog(), route.backlogThreshold(), route.fullWindow(),
@@ -121,7 +121,7 @@ public final class RouteSync {
             rsyncRan = true;
         } else {
             PendingChanges.Lists lists = scan.pending().orElseThrow()
-                    .writeLists(layout.fileList(), layout.directoryList(), route.propagateDeletes());
+                    .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()), route.propagateDeletes());
             mode = Mode.INCREMENTAL;
             reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
             log(mode, reason, scan.backlog(), end);
@@ -130,15 +130,15 @@ public final class RouteSync {
             outcome = RsyncRunner.Outcome.NOT_RUN;
             rsyncRan = false;
             if (lists.files() + lists.deletions() > 0) {
-                List<String> command = commands.recursivePass(layout.fileList());
-                printPlan(command, layout.fileList());
+                List<String> command = commands.recursivePass(RouteFiles.fileList(layout, route.name()));
+                printPlan(command, RouteFiles.fileList(layout, route.name()));
                 outcome = RsyncRunner.run(command);
                 rsyncRan = true;
             }
             // After the files: writing into a directory changes its time at the destination.
             if (lists.directories() > 0 && outcome.succeeded()) {
-                List<String> command = commands.directoryPass(layout.directoryList());
-                printPlan(command, layout.directoryList());
+                List<String> command = commands.directoryPass(RouteFiles.directoryList(layout, route.name()));
+                printPlan(command, RouteFiles.directoryList(layout, route.name()));
                 outcome = outcome.plus(RsyncRunner.run(command));
                 rsyncRan = true;
             }
@@ -182,11 +182,11 @@ public final class RouteSync {
     }
 
     private void commit(long end, Mode mode, LocalDate today, Path legacyFlag) throws IOException {
-        layout.cursor().write(end);
+        layout.cursor(route.name()).write(end);
         LOG.info("route '{}': cursor committed at {}", route.name(), end);
         if (mode == Mode.FULL) {
-            new LastFullSyncFile(layout.lastFullSyncFile()).write(today);
-            Files.deleteIfExists(layout.forceFlag());
+            new LastFullSyncFile(RouteFiles.lastFullSync(layout, route.name())).write(today);
+            Files.deleteIfExists(layout.forceFullFlag(route.name()));
             if (Files.deleteIfExists(legacyFlag)) {
                 LOG.info("route '{}': removed the legacy flag file {}", route.name(), legacyFlag);
             }
@@ -195,8 +195,7 @@ public final class RouteSync {
 
     private void writeMetrics(boolean success, Mode mode, Instant finished, double seconds, long files, long backlog)
             throws IOException {
-        Path file = StateLayout.metricsFile(
-                request.metricsDirectory().orElse(StateLayout.defaultMetricsDirectory(config.state())), route.name());
+        Path file = RouteFiles.metricsFile(request.metricsDirectory().orElse(layout.metricsDirectory()), route.name());
         SyncMetrics.read(file)
                 .after(success, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog)
                 .write(file, route.name());

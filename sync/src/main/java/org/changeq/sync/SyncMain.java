@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigLoader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -102,11 +103,7 @@ public final class SyncMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, SyncMain::loadConfig, Clock.systemDefaultZone(), System.out, System.err));
-    }
-
-    private static ChangeqConfig loadConfig(Path file) {
-        throw new UnsupportedOperationException("reading " + file + " needs the config loader");
+        System.exit(run(args, ConfigLoader::load, Clock.systemDefaultZone(), System.out, System.err));
     }
 
     /** Runs the command line with the given config source, clock and streams; returns the exit code. */

@@ -2,39 +2,57 @@ package org.changeq.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import org.changeq.pipeline.config.ChangeqConfig;
 import org.junit.jupiter.api.Test;
 
 class FilterRulesTest {
 
-    private final org.changeq.pipeline.config.RootConfig root = TestConfigs.root("nfs", Path.of("/srv/nfs"), "/.cache/");
+    private static List<String> rules(String routeYaml) {
+        ChangeqConfig config = TestConfigs.config("/srv/nfs", "[/.cache/]", routeYaml);
+        return FilterRules.of(config.route("r"), config.root("nfs"));
+    }
+
+    /** The root's excludes come first: the written one, then the built-in legacy state files. */
+    private static List<String> withRootExcludes(String... rest) {
+        List<String> all = new ArrayList<>();
+        ChangeqConfig config = TestConfigs.config("/srv/nfs", "[/.cache/]", "{root: nfs, dest: /d}");
+        config.root("nfs").excludes().patterns().forEach(p -> all.add("--filter=- " + p));
+        all.addAll(List.of(rest));
+        return all;
+    }
+
+    @Test
+    void theRootsExcludesIncludeTheLegacyStateFiles() {
+        List<String> root = withRootExcludes();
+        assertEquals("--filter=- /.cache/", root.get(0));
+        assertEquals(true, root.contains("--filter=- /.force-full-sync"), root.toString());
+    }
 
     @Test
     void excludeOnlyRoutesPassTheRootsAndTheirOwnExcludes() {
-        var route = TestConfigs.route("mirror", "nfs", "/mnt/backup", List.of(), List.of("/immich/", "*-backup"));
-        assertEquals(List.of("--filter=- /.cache/", "--filter=- /immich/", "--filter=- *-backup"),
-                FilterRules.of(route, root));
+        assertEquals(withRootExcludes("--filter=- /immich/", "--filter=- *-backup"),
+                rules("{root: nfs, dest: /d, exclude: [/immich/, \"*-backup\"]}"));
     }
 
     @Test
     void anchoredIncludesNameTheirParentsAndEverythingBelow() {
-        var route = TestConfigs.route("offsite", "nfs", "nas::nfs", List.of("/immich/", "/media/photos/raw/", "/media/x"),
-                List.of("*.tmp"));
-        assertEquals(List.of("--filter=- /.cache/", "--filter=- *.tmp",
+        assertEquals(withRootExcludes("--filter=- *.tmp",
                 "--filter=+ /media/", "--filter=+ /media/photos/",
                 "--filter=+ /immich/", "--filter=+ /immich/**",
                 "--filter=+ /media/photos/raw/", "--filter=+ /media/photos/raw/**",
                 "--filter=+ /media/x", "--filter=+ /media/x/**",
-                "--filter=- *"), FilterRules.of(route, root));
+                "--filter=- *"),
+                rules("{root: nfs, dest: /d, include: [/immich/, /media/photos/raw/, /media/x], exclude: [\"*.tmp\"]}"));
     }
 
     @Test
     void unanchoredIncludesWalkEveryDirectoryAndPruneTheEmptyOnes() {
-        var route = TestConfigs.route("photos", "nfs", "nas::p", List.of("*.jpg", "/docs/"), List.of());
-        assertEquals(List.of("--filter=- /.cache/", "--filter=+ */",
+        assertEquals(withRootExcludes("--filter=+ */",
                 "--filter=+ *.jpg", "--filter=+ *.jpg/**", "--filter=+ /docs/", "--filter=+ /docs/**",
-                "--filter=- *", "--prune-empty-dirs"), FilterRules.of(route, root));
+                "--filter=- *", "--prune-empty-dirs"),
+                rules("{root: nfs, dest: /d, include: [\"*.jpg\", /docs/]}"));
     }
 
     @Test

@@ -22,7 +22,7 @@ class PlannerTest {
     @TempDir
     Path dir;
 
-    private final RouteConfig everything = TestConfigs.route("r", "nfs", "/dst", List.of(), List.of());
+    private final RouteConfig everything = TestConfigs.route("{root: nfs, dest: /dst}");
 
     private long index;
 
@@ -145,7 +145,7 @@ class PlannerTest {
 
     @Test
     void keepsOnlyTheRoutesRootAndPaths() throws IOException {
-        RouteConfig offsite = TestConfigs.route("offsite", "nfs", "/dst", List.of("/immich/"), List.of("*.tmp"));
+        RouteConfig offsite = TestConfigs.route("{root: nfs, dest: /dst, include: [/immich/], exclude: [\"*.tmp\"]}");
         ChangeScan scan = feed(offsite,
                 rec(RecordType.CHANGE, "immich/a", false),
                 rec(RecordType.CHANGE, "immich/a.tmp", false),
@@ -182,7 +182,7 @@ class PlannerTest {
 
     @Test
     void collectingStopsPastTheBacklogThresholdButCountingGoesOn() {
-        RouteConfig small = TestConfigs.withThreshold(everything, 2);
+        RouteConfig small = TestConfigs.route("{root: nfs, dest: /dst, backlog-threshold: 2}");
         ChangeScan.Result result = feed(small, rec(RecordType.CHANGE, "a", false), rec(RecordType.CHANGE, "b", false),
                 rec(RecordType.CHANGE, "c", false), rec(RecordType.CHANGE, "d", false)).result();
         assertEquals(4, result.backlog());

@@ -17,6 +17,7 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,8 +70,12 @@ class QueueRetentionTest {
     }
 
     private ChangeqConfig config(String... routes) {
-        return TestConfigs.config(queue, state, List.of(TestConfigs.root("nfs", dir)),
-                Stream.of(routes).map(r -> TestConfigs.route(r, "nfs", "/dst", List.of(), List.of())).toList());
+        StringBuilder yaml = new StringBuilder("queue: " + queue + "\nstate: " + state + "\nroots:\n  nfs: {path: " + dir
+                + "/root}\nroutes:\n");
+        for (String route : routes) {
+            yaml.append("  ").append(route).append(": {root: nfs, dest: /dst}\n");
+        }
+        return TestConfigs.load(yaml.toString());
     }
 
     private List<Path> retain(ChangeqConfig config, Duration minimumAge) throws IOException {
@@ -82,26 +87,26 @@ class QueueRetentionTest {
     @Test
     void deletesOnlyCycleFilesEveryRouteHasPassed() throws IOException {
         List<String> all = cycleFiles();
-        StateLayout.cursorOf(state, "a").write(lastIndexOfDay[3]);
-        StateLayout.cursorOf(state, "b").write(lastIndexOfDay[1]);
+        new StateLayout(state).cursor("a").write(lastIndexOfDay[3]);
+        new StateLayout(state).cursor("b").write(lastIndexOfDay[1]);
         assertEquals(1, retain(config("a", "b"), Duration.ofDays(1)).size());
         assertEquals(all.subList(1, 4), cycleFiles(), "day 0 is below both cursors; day 1 holds b's cursor");
 
-        StateLayout.cursorOf(state, "b").write(lastIndexOfDay[3]);
+        new StateLayout(state).cursor("b").write(lastIndexOfDay[3]);
         retain(config("a", "b"), Duration.ofDays(1));
         assertEquals(all.subList(3, 4), cycleFiles(), "the cycle of the last record is kept");
     }
 
     @Test
     void aRouteWithoutACursorBlocksRetention() throws IOException {
-        StateLayout.cursorOf(state, "a").write(lastIndexOfDay[3]);
+        new StateLayout(state).cursor("a").write(lastIndexOfDay[3]);
         assertEquals(List.of(), retain(config("a", "new-route"), Duration.ofDays(1)));
         assertEquals(4, cycleFiles().size());
     }
 
     @Test
     void filesYoungerThanTheMinimumAgeStay() throws IOException {
-        StateLayout.cursorOf(state, "a").write(lastIndexOfDay[3]);
+        new StateLayout(state).cursor("a").write(lastIndexOfDay[3]);
         assertEquals(List.of(), retain(config("a"), Duration.ofDays(6)));
         assertEquals(3, retain(config("a"), Duration.ofDays(4)).size());
     }
