@@ -51,10 +51,9 @@ final class TreeWalk {
                 System.arraycopy(bytes, 2, path, 0, path.length);
                 visitor.visit(path, bytes[0] == 'd');
             }
-        } finally {
-            if (find.isAlive()) {
-                find.destroy();
-            }
+        } catch (IOException | RuntimeException e) {
+            find.destroy();
+            throw e;
         }
         return find.waitFor();
     }

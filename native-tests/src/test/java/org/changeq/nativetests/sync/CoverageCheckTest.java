@@ -9,10 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
-import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.sync.CoverageCheck;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,18 +37,18 @@ class CoverageCheckTest {
         Trees.write(bench.root, new byte[] {'b', 'a', 'd', (byte) 0xff, '\n'}, "invalid UTF-8 and a newline");
     }
 
-    private RouteConfig mirror(List<String> extraExcludes) {
-        List<String> excludes = new java.util.ArrayList<>(BYPASS);
-        excludes.addAll(extraExcludes);
-        return SyncBench.route("mirror", tmp.resolve("mirror").toString(), List.of(), excludes, Optional.empty(),
-                Optional.of("bypass"), RouteConfig.DEFAULT_RSYNC_ARGS, 1000, true, false);
+    private SyncBench.Route mirror(String... extraExcludes) {
+        return SyncBench.Route.of("mirror", tmp.resolve("mirror").toString()).lists(null, "bypass")
+                .exclude(extraExcludes);
     }
 
-    private RouteConfig offsite(List<String> extraIncludes) {
-        List<String> includes = new java.util.ArrayList<>(BYPASS);
-        includes.addAll(extraIncludes);
-        return SyncBench.route("offsite", tmp.resolve("offsite").toString(), includes, List.of(), Optional.of("bypass"),
-                Optional.empty(), RouteConfig.DEFAULT_RSYNC_ARGS, 1000, false, false);
+    private SyncBench.Route offsite(String... extraIncludes) {
+        return SyncBench.Route.of("offsite", tmp.resolve("offsite").toString()).lists("bypass", null)
+                .include(extraIncludes).deleteOnFull(false);
+    }
+
+    private ChangeqConfig config(SyncBench.Route... routes) throws Exception {
+        return bench.config(java.util.Map.of("bypass", BYPASS), routes);
     }
 
     private int check(ChangeqConfig config) throws Exception {
@@ -64,7 +62,7 @@ class CoverageCheckTest {
 
     @Test
     void complementaryRoutesCoverEveryPathExactlyOnce() throws Exception {
-        assertEquals(ExitCodes.OK, check(bench.config(mirror(List.of()), offsite(List.of()))), output());
+        assertEquals(ExitCodes.OK, check(config(mirror(), offsite())), output());
         assertTrue(output().contains("gaps (sent by no route): 0"), output());
         assertTrue(output().contains("overlaps (sent by more than one route): 0"), output());
         assertTrue(output().contains("1 with names that are not valid UTF-8"), output());
@@ -72,7 +70,7 @@ class CoverageCheckTest {
 
     @Test
     void anOverlapFailsTheCheckWithExamples() throws Exception {
-        assertEquals(ExitCodes.CHECK_FAILED, check(bench.config(mirror(List.of()), offsite(List.of("/docs/")))));
+        assertEquals(ExitCodes.CHECK_FAILED, check(config(mirror(), offsite("/docs/"))));
         assertTrue(output().contains("overlaps (sent by more than one route): 2"), output());
         assertTrue(output().contains("      docs/\n"), output());
         assertTrue(output().contains("      docs/a.txt\n"), output());
@@ -80,7 +78,7 @@ class CoverageCheckTest {
 
     @Test
     void aGapFailsTheCheckAndNamesAreShownEscaped() throws Exception {
-        assertEquals(ExitCodes.CHECK_FAILED, check(bench.config(mirror(List.of("bad*")), offsite(List.of()))));
+        assertEquals(ExitCodes.CHECK_FAILED, check(config(mirror("bad*"), offsite())));
         assertTrue(output().contains("gaps (sent by no route): 1"), output());
         assertTrue(output().contains("      bad\\xff\\n\n"), output());
     }
@@ -88,7 +86,7 @@ class CoverageCheckTest {
     @Test
     void aFullSyncThatWouldDeleteAtTheDestinationIsAWarning() throws Exception {
         Trees.write(tmp.resolve("mirror"), "someone-elses-backup.img", "not ours");
-        ChangeqConfig config = bench.config(mirror(List.of()), offsite(List.of()));
+        ChangeqConfig config = config(mirror(), offsite());
         assertEquals(ExitCodes.OK, check(config), output());
         assertTrue(output().contains("route 'mirror': WARNING: a full sync (delete-on-full) would DELETE 1 paths"),
                 output());

@@ -55,8 +55,10 @@ class FilterAgreementTest {
         }
         Files.createDirectories(bench.root.resolve("immich/empty-dir"));
         Path dest = tmp.resolve("dest");
-        RouteConfig route = SyncBench.route("r", dest.toString(), c.include(), c.exclude());
-        SyncReport report = bench.sync(bench.config(route), "r");
+        var config = bench.config(SyncBench.Route.of("r", dest.toString())
+                .include(c.include().toArray(String[]::new)).exclude(c.exclude().toArray(String[]::new)));
+        RouteConfig route = config.route("r");
+        SyncReport report = bench.sync(config, "r");
         assertEquals(ExitCodes.OK, report.exitCode(), report.errors().toString());
 
         Set<String> expectedFiles = new TreeSet<>();

@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Random;
@@ -17,11 +15,12 @@ import java.util.concurrent.TimeUnit;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.sync.SyncException;
+import org.changeq.sync.SyncMain;
 import org.changeq.sync.SyncReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** kill -9 of a sync in the middle of rsync: the cursor never passes unsent records and the rerun converges. */
+/** kill -9 of changeq-sync (SyncMain in its own JVM) in the middle of rsync: the cursor never passes unsent records and the rerun converges. */
 class KilledSyncTest {
 
     @TempDir
@@ -31,7 +30,7 @@ class KilledSyncTest {
     void aKilledRunKeepsItsCursorAndTheRerunConverges() throws Exception {
         SyncBench bench = SyncBench.create(tmp.resolve("bench"));
         Path dest = tmp.resolve("dest");
-        ChangeqConfig fast = bench.config(SyncBench.route("r", dest.toString(), List.of(), List.of()));
+        ChangeqConfig fast = bench.config(SyncBench.Route.of("r", dest.toString()));
         Trees.write(bench.root, "small", "s");
         bench.sync(fast, "r");
         OptionalLong committed = bench.cursor("r");
@@ -41,7 +40,10 @@ class KilledSyncTest {
         Files.write(bench.root.resolve("big"), big);
         bench.changed("big");
 
-        Process child = startChild(bench, dest, List.of("-rlt", "--bwlimit=1000"));
+        // The child reads the config file, which now slows its rsync down; this JVM keeps the fast config.
+        bench.config(SyncBench.Route.of("r", dest.toString()).rsyncArgs("-rlt", "--bwlimit=1000"));
+        Process child = ChildJvm.start(SyncMain.class, List.of("--config", bench.configFile().toString(), "--route", "r"),
+                tmp.resolve("child.out"), tmp.resolve("child.err"));
         try {
             Poll.until(Duration.ofSeconds(20), "the child's rsync writing big", () -> Trees.list(dest).stream()
                     .anyMatch(entry -> entry.startsWith("f .big.")));
@@ -61,21 +63,6 @@ class KilledSyncTest {
         assertEquals("incremental", rerun.mode());
         assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"));
         Trees.assertSameTree(bench.root, dest);
-    }
-
-    private Process startChild(SyncBench bench, Path dest, List<String> rsyncArgs) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-") || arg.startsWith("-D") || arg.equals("-ea")) {
-                command.add(arg);
-            }
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), SyncChild.class.getName(),
-                tmp.resolve("bench").toString(), dest.toString(), "r"));
-        command.addAll(rsyncArgs);
-        return new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("child.log").toFile()).start();
     }
 
     /** rsync processes whose command line names the destination. */

@@ -20,7 +20,6 @@ import java.util.regex.Pattern;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.ChangeqConfig;
-import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
 import org.junit.jupiter.api.AfterEach;
@@ -68,8 +67,8 @@ class RsyncSyncTest {
         }
     }
 
-    private ChangeqConfig plainConfig() {
-        return bench.config(SyncBench.route("r", dest, List.of(), List.of()));
+    private ChangeqConfig plainConfig() throws Exception {
+        return bench.config(SyncBench.Route.of("r", dest));
     }
 
     private static long transfers(SyncReport report, String name) {
@@ -204,8 +203,7 @@ class RsyncSyncTest {
         useDestination(Destination.LOCAL);
         Trees.write(bench.root, "a", "a");
         Path old = Trees.write(bench.root, "old", "o");
-        ChangeqConfig config = bench.config(SyncBench.route("r", dest, List.of(), List.of(), Optional.empty(),
-                Optional.empty(), RouteConfig.DEFAULT_RSYNC_ARGS, 2, true, false));
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest).backlogThreshold(2));
         bench.sync(config, "r");
         assertTrue(Files.exists(destDir.resolve("old")));
 
@@ -247,7 +245,7 @@ class RsyncSyncTest {
     void theLegacyFlagFileForcesAFullSyncAndIsCleared() throws Exception {
         useDestination(Destination.LOCAL);
         Trees.write(bench.root, "a", "a");
-        ChangeqConfig config = bench.config(SyncBench.route("r", dest, List.of(), List.of("/.force-full-sync")));
+        ChangeqConfig config = plainConfig();
         bench.sync(config, "r");
         Files.writeString(bench.root.resolve(".force-full-sync"), "");
         SyncReport report = bench.sync(config, "r");
@@ -276,8 +274,7 @@ class RsyncSyncTest {
         bench.sync(plainConfig(), "r");
         Files.write(bench.root.resolve("big"), new byte[1 << 20]);
         bench.changed("big");
-        ChangeqConfig slow = bench.config(SyncBench.route("r", dest, List.of(), List.of(), Optional.empty(),
-                Optional.empty(), List.of("-rlt", "--bwlimit=1000"), RouteConfig.DEFAULT_BACKLOG_THRESHOLD, true, false));
+        ChangeqConfig slow = bench.config(SyncBench.Route.of("r", dest).rsyncArgs("-rlt", "--bwlimit=1000"));
         SyncReport[] first = new SyncReport[1];
         Thread running = new Thread(() -> {
             try {

@@ -8,10 +8,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
 import org.changeq.pipeline.IndexFile;
@@ -19,8 +17,8 @@ import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.ChangeqConfig;
-import org.changeq.pipeline.config.RootConfig;
-import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.config.ConfigException;
+import org.changeq.pipeline.config.ConfigLoader;
 import org.changeq.sync.RouteSync;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
@@ -55,28 +53,104 @@ final class SyncBench {
         return new SyncBench(directory);
     }
 
-    RootConfig rootConfig() {
-        return new RootConfig(ROOT, root, List.of(), GlobFilter.of());
-    }
+    /**
+     * A route as the YAML of {@code routes:} would give it; {@code null} and empty values are left out.
+     *
+     * @param include/exclude   patterns written on the route
+     * @param includeList/excludeList names of lists given to {@link #config(Map, Route...)}
+     */
+    record Route(String name, String dest, List<String> include, List<String> exclude, String includeList,
+                 String excludeList, List<String> rsyncArgs, Long backlogThreshold, Boolean deleteOnFull) {
 
-    static RouteConfig route(String name, String dest, List<String> include, List<String> exclude) {
-        return route(name, dest, include, exclude, Optional.empty(), Optional.empty(), RouteConfig.DEFAULT_RSYNC_ARGS,
-                RouteConfig.DEFAULT_BACKLOG_THRESHOLD, true, false);
-    }
-
-    static RouteConfig route(String name, String dest, List<String> include, List<String> exclude,
-                             Optional<String> includeList, Optional<String> excludeList, List<String> rsyncArgs,
-                             long backlogThreshold, boolean deleteOnFull, boolean propagateDeletes) {
-        return new RouteConfig(name, ROOT, dest, include, exclude, includeList, excludeList, GlobFilter.of(include),
-                GlobFilter.of(exclude), rsyncArgs, backlogThreshold, Optional.empty(), deleteOnFull, propagateDeletes);
-    }
-
-    ChangeqConfig config(RouteConfig... routes) {
-        Map<String, RouteConfig> byName = new LinkedHashMap<>();
-        for (RouteConfig route : routes) {
-            byName.put(route.name(), route);
+        static Route of(String name, String dest) {
+            return new Route(name, dest, List.of(), List.of(), null, null, List.of(), null, null);
         }
-        return new ChangeqConfig(queue, state, Map.of(ROOT, rootConfig()), Map.of(), byName);
+
+        Route include(String... patterns) {
+            return new Route(name, dest, List.of(patterns), exclude, includeList, excludeList, rsyncArgs,
+                    backlogThreshold, deleteOnFull);
+        }
+
+        Route exclude(String... patterns) {
+            return new Route(name, dest, include, List.of(patterns), includeList, excludeList, rsyncArgs,
+                    backlogThreshold, deleteOnFull);
+        }
+
+        Route lists(String include, String exclude) {
+            return new Route(name, dest, this.include, this.exclude, include, exclude, rsyncArgs, backlogThreshold,
+                    deleteOnFull);
+        }
+
+        Route rsyncArgs(String... args) {
+            return new Route(name, dest, include, exclude, includeList, excludeList, List.of(args), backlogThreshold,
+                    deleteOnFull);
+        }
+
+        Route backlogThreshold(long threshold) {
+            return new Route(name, dest, include, exclude, includeList, excludeList, rsyncArgs, threshold, deleteOnFull);
+        }
+
+        Route deleteOnFull(boolean delete) {
+            return new Route(name, dest, include, exclude, includeList, excludeList, rsyncArgs, backlogThreshold, delete);
+        }
+
+        String yaml() {
+            StringBuilder out = new StringBuilder("  " + name + ":\n    root: " + ROOT + "\n    dest: " + quote(dest) + "\n");
+            appendList(out, "include", include);
+            appendList(out, "exclude", exclude);
+            if (includeList != null) {
+                out.append("    include-list: ").append(includeList).append("\n");
+            }
+            if (excludeList != null) {
+                out.append("    exclude-list: ").append(excludeList).append("\n");
+            }
+            appendList(out, "rsync-args", rsyncArgs);
+            if (backlogThreshold != null) {
+                out.append("    backlog-threshold: ").append(backlogThreshold).append("\n");
+            }
+            if (deleteOnFull != null) {
+                out.append("    delete-on-full: ").append(deleteOnFull).append("\n");
+            }
+            return out.toString();
+        }
+    }
+
+    private static void appendList(StringBuilder out, String key, List<String> values) {
+        if (!values.isEmpty()) {
+            out.append("    ").append(key).append(": [")
+                    .append(String.join(", ", values.stream().map(SyncBench::quote).toList())).append("]\n");
+        }
+    }
+
+    private static String quote(String value) {
+        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    /** Writes {@code changeq.yaml} for these routes and reads it with the real loader. */
+    ChangeqConfig config(Route... routes) throws IOException, ConfigException {
+        return config(Map.of(), routes);
+    }
+
+    ChangeqConfig config(Map<String, List<String>> lists, Route... routes) throws IOException, ConfigException {
+        StringBuilder yaml = new StringBuilder("queue: " + queue + "\nstate: " + state + "\nroots:\n  " + ROOT
+                + ": {path: " + root + "}\n");
+        if (!lists.isEmpty()) {
+            yaml.append("lists:\n");
+            lists.forEach((name, patterns) -> {
+                yaml.append("  ").append(name).append(": [")
+                        .append(String.join(", ", patterns.stream().map(SyncBench::quote).toList())).append("]\n");
+            });
+        }
+        yaml.append("routes:\n");
+        for (Route route : routes) {
+            yaml.append(route.yaml());
+        }
+        Files.writeString(configFile(), yaml);
+        return ConfigLoader.load(configFile());
+    }
+
+    Path configFile() {
+        return state.resolveSibling("changeq.yaml");
     }
 
     /** One tracker session: START, whatever {@code body} publishes (on this, the producer thread), STOP. */
