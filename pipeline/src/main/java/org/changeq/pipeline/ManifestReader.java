@@ -1,8 +1,10 @@
 package org.changeq.pipeline;
 
+import java.io.File;
 import java.nio.file.Path;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.TailerDirection;
+import net.openhft.chronicle.queue.impl.RollingResourcesCache;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
 
@@ -46,6 +48,17 @@ public final class ManifestReader implements AutoCloseable {
     /** The roll cycle (queue file) an index belongs to. */
     public int cycleOf(long index) {
         return queue.rollCycle().toCycle(index);
+    }
+
+    /**
+     * The queue file that holds a roll cycle's records, whether or not it exists; named by the
+     * queue's own roll cycle and epoch, so retention never guesses at file names.
+     */
+    public Path fileOfCycle(int cycle) {
+        File directory = queue.file();
+        RollingResourcesCache names = new RollingResourcesCache(queue.rollCycle(), queue.epoch(),
+                name -> new File(directory, name + SingleChronicleQueue.SUFFIX), File::getName);
+        return names.resourceFor(cycle).path.toPath();
     }
 
     /**

@@ -1,0 +1,31 @@
+package org.changeq.nativetests.sync;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Starts a main class in a fresh JVM with this JVM's module flags, properties and class path. */
+final class ChildJvm {
+
+    private ChildJvm() {
+    }
+
+    static ProcessBuilder command(Class<?> mainClass, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("--add-") || arg.startsWith("-D") || arg.equals("-ea")) {
+                command.add(arg);
+            }
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
+        command.addAll(args);
+        return new ProcessBuilder(command);
+    }
+
+    static Process start(Class<?> mainClass, List<String> args, Path stdout, Path stderr) throws IOException {
+        return command(mainClass, args).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+    }
+}

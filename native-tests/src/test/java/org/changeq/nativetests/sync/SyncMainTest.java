@@ -1,0 +1,86 @@
+package org.changeq.nativetests.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.sync.SyncMain;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code changeq-sync} command as systemd runs it: its own JVM, a config file, stdout and exit code. */
+class SyncMainTest {
+
+    private static final Pattern SUMMARY = Pattern.compile(
+            "route=r mode=(incremental|full) reason=[a-z-]+ files=\\d+ bytes=\\d+ seconds=\\d+\\.\\d{3} rsync-exit=(\\d+|none)");
+
+    @TempDir
+    Path tmp;
+
+    private record Result(int exit, String out, String err) {
+    }
+
+    private Result run(String... args) throws Exception {
+        Path out = tmp.resolve("out");
+        Path err = tmp.resolve("err");
+        Process process = ChildJvm.start(SyncMain.class, List.of(args), out, err);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "changeq-sync finished");
+        return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    @Test
+    void eachRunPrintsExactlyOneSummaryLineAndWritesMetrics() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "a", "hello");
+        bench.config(SyncBench.Route.of("r", tmp.resolve("dest").toString()));
+        Path metrics = tmp.resolve("textfile");
+        String config = bench.configFile().toString();
+
+        Result first = run("--config", config, "--route", "r", "--metrics-dir", metrics.toString());
+        assertEquals(ExitCodes.OK, first.exit(), first.err());
+        List<String> lines = first.out().lines().toList();
+        assertEquals(1, lines.size(), first.out());
+        assertTrue(SUMMARY.matcher(lines.get(0)).matches(), lines.get(0));
+        assertTrue(lines.get(0).startsWith("route=r mode=full reason=first-run files=1 bytes=5 "), lines.get(0));
+        assertTrue(lines.get(0).endsWith(" rsync-exit=0"), lines.get(0));
+        String prom = Files.readString(metrics.resolve("changeq_sync_r.prom"));
+        for (String metric : List.of("changeq_sync_last_success_timestamp_seconds", "changeq_sync_last_run_duration_seconds",
+                "changeq_sync_files_total", "changeq_sync_backlog_records", "changeq_sync_full_sync_total",
+                "changeq_sync_failures_total")) {
+            assertTrue(prom.contains("\n" + metric + "{route=\"r\"} "), metric + " in\n" + prom);
+        }
+        assertTrue(prom.contains("changeq_sync_full_sync_total{route=\"r\"} 1\n"), prom);
+
+        Result second = run("--config", config, "--route", "r", "--metrics-dir", metrics.toString());
+        assertEquals(List.of(), second.out().lines().filter(l -> !SUMMARY.matcher(l).matches()).toList());
+        assertTrue(second.out().startsWith("route=r mode=incremental reason=nothing-to-do files=0 bytes=0 "), second.out());
+    }
+
+    @Test
+    void badUsageAndBadConfigGetTheirExitCodes() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        bench.config(SyncBench.Route.of("r", tmp.resolve("dest").toString()));
+        Result unknownRoute = run("--config", bench.configFile().toString(), "--route", "nope");
+        assertEquals(ExitCodes.USAGE, unknownRoute.exit());
+        assertTrue(unknownRoute.err().contains("configured routes: [r]"), unknownRoute.err());
+
+        Files.writeString(tmp.resolve("bad.yaml"), "queue: relative/path\n");
+        Result badConfig = run("--config", tmp.resolve("bad.yaml").toString(), "--route", "r");
+        assertEquals(ExitCodes.CONFIG, badConfig.exit(), badConfig.err());
+        assertEquals("", badConfig.out());
+    }
+
+    @Test
+    void helpTeachesWithExamples() throws Exception {
+        Result help = run("--help");
+        assertEquals(0, help.exit());
+        assertTrue(help.out().contains("Examples:"), help.out());
+        assertTrue(help.out().contains("changeq-sync check --config"), help.out());
+        assertTrue(help.out().contains("--dry-run"), help.out());
+    }
+}

@@ -1,0 +1,83 @@
+package org.changeq.nativetests.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Byte-named files in test trees, and independent comparisons of trees ({@code find}, {@code diff}). */
+final class Trees {
+
+    private Trees() {
+    }
+
+    /** A path for raw name bytes: a {@code file:} URI with %XX escapes round-trips any name exactly. */
+    static Path path(Path directory, byte[] relative) {
+        StringBuilder uri = new StringBuilder("file://");
+        byte[] base = (directory.toAbsolutePath() + "/").getBytes(StandardCharsets.UTF_8);
+        for (byte[] part : List.of(base, relative)) {
+            for (byte b : part) {
+                int c = b & 0xff;
+                if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "/-_.~".indexOf(c) >= 0) {
+                    uri.append((char) c);
+                } else {
+                    uri.append('%').append(String.format("%02X", c));
+                }
+            }
+        }
+        return Path.of(URI.create(uri.toString()));
+    }
+
+    static Path write(Path root, String relative, String content) throws IOException {
+        return write(root, relative.getBytes(StandardCharsets.UTF_8), content);
+    }
+
+    static Path write(Path root, byte[] relative, String content) throws IOException {
+        Path file = path(root, relative);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content);
+        return file;
+    }
+
+    /** Every path under {@code root} as "type path" strings, bytes mapped 1:1 through ISO-8859-1. */
+    static Set<String> list(Path root) throws IOException, InterruptedException {
+        byte[] out = run(List.of("/usr/bin/find", root.toString(), "-mindepth", "1", "-printf", "%y %P\\0"), 0);
+        Set<String> entries = new TreeSet<>();
+        int start = 0;
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] == 0) {
+                entries.add(new String(out, start, i - start, StandardCharsets.ISO_8859_1));
+                start = i + 1;
+            }
+        }
+        return entries;
+    }
+
+    /** Fails unless {@code diff -r --no-dereference} finds the trees identical (names, types, contents). */
+    static void assertSameTree(Path expected, Path actual) throws IOException, InterruptedException {
+        byte[] out = run(List.of("diff", "-r", "--no-dereference", expected.toString(), actual.toString()), -1);
+        assertEquals("", new String(out, StandardCharsets.UTF_8), "diff -r " + expected + " " + actual);
+    }
+
+    static byte[] run(List<String> command, int expectedExit) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (InputStream in = process.getInputStream()) {
+            in.transferTo(out);
+        }
+        int exit = process.waitFor();
+        if (expectedExit >= 0 && exit != expectedExit) {
+            throw new AssertionError(command + " exited with " + exit + ": " + out.toString(StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,118 @@
+package org.changeq.sync;
+
+import java.util.Optional;
+import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.config.RouteConfig;
+
+/**
+ * One pass over the records after a route's cursor: counts the backlog, notes loss markers, and
+ * (unless the run is already known to be full) condenses the route's paths into {@link
+ * PendingChanges}. Collecting stops, and its memory is released, once the backlog passes the
+ * route's threshold, because such a run is full anyway. Not thread-safe.
+ */
+final class ChangeScan implements ManifestReader.RecordVisitor {
+
+    /** What the scan found. {@code pending} is empty when paths were not collected. */
+    record Result(long backlog, boolean overflow, boolean unhealedGap, Optional<PendingChanges> pending) {
+    }
+
+    private final RouteConfig route;
+    private PendingChanges pending;
+    private RecordType previousType;
+    private long backlog;
+    private boolean overflow;
+    private boolean gapOpen;
+
+    ChangeScan(RouteConfig route, boolean collectPaths) {
+        this.route = route;
+        this.pending = collectPaths ? new PendingChanges() : null;
+    }
+
+    /**
+     * Reads {@code cursor < index <= end}.
+     *
+     * @param cursor       the committed cursor, or {@link ManifestReader#NO_INDEX} to read from the start
+     * @param collectPaths false when the run is full regardless: only count and note markers
+     */
+    static Result scan(ManifestReader reader, RouteConfig route, long cursor, long end, boolean collectPaths) {
+        ChangeScan scan = new ChangeScan(route, collectPaths);
+        if (end == ManifestReader.NO_INDEX || end <= cursor) {
+            return scan.result();
+        }
+        if (cursor != ManifestReader.NO_INDEX) {
+            // Whether a START just after the cursor is a gap depends on the record at the cursor.
+            reader.read(cursor - 1, cursor, (index, record) -> {
+                scan.previousType = record.type();
+                return false;
+            });
+        }
+        reader.read(cursor, end, scan);
+        return scan.result();
+    }
+
+    Result result() {
+        return new Result(backlog, overflow, gapOpen, Optional.ofNullable(pending));
+    }
+
+    @Override
+    public boolean visit(long index, QueueRecord record) {
+        RecordType type = record.type();
+        switch (type) {
+            case START -> {
+                if (previousType != RecordType.STOP) {
+                    gapOpen = true;
+                }
+            }
+            case RESCAN -> {
+                if (record.root().equals(route.root())) {
+                    gapOpen = false;
+                }
+            }
+            case OVERFLOW -> {
+                if (record.root().equals(route.root()) || record.root().isEmpty()) {
+                    overflow = true;
+                    pending = null;
+                }
+            }
+            case STOP -> {
+            }
+            case CHANGE, SUBTREE, DELETE -> {
+                if (record.root().equals(route.root())) {
+                    backlog++;
+                    collect(record);
+                }
+            }
+        }
+        previousType = type;
+        return true;
+    }
+
+    private void collect(QueueRecord record) {
+        if (pending == null) {
+            return;
+        }
+        if (backlog > route.backlogThreshold()) {
+            pending = null;
+            return;
+        }
+        if (concerns(record)) {
+            pending.add(record.type(), record.directory(), record.path());
+        }
+    }
+
+    /**
+     * A path the route sends; or a directory that appeared or vanished as a whole and that the
+     * route does not exclude, since it may hold paths the route includes (the rsync filter rules
+     * of the pass pick them out).
+     */
+    private boolean concerns(QueueRecord record) {
+        if (route.sends(record.path(), record.directory())) {
+            return true;
+        }
+        return record.directory() && record.type() != RecordType.CHANGE
+                && !route.includes().isEmpty()
+                && !route.excludes().matchesSelfOrAncestor(record.path(), true);
+    }
+}

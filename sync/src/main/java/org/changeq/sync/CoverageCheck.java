@@ -1,0 +1,180 @@
+package org.changeq.sync;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.RootConfig;
+import org.changeq.pipeline.config.RouteConfig;
+
+/**
+ * {@code changeq-sync check}: proves that routes sharing a pattern list (one excludes it, another
+ * includes it) together send every non-excluded path of their root exactly once, by walking the
+ * real tree; and shows, for routes that delete on full syncs, what a full sync would delete at
+ * the destination ({@code rsync --dry-run --delete}).
+ *
+ * <p>Paths are matched as bytes; names that are not valid UTF-8 are counted and shown escaped.
+ * Blocks the calling thread (tree walks, rsync); writes its report to the given stream.
+ */
+public final class CoverageCheck {
+
+    private final ChangeqConfig config;
+    private final int examples;
+    private final PrintStream out;
+    private boolean failed;
+
+    private CoverageCheck(ChangeqConfig config, int examples, PrintStream out) {
+        this.config = config;
+        this.examples = examples;
+        this.out = out;
+    }
+
+    /**
+     * @param examples how many example paths to print per finding
+     * @return {@code ExitCodes.OK}, or {@code ExitCodes.CHECK_FAILED} on any gap, overlap or unreadable root
+     */
+    public static int run(ChangeqConfig config, int examples, PrintStream out)
+            throws IOException, InterruptedException {
+        return new CoverageCheck(config, examples, out).run();
+    }
+
+    private int run() throws IOException, InterruptedException {
+        out.println("config: " + config.roots().size() + " roots, " + config.routes().size() + " routes, "
+                + config.lists().size() + " lists: valid");
+        for (RootConfig root : config.roots().values()) {
+            checkCoverage(root);
+        }
+        for (RouteConfig route : config.routes().values()) {
+            if (route.deleteOnFull()) {
+                previewDeletions(route);
+            }
+        }
+        out.println(failed ? "check: FAILED" : "check: OK");
+        return failed ? ExitCodes.CHECK_FAILED : ExitCodes.OK;
+    }
+
+    /** Routes of one root that name the same list: together they must cover the root exactly once. */
+    private Map<String, List<RouteConfig>> groupsSharingAList(RootConfig root) {
+        Map<String, List<RouteConfig>> byList = new LinkedHashMap<>();
+        for (RouteConfig route : config.routes().values()) {
+            if (route.root().equals(root.name())) {
+                route.includeList().ifPresent(list -> byList.computeIfAbsent(list, k -> new ArrayList<>()).add(route));
+                route.excludeList().ifPresent(list -> byList.computeIfAbsent(list, k -> new ArrayList<>()).add(route));
+            }
+        }
+        byList.values().removeIf(routes -> routes.size() < 2);
+        return byList;
+    }
+
+    private void checkCoverage(RootConfig root) throws IOException, InterruptedException {
+        Map<String, List<RouteConfig>> groups = groupsSharingAList(root);
+        if (!Files.isDirectory(root.path())) {
+            out.println("root '" + root.name() + "' (" + root.path() + "): MISSING or not a directory");
+            failed = true;
+            return;
+        }
+        List<Finding> gaps = new ArrayList<>();
+        List<Finding> overlaps = new ArrayList<>();
+        for (int g = 0; g < groups.size(); g++) {
+            gaps.add(new Finding());
+            overlaps.add(new Finding());
+        }
+        long[] counts = new long[3]; // paths, excluded by the root, not valid UTF-8
+        List<List<RouteConfig>> routeGroups = List.copyOf(groups.values());
+        int findStatus = TreeWalk.walk(root.path(), (path, directory) -> {
+            counts[0]++;
+            if (!ByteStrings.isValidUtf8(path)) {
+                counts[2]++;
+            }
+            if (root.excludes().matchesSelfOrAncestor(path, directory)) {
+                counts[1]++;
+                return;
+            }
+            for (int g = 0; g < routeGroups.size(); g++) {
+                int senders = 0;
+                for (RouteConfig route : routeGroups.get(g)) {
+                    if (route.sends(path, directory)) {
+                        senders++;
+                    }
+                }
+                if (senders == 0) {
+                    gaps.get(g).add(path, directory, examples);
+                } else if (senders > 1) {
+                    overlaps.get(g).add(path, directory, examples);
+                }
+            }
+        });
+        out.println("root '" + root.name() + "' (" + root.path() + "): " + counts[0] + " paths, " + counts[1]
+                + " excluded by the root, " + counts[2] + " with names that are not valid UTF-8 (matched as bytes)");
+        if (findStatus != 0) {
+            out.println("  WARNING: " + TreeWalk.FIND + " exited with " + findStatus
+                    + ": some directories could not be read, so the check is incomplete; run it as the tracker's user");
+            failed = true;
+        }
+        int g = 0;
+        for (Map.Entry<String, List<RouteConfig>> group : groups.entrySet()) {
+            out.println("  routes sharing list '" + group.getKey() + "': "
+                    + group.getValue().stream().map(RouteConfig::name).toList());
+            report("gaps (sent by no route)", gaps.get(g));
+            report("overlaps (sent by more than one route)", overlaps.get(g));
+            g++;
+        }
+    }
+
+    private void report(String what, Finding finding) {
+        out.println("    " + what + ": " + finding.count);
+        for (String example : finding.examples) {
+            out.println("      " + example);
+        }
+        if (finding.count > finding.examples.size()) {
+            out.println("      ... and " + (finding.count - finding.examples.size()) + " more");
+        }
+        if (finding.count > 0) {
+            failed = true;
+        }
+    }
+
+    private void previewDeletions(RouteConfig route) throws IOException, InterruptedException {
+        RootConfig root = config.root(route.root());
+        if (!Files.isDirectory(root.path())) {
+            return;
+        }
+        RsyncRunner.Outcome outcome = RsyncRunner.run(new RsyncCommand(route, root, true).fullPass(true));
+        if (!outcome.succeeded()) {
+            out.println("route '" + route.name() + "': cannot preview deletions at " + route.dest() + ": rsync exited with "
+                    + outcome.exitCode() + (outcome.errors().isEmpty() ? "" : " (" + outcome.errors().get(0) + ")"));
+            return;
+        }
+        if (outcome.deleted() == 0 && outcome.deletions().isEmpty()) {
+            out.println("route '" + route.name() + "': a full sync would delete nothing at " + route.dest());
+            return;
+        }
+        long deleted = Math.max(outcome.deleted(), outcome.deletions().size());
+        out.println("route '" + route.name() + "': WARNING: a full sync (delete-on-full) would DELETE " + deleted
+                + " paths at " + route.dest() + "; if that destination holds anything else, set delete-on-full: false "
+                + "or point the route at a directory of its own:");
+        outcome.deletions().stream().limit(examples).forEach(path -> out.println("      " + path));
+        if (deleted > examples) {
+            out.println("      ... and " + (deleted - Math.min(examples, outcome.deletions().size())) + " more");
+        }
+    }
+
+    /** A count with its first examples, escaped. */
+    private static final class Finding {
+        final List<String> examples = new ArrayList<>();
+        long count;
+
+        void add(byte[] path, boolean directory, int limit) {
+            count++;
+            if (examples.size() < limit) {
+                examples.add(ByteStrings.escape(path) + (directory ? "/" : ""));
+            }
+        }
+    }
+}

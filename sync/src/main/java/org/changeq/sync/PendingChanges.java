@@ -1,0 +1,120 @@
+package org.changeq.sync;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.changeq.pipeline.RecordType;
+
+/**
+ * The deduplicated paths one route still has to send, condensed from queue records: one entry per
+ * path, decided by the path's last record (a pending SUBTREE is not downgraded by a later CHANGE
+ * of the same directory, because its contents are still unsent). Memory grows with distinct
+ * paths, not with records. Not thread-safe.
+ */
+final class PendingChanges {
+
+    static final byte CHANGE = 1;
+    static final byte SUBTREE = 2;
+    static final byte DELETE = 3;
+    private static final byte TYPE_MASK = 0x0f;
+    private static final byte DIRECTORY = 0x10;
+
+    private static final byte[] ENTRY_PREFIX = {'.', '/'};
+
+    private final PathTable table = new PathTable();
+
+    int distinctPaths() {
+        return table.size();
+    }
+
+    /** Merges one path record (CHANGE, SUBTREE or DELETE). */
+    void add(RecordType type, boolean directory, byte[] path) {
+        byte incoming = switch (type) {
+            case CHANGE -> CHANGE;
+            case SUBTREE -> SUBTREE;
+            case DELETE -> DELETE;
+            default -> throw new IllegalArgumentException(type + " names no path");
+        };
+        int entry = table.add(path, (byte) 0);
+        byte previous = (byte) (table.state(entry) & TYPE_MASK);
+        byte merged = incoming == CHANGE && previous == SUBTREE ? SUBTREE : incoming;
+        table.setState(entry, (byte) (merged | (directory ? DIRECTORY : 0)));
+    }
+
+    /** What {@link #writeLists} put where. */
+    record Lists(long files, long directories, long deletions) {
+        boolean isEmpty() {
+            return files == 0 && directories == 0 && deletions == 0;
+        }
+    }
+
+    /**
+     * Writes the NUL-separated {@code --files-from} lists: {@code recursiveList} gets files, SUBTREE
+     * directories and (when deletes propagate) deletions, for a pass with {@code -r}; {@code
+     * directoryList} gets directories whose own attributes changed, for a pass without recursion,
+     * so that a changed directory does not cost a walk of its whole subtree. Entries are prefixed
+     * {@code ./}: rsync skips list entries that start with {@code #} or {@code ;}.
+     */
+    Lists writeLists(Path recursiveList, Path directoryList, boolean propagateDeletes) throws IOException {
+        Files.createDirectories(recursiveList.toAbsolutePath().getParent());
+        Files.createDirectories(directoryList.toAbsolutePath().getParent());
+        long files = 0;
+        long directories = 0;
+        long deletions = 0;
+        boolean rootIsSubtree = isSubtree(table.find(new byte[0], 0, 0));
+        try (OutputStream recursive = new BufferedOutputStream(Files.newOutputStream(recursiveList), 1 << 16);
+             OutputStream dirs = new BufferedOutputStream(Files.newOutputStream(directoryList), 1 << 16)) {
+            for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
+                byte state = table.state(entry);
+                byte type = (byte) (state & TYPE_MASK);
+                if (type == DELETE) {
+                    // A deletion under a pending SUBTREE still needs its own entry: a recursive
+                    // send without --delete leaves the destination's copy in place.
+                    if (propagateDeletes) {
+                        writeEntry(recursive, entry);
+                        deletions++;
+                    }
+                } else if (!underPendingSubtree(entry, rootIsSubtree)) {
+                    if (type == CHANGE && (state & DIRECTORY) != 0) {
+                        writeEntry(dirs, entry);
+                        directories++;
+                    } else {
+                        writeEntry(recursive, entry);
+                        files++;
+                    }
+                }
+            }
+        }
+        return new Lists(files, directories, deletions);
+    }
+
+    private boolean underPendingSubtree(int entry, boolean rootIsSubtree) {
+        int length = table.pathLength(entry);
+        if (length == 0) {
+            return false;
+        }
+        if (rootIsSubtree) {
+            return true;
+        }
+        byte[] arena = table.arena();
+        int start = table.pathStart(entry);
+        for (int i = start; i < start + length; i++) {
+            if (arena[i] == '/' && isSubtree(table.find(arena, start, i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean isSubtree(int entry) {
+        return entry != -1 && (table.state(entry) & TYPE_MASK) == SUBTREE;
+    }
+
+    private void writeEntry(OutputStream out, int entry) throws IOException {
+        out.write(ENTRY_PREFIX);
+        out.write(table.arena(), table.pathStart(entry), table.pathLength(entry));
+        out.write(0);
+    }
+}

@@ -1,0 +1,33 @@
+package org.changeq.sync;
+
+import java.nio.file.Path;
+import org.changeq.pipeline.StateLayout;
+
+/**
+ * The files only the sync keeps for a route, beside the shared ones of {@link StateLayout}
+ * (cursor, claim, lock, force flag, metrics directory).
+ */
+final class RouteFiles {
+
+    private RouteFiles() {
+    }
+
+    /** The date of the last successful full sync ({@link LastFullSyncFile}). */
+    static Path lastFullSync(StateLayout state, String route) {
+        return state.directory().resolve("cursors").resolve(route + ".last-full");
+    }
+
+    /** The {@code --files-from} list of the recursive pass. */
+    static Path fileList(StateLayout state, String route) {
+        return state.directory().resolve("lists").resolve(route + ".files");
+    }
+
+    /** The {@code --files-from} list of the directory pass. */
+    static Path directoryList(StateLayout state, String route) {
+        return state.directory().resolve("lists").resolve(route + ".dirs");
+    }
+
+    static Path metricsFile(Path metricsDirectory, String route) {
+        return metricsDirectory.resolve("changeq_sync_" + route + ".prom");
+    }
+}

@@ -1,0 +1,57 @@
+package org.changeq.sync;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.changeq.pipeline.ExitCodes;
+
+/**
+ * The exclusive lock of one route: {@code FileChannel.tryLock} on {@code <state>/locks/<route>.lock}.
+ * The kernel releases it when the process dies, so a crashed run never blocks the next one.
+ * Not thread-safe; held by the run that acquired it until {@link #close}.
+ */
+final class RouteLock implements AutoCloseable {
+
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private RouteLock(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** Takes the lock without waiting. */
+    static RouteLock acquire(Path lockFile, String route) throws IOException, SyncException {
+        Files.createDirectories(lockFile.getParent());
+        FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null; // held by another run inside this JVM
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new SyncException(ExitCodes.ALREADY_RUNNING, "route '" + route + "' is already being synced (lock " + lockFile
+                    + " is held); this run does nothing. If no changeq-sync is running, the lock is stale only "
+                    + "if the file system does not support locks");
+        }
+        return new RouteLock(channel, lock);
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            lock.release();
+        } finally {
+            channel.close();
+        }
+    }
+}

@@ -1,0 +1,237 @@
+package org.changeq.sync;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.QueueNotFoundException;
+import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.RootConfig;
+import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.sync.SyncPolicy.Mode;
+import org.changeq.sync.SyncPolicy.Reason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run of one route: lock, claim, read the changes since the cursor, decide incremental or
+ * full, run rsync, and only after rsync succeeded commit the cursor to the queue end captured
+ * before reading. A crash or failure anywhere leaves the cursor where it was, so the next run
+ * repeats the work; it never skips it.
+ *
+ * <p>Blocks the calling thread for the whole run (rsync included). Runs of different routes may
+ * proceed in parallel, in one process or many; a second run of the same route is refused.
+ */
+public final class RouteSync {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouteSync.class);
+    /** The old pipeline's flag file, still honoured and cleared after a successful full sync. */
+    static final String LEGACY_FLAG_FILE = ".force-full-sync";
+    private static final int PRINTED_ENTRIES_LIMIT = 1000;
+
+    private final ChangeqConfig config;
+    private final SyncRequest request;
+    private final RouteConfig route;
+    private final RootConfig root;
+    private final StateLayout layout;
+    private final Clock clock;
+    private final PrintStream out;
+
+    private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out) {
+        this.config = config;
+        this.request = request;
+        this.route = config.route(request.route());
+        this.root = config.root(route.root());
+        this.layout = new StateLayout(config.state());
+        this.clock = clock;
+        this.out = out;
+    }
+
+    /**
+     * Runs the route once.
+     *
+     * @param out receives the plan of a dry run (the summary line is the caller's to print)
+     * @return the report; its {@code exitCode} says whether rsync succeeded
+     * @throws SyncException when the run cannot start (route busy, root or queue unavailable) or its
+     *                       state cannot be read or written
+     */
+    public static SyncReport run(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out)
+            throws SyncException, InterruptedException {
+        return new RouteSync(config, request, clock, out).run();
+    }
+
+    private SyncReport run() throws SyncException, InterruptedException {
+        Instant started = clock.instant();
+        try (RouteLock lock = RouteLock.acquire(layout.routeLock(route.name()), route.name())) {
+            requireRoot();
+            try (ManifestReader reader = ManifestReader.open(config.queue())) {
+                return runLocked(reader, started);
+            }
+        } catch (QueueNotFoundException e) {
+            throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
+        } catch (IOException e) {
+            throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': " + e.getMessage()
+                    + "; check that the state directory " + config.state() + " is writable", e);
+        }
+    }
+
+    private SyncReport runLocked(ManifestReader reader, Instant started) throws IOException, InterruptedException {
+        OptionalLong cursor = layout.cursor(route.name()).read();
+        long end = reader.lastIndex();
+        if (!request.dryRun()) {
+            // Before reading: the writer must not drop a later event for a path whose record we may read now.
+            layout.claims().publish(route.name(), end);
+        }
+        Path legacyFlag = root.path().resolve(LEGACY_FLAG_FILE);
+        boolean forced = request.forceFull() || Files.exists(layout.forceFullFlag(route.name()));
+        boolean legacyFlagSet = Files.exists(legacyFlag);
+        boolean retained = cursor.isEmpty() || reader.retainsRecordsAfter(cursor.getAsLong());
+        boolean collect = cursor.isPresent() && !forced && !legacyFlagSet && retained;
+        ChangeScan.Result scan = ChangeScan.scan(reader, route, cursor.orElse(ManifestReader.NO_INDEX), end, collect);
+        LastFullSyncFile lastFull = new LastFullSyncFile(RouteFiles.lastFullSync(layout, route.name()));
+        LocalDate today = LocalDate.now(clock);
+        SyncPolicy.Facts facts = new SyncPolicy.Facts(cursor.isPresent(), retained, forced, legacyFlagSet,
+                scan.overflow(), scan.unhealedGap(), scan.backlog(), route.backlogThreshold(), route.fullWindow(),
+                lastFull.read(), today);
+        Optional<Reason> fullReason = SyncPolicy.fullSyncReason(facts);
+        RsyncCommand commands = new RsyncCommand(route, root, request.dryRun());
+
+        Mode mode;
+        Reason reason;
+        RsyncRunner.Outcome outcome;
+        boolean rsyncRan;
+        if (fullReason.isPresent()) {
+            mode = Mode.FULL;
+            reason = fullReason.get();
+            log(mode, reason, scan.backlog(), end);
+            List<String> command = commands.fullPass();
+            printPlan(command, null);
+            outcome = RsyncRunner.run(command);
+            rsyncRan = true;
+        } else {
+            PendingChanges.Lists lists = scan.pending().orElseThrow()
+                    .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()), route.propagateDeletes());
+            mode = Mode.INCREMENTAL;
+            reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
+            log(mode, reason, scan.backlog(), end);
+            LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions to send", route.name(),
+                    lists.files(), lists.directories(), lists.deletions());
+            outcome = RsyncRunner.Outcome.NOT_RUN;
+            rsyncRan = false;
+            if (lists.files() + lists.deletions() > 0) {
+                List<String> command = commands.recursivePass(RouteFiles.fileList(layout, route.name()));
+                printPlan(command, RouteFiles.fileList(layout, route.name()));
+                outcome = RsyncRunner.run(command);
+                rsyncRan = true;
+            }
+            // After the files: writing into a directory changes its time at the destination.
+            if (lists.directories() > 0 && outcome.succeeded()) {
+                List<String> command = commands.directoryPass(RouteFiles.directoryList(layout, route.name()));
+                printPlan(command, RouteFiles.directoryList(layout, route.name()));
+                outcome = outcome.plus(RsyncRunner.run(command));
+                rsyncRan = true;
+            }
+        }
+
+        int exitCode = exitCodeOf(outcome);
+        boolean success = exitCode == ExitCodes.OK;
+        if (!success) {
+            LOG.error("route '{}': rsync exited with {}; the cursor stays at {} and the next run retries{}",
+                    route.name(), outcome.exitCode(), cursor.isPresent() ? cursor.getAsLong() : "(none)",
+                    outcome.errors().isEmpty() ? "" : "; rsync reported: " + String.join(" | ", outcome.errors()));
+        }
+        if (success && !request.dryRun()) {
+            commit(end, mode, today, legacyFlag);
+        }
+        Instant finished = clock.instant();
+        double seconds = (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
+        if (!request.dryRun()) {
+            writeMetrics(success, mode, finished, seconds, outcome.files(), scan.backlog());
+            if (success) {
+                QueueRetention.apply(config, reader, request.retainMinAge(), finished);
+            }
+        }
+        return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.bytes(), seconds,
+                rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode, scan.backlog(),
+                outcome.itemized(), outcome.errors());
+    }
+
+    private void requireRoot() throws SyncException {
+        if (!Files.isDirectory(root.path()) || !Files.isReadable(root.path())) {
+            // A full sync with --delete from a missing (unmounted) root would empty the destination.
+            throw new SyncException(ExitCodes.ROOT_UNAVAILABLE, "root '" + root.name() + "' (" + root.path()
+                    + ") is missing, not a directory or unreadable; route '" + route.name()
+                    + "' does not sync; mount it or fix 'roots:' in the config");
+        }
+    }
+
+    private void log(Mode mode, Reason reason, long backlog, long end) {
+        LOG.info("route '{}': {} sync, reason {}: {} (backlog {} records, queue end {})", route.name(),
+                mode.token(), reason.token(), reason.explanation(), backlog, end);
+    }
+
+    private void commit(long end, Mode mode, LocalDate today, Path legacyFlag) throws IOException {
+        layout.cursor(route.name()).write(end);
+        LOG.info("route '{}': cursor committed at {}", route.name(), end);
+        if (mode == Mode.FULL) {
+            new LastFullSyncFile(RouteFiles.lastFullSync(layout, route.name())).write(today);
+            Files.deleteIfExists(layout.forceFullFlag(route.name()));
+            if (Files.deleteIfExists(legacyFlag)) {
+                LOG.info("route '{}': removed the legacy flag file {}", route.name(), legacyFlag);
+            }
+        }
+    }
+
+    private void writeMetrics(boolean success, Mode mode, Instant finished, double seconds, long files, long backlog)
+            throws IOException {
+        Path file = RouteFiles.metricsFile(request.metricsDirectory().orElse(layout.metricsDirectory()), route.name());
+        SyncMetrics.read(file)
+                .after(success, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog)
+                .write(file, route.name());
+    }
+
+    /** rsync's exit status as changeq's: 24 (files vanished during the transfer) is a success. */
+    static int exitCodeOf(RsyncRunner.Outcome outcome) {
+        return switch (outcome.exitCode()) {
+            case 0, 24 -> ExitCodes.OK;
+            case 23 -> ExitCodes.SYNC_PARTIAL;
+            case 10, 12, 30, 35, 255 -> ExitCodes.DESTINATION_UNREACHABLE;
+            default -> ExitCodes.SYNC_FAILED;
+        };
+    }
+
+    private void printPlan(List<String> command, Path list) throws IOException {
+        if (!request.dryRun()) {
+            return;
+        }
+        out.println("command: " + String.join(" ", command));
+        if (list == null) {
+            return;
+        }
+        byte[] bytes = Files.readAllBytes(list);
+        int printed = 0;
+        int start = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                if (printed++ < PRINTED_ENTRIES_LIMIT) {
+                    out.println("  " + ByteStrings.escape(bytes, start, i));
+                }
+                start = i + 1;
+            }
+        }
+        if (printed > PRINTED_ENTRIES_LIMIT) {
+            out.println("  ... and " + (printed - PRINTED_ENTRIES_LIMIT) + " more entries in " + list);
+        }
+    }
+}

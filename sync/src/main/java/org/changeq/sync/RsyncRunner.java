@@ -1,0 +1,206 @@
+package org.changeq.sync;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.changeq.pipeline.ByteStrings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one rsync process from an argument vector (no shell) and reads what it reports.
+ *
+ * <p><b>Threading.</b> {@link #run} blocks the calling thread until rsync exits. It starts two
+ * threads, {@code changeq-rsync-stdout} and {@code changeq-rsync-stderr}, which stream rsync's
+ * output to the log line by line (escaped: names are bytes) and are joined before {@code run}
+ * returns. While rsync runs, a shutdown hook ({@code changeq-sync-shutdown}) terminates it if the
+ * JVM is asked to exit (SIGTERM from systemd): the run then ends without committing anything.
+ * rsync is started under {@code setpriv --pdeathsig TERM} where available, so it also dies when
+ * this process is killed outright.
+ */
+final class RsyncRunner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RsyncRunner.class);
+    private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+    static final int SAMPLE_LIMIT = 1000;
+    private static final int ERROR_LIMIT = 50;
+    private static final Pattern FILES_TRANSFERRED = Pattern.compile("^Number of regular files transferred: ([\\d,]+)");
+    private static final Pattern BYTES_TRANSFERRED = Pattern.compile("^Total transferred file size: ([\\d,]+) bytes");
+    private static final Pattern DELETED = Pattern.compile("^Number of deleted files: ([\\d,]+)");
+
+    /**
+     * What rsync reported.
+     *
+     * @param itemized   the first {@value #SAMPLE_LIMIT} {@code --itemize-changes} lines (escaped)
+     * @param deletions  the first {@value #SAMPLE_LIMIT} paths rsync deleted or would delete (escaped)
+     * @param errors     the first lines rsync wrote to stderr (escaped): the failed paths of an exit 23
+     */
+    record Outcome(int exitCode, long files, long bytes, long deleted, List<String> itemized,
+                   List<String> deletions, List<String> errors) {
+
+        static final Outcome NOT_RUN = new Outcome(0, 0, 0, 0, List.of(), List.of(), List.of());
+
+        boolean succeeded() {
+            return exitCode == 0 || exitCode == 24;
+        }
+
+        Outcome plus(Outcome next) {
+            return new Outcome(succeeded() ? next.exitCode : exitCode, files + next.files, bytes + next.bytes,
+                    deleted + next.deleted, concat(itemized, next.itemized), concat(deletions, next.deletions),
+                    concat(errors, next.errors));
+        }
+
+        private static List<String> concat(List<String> a, List<String> b) {
+            List<String> all = new ArrayList<>(a);
+            all.addAll(b.subList(0, Math.min(b.size(), Math.max(0, SAMPLE_LIMIT - a.size()))));
+            return List.copyOf(all);
+        }
+    }
+
+    private RsyncRunner() {
+    }
+
+    static Outcome run(List<String> command) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>();
+        if (Files.isExecutable(SETPRIV)) {
+            argv.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "TERM", "--"));
+        }
+        argv.addAll(command);
+        LOG.info("running {}", command);
+        Process process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        process.getOutputStream().close();
+        Thread terminator = new Thread(() -> terminate(process), "changeq-sync-shutdown");
+        boolean hookInstalled = installHook(terminator);
+        OutputReader stdout = new OutputReader();
+        List<String> errors = new ArrayList<>();
+        Thread outThread = new Thread(() -> pump(process.getInputStream(), stdout::accept), "changeq-rsync-stdout");
+        Thread errThread = new Thread(() -> pump(process.getErrorStream(), line -> {
+            String text = ByteStrings.escape(line);
+            LOG.warn("rsync: {}", text);
+            synchronized (errors) {
+                if (errors.size() < ERROR_LIMIT) {
+                    errors.add(text);
+                }
+            }
+        }), "changeq-rsync-stderr");
+        outThread.start();
+        errThread.start();
+        try {
+            int exit = process.waitFor();
+            outThread.join();
+            errThread.join();
+            LOG.info("rsync exited with {}", exit);
+            synchronized (errors) {
+                return new Outcome(exit, stdout.files, stdout.bytes, stdout.deleted, List.copyOf(stdout.itemized),
+                        List.copyOf(stdout.deletions), List.copyOf(errors));
+            }
+        } catch (InterruptedException e) {
+            terminate(process);
+            throw e;
+        } finally {
+            if (hookInstalled) {
+                removeHook(terminator);
+            }
+        }
+    }
+
+    private static boolean installHook(Thread hook) {
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+            return true;
+        } catch (IllegalStateException shuttingDown) {
+            return false;
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook is running or ran; it owns the process now.
+        }
+    }
+
+    private static void terminate(Process process) {
+        if (!process.isAlive()) {
+            return;
+        }
+        LOG.warn("stopping rsync (pid {}): changeq-sync is exiting; the cursor stays where it was", process.pid());
+        process.destroy();
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Splits a stream into lines of raw bytes. */
+    private static void pump(InputStream stream, Consumer<byte[]> lines) {
+        try (InputStream in = new BufferedInputStream(stream)) {
+            ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+            int b;
+            while ((b = in.read()) != -1) {
+                if (b == '\n') {
+                    lines.accept(line.toByteArray());
+                    line.reset();
+                } else {
+                    line.write(b);
+                }
+            }
+            if (line.size() > 0) {
+                lines.accept(line.toByteArray());
+            }
+        } catch (IOException e) {
+            LOG.warn("reading rsync output failed: {}", e.toString());
+        }
+    }
+
+    /** Parses stdout: {@code --itemize-changes} lines and the {@code --stats} block. Confined to the stdout thread until joined. */
+    private static final class OutputReader {
+        final List<String> itemized = new ArrayList<>();
+        final List<String> deletions = new ArrayList<>();
+        long files;
+        long bytes;
+        long deleted;
+
+        void accept(byte[] raw) {
+            String line = ByteStrings.escape(raw);
+            if (isItemized(line)) {
+                LOG.debug("rsync: {}", line);
+                if (itemized.size() < SAMPLE_LIMIT) {
+                    itemized.add(line);
+                }
+                if (line.startsWith("*deleting") && deletions.size() < SAMPLE_LIMIT) {
+                    deletions.add(line.substring(12));
+                }
+                return;
+            }
+            LOG.info("rsync: {}", line);
+            files = parse(FILES_TRANSFERRED, line, files);
+            bytes = parse(BYTES_TRANSFERRED, line, bytes);
+            deleted = parse(DELETED, line, deleted);
+        }
+
+        /** rsync's {@code %i %n}: eleven change letters, a space, the name. */
+        static boolean isItemized(String line) {
+            return line.length() > 12 && line.charAt(11) == ' ' && "<>ch.*".indexOf(line.charAt(0)) >= 0;
+        }
+
+        private static long parse(Pattern pattern, String line, long current) {
+            Matcher matcher = pattern.matcher(line);
+            return matcher.find() ? Long.parseLong(matcher.group(1).replace(",", "")) : current;
+        }
+    }
+}

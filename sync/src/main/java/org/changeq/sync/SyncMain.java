@@ -1,0 +1,217 @@
+package org.changeq.sync;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.changeq.pipeline.ChronicleSettings;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigLoader;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code changeq-sync}: options become a {@link SyncRequest}, one call to {@link RouteSync#run}
+ * does the work, one summary line goes to stdout. {@code changeq-sync check} calls {@link CoverageCheck}.
+ */
+@Command(name = "changeq-sync", mixinStandardHelpOptions = true, version = "changeq-sync 0.1",
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+            "Sends one route's changes to its destination with rsync. Run it from a systemd timer, one unit per route.",
+            "",
+            "A run takes the route's lock, captures the end of the change queue, reads the records after the route's "
+                + "committed cursor, and sends the changed paths with rsync --from0 --files-from. Only when rsync "
+                + "succeeds (exit 0, or 24: files vanished) does the cursor move to the captured end; after any failure "
+                + "the next run sends the same changes again.",
+            "",
+            "A run is FULL (rsync of the whole root with the route's filters, --delete if delete-on-full) when: the route "
+                + "has no cursor yet (first-run); --full or <state>/flags/ROUTE.force-full exists (forced); the root "
+                + "holds .force-full-sync (flag-file); the tracker was down without a catch-up scan, or records were "
+                + "deleted (gap); events were dropped (overflow); more records are pending than backlog-threshold "
+                + "(backlog); today is in full-window and no full sync ran in it yet (window). Otherwise it is "
+                + "incremental (changes, or nothing-to-do: then rsync does not run at all).",
+            "",
+            "stdout gets exactly one line per run:",
+            "  route=NAME mode=incremental|full reason=WHY files=N bytes=N seconds=S rsync-exit=N|none",
+            "The log (stderr) says why and streams rsync's output. Metrics go to "
+                + "<state>/metrics/changeq_sync_ROUTE.prom (node_exporter textfile format).",
+            ""},
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs",
+            "      the timer's job: sync what changed since the last successful run",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs --dry-run",
+            "      show the decision, the rsync command and the file list; rsync runs with --dry-run; nothing is committed",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --full",
+            "      a full sync now (or: touch /var/lib/changeq/flags/mirror.force-full before the next timer run)",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --metrics-dir /var/lib/node_exporter/textfile",
+            "  changeq-sync check --config /etc/changeq/changeq.yaml",
+            "      prove that routes sharing a list cover every path exactly once; preview what full syncs would delete",
+            "",
+            "Exit codes: 0 ok; 2 bad usage; 3 bad config; 4 root missing; 5 queue missing; 7 route already running;",
+            "  8 rsync partial transfer (23); 9 destination unreachable (10, 12, 30, 35, 255); 10 other rsync failure;",
+            "  11 check found gaps or overlaps. After 8, 9 and 10 the cursor was kept: the next run retries."})
+public final class SyncMain implements Callable<Integer> {
+
+    static {
+        ChronicleSettings.apply();
+    }
+
+    /** Reads and validates a config file; config errors become {@code ExitCodes.CONFIG}. */
+    @FunctionalInterface
+    interface ConfigSource {
+        ChangeqConfig load(Path file) throws Exception;
+    }
+
+    @Option(names = "--config", paramLabel = "FILE", description = "the changeq config file (YAML)")
+    Path config;
+
+    @Option(names = "--route", paramLabel = "NAME", description = "the route to sync (a key under routes:)")
+    String route;
+
+    @Option(names = "--full", description = "make this run a full sync")
+    boolean full;
+
+    @Option(names = {"-n", "--dry-run"}, description = "plan and print; rsync runs with --dry-run; no cursor, claim or metric changes")
+    boolean dryRun;
+
+    @Option(names = "--metrics-dir", paramLabel = "DIR",
+            description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile directory")
+    Path metricsDirectory;
+
+    @Option(names = "--retain-min-age", paramLabel = "AGE", converter = AgeConverter.class, defaultValue = "1d",
+            description = "queue files are deleted only once every route's cursor is past them and they are older than "
+                + "this (default ${DEFAULT-VALUE}; units s, m, h, d)")
+    Duration retainMinAge;
+
+    private final ConfigSource configs;
+    private final Clock clock;
+    private final PrintStream out;
+    private final PrintStream err;
+
+    private SyncMain(ConfigSource configs, Clock clock, PrintStream out, PrintStream err) {
+        this.configs = configs;
+        this.clock = clock;
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, ConfigLoader::load, Clock.systemDefaultZone(), System.out, System.err));
+    }
+
+    /** Runs the command line with the given config source, clock and streams; returns the exit code. */
+    static int run(String[] args, ConfigSource configs, Clock clock, PrintStream out, PrintStream err) {
+        CommandLine commandLine = new CommandLine(new SyncMain(configs, clock, out, err));
+        commandLine.addSubcommand("check", new CheckCommand(configs, out));
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
+            if (failure instanceof SyncException e) {
+                err.println("changeq-sync: " + e.getMessage());
+                return e.exitCode();
+            }
+            err.println("changeq-sync: internal error: " + failure);
+            failure.printStackTrace(err);
+            return ExitCodes.SOFTWARE;
+        });
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public Integer call() throws SyncException, InterruptedException {
+        if (config == null || route == null) {
+            err.println("changeq-sync: --config FILE and --route NAME are required (or use 'changeq-sync check'); see --help");
+            return ExitCodes.USAGE;
+        }
+        ChangeqConfig loaded = load(configs, config);
+        if (!loaded.routes().containsKey(route)) {
+            err.println("changeq-sync: no route named '" + route + "' in " + config + "; configured routes: "
+                    + loaded.routes().keySet());
+            return ExitCodes.USAGE;
+        }
+        SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(metricsDirectory), retainMinAge);
+        SyncReport report = RouteSync.run(loaded, request, clock, out);
+        out.println(report.summaryLine());
+        return report.exitCode();
+    }
+
+    static ChangeqConfig load(ConfigSource configs, Path file) throws SyncException {
+        try {
+            return configs.load(file);
+        } catch (Exception e) {
+            throw new SyncException(ExitCodes.CONFIG, e.getMessage(), e);
+        }
+    }
+
+    @Command(name = "check", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+            description = {
+                "Validates the config and proves route coverage by walking each root: for routes that share a list "
+                    + "(one excludes it, another includes it) every path the root does not exclude must be sent by "
+                    + "exactly one of them. Gaps and overlaps are listed with examples; either fails the check.",
+                "For routes with delete-on-full, runs the full sync's rsync with --dry-run --delete and warns loudly "
+                    + "when it would delete anything at the destination.",
+                ""},
+            footerHeading = "%nExample:%n",
+            footer = {"  changeq-sync check --config /etc/changeq/changeq.yaml --examples 50",
+                "",
+                "Exit codes: 0 ok; 3 bad config; 11 gaps, overlaps or an unreadable root."})
+    static final class CheckCommand implements Callable<Integer> {
+
+        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
+        Path config;
+
+        @Option(names = "--examples", paramLabel = "N", defaultValue = "20",
+                description = "example paths shown per finding (default ${DEFAULT-VALUE})")
+        int examples;
+
+        private final ConfigSource configs;
+        private final PrintStream out;
+
+        CheckCommand(ConfigSource configs, PrintStream out) {
+            this.configs = configs;
+            this.out = out;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            return CoverageCheck.run(load(configs, config), examples, out);
+        }
+    }
+
+    /** {@code 0}, {@code 90s}, {@code 30m}, {@code 12h}, {@code 1d}, or ISO-8601 ({@code PT12H}). */
+    static final class AgeConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String text = value.trim().toLowerCase(Locale.ROOT);
+            if (text.startsWith("p")) {
+                return Duration.parse(text.toUpperCase(Locale.ROOT));
+            }
+            if (text.equals("0")) {
+                return Duration.ZERO;
+            }
+            if (text.length() < 2) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not an age; write e.g. 12h or 1d");
+            }
+            long amount;
+            try {
+                amount = Long.parseLong(text.substring(0, text.length() - 1));
+            } catch (NumberFormatException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not an age; write e.g. 12h or 1d");
+            }
+            return switch (text.charAt(text.length() - 1)) {
+                case 's' -> Duration.ofSeconds(amount);
+                case 'm' -> Duration.ofMinutes(amount);
+                case 'h' -> Duration.ofHours(amount);
+                case 'd' -> Duration.ofDays(amount);
+                default -> throw new CommandLine.TypeConversionException("'" + value + "' has an unknown unit; use s, m, h or d");
+            };
+        }
+    }
+}

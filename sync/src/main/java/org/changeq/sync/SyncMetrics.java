@@ -1,0 +1,126 @@
+package org.changeq.sync;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A route's metrics in the Prometheus text format, for node_exporter's textfile collector: the
+ * one codec for {@code changeq_sync_<route>.prom}. Counters continue from the previous file.
+ * Immutable.
+ *
+ * @param lastSuccessSeconds Unix time of the last successful run (0 = never)
+ * @param lastRunSeconds     duration of the last run
+ * @param filesTotal         files rsync transferred, over all runs
+ * @param backlogRecords     path records since the cursor at the start of the last run
+ * @param fullSyncTotal      successful full syncs, over all runs
+ * @param failuresTotal      failed runs, over all runs
+ */
+record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long backlogRecords,
+                   long fullSyncTotal, long failuresTotal) {
+
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0);
+
+    private enum Metric {
+        LAST_SUCCESS("changeq_sync_last_success_timestamp_seconds", "gauge",
+                "Unix time of the route's last successful sync."),
+        LAST_DURATION("changeq_sync_last_run_duration_seconds", "gauge", "Duration of the route's last run."),
+        FILES("changeq_sync_files_total", "counter", "Files rsync transferred for the route."),
+        BACKLOG("changeq_sync_backlog_records", "gauge", "Queue records pending for the route when its last run started."),
+        FULL("changeq_sync_full_sync_total", "counter", "Successful full syncs of the route."),
+        FAILURES("changeq_sync_failures_total", "counter", "Failed runs of the route.");
+
+        final String name;
+        final String type;
+        final String help;
+
+        Metric(String name, String type, String help) {
+            this.name = name;
+            this.type = type;
+            this.help = help;
+        }
+    }
+
+    String encode(String route) {
+        StringBuilder out = new StringBuilder(1024);
+        for (Metric metric : Metric.values()) {
+            out.append("# HELP ").append(metric.name).append(' ').append(metric.help).append('\n');
+            out.append("# TYPE ").append(metric.name).append(' ').append(metric.type).append('\n');
+            out.append(metric.name).append("{route=\"").append(escapeLabel(route)).append("\"} ")
+                    .append(format(valueOf(metric))).append('\n');
+        }
+        return out.toString();
+    }
+
+    /** Reads the values back; unknown lines are ignored, missing metrics are zero. */
+    static SyncMetrics decode(String text) {
+        Map<String, Double> values = new LinkedHashMap<>();
+        for (String line : text.split("\n")) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            int brace = line.indexOf('{');
+            int space = line.lastIndexOf(' ');
+            if (brace > 0 && space > brace) {
+                try {
+                    values.put(line.substring(0, brace), Double.parseDouble(line.substring(space + 1)));
+                } catch (NumberFormatException ignored) {
+                    // A hand-edited or foreign line: the counter restarts rather than the run failing.
+                }
+            }
+        }
+        return new SyncMetrics(
+                values.getOrDefault(Metric.LAST_SUCCESS.name, 0.0),
+                values.getOrDefault(Metric.LAST_DURATION.name, 0.0),
+                values.getOrDefault(Metric.FILES.name, 0.0).longValue(),
+                values.getOrDefault(Metric.BACKLOG.name, 0.0).longValue(),
+                values.getOrDefault(Metric.FULL.name, 0.0).longValue(),
+                values.getOrDefault(Metric.FAILURES.name, 0.0).longValue());
+    }
+
+    static SyncMetrics read(Path file) throws IOException {
+        try {
+            return decode(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            return NONE;
+        }
+    }
+
+    void write(Path file, String route) throws IOException {
+        AtomicFiles.replace(file, encode(route).getBytes(StandardCharsets.UTF_8), false);
+    }
+
+    /** The metrics after one more run. */
+    SyncMetrics after(boolean success, boolean full, double endSeconds, double durationSeconds, long files,
+                      long backlog) {
+        return new SyncMetrics(success ? endSeconds : lastSuccessSeconds, durationSeconds, filesTotal + files, backlog,
+                fullSyncTotal + (success && full ? 1 : 0), failuresTotal + (success ? 0 : 1));
+    }
+
+    private double valueOf(Metric metric) {
+        return switch (metric) {
+            case LAST_SUCCESS -> lastSuccessSeconds;
+            case LAST_DURATION -> lastRunSeconds;
+            case FILES -> filesTotal;
+            case BACKLOG -> backlogRecords;
+            case FULL -> fullSyncTotal;
+            case FAILURES -> failuresTotal;
+        };
+    }
+
+    private static String format(double value) {
+        return value == Math.rint(value) && Math.abs(value) < 1e15
+                ? Long.toString((long) value)
+                : String.format(Locale.ROOT, "%.3f", value);
+    }
+
+    /** Prometheus label values escape backslash, double quote and newline. */
+    static String escapeLabel(String value) {
+        return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+}

@@ -1,0 +1,28 @@
+package org.changeq.sync;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalInt;
+
+/**
+ * The result of one run.
+ *
+ * @param mode      {@code incremental} or {@code full}
+ * @param reason    the policy's token ({@code first-run}, {@code backlog}, {@code changes}, ...)
+ * @param rsyncExit rsync's exit status; empty when no rsync ran
+ * @param exitCode  the program's exit code from {@code ExitCodes}
+ * @param backlog   path records of the route's root since the cursor
+ * @param itemized  the first rsync {@code --itemize-changes} lines (escaped)
+ * @param errors    the first lines rsync wrote to stderr (escaped): the failed paths of an exit 23
+ */
+public record SyncReport(String route, String mode, String reason, long files, long bytes, double seconds,
+                         OptionalInt rsyncExit, int exitCode, long backlog, List<String> itemized,
+                         List<String> errors) {
+
+    /** {@code route=NAME mode=... reason=... files=N bytes=N seconds=S rsync-exit=N|none}: one line per run. */
+    public String summaryLine() {
+        return String.format(Locale.ROOT, "route=%s mode=%s reason=%s files=%d bytes=%d seconds=%.3f rsync-exit=%s",
+                route, mode, reason, files, bytes, seconds,
+                rsyncExit.isPresent() ? Integer.toString(rsyncExit.getAsInt()) : "none");
+    }
+}

@@ -1,0 +1,95 @@
+package org.changeq.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CodecTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void metricsRoundTripAndCountersContinueAcrossRuns() throws IOException {
+        Path file = dir.resolve("changeq_sync_offsite.prom");
+        SyncMetrics.read(file).after(true, true, 1_700_000_000.5, 2.25, 7, 40).write(file, "offsite");
+        SyncMetrics.read(file).after(false, false, 1_700_000_100, 1, 0, 12).write(file, "offsite");
+        SyncMetrics.read(file).after(true, false, 1_700_000_200, 3, 5, 3).write(file, "offsite");
+        String text = Files.readString(file);
+        assertTrue(text.contains("changeq_sync_last_success_timestamp_seconds{route=\"offsite\"} 1700000200\n"), text);
+        assertTrue(text.contains("changeq_sync_last_run_duration_seconds{route=\"offsite\"} 3\n"), text);
+        assertTrue(text.contains("changeq_sync_files_total{route=\"offsite\"} 12\n"), text);
+        assertTrue(text.contains("changeq_sync_backlog_records{route=\"offsite\"} 3\n"), text);
+        assertTrue(text.contains("changeq_sync_full_sync_total{route=\"offsite\"} 1\n"), text);
+        assertTrue(text.contains("changeq_sync_failures_total{route=\"offsite\"} 1\n"), text);
+        assertTrue(text.contains("# TYPE changeq_sync_files_total counter\n"), text);
+        assertEquals(new SyncMetrics(1_700_000_200, 3, 12, 3, 1, 1), SyncMetrics.decode(text));
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(file), files.toList(), "no temporary file is left behind");
+        }
+    }
+
+    @Test
+    void aFailedRunKeepsTheLastSuccessTime() {
+        SyncMetrics before = new SyncMetrics(100, 1, 5, 0, 1, 0);
+        SyncMetrics after = before.after(false, true, 200, 2.5, 0, 9);
+        assertEquals(new SyncMetrics(100, 2.5, 5, 9, 1, 1), after);
+        assertTrue(after.encode("r").contains("changeq_sync_last_run_duration_seconds{route=\"r\"} 2.500\n"));
+    }
+
+    @Test
+    void labelValuesAreEscaped() {
+        assertEquals("a\\\"b\\\\c\\n", SyncMetrics.escapeLabel("a\"b\\c\n"));
+    }
+
+    @Test
+    void lastFullSyncDateRoundTripsAndRejectsOtherVersions() throws IOException {
+        LastFullSyncFile file = new LastFullSyncFile(dir.resolve("r.last-full"));
+        assertTrue(file.read().isEmpty());
+        file.write(LocalDate.of(2026, 11, 2));
+        assertEquals("changeq-last-full 1 2026-11-02\n", Files.readString(dir.resolve("r.last-full")));
+        assertEquals(LocalDate.of(2026, 11, 2), file.read().orElseThrow());
+        Files.writeString(dir.resolve("r.last-full"), "changeq-last-full 2 2026-11-02\n");
+        IllegalStateException e = assertThrows(IllegalStateException.class, file::read);
+        assertTrue(e.getMessage().contains("format version 2"), e.getMessage());
+    }
+
+    @Test
+    void theCursorIsAVersionedIndexFile() throws IOException {
+        var cursor = new org.changeq.pipeline.StateLayout(dir).cursor("offsite");
+        cursor.write(42);
+        assertEquals("changeq-cursor 1 42\n", Files.readString(dir.resolve("cursors/offsite.cursor")));
+        assertEquals(42, cursor.read().getAsLong());
+    }
+
+    @Test
+    void summaryLineFormat() {
+        SyncReport report = new SyncReport("offsite", "incremental", "changes", 3, 1234, 1.5, OptionalInt.of(0), 0, 5,
+                List.of(), List.of());
+        assertEquals("route=offsite mode=incremental reason=changes files=3 bytes=1234 seconds=1.500 rsync-exit=0",
+                report.summaryLine());
+        SyncReport idle = new SyncReport("offsite", "incremental", "nothing-to-do", 0, 0, 0.01, OptionalInt.empty(), 0,
+                0, List.of(), List.of());
+        assertTrue(idle.summaryLine().endsWith("rsync-exit=none"), idle.summaryLine());
+    }
+
+    @Test
+    void ages() {
+        SyncMain.AgeConverter ages = new SyncMain.AgeConverter();
+        assertEquals(Duration.ofDays(1), ages.convert("1d"));
+        assertEquals(Duration.ofHours(12), ages.convert("12h"));
+        assertEquals(Duration.ZERO, ages.convert("0"));
+        assertEquals(Duration.ofMinutes(90), ages.convert("PT90M"));
+        assertThrows(picocli.CommandLine.TypeConversionException.class, () -> ages.convert("3w"));
+    }
+}

@@ -1,0 +1,212 @@
+package org.changeq.sync;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.config.RouteConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PlannerTest {
+
+    @TempDir
+    Path dir;
+
+    private final RouteConfig everything = TestConfigs.route("{root: nfs, dest: /dst}");
+
+    private long index;
+
+    private ChangeScan feed(RouteConfig route, QueueRecord... records) {
+        ChangeScan scan = new ChangeScan(route, true);
+        for (QueueRecord record : records) {
+            scan.visit(++index, record);
+        }
+        return scan;
+    }
+
+    private static QueueRecord rec(RecordType type, String path, boolean directory) {
+        return new QueueRecord(type, "nfs", 0, directory, path.getBytes(UTF_8));
+    }
+
+    private static QueueRecord rec(RecordType type, byte[] path) {
+        return new QueueRecord(type, "nfs", 0, false, path);
+    }
+
+    private static QueueRecord marker(RecordType type, String root) {
+        return QueueRecord.marker(type, root, 0);
+    }
+
+    /** Writes the lists and reads them back as entries (bytes, NUL-split). */
+    private List<List<String>> lists(ChangeScan scan, boolean propagateDeletes) throws IOException {
+        Path files = dir.resolve("files");
+        Path dirs = dir.resolve("dirs");
+        scan.result().pending().orElseThrow().writeLists(files, dirs, propagateDeletes);
+        return List.of(entries(files), entries(dirs));
+    }
+
+    static List<String> entries(Path list) throws IOException {
+        byte[] bytes = Files.readAllBytes(list);
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                out.add(new String(bytes, start, i - start, java.nio.charset.StandardCharsets.ISO_8859_1));
+                start = i + 1;
+            }
+        }
+        assertEquals(bytes.length, start, "the list ends with a NUL");
+        return out;
+    }
+
+    @Test
+    void dedupesToTheLastRecordOfEachPathAndPrefixesEveryEntry() throws IOException {
+        ChangeScan scan = feed(everything,
+                rec(RecordType.CHANGE, "a", false),
+                rec(RecordType.CHANGE, "#comment", false),
+                rec(RecordType.CHANGE, "a", false),
+                rec(RecordType.CHANGE, "gone", false),
+                rec(RecordType.DELETE, "gone", false),
+                rec(RecordType.DELETE, "back", false),
+                rec(RecordType.CHANGE, "back", false));
+        assertEquals(List.of(List.of("./a", "./#comment", "./back"), List.of()), lists(scan, false));
+        assertEquals(7, scan.result().backlog());
+    }
+
+    @Test
+    void deletionsAreListedOnlyWhenTheyPropagate() throws IOException {
+        ChangeScan scan = feed(everything, rec(RecordType.CHANGE, "x", false), rec(RecordType.DELETE, "x", false));
+        assertEquals(List.of(List.of("./x"), List.of()), lists(scan, true));
+        assertEquals(List.of(List.of(), List.of()), lists(scan, false));
+    }
+
+    @Test
+    void aPathUnderAPendingSubtreeNeedsNoEntryButItsDeletionDoes() throws IOException {
+        ChangeScan scan = feed(everything,
+                rec(RecordType.CHANGE, "photos/2024/a.jpg", false),
+                rec(RecordType.SUBTREE, "photos", true),
+                rec(RecordType.CHANGE, "photos/2024/b.jpg", false),
+                rec(RecordType.DELETE, "photos/old.jpg", false),
+                rec(RecordType.CHANGE, "photoshop", false));
+        assertEquals(List.of(List.of("./photos", "./photos/old.jpg", "./photoshop"), List.of()), lists(scan, true));
+    }
+
+    @Test
+    void aLaterChangeOfTheDirectoryDoesNotDowngradeAPendingSubtree() throws IOException {
+        ChangeScan scan = feed(everything,
+                rec(RecordType.SUBTREE, "new", true),
+                rec(RecordType.CHANGE, "new", true));
+        assertEquals(List.of(List.of("./new"), List.of()), lists(scan, false));
+        ChangeScan deleted = feed(everything,
+                rec(RecordType.SUBTREE, "new", true),
+                rec(RecordType.DELETE, "new", true));
+        assertEquals(List.of(List.of(), List.of()), lists(deleted, false));
+    }
+
+    @Test
+    void directoriesWhoseOwnAttributesChangedGoToTheNonRecursiveList() throws IOException {
+        ChangeScan scan = feed(everything,
+                rec(RecordType.CHANGE, "big", true),
+                rec(RecordType.CHANGE, "big/file", false),
+                rec(RecordType.CHANGE, "", true));
+        assertEquals(List.of(List.of("./big/file"), List.of("./big", "./")), lists(scan, false));
+    }
+
+    @Test
+    void aSubtreeOfTheRootCoversEverything() throws IOException {
+        ChangeScan scan = feed(everything,
+                rec(RecordType.CHANGE, "a", false),
+                rec(RecordType.SUBTREE, "", true),
+                rec(RecordType.CHANGE, "b/c", false));
+        assertEquals(List.of(List.of("./"), List.of()), lists(scan, false));
+    }
+
+    @Test
+    void namesAreBytesEndToEnd() throws IOException {
+        byte[] weird = {'-', 'x', '\n', (byte) 0xff, ';', '[', '*', ' '};
+        ChangeScan scan = feed(everything, rec(RecordType.CHANGE, weird));
+        Path files = dir.resolve("files");
+        scan.result().pending().orElseThrow().writeLists(files, dir.resolve("dirs"), false);
+        byte[] expected = new byte[weird.length + 3];
+        expected[0] = '.';
+        expected[1] = '/';
+        System.arraycopy(weird, 0, expected, 2, weird.length);
+        assertTrue(Arrays.equals(expected, Files.readAllBytes(files)));
+    }
+
+    @Test
+    void keepsOnlyTheRoutesRootAndPaths() throws IOException {
+        RouteConfig offsite = TestConfigs.route("{root: nfs, dest: /dst, include: [/immich/], exclude: [\"*.tmp\"]}");
+        ChangeScan scan = feed(offsite,
+                rec(RecordType.CHANGE, "immich/a", false),
+                rec(RecordType.CHANGE, "immich/a.tmp", false),
+                rec(RecordType.CHANGE, "docs/b", false),
+                new QueueRecord(RecordType.CHANGE, "other-root", 0, false, "immich/c".getBytes(UTF_8)),
+                // A directory moved in may hold included paths: kept, rsync's filters pick them out.
+                rec(RecordType.SUBTREE, "archive", true));
+        assertEquals(List.of(List.of("./immich/a", "./archive"), List.of()), lists(scan, false));
+        assertEquals(4, scan.result().backlog(), "backlog counts the root's records before filtering");
+    }
+
+    @Test
+    void aStartWithoutAPrecedingStopIsAGapUntilTheRootIsRescanned() {
+        assertTrue(feed(everything, rec(RecordType.CHANGE, "a", false), marker(RecordType.START, ""))
+                .result().unhealedGap());
+        assertFalse(feed(everything, marker(RecordType.STOP, ""), marker(RecordType.START, ""))
+                .result().unhealedGap());
+        assertFalse(feed(everything, marker(RecordType.START, ""), marker(RecordType.RESCAN, "nfs"))
+                .result().unhealedGap());
+        assertTrue(feed(everything, marker(RecordType.START, ""), marker(RecordType.RESCAN, "other"))
+                .result().unhealedGap());
+        assertTrue(feed(everything, marker(RecordType.START, ""), marker(RecordType.RESCAN, "nfs"),
+                marker(RecordType.START, "")).result().unhealedGap());
+    }
+
+    @Test
+    void anOverflowOfTheRootIsNotedAndReleasesThePaths() {
+        ChangeScan.Result result = feed(everything, rec(RecordType.CHANGE, "a", false),
+                marker(RecordType.OVERFLOW, "nfs")).result();
+        assertTrue(result.overflow());
+        assertTrue(result.pending().isEmpty());
+        assertFalse(feed(everything, marker(RecordType.OVERFLOW, "other")).result().overflow());
+    }
+
+    @Test
+    void collectingStopsPastTheBacklogThresholdButCountingGoesOn() {
+        RouteConfig small = TestConfigs.route("{root: nfs, dest: /dst, backlog-threshold: 2}");
+        ChangeScan.Result result = feed(small, rec(RecordType.CHANGE, "a", false), rec(RecordType.CHANGE, "b", false),
+                rec(RecordType.CHANGE, "c", false), rec(RecordType.CHANGE, "d", false)).result();
+        assertEquals(4, result.backlog());
+        assertTrue(result.pending().isEmpty());
+    }
+
+    @Test
+    void thePathTableFindsEveryPathAfterGrowing() {
+        PathTable table = new PathTable();
+        for (int i = 0; i < 100_000; i++) {
+            table.add(("dir/" + i).getBytes(UTF_8), (byte) (i & 7));
+        }
+        assertEquals(100_000, table.size());
+        for (int i = 0; i < 100_000; i += 997) {
+            byte[] path = ("dir/" + i).getBytes(UTF_8);
+            int entry = table.find(path, 0, path.length);
+            assertEquals(i & 7, table.state(entry));
+        }
+        byte[] absent = "dir/x".getBytes(UTF_8);
+        assertEquals(-1, table.find(absent, 0, absent.length));
+        int count = 0;
+        for (int e = table.first(); e != -1; e = table.next(e)) {
+            count++;
+        }
+        assertEquals(100_000, count);
+    }
+}
