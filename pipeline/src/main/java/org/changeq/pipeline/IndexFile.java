@@ -1,23 +1,18 @@
 package org.changeq.pipeline;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.OptionalLong;
 
 /**
  * The codec and atomic store for small state files that hold one queue index: a route's committed
  * cursor and its published claim. Format, one line, versioned:
  * <pre>changeq-&lt;kind&gt; 1 &lt;index&gt;</pre>
- * Writes go to a temporary file in the same directory, are fsynced, renamed over the old file, and
- * the directory is fsynced: a crash leaves the old value or the new one, never a torn file.
+ * Writes go through {@link AtomicFiles} with fsync: a crash leaves the old value or the new one,
+ * never a torn file.
  */
 public final class IndexFile {
 
@@ -68,22 +63,6 @@ public final class IndexFile {
 
     /** Replaces the stored index atomically and durably. */
     public void write(long index) throws IOException {
-        Path directory = file.toAbsolutePath().getParent();
-        Files.createDirectories(directory);
-        Path temp = directory.resolve("." + file.getFileName() + ".tmp");
-        byte[] bytes = encode(kind, index).getBytes(StandardCharsets.US_ASCII);
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            channel.write(ByteBuffer.wrap(bytes));
-            channel.force(true);
-        }
-        try {
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new IOException("cannot replace " + file + " atomically: " + e.getMessage(), e);
-        }
-        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-            dir.force(true);
-        }
+        AtomicFiles.replace(file, encode(kind, index).getBytes(StandardCharsets.US_ASCII), true);
     }
 }

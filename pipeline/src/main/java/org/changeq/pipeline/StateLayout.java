@@ -32,6 +32,11 @@ public record StateLayout(Path directory) {
         return directory.resolve("flags").resolve(route + ".force-full");
     }
 
+    /** The date of the route's last successful full sync, so a calendar window owes only one. */
+    public LastFullSyncFile lastFullSync(String route) {
+        return new LastFullSyncFile(directory.resolve("cursors").resolve(route + ".last-full"));
+    }
+
     /** Default directory for the Prometheus textfile metrics. */
     public Path metricsDirectory() {
         return directory.resolve("metrics");

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,4 +62,17 @@ class IndexFileTest {
         assertEquals(30, claims.highestClaim());
         assertEquals(OptionalLong.of(20), claims.claimOf("other"));
     }
+
+    @Test
+    void lastFullSyncDateRoundTripsAndRejectsOtherVersions() throws IOException {
+        LastFullSyncFile file = new LastFullSyncFile(dir.resolve("r.last-full"));
+        assertTrue(file.read().isEmpty());
+        file.write(LocalDate.of(2026, 11, 2));
+        assertEquals("changeq-last-full 1 2026-11-02\n", Files.readString(dir.resolve("r.last-full")));
+        assertEquals(LocalDate.of(2026, 11, 2), file.read().orElseThrow());
+        Files.writeString(dir.resolve("r.last-full"), "changeq-last-full 2 2026-11-02\n");
+        IllegalStateException e = assertThrows(IllegalStateException.class, file::read);
+        assertTrue(e.getMessage().contains("format version 2"), e.getMessage());
+    }
+
 }

@@ -12,11 +12,6 @@ final class RouteFiles {
     private RouteFiles() {
     }
 
-    /** The date of the last successful full sync ({@link LastFullSyncFile}). */
-    static Path lastFullSync(StateLayout state, String route) {
-        return state.directory().resolve("cursors").resolve(route + ".last-full");
-    }
-
     /** The {@code --files-from} list of the recursive pass. */
     static Path fileList(StateLayout state, String route) {
         return state.directory().resolve("lists").resolve(route + ".files");

@@ -19,8 +19,12 @@ import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
-import org.changeq.sync.SyncPolicy.Mode;
-import org.changeq.sync.SyncPolicy.Reason;
+import org.changeq.pipeline.plan.ChangeScan;
+import org.changeq.pipeline.plan.PendingChanges;
+import org.changeq.pipeline.plan.RouteState;
+import org.changeq.pipeline.plan.SyncPolicy;
+import org.changeq.pipeline.plan.SyncPolicy.Mode;
+import org.changeq.pipeline.plan.SyncPolicy.Reason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +41,6 @@ public final class RouteSync {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteSync.class);
     /** The old pipeline's flag file, still honoured and cleared after a successful full sync. */
-    static final String LEGACY_FLAG_FILE = ".force-full-sync";
     private static final int PRINTED_ENTRIES_LIMIT = 1000;
 
     private final ChangeqConfig config;
@@ -87,23 +90,16 @@ public final class RouteSync {
     }
 
     private SyncReport runLocked(ManifestReader reader, Instant started) throws IOException, InterruptedException {
-        OptionalLong cursor = layout.cursor(route.name()).read();
+        RouteState state = RouteState.read(layout, root, route, reader);
         long end = reader.lastIndex();
         if (!request.dryRun()) {
             // Before reading: the writer must not drop a later event for a path whose record we may read now.
             layout.claims().publish(route.name(), end);
         }
-        Path legacyFlag = root.path().resolve(LEGACY_FLAG_FILE);
-        boolean forced = request.forceFull() || Files.exists(layout.forceFullFlag(route.name()));
-        boolean legacyFlagSet = Files.exists(legacyFlag);
-        boolean retained = cursor.isEmpty() || reader.retainsRecordsAfter(cursor.getAsLong());
-        boolean collect = cursor.isPresent() && !forced && !legacyFlagSet && retained;
-        ChangeScan.Result scan = ChangeScan.scan(reader, route, cursor.orElse(ManifestReader.NO_INDEX), end, collect);
-        LastFullSyncFile lastFull = new LastFullSyncFile(RouteFiles.lastFullSync(layout, route.name()));
+        ChangeScan.Result scan = ChangeScan.scan(reader, route, state.cursorOrStart(), end,
+                state.fullRegardless(request.forceFull()) ? ChangeScan.Collect.NONE : ChangeScan.Collect.UNTIL_FULL);
         LocalDate today = LocalDate.now(clock);
-        SyncPolicy.Facts facts = new SyncPolicy.Facts(cursor.isPresent(), retained, forced, legacyFlagSet,
-                scan.overflow(), scan.unhealedGap(), scan.backlog(), route.backlogThreshold(), route.fullWindow(),
-                lastFull.read(), today);
+        SyncPolicy.Facts facts = state.facts(request.forceFull(), scan, route, today);
         Optional<Reason> fullReason = SyncPolicy.fullSyncReason(facts);
         RsyncCommand commands = new RsyncCommand(route, root, request.dryRun());
 
@@ -148,11 +144,11 @@ public final class RouteSync {
         boolean success = exitCode == ExitCodes.OK;
         if (!success) {
             LOG.error("route '{}': rsync exited with {}; the cursor stays at {} and the next run retries{}",
-                    route.name(), outcome.exitCode(), cursor.isPresent() ? cursor.getAsLong() : "(none)",
+                    route.name(), outcome.exitCode(), state.cursor().isPresent() ? state.cursor().getAsLong() : "(none)",
                     outcome.errors().isEmpty() ? "" : "; rsync reported: " + String.join(" | ", outcome.errors()));
         }
         if (success && !request.dryRun()) {
-            commit(end, mode, today, legacyFlag);
+            commit(end, mode, today, state.legacyFlagFile());
         }
         Instant finished = clock.instant();
         double seconds = (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
@@ -185,7 +181,7 @@ public final class RouteSync {
         layout.cursor(route.name()).write(end);
         LOG.info("route '{}': cursor committed at {}", route.name(), end);
         if (mode == Mode.FULL) {
-            new LastFullSyncFile(RouteFiles.lastFullSync(layout, route.name())).write(today);
+            layout.lastFullSync(route.name()).write(today);
             Files.deleteIfExists(layout.forceFullFlag(route.name()));
             if (Files.deleteIfExists(legacyFlag)) {
                 LOG.info("route '{}': removed the legacy flag file {}", route.name(), legacyFlag);

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.changeq.pipeline.AtomicFiles;
 
 /**
  * A route's metrics in the Prometheus text format, for node_exporter's textfile collector: the

@@ -53,18 +53,6 @@ class CodecTest {
     }
 
     @Test
-    void lastFullSyncDateRoundTripsAndRejectsOtherVersions() throws IOException {
-        LastFullSyncFile file = new LastFullSyncFile(dir.resolve("r.last-full"));
-        assertTrue(file.read().isEmpty());
-        file.write(LocalDate.of(2026, 11, 2));
-        assertEquals("changeq-last-full 1 2026-11-02\n", Files.readString(dir.resolve("r.last-full")));
-        assertEquals(LocalDate.of(2026, 11, 2), file.read().orElseThrow());
-        Files.writeString(dir.resolve("r.last-full"), "changeq-last-full 2 2026-11-02\n");
-        IllegalStateException e = assertThrows(IllegalStateException.class, file::read);
-        assertTrue(e.getMessage().contains("format version 2"), e.getMessage());
-    }
-
-    @Test
     void theCursorIsAVersionedIndexFile() throws IOException {
         var cursor = new org.changeq.pipeline.StateLayout(dir).cursor("offsite");
         cursor.write(42);

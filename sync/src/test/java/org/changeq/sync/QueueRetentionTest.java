@@ -15,6 +15,7 @@ import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import org.changeq.pipeline.TestConfigs;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.StateLayout;

@@ -7,24 +7,31 @@ import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ManifestReader;
-import org.changeq.pipeline.PendingChanges;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.plan.ChangeScan;
+import org.changeq.pipeline.plan.PendingChanges;
+import org.changeq.pipeline.plan.RouteState;
+import org.changeq.pipeline.plan.SyncPolicy;
 
 /**
  * The work behind changeq-queue: read-only views of the manifest and of each route's progress.
@@ -96,30 +103,34 @@ final class QueueInspector {
         return true;
     }
 
-    /** Prints the route's pending paths, escaped one per line, or raw and NUL-terminated. */
+    /**
+     * Prints what the route's next incremental run sends (both passes, deletions only when the route
+     * propagates them): escaped one per line, or raw and NUL-terminated.
+     */
     void paths(RouteConfig route, boolean nulSeparated) throws IOException {
-        PendingChanges pending = pendingFor(route);
+        PendingChanges pending = scan(route).pending().orElseThrow();
         if (nulSeparated) {
             OutputStream raw = out;
-            pending.forEachToSend(route.propagateDeletes(), (buffer, offset, length, type, directory) -> {
-                raw.write(buffer, offset, length);
+            pending.forEachEntry(route.propagateDeletes(), (buffer, start, length, pass, deletion) -> {
+                raw.write(buffer, start, length);
                 raw.write(0);
             });
             raw.flush();
             return;
         }
-        pending.forEachToSend(route.propagateDeletes(), (buffer, offset, length, type, directory) -> {
+        pending.forEachEntry(route.propagateDeletes(), (buffer, start, length, pass, deletion) -> {
             if (format.json()) {
                 out.println(new RecordFormat.JsonLine().field("route", route.name())
-                        .field("type", type.name()).field("directory", directory)
-                        .path("path", Arrays.copyOfRange(buffer, offset, offset + length)).toString());
+                        .field("pass", pass.name().toLowerCase(java.util.Locale.ROOT)).field("deletion", deletion)
+                        .path("path", Arrays.copyOfRange(buffer, start, start + length)).toString());
             } else {
-                out.println(ByteStrings.escape(buffer, offset, offset + length) + (directory ? "/" : ""));
+                out.println((deletion ? "deleted: " : "") + ByteStrings.escape(buffer, start, start + length)
+                        + (pass == PendingChanges.Pass.DIRECTORY ? "/" : ""));
             }
         });
     }
 
-    /** Prints the pending records of a route in queue order, as dump does. */
+    /** Prints the records after the route's cursor that concern it, in queue order, as dump does. */
     void pendingRecords(RouteConfig route) throws IOException {
         long cursor = state.cursor(route.name()).read().orElse(ManifestReader.NO_INDEX);
         reader.read(cursor, reader.lastIndex(), (index, record) -> {
@@ -131,9 +142,16 @@ final class QueueInspector {
         });
     }
 
-    PendingChanges pendingFor(RouteConfig route) throws IOException {
-        long cursor = state.cursor(route.name()).read().orElse(ManifestReader.NO_INDEX);
-        return PendingChanges.scan(reader, route, cursor, reader.lastIndex());
+    private ChangeScan.Result scan(RouteConfig route) throws IOException {
+        RouteState routeState = RouteState.read(requireState(), config.root(route.root()), route, reader);
+        return ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(), ChangeScan.Collect.ALL);
+    }
+
+    private StateLayout requireState() {
+        if (state == null) {
+            throw new IllegalStateException("per-route views need the state directory: give --config FILE");
+        }
+        return state;
     }
 
     /** Directories with the most changes among the selected records. */
@@ -263,28 +281,14 @@ final class QueueInspector {
     }
 
     private void routeStat(RouteConfig route, long nowMillis) throws IOException {
-        OptionalLong cursor = state.cursor(route.name()).read();
-        PendingChanges pending = pendingFor(route);
-        List<String> fullBecause = new ArrayList<>();
-        if (cursor.isEmpty()) {
-            fullBecause.add("first-run");
-        }
-        if (pending.backlogRecords() > route.backlogThreshold()) {
-            fullBecause.add("backlog");
-        }
-        if (pending.overflows() > 0) {
-            fullBecause.add("overflow");
-        }
-        if (pending.unhealedGaps() > 0 || pending.recordsLost()) {
-            fullBecause.add("gap");
-        }
-        if (Files.exists(state.forceFullFlag(route.name()))) {
-            fullBecause.add("forced");
-        }
-        if (Files.exists(config.root(route.root()).path().resolve(".force-full-sync"))) {
-            fullBecause.add("flag-file");
-        }
-        OptionalLong oldest = pending.oldestPendingMillis();
+        RouteState routeState = RouteState.read(state, config.root(route.root()), route, reader);
+        ChangeScan.Result scan = ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(),
+                ChangeScan.Collect.ALL);
+        LocalDate today = Instant.ofEpochMilli(nowMillis).atZone(ZoneId.systemDefault()).toLocalDate();
+        Optional<SyncPolicy.Reason> full = SyncPolicy.fullSyncReason(routeState.facts(false, scan, route, today));
+        int pendingPaths = scan.pending().orElseThrow().distinctPaths();
+        OptionalLong cursor = routeState.cursor();
+        OptionalLong oldest = scan.oldestChangeMillis();
         if (format.json()) {
             RecordFormat.JsonLine line = new RecordFormat.JsonLine().field("kind", "route").field("route", route.name())
                     .field("root", route.root());
@@ -293,23 +297,22 @@ final class QueueInspector {
             } else {
                 line.nullField("cursor");
             }
-            line.field("backlog_records", pending.backlogRecords()).field("pending_paths", pending.uniquePaths());
+            line.field("backlog_records", scan.backlog()).field("pending_paths", pendingPaths);
             if (oldest.isPresent()) {
                 line.field("oldest_pending_seconds", (nowMillis - oldest.getAsLong()) / 1000);
             } else {
                 line.nullField("oldest_pending_seconds");
             }
-            line.field("next_run", fullBecause.isEmpty() ? "incremental" : "full")
-                    .field("full_reasons", String.join(",", fullBecause));
+            line.field("next_run", full.isPresent() ? "full" : "incremental")
+                    .field("full_reason", full.map(SyncPolicy.Reason::token).orElse(""));
             out.println(line);
         } else {
             out.printf("route %s (root %s -> %s)%n", route.name(), route.root(), route.dest());
             out.printf("  cursor       %s%n", cursor.isPresent() ? cursor.getAsLong() : "none (never synced)");
-            out.printf("  backlog      %d record(s), %d unique path(s)%s%n", pending.backlogRecords(),
-                    pending.uniquePaths(), oldest.isPresent()
-                            ? ", oldest pending " + (nowMillis - oldest.getAsLong()) / 1000 + " s ago" : "");
-            out.printf("  next run     %s%n", fullBecause.isEmpty() ? "incremental"
-                    : "full because " + String.join(", ", fullBecause));
+            out.printf("  backlog      %d record(s), %d unique path(s)%s%n", scan.backlog(), pendingPaths,
+                    oldest.isPresent() ? ", oldest pending " + (nowMillis - oldest.getAsLong()) / 1000 + " s ago" : "");
+            out.printf("  next run     %s%n", full.map(reason -> "full: " + reason.token() + " ("
+                    + reason.explanation() + ")").orElse("incremental"));
         }
     }
 

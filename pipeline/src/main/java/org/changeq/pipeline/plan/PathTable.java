@@ -1,4 +1,4 @@
-package org.changeq.sync;
+package org.changeq.pipeline.plan;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package org.changeq.sync;
+package org.changeq.pipeline.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,8 +11,8 @@ import java.util.Set;
 import java.util.stream.IntStream;
 import java.util.stream.Collectors;
 import org.changeq.pipeline.config.FullWindow;
-import org.changeq.sync.SyncPolicy.Facts;
-import org.changeq.sync.SyncPolicy.Reason;
+import org.changeq.pipeline.plan.SyncPolicy.Facts;
+import org.changeq.pipeline.plan.SyncPolicy.Reason;
 import org.junit.jupiter.api.Test;
 
 class PolicyTest {

@@ -1,4 +1,4 @@
-package org.changeq.sync;
+package org.changeq.pipeline;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,7 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /** Replaces small files so that readers see the old content or the new, never a torn file. */
-final class AtomicFiles {
+public final class AtomicFiles {
 
     private AtomicFiles() {
     }
@@ -19,7 +19,7 @@ final class AtomicFiles {
      *
      * @param durable also fsync the file and the directory (state that must survive a power cut)
      */
-    static void replace(Path file, byte[] content, boolean durable) throws IOException {
+    public static void replace(Path file, byte[] content, boolean durable) throws IOException {
         Path directory = file.toAbsolutePath().getParent();
         Files.createDirectories(directory);
         // A dot-name: node_exporter's textfile collector reads only *.prom.

@@ -1,4 +1,4 @@
-package org.changeq.sync;
+package org.changeq.pipeline;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,14 +13,14 @@ import java.util.Optional;
  * The date of a route's last successful full sync, so a calendar window owes only one.
  * Format, one line, versioned: {@code changeq-last-full 1 2024-05-01}.
  */
-final class LastFullSyncFile {
+public final class LastFullSyncFile {
 
     static final int FORMAT_VERSION = 1;
     private static final String MAGIC = "changeq-last-full";
 
     private final Path file;
 
-    LastFullSyncFile(Path file) {
+    public LastFullSyncFile(Path file) {
         this.file = file;
     }
 
@@ -46,7 +46,7 @@ final class LastFullSyncFile {
         }
     }
 
-    Optional<LocalDate> read() throws IOException {
+    public Optional<LocalDate> read() throws IOException {
         try {
             return Optional.of(decode(Files.readString(file, StandardCharsets.US_ASCII), file));
         } catch (NoSuchFileException e) {
@@ -54,7 +54,7 @@ final class LastFullSyncFile {
         }
     }
 
-    void write(LocalDate date) throws IOException {
+    public void write(LocalDate date) throws IOException {
         AtomicFiles.replace(file, encode(date).getBytes(StandardCharsets.US_ASCII), true);
     }
 }

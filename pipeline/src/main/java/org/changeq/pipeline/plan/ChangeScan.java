@@ -1,6 +1,7 @@
-package org.changeq.sync;
+package org.changeq.pipeline.plan;
 
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
@@ -12,38 +13,56 @@ import org.changeq.pipeline.config.RouteConfig;
  * PendingChanges}. Collecting stops, and its memory is released, once the backlog passes the
  * route's threshold, because such a run is full anyway. Not thread-safe.
  */
-final class ChangeScan implements ManifestReader.RecordVisitor {
+public final class ChangeScan implements ManifestReader.RecordVisitor {
 
-    /** What the scan found. {@code pending} is empty when paths were not collected. */
-    record Result(long backlog, boolean overflow, boolean unhealedGap, Optional<PendingChanges> pending) {
+    /**
+     * What the scan found. {@code pending} is empty when paths were not collected.
+     *
+     * @param oldestChangeMillis time of the oldest record the route sends, or empty when there is none
+     */
+    public record Result(long backlog, boolean overflow, boolean unhealedGap, Optional<PendingChanges> pending,
+                         OptionalLong oldestChangeMillis) {
+    }
+
+    /** Which paths a scan keeps. */
+    public enum Collect {
+        /** None: the run is full anyway; only count and note markers. */
+        NONE,
+        /** Until the run turns out to be full (backlog above the threshold, an overflow): what a sync needs. */
+        UNTIL_FULL,
+        /** All of them, whatever the next run will be: what an operator inspecting the backlog needs. */
+        ALL
     }
 
     private final RouteConfig route;
+    private final boolean stopWhenFull;
     private PendingChanges pending;
+    private long oldestChangeMillis = Long.MAX_VALUE;
     private RecordType previousType;
     private long backlog;
     private boolean overflow;
     private boolean gapOpen;
 
-    ChangeScan(RouteConfig route, boolean collectPaths) {
+    ChangeScan(RouteConfig route, Collect collect) {
         this.route = route;
-        this.pending = collectPaths ? new PendingChanges() : null;
+        this.stopWhenFull = collect == Collect.UNTIL_FULL;
+        this.pending = collect == Collect.NONE ? null : new PendingChanges();
     }
 
     /**
      * Reads {@code cursor < index <= end}.
      *
      * @param cursor       the committed cursor, or {@link ManifestReader#NO_INDEX} to read from the start
-     * @param collectPaths false when the run is full regardless: only count and note markers
+     * @param collect      which paths to keep
      */
-    static Result scan(ManifestReader reader, RouteConfig route, long cursor, long end, boolean collectPaths) {
-        ChangeScan scan = new ChangeScan(route, collectPaths);
+    public static Result scan(ManifestReader reader, RouteConfig route, long cursor, long end, Collect collect) {
+        ChangeScan scan = new ChangeScan(route, collect);
         if (end == ManifestReader.NO_INDEX || end <= cursor) {
             return scan.result();
         }
         if (cursor != ManifestReader.NO_INDEX) {
             // Whether a START just after the cursor is a gap depends on the record at the cursor.
-            reader.read(cursor - 1, cursor, (index, record) -> {
+            reader.readFrom(cursor, cursor, (index, record) -> {
                 scan.previousType = record.type();
                 return false;
             });
@@ -53,7 +72,8 @@ final class ChangeScan implements ManifestReader.RecordVisitor {
     }
 
     Result result() {
-        return new Result(backlog, overflow, gapOpen, Optional.ofNullable(pending));
+        return new Result(backlog, overflow, gapOpen, Optional.ofNullable(pending),
+                oldestChangeMillis == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(oldestChangeMillis));
     }
 
     @Override
@@ -73,7 +93,9 @@ final class ChangeScan implements ManifestReader.RecordVisitor {
             case OVERFLOW -> {
                 if (record.root().equals(route.root()) || record.root().isEmpty()) {
                     overflow = true;
-                    pending = null;
+                    if (stopWhenFull) {
+                        pending = null;
+                    }
                 }
             }
             case STOP -> {
@@ -93,12 +115,13 @@ final class ChangeScan implements ManifestReader.RecordVisitor {
         if (pending == null) {
             return;
         }
-        if (backlog > route.backlogThreshold()) {
+        if (stopWhenFull && backlog > route.backlogThreshold()) {
             pending = null;
             return;
         }
         if (concerns(record)) {
             pending.add(record.type(), record.directory(), record.path());
+            oldestChangeMillis = Math.min(oldestChangeMillis, record.timeMillis());
         }
     }
 

@@ -1,11 +1,11 @@
-package org.changeq.sync;
+package org.changeq.pipeline.plan;
 
 import java.time.LocalDate;
 import java.util.Optional;
 import org.changeq.pipeline.config.FullWindow;
 
 /** The full-sync policy: a pure function of what a run knows. Thread-safe (stateless). */
-final class SyncPolicy {
+public final class SyncPolicy {
 
     /** The longest window run looked back over; windows are days of a month or week. */
     private static final int MAX_WINDOW_DAYS = 62;
@@ -13,16 +13,16 @@ final class SyncPolicy {
     private SyncPolicy() {
     }
 
-    enum Mode {
+    public enum Mode {
         INCREMENTAL, FULL;
 
-        String token() {
+        public String token() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
     }
 
     /** Why a run is what it is; the token goes into the summary line. */
-    enum Reason {
+    public enum Reason {
         FIRST_RUN("first-run", "the route has no committed cursor yet"),
         FORCED("forced", "--full was given or the force flag file exists"),
         FLAG_FILE("flag-file", "the legacy .force-full-sync file exists in the root"),
@@ -41,11 +41,11 @@ final class SyncPolicy {
             this.explanation = explanation;
         }
 
-        String token() {
+        public String token() {
             return token;
         }
 
-        String explanation() {
+        public String explanation() {
             return explanation;
         }
     }
@@ -61,13 +61,13 @@ final class SyncPolicy {
      * @param unhealedGap     a START without a preceding STOP since the cursor, not followed by a RESCAN of the root
      * @param backlog         path records of the root since the cursor
      */
-    record Facts(boolean hasCursor, boolean recordsRetained, boolean forced, boolean legacyFlagFile,
+    public record Facts(boolean hasCursor, boolean recordsRetained, boolean forced, boolean legacyFlagFile,
                  boolean overflow, boolean unhealedGap, long backlog, long backlogThreshold,
                  Optional<FullWindow> window, Optional<LocalDate> lastFullSync, LocalDate today) {
     }
 
     /** The first rule that makes the run full, in order of precedence; empty means incremental. */
-    static Optional<Reason> fullSyncReason(Facts facts) {
+    public static Optional<Reason> fullSyncReason(Facts facts) {
         if (!facts.hasCursor()) {
             return full(Reason.FIRST_RUN);
         }

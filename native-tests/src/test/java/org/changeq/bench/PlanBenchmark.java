@@ -1,22 +1,26 @@
-package org.changeq.sync;
+package org.changeq.bench;
 
 import java.io.BufferedOutputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.changeq.pipeline.TestConfigs;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ClaimBoard;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.plan.ChangeScan;
+import org.changeq.pipeline.plan.PendingChanges;
 
 /**
- * Measures planning a large backlog, by hand (not a test):
- * {@code PlanBenchmark write DIR RECORDS UNIQUE} writes the queue and the same paths as a newline
- * file; {@code PlanBenchmark plan DIR} reads, filters, dedupes and writes the --from0 list,
- * printing the time and the process's peak RSS. Run each in its own JVM.
+ * Measures planning a large backlog, by hand (not a test; see bench/ for the scripts):
+ * {@code PlanBenchmark write DIR RECORDS UNIQUE} writes the queue, a config with route {@code bench}
+ * for changeq-queue, and the same paths as a newline file; {@code PlanBenchmark plan DIR} reads,
+ * filters, dedupes and writes the --from0 list, printing the time and the process's peak RSS.
+ * Run each in its own JVM.
  */
 public final class PlanBenchmark {
 
@@ -40,6 +44,15 @@ public final class PlanBenchmark {
     }
 
     private static void write(Path dir, int records, int unique) throws Exception {
+        Files.createDirectories(dir.resolve("tree"));
+        Files.writeString(dir.resolve("changeq.yaml"), String.join("\n",
+                "queue: " + dir.resolve("queue"),
+                "state: " + dir.resolve("state"),
+                "roots:",
+                "  nfs: {path: " + dir.resolve("tree") + "}",
+                "routes:",
+                "  bench: {root: nfs, dest: " + dir.resolve("dest") + "/, exclude: [\"*.tmp\"], backlog-threshold: 5000000}",
+                ""));
         // A claim above everything: the writer keeps every repeat, so the queue holds all records.
         new ClaimBoard(dir.resolve("state")).publish("benchmark", Long.MAX_VALUE);
         try (OutputStream text = new BufferedOutputStream(Files.newOutputStream(dir.resolve("paths.txt")), 1 << 16);
@@ -60,7 +73,8 @@ public final class PlanBenchmark {
         ChangeScan.Result result;
         PendingChanges.Lists lists;
         try (ManifestReader reader = ManifestReader.open(dir.resolve("queue"))) {
-            result = ChangeScan.scan(reader, route, ManifestReader.NO_INDEX, reader.lastIndex(), true);
+            result = ChangeScan.scan(reader, route, ManifestReader.NO_INDEX, reader.lastIndex(),
+                    ChangeScan.Collect.UNTIL_FULL);
             lists = result.pending().orElseThrow().writeLists(dir.resolve("files.list"), dir.resolve("dirs.list"), false);
         }
         double seconds = (System.nanoTime() - start) / 1e9;

@@ -1,4 +1,4 @@
-package org.changeq.sync;
+package org.changeq.pipeline.plan;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.TestConfigs;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.RouteConfig;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class PlannerTest {
     private long index;
 
     private ChangeScan feed(RouteConfig route, QueueRecord... records) {
-        ChangeScan scan = new ChangeScan(route, true);
+        ChangeScan scan = new ChangeScan(route, ChangeScan.Collect.UNTIL_FULL);
         for (QueueRecord record : records) {
             scan.visit(++index, record);
         }

@@ -1,4 +1,4 @@
-package org.changeq.sync;
+package org.changeq.pipeline;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,12 +10,12 @@ import org.changeq.pipeline.config.ConfigLoader;
 import org.changeq.pipeline.config.RouteConfig;
 
 /** Configs for tests, read by the real loader from YAML text. */
-final class TestConfigs {
+public final class TestConfigs {
 
     private TestConfigs() {
     }
 
-    static ChangeqConfig load(String yaml) {
+    public static ChangeqConfig load(String yaml) {
         try {
             Path file = Files.createTempFile("changeq-test", ".yaml");
             try {
@@ -32,11 +32,11 @@ final class TestConfigs {
     }
 
     /** Route {@code r} given as a YAML flow mapping, on root {@code nfs} at {@code /srv/nfs}. */
-    static RouteConfig route(String routeYaml) {
+    public static RouteConfig route(String routeYaml) {
         return config("/srv/nfs", "[]", routeYaml).route("r");
     }
 
-    static ChangeqConfig config(String rootPath, String rootExcludes, String routeYaml) {
+    public static ChangeqConfig config(String rootPath, String rootExcludes, String routeYaml) {
         return load("queue: /var/lib/changeq/queue\nstate: /var/lib/changeq/state\n"
                 + "roots:\n  nfs: {path: " + rootPath + ", exclude: " + rootExcludes + "}\n"
                 + "routes:\n  r: " + routeYaml + "\n");

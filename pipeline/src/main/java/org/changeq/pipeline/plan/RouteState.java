@@ -1,0 +1,54 @@
+package org.changeq.pipeline.plan;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.config.RootConfig;
+import org.changeq.pipeline.config.RouteConfig;
+
+/**
+ * What the state directory and the root say about a route before its records are read: cursor,
+ * force flags, last full sync, whether retention kept everything after the cursor. The sync decides
+ * its run from it and changeq-queue predicts that decision from the same facts.
+ *
+ * @param cursor         the committed cursor, empty before the first successful run
+ * @param retained       false when retention deleted records after the cursor
+ * @param forceFlag      changeq's force flag exists ({@link StateLayout#forceFullFlag})
+ * @param legacyFlagFile the root's {@value #LEGACY_FLAG_FILE} file
+ * @param lastFullSync   the date of the last successful full sync
+ */
+public record RouteState(OptionalLong cursor, boolean retained, boolean forceFlag, Path legacyFlagFile,
+                         boolean legacyFlagSet, Optional<LocalDate> lastFullSync) {
+
+    /** The old pipeline's flag: its presence makes the next run full; a successful run removes it. */
+    public static final String LEGACY_FLAG_FILE = ".force-full-sync";
+
+    public static RouteState read(StateLayout layout, RootConfig root, RouteConfig route, ManifestReader reader)
+            throws IOException {
+        OptionalLong cursor = layout.cursor(route.name()).read();
+        Path legacyFlag = root.path().resolve(LEGACY_FLAG_FILE);
+        return new RouteState(cursor, cursor.isEmpty() || reader.retainsRecordsAfter(cursor.getAsLong()),
+                Files.exists(layout.forceFullFlag(route.name())), legacyFlag, Files.exists(legacyFlag),
+                layout.lastFullSync(route.name()).read());
+    }
+
+    public long cursorOrStart() {
+        return cursor.orElse(ManifestReader.NO_INDEX);
+    }
+
+    /** Whether the run is full before a single record is read, so paths need not be collected. */
+    public boolean fullRegardless(boolean forceRequested) {
+        return cursor.isEmpty() || forceRequested || forceFlag || legacyFlagSet || !retained;
+    }
+
+    public SyncPolicy.Facts facts(boolean forceRequested, ChangeScan.Result scan, RouteConfig route, LocalDate today) {
+        return new SyncPolicy.Facts(cursor.isPresent(), retained, forceRequested || forceFlag, legacyFlagSet,
+                scan.overflow(), scan.unhealedGap(), scan.backlog(), route.backlogThreshold(), route.fullWindow(),
+                lastFullSync, today);
+    }
+}
