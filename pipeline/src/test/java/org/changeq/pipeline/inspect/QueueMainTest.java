@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
 import org.junit.jupiter.api.BeforeEach;
@@ -159,5 +160,40 @@ class QueueMainTest {
         List<String> lines = result.text().lines().toList();
         assertEquals(2, lines.size(), result.text());
         assertTrue(lines.get(1).contains("STOP"), lines.get(1));
+    }
+
+    @Test
+    void tailFollowSeesARecordAppendedAfterItStarted() throws Exception {
+        Path queue = dir.resolve("queue");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch idle = new java.util.concurrent.CountDownLatch(1);
+        Thread follower = new Thread(() -> {
+            try (ManifestReader reader = ManifestReader.open(queue)) {
+                new QueueInspector(reader, queue, null, null, new RecordFormat(false, RecordFormat.TimeStyle.UTC), print)
+                        .tail(1, true, stop::get, () -> {
+                            idle.countDown();
+                            Thread.onSpinWait();
+                        });
+            }
+        }, "changeq-test-follower");
+        follower.start();
+        try {
+            assertTrue(idle.await(10, java.util.concurrent.TimeUnit.SECONDS), "the follower reached the end");
+            try (ManifestWriter writer = ManifestWriter.start(queue, dir.resolve("state"), 1024,
+                    r -> new Thread(r, "changeq-writer"), failure -> { throw new AssertionError(failure); })) {
+                writer.publish(RecordType.CHANGE, "data", false, "appended-later".getBytes(StandardCharsets.UTF_8));
+            }
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (!out.toString(StandardCharsets.UTF_8).contains("appended-later") && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+        } finally {
+            stop.set(true);
+            follower.join(10_000);
+        }
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("appended-later"), out.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).lines().findFirst().orElseThrow().contains("STOP"));
     }
 }
