@@ -130,6 +130,30 @@ class DebianPackageIT {
         assertHelpFromPackage("changeq-sync", "org.changeq.sync.SyncMain");
     }
 
+    @Test
+    void installUpgradeRemoveAndPurgeWithTheRealMaintainerScripts() throws Exception {
+        Path script = ModuleFiles.module().resolve("src/test/sh/install-in-overlay.sh");
+        boolean hostHadUser = ModuleFiles.run(dir, List.of("getent", "passwd", "changeq")).exitCode() == 0;
+        ModuleFiles.Result result = ModuleFiles.run(dir, List.of("sh", script.toString(), deb.toString(), dir.resolve("overlay").toString()));
+        Assumptions.assumeTrue(result.exitCode() != 77, "cannot install into an overlay of / here ("
+                + result.stdout().strip() + "); skipping the dpkg -i test");
+        assertEquals(0, result.exitCode(), result.toString());
+        String out = result.stdout();
+        for (String expected : List.of(
+                "user: changeq:/var/lib/changeq:/usr/sbin/nologin",
+                "dir: 750 changeq:changeq /var/lib/changeq\n",
+                "dir: 750 changeq:changeq /var/lib/changeq/queue\n",
+                "dir: 750 changeq:changeq /var/lib/changeq/state\n",
+                "conffile kept: # edited",
+                "help: Usage: changeq-queue",
+                "after remove: changeq.yaml no-usr-share",
+                "after purge: gone user changeq")) {
+            assertTrue(out.contains(expected), "'" + expected + "' in\n" + result);
+        }
+        assertEquals(hostHadUser, ModuleFiles.run(dir, List.of("getent", "passwd", "changeq")).exitCode() == 0,
+                "the host's users are untouched");
+    }
+
     private void assertHelpFromPackage(String program, String mainClass) throws Exception {
         Assumptions.assumeTrue(classExists(mainClass), mainClass + " is not in this build yet; skipping " + program + " --help");
         ModuleFiles.Result help = ModuleFiles.run(dir, List.of(unpack().resolve(program).toString(), "--help"));
