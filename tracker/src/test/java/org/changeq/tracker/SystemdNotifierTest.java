@@ -1,0 +1,269 @@
+package org.changeq.tracker;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import jnr.ffi.LastError;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+class SystemdNotifierTest {
+    private static final Duration RECEIVE_DEADLINE = Duration.ofSeconds(5);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void withoutNotifySocketEverythingIsANoOp() {
+        SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.WATCHDOG_USEC, "1000000"));
+        notifier.ready("ready");
+        notifier.status("status");
+        notifier.watchdog();
+        notifier.stopping();
+        assertEquals(Optional.empty(), notifier.watchdogInterval());
+    }
+
+    @Test
+    void sendsEachMessageAsOneDatagramToAPathSocket() throws IOException {
+        String socketPath = dir.resolve("notify").toString();
+        try (Receiver receiver = Receiver.bind(socketPath)) {
+            assertTrue(Files.exists(Path.of(socketPath)), "binding the address created the socket file at " + socketPath);
+            SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, socketPath));
+
+            notifier.ready("watching 3 roots, 120431 directories");
+            assertEquals("READY=1\nSTATUS=watching 3 roots, 120431 directories", receiver.receive());
+            notifier.status("catch-up scan of nfs");
+            assertEquals("STATUS=catch-up scan of nfs", receiver.receive());
+            notifier.watchdog();
+            assertEquals("WATCHDOG=1", receiver.receive());
+            notifier.stopping();
+            assertEquals("STOPPING=1", receiver.receive());
+        }
+    }
+
+    @Test
+    void sendsToAnAbstractSocket() throws IOException {
+        String name = "@changeq-notify-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        try (Receiver receiver = Receiver.bind(name)) {
+            assertTrue(Files.readAllLines(Path.of("/proc/net/unix")).stream().anyMatch(line -> line.endsWith(" " + name)),
+                    "the kernel lists the abstract socket as " + name);
+            SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, name)).watchdog();
+            assertEquals("WATCHDOG=1", receiver.receive());
+        }
+    }
+
+    @Test
+    void aNewlineInAStatusCannotStartAnotherAssignment() {
+        String socketPath = dir.resolve("notify").toString();
+        try (Receiver receiver = Receiver.bind(socketPath)) {
+            SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, socketPath)).status("x\nREADY=1");
+            assertEquals("STATUS=x READY=1", receiver.receive());
+        }
+    }
+
+    @Test
+    void concurrentSendersEachDeliverWholeMessages() throws InterruptedException {
+        String socketPath = dir.resolve("notify").toString();
+        int threads = 4;
+        int messagesPerThread = 2; // 8 stays below the default receive queue (net.unix.max_dgram_qlen = 10)
+        try (Receiver receiver = Receiver.bind(socketPath)) {
+            SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, socketPath));
+            CountDownLatch start = new CountDownLatch(1);
+            List<Thread> senders = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                Thread sender = new Thread(() -> {
+                    awaitQuietly(start);
+                    for (int m = 0; m < messagesPerThread; m++) {
+                        notifier.status("sender " + id + " message " + m);
+                    }
+                }, "changeq-test-notify-" + t);
+                senders.add(sender);
+                sender.start();
+            }
+            start.countDown();
+            for (Thread sender : senders) {
+                sender.join(RECEIVE_DEADLINE.toMillis());
+                assertFalse(sender.isAlive(), sender.getName() + " finished");
+            }
+            Set<String> received = new HashSet<>();
+            for (int i = 0; i < threads * messagesPerThread; i++) {
+                received.add(receiver.receive());
+            }
+            Set<String> expected = new HashSet<>();
+            for (int t = 0; t < threads; t++) {
+                for (int m = 0; m < messagesPerThread; m++) {
+                    expected.add("STATUS=sender " + t + " message " + m);
+                }
+            }
+            assertEquals(expected, received);
+        }
+    }
+
+    @Test
+    void aFailingSendNeverThrowsAndWarnsOnce() {
+        Logger logger = (Logger) LoggerFactory.getLogger(SystemdNotifier.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            String missing = dir.resolve("no-such-socket").toString();
+            SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, missing));
+            notifier.ready("ready");
+            notifier.watchdog();
+            notifier.stopping();
+
+            List<ILoggingEvent> warnings = appender.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+            assertEquals(1, warnings.size(), "one warning for three failed sends: " + appender.list);
+            String message = warnings.get(0).getFormattedMessage();
+            assertTrue(message.contains("sendto(" + missing + ")") && message.contains("ENOENT"),
+                    "the warning names the socket and the errno: " + message);
+        } finally {
+            logger.detachAppender(appender);
+        }
+    }
+
+    @Test
+    void anUnsupportedSocketGivesANoOpNotifier() {
+        SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, "vsock:2:1234"));
+        notifier.ready("ready");
+        assertEquals(Optional.empty(), notifier.watchdogInterval());
+    }
+
+    @Test
+    void watchdogIntervalComesFromWatchdogUsecForThisProcessOnly() {
+        String socket = dir.resolve("notify").toString();
+        String ownPid = Long.toString(ProcessHandle.current().pid());
+        assertEquals(Optional.of(Duration.ofSeconds(60)), interval(socket, "60000000", ownPid));
+        assertEquals(Optional.of(Duration.ofMillis(1500)), interval(socket, "1500000", null));
+        assertEquals(Optional.empty(), interval(socket, "60000000", Long.toString(ProcessHandle.current().pid() + 1)));
+        assertEquals(Optional.empty(), interval(socket, null, ownPid));
+        assertEquals(Optional.empty(), interval(socket, "0", ownPid));
+        assertEquals(Optional.empty(), interval(socket, "sixty", ownPid));
+    }
+
+    @Test
+    void socketAddressesAreSockaddrUnOfTheExactLength() {
+        byte[] path = SystemdNotifier.socketAddress("/run/systemd/notify");
+        assertArrayEquals(sockaddr(new byte[] {}, "/run/systemd/notify\0"), path);
+
+        byte[] abstractName = SystemdNotifier.socketAddress("@sd-notify");
+        assertArrayEquals(sockaddr(new byte[] {0}, "sd-notify"), abstractName, "a leading NUL, no trailing one");
+
+        String longest = "/" + "x".repeat(106);
+        assertEquals(2 + 108, SystemdNotifier.socketAddress(longest).length);
+        IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
+                () -> SystemdNotifier.socketAddress(longest + "x"));
+        assertTrue(tooLong.getMessage().contains("108"), tooLong.getMessage());
+    }
+
+    private static Optional<Duration> interval(String socket, String micros, String pid) {
+        Map<String, String> environment = new HashMap<>();
+        environment.put(SystemdNotifier.NOTIFY_SOCKET, socket);
+        if (micros != null) {
+            environment.put(SystemdNotifier.WATCHDOG_USEC, micros);
+        }
+        if (pid != null) {
+            environment.put(SystemdNotifier.WATCHDOG_PID, pid);
+        }
+        return SystemdNotifier.fromEnvironment(environment).watchdogInterval();
+    }
+
+    private static byte[] sockaddr(byte[] prefix, String path) {
+        byte[] name = path.getBytes(StandardCharsets.US_ASCII);
+        return ByteBuffer.allocate(2 + prefix.length + name.length).order(ByteOrder.nativeOrder())
+                .putShort((short) 1).put(prefix).put(name).array();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A bound AF_UNIX datagram socket standing in for systemd's notify socket. */
+    static final class Receiver implements AutoCloseable {
+        private static final int POLLIN = 1;
+        private static final TestLibC LIBC = LibraryLoader.create(TestLibC.class).load("c");
+        private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+
+        private final int fd;
+
+        private Receiver(int fd) {
+            this.fd = fd;
+        }
+
+        static Receiver bind(String name) {
+            int fd = LIBC.socket(1, 2, 0);
+            assertTrue(fd >= 0, "socket: errno " + LastError.getLastError(RUNTIME));
+            byte[] address = SystemdNotifier.socketAddress(name);
+            if (LIBC.bind(fd, address, address.length) != 0) {
+                int errno = LastError.getLastError(RUNTIME);
+                LIBC.close(fd);
+                fail("bind(" + name + "): errno " + errno);
+            }
+            return new Receiver(fd);
+        }
+
+        /** The next datagram, waiting for it up to the deadline. */
+        String receive() {
+            byte[] pollFd = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putInt(fd).putShort((short) POLLIN).array();
+            int ready = LIBC.poll(pollFd, 1, (int) RECEIVE_DEADLINE.toMillis());
+            assertEquals(1, ready, "a datagram arrived within " + RECEIVE_DEADLINE);
+            byte[] buffer = new byte[4096];
+            long length = LIBC.recv(fd, buffer, buffer.length, 0);
+            assertTrue(length >= 0, "recv: errno " + LastError.getLastError(RUNTIME));
+            return new String(buffer, 0, (int) length, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public void close() {
+            LIBC.close(fd);
+        }
+    }
+
+    public interface TestLibC {
+        int socket(int domain, int type, int protocol);
+
+        int bind(int fd, @In byte[] address, int addressLength);
+
+        int poll(@In @Out byte[] fds, int count, int timeoutMillis);
+
+        @ssize_t long recv(int fd, @Out byte[] buffer, @size_t long length, int flags);
+
+        int close(int fd);
+    }
+}
