@@ -1,5 +1,6 @@
 package org.changeq.tracker;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -183,9 +184,12 @@ final class Libc implements DirectoryWatches, AutoCloseable {
 
     /** A limit from {@code /proc/sys/fs/inotify/}, or -1 if it cannot be read. */
     static long kernelLimit(String name) {
-        try {
-            return Long.parseLong(Files.readString(Path.of("/proc/sys/fs/inotify", name),
-                    StandardCharsets.US_ASCII).trim());
+        // Not Files.readString: procfs reports size 0, and after the one-byte probe read that size invites, some
+        // kernels answer EOF, so "16384" would read as "1". A buffered reader asks for a full buffer at once.
+        try (BufferedReader reader = Files.newBufferedReader(Path.of("/proc/sys/fs/inotify", name),
+                StandardCharsets.US_ASCII)) {
+            String line = reader.readLine();
+            return line == null ? -1 : Long.parseLong(line.trim());
         } catch (IOException | NumberFormatException e) {
             return -1;
         }
