@@ -1,0 +1,227 @@
+package org.changeq.nativetests.tracker;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static org.changeq.nativetests.tracker.TrackedTree.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.StateLayout;
+import org.changeq.tracker.Tracker;
+import org.changeq.tracker.TrackerStartException;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The tracker against the real kernel: every assertion is on the records in the real queue. */
+class TrackerKernelTest {
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void filesAndDirectoriesAreRecordedAndRenamedDirectoriesReportTheirNewPaths() throws Exception {
+        try (TrackedTree tree = TrackedTree.start(temp)) {
+            Files.writeString(tree.path("f"), "one");
+            tree.await(RecordType.CHANGE, "f");
+            Files.delete(tree.path("f"));
+            tree.await(RecordType.DELETE, "f");
+
+            Files.createDirectories(tree.path("d/sub"));
+            assertTrue(tree.await(RecordType.CHANGE, "d/sub").directory());
+            Files.move(tree.path("d"), tree.path("e"));
+            tree.await(RecordType.DELETE, "d");
+            assertTrue(tree.await(RecordType.SUBTREE, "e").directory());
+
+            Files.writeString(tree.path("e/sub/g"), "two");
+            tree.await(RecordType.CHANGE, "e/sub/g");
+            Files.createDirectory(tree.path("x"));
+            Files.move(tree.path("e/sub"), tree.path("x/moved"));
+            Files.writeString(tree.path("x/moved/h"), "three");
+            tree.await(RecordType.CHANGE, "x/moved/h");
+            Files.move(tree.path("x/moved/h"), tree.path("x/moved/renamed"));
+            tree.await(RecordType.CHANGE, "x/moved/renamed");
+
+            assertFalse(tree.records().stream().anyMatch(record -> text(record.path()).startsWith("e/sub/h")),
+                    "an event below a renamed directory carried its old path: " + tree.records());
+        }
+    }
+
+    @Test
+    void directoriesMovedInAndOutOfTheTreeAreSubtreesAndDeletes() throws Exception {
+        Path outside = Files.createDirectories(temp.resolve("outside/in/deep"));
+        Files.writeString(outside.resolve("f"), "x");
+        try (TrackedTree tree = TrackedTree.start(temp)) {
+            Files.move(temp.resolve("outside/in"), tree.path("in"));
+            tree.await(RecordType.SUBTREE, "in");
+            Files.writeString(tree.path("in/deep/new"), "y");
+            tree.await(RecordType.CHANGE, "in/deep/new");
+
+            Files.move(tree.path("in"), temp.resolve("outside/back"));
+            tree.await(RecordType.DELETE, "in");
+            Files.writeString(temp.resolve("outside/back/deep/after"), "z");
+            Files.writeString(tree.path("barrier"), "b");
+            tree.await(RecordType.CHANGE, "barrier");
+
+            assertFalse(tree.records().stream().anyMatch(record -> text(record.path()).endsWith("after")),
+                    "a directory moved out of the tree is still watched: " + tree.records());
+        }
+    }
+
+    @Test
+    void aThousandNewDirectoryRacesLoseNothing() throws Exception {
+        int repetitions = 1000;
+        try (TrackedTree tree = TrackedTree.start(temp)) {
+            for (int i = 0; i < repetitions; i++) {
+                Path deepest = Files.createDirectories(tree.path(i + "/a/b/c"));
+                Files.write(deepest.resolve("f"), new byte[] {1});
+            }
+            Set<String> missing = new HashSet<>();
+            for (int i = 0; i < repetitions; i++) {
+                missing.add(i + "/a/b/c/f");
+            }
+            TrackedTree.awaitCondition(() -> missing.size() + " files without a record, e.g. "
+                    + missing.stream().limit(5).toList(), () -> {
+                        for (QueueRecord record : tree.records()) {
+                            if (record.type() == RecordType.CHANGE) {
+                                missing.remove(text(record.path()));
+                            }
+                        }
+                        return missing.isEmpty();
+                    });
+            assertFalse(tree.records().stream().anyMatch(record -> record.type() == RecordType.OVERFLOW),
+                    "the kernel queue overflowed, so this run proves nothing");
+        }
+    }
+
+    @Test
+    void excludedPathsNeverReachTheQueueNotEvenBelowExcludedDirectoriesCreatedLater() throws Exception {
+        Files.createDirectories(temp.resolve("root/cache/old"));
+        try (TrackedTree tree = TrackedTree.start(temp, "cache", "x.tmp")) {
+            Files.writeString(tree.path("cache/old/f"), "1");
+            Files.writeString(tree.path("x.tmp"), "2");
+            Files.createDirectories(tree.path("keep/cache/deeper"));
+            Files.writeString(tree.path("keep/cache/deeper/f"), "3");
+            Files.createDirectories(tree.path("new/a"));
+            Files.move(tree.path("new"), tree.path("keep/cache/moved"));
+            Files.writeString(tree.path("keep/cache/moved/a/f"), "4");
+            Files.writeString(tree.path("keep/barrier"), "5");
+            tree.await(RecordType.CHANGE, "keep/barrier");
+
+            for (QueueRecord record : tree.records()) {
+                String path = text(record.path());
+                assertFalse(path.contains("cache") || path.contains("x.tmp"), "excluded path recorded: " + record);
+            }
+        }
+    }
+
+    @Test
+    void namesArriveByteExactWhateverTheyContain() throws Exception {
+        List<byte[]> names = List.of(
+                "new\nline".getBytes(ISO_8859_1),
+                "carriage\rreturn".getBytes(ISO_8859_1),
+                new byte[] {'b', 'a', 'd', (byte) 0xff, (byte) 0xc3, '.', 't', 'x', 't'},
+                "-leading-dash".getBytes(ISO_8859_1),
+                "#hash".getBytes(ISO_8859_1),
+                ";semicolon".getBytes(ISO_8859_1),
+                "[bracket".getBytes(ISO_8859_1),
+                "*star".getBytes(ISO_8859_1),
+                "with spaces  ".getBytes(ISO_8859_1),
+                "n".repeat(255).getBytes(ISO_8859_1));
+        try (TrackedTree tree = TrackedTree.start(temp)) {
+            for (byte[] name : names) {
+                Files.write(tree.path(name), name);
+            }
+            // Close to PATH_MAX (4,096 with its NUL): nested 200-byte directory names, created at once.
+            ByteArrayOutputStream deep = new ByteArrayOutputStream();
+            int rootLength = tree.root.toString().length() + 1;
+            for (int level = 0; rootLength + deep.size() + 200 + 10 < 4090; level++) {
+                deep.writeBytes((level + "-" + "d".repeat(197) + "/").getBytes(ISO_8859_1));
+            }
+            Files.createDirectories(tree.path(deep.toByteArray()));
+            deep.writeBytes("deep\nfile".getBytes(ISO_8859_1));
+            byte[] deepFile = deep.toByteArray();
+            Files.write(tree.path(deepFile), new byte[] {1});
+
+            for (byte[] name : names) {
+                tree.await(RecordType.CHANGE, text(name));
+            }
+            QueueRecord deepRecord = tree.await(RecordType.CHANGE, text(deepFile));
+            assertTrue(rootLength + deepRecord.path().length > 3850, "path length " + deepRecord.path().length);
+        }
+    }
+
+    @Test
+    void aKernelQueueOverflowIsRecordedAsOverflow() throws Exception {
+        Path maxQueued = TrackedTree.MAX_QUEUED_EVENTS;
+        // Never take another test's lowered value for the machine's own, or it would be "restored" for good.
+        TrackedTree.awaitNormalQueueLimit();
+        String original = TrackedTree.readProcFile(maxQueued);
+        try {
+            Files.writeString(maxQueued, "16");
+        } catch (IOException e) {
+            Assumptions.abort("cannot lower fs.inotify.max_queued_events (" + e.getMessage()
+                    + "); needs root and a writable /proc/sys");
+        }
+        TrackedTree tree;
+        try {
+            // The limit applies to inotify instances created afterwards: the tracker's is created in start().
+            tree = TrackedTree.startWithCurrentQueueLimit(temp);
+        } finally {
+            Files.writeString(maxQueued, original);
+        }
+        try (tree) {
+            for (int i = 0; i < 5000 && !hasOverflow(tree); i++) {
+                Files.write(tree.path("f" + i), new byte[] {1});
+            }
+            tree.await("OVERFLOW", record -> record.type() == RecordType.OVERFLOW
+                    && record.root().equals(TrackedTree.ROOT_NAME));
+        }
+    }
+
+    private static boolean hasOverflow(TrackedTree tree) {
+        return tree.records().stream().anyMatch(record -> record.type() == RecordType.OVERFLOW);
+    }
+
+    @Test
+    void aSecondTrackerOnTheSameQueueIsRefused() throws Exception {
+        try (TrackedTree tree = TrackedTree.start(temp)) {
+            TrackerStartException refused = assertThrows(TrackerStartException.class,
+                    () -> Tracker.start(TrackedTree.config(temp)));
+
+            assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
+            assertTrue(refused.getMessage().contains(new StateLayout(tree.state).trackerLock().toString()),
+                    refused.getMessage());
+            assertTrue(refused.getMessage().contains("another changeq-tracker"), refused.getMessage());
+        }
+    }
+
+    @Test
+    void closingAppendsEverythingObservedAndThenStop() throws Exception {
+        TrackedTree tree = TrackedTree.start(temp);
+        for (int i = 0; i < 100; i++) {
+            Files.write(tree.path("f" + i), new byte[] {1});
+        }
+        tree.await(RecordType.CHANGE, "f99");
+
+        tree.tracker.close();
+
+        try (tree) {
+            List<QueueRecord> records = tree.records();
+            assertEquals(RecordType.START, records.get(0).type());
+            assertEquals(RecordType.STOP, records.get(records.size() - 1).type());
+            assertEquals(ExitCodes.OK, tree.tracker.awaitTermination());
+        }
+    }
+}

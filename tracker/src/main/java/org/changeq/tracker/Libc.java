@@ -1,0 +1,468 @@
+package org.changeq.tracker;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import jnr.constants.platform.Errno;
+import jnr.constants.platform.OpenFlags;
+import jnr.ffi.LastError;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
+import jnr.ffi.Platform;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.In;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+import jnr.ffi.types.u_int64_t;
+import org.changeq.pipeline.ByteStrings;
+
+/**
+ * The tracker's only doorway to libc: one inotify instance, the eventfd that wakes its reader, and
+ * directory listing. Every call is checked here, errno is read right after the call on the same thread,
+ * {@code EINTR} is retried, and failures leave as {@link NativeCallException} (abort),
+ * {@link PathUnavailableException} (ignore) or {@link WatchLimitException} (degrade), all with one message
+ * format. No file descriptor, watch descriptor, mask bit or errno is visible outside this class: watches are
+ * opaque keys and events arrive decoded as {@link EventKind}s.
+ *
+ * <p><b>Threading.</b> Confined to the reader thread, except {@link #wake()}, which any thread may call until
+ * {@link #close()}. {@link #awaitEvents} blocks in {@code poll(2)}; nothing else blocks.
+ */
+final class Libc implements DirectoryWatches, AutoCloseable {
+
+    /** The libc functions, as jnr-ffi binds them. */
+    public interface Functions {
+        int inotify_init1(int flags);
+
+        int inotify_add_watch(int fd, Pointer path, int mask);
+
+        int inotify_rm_watch(int fd, int wd);
+
+        int eventfd(int initialValue, int flags);
+
+        @ssize_t long read(int fd, Pointer buffer, @size_t long count);
+
+        @ssize_t long write(int fd, @In byte[] buffer, @size_t long count);
+
+        int poll(Pointer fds, @u_int64_t long count, int timeoutMillis);
+
+        int open(Pointer path, int flags);
+
+        @ssize_t long getdents64(int fd, Pointer buffer, @size_t long count);
+
+        int fstatat(int directoryFd, Pointer path, Pointer stat, int flags);
+
+        int close(int fd);
+    }
+
+    private static final Functions C = LibraryLoader.create(Functions.class).load("c");
+    static final Runtime RUNTIME = Runtime.getRuntime(C);
+
+    // <sys/inotify.h>
+    private static final int IN_MODIFY = 0x2;
+    private static final int IN_ATTRIB = 0x4;
+    private static final int IN_CLOSE_WRITE = 0x8;
+    private static final int IN_MOVED_FROM = 0x40;
+    private static final int IN_MOVED_TO = 0x80;
+    private static final int IN_CREATE = 0x100;
+    private static final int IN_DELETE = 0x200;
+    private static final int IN_DELETE_SELF = 0x400;
+    private static final int IN_MOVE_SELF = 0x800;
+    private static final int IN_UNMOUNT = 0x2000;
+    private static final int IN_Q_OVERFLOW = 0x4000;
+    private static final int IN_IGNORED = 0x8000;
+    private static final int IN_ONLYDIR = 0x0100_0000;
+    private static final int IN_DONT_FOLLOW = 0x0200_0000;
+    private static final int IN_EXCL_UNLINK = 0x0400_0000;
+    private static final int IN_ISDIR = 0x4000_0000;
+    private static final int IN_NONBLOCK = OpenFlags.O_NONBLOCK.intValue();
+    private static final int IN_CLOEXEC = OpenFlags.O_CLOEXEC.intValue();
+    private static final int EFD_NONBLOCK = IN_NONBLOCK;
+    private static final int EFD_CLOEXEC = IN_CLOEXEC;
+
+    /**
+     * What changes content or metadata, and what moves or removes entries. Never open, access or
+     * close-nowrite: reads are not changes, and they would flood the queue. Symlinks are watched as entries,
+     * never followed; events for unlinked-but-open files are not wanted.
+     */
+    private static final int WATCH_MASK = IN_CREATE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_MOVED_FROM
+            | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
+
+    /** Decoding order: a merged event reports its kinds in the order they can happen. */
+    private static final int[] KIND_BITS = {IN_CREATE, IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE, IN_MOVED_FROM,
+            IN_MOVED_TO, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF, IN_UNMOUNT, IN_IGNORED};
+    private static final EventKind[] KINDS = {EventKind.CREATE, EventKind.MODIFY, EventKind.ATTRIB,
+            EventKind.CLOSE_WRITE, EventKind.MOVED_FROM, EventKind.MOVED_TO, EventKind.DELETE, EventKind.DELETE_SELF,
+            EventKind.MOVE_SELF, EventKind.UNMOUNT, EventKind.IGNORED};
+
+    /** {@code struct inotify_event} without its name: wd, mask, cookie, len. */
+    static final int EVENT_HEADER_SIZE = 16;
+    /** Large enough for hundreds of events per read, and always for one with a NAME_MAX name. */
+    private static final int EVENT_BUFFER_SIZE = 64 * 1024;
+    /** Bounds one {@link #awaitEvents} so a wake-up is seen even under a constant event stream. */
+    private static final int MAX_READS_PER_WAIT = 64;
+
+    // <dirent.h>, <fcntl.h>, <poll.h>, <sys/stat.h>
+    private static final int DIRENT_RECLEN_OFFSET = 16;
+    private static final int DIRENT_TYPE_OFFSET = 18;
+    private static final int DIRENT_NAME_OFFSET = 19;
+    private static final byte DT_UNKNOWN = 0;
+    private static final byte DT_DIR = 4;
+    private static final int DIRECTORY_BUFFER_SIZE = 64 * 1024;
+    private static final int OPEN_DIRECTORY_FLAGS = OpenFlags.O_RDONLY.intValue() | OpenFlags.O_DIRECTORY.intValue()
+            | OpenFlags.O_NOFOLLOW.intValue() | OpenFlags.O_CLOEXEC.intValue();
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    private static final int S_IFMT = 0xf000;
+    private static final int S_IFDIR = 0x4000;
+    private static final int STAT_BUFFER_SIZE = 256;
+    /** {@code st_mode}'s offset in {@code struct stat}: x86_64 keeps {@code st_nlink} before it as a long. */
+    private static final int STAT_MODE_OFFSET =
+            Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64 ? 24 : 16;
+    private static final short POLLIN = 0x1;
+    private static final int POLLFD_SIZE = 8;
+    private static final int POLLFD_REVENTS_OFFSET = 6;
+
+    private static final int EINTR = Errno.EINTR.intValue();
+    private static final int EAGAIN = Errno.EAGAIN.intValue();
+    private static final int EINVAL = Errno.EINVAL.intValue();
+
+    private static final byte[] NO_NAME = new byte[0];
+    private static final byte[] WAKE_INCREMENT = {1, 0, 0, 0, 0, 0, 0, 0};
+
+    private final int inotifyFd;
+    private final int wakeFd;
+    private final Pointer eventBuffer = Memory.allocateDirect(RUNTIME, EVENT_BUFFER_SIZE);
+    private final Pointer directoryBuffer = Memory.allocateDirect(RUNTIME, DIRECTORY_BUFFER_SIZE);
+    private final Pointer statBuffer = Memory.allocateDirect(RUNTIME, STAT_BUFFER_SIZE);
+    private final Pointer pollFds = Memory.allocateDirect(RUNTIME, 2 * POLLFD_SIZE);
+    private Pointer pathBuffer = Memory.allocateDirect(RUNTIME, 4096);
+    private int pathBufferSize = 4096;
+    private boolean closed;
+
+    /** What ended an {@link #awaitEvents} call. */
+    enum Wake {
+        /** Events were read and delivered. */
+        EVENTS,
+        /** The timeout passed with nothing to read. */
+        TIMEOUT,
+        /** {@link #wake()} was called: stop reading (events readable at that moment were delivered first). */
+        WOKEN
+    }
+
+    private Libc(int inotifyFd, int wakeFd) {
+        this.inotifyFd = inotifyFd;
+        this.wakeFd = wakeFd;
+        pollFds.putInt(0, inotifyFd);
+        pollFds.putShort(4, POLLIN);
+        pollFds.putInt(POLLFD_SIZE, wakeFd);
+        pollFds.putShort(POLLFD_SIZE + 4, POLLIN);
+    }
+
+    /**
+     * Creates the inotify instance (non-blocking, close-on-exec) and the wake-up eventfd.
+     *
+     * @throws NativeCallException e.g. {@code EMFILE} when {@code fs.inotify.max_user_instances} is reached
+     */
+    static Libc open() {
+        int inotifyFd = C.inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (inotifyFd < 0) {
+            int errno = errno();
+            throw new NativeCallException(failure("inotify_init1", null, errno, errno == Errno.EMFILE.intValue()
+                    ? "raise fs.inotify.max_user_instances (current " + kernelLimit("max_user_instances")
+                    + ") or stop other inotify users of this user" : hint(errno)));
+        }
+        int wakeFd = C.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (wakeFd < 0) {
+            int errno = errno();
+            C.close(inotifyFd);
+            throw new NativeCallException(failure("eventfd", null, errno, hint(errno)));
+        }
+        return new Libc(inotifyFd, wakeFd);
+    }
+
+    /** A limit from {@code /proc/sys/fs/inotify/}, or -1 if it cannot be read. */
+    static long kernelLimit(String name) {
+        // Not Files.readString: procfs reports size 0, and after the one-byte probe read that size invites, some
+        // kernels answer EOF, so "16384" would read as "1". A buffered reader asks for a full buffer at once.
+        try (BufferedReader reader = Files.newBufferedReader(Path.of("/proc/sys/fs/inotify", name),
+                StandardCharsets.US_ASCII)) {
+            String line = reader.readLine();
+            return line == null ? -1 : Long.parseLong(line.trim());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public int addWatch(byte[] absolutePath) {
+        Pointer path = cString(absolutePath);
+        while (true) {
+            int watch = C.inotify_add_watch(inotifyFd, path, WATCH_MASK);
+            if (watch >= 0) {
+                return watch;
+            }
+            int errno = errno();
+            if (errno != EINTR) {
+                throw classify("inotify_add_watch", absolutePath, errno);
+            }
+        }
+    }
+
+    @Override
+    public void removeWatch(int watch) {
+        if (C.inotify_rm_watch(inotifyFd, watch) < 0) {
+            int errno = errno();
+            // EINVAL: the kernel already dropped the watch (its directory was deleted or unmounted).
+            if (errno != EINVAL) {
+                throw new NativeCallException(failure("inotify_rm_watch", null, errno, hint(errno)));
+            }
+        }
+    }
+
+    /**
+     * Waits until events are readable, {@link #wake()} is called, or the timeout passes, and delivers every
+     * event readable now to {@code sink}, in kernel order.
+     *
+     * @param timeoutMillis -1 waits without a timeout
+     */
+    Wake awaitEvents(int timeoutMillis, InotifyEventSink sink) {
+        int ready;
+        do {
+            ready = C.poll(pollFds, 2, timeoutMillis);
+        } while (ready < 0 && errno() == EINTR);
+        if (ready < 0) {
+            throw new NativeCallException(failure("poll", null, errno(), hint(errno())));
+        }
+        if (ready == 0) {
+            return Wake.TIMEOUT;
+        }
+        if (pollFds.getShort(POLLFD_REVENTS_OFFSET) != 0) {
+            readEvents(sink);
+        }
+        return pollFds.getShort(POLLFD_SIZE + POLLFD_REVENTS_OFFSET) != 0 ? Wake.WOKEN : Wake.EVENTS;
+    }
+
+    private void readEvents(InotifyEventSink sink) {
+        for (int reads = 0; reads < MAX_READS_PER_WAIT; reads++) {
+            long length = C.read(inotifyFd, eventBuffer, EVENT_BUFFER_SIZE);
+            if (length > 0) {
+                parseEvents(eventBuffer, (int) length, sink);
+                continue;
+            }
+            int errno = length < 0 ? errno() : 0;
+            if (errno == EINTR) {
+                continue;
+            }
+            if (length == 0 || errno == EAGAIN) {
+                return;
+            }
+            throw new NativeCallException(failure("read", null, errno, hint(errno)));
+        }
+    }
+
+    /** Decodes the {@code struct inotify_event}s in {@code buffer[0, length)}, in order. */
+    static void parseEvents(Pointer buffer, int length, InotifyEventSink sink) {
+        int offset = 0;
+        while (offset + EVENT_HEADER_SIZE <= length) {
+            int watch = buffer.getInt(offset);
+            int mask = buffer.getInt(offset + 4);
+            int cookie = buffer.getInt(offset + 8);
+            int nameLength = buffer.getInt(offset + 12);
+            byte[] name = nameLength == 0 ? NO_NAME : cStringAt(buffer, offset + EVENT_HEADER_SIZE, nameLength);
+            offset += EVENT_HEADER_SIZE + nameLength;
+            if ((mask & IN_Q_OVERFLOW) != 0) {
+                sink.onEvent(InotifyEventSink.NO_WATCH, EventKind.OVERFLOW, false, 0, NO_NAME);
+                continue;
+            }
+            boolean directory = (mask & IN_ISDIR) != 0;
+            for (int i = 0; i < KIND_BITS.length; i++) {
+                if ((mask & KIND_BITS[i]) != 0) {
+                    sink.onEvent(watch, KINDS[i], directory, cookie, name);
+                }
+            }
+        }
+    }
+
+    /** Reads the NUL-terminated (and NUL-padded) bytes at {@code offset}, at most {@code maxLength}. */
+    private static byte[] cStringAt(Pointer buffer, long offset, int maxLength) {
+        int length = buffer.indexOf(offset, (byte) 0, maxLength);
+        byte[] bytes = new byte[length < 0 ? maxLength : length];
+        buffer.get(offset, bytes, 0, bytes.length);
+        return bytes;
+    }
+
+    @Override
+    public void list(byte[] absolutePath, boolean directoriesOnly, DirectoryEntrySink sink) {
+        int fd = openDirectory(absolutePath);
+        try {
+            while (true) {
+                long length = C.getdents64(fd, directoryBuffer, DIRECTORY_BUFFER_SIZE);
+                if (length == 0) {
+                    return;
+                }
+                if (length < 0) {
+                    int errno = errno();
+                    if (errno != EINTR) {
+                        throw classify("getdents64", absolutePath, errno);
+                    }
+                    continue;
+                }
+                deliverEntries(fd, (int) length, directoriesOnly, sink);
+            }
+        } finally {
+            C.close(fd);
+        }
+    }
+
+    private int openDirectory(byte[] absolutePath) {
+        Pointer path = cString(absolutePath);
+        while (true) {
+            int fd = C.open(path, OPEN_DIRECTORY_FLAGS);
+            if (fd >= 0) {
+                return fd;
+            }
+            int errno = errno();
+            if (errno != EINTR) {
+                throw classify("open", absolutePath, errno);
+            }
+        }
+    }
+
+    /** Walks the {@code struct linux_dirent64} records in the directory buffer. */
+    private void deliverEntries(int directoryFd, int length, boolean directoriesOnly, DirectoryEntrySink sink) {
+        int offset = 0;
+        while (offset < length) {
+            int recordLength = directoryBuffer.getShort(offset + DIRENT_RECLEN_OFFSET) & 0xffff;
+            byte type = directoryBuffer.getByte(offset + DIRENT_TYPE_OFFSET);
+            int nameOffset = offset + DIRENT_NAME_OFFSET;
+            offset += recordLength;
+            if (directoriesOnly && type != DT_DIR && type != DT_UNKNOWN || isDotOrDotDot(nameOffset)) {
+                continue;
+            }
+            byte[] name = cStringAt(directoryBuffer, nameOffset, recordLength - DIRENT_NAME_OFFSET);
+            boolean directory;
+            if (type == DT_UNKNOWN) {
+                // Some file systems (older XFS, some FUSE) leave d_type unset: ask the inode.
+                int mode = modeAt(directoryFd, name);
+                if (mode < 0) {
+                    continue;
+                }
+                directory = (mode & S_IFMT) == S_IFDIR;
+                if (directoriesOnly && !directory) {
+                    continue;
+                }
+            } else {
+                directory = type == DT_DIR;
+            }
+            sink.onEntry(name, directory);
+        }
+    }
+
+    private boolean isDotOrDotDot(int nameOffset) {
+        if (directoryBuffer.getByte(nameOffset) != '.') {
+            return false;
+        }
+        byte second = directoryBuffer.getByte(nameOffset + 1);
+        return second == 0 || second == '.' && directoryBuffer.getByte(nameOffset + 2) == 0;
+    }
+
+    /** The {@code st_mode} of an entry (not following symlinks), or -1 if it vanished. */
+    private int modeAt(int directoryFd, byte[] name) {
+        Pointer path = cString(name);
+        while (true) {
+            if (C.fstatat(directoryFd, path, statBuffer, AT_SYMLINK_NOFOLLOW) == 0) {
+                return statBuffer.getInt(STAT_MODE_OFFSET);
+            }
+            int errno = errno();
+            if (errno != EINTR) {
+                NativeCallException failure = classify("fstatat", name, errno);
+                if (failure instanceof PathUnavailableException) {
+                    return -1;
+                }
+                throw failure;
+            }
+        }
+    }
+
+    /** Makes {@link #awaitEvents} return {@link Wake#WOKEN}, now and on every later call. Any thread. */
+    void wake() {
+        long written;
+        do {
+            written = C.write(wakeFd, WAKE_INCREMENT, WAKE_INCREMENT.length);
+        } while (written < 0 && errno() == EINTR);
+        // EAGAIN means the counter is already far from zero: the reader is woken either way.
+    }
+
+    /** Releases the inotify instance (dropping all its watches) and the eventfd. Once the reader has stopped. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            C.close(inotifyFd);
+            C.close(wakeFd);
+        }
+    }
+
+    private Pointer cString(byte[] bytes) {
+        if (bytes.length + 1 > pathBufferSize) {
+            pathBufferSize = Integer.highestOneBit(bytes.length + 1) << 1;
+            pathBuffer = Memory.allocateDirect(RUNTIME, pathBufferSize);
+        }
+        pathBuffer.put(0, bytes, 0, bytes.length);
+        pathBuffer.putByte(bytes.length, (byte) 0);
+        return pathBuffer;
+    }
+
+    private static int errno() {
+        return LastError.getLastError(RUNTIME);
+    }
+
+    /** The one place errno is classified into ignore, degrade and abort. */
+    private static NativeCallException classify(String call, byte[] path, int errno) {
+        Errno error = Errno.valueOf(errno);
+        String message = failure(call, path, errno, call.equals("inotify_add_watch") && error == Errno.ENOSPC
+                ? "raise fs.inotify.max_user_watches (current " + kernelLimit("max_user_watches") + ")"
+                : hint(errno));
+        switch (error) {
+            case ENOENT, ENOTDIR, ELOOP:
+                return new PathUnavailableException(message, PathUnavailableException.Reason.GONE);
+            case EACCES, EPERM:
+                return new PathUnavailableException(message, PathUnavailableException.Reason.DENIED);
+            case ENAMETOOLONG:
+                return new PathUnavailableException(message, PathUnavailableException.Reason.NAME_TOO_LONG);
+            case ENOSPC:
+                if (call.equals("inotify_add_watch")) {
+                    return new WatchLimitException(message);
+                }
+                return new NativeCallException(message);
+            default:
+                return new NativeCallException(message);
+        }
+    }
+
+    /** The one message format: {@code call(path) failed: ENAME (description); fix}. */
+    static String failure(String call, byte[] path, int errno, String fix) {
+        Errno error = Errno.valueOf(errno);
+        String described = error == Errno.__UNKNOWN_CONSTANT__
+                ? "errno " + errno : error.name() + " (" + error.description() + ")";
+        return call + "(" + (path == null ? "" : ByteStrings.escape(path)) + ") failed: " + described
+                + (fix.isEmpty() ? "" : "; " + fix);
+    }
+
+    private static String hint(int errno) {
+        Errno error = Errno.valueOf(errno);
+        if (error == Errno.__UNKNOWN_CONSTANT__) {
+            return "unexpected; the tracker stops so that a restart can record the gap";
+        }
+        return switch (error) {
+            case ENOENT, ENOTDIR, ELOOP -> "it was removed or replaced while being watched; nothing to do";
+            case EACCES, EPERM -> "grant the tracker's user read and search permission, or exclude it";
+            case ENAMETOOLONG -> "the path is longer than the kernel's PATH_MAX; shorten it or exclude it";
+            case EMFILE, ENFILE -> "raise the open-file limit (LimitNOFILE= in the unit)";
+            case ENOMEM -> "the kernel is out of memory for inotify; free memory or lower the number of watches";
+            default -> "unexpected; the tracker stops so that a restart can record the gap";
+        };
+    }
+}

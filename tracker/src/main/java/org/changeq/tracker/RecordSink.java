@@ -1,0 +1,10 @@
+package org.changeq.tracker;
+
+import org.changeq.pipeline.RecordType;
+
+/** Where the watch logic sends records: the manifest writer, or a list in unit tests. Producer thread only. */
+interface RecordSink {
+    void publish(RecordType type, String root, boolean directory, byte[] path);
+
+    void publishMarker(RecordType type, String root);
+}

@@ -1,0 +1,319 @@
+package org.changeq.tracker;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.ManifestWriter;
+import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.RootConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running tracker: watches every configured root and appends what changes to the manifest queue.
+ *
+ * <p><b>Threads.</b> It owns two: {@code changeq-inotify} walks the roots, reads inotify and is the single
+ * producer of the {@link ManifestWriter}; {@code changeq-writer} appends to the queue. {@link #close()}
+ * wakes the reader, joins it, lets the writer append everything observed and a STOP record, and joins it.
+ * All public methods may be called from any thread.
+ *
+ * <p><b>Errors.</b> {@link #start} throws {@link TrackerStartException} for anything a restart cannot fix.
+ * A failure while running (a libc call the tracker cannot work around, an append that fails) stops the
+ * reader; {@link #awaitTermination()} then returns the exit code and the log says why.
+ */
+public final class Tracker implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Tracker.class);
+
+    /**
+     * How long a MOVED_FROM at the end of a read waits for its MOVED_TO. The kernel queues the pair together,
+     * so a pair split by the read buffer completes on the next read; a lone MOVED_FROM is a move out of the tree.
+     */
+    private static final int MOVE_PAIRING_MILLIS = 10;
+    private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Libc libc;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final TreeWatcher watcher;
+    private final ManifestWriter writer;
+    private final Thread reader;
+    private final SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
+    private final int rootCount;
+    private volatile Thread writerThread;
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private final CountDownLatch readerStopped = new CountDownLatch(1);
+    private volatile boolean watching;
+    private volatile boolean stopRequested;
+    private volatile int exitCode = ExitCodes.OK;
+    private boolean closed;
+
+    private Tracker(ChangeqConfig config, List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock,
+                    Libc libc) {
+        this.libc = libc;
+        this.rootCount = roots.size();
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.writer = ManifestWriter.start(config.queue(), config.state(), ManifestWriter.DEFAULT_RING_SIZE,
+                runnable -> {
+                    Thread thread = new Thread(runnable, "changeq-writer");
+                    writerThread = thread;
+                    return thread;
+                },
+                failure -> fail(ExitCodes.QUEUE_WRITE_FAILED));
+        RecordSink sink = new RecordSink() {
+            @Override
+            public void publish(RecordType type, String root, boolean directory, byte[] path) {
+                writer.publish(type, root, directory, path);
+            }
+
+            @Override
+            public void publishMarker(RecordType type, String root) {
+                writer.publishMarker(type, root);
+            }
+        };
+        this.watcher = new TreeWatcher(libc, sink, roots, Libc.kernelLimit("max_user_watches"), () -> stopRequested);
+        this.reader = new Thread(this::read, "changeq-inotify");
+    }
+
+    /**
+     * Checks the roots, the queue and the state directory, takes the tracker lock, and starts watching. Returns
+     * at once: the reader walks the roots in the background ({@link #awaitReady}).
+     *
+     * @throws TrackerStartException a root is missing, not a directory or unreadable; the queue or state directory
+     *                               cannot be created; another tracker holds the lock; no inotify instance
+     */
+    public static Tracker start(ChangeqConfig config) {
+        List<WatchTree.Root> roots = checkRoots(config);
+        createDirectory(config.queue(), "queue");
+        createDirectory(config.state(), "state");
+        createDirectory(new StateLayout(config.state()).trackerLock().getParent(), "lock");
+        Path lockFile = new StateLayout(config.state()).trackerLock();
+        FileChannel channel = null;
+        Libc libc = null;
+        try {
+            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            FileLock lock = tryLock(channel, lockFile);
+            writePid(channel);
+            libc = Libc.open();
+            Tracker tracker = new Tracker(config, roots, channel, lock, libc);
+            tracker.reader.start();
+            return tracker;
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot open the lock file " + lockFile
+                    + ": " + e.getMessage() + "; check that the state directory is writable", e);
+        } catch (NativeCallException e) {
+            closeQuietly(channel);
+            throw new TrackerStartException(ExitCodes.SOFTWARE, e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (libc != null) {
+                libc.close();
+            }
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    /**
+     * Waits until every root is walked and watched.
+     *
+     * @return true when watching; false when the timeout passed or the tracker stopped first
+     */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        return ready.await(timeout.toNanos(), TimeUnit.NANOSECONDS) && watching;
+    }
+
+    /** Number of directories watched now. */
+    public int watchedDirectories() {
+        return watcher.watchedDirectories();
+    }
+
+    /**
+     * Blocks until the reader stops: after {@link #close()}, or after a failure.
+     *
+     * @return {@link ExitCodes#OK} after a requested stop, otherwise the failure's exit code
+     */
+    public int awaitTermination() throws InterruptedException {
+        readerStopped.await();
+        return exitCode;
+    }
+
+    /** The exit code so far: {@link ExitCodes#OK} unless the tracker failed. */
+    public int exitCode() {
+        return exitCode;
+    }
+
+    /**
+     * Stops watching, appends everything observed and a STOP record, and releases the queue and the lock.
+     * Idempotent; a second caller waits until the first is done.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stopRequested = true;
+        libc.wake();
+        join(reader);
+        writer.close();
+        Thread appendingThread = writerThread;
+        if (appendingThread != null) {
+            join(appendingThread);
+        }
+        libc.close();
+        try {
+            lock.release();
+        } catch (IOException e) {
+            LOG.warn("cannot release the tracker lock: {}", e.getMessage());
+        }
+        closeQuietly(lockChannel);
+        LOG.info("stopped; {} records appended", writer.recordsAppended());
+    }
+
+    private void read() {
+        try {
+            watcher.watchRoots();
+            if (!stopRequested) {
+                watching = true;
+                String status = "watching " + watcher.watchedDirectories() + " directories in "
+                        + rootCount + " root" + (rootCount == 1 ? "" : "s");
+                LOG.info(status);
+                systemd.ready(status);
+                ready.countDown();
+            }
+            // The watchdog is pinged from this thread alone: if reading inotify hangs, systemd restarts us.
+            int idleMillis = systemd.watchdogInterval().map(interval -> (int) interval.toMillis() / 2).orElse(-1);
+            long nextPing = System.nanoTime();
+            while (!stopRequested) {
+                if (idleMillis > 0 && System.nanoTime() - nextPing >= 0) {
+                    systemd.watchdog();
+                    nextPing = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(idleMillis);
+                }
+                int timeout = watcher.hasPendingMove() ? MOVE_PAIRING_MILLIS : idleMillis;
+                Libc.Wake wake = libc.awaitEvents(timeout, watcher);
+                if (wake != Libc.Wake.EVENTS) {
+                    watcher.resolvePendingMove();
+                }
+            }
+            systemd.stopping();
+        } catch (RuntimeException | Error e) {
+            LOG.error("the inotify reader failed, stopping: {}", e.getMessage(), e);
+            exitCode = ExitCodes.SOFTWARE;
+        } finally {
+            ready.countDown();
+            readerStopped.countDown();
+        }
+    }
+
+    /** Called on the writer thread when an append fails: stop, so the restart records the gap. */
+    private void fail(int code) {
+        exitCode = code;
+        stopRequested = true;
+        libc.wake();
+    }
+
+    private static List<WatchTree.Root> checkRoots(ChangeqConfig config) {
+        List<WatchTree.Root> roots = new ArrayList<>();
+        for (RootConfig root : config.roots().values()) {
+            Path path = root.path();
+            String problem = !Files.exists(path) ? "does not exist"
+                    : !Files.isDirectory(path) ? "is not a directory"
+                    : !Files.isReadable(path) || !Files.isExecutable(path) ? "is not readable by this user"
+                    : null;
+            if (problem != null) {
+                throw new TrackerStartException(ExitCodes.ROOT_UNAVAILABLE, "root '" + root.name() + "': " + path
+                        + " " + problem + "; fix the path under 'roots:' or create the directory", null);
+            }
+            try {
+                // Watches never follow symlinks, so a root given as a symlink is watched at its target.
+                roots.add(new WatchTree.Root(root.name(), PathBytes.of(path.toRealPath()), root.excludes()));
+            } catch (IOException e) {
+                throw new TrackerStartException(ExitCodes.ROOT_UNAVAILABLE, "root '" + root.name() + "': cannot "
+                        + "resolve " + path + ": " + e.getMessage(), e);
+            }
+        }
+        return roots;
+    }
+
+    private static void createDirectory(Path directory, String what) {
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot create the " + what + " directory "
+                    + directory + ": " + e + "; check that its parent exists and is writable by this user", e);
+        }
+        if (!Files.isWritable(directory)) {
+            throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "the " + what + " directory " + directory
+                    + " is not writable by this user; fix its owner or mode", null);
+        }
+    }
+
+    private static FileLock tryLock(FileChannel channel, Path lockFile) throws IOException {
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            String holder = readPid(channel);
+            throw new TrackerStartException(ExitCodes.ALREADY_RUNNING, "another changeq-tracker" + holder
+                    + " is running on this queue: it holds " + lockFile + "; stop it first (one writer per queue)", null);
+        }
+        return lock;
+    }
+
+    private static void writePid(FileChannel channel) throws IOException {
+        channel.truncate(0);
+        channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+    }
+
+    private static String readPid(FileChannel channel) {
+        try {
+            ByteBuffer buffer = ByteBuffer.allocate(32);
+            int length = channel.read(buffer, 0);
+            String pid = length > 0 ? new String(buffer.array(), 0, length, StandardCharsets.US_ASCII).trim() : "";
+            return pid.chars().allMatch(Character::isDigit) && !pid.isEmpty() ? " (pid " + pid + ")" : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void join(Thread thread) {
+        try {
+            thread.join(JOIN_TIMEOUT.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.error("thread {} did not stop within {} s", thread.getName(), JOIN_TIMEOUT.toSeconds());
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                LOG.debug("closing the lock file: {}", e.getMessage());
+            }
+        }
+    }
+}

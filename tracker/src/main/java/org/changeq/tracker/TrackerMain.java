@@ -1,0 +1,135 @@
+package org.changeq.tracker;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigException;
+import org.changeq.pipeline.config.ConfigLoader;
+import org.changeq.pipeline.ExitCodes;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code changeq-tracker}: options become a config, {@link Tracker} does the work. */
+@Command(name = "changeq-tracker", mixinStandardHelpOptions = true, sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = {
+            "Watches a directory tree with inotify and appends every change below it, deduplicated, to the "
+                    + "changeq manifest queue, which changeq-sync turns into rsync runs.",
+            "",
+            "It is the queue's only writer and runs until SIGTERM (systemctl stop), then appends what it has "
+                    + "observed and a STOP record and exits 0. Excluded paths never enter the queue; excluded "
+                    + "directories are not even watched. Events the kernel drops, and directories that cannot be "
+                    + "watched (fs.inotify.max_user_watches), are recorded as OVERFLOW: the next sync of the root "
+                    + "is full.",
+            ""
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  Run as the service does, from the config file:",
+            "    changeq-tracker --config /etc/changeq/changeq.yaml",
+            "",
+            "  Quick mode: watch /srv/nfs, keep the queue in /var/lib/changeq/queue (state in /var/lib/changeq/queue.state):",
+            "    changeq-tracker --root /srv/nfs --queue /var/lib/changeq/queue",
+            "",
+            "  Leave out caches and a replicated tree (rsync patterns: a trailing / matches directories only,",
+            "  a leading / anchors at the root, * stays within a name, ** crosses /):",
+            "    changeq-tracker --root /srv/nfs --queue /var/lib/changeq/queue \\",
+            "        --exclude 'immich/' --exclude '/anca-elements/' --exclude '*.tmp'",
+            "",
+            "  See what it recorded:  changeq-queue tail /var/lib/changeq/queue",
+            "",
+            "Exit codes: 0 stopped cleanly, 2 bad options, 3 bad config, 4 root missing or unreadable, 5 queue or state",
+            "directory unusable, 6 appending to the queue failed, 7 another tracker holds the queue, 1 other errors.",
+            "Directories to watch are limited by fs.inotify.max_user_watches (sysctl); the log says when to raise it."
+        })
+public final class TrackerMain implements Callable<Integer> {
+
+    /** Either a config file, or quick mode for one tree. */
+    static final class Source {
+        @Option(names = "--config", paramLabel = "FILE",
+                description = "The changeq config file (YAML): queue, state, roots and their excludes.")
+        Path config;
+
+        @ArgGroup(exclusive = false)
+        QuickMode quick;
+    }
+
+    static final class QuickMode {
+        @Option(names = "--root", required = true, paramLabel = "DIR",
+                description = "Quick mode: the directory tree to watch, recursively (root name 'default'). "
+                        + "Symlinks below it are not followed.")
+        Path root;
+
+        @Option(names = "--queue", required = true, paramLabel = "DIR",
+                description = "Quick mode: the manifest queue directory; created if missing.")
+        Path queue;
+
+        @Option(names = "--state", paramLabel = "DIR",
+                description = "Quick mode: lock, claims and cursors (default: <queue>.state beside the queue).")
+        Path state;
+
+        @Option(names = "--exclude", paramLabel = "PATTERN",
+                description = "Quick mode: never watch or record paths matching this rsync-style pattern, "
+                        + "relative to the root. Repeatable.")
+        List<String> excludes = new ArrayList<>();
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    private Source source;
+
+    @Spec
+    private CommandSpec spec;
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        System.exit(run(args, out, err));
+    }
+
+    /** Parses the options and runs the tracker until it stops; returns the exit code. */
+    static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return new CommandLine(new TrackerMain()).setOut(out).setErr(err).execute(args);
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Tracker tracker;
+        try {
+            tracker = Tracker.start(config());
+        } catch (ConfigException e) {
+            spec.commandLine().getErr().println("changeq-tracker: " + e.getMessage());
+            return ExitCodes.CONFIG;
+        } catch (TrackerStartException e) {
+            spec.commandLine().getErr().println("changeq-tracker: " + e.getMessage());
+            return e.exitCode();
+        }
+        // SIGTERM runs the hook: a clean stop is a successful run, so the process exits with the tracker's
+        // code instead of the JVM's 143.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            tracker.close();
+            Runtime.getRuntime().halt(tracker.exitCode());
+        }, "changeq-shutdown"));
+        int exitCode = tracker.awaitTermination();
+        tracker.close();
+        return exitCode;
+    }
+
+    private ChangeqConfig config() throws ConfigException {
+        if (source.config != null) {
+            return ConfigLoader.load(source.config);
+        }
+        QuickMode quick = source.quick;
+        Path queue = quick.queue.toAbsolutePath().normalize();
+        Path state = quick.state != null ? quick.state : queue.resolveSibling(queue.getFileName() + ".state");
+        return ConfigLoader.quick(quick.root, queue, state, quick.excludes);
+    }
+}

@@ -1,0 +1,245 @@
+package org.changeq.tracker;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.config.PathFilter;
+import org.junit.jupiter.api.Test;
+
+/** Event translation against a fake kernel: records, watches, move pairing, excludes, loss. */
+class TreeWatcherTest {
+
+    private final FakeDirectories kernel = new FakeDirectories("/r");
+    private final List<String> records = new ArrayList<>();
+    private final RecordSink sink = new RecordSink() {
+        @Override
+        public void publish(RecordType type, String root, boolean directory, byte[] path) {
+            records.add(type + " " + root + " " + ByteStrings.escape(path) + (directory ? "/" : ""));
+        }
+
+        @Override
+        public void publishMarker(RecordType type, String root) {
+            records.add(type + " " + root);
+        }
+    };
+
+    private TreeWatcher watcher(String... excludes) {
+        WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of(excludes)));
+        TreeWatcher watcher = new TreeWatcher(kernel, sink, List.of(root), -1, () -> false);
+        watcher.watchRoots();
+        return watcher;
+    }
+
+    private void event(TreeWatcher watcher, String directory, EventKind kind, boolean isDirectory, int cookie,
+                       String name) {
+        watcher.onEvent(kernel.watchOf(directory), kind, isDirectory, cookie, bytes(name));
+    }
+
+    private static byte[] bytes(String latin1) {
+        return latin1.getBytes(ISO_8859_1);
+    }
+
+    @Test
+    void theInitialWalkWatchesEveryDirectoryAndPublishesNothing() {
+        kernel.mkdir("/r/a").mkdir("/r/a/b").touch("/r/a/f").mkdir("/r/c");
+
+        TreeWatcher watcher = watcher();
+
+        assertEquals(4, watcher.watchedDirectories());
+        assertTrue(kernel.isWatched("/r/a/b"));
+        assertEquals(List.of(), records);
+    }
+
+    @Test
+    void fileEventsBecomeChangesAndDeletes() {
+        kernel.mkdir("/r/a");
+        TreeWatcher watcher = watcher();
+
+        event(watcher, "/r/a", EventKind.CREATE, false, 0, "f");
+        event(watcher, "/r/a", EventKind.CLOSE_WRITE, false, 0, "f");
+        event(watcher, "/r", EventKind.ATTRIB, false, 0, "g");
+        event(watcher, "/r/a", EventKind.DELETE, false, 0, "f");
+
+        assertEquals(List.of("CHANGE r a/f", "CHANGE r a/f", "CHANGE r g", "DELETE r a/f"), records);
+    }
+
+    @Test
+    void aNewDirectoryIsWatchedBeforeItIsListedAndItsContentsArePublished() {
+        TreeWatcher watcher = watcher();
+        // mkdir -p a/b/c && touch a/b/c/f, all before the tracker reads the first event
+        kernel.mkdir("/r/a").mkdir("/r/a/b").mkdir("/r/a/b/c").touch("/r/a/b/c/f");
+        kernel.operations.clear();
+
+        event(watcher, "/r", EventKind.CREATE, true, 0, "a");
+
+        assertEquals(List.of("CHANGE r a/", "CHANGE r a/b/", "CHANGE r a/b/c/", "CHANGE r a/b/c/f"), records);
+        assertEquals(List.of("watch /r/a", "list /r/a", "watch /r/a/b", "list /r/a/b", "watch /r/a/b/c",
+                "list /r/a/b/c"), kernel.operations);
+    }
+
+    @Test
+    void aCreateEventForADirectoryTheListingAlreadyWatchedIsNotWalkedAgain() {
+        TreeWatcher watcher = watcher();
+        kernel.mkdir("/r/a").mkdir("/r/a/b");
+        event(watcher, "/r", EventKind.CREATE, true, 0, "a");
+        records.clear();
+        kernel.operations.clear();
+
+        event(watcher, "/r/a", EventKind.CREATE, true, 0, "b");
+
+        assertEquals(List.of("CHANGE r a/b/"), records);
+        assertEquals(List.of("watch /r/a/b"), kernel.operations);
+    }
+
+    @Test
+    void aDirectoryRenamedInsideTheTreeKeepsItsWatchesAndLaterEventsCarryTheNewPath() {
+        kernel.mkdir("/r/a").mkdir("/r/a/deep").mkdir("/r/x");
+        TreeWatcher watcher = watcher();
+        int deepWatch = kernel.watchOf("/r/a/deep");
+
+        kernel.rename("/r/a", "/r/x/b");
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 7, "a");
+        event(watcher, "/r/x", EventKind.MOVED_TO, true, 7, "b");
+        watcher.onEvent(deepWatch, EventKind.CREATE, false, 0, bytes("f"));
+
+        assertEquals(List.of("DELETE r a/", "SUBTREE r x/b/", "CHANGE r x/b/deep/f"), records);
+        assertFalse(kernel.operations.stream().anyMatch(operation -> operation.startsWith("unwatch")));
+    }
+
+    @Test
+    void aDirectoryMovedIntoADirectoryNotYetWatchedKeepsItsWatchAtTheNewPath() {
+        kernel.mkdir("/r/e").mkdir("/r/e/sub");
+        TreeWatcher watcher = watcher();
+        int subWatch = kernel.watchOf("/r/e/sub");
+        // mkdir x && mv e/sub x/moved before the tracker reads CREATE x: the MOVED_TO went to an unwatched x.
+        kernel.mkdir("/r/x");
+        kernel.rename("/r/e/sub", "/r/x/moved");
+
+        event(watcher, "/r", EventKind.CREATE, true, 0, "x");
+        watcher.onEvent(kernel.watchOf("/r/e"), EventKind.MOVED_FROM, true, 5, bytes("sub"));
+        watcher.resolvePendingMove();
+        watcher.onEvent(subWatch, EventKind.CREATE, false, 0, bytes("h"));
+
+        assertEquals(List.of("CHANGE r x/", "CHANGE r x/moved/", "SUBTREE r x/moved/", "DELETE r e/sub/",
+                "CHANGE r x/moved/h"), records);
+        assertFalse(kernel.operations.stream().anyMatch(operation -> operation.startsWith("unwatch")),
+                kernel.operations.toString());
+    }
+
+    @Test
+    void aMovePairSplitAcrossTwoReadsIsStillPaired() {
+        kernel.mkdir("/r/a");
+        TreeWatcher watcher = watcher();
+
+        event(watcher, "/r", EventKind.MOVED_FROM, false, 9, "f");
+        assertTrue(watcher.hasPendingMove());
+        // the next read delivers the MOVED_TO
+        event(watcher, "/r/a", EventKind.MOVED_TO, false, 9, "g");
+
+        assertFalse(watcher.hasPendingMove());
+        assertEquals(List.of("DELETE r f", "CHANGE r a/g"), records);
+    }
+
+    @Test
+    void aMovedFromWithoutItsPairIsAMoveOutOfTheTreeAndDropsTheSubtreesWatches() {
+        kernel.mkdir("/r/a").mkdir("/r/a/b");
+        TreeWatcher watcher = watcher();
+        int bWatch = kernel.watchOf("/r/a/b");
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 5, "a");
+        watcher.resolvePendingMove();
+        watcher.onEvent(bWatch, EventKind.CREATE, false, 0, bytes("late"));
+
+        assertEquals(List.of("DELETE r a/"), records);
+        assertFalse(kernel.isWatched("/r/a"));
+        assertFalse(kernel.isWatched("/r/a/b"));
+        assertEquals(1, watcher.watchedDirectories());
+    }
+
+    @Test
+    void anUnrelatedEventSettlesAPendingMoveFirstSoRecordsKeepTheirOrder() {
+        TreeWatcher watcher = watcher();
+
+        event(watcher, "/r", EventKind.MOVED_FROM, false, 5, "f");
+        event(watcher, "/r", EventKind.CREATE, false, 0, "f");
+
+        assertEquals(List.of("DELETE r f", "CHANGE r f"), records);
+    }
+
+    @Test
+    void aDirectoryMovedInFromOutsideIsOneSubtreeAndIsWatched() {
+        TreeWatcher watcher = watcher();
+        kernel.mkdir("/r/in").mkdir("/r/in/sub").touch("/r/in/sub/f");
+
+        event(watcher, "/r", EventKind.MOVED_TO, true, 3, "in");
+
+        assertEquals(List.of("SUBTREE r in/"), records);
+        assertTrue(kernel.isWatched("/r/in/sub"));
+    }
+
+    @Test
+    void excludedDirectoriesAreNeverWatchedAndExcludedPathsNeverPublished() {
+        kernel.mkdir("/r/cache").mkdir("/r/cache/deep").mkdir("/r/keep");
+        TreeWatcher watcher = watcher("cache/", "*.tmp");
+
+        assertFalse(kernel.isWatched("/r/cache"));
+        assertFalse(kernel.isWatched("/r/cache/deep"));
+        event(watcher, "/r/keep", EventKind.CREATE, false, 0, "x.tmp");
+        kernel.mkdir("/r/keep/cache").touch("/r/keep/cache/f");
+        event(watcher, "/r/keep", EventKind.CREATE, true, 0, "cache");
+        event(watcher, "/r/keep", EventKind.CREATE, false, 0, "kept");
+
+        assertEquals(List.of("CHANGE r keep/kept"), records);
+        assertFalse(kernel.isWatched("/r/keep/cache"));
+    }
+
+    @Test
+    void renamingADirectoryToAnExcludedNameIsAMoveOut() {
+        kernel.mkdir("/r/a");
+        TreeWatcher watcher = watcher("cache/");
+
+        kernel.rename("/r/a", "/r/cache");
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 4, "a");
+        event(watcher, "/r", EventKind.MOVED_TO, true, 4, "cache");
+
+        assertEquals(List.of("DELETE r a/"), records);
+        assertFalse(kernel.isWatched("/r/cache"));
+    }
+
+    @Test
+    void aKernelOverflowIsAnOverflowRecordForEveryRoot() {
+        TreeWatcher watcher = watcher();
+
+        watcher.onEvent(InotifyEventSink.NO_WATCH, EventKind.OVERFLOW, false, 0, new byte[0]);
+
+        assertEquals(List.of("OVERFLOW r"), records);
+    }
+
+    @Test
+    void theWatchLimitRecordsAnOverflowAndTheTrackerKeepsGoing() {
+        kernel.mkdir("/r/a").mkdir("/r/b").mkdir("/r/c");
+        kernel.watchLimit = 2;
+
+        TreeWatcher watcher = watcher();
+
+        assertEquals(List.of("OVERFLOW r"), records);
+        assertEquals(2, watcher.watchedDirectories());
+        event(watcher, "/r", EventKind.CREATE, false, 0, "still-recorded");
+        assertEquals("CHANGE r still-recorded", records.get(1));
+    }
+
+    @Test
+    void aDeletedRootIsAnOverflow() {
+        TreeWatcher watcher = watcher();
+
+        event(watcher, "/r", EventKind.DELETE_SELF, false, 0, "");
+
+        assertEquals(List.of("OVERFLOW r"), records);
+    }
+}
