@@ -58,8 +58,8 @@ public final class QueueMain implements Callable<Integer> {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** Runs the command with the given streams; returns the exit code. */
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    /** Runs the command with the given streams, for embedding and tests; returns the exit code. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine commandLine = new CommandLine(new QueueMain());
         commandLine.setOut(new java.io.PrintWriter(out, true));
         commandLine.setErr(new java.io.PrintWriter(err, true));
