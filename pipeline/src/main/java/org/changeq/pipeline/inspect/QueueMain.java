@@ -132,20 +132,20 @@ public final class QueueMain implements Callable<Integer> {
                     : utc ? RecordFormat.TimeStyle.UTC : RecordFormat.TimeStyle.LOCAL);
         }
 
-        <T> T withInspector(ChangeqConfig config, InspectorAction<T> action) throws IOException {
+        void withInspector(ChangeqConfig config, InspectorAction action) throws IOException {
             Path queue = config != null ? config.queue() : location.directories.queue;
             Path state = config != null ? config.state() : location.directories.state;
             try (ManifestReader reader = ManifestReader.open(queue)) {
                 QueueInspector inspector = new QueueInspector(reader, queue,
                         state == null ? null : new StateLayout(state), config, format(), Out.stream);
-                return action.apply(inspector);
+                action.apply(inspector);
             }
         }
     }
 
     @FunctionalInterface
-    interface InspectorAction<T> {
-        T apply(QueueInspector inspector) throws IOException;
+    interface InspectorAction {
+        void apply(QueueInspector inspector) throws IOException;
     }
 
     /** Parses --from/--to: a queue index (a number) or a time. */
@@ -225,10 +225,7 @@ public final class QueueMain implements Callable<Integer> {
         @Override
         public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
-            source.withInspector(config, inspector -> {
-                inspector.stat(System.currentTimeMillis());
-                return null;
-            });
+            source.withInspector(config, inspector -> inspector.stat(System.currentTimeMillis()));
             return ExitCodes.OK;
         }
     }
@@ -271,7 +268,6 @@ public final class QueueMain implements Callable<Integer> {
                             Thread.currentThread().interrupt();
                         }
                     });
-                    return null;
                 });
             } finally {
                 finished.countDown();
@@ -316,20 +312,14 @@ public final class QueueMain implements Callable<Integer> {
                     throw new CommandLine.ParameterException(spec.commandLine(), "--pending and --route go together");
                 }
                 RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
-                source.withInspector(config, inspector -> {
-                    inspector.pendingRecords(routeConfig);
-                    return null;
-                });
+                source.withInspector(config, inspector -> inspector.pendingRecords(routeConfig));
                 return ExitCodes.OK;
             }
             PathFilter paths = pathPattern == null ? null : PathFilter.of(java.util.List.of(pathPattern));
             Predicate<QueueRecord> filter = record -> (type == null || record.type() == type)
                     && (root == null || record.root().equals(root))
-                    && (paths == null || record.type().carriesPath() && paths.matches(record.path(), record.directory()));
-            source.withInspector(config, inspector -> {
-                inspector.dump(range.selection(filter));
-                return null;
-            });
+                    && (paths == null || record.type().carriesPath() && paths.matchesSelfOrAncestor(record.path(), record.directory()));
+            source.withInspector(config, inspector -> inspector.dump(range.selection(filter)));
             return ExitCodes.OK;
         }
     }
@@ -354,10 +344,7 @@ public final class QueueMain implements Callable<Integer> {
         public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
             RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
-            source.withInspector(config, inspector -> {
-                inspector.paths(routeConfig, nul);
-                return null;
-            });
+            source.withInspector(config, inspector -> inspector.paths(routeConfig, nul));
             return ExitCodes.OK;
         }
     }
@@ -385,10 +372,7 @@ public final class QueueMain implements Callable<Integer> {
             if (depth < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--depth must be at least 1, got " + depth);
             }
-            source.withInspector(source.config(), inspector -> {
-                inspector.top(range.selection(record -> true), depth, limit);
-                return null;
-            });
+            source.withInspector(source.config(), inspector -> inspector.top(range.selection(record -> true), depth, limit));
             return ExitCodes.OK;
         }
     }
