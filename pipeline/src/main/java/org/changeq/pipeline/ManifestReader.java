@@ -21,6 +21,7 @@ public final class ManifestReader implements AutoCloseable {
     public static final long NO_INDEX = -1;
 
     private final SingleChronicleQueue queue;
+    private final RecordCodec.RootNames rootNames = new RecordCodec.RootNames();
 
     private ManifestReader(SingleChronicleQueue queue) {
         this.queue = queue;
@@ -134,7 +135,7 @@ public final class ManifestReader implements AutoCloseable {
                         context.rollbackOnClose();
                         break;
                     }
-                    QueueRecord record = RecordCodec.read(context.wire().bytes());
+                    QueueRecord record = RecordCodec.read(context.wire().bytes(), rootNames);
                     last = index;
                     if (!visitor.visit(index, record)) {
                         break;

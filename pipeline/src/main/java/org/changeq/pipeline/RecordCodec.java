@@ -48,6 +48,16 @@ final class RecordCodec {
      * @throws RecordFormatException when the bytes are not a record of a known version
      */
     static QueueRecord read(BytesIn<?> in) {
+        return read(in, new RootNames());
+    }
+
+    /**
+     * Reads a record, taking root names from {@code roots}: a queue names a handful of roots millions
+     * of times, and decoding each one afresh was a visible share of a large read.
+     *
+     * @throws RecordFormatException when the bytes are not a record of a known version
+     */
+    static QueueRecord read(BytesIn<?> in, RootNames roots) {
         if (in.readRemaining() < 3) {
             throw new RecordFormatException("record too short: " + in.readRemaining() + " bytes");
         }
@@ -64,7 +74,7 @@ final class RecordCodec {
             throw new RecordFormatException(e.getMessage());
         }
         int flags = in.readUnsignedByte();
-        String root = new String(readSized(in), StandardCharsets.UTF_8);
+        String root = roots.intern(readSized(in));
         long time = in.readLong();
         byte[] path = readSized(in);
         return new QueueRecord(type, root, time, (flags & FLAG_DIRECTORY) != 0, path);
@@ -79,6 +89,15 @@ final class RecordCodec {
         byte[] bytes = new byte[(int) length];
         in.read(bytes);
         return bytes;
+    }
+
+    /** The root names one reader has seen. Not thread-safe: one per reader. */
+    static final class RootNames {
+        private final java.util.Map<java.nio.ByteBuffer, String> names = new java.util.HashMap<>();
+
+        String intern(byte[] bytes) {
+            return names.computeIfAbsent(java.nio.ByteBuffer.wrap(bytes), key -> new String(bytes, StandardCharsets.UTF_8));
+        }
     }
 
     /** A queue excerpt that is not a changeq record this build understands. */
