@@ -145,19 +145,26 @@ final class FaultBench implements AutoCloseable {
 
     /** Waits until a record matches. */
     void awaitRecord(String what, Predicate<QueueRecord> condition) throws InterruptedException {
-        Poll.until(TIMEOUT, what + "; tracker log: " + trackerLogText(),
-                () -> records().stream().anyMatch(condition));
+        try {
+            Poll.until(TIMEOUT, what, () -> records().stream().anyMatch(condition));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; tracker " + (tracker.isAlive() ? "running" : "exited")
+                    + ", its log: " + trackerLogText() + "; records: " + records(), e);
+        }
     }
 
     /**
      * Waits until the running tracker recorded everything done so far: writes a barrier file and waits for its
-     * record, which the tracker appends after the records of every earlier event (one inotify queue, one ring).
+     * record, which the tracker appends after the records of every earlier event (one inotify queue, one ring),
+     * or for a new OVERFLOW (the barrier's event may be the one the kernel dropped; the OVERFLOW covers all before).
      */
     void awaitRecorded() throws IOException, InterruptedException {
         String name = "barrier-" + (++barriers);
+        long overflows = count(RecordType.OVERFLOW);
         Files.writeString(root.resolve(name), name);
-        awaitRecord("a record of " + name, record -> record.type() == RecordType.CHANGE
-                && new String(record.path(), UTF_8).equals(name));
+        awaitRecord("a record of " + name + " or a new OVERFLOW", record -> record.type() == RecordType.CHANGE
+                && new String(record.path(), UTF_8).equals(name)
+                || record.type() == RecordType.OVERFLOW && count(RecordType.OVERFLOW) > overflows);
     }
 
     /** kill -9 of the tracker's JVM. */
