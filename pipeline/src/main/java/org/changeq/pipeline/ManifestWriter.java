@@ -73,7 +73,10 @@ public final class ManifestWriter implements AutoCloseable {
         this.disruptor = new Disruptor<>(Slot::new, ringSize, owned, ProducerType.SINGLE,
                 new BlockingWaitStrategy());
         disruptor.handleEventsWith(appender);
-        disruptor.setDefaultExceptionHandler(new AppendFailureHandler(onAppendFailure));
+        disruptor.setDefaultExceptionHandler(new AppendFailureHandler(failure -> {
+            appender.failed = true;
+            onAppendFailure.accept(failure);
+        }));
         this.ring = disruptor.start();
     }
 
@@ -112,6 +115,24 @@ public final class ManifestWriter implements AutoCloseable {
         offer(type, root, false, EMPTY);
     }
 
+    /**
+     * Waits until everything published so far is appended to the queue (or an append failed). Producer
+     * thread; blocks at most {@code timeout}, checking every millisecond.
+     *
+     * @return true when appended; false after a failed append or when the timeout passed first
+     */
+    public boolean awaitAppended(java.time.Duration timeout) {
+        long published = ring.getCursor();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (disruptor.getSequenceValueFor(appender) < published) {
+            if (appender.failed || System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        return !appender.failed;
+    }
+
     /** Events dropped because the ring was full (each recorded as an OVERFLOW of its root). */
     public long ringOverflows() {
         return ringOverflows.get();
@@ -145,7 +166,10 @@ public final class ManifestWriter implements AutoCloseable {
         // Wait for STOP itself rather than Disruptor.shutdown(): that one ignores a handler whose
         // thread has not started running yet and would drop its whole backlog.
         boolean drained = await(appender.stopAppended);
-        if (!drained) {
+        if (appender.failed) {
+            LOG.error("no STOP was appended: an append failed before, so the next start records a gap and "
+                    + "catches up from the last record that reached the queue");
+        } else if (!drained) {
             LOG.error("the queue writer did not drain within {} s; records still in the ring are lost "
                     + "and the next start will record a gap", DRAIN_TIMEOUT_SECONDS);
         }
@@ -267,6 +291,11 @@ public final class ManifestWriter implements AutoCloseable {
         private final AtomicLong appended = new AtomicLong();
         private final AtomicLong deduplicated = new AtomicLong();
         private final CountDownLatch stopAppended = new CountDownLatch(1);
+        /**
+         * Set on the first failed append. Nothing is appended after it: the records of the failed batch are
+         * lost, so the queue must end with the last record before them, which the restart catches up from.
+         */
+        volatile boolean failed;
         private Thread writerThread;
 
         Appender(ExcerptAppender excerptAppender, LongSupplier highestClaim) {
@@ -281,6 +310,14 @@ public final class ManifestWriter implements AutoCloseable {
 
         @Override
         public void onEvent(Slot slot, long sequence, boolean endOfBatch) {
+            if (failed) {
+                batch.clear();
+                slot.path = null;
+                if (slot.type == RecordType.STOP) {
+                    stopAppended.countDown();
+                }
+                return;
+            }
             if (slot.type.carriesPath()) {
                 merge(slot);
             } else {

@@ -27,6 +27,15 @@ public record StateLayout(Path directory) {
         return directory.resolve("locks").resolve("tracker.lock");
     }
 
+    /**
+     * The time (milliseconds since the epoch) from which the tracker's catch-up scan looks for changes,
+     * present from a start until that scan's RESCAN records are in the queue: a tracker stopped in the
+     * middle of its catch-up scan resumes from the older time.
+     */
+    public IndexFile trackerCatchUp() {
+        return new IndexFile(directory.resolve("tracker").resolve("catch-up-since"), "catch-up-since");
+    }
+
     /** Present when an operator asked for the route's next run to be full. */
     public Path forceFullFlag(String route) {
         return directory.resolve("flags").resolve(route + ".force-full");

@@ -29,9 +29,28 @@ interface DirectoryWatches {
      */
     void list(byte[] absolutePath, boolean directoriesOnly, DirectoryEntrySink sink);
 
+    /**
+     * Lists every entry but {@code .} and {@code ..} with its status-change time ({@code st_ctime}, from an
+     * {@code lstat} of each entry): what the catch-up scan after a restart compares. Entries that vanish
+     * between the listing and their {@code lstat} are skipped.
+     *
+     * @throws PathUnavailableException gone, not a directory, not readable
+     * @throws NativeCallException      anything else
+     */
+    void listWithChangeTimes(byte[] absolutePath, TimedEntrySink sink);
+
+    /** The status-change time of a path ({@code lstat}), in milliseconds since the epoch; -1 if it is gone. */
+    long changeTimeMillis(byte[] absolutePath);
+
     /** Receives directory entries. The name is a fresh array the sink may keep. */
     @FunctionalInterface
     interface DirectoryEntrySink {
         void onEntry(byte[] name, boolean directory);
+    }
+
+    /** Receives directory entries with their status-change time in milliseconds (-1 where not asked for). */
+    @FunctionalInterface
+    interface TimedEntrySink {
+        void onEntry(byte[] name, boolean directory, long changeTimeMillis);
     }
 }

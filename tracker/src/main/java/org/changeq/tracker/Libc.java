@@ -117,9 +117,12 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     private static final int S_IFMT = 0xf000;
     private static final int S_IFDIR = 0x4000;
     private static final int STAT_BUFFER_SIZE = 256;
+    private static final boolean X86_64 = Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64;
     /** {@code st_mode}'s offset in {@code struct stat}: x86_64 keeps {@code st_nlink} before it as a long. */
-    private static final int STAT_MODE_OFFSET =
-            Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64 ? 24 : 16;
+    private static final int STAT_MODE_OFFSET = X86_64 ? 24 : 16;
+    /** {@code st_ctim} (tv_sec, then tv_nsec) in {@code struct stat}: x86_64, or the generic layout (arm64). */
+    private static final int STAT_CTIME_OFFSET = X86_64 ? 104 : 96;
+    private static final int AT_FDCWD = -100;
     private static final short POLLIN = 0x1;
     private static final int POLLFD_SIZE = 8;
     private static final int POLLFD_REVENTS_OFFSET = 6;
@@ -295,6 +298,21 @@ final class Libc implements DirectoryWatches, AutoCloseable {
 
     @Override
     public void list(byte[] absolutePath, boolean directoriesOnly, DirectoryEntrySink sink) {
+        list(absolutePath, directoriesOnly, (name, directory, changeTimeMillis) -> sink.onEntry(name, directory), false);
+    }
+
+    @Override
+    public void listWithChangeTimes(byte[] absolutePath, TimedEntrySink sink) {
+        list(absolutePath, false, sink, true);
+    }
+
+    @Override
+    public long changeTimeMillis(byte[] absolutePath) {
+        Pointer path = cString(absolutePath);
+        return statAt(AT_FDCWD, path, absolutePath) ? changeTimeMillisOfLastStat() : -1;
+    }
+
+    private void list(byte[] absolutePath, boolean directoriesOnly, TimedEntrySink sink, boolean timed) {
         int fd = openDirectory(absolutePath);
         try {
             while (true) {
@@ -309,7 +327,7 @@ final class Libc implements DirectoryWatches, AutoCloseable {
                     }
                     continue;
                 }
-                deliverEntries(fd, (int) length, directoriesOnly, sink);
+                deliverEntries(fd, (int) length, directoriesOnly, sink, timed);
             }
         } finally {
             C.close(fd);
@@ -331,7 +349,8 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     }
 
     /** Walks the {@code struct linux_dirent64} records in the directory buffer. */
-    private void deliverEntries(int directoryFd, int length, boolean directoriesOnly, DirectoryEntrySink sink) {
+    private void deliverEntries(int directoryFd, int length, boolean directoriesOnly, TimedEntrySink sink,
+                                boolean timed) {
         int offset = 0;
         while (offset < length) {
             int recordLength = directoryBuffer.getShort(offset + DIRENT_RECLEN_OFFSET) & 0xffff;
@@ -343,20 +362,21 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             }
             byte[] name = cStringAt(directoryBuffer, nameOffset, recordLength - DIRENT_NAME_OFFSET);
             boolean directory;
-            if (type == DT_UNKNOWN) {
+            long changeTimeMillis = -1;
+            if (type == DT_UNKNOWN || timed) {
                 // Some file systems (older XFS, some FUSE) leave d_type unset: ask the inode.
-                int mode = modeAt(directoryFd, name);
-                if (mode < 0) {
+                if (!statAt(directoryFd, cString(name), name)) {
                     continue;
                 }
-                directory = (mode & S_IFMT) == S_IFDIR;
+                directory = (statBuffer.getInt(STAT_MODE_OFFSET) & S_IFMT) == S_IFDIR;
+                changeTimeMillis = changeTimeMillisOfLastStat();
                 if (directoriesOnly && !directory) {
                     continue;
                 }
             } else {
                 directory = type == DT_DIR;
             }
-            sink.onEntry(name, directory);
+            sink.onEntry(name, directory, changeTimeMillis);
         }
     }
 
@@ -368,22 +388,28 @@ final class Libc implements DirectoryWatches, AutoCloseable {
         return second == 0 || second == '.' && directoryBuffer.getByte(nameOffset + 2) == 0;
     }
 
-    /** The {@code st_mode} of an entry (not following symlinks), or -1 if it vanished. */
-    private int modeAt(int directoryFd, byte[] name) {
-        Pointer path = cString(name);
+    /**
+     * {@code fstatat} without following symlinks (an {@code lstat} when {@code directoryFd} is {@code AT_FDCWD})
+     * into the stat buffer; false if the entry vanished or is not ours to read.
+     */
+    private boolean statAt(int directoryFd, Pointer path, byte[] shownPath) {
         while (true) {
             if (C.fstatat(directoryFd, path, statBuffer, AT_SYMLINK_NOFOLLOW) == 0) {
-                return statBuffer.getInt(STAT_MODE_OFFSET);
+                return true;
             }
             int errno = errno();
             if (errno != EINTR) {
-                NativeCallException failure = classify("fstatat", name, errno);
+                NativeCallException failure = classify("fstatat", shownPath, errno);
                 if (failure instanceof PathUnavailableException) {
-                    return -1;
+                    return false;
                 }
                 throw failure;
             }
         }
+    }
+
+    private long changeTimeMillisOfLastStat() {
+        return statBuffer.getLong(STAT_CTIME_OFFSET) * 1000 + statBuffer.getLong(STAT_CTIME_OFFSET + 8) / 1_000_000;
     }
 
     /** Makes {@link #awaitEvents} return {@link Wake#WOKEN}, now and on every later call. Any thread. */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
@@ -45,6 +46,8 @@ public final class Tracker implements AutoCloseable {
      */
     private static final int MOVE_PAIRING_MILLIS = 10;
     private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
+    /** How long the reader waits for the catch-up records to reach the queue before it forgets the scan. */
+    private static final Duration CATCH_UP_APPEND_TIMEOUT = Duration.ofSeconds(30);
 
     private final Libc libc;
     private final FileChannel lockChannel;
@@ -54,6 +57,10 @@ public final class Tracker implements AutoCloseable {
     private final Thread reader;
     private final SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
     private final int rootCount;
+    private final List<WatchTree.Root> roots;
+    private final CatchUp.Decision catchUp;
+    private final IndexFile catchUpFile;
+    private volatile long kernelOverflows;
     private volatile Thread writerThread;
     private final CountDownLatch ready = new CountDownLatch(1);
     private final CountDownLatch readerStopped = new CountDownLatch(1);
@@ -63,9 +70,12 @@ public final class Tracker implements AutoCloseable {
     private boolean closed;
 
     private Tracker(ChangeqConfig config, List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock,
-                    Libc libc) {
+                    Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile) {
         this.libc = libc;
         this.rootCount = roots.size();
+        this.roots = roots;
+        this.catchUp = catchUp;
+        this.catchUpFile = catchUpFile;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.writer = ManifestWriter.start(config.queue(), config.state(), ManifestWriter.DEFAULT_RING_SIZE,
@@ -102,7 +112,10 @@ public final class Tracker implements AutoCloseable {
         createDirectory(config.queue(), "queue");
         createDirectory(config.state(), "state");
         createDirectory(new StateLayout(config.state()).trackerLock().getParent(), "lock");
-        Path lockFile = new StateLayout(config.state()).trackerLock();
+        StateLayout layout = new StateLayout(config.state());
+        Path lockFile = layout.trackerLock();
+        // The lock file stays after a stop: its presence says a tracker ran on this state directory before.
+        boolean ranBefore = Files.exists(lockFile);
         FileChannel channel = null;
         Libc libc = null;
         try {
@@ -110,8 +123,22 @@ public final class Tracker implements AutoCloseable {
                     StandardOpenOption.WRITE);
             FileLock lock = tryLock(channel, lockFile);
             writePid(channel);
+            IndexFile catchUpFile = layout.trackerCatchUp();
+            CatchUp.Decision catchUp = CatchUp.decide(config.queue(), CatchUp.pending(catchUpFile), ranBefore,
+                    System.currentTimeMillis());
+            if (catchUp.lost()) {
+                LOG.error(catchUp.description());
+            } else {
+                LOG.info(catchUp.description());
+            }
+            if (catchUp.sinceMillis() != TreeWatcher.NO_CATCH_UP) {
+                createDirectory(catchUpFile.path().getParent(), "tracker state");
+                // Written before START: if this run dies before its scan is in the queue, the next one starts
+                // from this time again, not from the records this run appended.
+                writeCatchUp(catchUpFile, catchUp.sinceMillis());
+            }
             libc = Libc.open();
-            Tracker tracker = new Tracker(config, roots, channel, lock, libc);
+            Tracker tracker = new Tracker(config, roots, channel, lock, libc, catchUp, catchUpFile);
             tracker.reader.start();
             return tracker;
         } catch (IOException e) {
@@ -137,6 +164,14 @@ public final class Tracker implements AutoCloseable {
      */
     public boolean awaitReady(Duration timeout) throws InterruptedException {
         return ready.await(timeout.toNanos(), TimeUnit.NANOSECONDS) && watching;
+    }
+
+    /**
+     * Times events were lost and recorded as OVERFLOW: kernel queue overflows (IN_Q_OVERFLOW) plus events the
+     * full writer ring dropped. Any thread.
+     */
+    public long overflows() {
+        return kernelOverflows + writer.ringOverflows();
     }
 
     /** Number of directories watched now. */
@@ -189,7 +224,19 @@ public final class Tracker implements AutoCloseable {
 
     private void read() {
         try {
-            watcher.watchRoots();
+            if (catchUp.lost()) {
+                for (WatchTree.Root root : roots) {
+                    writer.publishMarker(RecordType.OVERFLOW, root.name);
+                }
+            }
+            long scanStarted = System.nanoTime();
+            watcher.watchRoots(catchUp.sinceMillis());
+            if (!stopRequested && catchUp.sinceMillis() != TreeWatcher.NO_CATCH_UP) {
+                LOG.info("catch-up scan done in {} ms: {} changed paths and {} directories sent whole",
+                        (System.nanoTime() - scanStarted) / 1_000_000, watcher.catchUpChanges(),
+                        watcher.catchUpSubtrees());
+                forgetCatchUpOnceAppended();
+            }
             if (!stopRequested) {
                 watching = true;
                 String status = "watching " + watcher.watchedDirectories() + " directories in "
@@ -207,10 +254,17 @@ public final class Tracker implements AutoCloseable {
                     nextPing = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(idleMillis);
                 }
                 int timeout = watcher.hasPendingMove() ? MOVE_PAIRING_MILLIS : idleMillis;
+                long untilRetry = watcher.nanosUntilWatchRetry();
+                if (untilRetry != Long.MAX_VALUE) {
+                    int retryMillis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(untilRetry));
+                    timeout = timeout < 0 ? retryMillis : Math.min(timeout, retryMillis);
+                }
                 Libc.Wake wake = libc.awaitEvents(timeout, watcher);
                 if (wake != Libc.Wake.EVENTS) {
                     watcher.resolvePendingMove();
                 }
+                watcher.retryUnwatchedIfDue();
+                kernelOverflows = watcher.kernelOverflows();
             }
             systemd.stopping();
         } catch (RuntimeException | Error e) {
@@ -222,8 +276,28 @@ public final class Tracker implements AutoCloseable {
         }
     }
 
+    /**
+     * Removes the unfinished-catch-up file once the RESCAN records are in the queue; until then a restart
+     * scans from the older time again.
+     */
+    private void forgetCatchUpOnceAppended() {
+        if (!writer.awaitAppended(CATCH_UP_APPEND_TIMEOUT)) {
+            LOG.warn("the catch-up records did not reach the queue within {} s; the next start scans from the same "
+                    + "time again", CATCH_UP_APPEND_TIMEOUT.toSeconds());
+            return;
+        }
+        try {
+            Files.deleteIfExists(catchUpFile.path());
+        } catch (IOException e) {
+            LOG.warn("cannot remove {} ({}); the next start scans from an older time than needed", catchUpFile.path(),
+                    e.getMessage());
+        }
+    }
+
     /** Called on the writer thread when an append fails: stop, so the restart records the gap. */
     private void fail(int code) {
+        LOG.error("appending to the queue failed (see above: disk full or unwritable?); stopping with exit code {} so "
+                + "that systemd restarts the tracker, whose catch-up scan covers what was not recorded", code);
         exitCode = code;
         stopRequested = true;
         libc.wake();
@@ -262,6 +336,15 @@ public final class Tracker implements AutoCloseable {
         if (!Files.isWritable(directory)) {
             throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "the " + what + " directory " + directory
                     + " is not writable by this user; fix its owner or mode", null);
+        }
+    }
+
+    private static void writeCatchUp(IndexFile file, long sinceMillis) {
+        try {
+            file.write(sinceMillis);
+        } catch (IOException e) {
+            throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot write " + file.path() + ": "
+                    + e.getMessage() + "; check that the state directory is writable and its disk not full", e);
         }
     }
 

@@ -29,6 +29,11 @@ import picocli.CommandLine.Spec;
                     + "directories are not even watched. Events the kernel drops, and directories that cannot be "
                     + "watched (fs.inotify.max_user_watches), are recorded as OVERFLOW: the next sync of the root "
                     + "is full.",
+            "",
+            "On start it catches up on what changed while no tracker ran: every path whose status-change time is "
+                    + "at or after the queue's last record (minus 2 s) is recorded, a changed directory as a whole, "
+                    + "then a RESCAN, so the next sync stays incremental. If it cannot tell when it stopped (queue "
+                    + "gone, clock went backwards) it records OVERFLOW instead.",
             ""
         },
         footer = {

@@ -29,6 +29,12 @@ final class TreeWatcher implements InotifyEventSink {
     private static final long OVERFLOW_BURST_NANOS = 10_000_000_000L;
     /** Warn once the watches reach this share of {@code fs.inotify.max_user_watches}. */
     private static final double WATCH_LIMIT_WARNING_SHARE = 0.9;
+    /** How often directories the watch limit left unwatched are tried again, so a raised limit takes effect. */
+    static final long WATCH_RETRY_INTERVAL_NANOS = 60_000_000_000L;
+    /** The soonest a retry follows the previous one when deleted directories freed watches. */
+    private static final long WATCH_RETRY_AFTER_FREE_NANOS = 1_000_000_000L;
+    /** No catch-up scan: the initial walk only watches. */
+    static final long NO_CATCH_UP = Long.MAX_VALUE;
 
     private final DirectoryWatches kernel;
     private final RecordSink sink;
@@ -43,6 +49,15 @@ final class TreeWatcher implements InotifyEventSink {
     private boolean watchLimitWarned;
     private long lastOverflowNanos;
     private boolean overflowSeen;
+    private long kernelOverflows;
+    /** Roots with directories the watch limit left unwatched, and when to try watching them again. */
+    private final java.util.Set<Root> incompleteRoots = new java.util.LinkedHashSet<>();
+    private long lastRetryNanos;
+    private long retryDueNanos;
+    /** Changes at or after this time are published by the initial walk ({@link #NO_CATCH_UP}: none). */
+    private long catchUpSinceMillis = NO_CATCH_UP;
+    private long catchUpChanges;
+    private long catchUpSubtrees;
     /** An unmount reports on every watch of the file system: one error and one OVERFLOW per root suffice. */
     private Root lastUnmountedRoot;
 
@@ -67,9 +82,35 @@ final class TreeWatcher implements InotifyEventSink {
         return tree.size();
     }
 
-    /** Watches every root and everything below it that is not excluded. Publishes nothing unless coverage is lost. */
-    void watchRoots() {
+    /** Kernel queue overflows seen (IN_Q_OVERFLOW events). Reader thread. */
+    long kernelOverflows() {
+        return kernelOverflows;
+    }
+
+    /** Paths the last catch-up scan published: files and directories as CHANGE, directories as SUBTREE. */
+    long catchUpChanges() {
+        return catchUpChanges;
+    }
+
+    long catchUpSubtrees() {
+        return catchUpSubtrees;
+    }
+
+    /**
+     * Watches every root and everything below it that is not excluded, and appends a RESCAN per root whose
+     * walk finished. Publishes nothing else unless coverage is lost or {@code changedSinceMillis} asks for a
+     * catch-up scan: then every file whose status-change time is at or after it is published as CHANGE, and
+     * every such directory as SUBTREE (a directory created or renamed while nobody watched keeps the old
+     * times of the files inside it, so it is sent whole; its contents are not listed one by one).
+     *
+     * @param changedSinceMillis {@link #NO_CATCH_UP}, or the time from which changes are to be published
+     */
+    void watchRoots(long changedSinceMillis) {
+        catchUpSinceMillis = changedSinceMillis;
         for (Root root : roots) {
+            if (stopRequested.getAsBoolean()) {
+                return;
+            }
             long started = System.nanoTime();
             int before = tree.size();
             Node node = null;
@@ -83,11 +124,22 @@ final class TreeWatcher implements InotifyEventSink {
                 walk(root, null, new byte[0], false, e);
                 continue;
             }
+            if (catchUpSinceMillis != NO_CATCH_UP && kernel.changeTimeMillis(root.absolutePath) >= catchUpSinceMillis) {
+                sink.publish(RecordType.CHANGE, root.name, true, new byte[0]);
+                catchUpChanges++;
+            }
             walk(root, node, new byte[0], false, null);
+            if (stopRequested.getAsBoolean()) {
+                return;
+            }
+            sink.publishMarker(RecordType.RESCAN, root.name);
             long millis = (System.nanoTime() - started) / 1_000_000;
-            LOG.info("root '{}' ({}): watching {} directories, walked in {} ms", root.name,
-                    ByteStrings.escape(root.absolutePath), tree.size() - before, millis);
+            LOG.info("root '{}' ({}): watching {} directories, walked in {} ms{}", root.name,
+                    ByteStrings.escape(root.absolutePath), tree.size() - before, millis,
+                    catchUpSinceMillis == NO_CATCH_UP ? "" : "; catch-up so far: " + catchUpChanges
+                            + " changed paths, " + catchUpSubtrees + " directories sent whole");
         }
+        catchUpSinceMillis = NO_CATCH_UP;
     }
 
     boolean hasPendingMove() {
@@ -152,7 +204,13 @@ final class TreeWatcher implements InotifyEventSink {
                 }
             }
             case UNMOUNT -> unmounted(node);
-            case IGNORED -> tree.forget(watch);
+            case IGNORED -> {
+                tree.forget(watch);
+                if (!incompleteRoots.isEmpty()) {
+                    // A freed watch may be enough for a directory the limit left unwatched.
+                    retryDueNanos = Math.min(retryDueNanos, lastRetryNanos + WATCH_RETRY_AFTER_FREE_NANOS);
+                }
+            }
             default -> throw new IllegalStateException("unexpected event kind " + kind);
         }
     }
@@ -270,8 +328,11 @@ final class TreeWatcher implements InotifyEventSink {
         return null;
     }
 
-    /** One directory the walk still has to list; {@code node} is null when it could not be watched. */
-    private record Pending(Node node, byte[] path) {
+    /**
+     * One directory the walk still has to list; {@code node} is null when it could not be watched.
+     * {@code covered}: a SUBTREE already sends it whole, so the catch-up scan publishes nothing below it.
+     */
+    private record Pending(Node node, byte[] path, boolean covered) {
     }
 
     /**
@@ -290,22 +351,46 @@ final class TreeWatcher implements InotifyEventSink {
             progress.unwatched++;
         }
         ArrayDeque<Pending> pending = new ArrayDeque<>();
-        pending.push(new Pending(top, topPath));
+        pending.push(new Pending(top, topPath, false));
+        boolean catchingUp = !publishContents && catchUpSinceMillis != NO_CATCH_UP;
         while (!pending.isEmpty() && !stopRequested.getAsBoolean()) {
             Pending directory = pending.pop();
+            byte[] absolutePath = WatchTree.absolutePath(root, directory.path);
             try {
-                kernel.list(WatchTree.absolutePath(root, directory.path), !publishContents, (name, isDirectory) -> {
-                    byte[] path = WatchTree.childPath(directory.path, name);
-                    if (excluded(root, path, isDirectory)) {
-                        return;
-                    }
-                    if (publishContents) {
-                        sink.publish(RecordType.CHANGE, root.name, isDirectory, path);
-                    }
-                    if (isDirectory) {
-                        watchDuringWalk(directory.node, name, path, pending, progress);
-                    }
-                });
+                if (catchingUp && !directory.covered) {
+                    kernel.listWithChangeTimes(absolutePath, (name, isDirectory, changeTimeMillis) -> {
+                        byte[] path = WatchTree.childPath(directory.path, name);
+                        if (excluded(root, path, isDirectory)) {
+                            return;
+                        }
+                        boolean changed = changeTimeMillis >= catchUpSinceMillis;
+                        if (changed) {
+                            sink.publish(isDirectory ? RecordType.SUBTREE : RecordType.CHANGE, root.name, isDirectory,
+                                    path);
+                            if (isDirectory) {
+                                catchUpSubtrees++;
+                            } else {
+                                catchUpChanges++;
+                            }
+                        }
+                        if (isDirectory) {
+                            watchDuringWalk(directory.node, name, path, pending, progress, changed);
+                        }
+                    });
+                } else {
+                    kernel.list(absolutePath, !publishContents, (name, isDirectory) -> {
+                        byte[] path = WatchTree.childPath(directory.path, name);
+                        if (excluded(root, path, isDirectory)) {
+                            return;
+                        }
+                        if (publishContents) {
+                            sink.publish(RecordType.CHANGE, root.name, isDirectory, path);
+                        }
+                        if (isDirectory) {
+                            watchDuringWalk(directory.node, name, path, pending, progress, directory.covered);
+                        }
+                    });
+                }
             } catch (PathUnavailableException e) {
                 unavailable(root, e);
             }
@@ -317,16 +402,16 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     private void watchDuringWalk(Node parent, byte[] name, byte[] path, ArrayDeque<Pending> pending,
-                                 WalkProgress progress) {
+                                 WalkProgress progress, boolean covered) {
         if (parent == null || progress.limitReached != null) {
             progress.unwatched++;
-            pending.push(new Pending(null, path));
+            pending.push(new Pending(null, path, covered));
             return;
         }
         try {
             Node child = watch(parent, name, path);
             if (child != null) {
-                pending.push(new Pending(child, path));
+                pending.push(new Pending(child, path, covered));
                 warnNearWatchLimit();
             }
         } catch (PathUnavailableException e) {
@@ -334,8 +419,84 @@ final class TreeWatcher implements InotifyEventSink {
         } catch (WatchLimitException e) {
             progress.limitReached = e;
             progress.unwatched++;
-            pending.push(new Pending(null, path));
+            pending.push(new Pending(null, path, covered));
         }
+    }
+
+    /** Nanoseconds until unwatched directories are to be tried again; {@link Long#MAX_VALUE} when there are none. */
+    long nanosUntilWatchRetry() {
+        return incompleteRoots.isEmpty() ? Long.MAX_VALUE : Math.max(0, retryDueNanos - System.nanoTime());
+    }
+
+    /**
+     * Tries again to watch the directories the watch limit left unwatched, when due. Either way it appends an
+     * OVERFLOW for each such root: changes in unwatched directories since the last one are known only to a
+     * full sync, also the changes made until the watch that now succeeded was added.
+     */
+    void retryUnwatchedIfDue() {
+        if (incompleteRoots.isEmpty() || System.nanoTime() - retryDueNanos < 0) {
+            return;
+        }
+        lastRetryNanos = System.nanoTime();
+        retryDueNanos = lastRetryNanos + WATCH_RETRY_INTERVAL_NANOS;
+        var iterator = incompleteRoots.iterator();
+        while (iterator.hasNext()) {
+            Root root = iterator.next();
+            long unwatched = watchMissing(root);
+            sink.publishMarker(RecordType.OVERFLOW, root.name);
+            if (unwatched == 0) {
+                iterator.remove();
+                LOG.info("root '{}': every directory is watched again ({} watches); its next sync is full once more",
+                        root.name, tree.size());
+            } else {
+                LOG.debug("root '{}': {} directories still not watched: fs.inotify.max_user_watches", root.name,
+                        unwatched);
+            }
+        }
+    }
+
+    /** Walks a root's directories, watching those without a watch; returns how many still have none. */
+    private long watchMissing(Root root) {
+        if (root.node == null) {
+            try {
+                tree.addRoot(root, kernel.addWatch(root.absolutePath));
+            } catch (PathUnavailableException | WatchLimitException e) {
+                return 1;
+            }
+        }
+        long unwatched = 0;
+        ArrayDeque<Node> pending = new ArrayDeque<>();
+        pending.push(root.node);
+        while (!pending.isEmpty() && !stopRequested.getAsBoolean()) {
+            Node directory = pending.pop();
+            byte[] directoryPath = WatchTree.relativePath(directory, new byte[0]);
+            long[] refused = {0};
+            try {
+                kernel.list(WatchTree.absolutePath(root, directoryPath), true, (name, isDirectory) -> {
+                    byte[] path = WatchTree.childPath(directoryPath, name);
+                    if (excluded(root, path, true)) {
+                        return;
+                    }
+                    Node child = tree.child(directory, name);
+                    if (child == null) {
+                        try {
+                            child = watch(directory, name, path);
+                        } catch (PathUnavailableException e) {
+                            unavailable(root, e);
+                        } catch (WatchLimitException e) {
+                            refused[0]++;
+                        }
+                    }
+                    if (child != null) {
+                        pending.push(child);
+                    }
+                });
+            } catch (PathUnavailableException e) {
+                unavailable(root, e);
+            }
+            unwatched += refused[0];
+        }
+        return unwatched;
     }
 
     /** Counts and reports a walk's progress every few seconds; long walks are otherwise silent. */
@@ -376,12 +537,18 @@ final class TreeWatcher implements InotifyEventSink {
         if (!watchLimitLogged) {
             watchLimitLogged = true;
             LOG.error("{}, needed about {}; {} directories under root '{}' are not watched and their changes are "
-                    + "covered only by full syncs until the limit is raised and changeq-tracker restarted",
+                    + "covered only by full syncs until the limit is raised (the tracker tries again every "
+                    + WATCH_RETRY_INTERVAL_NANOS / 1_000_000_000L + " s and when directories are deleted)",
                     e.getMessage(), tree.size() + unwatched, unwatched, root.name);
         } else {
             LOG.debug("{} more directories under root '{}' not watched: watch limit", unwatched, root.name);
         }
         sink.publishMarker(RecordType.OVERFLOW, root.name);
+        if (incompleteRoots.isEmpty()) {
+            lastRetryNanos = System.nanoTime();
+            retryDueNanos = lastRetryNanos + WATCH_RETRY_INTERVAL_NANOS;
+        }
+        incompleteRoots.add(root);
     }
 
     private void unavailable(Root root, PathUnavailableException e) {
@@ -406,6 +573,7 @@ final class TreeWatcher implements InotifyEventSink {
                     + "root, so the next sync of each route is full. If this repeats, raise "
                     + "fs.inotify.max_queued_events (current {})", Libc.kernelLimit("max_queued_events"));
         }
+        kernelOverflows++;
         overflowSeen = true;
         lastOverflowNanos = now;
         for (Root root : roots) {

@@ -113,6 +113,17 @@ final class FakeDirectories implements DirectoryWatches {
         });
     }
 
+    /** Every entry has status-change time 0: only the tests of catch-up scans on the real kernel look at it. */
+    @Override
+    public void listWithChangeTimes(byte[] absolutePath, TimedEntrySink sink) {
+        list(absolutePath, false, (name, directory) -> sink.onEntry(name, directory, 0));
+    }
+
+    @Override
+    public long changeTimeMillis(byte[] absolutePath) {
+        return directories.containsKey(new String(absolutePath, ISO_8859_1)) ? 0 : -1;
+    }
+
     private void addEntry(String path, boolean directory) {
         Map<String, Boolean> parent = directories.get(parent(path));
         if (parent == null) {

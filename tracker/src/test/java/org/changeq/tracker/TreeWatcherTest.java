@@ -32,7 +32,8 @@ class TreeWatcherTest {
     private TreeWatcher watcher(String... excludes) {
         WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of(excludes)));
         TreeWatcher watcher = new TreeWatcher(kernel, sink, List.of(root), -1, () -> false);
-        watcher.watchRoots();
+        watcher.watchRoots(TreeWatcher.NO_CATCH_UP);
+        assertEquals("RESCAN r", records.remove(records.size() - 1), "the walk ends with a RESCAN: " + records);
         return watcher;
     }
 
@@ -54,6 +55,30 @@ class TreeWatcherTest {
         assertEquals(4, watcher.watchedDirectories());
         assertTrue(kernel.isWatched("/r/a/b"));
         assertEquals(List.of(), records);
+    }
+
+    @Test
+    void aCatchUpWalkSendsChangedFilesAndChangedDirectoriesWholeThenRescan() {
+        kernel.mkdir("/r/a").mkdir("/r/a/b").touch("/r/a/b/f").touch("/r/g").mkdir("/r/skip").touch("/r/skip/x");
+        WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of("skip/")));
+        TreeWatcher watcher = new TreeWatcher(kernel, sink, List.of(root), -1, () -> false);
+
+        // The fake reports every status-change time as 0: all of it changed at or after 0.
+        watcher.watchRoots(0);
+
+        assertEquals(List.of("CHANGE r /", "SUBTREE r a/", "CHANGE r g", "RESCAN r"), records);
+        assertTrue(kernel.isWatched("/r/a/b"), "directories inside a subtree sent whole are still watched");
+        assertEquals(3, watcher.watchedDirectories());
+    }
+
+    @Test
+    void aCatchUpWalkFindingNothingNewOnlyRescans() {
+        kernel.mkdir("/r/a").touch("/r/a/f");
+        WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of()));
+
+        new TreeWatcher(kernel, sink, List.of(root), -1, () -> false).watchRoots(1);
+
+        assertEquals(List.of("RESCAN r"), records);
     }
 
     @Test

@@ -7,12 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Starts a main class in a fresh JVM with this JVM's module flags, properties and class path. */
-final class ChildJvm {
+public final class ChildJvm {
 
     private ChildJvm() {
     }
 
-    static ProcessBuilder command(Class<?> mainClass, List<String> args) {
+    public static ProcessBuilder command(Class<?> mainClass, List<String> args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -25,7 +25,7 @@ final class ChildJvm {
         return new ProcessBuilder(command);
     }
 
-    static Process start(Class<?> mainClass, List<String> args, Path stdout, Path stderr) throws IOException {
+    public static Process start(Class<?> mainClass, List<String> args, Path stdout, Path stderr) throws IOException {
         return command(mainClass, args).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
     }
 }

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.changeq.nativetests.faults.Workload;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncMain;
@@ -20,14 +22,18 @@ import org.changeq.sync.SyncReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** kill -9 of changeq-sync (SyncMain in its own JVM) in the middle of rsync: the cursor never passes unsent records and the rerun converges. */
+/**
+ * kill -9 of changeq-sync (SyncMain in its own JVM) in the middle of rsync, twice in a row: the cursor never passes
+ * unsent records and the rerun converges, nasty names included.
+ */
 class KilledSyncTest {
 
     @TempDir
     Path tmp;
 
     @Test
-    void aKilledRunKeepsItsCursorAndTheRerunConverges() throws Exception {
+    void runsKilledTwiceInARowKeepTheirCursorAndTheRerunConverges() throws Exception {
+        System.out.println("fault: changeq-sync killed with SIGKILL during rsync, twice in a row");
         SyncBench bench = SyncBench.create(tmp.resolve("bench"));
         Path dest = tmp.resolve("dest");
         ChangeqConfig fast = bench.config(SyncBench.Route.of("r", dest.toString()));
@@ -38,27 +44,38 @@ class KilledSyncTest {
         byte[] big = new byte[3 << 20];
         new Random(7).nextBytes(big);
         Files.write(bench.root.resolve("big"), big);
-        bench.changed("big");
+        new Workload(bench.root).createFiles("batch", 200, () -> { });
+        bench.record(writer -> {
+            writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, "big".getBytes(StandardCharsets.UTF_8));
+            writer.publish(RecordType.SUBTREE, SyncBench.ROOT, true, "batch".getBytes(StandardCharsets.UTF_8));
+        });
 
         // The child reads the config file, which now slows its rsync down; this JVM keeps the fast config.
         bench.config(SyncBench.Route.of("r", dest.toString()).rsyncArgs("-rlt", "--bwlimit=1000"));
-        Process child = ChildJvm.start(SyncMain.class, List.of("--config", bench.configFile().toString(), "--route", "r"),
-                tmp.resolve("child.out"), tmp.resolve("child.err"));
-        try {
-            Poll.until(Duration.ofSeconds(20), "the child's rsync writing big", () -> Trees.list(dest).stream()
-                    .anyMatch(entry -> entry.startsWith("f .big.")));
-            SyncException refused = assertThrows(SyncException.class, () -> bench.sync(fast, "r"),
-                    "a second process must not run the same route");
-            assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
-        } finally {
-            child.destroyForcibly();
-            child.waitFor(20, TimeUnit.SECONDS);
+        for (int kill = 1; kill <= 2; kill++) {
+            Process child = ChildJvm.start(SyncMain.class, List.of("--config", bench.configFile().toString(), "--route",
+                    "r"), tmp.resolve("child-" + kill + ".out"), tmp.resolve("child-" + kill + ".err"));
+            try {
+                Poll.until(Duration.ofSeconds(20), "the child's rsync writing big", () -> Trees.list(dest).stream()
+                        .anyMatch(entry -> entry.startsWith("f .big.")));
+                SyncException refused = assertThrows(SyncException.class, () -> bench.sync(fast, "r"),
+                        "a second process must not run the same route");
+                assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
+            } finally {
+                child.destroyForcibly();
+                child.waitFor(20, TimeUnit.SECONDS);
+            }
+            assertEquals(committed, bench.cursor("r"), "killed run " + kill + " committed nothing");
+            Poll.until(Duration.ofSeconds(20), "the orphaned rsync to die with its parent",
+                    () -> rsyncProcessesWriting(dest).isEmpty());
+            // rsync removes its temporary file when its parent's pipe closes; the next run starts from scratch.
+            Poll.until(Duration.ofSeconds(20), "rsync's temporary file to go", () -> Trees.list(dest).stream()
+                    .noneMatch(entry -> entry.startsWith("f .big.")));
         }
-        assertEquals(committed, bench.cursor("r"), "the killed run committed nothing");
-        Poll.until(Duration.ofSeconds(20), "the orphaned rsync to die with its parent",
-                () -> rsyncProcessesWriting(dest).isEmpty());
 
+        long started = System.nanoTime();
         SyncReport rerun = bench.sync(fast, "r");
+        System.out.println("  rerun after two kills: " + rerun.summaryLine() + ", " + (System.nanoTime() - started) / 1_000_000 + " ms");
         assertEquals(ExitCodes.OK, rerun.exitCode());
         assertEquals("incremental", rerun.mode());
         assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"));

@@ -4,12 +4,12 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** Waits for a condition with a deadline instead of sleeping a guessed time. */
-final class Poll {
+public final class Poll {
 
     private Poll() {
     }
 
-    static void until(Duration timeout, String what, Callable<Boolean> condition) throws InterruptedException {
+    public static void until(Duration timeout, String what, Callable<Boolean> condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             try {

@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
  * ({@code --no-detach}) so the test owns its pid and stops it by that pid. Restartable on the same
  * port, to take a destination down and bring it back.
  */
-final class RsyncDaemon implements AutoCloseable {
+public final class RsyncDaemon implements AutoCloseable {
 
-    static final String MODULE = "backup";
+    public static final String MODULE = "backup";
 
     private final Path config;
     private final Path moduleDirectory;
@@ -48,7 +48,7 @@ final class RsyncDaemon implements AutoCloseable {
                 ""));
     }
 
-    static RsyncDaemon start(Path workDirectory, Path moduleDirectory) throws IOException, InterruptedException {
+    public static RsyncDaemon start(Path workDirectory, Path moduleDirectory) throws IOException, InterruptedException {
         int port;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
@@ -59,15 +59,15 @@ final class RsyncDaemon implements AutoCloseable {
     }
 
     /** {@code rsync://127.0.0.1:PORT/backup/} plus a sub path. */
-    String url(String subPath) {
+    public String url(String subPath) {
         return "rsync://127.0.0.1:" + port + "/" + MODULE + "/" + subPath;
     }
 
-    Path moduleDirectory() {
+    public Path moduleDirectory() {
         return moduleDirectory;
     }
 
-    void start() throws IOException, InterruptedException {
+    public void start() throws IOException, InterruptedException {
         Files.deleteIfExists(config.resolveSibling("rsyncd.pid"));
         process = new ProcessBuilder(List.of("rsync", "--daemon", "--no-detach", "--config", config.toString()))
                 .redirectErrorStream(true)
@@ -87,7 +87,7 @@ final class RsyncDaemon implements AutoCloseable {
         });
     }
 
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {

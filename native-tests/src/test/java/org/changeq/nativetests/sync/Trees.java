@@ -14,13 +14,13 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /** Byte-named files in test trees, and independent comparisons of trees ({@code find}, {@code diff}). */
-final class Trees {
+public final class Trees {
 
     private Trees() {
     }
 
     /** A path for raw name bytes: a {@code file:} URI with %XX escapes round-trips any name exactly. */
-    static Path path(Path directory, byte[] relative) {
+    public static Path path(Path directory, byte[] relative) {
         StringBuilder uri = new StringBuilder("file://");
         byte[] base = (directory.toAbsolutePath() + "/").getBytes(StandardCharsets.UTF_8);
         for (byte[] part : List.of(base, relative)) {
@@ -36,11 +36,11 @@ final class Trees {
         return Path.of(URI.create(uri.toString()));
     }
 
-    static Path write(Path root, String relative, String content) throws IOException {
+    public static Path write(Path root, String relative, String content) throws IOException {
         return write(root, relative.getBytes(StandardCharsets.UTF_8), content);
     }
 
-    static Path write(Path root, byte[] relative, String content) throws IOException {
+    public static Path write(Path root, byte[] relative, String content) throws IOException {
         Path file = path(root, relative);
         Files.createDirectories(file.getParent());
         Files.writeString(file, content);
@@ -48,7 +48,7 @@ final class Trees {
     }
 
     /** Every path under {@code root} as "type path" strings, bytes mapped 1:1 through ISO-8859-1. */
-    static Set<String> list(Path root) throws IOException, InterruptedException {
+    public static Set<String> list(Path root) throws IOException, InterruptedException {
         byte[] out = run(List.of("/usr/bin/find", root.toString(), "-mindepth", "1", "-printf", "%y %P\\0"), 0);
         Set<String> entries = new TreeSet<>();
         int start = 0;
@@ -62,12 +62,25 @@ final class Trees {
     }
 
     /** Fails unless {@code diff -r --no-dereference} finds the trees identical (names, types, contents). */
-    static void assertSameTree(Path expected, Path actual) throws IOException, InterruptedException {
-        byte[] out = run(List.of("diff", "-r", "--no-dereference", expected.toString(), actual.toString()), -1);
+    public static void assertSameTree(Path expected, Path actual) throws IOException, InterruptedException {
+        assertSameTree(expected, actual, List.of());
+    }
+
+    /** As {@link #assertSameTree(Path, Path)}, leaving out entries whose base name matches a pattern ({@code diff -x}). */
+    public static void assertSameTree(Path expected, Path actual, List<String> excludedNames)
+            throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of("diff", "-r", "--no-dereference"));
+        for (String pattern : excludedNames) {
+            command.add("-x");
+            command.add(pattern);
+        }
+        command.add(expected.toString());
+        command.add(actual.toString());
+        byte[] out = run(command, -1);
         assertEquals("", new String(out, StandardCharsets.UTF_8), "diff -r " + expected + " " + actual);
     }
 
-    static byte[] run(List<String> command, int expectedExit) throws IOException, InterruptedException {
+    public static byte[] run(List<String> command, int expectedExit) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         process.getOutputStream().close();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
