@@ -33,6 +33,12 @@ final class TreeWatcher implements InotifyEventSink {
     static final long WATCH_RETRY_INTERVAL_NANOS = 60_000_000_000L;
     /** The soonest a retry follows the previous one when deleted directories freed watches. */
     private static final long WATCH_RETRY_AFTER_FREE_NANOS = 1_000_000_000L;
+    /**
+     * The soonest the roots are walked again after a kernel queue overflow. Directories created while events
+     * were lost have no watch yet, and only a walk finds them; spacing the walks keeps an overflow storm from
+     * turning into back-to-back walks of the whole tree.
+     */
+    private static final long REWALK_AFTER_OVERFLOW_NANOS = 5_000_000_000L;
     /** No catch-up scan: the initial walk only watches. */
     static final long NO_CATCH_UP = Long.MAX_VALUE;
 
@@ -50,7 +56,10 @@ final class TreeWatcher implements InotifyEventSink {
     private long lastOverflowNanos;
     private boolean overflowSeen;
     private long kernelOverflows;
-    /** Roots with directories the watch limit left unwatched, and when to try watching them again. */
+    /**
+     * Roots that may have directories without a watch (the watch limit refused them, or their CREATE was lost
+     * in a kernel queue overflow), and when to walk them again.
+     */
     private final java.util.Set<Root> incompleteRoots = new java.util.LinkedHashSet<>();
     private long lastRetryNanos;
     private long retryDueNanos;
@@ -578,7 +587,10 @@ final class TreeWatcher implements InotifyEventSink {
         lastOverflowNanos = now;
         for (Root root : roots) {
             sink.publishMarker(RecordType.OVERFLOW, root.name);
+            // Without the lost CREATE events, new directories stay unwatched: walk again to find them.
+            incompleteRoots.add(root);
         }
+        retryDueNanos = Math.min(retryDueNanos, Math.max(now, lastRetryNanos + REWALK_AFTER_OVERFLOW_NANOS));
     }
 
     private void rootLost(Node rootNode, String what) {

@@ -247,6 +247,22 @@ class TreeWatcherTest {
     }
 
     @Test
+    void directoriesCreatedWhileEventsWereLostAreWatchedByTheWalkAfterAnOverflow() {
+        kernel.mkdir("/r/a");
+        TreeWatcher watcher = watcher();
+        // Their CREATE events are the ones the kernel dropped.
+        kernel.mkdir("/r/new").mkdir("/r/a/deeper");
+
+        watcher.onEvent(InotifyEventSink.NO_WATCH, EventKind.OVERFLOW, false, 0, new byte[0]);
+        assertEquals(0, watcher.nanosUntilWatchRetry(), "the first walk after an overflow is due at once");
+        watcher.retryUnwatchedIfDue();
+
+        assertTrue(kernel.isWatched("/r/new") && kernel.isWatched("/r/a/deeper"), kernel.operations.toString());
+        assertEquals(Long.MAX_VALUE, watcher.nanosUntilWatchRetry(), "nothing left to walk");
+        assertTrue(records.stream().allMatch(record -> record.equals("OVERFLOW r")), records.toString());
+    }
+
+    @Test
     void theWatchLimitRecordsAnOverflowAndTheTrackerKeepsGoing() {
         kernel.mkdir("/r/a").mkdir("/r/b").mkdir("/r/c");
         kernel.watchLimit = 2;
