@@ -1,7 +1,9 @@
 package org.changeq.nativetests.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,9 +33,40 @@ class KilledSyncTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void runsKilledTwiceInARowKeepTheirCursorAndTheRerunConverges() throws Exception {
-        System.out.println("fault: changeq-sync killed with SIGKILL during rsync, twice in a row");
+    /** A route whose pending run sends a 3 MiB file at 1 MB/s, so a test can act while rsync runs. */
+    private record SlowRun(SyncBench bench, Path dest, ChangeqConfig fast, OptionalLong committed) {
+        Process start(String name) throws IOException {
+            return ChildJvm.start(SyncMain.class, List.of("--config", bench.configFile().toString(), "--route", "r"),
+                    dest.resolveSibling(name + ".out"), dest.resolveSibling(name + ".err"));
+        }
+
+        void awaitRsyncWritingBig() throws InterruptedException {
+            Poll.until(Duration.ofSeconds(20), "the child's rsync writing big", () -> Trees.list(dest).stream()
+                    .anyMatch(entry -> entry.startsWith("f .big.")));
+        }
+
+        void assertNothingCommittedAndRsyncGone(String run) throws Exception {
+            assertEquals(committed, bench.cursor("r"), run + " committed nothing");
+            Poll.until(Duration.ofSeconds(20), "rsync to die with its parent",
+                    () -> rsyncProcessesWriting(dest).isEmpty());
+            // rsync removes its temporary file when its parent's pipe closes; the next run starts from scratch.
+            Poll.until(Duration.ofSeconds(20), "rsync's temporary file to go", () -> Trees.list(dest).stream()
+                    .noneMatch(entry -> entry.startsWith("f .big.")));
+        }
+
+        void assertRerunConverges(String after) throws Exception {
+            long started = System.nanoTime();
+            SyncReport rerun = bench.sync(fast, "r");
+            System.out.println("  rerun after " + after + ": " + rerun.summaryLine() + ", "
+                    + (System.nanoTime() - started) / 1_000_000 + " ms");
+            assertEquals(ExitCodes.OK, rerun.exitCode());
+            assertEquals("incremental", rerun.mode());
+            assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"));
+            Trees.assertSameTree(bench.root, dest);
+        }
+    }
+
+    private SlowRun slowRun() throws Exception {
         SyncBench bench = SyncBench.create(tmp.resolve("bench"));
         Path dest = tmp.resolve("dest");
         ChangeqConfig fast = bench.config(SyncBench.Route.of("r", dest.toString()));
@@ -49,37 +82,48 @@ class KilledSyncTest {
             writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, "big".getBytes(StandardCharsets.UTF_8));
             writer.publish(RecordType.SUBTREE, SyncBench.ROOT, true, "batch".getBytes(StandardCharsets.UTF_8));
         });
-
         // The child reads the config file, which now slows its rsync down; this JVM keeps the fast config.
         bench.config(SyncBench.Route.of("r", dest.toString()).rsyncArgs("-rlt", "--bwlimit=1000"));
+        return new SlowRun(bench, dest, fast, committed);
+    }
+
+    @Test
+    void runsKilledTwiceInARowKeepTheirCursorAndTheRerunConverges() throws Exception {
+        System.out.println("fault: changeq-sync killed with SIGKILL during rsync, twice in a row");
+        SlowRun run = slowRun();
         for (int kill = 1; kill <= 2; kill++) {
-            Process child = ChildJvm.start(SyncMain.class, List.of("--config", bench.configFile().toString(), "--route",
-                    "r"), tmp.resolve("child-" + kill + ".out"), tmp.resolve("child-" + kill + ".err"));
+            Process child = run.start("child-" + kill);
             try {
-                Poll.until(Duration.ofSeconds(20), "the child's rsync writing big", () -> Trees.list(dest).stream()
-                        .anyMatch(entry -> entry.startsWith("f .big.")));
-                SyncException refused = assertThrows(SyncException.class, () -> bench.sync(fast, "r"),
+                run.awaitRsyncWritingBig();
+                SyncException refused = assertThrows(SyncException.class, () -> run.bench().sync(run.fast(), "r"),
                         "a second process must not run the same route");
                 assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
             } finally {
                 child.destroyForcibly();
                 child.waitFor(20, TimeUnit.SECONDS);
             }
-            assertEquals(committed, bench.cursor("r"), "killed run " + kill + " committed nothing");
-            Poll.until(Duration.ofSeconds(20), "the orphaned rsync to die with its parent",
-                    () -> rsyncProcessesWriting(dest).isEmpty());
-            // rsync removes its temporary file when its parent's pipe closes; the next run starts from scratch.
-            Poll.until(Duration.ofSeconds(20), "rsync's temporary file to go", () -> Trees.list(dest).stream()
-                    .noneMatch(entry -> entry.startsWith("f .big.")));
+            run.assertNothingCommittedAndRsyncGone("killed run " + kill);
         }
+        run.assertRerunConverges("two kills");
+    }
 
-        long started = System.nanoTime();
-        SyncReport rerun = bench.sync(fast, "r");
-        System.out.println("  rerun after two kills: " + rerun.summaryLine() + ", " + (System.nanoTime() - started) / 1_000_000 + " ms");
-        assertEquals(ExitCodes.OK, rerun.exitCode());
-        assertEquals("incremental", rerun.mode());
-        assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"));
-        Trees.assertSameTree(bench.root, dest);
+    @Test
+    void sigtermDuringRsyncStopsRsyncKeepsTheCursorAndExitsNonZero() throws Exception {
+        System.out.println("fault: changeq-sync stopped with SIGTERM (systemctl stop) during rsync");
+        SlowRun run = slowRun();
+        Process child = run.start("child");
+        try {
+            run.awaitRsyncWritingBig();
+            child.destroy();
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "changeq-sync exits on SIGTERM");
+        } finally {
+            child.destroyForcibly();
+        }
+        assertNotEquals(ExitCodes.OK, child.exitValue(), "a stopped run is not a success");
+        assertTrue(Files.readString(tmp.resolve("child.err")).contains("stopping rsync"),
+                Files.readString(tmp.resolve("child.err")));
+        run.assertNothingCommittedAndRsyncGone("the stopped run");
+        run.assertRerunConverges("SIGTERM");
     }
 
     /** rsync processes whose command line names the destination. */
