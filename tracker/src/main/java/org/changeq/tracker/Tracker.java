@@ -219,7 +219,7 @@ public final class Tracker implements AutoCloseable {
             LOG.warn("cannot release the tracker lock: {}", e.getMessage());
         }
         closeQuietly(lockChannel);
-        LOG.info("stopped; {} records appended", writer.recordsAppended());
+        LOG.info("stopped; {} records appended, {} overflows recorded", writer.recordsAppended(), overflows());
     }
 
     private void read() {
