@@ -75,7 +75,9 @@ public final class Probe {
         if (coversDescendants) {
             List<String> below = descendants.get(path);
             if (below != null) {
-                changed |= remaining.removeAll(below);
+                for (String descendant : below) {
+                    changed |= remaining.remove(descendant);
+                }
             }
         }
         if (changed && remaining.isEmpty() && completeNanos < 0) {
