@@ -24,7 +24,10 @@ WORKLOADS = {
     5: "W5 delete 50,000 files",
     6: "W6 move in a dir of 10,000 files",
 }
-TIMEOUT_S = 30
+# How long after the workload's end a tool may take to record everything; lsyncd gets longer because it
+# syncs (and one rsync of a large tree takes seconds here).
+TIMEOUT_S = 15
+LSYNCD_TIMEOUT_S = 30
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -74,16 +77,17 @@ def stop(proc):
 
 
 class Changeq:
-    name = "changeq"
-
-    def __init__(self, ctx, java_opts=None):
+    def __init__(self, ctx, name="changeq", java_opts=None, env=None):
         self.ctx = ctx
+        self.name = name
         self.java_opts = java_opts
+        self.env = env or {}
 
     def start(self, root, run_dir):
         env = dict(os.environ)
         if self.java_opts is not None:
             env["CHANGEQ_JAVA_OPTS"] = self.java_opts
+        env.update(self.env)
         self.queue = os.path.join(run_dir, "queue")
         self.err = os.path.join(run_dir, "tracker.err")
         self.proc = subprocess.Popen([f"{self.ctx.dist}/bin/changeq-tracker", "--root", root, "--queue", self.queue],
@@ -156,7 +160,10 @@ class Context:
         self.probe_cp = os.path.join(self.work, "probe") + ":" + os.path.join(self.dist, "lib/*")
         self.runs = args.runs
         self.watch_runs = args.watch_runs
+        self.lsyncd_runs = args.lsyncd_runs
         self.lean_opts = args.lean_opts
+        self.lean_env = dict(kv.split("=", 1) for kv in args.lean_env.split()) if args.lean_env else {}
+        self.capped_opts = args.capped_opts
 
 
 def run_workload(ctx, tool, w, run):
@@ -219,7 +226,7 @@ def run_workload(ctx, tool, w, run):
 
 def compare_until_equal(ctx, src, dest, end_ns):
     """lsyncd end to end: poll a tree comparison (size and mtime in ns) until the destination equals the source."""
-    deadline = end_ns / 1e9 + TIMEOUT_S
+    deadline = end_ns / 1e9 + LSYNCD_TIMEOUT_S
     differences = None
     while time.time() < deadline:
         done = subprocess.run([ctx.gen, "compare", src, dest], capture_output=True, text=True)
@@ -230,12 +237,14 @@ def compare_until_equal(ctx, src, dest, end_ns):
     return {"latency_ms": None, "missing": differences}
 
 
-def workloads(ctx, tools, selected):
+def workloads(ctx, tools, selected, lean_workloads):
     results = {}
     for w in selected:
         for tool in tools:
+            if tool.name == "changeq-lean" and w not in lean_workloads:
+                continue
             runs = []
-            for run in range(ctx.runs):
+            for run in range(ctx.lsyncd_runs if tool.name == "lsyncd" else ctx.runs):
                 r = run_workload(ctx, tool, w, run)
                 log(f"W{w} {tool.name} run {run + 1}: {r}")
                 runs.append(r)
@@ -373,7 +382,7 @@ def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
         add("")
         add("| workload | tool | workload s | latency ms | missing | extra | records | overflows | CPU s | peak RSS MB |")
         add("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-        for (w, name), runs in wl.items():
+        for (w, name), runs in sorted(wl.items()):
             add(f"| {WORKLOADS[w]} | {name} | {cell(runs, 'workload_s', 2)} | {cell(runs, 'latency_ms')} |"
                 f" {cell(runs, 'missing', 0)} | {cell(runs, 'extra', 0)} | {cell(runs, 'records', 0)} |"
                 f" {cell(runs, 'overflows', 0)} | {cell(runs, 'cpu_s', 2)} | {cell(runs, 'hwm_mb')} |")
@@ -397,7 +406,9 @@ def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
         add("Start of the process until it watches the whole tree (changeq: the log line \"watching N directories\","
             " JVM start included; inotifywait: \"Watches established.\"). RSS: VmRSS then; CPU: user+system until then.")
         add("")
-        add(f"changeq-lean: `CHANGEQ_JAVA_OPTS=\"{ctx.lean_opts}\"`.")
+        env = " ".join(f"{k}={v}" for k, v in ctx.lean_env.items())
+        add(f"changeq: the launcher's flags. changeq-lean: `{env} CHANGEQ_JAVA_OPTS=\"{ctx.lean_opts}\"`."
+            f" changeq-capped: `{env} CHANGEQ_JAVA_OPTS=\"{ctx.capped_opts}\"`.")
         add("")
         add("| directories | tool | setup s | RSS MB | peak RSS MB | CPU s |")
         add("| --- | --- | --- | --- | --- | --- |")
@@ -444,22 +455,30 @@ def main():
     parser.add_argument("--workloads", default="1,2,3,4,5,6")
     parser.add_argument("--tools", default="changeq,inotifywait,lsyncd")
     parser.add_argument("--lean-opts", default="")
+    parser.add_argument("--lean-env", default="")
+    parser.add_argument("--lean-workloads", default="1,2")
+    parser.add_argument("--capped-opts", default="")
+    parser.add_argument("--lsyncd-runs", type=int)
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
     args.runs = args.runs or (1 if args.quick else 5)
     args.watch_runs = args.watch_runs or (1 if args.quick else 3)
+    args.lsyncd_runs = args.lsyncd_runs or (1 if args.quick else 2)
     ctx = Context(args)
     load_before = open("/proc/loadavg").read().split()[0]
     began = time.monotonic()
     only = args.only.split(",")
     wl = watch = plan = None
     if "workloads" in only:
-        tools = {"changeq": Changeq(ctx), "inotifywait": Inotifywait(ctx), "lsyncd": Lsyncd(ctx)}
-        wl = workloads(ctx, [tools[t] for t in args.tools.split(",")], [int(w) for w in args.workloads.split(",")])
+        tools = {"changeq": Changeq(ctx), "changeq-lean": Changeq(ctx, "changeq-lean", ctx.lean_opts, ctx.lean_env),
+                 "inotifywait": Inotifywait(ctx), "lsyncd": Lsyncd(ctx)}
+        wl = workloads(ctx, [tools[t] for t in args.tools.split(",")], [int(w) for w in args.workloads.split(",")],
+                       [int(w) for w in args.lean_workloads.split(",")])
     if "watch" in only:
-        tools = [("changeq", Changeq(ctx)), ("inotifywait", Inotifywait(ctx))]
-        if args.lean_opts:
-            tools.insert(1, ("changeq-lean", Changeq(ctx, args.lean_opts)))
+        tools = [("changeq", Changeq(ctx)),
+                 ("changeq-lean", Changeq(ctx, "changeq-lean", ctx.lean_opts, ctx.lean_env)),
+                 ("changeq-capped", Changeq(ctx, "changeq-capped", ctx.capped_opts, ctx.lean_env)),
+                 ("inotifywait", Inotifywait(ctx))]
         watch = watch_setup(ctx, [50_000, 200_000], tools)
     if "plan" in only:
         plan = planner(ctx, [(1_000_000, 1_000_000), (1_000_000, 100_000)])
