@@ -287,7 +287,8 @@ def planner(ctx, configs):
     results = {}
     flags = open(os.path.join(ctx.dist, "libexec/changeq-java")).read()
     module_flags = re.search(r'^module_flags="(.*)"$', flags, re.M).group(1).split()
-    cp = os.path.join(ctx.repo, "native-tests/target/test-classes") + ":" + os.path.join(ctx.dist, "lib/*")
+    cp = ":".join([os.path.join(ctx.repo, "native-tests/target/test-classes"),
+                   os.path.join(ctx.repo, "pipeline/target/test-classes"), os.path.join(ctx.dist, "lib/*")])
     java = ["java"] + module_flags + ["-XX:+UseSerialGC", "-Dchronicle.analytics.disable=true",
                                       f"-Dlogback.configurationFile={ctx.dist}/conf/logback.xml", "-cp", cp,
                                       "org.changeq.bench.PlanBenchmark"]

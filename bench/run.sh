@@ -15,7 +15,7 @@
 # Planner: PlanBenchmark on a 1,000,000-record backlog against sort -u of the same paths.
 #
 # Everything runs under /dev/shm (tmpfs) when it is one, else $TMPDIR. fs.inotify.max_user_watches is raised
-# for the 200,000-directory tree and restored on exit. Needs gcc, javac, inotify-tools, lsyncd (installed
+# for the 200,000-directory tree, max_queued_events set to the packaged sysctl's value; both restored on exit. Needs gcc, javac, inotify-tools, lsyncd (installed
 # with apt-get when missing), python3, and the distribution: mvn -B -q -DskipTests package (built when missing).
 # Not part of mvn verify.
 set -euo pipefail
@@ -35,11 +35,18 @@ if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then base=/dev/shm; else
 work=$(mktemp -d "$base/changeq-bench.XXXXXX")
 watches_file=/proc/sys/fs/inotify/max_user_watches
 watches_before=$(cat "$watches_file")
+queued_file=/proc/sys/fs/inotify/max_queued_events
+queued_before=$(cat "$queued_file")
 cleanup() {
     [ "$(cat "$watches_file")" = "$watches_before" ] || echo "$watches_before" >"$watches_file"
+    [ "$(cat "$queued_file")" = "$queued_before" ] || echo "$queued_before" >"$queued_file"
     rm -rf "$work"
 }
 trap cleanup EXIT
+# Every tool gets the kernel event queue the package installs (systemd/src/main/sysctl), as deployed.
+queued=$(sed -n 's/^fs.inotify.max_queued_events *= *//p' systemd/src/main/sysctl/60-changeq-inotify.conf)
+echo "$queued" >"$queued_file" 2>/dev/null \
+    || echo "bench: cannot set $queued_file to $queued (not root?): expect overflows" >&2
 # 200,000 directories plus the tree's parents, and room for whatever else runs on the machine.
 if [ "$watches_before" -lt 400000 ]; then
     echo 400000 >"$watches_file" 2>/dev/null \
