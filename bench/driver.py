@@ -297,12 +297,18 @@ def planner(ctx, configs):
         subprocess.run(java + ["write", plan_dir, str(records), str(unique)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         paths = os.path.join(plan_dir, "paths.txt")
-        runs = {"changeq plan": [], "sort -u": [], "LC_ALL=C sort -u": []}
+        runs = {"changeq plan": [], "changeq plan -Xmx64m": [], "sort -u": [], "LC_ALL=C sort -u": []}
         for run in range(ctx.runs):
-            timed = timed_run(java + ["plan", plan_dir])
-            figures = re.search(r"listed=(\d+) seconds=([0-9.]+)", timed["stdout"])
-            runs["changeq plan"].append({"wall_s": timed["wall_s"], "in_jvm_s": float(figures.group(2)),
-                                         "rss_mb": timed["rss_mb"], "listed": int(figures.group(1))})
+            # -Xmx64m: does the planner's heap stay bounded by the unique paths, not the records?
+            for label, heap in (("changeq plan", []), ("changeq plan -Xmx64m", ["-Xmx64m"])):
+                try:
+                    timed = timed_run(java[:1] + heap + java[1:] + ["plan", plan_dir])
+                except RuntimeError:
+                    runs[label].append({"failed": 1})
+                    continue
+                figures = re.search(r"listed=(\d+) seconds=([0-9.]+)", timed["stdout"])
+                runs[label].append({"wall_s": timed["wall_s"], "in_jvm_s": float(figures.group(2)),
+                                    "rss_mb": timed["rss_mb"], "listed": int(figures.group(1))})
             for label, env in (("sort -u", {"LC_ALL": "C.UTF-8"}), ("LC_ALL=C sort -u", {"LC_ALL": "C"})):
                 timed = timed_run(["sort", "-u", "-o", os.path.join(plan_dir, "sorted"), paths], env)
                 runs[label].append({"wall_s": timed["wall_s"], "rss_mb": timed["rss_mb"]})
@@ -433,15 +439,16 @@ def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
             " `sort -u` of the same paths as a newline file (GNU sort, 2 threads). Wall time includes JVM start;"
             " \"in JVM\" is the planner alone. RSS: peak of the process.")
         add("")
-        add("| records / unique paths | command | wall s | in JVM s | peak RSS MB |")
-        add("| --- | --- | --- | --- | --- |")
+        add("| records / unique paths | command | wall s | in JVM s | peak RSS MB | failed runs (OutOfMemoryError) |")
+        add("| --- | --- | --- | --- | --- | --- |")
         for (records, unique), runs in plan.items():
             for label, r in runs.items():
+                failed = sum(x.get("failed", 0) for x in r)
                 add(f"| {records:,} / {unique:,} | {label} | {cell(r, 'wall_s', 2)} | {cell(r, 'in_jvm_s', 2)} |"
-                    f" {cell(r, 'rss_mb')} |")
+                    f" {cell(r, 'rss_mb')} | {failed} |")
             add(f"| {records:,} / {unique:,} | ratio sort -u / changeq (wall) | "
                 f"{ratio(runs['sort -u'], runs['changeq plan'], 'wall_s')}; C locale "
-                f"{ratio(runs['LC_ALL=C sort -u'], runs['changeq plan'], 'wall_s')} | | |")
+                f"{ratio(runs['LC_ALL=C sort -u'], runs['changeq plan'], 'wall_s')} | | | |")
         add("")
     return "\n".join(lines)
 
