@@ -461,7 +461,7 @@ def main():
     parser.add_argument("--watch-runs", type=int)
     parser.add_argument("--only", default="workloads,watch,plan")
     parser.add_argument("--workloads", default="1,2,3,4,5,6")
-    parser.add_argument("--tools", default="changeq,inotifywait,lsyncd")
+    parser.add_argument("--tools", default="changeq,changeq-lean,inotifywait,lsyncd")
     parser.add_argument("--lean-opts", default="")
     parser.add_argument("--lean-env", default="")
     parser.add_argument("--lean-workloads", default="1,2")

@@ -2,9 +2,11 @@
 # Benchmarks changeq-tracker against inotifywait and lsyncd, and the sync planner against sort -u.
 #
 # Usage: bench/run.sh [--quick] [driver options]      (as root, from anywhere; a full run takes ~20 minutes)
-#   --quick               1 run of everything instead of 5 (3 for watch setup); prints, leaves BENCHMARKS.md alone
+#   --quick               1 run of everything instead of 5 (3 for watch setup, 2 for lsyncd, which often runs
+#                         into its 30 s timeout); prints the tables and leaves BENCHMARKS.md alone
 #   --only LIST           any of workloads,watch,plan (default all three)
-#   --workloads 1,2,...   a subset of W1-W6;  --tools changeq,inotifywait,lsyncd   a subset of the tools
+#   --workloads 1,2,...   a subset of W1-W6;  --tools changeq,changeq-lean,inotifywait,lsyncd   a subset
+#   --lean-workloads 1,2  where changeq-lean (the leaner JVM flags below) runs too
 #   --runs N, --watch-runs N
 #
 # Workloads (bench/gen.c): W1 create 200,000 files over 1,000 dirs; W2 rewrite the same 10,000 files 20 times;
