@@ -161,8 +161,8 @@ class Context:
         self.runs = args.runs
         self.watch_runs = args.watch_runs
         self.lsyncd_runs = args.lsyncd_runs
-        self.lean_opts = args.lean_opts
-        self.lean_env = dict(kv.split("=", 1) for kv in args.lean_env.split()) if args.lean_env else {}
+        self.c2_opts = args.c2_opts
+        self.c2_env = dict(kv.split("=", 1) for kv in args.c2_env.split()) if args.c2_env else {}
         self.capped_opts = args.capped_opts
 
 
@@ -237,11 +237,11 @@ def compare_until_equal(ctx, src, dest, end_ns):
     return {"latency_ms": None, "missing": differences}
 
 
-def workloads(ctx, tools, selected, lean_workloads):
+def workloads(ctx, tools, selected, c2_workloads):
     results = {}
     for w in selected:
         for tool in tools:
-            if tool.name == "changeq-lean" and w not in lean_workloads:
+            if tool.name == "changeq-c2" and w not in c2_workloads:
                 continue
             runs = []
             for run in range(ctx.lsyncd_runs if tool.name == "lsyncd" else ctx.runs):
@@ -413,9 +413,10 @@ def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
         add("Start of the process until it watches the whole tree (changeq: the log line \"watching N directories\","
             " JVM start included; inotifywait: \"Watches established.\"). RSS: VmRSS then; CPU: user+system until then.")
         add("")
-        env = " ".join(f"{k}={v}" for k, v in ctx.lean_env.items())
-        add(f"changeq: the launcher's flags. changeq-lean: `{env} CHANGEQ_JAVA_OPTS=\"{ctx.lean_opts}\"`."
-            f" changeq-capped: `{env} CHANGEQ_JAVA_OPTS=\"{ctx.capped_opts}\"`.")
+        env = " ".join(f"{k}={v}" for k, v in ctx.c2_env.items())
+        add(f"changeq: the launcher's flags (`libexec/changeq-java`). changeq-c2: the launcher's flags before the"
+            f" tracker got C1 only, `{env} CHANGEQ_JAVA_OPTS=\"{ctx.c2_opts}\"`."
+            f" changeq-capped: `CHANGEQ_JAVA_OPTS=\"{ctx.capped_opts}\"`.")
         add("")
         add("| directories | tool | setup s | RSS MB | peak RSS MB | CPU s |")
         add("| --- | --- | --- | --- | --- | --- |")
@@ -461,10 +462,10 @@ def main():
     parser.add_argument("--watch-runs", type=int)
     parser.add_argument("--only", default="workloads,watch,plan")
     parser.add_argument("--workloads", default="1,2,3,4,5,6")
-    parser.add_argument("--tools", default="changeq,changeq-lean,inotifywait,lsyncd")
-    parser.add_argument("--lean-opts", default="")
-    parser.add_argument("--lean-env", default="")
-    parser.add_argument("--lean-workloads", default="1,2")
+    parser.add_argument("--tools", default="changeq,changeq-c2,inotifywait,lsyncd")
+    parser.add_argument("--c2-opts", default="")
+    parser.add_argument("--c2-env", default="")
+    parser.add_argument("--c2-workloads", default="1,2,5")
     parser.add_argument("--capped-opts", default="")
     parser.add_argument("--lsyncd-runs", type=int)
     parser.add_argument("--output", required=True)
@@ -478,14 +479,14 @@ def main():
     only = args.only.split(",")
     wl = watch = plan = None
     if "workloads" in only:
-        tools = {"changeq": Changeq(ctx), "changeq-lean": Changeq(ctx, "changeq-lean", ctx.lean_opts, ctx.lean_env),
+        tools = {"changeq": Changeq(ctx), "changeq-c2": Changeq(ctx, "changeq-c2", ctx.c2_opts, ctx.c2_env),
                  "inotifywait": Inotifywait(ctx), "lsyncd": Lsyncd(ctx)}
         wl = workloads(ctx, [tools[t] for t in args.tools.split(",")], [int(w) for w in args.workloads.split(",")],
-                       [int(w) for w in args.lean_workloads.split(",")])
+                       [int(w) for w in args.c2_workloads.split(",")])
     if "watch" in only:
         tools = [("changeq", Changeq(ctx)),
-                 ("changeq-lean", Changeq(ctx, "changeq-lean", ctx.lean_opts, ctx.lean_env)),
-                 ("changeq-capped", Changeq(ctx, "changeq-capped", ctx.capped_opts, ctx.lean_env)),
+                 ("changeq-c2", Changeq(ctx, "changeq-c2", ctx.c2_opts, ctx.c2_env)),
+                 ("changeq-capped", Changeq(ctx, "changeq-capped", ctx.capped_opts)),
                  ("inotifywait", Inotifywait(ctx))]
         watch = watch_setup(ctx, [50_000, 200_000], tools)
     if "plan" in only:

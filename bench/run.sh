@@ -5,8 +5,8 @@
 #   --quick               1 run of everything instead of 5 (3 for watch setup, 2 for lsyncd, which often runs
 #                         into its 30 s timeout); prints the tables and leaves BENCHMARKS.md alone
 #   --only LIST           any of workloads,watch,plan (default all three)
-#   --workloads 1,2,...   a subset of W1-W6;  --tools changeq,changeq-lean,inotifywait,lsyncd   a subset
-#   --lean-workloads 1,2  where changeq-lean (the leaner JVM flags below) runs too
+#   --workloads 1,2,...   a subset of W1-W6;  --tools changeq,changeq-c2,inotifywait,lsyncd   a subset
+#   --c2-workloads 1,2,5  where changeq-c2 (the tracker with C2, see below) runs too
 #   --runs N, --watch-runs N
 #
 # Workloads (bench/gen.c): W1 create 200,000 files over 1,000 dirs; W2 rewrite the same 10,000 files 20 times;
@@ -59,14 +59,14 @@ gcc -O2 -Wall -Wextra -o "$work/gen" bench/gen.c
 mkdir "$work/probe"
 javac -d "$work/probe" -cp "systemd/target/changeq/lib/*" bench/Probe.java
 
-# JVM flag sets measured beside the launcher's own (see BENCHMARKS.md): lean trims the JIT and malloc arenas
-# and keeps the heap cap; capped also caps the heap at 48 MB.
-lean_env="MALLOC_ARENA_MAX=2"
-lean="-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m"
-capped="$lean -Xmx48m -XX:MaxMetaspaceSize=48m -Xss256k"
+# JVM flag sets measured beside the launcher's own (see BENCHMARKS.md): c2 undoes the tracker's C1-only JIT
+# and two malloc arenas (glibc's default is 8 per core); capped also caps the heap at 48 MB.
+c2_env="MALLOC_ARENA_MAX=16"
+c2="-XX:TieredStopAtLevel=4 -XX:CICompilerCount=2 -XX:ReservedCodeCacheSize=240m"
+capped="-Xmx48m -XX:MaxMetaspaceSize=48m -Xss256k"
 
 results="$work/results.md"
-python3 bench/driver.py --work "$work" --output "$results" --lean-opts "$lean" --lean-env "$lean_env" --capped-opts "$capped" "$@"
+python3 bench/driver.py --work "$work" --output "$results" --c2-opts "$c2" --c2-env "$c2_env" --capped-opts "$capped" "$@"
 
 if [ -z "$quick" ]; then
     # Replace the generated part of BENCHMARKS.md, keep the prose around it.
