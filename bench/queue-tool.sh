@@ -12,7 +12,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
 flags=$(sed -n 's/^module_flags="\(.*\)"$/\1/p' "$dist/libexec/changeq-java")
 # shellcheck disable=SC2086
-java $flags -Dchronicle.analytics.disable=true -Dlogback.configurationFile="$dist/conf/logback.xml" -cp "native-tests/target/test-classes:$dist/lib/*" \
+java $flags -Dchronicle.analytics.disable=true -Dlogback.configurationFile="$dist/conf/logback.xml" -cp "native-tests/target/test-classes:pipeline/target/test-classes:$dist/lib/*" \
     org.changeq.bench.PlanBenchmark write "$work" "$records" "$unique"
 du -sh "$work/queue" | sed 's/^/queue on disk: /'
 

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Benchmarks changeq-tracker against inotifywait and lsyncd, and the sync planner against sort -u.
+#
+# Usage: bench/run.sh [--quick] [driver options]      (as root, from anywhere; a full run takes ~20 minutes)
+#   --quick               1 run of everything instead of 5 (3 for watch setup, 2 for lsyncd, which often runs
+#                         into its 30 s timeout); prints the tables and leaves BENCHMARKS.md alone
+#   --only LIST           any of workloads,watch,plan (default all three)
+#   --workloads 1,2,...   a subset of W1-W6;  --tools changeq,changeq-c2,inotifywait,lsyncd   a subset
+#   --c2-workloads 1,2,5  where changeq-c2 (the tracker with C2, see below) runs too
+#   --runs N, --watch-runs N
+#
+# Workloads (bench/gen.c): W1 create 200,000 files over 1,000 dirs; W2 rewrite the same 10,000 files 20 times;
+# W3 5,000 new dirs with 20 files each, as fast as possible; W4 rename a dir of 10,000 files inside the root;
+# W5 delete 50,000 files; W6 move a dir of 10,000 files into the root from outside. Tools: changeq-tracker in
+# quick mode (the distribution's launcher and flags), inotifywait -m -r --format '%w%f%0' into a file, lsyncd
+# default.rsync (delay 0) into a local destination. Watch setup on trees of 50,000 and 200,000 directories.
+# Planner: PlanBenchmark on a 1,000,000-record backlog against sort -u of the same paths.
+#
+# Everything runs under /dev/shm (tmpfs) when it is one, else $TMPDIR. fs.inotify.max_user_watches is raised
+# for the 200,000-directory tree, max_queued_events set to the packaged sysctl's value; both restored on exit. Needs gcc, javac, inotify-tools, lsyncd (installed
+# with apt-get when missing), python3, and the distribution: mvn -B -q -DskipTests package (built when missing).
+# Not part of mvn verify.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+quick=
+for arg in "$@"; do [ "$arg" = --quick ] && quick=1; done
+
+if [ ! -x systemd/target/changeq/bin/changeq-tracker ] || [ ! -d native-tests/target/test-classes/org/changeq/bench ]; then
+    mvn -B -q -DskipTests package
+fi
+command -v lsyncd >/dev/null || apt-get install -y -q lsyncd >/dev/null
+command -v inotifywait >/dev/null || { echo "bench: inotifywait missing: apt-get install inotify-tools" >&2; exit 1; }
+
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then base=/dev/shm; else base=${TMPDIR:-/tmp}; fi
+work=$(mktemp -d "$base/changeq-bench.XXXXXX")
+watches_file=/proc/sys/fs/inotify/max_user_watches
+watches_before=$(cat "$watches_file")
+queued_file=/proc/sys/fs/inotify/max_queued_events
+queued_before=$(cat "$queued_file")
+cleanup() {
+    [ "$(cat "$watches_file")" = "$watches_before" ] || echo "$watches_before" >"$watches_file"
+    [ "$(cat "$queued_file")" = "$queued_before" ] || echo "$queued_before" >"$queued_file"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+# Every tool gets the kernel event queue the package installs (systemd/src/main/sysctl), as deployed.
+queued=$(sed -n 's/^fs.inotify.max_queued_events *= *//p' systemd/src/main/sysctl/60-changeq-inotify.conf)
+echo "$queued" >"$queued_file" 2>/dev/null \
+    || echo "bench: cannot set $queued_file to $queued (not root?): expect overflows" >&2
+# 200,000 directories plus the tree's parents, and room for whatever else runs on the machine.
+if [ "$watches_before" -lt 400000 ]; then
+    echo 400000 >"$watches_file" 2>/dev/null \
+        || echo "bench: cannot raise $watches_file (not root?): the 200,000-directory figures will fail" >&2
+fi
+
+gcc -O2 -Wall -Wextra -o "$work/gen" bench/gen.c
+mkdir "$work/probe"
+javac -d "$work/probe" -cp "systemd/target/changeq/lib/*" bench/Probe.java
+
+# JVM flag sets measured beside the launcher's own (see BENCHMARKS.md): c2 undoes the tracker's C1-only JIT
+# and two malloc arenas (glibc's default is 8 per core); capped also caps the heap at 48 MB.
+c2_env="MALLOC_ARENA_MAX=16"
+c2="-XX:TieredStopAtLevel=4 -XX:CICompilerCount=2 -XX:ReservedCodeCacheSize=240m"
+capped="-Xmx48m -XX:MaxMetaspaceSize=48m -Xss256k"
+
+results="$work/results.md"
+python3 bench/driver.py --work "$work" --output "$results" --c2-opts "$c2" --c2-env "$c2_env" --capped-opts "$capped" "$@"
+
+if [ -z "$quick" ]; then
+    # Replace the generated part of BENCHMARKS.md, keep the prose around it.
+    python3 - "$repo/BENCHMARKS.md" "$results" <<'PY'
+import sys
+doc, results = sys.argv[1], open(sys.argv[2]).read()
+text = open(doc).read()
+begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+head, rest = text.split(begin, 1)
+tail = rest.split(end, 1)[1]
+open(doc, "w").write(head + begin + "\n" + results + end + tail)
+PY
+    echo "bench: results written to BENCHMARKS.md" >&2
+fi
