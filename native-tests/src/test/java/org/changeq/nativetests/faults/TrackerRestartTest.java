@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import org.changeq.nativetests.sync.Poll;
 import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
@@ -60,8 +62,11 @@ class TrackerRestartTest {
             bench.startTracker();
             bench.awaitTrackerWatching();
             long caughtUp = System.nanoTime();
+            // RESCAN can reach the queue a moment before the reader thread logs the scan's summary.
+            Poll.until(Duration.ofSeconds(30), "the catch-up summary in the tracker's log",
+                    () -> bench.trackerLogText().contains("catch-up scan done"));
             String scanLine = bench.trackerLogText().lines().filter(line -> line.contains("catch-up scan done"))
-                    .findFirst().orElseThrow(() -> new AssertionError("no catch-up line: " + bench.trackerLogText()));
+                    .findFirst().orElseThrow();
             List<QueueRecord> scan = bench.records().subList((int) recordsBeforeRestart, bench.records().size());
             long subtrees = scan.stream().filter(record -> record.type() == RecordType.SUBTREE).count();
             long changes = scan.stream().filter(record -> record.type() == RecordType.CHANGE).count();
