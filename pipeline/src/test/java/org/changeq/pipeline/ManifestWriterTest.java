@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
@@ -44,11 +43,7 @@ class ManifestWriterTest {
     }
 
     private List<QueueRecord> records() {
-        List<QueueRecord> records = new ArrayList<>();
-        try (ManifestReader reader = ManifestReader.open(dir.resolve("queue"))) {
-            reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, (index, record) -> records.add(record));
-        }
-        return records;
+        return TestQueues.records(dir.resolve("queue"));
     }
 
     private static byte[] bytes(String text) {

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +19,7 @@ import org.changeq.nativetests.sync.ChildJvm;
 import org.changeq.nativetests.sync.Poll;
 import org.changeq.nativetests.sync.RsyncDaemon;
 import org.changeq.nativetests.sync.Trees;
+import org.changeq.pipeline.TestQueues;
 import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueRecord;
@@ -182,14 +182,7 @@ final class FaultBench implements AutoCloseable {
 
     /** Every record in the queue. */
     List<QueueRecord> records() {
-        if (!Files.exists(queue.resolve("metadata.cq4t"))) {
-            return List.of();
-        }
-        List<QueueRecord> records = new ArrayList<>();
-        try (ManifestReader reader = ManifestReader.open(queue)) {
-            reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, (index, record) -> records.add(record));
-        }
-        return records;
+        return TestQueues.records(queue);
     }
 
     long count(RecordType type) {

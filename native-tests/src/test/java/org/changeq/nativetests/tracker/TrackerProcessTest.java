@@ -12,8 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.changeq.pipeline.TestQueues;
 import org.changeq.pipeline.ExitCodes;
-import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
 import org.junit.jupiter.api.Test;
@@ -76,7 +76,7 @@ class TrackerProcessTest {
             assertTrue(process.isAlive(), "the tracker exited: " + readQuietly("stderr"));
             Files.writeString(root.resolve("observed"), "x");
             TrackedTree.awaitCondition(() -> "a record of the change in " + queue,
-                    () -> records(queue).stream().anyMatch(record -> record.type() == RecordType.CHANGE
+                    () -> TestQueues.records(queue).stream().anyMatch(record -> record.type() == RecordType.CHANGE
                             && TrackedTree.text(record.path()).equals("observed")));
 
             ProcessHandle java = traced ? awaitChild(process) : process.toHandle();
@@ -84,7 +84,7 @@ class TrackerProcessTest {
             assertTrue(process.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS), "no exit after SIGTERM");
 
             assertEquals(ExitCodes.OK, process.exitValue(), read("stderr"));
-            List<QueueRecord> records = records(queue);
+            List<QueueRecord> records = TestQueues.records(queue);
             assertEquals(RecordType.STOP, records.get(records.size() - 1).type(), records.toString());
             assertEquals("", read("stdout"), "nothing may be printed on stdout");
             if (traced) {
@@ -117,17 +117,6 @@ class TrackerProcessTest {
     private static ProcessHandle awaitChild(Process tracer) {
         TrackedTree.awaitCondition(() -> "the traced JVM to start", () -> tracer.children().findAny().isPresent());
         return tracer.children().findAny().orElseThrow();
-    }
-
-    private static List<QueueRecord> records(Path queue) {
-        if (!Files.exists(queue.resolve("metadata.cq4t"))) {
-            return List.of();
-        }
-        List<QueueRecord> records = new ArrayList<>();
-        try (ManifestReader reader = ManifestReader.open(queue)) {
-            reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, (index, record) -> records.add(record));
-        }
-        return records;
     }
 
     private String readQuietly(String file) {
