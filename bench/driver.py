@@ -209,7 +209,12 @@ def run_workload(ctx, tool, w, run):
         else:
             result.update(compare_until_equal(ctx, root, tool.dest, end_ns))
         result["cpu_s"] = cpu_seconds(proc.pid, children=isinstance(tool, Lsyncd)) - cpu_before
-        result["hwm_mb"] = status_kb(proc.pid, "VmHWM") / 1024
+        hwm_kb = status_kb(proc.pid, "VmHWM")
+        if hwm_kb < 0:
+            # Gone (a zombie has no VmHWM): the tool exited during the run.
+            result["exited"] = proc.poll()
+        else:
+            result["hwm_mb"] = hwm_kb / 1024
         if isinstance(tool, Inotifywait):
             # Anything on stderr after the two setup lines is inotifywait reporting trouble (a queue overflow).
             complaints = open(tool.err, errors="replace").read().splitlines()[2:]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks changeq-tracker against inotifywait and lsyncd, and the sync planner against sort -u.
 #
-# Usage: bench/run.sh [--quick] [driver options]      (as root, from anywhere; a full run takes ~20 minutes)
+# Usage: bench/run.sh [--quick] [driver options]      (as root, from anywhere; a full run takes ~15 minutes)
 #   --quick               1 run of everything instead of 5 (3 for watch setup, 2 for lsyncd, which often runs
 #                         into its 30 s timeout); prints the tables and leaves BENCHMARKS.md alone
 #   --only LIST           any of workloads,watch,plan (default all three)
