@@ -41,8 +41,12 @@ public final class ClaimBoard {
     /** The highest index any consumer has claimed, or {@link #NO_CLAIM}. Reads the files afresh. */
     public long highestClaim() {
         long highest = NO_CLAIM;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
+        // No glob: this runs on the writer thread, and a glob is compiled anew on every call.
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
             for (Path file : files) {
+                if (!file.getFileName().toString().endsWith(SUFFIX)) {
+                    continue;
+                }
                 OptionalLong claim = new IndexFile(file, "claim").read();
                 if (claim.isPresent() && claim.getAsLong() > highest) {
                     highest = claim.getAsLong();

@@ -297,6 +297,8 @@ public final class ManifestWriter implements AutoCloseable {
          */
         volatile boolean failed;
         private Thread writerThread;
+        /** The root of the OVERFLOW appended last, while nothing else was appended after it in this batch. */
+        private String overflowJustAppended;
 
         Appender(ExcerptAppender excerptAppender, LongSupplier highestClaim) {
             this.excerptAppender = excerptAppender;
@@ -323,7 +325,15 @@ public final class ManifestWriter implements AutoCloseable {
             } else {
                 // Markers are ordering barriers: everything observed before them is appended first.
                 flushBatch();
-                append(slot.type, slot.root, slot.timeMillis, false, slot.path);
+                if (slot.type == RecordType.OVERFLOW && slot.root.equals(overflowJustAppended)) {
+                    // A storm of kernel overflows arrives as runs of identical markers. The one just
+                    // appended, in this batch, is read together with this one by any consumer, and the
+                    // full sync it forces starts after both losses happened.
+                    deduplicated.incrementAndGet();
+                } else {
+                    append(slot.type, slot.root, slot.timeMillis, false, slot.path);
+                    overflowJustAppended = slot.type == RecordType.OVERFLOW ? slot.root : null;
+                }
                 if (slot.type == RecordType.STOP) {
                     stopAppended.countDown();
                 }
@@ -331,6 +341,7 @@ public final class ManifestWriter implements AutoCloseable {
             slot.path = null;
             if (endOfBatch) {
                 flushBatch();
+                overflowJustAppended = null;
             }
         }
 
@@ -361,6 +372,7 @@ public final class ManifestWriter implements AutoCloseable {
             if (batch.isEmpty()) {
                 return;
             }
+            overflowJustAppended = null;
             List<Map.Entry<PathKey, Slot>> entries = new ArrayList<>(batch.entrySet());
             batch.clear();
             long claim = Long.MAX_VALUE;

@@ -138,6 +138,35 @@ class ManifestWriterTest {
     }
 
     @Test
+    void anOverflowStormInOneBatchIsOneRecordPerRootButAChangeBetweenKeepsBoth() throws InterruptedException {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        ThreadFactory stalled = runnable -> threadFactory.newThread(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            runnable.run();
+        });
+        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1024,
+                stalled, appendFailures::add)) {
+            for (int i = 0; i < 100; i++) {
+                writer.publishMarker(RecordType.OVERFLOW, "nfs");
+            }
+            for (int i = 0; i < 100; i++) {
+                writer.publishMarker(RecordType.OVERFLOW, "backup");
+            }
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("between"));
+            writer.publishMarker(RecordType.OVERFLOW, "nfs");
+            release.countDown();
+        }
+        List<String> markers = records().stream().filter(r -> r.type() == RecordType.OVERFLOW)
+                .map(QueueRecord::root).toList();
+        // The stalled writer sees everything as one batch.
+        assertEquals(List.of("nfs", "backup", "nfs"), markers);
+    }
+
+    @Test
     void aFullRingRecordsAnOverflowInsteadOfBlockingOrLosingSilently() throws InterruptedException {
         Thread[] writerThread = new Thread[1];
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);

@@ -75,6 +75,7 @@ public final class PendingChanges {
         long directories = 0;
         long deletions = 0;
         boolean rootIsSubtree = isSubtree(table.find(new byte[0], 0, 0));
+        boolean anySubtree = anySubtree();
         byte[] arena = table.arena();
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
             byte state = table.state(entry);
@@ -86,7 +87,7 @@ public final class PendingChanges {
                     sink.accept(arena, table.pathStart(entry), table.pathLength(entry), Pass.RECURSIVE, true);
                     deletions++;
                 }
-            } else if (!underPendingSubtree(entry, rootIsSubtree)) {
+            } else if (!anySubtree || !underPendingSubtree(entry, rootIsSubtree)) {
                 if (type == CHANGE && (state & DIRECTORY) != 0) {
                     sink.accept(arena, table.pathStart(entry), table.pathLength(entry), Pass.DIRECTORY, false);
                     directories++;
@@ -129,6 +130,16 @@ public final class PendingChanges {
         int start = table.pathStart(entry);
         for (int i = start; i < start + length; i++) {
             if (arena[i] == '/' && isSubtree(table.find(arena, start, i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One pass over the states spares the ancestor lookups of every path when nothing is a SUBTREE. */
+    private boolean anySubtree() {
+        for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
+            if ((table.state(entry) & TYPE_MASK) == SUBTREE) {
                 return true;
             }
         }
