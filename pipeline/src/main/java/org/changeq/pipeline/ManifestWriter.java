@@ -7,7 +7,6 @@ import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -373,29 +372,31 @@ public final class ManifestWriter implements AutoCloseable {
                 return;
             }
             overflowJustAppended = null;
-            List<Map.Entry<PathKey, Slot>> entries = new ArrayList<>(batch.entrySet());
-            batch.clear();
-            long claim = Long.MAX_VALUE;
-            boolean claimRead = false;
-            for (Map.Entry<PathKey, Slot> entry : entries) {
-                PathKey key = entry.getKey();
-                Slot slot = entry.getValue();
-                Appended earlier = recent.get(key);
-                if (earlier != null && covers(earlier.type, slot.type)) {
-                    // Read the claims only now, after the event was observed: a consumer that
-                    // published its claim before this point is seen, one that publishes later will
-                    // read the earlier record and run rsync after the change.
-                    if (!claimRead) {
-                        claim = readClaim();
-                        claimRead = true;
+            try {
+                long claim = Long.MAX_VALUE;
+                boolean claimRead = false;
+                for (Map.Entry<PathKey, Slot> entry : batch.entrySet()) {
+                    PathKey key = entry.getKey();
+                    Slot slot = entry.getValue();
+                    Appended earlier = recent.get(key);
+                    if (earlier != null && covers(earlier.type, slot.type)) {
+                        // Read the claims only now, after the event was observed: a consumer that
+                        // published its claim before this point is seen, one that publishes later will
+                        // read the earlier record and run rsync after the change.
+                        if (!claimRead) {
+                            claim = readClaim();
+                            claimRead = true;
+                        }
+                        if (earlier.index > claim) {
+                            deduplicated.incrementAndGet();
+                            continue;
+                        }
                     }
-                    if (earlier.index > claim) {
-                        deduplicated.incrementAndGet();
-                        continue;
-                    }
+                    long index = append(slot.type, key.root, slot.timeMillis, slot.directory, key.path);
+                    remember(key, index, slot.type);
                 }
-                long index = append(slot.type, key.root, slot.timeMillis, slot.directory, key.path);
-                remember(key, index, slot.type);
+            } finally {
+                batch.clear();
             }
         }
 
