@@ -130,12 +130,12 @@ final class QueueInspector {
         });
     }
 
-    /** Prints the records after the route's cursor that concern it, in queue order, as dump does. */
+    /** Prints the records after the route's cursor that its next run reads, in queue order, as dump does. */
     void pendingRecords(RouteConfig route) throws IOException {
-        long cursor = state.cursor(route.name()).read().orElse(ManifestReader.NO_INDEX);
-        reader.read(cursor, reader.lastIndex(), (index, record) -> {
+        RouteState routeState = RouteState.read(requireState(), config.root(route.root()), route, reader);
+        reader.read(routeState.cursorOrStart(), reader.lastIndex(), (index, record) -> {
             if (record.root().equals(route.root()) && record.type().carriesPath()
-                    && route.sends(record.path(), record.directory())) {
+                    && ChangeScan.concerns(route, record)) {
                 out.println(format.record(index, record));
             }
             return true;

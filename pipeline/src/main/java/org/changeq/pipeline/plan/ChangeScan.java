@@ -119,18 +119,18 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
             pending = null;
             return;
         }
-        if (concerns(record)) {
+        if (concerns(route, record)) {
             pending.add(record.type(), record.directory(), record.path());
             oldestChangeMillis = Math.min(oldestChangeMillis, record.timeMillis());
         }
     }
 
     /**
-     * A path the route sends; or a directory that appeared or vanished as a whole and that the
-     * route does not exclude, since it may hold paths the route includes (the rsync filter rules
-     * of the pass pick them out).
+     * Whether a path record of the route's root goes into the route's plan: a path the route sends;
+     * or a directory that appeared or vanished as a whole and that the route does not exclude, since
+     * it may hold paths the route includes (the rsync filter rules of the pass pick them out).
      */
-    private boolean concerns(QueueRecord record) {
+    public static boolean concerns(RouteConfig route, QueueRecord record) {
         if (route.sends(record.path(), record.directory())) {
             return true;
         }

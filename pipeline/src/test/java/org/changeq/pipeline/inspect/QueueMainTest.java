@@ -133,6 +133,29 @@ class QueueMainTest {
     }
 
     @Test
+    void pendingDumpAndPathsReadTheSameRecordsAsThePlanner() throws Exception {
+        // A directory moved in that the include-only route neither includes nor excludes may hold
+        // included paths: the planner keeps it for the filter rules, so the pending dump shows it too.
+        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1024,
+                r -> new Thread(r, "changeq-writer"), failure -> { throw new AssertionError(failure); })) {
+            writer.publish(RecordType.SUBTREE, "data", true, "restored".getBytes(StandardCharsets.UTF_8));
+        }
+        ObjectMapper json = new ObjectMapper();
+        java.util.Set<String> dumped = new java.util.HashSet<>();
+        for (String line : run("dump", "--json", "--config", config.toString(), "--route", "offsite", "--pending")
+                .text().lines().toList()) {
+            dumped.add(json.readTree(line).get("path").asText());
+        }
+        java.util.Set<String> planned = new java.util.HashSet<>();
+        for (String line : run("paths", "--json", "--config", config.toString(), "--route", "offsite")
+                .text().lines().toList()) {
+            planned.add(json.readTree(line).get("path").asText());
+        }
+        assertEquals(java.util.Set.of("immich/new", "restored"), planned);
+        assertEquals(planned, dumped);
+    }
+
+    @Test
     void topGroupsByDirectory() {
         Result result = run("top", "--queue", dir.resolve("queue").toString(), "--depth", "1");
         assertTrue(result.text().lines().anyMatch(line -> line.matches("\\s+1\\s+data\\s+photos")), result.text());
