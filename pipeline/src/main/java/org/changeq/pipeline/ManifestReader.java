@@ -68,7 +68,7 @@ public final class ManifestReader implements AutoCloseable {
      */
     public boolean retainsRecordsAfter(long afterIndex) {
         long first = firstIndex();
-        return afterIndex == NO_INDEX ? true : first == NO_INDEX || cycleOf(afterIndex) >= cycleOf(first);
+        return afterIndex == NO_INDEX || first == NO_INDEX || cycleOf(afterIndex) >= cycleOf(first);
     }
 
     /** Receives records in queue order. */

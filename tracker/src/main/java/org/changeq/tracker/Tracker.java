@@ -61,7 +61,6 @@ public final class Tracker implements AutoCloseable {
     private final CatchUp.Decision catchUp;
     private final IndexFile catchUpFile;
     private volatile long kernelOverflows;
-    private volatile Thread writerThread;
     private final CountDownLatch ready = new CountDownLatch(1);
     private final CountDownLatch readerStopped = new CountDownLatch(1);
     private volatile boolean watching;
@@ -79,11 +78,7 @@ public final class Tracker implements AutoCloseable {
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.writer = ManifestWriter.start(config.queue(), config.state(), ManifestWriter.DEFAULT_RING_SIZE,
-                runnable -> {
-                    Thread thread = new Thread(runnable, "changeq-writer");
-                    writerThread = thread;
-                    return thread;
-                },
+                runnable -> new Thread(runnable, "changeq-writer"),
                 failure -> fail(ExitCodes.QUEUE_WRITE_FAILED));
         RecordSink sink = new RecordSink() {
             @Override
@@ -207,11 +202,8 @@ public final class Tracker implements AutoCloseable {
         stopRequested = true;
         libc.wake();
         join(reader);
+        // The writer joins its own thread.
         writer.close();
-        Thread appendingThread = writerThread;
-        if (appendingThread != null) {
-            join(appendingThread);
-        }
         libc.close();
         try {
             lock.release();

@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
-import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.ConfigLoader;
@@ -185,7 +185,7 @@ final class SyncBench {
     }
 
     OptionalLong cursor(String route) throws IOException {
-        return new IndexFile(state.resolve("cursors").resolve(route + ".cursor"), "cursor").read();
+        return new StateLayout(state).cursor(route).read();
     }
 
     long queueEnd() {
