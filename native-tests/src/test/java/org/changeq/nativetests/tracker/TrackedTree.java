@@ -2,7 +2,6 @@ package org.changeq.nativetests.tracker;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.net.URI;
@@ -11,10 +10,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import org.changeq.nativetests.sync.Poll;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
@@ -146,12 +145,11 @@ final class TrackedTree implements AutoCloseable {
 
     /** Polls {@code condition} until it holds or {@link #TIMEOUT} passes. */
     static void awaitCondition(Supplier<String> description, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out after " + TIMEOUT.toSeconds() + " s waiting for " + description.get());
-            }
-            LockSupport.parkNanos(2_000_000);
+        try {
+            Poll.until(TIMEOUT, description, condition::getAsBoolean);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for " + description.get(), e);
         }
     }
 
