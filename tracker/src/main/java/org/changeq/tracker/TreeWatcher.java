@@ -1,7 +1,6 @@
 package org.changeq.tracker;
 
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.changeq.pipeline.ByteStrings;
@@ -329,7 +328,7 @@ final class TreeWatcher implements InotifyEventSink {
         if (existing == null) {
             return tree.add(parent, name, watch);
         }
-        boolean elsewhere = existing.parent != parent || !Arrays.equals(existing.name.bytes(), name);
+        boolean elsewhere = existing.parent != parent || !existing.hasName(name);
         if (elsewhere && existing.root == parent.root) {
             tree.move(existing, parent, name);
             sink.publish(RecordType.SUBTREE, parent.root.name, true, path);

@@ -2,8 +2,6 @@ package org.changeq.tracker;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.changeq.pipeline.config.PathFilter;
 
@@ -30,47 +28,43 @@ final class WatchTree {
         }
     }
 
-    /** A watched directory. */
+    /**
+     * A watched directory. Kept small on purpose (one object and one name array per directory, ~100 bytes
+     * with its two table slots): a tracker watches hundreds of thousands of them for months. Subdirectories
+     * hang off {@link #firstChild} as a doubly linked list so one can be unlinked without a search.
+     */
     static final class Node {
         final int watch;
         final Root root;
         Node parent;
-        Name name;
-        /** Watched subdirectories by name; null while there are none (most directories). */
-        Map<Name, Node> children;
+        byte[] name;
+        int nameHash;
+        private Node firstChild;
+        private Node nextSibling;
+        private Node previousSibling;
 
-        Node(int watch, Root root, Node parent, Name name) {
+        Node(int watch, Root root, Node parent, byte[] name) {
             this.watch = watch;
             this.root = root;
             this.parent = parent;
             this.name = name;
+            this.nameHash = Arrays.hashCode(name);
         }
 
         boolean isRoot() {
             return parent == null;
         }
-    }
 
-    /** A directory entry name as a map key: raw bytes with their hash. */
-    record Name(byte[] bytes, int hash) {
-        static Name of(byte[] bytes) {
-            return new Name(bytes, Arrays.hashCode(bytes));
-        }
-
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof Name that && hash == that.hash && Arrays.equals(bytes, that.bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
+        boolean hasName(byte[] other) {
+            return Arrays.equals(name, other);
         }
     }
 
-    private static final Name ROOT_NAME = Name.of(new byte[0]);
+    private static final byte[] ROOT_NAME = new byte[0];
 
-    private final Map<Integer, Node> byWatch = new HashMap<>();
+    private final NodeTable byWatch = new NodeTable(node -> node.watch);
+    /** Every linked non-root node, keyed by (parent, name): how a directory entry finds its watch. */
+    private final NodeTable byParentAndName = new NodeTable(node -> childHash(node.parent, node.nameHash));
     private volatile int size;
 
     /** Number of watched directories. Any thread. */
@@ -91,37 +85,49 @@ final class WatchTree {
      * rename not yet processed): the existing node wins and null is returned.
      */
     Node add(Node parent, byte[] name, int watch) {
-        if (byWatch.containsKey(watch)) {
+        if (byWatch(watch) != null) {
             return null;
         }
-        Name key = Name.of(name);
-        Node node = new Node(watch, parent.root, parent, key);
+        Node node = new Node(watch, parent.root, parent, name);
         attach(parent, node);
         put(node);
         return node;
     }
 
     Node byWatch(int watch) {
-        return byWatch.get(watch);
+        for (int slot = byWatch.start(watch); ; slot = byWatch.next(slot)) {
+            Node node = byWatch.at(slot);
+            if (node == null || node.watch == watch) {
+                return node;
+            }
+        }
     }
 
     /** The watched subdirectory {@code name} of {@code parent}, or null. */
     Node child(Node parent, byte[] name) {
-        return parent.children == null ? null : parent.children.get(Name.of(name));
+        int nameHash = Arrays.hashCode(name);
+        for (int slot = byParentAndName.start(childHash(parent, nameHash)); ; slot = byParentAndName.next(slot)) {
+            Node node = byParentAndName.at(slot);
+            if (node == null || node.parent == parent && node.nameHash == nameHash && node.hasName(name)) {
+                return node;
+            }
+        }
     }
 
     /** Moves a node within its root: one node changes, its subtree follows. */
     void move(Node node, Node newParent, byte[] newName) {
         assert node.root == newParent.root : "moves across roots are unwatched and re-watched";
         detach(node);
-        node.name = Name.of(newName);
+        node.name = newName;
+        node.nameHash = Arrays.hashCode(newName);
         attach(newParent, node);
     }
 
     /** Forgets a watch the kernel dropped. Returns the node it belonged to, or null. */
     Node forget(int watch) {
-        Node node = byWatch.remove(watch);
+        Node node = byWatch(watch);
         if (node != null) {
+            byWatch.remove(node);
             detach(node);
             size = byWatch.size();
         }
@@ -135,10 +141,13 @@ final class WatchTree {
         pending.push(top);
         while (!pending.isEmpty()) {
             Node node = pending.pop();
-            if (node.children != null) {
-                node.children.values().forEach(pending::push);
+            for (Node child = node.firstChild; child != null; child = child.nextSibling) {
+                pending.push(child);
             }
-            byWatch.remove(node.watch);
+            if (node != top) {
+                byParentAndName.remove(node);
+            }
+            byWatch.remove(node);
             removed.accept(node);
         }
         size = byWatch.size();
@@ -148,7 +157,7 @@ final class WatchTree {
     static byte[] relativePath(Node directory, byte[] name) {
         int length = name.length;
         for (Node node = directory; !node.isRoot(); node = node.parent) {
-            length += node.name.bytes.length + 1;
+            length += node.name.length + 1;
         }
         if (name.length == 0 && length > 0) {
             length--;
@@ -163,7 +172,7 @@ final class WatchTree {
             }
         }
         for (Node node = directory; !node.isRoot(); node = node.parent) {
-            byte[] segment = node.name.bytes;
+            byte[] segment = node.name;
             end -= segment.length;
             System.arraycopy(segment, 0, path, end, segment.length);
             if (end > 0) {
@@ -202,23 +211,44 @@ final class WatchTree {
     }
 
     private void put(Node node) {
-        byWatch.put(node.watch, node);
+        byWatch.add(node);
         size = byWatch.size();
     }
 
-    private static void attach(Node parent, Node node) {
-        if (parent.children == null) {
-            parent.children = new HashMap<>(4);
+    private void attach(Node parent, Node node) {
+        // A directory renamed over an empty one replaces it; the replaced one's watch ends with IGNORED.
+        Node replaced = child(parent, node.name);
+        if (replaced != null) {
+            detach(replaced);
         }
         node.parent = parent;
-        // A directory renamed over an empty one replaces it; the replaced one's watch ends with IGNORED.
-        parent.children.put(node.name, node);
+        node.nextSibling = parent.firstChild;
+        if (parent.firstChild != null) {
+            parent.firstChild.previousSibling = node;
+        }
+        parent.firstChild = node;
+        byParentAndName.add(node);
     }
 
-    private static void detach(Node node) {
+    /** Unlinks a node from its parent; a node already unlinked (replaced by a rename) is left as it is. */
+    private void detach(Node node) {
         Node parent = node.parent;
-        if (parent != null && parent.children != null && parent.children.get(node.name) == node) {
-            parent.children.remove(node.name);
+        if (parent == null || !byParentAndName.remove(node)) {
+            return;
         }
+        if (node.previousSibling != null) {
+            node.previousSibling.nextSibling = node.nextSibling;
+        } else {
+            parent.firstChild = node.nextSibling;
+        }
+        if (node.nextSibling != null) {
+            node.nextSibling.previousSibling = node.previousSibling;
+        }
+        node.nextSibling = null;
+        node.previousSibling = null;
+    }
+
+    private static int childHash(Node parent, int nameHash) {
+        return parent.watch * 31 + nameHash;
     }
 }

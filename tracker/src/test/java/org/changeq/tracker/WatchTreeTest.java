@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import org.changeq.pipeline.config.PathFilter;
 import org.junit.jupiter.api.Test;
 
@@ -85,5 +88,72 @@ class WatchTreeTest {
         tree.forget(2);
 
         assertEquals(recreated, tree.child(top, bytes("a")));
+    }
+
+    @Test
+    void aReplacedDirectoryIsForgottenWithoutUnlinkingItsReplacement() {
+        WatchTree.Node top = tree.addRoot(root, 1);
+        tree.add(top, bytes("old"), 2);
+        WatchTree.Node moved = tree.add(top, bytes("new"), 3);
+
+        tree.move(moved, top, bytes("old"));
+        tree.forget(2);
+
+        assertEquals(moved, tree.child(top, bytes("old")));
+        assertNull(tree.child(top, bytes("new")));
+        assertEquals(2, tree.size());
+    }
+
+    @Test
+    void lookupsStayExactThroughManyAddsRenamesAndRemovals() {
+        // Sibling names that collide in the low bits of their hash and keys that are dense integers:
+        // what probe runs and backward-shift deletion must survive.
+        WatchTree.Node top = tree.addRoot(root, 1);
+        Map<Integer, String> expectedNames = new HashMap<>();
+        Map<String, Integer> expectedChildren = new HashMap<>();
+        Random random = new Random(7);
+        int nextWatch = 2;
+        for (int step = 0; step < 20_000; step++) {
+            String name = "d" + random.nextInt(3_000);
+            Integer existing = expectedChildren.get(name);
+            if (existing == null) {
+                int watch = nextWatch++;
+                tree.add(top, bytes(name), watch);
+                expectedChildren.put(name, watch);
+                expectedNames.put(watch, name);
+            } else if (random.nextBoolean()) {
+                tree.forget(existing);
+                expectedChildren.remove(name);
+                expectedNames.remove(existing);
+            } else {
+                String renamed = "r" + random.nextInt(3_000);
+                if (!expectedChildren.containsKey(renamed)) {
+                    tree.move(tree.byWatch(existing), top, bytes(renamed));
+                    expectedChildren.remove(name);
+                    expectedChildren.put(renamed, existing);
+                    expectedNames.put(existing, renamed);
+                }
+            }
+        }
+
+        assertEquals(expectedNames.size() + 1, tree.size());
+        expectedNames.forEach((watch, name) -> {
+            assertEquals(name, path(WatchTree.relativePath(tree.byWatch(watch), new byte[0])));
+            assertEquals(watch, tree.child(top, bytes(name)).watch);
+        });
+        for (int i = 0; i < 3_000; i++) {
+            if (!expectedChildren.containsKey("d" + i)) {
+                assertNull(tree.child(top, bytes("d" + i)));
+            }
+        }
+        for (int watch = 2; watch < nextWatch; watch++) {
+            if (!expectedNames.containsKey(watch)) {
+                assertNull(tree.byWatch(watch));
+            }
+        }
+        List<Integer> removed = new ArrayList<>();
+        tree.removeSubtree(top, node -> removed.add(node.watch));
+        assertEquals(expectedNames.size() + 1, removed.size());
+        assertEquals(0, tree.size());
     }
 }
