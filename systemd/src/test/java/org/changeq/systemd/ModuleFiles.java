@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Paths inside this module and a small process runner shared by its tests. */
@@ -51,10 +52,18 @@ final class ModuleFiles {
 
     /** Runs a command to completion within a deadline, capturing both streams. */
     static Result run(Path workingDirectory, List<String> command) throws IOException, InterruptedException {
+        return run(workingDirectory, command, Map.of());
+    }
+
+    /** As {@link #run(Path, List)}, with {@code environment} added to this process's environment. */
+    static Result run(Path workingDirectory, List<String> command, Map<String, String> environment)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile("changeq-test-", ".out");
         Path err = Files.createTempFile("changeq-test-", ".err");
         try {
-            Process process = new ProcessBuilder(new ArrayList<>(command))
+            ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(command));
+            builder.environment().putAll(environment);
+            Process process = builder
                     .directory(workingDirectory.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(out.toFile())

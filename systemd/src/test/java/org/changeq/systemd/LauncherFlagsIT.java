@@ -1,0 +1,61 @@
+package org.changeq.systemd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The JVM flags the built launchers pass, read through a stand-in {@code java} that prints its arguments:
+ * the tracker's memory flags, and native heap trimming only on runtimes that have it (an unknown -XX flag
+ * would stop the JVM from starting at all).
+ */
+class LauncherFlagsIT {
+
+    @TempDir
+    Path javaHome;
+
+    private List<String> flags(String launcher, String javaVersion) throws IOException, InterruptedException {
+        Path bin = Files.createDirectories(javaHome.resolve("bin"));
+        Path java = bin.resolve("java");
+        Files.writeString(java, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(javaHome.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + javaVersion + "\"\n");
+        ModuleFiles.Result result = ModuleFiles.run(javaHome, List.of(ModuleFiles.target("changeq/bin/" + launcher).toString(),
+                "--help"), Map.of("JAVA_HOME", javaHome.toString(), "CHANGEQ_JAVA_OPTS", ""));
+        assertEquals(0, result.exitCode(), result.toString());
+        return result.stdout().lines().toList();
+    }
+
+    @Test
+    void theTrackerKeepsItsHeapNearTheLiveSizeAndTrimsNativeMemoryWhereTheRuntimeCan() throws Exception {
+        List<String> current = flags("changeq-tracker", "17.0.15");
+        assertTrue(current.containsAll(List.of("-XX:TieredStopAtLevel=1", "-Xmn4m", "-XX:MaxHeapFreeRatio=20",
+                "-XX:TrimNativeHeapInterval=5000")), current.toString());
+        assertTrue(current.contains("org.changeq.tracker.TrackerMain"), current.toString());
+
+        for (String withoutTrim : List.of("17.0.8", "17", "20.0.2", "21")) {
+            List<String> older = flags("changeq-tracker", withoutTrim);
+            assertFalse(older.stream().anyMatch(flag -> flag.startsWith("-XX:TrimNativeHeapInterval")),
+                    withoutTrim + ": " + older);
+            assertTrue(older.contains("-Xmn4m"), older.toString());
+        }
+        assertTrue(flags("changeq-tracker", "21.0.1").contains("-XX:TrimNativeHeapInterval=5000"));
+    }
+
+    @Test
+    void theBatchProgramsKeepTheDefaultCompilerAndYoungGeneration() throws Exception {
+        List<String> sync = flags("changeq-sync", "17.0.15");
+        assertFalse(sync.contains("-XX:TieredStopAtLevel=1"), sync.toString());
+        assertFalse(sync.contains("-Xmn4m"), sync.toString());
+        assertTrue(sync.contains("-XX:+UseSerialGC"), sync.toString());
+    }
+}
