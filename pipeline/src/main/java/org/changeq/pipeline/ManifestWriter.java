@@ -49,7 +49,6 @@ public final class ManifestWriter implements AutoCloseable {
     static final int RECENT_PATHS_LIMIT = 1 << 20;
     private static final long DRAIN_TIMEOUT_SECONDS = 30;
 
-    private final SingleChronicleQueue queue;
     private final Disruptor<Slot> disruptor;
     private final RingBuffer<Slot> ring;
     private final Appender appender;
@@ -62,8 +61,7 @@ public final class ManifestWriter implements AutoCloseable {
     private ManifestWriter(Path queueDirectory, ClaimBoard claims, int ringSize, ThreadFactory threadFactory,
                            LongSupplier clock, Consumer<Throwable> onAppendFailure) {
         this.clock = clock;
-        this.queue = Queues.openForWriting(queueDirectory);
-        this.appender = new Appender(queue.createAppender(), claims::highestClaim);
+        this.appender = new Appender(queueDirectory, claims::highestClaim);
         ThreadFactory owned = runnable -> {
             Thread thread = threadFactory.newThread(runnable);
             writerThreads.add(thread);
@@ -75,16 +73,19 @@ public final class ManifestWriter implements AutoCloseable {
         disruptor.setDefaultExceptionHandler(new AppendFailureHandler(failure -> {
             appender.failed = true;
             onAppendFailure.accept(failure);
+            appender.openSettled.countDown();
         }));
         this.ring = disruptor.start();
     }
 
     /**
-     * Opens the queue (creating it if needed), starts the writer thread and publishes a
-     * {@link RecordType#START} record.
+     * Starts the writer thread, which opens the queue (creating it if needed), and publishes a
+     * {@link RecordType#START} record. Returns before the queue is open: opening Chronicle costs a cold JVM
+     * most of a second, which the tracker spends walking its roots meanwhile; the ring holds what it
+     * observes until then ({@link #awaitQueueOpen}).
      *
-     * @param onAppendFailure called on the writer thread when an append fails (disk full, queue
-     *                        unwritable); the records of that batch are lost, so the owner must stop
+     * @param onAppendFailure called on the writer thread when the queue cannot be opened or an append fails
+     *                        (disk full, queue unwritable); the records of that batch are lost, so the owner must stop
      *                        and let the restart's catch-up scan cover them
      */
     public static ManifestWriter start(Path queueDirectory, Path stateDirectory, int ringSize,
@@ -130,6 +131,16 @@ public final class ManifestWriter implements AutoCloseable {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         return !appender.failed;
+    }
+
+    /**
+     * Waits until the writer thread has opened the queue. Any thread.
+     *
+     * @return true when open; false when the timeout passed first, or when opening failed, in which case
+     *         onAppendFailure has already been told
+     */
+    public boolean awaitQueueOpen(java.time.Duration timeout) throws InterruptedException {
+        return appender.openSettled.await(timeout.toNanos(), TimeUnit.NANOSECONDS) && appender.queue != null;
     }
 
     /** Events dropped because the ring was full (each recorded as an OVERFLOW of its root). */
@@ -181,7 +192,9 @@ public final class ManifestWriter implements AutoCloseable {
                 break;
             }
         }
-        queue.close();
+        if (appender.queue != null) {
+            appender.queue.close();
+        }
     }
 
     private static boolean await(CountDownLatch latch) {
@@ -283,7 +296,12 @@ public final class ManifestWriter implements AutoCloseable {
 
     /** The handler: the queue's only appender. Confined to the writer thread. */
     static final class Appender implements EventHandler<Slot> {
-        private final ExcerptAppender excerptAppender;
+        private final Path queueDirectory;
+        /** Set once by the writer thread; read by others after {@link #openSettled} or after joining it. */
+        private volatile SingleChronicleQueue queue;
+        private ExcerptAppender excerptAppender;
+        /** Released once the queue is open, or once the failure to open it has been reported. */
+        private final CountDownLatch openSettled = new CountDownLatch(1);
         private final LongSupplier highestClaim;
         private final LinkedHashMap<PathKey, Slot> batch = new LinkedHashMap<>();
         private final HashMap<PathKey, Appended> recent = new HashMap<>();
@@ -299,14 +317,24 @@ public final class ManifestWriter implements AutoCloseable {
         /** The root of the OVERFLOW appended last, while nothing else was appended after it in this batch. */
         private String overflowJustAppended;
 
-        Appender(ExcerptAppender excerptAppender, LongSupplier highestClaim) {
-            this.excerptAppender = excerptAppender;
+        Appender(Path queueDirectory, LongSupplier highestClaim) {
+            this.queueDirectory = queueDirectory;
             this.highestClaim = highestClaim;
         }
 
+        /** A failure here reaches the exception handler, which marks the appender failed: nothing is appended. */
         @Override
         public void onStart() {
             writerThread = Thread.currentThread();
+            try {
+                SingleChronicleQueue opening = Queues.openForWriting(queueDirectory);
+                excerptAppender = opening.createAppender();
+                queue = opening;
+            } catch (RuntimeException e) {
+                throw new QueueOpenException("cannot open the manifest queue " + queueDirectory + ": "
+                        + e.getMessage() + "; check that it is a changeq queue directory and writable", e);
+            }
+            openSettled.countDown();
         }
 
         @Override
@@ -428,6 +456,13 @@ public final class ManifestWriter implements AutoCloseable {
             }
             appended.incrementAndGet();
             return excerptAppender.lastIndexAppended();
+        }
+    }
+
+    /** The queue could not be opened: nothing was or will be appended by this writer. */
+    public static final class QueueOpenException extends RuntimeException {
+        QueueOpenException(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 

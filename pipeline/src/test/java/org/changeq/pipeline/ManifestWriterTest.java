@@ -2,9 +2,11 @@ package org.changeq.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -197,5 +199,34 @@ class ManifestWriterTest {
         assertTrue(records.stream().anyMatch(r -> r.type() == RecordType.OVERFLOW && r.root().equals("nfs")),
                 records.toString());
         assertEquals(RecordType.STOP, records.get(records.size() - 1).type());
+    }
+
+    @Test
+    void aQueueThatCannotBeOpenedIsReportedAndNothingHangs() throws Exception {
+        Path notADirectory = Files.writeString(dir.resolve("queue-is-a-file"), "x");
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+
+        try (ManifestWriter writer = ManifestWriter.start(notADirectory, dir.resolve("state"), 1024, threadFactory,
+                failures::add)) {
+            writer.publish(RecordType.CHANGE, "r", false, bytes("a"));
+
+            assertFalse(writer.awaitQueueOpen(Duration.ofSeconds(10)));
+            assertEquals(1, failures.size(), failures.toString());
+            assertInstanceOf(ManifestWriter.QueueOpenException.class, failures.get(0));
+            assertTrue(failures.get(0).getMessage().contains(notADirectory.toString()), failures.get(0).getMessage());
+            assertEquals(0, writer.recordsAppended());
+        }
+    }
+
+    @Test
+    void eventsPublishedWhileTheQueueOpensAreAppendedOnceItIs() throws Exception {
+        try (ManifestWriter writer = start()) {
+            writer.publish(RecordType.CHANGE, "r", false, bytes("early"));
+            assertTrue(writer.awaitQueueOpen(Duration.ofSeconds(30)));
+        }
+
+        assertEquals(List.of("START", "CHANGE early", "STOP"), records().stream()
+                .map(r -> r.type() + (r.type().carriesPath() ? " " + new String(r.path(), StandardCharsets.UTF_8) : ""))
+                .toList());
     }
 }

@@ -45,6 +45,7 @@ public final class Tracker implements AutoCloseable {
      * so a pair split by the read buffer completes on the next read; a lone MOVED_FROM is a move out of the tree.
      */
     private static final int MOVE_PAIRING_MILLIS = 10;
+    private static final Duration QUEUE_OPEN_POLL = Duration.ofSeconds(1);
     private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
     /** How long the reader waits for the catch-up records to reach the queue before it forgets the scan. */
     private static final Duration CATCH_UP_APPEND_TIMEOUT = Duration.ofSeconds(30);
@@ -79,7 +80,7 @@ public final class Tracker implements AutoCloseable {
         this.lock = lock;
         this.writer = ManifestWriter.start(config.queue(), config.state(), ManifestWriter.DEFAULT_RING_SIZE,
                 runnable -> new Thread(runnable, "changeq-writer"),
-                failure -> fail(ExitCodes.QUEUE_WRITE_FAILED));
+                this::writerFailed);
         RecordSink sink = new RecordSink() {
             @Override
             public void publish(RecordType type, String root, boolean directory, byte[] path) {
@@ -223,6 +224,10 @@ public final class Tracker implements AutoCloseable {
             }
             long scanStarted = System.nanoTime();
             watcher.watchRoots(catchUp.sinceMillis());
+            // The writer opened the queue while the roots were walked; ready means recorded, so wait for it.
+            while (!stopRequested && !writer.awaitQueueOpen(QUEUE_OPEN_POLL)) {
+                LOG.debug("the queue is not open yet");
+            }
             if (!stopRequested && catchUp.sinceMillis() != TreeWatcher.NO_CATCH_UP) {
                 LOG.info("catch-up scan done in {} ms: {} changed paths and {} directories sent whole",
                         (System.nanoTime() - scanStarted) / 1_000_000, watcher.catchUpChanges(),
@@ -262,6 +267,11 @@ public final class Tracker implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             LOG.error("the inotify reader failed, stopping: {}", e.getMessage(), e);
             exitCode = ExitCodes.SOFTWARE;
+        } catch (InterruptedException e) {
+            // Nothing in the tracker interrupts its reader: whoever did wants the thread gone.
+            LOG.error("the inotify reader was interrupted, stopping");
+            exitCode = ExitCodes.SOFTWARE;
+            Thread.currentThread().interrupt();
         } finally {
             ready.countDown();
             readerStopped.countDown();
@@ -287,9 +297,16 @@ public final class Tracker implements AutoCloseable {
     }
 
     /** Called on the writer thread when an append fails: stop, so the restart records the gap. */
-    private void fail(int code) {
-        LOG.error("appending to the queue failed (see above: disk full or unwritable?); stopping with exit code {} so "
-                + "that systemd restarts the tracker, whose catch-up scan covers what was not recorded", code);
+    private void writerFailed(Throwable failure) {
+        int code;
+        if (failure instanceof ManifestWriter.QueueOpenException) {
+            code = ExitCodes.QUEUE_UNAVAILABLE;
+            LOG.error("{}; stopping with exit code {}", failure.getMessage(), code);
+        } else {
+            code = ExitCodes.QUEUE_WRITE_FAILED;
+            LOG.error("appending to the queue failed (see above: disk full or unwritable?); stopping with exit code {} "
+                    + "so that systemd restarts the tracker, whose catch-up scan covers what was not recorded", code);
+        }
         exitCode = code;
         stopRequested = true;
         libc.wake();
