@@ -8,7 +8,6 @@ import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,9 +44,9 @@ public final class ManifestWriter implements AutoCloseable {
 
     /** Default ring size: absorbs bursts (e.g. {@code tar x}) while the appender catches up. */
     public static final int DEFAULT_RING_SIZE = 1 << 16;
-    /** Bound on paths remembered for cross-batch dedupe; past it the memory is dropped (only dedupe is lost). */
-    static final int RECENT_PATHS_LIMIT = 1 << 20;
     private static final long DRAIN_TIMEOUT_SECONDS = 30;
+    /** Batches up to this many paths reuse the merge map; larger ones leave a fresh map behind. */
+    private static final int REUSED_BATCH_MAP_LIMIT = 64;
 
     private final Disruptor<Slot> disruptor;
     private final RingBuffer<Slot> ring;
@@ -290,10 +289,6 @@ public final class ManifestWriter implements AutoCloseable {
         }
     }
 
-    /** What the writer remembers of the last record it appended for a path. */
-    private record Appended(long index, RecordType type) {
-    }
-
     /** The handler: the queue's only appender. Confined to the writer thread. */
     static final class Appender implements EventHandler<Slot> {
         private final Path queueDirectory;
@@ -303,8 +298,8 @@ public final class ManifestWriter implements AutoCloseable {
         /** Released once the queue is open, or once the failure to open it has been reported. */
         private final CountDownLatch openSettled = new CountDownLatch(1);
         private final LongSupplier highestClaim;
-        private final LinkedHashMap<PathKey, Slot> batch = new LinkedHashMap<>();
-        private final HashMap<PathKey, Appended> recent = new HashMap<>();
+        private LinkedHashMap<PathKey, Slot> batch = new LinkedHashMap<>();
+        private final RecentRecords recent = new RecentRecords();
         private final AtomicLong appended = new AtomicLong();
         private final AtomicLong deduplicated = new AtomicLong();
         private final CountDownLatch stopAppended = new CountDownLatch(1);
@@ -340,7 +335,7 @@ public final class ManifestWriter implements AutoCloseable {
         @Override
         public void onEvent(Slot slot, long sequence, boolean endOfBatch) {
             if (failed) {
-                batch.clear();
+                clearBatch();
                 slot.path = null;
                 if (slot.type == RecordType.STOP) {
                     stopAppended.countDown();
@@ -406,8 +401,8 @@ public final class ManifestWriter implements AutoCloseable {
                 for (Map.Entry<PathKey, Slot> entry : batch.entrySet()) {
                     PathKey key = entry.getKey();
                     Slot slot = entry.getValue();
-                    Appended earlier = recent.get(key);
-                    if (earlier != null && covers(earlier.type, slot.type)) {
+                    int earlier = recent.find(key.root, key.path, key.hash);
+                    if (earlier != RecentRecords.NOT_FOUND && covers(recent.typeAt(earlier), slot.type)) {
                         // Read the claims only now, after the event was observed: a consumer that
                         // published its claim before this point is seen, one that publishes later will
                         // read the earlier record and run rsync after the change.
@@ -415,15 +410,28 @@ public final class ManifestWriter implements AutoCloseable {
                             claim = readClaim();
                             claimRead = true;
                         }
-                        if (earlier.index > claim) {
+                        if (recent.indexAt(earlier) > claim) {
                             deduplicated.incrementAndGet();
                             continue;
                         }
                     }
                     long index = append(slot.type, key.root, slot.timeMillis, slot.directory, key.path);
-                    remember(key, index, slot.type);
+                    recent.remember(key.root, key.path, key.hash, index, slot.type);
                 }
             } finally {
+                clearBatch();
+            }
+        }
+
+        /**
+         * HashMap.clear() zeroes the whole table, which keeps the size of the largest batch ever merged: after
+         * one burst every later one-event batch would pay for clearing 100,000+ slots. A map that grew past
+         * small is dropped instead.
+         */
+        private void clearBatch() {
+            if (batch.size() > REUSED_BATCH_MAP_LIMIT) {
+                batch = new LinkedHashMap<>();
+            } else {
                 batch.clear();
             }
         }
@@ -440,13 +448,6 @@ public final class ManifestWriter implements AutoCloseable {
                 LOG.warn("cannot read consumer claims ({}); not deduplicating against earlier records", e.getMessage());
                 return Long.MAX_VALUE;
             }
-        }
-
-        private void remember(PathKey key, long index, RecordType type) {
-            if (recent.size() >= RECENT_PATHS_LIMIT) {
-                recent.clear();
-            }
-            recent.put(key, new Appended(index, type));
         }
 
         private long append(RecordType type, String root, long timeMillis, boolean directory, byte[] path) {
