@@ -13,5 +13,9 @@ interface InotifyEventSink {
      */
     void onEvent(int watch, EventKind kind, boolean directory, int cookie, byte[] name);
 
+    /** Called after the events of one {@code read(2)}: everything delivered since happened before it returned. */
+    default void onReadEnd() {
+    }
+
     int NO_WATCH = -1;
 }

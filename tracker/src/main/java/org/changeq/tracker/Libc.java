@@ -252,6 +252,7 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             long length = C.read(inotifyFd, eventBuffer, EVENT_BUFFER_SIZE);
             if (length > 0) {
                 parseEvents(eventBuffer, (int) length, sink);
+                sink.onReadEnd();
                 continue;
             }
             int errno = length < 0 ? errno() : 0;

@@ -1,6 +1,7 @@
 package org.changeq.tracker;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.changeq.pipeline.ByteStrings;
@@ -50,6 +51,15 @@ final class TreeWatcher implements InotifyEventSink {
 
     /** A MOVED_FROM waiting for its MOVED_TO, which may arrive with the next read. */
     private PendingMove pendingMove;
+    /**
+     * The CHANGE published last, while only more changes followed it within the same read: a file's CREATE,
+     * MODIFY and CLOSE_WRITE arrive together and become one record. Only within a read: every event in it
+     * happened before the record was published, so a sync that reads the record sees them all. A later read
+     * may come after a consumer took the record, and then its change must be recorded again.
+     */
+    private Node lastChangeDirectory;
+    private byte[] lastChangeName;
+    private boolean lastChangeIsDirectory;
     private boolean watchLimitLogged;
     private boolean watchLimitWarned;
     private long lastOverflowNanos;
@@ -175,7 +185,16 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     @Override
+    public void onReadEnd() {
+        lastChangeDirectory = null;
+    }
+
+    @Override
     public void onEvent(int watch, EventKind kind, boolean directory, int cookie, byte[] name) {
+        if (kind != EventKind.CREATE && kind != EventKind.MODIFY && kind != EventKind.CLOSE_WRITE
+                && kind != EventKind.ATTRIB) {
+            lastChangeDirectory = null;
+        }
         if (pendingMove != null && !(kind == EventKind.MOVED_TO && cookie == pendingMove.cookie)) {
             resolvePendingMove();
         }
@@ -224,6 +243,12 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     private void changed(Node directory, byte[] name, boolean isDirectory) {
+        if (directory == lastChangeDirectory && isDirectory == lastChangeIsDirectory && Arrays.equals(name, lastChangeName)) {
+            return;
+        }
+        lastChangeDirectory = directory;
+        lastChangeName = name;
+        lastChangeIsDirectory = isDirectory;
         Root root = directory.root;
         byte[] path = WatchTree.relativePath(directory, name);
         if (!excluded(root, path, isDirectory)) {

@@ -87,11 +87,32 @@ class TreeWatcherTest {
         TreeWatcher watcher = watcher();
 
         event(watcher, "/r/a", EventKind.CREATE, false, 0, "f");
+        watcher.onReadEnd();
         event(watcher, "/r/a", EventKind.CLOSE_WRITE, false, 0, "f");
         event(watcher, "/r", EventKind.ATTRIB, false, 0, "g");
         event(watcher, "/r/a", EventKind.DELETE, false, 0, "f");
 
         assertEquals(List.of("CHANGE r a/f", "CHANGE r a/f", "CHANGE r g", "DELETE r a/f"), records);
+    }
+
+    @Test
+    void changesOfOneFileWithinOneReadAreOneRecordButANewReadRecordsAgain() {
+        kernel.mkdir("/r/a");
+        TreeWatcher watcher = watcher();
+
+        event(watcher, "/r/a", EventKind.CREATE, false, 0, "f");
+        event(watcher, "/r/a", EventKind.MODIFY, false, 0, "f");
+        event(watcher, "/r/a", EventKind.CLOSE_WRITE, false, 0, "f");
+        event(watcher, "/r/a", EventKind.MODIFY, false, 0, "other");
+        event(watcher, "/r/a", EventKind.MODIFY, false, 0, "f");
+        event(watcher, "/r/a", EventKind.DELETE, false, 0, "f");
+        event(watcher, "/r/a", EventKind.CREATE, false, 0, "f");
+        watcher.onReadEnd();
+        // Read after a consumer may have taken the record above: this change must reach the queue again.
+        event(watcher, "/r/a", EventKind.MODIFY, false, 0, "f");
+
+        assertEquals(List.of("CHANGE r a/f", "CHANGE r a/other", "CHANGE r a/f", "DELETE r a/f", "CHANGE r a/f",
+                "CHANGE r a/f"), records);
     }
 
     @Test
