@@ -325,9 +325,10 @@ public final class ManifestWriter implements AutoCloseable {
                 SingleChronicleQueue opening = Queues.openForWriting(queueDirectory);
                 excerptAppender = opening.createAppender();
                 queue = opening;
-            } catch (RuntimeException e) {
-                throw new QueueOpenException("cannot open the manifest queue " + queueDirectory + ": "
-                        + e.getMessage() + "; check that it is a changeq queue directory and writable", e);
+            } catch (RuntimeException | Error e) {
+                // Chronicle's static initialisers fail with Errors too, e.g. when the JVM is shutting down.
+                throw new QueueOpenException("cannot open the manifest queue " + queueDirectory + ": " + e
+                        + "; check that it is a changeq queue directory and writable", e);
             }
             openSettled.countDown();
         }

@@ -152,7 +152,7 @@ final class TreeWatcher implements InotifyEventSink {
             }
             sink.publishMarker(RecordType.RESCAN, root.name);
             long millis = (System.nanoTime() - started) / 1_000_000;
-            LOG.info("root '{}' ({}): watching {} directories, walked in {} ms{}", root.name,
+            LOG.info("root '{}' ({}): {} directories walked and under watch in {} ms{}", root.name,
                     ByteStrings.escape(root.absolutePath), tree.size() - before, millis,
                     catchUpSinceMillis == NO_CATCH_UP ? "" : "; catch-up so far: " + catchUpChanges
                             + " changed paths, " + catchUpSubtrees + " directories sent whole");

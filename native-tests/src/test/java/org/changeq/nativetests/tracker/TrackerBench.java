@@ -69,7 +69,7 @@ public final class TrackerBench {
         long watchMillis = (System.nanoTime() - started) / 1_000_000;
         System.out.printf("changeq-tracker: watching after %d ms (JVM start included), RSS %d MB%n", watchMillis,
                 rssKb(tracker.pid()) / 1024);
-        Files.readAllLines(stderr).stream().filter(line -> line.contains("walked in")).forEach(System.out::println);
+        Files.readAllLines(stderr).stream().filter(line -> line.contains("walked and under watch")).forEach(System.out::println);
 
         long createStart = System.nanoTime();
         createFiles(root, files, "t");
