@@ -154,6 +154,24 @@ class DebianPackageIT {
                 "the host's users are untouched");
     }
 
+    @Test
+    void theUnpackedPackageBuildsClassDataArchivesThatItsProgramsStartFrom() throws Exception {
+        Assumptions.assumeTrue(ModuleFiles.onPath("rsync") != null, "rsync is not installed; the sync archive needs it");
+        Path usrBin = unpack();
+        Path home = usrBin.resolveSibling("share/changeq");
+
+        ModuleFiles.Result made = ModuleFiles.run(dir, List.of(home.resolve("libexec/changeq-cds").toString()));
+
+        assertEquals(0, made.exitCode(), made.toString());
+        for (String program : List.of("tracker", "sync", "queue")) {
+            Path archive = home.resolve("cds/" + program + ".jsa");
+            assertTrue(Files.size(archive) > 1_000_000, archive + " holds the classes");
+        }
+        ModuleFiles.Result help = ModuleFiles.run(dir, List.of(usrBin.resolve("changeq-tracker").toString(), "--help"),
+                Map.of("CHANGEQ_JAVA_OPTS", "-Xshare:on"));
+        assertEquals(0, help.exitCode(), "-Xshare:on fails unless the archive maps: " + help);
+    }
+
     private void assertHelpFromPackage(String program, String mainClass) throws Exception {
         Assumptions.assumeTrue(classExists(mainClass), mainClass + " is not in this build yet; skipping " + program + " --help");
         ModuleFiles.Result help = ModuleFiles.run(dir, List.of(unpack().resolve(program).toString(), "--help"));

@@ -23,13 +23,21 @@ class LauncherFlagsIT {
     @TempDir
     Path javaHome;
 
+    private List<String> flags(Path dist, String launcher) throws IOException, InterruptedException {
+        return flags(dist, launcher, "17.0.15");
+    }
+
     private List<String> flags(String launcher, String javaVersion) throws IOException, InterruptedException {
+        return flags(ModuleFiles.target("changeq"), launcher, javaVersion);
+    }
+
+    private List<String> flags(Path dist, String launcher, String javaVersion) throws IOException, InterruptedException {
         Path bin = Files.createDirectories(javaHome.resolve("bin"));
         Path java = bin.resolve("java");
         Files.writeString(java, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
         Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(javaHome.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + javaVersion + "\"\n");
-        ModuleFiles.Result result = ModuleFiles.run(javaHome, List.of(ModuleFiles.target("changeq/bin/" + launcher).toString(),
+        ModuleFiles.Result result = ModuleFiles.run(javaHome, List.of(dist.resolve("bin/" + launcher).toString(),
                 "--help"), Map.of("JAVA_HOME", javaHome.toString(), "CHANGEQ_JAVA_OPTS", ""));
         assertEquals(0, result.exitCode(), result.toString());
         return result.stdout().lines().toList();
@@ -49,6 +57,22 @@ class LauncherFlagsIT {
             assertTrue(older.contains("-Xmn4m"), older.toString());
         }
         assertTrue(flags("changeq-tracker", "21.0.1").contains("-XX:TrimNativeHeapInterval=5000"));
+    }
+
+    @Test
+    void eachProgramStartsFromItsOwnClassDataArchiveWhenOneWasMade(@TempDir Path dist) throws Exception {
+        for (String part : List.of("bin/changeq-tracker", "bin/changeq-sync", "libexec/changeq-java")) {
+            Path copy = Files.createDirectories(dist.resolve(part).getParent()).resolve(dist.resolve(part).getFileName());
+            Files.copy(ModuleFiles.target("changeq/" + part), copy);
+        }
+        assertFalse(String.join(" ", flags(dist, "changeq-tracker")).contains("SharedArchiveFile"));
+
+        Files.createDirectories(dist.resolve("cds"));
+        Files.writeString(dist.resolve("cds/tracker.jsa"), "");
+
+        assertTrue(flags(dist, "changeq-tracker").contains("-XX:SharedArchiveFile=" + dist.resolve("cds/tracker.jsa")));
+        assertFalse(String.join(" ", flags(dist, "changeq-sync")).contains("SharedArchiveFile"),
+                "the sync has no archive of its own here");
     }
 
     @Test
