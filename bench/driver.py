@@ -302,7 +302,8 @@ def planner(ctx, configs):
         subprocess.run(java + ["write", plan_dir, str(records), str(unique)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         paths = os.path.join(plan_dir, "paths.txt")
-        runs = {"changeq plan": [], "changeq plan -Xmx64m": [], "sort -u": [], "LC_ALL=C sort -u": []}
+        runs = {"changeq plan": [], "changeq plan -Xmx64m": [], "changeq-queue paths -0": [], "sort -u": [],
+                "LC_ALL=C sort -u": []}
         for run in range(ctx.runs):
             # -Xmx64m: does the planner's heap stay bounded by the unique paths, not the records?
             for label, heap in (("changeq plan", []), ("changeq plan -Xmx64m", ["-Xmx64m"])):
@@ -314,6 +315,12 @@ def planner(ctx, configs):
                 figures = re.search(r"listed=(\d+) seconds=([0-9.]+)", timed["stdout"])
                 runs[label].append({"wall_s": timed["wall_s"], "in_jvm_s": float(figures.group(2)),
                                     "rss_mb": timed["rss_mb"], "listed": int(figures.group(1))})
+            # The same plan through the installed command, as an admin would run it: launcher flags and
+            # class-data archive included.
+            with open(os.path.join(plan_dir, "paths.list"), "wb") as listing:
+                timed = timed_run([os.path.join(ctx.dist, "bin/changeq-queue"), "paths", "-0", "--route", "bench",
+                                   "--config", os.path.join(plan_dir, "changeq.yaml")], stdout=listing)
+            runs["changeq-queue paths -0"].append({"wall_s": timed["wall_s"], "rss_mb": timed["rss_mb"]})
             for label, env in (("sort -u", {"LC_ALL": "C.UTF-8"}), ("LC_ALL=C sort -u", {"LC_ALL": "C"})):
                 timed = timed_run(["sort", "-u", "-o", os.path.join(plan_dir, "sorted"), paths], env)
                 runs[label].append({"wall_s": timed["wall_s"], "rss_mb": timed["rss_mb"]})
@@ -323,12 +330,12 @@ def planner(ctx, configs):
     return results
 
 
-def timed_run(command, env_extra=None):
+def timed_run(command, env_extra=None, stdout=None):
     env = dict(os.environ)
     env.update(env_extra or {})
     started = time.monotonic()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    stdout = proc.stdout.read()
+    proc = subprocess.Popen(command, stdout=stdout or subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    stdout = proc.stdout.read() if stdout is None else ""
     _, status, usage = os.wait4(proc.pid, 0)
     if status != 0:
         raise RuntimeError(f"{command} failed: {status}")
@@ -441,9 +448,10 @@ def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
     if plan:
         add("### Planner")
         add("")
-        add("`PlanBenchmark plan`: read the backlog from the queue, filter, dedupe, write the `--from0` list; against"
-            " `sort -u` of the same paths as a newline file (GNU sort, 2 threads). Wall time includes JVM start;"
-            " \"in JVM\" is the planner alone. RSS: peak of the process.")
+        add("`PlanBenchmark plan`: read the backlog from the queue, filter, dedupe, write the `--from0` list;"
+            " `changeq-queue paths -0`: the same through the installed command (launcher flags, class-data archive);"
+            " against `sort -u` of the same paths as a newline file (GNU sort, 2 threads). Wall time includes JVM"
+            " start; \"in JVM\" is the planner alone. RSS: peak of the process.")
         add("")
         add("| records / unique paths | command | wall s | in JVM s | peak RSS MB | failed runs (OutOfMemoryError) |")
         add("| --- | --- | --- | --- | --- | --- |")
@@ -452,9 +460,10 @@ def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
                 failed = sum(x.get("failed", 0) for x in r)
                 add(f"| {records:,} / {unique:,} | {label} | {cell(r, 'wall_s', 2)} | {cell(r, 'in_jvm_s', 2)} |"
                     f" {cell(r, 'rss_mb')} | {failed} |")
-            add(f"| {records:,} / {unique:,} | ratio sort -u / changeq (wall) | "
-                f"{ratio(runs['sort -u'], runs['changeq plan'], 'wall_s')}; C locale "
-                f"{ratio(runs['LC_ALL=C sort -u'], runs['changeq plan'], 'wall_s')} | | | |")
+            for changeq in ("changeq plan", "changeq-queue paths -0"):
+                add(f"| {records:,} / {unique:,} | ratio sort -u / {changeq} (wall) | "
+                    f"{ratio(runs['sort -u'], runs[changeq], 'wall_s')}; C locale "
+                    f"{ratio(runs['LC_ALL=C sort -u'], runs[changeq], 'wall_s')} | | | |")
         add("")
     return "\n".join(lines)
 
