@@ -4,6 +4,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.RecordView;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.RouteConfig;
 
@@ -13,7 +14,7 @@ import org.changeq.pipeline.config.RouteConfig;
  * PendingChanges}. Collecting stops, and its memory is released, once the backlog passes the
  * route's threshold, because such a run is full anyway. Not thread-safe.
  */
-public final class ChangeScan implements ManifestReader.RecordVisitor {
+public final class ChangeScan implements ManifestReader.RecordViewVisitor {
 
     /**
      * What the scan found. {@code pending} is empty when paths were not collected.
@@ -35,6 +36,7 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
     }
 
     private final RouteConfig route;
+    private final PendingChanges.Concern concern;
     private final boolean stopWhenFull;
     private PendingChanges pending;
     private long oldestChangeMillis = Long.MAX_VALUE;
@@ -45,6 +47,7 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
 
     ChangeScan(RouteConfig route, Collect collect) {
         this.route = route;
+        this.concern = (type, directory, path, length) -> concerns(route, type, directory, path, length);
         this.stopWhenFull = collect == Collect.UNTIL_FULL;
         this.pending = collect == Collect.NONE ? null : new PendingChanges();
     }
@@ -67,7 +70,7 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
                 return false;
             });
         }
-        reader.read(cursor, end, scan);
+        reader.readViews(cursor, end, scan);
         return scan.result();
     }
 
@@ -77,7 +80,7 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
     }
 
     @Override
-    public boolean visit(long index, QueueRecord record) {
+    public boolean visit(long index, RecordView record) {
         RecordType type = record.type();
         switch (type) {
             case START -> {
@@ -94,7 +97,7 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
                 if (record.root().equals(route.root()) || record.root().isEmpty()) {
                     overflow = true;
                     if (stopWhenFull) {
-                        pending = null;
+                        discardPending();
                     }
                 }
             }
@@ -111,17 +114,23 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
         return true;
     }
 
-    private void collect(QueueRecord record) {
+    private void collect(RecordView record) {
         if (pending == null) {
             return;
         }
         if (stopWhenFull && backlog > route.backlogThreshold()) {
-            pending = null;
+            discardPending();
             return;
         }
-        if (concerns(route, record)) {
-            pending.add(record.type(), record.directory(), record.path());
+        if (pending.merge(record.type(), record.directory(), record.pathBuffer(), record.pathLength(), concern)) {
             oldestChangeMillis = Math.min(oldestChangeMillis, record.timeMillis());
+        }
+    }
+
+    private void discardPending() {
+        if (pending != null) {
+            pending.discard();
+            pending = null;
         }
     }
 
@@ -131,11 +140,15 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
      * it may hold paths the route includes (the rsync filter rules of the pass pick them out).
      */
     public static boolean concerns(RouteConfig route, QueueRecord record) {
-        if (route.sends(record.path(), record.directory())) {
+        return concerns(route, record.type(), record.directory(), record.path(), record.path().length);
+    }
+
+    private static boolean concerns(RouteConfig route, RecordType type, boolean directory, byte[] path, int length) {
+        if (route.sends(path, length, directory)) {
             return true;
         }
-        return record.directory() && record.type() != RecordType.CHANGE
+        return directory && type != RecordType.CHANGE
                 && !route.includes().isEmpty()
-                && !route.excludes().matchesSelfOrAncestor(record.path(), true);
+                && !route.excludes().matchesSelfOrAncestor(path, length, true);
     }
 }

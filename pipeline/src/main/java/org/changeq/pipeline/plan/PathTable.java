@@ -1,54 +1,73 @@
 package org.changeq.pipeline.plan;
 
+import java.lang.ref.Cleaner;
 import java.util.Arrays;
+import net.openhft.chronicle.core.UnsafeMemory;
+import sun.misc.Unsafe;
 
 /**
  * A compact set of raw paths, each with a one-byte state, in insertion order. Paths are stored
- * once in a byte arena ({@code [int length][byte state][path bytes]}) and found through an
- * open-addressing table of arena offsets, so a million pending paths cost roughly their bytes plus
- * a dozen bytes each, not a Java object graph per path. Not thread-safe.
+ * once, off the Java heap, in an arena of fixed-size chunks ({@code [int length][byte state][path
+ * bytes]}), and found through an open-addressing table whose slots hold each entry's hash beside its
+ * arena reference, so a probe reads one slot and touches the arena only on a full hash match. A
+ * million pending paths cost their bytes plus about 21 bytes each, and the heap holds only the slots:
+ * the planner's heap stays small however long the names. The arena grows by adding a chunk, never
+ * by copying. It is freed by {@link #free}, or once the table is unreachable. Not thread-safe.
  */
 final class PathTable {
 
-    /** Entries start at offset 1 so that 0 can mean "empty slot". */
-    private static final int HEADER = 5;
-    private static final int MAX_ARENA = Integer.MAX_VALUE - 16;
+    private static final Unsafe UNSAFE = UnsafeMemory.UNSAFE;
+    private static final long BYTES = Unsafe.ARRAY_BYTE_BASE_OFFSET;
+    private static final Cleaner CLEANER = Cleaner.create(task -> new Thread(task, "changeq-path-arena-cleaner"));
 
-    private byte[] arena = new byte[1 << 16];
-    private int arenaEnd = 1;
-    private int[] slots = new int[1 << 12];
-    private int[] hashes = new int[1 << 12];
+    private static final int HEADER = 5;
+    private static final int CHUNK_BITS = 22;
+    private static final int CHUNK_SIZE = 1 << CHUNK_BITS;
+    private static final int OFFSET_MASK = CHUNK_SIZE - 1;
+    /** References ({@code chunk << CHUNK_BITS | offset}) stay positive ints. */
+    private static final int MAX_CHUNKS = 1 << (31 - CHUNK_BITS);
+    /** Reference 0 is never an entry, so that 0 can mean "empty slot". */
+    private static final int FIRST = 1;
+
+    private final Chunks chunks = new Chunks();
+    private final Cleaner.Cleanable freeing = CLEANER.register(this, chunks);
+    /** Where each chunk's entries end: an entry that does not fit a chunk's rest starts the next chunk. */
+    private int[] chunkEnds = new int[8];
+    private int end = FIRST;
+    /** {@code hash << 32 | reference}, 0 when empty. */
+    private long[] slots = new long[1 << 12];
     private int size;
+    private byte[] path = new byte[256];
 
     int size() {
         return size;
     }
 
-    /** The offset of the path's entry, or -1. */
+    /** The entry of the path {@code bytes[from, to)}, or -1. */
     int find(byte[] bytes, int from, int to) {
         int hash = hash(bytes, from, to);
+        long[] slots = this.slots;
         int mask = slots.length - 1;
         for (int slot = hash & mask; slots[slot] != 0; slot = (slot + 1) & mask) {
-            if (hashes[slot] == hash && equalsAt(slots[slot], bytes, from, to)) {
-                return slots[slot];
+            if ((int) (slots[slot] >>> 32) == hash && equalsAt((int) slots[slot], bytes, from, to)) {
+                return (int) slots[slot];
             }
         }
         return -1;
     }
 
-    /** Adds the path with {@code state} if absent; returns its entry offset either way. */
-    int add(byte[] path, byte state) {
-        int hash = hash(path, 0, path.length);
+    /** Adds the path {@code path[0, length)} with {@code state} if absent; returns its entry either way. */
+    int add(byte[] path, int length, byte state) {
+        int hash = hash(path, 0, length);
         int mask = slots.length - 1;
         int slot = hash & mask;
         for (; slots[slot] != 0; slot = (slot + 1) & mask) {
-            if (hashes[slot] == hash && equalsAt(slots[slot], path, 0, path.length)) {
-                return slots[slot];
+            if ((int) (slots[slot] >>> 32) == hash && equalsAt((int) slots[slot], path, 0, length)) {
+                return (int) slots[slot];
             }
         }
-        int entry = append(path, state);
-        slots[slot] = entry;
-        hashes[slot] = hash;
+        int entry = append(path, length, state);
+        slots[slot] = (long) hash << 32 | entry;
         if (++size * 2 > slots.length) {
             grow();
         }
@@ -56,83 +75,120 @@ final class PathTable {
     }
 
     byte state(int entry) {
-        return arena[entry + 4];
+        return UNSAFE.getByte(address(entry) + 4);
     }
 
     void setState(int entry, byte state) {
-        arena[entry + 4] = state;
+        UNSAFE.putByte(address(entry) + 4, state);
     }
 
     int pathLength(int entry) {
-        return readInt(entry);
+        return UNSAFE.getInt(address(entry));
     }
 
-    int pathStart(int entry) {
-        return entry + HEADER;
-    }
-
-    /** The bytes the entry offsets point into; valid until the next {@link #add}. */
-    byte[] arena() {
-        return arena;
+    /** The entry's path, from index 0 of a buffer this table reuses: valid until the next call. */
+    byte[] path(int entry) {
+        long address = address(entry);
+        int length = UNSAFE.getInt(address);
+        if (length > path.length) {
+            path = new byte[Math.max(length, path.length * 2)];
+        }
+        UNSAFE.copyMemory(null, address + HEADER, path, BYTES, length);
+        return path;
     }
 
     /** The first entry in insertion order, or -1. */
     int first() {
-        return size == 0 ? -1 : 1;
+        return size == 0 ? -1 : FIRST;
     }
 
     /** The entry after {@code entry} in insertion order, or -1. */
     int next(int entry) {
-        int next = entry + HEADER + readInt(entry);
-        return next >= arenaEnd ? -1 : next;
+        int next = entry + HEADER + pathLength(entry);
+        if (next == end) {
+            return -1;
+        }
+        int chunk = entry >>> CHUNK_BITS;
+        return (next >>> CHUNK_BITS) == chunk && (next & OFFSET_MASK) == chunkEnds[chunk]
+                ? (chunk + 1) << CHUNK_BITS
+                : next;
     }
 
-    private int append(byte[] path, byte state) {
-        long needed = (long) arenaEnd + HEADER + path.length;
-        if (needed > MAX_ARENA) {
-            throw new IllegalStateException("more than 2 GiB of distinct pending path names; "
-                    + "lower the route's backlog-threshold so such a backlog becomes a full sync");
+    /** Frees the arena now rather than when the table becomes unreachable; the table is unusable after. */
+    void free() {
+        freeing.clean();
+    }
+
+    private long address(int entry) {
+        return chunks.addresses[entry >>> CHUNK_BITS] + (entry & OFFSET_MASK);
+    }
+
+    private int append(byte[] path, int length, byte state) {
+        int needed = HEADER + length;
+        if (needed > CHUNK_SIZE || needed < 0) {
+            throw new IllegalArgumentException("a path of " + length + " bytes is longer than any file system allows");
         }
-        if (needed > arena.length) {
-            arena = Arrays.copyOf(arena, (int) Math.min(MAX_ARENA, Math.max(needed, (long) arena.length * 2)));
+        int chunk = end >>> CHUNK_BITS;
+        if ((end & OFFSET_MASK) + needed > CHUNK_SIZE) {
+            chunkEnds[chunk] = end & OFFSET_MASK;
+            chunk++;
+            if (chunk == MAX_CHUNKS) {
+                throw new IllegalStateException("more than 2 GiB of distinct pending path names; "
+                        + "lower the route's backlog-threshold so such a backlog becomes a full sync");
+            }
+            end = chunk << CHUNK_BITS;
         }
-        int entry = arenaEnd;
-        arena[entry] = (byte) (path.length >>> 24);
-        arena[entry + 1] = (byte) (path.length >>> 16);
-        arena[entry + 2] = (byte) (path.length >>> 8);
-        arena[entry + 3] = (byte) path.length;
-        arena[entry + 4] = state;
-        System.arraycopy(path, 0, arena, entry + HEADER, path.length);
-        arenaEnd = (int) needed;
+        if (chunk == chunks.count) {
+            chunks.allocate();
+            if (chunk == chunkEnds.length) {
+                chunkEnds = Arrays.copyOf(chunkEnds, chunk * 2);
+            }
+        }
+        int entry = end;
+        long address = address(entry);
+        UNSAFE.putInt(address, length);
+        UNSAFE.putByte(address + 4, state);
+        UNSAFE.copyMemory(path, BYTES, null, address + HEADER, length);
+        end += needed;
         return entry;
     }
 
     private void grow() {
-        int[] oldSlots = slots;
-        int[] oldHashes = hashes;
-        slots = new int[oldSlots.length * 2];
-        hashes = new int[oldSlots.length * 2];
+        long[] old = slots;
+        slots = new long[old.length * 2];
         int mask = slots.length - 1;
-        for (int i = 0; i < oldSlots.length; i++) {
-            if (oldSlots[i] != 0) {
-                int slot = oldHashes[i] & mask;
+        for (long entry : old) {
+            if (entry != 0) {
+                int slot = (int) (entry >>> 32) & mask;
                 while (slots[slot] != 0) {
                     slot = (slot + 1) & mask;
                 }
-                slots[slot] = oldSlots[i];
-                hashes[slot] = oldHashes[i];
+                slots[slot] = entry;
             }
         }
     }
 
+    /** Compares eight bytes at a time: most probes that reach here are the same path seen again. */
     private boolean equalsAt(int entry, byte[] bytes, int from, int to) {
-        int length = readInt(entry);
-        return length == to - from
-                && Arrays.equals(arena, entry + HEADER, entry + HEADER + length, bytes, from, to);
-    }
-
-    private int readInt(int at) {
-        return (arena[at] & 0xff) << 24 | (arena[at + 1] & 0xff) << 16 | (arena[at + 2] & 0xff) << 8 | (arena[at + 3] & 0xff);
+        long address = address(entry);
+        int length = UNSAFE.getInt(address);
+        if (length != to - from) {
+            return false;
+        }
+        long stored = address + HEADER;
+        long given = BYTES + from;
+        int i = 0;
+        for (; i + 8 <= length; i += 8) {
+            if (UNSAFE.getLong(stored + i) != UNSAFE.getLong(bytes, given + i)) {
+                return false;
+            }
+        }
+        for (; i < length; i++) {
+            if (UNSAFE.getByte(stored + i) != bytes[from + i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int hash(byte[] bytes, int from, int to) {
@@ -142,5 +198,29 @@ final class PathTable {
         }
         int mixed = h * 0x9E3779B9;
         return mixed ^ (mixed >>> 16);
+    }
+
+    /** The arena's memory, apart from the table so that freeing it does not keep the table reachable. */
+    private static final class Chunks implements Runnable {
+        private long[] addresses = new long[8];
+        private int count;
+
+        void allocate() {
+            if (count == addresses.length) {
+                addresses = Arrays.copyOf(addresses, count * 2);
+            }
+            addresses[count] = UNSAFE.allocateMemory(CHUNK_SIZE);
+            count++;
+        }
+
+        @Override
+        public void run() {
+            for (int i = 0; i < count; i++) {
+                UNSAFE.freeMemory(addresses[i]);
+            }
+            // A table used after free fails on the array instead of reading freed memory.
+            addresses = new long[0];
+            count = 0;
+        }
     }
 }

@@ -1,6 +1,6 @@
 package org.changeq.pipeline.plan;
 
-import java.io.BufferedOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -18,8 +18,12 @@ public final class PendingChanges {
     static final byte CHANGE = 1;
     static final byte SUBTREE = 2;
     static final byte DELETE = 3;
-    private static final byte TYPE_MASK = 0x0f;
-    private static final byte DIRECTORY = 0x10;
+    private static final int TYPE_MASK = 0x0f;
+    private static final int DIRECTORY = 0x10;
+    /** Set once the route took the path in a record of that kind: see {@link #merge}. */
+    private static final int CONCERNS_AS_FILE = 0x20;
+    private static final int CONCERNS_AS_CHANGED_DIRECTORY = 0x40;
+    private static final int CONCERNS_AS_WHOLE_DIRECTORY = 0x80;
 
     private static final byte[] ENTRY_PREFIX = {'.', '/'};
 
@@ -29,18 +33,51 @@ public final class PendingChanges {
         return table.size();
     }
 
-    /** Merges one path record (CHANGE, SUBTREE or DELETE). */
-    void add(RecordType type, boolean directory, byte[] path) {
+    /**
+     * Whether a route's plan takes a path record. For one path the answer may depend on whether the
+     * record names a directory and on whether it is a CHANGE, and on nothing else of the record.
+     */
+    @FunctionalInterface
+    interface Concern {
+        boolean test(RecordType type, boolean directory, byte[] path, int length);
+    }
+
+    /**
+     * Merges one path record (CHANGE, SUBTREE or DELETE) whose path is {@code path[0, length)} if
+     * {@code concern} takes it. A path already pending keeps the answers it got, so a path recorded
+     * a thousand times is matched against the route's patterns once per kind of record, not a
+     * thousand times.
+     *
+     * @return whether the record was merged
+     */
+    boolean merge(RecordType type, boolean directory, byte[] path, int length, Concern concern) {
         byte incoming = switch (type) {
             case CHANGE -> CHANGE;
             case SUBTREE -> SUBTREE;
             case DELETE -> DELETE;
             default -> throw new IllegalArgumentException(type + " names no path");
         };
-        int entry = table.add(path, (byte) 0);
-        byte previous = (byte) (table.state(entry) & TYPE_MASK);
-        byte merged = incoming == CHANGE && previous == SUBTREE ? SUBTREE : incoming;
-        table.setState(entry, (byte) (merged | (directory ? DIRECTORY : 0)));
+        int kind = !directory ? CONCERNS_AS_FILE : incoming == CHANGE ? CONCERNS_AS_CHANGED_DIRECTORY
+                : CONCERNS_AS_WHOLE_DIRECTORY;
+        int entry = table.find(path, 0, length);
+        int state = entry == -1 ? 0 : table.state(entry) & 0xff;
+        if ((state & kind) == 0) {
+            if (!concern.test(type, directory, path, length)) {
+                return false;
+            }
+            if (entry == -1) {
+                entry = table.add(path, length, (byte) 0);
+            }
+        }
+        int merged = incoming == CHANGE && (state & TYPE_MASK) == SUBTREE ? SUBTREE : incoming;
+        int answers = state & (CONCERNS_AS_FILE | CONCERNS_AS_CHANGED_DIRECTORY | CONCERNS_AS_WHOLE_DIRECTORY);
+        table.setState(entry, (byte) (merged | (directory ? DIRECTORY : 0) | answers | kind));
+        return true;
+    }
+
+    /** Releases the memory of the paths at once; this object is unusable after. */
+    void discard() {
+        table.free();
     }
 
     /** What {@link #writeLists} put where. */
@@ -58,7 +95,7 @@ public final class PendingChanges {
         DIRECTORY
     }
 
-    /** Receives entries without copying them: the bytes are valid only during the call. */
+    /** Receives entries in a buffer that is reused: the bytes are valid only during the call. */
     @FunctionalInterface
     public interface EntrySink<E extends Exception> {
         void accept(byte[] buffer, int start, int length, Pass pass, boolean deletion) throws E;
@@ -76,23 +113,26 @@ public final class PendingChanges {
         long deletions = 0;
         boolean rootIsSubtree = isSubtree(table.find(new byte[0], 0, 0));
         boolean anySubtree = anySubtree();
-        byte[] arena = table.arena();
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
-            byte state = table.state(entry);
-            byte type = (byte) (state & TYPE_MASK);
+            int state = table.state(entry);
+            int type = state & TYPE_MASK;
             if (type == DELETE) {
                 // A deletion under a pending SUBTREE still needs its own entry: a recursive
                 // send without --delete leaves the destination's copy in place.
                 if (propagateDeletes) {
-                    sink.accept(arena, table.pathStart(entry), table.pathLength(entry), Pass.RECURSIVE, true);
+                    sink.accept(table.path(entry), 0, table.pathLength(entry), Pass.RECURSIVE, true);
                     deletions++;
                 }
-            } else if (!anySubtree || !underPendingSubtree(entry, rootIsSubtree)) {
+                continue;
+            }
+            byte[] path = table.path(entry);
+            int length = table.pathLength(entry);
+            if (!anySubtree || !underPendingSubtree(path, length, rootIsSubtree)) {
                 if (type == CHANGE && (state & DIRECTORY) != 0) {
-                    sink.accept(arena, table.pathStart(entry), table.pathLength(entry), Pass.DIRECTORY, false);
+                    sink.accept(path, 0, length, Pass.DIRECTORY, false);
                     directories++;
                 } else {
-                    sink.accept(arena, table.pathStart(entry), table.pathLength(entry), Pass.RECURSIVE, false);
+                    sink.accept(path, 0, length, Pass.RECURSIVE, false);
                     files++;
                 }
             }
@@ -107,29 +147,61 @@ public final class PendingChanges {
     public Lists writeLists(Path recursiveList, Path directoryList, boolean propagateDeletes) throws IOException {
         Files.createDirectories(recursiveList.toAbsolutePath().getParent());
         Files.createDirectories(directoryList.toAbsolutePath().getParent());
-        try (OutputStream recursive = new BufferedOutputStream(Files.newOutputStream(recursiveList), 1 << 16);
-             OutputStream dirs = new BufferedOutputStream(Files.newOutputStream(directoryList), 1 << 16)) {
-            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> {
-                OutputStream out = pass == Pass.RECURSIVE ? recursive : dirs;
-                out.write(ENTRY_PREFIX);
-                out.write(buffer, start, length);
-                out.write(0);
-            });
+        try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList)) {
+            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) ->
+                    (pass == Pass.RECURSIVE ? recursive : dirs).append(buffer, start, length));
         }
     }
 
-    private boolean underPendingSubtree(int entry, boolean rootIsSubtree) {
-        int length = table.pathLength(entry);
+    /**
+     * One list written through one large buffer: a million entries cost three array copies each
+     * and a few dozen writes, not three buffered-stream calls each.
+     */
+    private static final class ListFile implements Closeable {
+        private final OutputStream out;
+        private byte[] buffer = new byte[1 << 20];
+        private int used;
+
+        ListFile(Path path) throws IOException {
+            out = Files.newOutputStream(path);
+        }
+
+        void append(byte[] path, int start, int length) throws IOException {
+            int needed = ENTRY_PREFIX.length + length + 1;
+            if (used + needed > buffer.length) {
+                flush();
+                if (needed > buffer.length) {
+                    buffer = new byte[needed];
+                }
+            }
+            System.arraycopy(ENTRY_PREFIX, 0, buffer, used, ENTRY_PREFIX.length);
+            System.arraycopy(path, start, buffer, used + ENTRY_PREFIX.length, length);
+            buffer[used + needed - 1] = 0;
+            used += needed;
+        }
+
+        private void flush() throws IOException {
+            out.write(buffer, 0, used);
+            used = 0;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try (out) {
+                flush();
+            }
+        }
+    }
+
+    private boolean underPendingSubtree(byte[] path, int length, boolean rootIsSubtree) {
         if (length == 0) {
             return false;
         }
         if (rootIsSubtree) {
             return true;
         }
-        byte[] arena = table.arena();
-        int start = table.pathStart(entry);
-        for (int i = start; i < start + length; i++) {
-            if (arena[i] == '/' && isSubtree(table.find(arena, start, i))) {
+        for (int i = 0; i < length; i++) {
+            if (path[i] == '/' && isSubtree(table.find(path, 0, i))) {
                 return true;
             }
         }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.RecordView;
 import org.changeq.pipeline.TestConfigs;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.RouteConfig;
@@ -29,8 +30,9 @@ class PlannerTest {
 
     private ChangeScan feed(RouteConfig route, QueueRecord... records) {
         ChangeScan scan = new ChangeScan(route, ChangeScan.Collect.UNTIL_FULL);
+        RecordView view = new RecordView();
         for (QueueRecord record : records) {
-            scan.visit(++index, record);
+            scan.visit(++index, view.set(record));
         }
         return scan;
     }
@@ -191,23 +193,22 @@ class PlannerTest {
     }
 
     @Test
-    void thePathTableFindsEveryPathAfterGrowing() {
-        PathTable table = new PathTable();
-        for (int i = 0; i < 100_000; i++) {
-            table.add(("dir/" + i).getBytes(UTF_8), (byte) (i & 7));
-        }
-        assertEquals(100_000, table.size());
-        for (int i = 0; i < 100_000; i += 997) {
-            byte[] path = ("dir/" + i).getBytes(UTF_8);
-            int entry = table.find(path, 0, path.length);
-            assertEquals(i & 7, table.state(entry));
-        }
-        byte[] absent = "dir/x".getBytes(UTF_8);
-        assertEquals(-1, table.find(absent, 0, absent.length));
-        int count = 0;
-        for (int e = table.first(); e != -1; e = table.next(e)) {
-            count++;
-        }
-        assertEquals(100_000, count);
+    void theRouteIsAskedOncePerPathAndKindOfRecordItTakes() {
+        PendingChanges pending = new PendingChanges();
+        List<String> asked = new ArrayList<>();
+        PendingChanges.Concern wholeDirectoriesOnly = (type, directory, path, length) -> {
+            asked.add(type + " " + directory + " " + new String(path, 0, length, UTF_8));
+            return directory && type != RecordType.CHANGE;
+        };
+        byte[] dir = "d/".getBytes(UTF_8);
+        assertTrue(pending.merge(RecordType.SUBTREE, true, dir, 1, wholeDirectoriesOnly));
+        assertTrue(pending.merge(RecordType.DELETE, true, dir, 1, wholeDirectoriesOnly));
+        assertFalse(pending.merge(RecordType.CHANGE, true, dir, 1, wholeDirectoriesOnly));
+        assertFalse(pending.merge(RecordType.CHANGE, false, dir, 1, wholeDirectoriesOnly));
+        assertFalse(pending.merge(RecordType.CHANGE, true, dir, 1, wholeDirectoriesOnly));
+        assertTrue(pending.merge(RecordType.SUBTREE, true, dir, 1, wholeDirectoriesOnly));
+        // A yes holds for SUBTREE and DELETE alike; a no is not kept, since the path may not be pending.
+        assertEquals(List.of("SUBTREE true d", "CHANGE true d", "CHANGE false d", "CHANGE true d"), asked);
+        assertEquals(1, pending.distinctPaths());
     }
 }
