@@ -36,7 +36,6 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
     }
 
     private final RouteConfig route;
-    private final PendingChanges.Concern concern;
     private final boolean stopWhenFull;
     private PendingChanges pending;
     private long oldestChangeMillis = Long.MAX_VALUE;
@@ -47,9 +46,9 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
 
     ChangeScan(RouteConfig route, Collect collect) {
         this.route = route;
-        this.concern = (type, directory, path, length) -> concerns(route, type, directory, path, length);
         this.stopWhenFull = collect == Collect.UNTIL_FULL;
-        this.pending = collect == Collect.NONE ? null : new PendingChanges();
+        this.pending = collect == Collect.NONE ? null
+                : new PendingChanges((type, directory, path, length) -> concerns(route, type, directory, path, length));
     }
 
     /**
@@ -75,6 +74,9 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
     }
 
     Result result() {
+        if (pending != null) {
+            oldestChangeMillis = pending.oldestChangeMillis();
+        }
         return new Result(backlog, overflow, gapOpen, Optional.ofNullable(pending),
                 oldestChangeMillis == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(oldestChangeMillis));
     }
@@ -122,13 +124,12 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
             discardPending();
             return;
         }
-        if (pending.merge(record.type(), record.directory(), record.pathBuffer(), record.pathLength(), concern)) {
-            oldestChangeMillis = Math.min(oldestChangeMillis, record.timeMillis());
-        }
+        pending.merge(record.type(), record.directory(), record.pathBuffer(), record.pathLength(), record.timeMillis());
     }
 
     private void discardPending() {
         if (pending != null) {
+            oldestChangeMillis = pending.oldestChangeMillis();
             pending.discard();
             pending = null;
         }

@@ -38,6 +38,8 @@ final class PathTable {
     private long[] slots = new long[1 << 12];
     private int size;
     private byte[] path = new byte[256];
+    /** What {@link #expect} loaded, kept so that the loads are not optimised away. */
+    private long touched;
 
     int size() {
         return size;
@@ -45,7 +47,11 @@ final class PathTable {
 
     /** The entry of the path {@code bytes[from, to)}, or -1. */
     int find(byte[] bytes, int from, int to) {
-        int hash = hash(bytes, from, to);
+        return find(bytes, from, to, hash(bytes, from, to));
+    }
+
+    /** {@link #find(byte[], int, int)} for a path whose {@link #hash} is known. */
+    int find(byte[] bytes, int from, int to, int hash) {
         long[] slots = this.slots;
         int mask = slots.length - 1;
         for (int slot = hash & mask; slots[slot] != 0; slot = (slot + 1) & mask) {
@@ -58,15 +64,19 @@ final class PathTable {
 
     /** Adds the path {@code path[0, length)} with {@code state} if absent; returns its entry either way. */
     int add(byte[] path, int length, byte state) {
-        int hash = hash(path, 0, length);
+        return add(path, 0, length, hash(path, 0, length), state);
+    }
+
+    /** {@link #add(byte[], int, byte)} for the path {@code bytes[from, to)} whose {@link #hash} is known. */
+    int add(byte[] bytes, int from, int to, int hash, byte state) {
         int mask = slots.length - 1;
         int slot = hash & mask;
         for (; slots[slot] != 0; slot = (slot + 1) & mask) {
-            if ((int) (slots[slot] >>> 32) == hash && equalsAt((int) slots[slot], path, 0, length)) {
+            if ((int) (slots[slot] >>> 32) == hash && equalsAt((int) slots[slot], bytes, from, to)) {
                 return (int) slots[slot];
             }
         }
-        int entry = append(path, length, state);
+        int entry = append(bytes, from, to - from, state);
         slots[slot] = (long) hash << 32 | entry;
         if (++size * 2 > slots.length) {
             grow();
@@ -123,7 +133,18 @@ final class PathTable {
         return chunks.addresses[entry >>> CHUNK_BITS] + (entry & OFFSET_MASK);
     }
 
-    private int append(byte[] path, int length, byte state) {
+    /**
+     * Loads the slot a lookup of {@code hash} starts at, and the entry it names. Called for a batch of
+     * paths before looking them up, it lets their cache misses overlap instead of waiting one by one.
+     */
+    void expect(int hash) {
+        long slot = slots[hash & (slots.length - 1)];
+        if (slot != 0 && (int) (slot >>> 32) == hash) {
+            touched += UNSAFE.getByte(address((int) slot));
+        }
+    }
+
+    private int append(byte[] path, int from, int length, byte state) {
         int needed = HEADER + length;
         if (needed > CHUNK_SIZE || needed < 0) {
             throw new IllegalArgumentException("a path of " + length + " bytes is longer than any file system allows");
@@ -148,7 +169,7 @@ final class PathTable {
         long address = address(entry);
         UNSAFE.putInt(address, length);
         UNSAFE.putByte(address + 4, state);
-        UNSAFE.copyMemory(path, BYTES, null, address + HEADER, length);
+        UNSAFE.copyMemory(path, BYTES + from, null, address + HEADER, length);
         end += needed;
         return entry;
     }
@@ -191,7 +212,7 @@ final class PathTable {
         return true;
     }
 
-    private static int hash(byte[] bytes, int from, int to) {
+    static int hash(byte[] bytes, int from, int to) {
         int h = 1;
         for (int i = from; i < to; i++) {
             h = 31 * h + bytes[i];

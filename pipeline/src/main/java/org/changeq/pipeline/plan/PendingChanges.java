@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.changeq.pipeline.RecordType;
 
 /**
@@ -27,11 +28,14 @@ public final class PendingChanges {
 
     private static final byte[] ENTRY_PREFIX = {'.', '/'};
 
-    private final PathTable table = new PathTable();
+    /** Records are merged this many at a time: see {@link #mergeBatch}. */
+    private static final int BATCH = 64;
 
-    public int distinctPaths() {
-        return table.size();
-    }
+    private final PathTable table = new PathTable();
+    private final Concern concern;
+    private final RecordBatch batch = new RecordBatch();
+    private byte[] scratch = new byte[256];
+    private long oldestChangeMillis = Long.MAX_VALUE;
 
     /**
      * Whether a route's plan takes a path record. For one path the answer may depend on whether the
@@ -42,37 +46,118 @@ public final class PendingChanges {
         boolean test(RecordType type, boolean directory, byte[] path, int length);
     }
 
+    /** Collects the records {@code concern} takes, and only those. */
+    PendingChanges(Concern concern) {
+        this.concern = concern;
+    }
+
+    public int distinctPaths() {
+        mergeBatch();
+        return table.size();
+    }
+
+    /** The time of the oldest record merged, or {@link Long#MAX_VALUE} when there is none. */
+    long oldestChangeMillis() {
+        mergeBatch();
+        return oldestChangeMillis;
+    }
+
     /**
-     * Merges one path record (CHANGE, SUBTREE or DELETE) whose path is {@code path[0, length)} if
-     * {@code concern} takes it. A path already pending keeps the answers it got, so a path recorded
-     * a thousand times is matched against the route's patterns once per kind of record, not a
-     * thousand times.
-     *
-     * @return whether the record was merged
+     * Merges one path record (CHANGE, SUBTREE or DELETE) whose path is {@code path[0, length)} if the
+     * route's {@link Concern} takes it. A path already pending keeps the answers it got, so a path
+     * recorded a thousand times is matched against the route's patterns once per kind of record, not
+     * a thousand times.
      */
-    boolean merge(RecordType type, boolean directory, byte[] path, int length, Concern concern) {
-        byte incoming = switch (type) {
+    void merge(RecordType type, boolean directory, byte[] path, int length, long timeMillis) {
+        if (!type.carriesPath()) {
+            throw new IllegalArgumentException(type + " names no path");
+        }
+        batch.add(type, directory, path, length, timeMillis);
+        if (batch.size == BATCH) {
+            mergeBatch();
+        }
+    }
+
+    /**
+     * Merges the batched records in order, having first loaded the table slots they will probe:
+     * with a million distinct paths nearly every lookup misses the CPU caches, and issued together
+     * the misses overlap instead of stalling one record after another.
+     */
+    private void mergeBatch() {
+        RecordBatch records = batch;
+        for (int i = 0; i < records.size; i++) {
+            records.hashes[i] = PathTable.hash(records.paths, records.start(i), records.ends[i]);
+        }
+        for (int i = 0; i < records.size; i++) {
+            table.expect(records.hashes[i]);
+        }
+        for (int i = 0; i < records.size; i++) {
+            mergeOne(records.types[i], records.directories[i], records.paths, records.start(i), records.ends[i],
+                    records.hashes[i], records.times[i]);
+        }
+        records.size = 0;
+    }
+
+    private void mergeOne(RecordType type, boolean directory, byte[] bytes, int from, int to, int hash,
+                          long timeMillis) {
+        int incoming = switch (type) {
             case CHANGE -> CHANGE;
             case SUBTREE -> SUBTREE;
-            case DELETE -> DELETE;
-            default -> throw new IllegalArgumentException(type + " names no path");
+            default -> DELETE;
         };
         int kind = !directory ? CONCERNS_AS_FILE : incoming == CHANGE ? CONCERNS_AS_CHANGED_DIRECTORY
                 : CONCERNS_AS_WHOLE_DIRECTORY;
-        int entry = table.find(path, 0, length);
+        int entry = table.find(bytes, from, to, hash);
         int state = entry == -1 ? 0 : table.state(entry) & 0xff;
         if ((state & kind) == 0) {
-            if (!concern.test(type, directory, path, length)) {
-                return false;
+            if (!concern.test(type, directory, fromStart(bytes, from, to), to - from)) {
+                return;
             }
             if (entry == -1) {
-                entry = table.add(path, length, (byte) 0);
+                entry = table.add(bytes, from, to, hash, (byte) 0);
             }
         }
         int merged = incoming == CHANGE && (state & TYPE_MASK) == SUBTREE ? SUBTREE : incoming;
         int answers = state & (CONCERNS_AS_FILE | CONCERNS_AS_CHANGED_DIRECTORY | CONCERNS_AS_WHOLE_DIRECTORY);
         table.setState(entry, (byte) (merged | (directory ? DIRECTORY : 0) | answers | kind));
-        return true;
+        oldestChangeMillis = Math.min(oldestChangeMillis, timeMillis);
+    }
+
+    /** The path {@code bytes[from, to)} from index 0, where route patterns expect it. */
+    private byte[] fromStart(byte[] bytes, int from, int to) {
+        if (to - from > scratch.length) {
+            scratch = new byte[Math.max(to - from, scratch.length * 2)];
+        }
+        System.arraycopy(bytes, from, scratch, 0, to - from);
+        return scratch;
+    }
+
+    /** Path records waiting to be merged, their paths back to back in one buffer. */
+    private static final class RecordBatch {
+        final RecordType[] types = new RecordType[BATCH];
+        final boolean[] directories = new boolean[BATCH];
+        final long[] times = new long[BATCH];
+        final int[] ends = new int[BATCH];
+        final int[] hashes = new int[BATCH];
+        byte[] paths = new byte[BATCH * 128];
+        int size;
+
+        int start(int i) {
+            return i == 0 ? 0 : ends[i - 1];
+        }
+
+        void add(RecordType type, boolean directory, byte[] path, int length, long timeMillis) {
+            int from = start(size);
+            if (from + length > paths.length) {
+                paths = Arrays.copyOf(paths, Math.max(from + length, paths.length * 2));
+            }
+            System.arraycopy(path, 0, paths, from, length);
+            types[size] = type;
+            directories[size] = directory;
+            times[size] = timeMillis;
+            ends[size] = from + length;
+            size++;
+        }
     }
 
     /** Releases the memory of the paths at once; this object is unusable after. */
@@ -108,6 +193,7 @@ public final class PendingChanges {
      * whole subtree. A path inside a pending SUBTREE is left out: the subtree carries it.
      */
     public <E extends Exception> Lists forEachEntry(boolean propagateDeletes, EntrySink<E> sink) throws E {
+        mergeBatch();
         long files = 0;
         long directories = 0;
         long deletions = 0;

@@ -194,21 +194,43 @@ class PlannerTest {
 
     @Test
     void theRouteIsAskedOncePerPathAndKindOfRecordItTakes() {
-        PendingChanges pending = new PendingChanges();
         List<String> asked = new ArrayList<>();
-        PendingChanges.Concern wholeDirectoriesOnly = (type, directory, path, length) -> {
+        PendingChanges pending = new PendingChanges((type, directory, path, length) -> {
             asked.add(type + " " + directory + " " + new String(path, 0, length, UTF_8));
             return directory && type != RecordType.CHANGE;
-        };
+        });
         byte[] dir = "d/".getBytes(UTF_8);
-        assertTrue(pending.merge(RecordType.SUBTREE, true, dir, 1, wholeDirectoriesOnly));
-        assertTrue(pending.merge(RecordType.DELETE, true, dir, 1, wholeDirectoriesOnly));
-        assertFalse(pending.merge(RecordType.CHANGE, true, dir, 1, wholeDirectoriesOnly));
-        assertFalse(pending.merge(RecordType.CHANGE, false, dir, 1, wholeDirectoriesOnly));
-        assertFalse(pending.merge(RecordType.CHANGE, true, dir, 1, wholeDirectoriesOnly));
-        assertTrue(pending.merge(RecordType.SUBTREE, true, dir, 1, wholeDirectoriesOnly));
+        pending.merge(RecordType.SUBTREE, true, dir, 1, 5);
+        pending.merge(RecordType.DELETE, true, dir, 1, 6);
+        pending.merge(RecordType.CHANGE, true, dir, 1, 1);
+        pending.merge(RecordType.CHANGE, false, dir, 1, 2);
+        pending.merge(RecordType.CHANGE, true, dir, 1, 3);
+        pending.merge(RecordType.SUBTREE, true, dir, 1, 7);
+        assertEquals(1, pending.distinctPaths());
+        assertEquals(5, pending.oldestChangeMillis(), "records the route does not take do not count");
         // A yes holds for SUBTREE and DELETE alike; a no is not kept, since the path may not be pending.
         assertEquals(List.of("SUBTREE true d", "CHANGE true d", "CHANGE false d", "CHANGE true d"), asked);
-        assertEquals(1, pending.distinctPaths());
+    }
+
+    @Test
+    void manyRecordsOfLongAndShortPathsKeepTheLastRecordOfEach() throws IOException {
+        byte[] longName = new byte[4000];
+        Arrays.fill(longName, (byte) 'n');
+        List<QueueRecord> records = new ArrayList<>();
+        java.util.Map<String, RecordType> last = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 1000; i++) {
+            byte[] path = i % 10 == 0 ? longName : ("p" + i % 50).getBytes(UTF_8);
+            RecordType type = i % 3 == 0 || i % 10 == 7 ? RecordType.DELETE : RecordType.CHANGE;
+            records.add(rec(type, path));
+            last.put("./" + new String(path, UTF_8), type);
+        }
+        List<String> expected = new ArrayList<>();
+        last.forEach((entry, type) -> {
+            if (type == RecordType.CHANGE) {
+                expected.add(entry);
+            }
+        });
+        assertTrue(expected.size() > 10 && expected.size() < last.size());
+        assertEquals(expected, lists(feed(everything, records.toArray(QueueRecord[]::new)), false).get(0));
     }
 }
