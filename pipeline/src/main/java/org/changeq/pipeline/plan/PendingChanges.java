@@ -36,6 +36,8 @@ public final class PendingChanges {
     private final RecordBatch batch = new RecordBatch();
     private byte[] scratch = new byte[256];
     private long oldestChangeMillis = Long.MAX_VALUE;
+    /** Whether a path was ever a SUBTREE: until one is, no path needs the lookups of its ancestors. */
+    private boolean everSubtree;
 
     /**
      * Whether a route's plan takes a path record. For one path the answer may depend on whether the
@@ -118,6 +120,7 @@ public final class PendingChanges {
             }
         }
         int merged = incoming == CHANGE && (state & TYPE_MASK) == SUBTREE ? SUBTREE : incoming;
+        everSubtree |= merged == SUBTREE;
         int answers = state & (CONCERNS_AS_FILE | CONCERNS_AS_CHANGED_DIRECTORY | CONCERNS_AS_WHOLE_DIRECTORY);
         table.setState(entry, (byte) (merged | (directory ? DIRECTORY : 0) | answers | kind));
         oldestChangeMillis = Math.min(oldestChangeMillis, timeMillis);
@@ -198,7 +201,6 @@ public final class PendingChanges {
         long directories = 0;
         long deletions = 0;
         boolean rootIsSubtree = isSubtree(table.find(new byte[0], 0, 0));
-        boolean anySubtree = anySubtree();
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
             int state = table.state(entry);
             int type = state & TYPE_MASK;
@@ -213,7 +215,7 @@ public final class PendingChanges {
             }
             byte[] path = table.path(entry);
             int length = table.pathLength(entry);
-            if (!anySubtree || !underPendingSubtree(path, length, rootIsSubtree)) {
+            if (!everSubtree || !underPendingSubtree(path, length, rootIsSubtree)) {
                 if (type == CHANGE && (state & DIRECTORY) != 0) {
                     sink.accept(path, 0, length, Pass.DIRECTORY, false);
                     directories++;
@@ -288,16 +290,6 @@ public final class PendingChanges {
         }
         for (int i = 0; i < length; i++) {
             if (path[i] == '/' && isSubtree(table.find(path, 0, i))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** One pass over the states spares the ancestor lookups of every path when nothing is a SUBTREE. */
-    private boolean anySubtree() {
-        for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
-            if ((table.state(entry) & TYPE_MASK) == SUBTREE) {
                 return true;
             }
         }
