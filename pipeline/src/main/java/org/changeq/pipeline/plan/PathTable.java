@@ -212,13 +212,30 @@ final class PathTable {
         return true;
     }
 
+    /**
+     * Hashes eight bytes a step: a byte-at-a-time hash is a chain of one multiply per byte, which
+     * for a million paths of forty bytes was a visible share of the scan. A path of eight bytes or
+     * more ends with the (overlapping) last eight; a shorter one is read byte by byte.
+     */
     static int hash(byte[] bytes, int from, int to) {
-        int h = 1;
-        for (int i = from; i < to; i++) {
-            h = 31 * h + bytes[i];
+        int length = to - from;
+        long h = length * 0x9E3779B97F4A7C15L;
+        if (length >= 8) {
+            long at = BYTES + from;
+            long last = BYTES + to - 8;
+            for (; at < last; at += 8) {
+                h = (h ^ UNSAFE.getLong(bytes, at)) * 0xBF58476D1CE4E5B9L;
+                h ^= h >>> 29;
+            }
+            h = (h ^ UNSAFE.getLong(bytes, last)) * 0xBF58476D1CE4E5B9L;
+        } else {
+            for (int i = from; i < to; i++) {
+                h = (h ^ (bytes[i] & 0xff)) * 0xBF58476D1CE4E5B9L;
+            }
         }
-        int mixed = h * 0x9E3779B9;
-        return mixed ^ (mixed >>> 16);
+        h ^= h >>> 31;
+        h *= 0x94D049BB133111EBL;
+        return (int) (h ^ (h >>> 32));
     }
 
     /** The arena's memory, apart from the table so that freeing it does not keep the table reachable. */

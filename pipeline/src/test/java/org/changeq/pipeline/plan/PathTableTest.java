@@ -67,15 +67,31 @@ class PathTableTest {
     @Test
     void pathsWithTheSameHashStayDistinct() {
         PathTable table = new PathTable();
-        // Equal under a 31-multiplier hash, as in String.hashCode: "Aa" and "BB".
-        byte[] first = "dir/Aa".getBytes(UTF_8);
-        byte[] second = "dir/BB".getBytes(UTF_8);
+        byte[] first = "dir/25758".getBytes(UTF_8);
+        byte[] second = "dir/47969".getBytes(UTF_8);
+        assertEquals(PathTable.hash(first, 0, first.length), PathTable.hash(second, 0, second.length));
         int a = add(table, first, 1);
         int b = add(table, second, 2);
         assertNotEquals(a, b);
         assertEquals(1, table.state(find(table, first)));
         assertEquals(2, table.state(find(table, second)));
         assertEquals(2, table.size());
+    }
+
+    @Test
+    void theHashReadsEveryByteOfPathsShortAndLong() {
+        for (int length = 0; length < 40; length++) {
+            byte[] path = new byte[length + 2];
+            int hash = PathTable.hash(path, 1, 1 + length);
+            for (int i = 1; i < 1 + length; i++) {
+                path[i] = 1;
+                assertNotEquals(hash, PathTable.hash(path, 1, 1 + length), "length " + length + ", byte " + i);
+                path[i] = 0;
+            }
+            path[0] = 7;
+            path[length + 1] = 7;
+            assertEquals(hash, PathTable.hash(path, 1, 1 + length), "only the range counts");
+        }
     }
 
     @Test
