@@ -7,12 +7,12 @@ import sun.misc.Unsafe;
 
 /**
  * A compact set of raw paths, each with a one-byte state, in insertion order. Paths are stored
- * once, off the Java heap, in an arena of fixed-size chunks ({@code [int length][byte state][path
- * bytes]}), and found through an open-addressing table whose slots hold each entry's hash beside its
- * arena reference, so a probe reads one slot and touches the arena only on a full hash match. A
- * million pending paths cost their bytes plus about 21 bytes each, and the heap holds only the slots:
- * the planner's heap stays small however long the names. The arena grows by adding a chunk, never
- * by copying. It is freed by {@link #free}, or once the table is unreachable. Not thread-safe.
+ * once in an arena of fixed-size chunks ({@code [int length][byte state][path bytes]}), and found
+ * through an open-addressing table whose slots hold each entry's hash beside its arena reference,
+ * so a probe reads one slot and touches the arena only on a full hash match. A million pending
+ * paths cost their bytes plus about 21 bytes each, all of it off the Java heap: the planner's heap
+ * stays a few megabytes however large the backlog. The arena grows by adding a chunk, never by
+ * copying. The memory is freed by {@link #free}, or once the table is unreachable. Not thread-safe.
  */
 final class PathTable {
 
@@ -29,13 +29,13 @@ final class PathTable {
     /** Reference 0 is never an entry, so that 0 can mean "empty slot". */
     private static final int FIRST = 1;
 
-    private final Chunks chunks = new Chunks();
-    private final Cleaner.Cleanable freeing = CLEANER.register(this, chunks);
+    private final Memory memory = new Memory();
+    private final Cleaner.Cleanable freeing = CLEANER.register(this, memory);
     /** Where each chunk's entries end: an entry that does not fit a chunk's rest starts the next chunk. */
     private int[] chunkEnds = new int[8];
     private int end = FIRST;
-    /** {@code hash << 32 | reference}, 0 when empty. */
-    private long[] slots = new long[1 << 12];
+    /** The slot count, a power of two; each slot is {@code hash << 32 | reference}, 0 when empty. */
+    private int slotCount = 1 << 12;
     private int size;
     private byte[] path = new byte[256];
     /** What {@link #expect} loaded, kept so that the loads are not optimised away. */
@@ -52,14 +52,17 @@ final class PathTable {
 
     /** {@link #find(byte[], int, int)} for a path whose {@link #hash} is known. */
     int find(byte[] bytes, int from, int to, int hash) {
-        long[] slots = this.slots;
-        int mask = slots.length - 1;
-        for (int slot = hash & mask; slots[slot] != 0; slot = (slot + 1) & mask) {
-            if ((int) (slots[slot] >>> 32) == hash && equalsAt((int) slots[slot], bytes, from, to)) {
-                return (int) slots[slot];
+        long slots = slots();
+        int mask = slotCount - 1;
+        for (int slot = hash & mask; ; slot = (slot + 1) & mask) {
+            long content = slot(slots, slot);
+            if (content == 0) {
+                return -1;
+            }
+            if ((int) (content >>> 32) == hash && equalsAt((int) content, bytes, from, to)) {
+                return (int) content;
             }
         }
-        return -1;
     }
 
     /** Adds the path {@code path[0, length)} with {@code state} if absent; returns its entry either way. */
@@ -69,16 +72,18 @@ final class PathTable {
 
     /** {@link #add(byte[], int, byte)} for the path {@code bytes[from, to)} whose {@link #hash} is known. */
     int add(byte[] bytes, int from, int to, int hash, byte state) {
-        int mask = slots.length - 1;
+        long slots = slots();
+        int mask = slotCount - 1;
         int slot = hash & mask;
-        for (; slots[slot] != 0; slot = (slot + 1) & mask) {
-            if ((int) (slots[slot] >>> 32) == hash && equalsAt((int) slots[slot], bytes, from, to)) {
-                return (int) slots[slot];
+        for (long content = slot(slots, slot); content != 0; content = slot(slots, slot)) {
+            if ((int) (content >>> 32) == hash && equalsAt((int) content, bytes, from, to)) {
+                return (int) content;
             }
+            slot = (slot + 1) & mask;
         }
         int entry = append(bytes, from, to - from, state);
-        slots[slot] = (long) hash << 32 | entry;
-        if (++size * 2 > slots.length) {
+        UNSAFE.putLong(slots + ((long) slot << 3), (long) hash << 32 | entry);
+        if (++size * 2 > slotCount) {
             grow();
         }
         return entry;
@@ -130,7 +135,20 @@ final class PathTable {
     }
 
     private long address(int entry) {
-        return chunks.addresses[entry >>> CHUNK_BITS] + (entry & OFFSET_MASK);
+        return memory.chunks[entry >>> CHUNK_BITS] + (entry & OFFSET_MASK);
+    }
+
+    /** The slots' address, checked: a lookup in freed memory would not fail but crash the process. */
+    private long slots() {
+        long slots = memory.slots;
+        if (slots == 0) {
+            throw new IllegalStateException("the path table was freed");
+        }
+        return slots;
+    }
+
+    private static long slot(long slots, int slot) {
+        return UNSAFE.getLong(slots + ((long) slot << 3));
     }
 
     /**
@@ -138,9 +156,9 @@ final class PathTable {
      * paths before looking them up, it lets their cache misses overlap instead of waiting one by one.
      */
     void expect(int hash) {
-        long slot = slots[hash & (slots.length - 1)];
-        if (slot != 0 && (int) (slot >>> 32) == hash) {
-            touched += UNSAFE.getByte(address((int) slot));
+        long content = slot(slots(), hash & (slotCount - 1));
+        if (content != 0 && (int) (content >>> 32) == hash) {
+            touched += UNSAFE.getByte(address((int) content));
         }
     }
 
@@ -159,8 +177,8 @@ final class PathTable {
             }
             end = chunk << CHUNK_BITS;
         }
-        if (chunk == chunks.count) {
-            chunks.allocate();
+        if (chunk == memory.chunkCount) {
+            memory.allocateChunk();
             if (chunk == chunkEnds.length) {
                 chunkEnds = Arrays.copyOf(chunkEnds, chunk * 2);
             }
@@ -175,18 +193,23 @@ final class PathTable {
     }
 
     private void grow() {
-        long[] old = slots;
-        slots = new long[old.length * 2];
-        int mask = slots.length - 1;
-        for (long entry : old) {
-            if (entry != 0) {
-                int slot = (int) (entry >>> 32) & mask;
-                while (slots[slot] != 0) {
+        long old = memory.slots;
+        int oldCount = slotCount;
+        long slots = Memory.allocateSlots(oldCount * 2);
+        int mask = oldCount * 2 - 1;
+        for (int i = 0; i < oldCount; i++) {
+            long content = slot(old, i);
+            if (content != 0) {
+                int slot = (int) (content >>> 32) & mask;
+                while (slot(slots, slot) != 0) {
                     slot = (slot + 1) & mask;
                 }
-                slots[slot] = entry;
+                UNSAFE.putLong(slots + ((long) slot << 3), content);
             }
         }
+        memory.slots = slots;
+        slotCount = oldCount * 2;
+        UNSAFE.freeMemory(old);
     }
 
     /** Compares eight bytes at a time: most probes that reach here are the same path seen again. */
@@ -238,27 +261,36 @@ final class PathTable {
         return (int) (h ^ (h >>> 32));
     }
 
-    /** The arena's memory, apart from the table so that freeing it does not keep the table reachable. */
-    private static final class Chunks implements Runnable {
-        private long[] addresses = new long[8];
-        private int count;
+    /** The table's memory, apart from the table so that freeing it does not keep the table reachable. */
+    private static final class Memory implements Runnable {
+        private long[] chunks = new long[8];
+        private int chunkCount;
+        private long slots = allocateSlots(1 << 12);
 
-        void allocate() {
-            if (count == addresses.length) {
-                addresses = Arrays.copyOf(addresses, count * 2);
+        static long allocateSlots(int count) {
+            long address = UNSAFE.allocateMemory((long) count << 3);
+            UNSAFE.setMemory(address, (long) count << 3, (byte) 0);
+            return address;
+        }
+
+        void allocateChunk() {
+            if (chunkCount == chunks.length) {
+                chunks = Arrays.copyOf(chunks, chunkCount * 2);
             }
-            addresses[count] = UNSAFE.allocateMemory(CHUNK_SIZE);
-            count++;
+            chunks[chunkCount] = UNSAFE.allocateMemory(CHUNK_SIZE);
+            chunkCount++;
         }
 
         @Override
         public void run() {
-            for (int i = 0; i < count; i++) {
-                UNSAFE.freeMemory(addresses[i]);
+            for (int i = 0; i < chunkCount; i++) {
+                UNSAFE.freeMemory(chunks[i]);
             }
-            // A table used after free fails on the array instead of reading freed memory.
-            addresses = new long[0];
-            count = 0;
+            UNSAFE.freeMemory(slots);
+            // A table used after free fails on these instead of reading freed memory.
+            chunks = new long[0];
+            chunkCount = 0;
+            slots = 0;
         }
     }
 }

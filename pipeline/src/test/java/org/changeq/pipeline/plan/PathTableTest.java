@@ -151,5 +151,7 @@ class PathTableTest {
         table.free();
         table.free();
         assertThrows(ArrayIndexOutOfBoundsException.class, () -> table.state(entry));
+        assertThrows(IllegalStateException.class, () -> find(table, path));
+        assertThrows(IllegalStateException.class, () -> add(table, path, 1));
     }
 }
