@@ -33,12 +33,7 @@ public interface PathFilter {
     boolean isEmpty();
 
     /** Whether the pattern list matches exactly this path (no ancestor logic). */
-    default boolean matches(byte[] relativePath, boolean directory) {
-        return matches(relativePath, relativePath.length, directory);
-    }
-
-    /** {@link #matches(byte[], boolean)} for the path {@code relativePath[0, length)}. */
-    boolean matches(byte[] relativePath, int length, boolean directory);
+    boolean matches(byte[] relativePath, boolean directory);
 
     /**
      * Whether this path or one of its ancestor directories matches: the test for "excluded" and

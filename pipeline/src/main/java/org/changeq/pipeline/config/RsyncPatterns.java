@@ -51,16 +51,16 @@ final class RsyncPatterns implements PathFilter {
     }
 
     @Override
-    public boolean matches(byte[] relativePath, int length, boolean directory) {
+    public boolean matches(byte[] relativePath, boolean directory) {
         int depth = 1;
         int nameStart = 0;
-        for (int i = 0; i < length; i++) {
+        for (int i = 0; i < relativePath.length; i++) {
             if (relativePath[i] == '/') {
                 depth++;
                 nameStart = i + 1;
             }
         }
-        return anyRuleMatches(relativePath, nameStart, length, depth, directory);
+        return anyRuleMatches(relativePath, nameStart, relativePath.length, depth, directory);
     }
 
     @Override
