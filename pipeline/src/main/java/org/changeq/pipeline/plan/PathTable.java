@@ -10,7 +10,7 @@ import sun.misc.Unsafe;
  * once in an arena of fixed-size chunks ({@code [int length][byte state][path bytes]}), and found
  * through an open-addressing table whose slots hold each entry's hash beside its arena reference,
  * so a probe reads one slot and touches the arena only on a full hash match. A million pending
- * paths cost their bytes plus about 21 bytes each, all of it off the Java heap: the planner's heap
+ * paths cost their bytes plus 21 to 37 bytes each, all of it off the Java heap: the planner's heap
  * stays a few megabytes however large the backlog. The arena grows by adding a chunk, never by
  * copying. The memory is freed by {@link #free}, or once the table is unreachable. Not thread-safe.
  */
@@ -37,7 +37,7 @@ final class PathTable {
     /** The slot count, a power of two; each slot is {@code hash << 32 | reference}, 0 when empty. */
     private int slotCount = 1 << 12;
     private int size;
-    private byte[] path = new byte[256];
+    private byte[] pathCopy = new byte[256];
     /** What {@link #expect} loaded, kept so that the loads are not optimised away. */
     private long touched;
 
@@ -105,11 +105,11 @@ final class PathTable {
     byte[] path(int entry) {
         long address = address(entry);
         int length = UNSAFE.getInt(address);
-        if (length > path.length) {
-            path = new byte[Math.max(length, path.length * 2)];
+        if (length > pathCopy.length) {
+            pathCopy = new byte[Math.max(length, pathCopy.length * 2)];
         }
-        UNSAFE.copyMemory(null, address + HEADER, path, BYTES, length);
-        return path;
+        UNSAFE.copyMemory(null, address + HEADER, pathCopy, BYTES, length);
+        return pathCopy;
     }
 
     /** The first entry in insertion order, or -1. */
@@ -129,7 +129,7 @@ final class PathTable {
                 : next;
     }
 
-    /** Frees the arena now rather than when the table becomes unreachable; the table is unusable after. */
+    /** Frees the memory now rather than when the table becomes unreachable; the table is unusable after. */
     void free() {
         freeing.clean();
     }
