@@ -165,7 +165,7 @@ public final class PendingChanges {
 
     /** Releases the memory of the paths at once; this object is unusable after. */
     void discard() {
-        table.free();
+        table.release();
     }
 
     /** What {@link #writeLists} put where. */

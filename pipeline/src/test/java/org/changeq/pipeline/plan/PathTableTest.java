@@ -49,7 +49,7 @@ class PathTableTest {
         for (int i = 0; i < added.size(); i++) {
             assertArrayEquals(added.get(i), listed.get(i));
         }
-        table.free();
+        table.release();
     }
 
     @Test
@@ -144,13 +144,15 @@ class PathTableTest {
     }
 
     @Test
-    void aFreedTableFailsInsteadOfReadingFreedMemory() {
+    void aReleasedTableFailsClearly() {
         PathTable table = new PathTable();
         byte[] path = "a".getBytes(UTF_8);
         int entry = add(table, path, 1);
-        table.free();
-        table.free();
-        assertThrows(ArrayIndexOutOfBoundsException.class, () -> table.state(entry));
+        table.release();
+        table.release();
+        assertThrows(IllegalStateException.class, () -> table.state(entry));
+        assertThrows(IllegalStateException.class, () -> table.path(entry));
+        assertThrows(IllegalStateException.class, () -> table.next(entry));
         assertThrows(IllegalStateException.class, () -> find(table, path));
         assertThrows(IllegalStateException.class, () -> add(table, path, 1));
     }
