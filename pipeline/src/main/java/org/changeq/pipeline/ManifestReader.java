@@ -78,6 +78,13 @@ public final class ManifestReader implements AutoCloseable {
         boolean visit(long index, QueueRecord record);
     }
 
+    /** Receives records in queue order, decoded into one reused {@link RecordView}. */
+    @FunctionalInterface
+    public interface RecordViewVisitor {
+        /** @return false to stop reading */
+        boolean visit(long index, RecordView record);
+    }
+
     /**
      * Visits the records with {@code afterIndex < index <= upToIndex}, in order.
      *
@@ -85,12 +92,24 @@ public final class ManifestReader implements AutoCloseable {
      * @throws RecordCodec.RecordFormatException when a record was written by an unknown format version
      */
     public long read(long afterIndex, long upToIndex, RecordVisitor visitor) {
-        return read(afterIndex, false, upToIndex, visitor);
+        return read(afterIndex, false, upToIndex, copying(visitor));
     }
 
     /** Visits the records with {@code fromIndex <= index <= upToIndex}, in order. */
     public long readFrom(long fromIndex, long upToIndex, RecordVisitor visitor) {
-        return read(fromIndex, true, upToIndex, visitor);
+        return read(fromIndex, true, upToIndex, copying(visitor));
+    }
+
+    private static RecordViewVisitor copying(RecordVisitor visitor) {
+        return (index, view) -> visitor.visit(index, view.toRecord());
+    }
+
+    /**
+     * Like {@link #read(long, long, RecordVisitor)}, without allocating per record: the view the
+     * visitor gets is refilled for the next record.
+     */
+    public long readViews(long afterIndex, long upToIndex, RecordViewVisitor visitor) {
+        return read(afterIndex, false, upToIndex, visitor);
     }
 
     /** The index of the {@code count}-th record from the end, or {@link #NO_INDEX} when there are fewer. */
@@ -114,7 +133,8 @@ public final class ManifestReader implements AutoCloseable {
         }
     }
 
-    private long read(long startIndex, boolean inclusive, long upToIndex, RecordVisitor visitor) {
+    private long read(long startIndex, boolean inclusive, long upToIndex, RecordViewVisitor visitor) {
+        RecordView view = new RecordView();
         long last = inclusive ? NO_INDEX : startIndex;
         long afterIndex = inclusive ? startIndex - 1 : startIndex;
         try (ExcerptTailer tailer = queue.createTailer()) {
@@ -135,9 +155,9 @@ public final class ManifestReader implements AutoCloseable {
                         context.rollbackOnClose();
                         break;
                     }
-                    QueueRecord record = RecordCodec.read(context.wire().bytes(), rootNames);
+                    RecordCodec.read(context.wire().bytes(), rootNames, view);
                     last = index;
-                    if (!visitor.visit(index, record)) {
+                    if (!visitor.visit(index, view)) {
                         break;
                     }
                 }

@@ -1,6 +1,9 @@
 package org.changeq.pipeline;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import net.openhft.chronicle.bytes.BytesIn;
 import net.openhft.chronicle.bytes.BytesOut;
 
@@ -52,12 +55,23 @@ final class RecordCodec {
     }
 
     /**
-     * Reads a record, taking root names from {@code roots}: a queue names a handful of roots millions
-     * of times, and decoding each one afresh was a visible share of a large read.
+     * Reads a record, taking root names from {@code roots}.
      *
      * @throws RecordFormatException when the bytes are not a record of a known version
      */
     static QueueRecord read(BytesIn<?> in, RootNames roots) {
+        RecordView view = new RecordView();
+        read(in, roots, view);
+        return view.toRecord();
+    }
+
+    /**
+     * Decodes a record into {@code view}, allocating nothing once the view's buffer fits the
+     * path: a large backlog is millions of records.
+     *
+     * @throws RecordFormatException when the bytes are not a record of a known version
+     */
+    static void read(BytesIn<?> in, RootNames roots, RecordView view) {
         if (in.readRemaining() < 3) {
             throw new RecordFormatException("record too short: " + in.readRemaining() + " bytes");
         }
@@ -74,29 +88,48 @@ final class RecordCodec {
             throw new RecordFormatException(e.getMessage());
         }
         int flags = in.readUnsignedByte();
-        String root = roots.intern(readSized(in));
+        int rootLength = sizedField(in);
+        String root = roots.read(in, rootLength);
         long time = in.readLong();
-        byte[] path = readSized(in);
-        return new QueueRecord(type, root, time, (flags & FLAG_DIRECTORY) != 0, path);
+        view.set(type, root, time, (flags & FLAG_DIRECTORY) != 0);
+        int pathLength = sizedField(in);
+        in.read(view.pathBuffer(pathLength), 0, pathLength);
     }
 
-    private static byte[] readSized(BytesIn<?> in) {
+    private static int sizedField(BytesIn<?> in) {
         long length = in.readStopBit();
         if (length < 0 || length > in.readRemaining()) {
             throw new RecordFormatException("field length " + length + " exceeds the record ("
                     + in.readRemaining() + " bytes left)");
         }
-        byte[] bytes = new byte[(int) length];
-        in.read(bytes);
-        return bytes;
+        return (int) length;
     }
 
-    /** The root names one reader has seen. Not thread-safe: one per reader. */
+    /**
+     * The root names one reader has seen: a queue names a handful of roots millions of times, and
+     * decoding each one afresh was a visible share of a large read. Not thread-safe: one per reader.
+     */
     static final class RootNames {
-        private final java.util.Map<java.nio.ByteBuffer, String> names = new java.util.HashMap<>();
+        private final List<byte[]> encoded = new ArrayList<>();
+        private final List<String> names = new ArrayList<>();
+        private byte[] scratch = new byte[64];
 
-        String intern(byte[] bytes) {
-            return names.computeIfAbsent(java.nio.ByteBuffer.wrap(bytes), key -> new String(bytes, StandardCharsets.UTF_8));
+        /** Reads {@code length} bytes of root name, returning the one String per distinct name. */
+        String read(BytesIn<?> in, int length) {
+            if (length > scratch.length) {
+                scratch = new byte[length];
+            }
+            in.read(scratch, 0, length);
+            for (int i = 0; i < encoded.size(); i++) {
+                byte[] known = encoded.get(i);
+                if (Arrays.equals(known, 0, known.length, scratch, 0, length)) {
+                    return names.get(i);
+                }
+            }
+            byte[] name = Arrays.copyOf(scratch, length);
+            encoded.add(name);
+            names.add(new String(name, StandardCharsets.UTF_8));
+            return names.get(names.size() - 1);
         }
     }
 

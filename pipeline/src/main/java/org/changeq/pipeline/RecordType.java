@@ -38,11 +38,24 @@ public enum RecordType {
     }
 
     public static RecordType fromCode(byte code) {
-        for (RecordType type : values()) {
-            if (type.code == code) {
-                return type;
-            }
+        if (code < 0 || code >= BY_CODE.length || BY_CODE[code] == null) {
+            throw new IllegalArgumentException("unknown record type code " + code);
         }
-        throw new IllegalArgumentException("unknown record type code " + code);
+        return BY_CODE[code];
+    }
+
+    /** Indexed by code: decoding runs once per record, and {@code values()} copies its array each call. */
+    private static final RecordType[] BY_CODE = byCode();
+
+    private static RecordType[] byCode() {
+        int highest = 0;
+        for (RecordType type : values()) {
+            highest = Math.max(highest, type.code);
+        }
+        RecordType[] byCode = new RecordType[highest + 1];
+        for (RecordType type : values()) {
+            byCode[type.code] = type;
+        }
+        return byCode;
     }
 }

@@ -1,10 +1,12 @@
 package org.changeq.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import net.openhft.chronicle.bytes.Bytes;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +47,46 @@ class RecordCodecTest {
         }
         QueueRecord record = new QueueRecord(RecordType.DELETE, "r", 5, false, path);
         assertEquals(record, roundTrip(record));
+    }
+
+    @Test
+    void oneViewDecodesRecordsOfEveryLengthAndRootInTurn() {
+        byte[] longPath = new byte[1000];
+        java.util.Arrays.fill(longPath, (byte) 0xfe);
+        List<QueueRecord> records = List.of(
+                new QueueRecord(RecordType.CHANGE, "nfs", 1, false, longPath),
+                new QueueRecord(RecordType.SUBTREE, "home", 2, true, "a\nb".getBytes(StandardCharsets.UTF_8)),
+                QueueRecord.marker(RecordType.STOP, "", 3),
+                new QueueRecord(RecordType.DELETE, "nfs", 4, false, "x".getBytes(StandardCharsets.UTF_8)));
+        Bytes<?> bytes = Bytes.allocateElasticOnHeap();
+        try {
+            records.forEach(record -> RecordCodec.write(bytes, record));
+            RecordCodec.RootNames roots = new RecordCodec.RootNames();
+            RecordView view = new RecordView();
+            String firstRoot = null;
+            for (QueueRecord record : records) {
+                RecordCodec.read(bytes, roots, view);
+                assertEquals(record, view.toRecord());
+                if (record.timeMillis() == 1) {
+                    firstRoot = view.root();
+                }
+            }
+            assertSame(firstRoot, view.root(), "one String per root name");
+        } finally {
+            bytes.releaseLast();
+        }
+    }
+
+    @Test
+    void unknownTypeCodeIsRefused() {
+        Bytes<?> bytes = Bytes.allocateElasticOnHeap();
+        try {
+            RecordCodec.write(bytes, QueueRecord.marker(RecordType.START, "", 1));
+            bytes.writeUnsignedByte(1, 99);
+            assertThrows(RecordCodec.RecordFormatException.class, () -> RecordCodec.read(bytes));
+        } finally {
+            bytes.releaseLast();
+        }
     }
 
     @Test

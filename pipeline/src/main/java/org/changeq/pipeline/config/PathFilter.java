@@ -39,5 +39,10 @@ public interface PathFilter {
      * Whether this path or one of its ancestor directories matches: the test for "excluded" and
      * "included", since rsync does not descend into an excluded directory and sends all of an included one.
      */
-    boolean matchesSelfOrAncestor(byte[] relativePath, boolean directory);
+    default boolean matchesSelfOrAncestor(byte[] relativePath, boolean directory) {
+        return matchesSelfOrAncestor(relativePath, relativePath.length, directory);
+    }
+
+    /** {@link #matchesSelfOrAncestor(byte[], boolean)} for the path {@code relativePath[0, length)}. */
+    boolean matchesSelfOrAncestor(byte[] relativePath, int length, boolean directory);
 }

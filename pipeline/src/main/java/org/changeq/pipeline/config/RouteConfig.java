@@ -53,7 +53,12 @@ public record RouteConfig(
      * there are includes, and neither it nor an ancestor matches an exclude.
      */
     public boolean sends(byte[] relativePath, boolean directory) {
-        return (includes.isEmpty() || includes.matchesSelfOrAncestor(relativePath, directory))
-                && !excludes.matchesSelfOrAncestor(relativePath, directory);
+        return sends(relativePath, relativePath.length, directory);
+    }
+
+    /** {@link #sends(byte[], boolean)} for the path {@code relativePath[0, length)}. */
+    public boolean sends(byte[] relativePath, int length, boolean directory) {
+        return (includes.isEmpty() || includes.matchesSelfOrAncestor(relativePath, length, directory))
+                && !excludes.matchesSelfOrAncestor(relativePath, length, directory);
     }
 }

@@ -64,13 +64,13 @@ final class RsyncPatterns implements PathFilter {
     }
 
     @Override
-    public boolean matchesSelfOrAncestor(byte[] relativePath, boolean directory) {
+    public boolean matchesSelfOrAncestor(byte[] relativePath, int length, boolean directory) {
         if (rules.length == 0) {
             return false;
         }
         int depth = 1;
         int nameStart = 0;
-        for (int i = 0; i < relativePath.length; i++) {
+        for (int i = 0; i < length; i++) {
             if (relativePath[i] == '/') {
                 if (anyRuleMatches(relativePath, nameStart, i, depth, true)) {
                     return true;
@@ -79,7 +79,7 @@ final class RsyncPatterns implements PathFilter {
                 nameStart = i + 1;
             }
         }
-        return anyRuleMatches(relativePath, nameStart, relativePath.length, depth, directory);
+        return anyRuleMatches(relativePath, nameStart, length, depth, directory);
     }
 
     private boolean anyRuleMatches(byte[] path, int nameStart, int end, int depth, boolean directory) {

@@ -4,6 +4,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.RecordView;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.RouteConfig;
 
@@ -13,7 +14,7 @@ import org.changeq.pipeline.config.RouteConfig;
  * PendingChanges}. Collecting stops, and its memory is released, once the backlog passes the
  * route's threshold, because such a run is full anyway. Not thread-safe.
  */
-public final class ChangeScan implements ManifestReader.RecordVisitor {
+public final class ChangeScan implements ManifestReader.RecordViewVisitor {
 
     /**
      * What the scan found. {@code pending} is empty when paths were not collected.
@@ -46,7 +47,8 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
     ChangeScan(RouteConfig route, Collect collect) {
         this.route = route;
         this.stopWhenFull = collect == Collect.UNTIL_FULL;
-        this.pending = collect == Collect.NONE ? null : new PendingChanges();
+        this.pending = collect == Collect.NONE ? null
+                : new PendingChanges((type, directory, path, length) -> concerns(route, type, directory, path, length));
     }
 
     /**
@@ -67,17 +69,20 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
                 return false;
             });
         }
-        reader.read(cursor, end, scan);
+        reader.readViews(cursor, end, scan);
         return scan.result();
     }
 
     Result result() {
+        if (pending != null) {
+            oldestChangeMillis = pending.oldestChangeMillis();
+        }
         return new Result(backlog, overflow, gapOpen, Optional.ofNullable(pending),
                 oldestChangeMillis == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(oldestChangeMillis));
     }
 
     @Override
-    public boolean visit(long index, QueueRecord record) {
+    public boolean visit(long index, RecordView record) {
         RecordType type = record.type();
         switch (type) {
             case START -> {
@@ -94,7 +99,7 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
                 if (record.root().equals(route.root()) || record.root().isEmpty()) {
                     overflow = true;
                     if (stopWhenFull) {
-                        pending = null;
+                        discardPending();
                     }
                 }
             }
@@ -111,17 +116,22 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
         return true;
     }
 
-    private void collect(QueueRecord record) {
+    private void collect(RecordView record) {
         if (pending == null) {
             return;
         }
         if (stopWhenFull && backlog > route.backlogThreshold()) {
-            pending = null;
+            discardPending();
             return;
         }
-        if (concerns(route, record)) {
-            pending.add(record.type(), record.directory(), record.path());
-            oldestChangeMillis = Math.min(oldestChangeMillis, record.timeMillis());
+        pending.merge(record.type(), record.directory(), record.pathBuffer(), record.pathLength(), record.timeMillis());
+    }
+
+    private void discardPending() {
+        if (pending != null) {
+            oldestChangeMillis = pending.oldestChangeMillis();
+            pending.discard();
+            pending = null;
         }
     }
 
@@ -131,11 +141,15 @@ public final class ChangeScan implements ManifestReader.RecordVisitor {
      * it may hold paths the route includes (the rsync filter rules of the pass pick them out).
      */
     public static boolean concerns(RouteConfig route, QueueRecord record) {
-        if (route.sends(record.path(), record.directory())) {
+        return concerns(route, record.type(), record.directory(), record.path(), record.path().length);
+    }
+
+    private static boolean concerns(RouteConfig route, RecordType type, boolean directory, byte[] path, int length) {
+        if (route.sends(path, length, directory)) {
             return true;
         }
-        return record.directory() && record.type() != RecordType.CHANGE
+        return directory && type != RecordType.CHANGE
                 && !route.includes().isEmpty()
-                && !route.excludes().matchesSelfOrAncestor(record.path(), true);
+                && !route.excludes().matchesSelfOrAncestor(path, length, true);
     }
 }

@@ -1,10 +1,11 @@
 package org.changeq.pipeline.plan;
 
-import java.io.BufferedOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.changeq.pipeline.RecordType;
 
 /**
@@ -18,29 +19,153 @@ public final class PendingChanges {
     static final byte CHANGE = 1;
     static final byte SUBTREE = 2;
     static final byte DELETE = 3;
-    private static final byte TYPE_MASK = 0x0f;
-    private static final byte DIRECTORY = 0x10;
+    private static final int TYPE_MASK = 0x0f;
+    private static final int DIRECTORY = 0x10;
+    /** Set once the route took the path in a record of that kind: see {@link #merge}. */
+    private static final int CONCERNS_AS_FILE = 0x20;
+    private static final int CONCERNS_AS_CHANGED_DIRECTORY = 0x40;
+    private static final int CONCERNS_AS_WHOLE_DIRECTORY = 0x80;
 
     private static final byte[] ENTRY_PREFIX = {'.', '/'};
 
+    /** Records are merged this many at a time: see {@link #mergeBatch}. */
+    private static final int BATCH = 64;
+
     private final PathTable table = new PathTable();
+    private final Concern concern;
+    private final RecordBatch batch = new RecordBatch();
+    private byte[] scratch = new byte[256];
+    private long oldestChangeMillis = Long.MAX_VALUE;
+    /** Whether a path was ever a SUBTREE: until one is, no path needs the lookups of its ancestors. */
+    private boolean everSubtree;
+
+    /**
+     * Whether a route's plan takes a path record. For one path the answer may depend on whether the
+     * record names a directory and on whether it is a CHANGE, and on nothing else of the record.
+     */
+    @FunctionalInterface
+    interface Concern {
+        boolean test(RecordType type, boolean directory, byte[] path, int length);
+    }
+
+    /** Collects the records {@code concern} takes, and only those. */
+    PendingChanges(Concern concern) {
+        this.concern = concern;
+    }
 
     public int distinctPaths() {
+        mergeBatch();
         return table.size();
     }
 
-    /** Merges one path record (CHANGE, SUBTREE or DELETE). */
-    void add(RecordType type, boolean directory, byte[] path) {
-        byte incoming = switch (type) {
+    /** The time of the oldest record merged, or {@link Long#MAX_VALUE} when there is none. */
+    long oldestChangeMillis() {
+        mergeBatch();
+        return oldestChangeMillis;
+    }
+
+    /**
+     * Merges one path record (CHANGE, SUBTREE or DELETE) whose path is {@code path[0, length)} if the
+     * route's {@link Concern} takes it. A path already pending keeps the answers it got, so a path
+     * recorded a thousand times is matched against the route's patterns once per kind of record, not
+     * a thousand times.
+     */
+    void merge(RecordType type, boolean directory, byte[] path, int length, long timeMillis) {
+        if (!type.carriesPath()) {
+            throw new IllegalArgumentException(type + " names no path");
+        }
+        batch.add(type, directory, path, length, timeMillis);
+        if (batch.size == BATCH) {
+            mergeBatch();
+        }
+    }
+
+    /**
+     * Merges the batched records in order, having first loaded the table slots they will probe:
+     * with a million distinct paths nearly every lookup misses the CPU caches, and issued together
+     * the misses overlap instead of stalling one record after another.
+     */
+    private void mergeBatch() {
+        RecordBatch records = batch;
+        for (int i = 0; i < records.size; i++) {
+            records.hashes[i] = PathTable.hash(records.paths, records.start(i), records.ends[i]);
+        }
+        for (int i = 0; i < records.size; i++) {
+            table.expect(records.hashes[i]);
+        }
+        for (int i = 0; i < records.size; i++) {
+            mergeOne(records.types[i], records.directories[i], records.paths, records.start(i), records.ends[i],
+                    records.hashes[i], records.times[i]);
+        }
+        records.size = 0;
+    }
+
+    private void mergeOne(RecordType type, boolean directory, byte[] bytes, int from, int to, int hash,
+                          long timeMillis) {
+        int incoming = switch (type) {
             case CHANGE -> CHANGE;
             case SUBTREE -> SUBTREE;
-            case DELETE -> DELETE;
-            default -> throw new IllegalArgumentException(type + " names no path");
+            default -> DELETE;
         };
-        int entry = table.add(path, (byte) 0);
-        byte previous = (byte) (table.state(entry) & TYPE_MASK);
-        byte merged = incoming == CHANGE && previous == SUBTREE ? SUBTREE : incoming;
-        table.setState(entry, (byte) (merged | (directory ? DIRECTORY : 0)));
+        int kind = !directory ? CONCERNS_AS_FILE : incoming == CHANGE ? CONCERNS_AS_CHANGED_DIRECTORY
+                : CONCERNS_AS_WHOLE_DIRECTORY;
+        int entry = table.find(bytes, from, to, hash);
+        int state = entry == -1 ? 0 : table.state(entry) & 0xff;
+        if ((state & kind) == 0) {
+            if (!concern.test(type, directory, fromStart(bytes, from, to), to - from)) {
+                return;
+            }
+            if (entry == -1) {
+                entry = table.add(bytes, from, to, hash, (byte) 0);
+            }
+        }
+        int merged = incoming == CHANGE && (state & TYPE_MASK) == SUBTREE ? SUBTREE : incoming;
+        everSubtree |= merged == SUBTREE;
+        int answers = state & (CONCERNS_AS_FILE | CONCERNS_AS_CHANGED_DIRECTORY | CONCERNS_AS_WHOLE_DIRECTORY);
+        table.setState(entry, (byte) (merged | (directory ? DIRECTORY : 0) | answers | kind));
+        oldestChangeMillis = Math.min(oldestChangeMillis, timeMillis);
+    }
+
+    /** The path {@code bytes[from, to)} from index 0, where route patterns expect it. */
+    private byte[] fromStart(byte[] bytes, int from, int to) {
+        if (to - from > scratch.length) {
+            scratch = new byte[Math.max(to - from, scratch.length * 2)];
+        }
+        System.arraycopy(bytes, from, scratch, 0, to - from);
+        return scratch;
+    }
+
+    /** Path records waiting to be merged, their paths back to back in one buffer. */
+    private static final class RecordBatch {
+        final RecordType[] types = new RecordType[BATCH];
+        final boolean[] directories = new boolean[BATCH];
+        final long[] times = new long[BATCH];
+        final int[] ends = new int[BATCH];
+        final int[] hashes = new int[BATCH];
+        byte[] paths = new byte[BATCH * 128];
+        int size;
+
+        int start(int i) {
+            return i == 0 ? 0 : ends[i - 1];
+        }
+
+        void add(RecordType type, boolean directory, byte[] path, int length, long timeMillis) {
+            int from = start(size);
+            if (from + length > paths.length) {
+                paths = Arrays.copyOf(paths, Math.max(from + length, paths.length * 2));
+            }
+            System.arraycopy(path, 0, paths, from, length);
+            types[size] = type;
+            directories[size] = directory;
+            times[size] = timeMillis;
+            ends[size] = from + length;
+            size++;
+        }
+    }
+
+    /** Releases the memory of the paths at once; this object is unusable after. */
+    void discard() {
+        table.release();
     }
 
     /** What {@link #writeLists} put where. */
@@ -58,7 +183,7 @@ public final class PendingChanges {
         DIRECTORY
     }
 
-    /** Receives entries without copying them: the bytes are valid only during the call. */
+    /** Receives entries in a buffer that is reused: the bytes are valid only during the call. */
     @FunctionalInterface
     public interface EntrySink<E extends Exception> {
         void accept(byte[] buffer, int start, int length, Pass pass, boolean deletion) throws E;
@@ -71,28 +196,31 @@ public final class PendingChanges {
      * whole subtree. A path inside a pending SUBTREE is left out: the subtree carries it.
      */
     public <E extends Exception> Lists forEachEntry(boolean propagateDeletes, EntrySink<E> sink) throws E {
+        mergeBatch();
         long files = 0;
         long directories = 0;
         long deletions = 0;
         boolean rootIsSubtree = isSubtree(table.find(new byte[0], 0, 0));
-        boolean anySubtree = anySubtree();
-        byte[] arena = table.arena();
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
-            byte state = table.state(entry);
-            byte type = (byte) (state & TYPE_MASK);
+            int state = table.state(entry);
+            int type = state & TYPE_MASK;
             if (type == DELETE) {
                 // A deletion under a pending SUBTREE still needs its own entry: a recursive
                 // send without --delete leaves the destination's copy in place.
                 if (propagateDeletes) {
-                    sink.accept(arena, table.pathStart(entry), table.pathLength(entry), Pass.RECURSIVE, true);
+                    sink.accept(table.path(entry), 0, table.pathLength(entry), Pass.RECURSIVE, true);
                     deletions++;
                 }
-            } else if (!anySubtree || !underPendingSubtree(entry, rootIsSubtree)) {
+                continue;
+            }
+            byte[] path = table.path(entry);
+            int length = table.pathLength(entry);
+            if (!everSubtree || !underPendingSubtree(path, length, rootIsSubtree)) {
                 if (type == CHANGE && (state & DIRECTORY) != 0) {
-                    sink.accept(arena, table.pathStart(entry), table.pathLength(entry), Pass.DIRECTORY, false);
+                    sink.accept(path, 0, length, Pass.DIRECTORY, false);
                     directories++;
                 } else {
-                    sink.accept(arena, table.pathStart(entry), table.pathLength(entry), Pass.RECURSIVE, false);
+                    sink.accept(path, 0, length, Pass.RECURSIVE, false);
                     files++;
                 }
             }
@@ -107,39 +235,61 @@ public final class PendingChanges {
     public Lists writeLists(Path recursiveList, Path directoryList, boolean propagateDeletes) throws IOException {
         Files.createDirectories(recursiveList.toAbsolutePath().getParent());
         Files.createDirectories(directoryList.toAbsolutePath().getParent());
-        try (OutputStream recursive = new BufferedOutputStream(Files.newOutputStream(recursiveList), 1 << 16);
-             OutputStream dirs = new BufferedOutputStream(Files.newOutputStream(directoryList), 1 << 16)) {
-            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> {
-                OutputStream out = pass == Pass.RECURSIVE ? recursive : dirs;
-                out.write(ENTRY_PREFIX);
-                out.write(buffer, start, length);
-                out.write(0);
-            });
+        try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList)) {
+            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) ->
+                    (pass == Pass.RECURSIVE ? recursive : dirs).append(buffer, start, length));
         }
     }
 
-    private boolean underPendingSubtree(int entry, boolean rootIsSubtree) {
-        int length = table.pathLength(entry);
+    /**
+     * One list written through one large buffer: a million entries cost three array copies each
+     * and a few dozen writes, not three buffered-stream calls each.
+     */
+    private static final class ListFile implements Closeable {
+        private final OutputStream out;
+        private byte[] buffer = new byte[1 << 20];
+        private int used;
+
+        ListFile(Path path) throws IOException {
+            out = Files.newOutputStream(path);
+        }
+
+        void append(byte[] path, int start, int length) throws IOException {
+            int needed = ENTRY_PREFIX.length + length + 1;
+            if (used + needed > buffer.length) {
+                flush();
+                if (needed > buffer.length) {
+                    buffer = new byte[needed];
+                }
+            }
+            System.arraycopy(ENTRY_PREFIX, 0, buffer, used, ENTRY_PREFIX.length);
+            System.arraycopy(path, start, buffer, used + ENTRY_PREFIX.length, length);
+            buffer[used + needed - 1] = 0;
+            used += needed;
+        }
+
+        private void flush() throws IOException {
+            out.write(buffer, 0, used);
+            used = 0;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try (out) {
+                flush();
+            }
+        }
+    }
+
+    private boolean underPendingSubtree(byte[] path, int length, boolean rootIsSubtree) {
         if (length == 0) {
             return false;
         }
         if (rootIsSubtree) {
             return true;
         }
-        byte[] arena = table.arena();
-        int start = table.pathStart(entry);
-        for (int i = start; i < start + length; i++) {
-            if (arena[i] == '/' && isSubtree(table.find(arena, start, i))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** One pass over the states spares the ancestor lookups of every path when nothing is a SUBTREE. */
-    private boolean anySubtree() {
-        for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
-            if ((table.state(entry) & TYPE_MASK) == SUBTREE) {
+        for (int i = 0; i < length; i++) {
+            if (path[i] == '/' && isSubtree(table.find(path, 0, i))) {
                 return true;
             }
         }

@@ -257,4 +257,14 @@ class RsyncPatternsTest {
             assertTrue(System.nanoTime() < deadline, "matching is too slow");
         }
     }
+
+    @Test
+    void aPathInALongerBufferIsMatchedUpToItsLength() {
+        PathFilter filter = PathFilter.of(List.of("*.tmp", "/cache/"));
+        assertTrue(filter.matchesSelfOrAncestor(bytes("a.tmpxyz"), 5, FILE));
+        assertFalse(filter.matchesSelfOrAncestor(bytes("a.tm/x.tmp"), 4, FILE));
+        assertTrue(filter.matchesSelfOrAncestor(bytes("cache/x"), 7, FILE));
+        assertFalse(filter.matchesSelfOrAncestor(bytes("cache/x"), 5, FILE));
+        assertTrue(filter.matchesSelfOrAncestor(bytes("cache/x"), 5, DIR));
+    }
 }

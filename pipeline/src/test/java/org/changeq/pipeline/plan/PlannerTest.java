@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.RecordView;
 import org.changeq.pipeline.TestConfigs;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.RouteConfig;
@@ -29,8 +30,9 @@ class PlannerTest {
 
     private ChangeScan feed(RouteConfig route, QueueRecord... records) {
         ChangeScan scan = new ChangeScan(route, ChangeScan.Collect.UNTIL_FULL);
+        RecordView view = new RecordView();
         for (QueueRecord record : records) {
-            scan.visit(++index, record);
+            scan.visit(++index, view.set(record));
         }
         return scan;
     }
@@ -191,23 +193,44 @@ class PlannerTest {
     }
 
     @Test
-    void thePathTableFindsEveryPathAfterGrowing() {
-        PathTable table = new PathTable();
-        for (int i = 0; i < 100_000; i++) {
-            table.add(("dir/" + i).getBytes(UTF_8), (byte) (i & 7));
+    void theRouteIsAskedOncePerPathAndKindOfRecordItTakes() {
+        List<String> asked = new ArrayList<>();
+        PendingChanges pending = new PendingChanges((type, directory, path, length) -> {
+            asked.add(type + " " + directory + " " + new String(path, 0, length, UTF_8));
+            return directory && type != RecordType.CHANGE;
+        });
+        byte[] dir = "d/".getBytes(UTF_8);
+        pending.merge(RecordType.SUBTREE, true, dir, 1, 5);
+        pending.merge(RecordType.DELETE, true, dir, 1, 6);
+        pending.merge(RecordType.CHANGE, true, dir, 1, 1);
+        pending.merge(RecordType.CHANGE, false, dir, 1, 2);
+        pending.merge(RecordType.CHANGE, true, dir, 1, 3);
+        pending.merge(RecordType.SUBTREE, true, dir, 1, 7);
+        assertEquals(1, pending.distinctPaths());
+        assertEquals(5, pending.oldestChangeMillis(), "records the route does not take do not count");
+        // A yes holds for SUBTREE and DELETE alike; a no is not kept, since the path may not be pending.
+        assertEquals(List.of("SUBTREE true d", "CHANGE true d", "CHANGE false d", "CHANGE true d"), asked);
+    }
+
+    @Test
+    void manyRecordsOfLongAndShortPathsKeepTheLastRecordOfEach() throws IOException {
+        byte[] longName = new byte[4000];
+        Arrays.fill(longName, (byte) 'n');
+        List<QueueRecord> records = new ArrayList<>();
+        java.util.Map<String, RecordType> last = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 1000; i++) {
+            byte[] path = i % 10 == 0 ? longName : ("p" + i % 50).getBytes(UTF_8);
+            RecordType type = i % 3 == 0 || i % 10 == 7 ? RecordType.DELETE : RecordType.CHANGE;
+            records.add(rec(type, path));
+            last.put("./" + new String(path, UTF_8), type);
         }
-        assertEquals(100_000, table.size());
-        for (int i = 0; i < 100_000; i += 997) {
-            byte[] path = ("dir/" + i).getBytes(UTF_8);
-            int entry = table.find(path, 0, path.length);
-            assertEquals(i & 7, table.state(entry));
-        }
-        byte[] absent = "dir/x".getBytes(UTF_8);
-        assertEquals(-1, table.find(absent, 0, absent.length));
-        int count = 0;
-        for (int e = table.first(); e != -1; e = table.next(e)) {
-            count++;
-        }
-        assertEquals(100_000, count);
+        List<String> expected = new ArrayList<>();
+        last.forEach((entry, type) -> {
+            if (type == RecordType.CHANGE) {
+                expected.add(entry);
+            }
+        });
+        assertTrue(expected.size() > 10 && expected.size() < last.size());
+        assertEquals(expected, lists(feed(everything, records.toArray(QueueRecord[]::new)), false).get(0));
     }
 }
