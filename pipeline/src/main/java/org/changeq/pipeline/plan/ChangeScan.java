@@ -130,7 +130,6 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
     private void discardPending() {
         if (pending != null) {
             oldestChangeMillis = pending.oldestChangeMillis();
-            pending.discard();
             pending = null;
         }
     }

@@ -32,12 +32,11 @@ final class PathTable {
     /** Reference 0 is never an entry, so that 0 can mean "empty slot". */
     private static final int FIRST = 1;
 
-    /** Null once released. */
     private byte[][] chunks = {new byte[FIRST_CHUNK_SIZE]};
     /** Where each chunk's entries end: an entry that does not fit a chunk's rest starts the next chunk. */
     private int[] chunkEnds = new int[8];
     private int end = FIRST;
-    /** A power-of-two count of slots, each {@code hash << 32 | reference}, 0 when empty; null once released. */
+    /** A power-of-two count of slots, each {@code hash << 32 | reference}, 0 when empty. */
     private long[] slots = new long[1 << 12];
     private int size;
     private byte[] pathCopy = new byte[256];
@@ -55,7 +54,7 @@ final class PathTable {
 
     /** {@link #find(byte[], int, int)} for a path whose {@link #hash} is known. */
     int find(byte[] bytes, int from, int to, int hash) {
-        long[] slots = slots();
+        long[] slots = this.slots;
         int mask = slots.length - 1;
         for (int slot = hash & mask; ; slot = (slot + 1) & mask) {
             long content = slots[slot];
@@ -75,7 +74,7 @@ final class PathTable {
 
     /** {@link #add(byte[], int, byte)} for the path {@code bytes[from, to)} whose {@link #hash} is known. */
     int add(byte[] bytes, int from, int to, int hash, byte state) {
-        long[] slots = slots();
+        long[] slots = this.slots;
         int mask = slots.length - 1;
         int slot = hash & mask;
         for (long content = slots[slot]; content != 0; content = slots[slot]) {
@@ -133,34 +132,8 @@ final class PathTable {
                 : next;
     }
 
-    /**
-     * Drops the table's arrays so that the heap can take them back while the table is still
-     * referenced; the table is unusable after.
-     */
-    void release() {
-        chunks = null;
-        slots = null;
-    }
-
-    /** A table used after {@link #release} fails clearly rather than with a bare NullPointerException. */
-    private long[] slots() {
-        long[] slots = this.slots;
-        if (slots == null) {
-            throw released();
-        }
-        return slots;
-    }
-
     private byte[] chunk(int entry) {
-        byte[][] chunks = this.chunks;
-        if (chunks == null) {
-            throw released();
-        }
         return chunks[entry >>> CHUNK_BITS];
-    }
-
-    private static IllegalStateException released() {
-        return new IllegalStateException("the path table was released");
     }
 
     /**
@@ -168,7 +141,7 @@ final class PathTable {
      * paths before looking them up, it lets their cache misses overlap instead of waiting one by one.
      */
     void expect(int hash) {
-        long[] slots = slots();
+        long[] slots = this.slots;
         long content = slots[hash & (slots.length - 1)];
         if (content != 0 && (int) (content >>> 32) == hash) {
             touched += chunk((int) content)[(int) content & OFFSET_MASK];

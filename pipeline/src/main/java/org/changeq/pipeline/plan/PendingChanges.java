@@ -163,11 +163,6 @@ public final class PendingChanges {
         }
     }
 
-    /** Releases the memory of the paths at once; this object is unusable after. */
-    void discard() {
-        table.release();
-    }
-
     /** What {@link #writeLists} put where. */
     public record Lists(long files, long directories, long deletions) {
         public boolean isEmpty() {
