@@ -274,7 +274,11 @@ public final class ManifestWriter implements AutoCloseable {
     /** The identity of a path record for merging: root and path bytes. */
     private record PathKey(String root, byte[] path, int hash) {
         static PathKey of(String root, byte[] path) {
-            return new PathKey(root, path, root.hashCode() * 31 + Arrays.hashCode(path));
+            return new PathKey(root, path, hashOf(root, path));
+        }
+
+        static int hashOf(String root, byte[] path) {
+            return root.hashCode() * 31 + Arrays.hashCode(path);
         }
 
         @Override
@@ -309,6 +313,9 @@ public final class ManifestWriter implements AutoCloseable {
          */
         volatile boolean failed;
         private Thread writerThread;
+        /** The highest consumer claim, read at most once per batch and only when a repeat could be dropped. */
+        private long claim;
+        private boolean claimRead;
         /** The root of the OVERFLOW appended last, while nothing else was appended after it in this batch. */
         private String overflowJustAppended;
 
@@ -343,7 +350,13 @@ public final class ManifestWriter implements AutoCloseable {
                 }
                 return;
             }
-            if (slot.type.carriesPath()) {
+            if (slot.type.carriesPath() && endOfBatch && batch.isEmpty()) {
+                // The usual case while the writer keeps up: a batch of one event, nothing to merge.
+                overflowJustAppended = null;
+                claimRead = false;
+                appendUnlessRecorded(slot.type, slot.root, slot.directory, slot.path,
+                        PathKey.hashOf(slot.root, slot.path), slot.timeMillis);
+            } else if (slot.type.carriesPath()) {
                 merge(slot);
             } else {
                 // Markers are ordering barriers: everything observed before them is appended first.
@@ -397,31 +410,36 @@ public final class ManifestWriter implements AutoCloseable {
             }
             overflowJustAppended = null;
             try {
-                long claim = Long.MAX_VALUE;
-                boolean claimRead = false;
+                claimRead = false;
                 for (Map.Entry<PathKey, Slot> entry : batch.entrySet()) {
                     PathKey key = entry.getKey();
                     Slot slot = entry.getValue();
-                    int earlier = recent.find(key.root, key.path, key.hash);
-                    if (earlier != RecentRecords.NOT_FOUND && covers(recent.typeAt(earlier), slot.type)) {
-                        // Read the claims only now, after the event was observed: a consumer that
-                        // published its claim before this point is seen, one that publishes later will
-                        // read the earlier record and run rsync after the change.
-                        if (!claimRead) {
-                            claim = readClaim();
-                            claimRead = true;
-                        }
-                        if (recent.indexAt(earlier) > claim) {
-                            deduplicated.incrementAndGet();
-                            continue;
-                        }
-                    }
-                    long index = append(slot.type, key.root, slot.timeMillis, slot.directory, key.path);
-                    recent.remember(key.root, key.path, key.hash, index, slot.type);
+                    appendUnlessRecorded(slot.type, key.root, slot.directory, key.path, key.hash, slot.timeMillis);
                 }
             } finally {
                 clearBatch();
             }
+        }
+
+        /** Appends a path record, unless an earlier record that no consumer has claimed yet covers it. */
+        private void appendUnlessRecorded(RecordType type, String root, boolean directory, byte[] path, int hash,
+                                          long timeMillis) {
+            int earlier = recent.find(root, path, hash);
+            if (earlier != RecentRecords.NOT_FOUND && covers(recent.typeAt(earlier), type)) {
+                // Read the claims only now, after the event was observed: a consumer that
+                // published its claim before this point is seen, one that publishes later will
+                // read the earlier record and run rsync after the change.
+                if (!claimRead) {
+                    claim = readClaim();
+                    claimRead = true;
+                }
+                if (recent.indexAt(earlier) > claim) {
+                    deduplicated.incrementAndGet();
+                    return;
+                }
+            }
+            long index = append(type, root, timeMillis, directory, path);
+            recent.remember(root, path, hash, index, type);
         }
 
         /**
