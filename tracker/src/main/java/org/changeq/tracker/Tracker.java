@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.ManifestWriter;
@@ -69,8 +70,8 @@ public final class Tracker implements AutoCloseable {
     private volatile int exitCode = ExitCodes.OK;
     private boolean closed;
 
-    private Tracker(ChangeqConfig config, List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock,
-                    Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile) {
+    private Tracker(List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock, ManifestWriter writer,
+                    WriterFailures writerFailures, Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile) {
         this.libc = libc;
         this.rootCount = roots.size();
         this.roots = roots;
@@ -78,9 +79,7 @@ public final class Tracker implements AutoCloseable {
         this.catchUpFile = catchUpFile;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        this.writer = ManifestWriter.start(config.queue(), config.state(), ManifestWriter.DEFAULT_RING_SIZE,
-                runnable -> new Thread(runnable, "changeq-writer"),
-                this::writerFailed);
+        this.writer = writer;
         RecordSink sink = new RecordSink() {
             @Override
             public void publish(RecordType type, String root, boolean directory, byte[] path) {
@@ -94,6 +93,32 @@ public final class Tracker implements AutoCloseable {
         };
         this.watcher = new TreeWatcher(libc, sink, roots, Libc.kernelLimit("max_user_watches"), () -> stopRequested);
         this.reader = new Thread(this::read, "changeq-inotify");
+        writerFailures.deliverTo(this::writerFailed);
+    }
+
+    /**
+     * Holds a failure of the writer thread until the tracker exists to handle it: the writer starts, and
+     * opens the queue, before the tracker is built.
+     */
+    private static final class WriterFailures implements Consumer<Throwable> {
+        private Consumer<Throwable> handler;
+        private Throwable early;
+
+        @Override
+        public synchronized void accept(Throwable failure) {
+            if (handler != null) {
+                handler.accept(failure);
+            } else if (early == null) {
+                early = failure;
+            }
+        }
+
+        synchronized void deliverTo(Consumer<Throwable> tracker) {
+            handler = tracker;
+            if (early != null) {
+                tracker.accept(early);
+            }
+        }
     }
 
     /**
@@ -113,6 +138,7 @@ public final class Tracker implements AutoCloseable {
         // The lock file stays after a stop: its presence says a tracker ran on this state directory before.
         boolean ranBefore = Files.exists(lockFile);
         FileChannel channel = null;
+        ManifestWriter writer = null;
         Libc libc = null;
         try {
             channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
@@ -133,8 +159,12 @@ public final class Tracker implements AutoCloseable {
                 // from this time again, not from the records this run appended.
                 writeCatchUp(catchUpFile, catchUp.sinceMillis());
             }
+            WriterFailures writerFailures = new WriterFailures();
+            writer = ManifestWriter.start(config.queue(), config.state(), ManifestWriter.DEFAULT_RING_SIZE,
+                    runnable -> new Thread(runnable, "changeq-writer"), writerFailures);
+            // The first native call loads jnr-ffi and generates its stubs (~0.1 s): meanwhile the writer opens the queue.
             libc = Libc.open();
-            Tracker tracker = new Tracker(config, roots, channel, lock, libc, catchUp, catchUpFile);
+            Tracker tracker = new Tracker(roots, channel, lock, writer, writerFailures, libc, catchUp, catchUpFile);
             tracker.reader.start();
             return tracker;
         } catch (IOException e) {
@@ -142,11 +172,17 @@ public final class Tracker implements AutoCloseable {
             throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot open the lock file " + lockFile
                     + ": " + e.getMessage() + "; check that the state directory is writable", e);
         } catch (NativeCallException e) {
+            if (writer != null) {
+                writer.close();
+            }
             closeQuietly(channel);
             throw new TrackerStartException(ExitCodes.SOFTWARE, e.getMessage(), e);
         } catch (RuntimeException e) {
             if (libc != null) {
                 libc.close();
+            }
+            if (writer != null) {
+                writer.close();
             }
             closeQuietly(channel);
             throw e;
