@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.locks.LockSupport;
 import jnr.constants.platform.Errno;
 import jnr.constants.platform.OpenFlags;
 import jnr.ffi.LastError;
@@ -229,8 +230,10 @@ final class Libc implements DirectoryWatches, AutoCloseable {
      * event readable now to {@code sink}, in kernel order.
      *
      * @param timeoutMillis -1 waits without a timeout
+     * @param gatherNanos   once events are readable, how long to let more arrive before reading, so that one
+     *                      read takes a burst's events together instead of a few at a time
      */
-    Wake awaitEvents(int timeoutMillis, InotifyEventSink sink) {
+    Wake awaitEvents(int timeoutMillis, long gatherNanos, InotifyEventSink sink) {
         int ready;
         do {
             ready = C.poll(pollFds, 2, timeoutMillis);
@@ -242,6 +245,9 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             return Wake.TIMEOUT;
         }
         if (pollFds.getShort(POLLFD_REVENTS_OFFSET) != 0) {
+            if (gatherNanos > 0) {
+                LockSupport.parkNanos(gatherNanos);
+            }
             readEvents(sink);
         }
         return pollFds.getShort(POLLFD_SIZE + POLLFD_REVENTS_OFFSET) != 0 ? Wake.WOKEN : Wake.EVENTS;

@@ -47,6 +47,12 @@ public final class Tracker implements AutoCloseable {
      */
     private static final int MOVE_PAIRING_MILLIS = 10;
     private static final Duration QUEUE_OPEN_POLL = Duration.ofSeconds(1);
+    /**
+     * How long the reader lets events gather once some are readable. A reader that keeps up reads a burst a few
+     * events at a time, and wakes the writer for each few; a millisecond later one read takes them all, and more
+     * of a file's CREATE, MODIFY and CLOSE_WRITE fold into one record.
+     */
+    private static final long EVENT_GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
     /** How long the reader waits for the catch-up records to reach the queue before it forgets the scan. */
     private static final Duration CATCH_UP_APPEND_TIMEOUT = Duration.ofSeconds(30);
@@ -292,7 +298,7 @@ public final class Tracker implements AutoCloseable {
                     int retryMillis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(untilRetry));
                     timeout = timeout < 0 ? retryMillis : Math.min(timeout, retryMillis);
                 }
-                Libc.Wake wake = libc.awaitEvents(timeout, watcher);
+                Libc.Wake wake = libc.awaitEvents(timeout, EVENT_GATHER_NANOS, watcher);
                 if (wake != Libc.Wake.EVENTS) {
                     watcher.resolvePendingMove();
                 }
