@@ -439,7 +439,7 @@ public final class ManifestWriter implements AutoCloseable {
                 }
             }
             long index = append(type, root, timeMillis, directory, path);
-            recent.remember(root, path, hash, index, type);
+            recent.remember(earlier, root, path, hash, index, type);
         }
 
         /**

@@ -53,9 +53,13 @@ final class RecentRecords {
         return types[slot];
     }
 
-    /** Remembers the record just appended for {@code root}/{@code path}, replacing an older one. */
-    void remember(String root, byte[] path, int hash, long index, RecordType type) {
-        int slot = find(root, path, hash);
+    /**
+     * Remembers the record just appended for {@code root}/{@code path}, replacing an older one.
+     *
+     * @param found what {@link #find} returned for this path since the last change to this object
+     */
+    void remember(int found, String root, byte[] path, int hash, long index, RecordType type) {
+        int slot = found;
         if (slot == NOT_FOUND) {
             if (size >= LIMIT) {
                 allocate(INITIAL_SLOTS);

@@ -11,6 +11,10 @@ class RecentRecordsTest {
 
     private final RecentRecords recent = new RecentRecords();
 
+    private void remember(String root, byte[] path, int hash, long index, RecordType type) {
+        recent.remember(recent.find(root, path, hash), root, path, hash, index, type);
+    }
+
     private static byte[] bytes(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
     }
@@ -18,9 +22,9 @@ class RecentRecordsTest {
     @Test
     void pathsWithTheSameHashStayApart() {
         // Equal hashes on purpose: only the bytes and the root tell these apart.
-        recent.remember("r", bytes("a"), 7, 10, RecordType.CHANGE);
-        recent.remember("r", bytes("b"), 7, 11, RecordType.DELETE);
-        recent.remember("other", bytes("a"), 7, 12, RecordType.SUBTREE);
+        remember("r", bytes("a"), 7, 10, RecordType.CHANGE);
+        remember("r", bytes("b"), 7, 11, RecordType.DELETE);
+        remember("other", bytes("a"), 7, 12, RecordType.SUBTREE);
 
         assertEquals(10, recent.indexAt(recent.find("r", bytes("a"), 7)));
         assertEquals(RecordType.DELETE, recent.typeAt(recent.find("r", bytes("b"), 7)));
@@ -30,8 +34,8 @@ class RecentRecordsTest {
 
     @Test
     void aLaterRecordReplacesTheEarlierOneOfItsPath() {
-        recent.remember("r", bytes("a"), 1, 10, RecordType.CHANGE);
-        recent.remember("r", bytes("a"), 1, 20, RecordType.DELETE);
+        remember("r", bytes("a"), 1, 10, RecordType.CHANGE);
+        remember("r", bytes("a"), 1, 20, RecordType.DELETE);
 
         int slot = recent.find("r", bytes("a"), 1);
         assertEquals(20, recent.indexAt(slot));
@@ -43,7 +47,7 @@ class RecentRecordsTest {
     void growingKeepsEveryEntryAndTheLimitForgetsThemAll() {
         for (int i = 0; i < RecentRecords.LIMIT; i++) {
             byte[] path = bytes("dir/" + i);
-            recent.remember("r", path, Arrays.hashCode(path), i, RecordType.CHANGE);
+            remember("r", path, Arrays.hashCode(path), i, RecordType.CHANGE);
         }
         for (int i = 0; i < RecentRecords.LIMIT; i += 997) {
             byte[] path = bytes("dir/" + i);
@@ -52,7 +56,7 @@ class RecentRecordsTest {
         assertEquals(RecentRecords.LIMIT, recent.size());
 
         byte[] next = bytes("one more");
-        recent.remember("r", next, 5, 1, RecordType.CHANGE);
+        remember("r", next, 5, 1, RecordType.CHANGE);
 
         assertEquals(1, recent.size());
         assertNotEquals(RecentRecords.NOT_FOUND, recent.find("r", next, 5));
