@@ -105,7 +105,10 @@ final class WatchTree {
 
     /** The watched subdirectory {@code name} of {@code parent}, or null. */
     Node child(Node parent, byte[] name) {
-        int nameHash = Arrays.hashCode(name);
+        return child(parent, name, Arrays.hashCode(name));
+    }
+
+    private Node child(Node parent, byte[] name, int nameHash) {
         for (int slot = byParentAndName.start(childHash(parent, nameHash)); ; slot = byParentAndName.next(slot)) {
             Node node = byParentAndName.at(slot);
             if (node == null || node.parent == parent && node.nameHash == nameHash && node.hasName(name)) {
@@ -217,7 +220,7 @@ final class WatchTree {
 
     private void attach(Node parent, Node node) {
         // A directory renamed over an empty one replaces it; the replaced one's watch ends with IGNORED.
-        Node replaced = child(parent, node.name);
+        Node replaced = child(parent, node.name, node.nameHash);
         if (replaced != null) {
             detach(replaced);
         }
