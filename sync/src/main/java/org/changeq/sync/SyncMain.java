@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ExitCodes;
@@ -37,6 +38,11 @@ import picocli.CommandLine.Option;
                 + "(backlog); today is in full-window and no full sync ran in it yet (window). Otherwise it is "
                 + "incremental (changes, or nothing-to-do: then rsync does not run at all).",
             "",
+            "A run never destroys a copy: a root that is missing, or is not the directory the route synced before (its "
+                + "disk is not mounted, or was replaced), is refused (exit 4), and so is a local destination that is not "
+                + "what it was (exit 13); a run that would delete more at the destination than the route's max-delete "
+                + "deletes nothing (exit 12). The message names the fix and the option that overrides it once.",
+            "",
             "stdout gets exactly one line per run:",
             "  route=NAME mode=incremental|full reason=WHY files=N bytes=N seconds=S rsync-exit=N|none",
             "The log (stderr) says why and streams rsync's output. Metrics go to "
@@ -51,12 +57,17 @@ import picocli.CommandLine.Option;
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --full",
             "      a full sync now (or: touch /var/lib/changeq/flags/mirror.force-full before the next timer run)",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --metrics-dir /var/lib/node_exporter/textfile",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --allow-deletes 120000",
+            "      after a deliberate mass deletion: let this one run delete up to 120000 paths at the destination",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --accept-root-change",
+            "      the root's disk was replaced on purpose: sync it fully and remember it",
             "  changeq-sync check --config /etc/changeq/changeq.yaml",
             "      prove that routes sharing a list cover every path exactly once; preview what full syncs would delete",
             "",
-            "Exit codes: 0 ok; 2 bad usage; 3 bad config; 4 root missing; 5 queue missing; 7 route already running;",
-            "  8 rsync partial transfer (23); 9 destination unreachable (10, 12, 30, 35, 255); 10 other rsync failure;",
-            "  11 check found gaps or overlaps. After 8, 9 and 10 the cursor was kept: the next run retries."})
+            "Exit codes: 0 ok; 1 internal error; 2 bad usage; 3 bad config; 4 root missing or not what it was;",
+            "  5 queue missing; 7 route already running; 8 rsync partial transfer (23); 9 destination unreachable",
+            "  (10, 12, 30, 35, 255); 10 other rsync failure; 12 deletions over max-delete refused; 13 local destination",
+            "  missing or not what it was. After 8 to 13 the cursor was kept: the next run retries."})
 public final class SyncMain implements Callable<Integer> {
 
     static {
@@ -80,6 +91,18 @@ public final class SyncMain implements Callable<Integer> {
 
     @Option(names = {"-n", "--dry-run"}, description = "plan and print; rsync runs with --dry-run; no cursor, claim or metric changes")
     boolean dryRun;
+
+    @Option(names = "--accept-root-change", description = "sync a root that is not the directory this route synced before"
+            + " (a disk replaced on purpose): the run is full and remembers the root as it is now")
+    boolean acceptRootChange;
+
+    @Option(names = "--accept-dest-change", description = "write to a local destination that is not the directory this"
+            + " route wrote before (a new backup disk): the run is full and remembers the destination as it is now")
+    boolean acceptDestinationChange;
+
+    @Option(names = "--allow-deletes", paramLabel = "N", description = "let this run delete up to N paths at the"
+            + " destination, whatever the route's max-delete says (after a deliberate mass deletion)")
+    Long allowDeletes;
 
     @Option(names = "--metrics-dir", paramLabel = "DIR",
             description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile directory")
@@ -136,7 +159,13 @@ public final class SyncMain implements Callable<Integer> {
                     + loaded.routes().keySet());
             return ExitCodes.USAGE;
         }
-        SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(metricsDirectory), retainMinAge);
+        if (allowDeletes != null && allowDeletes < 0) {
+            err.println("changeq-sync: --allow-deletes must be 0 or more, got " + allowDeletes);
+            return ExitCodes.USAGE;
+        }
+        SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(metricsDirectory), retainMinAge,
+                acceptRootChange, acceptDestinationChange,
+                allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes));
         SyncReport report = RouteSync.run(loaded, request, clock, out);
         out.println(report.summaryLine());
         return report.exitCode();

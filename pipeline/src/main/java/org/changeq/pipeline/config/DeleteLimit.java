@@ -20,9 +20,12 @@ public record DeleteLimit(long value, boolean percent) {
         }
     }
 
-    /** The number of paths a run may delete at a destination that holds {@code destinationPaths}. */
+    /**
+     * The number of paths a run may delete at a destination that holds {@code destinationPaths}; a percentage
+     * rounds up, so that a small destination may still lose a file.
+     */
     public long allowed(long destinationPaths) {
-        return percent ? destinationPaths * value / 100 : value;
+        return percent ? (destinationPaths * value + 99) / 100 : value;
     }
 
     /** As written in the configuration: {@code 1000} or {@code 25%}. */

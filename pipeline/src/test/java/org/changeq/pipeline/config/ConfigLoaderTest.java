@@ -152,7 +152,9 @@ class ConfigLoaderTest {
         assertEquals(1000, counted.maxDelete().allowed(50));
         RouteConfig share = parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: \"10%\"}")).route("mirror");
         assertEquals(new DeleteLimit(10, true), share.maxDelete());
-        assertEquals(5, share.maxDelete().allowed(59));
+        assertEquals(6, share.maxDelete().allowed(59), "rounded up");
+        assertEquals(6, share.maxDelete().allowed(60));
+        assertEquals(0, share.maxDelete().allowed(0));
         assertEquals(0, parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: 0}"))
                 .route("mirror").maxDelete().allowed(1_000_000));
     }
