@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
             "",
             "A run is FULL (rsync of the whole root with the route's filters, --delete if delete-on-full) when: the route "
                 + "has no cursor yet (first-run); --full or <state>/flags/ROUTE.force-full exists (forced); the root "
-                + "holds .force-full-sync (flag-file); the tracker was down without a catch-up scan, or records were "
+                + "holds .force-full-sync (flag-file); the root's identity is not recorded yet (identity); the tracker was down without a catch-up scan, or records were "
                 + "deleted (gap); events were dropped (overflow); more records are pending than backlog-threshold "
                 + "(backlog); today is in full-window and no full sync ran in it yet (window). Otherwise it is "
                 + "incremental (changes, or nothing-to-do: then rsync does not run at all).",
@@ -185,12 +185,13 @@ public final class SyncMain implements Callable<Integer> {
                     + "(one excludes it, another includes it) every path the root does not exclude must be sent by "
                     + "exactly one of them. Gaps and overlaps are listed with examples; either fails the check.",
                 "For routes with delete-on-full, runs the full sync's rsync with --dry-run --delete and warns loudly "
-                    + "when it would delete anything at the destination.",
+                    + "when it would delete anything at the destination; more than the route's max-delete fails the check, "
+                    + "since that full sync would be refused.",
                 ""},
             footerHeading = "%nExample:%n",
             footer = {"  changeq-sync check --config /etc/changeq/changeq.yaml --examples 50",
                 "",
-                "Exit codes: 0 ok; 3 bad config; 11 gaps, overlaps or an unreadable root."})
+                "Exit codes: 0 ok; 3 bad config; 11 gaps, overlaps, an unreadable root, or a full sync over max-delete."})
     static final class CheckCommand implements Callable<Integer> {
 
         @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
