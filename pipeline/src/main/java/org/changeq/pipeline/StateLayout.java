@@ -41,6 +41,11 @@ public record StateLayout(Path directory) {
         return directory.resolve("flags").resolve(route + ".force-full");
     }
 
+    /** Which force flags (changeq's and the root's legacy one) a full sync of the route already honoured. */
+    public Path honouredFlags(String route) {
+        return directory.resolve("flags").resolve(route + ".honoured");
+    }
+
     /** The date of the route's last successful full sync, so a calendar window owes only one. */
     public LastFullSyncFile lastFullSync(String route) {
         return new LastFullSyncFile(directory.resolve("cursors").resolve(route + ".last-full"));

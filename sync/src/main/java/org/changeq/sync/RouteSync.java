@@ -13,6 +13,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.FullSyncFlags;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueNotFoundException;
 import org.changeq.pipeline.StateLayout;
@@ -178,7 +179,7 @@ public final class RouteSync {
                     outcome.errors().isEmpty() ? "" : "; rsync reported: " + String.join(" | ", outcome.errors()));
         }
         if (success && !request.dryRun()) {
-            commit(end, mode, today, state.legacyFlagFile());
+            commit(end, mode, today, state.flags());
             guard.recordAfterSuccess(identities);
             if (mode == Mode.FULL) {
                 guard.recordDestinationSize(outcome);
@@ -215,14 +216,17 @@ public final class RouteSync {
                 mode.token(), reason.token(), reason.explanation(), backlog, end);
     }
 
-    private void commit(long end, Mode mode, LocalDate today, Path legacyFlag) throws IOException {
+    private void commit(long end, Mode mode, LocalDate today, FullSyncFlags flags) throws IOException {
         layout.cursor(route.name()).write(end);
         LOG.info("route '{}': cursor committed at {}", route.name(), end);
         if (mode == Mode.FULL) {
             layout.lastFullSync(route.name()).write(today);
-            Files.deleteIfExists(layout.forceFullFlag(route.name()));
-            if (Files.deleteIfExists(legacyFlag)) {
-                LOG.info("route '{}': removed the legacy flag file {}", route.name(), legacyFlag);
+            if (flags.forceRequested() || flags.legacyRequested()) {
+                flags.markHonoured(layout, route.name());
+                LOG.info("route '{}': the full sync honoured {}; the flag is not removed (whoever made it may delete it),"
+                        + " touching it again asks for another full sync", route.name(),
+                        flags.legacyRequested() ? root.path().resolve(RouteState.LEGACY_FLAG_FILE)
+                                : layout.forceFullFlag(route.name()));
             }
         }
     }

@@ -242,15 +242,29 @@ class RsyncSyncTest {
     }
 
     @Test
-    void theLegacyFlagFileForcesAFullSyncAndIsCleared() throws Exception {
+    void eachFlagAsksForOneFullSyncPerAppearanceAndIsNeverRemoved() throws Exception {
         useDestination(Destination.LOCAL);
         Trees.write(bench.root, "a", "a");
         ChangeqConfig config = plainConfig();
         bench.sync(config, "r");
-        Files.writeString(bench.root.resolve(".force-full-sync"), "");
-        SyncReport report = bench.sync(config, "r");
-        assertEquals("flag-file", report.reason());
-        assertFalse(Files.exists(bench.root.resolve(".force-full-sync")));
+        Path legacy = bench.root.resolve(".force-full-sync");
+        Files.writeString(legacy, "");
+        FileTime rootModified = Files.getLastModifiedTime(bench.root);
+        assertEquals("flag-file", bench.sync(config, "r").reason());
+        assertTrue(Files.exists(legacy), "changeq never writes into a root");
+        assertEquals(rootModified, Files.getLastModifiedTime(bench.root));
+        assertEquals("nothing-to-do", bench.sync(config, "r").reason(), "honoured once");
+        Files.setLastModifiedTime(legacy, FileTime.from(Instant.now().plusSeconds(5)));
+        assertEquals("flag-file", bench.sync(config, "r").reason(), "touched again: honoured again");
+
+        Path force = Files.createDirectories(bench.state.resolve("flags")).resolve("r.force-full");
+        Files.writeString(force, "");
+        assertEquals("forced", bench.sync(config, "r").reason());
+        assertEquals("nothing-to-do", bench.sync(config, "r").reason());
+        Files.delete(force);
+        Files.writeString(force, "");
+        Files.setLastModifiedTime(force, FileTime.from(Instant.now().minusSeconds(3600)));
+        assertEquals("forced", bench.sync(config, "r").reason(), "a new file, whatever its time");
     }
 
     @Test
