@@ -92,8 +92,9 @@ public final class RouteSync {
         } catch (QueueNotFoundException e) {
             throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
         } catch (IOException e) {
-            throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': " + e.getMessage()
-                    + "; check that the state directory " + config.state() + " is writable", e);
+            throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': cannot read or write its state: " + e
+                    + "; the files under " + config.state() + " must belong to the user changeq-sync runs as (changeq"
+                    + " under systemd; see README on running commands by hand)", e);
         }
     }
 
@@ -190,7 +191,7 @@ public final class RouteSync {
         if (!request.dryRun()) {
             writeMetrics(exitCode, mode, finished, seconds, outcome.files(), scan.backlog());
             if (success) {
-                QueueRetention.apply(config, reader, request.retainMinAge(), finished);
+                applyRetention(reader, finished);
             }
         }
         return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.bytes(), seconds,
@@ -198,8 +199,18 @@ public final class RouteSync {
                 outcome.itemized(), outcome.errors());
     }
 
+    /** The run succeeded whatever retention manages: queue files it cannot delete now go at a later run. */
+    private void applyRetention(ManifestReader reader, Instant now) {
+        try {
+            QueueRetention.apply(config, reader, request.retainMinAge(), now);
+        } catch (IOException e) {
+            LOG.warn("route '{}': old queue files could not be deleted ({}); the queue grows until a later run can:"
+                    + " check that the user changeq-sync runs as may write {}", route.name(), e.toString(), config.queue());
+        }
+    }
+
     /** A refused run is a failed run for the alerts: it sent nothing, so the last success stays where it was. */
-    private void recordRefusal(SyncException refused, Instant started, long backlog) throws IOException {
+    private void recordRefusal(SyncException refused, Instant started, long backlog) throws SyncException {
         LOG.error("{}", refused.getMessage());
         if (!request.dryRun()) {
             Instant finished = clock.instant();
@@ -232,11 +243,20 @@ public final class RouteSync {
     }
 
     private void writeMetrics(int exitCode, Mode mode, Instant finished, double seconds, long files, long backlog)
-            throws IOException {
-        Path file = RouteFiles.metricsFile(request.metricsDirectory().orElse(layout.metricsDirectory()), route.name());
-        SyncMetrics.read(file)
-                .after(exitCode, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog)
-                .write(file, route.name());
+            throws SyncException {
+        Path directory = request.metricsDirectory().orElse(layout.metricsDirectory());
+        Path file = RouteFiles.metricsFile(directory, route.name());
+        try {
+            SyncMetrics.read(file)
+                    .after(exitCode, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog)
+                    .write(file, route.name());
+        } catch (IOException e) {
+            throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': the run ended with exit code "
+                    + exitCode + " but its metrics could not be written to " + file + ": " + e
+                    + "; the alerts cannot see this route. Check that the user changeq-sync runs as may write " + directory
+                    + (directory.startsWith(config.state()) ? "" : "; under systemd a --metrics-dir outside /var/lib/changeq"
+                    + " also needs ReadWritePaths= in a drop-in (see /usr/share/doc/changeq/examples/)"), e);
+        }
     }
 
     /** rsync's exit status as changeq's: 24 (files vanished during the transfer) is a success. */

@@ -2,6 +2,7 @@ package org.changeq.sync;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.ExitCodes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,15 +86,21 @@ final class RsyncRunner {
     private RsyncRunner() {
     }
 
-    static Outcome run(List<String> command) throws IOException, InterruptedException {
+    /** @throws SyncException when rsync cannot be started at all (not installed, not on PATH) */
+    static Outcome run(List<String> command) throws SyncException, InterruptedException {
         List<String> argv = new ArrayList<>();
         if (Files.isExecutable(SETPRIV)) {
             argv.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "TERM", "--"));
         }
         argv.addAll(command);
         LOG.info("running {}", command);
-        Process process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.PIPE).start();
-        process.getOutputStream().close();
+        Process process;
+        try {
+            process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        } catch (IOException e) {
+            throw new SyncException(ExitCodes.SYNC_FAILED, "cannot start " + command.get(0) + ": " + e.getMessage()
+                    + "; install rsync (apt-get install rsync) or put it on the PATH of the user changeq-sync runs as", e);
+        }
         Thread terminator = new Thread(() -> terminate(process), "changeq-sync-shutdown");
         boolean hookInstalled = installHook(terminator);
         OutputReader stdout = new OutputReader();

@@ -58,6 +58,7 @@ import picocli.CommandLine.Option;
             "      a full sync now (or: touch /var/lib/changeq/state/flags/mirror.force-full before the next timer run;",
             "      each touch asks for one full sync, the file is never removed by changeq)",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --metrics-dir /var/lib/node_exporter/textfile",
+            "      metrics where node_exporter reads them; under systemd add ReadWritePaths= for it in a drop-in",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --allow-deletes 120000",
             "      after a deliberate mass deletion: let this one run delete up to 120000 paths at the destination",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --accept-root-change",
@@ -106,7 +107,8 @@ public final class SyncMain implements Callable<Integer> {
     Long allowDeletes;
 
     @Option(names = "--metrics-dir", paramLabel = "DIR",
-            description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile directory")
+            description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile"
+                + " directory; under systemd a directory outside /var/lib/changeq needs ReadWritePaths= in a drop-in")
     Path metricsDirectory;
 
     @Option(names = "--retain-min-age", paramLabel = "AGE", converter = AgeConverter.class, defaultValue = "1d",

@@ -268,6 +268,22 @@ class RsyncSyncTest {
     }
 
     @Test
+    void anUnwritableMetricsDirectoryIsBlamedForItselfAfterTheCommit() throws Exception {
+        useDestination(Destination.LOCAL);
+        Trees.write(bench.root, "a", "a");
+        Path notADirectory = Files.writeString(tmp.resolve("textfile"), "a file where the directory should be");
+        SyncException failure = assertThrows(SyncException.class, () -> bench.sync(plainConfig(),
+                new org.changeq.sync.SyncRequest("r", false, false, Optional.of(notADirectory),
+                        org.changeq.sync.SyncRequest.DEFAULT_RETAIN_MIN_AGE, false, false, java.util.OptionalLong.empty())));
+        assertEquals(ExitCodes.SOFTWARE, failure.exitCode());
+        assertTrue(failure.getMessage().contains("its metrics could not be written to " + notADirectory.resolve("changeq_sync_r.prom")),
+                failure.getMessage());
+        assertTrue(failure.getMessage().contains("ReadWritePaths="), failure.getMessage());
+        assertFalse(failure.getMessage().contains("state directory"), failure.getMessage());
+        assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"), "rsync succeeded, so the cursor moved");
+    }
+
+    @Test
     void aDryRunCommitsNothing() throws Exception {
         useDestination(Destination.LOCAL);
         Trees.write(bench.root, "a", "a");
