@@ -770,8 +770,8 @@ final class TreeWatcher implements InotifyEventSink {
         boolean otherFileSystem = now.device() != root.identity.device() || now.mountId() != root.identity.mountId();
         String what = otherFileSystem ? "was replaced by another file system (one was mounted over it, or unmounted "
                 + "from under it)" : "was replaced by another directory";
-        LOG.warn("root '{}' ({}) {}: watching the new tree; the next sync of its routes is full", root.name,
-                ByteStrings.escape(root.absolutePath), what);
+        LOG.warn("root '{}' ({}) {}: the new tree is walked and watched; the next sync of its routes is full",
+                root.name, ByteStrings.escape(root.absolutePath), what);
         unwatchRoot(root);
         sink.publishMarker(RecordType.OVERFLOW, root.name);
         watchAgain(root, "it " + what);
