@@ -36,6 +36,11 @@ public record StateLayout(Path directory) {
         return new IndexFile(directory.resolve("tracker").resolve("catch-up-since"), "catch-up-since");
     }
 
+    /** Each root's condition as the running tracker last saw it (watched, or not and why), for changeq-queue. */
+    public TrackerRootsFile trackerRoots() {
+        return new TrackerRootsFile(directory.resolve("tracker").resolve("roots.status"));
+    }
+
     /** Present when an operator asked for the route's next run to be full. */
     public Path forceFullFlag(String route) {
         return directory.resolve("flags").resolve(route + ".force-full");

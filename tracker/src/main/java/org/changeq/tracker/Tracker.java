@@ -20,6 +20,7 @@ import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.TrackerRootsFile;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.slf4j.Logger;
@@ -64,7 +65,7 @@ public final class Tracker implements AutoCloseable {
     private final ManifestWriter writer;
     private final Thread reader;
     private final SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
-    private final int rootCount;
+    private final TrackerStatus status;
     private final List<WatchTree.Root> roots;
     private final CatchUp.Decision catchUp;
     private final IndexFile catchUpFile;
@@ -77,9 +78,9 @@ public final class Tracker implements AutoCloseable {
     private boolean closed;
 
     private Tracker(List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock, ManifestWriter writer,
-                    WriterFailures writerFailures, Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile) {
+                    WriterFailures writerFailures, Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile,
+                    TrackerRootsFile rootsFile) {
         this.libc = libc;
-        this.rootCount = roots.size();
         this.roots = roots;
         this.catchUp = catchUp;
         this.catchUpFile = catchUpFile;
@@ -97,7 +98,9 @@ public final class Tracker implements AutoCloseable {
                 writer.publishMarker(type, root);
             }
         };
-        this.watcher = new TreeWatcher(libc, sink, roots, Libc.kernelLimit("max_user_watches"), () -> stopRequested);
+        this.status = new TrackerStatus(systemd, rootsFile, this::watchedDirectories, System::nanoTime);
+        this.watcher = new TreeWatcher(libc, sink, roots, Libc.kernelLimit("max_user_watches"), () -> stopRequested,
+                System::nanoTime, status);
         this.reader = new Thread(this::read, "changeq-inotify");
         writerFailures.deliverTo(this::writerFailed);
     }
@@ -170,7 +173,8 @@ public final class Tracker implements AutoCloseable {
                     runnable -> new Thread(runnable, "changeq-writer"), writerFailures);
             // The first native call loads jnr-ffi and generates its stubs (~0.1 s): meanwhile the writer opens the queue.
             libc = Libc.open();
-            Tracker tracker = new Tracker(roots, channel, lock, writer, writerFailures, libc, catchUp, catchUpFile);
+            Tracker tracker = new Tracker(roots, channel, lock, writer, writerFailures, libc, catchUp, catchUpFile,
+                    layout.trackerRoots());
             tracker.reader.start();
             return tracker;
         } catch (IOException e) {
@@ -278,10 +282,8 @@ public final class Tracker implements AutoCloseable {
             }
             if (!stopRequested) {
                 watching = true;
-                String status = "watching " + watcher.watchedDirectories() + " directories in "
-                        + rootCount + " root" + (rootCount == 1 ? "" : "s");
-                LOG.info(status);
-                systemd.ready(status);
+                LOG.info(status.idleLine());
+                status.ready();
                 ready.countDown();
             }
             // The watchdog is pinged from this thread alone: if reading inotify hangs, systemd restarts us.
@@ -293,16 +295,15 @@ public final class Tracker implements AutoCloseable {
                     nextPing = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(idleMillis);
                 }
                 int timeout = watcher.hasPendingMove() ? MOVE_PAIRING_MILLIS : idleMillis;
-                long untilRetry = watcher.nanosUntilWatchRetry();
-                if (untilRetry != Long.MAX_VALUE) {
-                    int retryMillis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(untilRetry));
-                    timeout = timeout < 0 ? retryMillis : Math.min(timeout, retryMillis);
-                }
+                // Rounded up: a timeout rounded down to 0 would poll in a loop until the check is due.
+                int dueMillis = (int) Math.min(Integer.MAX_VALUE, (watcher.nanosUntilDue() + 999_999) / 1_000_000);
+                timeout = timeout < 0 ? dueMillis : Math.min(timeout, dueMillis);
                 Libc.Wake wake = libc.awaitEvents(timeout, EVENT_GATHER_NANOS, watcher);
                 if (wake != Libc.Wake.EVENTS) {
                     watcher.resolvePendingMove();
                 }
-                watcher.retryUnwatchedIfDue();
+                watcher.runDueChecks();
+                status.refresh();
                 kernelOverflows = watcher.kernelOverflows();
             }
             systemd.stopping();

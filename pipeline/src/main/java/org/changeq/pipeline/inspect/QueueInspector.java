@@ -27,6 +27,7 @@ import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.TrackerRootsFile;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.plan.ChangeScan;
@@ -255,6 +256,12 @@ final class QueueInspector {
                 roots.raw(root, typeCounts.toString());
             });
             line.raw("by_root", roots.toString());
+            Optional<TrackerRootsFile.Snapshot> trackerRoots = trackerRoots();
+            if (trackerRoots.isPresent()) {
+                line.raw("tracker_roots", trackerRootsJson(trackerRoots.get()));
+            } else {
+                line.nullField("tracker_roots");
+            }
             out.println(line);
         } else {
             out.printf("queue        %s%n", queueDirectory);
@@ -272,6 +279,9 @@ final class QueueInspector {
             out.printf("gaps         %d (starts without a clean stop before them)%n", lifecycle[2]);
             out.printf("overflows    %d%s%n", lifecycle[3],
                     lifecycle[4] >= 0 ? ", last at " + format.time(lifecycle[4]) : "");
+            if (state != null) {
+                printTrackerRoots(trackerRoots());
+            }
         }
         if (config != null) {
             for (RouteConfig route : config.routes().values()) {
@@ -314,6 +324,49 @@ final class QueueInspector {
             out.printf("  next run     %s%n", full.map(reason -> "full: " + reason.token() + " ("
                     + reason.explanation() + ")").orElse("incremental"));
         }
+    }
+
+    /**
+     * The roots as the tracker last reported them. The tracker rewrites the file only when a root's condition
+     * changes, so whether the process that wrote it still runs decides what it means: if it does not, no root is
+     * watched, whatever the file says.
+     */
+    private void printTrackerRoots(Optional<TrackerRootsFile.Snapshot> snapshot) {
+        if (snapshot.isEmpty()) {
+            out.printf("roots        not reported: no %s (the tracker writes it once its first walk is done)%n",
+                    state.trackerRoots().path());
+            return;
+        }
+        TrackerRootsFile.Snapshot roots = snapshot.get();
+        boolean running = processRunning(roots.pid());
+        out.printf("roots        as the tracker reported them at %s (pid %d, %s)%n", format.time(roots.writtenMillis()),
+                roots.pid(), running ? "running" : "not running: no root is watched now");
+        for (TrackerRootsFile.RootStatus root : roots.roots()) {
+            out.printf("  root %-8s%s since %s%s%n", root.root(), root.watched() ? "watched" : "NOT WATCHED",
+                    format.time(root.sinceMillis()), root.detail().isEmpty() ? "" : ": " + root.detail());
+        }
+    }
+
+    private String trackerRootsJson(TrackerRootsFile.Snapshot snapshot) {
+        RecordFormat.JsonLine roots = new RecordFormat.JsonLine();
+        for (TrackerRootsFile.RootStatus root : snapshot.roots()) {
+            RecordFormat.JsonLine entry = new RecordFormat.JsonLine().field("watched", root.watched())
+                    .field("condition", root.condition().token());
+            timeField(entry, "since", root.sinceMillis());
+            roots.raw(root.root(), entry.field("detail", root.detail()).toString());
+        }
+        RecordFormat.JsonLine line = new RecordFormat.JsonLine();
+        timeField(line, "reported_at", snapshot.writtenMillis());
+        return line.field("tracker_pid", snapshot.pid()).field("tracker_running", processRunning(snapshot.pid()))
+                .raw("roots", roots.toString()).toString();
+    }
+
+    private Optional<TrackerRootsFile.Snapshot> trackerRoots() throws IOException {
+        return state == null ? Optional.empty() : state.trackerRoots().read();
+    }
+
+    private static boolean processRunning(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     private void timeField(RecordFormat.JsonLine line, String key, long millis) {
