@@ -94,9 +94,10 @@ recorded_since_start() {
     inside changeq-queue dump --config "$config" | awk '/ START /{since = ""} {since = since $0 "\n"} END {printf "%s", since}' \
         | grep -qE -- "$1"
 }
-tracker_restarted_from() {
-    [ "$(unit_property changeq-tracker.service ActiveState)" = active ] \
-        && [ "$(unit_property changeq-tracker.service MainPID)" != "$1" ]
+# tracker_restarted RESTARTS: systemd restarted the tracker more than RESTARTS times and it is ready.
+tracker_restarted() {
+    [ "$(unit_property changeq-tracker.service NRestarts)" -gt "$1" ] \
+        && [ "$(unit_property changeq-tracker.service ActiveState)" = active ]
 }
 # booted: the container's systemd (systemd-nspawn's child, once its set-up child is gone) finished booting.
 booted() {
@@ -256,12 +257,13 @@ step_timers_listed() {
 }
 
 step_kill_9_restarts_and_catches_up() {
-    local before after
+    local before after restarts
     before=$(unit_property changeq-tracker.service MainPID)
+    restarts=$(unit_property changeq-tracker.service NRestarts)
     inside kill -9 "$before"
     # RestartSec=5s: the file is made while no tracker runs.
     inside sh -c 'echo "made while the tracker was down" > /srv/nfs/docs/while-down.txt'
-    await 30 "systemd to restart the tracker" tracker_restarted_from "$before"
+    await 30 "systemd to restart the tracker" tracker_restarted "$restarts"
     after=$(unit_property changeq-tracker.service MainPID)
     echo "   tracker $before killed, restarted as $after (NRestarts=$(unit_property changeq-tracker.service NRestarts))"
     await 20 "the catch-up scan to finish" recorded_since_start ' RESCAN '
