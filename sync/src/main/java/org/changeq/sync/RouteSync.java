@@ -108,7 +108,8 @@ public final class RouteSync {
             layout.claims().publish(route.name(), end);
         }
         ChangeScan.Result scan = ChangeScan.scan(reader, route, state.cursorOrStart(), end,
-                state.fullRegardless(request.forceFull()) ? ChangeScan.Collect.NONE : ChangeScan.Collect.UNTIL_FULL);
+                state.fullRegardless(request.forceFull()) ? ChangeScan.Collect.NONE : ChangeScan.Collect.UNTIL_FULL,
+                state.retry());
         LocalDate today = LocalDate.now(clock);
         SyncPolicy.Facts facts = state.facts(request.forceFull(), scan, route, today);
         Optional<Reason> fullReason = SyncPolicy.fullSyncReason(facts);
