@@ -236,7 +236,7 @@ public final class RouteSync {
         }
         return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.bytes(), seconds,
                 rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode, scan.backlog(),
-                outcome.itemized(), outcome.errors(), success ? List.of() : describe(retry));
+                outcome.itemized(), outcome.errors(), committed && !success ? describe(retry) : List.of());
     }
 
     /**
