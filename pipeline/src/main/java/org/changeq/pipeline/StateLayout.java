@@ -74,6 +74,11 @@ public record StateLayout(Path directory) {
         return new IndexFile(directory.resolve("identity").resolve(route + ".dest-paths"), "destination-paths");
     }
 
+    /** The paths rsync failed to send for the route, sent again by each of its runs: see {@link RetryList}. */
+    public Path retryList(String route) {
+        return directory.resolve("retry").resolve(route);
+    }
+
     /** Default directory for the Prometheus textfile metrics. */
     public Path metricsDirectory() {
         return directory.resolve("metrics");

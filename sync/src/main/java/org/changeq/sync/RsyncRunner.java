@@ -34,6 +34,7 @@ final class RsyncRunner {
     private static final Logger LOG = LoggerFactory.getLogger(RsyncRunner.class);
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
     static final int SAMPLE_LIMIT = 1000;
+    static final int PARTIAL_TRANSFER = 23;
     private static final int ERROR_LIMIT = 50;
     private static final Pattern FILES_TRANSFERRED = Pattern.compile("^Number of regular files transferred: ([\\d,]+)");
     private static final Pattern BYTES_TRANSFERRED = Pattern.compile("^Total transferred file size: ([\\d,]+) bytes");
@@ -59,8 +60,15 @@ final class RsyncRunner {
             return exitCode == 0 || exitCode == 24;
         }
 
+        /** rsync's partial transfer (some files or attributes were not transferred): the rest was. */
+        boolean partial() {
+            return exitCode == PARTIAL_TRANSFER;
+        }
+
+        /** Both passes: the first failure decides, but a hard failure outweighs an earlier partial transfer. */
         Outcome plus(Outcome next) {
-            return new Outcome(succeeded() ? next.exitCode : exitCode, files + next.files, bytes + next.bytes,
+            boolean nextDecides = succeeded() || partial() && !next.succeeded() && !next.partial();
+            return new Outcome(nextDecides ? next.exitCode : exitCode, files + next.files, bytes + next.bytes,
                     deleted + next.deleted, sourcePaths + next.sourcePaths, created + next.created,
                     concat(itemized, next.itemized), concat(deletions, next.deletions),
                     concat(errors, next.errors));
@@ -88,6 +96,16 @@ final class RsyncRunner {
 
     /** @throws SyncException when rsync cannot be started at all (not installed, not on PATH) */
     static Outcome run(List<String> command) throws SyncException, InterruptedException {
+        return run(command, line -> { });
+    }
+
+    /**
+     * Runs rsync and hands every {@code --itemize-changes} line, raw and unbounded, to {@code itemized} on the
+     * {@code changeq-rsync-stdout} thread, which is joined before this returns.
+     *
+     * @throws SyncException when rsync cannot be started at all (not installed, not on PATH)
+     */
+    static Outcome run(List<String> command, Consumer<byte[]> itemized) throws SyncException, InterruptedException {
         List<String> argv = new ArrayList<>();
         if (Files.isExecutable(SETPRIV)) {
             argv.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "TERM", "--"));
@@ -103,7 +121,7 @@ final class RsyncRunner {
         }
         Thread terminator = new Thread(() -> terminate(process), "changeq-sync-shutdown");
         boolean hookInstalled = installHook(terminator);
-        OutputReader stdout = new OutputReader();
+        OutputReader stdout = new OutputReader(itemized);
         List<String> errors = new ArrayList<>();
         Thread outThread = new Thread(() -> pump(process.getInputStream(), stdout::accept), "changeq-rsync-stdout");
         Thread errThread = new Thread(() -> pump(process.getErrorStream(), line -> {
@@ -193,6 +211,7 @@ final class RsyncRunner {
 
     /** Parses stdout: {@code --itemize-changes} lines and the {@code --stats} block. Confined to the stdout thread until joined. */
     private static final class OutputReader {
+        final Consumer<byte[]> itemizedSink;
         final List<String> itemized = new ArrayList<>();
         final List<String> deletions = new ArrayList<>();
         long files;
@@ -201,10 +220,15 @@ final class RsyncRunner {
         long sourcePaths;
         long created;
 
+        OutputReader(Consumer<byte[]> itemizedSink) {
+            this.itemizedSink = itemizedSink;
+        }
+
         void accept(byte[] raw) {
             String line = ByteStrings.escape(raw);
             if (isItemized(line)) {
                 LOG.debug("rsync: {}", line);
+                itemizedSink.accept(raw);
                 if (itemized.size() < SAMPLE_LIMIT) {
                     itemized.add(line);
                 }

@@ -29,7 +29,9 @@ import picocli.CommandLine.Option;
             "A run takes the route's lock, captures the end of the change queue, reads the records after the route's "
                 + "committed cursor, and sends the changed paths with rsync --from0 --files-from. Only when rsync "
                 + "succeeds (exit 0, or 24: files vanished) does the cursor move to the captured end; after any failure "
-                + "the next run sends the same changes again.",
+                + "the next run sends the same changes again. One exception: after a partial transfer (23) a dry run "
+                + "finds the paths that failed, they go to the route's retry list, and the cursor moves on; every later "
+                + "run sends them with its changes until they arrive or are gone from the source.",
             "",
             "A run is FULL (rsync of the whole root with the route's filters, --delete if delete-on-full) when: the route "
                 + "has no cursor yet (first-run); --full or <state>/flags/ROUTE.force-full exists (forced); the root "
@@ -69,7 +71,8 @@ import picocli.CommandLine.Option;
             "Exit codes: 0 ok; 1 internal error; 2 bad usage; 3 bad config; 4 root missing or not what it was;",
             "  5 queue missing; 7 route already running; 8 rsync partial transfer (23); 9 destination unreachable",
             "  (10, 12, 30, 35, 255); 10 other rsync failure; 12 deletions over max-delete refused; 13 local destination",
-            "  missing or not what it was. After 8 to 13 the cursor was kept: the next run retries."})
+            "  missing or not what it was. After 9 to 13 the cursor was kept: the next run retries. After 8 the paths",
+            "  that failed wait in <state>/retry/ROUTE, every run sends them again, and the cursor moved on."})
 public final class SyncMain implements Callable<Integer> {
 
     static {

@@ -26,6 +26,7 @@ import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.TrackerRootsFile;
 import org.changeq.pipeline.config.ChangeqConfig;
@@ -131,6 +132,34 @@ final class QueueInspector {
         lines.flush();
     }
 
+    /**
+     * Prints the route's retry list: the paths earlier runs failed to send (they are among {@link #paths} too), with
+     * when each first failed and rsync's message for it; with {@code nulSeparated} only the raw paths.
+     */
+    void retryPaths(RouteConfig route, boolean nulSeparated) throws IOException {
+        RetryList retry = RetryList.read(requireState().retryList(route.name()));
+        for (RetryList.Entry entry : retry.entries()) {
+            if (nulSeparated) {
+                out.write(entry.path());
+                out.write(0);
+            } else if (format.json()) {
+                out.println(new RecordFormat.JsonLine().field("route", route.name())
+                        .field("kind", entry.kind().name().toLowerCase(java.util.Locale.ROOT))
+                        .path("path", entry.path()).field("first_failed", format.time(entry.firstFailedMillis()))
+                        .field("reason", entry.reason()).toString());
+            } else {
+                out.println(ByteStrings.escape(entry.path()) + (entry.kind() == RetryList.Kind.FILE ? "" : "/")
+                        + "  failing since " + format.time(entry.firstFailedMillis())
+                        + (entry.reason().isEmpty() ? "" : ": " + entry.reason()));
+            }
+        }
+        if (retry.overflowed() && !nulSeparated && !format.json()) {
+            out.println("... and more: more paths failed than the retry list holds (" + RetryList.LIMIT
+                    + "); the route's next run is full");
+        }
+        out.flush();
+    }
+
     /** Prints the records after the route's cursor that its next run reads, in queue order, as dump does. */
     void pendingRecords(RouteConfig route) throws IOException {
         RouteState routeState = RouteState.read(requireState(), config.root(route.root()), route, reader);
@@ -145,7 +174,8 @@ final class QueueInspector {
 
     private ChangeScan.Result scan(RouteConfig route) throws IOException {
         RouteState routeState = RouteState.read(requireState(), config.root(route.root()), route, reader);
-        return ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(), ChangeScan.Collect.ALL);
+        return ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(), ChangeScan.Collect.ALL,
+                routeState.retry());
     }
 
     private StateLayout requireState() {
@@ -293,12 +323,14 @@ final class QueueInspector {
     private void routeStat(RouteConfig route, long nowMillis) throws IOException {
         RouteState routeState = RouteState.read(state, config.root(route.root()), route, reader);
         ChangeScan.Result scan = ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(),
-                ChangeScan.Collect.ALL);
+                ChangeScan.Collect.ALL, routeState.retry());
         LocalDate today = Instant.ofEpochMilli(nowMillis).atZone(ZoneId.systemDefault()).toLocalDate();
         Optional<SyncPolicy.Reason> full = SyncPolicy.fullSyncReason(routeState.facts(false, scan, route, today));
         int pendingPaths = scan.pending().orElseThrow().distinctPaths();
         OptionalLong cursor = routeState.cursor();
         OptionalLong oldest = scan.oldestChangeMillis();
+        RetryList retry = routeState.retry();
+        OptionalLong oldestFailure = retry.oldestFailureMillis();
         if (format.json()) {
             RecordFormat.JsonLine line = new RecordFormat.JsonLine().field("kind", "route").field("route", route.name())
                     .field("root", route.root());
@@ -313,6 +345,12 @@ final class QueueInspector {
             } else {
                 line.nullField("oldest_pending_seconds");
             }
+            line.field("retry_paths", retry.entries().size()).field("retry_overflowed", retry.overflowed());
+            if (oldestFailure.isPresent()) {
+                line.field("oldest_retry_seconds", (nowMillis - oldestFailure.getAsLong()) / 1000);
+            } else {
+                line.nullField("oldest_retry_seconds");
+            }
             line.field("next_run", full.isPresent() ? "full" : "incremental")
                     .field("full_reason", full.map(SyncPolicy.Reason::token).orElse(""));
             out.println(line);
@@ -321,6 +359,11 @@ final class QueueInspector {
             out.printf("  cursor       %s%n", cursor.isPresent() ? cursor.getAsLong() : "none (never synced)");
             out.printf("  backlog      %d record(s), %d unique path(s)%s%n", scan.backlog(), pendingPaths,
                     oldest.isPresent() ? ", oldest pending " + (nowMillis - oldest.getAsLong()) / 1000 + " s ago" : "");
+            if (!retry.isEmpty()) {
+                out.printf("  retry        %d path(s) rsync failed to send, the oldest failing for %d s%s (%s)%n",
+                        retry.entries().size(), (nowMillis - oldestFailure.orElse(nowMillis)) / 1000,
+                        retry.overflowed() ? ", and more than the list holds" : "", state.retryList(route.name()));
+            }
             out.printf("  next run     %s%n", full.map(reason -> "full: " + reason.token() + " ("
                     + reason.explanation() + ")").orElse("incremental"));
         }

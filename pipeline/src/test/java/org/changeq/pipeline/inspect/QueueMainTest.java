@@ -19,6 +19,7 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.TrackerRootsFile;
 import org.junit.jupiter.api.BeforeEach;
@@ -161,6 +162,33 @@ class QueueMainTest {
         assertEquals("unmounted", trackerRoots.get("roots").get("backup").get("condition").asText());
         assertFalse(trackerRoots.get("roots").get("backup").get("watched").asBoolean());
         assertTrue(trackerRoots.get("roots").get("data").get("watched").asBoolean());
+    }
+
+    @Test
+    void statAndPathsShowTheRetryList() throws Exception {
+        long firstFailed = System.currentTimeMillis() - 3_600_000;
+        new RetryList(List.of(
+                new RetryList.Entry(INVALID_UTF8, RetryList.Kind.FILE, 1_000, "rsync: ... Permission denied (13)"),
+                new RetryList.Entry("stuck".getBytes(StandardCharsets.UTF_8), RetryList.Kind.DIRECTORY, firstFailed, ""),
+                new RetryList.Entry("only/retry".getBytes(StandardCharsets.UTF_8), RetryList.Kind.FILE, firstFailed, "")),
+                false).write(new StateLayout(dir.resolve("state")).retryList("mirror"));
+
+        Result retry = run("paths", "--retry", "--config", config.toString(), "--route", "mirror");
+        List<String> lines = retry.text().lines().toList();
+        assertEquals(3, lines.size(), retry.text());
+        assertTrue(lines.get(0).startsWith("b/\\xffx  failing since ") && lines.get(0).endsWith(": rsync: ... Permission denied (13)"),
+                lines.get(0));
+        assertTrue(lines.get(1).startsWith("stuck/  failing since "), lines.get(1));
+        Result all = run("paths", "--config", config.toString(), "--route", "mirror");
+        assertEquals(List.of("b/\\xffx", "stuck/", "only/retry", "photos/line\\nbreak.txt", "-rf #x ;y"),
+                all.text().lines().toList(), "the pending paths include the retry list, first and each path once");
+
+        Result human = run("stat", "--config", config.toString());
+        assertTrue(human.text().contains("  retry        3 path(s) rsync failed to send"), human.text());
+        JsonNode mirror = new ObjectMapper().readTree(run("stat", "--json", "--config", config.toString()).text()
+                .lines().toList().get(1));
+        assertEquals(3, mirror.get("retry_paths").asLong());
+        assertTrue(mirror.get("oldest_retry_seconds").asLong() >= 3600 * 24 * 365, mirror.toString());
     }
 
     @Test
