@@ -247,6 +247,20 @@ step_later_runs_are_incremental() {
     step_mirror_keeps_owners_and_modes
 }
 
+# Flags asking for a full sync are honoured once per appearance and never removed: the legacy one
+# lies in a root, which the unit makes read-only; changeq's own one may be made by root.
+step_flags_honoured_once() {
+    inside touch /mnt/backup/.force-full-sync
+    run_route offsite-backup full
+    summaries offsite-backup | tail -n 1 | grep -q ' reason=flag-file ' || fail "offsite-backup did not honour .force-full-sync"
+    run_route offsite-backup incremental
+    inside test -f /mnt/backup/.force-full-sync || fail "the legacy flag was removed from the root"
+    inside touch /var/lib/changeq/state/flags/mirror.force-full
+    run_route mirror full
+    summaries mirror | tail -n 1 | grep -q ' reason=forced ' || fail "mirror did not honour its force flag"
+    run_route mirror incremental
+}
+
 step_timers_listed() {
     inside systemctl enable -q --now changeq-sync@mirror.timer changeq-sync@offsite-backup.timer changeq-sync@offsite-nfs.timer
     local timers route
@@ -298,7 +312,7 @@ step() {
     echo "== $1 ok ($((SECONDS - t0)) s)"
 }
 for name in boot install configure tracker-ready root-runs-readme-commands first-runs mirror-keeps-owners-and-modes \
-        later-runs-are-incremental timers-listed kill-9-restarts-and-catches-up stop-records-stop purge; do
+        later-runs-are-incremental flags-honoured-once timers-listed kill-9-restarts-and-catches-up stop-records-stop purge; do
     step "$name"
 done
 echo "installed system: every step passed in $((SECONDS - started)) s"
