@@ -122,6 +122,9 @@ step_install() {
 
 step_configure() {
     inside sh -euc '
+        # The backup disk: a file system of its own at /mnt/backup.
+        mkdir -p /mnt/backup
+        mount -t tmpfs -o size=64m backup-disk /mnt/backup
         mkdir -p /srv/nfs/docs /srv/nfs/immich /srv/nfs/anca-elements /srv/nfs/postgres/base /srv/nfs/shared \
             /mnt/backup/daily /srv/nas/pve-backup /srv/nas/nfs
         echo "a document" > /srv/nfs/docs/a.txt
@@ -261,6 +264,43 @@ step_flags_honoured_once() {
     run_route mirror incremental
 }
 
+# refused_route ROUTE CODE: the route's service run fails with exit code CODE.
+refused_route() {
+    local unit=changeq-sync@$1.service
+    ! inside systemctl start "$unit" || fail "$unit ran although it must refuse"
+    expect exit-code "$(unit_property "$unit" Result)" "$unit Result"
+    expect "$2" "$(unit_property "$unit" ExecMainStatus)" "$unit ExecMainStatus"
+    echo "   $unit refused: $(inside journalctl --no-pager -o cat -n 30 -u "$unit" | grep -m1 -o 'is not the directory.*\|is missing.*' | cut -c1-160)"
+}
+nas_copy() { inside find /srv/nas/pve-backup -printf '%P %s\n' | sort; }
+root_not_watched() { inside changeq-queue stat --config "$config" | grep -q 'root backup  NOT WATCHED'; }
+root_watched() { inside changeq-queue stat --config "$config" | grep -q 'root backup  watched'; }
+
+# The disk under a root and a local destination goes away: the NAS copy must survive, and nothing
+# may land on the mount point. Another file system there is refused too. The disk back (here: the
+# same tmpfs source, restored from the NAS) is watched again without a restart and syncs.
+step_unmounted_disk_is_refused() {
+    local before
+    before=$(nas_copy)
+    inside umount /mnt/backup
+    await 20 "the tracker to report root backup as not watched" root_not_watched
+    echo "   StatusText: $(unit_property changeq-tracker.service StatusText)"
+    unit_property changeq-tracker.service StatusText | grep -q 'NOT WATCHED' || fail "STATUS= does not name the lost root"
+    refused_route offsite-backup 4
+    refused_route mirror 13
+    inside mount -t tmpfs -o size=16m another-disk /mnt/backup
+    refused_route offsite-backup 4
+    refused_route mirror 13
+    inside umount /mnt/backup
+    expect "$before" "$(nas_copy)" "the NAS copy after the refused runs"
+    expect "" "$(inside ls -A /mnt/backup)" "what was written onto the bare mount point"
+    inside sh -euc 'mount -t tmpfs -o size=64m backup-disk /mnt/backup && cp -a /srv/nas/pve-backup/. /mnt/backup/'
+    await 20 "the tracker to watch root backup again" root_watched
+    run_route offsite-backup full
+    run_route mirror
+    expect "$before" "$(nas_copy)" "the NAS copy after the disk came back"
+}
+
 step_timers_listed() {
     inside systemctl enable -q --now changeq-sync@mirror.timer changeq-sync@offsite-backup.timer changeq-sync@offsite-nfs.timer
     local timers route
@@ -312,7 +352,7 @@ step() {
     echo "== $1 ok ($((SECONDS - t0)) s)"
 }
 for name in boot install configure tracker-ready root-runs-readme-commands first-runs mirror-keeps-owners-and-modes \
-        later-runs-are-incremental flags-honoured-once timers-listed kill-9-restarts-and-catches-up stop-records-stop purge; do
+        later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed kill-9-restarts-and-catches-up stop-records-stop purge; do
     step "$name"
 done
 echo "installed system: every step passed in $((SECONDS - started)) s"
