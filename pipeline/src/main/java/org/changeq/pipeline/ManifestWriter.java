@@ -48,6 +48,7 @@ public final class ManifestWriter implements AutoCloseable {
     /** Batches up to this many paths reuse the merge map; larger ones leave a fresh map behind. */
     private static final int REUSED_BATCH_MAP_LIMIT = 64;
 
+    private final WriterLock lock;
     private final Disruptor<Slot> disruptor;
     private final RingBuffer<Slot> ring;
     private final Appender appender;
@@ -57,10 +58,11 @@ public final class ManifestWriter implements AutoCloseable {
     private final AtomicLong ringOverflows = new AtomicLong();
     private volatile boolean closed;
 
-    private ManifestWriter(Path queueDirectory, ClaimBoard claims, int ringSize, ThreadFactory threadFactory,
+    private ManifestWriter(WriterLock lock, ClaimBoard claims, int ringSize, ThreadFactory threadFactory,
                            LongSupplier clock, Consumer<Throwable> onAppendFailure) {
+        this.lock = lock;
         this.clock = clock;
-        this.appender = new Appender(queueDirectory, claims::highestClaim);
+        this.appender = new Appender(lock.queueDirectory(), claims::highestClaim);
         ThreadFactory owned = runnable -> {
             Thread thread = threadFactory.newThread(runnable);
             writerThreads.add(thread);
@@ -83,13 +85,15 @@ public final class ManifestWriter implements AutoCloseable {
      * most of a second, which the tracker spends walking its roots meanwhile; the ring holds what it
      * observes until then ({@link #awaitQueueOpen}).
      *
+     * @param lock            the queue's writer lock; the writer owns it from now on and releases it in {@link #close}.
+     *                        Claims are read from the state directory the lock bound the queue to.
      * @param onAppendFailure called on the writer thread when the queue cannot be opened or an append fails
      *                        (disk full, queue unwritable); the records of that batch are lost, so the owner must stop
      *                        and let the restart's catch-up scan cover them
      */
-    public static ManifestWriter start(Path queueDirectory, Path stateDirectory, int ringSize,
-                                       ThreadFactory threadFactory, Consumer<Throwable> onAppendFailure) {
-        ManifestWriter writer = new ManifestWriter(queueDirectory, new ClaimBoard(stateDirectory), ringSize,
+    public static ManifestWriter start(WriterLock lock, int ringSize, ThreadFactory threadFactory,
+                                       Consumer<Throwable> onAppendFailure) {
+        ManifestWriter writer = new ManifestWriter(lock, new ClaimBoard(lock.identity().stateDirectory()), ringSize,
                 threadFactory, System::currentTimeMillis, onAppendFailure);
         writer.publishMarker(RecordType.START, "");
         return writer;
@@ -194,6 +198,7 @@ public final class ManifestWriter implements AutoCloseable {
         if (appender.queue != null) {
             appender.queue.close();
         }
+        lock.close();
     }
 
     private static boolean await(CountDownLatch latch) {

@@ -40,8 +40,11 @@ class ManifestWriterTest {
     }
 
     private ManifestWriter start() {
-        return ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1024, threadFactory,
-                appendFailures::add);
+        return ManifestWriter.start(lock(), 1024, threadFactory, appendFailures::add);
+    }
+
+    private WriterLock lock() {
+        return WriterLock.acquire(dir.resolve("queue"), dir.resolve("state"));
     }
 
     private List<QueueRecord> records() {
@@ -85,7 +88,7 @@ class ManifestWriterTest {
         int rewrites = 20;
         // The default ring: the writer releases ring slots a moment after it counts a batch, so a ring barely
         // larger than a round could overflow when the next round starts.
-        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"),
+        try (ManifestWriter writer = ManifestWriter.start(lock(),
                 ManifestWriter.DEFAULT_RING_SIZE, threadFactory, appendFailures::add)) {
             for (int round = 0; round < rewrites; round++) {
                 for (int file = 0; file < files; file++) {
@@ -153,7 +156,7 @@ class ManifestWriterTest {
             }
             runnable.run();
         });
-        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1024,
+        try (ManifestWriter writer = ManifestWriter.start(lock(), 1024,
                 stalled, appendFailures::add)) {
             for (int i = 0; i < 100; i++) {
                 writer.publishMarker(RecordType.OVERFLOW, "nfs");
@@ -187,7 +190,7 @@ class ManifestWriterTest {
             writerThread[0] = thread;
             return thread;
         };
-        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 64,
+        try (ManifestWriter writer = ManifestWriter.start(lock(), 64,
                 stalledOnce, appendFailures::add)) {
             for (int i = 0; i < 200; i++) {
                 writer.publish(RecordType.CHANGE, "nfs", false, bytes("f" + i));
@@ -203,17 +206,19 @@ class ManifestWriterTest {
 
     @Test
     void aQueueThatCannotBeOpenedIsReportedAndNothingHangs() throws Exception {
-        Path notADirectory = Files.writeString(dir.resolve("queue-is-a-file"), "x");
+        Path queue = dir.resolve("queue");
+        WriterLock lock = WriterLock.acquire(queue, dir.resolve("state"));
+        // Chronicle cannot create its metadata file where a directory of that name is.
+        Files.createDirectories(queue.resolve("metadata.cq4t/x"));
         List<Throwable> failures = new CopyOnWriteArrayList<>();
 
-        try (ManifestWriter writer = ManifestWriter.start(notADirectory, dir.resolve("state"), 1024, threadFactory,
-                failures::add)) {
+        try (ManifestWriter writer = ManifestWriter.start(lock, 1024, threadFactory, failures::add)) {
             writer.publish(RecordType.CHANGE, "r", false, bytes("a"));
 
             assertFalse(writer.awaitQueueOpen(Duration.ofSeconds(10)));
             assertEquals(1, failures.size(), failures.toString());
             assertInstanceOf(ManifestWriter.QueueOpenException.class, failures.get(0));
-            assertTrue(failures.get(0).getMessage().contains(notADirectory.toString()), failures.get(0).getMessage());
+            assertTrue(failures.get(0).getMessage().contains(queue.toString()), failures.get(0).getMessage());
             assertEquals(0, writer.recordsAppended());
         }
     }

@@ -14,6 +14,7 @@ import java.util.OptionalLong;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.QueueIdentity;
 import org.changeq.pipeline.QueueNotFoundException;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
@@ -78,6 +79,7 @@ public final class RouteSync {
         Instant started = clock.instant();
         try (RouteLock lock = RouteLock.acquire(layout.routeLock(route.name()), route.name())) {
             requireRoot();
+            QueueIdentity.requireStateDirectory(config.queue(), config.state());
             try (ManifestReader reader = ManifestReader.open(config.queue())) {
                 return runLocked(reader, started);
             }

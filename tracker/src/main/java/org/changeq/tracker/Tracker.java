@@ -18,8 +18,10 @@ import java.util.function.Consumer;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.ManifestWriter;
+import org.changeq.pipeline.QueueRefusedException;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.WriterLock;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.slf4j.Logger;
@@ -128,25 +130,35 @@ public final class Tracker implements AutoCloseable {
     }
 
     /**
-     * Checks the roots, the queue and the state directory, takes the tracker lock, and starts watching. Returns
-     * at once: the reader walks the roots in the background ({@link #awaitReady}).
+     * Checks the roots, takes the queue's writer lock (which binds the queue to the state directory) and the
+     * tracker lock in the state directory, and starts watching. Returns at once: the reader walks the roots in the
+     * background ({@link #awaitReady}).
      *
      * @throws TrackerStartException a root is missing, not a directory or unreadable; the queue or state directory
-     *                               cannot be created; another tracker holds the lock; no inotify instance
+     *                               cannot be created; another writer holds the queue, or the queue belongs to
+     *                               another state directory; another tracker holds the state directory; no inotify
+     *                               instance
      */
     public static Tracker start(ChangeqConfig config) {
         List<WatchTree.Root> roots = checkRoots(config);
-        createDirectory(config.queue(), "queue");
-        createDirectory(config.state(), "state");
-        createDirectory(new StateLayout(config.state()).trackerLock().getParent(), "lock");
-        StateLayout layout = new StateLayout(config.state());
-        Path lockFile = layout.trackerLock();
-        // The lock file stays after a stop: its presence says a tracker ran on this state directory before.
-        boolean ranBefore = Files.exists(lockFile);
+        // First the queue's own lock: a refused tracker must not touch the state directory of a queue it may not
+        // write, nor read that queue's end while its writer appends.
+        WriterLock queueLock;
+        try {
+            queueLock = WriterLock.acquire(config.queue(), config.state());
+        } catch (QueueRefusedException e) {
+            throw new TrackerStartException(e.exitCode(), e.getMessage(), e);
+        }
         FileChannel channel = null;
         ManifestWriter writer = null;
         Libc libc = null;
+        Path lockFile = new StateLayout(config.state()).trackerLock();
         try {
+            createDirectory(config.state(), "state");
+            createDirectory(lockFile.getParent(), "lock");
+            StateLayout layout = new StateLayout(config.state());
+            // The lock file stays after a stop: its presence says a tracker ran on this state directory before.
+            boolean ranBefore = Files.exists(lockFile);
             channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             FileLock lock = tryLock(channel, lockFile);
@@ -166,7 +178,7 @@ public final class Tracker implements AutoCloseable {
                 writeCatchUp(catchUpFile, catchUp.sinceMillis());
             }
             WriterFailures writerFailures = new WriterFailures();
-            writer = ManifestWriter.start(config.queue(), config.state(), ManifestWriter.DEFAULT_RING_SIZE,
+            writer = ManifestWriter.start(queueLock, ManifestWriter.DEFAULT_RING_SIZE,
                     runnable -> new Thread(runnable, "changeq-writer"), writerFailures);
             // The first native call loads jnr-ffi and generates its stubs (~0.1 s): meanwhile the writer opens the queue.
             libc = Libc.open();
@@ -175,12 +187,12 @@ public final class Tracker implements AutoCloseable {
             return tracker;
         } catch (IOException e) {
             closeQuietly(channel);
+            queueLock.close();
             throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot open the lock file " + lockFile
                     + ": " + e.getMessage() + "; check that the state directory is writable", e);
         } catch (NativeCallException e) {
-            if (writer != null) {
-                writer.close();
-            }
+            // The writer owns the queue lock and releases it when it closes.
+            writer.close();
             closeQuietly(channel);
             throw new TrackerStartException(ExitCodes.SOFTWARE, e.getMessage(), e);
         } catch (RuntimeException e) {
@@ -189,6 +201,8 @@ public final class Tracker implements AutoCloseable {
             }
             if (writer != null) {
                 writer.close();
+            } else {
+                queueLock.close();
             }
             closeQuietly(channel);
             throw e;
@@ -409,7 +423,7 @@ public final class Tracker implements AutoCloseable {
         if (lock == null) {
             String holder = readPid(channel);
             throw new TrackerStartException(ExitCodes.ALREADY_RUNNING, "another changeq-tracker" + holder
-                    + " is running on this queue: it holds " + lockFile + "; stop it first (one writer per queue)", null);
+                    + " is running on this state directory: it holds " + lockFile + "; stop it first", null);
         }
         return lock;
     }

@@ -9,6 +9,7 @@ import java.util.OptionalLong;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.WriterLock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +33,8 @@ class CatchUpTest {
 
     private Path queueWithOneSession() {
         Path queue = temp.resolve("queue");
-        ManifestWriter.start(queue, temp.resolve("state"), 64, runnable -> new Thread(runnable, "changeq-writer"),
+        ManifestWriter.start(WriterLock.acquire(queue, temp.resolve("state")), 64,
+                runnable -> new Thread(runnable, "changeq-writer"),
                 failure -> { }).close();
         return queue;
     }

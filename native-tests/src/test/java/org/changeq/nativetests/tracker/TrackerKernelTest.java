@@ -17,7 +17,8 @@ import java.util.Set;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
-import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigLoader;
 import org.changeq.tracker.Tracker;
 import org.changeq.tracker.TrackerStartException;
 import org.junit.jupiter.api.Assumptions;
@@ -199,16 +200,32 @@ class TrackerKernelTest {
     }
 
     @Test
-    void aSecondTrackerOnTheSameQueueIsRefused() throws Exception {
+    void aSecondTrackerOnTheSameQueueIsRefusedWhateverItsStateDirectory() throws Exception {
         try (TrackedTree tree = TrackedTree.start(temp)) {
-            TrackerStartException refused = assertThrows(TrackerStartException.class,
-                    () -> Tracker.start(TrackedTree.config(temp)));
+            for (String state : List.of("state", "queue.state")) {
+                TrackerStartException refused = assertThrows(TrackerStartException.class,
+                        () -> Tracker.start(ConfigLoader.quick(tree.root, tree.queue, temp.resolve(state), List.of())));
 
-            assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
-            assertTrue(refused.getMessage().contains(new StateLayout(tree.state).trackerLock().toString()),
-                    refused.getMessage());
-            assertTrue(refused.getMessage().contains("another changeq-tracker"), refused.getMessage());
+                assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
+                assertTrue(refused.getMessage().contains("another changeq-tracker"), refused.getMessage());
+                assertTrue(refused.getMessage().contains("writing to the queue " + tree.queue), refused.getMessage());
+            }
+            assertFalse(Files.exists(temp.resolve("queue.state")), "a refused tracker left state behind");
         }
+    }
+
+    @Test
+    void aStoppedTrackersQueueRefusesAnotherStateDirectoryNamingBoth() throws Exception {
+        TrackedTree.start(temp).close();
+
+        ChangeqConfig otherState = ConfigLoader.quick(temp.resolve("root"), temp.resolve("queue"),
+                temp.resolve("queue.state"), List.of());
+
+        TrackerStartException refused = assertThrows(TrackerStartException.class, () -> Tracker.start(otherState));
+
+        assertEquals(ExitCodes.QUEUE_UNAVAILABLE, refused.exitCode());
+        assertTrue(refused.getMessage().contains(temp.resolve("state").toString()), refused.getMessage());
+        assertTrue(refused.getMessage().contains(temp.resolve("queue.state").toString()), refused.getMessage());
     }
 
     @Test
