@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import net.openhft.chronicle.queue.ExcerptAppender;
@@ -27,12 +28,14 @@ import org.slf4j.LoggerFactory;
  * The manifest's only writer: a Disruptor ring with a single producer and one handler that
  * coalesces events and appends them to the Chronicle Queue.
  *
- * <p><b>Threading.</b> {@link #publish} and {@link #publishMarker} are for exactly one producer
- * thread (the inotify reader); they never block: when the ring is full the event is dropped and an
- * {@link RecordType#OVERFLOW} record for its root is published as soon as there is room again, so a
- * loss is always recorded. The handler runs on a thread made by the caller's {@link ThreadFactory}
- * (name it {@code changeq-writer}); it is the only thread that appends, asserted on every append.
- * {@link #close} may be called from any thread once the producer has stopped.
+ * <p><b>Threading.</b> The ring has a single producer: the first thread that calls {@link #publish} or
+ * {@link #publishMarker} after {@link #start} (the inotify reader) owns it, and any other thread that
+ * publishes gets an {@link IllegalStateException}, checked on every call. Publishing never blocks: when the
+ * ring is full the event is dropped and an {@link RecordType#OVERFLOW} record for its root is published as
+ * soon as there is room again, so a loss is always recorded. The handler runs on a thread made by the
+ * caller's {@link ThreadFactory} (name it {@code changeq-writer}); it is the only thread that appends,
+ * asserted on every append. {@link #close} and {@link #closeWithoutStop} may be called from any thread; they
+ * publish nothing while the producer thread is still alive.
  *
  * <p><b>Dedupe.</b> Events for one path within a handler batch are merged and appended at the end of
  * the batch. A later event for a path whose earlier record no consumer has claimed yet
@@ -56,6 +59,8 @@ public final class ManifestWriter implements AutoCloseable {
     private final List<Thread> writerThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, Boolean> ringOverflowedRoots = new LinkedHashMap<>();
     private final AtomicLong ringOverflows = new AtomicLong();
+    /** The producer thread: set by the first publish after {@link #start}, or by a close that comes first. */
+    private final AtomicReference<Thread> producer = new AtomicReference<>();
     private volatile boolean closed;
 
     private ManifestWriter(WriterLock lock, ClaimBoard claims, int ringSize, ThreadFactory threadFactory,
@@ -95,7 +100,8 @@ public final class ManifestWriter implements AutoCloseable {
                                        Consumer<Throwable> onAppendFailure) {
         ManifestWriter writer = new ManifestWriter(lock, new ClaimBoard(lock.identity().stateDirectory()), ringSize,
                 threadFactory, System::currentTimeMillis, onAppendFailure);
-        writer.publishMarker(RecordType.START, "");
+        // Before any other thread can see the writer, so the first publisher after this still becomes the producer.
+        writer.produce(RecordType.START, "", false, EMPTY);
         return writer;
     }
 
@@ -119,7 +125,7 @@ public final class ManifestWriter implements AutoCloseable {
     }
 
     /**
-     * Waits until everything published so far is appended to the queue (or an append failed). Producer
+     * Waits until everything published so far is appended to the queue (or an append failed). Any
      * thread; blocks at most {@code timeout}, checking every millisecond.
      *
      * @return true when appended; false after a failed append or when the timeout passed first
@@ -162,23 +168,56 @@ public final class ManifestWriter implements AutoCloseable {
     }
 
     /**
-     * Appends everything published so far, then a {@link RecordType#STOP} record, and closes the queue.
-     * Call after the producer thread has stopped publishing.
+     * Appends everything published so far, then a {@link RecordType#STOP} record, closes the queue and
+     * releases its lock. Call after the producer thread has stopped publishing: while it is still alive
+     * (and is not the caller) nothing is published from here, STOP is left out, and the next start records
+     * a gap and catches up. Idempotent.
      */
     @Override
     public void close() {
+        finish(null);
+    }
+
+    /**
+     * Appends what was published so far, but no STOP, closes the queue and releases its lock: the next start
+     * records a gap and catches up. For a producer that failed, or that did not stop. Idempotent.
+     *
+     * @param reason why there is no clean stop, for the log
+     */
+    public void closeWithoutStop(String reason) {
+        finish(reason);
+    }
+
+    private void finish(String noStopReason) {
         if (closed) {
             return;
         }
         closed = true;
-        for (String root : ringOverflowedRoots.keySet()) {
-            offerBlocking(RecordType.OVERFLOW, root, false, EMPTY);
+        Thread current = Thread.currentThread();
+        // Claiming an unowned ring here makes a producer that publishes only now fail instead of racing us.
+        Thread owner = producer.compareAndExchange(null, current);
+        boolean producerRunning = owner != null && owner != current && owner.isAlive();
+        if (producerRunning) {
+            if (noStopReason == null) {
+                LOG.error("no STOP is appended: the producer thread {} is still running, and a second thread must "
+                        + "not publish into the ring; the next start records a gap and catches up", owner.getName());
+            }
+        } else {
+            // The producer has terminated (or is this thread): its overflow marks are ours to publish now.
+            for (String root : ringOverflowedRoots.keySet()) {
+                offerBlocking(RecordType.OVERFLOW, root, false, EMPTY);
+            }
+            ringOverflowedRoots.clear();
+            if (noStopReason == null) {
+                offerBlocking(RecordType.STOP, "", false, EMPTY);
+            }
         }
-        ringOverflowedRoots.clear();
-        offerBlocking(RecordType.STOP, "", false, EMPTY);
-        // Wait for STOP itself rather than Disruptor.shutdown(): that one ignores a handler whose
+        if (noStopReason != null) {
+            LOG.error("no STOP is appended: {}; the next start records a gap and catches up", noStopReason);
+        }
+        // Wait for the appends rather than Disruptor.shutdown(): that one ignores a handler whose
         // thread has not started running yet and would drop its whole backlog.
-        boolean drained = await(appender.stopAppended);
+        boolean drained = awaitAppended(java.time.Duration.ofSeconds(DRAIN_TIMEOUT_SECONDS));
         if (appender.failed) {
             LOG.error("no STOP was appended: an append failed before, so the next start records a gap and "
                     + "catches up from the last record that reached the queue");
@@ -201,18 +240,23 @@ public final class ManifestWriter implements AutoCloseable {
         lock.close();
     }
 
-    private static boolean await(CountDownLatch latch) {
-        try {
-            return latch.await(DRAIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     private static final byte[] EMPTY = new byte[0];
 
     private void offer(RecordType type, String root, boolean directory, byte[] path) {
+        Thread current = Thread.currentThread();
+        Thread owner = producer.get();
+        if (owner != current && (owner != null || !producer.compareAndSet(null, current))) {
+            throw new IllegalStateException("only the producer thread " + producer.get().getName()
+                    + " publishes to the manifest ring, not " + current.getName() + " (single producer)");
+        }
+        if (closed) {
+            // A producer that outlived close(): the ring is halted, nothing it publishes would be appended.
+            return;
+        }
+        produce(type, root, directory, path);
+    }
+
+    private void produce(RecordType type, String root, boolean directory, byte[] path) {
         if (!ringOverflowedRoots.isEmpty() && !publishPendingOverflows()) {
             markRingOverflow(root);
             return;
@@ -311,7 +355,6 @@ public final class ManifestWriter implements AutoCloseable {
         private final RecentRecords recent = new RecentRecords();
         private final AtomicLong appended = new AtomicLong();
         private final AtomicLong deduplicated = new AtomicLong();
-        private final CountDownLatch stopAppended = new CountDownLatch(1);
         /**
          * Set on the first failed append. Nothing is appended after it: the records of the failed batch are
          * lost, so the queue must end with the last record before them, which the restart catches up from.
@@ -350,9 +393,6 @@ public final class ManifestWriter implements AutoCloseable {
             if (failed) {
                 clearBatch();
                 slot.path = null;
-                if (slot.type == RecordType.STOP) {
-                    stopAppended.countDown();
-                }
                 return;
             }
             if (slot.type.carriesPath() && endOfBatch && batch.isEmpty()) {
@@ -374,9 +414,6 @@ public final class ManifestWriter implements AutoCloseable {
                 } else {
                     append(slot.type, slot.root, slot.timeMillis, false, slot.path);
                     overflowJustAppended = slot.type == RecordType.OVERFLOW ? slot.root : null;
-                }
-                if (slot.type == RecordType.STOP) {
-                    stopAppended.countDown();
                 }
             }
             slot.path = null;

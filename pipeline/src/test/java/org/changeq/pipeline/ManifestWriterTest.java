@@ -3,6 +3,7 @@ package org.changeq.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -230,8 +231,63 @@ class ManifestWriterTest {
             assertTrue(writer.awaitQueueOpen(Duration.ofSeconds(30)));
         }
 
-        assertEquals(List.of("START", "CHANGE early", "STOP"), records().stream()
+        assertEquals(List.of("START", "CHANGE early", "STOP"), summary(records()));
+    }
+
+    @Test
+    void onlyTheFirstThreadToPublishMayPublishAtAll() throws Exception {
+        try (ManifestWriter writer = start()) {
+            Thread producer = threadFactory.newThread(() -> writer.publish(RecordType.CHANGE, "r", false, bytes("a")));
+            producer.start();
+            producer.join();
+
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> writer.publishMarker(RecordType.OVERFLOW, "r"));
+            assertTrue(refused.getMessage().contains("single producer"), refused.getMessage());
+        }
+        assertEquals(List.of("START", "CHANGE a", "STOP"), summary(records()));
+    }
+
+    @Test
+    void closingWhileTheProducerStillRunsPublishesNothingFromTheClosingThreadAndLeavesOutStop() throws Exception {
+        java.util.concurrent.CountDownLatch published = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch resume = new java.util.concurrent.CountDownLatch(1);
+        List<Throwable> producerFailures = new CopyOnWriteArrayList<>();
+        ManifestWriter writer = start();
+        Thread stuck = threadFactory.newThread(() -> {
+            try {
+                writer.publish(RecordType.CHANGE, "r", false, bytes("before"));
+                published.countDown();
+                // Stuck, as in a walk of a hung mount, past the owner's join timeout.
+                resume.await();
+                writer.publish(RecordType.CHANGE, "r", false, bytes("after-close"));
+            } catch (Throwable failure) {
+                producerFailures.add(failure);
+            }
+        });
+        stuck.start();
+        assertTrue(published.await(10, java.util.concurrent.TimeUnit.SECONDS));
+
+        writer.close();
+        resume.countDown();
+        stuck.join();
+
+        assertEquals(List.of(), producerFailures);
+        assertEquals(List.of("START", "CHANGE before"), summary(records()));
+    }
+
+    @Test
+    void closingWithoutStopAppendsEverythingPublishedAndNoStop() {
+        try (ManifestWriter writer = start()) {
+            writer.publish(RecordType.CHANGE, "r", false, bytes("a"));
+            writer.closeWithoutStop("the producer failed");
+        }
+        assertEquals(List.of("START", "CHANGE a"), summary(records()));
+    }
+
+    private static List<String> summary(List<QueueRecord> records) {
+        return records.stream()
                 .map(r -> r.type() + (r.type().carriesPath() ? " " + new String(r.path(), StandardCharsets.UTF_8) : ""))
-                .toList());
+                .toList();
     }
 }

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threads.</b> It owns two: {@code changeq-inotify} walks the roots, reads inotify and is the single
  * producer of the {@link ManifestWriter}; {@code changeq-writer} appends to the queue. {@link #close()}
  * wakes the reader, joins it, lets the writer append everything observed and a STOP record, and joins it.
- * All public methods may be called from any thread.
+ * STOP says the tracker saw everything until then, so it is left out when the reader failed or did not stop:
+ * the next start then records a gap and catches up. All public methods may be called from any thread.
  *
  * <p><b>Errors.</b> {@link #start} throws {@link TrackerStartException} for anything a restart cannot fix.
  * A failure while running (a libc call the tracker cannot work around, an append that fails) stops the
@@ -76,6 +77,8 @@ public final class Tracker implements AutoCloseable {
     private volatile boolean watching;
     private volatile boolean stopRequested;
     private volatile int exitCode = ExitCodes.OK;
+    /** Set by the reader when it stops for any reason but a requested stop: what it had not read is unrecorded. */
+    private volatile boolean readerFailed;
     private boolean closed;
 
     private Tracker(List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock, ManifestWriter writer,
@@ -248,7 +251,8 @@ public final class Tracker implements AutoCloseable {
 
     /**
      * Stops watching, appends everything observed and a STOP record, and releases the queue and the lock.
-     * Idempotent; a second caller waits until the first is done.
+     * Without STOP when the reader failed, or did not stop within {@link #JOIN_TIMEOUT}. Idempotent; a second
+     * caller waits until the first is done.
      */
     @Override
     public synchronized void close() {
@@ -259,9 +263,21 @@ public final class Tracker implements AutoCloseable {
         stopRequested = true;
         libc.wake();
         join(reader);
+        boolean readerStuck = reader.isAlive();
         // The writer joins its own thread.
-        writer.close();
-        libc.close();
+        if (readerStuck) {
+            writer.closeWithoutStop("the inotify reader did not stop within " + JOIN_TIMEOUT.toSeconds()
+                    + " s (stuck in a walk of a hung mount?), and only it may publish");
+            // It may still use the inotify and directory descriptors: closing them could hand their numbers to
+            // other files under its feet. The process is about to exit, which closes them.
+        } else {
+            if (readerFailed) {
+                writer.closeWithoutStop("the inotify reader failed, so events it had not read yet are not recorded");
+            } else {
+                writer.close();
+            }
+            libc.close();
+        }
         try {
             lock.release();
         } catch (IOException e) {
@@ -322,10 +338,12 @@ public final class Tracker implements AutoCloseable {
             systemd.stopping();
         } catch (RuntimeException | Error e) {
             LOG.error("the inotify reader failed, stopping: {}", e.getMessage(), e);
+            readerFailed = true;
             exitCode = ExitCodes.SOFTWARE;
         } catch (InterruptedException e) {
             // Nothing in the tracker interrupts its reader: whoever did wants the thread gone.
             LOG.error("the inotify reader was interrupted, stopping");
+            readerFailed = true;
             exitCode = ExitCodes.SOFTWARE;
             Thread.currentThread().interrupt();
         } finally {
