@@ -63,11 +63,11 @@ public final class ManifestWriter implements AutoCloseable {
     private final AtomicReference<Thread> producer = new AtomicReference<>();
     private volatile boolean closed;
 
-    private ManifestWriter(WriterLock lock, ClaimBoard claims, int ringSize, ThreadFactory threadFactory,
+    private ManifestWriter(WriterLock lock, LongSupplier highestClaim, int ringSize, ThreadFactory threadFactory,
                            LongSupplier clock, Consumer<Throwable> onAppendFailure) {
         this.lock = lock;
         this.clock = clock;
-        this.appender = new Appender(lock.queueDirectory(), claims::highestClaim);
+        this.appender = new Appender(lock.queueDirectory(), highestClaim);
         ThreadFactory owned = runnable -> {
             Thread thread = threadFactory.newThread(runnable);
             writerThreads.add(thread);
@@ -98,8 +98,15 @@ public final class ManifestWriter implements AutoCloseable {
      */
     public static ManifestWriter start(WriterLock lock, int ringSize, ThreadFactory threadFactory,
                                        Consumer<Throwable> onAppendFailure) {
-        ManifestWriter writer = new ManifestWriter(lock, new ClaimBoard(lock.identity().stateDirectory()), ringSize,
-                threadFactory, System::currentTimeMillis, onAppendFailure);
+        return start(lock, new ClaimBoard(lock.identity().stateDirectory())::highestClaim, ringSize, threadFactory,
+                onAppendFailure);
+    }
+
+    /** {@link #start(WriterLock, int, ThreadFactory, Consumer)} with the claims read through {@code highestClaim}. */
+    static ManifestWriter start(WriterLock lock, LongSupplier highestClaim, int ringSize, ThreadFactory threadFactory,
+                                Consumer<Throwable> onAppendFailure) {
+        ManifestWriter writer = new ManifestWriter(lock, highestClaim, ringSize, threadFactory,
+                System::currentTimeMillis, onAppendFailure);
         // Before any other thread can see the writer, so the first publisher after this still becomes the producer.
         writer.produce(RecordType.START, "", false, EMPTY);
         return writer;
@@ -351,6 +358,7 @@ public final class ManifestWriter implements AutoCloseable {
         /** Released once the queue is open, or once the failure to open it has been reported. */
         private final CountDownLatch openSettled = new CountDownLatch(1);
         private final LongSupplier highestClaim;
+        private final LongSupplier claimOfBatch = this::claimOfBatch;
         private LinkedHashMap<PathKey, Slot> batch = new LinkedHashMap<>();
         private final RecentRecords recent = new RecentRecords();
         private final AtomicLong appended = new AtomicLong();
@@ -467,18 +475,10 @@ public final class ManifestWriter implements AutoCloseable {
         private void appendUnlessRecorded(RecordType type, String root, boolean directory, byte[] path, int hash,
                                           long timeMillis) {
             int earlier = recent.find(root, path, hash);
-            if (earlier != RecentRecords.NOT_FOUND && covers(recent.typeAt(earlier), type)) {
-                // Read the claims only now, after the event was observed: a consumer that
-                // published its claim before this point is seen, one that publishes later will
-                // read the earlier record and run rsync after the change.
-                if (!claimRead) {
-                    claim = readClaim();
-                    claimRead = true;
-                }
-                if (recent.indexAt(earlier) > claim) {
-                    deduplicated.incrementAndGet();
-                    return;
-                }
+            if (earlier != RecentRecords.NOT_FOUND
+                    && DedupeRule.mayDrop(recent.typeAt(earlier), recent.indexAt(earlier), type, claimOfBatch)) {
+                deduplicated.incrementAndGet();
+                return;
             }
             long index = append(type, root, timeMillis, directory, path);
             recent.remember(earlier, root, path, hash, index, type);
@@ -497,9 +497,13 @@ public final class ManifestWriter implements AutoCloseable {
             }
         }
 
-        private static boolean covers(RecordType earlier, RecordType later) {
-            return later == RecordType.CHANGE && (earlier == RecordType.CHANGE || earlier == RecordType.SUBTREE)
-                    || later == RecordType.SUBTREE && earlier == RecordType.SUBTREE;
+        /** The highest claim, read at most once per batch: every event of the batch was observed before. */
+        private long claimOfBatch() {
+            if (!claimRead) {
+                claim = readClaim();
+                claimRead = true;
+            }
+            return claim;
         }
 
         private long readClaim() {

@@ -124,6 +124,45 @@ class ManifestWriterTest {
     }
 
     @Test
+    void aClaimPublishedAfterTheEventWasObservedButBeforeTheClaimsAreReadKeepsTheRepeat() throws Exception {
+        ClaimBoard claims = new ClaimBoard(dir.resolve("state"));
+        java.util.concurrent.atomic.AtomicBoolean holdClaimRead = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch readingClaims = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch claimPublished = new java.util.concurrent.CountDownLatch(1);
+        java.util.function.LongSupplier heldClaims = () -> {
+            if (holdClaimRead.get()) {
+                readingClaims.countDown();
+                try {
+                    assertTrue(claimPublished.await(10, java.util.concurrent.TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            }
+            return claims.highestClaim();
+        };
+        try (ManifestWriter writer = ManifestWriter.start(lock(), heldClaims, 1024, threadFactory,
+                appendFailures::add)) {
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            await(() -> writer.recordsAppended() == 2);
+            long earlier;
+            try (ManifestReader reader = ManifestReader.open(dir.resolve("queue"))) {
+                earlier = reader.lastIndex();
+            }
+            holdClaimRead.set(true);
+
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            assertTrue(readingClaims.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            // A consumer claims the earlier record (and may read and sync it) after the event was observed.
+            claims.publish("mirror", earlier);
+            claimPublished.countDown();
+            await(() -> writer.recordsAppended() + writer.eventsDeduplicated() == 3);
+
+            assertEquals(0, writer.eventsDeduplicated());
+        }
+        assertEquals(2, records().stream().filter(r -> r.type() == RecordType.CHANGE).count());
+    }
+
+    @Test
     void aDeleteIsKeptAndAChangeAfterItIsNotDropped() throws InterruptedException {
         try (ManifestWriter writer = start()) {
             writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
