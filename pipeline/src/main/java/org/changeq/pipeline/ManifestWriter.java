@@ -6,7 +6,9 @@ import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * asserted on every append. {@link #close} and {@link #closeWithoutStop} may be called from any thread; they
  * publish nothing while the producer thread is still alive.
  *
+ * <p><b>Watermark.</b> {@link #publishWatermark} passes on a time before which the producer has published
+ * every change; once everything published before it is appended, the writer thread stores it in
+ * {@link StateLayout#trackerWatermark()} (without fsync), for the next start's catch-up.
+ *
  * <p><b>Dedupe.</b> Events for one path within a handler batch are merged and appended at the end of
  * the batch. A later event for a path whose earlier record no consumer has claimed yet
  * (see {@link ClaimBoard}) is dropped: every consumer will still read that record in a later run.
@@ -55,7 +61,7 @@ public final class ManifestWriter implements AutoCloseable {
     private final Disruptor<Slot> disruptor;
     private final RingBuffer<Slot> ring;
     private final Appender appender;
-    private final LongSupplier clock;
+    private final InstantSource clock;
     private final List<Thread> writerThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, Boolean> ringOverflowedRoots = new LinkedHashMap<>();
     private final AtomicLong ringOverflows = new AtomicLong();
@@ -64,10 +70,11 @@ public final class ManifestWriter implements AutoCloseable {
     private volatile boolean closed;
 
     private ManifestWriter(WriterLock lock, LongSupplier highestClaim, int ringSize, ThreadFactory threadFactory,
-                           LongSupplier clock, Consumer<Throwable> onAppendFailure) {
+                           InstantSource clock, Consumer<Throwable> onAppendFailure) {
         this.lock = lock;
         this.clock = clock;
-        this.appender = new Appender(lock.queueDirectory(), highestClaim);
+        this.appender = new Appender(lock.queueDirectory(), highestClaim,
+                new StateLayout(lock.identity().stateDirectory()).trackerWatermark());
         ThreadFactory owned = runnable -> {
             Thread thread = threadFactory.newThread(runnable);
             writerThreads.add(thread);
@@ -98,15 +105,29 @@ public final class ManifestWriter implements AutoCloseable {
      */
     public static ManifestWriter start(WriterLock lock, int ringSize, ThreadFactory threadFactory,
                                        Consumer<Throwable> onAppendFailure) {
+        return start(lock, ringSize, threadFactory, InstantSource.system(), onAppendFailure);
+    }
+
+    /**
+     * {@link #start(WriterLock, int, ThreadFactory, Consumer)} with the clock that stamps records.
+     */
+    public static ManifestWriter start(WriterLock lock, int ringSize, ThreadFactory threadFactory, InstantSource clock,
+                                       Consumer<Throwable> onAppendFailure) {
         return start(lock, new ClaimBoard(lock.identity().stateDirectory())::highestClaim, ringSize, threadFactory,
-                onAppendFailure);
+                clock, onAppendFailure);
     }
 
     /** {@link #start(WriterLock, int, ThreadFactory, Consumer)} with the claims read through {@code highestClaim}. */
     static ManifestWriter start(WriterLock lock, LongSupplier highestClaim, int ringSize, ThreadFactory threadFactory,
                                 Consumer<Throwable> onAppendFailure) {
-        ManifestWriter writer = new ManifestWriter(lock, highestClaim, ringSize, threadFactory,
-                System::currentTimeMillis, onAppendFailure);
+        return start(lock, highestClaim, ringSize, threadFactory, InstantSource.system(), onAppendFailure);
+    }
+
+    private static ManifestWriter start(WriterLock lock, LongSupplier highestClaim, int ringSize,
+                                        ThreadFactory threadFactory, InstantSource clock,
+                                        Consumer<Throwable> onAppendFailure) {
+        ManifestWriter writer = new ManifestWriter(lock, highestClaim, ringSize, threadFactory, clock,
+                onAppendFailure);
         // Before any other thread can see the writer, so the first publisher after this still becomes the producer.
         writer.produce(RecordType.START, "", false, EMPTY);
         return writer;
@@ -129,6 +150,30 @@ public final class ManifestWriter implements AutoCloseable {
             throw new IllegalArgumentException(type + " needs a path; use publish");
         }
         offer(type, root, false, EMPTY);
+    }
+
+    /**
+     * Passes on the watermark: every change made before {@code everythingPublishedBeforeMillis} has been
+     * published (the producer read the kernel's event queue empty after that time, and holds nothing back).
+     * Stored once everything published before this call is appended. Producer thread only; never blocks: with
+     * the ring full it is skipped, which only leaves the stored watermark older.
+     */
+    public void publishWatermark(long everythingPublishedBeforeMillis) {
+        if (!mayPublish() || !ringOverflowedRoots.isEmpty() && !publishPendingOverflows()) {
+            return;
+        }
+        try {
+            long sequence = ring.tryNext();
+            Slot slot = ring.get(sequence);
+            slot.watermark = true;
+            slot.type = null;
+            slot.root = null;
+            slot.path = null;
+            slot.timeMillis = everythingPublishedBeforeMillis;
+            ring.publish(sequence);
+        } catch (InsufficientCapacityException e) {
+            // The next watermark will do.
+        }
     }
 
     /**
@@ -248,19 +293,27 @@ public final class ManifestWriter implements AutoCloseable {
     }
 
     private static final byte[] EMPTY = new byte[0];
+    private static final long NO_WATERMARK = Long.MIN_VALUE;
 
     private void offer(RecordType type, String root, boolean directory, byte[] path) {
+        if (mayPublish()) {
+            produce(type, root, directory, path);
+        }
+    }
+
+    /**
+     * Checks that the caller is the producer (the first thread to publish becomes it).
+     *
+     * @return false once closed: a producer that outlived close() publishes into a halted ring for nothing
+     */
+    private boolean mayPublish() {
         Thread current = Thread.currentThread();
         Thread owner = producer.get();
         if (owner != current && (owner != null || !producer.compareAndSet(null, current))) {
             throw new IllegalStateException("only the producer thread " + producer.get().getName()
                     + " publishes to the manifest ring, not " + current.getName() + " (single producer)");
         }
-        if (closed) {
-            // A producer that outlived close(): the ring is halted, nothing it publishes would be appended.
-            return;
-        }
-        produce(type, root, directory, path);
+        return !closed;
     }
 
     private void produce(RecordType type, String root, boolean directory, byte[] path) {
@@ -311,15 +364,18 @@ public final class ManifestWriter implements AutoCloseable {
 
     private void fill(long sequence, RecordType type, String root, boolean directory, byte[] path) {
         Slot slot = ring.get(sequence);
+        slot.watermark = false;
         slot.type = type;
         slot.root = root;
         slot.directory = directory;
         slot.path = path;
-        slot.timeMillis = clock.getAsLong();
+        slot.timeMillis = clock.millis();
     }
 
     /** A ring slot. Written by the producer, read by the handler, ordered by the ring's sequences. */
     static final class Slot {
+        /** Not a record: {@link #timeMillis} is a watermark to store once the slots before it are appended. */
+        boolean watermark;
         RecordType type;
         String root;
         boolean directory;
@@ -375,9 +431,14 @@ public final class ManifestWriter implements AutoCloseable {
         /** The root of the OVERFLOW appended last, while nothing else was appended after it in this batch. */
         private String overflowJustAppended;
 
-        Appender(Path queueDirectory, LongSupplier highestClaim) {
+        private final IndexFile watermarkFile;
+        private long watermark = NO_WATERMARK;
+        private boolean watermarkWriteFailed;
+
+        Appender(Path queueDirectory, LongSupplier highestClaim, IndexFile watermarkFile) {
             this.queueDirectory = queueDirectory;
             this.highestClaim = highestClaim;
+            this.watermarkFile = watermarkFile;
         }
 
         /** A failure here reaches the exception handler, which marks the appender failed: nothing is appended. */
@@ -403,7 +464,10 @@ public final class ManifestWriter implements AutoCloseable {
                 slot.path = null;
                 return;
             }
-            if (slot.type.carriesPath() && endOfBatch && batch.isEmpty()) {
+            if (slot.watermark) {
+                // Every slot before it is appended by the end of this batch at the latest.
+                watermark = Math.max(watermark, slot.timeMillis);
+            } else if (slot.type.carriesPath() && endOfBatch && batch.isEmpty()) {
                 // The usual case while the writer keeps up: a batch of one event, nothing to merge.
                 overflowJustAppended = null;
                 claimRead = false;
@@ -428,7 +492,25 @@ public final class ManifestWriter implements AutoCloseable {
             if (endOfBatch) {
                 flushBatch();
                 overflowJustAppended = null;
+                storeWatermark();
             }
+        }
+
+        private void storeWatermark() {
+            if (watermark == NO_WATERMARK) {
+                return;
+            }
+            try {
+                watermarkFile.writeUnsynced(watermark);
+                watermarkWriteFailed = false;
+            } catch (IOException e) {
+                if (!watermarkWriteFailed) {
+                    LOG.warn("cannot store the watermark in {} ({}); a restart catches up from an older time than "
+                            + "needed", watermarkFile.path(), e.getMessage());
+                }
+                watermarkWriteFailed = true;
+            }
+            watermark = NO_WATERMARK;
         }
 
         private void merge(Slot slot) {

@@ -36,6 +36,16 @@ public record StateLayout(Path directory) {
         return new IndexFile(directory.resolve("tracker").resolve("catch-up-since"), "catch-up-since");
     }
 
+    /**
+     * The tracker's watermark (milliseconds since the epoch): every change made before it is in the queue, or
+     * was published by a catch-up scan that started before it. Written at each start, then by the writer thread
+     * about once a second while the tracker keeps up; a restart catches up from it when it is older than the
+     * queue's last record.
+     */
+    public IndexFile trackerWatermark() {
+        return new IndexFile(directory.resolve("tracker").resolve("watermark"), "watermark");
+    }
+
     /** Present when an operator asked for the route's next run to be full. */
     public Path forceFullFlag(String route) {
         return directory.resolve("flags").resolve(route + ".force-full");

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.BooleanSupplier;
@@ -212,6 +213,31 @@ class ManifestWriterTest {
                 .map(QueueRecord::root).toList();
         // The stalled writer sees everything as one batch.
         assertEquals(List.of("nfs", "backup", "nfs"), markers);
+    }
+
+    @Test
+    void aWatermarkIsStoredOnlyOnceEverythingPublishedBeforeItIsAppended() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        ThreadFactory stalled = runnable -> threadFactory.newThread(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            runnable.run();
+        });
+        IndexFile watermark = new StateLayout(dir.resolve("state")).trackerWatermark();
+        try (ManifestWriter writer = ManifestWriter.start(lock(), 1024, stalled, appendFailures::add)) {
+            writer.publish(RecordType.CHANGE, "r", false, bytes("before"));
+            writer.publishWatermark(1_234);
+            assertEquals(OptionalLong.empty(), watermark.read(), "stored before the records it vouches for");
+
+            release.countDown();
+            assertTrue(writer.awaitAppended(Duration.ofSeconds(10)));
+
+            assertEquals(OptionalLong.of(1_234), watermark.read());
+            assertEquals(List.of("START", "CHANGE before"), summary(records()));
+        }
     }
 
     @Test

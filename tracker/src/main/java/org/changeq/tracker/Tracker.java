@@ -57,6 +57,9 @@ public final class Tracker implements AutoCloseable {
      */
     private static final long EVENT_GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
+    /** How often at most the reader passes a watermark to the writer, which stores each without fsync. */
+    private static final long WATERMARK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long NOT_DRAINED = Long.MIN_VALUE;
     /** How long the reader waits for the catch-up records to reach the queue before it forgets the scan. */
     private static final Duration CATCH_UP_APPEND_TIMEOUT = Duration.ofSeconds(30);
 
@@ -80,6 +83,10 @@ public final class Tracker implements AutoCloseable {
     /** Set by the reader when it stops for any reason but a requested stop: what it had not read is unrecorded. */
     private volatile boolean readerFailed;
     private boolean closed;
+    /** Reader thread only: the watermark not yet passed to the writer, or {@link #NOT_DRAINED}. */
+    private long drainedBeforeMillis = NOT_DRAINED;
+    /** Reader thread only. */
+    private long watermarkPublishedNanos = System.nanoTime() - WATERMARK_INTERVAL_NANOS;
 
     private Tracker(List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock, ManifestWriter writer,
                     WriterFailures writerFailures, Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile) {
@@ -167,19 +174,24 @@ public final class Tracker implements AutoCloseable {
             FileLock lock = tryLock(channel, lockFile);
             writePid(channel);
             IndexFile catchUpFile = layout.trackerCatchUp();
-            CatchUp.Decision catchUp = CatchUp.decide(config.queue(), CatchUp.pending(catchUpFile), ranBefore,
-                    System.currentTimeMillis());
+            long startedMillis = System.currentTimeMillis();
+            CatchUp.Decision catchUp = CatchUp.decide(config.queue(), CatchUp.pending(catchUpFile),
+                    layout.trackerWatermark(), ranBefore, startedMillis);
             if (catchUp.lost()) {
                 LOG.error(catchUp.description());
             } else {
                 LOG.info(catchUp.description());
             }
+            createDirectory(catchUpFile.path().getParent(), "tracker state");
             if (catchUp.sinceMillis() != TreeWatcher.NO_CATCH_UP) {
-                createDirectory(catchUpFile.path().getParent(), "tracker state");
                 // Written before START: if this run dies before its scan is in the queue, the next one starts
                 // from this time again, not from the records this run appended.
-                writeCatchUp(catchUpFile, catchUp.sinceMillis());
+                writeStateFile(catchUpFile, catchUp.sinceMillis());
             }
+            // What happens from now on is this run's to record, and what happened before is the catch-up's (or,
+            // at a first start, the routes' first full syncs'): until the reader first keeps up, this is the
+            // watermark.
+            writeStateFile(layout.trackerWatermark(), startedMillis);
             WriterFailures writerFailures = new WriterFailures();
             writer = ManifestWriter.start(queueLock, ManifestWriter.DEFAULT_RING_SIZE,
                     runnable -> new Thread(runnable, "changeq-writer"), writerFailures);
@@ -323,16 +335,14 @@ public final class Tracker implements AutoCloseable {
                     nextPing = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(idleMillis);
                 }
                 int timeout = watcher.hasPendingMove() ? MOVE_PAIRING_MILLIS : idleMillis;
-                long untilRetry = watcher.nanosUntilWatchRetry();
-                if (untilRetry != Long.MAX_VALUE) {
-                    int retryMillis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(untilRetry));
-                    timeout = timeout < 0 ? retryMillis : Math.min(timeout, retryMillis);
-                }
-                Libc.Wake wake = libc.awaitEvents(timeout, EVENT_GATHER_NANOS, watcher);
+                timeout = shorter(timeout, watcher.nanosUntilWatchRetry());
+                timeout = shorter(timeout, nanosUntilWatermarkDue());
+                Libc.Wake wake = libc.awaitEvents(timeout, EVENT_GATHER_NANOS, watcher, this::kernelQueueDrained);
                 if (wake != Libc.Wake.EVENTS) {
                     watcher.resolvePendingMove();
                 }
                 watcher.retryUnwatchedIfDue();
+                publishWatermarkIfDue();
                 kernelOverflows = watcher.kernelOverflows();
             }
             systemd.stopping();
@@ -350,6 +360,38 @@ public final class Tracker implements AutoCloseable {
             ready.countDown();
             readerStopped.countDown();
         }
+    }
+
+    /** A read found the kernel queue empty: every event queued before {@code beforeMillis} has been handled. */
+    private void kernelQueueDrained(long beforeMillis) {
+        // A MOVED_FROM waiting for its MOVED_TO has been read but not published yet.
+        if (!watcher.hasPendingMove()) {
+            drainedBeforeMillis = beforeMillis;
+        }
+    }
+
+    private long nanosUntilWatermarkDue() {
+        return drainedBeforeMillis == NOT_DRAINED ? Long.MAX_VALUE
+                : Math.max(0, watermarkPublishedNanos + WATERMARK_INTERVAL_NANOS - System.nanoTime());
+    }
+
+    /** At most one watermark per interval, but the last one is not held back for long: the reader may go idle. */
+    private void publishWatermarkIfDue() {
+        if (drainedBeforeMillis != NOT_DRAINED && nanosUntilWatermarkDue() == 0) {
+            writer.publishWatermark(drainedBeforeMillis);
+            drainedBeforeMillis = NOT_DRAINED;
+            watermarkPublishedNanos = System.nanoTime();
+        }
+    }
+
+    /** A poll timeout (-1: none) shortened to end after {@code nanos} at the latest (Long.MAX_VALUE: never). */
+    private static int shorter(int timeoutMillis, long nanos) {
+        if (nanos == Long.MAX_VALUE) {
+            return timeoutMillis;
+        }
+        // Rounded up: a poll that ends a moment early only loops once more without anything being due.
+        int millis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
+        return timeoutMillis < 0 ? millis : Math.min(timeoutMillis, millis);
     }
 
     /**
@@ -422,9 +464,9 @@ public final class Tracker implements AutoCloseable {
         }
     }
 
-    private static void writeCatchUp(IndexFile file, long sinceMillis) {
+    private static void writeStateFile(IndexFile file, long millis) {
         try {
-            file.write(sinceMillis);
+            file.write(millis);
         } catch (IOException e) {
             throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot write " + file.path() + ": "
                     + e.getMessage() + "; check that the state directory is writable and its disk not full", e);

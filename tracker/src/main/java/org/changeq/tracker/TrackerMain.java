@@ -31,9 +31,10 @@ import picocli.CommandLine.Spec;
                     + "is full.",
             "",
             "On start it catches up on what changed while no tracker ran: every path whose status-change time is "
-                    + "at or after the queue's last record (minus 2 s) is recorded, a changed directory as a whole, "
-                    + "then a RESCAN, so the next sync stays incremental. If it cannot tell when it stopped (queue "
-                    + "gone, clock went backwards) it records OVERFLOW instead.",
+                    + "at or after the queue's last record, or the older watermark until which the previous run had "
+                    + "recorded everything, minus 2 s, is recorded, a changed directory as a whole, then a RESCAN, so "
+                    + "the next sync stays incremental. If it cannot tell what it missed (queue gone, clock went "
+                    + "backwards, watermark unreadable) it records OVERFLOW instead.",
             ""
         },
         footer = {

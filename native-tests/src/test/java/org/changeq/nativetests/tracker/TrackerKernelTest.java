@@ -9,14 +9,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
 import org.changeq.tracker.Tracker;
@@ -226,6 +230,28 @@ class TrackerKernelTest {
         assertEquals(ExitCodes.QUEUE_UNAVAILABLE, refused.exitCode());
         assertTrue(refused.getMessage().contains(temp.resolve("state").toString()), refused.getMessage());
         assertTrue(refused.getMessage().contains(temp.resolve("queue.state").toString()), refused.getMessage());
+    }
+
+    @Test
+    void theWatermarkPassesEveryChangeOnceTheReaderHasCaughtUp() throws Exception {
+        try (TrackedTree tree = TrackedTree.start(temp)) {
+            IndexFile watermark = new StateLayout(tree.state).trackerWatermark();
+            long beforeChange = System.currentTimeMillis();
+            Files.write(tree.path("f"), new byte[] {1});
+            tree.await(RecordType.CHANGE, "f");
+
+            // Stored by the writer about once a second, the last one included although nothing follows it.
+            TrackedTree.awaitCondition(() -> "the watermark to pass " + beforeChange + "; it is " + read(watermark),
+                    () -> read(watermark).orElse(Long.MIN_VALUE) > beforeChange);
+        }
+    }
+
+    private static OptionalLong read(IndexFile file) {
+        try {
+            return file.read();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test
