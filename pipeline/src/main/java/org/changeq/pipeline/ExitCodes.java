@@ -12,7 +12,10 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     /** The configuration file is missing or invalid; the message names the line and key. */
     public static final int CONFIG = 3;
-    /** A root is missing, not a directory, or unreadable. */
+    /**
+     * A root is missing, not a directory, unreadable, or not the directory a route first synced (its file system
+     * is not mounted, or was replaced): nothing was sent.
+     */
     public static final int ROOT_UNAVAILABLE = 4;
     /** The queue or state directory is missing, not a changeq queue, or cannot be opened. */
     public static final int QUEUE_UNAVAILABLE = 5;
@@ -28,6 +31,16 @@ public final class ExitCodes {
     public static final int SYNC_FAILED = 10;
     /** {@code changeq-sync check} found gaps, overlaps or a dangerous destination. */
     public static final int CHECK_FAILED = 11;
+    /**
+     * The run would delete more at the destination than the route's {@code max-delete} allows: nothing was
+     * deleted, the cursor was kept; {@code --allow-deletes N} lets one run through.
+     */
+    public static final int DELETIONS_REFUSED = 12;
+    /**
+     * A local destination is missing or not the directory the route first synced (the backup disk is not
+     * mounted, or was replaced): nothing was written.
+     */
+    public static final int DESTINATION_CHANGED = 13;
 
     private ExitCodes() {
     }

@@ -56,6 +56,24 @@ public record StateLayout(Path directory) {
         return new LastFullSyncFile(directory.resolve("cursors").resolve(route + ".last-full"));
     }
 
+    /**
+     * What the route's root was (its file system and inode) when the route first synced it; a run refuses
+     * a root that is no longer that directory.
+     */
+    public Path rootIdentity(String route) {
+        return directory.resolve("identity").resolve(route + ".root");
+    }
+
+    /** The same for a local destination: a backup disk that is not mounted is not written. */
+    public Path destinationIdentity(String route) {
+        return directory.resolve("identity").resolve(route + ".dest");
+    }
+
+    /** How many paths the destination held after the route's last full sync: the base of a percentage max-delete. */
+    public IndexFile destinationPaths(String route) {
+        return new IndexFile(directory.resolve("identity").resolve(route + ".dest-paths"), "destination-paths");
+    }
+
     /** Default directory for the Prometheus textfile metrics. */
     public Path metricsDirectory() {
         return directory.resolve("metrics");

@@ -151,14 +151,25 @@ public final class CoverageCheck {
                     + outcome.exitCode() + (outcome.errors().isEmpty() ? "" : " (" + outcome.errors().get(0) + ")"));
             return;
         }
-        if (outcome.deleted() == 0 && outcome.deletions().isEmpty()) {
+        long deleted = outcome.deletionCount();
+        long destinationPaths = outcome.destinationPathsBefore();
+        long allowed = route.maxDelete().allowed(destinationPaths);
+        String limit = "max-delete " + route.maxDelete() + (route.maxDelete().percent() ? " = " + allowed + " of the "
+                + destinationPaths + " paths there" : "");
+        if (deleted == 0) {
             out.println("route '" + route.name() + "': a full sync would delete nothing at " + route.dest());
             return;
         }
-        long deleted = Math.max(outcome.deleted(), outcome.deletions().size());
-        out.println("route '" + route.name() + "': WARNING: a full sync (delete-on-full) would DELETE " + deleted
-                + " paths at " + route.dest() + "; if that destination holds anything else, set delete-on-full: false "
-                + "or point the route at a directory of its own:");
+        if (deleted > allowed) {
+            failed = true;
+            out.println("route '" + route.name() + "': a full sync would be REFUSED: it would delete " + deleted
+                    + " paths at " + route.dest() + ", over " + limit + "; restore the root if that is a mistake, or let"
+                    + " one run through with changeq-sync --route " + route.name() + " --allow-deletes " + deleted + ":");
+        } else {
+            out.println("route '" + route.name() + "': WARNING: a full sync (delete-on-full) would DELETE " + deleted
+                    + " paths at " + route.dest() + " (within " + limit + "); if that destination holds anything else,"
+                    + " set delete-on-full: false or point the route at a directory of its own:");
+        }
         outcome.deletions().stream().limit(examples).forEach(path -> out.println("      " + path));
         if (deleted > examples) {
             out.println("      ... and " + (deleted - Math.min(examples, outcome.deletions().size())) + " more");

@@ -41,7 +41,6 @@ import org.slf4j.LoggerFactory;
 public final class RouteSync {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteSync.class);
-    /** The old pipeline's flag file, still honoured and cleared after a successful full sync. */
     private static final int PRINTED_ENTRIES_LIMIT = 1000;
 
     private final ChangeqConfig config;
@@ -51,6 +50,7 @@ public final class RouteSync {
     private final StateLayout layout;
     private final Clock clock;
     private final PrintStream out;
+    private final CopyGuard guard;
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out) {
         this.config = config;
@@ -60,6 +60,7 @@ public final class RouteSync {
         this.layout = new StateLayout(config.state());
         this.clock = clock;
         this.out = out;
+        this.guard = new CopyGuard(route, root, layout, request, "changeq-sync ... --route " + route.name());
     }
 
     /**
@@ -78,10 +79,16 @@ public final class RouteSync {
     private SyncReport run() throws SyncException, InterruptedException {
         Instant started = clock.instant();
         try (RouteLock lock = RouteLock.acquire(layout.routeLock(route.name()), route.name())) {
-            requireRoot();
+            CopyGuard.Identities identities;
+            try {
+                identities = guard.checkIdentities();
+            } catch (SyncException refused) {
+                recordRefusal(refused, started, 0);
+                throw refused;
+            }
             QueueIdentity.requireStateDirectory(config.queue(), config.state());
             try (ManifestReader reader = ManifestReader.open(config.queue())) {
-                return runLocked(reader, started);
+                return runLocked(reader, identities, started);
             }
         } catch (QueueNotFoundException e) {
             throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
@@ -91,8 +98,10 @@ public final class RouteSync {
         }
     }
 
-    private SyncReport runLocked(ManifestReader reader, Instant started) throws IOException, InterruptedException {
-        RouteState state = RouteState.read(layout, root, route, reader);
+    private SyncReport runLocked(ManifestReader reader, CopyGuard.Identities identities, Instant started)
+            throws IOException, InterruptedException, SyncException {
+        RouteState read = RouteState.read(layout, root, route, reader);
+        RouteState state = identities.accepted() ? read.identityAccepted() : read;
         long end = reader.lastIndex();
         if (!request.dryRun()) {
             // Before reading: the writer must not drop a later event for a path whose record we may read now.
@@ -109,37 +118,58 @@ public final class RouteSync {
         Reason reason;
         RsyncRunner.Outcome outcome;
         boolean rsyncRan;
-        if (fullReason.isPresent()) {
-            mode = Mode.FULL;
-            reason = fullReason.get();
-            log(mode, reason, scan.backlog(), end);
-            List<String> command = commands.fullPass();
-            printPlan(command, null);
-            outcome = RsyncRunner.run(command);
-            rsyncRan = true;
-        } else {
-            PendingChanges.Lists lists = scan.pending().orElseThrow()
-                    .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()), route.propagateDeletes());
-            mode = Mode.INCREMENTAL;
-            reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
-            log(mode, reason, scan.backlog(), end);
-            LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions to send", route.name(),
-                    lists.files(), lists.directories(), lists.deletions());
-            outcome = RsyncRunner.Outcome.NOT_RUN;
-            rsyncRan = false;
-            if (lists.files() + lists.deletions() > 0) {
-                List<String> command = commands.recursivePass(RouteFiles.fileList(layout, route.name()));
-                printPlan(command, RouteFiles.fileList(layout, route.name()));
-                outcome = RsyncRunner.run(command);
+        try {
+            if (fullReason.isPresent()) {
+                mode = Mode.FULL;
+                reason = fullReason.get();
+                log(mode, reason, scan.backlog(), end);
+                outcome = RsyncRunner.Outcome.NOT_RUN;
+                if (route.deleteOnFull() && !request.dryRun()) {
+                    CopyGuard.DeletionPreview preview = guard.checkDeletions(commands.asDryRun().fullPass(), true);
+                    outcome = preview.outcome();
+                    commands = commands.limitingDeletions(preview.allowed());
+                }
+                if (outcome.succeeded()) {
+                    List<String> command = commands.fullPass();
+                    printPlan(command, null);
+                    outcome = RsyncRunner.run(command);
+                }
                 rsyncRan = true;
+            } else {
+                PendingChanges.Lists lists = scan.pending().orElseThrow()
+                        .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()), route.propagateDeletes());
+                mode = Mode.INCREMENTAL;
+                reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
+                log(mode, reason, scan.backlog(), end);
+                LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions to send", route.name(),
+                        lists.files(), lists.directories(), lists.deletions());
+                outcome = RsyncRunner.Outcome.NOT_RUN;
+                rsyncRan = false;
+                if (lists.files() + lists.deletions() > 0) {
+                    Path fileList = RouteFiles.fileList(layout, route.name());
+                    if (route.propagateDeletes() && lists.deletions() > 0 && !request.dryRun()) {
+                        CopyGuard.DeletionPreview preview = guard.checkDeletions(commands.asDryRun().recursivePass(fileList), false);
+                        outcome = preview.outcome();
+                        commands = commands.limitingDeletions(preview.allowed());
+                    }
+                    if (outcome.succeeded()) {
+                        List<String> command = commands.recursivePass(fileList);
+                        printPlan(command, fileList);
+                        outcome = RsyncRunner.run(command);
+                    }
+                    rsyncRan = true;
+                }
+                // After the files: writing into a directory changes its time at the destination.
+                if (lists.directories() > 0 && outcome.succeeded()) {
+                    List<String> command = commands.directoryPass(RouteFiles.directoryList(layout, route.name()));
+                    printPlan(command, RouteFiles.directoryList(layout, route.name()));
+                    outcome = outcome.plus(RsyncRunner.run(command));
+                    rsyncRan = true;
+                }
             }
-            // After the files: writing into a directory changes its time at the destination.
-            if (lists.directories() > 0 && outcome.succeeded()) {
-                List<String> command = commands.directoryPass(RouteFiles.directoryList(layout, route.name()));
-                printPlan(command, RouteFiles.directoryList(layout, route.name()));
-                outcome = outcome.plus(RsyncRunner.run(command));
-                rsyncRan = true;
-            }
+        } catch (SyncException refused) {
+            recordRefusal(refused, started, scan.backlog());
+            throw refused;
         }
 
         int exitCode = exitCodeOf(outcome);
@@ -151,11 +181,15 @@ public final class RouteSync {
         }
         if (success && !request.dryRun()) {
             commit(end, mode, today, state.legacyFlagFile());
+            guard.recordAfterSuccess(identities);
+            if (mode == Mode.FULL) {
+                guard.recordDestinationSize(outcome);
+            }
         }
         Instant finished = clock.instant();
-        double seconds = (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
+        double seconds = seconds(started, finished);
         if (!request.dryRun()) {
-            writeMetrics(success, mode, finished, seconds, outcome.files(), scan.backlog());
+            writeMetrics(exitCode, mode, finished, seconds, outcome.files(), scan.backlog());
             if (success) {
                 QueueRetention.apply(config, reader, request.retainMinAge(), finished);
             }
@@ -165,13 +199,17 @@ public final class RouteSync {
                 outcome.itemized(), outcome.errors());
     }
 
-    private void requireRoot() throws SyncException {
-        if (!Files.isDirectory(root.path()) || !Files.isReadable(root.path())) {
-            // A full sync with --delete from a missing (unmounted) root would empty the destination.
-            throw new SyncException(ExitCodes.ROOT_UNAVAILABLE, "root '" + root.name() + "' (" + root.path()
-                    + ") is missing, not a directory or unreadable; route '" + route.name()
-                    + "' does not sync; mount it or fix 'roots:' in the config");
+    /** A refused run is a failed run for the alerts: it sent nothing, so the last success stays where it was. */
+    private void recordRefusal(SyncException refused, Instant started, long backlog) throws IOException {
+        LOG.error("{}", refused.getMessage());
+        if (!request.dryRun()) {
+            Instant finished = clock.instant();
+            writeMetrics(refused.exitCode(), Mode.INCREMENTAL, finished, seconds(started, finished), 0, backlog);
         }
+    }
+
+    private static double seconds(Instant started, Instant finished) {
+        return (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0;
     }
 
     private void log(Mode mode, Reason reason, long backlog, long end) {
@@ -191,11 +229,11 @@ public final class RouteSync {
         }
     }
 
-    private void writeMetrics(boolean success, Mode mode, Instant finished, double seconds, long files, long backlog)
+    private void writeMetrics(int exitCode, Mode mode, Instant finished, double seconds, long files, long backlog)
             throws IOException {
         Path file = RouteFiles.metricsFile(request.metricsDirectory().orElse(layout.metricsDirectory()), route.name());
         SyncMetrics.read(file)
-                .after(success, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog)
+                .after(exitCode, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog)
                 .write(file, route.name());
     }
 
@@ -204,6 +242,7 @@ public final class RouteSync {
         return switch (outcome.exitCode()) {
             case 0, 24 -> ExitCodes.OK;
             case 23 -> ExitCodes.SYNC_PARTIAL;
+            case 25 -> ExitCodes.DELETIONS_REFUSED;
             case 10, 12, 30, 35, 255 -> ExitCodes.DESTINATION_UNREACHABLE;
             default -> ExitCodes.SYNC_FAILED;
         };

@@ -5,6 +5,7 @@ import java.nio.charset.CharsetEncoder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
 
@@ -21,12 +22,28 @@ final class RsyncCommand {
     private final List<String> filters;
     private final String source;
     private final boolean dryRun;
+    private final OptionalLong maxDelete;
 
     RsyncCommand(RouteConfig route, RootConfig root, boolean dryRun) {
+        this(route, FilterRules.of(route, root), root.path() + "/", dryRun, OptionalLong.empty());
+    }
+
+    private RsyncCommand(RouteConfig route, List<String> filters, String source, boolean dryRun, OptionalLong maxDelete) {
         this.route = route;
-        this.filters = FilterRules.of(route, root);
-        this.source = root.path() + "/";
+        this.filters = filters;
+        this.source = source;
         this.dryRun = dryRun;
+        this.maxDelete = maxDelete;
+    }
+
+    /** The same passes with {@code --dry-run}: what a pass would do, without doing it. */
+    RsyncCommand asDryRun() {
+        return new RsyncCommand(route, filters, source, true, maxDelete);
+    }
+
+    /** The same passes with rsync's own fence: no more than {@code limit} deletions, exit 25 past it. */
+    RsyncCommand limitingDeletions(long limit) {
+        return new RsyncCommand(route, filters, source, dryRun, OptionalLong.of(limit));
     }
 
     /** The pass for files, SUBTREE directories and deletions: recursive. */
@@ -39,6 +56,7 @@ final class RsyncCommand {
             // Turns a listed path that no longer exists into a deletion; --force for non-empty directories.
             args.add("--delete-missing-args");
             args.add("--force");
+            addMaxDelete(args);
         } else {
             args.add("--ignore-missing-args");
         }
@@ -71,9 +89,14 @@ final class RsyncCommand {
         List<String> args = common();
         if (delete) {
             args.add("--delete");
+            addMaxDelete(args);
         }
         args.addAll(filters);
         return endpoints(args);
+    }
+
+    private void addMaxDelete(List<String> args) {
+        maxDelete.ifPresent(limit -> args.add("--max-delete=" + limit));
     }
 
     private List<String> common() {

@@ -36,18 +36,22 @@ final class RsyncRunner {
     private static final Pattern FILES_TRANSFERRED = Pattern.compile("^Number of regular files transferred: ([\\d,]+)");
     private static final Pattern BYTES_TRANSFERRED = Pattern.compile("^Total transferred file size: ([\\d,]+) bytes");
     private static final Pattern DELETED = Pattern.compile("^Number of deleted files: ([\\d,]+)");
+    private static final Pattern SOURCE_PATHS = Pattern.compile("^Number of files: ([\\d,]+)");
+    private static final Pattern CREATED = Pattern.compile("^Number of created files: ([\\d,]+)");
 
     /**
      * What rsync reported.
      *
+     * @param sourcePaths the paths rsync considered on the sending side ({@code Number of files}, the root included)
+     * @param created    the paths that did not exist at the destination
      * @param itemized   the first {@value #SAMPLE_LIMIT} {@code --itemize-changes} lines (escaped)
      * @param deletions  the first {@value #SAMPLE_LIMIT} paths rsync deleted or would delete (escaped)
      * @param errors     the first lines rsync wrote to stderr (escaped): the failed paths of an exit 23
      */
-    record Outcome(int exitCode, long files, long bytes, long deleted, List<String> itemized,
-                   List<String> deletions, List<String> errors) {
+    record Outcome(int exitCode, long files, long bytes, long deleted, long sourcePaths, long created,
+                   List<String> itemized, List<String> deletions, List<String> errors) {
 
-        static final Outcome NOT_RUN = new Outcome(0, 0, 0, 0, List.of(), List.of(), List.of());
+        static final Outcome NOT_RUN = new Outcome(0, 0, 0, 0, 0, 0, List.of(), List.of(), List.of());
 
         boolean succeeded() {
             return exitCode == 0 || exitCode == 24;
@@ -55,8 +59,19 @@ final class RsyncRunner {
 
         Outcome plus(Outcome next) {
             return new Outcome(succeeded() ? next.exitCode : exitCode, files + next.files, bytes + next.bytes,
-                    deleted + next.deleted, concat(itemized, next.itemized), concat(deletions, next.deletions),
+                    deleted + next.deleted, sourcePaths + next.sourcePaths, created + next.created,
+                    concat(itemized, next.itemized), concat(deletions, next.deletions),
                     concat(errors, next.errors));
+        }
+
+        /** What rsync deleted, or would delete in a dry run: the stats line, or the itemized lines if more. */
+        long deletionCount() {
+            return Math.max(deleted, deletions.size());
+        }
+
+        /** How many paths the destination held before this run, from the counts of a full pass with --delete. */
+        long destinationPathsBefore() {
+            return Math.max(0, sourcePaths - created) + deletionCount();
         }
 
         private static List<String> concat(List<String> a, List<String> b) {
@@ -100,7 +115,8 @@ final class RsyncRunner {
             errThread.join();
             LOG.info("rsync exited with {}", exit);
             synchronized (errors) {
-                return new Outcome(exit, stdout.files, stdout.bytes, stdout.deleted, List.copyOf(stdout.itemized),
+                return new Outcome(exit, stdout.files, stdout.bytes, stdout.deleted, stdout.sourcePaths, stdout.created,
+                        List.copyOf(stdout.itemized),
                         List.copyOf(stdout.deletions), List.copyOf(errors));
             }
         } catch (InterruptedException e) {
@@ -174,6 +190,8 @@ final class RsyncRunner {
         long files;
         long bytes;
         long deleted;
+        long sourcePaths;
+        long created;
 
         void accept(byte[] raw) {
             String line = ByteStrings.escape(raw);
@@ -191,6 +209,8 @@ final class RsyncRunner {
             files = parse(FILES_TRANSFERRED, line, files);
             bytes = parse(BYTES_TRANSFERRED, line, bytes);
             deleted = parse(DELETED, line, deleted);
+            sourcePaths = parse(SOURCE_PATHS, line, sourcePaths);
+            created = parse(CREATED, line, created);
         }
 
         /** rsync's {@code %i %n}: eleven change letters, a space, the name. */

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ExitCodes;
@@ -32,10 +33,15 @@ import picocli.CommandLine.Option;
             "",
             "A run is FULL (rsync of the whole root with the route's filters, --delete if delete-on-full) when: the route "
                 + "has no cursor yet (first-run); --full or <state>/flags/ROUTE.force-full exists (forced); the root "
-                + "holds .force-full-sync (flag-file); the tracker was down without a catch-up scan, or records were "
+                + "holds .force-full-sync (flag-file); the root's identity is not recorded yet (identity); the tracker was down without a catch-up scan, or records were "
                 + "deleted (gap); events were dropped (overflow); more records are pending than backlog-threshold "
                 + "(backlog); today is in full-window and no full sync ran in it yet (window). Otherwise it is "
                 + "incremental (changes, or nothing-to-do: then rsync does not run at all).",
+            "",
+            "A run never destroys a copy: a root that is missing, or is not the directory the route synced before (its "
+                + "disk is not mounted, or was replaced), is refused (exit 4), and so is a local destination that is not "
+                + "what it was (exit 13); a run that would delete more at the destination than the route's max-delete "
+                + "deletes nothing (exit 12). The message names the fix and the option that overrides it once.",
             "",
             "stdout gets exactly one line per run:",
             "  route=NAME mode=incremental|full reason=WHY files=N bytes=N seconds=S rsync-exit=N|none",
@@ -51,12 +57,17 @@ import picocli.CommandLine.Option;
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --full",
             "      a full sync now (or: touch /var/lib/changeq/flags/mirror.force-full before the next timer run)",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --metrics-dir /var/lib/node_exporter/textfile",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --allow-deletes 120000",
+            "      after a deliberate mass deletion: let this one run delete up to 120000 paths at the destination",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --accept-root-change",
+            "      the root's disk was replaced on purpose: sync it fully and remember it",
             "  changeq-sync check --config /etc/changeq/changeq.yaml",
             "      prove that routes sharing a list cover every path exactly once; preview what full syncs would delete",
             "",
-            "Exit codes: 0 ok; 2 bad usage; 3 bad config; 4 root missing; 5 queue missing; 7 route already running;",
-            "  8 rsync partial transfer (23); 9 destination unreachable (10, 12, 30, 35, 255); 10 other rsync failure;",
-            "  11 check found gaps or overlaps. After 8, 9 and 10 the cursor was kept: the next run retries."})
+            "Exit codes: 0 ok; 1 internal error; 2 bad usage; 3 bad config; 4 root missing or not what it was;",
+            "  5 queue missing; 7 route already running; 8 rsync partial transfer (23); 9 destination unreachable",
+            "  (10, 12, 30, 35, 255); 10 other rsync failure; 12 deletions over max-delete refused; 13 local destination",
+            "  missing or not what it was. After 8 to 13 the cursor was kept: the next run retries."})
 public final class SyncMain implements Callable<Integer> {
 
     static {
@@ -80,6 +91,18 @@ public final class SyncMain implements Callable<Integer> {
 
     @Option(names = {"-n", "--dry-run"}, description = "plan and print; rsync runs with --dry-run; no cursor, claim or metric changes")
     boolean dryRun;
+
+    @Option(names = "--accept-root-change", description = "sync a root that is not the directory this route synced before"
+            + " (a disk replaced on purpose): the run is full and remembers the root as it is now")
+    boolean acceptRootChange;
+
+    @Option(names = "--accept-dest-change", description = "write to a local destination that is not the directory this"
+            + " route wrote before (a new backup disk): the run is full and remembers the destination as it is now")
+    boolean acceptDestinationChange;
+
+    @Option(names = "--allow-deletes", paramLabel = "N", description = "let this run delete up to N paths at the"
+            + " destination, whatever the route's max-delete says (after a deliberate mass deletion)")
+    Long allowDeletes;
 
     @Option(names = "--metrics-dir", paramLabel = "DIR",
             description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile directory")
@@ -136,7 +159,13 @@ public final class SyncMain implements Callable<Integer> {
                     + loaded.routes().keySet());
             return ExitCodes.USAGE;
         }
-        SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(metricsDirectory), retainMinAge);
+        if (allowDeletes != null && allowDeletes < 0) {
+            err.println("changeq-sync: --allow-deletes must be 0 or more, got " + allowDeletes);
+            return ExitCodes.USAGE;
+        }
+        SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(metricsDirectory), retainMinAge,
+                acceptRootChange, acceptDestinationChange,
+                allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes));
         SyncReport report = RouteSync.run(loaded, request, clock, out);
         out.println(report.summaryLine());
         return report.exitCode();
@@ -156,12 +185,13 @@ public final class SyncMain implements Callable<Integer> {
                     + "(one excludes it, another includes it) every path the root does not exclude must be sent by "
                     + "exactly one of them. Gaps and overlaps are listed with examples; either fails the check.",
                 "For routes with delete-on-full, runs the full sync's rsync with --dry-run --delete and warns loudly "
-                    + "when it would delete anything at the destination.",
+                    + "when it would delete anything at the destination; more than the route's max-delete fails the check, "
+                    + "since that full sync would be refused.",
                 ""},
             footerHeading = "%nExample:%n",
             footer = {"  changeq-sync check --config /etc/changeq/changeq.yaml --examples 50",
                 "",
-                "Exit codes: 0 ok; 3 bad config; 11 gaps, overlaps or an unreadable root."})
+                "Exit codes: 0 ok; 3 bad config; 11 gaps, overlaps, an unreadable root, or a full sync over max-delete."})
     static final class CheckCommand implements Callable<Integer> {
 
         @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.changeq.pipeline.AtomicFiles;
+import org.changeq.pipeline.ExitCodes;
 
 /**
  * A route's metrics in the Prometheus text format, for node_exporter's textfile collector: the
@@ -21,11 +22,12 @@ import org.changeq.pipeline.AtomicFiles;
  * @param backlogRecords     path records since the cursor at the start of the last run
  * @param fullSyncTotal      successful full syncs, over all runs
  * @param failuresTotal      failed runs, over all runs
+ * @param lastExitCode       the exit code of the last run ({@code ExitCodes}): 4, 12 and 13 are refusals that protect a copy
  */
 record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long backlogRecords,
-                   long fullSyncTotal, long failuresTotal) {
+                   long fullSyncTotal, long failuresTotal, long lastExitCode) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0);
 
     private enum Metric {
         LAST_SUCCESS("changeq_sync_last_success_timestamp_seconds", "gauge",
@@ -34,7 +36,9 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         FILES("changeq_sync_files_total", "counter", "Files rsync transferred for the route."),
         BACKLOG("changeq_sync_backlog_records", "gauge", "Queue records pending for the route when its last run started."),
         FULL("changeq_sync_full_sync_total", "counter", "Successful full syncs of the route."),
-        FAILURES("changeq_sync_failures_total", "counter", "Failed runs of the route.");
+        FAILURES("changeq_sync_failures_total", "counter", "Failed runs of the route."),
+        LAST_EXIT_CODE("changeq_sync_last_exit_code", "gauge",
+                "Exit code of the route's last run: 0 ok, 4 root not what it was, 12 deletions refused, 13 destination not what it was.");
 
         final String name;
         final String type;
@@ -81,7 +85,8 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 values.getOrDefault(Metric.FILES.name, 0.0).longValue(),
                 values.getOrDefault(Metric.BACKLOG.name, 0.0).longValue(),
                 values.getOrDefault(Metric.FULL.name, 0.0).longValue(),
-                values.getOrDefault(Metric.FAILURES.name, 0.0).longValue());
+                values.getOrDefault(Metric.FAILURES.name, 0.0).longValue(),
+                values.getOrDefault(Metric.LAST_EXIT_CODE.name, 0.0).longValue());
     }
 
     static SyncMetrics read(Path file) throws IOException {
@@ -96,11 +101,11 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         AtomicFiles.replace(file, encode(route).getBytes(StandardCharsets.UTF_8), false);
     }
 
-    /** The metrics after one more run. */
-    SyncMetrics after(boolean success, boolean full, double endSeconds, double durationSeconds, long files,
-                      long backlog) {
+    /** The metrics after one more run that ended with {@code exitCode}. */
+    SyncMetrics after(int exitCode, boolean full, double endSeconds, double durationSeconds, long files, long backlog) {
+        boolean success = exitCode == ExitCodes.OK;
         return new SyncMetrics(success ? endSeconds : lastSuccessSeconds, durationSeconds, filesTotal + files, backlog,
-                fullSyncTotal + (success && full ? 1 : 0), failuresTotal + (success ? 0 : 1));
+                fullSyncTotal + (success && full ? 1 : 0), failuresTotal + (success ? 0 : 1), exitCode);
     }
 
     private double valueOf(Metric metric) {
@@ -111,6 +116,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case BACKLOG -> backlogRecords;
             case FULL -> fullSyncTotal;
             case FAILURES -> failuresTotal;
+            case LAST_EXIT_CODE -> lastExitCode;
         };
     }
 

@@ -3,18 +3,24 @@ package org.changeq.sync;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * One run of one route, as asked for on the command line.
  *
- * @param route            the route's name
- * @param forceFull        {@code --full}
- * @param dryRun           plan, print and run rsync with {@code --dry-run}; commit nothing
- * @param metricsDirectory where the {@code .prom} file goes; default {@code <state>/metrics}
- * @param retainMinAge     queue files younger than this are never deleted by retention
+ * @param route                    the route's name
+ * @param forceFull                {@code --full}
+ * @param dryRun                   plan, print and run rsync with {@code --dry-run}; commit nothing
+ * @param metricsDirectory         where the {@code .prom} file goes; default {@code <state>/metrics}
+ * @param retainMinAge             queue files younger than this are never deleted by retention
+ * @param acceptRootChange         {@code --accept-root-change}: a root that is not the remembered directory is synced
+ *                                 (fully) and remembered as it is now
+ * @param acceptDestinationChange  {@code --accept-dest-change}: the same for a local destination
+ * @param allowDeletes             {@code --allow-deletes N}: this run may delete up to N paths, whatever the route's max-delete
  */
 public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optional<Path> metricsDirectory,
-                          Duration retainMinAge) {
+                          Duration retainMinAge, boolean acceptRootChange, boolean acceptDestinationChange,
+                          OptionalLong allowDeletes) {
 
     public static final Duration DEFAULT_RETAIN_MIN_AGE = Duration.ofDays(1);
 
@@ -22,9 +28,38 @@ public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optio
         if (retainMinAge.isNegative()) {
             throw new IllegalArgumentException("retain-min-age must not be negative, got " + retainMinAge);
         }
+        if (allowDeletes.isPresent() && allowDeletes.getAsLong() < 0) {
+            throw new IllegalArgumentException("--allow-deletes must not be negative, got " + allowDeletes.getAsLong());
+        }
     }
 
     public static SyncRequest of(String route) {
-        return new SyncRequest(route, false, false, Optional.empty(), DEFAULT_RETAIN_MIN_AGE);
+        return new SyncRequest(route, false, false, Optional.empty(), DEFAULT_RETAIN_MIN_AGE, false, false,
+                OptionalLong.empty());
+    }
+
+    public SyncRequest withFull() {
+        return new SyncRequest(route, true, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
+                acceptDestinationChange, allowDeletes);
+    }
+
+    public SyncRequest withDryRun() {
+        return new SyncRequest(route, forceFull, true, metricsDirectory, retainMinAge, acceptRootChange,
+                acceptDestinationChange, allowDeletes);
+    }
+
+    public SyncRequest acceptingRootChange() {
+        return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, true, acceptDestinationChange,
+                allowDeletes);
+    }
+
+    public SyncRequest acceptingDestinationChange() {
+        return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange, true,
+                allowDeletes);
+    }
+
+    public SyncRequest allowingDeletes(long count) {
+        return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
+                acceptDestinationChange, OptionalLong.of(count));
     }
 }

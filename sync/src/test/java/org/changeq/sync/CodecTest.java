@@ -22,9 +22,9 @@ class CodecTest {
     @Test
     void metricsRoundTripAndCountersContinueAcrossRuns() throws IOException {
         Path file = dir.resolve("changeq_sync_offsite.prom");
-        SyncMetrics.read(file).after(true, true, 1_700_000_000.5, 2.25, 7, 40).write(file, "offsite");
-        SyncMetrics.read(file).after(false, false, 1_700_000_100, 1, 0, 12).write(file, "offsite");
-        SyncMetrics.read(file).after(true, false, 1_700_000_200, 3, 5, 3).write(file, "offsite");
+        SyncMetrics.read(file).after(0, true, 1_700_000_000.5, 2.25, 7, 40).write(file, "offsite");
+        SyncMetrics.read(file).after(9, false, 1_700_000_100, 1, 0, 12).write(file, "offsite");
+        SyncMetrics.read(file).after(0, false, 1_700_000_200, 3, 5, 3).write(file, "offsite");
         String text = Files.readString(file);
         assertTrue(text.contains("changeq_sync_last_success_timestamp_seconds{route=\"offsite\"} 1700000200\n"), text);
         assertTrue(text.contains("changeq_sync_last_run_duration_seconds{route=\"offsite\"} 3\n"), text);
@@ -33,7 +33,8 @@ class CodecTest {
         assertTrue(text.contains("changeq_sync_full_sync_total{route=\"offsite\"} 1\n"), text);
         assertTrue(text.contains("changeq_sync_failures_total{route=\"offsite\"} 1\n"), text);
         assertTrue(text.contains("# TYPE changeq_sync_files_total counter\n"), text);
-        assertEquals(new SyncMetrics(1_700_000_200, 3, 12, 3, 1, 1), SyncMetrics.decode(text));
+        assertTrue(text.contains("changeq_sync_last_exit_code{route=\"offsite\"} 0\n"), text);
+        assertEquals(new SyncMetrics(1_700_000_200, 3, 12, 3, 1, 1, 0), SyncMetrics.decode(text));
         try (var files = Files.list(dir)) {
             assertEquals(List.of(file), files.toList(), "no temporary file is left behind");
         }
@@ -41,10 +42,67 @@ class CodecTest {
 
     @Test
     void aFailedRunKeepsTheLastSuccessTime() {
-        SyncMetrics before = new SyncMetrics(100, 1, 5, 0, 1, 0);
-        SyncMetrics after = before.after(false, true, 200, 2.5, 0, 9);
-        assertEquals(new SyncMetrics(100, 2.5, 5, 9, 1, 1), after);
+        SyncMetrics before = new SyncMetrics(100, 1, 5, 0, 1, 0, 0);
+        SyncMetrics after = before.after(12, true, 200, 2.5, 0, 9);
+        assertEquals(new SyncMetrics(100, 2.5, 5, 9, 1, 1, 12), after);
         assertTrue(after.encode("r").contains("changeq_sync_last_run_duration_seconds{route=\"r\"} 2.500\n"));
+    }
+
+    @Test
+    void metricsOfTheVersionBeforeTheExitCodeStillDecode() {
+        String older = "changeq_sync_last_success_timestamp_seconds{route=\"r\"} 100\nchangeq_sync_failures_total{route=\"r\"} 2\n";
+        assertEquals(new SyncMetrics(100, 0, 0, 0, 0, 2, 0), SyncMetrics.decode(older));
+    }
+
+    @Test
+    void identityFilesRoundTrip() throws IOException {
+        FileSystemIdentity identity = new FileSystemIdentity("/dev/disk with space\\and\nnewline", "ext4", "8:17", "8:17",
+                2, "/backups/a b");
+        Path file = dir.resolve("identity/r.root");
+        identity.write(file);
+        assertEquals(java.util.Optional.of(identity), FileSystemIdentity.read(file));
+        assertTrue(Files.readString(file).startsWith("changeq-identity 1\n"));
+        assertEquals(java.util.Optional.empty(), FileSystemIdentity.read(dir.resolve("identity/none.root")));
+        Files.writeString(file, "changeq-identity 9\n");
+        assertThrows(IllegalStateException.class, () -> FileSystemIdentity.read(file));
+    }
+
+    @Test
+    void identitiesDifferByFileSystemDeviceOrInode() {
+        FileSystemIdentity disk = new FileSystemIdentity("/dev/sdb1", "ext4", "8:17", "8:17", 2, "/");
+        assertTrue(disk.differenceFrom(disk).isEmpty());
+        String unmounted = disk.differenceFrom(new FileSystemIdentity("/dev/sda1", "ext4", "8:1", "8:1", 131074, "/mnt/backup"))
+                .orElseThrow();
+        assertTrue(unmounted.contains("now lies on /dev/sda1") && unmounted.contains("not on /dev/sdb1"), unmounted);
+        assertTrue(disk.differenceFrom(new FileSystemIdentity("/dev/sdb1", "ext4", "8:33", "8:33", 2, "/")).isPresent(),
+                "a block device's number counts");
+        assertTrue(disk.differenceFrom(new FileSystemIdentity("/dev/sdb1", "ext4", "8:17", "8:17", 12, "/")).orElseThrow()
+                .contains("another directory"));
+        FileSystemIdentity subvolume = new FileSystemIdentity("/dev/sdc", "btrfs", "0:41", "0:44", 256, "/data");
+        assertTrue(subvolume.differenceFrom(new FileSystemIdentity("/dev/sdc", "btrfs", "0:38", "0:40", 256, "/data")).isEmpty(),
+                "numbers of file systems without a block device are handed out at mount time");
+    }
+
+    @Test
+    void theMountHoldingAPathIsTheDeepestAndOfStackedMountsTheLast() {
+        List<String> mountInfo = List.of(
+                "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw",
+                "40 22 8:17 / /mnt/backup rw,relatime shared:5 - ext4 /dev/sdb1 rw",
+                "41 40 0:39 / /mnt/backup rw,relatime - tmpfs tmpfs rw",
+                "42 22 8:17 /mirror /srv/with\\040space rw - ext4 /dev/sdb1 rw");
+        assertEquals("tmpfs", FileSystemIdentity.Mount.holding(Path.of("/mnt/backup/x"), mountInfo).fsType());
+        assertEquals("/dev/sda1", FileSystemIdentity.Mount.holding(Path.of("/mnt/backupx"), mountInfo).source());
+        FileSystemIdentity.Mount bind = FileSystemIdentity.Mount.holding(Path.of("/srv/with space/a"), mountInfo);
+        assertEquals("/mirror", bind.root());
+        assertEquals(Path.of("/srv/with space"), bind.point());
+    }
+
+    @Test
+    void theIdentityOfALiveDirectoryIsStable() throws IOException {
+        FileSystemIdentity now = FileSystemIdentity.of(dir);
+        assertTrue(now.differenceFrom(FileSystemIdentity.of(dir)).isEmpty());
+        Path other = Files.createDirectory(dir.resolve("other"));
+        assertTrue(now.differenceFrom(FileSystemIdentity.of(other)).orElseThrow().contains("another directory"));
     }
 
     @Test

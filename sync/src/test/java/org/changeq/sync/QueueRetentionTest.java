@@ -74,7 +74,7 @@ class QueueRetentionTest {
         StringBuilder yaml = new StringBuilder("queue: " + queue + "\nstate: " + state + "\nroots:\n  nfs: {path: " + dir
                 + "/root}\nroutes:\n");
         for (String route : routes) {
-            yaml.append("  ").append(route).append(": {root: nfs, dest: /dst}\n");
+            yaml.append("  ").append(route).append(": {root: nfs, dest: /dst/").append(route).append("}\n");
         }
         return TestConfigs.load(yaml.toString());
     }

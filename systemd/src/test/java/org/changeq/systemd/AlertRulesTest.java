@@ -29,7 +29,7 @@ class AlertRulesTest {
     /** What changeq-sync exports; a rule naming anything else would never fire. */
     private static final Set<String> SYNC_METRICS = Set.of("changeq_sync_last_success_timestamp_seconds",
             "changeq_sync_failures_total", "changeq_sync_backlog_records", "changeq_sync_full_sync_total",
-            "changeq_sync_last_run_duration_seconds");
+            "changeq_sync_last_run_duration_seconds", "changeq_sync_last_exit_code");
     private static final Pattern METRIC = Pattern.compile("changeq_[a-z_]+");
     private static final Set<String> SEVERITIES = Set.of("critical", "warning", "info");
 

@@ -201,8 +201,7 @@ final class FaultBench implements AutoCloseable {
     }
 
     SyncReport syncFull() throws SyncException, InterruptedException {
-        SyncRequest plain = SyncRequest.of(ROUTE);
-        return sync(new SyncRequest(ROUTE, true, false, plain.metricsDirectory(), plain.retainMinAge()));
+        return sync(SyncRequest.of(ROUTE).withFull());
     }
 
     private SyncReport sync(SyncRequest request) throws SyncException, InterruptedException {

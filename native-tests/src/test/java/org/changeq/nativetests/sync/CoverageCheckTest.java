@@ -93,4 +93,16 @@ class CoverageCheckTest {
         assertTrue(output().contains("      someone-elses-backup.img\n"), output());
         assertTrue(Files.exists(tmp.resolve("mirror/someone-elses-backup.img")), "check itself deletes nothing");
     }
+
+    @Test
+    void aFullSyncThatWouldDeleteMoreThanMaxDeleteFailsTheCheck() throws Exception {
+        for (int i = 0; i < 30; i++) {
+            Trees.write(tmp.resolve("mirror"), "old/" + i, "gone from the root");
+        }
+        assertEquals(ExitCodes.CHECK_FAILED, check(config(mirror(), offsite())), output());
+        assertTrue(output().contains("route 'mirror': a full sync would be REFUSED: it would delete 31 paths at "
+                + tmp.resolve("mirror") + ", over max-delete 25% = "), output());
+        assertTrue(output().contains("--allow-deletes 31"), output());
+        assertTrue(Files.exists(tmp.resolve("mirror/old/0")), "check itself deletes nothing");
+    }
 }

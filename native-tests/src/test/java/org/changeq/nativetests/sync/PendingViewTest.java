@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -121,8 +120,7 @@ class PendingViewTest {
             assertEquals(stateBefore, snapshot(config.state()), "changeq-queue wrote to the state directory");
             assertEquals(recordsBefore, recordsIn(config.queue()), "changeq-queue appended to the queue");
 
-            assertEquals(0, bench.sync(config, new SyncRequest("r", false, true, Optional.empty(),
-                    SyncRequest.DEFAULT_RETAIN_MIN_AGE)).exitCode(), "dry run");
+            assertEquals(0, bench.sync(config, SyncRequest.of("r").withDryRun()).exitCode(), "dry run");
             Set<String> dryRun = new HashSet<>(entries(Files.readAllBytes(config.state().resolve("lists/r.files"))));
             dryRun.addAll(entries(Files.readAllBytes(config.state().resolve("lists/r.dirs"))));
             assertEquals(dryRun, entries(paths.out()), "changeq-queue paths -0 and changeq-sync --dry-run differ");

@@ -258,8 +258,7 @@ class RsyncSyncTest {
         useDestination(Destination.LOCAL);
         Trees.write(bench.root, "a", "a");
         ChangeqConfig config = plainConfig();
-        SyncReport report = bench.sync(config, new org.changeq.sync.SyncRequest("r", false, true, Optional.empty(),
-                org.changeq.sync.SyncRequest.DEFAULT_RETAIN_MIN_AGE));
+        SyncReport report = bench.sync(config, org.changeq.sync.SyncRequest.of("r").withDryRun());
         assertEquals("first-run", report.reason());
         assertEquals(OptionalLong.empty(), bench.cursor("r"));
         assertFalse(Files.exists(destDir.resolve("a")));

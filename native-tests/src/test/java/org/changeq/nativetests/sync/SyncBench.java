@@ -61,38 +61,41 @@ final class SyncBench {
      * @param includeList/excludeList names of lists given to {@link #config(Map, Route...)}
      */
     record Route(String name, String dest, List<String> include, List<String> exclude, String includeList,
-                 String excludeList, List<String> rsyncArgs, Long backlogThreshold, Boolean deleteOnFull) {
+                 String excludeList, List<String> rsyncArgs, Map<String, String> settings) {
 
         static Route of(String name, String dest) {
-            return new Route(name, dest, List.of(), List.of(), null, null, List.of(), null, null);
+            return new Route(name, dest, List.of(), List.of(), null, null, List.of(), Map.of());
         }
 
         Route include(String... patterns) {
-            return new Route(name, dest, List.of(patterns), exclude, includeList, excludeList, rsyncArgs,
-                    backlogThreshold, deleteOnFull);
+            return new Route(name, dest, List.of(patterns), exclude, includeList, excludeList, rsyncArgs, settings);
         }
 
         Route exclude(String... patterns) {
-            return new Route(name, dest, include, List.of(patterns), includeList, excludeList, rsyncArgs,
-                    backlogThreshold, deleteOnFull);
+            return new Route(name, dest, include, List.of(patterns), includeList, excludeList, rsyncArgs, settings);
         }
 
         Route lists(String include, String exclude) {
-            return new Route(name, dest, this.include, this.exclude, include, exclude, rsyncArgs, backlogThreshold,
-                    deleteOnFull);
+            return new Route(name, dest, this.include, this.exclude, include, exclude, rsyncArgs, settings);
         }
 
         Route rsyncArgs(String... args) {
-            return new Route(name, dest, include, exclude, includeList, excludeList, List.of(args), backlogThreshold,
-                    deleteOnFull);
+            return new Route(name, dest, include, exclude, includeList, excludeList, List.of(args), settings);
+        }
+
+        /** Any other key of the route, its value written as YAML ({@code "25%"}, {@code true}). */
+        Route set(String key, String yamlValue) {
+            Map<String, String> more = new java.util.LinkedHashMap<>(settings);
+            more.put(key, yamlValue);
+            return new Route(name, dest, include, exclude, includeList, excludeList, rsyncArgs, more);
         }
 
         Route backlogThreshold(long threshold) {
-            return new Route(name, dest, include, exclude, includeList, excludeList, rsyncArgs, threshold, deleteOnFull);
+            return set("backlog-threshold", Long.toString(threshold));
         }
 
         Route deleteOnFull(boolean delete) {
-            return new Route(name, dest, include, exclude, includeList, excludeList, rsyncArgs, backlogThreshold, delete);
+            return set("delete-on-full", Boolean.toString(delete));
         }
 
         String yaml() {
@@ -106,12 +109,7 @@ final class SyncBench {
                 out.append("    exclude-list: ").append(excludeList).append("\n");
             }
             appendList(out, "rsync-args", rsyncArgs);
-            if (backlogThreshold != null) {
-                out.append("    backlog-threshold: ").append(backlogThreshold).append("\n");
-            }
-            if (deleteOnFull != null) {
-                out.append("    delete-on-full: ").append(deleteOnFull).append("\n");
-            }
+            settings.forEach((key, value) -> out.append("    ").append(key).append(": ").append(value).append("\n"));
             return out.toString();
         }
     }

@@ -9,6 +9,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.DayOfWeek;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +50,8 @@ public final class ConfigLoader {
     private static final List<String> TOP_KEYS = List.of("queue", "state", "roots", "lists", "routes");
     private static final List<String> ROOT_KEYS = List.of("path", "exclude");
     private static final List<String> ROUTE_KEYS = List.of("root", "dest", "include", "exclude", "include-list",
-            "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes");
+            "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes",
+            "max-delete");
     private static final Set<String> COMPRESSION_ALIASES = Set.of("--zc", "--zl", "--new-compress", "--old-compress");
     private static final List<String> WINDOW_KEYS = List.of("days-of-month", "days-of-week");
 
@@ -148,6 +150,12 @@ public final class ConfigLoader {
                         throw error(pathNode, key + ".path", "root '" + other.name() + "' already has the path " + path
                                 + "; two roots must not watch the same tree");
                     }
+                    if (path.startsWith(other.path()) || other.path().startsWith(path)) {
+                        // The kernel gives one watch per directory, so its events would reach only one of the roots.
+                        throw error(pathNode, key + ".path", "the root " + path + " and root '" + other.name() + "' ("
+                                + other.path() + ") overlap, one inside the other; the directories they share would be"
+                                + " tracked for only one of them. Use one root and give the routes include/exclude patterns");
+                    }
                 }
                 List<String> exclude = fields.containsKey("exclude")
                         ? patterns(fields.get("exclude").getValueNode(), key + ".exclude") : List.of();
@@ -158,7 +166,7 @@ public final class ConfigLoader {
             if (top.containsKey("routes") && !isNull(top.get("routes").getValueNode())) {
                 for (NodeTuple entry : entries(top.get("routes").getValueNode(), "routes")) {
                     String name = name(entry, "routes");
-                    routes.put(name, route(name, entry.getValueNode(), roots, lists));
+                    routes.put(name, route(name, entry.getValueNode(), roots, lists, queue, state, routes.values()));
                 }
             }
             return new ChangeqConfig(queue, state, roots, lists, routes);
@@ -182,8 +190,8 @@ public final class ConfigLoader {
             return new RootConfig(name, path, exclude, PathFilter.of(all));
         }
 
-        private RouteConfig route(String name, Node node, Map<String, RootConfig> roots, Map<String, List<String>> lists)
-                throws ConfigException {
+        private RouteConfig route(String name, Node node, Map<String, RootConfig> roots, Map<String, List<String>> lists,
+                Path queue, Path state, Collection<RouteConfig> earlier) throws ConfigException {
             String key = "routes." + name;
             Map<String, NodeTuple> fields = mapping(node, key, ROUTE_KEYS);
 
@@ -222,9 +230,67 @@ public final class ConfigLoader {
                     ? bool(fields.get("propagate-deletes").getValueNode(), key + ".propagate-deletes")
                     : RouteConfig.DEFAULT_PROPAGATE_DELETES;
 
-            return new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
+            DeleteLimit maxDelete = fields.containsKey("max-delete")
+                    ? deleteLimit(fields.get("max-delete").getValueNode(), key + ".max-delete")
+                    : DeleteLimit.DEFAULT;
+
+            RouteConfig route = new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
                     PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
-                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes);
+                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete);
+            checkDestinationPlace(route, destNode, roots.get(root), queue, state, earlier);
+            return route;
+        }
+
+        /** {@code 1000} (paths) or {@code "25%"} (of the destination's paths). */
+        private DeleteLimit deleteLimit(Node node, String key) throws ConfigException {
+            String text = node instanceof ScalarNode ? ((ScalarNode) node).getValue().strip() : "";
+            boolean percent = text.endsWith("%");
+            String digits = percent ? text.substring(0, text.length() - 1).strip() : text;
+            if (!digits.isEmpty() && digits.chars().allMatch(Character::isDigit) && digits.length() <= 15) {
+                long value = Long.parseLong(digits);
+                if (!percent || value <= 100) {
+                    return new DeleteLimit(value, percent);
+                }
+            }
+            throw error(node, key, "expected a number of paths (e.g. 1000) or a percentage of the destination"
+                    + " (e.g. \"25%\", quoted), got " + describe(node) + "; the default is " + DeleteLimit.DEFAULT);
+        }
+
+        /**
+         * Refuses destinations that would copy a tree into itself, write into changeq's own directories, or let two
+         * routes delete each other's files. A destination inside another route's root stays allowed: that is how a
+         * local backup disk is sent onward.
+         */
+        private void checkDestinationPlace(RouteConfig route, Node destNode, RootConfig root, Path queue, Path state,
+                Collection<RouteConfig> earlier) throws ConfigException {
+            String key = "routes." + route.name() + ".dest";
+            if (route.localDestination()) {
+                Path dest = Path.of(route.dest()).normalize();
+                if (dest.startsWith(root.path())) {
+                    throw error(destNode, key, "the destination " + dest + " lies inside the route's own root '" + root.name()
+                            + "' (" + root.path() + "): every run would copy the backup into itself until the disk is full;"
+                            + " choose a directory outside the root");
+                }
+                if (root.path().startsWith(dest)) {
+                    throw error(destNode, key, "the destination " + dest + " contains the route's own root '" + root.name()
+                            + "' (" + root.path() + "): the sync would write over the data it reads; choose a directory"
+                            + " outside the root");
+                }
+                for (Path own : List.of(queue, state)) {
+                    if (dest.startsWith(own) || own.startsWith(dest)) {
+                        throw error(destNode, key, "the destination " + dest + " overlaps changeq's own directory " + own
+                                + "; choose a directory apart from the queue and the state directory");
+                    }
+                }
+            }
+            for (RouteConfig other : earlier) {
+                if ((route.deletes() || other.deletes()) && destinationsOverlap(route.dest(), other.dest())) {
+                    throw error(destNode, key, "the destination " + route.dest() + " and routes." + other.name() + ".dest ("
+                            + other.dest() + ") are the same or one lies inside the other, and "
+                            + (route.deletes() ? "this route" : "route '" + other.name() + "'") + " deletes there:"
+                            + " its full syncs would delete the other route's files. Give each route a directory of its own");
+                }
+            }
         }
 
         private static List<String> combine(List<String> own, Optional<String> list, Map<String, List<String>> lists) {
@@ -600,6 +666,23 @@ public final class ConfigLoader {
             }
             return new ConfigException(message.append(": ").append(problem).toString());
         }
+    }
+
+    /** Whether one destination is the other or lies inside it, comparing paths component by component. */
+    static boolean destinationsOverlap(String a, String b) {
+        String first = normalizedDestination(a);
+        String second = normalizedDestination(b);
+        return first.startsWith(second) || second.startsWith(first);
+    }
+
+    /** {@code host:path} and {@code rsync://host/module/path} compared as text, after the scheme, with one trailing slash. */
+    private static String normalizedDestination(String dest) {
+        int start = dest.startsWith("rsync://") ? "rsync://".length() : 0;
+        String normalized = dest.substring(0, start) + dest.substring(start).replaceAll("/{2,}", "/").replace("/./", "/");
+        if (dest.startsWith("/")) {
+            normalized = Path.of(dest).normalize().toString();
+        }
+        return normalized.endsWith("/") ? normalized : normalized + "/";
     }
 
     private static String join(String key, String field) {

@@ -20,6 +20,7 @@ import java.util.Optional;
  * @param fullWindow       the calendar window in which one full sync is due, if any
  * @param deleteOnFull     whether full syncs pass {@code --delete}
  * @param propagateDeletes whether incremental runs delete at the destination
+ * @param maxDelete        how much one run may delete at the destination without explicit consent
  */
 public record RouteConfig(
         String name,
@@ -35,7 +36,8 @@ public record RouteConfig(
         long backlogThreshold,
         Optional<FullWindow> fullWindow,
         boolean deleteOnFull,
-        boolean propagateDeletes) {
+        boolean propagateDeletes,
+        DeleteLimit maxDelete) {
 
     public static final List<String> DEFAULT_RSYNC_ARGS = List.of("-rlt");
     public static final long DEFAULT_BACKLOG_THRESHOLD = 500_000;
@@ -43,9 +45,20 @@ public record RouteConfig(
     public static final boolean DEFAULT_PROPAGATE_DELETES = false;
 
     public RouteConfig {
+        java.util.Objects.requireNonNull(maxDelete, "maxDelete");
         include = List.copyOf(include);
         exclude = List.copyOf(exclude);
         rsyncArgs = List.copyOf(rsyncArgs);
+    }
+
+    /** Whether runs of this route may delete at the destination at all. */
+    public boolean deletes() {
+        return deleteOnFull || propagateDeletes;
+    }
+
+    /** Whether the destination is a directory on this machine rather than a remote host or daemon. */
+    public boolean localDestination() {
+        return dest.startsWith("/");
     }
 
     /**

@@ -21,9 +21,10 @@ import org.changeq.pipeline.config.RouteConfig;
  * @param forceFlag      changeq's force flag exists ({@link StateLayout#forceFullFlag})
  * @param legacyFlagFile the root's {@value #LEGACY_FLAG_FILE} file
  * @param lastFullSync   the date of the last successful full sync
+ * @param identityKnown  the root's identity was recorded by an earlier successful run
  */
 public record RouteState(OptionalLong cursor, boolean retained, boolean forceFlag, Path legacyFlagFile,
-                         boolean legacyFlagSet, Optional<LocalDate> lastFullSync) {
+                         boolean legacyFlagSet, Optional<LocalDate> lastFullSync, boolean identityKnown) {
 
     /** The old pipeline's flag: its presence makes the next run full; a successful run removes it. */
     public static final String LEGACY_FLAG_FILE = ".force-full-sync";
@@ -34,7 +35,7 @@ public record RouteState(OptionalLong cursor, boolean retained, boolean forceFla
         Path legacyFlag = root.path().resolve(LEGACY_FLAG_FILE);
         return new RouteState(cursor, cursor.isEmpty() || reader.retainsRecordsAfter(cursor.getAsLong()),
                 Files.exists(layout.forceFullFlag(route.name())), legacyFlag, Files.exists(legacyFlag),
-                layout.lastFullSync(route.name()).read());
+                layout.lastFullSync(route.name()).read(), Files.exists(layout.rootIdentity(route.name())));
     }
 
     public long cursorOrStart() {
@@ -43,11 +44,16 @@ public record RouteState(OptionalLong cursor, boolean retained, boolean forceFla
 
     /** Whether the run is full before a single record is read, so paths need not be collected. */
     public boolean fullRegardless(boolean forceRequested) {
-        return cursor.isEmpty() || forceRequested || forceFlag || legacyFlagSet || !retained;
+        return cursor.isEmpty() || !identityKnown || forceRequested || forceFlag || legacyFlagSet || !retained;
+    }
+
+    /** The same state after the operator accepted a changed root or destination: its run records the identity anew. */
+    public RouteState identityAccepted() {
+        return new RouteState(cursor, retained, forceFlag, legacyFlagFile, legacyFlagSet, lastFullSync, false);
     }
 
     public SyncPolicy.Facts facts(boolean forceRequested, ChangeScan.Result scan, RouteConfig route, LocalDate today) {
-        return new SyncPolicy.Facts(cursor.isPresent(), retained, forceRequested || forceFlag, legacyFlagSet,
+        return new SyncPolicy.Facts(cursor.isPresent(), identityKnown, retained, forceRequested || forceFlag, legacyFlagSet,
                 scan.overflow(), scan.unhealedGap(), scan.backlog(), route.backlogThreshold(), route.fullWindow(),
                 lastFullSync, today);
     }

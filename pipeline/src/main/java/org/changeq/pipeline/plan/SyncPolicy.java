@@ -24,6 +24,8 @@ public final class SyncPolicy {
     /** Why a run is what it is; the token goes into the summary line. */
     public enum Reason {
         FIRST_RUN("first-run", "the route has no committed cursor yet"),
+        IDENTITY("identity", "the root's identity is not recorded yet, or a changed root or destination was accepted:"
+                + " a full sync sends everything and records it"),
         FORCED("forced", "--full was given or the force flag file exists"),
         FLAG_FILE("flag-file", "the legacy .force-full-sync file exists in the root"),
         GAP("gap", "the tracker was down or records were lost since the cursor"),
@@ -54,6 +56,7 @@ public final class SyncPolicy {
      * What the run knows when it decides.
      *
      * @param hasCursor       whether the route committed a cursor before
+     * @param identityKnown   whether the root's identity is recorded and was not just accepted as changed
      * @param recordsRetained false when retention deleted records after the cursor
      * @param forced          {@code --full} or changeq's force flag
      * @param legacyFlagFile  the root's {@code .force-full-sync} exists
@@ -61,7 +64,7 @@ public final class SyncPolicy {
      * @param unhealedGap     a START without a preceding STOP since the cursor, not followed by a RESCAN of the root
      * @param backlog         path records of the root since the cursor
      */
-    public record Facts(boolean hasCursor, boolean recordsRetained, boolean forced, boolean legacyFlagFile,
+    public record Facts(boolean hasCursor, boolean identityKnown, boolean recordsRetained, boolean forced, boolean legacyFlagFile,
                  boolean overflow, boolean unhealedGap, long backlog, long backlogThreshold,
                  Optional<FullWindow> window, Optional<LocalDate> lastFullSync, LocalDate today) {
     }
@@ -70,6 +73,9 @@ public final class SyncPolicy {
     public static Optional<Reason> fullSyncReason(Facts facts) {
         if (!facts.hasCursor()) {
             return full(Reason.FIRST_RUN);
+        }
+        if (!facts.identityKnown()) {
+            return full(Reason.IDENTITY);
         }
         if (facts.forced()) {
             return full(Reason.FORCED);

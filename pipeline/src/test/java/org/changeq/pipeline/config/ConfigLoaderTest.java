@@ -137,11 +137,33 @@ class ConfigLoaderTest {
         assertEquals(RouteConfig.DEFAULT_DELETE_ON_FULL, route.deleteOnFull());
         assertEquals(RouteConfig.DEFAULT_PROPAGATE_DELETES, route.propagateDeletes());
         assertEquals(Optional.empty(), route.fullWindow());
+        assertEquals(DeleteLimit.DEFAULT, route.maxDelete());
         assertEquals(List.of(), route.include());
         assertEquals(List.of(), route.exclude());
         assertTrue(route.includes().isEmpty());
         assertTrue(route.excludes().isEmpty());
         assertTrue(route.sends(bytes("anything/at/all"), false));
+    }
+
+    @Test
+    void maxDeleteIsACountOrAPercentageOfTheDestination() throws ConfigException {
+        RouteConfig counted = parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: 1000}")).route("mirror");
+        assertEquals(new DeleteLimit(1000, false), counted.maxDelete());
+        assertEquals(1000, counted.maxDelete().allowed(50));
+        RouteConfig share = parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: \"10%\"}")).route("mirror");
+        assertEquals(new DeleteLimit(10, true), share.maxDelete());
+        assertEquals(6, share.maxDelete().allowed(59), "rounded up");
+        assertEquals(6, share.maxDelete().allowed(60));
+        assertEquals(0, share.maxDelete().allowed(0));
+        assertEquals(0, parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: 0}"))
+                .route("mirror").maxDelete().allowed(1_000_000));
+    }
+
+    @Test
+    void aDestinationInsideAnotherRoutesRootIsAllowed() throws ConfigException {
+        // The local backup disk is itself a root that a second route sends onward.
+        ChangeqConfig config = parse(EXAMPLE);
+        assertTrue(Path.of(config.route("mirror").dest()).startsWith(config.root("backup").path()));
     }
 
     @Test
@@ -331,6 +353,34 @@ class ConfigLoaderTest {
                         4, "roots.nfs", "expected a mapping (key: value), got '/srv/nfs'"),
                 Arguments.of("two roots on one path", BASE.replace("  nfs: {path: /srv/nfs}", "  nfs: {path: /srv/nfs}\n  again: {path: /srv/nfs/}"),
                         5, "roots.again.path", "root 'nfs' already has the path /srv/nfs"),
+                Arguments.of("a root inside another", BASE.replace("  nfs: {path: /srv/nfs}", "  nfs: {path: /srv/nfs}\n  all: {path: /srv}"),
+                        5, "roots.all.path", "root 'nfs' (/srv/nfs) overlap, one inside the other"),
+                Arguments.of("a root below another", BASE.replace("  nfs: {path: /srv/nfs}", "  nfs: {path: /srv/nfs}\n  photos: {path: /srv/nfs/photos}"),
+                        5, "roots.photos.path", "overlap, one inside the other"),
+                Arguments.of("a dest equal to the root", BASE.replace("dest: /mnt/backup/}", "dest: /srv/nfs/}"),
+                        8, "routes.mirror.dest", "lies inside the route's own root 'nfs'"),
+                Arguments.of("a dest inside the root", BASE.replace("dest: /mnt/backup/}", "dest: /srv/nfs/backup}"),
+                        8, "routes.mirror.dest", "copy the backup into itself"),
+                Arguments.of("a dest above the root", BASE.replace("dest: /mnt/backup/}", "dest: /srv}"),
+                        8, "routes.mirror.dest", "contains the route's own root"),
+                Arguments.of("a dest in the state directory", BASE.replace("dest: /mnt/backup/}", "dest: /var/lib/changeq/state/out}"),
+                        8, "routes.mirror.dest", "overlaps changeq's own directory /var/lib/changeq/state"),
+                Arguments.of("a dest holding the queue", BASE.replace("dest: /mnt/backup/}", "dest: /var/lib}"),
+                        8, "routes.mirror.dest", "overlaps changeq's own directory /var/lib/changeq/queue"),
+                Arguments.of("two deleting routes on one dest", BASE + "  again: {root: nfs, dest: /mnt/backup}\n",
+                        9, "routes.again.dest", "routes.mirror.dest (/mnt/backup/) are the same or one lies inside the other"),
+                Arguments.of("a deleting route inside another's dest", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, delete-on-full: false}")
+                        + "  inner: {root: nfs, dest: /mnt/backup/inner/}\n",
+                        9, "routes.inner.dest", "and this route deletes there"),
+                Arguments.of("two daemon routes on one module path", BASE + "  a: {root: nfs, dest: \"rsync://nas/m/x/\"}\n"
+                        + "  b: {root: nfs, dest: \"rsync://nas//m/x\"}\n",
+                        10, "routes.b.dest", "are the same or one lies inside the other"),
+                Arguments.of("max-delete as words", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: many}"),
+                        8, "routes.mirror.max-delete", "expected a number of paths (e.g. 1000) or a percentage"),
+                Arguments.of("max-delete above 100%", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: \"150%\"}"),
+                        8, "routes.mirror.max-delete", "got '150%'"),
+                Arguments.of("a negative max-delete", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: -1}"),
+                        8, "routes.mirror.max-delete", "got '-1'"),
                 Arguments.of("day 0", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {days-of-month: 0-7}}"),
                         8, "routes.mirror.full-window.days-of-month", "'0' is not a day of the month"),
                 Arguments.of("a backwards range", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {days-of-month: 7-1}}"),

@@ -1,0 +1,82 @@
+package org.changeq.nativetests.sync;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A real file system mounted at a directory for a test: an ext4 image on a loop device (which keeps its
+ * identity across unmount and mount, as a disk does) or a tmpfs (a new file system each time). Needs root;
+ * where mounting is not possible the test is skipped with the reason. {@link #close()} unmounts.
+ */
+public final class TestMount implements AutoCloseable {
+
+    private final Path point;
+    private final List<String> mountCommand;
+    private boolean mounted;
+
+    private TestMount(Path point, List<String> mountCommand) {
+        this.point = point;
+        this.mountCommand = mountCommand;
+    }
+
+    /** An ext4 file system of a few MiB in {@code image}, mounted at {@code point} (created if needed). */
+    public static TestMount ext4OrSkip(Path image, Path point) throws IOException, InterruptedException {
+        requireRoot();
+        Files.createDirectories(point);
+        Trees.run(List.of("truncate", "-s", "16M", image.toString()), 0);
+        Trees.run(List.of("mkfs.ext4", "-q", "-F", image.toString()), 0);
+        return mountedOrSkip(point, List.of("mount", "-o", "loop", image.toString(), point.toString()));
+    }
+
+    /** A tmpfs mounted at {@code point} (created if needed). */
+    public static TestMount tmpfsOrSkip(Path point) throws IOException, InterruptedException {
+        requireRoot();
+        Files.createDirectories(point);
+        return mountedOrSkip(point, List.of("mount", "-t", "tmpfs", "changeq-test", point.toString()));
+    }
+
+    private static TestMount mountedOrSkip(Path point, List<String> command) throws IOException, InterruptedException {
+        TestMount mount = new TestMount(point, command);
+        byte[] output = Trees.run(command, -1);
+        mount.mounted = isMountPoint(point);
+        Assumptions.assumeTrue(mount.mounted, () -> "cannot mount here (" + String.join(" ", command) + ": "
+                + new String(output, StandardCharsets.UTF_8).strip() + ")");
+        return mount;
+    }
+
+    private static void requireRoot() throws IOException, InterruptedException {
+        String uid = new String(Trees.run(List.of("id", "-u"), 0), StandardCharsets.US_ASCII).strip();
+        Assumptions.assumeTrue(uid.equals("0"), "mounting file systems needs root; running as uid " + uid);
+    }
+
+    private static boolean isMountPoint(Path point) throws IOException, InterruptedException {
+        return new ProcessBuilder("mountpoint", "-q", point.toString()).start().waitFor() == 0;
+    }
+
+    public Path point() {
+        return point;
+    }
+
+    /** Unmounts: the directory is then the empty mount point on the file system below. */
+    public void unmount() throws IOException, InterruptedException {
+        Trees.run(List.of("umount", point.toString()), 0);
+        mounted = false;
+    }
+
+    /** Mounts the same file system again (for tmpfs: a new, empty one). */
+    public void mountAgain() throws IOException, InterruptedException {
+        Trees.run(mountCommand, 0);
+        mounted = true;
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        if (mounted) {
+            unmount();
+        }
+    }
+}
