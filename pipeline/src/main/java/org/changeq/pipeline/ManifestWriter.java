@@ -117,15 +117,9 @@ public final class ManifestWriter implements AutoCloseable {
                 clock, onAppendFailure);
     }
 
-    /** {@link #start(WriterLock, int, ThreadFactory, Consumer)} with the claims read through {@code highestClaim}. */
+    /** {@link #start(WriterLock, int, ThreadFactory, InstantSource, Consumer)} reading claims through a hook. */
     static ManifestWriter start(WriterLock lock, LongSupplier highestClaim, int ringSize, ThreadFactory threadFactory,
-                                Consumer<Throwable> onAppendFailure) {
-        return start(lock, highestClaim, ringSize, threadFactory, InstantSource.system(), onAppendFailure);
-    }
-
-    private static ManifestWriter start(WriterLock lock, LongSupplier highestClaim, int ringSize,
-                                        ThreadFactory threadFactory, InstantSource clock,
-                                        Consumer<Throwable> onAppendFailure) {
+                                InstantSource clock, Consumer<Throwable> onAppendFailure) {
         ManifestWriter writer = new ManifestWriter(lock, highestClaim, ringSize, threadFactory, clock,
                 onAppendFailure);
         // Before any other thread can see the writer, so the first publisher after this still becomes the producer.

@@ -142,7 +142,7 @@ class ManifestWriterTest {
             return claims.highestClaim();
         };
         try (ManifestWriter writer = ManifestWriter.start(lock(), heldClaims, 1024, threadFactory,
-                appendFailures::add)) {
+                java.time.InstantSource.system(), appendFailures::add)) {
             writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
             await(() -> writer.recordsAppended() == 2);
             long earlier;
