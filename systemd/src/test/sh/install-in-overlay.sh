@@ -36,5 +36,5 @@ in_root /usr/bin/changeq-queue --help | head -n 1 | sed "s/^/help: /"
 in_root dpkg -r changeq
 echo "after remove: $(ls "$m/etc/changeq") $(ls -d "$m/usr/share/changeq" 2>/dev/null || echo no-usr-share)"
 in_root dpkg -P changeq
-echo "after purge: $(ls -d "$m/etc/changeq" "$m/var/lib/changeq" 2>/dev/null || echo gone) user $(in_root getent passwd changeq | cut -d: -f1)"
+echo "after purge: $(ls -d "$m/etc/changeq" "$m/var/lib/changeq" 2>/dev/null || echo gone) user $(in_root getent passwd changeq >/dev/null && echo kept || echo removed)"
 ' sh "$work"

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ClaimBoard;
 import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.TestConfigs;
@@ -76,7 +77,7 @@ public final class PlanBenchmark {
         PendingChanges.Lists lists;
         try (ManifestReader reader = ManifestReader.open(dir.resolve("queue"))) {
             result = ChangeScan.scan(reader, route, ManifestReader.NO_INDEX, reader.lastIndex(),
-                    ChangeScan.Collect.UNTIL_FULL);
+                    ChangeScan.Collect.UNTIL_FULL, RetryList.EMPTY);
             lists = result.pending().orElseThrow().writeLists(dir.resolve("files.list"), dir.resolve("dirs.list"), false);
         }
         double seconds = (System.nanoTime() - start) / 1e9;

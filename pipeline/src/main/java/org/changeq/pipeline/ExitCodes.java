@@ -23,7 +23,10 @@ public final class ExitCodes {
     public static final int QUEUE_WRITE_FAILED = 6;
     /** Another run holds the lock (a second tracker on the same queue, or the same route syncing). */
     public static final int ALREADY_RUNNING = 7;
-    /** rsync transferred only part of the files (rsync exit 23): the cursor was kept. */
+    /**
+     * rsync transferred only part of the files (rsync exit 23): the paths that failed went to the route's retry list,
+     * which every later run sends again, and the cursor moved on; if they could not be determined, the cursor was kept.
+     */
     public static final int SYNC_PARTIAL = 8;
     /** The destination could not be reached (rsync exit 10, 12, 30, 35, 255): the cursor was kept. */
     public static final int DESTINATION_UNREACHABLE = 9;

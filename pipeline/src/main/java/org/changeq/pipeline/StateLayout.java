@@ -46,9 +46,19 @@ public record StateLayout(Path directory) {
         return new IndexFile(directory.resolve("tracker").resolve("watermark"), "watermark");
     }
 
+    /** Each root's condition as the running tracker last saw it (watched, or not and why), for changeq-queue. */
+    public TrackerRootsFile trackerRoots() {
+        return new TrackerRootsFile(directory.resolve("tracker").resolve("roots.status"));
+    }
+
     /** Present when an operator asked for the route's next run to be full. */
     public Path forceFullFlag(String route) {
         return directory.resolve("flags").resolve(route + ".force-full");
+    }
+
+    /** Which force flags (changeq's and the root's legacy one) a full sync of the route already honoured. */
+    public Path honouredFlags(String route) {
+        return directory.resolve("flags").resolve(route + ".honoured");
     }
 
     /** The date of the route's last successful full sync, so a calendar window owes only one. */
@@ -72,6 +82,11 @@ public record StateLayout(Path directory) {
     /** How many paths the destination held after the route's last full sync: the base of a percentage max-delete. */
     public IndexFile destinationPaths(String route) {
         return new IndexFile(directory.resolve("identity").resolve(route + ".dest-paths"), "destination-paths");
+    }
+
+    /** The paths rsync failed to send for the route, sent again by each of its runs: see {@link RetryList}. */
+    public Path retryList(String route) {
+        return directory.resolve("retry").resolve(route);
     }
 
     /** Default directory for the Prometheus textfile metrics. */

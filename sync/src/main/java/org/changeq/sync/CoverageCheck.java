@@ -37,14 +37,16 @@ public final class CoverageCheck {
 
     /**
      * @param examples how many example paths to print per finding
-     * @return {@code ExitCodes.OK}, or {@code ExitCodes.CHECK_FAILED} on any gap, overlap or unreadable root
+     * @return {@code ExitCodes.OK}, or {@code ExitCodes.CHECK_FAILED} on any gap, overlap, unreadable root or
+     *         full sync that max-delete would refuse
+     * @throws SyncException when rsync cannot be started
      */
     public static int run(ChangeqConfig config, int examples, PrintStream out)
-            throws IOException, InterruptedException {
+            throws IOException, InterruptedException, SyncException {
         return new CoverageCheck(config, examples, out).run();
     }
 
-    private int run() throws IOException, InterruptedException {
+    private int run() throws IOException, InterruptedException, SyncException {
         out.println("config: " + config.roots().size() + " roots, " + config.routes().size() + " routes, "
                 + config.lists().size() + " lists: valid");
         for (RootConfig root : config.roots().values()) {
@@ -140,7 +142,7 @@ public final class CoverageCheck {
         }
     }
 
-    private void previewDeletions(RouteConfig route) throws IOException, InterruptedException {
+    private void previewDeletions(RouteConfig route) throws SyncException, InterruptedException {
         RootConfig root = config.root(route.root());
         if (!Files.isDirectory(root.path())) {
             return;

@@ -7,15 +7,18 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.FullSyncFlags;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueIdentity;
 import org.changeq.pipeline.QueueNotFoundException;
+import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
@@ -30,10 +33,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One run of one route: lock, claim, read the changes since the cursor, decide incremental or
- * full, run rsync, and only after rsync succeeded commit the cursor to the queue end captured
- * before reading. A crash or failure anywhere leaves the cursor where it was, so the next run
- * repeats the work; it never skips it.
+ * One run of one route: lock, claim, read the changes since the cursor (and the paths earlier runs
+ * failed to send), decide incremental or full, run rsync, and only after rsync succeeded commit the
+ * cursor to the queue end captured before reading. A crash or failure anywhere leaves the cursor where
+ * it was, so the next run repeats the work; it never skips it.
+ *
+ * <p>One exception keeps a path that always fails from holding the route back: after a partial
+ * transfer (rsync exit 23) a dry run of the same passes finds exactly the paths that still differ,
+ * and once they are durably in the route's {@link RetryList} the cursor commits. Every later run sends
+ * them again. If that check fails, nothing is known and the cursor stays.
  *
  * <p>Blocks the calling thread for the whole run (rsync included). Runs of different routes may
  * proceed in parallel, in one process or many; a second run of the same route is refused.
@@ -42,6 +50,7 @@ public final class RouteSync {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteSync.class);
     private static final int PRINTED_ENTRIES_LIMIT = 1000;
+    private static final int PRINTED_FAILURES_LIMIT = 20;
 
     private final ChangeqConfig config;
     private final SyncRequest request;
@@ -93,8 +102,9 @@ public final class RouteSync {
         } catch (QueueNotFoundException e) {
             throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
         } catch (IOException e) {
-            throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': " + e.getMessage()
-                    + "; check that the state directory " + config.state() + " is writable", e);
+            throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': cannot read or write its state: " + e
+                    + "; the files under " + config.state() + " must belong to the user changeq-sync runs as (changeq"
+                    + " under systemd; see README on running commands by hand)", e);
         }
     }
 
@@ -108,7 +118,8 @@ public final class RouteSync {
             layout.claims().publish(route.name(), end);
         }
         ChangeScan.Result scan = ChangeScan.scan(reader, route, state.cursorOrStart(), end,
-                state.fullRegardless(request.forceFull()) ? ChangeScan.Collect.NONE : ChangeScan.Collect.UNTIL_FULL);
+                state.fullRegardless(request.forceFull()) ? ChangeScan.Collect.NONE : ChangeScan.Collect.UNTIL_FULL,
+                state.retry());
         LocalDate today = LocalDate.now(clock);
         SyncPolicy.Facts facts = state.facts(request.forceFull(), scan, route, today);
         Optional<Reason> fullReason = SyncPolicy.fullSyncReason(facts);
@@ -118,6 +129,8 @@ public final class RouteSync {
         Reason reason;
         RsyncRunner.Outcome outcome;
         boolean rsyncRan;
+        // The dry runs that find what a pass left out, for each pass that ended in a partial transfer.
+        List<List<String>> failureChecks = new ArrayList<>();
         try {
             if (fullReason.isPresent()) {
                 mode = Mode.FULL;
@@ -133,6 +146,9 @@ public final class RouteSync {
                     List<String> command = commands.fullPass();
                     printPlan(command, null);
                     outcome = RsyncRunner.run(command);
+                    if (outcome.partial()) {
+                        failureChecks.add(commands.asFailureCheck().fullPass());
+                    }
                 }
                 rsyncRan = true;
             } else {
@@ -156,14 +172,23 @@ public final class RouteSync {
                         List<String> command = commands.recursivePass(fileList);
                         printPlan(command, fileList);
                         outcome = RsyncRunner.run(command);
+                        if (outcome.partial()) {
+                            failureChecks.add(commands.asFailureCheck().recursivePass(fileList));
+                        }
                     }
                     rsyncRan = true;
                 }
-                // After the files: writing into a directory changes its time at the destination.
-                if (lists.directories() > 0 && outcome.succeeded()) {
-                    List<String> command = commands.directoryPass(RouteFiles.directoryList(layout, route.name()));
-                    printPlan(command, RouteFiles.directoryList(layout, route.name()));
-                    outcome = outcome.plus(RsyncRunner.run(command));
+                // After the files: writing into a directory changes its time at the destination. After a
+                // partial transfer too: the directories still need their times, and this pass its check.
+                if (lists.directories() > 0 && (outcome.succeeded() || outcome.partial())) {
+                    Path directoryList = RouteFiles.directoryList(layout, route.name());
+                    List<String> command = commands.directoryPass(directoryList);
+                    printPlan(command, directoryList);
+                    RsyncRunner.Outcome directories = RsyncRunner.run(command);
+                    if (directories.partial()) {
+                        failureChecks.add(commands.asFailureCheck().directoryPass(directoryList));
+                    }
+                    outcome = outcome.plus(directories);
                     rsyncRan = true;
                 }
             }
@@ -174,37 +199,111 @@ public final class RouteSync {
 
         int exitCode = exitCodeOf(outcome);
         boolean success = exitCode == ExitCodes.OK;
-        if (!success) {
+        Optional<RetryList> retryAfter = success ? Optional.of(RetryList.EMPTY) : Optional.empty();
+        if (outcome.partial() && !failureChecks.isEmpty() && !request.dryRun()) {
+            retryAfter = failedPaths(failureChecks, state.retry(), outcome.errors());
+        }
+        if (retryAfter.isEmpty()) {
             LOG.error("route '{}': rsync exited with {}; the cursor stays at {} and the next run retries{}",
                     route.name(), outcome.exitCode(), state.cursor().isPresent() ? state.cursor().getAsLong() : "(none)",
                     outcome.errors().isEmpty() ? "" : "; rsync reported: " + String.join(" | ", outcome.errors()));
         }
-        if (success && !request.dryRun()) {
-            commit(end, mode, today, state.legacyFlagFile());
+        boolean committed = retryAfter.isPresent() && !request.dryRun();
+        RetryList retry = committed ? retryAfter.get() : state.retry();
+        if (committed) {
+            if (!success) {
+                // Durable before the cursor moves past the records that named these paths.
+                retry.write(layout.retryList(route.name()));
+                reportFailures(retry);
+            }
+            commit(end, mode, today, state.flags());
             guard.recordAfterSuccess(identities);
             if (mode == Mode.FULL) {
                 guard.recordDestinationSize(outcome);
+            }
+            if (success && !state.retry().isEmpty()) {
+                // After the commit: a crash in between only sends these paths once more.
+                retry.write(layout.retryList(route.name()));
+                LOG.info("route '{}': the {} path(s) of its retry list arrived; the list is empty", route.name(),
+                        state.retry().entries().size());
             }
         }
         Instant finished = clock.instant();
         double seconds = seconds(started, finished);
         if (!request.dryRun()) {
-            writeMetrics(exitCode, mode, finished, seconds, outcome.files(), scan.backlog());
-            if (success) {
-                QueueRetention.apply(config, reader, request.retainMinAge(), finished);
+            writeMetrics(exitCode, committed, mode, finished, seconds, outcome.files(), scan.backlog(), Optional.of(retry));
+            if (committed) {
+                applyRetention(reader, finished);
             }
         }
         return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.bytes(), seconds,
                 rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode, scan.backlog(),
-                outcome.itemized(), outcome.errors());
+                outcome.itemized(), outcome.errors(), committed && !success ? describe(retry) : List.of());
+    }
+
+    /**
+     * The paths a partial transfer left out: what the dry runs of the passes that ended in 23 still list, each with
+     * rsync's message for it. Empty when a check itself fails: then nobody knows what failed.
+     */
+    private Optional<RetryList> failedPaths(List<List<String>> checks, RetryList previous, List<String> errors)
+            throws SyncException, InterruptedException {
+        FailedPaths failed = new FailedPaths(previous, clock.millis(), RetryList.LIMIT);
+        List<String> messages = new ArrayList<>(errors);
+        for (List<String> check : checks) {
+            RsyncRunner.Outcome outcome = RsyncRunner.run(check, failed::accept);
+            if (!outcome.succeeded()) {
+                LOG.error("route '{}': finding the paths the partial transfer left out failed too (rsync exit {} of the"
+                        + " dry run); they cannot be put in the retry list", route.name(), outcome.exitCode());
+                return Optional.empty();
+            }
+            messages.addAll(outcome.errors());
+        }
+        return Optional.of(failed.result(messages));
+    }
+
+    private void reportFailures(RetryList retry) {
+        LOG.error("route '{}': rsync could not send {} path(s){}; they wait in {} and every run sends them again until"
+                        + " they arrive or are gone from the source; the cursor moves on", route.name(),
+                retry.entries().size(), retry.overflowed() ? " and more (over the retry list's limit of " + RetryList.LIMIT
+                        + ": the next run is full)" : "", layout.retryList(route.name()));
+        List<String> described = describe(retry);
+        for (int i = 0; i < Math.min(described.size(), PRINTED_FAILURES_LIMIT); i++) {
+            LOG.error("route '{}': not sent: {}", route.name(), described.get(i));
+        }
+        if (described.size() > PRINTED_FAILURES_LIMIT) {
+            LOG.error("route '{}': ... and {} more: changeq-queue paths --retry --route {} lists them all", route.name(),
+                    described.size() - PRINTED_FAILURES_LIMIT, route.name());
+        }
+    }
+
+    /** {@code path (failing since TIME): rsync's message}, escaped, for the first entries. */
+    private static List<String> describe(RetryList retry) {
+        List<String> lines = new ArrayList<>();
+        for (RetryList.Entry entry : retry.entries().subList(0, Math.min(retry.entries().size(), RsyncRunner.SAMPLE_LIMIT))) {
+            lines.add(ByteStrings.escape(entry.path()) + (entry.kind() == RetryList.Kind.FILE ? "" : "/")
+                    + " (failing since " + Instant.ofEpochMilli(entry.firstFailedMillis()) + "): "
+                    + (entry.reason().isEmpty() ? "rsync named no reason for it; see its messages above" : entry.reason()));
+        }
+        return lines;
+    }
+
+    /** The run succeeded whatever retention manages: queue files it cannot delete now go at a later run. */
+    private void applyRetention(ManifestReader reader, Instant now) {
+        try {
+            QueueRetention.apply(config, reader, request.retainMinAge(), now);
+        } catch (IOException e) {
+            LOG.warn("route '{}': old queue files could not be deleted ({}); the queue grows until a later run can:"
+                    + " check that the user changeq-sync runs as may write {}", route.name(), e.toString(), config.queue());
+        }
     }
 
     /** A refused run is a failed run for the alerts: it sent nothing, so the last success stays where it was. */
-    private void recordRefusal(SyncException refused, Instant started, long backlog) throws IOException {
+    private void recordRefusal(SyncException refused, Instant started, long backlog) throws SyncException {
         LOG.error("{}", refused.getMessage());
         if (!request.dryRun()) {
             Instant finished = clock.instant();
-            writeMetrics(refused.exitCode(), Mode.INCREMENTAL, finished, seconds(started, finished), 0, backlog);
+            writeMetrics(refused.exitCode(), false, Mode.INCREMENTAL, finished, seconds(started, finished), 0, backlog,
+                    Optional.empty());
         }
     }
 
@@ -217,24 +316,37 @@ public final class RouteSync {
                 mode.token(), reason.token(), reason.explanation(), backlog, end);
     }
 
-    private void commit(long end, Mode mode, LocalDate today, Path legacyFlag) throws IOException {
+    private void commit(long end, Mode mode, LocalDate today, FullSyncFlags flags) throws IOException {
         layout.cursor(route.name()).write(end);
         LOG.info("route '{}': cursor committed at {}", route.name(), end);
         if (mode == Mode.FULL) {
             layout.lastFullSync(route.name()).write(today);
-            Files.deleteIfExists(layout.forceFullFlag(route.name()));
-            if (Files.deleteIfExists(legacyFlag)) {
-                LOG.info("route '{}': removed the legacy flag file {}", route.name(), legacyFlag);
+            if (flags.forceRequested() || flags.legacyRequested()) {
+                flags.markHonoured(layout, route.name());
+                LOG.info("route '{}': the full sync honoured {}; the flag is not removed (whoever made it may delete it),"
+                        + " touching it again asks for another full sync", route.name(),
+                        flags.legacyRequested() ? root.path().resolve(RouteState.LEGACY_FLAG_FILE)
+                                : layout.forceFullFlag(route.name()));
             }
         }
     }
 
-    private void writeMetrics(int exitCode, Mode mode, Instant finished, double seconds, long files, long backlog)
-            throws IOException {
-        Path file = RouteFiles.metricsFile(request.metricsDirectory().orElse(layout.metricsDirectory()), route.name());
-        SyncMetrics.read(file)
-                .after(exitCode, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog)
-                .write(file, route.name());
+    /** @param retry the retry list after the run; empty when the run did not get to read it */
+    private void writeMetrics(int exitCode, boolean committed, Mode mode, Instant finished, double seconds, long files,
+                              long backlog, Optional<RetryList> retry) throws SyncException {
+        Path directory = request.metricsDirectory().orElse(layout.metricsDirectory());
+        Path file = RouteFiles.metricsFile(directory, route.name());
+        try {
+            SyncMetrics metrics = SyncMetrics.read(file)
+                    .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog);
+            retry.map(metrics::withRetry).orElse(metrics).write(file, route.name());
+        } catch (IOException e) {
+            throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': the run ended with exit code "
+                    + exitCode + " but its metrics could not be written to " + file + ": " + e
+                    + "; the alerts cannot see this route. Check that the user changeq-sync runs as may write " + directory
+                    + (directory.startsWith(config.state()) ? "" : "; under systemd a --metrics-dir outside /var/lib/changeq"
+                    + " also needs ReadWritePaths= in a drop-in (see /usr/share/doc/changeq/examples/)"), e);
+        }
     }
 
     /** rsync's exit status as changeq's: 24 (files vanished during the transfer) is a success. */

@@ -22,28 +22,40 @@ final class RsyncCommand {
     private final List<String> filters;
     private final String source;
     private final boolean dryRun;
+    private final boolean plainNames;
     private final OptionalLong maxDelete;
 
     RsyncCommand(RouteConfig route, RootConfig root, boolean dryRun) {
-        this(route, FilterRules.of(route, root), root.path() + "/", dryRun, OptionalLong.empty());
+        this(route, FilterRules.of(route, root), root.path() + "/", dryRun, false, OptionalLong.empty());
     }
 
-    private RsyncCommand(RouteConfig route, List<String> filters, String source, boolean dryRun, OptionalLong maxDelete) {
+    private RsyncCommand(RouteConfig route, List<String> filters, String source, boolean dryRun, boolean plainNames,
+                         OptionalLong maxDelete) {
         this.route = route;
         this.filters = filters;
         this.source = source;
         this.dryRun = dryRun;
+        this.plainNames = plainNames;
         this.maxDelete = maxDelete;
     }
 
     /** The same passes with {@code --dry-run}: what a pass would do, without doing it. */
     RsyncCommand asDryRun() {
-        return new RsyncCommand(route, filters, source, true, maxDelete);
+        return new RsyncCommand(route, filters, source, true, plainNames, maxDelete);
+    }
+
+    /**
+     * The same passes with {@code --dry-run}, each item printed as {@code %i %n} alone: the default {@code %i %n%L}
+     * appends {@code -> TARGET} to links and {@code => NAME} to hard links, which a name can contain too.
+     * {@link FailedPaths} reads the names.
+     */
+    RsyncCommand asFailureCheck() {
+        return new RsyncCommand(route, filters, source, true, true, maxDelete);
     }
 
     /** The same passes with rsync's own fence: no more than {@code limit} deletions, exit 25 past it. */
     RsyncCommand limitingDeletions(long limit) {
-        return new RsyncCommand(route, filters, source, dryRun, OptionalLong.of(limit));
+        return new RsyncCommand(route, filters, source, dryRun, plainNames, OptionalLong.of(limit));
     }
 
     /** The pass for files, SUBTREE directories and deletions: recursive. */
@@ -105,6 +117,9 @@ final class RsyncCommand {
         args.addAll(route.rsyncArgs());
         args.add("--modify-window=-1");
         args.add("--itemize-changes");
+        if (plainNames) {
+            args.add("--out-format=%i %n");
+        }
         args.add("--stats");
         if (dryRun) {
             args.add("--dry-run");

@@ -2,6 +2,7 @@ package org.changeq.sync;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.ExitCodes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +34,7 @@ final class RsyncRunner {
     private static final Logger LOG = LoggerFactory.getLogger(RsyncRunner.class);
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
     static final int SAMPLE_LIMIT = 1000;
+    static final int PARTIAL_TRANSFER = 23;
     private static final int ERROR_LIMIT = 50;
     private static final Pattern FILES_TRANSFERRED = Pattern.compile("^Number of regular files transferred: ([\\d,]+)");
     private static final Pattern BYTES_TRANSFERRED = Pattern.compile("^Total transferred file size: ([\\d,]+) bytes");
@@ -57,8 +60,15 @@ final class RsyncRunner {
             return exitCode == 0 || exitCode == 24;
         }
 
+        /** rsync's partial transfer (some files or attributes were not transferred): the rest was. */
+        boolean partial() {
+            return exitCode == PARTIAL_TRANSFER;
+        }
+
+        /** Both passes: the first failure decides, but a hard failure outweighs an earlier partial transfer. */
         Outcome plus(Outcome next) {
-            return new Outcome(succeeded() ? next.exitCode : exitCode, files + next.files, bytes + next.bytes,
+            boolean nextDecides = succeeded() || partial() && !next.succeeded() && !next.partial();
+            return new Outcome(nextDecides ? next.exitCode : exitCode, files + next.files, bytes + next.bytes,
                     deleted + next.deleted, sourcePaths + next.sourcePaths, created + next.created,
                     concat(itemized, next.itemized), concat(deletions, next.deletions),
                     concat(errors, next.errors));
@@ -84,18 +94,34 @@ final class RsyncRunner {
     private RsyncRunner() {
     }
 
-    static Outcome run(List<String> command) throws IOException, InterruptedException {
+    /** @throws SyncException when rsync cannot be started at all (not installed, not on PATH) */
+    static Outcome run(List<String> command) throws SyncException, InterruptedException {
+        return run(command, line -> { });
+    }
+
+    /**
+     * Runs rsync and hands every {@code --itemize-changes} line, raw and unbounded, to {@code itemized} on the
+     * {@code changeq-rsync-stdout} thread, which is joined before this returns.
+     *
+     * @throws SyncException when rsync cannot be started at all (not installed, not on PATH)
+     */
+    static Outcome run(List<String> command, Consumer<byte[]> itemized) throws SyncException, InterruptedException {
         List<String> argv = new ArrayList<>();
         if (Files.isExecutable(SETPRIV)) {
             argv.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "TERM", "--"));
         }
         argv.addAll(command);
         LOG.info("running {}", command);
-        Process process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.PIPE).start();
-        process.getOutputStream().close();
+        Process process;
+        try {
+            process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        } catch (IOException e) {
+            throw new SyncException(ExitCodes.SYNC_FAILED, "cannot start " + command.get(0) + ": " + e.getMessage()
+                    + "; install rsync (apt-get install rsync) or put it on the PATH of the user changeq-sync runs as", e);
+        }
         Thread terminator = new Thread(() -> terminate(process), "changeq-sync-shutdown");
         boolean hookInstalled = installHook(terminator);
-        OutputReader stdout = new OutputReader();
+        OutputReader stdout = new OutputReader(itemized);
         List<String> errors = new ArrayList<>();
         Thread outThread = new Thread(() -> pump(process.getInputStream(), stdout::accept), "changeq-rsync-stdout");
         Thread errThread = new Thread(() -> pump(process.getErrorStream(), line -> {
@@ -185,6 +211,7 @@ final class RsyncRunner {
 
     /** Parses stdout: {@code --itemize-changes} lines and the {@code --stats} block. Confined to the stdout thread until joined. */
     private static final class OutputReader {
+        final Consumer<byte[]> itemizedSink;
         final List<String> itemized = new ArrayList<>();
         final List<String> deletions = new ArrayList<>();
         long files;
@@ -193,10 +220,15 @@ final class RsyncRunner {
         long sourcePaths;
         long created;
 
+        OutputReader(Consumer<byte[]> itemizedSink) {
+            this.itemizedSink = itemizedSink;
+        }
+
         void accept(byte[] raw) {
             String line = ByteStrings.escape(raw);
             if (isItemized(line)) {
                 LOG.debug("rsync: {}", line);
+                itemizedSink.accept(raw);
                 if (itemized.size() < SAMPLE_LIMIT) {
                     itemized.add(line);
                 }

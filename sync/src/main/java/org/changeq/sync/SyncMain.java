@@ -29,7 +29,9 @@ import picocli.CommandLine.Option;
             "A run takes the route's lock, captures the end of the change queue, reads the records after the route's "
                 + "committed cursor, and sends the changed paths with rsync --from0 --files-from. Only when rsync "
                 + "succeeds (exit 0, or 24: files vanished) does the cursor move to the captured end; after any failure "
-                + "the next run sends the same changes again.",
+                + "the next run sends the same changes again. One exception: after a partial transfer (23) a dry run "
+                + "finds the paths that failed, they go to the route's retry list, and the cursor moves on; every later "
+                + "run sends them with its changes until they arrive or are gone from the source.",
             "",
             "A run is FULL (rsync of the whole root with the route's filters, --delete if delete-on-full) when: the route "
                 + "has no cursor yet (first-run); --full or <state>/flags/ROUTE.force-full exists (forced); the root "
@@ -55,8 +57,10 @@ import picocli.CommandLine.Option;
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs --dry-run",
             "      show the decision, the rsync command and the file list; rsync runs with --dry-run; nothing is committed",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --full",
-            "      a full sync now (or: touch /var/lib/changeq/flags/mirror.force-full before the next timer run)",
+            "      a full sync now (or: touch /var/lib/changeq/state/flags/mirror.force-full before the next timer run;",
+            "      each touch asks for one full sync, the file is never removed by changeq)",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --metrics-dir /var/lib/node_exporter/textfile",
+            "      metrics where node_exporter reads them; under systemd add ReadWritePaths= for it in a drop-in",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --allow-deletes 120000",
             "      after a deliberate mass deletion: let this one run delete up to 120000 paths at the destination",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --accept-root-change",
@@ -67,7 +71,8 @@ import picocli.CommandLine.Option;
             "Exit codes: 0 ok; 1 internal error; 2 bad usage; 3 bad config; 4 root missing or not what it was;",
             "  5 queue missing; 7 route already running; 8 rsync partial transfer (23); 9 destination unreachable",
             "  (10, 12, 30, 35, 255); 10 other rsync failure; 12 deletions over max-delete refused; 13 local destination",
-            "  missing or not what it was. After 8 to 13 the cursor was kept: the next run retries."})
+            "  missing or not what it was. After 9 to 13 the cursor was kept: the next run retries. After 8 the paths",
+            "  that failed wait in <state>/retry/ROUTE, every run sends them again, and the cursor moved on."})
 public final class SyncMain implements Callable<Integer> {
 
     static {
@@ -105,7 +110,8 @@ public final class SyncMain implements Callable<Integer> {
     Long allowDeletes;
 
     @Option(names = "--metrics-dir", paramLabel = "DIR",
-            description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile directory")
+            description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile"
+                + " directory; under systemd a directory outside /var/lib/changeq needs ReadWritePaths= in a drop-in")
     Path metricsDirectory;
 
     @Option(names = "--retain-min-age", paramLabel = "AGE", converter = AgeConverter.class, defaultValue = "1d",

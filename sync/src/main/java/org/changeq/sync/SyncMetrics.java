@@ -10,35 +10,45 @@ import java.util.Locale;
 import java.util.Map;
 import org.changeq.pipeline.AtomicFiles;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.RetryList;
 
 /**
  * A route's metrics in the Prometheus text format, for node_exporter's textfile collector: the
  * one codec for {@code changeq_sync_<route>.prom}. Counters continue from the previous file.
  * Immutable.
  *
- * @param lastSuccessSeconds Unix time of the last successful run (0 = never)
+ * @param lastSuccessSeconds Unix time of the last run that committed its cursor (0 = never): it sent everything, or
+ *                           everything but the paths it put in the retry list
  * @param lastRunSeconds     duration of the last run
  * @param filesTotal         files rsync transferred, over all runs
  * @param backlogRecords     path records since the cursor at the start of the last run
  * @param fullSyncTotal      successful full syncs, over all runs
  * @param failuresTotal      failed runs, over all runs
  * @param lastExitCode       the exit code of the last run ({@code ExitCodes}): 4, 12 and 13 are refusals that protect a copy
+ * @param retryPaths         paths in the route's retry list: rsync failed to send them, every run sends them again
+ * @param retryOldestFailureSeconds Unix time the longest-waiting of them first failed (0 = none waits); an age
+ *                           computed when the file is written would be stale between runs
  */
 record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long backlogRecords,
-                   long fullSyncTotal, long failuresTotal, long lastExitCode) {
+                   long fullSyncTotal, long failuresTotal, long lastExitCode, long retryPaths,
+                   double retryOldestFailureSeconds) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     private enum Metric {
         LAST_SUCCESS("changeq_sync_last_success_timestamp_seconds", "gauge",
-                "Unix time of the route's last successful sync."),
+                "Unix time of the route's last sync that sent everything, or everything but its retry list."),
         LAST_DURATION("changeq_sync_last_run_duration_seconds", "gauge", "Duration of the route's last run."),
         FILES("changeq_sync_files_total", "counter", "Files rsync transferred for the route."),
         BACKLOG("changeq_sync_backlog_records", "gauge", "Queue records pending for the route when its last run started."),
         FULL("changeq_sync_full_sync_total", "counter", "Successful full syncs of the route."),
         FAILURES("changeq_sync_failures_total", "counter", "Failed runs of the route."),
         LAST_EXIT_CODE("changeq_sync_last_exit_code", "gauge",
-                "Exit code of the route's last run: 0 ok, 4 root not what it was, 12 deletions refused, 13 destination not what it was.");
+                "Exit code of the route's last run: 0 ok, 4 root not what it was, 12 deletions refused, 13 destination not what it was."),
+        RETRY_PATHS("changeq_sync_retry_paths", "gauge",
+                "Paths rsync failed to send for the route, which every run sends again (its retry list)."),
+        RETRY_OLDEST("changeq_sync_retry_oldest_failure_timestamp_seconds", "gauge",
+                "Unix time the longest-waiting path of the route's retry list first failed; 0 when none waits.");
 
         final String name;
         final String type;
@@ -86,7 +96,9 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 values.getOrDefault(Metric.BACKLOG.name, 0.0).longValue(),
                 values.getOrDefault(Metric.FULL.name, 0.0).longValue(),
                 values.getOrDefault(Metric.FAILURES.name, 0.0).longValue(),
-                values.getOrDefault(Metric.LAST_EXIT_CODE.name, 0.0).longValue());
+                values.getOrDefault(Metric.LAST_EXIT_CODE.name, 0.0).longValue(),
+                values.getOrDefault(Metric.RETRY_PATHS.name, 0.0).longValue(),
+                values.getOrDefault(Metric.RETRY_OLDEST.name, 0.0));
     }
 
     static SyncMetrics read(Path file) throws IOException {
@@ -101,11 +113,24 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         AtomicFiles.replace(file, encode(route).getBytes(StandardCharsets.UTF_8), false);
     }
 
-    /** The metrics after one more run that ended with {@code exitCode}. */
-    SyncMetrics after(int exitCode, boolean full, double endSeconds, double durationSeconds, long files, long backlog) {
-        boolean success = exitCode == ExitCodes.OK;
-        return new SyncMetrics(success ? endSeconds : lastSuccessSeconds, durationSeconds, filesTotal + files, backlog,
-                fullSyncTotal + (success && full ? 1 : 0), failuresTotal + (success ? 0 : 1), exitCode);
+    /**
+     * The metrics after one more run that ended with {@code exitCode}.
+     *
+     * @param committed the run moved the cursor: it succeeded, or ended in a partial transfer whose failed paths went
+     *                  to the retry list (a failure all the same, but the route is not falling behind)
+     */
+    SyncMetrics after(int exitCode, boolean committed, boolean full, double endSeconds, double durationSeconds, long files,
+                      long backlog) {
+        return new SyncMetrics(committed ? endSeconds : lastSuccessSeconds, durationSeconds, filesTotal + files, backlog,
+                fullSyncTotal + (committed && full ? 1 : 0), failuresTotal + (exitCode == ExitCodes.OK ? 0 : 1), exitCode,
+                retryPaths, retryOldestFailureSeconds);
+    }
+
+    /** The same metrics with the retry list as it is after the run. */
+    SyncMetrics withRetry(RetryList retry) {
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
+                failuresTotal, lastExitCode, retry.entries().size(),
+                retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0);
     }
 
     private double valueOf(Metric metric) {
@@ -117,6 +142,8 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case FULL -> fullSyncTotal;
             case FAILURES -> failuresTotal;
             case LAST_EXIT_CODE -> lastExitCode;
+            case RETRY_PATHS -> retryPaths;
+            case RETRY_OLDEST -> retryOldestFailureSeconds;
         };
     }
 

@@ -13,11 +13,13 @@ import java.util.OptionalInt;
  * @param exitCode  the program's exit code from {@code ExitCodes}
  * @param backlog   path records of the route's root since the cursor
  * @param itemized  the first rsync {@code --itemize-changes} lines (escaped)
- * @param errors    the first lines rsync wrote to stderr (escaped): the failed paths of an exit 23
+ * @param errors    the first lines rsync wrote to stderr (escaped)
+ * @param failed    after an exit 23, the first paths rsync failed to send (escaped), each with rsync's message for it:
+ *                  the retry list the run stored
  */
 public record SyncReport(String route, String mode, String reason, long files, long bytes, double seconds,
                          OptionalInt rsyncExit, int exitCode, long backlog, List<String> itemized,
-                         List<String> errors) {
+                         List<String> errors, List<String> failed) {
 
     /** {@code route=NAME mode=... reason=... files=N bytes=N seconds=S rsync-exit=N|none}: one line per run. */
     public String summaryLine() {

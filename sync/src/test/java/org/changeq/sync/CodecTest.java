@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.OptionalInt;
+import org.changeq.pipeline.RetryList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,9 +24,9 @@ class CodecTest {
     @Test
     void metricsRoundTripAndCountersContinueAcrossRuns() throws IOException {
         Path file = dir.resolve("changeq_sync_offsite.prom");
-        SyncMetrics.read(file).after(0, true, 1_700_000_000.5, 2.25, 7, 40).write(file, "offsite");
-        SyncMetrics.read(file).after(9, false, 1_700_000_100, 1, 0, 12).write(file, "offsite");
-        SyncMetrics.read(file).after(0, false, 1_700_000_200, 3, 5, 3).write(file, "offsite");
+        SyncMetrics.read(file).after(0, true, true, 1_700_000_000.5, 2.25, 7, 40).write(file, "offsite");
+        SyncMetrics.read(file).after(9, false, false, 1_700_000_100, 1, 0, 12).write(file, "offsite");
+        SyncMetrics.read(file).after(0, true, false, 1_700_000_200, 3, 5, 3).write(file, "offsite");
         String text = Files.readString(file);
         assertTrue(text.contains("changeq_sync_last_success_timestamp_seconds{route=\"offsite\"} 1700000200\n"), text);
         assertTrue(text.contains("changeq_sync_last_run_duration_seconds{route=\"offsite\"} 3\n"), text);
@@ -34,7 +36,7 @@ class CodecTest {
         assertTrue(text.contains("changeq_sync_failures_total{route=\"offsite\"} 1\n"), text);
         assertTrue(text.contains("# TYPE changeq_sync_files_total counter\n"), text);
         assertTrue(text.contains("changeq_sync_last_exit_code{route=\"offsite\"} 0\n"), text);
-        assertEquals(new SyncMetrics(1_700_000_200, 3, 12, 3, 1, 1, 0), SyncMetrics.decode(text));
+        assertEquals(new SyncMetrics(1_700_000_200, 3, 12, 3, 1, 1, 0, 0, 0), SyncMetrics.decode(text));
         try (var files = Files.list(dir)) {
             assertEquals(List.of(file), files.toList(), "no temporary file is left behind");
         }
@@ -42,16 +44,31 @@ class CodecTest {
 
     @Test
     void aFailedRunKeepsTheLastSuccessTime() {
-        SyncMetrics before = new SyncMetrics(100, 1, 5, 0, 1, 0, 0);
-        SyncMetrics after = before.after(12, true, 200, 2.5, 0, 9);
-        assertEquals(new SyncMetrics(100, 2.5, 5, 9, 1, 1, 12), after);
+        SyncMetrics before = new SyncMetrics(100, 1, 5, 0, 1, 0, 0, 2, 50);
+        SyncMetrics after = before.after(12, false, true, 200, 2.5, 0, 9);
+        assertEquals(new SyncMetrics(100, 2.5, 5, 9, 1, 1, 12, 2, 50), after, "a refused run leaves the retry gauges as they were");
         assertTrue(after.encode("r").contains("changeq_sync_last_run_duration_seconds{route=\"r\"} 2.500\n"));
     }
 
     @Test
     void metricsOfTheVersionBeforeTheExitCodeStillDecode() {
         String older = "changeq_sync_last_success_timestamp_seconds{route=\"r\"} 100\nchangeq_sync_failures_total{route=\"r\"} 2\n";
-        assertEquals(new SyncMetrics(100, 0, 0, 0, 0, 2, 0), SyncMetrics.decode(older));
+        assertEquals(new SyncMetrics(100, 0, 0, 0, 0, 2, 0, 0, 0), SyncMetrics.decode(older));
+    }
+
+    @Test
+    void aPartialRunThatKeptItsFailuresCountsAsAFailureButNotAsFallingBehind() throws IOException {
+        RetryList retry = new RetryList(List.of(
+                new RetryList.Entry("a".getBytes(StandardCharsets.US_ASCII), RetryList.Kind.FILE, 1_700_000_000_500L, ""),
+                new RetryList.Entry("b".getBytes(StandardCharsets.US_ASCII), RetryList.Kind.FILE, 1_700_000_050_000L, "")),
+                false);
+        SyncMetrics after = new SyncMetrics(100, 1, 5, 0, 0, 0, 0, 0, 0).after(8, true, true, 200, 2, 3, 4).withRetry(retry);
+        assertEquals(new SyncMetrics(200, 2, 8, 4, 1, 1, 8, 2, 1_700_000_000.5), after);
+        String text = after.encode("r");
+        assertTrue(text.contains("# TYPE changeq_sync_retry_paths gauge\nchangeq_sync_retry_paths{route=\"r\"} 2\n"), text);
+        assertTrue(text.contains("changeq_sync_retry_oldest_failure_timestamp_seconds{route=\"r\"} 1700000000.500\n"), text);
+        assertEquals(after, SyncMetrics.decode(text));
+        assertEquals(0, after.withRetry(RetryList.EMPTY).retryOldestFailureSeconds());
     }
 
     @Test
@@ -121,11 +138,11 @@ class CodecTest {
     @Test
     void summaryLineFormat() {
         SyncReport report = new SyncReport("offsite", "incremental", "changes", 3, 1234, 1.5, OptionalInt.of(0), 0, 5,
-                List.of(), List.of());
+                List.of(), List.of(), List.of());
         assertEquals("route=offsite mode=incremental reason=changes files=3 bytes=1234 seconds=1.500 rsync-exit=0",
                 report.summaryLine());
         SyncReport idle = new SyncReport("offsite", "incremental", "nothing-to-do", 0, 0, 0.01, OptionalInt.empty(), 0,
-                0, List.of(), List.of());
+                0, List.of(), List.of(), List.of());
         assertTrue(idle.summaryLine().endsWith("rsync-exit=none"), idle.summaryLine());
     }
 

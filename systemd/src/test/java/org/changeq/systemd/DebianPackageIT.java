@@ -56,10 +56,12 @@ class DebianPackageIT {
                 Map.entry("/usr/lib/sysctl.d/60-changeq-inotify.conf", data),
                 Map.entry("/usr/lib/tmpfiles.d/changeq.conf", data),
                 Map.entry("/etc/changeq/changeq.yaml", data),
+                Map.entry("/etc/default/changeq", data),
                 Map.entry("/usr/share/doc/changeq/migration.md", data),
                 Map.entry("/usr/share/doc/changeq/configuration.md", data),
                 Map.entry("/usr/share/doc/changeq/examples/changeq-alerts.yml", data),
-                Map.entry("/usr/share/doc/changeq/examples/local-destination.conf", data));
+                Map.entry("/usr/share/doc/changeq/examples/local-destination.conf", data),
+                Map.entry("/usr/share/doc/changeq/examples/node-exporter-textfile.conf", data));
         expected.forEach((path, mode) -> {
             Entry entry = contents.get(path);
             assertTrue(entry != null, path + " is in the package");
@@ -99,7 +101,7 @@ class DebianPackageIT {
 
         Path control = dir.resolve("control");
         assertEquals(0, dpkgDeb("-e", deb.toString(), control.toString()).exitCode());
-        assertEquals("/etc/changeq/changeq.yaml\n", Files.readString(control.resolve("conffiles")));
+        assertEquals("/etc/changeq/changeq.yaml\n/etc/default/changeq\n", Files.readString(control.resolve("conffiles")));
         for (String script : List.of("postinst", "prerm", "postrm")) {
             Path file = control.resolve(script);
             assertTrue(Files.isExecutable(file), script + " is executable");
@@ -147,7 +149,7 @@ class DebianPackageIT {
                 "conffile kept: # edited",
                 "help: Usage: changeq-queue",
                 "after remove: changeq.yaml no-usr-share",
-                "after purge: gone user changeq")) {
+                "after purge: gone user removed")) {
             assertTrue(out.contains(expected), "'" + expected + "' in\n" + result);
         }
         assertEquals(hostHadUser, ModuleFiles.run(dir, List.of("getent", "passwd", "changeq")).exitCode() == 0,

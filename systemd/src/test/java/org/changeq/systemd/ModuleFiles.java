@@ -58,6 +58,12 @@ final class ModuleFiles {
     /** As {@link #run(Path, List)}, with {@code environment} added to this process's environment. */
     static Result run(Path workingDirectory, List<String> command, Map<String, String> environment)
             throws IOException, InterruptedException {
+        return run(workingDirectory, command, environment, PROCESS_DEADLINE_SECONDS);
+    }
+
+    /** As {@link #run(Path, List, Map)}, within {@code deadlineSeconds}. */
+    static Result run(Path workingDirectory, List<String> command, Map<String, String> environment, long deadlineSeconds)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile("changeq-test-", ".out");
         Path err = Files.createTempFile("changeq-test-", ".err");
         try {
@@ -69,9 +75,9 @@ final class ModuleFiles {
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile())
                     .start();
-            if (!process.waitFor(PROCESS_DEADLINE_SECONDS, TimeUnit.SECONDS)) {
+            if (!process.waitFor(deadlineSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
-                throw new AssertionError(command + " did not finish within " + PROCESS_DEADLINE_SECONDS + " s");
+                throw new AssertionError(command + " did not finish within " + deadlineSeconds + " s");
             }
             return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
         } finally {

@@ -54,7 +54,8 @@ class SnippetsTest {
         assertEquals(0, result.exitCode(), result.toString());
         assertEquals("", result.stderr(), result.toString());
 
-        for (String dir : List.of("var/lib/changeq", "var/lib/changeq/queue", "var/lib/changeq/state")) {
+        for (String dir : List.of("var/lib/changeq", "var/lib/changeq/queue", "var/lib/changeq/state",
+                "var/lib/changeq/state/flags")) {
             Path created = root.resolve(dir);
             assertTrue(Files.isDirectory(created), dir);
             assertEquals(0750, (Integer) Files.getAttribute(created, "unix:mode") & 07777, dir + " mode");

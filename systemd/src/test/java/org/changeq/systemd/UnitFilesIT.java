@@ -39,7 +39,7 @@ class UnitFilesIT {
         try (var files = Files.list(ModuleFiles.source("units"))) {
             for (Path unit : files.toList()) {
                 String text = Files.readString(unit);
-                String rewritten = text.replace("ExecStart=/usr/bin/changeq-", "ExecStart=" + launchers + "/changeq-");
+                String rewritten = withBuiltLaunchers(text);
                 assertEquals(unit.toString().endsWith(".service"), !rewritten.equals(text), unit + " starts a changeq launcher");
                 Files.writeString(units.resolve(unit.getFileName()), rewritten);
             }
@@ -58,10 +58,12 @@ class UnitFilesIT {
     }
 
     @Test
-    void theLocalDestinationDropInVerifiesCleanly() throws Exception {
+    void theExampleDropInsVerifyCleanly() throws Exception {
         Path dropIns = Files.createDirectories(units.resolve("changeq-sync@mirror.service.d"));
-        Files.copy(ModuleFiles.source("examples/local-destination.conf"), dropIns.resolve("local-destination.conf"));
-        assertClean(verify("changeq-sync@mirror.service"), "changeq-sync@mirror.service with local-destination.conf");
+        for (String dropIn : List.of("local-destination.conf", "node-exporter-textfile.conf")) {
+            Files.writeString(dropIns.resolve(dropIn), withBuiltLaunchers(Files.readString(ModuleFiles.source("examples/" + dropIn))));
+            assertClean(verify("changeq-sync@mirror.service"), "changeq-sync@mirror.service with " + dropIn);
+        }
     }
 
     @Test
@@ -84,6 +86,10 @@ class UnitFilesIT {
             System.out.printf("systemd-analyze security: %s exposure %.1f%n", exposure.group(1), level);
             assertTrue(level <= MAX_EXPOSURE, unit + " exposure " + level + " > " + MAX_EXPOSURE + "\n" + result.stdout());
         }
+    }
+
+    private static String withBuiltLaunchers(String unit) {
+        return unit.replace("ExecStart=/usr/bin/changeq-", "ExecStart=" + ModuleFiles.target("changeq/bin") + "/changeq-");
     }
 
     private ModuleFiles.Result verify(String unit) throws IOException, InterruptedException {

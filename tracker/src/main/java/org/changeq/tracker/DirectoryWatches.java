@@ -42,6 +42,15 @@ interface DirectoryWatches {
     /** The status-change time of a path ({@code lstat}), in milliseconds since the epoch; -1 if it is gone. */
     long changeTimeMillis(byte[] absolutePath);
 
+    /**
+     * What is at a path now, without following a final symlink: one {@code statx}.
+     *
+     * @return null when nothing is there
+     * @throws PathUnavailableException a parent is not searchable by this user, or the path is too long
+     * @throws NativeCallException      anything else
+     */
+    FileIdentity identify(byte[] absolutePath);
+
     /** Receives directory entries. The name is a fresh array the sink may keep. */
     @FunctionalInterface
     interface DirectoryEntrySink {

@@ -56,6 +56,8 @@ final class Libc implements DirectoryWatches, AutoCloseable {
 
         int fstatat(int directoryFd, Pointer path, Pointer stat, int flags);
 
+        int statx(int directoryFd, Pointer path, int flags, int mask, Pointer statx);
+
         int close(int fd);
     }
 
@@ -125,6 +127,16 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     /** {@code st_ctim} (tv_sec, then tv_nsec) in {@code struct stat}: x86_64, or the generic layout (arm64). */
     private static final int STAT_CTIME_OFFSET = X86_64 ? 104 : 96;
     private static final int AT_FDCWD = -100;
+    // <linux/stat.h>: struct statx has one layout on every architecture.
+    private static final int STATX_TYPE = 0x1;
+    private static final int STATX_INO = 0x100;
+    private static final int STATX_MNT_ID = 0x1000;
+    private static final int STATX_MASK_OFFSET = 0;
+    private static final int STATX_MODE_OFFSET = 28;
+    private static final int STATX_INO_OFFSET = 32;
+    private static final int STATX_DEV_MAJOR_OFFSET = 136;
+    private static final int STATX_DEV_MINOR_OFFSET = 140;
+    private static final int STATX_MNT_ID_OFFSET = 144;
     private static final short POLLIN = 0x1;
     private static final int POLLFD_SIZE = 8;
     private static final int POLLFD_REVENTS_OFFSET = 6;
@@ -323,6 +335,31 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     public long changeTimeMillis(byte[] absolutePath) {
         Pointer path = cString(absolutePath);
         return statAt(AT_FDCWD, path, absolutePath) ? changeTimeMillisOfLastStat() : -1;
+    }
+
+    @Override
+    public FileIdentity identify(byte[] absolutePath) {
+        Pointer path = cString(absolutePath);
+        while (true) {
+            if (C.statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_INO | STATX_MNT_ID, statBuffer) == 0) {
+                // Kernels before 5.8 do not report the mount ID; the device and inode still tell most replacements.
+                long mountId = (statBuffer.getInt(STATX_MASK_OFFSET) & STATX_MNT_ID) != 0
+                        ? statBuffer.getLong(STATX_MNT_ID_OFFSET) : 0;
+                long device = (statBuffer.getInt(STATX_DEV_MAJOR_OFFSET) & 0xffffffffL) << 32
+                        | statBuffer.getInt(STATX_DEV_MINOR_OFFSET) & 0xffffffffL;
+                return new FileIdentity(device, statBuffer.getLong(STATX_INO_OFFSET), mountId,
+                        (statBuffer.getShort(STATX_MODE_OFFSET) & S_IFMT) == S_IFDIR);
+            }
+            int errno = errno();
+            if (errno != EINTR) {
+                NativeCallException failure = classify("statx", absolutePath, errno);
+                if (failure instanceof PathUnavailableException unavailable
+                        && unavailable.reason() == PathUnavailableException.Reason.GONE) {
+                    return null;
+                }
+                throw failure;
+            }
+        }
     }
 
     private void list(byte[] absolutePath, boolean directoriesOnly, TimedEntrySink sink, boolean timed) {

@@ -21,6 +21,7 @@ import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.QueueRefusedException;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.TrackerRootsFile;
 import org.changeq.pipeline.WriterLock;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
@@ -70,7 +71,7 @@ public final class Tracker implements AutoCloseable {
     private final ManifestWriter writer;
     private final Thread reader;
     private final SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
-    private final int rootCount;
+    private final TrackerStatus status;
     private final List<WatchTree.Root> roots;
     private final CatchUp.Decision catchUp;
     private final IndexFile catchUpFile;
@@ -89,9 +90,9 @@ public final class Tracker implements AutoCloseable {
     private long watermarkPublishedNanos = System.nanoTime() - WATERMARK_INTERVAL_NANOS;
 
     private Tracker(List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock, ManifestWriter writer,
-                    WriterFailures writerFailures, Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile) {
+                    WriterFailures writerFailures, Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile,
+                    TrackerRootsFile rootsFile) {
         this.libc = libc;
-        this.rootCount = roots.size();
         this.roots = roots;
         this.catchUp = catchUp;
         this.catchUpFile = catchUpFile;
@@ -109,7 +110,9 @@ public final class Tracker implements AutoCloseable {
                 writer.publishMarker(type, root);
             }
         };
-        this.watcher = new TreeWatcher(libc, sink, roots, Libc.kernelLimit("max_user_watches"), () -> stopRequested);
+        this.status = new TrackerStatus(systemd, rootsFile, this::watchedDirectories, System::nanoTime);
+        this.watcher = new TreeWatcher(libc, sink, roots, Libc.kernelLimit("max_user_watches"), () -> stopRequested,
+                System::nanoTime, status);
         this.reader = new Thread(this::read, "changeq-inotify");
         writerFailures.deliverTo(this::writerFailed);
     }
@@ -197,7 +200,8 @@ public final class Tracker implements AutoCloseable {
                     runnable -> new Thread(runnable, "changeq-writer"), writerFailures);
             // The first native call loads jnr-ffi and generates its stubs (~0.1 s): meanwhile the writer opens the queue.
             libc = Libc.open();
-            Tracker tracker = new Tracker(roots, channel, lock, writer, writerFailures, libc, catchUp, catchUpFile);
+            Tracker tracker = new Tracker(roots, channel, lock, writer, writerFailures, libc, catchUp, catchUpFile,
+                    layout.trackerRoots());
             tracker.reader.start();
             return tracker;
         } catch (IOException e) {
@@ -320,10 +324,8 @@ public final class Tracker implements AutoCloseable {
             }
             if (!stopRequested) {
                 watching = true;
-                String status = "watching " + watcher.watchedDirectories() + " directories in "
-                        + rootCount + " root" + (rootCount == 1 ? "" : "s");
-                LOG.info(status);
-                systemd.ready(status);
+                LOG.info(status.idleLine());
+                status.ready();
                 ready.countDown();
             }
             // The watchdog is pinged from this thread alone: if reading inotify hangs, systemd restarts us.
@@ -335,14 +337,15 @@ public final class Tracker implements AutoCloseable {
                     nextPing = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(idleMillis);
                 }
                 int timeout = watcher.hasPendingMove() ? MOVE_PAIRING_MILLIS : idleMillis;
-                timeout = shorter(timeout, watcher.nanosUntilWatchRetry());
+                timeout = shorter(timeout, watcher.nanosUntilDue());
                 timeout = shorter(timeout, nanosUntilWatermarkDue());
                 Libc.Wake wake = libc.awaitEvents(timeout, EVENT_GATHER_NANOS, watcher, this::kernelQueueDrained);
                 if (wake != Libc.Wake.EVENTS) {
                     watcher.resolvePendingMove();
                 }
-                watcher.retryUnwatchedIfDue();
+                watcher.runDueChecks();
                 publishWatermarkIfDue();
+                status.refresh();
                 kernelOverflows = watcher.kernelOverflows();
             }
             systemd.stopping();

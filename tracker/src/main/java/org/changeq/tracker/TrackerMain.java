@@ -30,6 +30,10 @@ import picocli.CommandLine.Spec;
                     + "watched (fs.inotify.max_user_watches), are recorded as OVERFLOW: the next sync of the root "
                     + "is full.",
             "",
+            "A root that is unmounted, deleted or unreadable is recorded as OVERFLOW and named in the log, in "
+                    + "systemctl status and in changeq-queue stat; it is checked every 2 s and watched again on its "
+                    + "own once it is back.",
+            "",
             "On start it catches up on what changed while no tracker ran: every path whose status-change time is "
                     + "at or after the queue's last record, or the older watermark until which the previous run had "
                     + "recorded everything, minus 2 s, is recorded, a changed directory as a whole, then a RESCAN, so "

@@ -4,8 +4,11 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.TrackerRootsFile.Condition;
+import org.changeq.pipeline.TrackerRootsFile.RootStatus;
 import org.changeq.tracker.WatchTree.Node;
 import org.changeq.tracker.WatchTree.Root;
 import org.slf4j.Logger;
@@ -15,16 +18,27 @@ import org.slf4j.LoggerFactory;
  * Watches the roots recursively and turns inotify events into manifest records: the walk that adds the
  * watches, new directories (watched first, then listed, so nothing created inside them in the meantime is
  * missed), renames paired by cookie, moves in and out of the tree, and every kind of loss as an OVERFLOW
- * record. Excluded directories are never watched and excluded paths never published.
+ * record. Excluded directories are never watched and excluded paths never published. A root that is lost
+ * (unmounted, deleted, moved away, replaced, unreadable) is unwatched and recorded as OVERFLOW; a periodic check
+ * of each root's identity notices replacements the kernel does not report and watches a root again once it is
+ * back.
  *
- * <p>Confined to the reader thread: it is the single producer of the records it publishes.
+ * <p>Confined to the reader thread: it is the single producer of the records it publishes, and its
+ * {@link Listener} is called on that thread.
  */
 final class TreeWatcher implements InotifyEventSink {
 
     private static final Logger LOG = LoggerFactory.getLogger(TreeWatcher.class);
 
-    /** How often a long walk reports its progress. */
+    /** How often a long walk logs its progress. */
     private static final long PROGRESS_INTERVAL_NANOS = 5_000_000_000L;
+    /**
+     * How often a walk tells the {@link Listener} it is still going: well inside the service's watchdog
+     * interval, since a walk of a big tree with cold caches runs on the reader thread for minutes.
+     */
+    static final long WALK_REPORT_INTERVAL_NANOS = 1_000_000_000L;
+    /** How often every root's identity is compared with the watched one: one {@code statx} per root. */
+    static final long ROOT_CHECK_INTERVAL_NANOS = 2_000_000_000L;
     /** Kernel overflows closer together than this are one burst and logged once. */
     private static final long OVERFLOW_BURST_NANOS = 10_000_000_000L;
     /** Warn once the watches reach this share of {@code fs.inotify.max_user_watches}. */
@@ -47,7 +61,10 @@ final class TreeWatcher implements InotifyEventSink {
     private final List<Root> roots;
     private final long userWatchLimit;
     private final BooleanSupplier stopRequested;
+    private final LongSupplier nanoClock;
+    private final Listener listener;
     private final WatchTree tree = new WatchTree();
+    private long rootCheckDueNanos;
 
     /** A MOVED_FROM waiting for its MOVED_TO, which may arrive with the next read. */
     private PendingMove pendingMove;
@@ -76,23 +93,41 @@ final class TreeWatcher implements InotifyEventSink {
     private long catchUpSinceMillis = NO_CATCH_UP;
     private long catchUpChanges;
     private long catchUpSubtrees;
-    /** An unmount reports on every watch of the file system: one error and one OVERFLOW per root suffice. */
-    private Root lastUnmountedRoot;
 
     private record PendingMove(Node parent, byte[] name, boolean directory, int cookie) {
+    }
+
+    /** What the watcher tells its owner, on the reader thread. */
+    interface Listener {
+        /**
+         * A walk is under way and the reader thread is busy with it: at most once per
+         * {@link #WALK_REPORT_INTERVAL_NANOS}.
+         */
+        void walking(Root root, int watchedDirectories);
+
+        /** A root was lost, came back or was replaced; also once when the initial walk is done. */
+        void rootsChanged(List<RootStatus> roots);
     }
 
     /**
      * @param userWatchLimit {@code fs.inotify.max_user_watches}, or -1 if unknown
      * @param stopRequested  checked during long walks so a shutdown does not wait for them
+     * @param nanoClock      {@link System#nanoTime()}, or a fake one in tests
      */
     TreeWatcher(DirectoryWatches kernel, RecordSink sink, List<Root> roots, long userWatchLimit,
-                BooleanSupplier stopRequested) {
+                BooleanSupplier stopRequested, LongSupplier nanoClock, Listener listener) {
         this.kernel = kernel;
         this.sink = sink;
         this.roots = List.copyOf(roots);
         this.userWatchLimit = userWatchLimit;
         this.stopRequested = stopRequested;
+        this.nanoClock = nanoClock;
+        this.listener = listener;
+    }
+
+    /** Every root's condition now. */
+    List<RootStatus> rootStatuses() {
+        return roots.stream().map(Root::status).toList();
     }
 
     /** Number of watched directories. Any thread. */
@@ -129,35 +164,58 @@ final class TreeWatcher implements InotifyEventSink {
             if (stopRequested.getAsBoolean()) {
                 return;
             }
-            long started = System.nanoTime();
+            long started = nanoClock.getAsLong();
             int before = tree.size();
-            Node node = null;
-            try {
-                node = tree.addRoot(root, kernel.addWatch(root.absolutePath));
-            } catch (PathUnavailableException e) {
-                LOG.error("root '{}' cannot be watched: {}; its changes are not recorded", root.name, e.getMessage());
-                sink.publishMarker(RecordType.OVERFLOW, root.name);
+            if (!watchTree(root) || stopRequested.getAsBoolean()) {
                 continue;
-            } catch (WatchLimitException e) {
-                walk(root, null, new byte[0], false, e);
-                continue;
-            }
-            if (catchUpSinceMillis != NO_CATCH_UP && kernel.changeTimeMillis(root.absolutePath) >= catchUpSinceMillis) {
-                sink.publish(RecordType.CHANGE, root.name, true, new byte[0]);
-                catchUpChanges++;
-            }
-            walk(root, node, new byte[0], false, null);
-            if (stopRequested.getAsBoolean()) {
-                return;
             }
             sink.publishMarker(RecordType.RESCAN, root.name);
-            long millis = (System.nanoTime() - started) / 1_000_000;
+            long millis = (nanoClock.getAsLong() - started) / 1_000_000;
             LOG.info("root '{}' ({}): {} directories walked and under watch in {} ms{}", root.name,
                     ByteStrings.escape(root.absolutePath), tree.size() - before, millis,
                     catchUpSinceMillis == NO_CATCH_UP ? "" : "; catch-up so far: " + catchUpChanges
                             + " changed paths, " + catchUpSubtrees + " directories sent whole");
         }
         catchUpSinceMillis = NO_CATCH_UP;
+        rootCheckDueNanos = nanoClock.getAsLong() + ROOT_CHECK_INTERVAL_NANOS;
+        listener.rootsChanged(rootStatuses());
+    }
+
+    /**
+     * Watches a root and walks its tree. Returns false, with the root's condition telling why, when it cannot
+     * be watched; a loss not yet recorded is logged and recorded as OVERFLOW.
+     */
+    private boolean watchTree(Root root) {
+        FileIdentity identity;
+        try {
+            identity = kernel.identify(root.absolutePath);
+        } catch (PathUnavailableException e) {
+            return unwatchable(root, Condition.UNREADABLE, "cannot be looked at: " + e.getMessage(), null);
+        }
+        if (identity == null) {
+            return unwatchable(root, Condition.MISSING, "does not exist", null);
+        }
+        if (!identity.directory()) {
+            return unwatchable(root, Condition.NOT_A_DIRECTORY, "is not a directory", identity);
+        }
+        Node node;
+        try {
+            node = tree.addRoot(root, kernel.addWatch(root.absolutePath));
+        } catch (PathUnavailableException e) {
+            return unwatchable(root, e.reason() == PathUnavailableException.Reason.DENIED ? Condition.UNREADABLE
+                    : Condition.MISSING, "cannot be watched: " + e.getMessage(), identity);
+        } catch (WatchLimitException e) {
+            root.identity = identity;
+            walk(root, null, new byte[0], false, e);
+            return true;
+        }
+        root.identity = identity;
+        if (catchUpSinceMillis != NO_CATCH_UP && kernel.changeTimeMillis(root.absolutePath) >= catchUpSinceMillis) {
+            sink.publish(RecordType.CHANGE, root.name, true, new byte[0]);
+            catchUpChanges++;
+        }
+        walk(root, node, new byte[0], false, null);
+        return true;
     }
 
     boolean hasPendingMove() {
@@ -227,7 +285,8 @@ final class TreeWatcher implements InotifyEventSink {
             case MOVED_TO -> movedTo(node, name, directory, cookie);
             case DELETE_SELF, MOVE_SELF -> {
                 if (node.isRoot()) {
-                    rootLost(node, kind == EventKind.DELETE_SELF ? "was deleted" : "was moved away");
+                    rootLost(node.root, Condition.MISSING, kind == EventKind.DELETE_SELF ? "was deleted"
+                            : "was moved away");
                 }
             }
             case UNMOUNT -> unmounted(node);
@@ -456,9 +515,55 @@ final class TreeWatcher implements InotifyEventSink {
         }
     }
 
-    /** Nanoseconds until unwatched directories are to be tried again; {@link Long#MAX_VALUE} when there are none. */
-    long nanosUntilWatchRetry() {
-        return incompleteRoots.isEmpty() ? Long.MAX_VALUE : Math.max(0, retryDueNanos - System.nanoTime());
+    /** Nanoseconds until {@link #runDueChecks()} has work: the next root check or watch retry. */
+    long nanosUntilDue() {
+        long due = incompleteRoots.isEmpty() ? rootCheckDueNanos : Math.min(rootCheckDueNanos, retryDueNanos);
+        return Math.max(0, due - nanoClock.getAsLong());
+    }
+
+    /** Checks the roots' identities and retries unwatched directories, each when due. */
+    void runDueChecks() {
+        long now = nanoClock.getAsLong();
+        if (now - rootCheckDueNanos >= 0) {
+            checkRoots();
+            rootCheckDueNanos = nanoClock.getAsLong() + ROOT_CHECK_INTERVAL_NANOS;
+        }
+        retryUnwatchedIfDue();
+    }
+
+    /**
+     * Compares each root with what is at its path now. A watched root that is gone, or whose directory is
+     * another one (a file system mounted over it, or unmounted from under it without the kernel telling, or a
+     * directory renamed into its place), is lost or replaced; a lost root with a directory at its path again
+     * is watched again.
+     */
+    private void checkRoots() {
+        for (Root root : roots) {
+            if (stopRequested.getAsBoolean()) {
+                return;
+            }
+            FileIdentity now;
+            try {
+                now = kernel.identify(root.absolutePath);
+            } catch (PathUnavailableException e) {
+                if (root.watched()) {
+                    rootLost(root, Condition.UNREADABLE, "cannot be looked at any more: " + e.getMessage());
+                }
+                continue;
+            }
+            if (root.watched()) {
+                if (now == null) {
+                    rootLost(root, Condition.MISSING, "is gone (deleted, or moved away with a directory above it)");
+                } else if (!now.directory()) {
+                    rootLost(root, Condition.NOT_A_DIRECTORY, "was replaced by something that is not a directory");
+                } else if (!now.equals(root.identity)) {
+                    replaced(root, now);
+                }
+            } else if (now != null && now.directory()
+                    && (root.condition == Condition.UNREADABLE || !now.equals(root.identity))) {
+                watchAgain(root, "it was " + describe(root.condition));
+            }
+        }
     }
 
     /**
@@ -466,11 +571,11 @@ final class TreeWatcher implements InotifyEventSink {
      * OVERFLOW for each such root: changes in unwatched directories since the last one are known only to a
      * full sync, also the changes made until the watch that now succeeded was added.
      */
-    void retryUnwatchedIfDue() {
-        if (incompleteRoots.isEmpty() || System.nanoTime() - retryDueNanos < 0) {
+    private void retryUnwatchedIfDue() {
+        if (incompleteRoots.isEmpty() || nanoClock.getAsLong() - retryDueNanos < 0) {
             return;
         }
-        lastRetryNanos = System.nanoTime();
+        lastRetryNanos = nanoClock.getAsLong();
         retryDueNanos = lastRetryNanos + WATCH_RETRY_INTERVAL_NANOS;
         var iterator = incompleteRoots.iterator();
         while (iterator.hasNext()) {
@@ -498,9 +603,11 @@ final class TreeWatcher implements InotifyEventSink {
             }
         }
         long unwatched = 0;
+        WalkProgress progress = new WalkProgress(root);
         ArrayDeque<Node> pending = new ArrayDeque<>();
         pending.push(root.node);
         while (!pending.isEmpty() && !stopRequested.getAsBoolean()) {
+            progress.listed();
             Node directory = pending.pop();
             byte[] directoryPath = WatchTree.relativePath(directory, new byte[0]);
             long[] refused = {0};
@@ -532,11 +639,15 @@ final class TreeWatcher implements InotifyEventSink {
         return unwatched;
     }
 
-    /** Counts and reports a walk's progress every few seconds; long walks are otherwise silent. */
+    /**
+     * Counts a walk's progress: tells the {@link Listener} every second that the reader thread is busy walking
+     * (long walks would otherwise starve the watchdog) and logs every few seconds.
+     */
     private final class WalkProgress {
         private final Root root;
-        private final long started = System.nanoTime();
-        private long nextReport = started + PROGRESS_INTERVAL_NANOS;
+        private final long started = nanoClock.getAsLong();
+        private long nextLog = started + PROGRESS_INTERVAL_NANOS;
+        private long nextReport = started + WALK_REPORT_INTERVAL_NANOS;
         private long listed;
         long unwatched;
         WatchLimitException limitReached;
@@ -547,9 +658,13 @@ final class TreeWatcher implements InotifyEventSink {
 
         void listed() {
             listed++;
-            long now = System.nanoTime();
-            if (now >= nextReport) {
-                nextReport = now + PROGRESS_INTERVAL_NANOS;
+            long now = nanoClock.getAsLong();
+            if (now - nextReport >= 0) {
+                nextReport = now + WALK_REPORT_INTERVAL_NANOS;
+                listener.walking(root, tree.size());
+            }
+            if (now - nextLog >= 0) {
+                nextLog = now + PROGRESS_INTERVAL_NANOS;
                 double seconds = (now - started) / 1e9;
                 LOG.info("root '{}': {} directories listed in {} s ({} per second), {} watched in total",
                         root.name, listed, Math.round(seconds), Math.round(listed / seconds), tree.size());
@@ -578,7 +693,7 @@ final class TreeWatcher implements InotifyEventSink {
         }
         sink.publishMarker(RecordType.OVERFLOW, root.name);
         if (incompleteRoots.isEmpty()) {
-            lastRetryNanos = System.nanoTime();
+            lastRetryNanos = nanoClock.getAsLong();
             retryDueNanos = lastRetryNanos + WATCH_RETRY_INTERVAL_NANOS;
         }
         incompleteRoots.add(root);
@@ -600,7 +715,7 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     private void kernelQueueOverflowed() {
-        long now = System.nanoTime();
+        long now = nanoClock.getAsLong();
         if (!overflowSeen || now - lastOverflowNanos > OVERFLOW_BURST_NANOS) {
             LOG.error("the kernel's inotify queue overflowed and events were lost; an OVERFLOW is recorded for every "
                     + "root, so the next sync of each route is full. If this repeats, raise "
@@ -611,30 +726,138 @@ final class TreeWatcher implements InotifyEventSink {
         lastOverflowNanos = now;
         for (Root root : roots) {
             sink.publishMarker(RecordType.OVERFLOW, root.name);
-            // Without the lost CREATE events, new directories stay unwatched: walk again to find them.
-            incompleteRoots.add(root);
+            if (root.watched()) {
+                // Without the lost CREATE events, new directories stay unwatched: walk again to find them.
+                incompleteRoots.add(root);
+            }
         }
         retryDueNanos = Math.min(retryDueNanos, Math.max(now, lastRetryNanos + REWALK_AFTER_OVERFLOW_NANOS));
     }
 
-    private void rootLost(Node rootNode, String what) {
-        Root root = rootNode.root;
-        LOG.error("root '{}' ({}) {}: its changes are no longer recorded; restore it and restart changeq-tracker",
-                root.name, ByteStrings.escape(root.absolutePath), what);
-        unwatchSubtree(rootNode);
-        sink.publishMarker(RecordType.OVERFLOW, root.name);
-    }
-
+    /**
+     * An IN_UNMOUNT arrives on every watch of the unmounted file system. When that is the root's own, the root
+     * is lost. When it was mounted below the root, its mount point shows the directory beneath, not watched yet:
+     * the root is walked again soon to watch it.
+     */
     private void unmounted(Node node) {
         Root root = node.root;
-        if (root == lastUnmountedRoot) {
+        if (!root.watched()) {
             return;
         }
-        lastUnmountedRoot = root;
-        byte[] path = WatchTree.absolutePath(root, WatchTree.relativePath(node, new byte[0]));
-        LOG.error("the file system holding {} (root '{}') was unmounted: changes on it are no longer recorded",
-                ByteStrings.escape(path), root.name);
+        FileIdentity now = identifyQuietly(root);
+        if (node.isRoot() || now == null || !now.equals(root.identity)) {
+            rootLost(root, Condition.UNMOUNTED, "was unmounted (or the file system holding it)");
+            return;
+        }
+        if (incompleteRoots.add(root)) {
+            byte[] path = WatchTree.absolutePath(root, WatchTree.relativePath(node, new byte[0]));
+            LOG.warn("root '{}': the file system mounted at or above {} was unmounted; the directories now visible "
+                    + "there are watched by a walk shortly, and the next sync of the root's routes is full",
+                    root.name, ByteStrings.escape(path));
+            sink.publishMarker(RecordType.OVERFLOW, root.name);
+            retryDueNanos = Math.min(retryDueNanos, nanoClock.getAsLong());
+        }
+    }
+
+    /** A watched root can no longer be watched: its watches go, the loss is recorded, and the log says the fix. */
+    private void rootLost(Root root, Condition condition, String what) {
+        unwatchRoot(root);
+        unwatchable(root, condition, what, identifyQuietly(root));
+    }
+
+    /** A watched root's path holds another directory now: watch that one instead. */
+    private void replaced(Root root, FileIdentity now) {
+        boolean otherFileSystem = now.device() != root.identity.device() || now.mountId() != root.identity.mountId();
+        String what = otherFileSystem ? "was replaced by another file system (one was mounted over it, or unmounted "
+                + "from under it)" : "was replaced by another directory";
+        LOG.warn("root '{}' ({}) {}: the new tree is walked and watched; the next sync of its routes is full",
+                root.name, ByteStrings.escape(root.absolutePath), what);
+        unwatchRoot(root);
         sink.publishMarker(RecordType.OVERFLOW, root.name);
+        watchAgain(root, "it " + what);
+    }
+
+    /**
+     * Watches a root again and, once its watches are in place, records an OVERFLOW: a sync that reads it starts
+     * after every directory is watched, so no change falls between its full sync and the watches.
+     */
+    private void watchAgain(Root root, String cause) {
+        long started = nanoClock.getAsLong();
+        if (!watchTree(root)) {
+            return;
+        }
+        setCondition(root, Condition.WATCHED, "watched again since " + cause);
+        sink.publishMarker(RecordType.OVERFLOW, root.name);
+        LOG.warn("root '{}' ({}) is watched again since {}: {} directories walked in {} ms; the next sync of its "
+                + "routes is full", root.name, ByteStrings.escape(root.absolutePath), cause, tree.size(),
+                (nanoClock.getAsLong() - started) / 1_000_000);
+        listener.rootsChanged(rootStatuses());
+    }
+
+    private void unwatchRoot(Root root) {
+        if (root.node != null) {
+            unwatchSubtree(root.node);
+            root.node = null;
+        }
+        incompleteRoots.remove(root);
+    }
+
+    /**
+     * The root cannot be watched, for the reason {@code condition} names. Entering that condition is logged with
+     * the fix and recorded as OVERFLOW; staying in it (a retry that failed the same way) is silent.
+     *
+     * @param found what is at the root's path now: the root counts as back once something else is there
+     * @return false, for callers that return whether the root is watched
+     */
+    private boolean unwatchable(Root root, Condition condition, String what, FileIdentity found) {
+        root.identity = found;
+        if (root.condition == condition) {
+            return false;
+        }
+        String path = ByteStrings.escape(root.absolutePath);
+        setCondition(root, condition, path + " " + what + "; " + fix(condition, path));
+        LOG.error("root '{}' ({}) {}: its changes are not recorded and the next sync of its routes is full; {}",
+                root.name, path, what, fix(condition, path));
+        sink.publishMarker(RecordType.OVERFLOW, root.name);
+        listener.rootsChanged(rootStatuses());
+        return false;
+    }
+
+    private static void setCondition(Root root, Condition condition, String detail) {
+        root.condition = condition;
+        root.conditionSinceMillis = System.currentTimeMillis();
+        root.conditionDetail = detail;
+    }
+
+    private static String fix(Condition condition, String path) {
+        String again = "the tracker watches it again on its own";
+        return switch (condition) {
+            case WATCHED -> "";
+            case UNMOUNTED -> "mount " + path + "; " + again;
+            case MISSING -> "restore " + path + " (or mount the file system holding it); " + again;
+            case NOT_A_DIRECTORY -> "put the directory back at " + path + "; " + again;
+            case UNREADABLE -> "grant the tracker's user read and search permission on " + path
+                    + " and the directories above it; " + again;
+        };
+    }
+
+    private static String describe(Condition condition) {
+        return switch (condition) {
+            case WATCHED -> "watched";
+            case UNMOUNTED -> "unmounted";
+            case MISSING -> "missing";
+            case NOT_A_DIRECTORY -> "not a directory";
+            case UNREADABLE -> "unreadable";
+        };
+    }
+
+    /** What is at the root's path, or null when nothing is or it cannot be looked at. */
+    private FileIdentity identifyQuietly(Root root) {
+        try {
+            return kernel.identify(root.absolutePath);
+        } catch (PathUnavailableException e) {
+            return null;
+        }
     }
 
     private static boolean excluded(Root root, byte[] path, boolean directory) {

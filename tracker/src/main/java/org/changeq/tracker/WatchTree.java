@@ -3,6 +3,8 @@ package org.changeq.tracker;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.function.Consumer;
+import org.changeq.pipeline.TrackerRootsFile.Condition;
+import org.changeq.pipeline.TrackerRootsFile.RootStatus;
 import org.changeq.pipeline.config.PathFilter;
 
 /**
@@ -14,17 +16,33 @@ import org.changeq.pipeline.config.PathFilter;
  */
 final class WatchTree {
 
-    /** A configured root as the tracker watches it. */
+    /** A configured root as the tracker watches it, and whether it can. */
     static final class Root {
         final String name;
         final byte[] absolutePath;
         final PathFilter excludes;
         Node node;
+        Condition condition = Condition.WATCHED;
+        long conditionSinceMillis = System.currentTimeMillis();
+        String conditionDetail = "";
+        /**
+         * What was at the path when it was last looked at: the watched directory while watched; once lost, what
+         * took its place (null: nothing), so that the root counts as back only when something else is there.
+         */
+        FileIdentity identity;
 
         Root(String name, byte[] absolutePath, PathFilter excludes) {
             this.name = name;
             this.absolutePath = absolutePath;
             this.excludes = excludes;
+        }
+
+        boolean watched() {
+            return condition == Condition.WATCHED;
+        }
+
+        RootStatus status() {
+            return new RootStatus(name, condition, conditionSinceMillis, conditionDetail);
         }
     }
 

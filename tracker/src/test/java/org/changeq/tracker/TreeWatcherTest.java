@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.TrackerRootsFile.Condition;
+import org.changeq.pipeline.TrackerRootsFile.RootStatus;
 import org.changeq.pipeline.config.PathFilter;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +19,8 @@ class TreeWatcherTest {
 
     private final FakeDirectories kernel = new FakeDirectories("/r");
     private final List<String> records = new ArrayList<>();
+    /** For each marker record, how many kernel operations came before it: tells whether it followed a watch. */
+    private final List<Integer> operationsBeforeMarker = new ArrayList<>();
     private final RecordSink sink = new RecordSink() {
         @Override
         public void publish(RecordType type, String root, boolean directory, byte[] path) {
@@ -26,12 +30,32 @@ class TreeWatcherTest {
         @Override
         public void publishMarker(RecordType type, String root) {
             records.add(type + " " + root);
+            operationsBeforeMarker.add(kernel.operations.size());
+        }
+    };
+    /** A fake {@link System#nanoTime()}: far from zero, as the real one is. */
+    private long nanos = 1_000_000_000_000L;
+    private final List<Long> walkReports = new ArrayList<>();
+    private List<RootStatus> statuses = List.of();
+    private final TreeWatcher.Listener listener = new TreeWatcher.Listener() {
+        @Override
+        public void walking(WatchTree.Root root, int watchedDirectories) {
+            walkReports.add(nanos);
+        }
+
+        @Override
+        public void rootsChanged(List<RootStatus> roots) {
+            statuses = roots;
         }
     };
 
+    private TreeWatcher newWatcher(WatchTree.Root root) {
+        return new TreeWatcher(kernel, sink, List.of(root), -1, () -> false, () -> nanos, listener);
+    }
+
     private TreeWatcher watcher(String... excludes) {
         WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of(excludes)));
-        TreeWatcher watcher = new TreeWatcher(kernel, sink, List.of(root), -1, () -> false);
+        TreeWatcher watcher = newWatcher(root);
         watcher.watchRoots(TreeWatcher.NO_CATCH_UP);
         assertEquals("RESCAN r", records.remove(records.size() - 1), "the walk ends with a RESCAN: " + records);
         return watcher;
@@ -61,7 +85,7 @@ class TreeWatcherTest {
     void aCatchUpWalkSendsChangedFilesAndChangedDirectoriesWholeThenRescan() {
         kernel.mkdir("/r/a").mkdir("/r/a/b").touch("/r/a/b/f").touch("/r/g").mkdir("/r/skip").touch("/r/skip/x");
         WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of("skip/")));
-        TreeWatcher watcher = new TreeWatcher(kernel, sink, List.of(root), -1, () -> false);
+        TreeWatcher watcher = newWatcher(root);
 
         // The fake reports every status-change time as 0: all of it changed at or after 0.
         watcher.watchRoots(0);
@@ -76,7 +100,7 @@ class TreeWatcherTest {
         kernel.mkdir("/r/a").touch("/r/a/f");
         WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of()));
 
-        new TreeWatcher(kernel, sink, List.of(root), -1, () -> false).watchRoots(1);
+        newWatcher(root).watchRoots(1);
 
         assertEquals(List.of("RESCAN r"), records);
     }
@@ -275,12 +299,15 @@ class TreeWatcherTest {
         kernel.mkdir("/r/new").mkdir("/r/a/deeper");
 
         watcher.onEvent(InotifyEventSink.NO_WATCH, EventKind.OVERFLOW, false, 0, new byte[0]);
-        assertEquals(0, watcher.nanosUntilWatchRetry(), "the first walk after an overflow is due at once");
-        watcher.retryUnwatchedIfDue();
+        assertEquals(0, watcher.nanosUntilDue(), "the first walk after an overflow is due at once");
+        watcher.runDueChecks();
 
         assertTrue(kernel.isWatched("/r/new") && kernel.isWatched("/r/a/deeper"), kernel.operations.toString());
-        assertEquals(Long.MAX_VALUE, watcher.nanosUntilWatchRetry(), "nothing left to walk");
         assertTrue(records.stream().allMatch(record -> record.equals("OVERFLOW r")), records.toString());
+        int recorded = records.size();
+        nanos += TreeWatcher.WATCH_RETRY_INTERVAL_NANOS;
+        watcher.runDueChecks();
+        assertEquals(recorded, records.size(), "nothing left to walk, so no retry and no OVERFLOW: " + records);
     }
 
     @Test
@@ -296,12 +323,160 @@ class TreeWatcherTest {
         assertEquals("CHANGE r still-recorded", records.get(1));
     }
 
+    /** Lets the periodic root check come due and runs it. */
+    private void checkRootsLater(TreeWatcher watcher) {
+        nanos += TreeWatcher.ROOT_CHECK_INTERVAL_NANOS;
+        assertEquals(0, watcher.nanosUntilDue(), "the root check is due");
+        watcher.runDueChecks();
+    }
+
+    private RootStatus status() {
+        assertEquals(1, statuses.size(), statuses.toString());
+        return statuses.get(0);
+    }
+
     @Test
-    void aDeletedRootIsAnOverflow() {
+    void anUnmountedRootIsNotWatchedUntilAFileSystemIsMountedThereAgainThenItIsWalkedAndOverflows() {
+        kernel.mkdir("/r/a");
+        TreeWatcher watcher = watcher();
+        assertEquals(Condition.WATCHED, status().condition(), "the initial walk reports every root");
+        int rootWatch = kernel.watchOf("/r");
+        int subdirectoryWatch = kernel.watchOf("/r/a");
+
+        // Unmounting shows the empty directory the file system was mounted on.
+        kernel.mount("/r");
+        watcher.onEvent(subdirectoryWatch, EventKind.UNMOUNT, false, 0, new byte[0]);
+        watcher.onEvent(rootWatch, EventKind.UNMOUNT, false, 0, new byte[0]);
+        watcher.onEvent(rootWatch, EventKind.IGNORED, false, 0, new byte[0]);
+
+        assertEquals(List.of("OVERFLOW r"), records, "one loss, however many watches report it");
+        assertEquals(Condition.UNMOUNTED, status().condition());
+        assertTrue(status().detail().contains("mount /r; the tracker watches it again on its own"), status().detail());
+        assertEquals(0, watcher.watchedDirectories());
+        checkRootsLater(watcher);
+        assertEquals(Condition.UNMOUNTED, status().condition(), "the bare mount point is not the root");
+        assertEquals(List.of("OVERFLOW r"), records);
+
+        kernel.mount("/r");
+        kernel.mkdir("/r/b");
+        checkRootsLater(watcher);
+
+        assertEquals(Condition.WATCHED, status().condition());
+        assertEquals("watched again since it was unmounted", status().detail());
+        assertTrue(kernel.isWatched("/r/b"));
+        assertEquals(List.of("OVERFLOW r", "OVERFLOW r"), records);
+        int lastMarker = operationsBeforeMarker.get(operationsBeforeMarker.size() - 1);
+        assertTrue(kernel.operations.indexOf("watch /r/b") < lastMarker,
+                "the OVERFLOW follows the walk that watches the tree again: " + kernel.operations);
+    }
+
+    @Test
+    void aFileSystemMountedOverAWatchedRootIsNoticedByTheRootCheckAndWatchedAnew() {
+        kernel.mkdir("/r/hidden");
+        TreeWatcher watcher = watcher();
+
+        kernel.mount("/r");
+        kernel.mkdir("/r/visible");
+        checkRootsLater(watcher);
+
+        assertEquals(List.of("OVERFLOW r", "OVERFLOW r"), records, "the loss, then the tree watched anew");
+        assertTrue(kernel.isWatched("/r/visible"));
+        assertEquals(2, watcher.watchedDirectories(), "the hidden tree's watches are gone");
+        assertEquals(Condition.WATCHED, status().condition());
+        assertTrue(status().detail().contains("another file system"), status().detail());
+        checkRootsLater(watcher);
+        assertEquals(2, records.size(), "an unchanged root is left alone: " + records);
+    }
+
+    @Test
+    void aDeletedRootIsMissingUntilItIsBack() {
         TreeWatcher watcher = watcher();
 
         event(watcher, "/r", EventKind.DELETE_SELF, false, 0, "");
+        kernel.remove("/r");
 
         assertEquals(List.of("OVERFLOW r"), records);
+        assertEquals(Condition.MISSING, status().condition());
+        assertTrue(status().detail().startsWith("/r was deleted; restore /r"), status().detail());
+        checkRootsLater(watcher);
+        assertEquals(List.of("OVERFLOW r"), records);
+
+        kernel.mount("/r");
+        kernel.mkdir("/r/restored");
+        checkRootsLater(watcher);
+        assertTrue(kernel.isWatched("/r/restored"));
+        assertEquals(Condition.WATCHED, status().condition());
+        assertEquals(List.of("OVERFLOW r", "OVERFLOW r"), records);
+    }
+
+    @Test
+    void aRootThatCannotBeLookedAtIsUnreadableAndRetriedUntilPermissionIsGranted() {
+        kernel.mkdir("/r/a");
+        kernel.denied.add("/r");
+        TreeWatcher watcher = newWatcher(new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of())));
+        watcher.watchRoots(TreeWatcher.NO_CATCH_UP);
+
+        assertEquals(List.of("OVERFLOW r"), records, "no RESCAN for a root that is not watched");
+        assertEquals(Condition.UNREADABLE, status().condition());
+        assertTrue(status().detail().contains("grant the tracker's user read and search permission on /r"),
+                status().detail());
+        checkRootsLater(watcher);
+        assertEquals(List.of("OVERFLOW r"), records, "failing again the same way records nothing new");
+
+        kernel.denied.clear();
+        checkRootsLater(watcher);
+        assertTrue(kernel.isWatched("/r/a"));
+        assertEquals(Condition.WATCHED, status().condition());
+        assertEquals(List.of("OVERFLOW r", "OVERFLOW r"), records);
+    }
+
+    @Test
+    void aFileSystemUnmountedBelowTheRootLeavesTheRootWatchedAndTheMountPointIsWatchedByAWalk() {
+        kernel.mkdir("/r/m").mkdir("/r/m/inside");
+        TreeWatcher watcher = watcher();
+        int mountPointWatch = kernel.watchOf("/r/m");
+        int insideWatch = kernel.watchOf("/r/m/inside");
+
+        kernel.mount("/r/m");
+        kernel.mkdir("/r/m/beneath");
+        for (int watch : new int[] {insideWatch, mountPointWatch}) {
+            watcher.onEvent(watch, EventKind.UNMOUNT, false, 0, new byte[0]);
+        }
+        for (int watch : new int[] {insideWatch, mountPointWatch}) {
+            watcher.onEvent(watch, EventKind.IGNORED, false, 0, new byte[0]);
+        }
+
+        assertEquals(List.of("OVERFLOW r"), records);
+        assertEquals(Condition.WATCHED, status().condition());
+        assertEquals(0, watcher.nanosUntilDue(), "the walk is due at once");
+        watcher.runDueChecks();
+        assertTrue(kernel.isWatched("/r/m") && kernel.isWatched("/r/m/beneath"), kernel.operations.toString());
+        assertEquals(3, watcher.watchedDirectories());
+    }
+
+    @Test
+    void longWalksReportProgressAtMostOncePerIntervalIncludingTheWalkAfterAnOverflow() {
+        for (int i = 0; i < 200; i++) {
+            kernel.mkdir("/r/d" + i);
+        }
+        long listingNanos = 50_000_000L;
+        kernel.onList = () -> nanos += listingNanos;
+
+        TreeWatcher watcher = watcher();
+
+        long walkNanos = 201 * listingNanos;
+        assertTrue(walkReports.size() >= walkNanos / TreeWatcher.WALK_REPORT_INTERVAL_NANOS - 1,
+                "a walk of " + walkNanos / 1_000_000 + " ms reported " + walkReports.size() + " times");
+        for (int i = 1; i < walkReports.size(); i++) {
+            assertTrue(walkReports.get(i) - walkReports.get(i - 1) >= TreeWatcher.WALK_REPORT_INTERVAL_NANOS,
+                    "reports closer together than the interval: " + walkReports);
+        }
+
+        walkReports.clear();
+        watcher.onEvent(InotifyEventSink.NO_WATCH, EventKind.OVERFLOW, false, 0, new byte[0]);
+        watcher.runDueChecks();
+        assertTrue(walkReports.size() >= walkNanos / TreeWatcher.WALK_REPORT_INTERVAL_NANOS - 1,
+                "the walk after an overflow reported " + walkReports.size() + " times");
     }
 }
+

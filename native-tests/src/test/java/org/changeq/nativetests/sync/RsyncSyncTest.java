@@ -242,15 +242,45 @@ class RsyncSyncTest {
     }
 
     @Test
-    void theLegacyFlagFileForcesAFullSyncAndIsCleared() throws Exception {
+    void eachFlagAsksForOneFullSyncPerAppearanceAndIsNeverRemoved() throws Exception {
         useDestination(Destination.LOCAL);
         Trees.write(bench.root, "a", "a");
         ChangeqConfig config = plainConfig();
         bench.sync(config, "r");
-        Files.writeString(bench.root.resolve(".force-full-sync"), "");
-        SyncReport report = bench.sync(config, "r");
-        assertEquals("flag-file", report.reason());
-        assertFalse(Files.exists(bench.root.resolve(".force-full-sync")));
+        Path legacy = bench.root.resolve(".force-full-sync");
+        Files.writeString(legacy, "");
+        FileTime rootModified = Files.getLastModifiedTime(bench.root);
+        assertEquals("flag-file", bench.sync(config, "r").reason());
+        assertTrue(Files.exists(legacy), "changeq never writes into a root");
+        assertEquals(rootModified, Files.getLastModifiedTime(bench.root));
+        assertEquals("nothing-to-do", bench.sync(config, "r").reason(), "honoured once");
+        Files.setLastModifiedTime(legacy, FileTime.from(Instant.now().plusSeconds(5)));
+        assertEquals("flag-file", bench.sync(config, "r").reason(), "touched again: honoured again");
+
+        Path force = Files.createDirectories(bench.state.resolve("flags")).resolve("r.force-full");
+        Files.writeString(force, "");
+        assertEquals("forced", bench.sync(config, "r").reason());
+        assertEquals("nothing-to-do", bench.sync(config, "r").reason());
+        Files.delete(force);
+        Files.writeString(force, "");
+        Files.setLastModifiedTime(force, FileTime.from(Instant.now().minusSeconds(3600)));
+        assertEquals("forced", bench.sync(config, "r").reason(), "a new file, whatever its time");
+    }
+
+    @Test
+    void anUnwritableMetricsDirectoryIsBlamedForItselfAfterTheCommit() throws Exception {
+        useDestination(Destination.LOCAL);
+        Trees.write(bench.root, "a", "a");
+        Path notADirectory = Files.writeString(tmp.resolve("textfile"), "a file where the directory should be");
+        SyncException failure = assertThrows(SyncException.class, () -> bench.sync(plainConfig(),
+                new org.changeq.sync.SyncRequest("r", false, false, Optional.of(notADirectory),
+                        org.changeq.sync.SyncRequest.DEFAULT_RETAIN_MIN_AGE, false, false, java.util.OptionalLong.empty())));
+        assertEquals(ExitCodes.SOFTWARE, failure.exitCode());
+        assertTrue(failure.getMessage().contains("its metrics could not be written to " + notADirectory.resolve("changeq_sync_r.prom")),
+                failure.getMessage());
+        assertTrue(failure.getMessage().contains("ReadWritePaths="), failure.getMessage());
+        assertFalse(failure.getMessage().contains("state directory"), failure.getMessage());
+        assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"), "rsync succeeded, so the cursor moved");
     }
 
     @Test

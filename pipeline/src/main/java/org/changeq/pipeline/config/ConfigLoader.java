@@ -209,7 +209,7 @@ public final class ConfigLoader {
             Optional<String> includeList = listName(fields, key, "include-list", lists);
             Optional<String> excludeList = listName(fields, key, "exclude-list", lists);
 
-            List<String> rsyncArgs = RouteConfig.DEFAULT_RSYNC_ARGS;
+            List<String> rsyncArgs = RouteConfig.defaultRsyncArgs(dest);
             if (fields.containsKey("rsync-args")) {
                 Node argsNode = fields.get("rsync-args").getValueNode();
                 rsyncArgs = strings(argsNode, key + ".rsync-args");
@@ -374,12 +374,14 @@ public final class ConfigLoader {
                     throw error(item, itemKey, "'" + arg + "' breaks directory syncs: changeq lists a new directory once and"
                             + " relies on rsync to send what is inside");
                 }
-                recursive |= "--recursive".equals(option) || "--archive".equals(option)
-                        || shortOptions.indexOf('r') >= 0 || shortOptions.indexOf('a') >= 0;
+                // -a implies -r except together with --files-from, which every incremental run uses.
+                recursive |= "--recursive".equals(option) || shortOptions.indexOf('r') >= 0;
             }
             if (!recursive) {
-                throw error(node, key, "rsync-args must recurse (-r, -a or --recursive): changeq lists a new directory"
-                        + " once and relies on rsync to send what is inside; the default is " + RouteConfig.DEFAULT_RSYNC_ARGS);
+                throw error(node, key, "rsync-args must recurse (-r or --recursive; -a does not with --files-from):"
+                        + " changeq lists a new directory once and relies on rsync to send what is inside; the defaults are "
+                        + RouteConfig.DEFAULT_LOCAL_RSYNC_ARGS + " for a local destination and "
+                        + RouteConfig.DEFAULT_REMOTE_RSYNC_ARGS + " for a remote one");
             }
         }
 

@@ -15,7 +15,7 @@ import java.util.Optional;
  * @param excludeList      the name of the list under {@code exclude-list:}, if any
  * @param includes         effective include patterns ({@code include} plus the include list); empty means everything
  * @param excludes         effective exclude patterns ({@code exclude} plus the exclude list)
- * @param rsyncArgs        rsync arguments (default {@link #DEFAULT_RSYNC_ARGS})
+ * @param rsyncArgs        rsync arguments (default {@link #defaultRsyncArgs(String)})
  * @param backlogThreshold records since the cursor above which a run is full
  * @param fullWindow       the calendar window in which one full sync is due, if any
  * @param deleteOnFull     whether full syncs pass {@code --delete}
@@ -39,7 +39,14 @@ public record RouteConfig(
         boolean propagateDeletes,
         DeleteLimit maxDelete) {
 
-    public static final List<String> DEFAULT_RSYNC_ARGS = List.of("-rlt");
+    /**
+     * A local copy keeps owners, groups, modes and devices like {@code rsync -a} as root; {@code --super}
+     * makes rsync do so when it runs as the changeq user with the capabilities of the local-destination
+     * drop-in instead of as root. {@code -r}: with {@code --files-from}, {@code -a} alone does not recurse.
+     */
+    public static final List<String> DEFAULT_LOCAL_RSYNC_ARGS = List.of("-a", "-r", "--super");
+    /** A NAS or remote share: its user cannot create other users' files, so only names, links and times. */
+    public static final List<String> DEFAULT_REMOTE_RSYNC_ARGS = List.of("-rlt");
     public static final long DEFAULT_BACKLOG_THRESHOLD = 500_000;
     public static final boolean DEFAULT_DELETE_ON_FULL = true;
     public static final boolean DEFAULT_PROPAGATE_DELETES = false;
@@ -58,6 +65,15 @@ public record RouteConfig(
 
     /** Whether the destination is a directory on this machine rather than a remote host or daemon. */
     public boolean localDestination() {
+        return isLocal(dest);
+    }
+
+    /** The rsync arguments of a route to {@code dest} that names none. */
+    public static List<String> defaultRsyncArgs(String dest) {
+        return isLocal(dest) ? DEFAULT_LOCAL_RSYNC_ARGS : DEFAULT_REMOTE_RSYNC_ARGS;
+    }
+
+    private static boolean isLocal(String dest) {
         return dest.startsWith("/");
     }
 

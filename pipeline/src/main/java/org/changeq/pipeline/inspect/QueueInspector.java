@@ -26,7 +26,9 @@ import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.TrackerRootsFile;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.plan.ChangeScan;
@@ -130,6 +132,34 @@ final class QueueInspector {
         lines.flush();
     }
 
+    /**
+     * Prints the route's retry list: the paths earlier runs failed to send (they are among {@link #paths} too), with
+     * when each first failed and rsync's message for it; with {@code nulSeparated} only the raw paths.
+     */
+    void retryPaths(RouteConfig route, boolean nulSeparated) throws IOException {
+        RetryList retry = RetryList.read(requireState().retryList(route.name()));
+        for (RetryList.Entry entry : retry.entries()) {
+            if (nulSeparated) {
+                out.write(entry.path());
+                out.write(0);
+            } else if (format.json()) {
+                out.println(new RecordFormat.JsonLine().field("route", route.name())
+                        .field("kind", entry.kind().name().toLowerCase(java.util.Locale.ROOT))
+                        .path("path", entry.path()).field("first_failed", format.time(entry.firstFailedMillis()))
+                        .field("reason", entry.reason()).toString());
+            } else {
+                out.println(ByteStrings.escape(entry.path()) + (entry.kind() == RetryList.Kind.FILE ? "" : "/")
+                        + "  failing since " + format.time(entry.firstFailedMillis())
+                        + (entry.reason().isEmpty() ? "" : ": " + entry.reason()));
+            }
+        }
+        if (retry.overflowed() && !nulSeparated && !format.json()) {
+            out.println("... and more: more paths failed than the retry list holds (" + RetryList.LIMIT
+                    + "); the route's next run is full");
+        }
+        out.flush();
+    }
+
     /** Prints the records after the route's cursor that its next run reads, in queue order, as dump does. */
     void pendingRecords(RouteConfig route) throws IOException {
         RouteState routeState = RouteState.read(requireState(), config.root(route.root()), route, reader);
@@ -144,7 +174,8 @@ final class QueueInspector {
 
     private ChangeScan.Result scan(RouteConfig route) throws IOException {
         RouteState routeState = RouteState.read(requireState(), config.root(route.root()), route, reader);
-        return ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(), ChangeScan.Collect.ALL);
+        return ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(), ChangeScan.Collect.ALL,
+                routeState.retry());
     }
 
     private StateLayout requireState() {
@@ -255,6 +286,12 @@ final class QueueInspector {
                 roots.raw(root, typeCounts.toString());
             });
             line.raw("by_root", roots.toString());
+            Optional<TrackerRootsFile.Snapshot> trackerRoots = trackerRoots();
+            if (trackerRoots.isPresent()) {
+                line.raw("tracker_roots", trackerRootsJson(trackerRoots.get()));
+            } else {
+                line.nullField("tracker_roots");
+            }
             out.println(line);
         } else {
             out.printf("queue        %s%n", queueDirectory);
@@ -272,6 +309,9 @@ final class QueueInspector {
             out.printf("gaps         %d (starts without a clean stop before them)%n", lifecycle[2]);
             out.printf("overflows    %d%s%n", lifecycle[3],
                     lifecycle[4] >= 0 ? ", last at " + format.time(lifecycle[4]) : "");
+            if (state != null) {
+                printTrackerRoots(trackerRoots());
+            }
         }
         if (config != null) {
             for (RouteConfig route : config.routes().values()) {
@@ -283,12 +323,14 @@ final class QueueInspector {
     private void routeStat(RouteConfig route, long nowMillis) throws IOException {
         RouteState routeState = RouteState.read(state, config.root(route.root()), route, reader);
         ChangeScan.Result scan = ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(),
-                ChangeScan.Collect.ALL);
+                ChangeScan.Collect.ALL, routeState.retry());
         LocalDate today = Instant.ofEpochMilli(nowMillis).atZone(ZoneId.systemDefault()).toLocalDate();
         Optional<SyncPolicy.Reason> full = SyncPolicy.fullSyncReason(routeState.facts(false, scan, route, today));
         int pendingPaths = scan.pending().orElseThrow().distinctPaths();
         OptionalLong cursor = routeState.cursor();
         OptionalLong oldest = scan.oldestChangeMillis();
+        RetryList retry = routeState.retry();
+        OptionalLong oldestFailure = retry.oldestFailureMillis();
         if (format.json()) {
             RecordFormat.JsonLine line = new RecordFormat.JsonLine().field("kind", "route").field("route", route.name())
                     .field("root", route.root());
@@ -303,6 +345,12 @@ final class QueueInspector {
             } else {
                 line.nullField("oldest_pending_seconds");
             }
+            line.field("retry_paths", retry.entries().size()).field("retry_overflowed", retry.overflowed());
+            if (oldestFailure.isPresent()) {
+                line.field("oldest_retry_seconds", (nowMillis - oldestFailure.getAsLong()) / 1000);
+            } else {
+                line.nullField("oldest_retry_seconds");
+            }
             line.field("next_run", full.isPresent() ? "full" : "incremental")
                     .field("full_reason", full.map(SyncPolicy.Reason::token).orElse(""));
             out.println(line);
@@ -311,9 +359,57 @@ final class QueueInspector {
             out.printf("  cursor       %s%n", cursor.isPresent() ? cursor.getAsLong() : "none (never synced)");
             out.printf("  backlog      %d record(s), %d unique path(s)%s%n", scan.backlog(), pendingPaths,
                     oldest.isPresent() ? ", oldest pending " + (nowMillis - oldest.getAsLong()) / 1000 + " s ago" : "");
+            if (!retry.isEmpty()) {
+                out.printf("  retry        %d path(s) rsync failed to send, the oldest failing for %d s%s (%s)%n",
+                        retry.entries().size(), (nowMillis - oldestFailure.orElse(nowMillis)) / 1000,
+                        retry.overflowed() ? ", and more than the list holds" : "", state.retryList(route.name()));
+            }
             out.printf("  next run     %s%n", full.map(reason -> "full: " + reason.token() + " ("
                     + reason.explanation() + ")").orElse("incremental"));
         }
+    }
+
+    /**
+     * The roots as the tracker last reported them. The tracker rewrites the file only when a root's condition
+     * changes, so whether the process that wrote it still runs decides what it means: if it does not, no root is
+     * watched, whatever the file says.
+     */
+    private void printTrackerRoots(Optional<TrackerRootsFile.Snapshot> snapshot) {
+        if (snapshot.isEmpty()) {
+            out.printf("roots        not reported: no %s (the tracker writes it once its first walk is done)%n",
+                    state.trackerRoots().path());
+            return;
+        }
+        TrackerRootsFile.Snapshot roots = snapshot.get();
+        boolean running = processRunning(roots.pid());
+        out.printf("roots        as the tracker reported them at %s (pid %d, %s)%n", format.time(roots.writtenMillis()),
+                roots.pid(), running ? "running" : "not running: no root is watched now");
+        for (TrackerRootsFile.RootStatus root : roots.roots()) {
+            out.printf("  root %-8s%s since %s%s%n", root.root(), root.watched() ? "watched" : "NOT WATCHED",
+                    format.time(root.sinceMillis()), root.detail().isEmpty() ? "" : ": " + root.detail());
+        }
+    }
+
+    private String trackerRootsJson(TrackerRootsFile.Snapshot snapshot) {
+        RecordFormat.JsonLine roots = new RecordFormat.JsonLine();
+        for (TrackerRootsFile.RootStatus root : snapshot.roots()) {
+            RecordFormat.JsonLine entry = new RecordFormat.JsonLine().field("watched", root.watched())
+                    .field("condition", root.condition().token());
+            timeField(entry, "since", root.sinceMillis());
+            roots.raw(root.root(), entry.field("detail", root.detail()).toString());
+        }
+        RecordFormat.JsonLine line = new RecordFormat.JsonLine();
+        timeField(line, "reported_at", snapshot.writtenMillis());
+        return line.field("tracker_pid", snapshot.pid()).field("tracker_running", processRunning(snapshot.pid()))
+                .raw("roots", roots.toString()).toString();
+    }
+
+    private Optional<TrackerRootsFile.Snapshot> trackerRoots() throws IOException {
+        return state == null ? Optional.empty() : state.trackerRoots().read();
+    }
+
+    private static boolean processRunning(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     private void timeField(RecordFormat.JsonLine line, String key, long millis) {

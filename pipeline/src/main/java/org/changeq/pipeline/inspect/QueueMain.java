@@ -221,7 +221,8 @@ public final class QueueMain implements Callable<Integer> {
     @Command(name = "stat", mixinStandardHelpOptions = true,
             description = {"Records by type and root, first/last record time, queue files on disk, tracker status,",
                     "and for each route (with --config): committed cursor, backlog, unique pending paths, age of",
-                    "the oldest pending change, and whether its next run will be full and why."})
+                    "the oldest pending change, the paths waiting in its retry list, and whether its next run will",
+                    "be full and why."})
     static final class Stat implements Callable<Integer> {
         @Mixin
         Source source;
@@ -330,7 +331,9 @@ public final class QueueMain implements Callable<Integer> {
 
     @Command(name = "paths", mixinStandardHelpOptions = true,
             description = {"The deduplicated pending paths of a route: one per line with unprintable bytes escaped,",
-                    "or raw and NUL-terminated with -0 (byte-exact, for xargs -0 or comparing)."})
+                    "or raw and NUL-terminated with -0 (byte-exact, for xargs -0 or comparing). They include the",
+                    "route's retry list, the paths earlier runs failed to send; --retry shows only those, with",
+                    "when each first failed and rsync's message for it."})
     static final class Paths implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -344,11 +347,18 @@ public final class QueueMain implements Callable<Integer> {
         @Option(names = "-0", description = "raw bytes, each path terminated by NUL")
         boolean nul;
 
+        @Option(names = "--retry", description = "only the retry list: paths earlier runs failed to send, and why")
+        boolean retry;
+
         @Override
         public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
             RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
-            source.withInspector(config, inspector -> inspector.paths(routeConfig, nul));
+            if (retry) {
+                source.withInspector(config, inspector -> inspector.retryPaths(routeConfig, nul));
+            } else {
+                source.withInspector(config, inspector -> inspector.paths(routeConfig, nul));
+            }
             return ExitCodes.OK;
         }
     }

@@ -6,6 +6,7 @@ import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordView;
 import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.config.RouteConfig;
 
 /**
@@ -44,21 +45,30 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
     private boolean overflow;
     private boolean gapOpen;
 
-    ChangeScan(RouteConfig route, Collect collect) {
+    ChangeScan(RouteConfig route, Collect collect, RetryList retry) {
         this.route = route;
         this.stopWhenFull = collect == Collect.UNTIL_FULL;
         this.pending = collect == Collect.NONE ? null
                 : new PendingChanges((type, directory, path, length) -> concerns(route, type, directory, path, length));
+        if (pending != null) {
+            // First: the failures are older than every record after the cursor, and a path's last record decides.
+            for (RetryList.Entry entry : retry.entries()) {
+                pending.merge(entry.kind() == RetryList.Kind.SUBTREE ? RecordType.SUBTREE : RecordType.CHANGE,
+                        entry.kind() != RetryList.Kind.FILE, entry.path(), entry.path().length, entry.firstFailedMillis());
+            }
+        }
     }
 
     /**
-     * Reads {@code cursor < index <= end}.
+     * Reads {@code cursor < index <= end}, after the paths earlier runs failed to send.
      *
      * @param cursor       the committed cursor, or {@link ManifestReader#NO_INDEX} to read from the start
      * @param collect      which paths to keep
+     * @param retry        the route's retry list: its paths are pending whatever the records say
      */
-    public static Result scan(ManifestReader reader, RouteConfig route, long cursor, long end, Collect collect) {
-        ChangeScan scan = new ChangeScan(route, collect);
+    public static Result scan(ManifestReader reader, RouteConfig route, long cursor, long end, Collect collect,
+                              RetryList retry) {
+        ChangeScan scan = new ChangeScan(route, collect, retry);
         if (end == ManifestReader.NO_INDEX || end <= cursor) {
             return scan.result();
         }

@@ -2,6 +2,7 @@ package org.changeq.pipeline.plan;
 
 import java.time.LocalDate;
 import java.util.Optional;
+import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.config.FullWindow;
 
 /** The full-sync policy: a pure function of what a run knows. Thread-safe (stateless). */
@@ -30,6 +31,8 @@ public final class SyncPolicy {
         FLAG_FILE("flag-file", "the legacy .force-full-sync file exists in the root"),
         GAP("gap", "the tracker was down or records were lost since the cursor"),
         OVERFLOW("overflow", "events were dropped (OVERFLOW) for the root since the cursor"),
+        RETRY_OVERFLOW("retry-overflow", "more paths failed in an earlier run than the retry list holds"
+                + " (" + RetryList.LIMIT + "): a full sync sends them all again"),
         BACKLOG("backlog", "the backlog since the cursor is above the route's backlog-threshold"),
         WINDOW("window", "today is in the route's full-window and no full sync ran in this window yet"),
         CHANGES("changes", "there are pending changes"),
@@ -62,10 +65,11 @@ public final class SyncPolicy {
      * @param legacyFlagFile  the root's {@code .force-full-sync} exists
      * @param overflow        an OVERFLOW for the root since the cursor
      * @param unhealedGap     a START without a preceding STOP since the cursor, not followed by a RESCAN of the root
+     * @param retryOverflow   an earlier run failed to send more paths than the retry list holds
      * @param backlog         path records of the root since the cursor
      */
     public record Facts(boolean hasCursor, boolean identityKnown, boolean recordsRetained, boolean forced, boolean legacyFlagFile,
-                 boolean overflow, boolean unhealedGap, long backlog, long backlogThreshold,
+                 boolean overflow, boolean unhealedGap, boolean retryOverflow, long backlog, long backlogThreshold,
                  Optional<FullWindow> window, Optional<LocalDate> lastFullSync, LocalDate today) {
     }
 
@@ -88,6 +92,9 @@ public final class SyncPolicy {
         }
         if (facts.overflow()) {
             return full(Reason.OVERFLOW);
+        }
+        if (facts.retryOverflow()) {
+            return full(Reason.RETRY_OVERFLOW);
         }
         if (facts.backlog() > facts.backlogThreshold()) {
             return full(Reason.BACKLOG);

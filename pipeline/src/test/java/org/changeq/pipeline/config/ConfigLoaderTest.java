@@ -89,7 +89,7 @@ class ConfigLoaderTest {
         assertEquals(bypass, mirror.excludes().patterns());
         assertTrue(mirror.includes().isEmpty());
         assertFalse(mirror.deleteOnFull());
-        assertEquals(RouteConfig.DEFAULT_RSYNC_ARGS, mirror.rsyncArgs());
+        assertEquals(List.of("-a", "-r", "--super"), mirror.rsyncArgs());
         assertEquals(RouteConfig.DEFAULT_BACKLOG_THRESHOLD, mirror.backlogThreshold());
         assertEquals(Optional.empty(), mirror.fullWindow());
 
@@ -108,6 +108,17 @@ class ConfigLoaderTest {
         assertEquals(bypass, offsiteNfs.includes().patterns());
         assertTrue(offsiteNfs.excludes().isEmpty());
         assertEquals("rsync://nas/Backup/Viki/nfs/", offsiteNfs.dest());
+    }
+
+    @Test
+    void aLocalDestinationKeepsOwnersAndModesByDefaultAndARemoteOneDoesNot() throws ConfigException {
+        ChangeqConfig config = parse(BASE + """
+                  nas: {root: nfs, dest: "rsync://nas/Backup/nfs/"}
+                  ssh: {root: nfs, dest: "backup@nas:/volume1/nfs/"}
+                """);
+        assertEquals(List.of("-a", "-r", "--super"), config.route("mirror").rsyncArgs());
+        assertEquals(List.of("-rlt"), config.route("nas").rsyncArgs());
+        assertEquals(List.of("-rlt"), config.route("ssh").rsyncArgs());
     }
 
     @Test
@@ -132,7 +143,7 @@ class ConfigLoaderTest {
     @Test
     void defaultsApplyToAMinimalRoute() throws ConfigException {
         RouteConfig route = parse(BASE).route("mirror");
-        assertEquals(RouteConfig.DEFAULT_RSYNC_ARGS, route.rsyncArgs());
+        assertEquals(RouteConfig.DEFAULT_LOCAL_RSYNC_ARGS, route.rsyncArgs());
         assertEquals(RouteConfig.DEFAULT_BACKLOG_THRESHOLD, route.backlogThreshold());
         assertEquals(RouteConfig.DEFAULT_DELETE_ON_FULL, route.deleteOnFull());
         assertEquals(RouteConfig.DEFAULT_PROPAGATE_DELETES, route.propagateDeletes());
@@ -245,9 +256,9 @@ class ConfigLoaderTest {
     @Test
     void harmlessRsyncArgsPass() throws ConfigException {
         RouteConfig route = parse(BASE.replace("dest: /mnt/backup/}",
-                "dest: /mnt/backup/, rsync-args: [-aH, --delay-updates, --skip-compress=gz/zip, -e, ssh -p 2222, --numeric-ids]}"))
+                "dest: /mnt/backup/, rsync-args: [-raH, --delay-updates, --skip-compress=gz/zip, -e, ssh -p 2222, --numeric-ids]}"))
                 .route("mirror");
-        assertEquals(List.of("-aH", "--delay-updates", "--skip-compress=gz/zip", "-e", "ssh -p 2222", "--numeric-ids"),
+        assertEquals(List.of("-raH", "--delay-updates", "--skip-compress=gz/zip", "-e", "ssh -p 2222", "--numeric-ids"),
                 route.rsyncArgs());
     }
 
@@ -323,6 +334,8 @@ class ConfigLoaderTest {
                         8, "routes.mirror.rsync-args[0]", "never sent"),
                 Arguments.of("no recursion", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-lt]}"),
                         8, "routes.mirror.rsync-args", "must recurse"),
+                Arguments.of("-a, which does not recurse with --files-from", BASE.replace("dest: /mnt/backup/}",
+                        "dest: /mnt/backup/, rsync-args: [-a]}"), 8, "routes.mirror.rsync-args", "-a does not with --files-from"),
                 Arguments.of("rsync-args as text", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: -rlt}"),
                         8, "routes.mirror.rsync-args", "expected a list"),
                 Arguments.of("an empty dest", BASE.replace("dest: /mnt/backup/}", "dest: \"\"}"),

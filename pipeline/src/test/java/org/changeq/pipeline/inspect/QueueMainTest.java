@@ -2,6 +2,7 @@ package org.changeq.pipeline.inspect;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,6 +19,9 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.RetryList;
+import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.TrackerRootsFile;
 import org.changeq.pipeline.WriterLock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -126,6 +130,67 @@ class QueueMainTest {
         assertEquals("mirror", nodes.get(1).get("route").asText());
         assertEquals(3, nodes.get(1).get("pending_paths").asLong());
         assertEquals("full", nodes.get(1).get("next_run").asText());
+    }
+
+    @Test
+    void statShowsEachRootAsTheTrackerReportedItAndSaysWhenThatTrackerIsNoLongerRunning() throws Exception {
+        Result unreported = run("stat", "--config", config.toString());
+        assertTrue(unreported.text().contains("roots        not reported: no " + dir.resolve("state/tracker/roots.status")),
+                unreported.text());
+
+        TrackerRootsFile rootsFile = new StateLayout(dir.resolve("state")).trackerRoots();
+        List<TrackerRootsFile.RootStatus> roots = List.of(
+                new TrackerRootsFile.RootStatus("data", TrackerRootsFile.Condition.WATCHED, 1_000, ""),
+                new TrackerRootsFile.RootStatus("backup", TrackerRootsFile.Condition.UNMOUNTED, 2_000,
+                        "/mnt/backup was unmounted; mount /mnt/backup; the tracker watches it again on its own"));
+        rootsFile.write(new TrackerRootsFile.Snapshot(3_000, ProcessHandle.current().pid(), roots));
+        Result running = run("stat", "--utc", "--config", config.toString());
+        assertTrue(running.text().contains("roots        as the tracker reported them at 1970-01-01 00:00:03.000Z (pid "
+                + ProcessHandle.current().pid() + ", running)"), running.text());
+        assertTrue(running.text().contains("  root data    watched since 1970-01-01 00:00:01.000Z\n"), running.text());
+        assertTrue(running.text().contains("  root backup  NOT WATCHED since 1970-01-01 00:00:02.000Z: /mnt/backup was "
+                + "unmounted; mount /mnt/backup"), running.text());
+
+        Process exited = new ProcessBuilder("true").start();
+        exited.waitFor();
+        rootsFile.write(new TrackerRootsFile.Snapshot(3_000, exited.pid(), roots));
+        Result stopped = run("stat", "--config", config.toString());
+        assertTrue(stopped.text().contains("(pid " + exited.pid() + ", not running: no root is watched now)"),
+                stopped.text());
+        JsonNode json = new ObjectMapper().readTree(run("stat", "--json", "--config", config.toString()).text()
+                .lines().findFirst().orElseThrow());
+        JsonNode trackerRoots = json.get("tracker_roots");
+        assertFalse(trackerRoots.get("tracker_running").asBoolean());
+        assertEquals("unmounted", trackerRoots.get("roots").get("backup").get("condition").asText());
+        assertFalse(trackerRoots.get("roots").get("backup").get("watched").asBoolean());
+        assertTrue(trackerRoots.get("roots").get("data").get("watched").asBoolean());
+    }
+
+    @Test
+    void statAndPathsShowTheRetryList() throws Exception {
+        long firstFailed = System.currentTimeMillis() - 3_600_000;
+        new RetryList(List.of(
+                new RetryList.Entry(INVALID_UTF8, RetryList.Kind.FILE, 1_000, "rsync: ... Permission denied (13)"),
+                new RetryList.Entry("stuck".getBytes(StandardCharsets.UTF_8), RetryList.Kind.DIRECTORY, firstFailed, ""),
+                new RetryList.Entry("only/retry".getBytes(StandardCharsets.UTF_8), RetryList.Kind.FILE, firstFailed, "")),
+                false).write(new StateLayout(dir.resolve("state")).retryList("mirror"));
+
+        Result retry = run("paths", "--retry", "--config", config.toString(), "--route", "mirror");
+        List<String> lines = retry.text().lines().toList();
+        assertEquals(3, lines.size(), retry.text());
+        assertTrue(lines.get(0).startsWith("b/\\xffx  failing since ") && lines.get(0).endsWith(": rsync: ... Permission denied (13)"),
+                lines.get(0));
+        assertTrue(lines.get(1).startsWith("stuck/  failing since "), lines.get(1));
+        Result all = run("paths", "--config", config.toString(), "--route", "mirror");
+        assertEquals(List.of("b/\\xffx", "stuck/", "only/retry", "photos/line\\nbreak.txt", "-rf #x ;y"),
+                all.text().lines().toList(), "the pending paths include the retry list, first and each path once");
+
+        Result human = run("stat", "--config", config.toString());
+        assertTrue(human.text().contains("  retry        3 path(s) rsync failed to send"), human.text());
+        JsonNode mirror = new ObjectMapper().readTree(run("stat", "--json", "--config", config.toString()).text()
+                .lines().toList().get(1));
+        assertEquals(3, mirror.get("retry_paths").asLong());
+        assertTrue(mirror.get("oldest_retry_seconds").asLong() >= 3600 * 24 * 365, mirror.toString());
     }
 
     @Test

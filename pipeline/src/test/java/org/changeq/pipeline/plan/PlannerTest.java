@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordView;
+import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.TestConfigs;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.RouteConfig;
@@ -29,7 +30,11 @@ class PlannerTest {
     private long index;
 
     private ChangeScan feed(RouteConfig route, QueueRecord... records) {
-        ChangeScan scan = new ChangeScan(route, ChangeScan.Collect.UNTIL_FULL);
+        return feed(route, RetryList.EMPTY, records);
+    }
+
+    private ChangeScan feed(RouteConfig route, RetryList retry, QueueRecord... records) {
+        ChangeScan scan = new ChangeScan(route, ChangeScan.Collect.UNTIL_FULL, retry);
         RecordView view = new RecordView();
         for (QueueRecord record : records) {
             scan.visit(++index, view.set(record));
@@ -83,6 +88,25 @@ class PlannerTest {
                 rec(RecordType.CHANGE, "back", false));
         assertEquals(List.of(List.of("./a", "./#comment", "./back"), List.of()), lists(scan, false));
         assertEquals(7, scan.result().backlog());
+    }
+
+    @Test
+    void retryPathsAreSentWithTheNewChangesOnceEachAndByTheirKind() throws IOException {
+        RetryList retry = new RetryList(List.of(
+                new RetryList.Entry("stuck/a".getBytes(UTF_8), RetryList.Kind.FILE, 1, ""),
+                new RetryList.Entry("stuck".getBytes(UTF_8), RetryList.Kind.DIRECTORY, 1, ""),
+                new RetryList.Entry("new".getBytes(UTF_8), RetryList.Kind.SUBTREE, 2, ""),
+                new RetryList.Entry("gone".getBytes(UTF_8), RetryList.Kind.FILE, 3, "")), false);
+        ChangeScan scan = feed(everything, retry,
+                rec(RecordType.CHANGE, "stuck/a", false),
+                rec(RecordType.CHANGE, "new/inside", false),
+                rec(RecordType.DELETE, "gone", false),
+                rec(RecordType.CHANGE, "b", false));
+        assertEquals(List.of(List.of("./stuck/a", "./new", "./b"), List.of("./stuck")), lists(scan, false),
+                "a retry path the records name again is listed once; one inside a retried subtree rides with it;"
+                        + " one deleted since leaves with its deletion");
+        assertEquals(List.of(List.of("./stuck/a", "./new", "./gone", "./b"), List.of("./stuck")), lists(scan, true));
+        assertEquals(4, scan.result().backlog(), "retry paths are no queue records");
     }
 
     @Test

@@ -1,0 +1,318 @@
+#!/bin/bash
+# The package as users run it: boots Debian with a real systemd in a container, installs the .deb
+# with apt, configures the example's three routes (a local mirror with its drop-in, two routes to an
+# rsync daemon on loopback standing in for the NAS) and runs the named steps below in order. Each
+# step prints its name and duration; the first failure prints the journal and exits 1.
+# Usage: installed-system.sh DEB ROOTFS-CACHE-DIR WORK-DIR
+# Exit 77: this machine cannot boot a container (not root, no systemd-nspawn, debootstrap or overlayfs).
+set -euo pipefail
+deb=$(readlink -f "$1")
+cache=$2
+work=$3
+here=$(dirname "$(readlink -f "$0")")
+started=$SECONDS
+
+[ "$(id -u)" -eq 0 ] || { echo "not root"; exit 77; }
+for tool in systemd-nspawn nsenter; do
+    command -v "$tool" >/dev/null || { echo "no $tool (apt-get install systemd-container)"; exit 77; }
+done
+rootfs=$(sh "$here/debian-rootfs.sh" "$cache") || exit $?
+
+config=/etc/changeq/changeq.yaml
+# The NAS: an rsync daemon on 127.0.0.1, inside the container, which shares the host's network.
+nas_port=$((20000 + $$ % 20000))
+nas=rsync://127.0.0.1:$nas_port/Backup
+
+mkdir -p "$work/upper" "$work/overlay-work" "$work/root"
+mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$work/upper,workdir=$work/overlay-work" "$work/root" \
+    || { echo "no overlayfs"; exit 77; }
+nspawn=
+teardown() {
+    if [ -n "$nspawn" ]; then
+        kill -TERM "$nspawn" 2>/dev/null || true
+        wait "$nspawn" 2>/dev/null || true
+    fi
+    umount "$work/root" 2>/dev/null || umount -l "$work/root"
+    rm -rf "$work/upper" "$work/overlay-work"
+}
+trap teardown EXIT
+
+systemd-nspawn -q -D "$work/root" --boot --register=no --keep-unit --console=passive \
+    --machine="changeq-it-$$" >"$work/console.log" 2>&1 &
+nspawn=$!
+
+fail() {
+    echo "FAILED: $*"
+    if [ -n "${pid:-}" ]; then
+        echo "--- journal (last 80 lines)"
+        inside journalctl --no-pager -n 80 -o short-monotonic || true
+    fi
+    exit 1
+}
+# await SECONDS DESCRIPTION COMMAND...: polls COMMAND until it succeeds, or fails the step.
+await() {
+    local deadline=$((SECONDS + $1)) what=$2
+    shift 2
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "gave up waiting for $what"
+        sleep 0.2
+    done
+}
+# inside COMMAND...: runs COMMAND in the container, as root, with a clean environment.
+inside() {
+    nsenter -t "$pid" -a -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
+}
+expect() { # expect WANT GOT WHAT
+    [ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+unit_property() { inside systemctl show -p "$2" --value "$1"; }
+# run_route ROUTE [MODE]: one run of the route's service; it must succeed (in MODE, when given).
+run_route() {
+    local unit=changeq-sync@$1.service runs summary
+    runs=$(summaries "$1" | wc -l)
+    inside systemctl start "$unit" || fail "systemctl start $unit"
+    expect success "$(unit_property "$unit" Result)" "$unit Result"
+    expect 0 "$(unit_property "$unit" ExecMainStatus)" "$unit ExecMainStatus"
+    await 10 "the summary line of $unit" summaries_exceed "$1" "$runs"
+    summary=$(summaries "$1" | tail -n 1)
+    echo "   $summary"
+    if [ -n "${2:-}" ]; then
+        case "$summary" in *" mode=$2 "*) ;; *) fail "$unit ran not $2: $summary" ;; esac
+    fi
+}
+# summaries ROUTE: the summary lines its service runs printed so far.
+summaries() { inside journalctl --no-pager -o cat -u "changeq-sync@$1.service" | grep "^route=$1 " || true; }
+summaries_exceed() { [ "$(summaries "$1" | wc -l)" -gt "$2" ]; }
+# recorded NAME...: the tracker has appended a record naming each NAME.
+recorded() {
+    local records name
+    records=$(inside changeq-queue dump --config "$config")
+    for name; do grep -qF -- "$name" <<<"$records" || return 1; done
+}
+# recorded_since_start REGEX: a record after the tracker's last START matches REGEX.
+recorded_since_start() {
+    inside changeq-queue dump --config "$config" | awk '/ START /{since = ""} {since = since $0 "\n"} END {printf "%s", since}' \
+        | grep -qE -- "$1"
+}
+# tracker_restarted RESTARTS: systemd restarted the tracker more than RESTARTS times and it is ready.
+tracker_restarted() {
+    [ "$(unit_property changeq-tracker.service NRestarts)" -gt "$1" ] \
+        && [ "$(unit_property changeq-tracker.service ActiveState)" = active ]
+}
+# booted: the container's systemd (systemd-nspawn's child, once its set-up child is gone) finished booting.
+booted() {
+    pid=$(cat /proc/"$nspawn"/task/*/children 2>/dev/null | awk '{print $1; exit}')
+    [ -n "$pid" ] && case $(inside systemctl is-system-running --wait) in running | degraded) ;; *) false ;; esac
+}
+# attributes DIR: owner, group, mode and mtime (whole seconds) of everything below DIR.
+attributes() { inside find "$1" -mindepth 1 -printf '%P %U %G %m %Ts\n' | sort; }
+
+step_boot() {
+    await 90 "the container's systemd to boot" booted
+    echo "   $(inside systemctl is-system-running || true), systemd $(inside systemctl --version | awk 'NR==1{print $2}')"
+}
+
+step_install() {
+    cp "$deb" "$work/root/root/changeq.deb"
+    inside env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /root/changeq.deb >"$work/apt.log" 2>&1 \
+        || { cat "$work/apt.log"; fail "apt-get install"; }
+    expect "750 changeq:changeq" "$(inside stat -c '%a %U:%G' /var/lib/changeq/state/flags)" "the flags directory"
+    inside test -f /lib/systemd/system/changeq-tracker.service || fail "no tracker unit"
+}
+
+step_configure() {
+    inside sh -euc '
+        mkdir -p /srv/nfs/docs /srv/nfs/immich /srv/nfs/anca-elements /srv/nfs/postgres/base /srv/nfs/shared \
+            /mnt/backup/daily /srv/nas/pve-backup /srv/nas/nfs
+        echo "a document" > /srv/nfs/docs/a.txt
+        echo "a photo" > /srv/nfs/immich/x.jpg
+        echo "a replica from the NAS" > /srv/nfs/anca-elements/big
+        echo 15 > /srv/nfs/postgres/PG_VERSION
+        echo "a table" > /srv/nfs/postgres/base/1
+        chown -R 999:999 /srv/nfs/postgres
+        chmod 0700 /srv/nfs/postgres /srv/nfs/postgres/base
+        chmod 0600 /srv/nfs/postgres/PG_VERSION /srv/nfs/postgres/base/1
+        echo "shared" > /srv/nfs/shared/notes
+        chown -R 1001:4242 /srv/nfs/shared
+        chmod 2775 /srv/nfs/shared
+        chmod 0640 /srv/nfs/shared/notes
+        echo "a dump" > /mnt/backup/daily/db.sql
+        find /srv/nfs -exec touch -h -d "2020-01-02 03:04:05" {} +
+    '
+    inside tee /root/rsyncd.conf >/dev/null <<EOF
+address = 127.0.0.1
+port = $nas_port
+use chroot = no
+[Backup]
+path = /srv/nas
+read only = no
+uid = root
+gid = root
+EOF
+    inside systemd-run -q --unit=nas rsync --daemon --no-detach --config /root/rsyncd.conf
+    await 10 "the rsync daemon" inside rsync "rsync://127.0.0.1:$nas_port/"
+    inside tee "$config" >/dev/null <<EOF
+queue: /var/lib/changeq/queue
+state: /var/lib/changeq/state
+roots:
+  nfs:    {path: /srv/nfs, exclude: [/anca-elements/]}
+  backup: {path: /mnt/backup}
+lists:
+  bypass: [/immich/, /temp/]
+routes:
+  mirror:         {root: nfs, exclude-list: bypass, dest: /mnt/backup/, delete-on-full: false}
+  offsite-backup: {root: backup, dest: "$nas/pve-backup/", rsync-args: [-rlt, "--chmod=D0775,F0664"], delete-on-full: true}
+  offsite-nfs:    {root: nfs, include-list: bypass, dest: "$nas/nfs/", rsync-args: [-rlt, "--chmod=D0775,F0664"]}
+EOF
+    inside mkdir -p /etc/systemd/system/changeq-sync@mirror.service.d
+    inside cp /usr/share/doc/changeq/examples/local-destination.conf /etc/systemd/system/changeq-sync@mirror.service.d/
+    inside systemctl daemon-reload
+    inside changeq-sync check --config "$config" >"$work/check.log" 2>&1 || { cat "$work/check.log"; fail "changeq-sync check"; }
+}
+
+step_tracker_ready() {
+    # Type=notify: start returns once the tracker sent READY=1, i.e. every root is watched.
+    inside systemctl enable -q --now changeq-tracker.service || fail "the tracker did not start"
+    expect active "$(unit_property changeq-tracker.service ActiveState)" "tracker ActiveState"
+    expect running "$(unit_property changeq-tracker.service SubState)" "tracker SubState"
+    echo "   StatusText: $(unit_property changeq-tracker.service StatusText)"
+}
+
+# Root runs every command of README's "Syncing a route" and "Inspecting the queue" before the
+# service's own runs: the launchers run them as the changeq user, so nothing root-owned is left.
+step_root_runs_readme_commands() {
+    local cmd
+    while IFS= read -r cmd; do
+        echo "   # $cmd"
+        inside sh -c "cd /srv/nfs && $cmd" >"$work/manual.log" 2>&1 || { cat "$work/manual.log"; fail "as root: $cmd"; }
+    done <<EOF
+changeq-sync --config $config --route offsite-nfs --dry-run
+changeq-sync --config $config --route mirror --full
+changeq-sync check --config $config
+changeq-queue stat --config $config
+timeout -s INT 3 changeq-queue tail -f --config $config; [ \$? -eq 124 ]
+changeq-queue dump --config $config --type OVERFLOW --from 2026-11-26T00:00
+changeq-queue dump --config $config --route offsite-nfs --pending
+changeq-queue paths --config $config --route mirror -0 | xargs -0 ls -ld --
+changeq-queue top --config $config --depth 2
+EOF
+    local foreign
+    foreign=$(inside find /var/lib/changeq ! -user changeq)
+    [ -z "$foreign" ] || fail "root's runs left files the service cannot write: $foreign"
+}
+
+step_first_runs() {
+    run_route offsite-nfs
+    run_route offsite-backup
+    run_route mirror
+    inside test -f /srv/nas/nfs/immich/x.jpg || fail "offsite-nfs did not send immich"
+    inside test ! -e /srv/nas/nfs/docs || fail "offsite-nfs sent what mirror sends"
+    inside test -f /srv/nas/pve-backup/daily/db.sql || fail "offsite-backup did not send daily/"
+    inside test -f /mnt/backup/docs/a.txt || fail "mirror did not send docs/"
+    inside test ! -e /mnt/backup/immich || fail "mirror sent the bypass list"
+    inside test ! -e /mnt/backup/anca-elements || fail "an excluded path reached the mirror"
+}
+
+step_mirror_keeps_owners_and_modes() {
+    local source mirrored path
+    for path in postgres shared; do
+        source=$(attributes "/srv/nfs/$path")
+        mirrored=$(attributes "/mnt/backup/$path")
+        expect "$source" "$mirrored" "owners, groups, modes and mtimes below $path"
+        expect "$(inside stat -c '%u %g %a %Y' "/srv/nfs/$path")" "$(inside stat -c '%u %g %a %Y' "/mnt/backup/$path")" "$path itself"
+    done
+    expect "999 999 700" "$(inside stat -c '%u %g %a' /mnt/backup/postgres)" "the PostgreSQL directory"
+    expect "2775" "$(inside stat -c '%a' /mnt/backup/shared)" "the setgid directory"
+}
+
+step_later_runs_are_incremental() {
+    inside sh -euc '
+        echo "changed" >> /srv/nfs/docs/a.txt
+        echo "new" > /srv/nfs/docs/b.txt
+        echo "another photo" > /srv/nfs/immich/y.jpg
+        echo "checkpoint" > /srv/nfs/postgres/base/2 && chown 999:999 /srv/nfs/postgres/base/2 && chmod 0600 /srv/nfs/postgres/base/2
+        mkdir -m 0700 /srv/nfs/postgres/pg_wal && echo "a segment" > /srv/nfs/postgres/pg_wal/1 && chown -R 999:999 /srv/nfs/postgres/pg_wal
+        echo "another dump" > /mnt/backup/daily/db2.sql
+    '
+    await 10 "the tracker to record the changes" recorded b.txt y.jpg db2.sql base/2 pg_wal
+    run_route mirror incremental
+    run_route offsite-nfs incremental
+    run_route offsite-backup incremental
+    expect "$(inside cat /srv/nfs/docs/a.txt)" "$(inside cat /mnt/backup/docs/a.txt)" "the mirrored change"
+    inside test -f /srv/nas/nfs/immich/y.jpg || fail "offsite-nfs did not deliver y.jpg"
+    inside test -f /srv/nas/pve-backup/daily/db2.sql || fail "offsite-backup did not deliver db2.sql"
+    inside test -f /srv/nas/pve-backup/docs/b.txt || fail "offsite-backup did not deliver the mirror's new file"
+    expect "999 600" "$(inside stat -c '%u %a' /mnt/backup/postgres/base/2)" "a new PostgreSQL file, incrementally"
+    expect "999 700" "$(inside stat -c '%u %a' /mnt/backup/postgres/pg_wal)" "a new PostgreSQL directory, incrementally"
+    step_mirror_keeps_owners_and_modes
+}
+
+# Flags asking for a full sync are honoured once per appearance and never removed: the legacy one
+# lies in a root, which the unit makes read-only; changeq's own one may be made by root.
+step_flags_honoured_once() {
+    inside touch /mnt/backup/.force-full-sync
+    run_route offsite-backup full
+    summaries offsite-backup | tail -n 1 | grep -q ' reason=flag-file ' || fail "offsite-backup did not honour .force-full-sync"
+    run_route offsite-backup incremental
+    inside test -f /mnt/backup/.force-full-sync || fail "the legacy flag was removed from the root"
+    inside touch /var/lib/changeq/state/flags/mirror.force-full
+    run_route mirror full
+    summaries mirror | tail -n 1 | grep -q ' reason=forced ' || fail "mirror did not honour its force flag"
+    run_route mirror incremental
+}
+
+step_timers_listed() {
+    inside systemctl enable -q --now changeq-sync@mirror.timer changeq-sync@offsite-backup.timer changeq-sync@offsite-nfs.timer
+    local timers route
+    timers=$(inside systemctl list-timers --all --no-pager 'changeq-sync@*')
+    for route in mirror offsite-backup offsite-nfs; do
+        grep -q "changeq-sync@$route.timer" <<<"$timers" || fail "changeq-sync@$route.timer not listed in: $timers"
+    done
+}
+
+step_kill_9_restarts_and_catches_up() {
+    local before after restarts
+    before=$(unit_property changeq-tracker.service MainPID)
+    restarts=$(unit_property changeq-tracker.service NRestarts)
+    inside kill -9 "$before"
+    # RestartSec=5s: the file is made while no tracker runs.
+    inside sh -c 'echo "made while the tracker was down" > /srv/nfs/docs/while-down.txt'
+    await 30 "systemd to restart the tracker" tracker_restarted "$restarts"
+    after=$(unit_property changeq-tracker.service MainPID)
+    echo "   tracker $before killed, restarted as $after (NRestarts=$(unit_property changeq-tracker.service NRestarts))"
+    await 20 "the catch-up scan to finish" recorded_since_start ' RESCAN '
+    # The new file's directory changed too, so the scan may send it whole instead of the file alone.
+    recorded_since_start ' (SUBTREE +nfs +docs/|CHANGE +nfs +docs/while-down\.txt)$' \
+        || fail "the catch-up scan recorded neither docs/ nor docs/while-down.txt: $(inside changeq-queue tail -n 20 --config "$config")"
+    run_route mirror incremental
+    expect "made while the tracker was down" "$(inside cat /mnt/backup/docs/while-down.txt)" "the file made while down"
+}
+
+step_stop_records_stop() {
+    inside systemctl stop changeq-tracker.service
+    expect 0 "$(unit_property changeq-tracker.service ExecMainStatus)" "the tracker's exit status"
+    expect success "$(unit_property changeq-tracker.service Result)" "the tracker's Result"
+    inside changeq-queue tail -n 1 --config "$config" | grep -q STOP || fail "the last record is not STOP: $(inside changeq-queue tail -n 1 --config "$config")"
+}
+
+step_purge() {
+    inside env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq changeq >"$work/apt.log" 2>&1 \
+        || { cat "$work/apt.log"; fail "apt-get purge"; }
+    local left
+    left=$(inside sh -c 'ls -d /lib/systemd/system/changeq* /etc/systemd/system/*.wants/changeq* /var/lib/changeq /etc/changeq /etc/default/changeq 2>/dev/null' || true)
+    [ -z "$left" ] || fail "purge left: $left"
+    ! inside getent passwd changeq >/dev/null || fail "purge left the changeq user"
+    inside test -f /mnt/backup/docs/a.txt || fail "purge touched the backup"
+}
+
+step() {
+    local t0=$SECONDS
+    echo "== $1"
+    "step_${1//-/_}"
+    echo "== $1 ok ($((SECONDS - t0)) s)"
+}
+for name in boot install configure tracker-ready root-runs-readme-commands first-runs mirror-keeps-owners-and-modes \
+        later-runs-are-incremental flags-honoured-once timers-listed kill-9-restarts-and-catches-up stop-records-stop purge; do
+    step "$name"
+done
+echo "installed system: every step passed in $((SECONDS - started)) s"
