@@ -5,13 +5,14 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.changeq.pipeline.TestConfigs;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ClaimBoard;
 import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.TestConfigs;
+import org.changeq.pipeline.WriterLock;
 import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.plan.PendingChanges;
@@ -57,7 +58,8 @@ public final class PlanBenchmark {
         // A claim above everything: the writer keeps every repeat, so the queue holds all records.
         new ClaimBoard(dir.resolve("state")).publish("benchmark", Long.MAX_VALUE);
         try (OutputStream text = new BufferedOutputStream(Files.newOutputStream(dir.resolve("paths.txt")), 1 << 16);
-             ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1 << 21,
+             ManifestWriter writer = ManifestWriter.start(
+                     WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1 << 21,
                      r -> new Thread(r, "changeq-writer"), Throwable::printStackTrace)) {
             for (int i = 0; i < records; i++) {
                 byte[] path = path(i, unique);

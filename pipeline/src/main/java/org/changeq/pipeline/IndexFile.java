@@ -65,4 +65,12 @@ public final class IndexFile {
     public void write(long index) throws IOException {
         AtomicFiles.replace(file, encode(kind, index).getBytes(StandardCharsets.US_ASCII), true);
     }
+
+    /**
+     * Replaces the stored index atomically, without fsync: cheap enough to repeat every second. After a power
+     * cut the file may hold an older value, or be empty.
+     */
+    public void writeUnsynced(long index) throws IOException {
+        AtomicFiles.replace(file, encode(kind, index).getBytes(StandardCharsets.US_ASCII), false);
+    }
 }

@@ -6,7 +6,9 @@ import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import net.openhft.chronicle.queue.ExcerptAppender;
@@ -27,12 +30,18 @@ import org.slf4j.LoggerFactory;
  * The manifest's only writer: a Disruptor ring with a single producer and one handler that
  * coalesces events and appends them to the Chronicle Queue.
  *
- * <p><b>Threading.</b> {@link #publish} and {@link #publishMarker} are for exactly one producer
- * thread (the inotify reader); they never block: when the ring is full the event is dropped and an
- * {@link RecordType#OVERFLOW} record for its root is published as soon as there is room again, so a
- * loss is always recorded. The handler runs on a thread made by the caller's {@link ThreadFactory}
- * (name it {@code changeq-writer}); it is the only thread that appends, asserted on every append.
- * {@link #close} may be called from any thread once the producer has stopped.
+ * <p><b>Threading.</b> The ring has a single producer: the first thread that calls {@link #publish} or
+ * {@link #publishMarker} after {@link #start} (the inotify reader) owns it, and any other thread that
+ * publishes gets an {@link IllegalStateException}, checked on every call. Publishing never blocks: when the
+ * ring is full the event is dropped and an {@link RecordType#OVERFLOW} record for its root is published as
+ * soon as there is room again, so a loss is always recorded. The handler runs on a thread made by the
+ * caller's {@link ThreadFactory} (name it {@code changeq-writer}); it is the only thread that appends,
+ * asserted on every append. {@link #close} and {@link #closeWithoutStop} may be called from any thread; they
+ * publish nothing while the producer thread is still alive.
+ *
+ * <p><b>Watermark.</b> {@link #publishWatermark} passes on a time before which the producer has published
+ * every change; once everything published before it is appended, the writer thread stores it in
+ * {@link StateLayout#trackerWatermark()} (without fsync), for the next start's catch-up.
  *
  * <p><b>Dedupe.</b> Events for one path within a handler batch are merged and appended at the end of
  * the batch. A later event for a path whose earlier record no consumer has claimed yet
@@ -48,19 +57,24 @@ public final class ManifestWriter implements AutoCloseable {
     /** Batches up to this many paths reuse the merge map; larger ones leave a fresh map behind. */
     private static final int REUSED_BATCH_MAP_LIMIT = 64;
 
+    private final WriterLock lock;
     private final Disruptor<Slot> disruptor;
     private final RingBuffer<Slot> ring;
     private final Appender appender;
-    private final LongSupplier clock;
+    private final InstantSource clock;
     private final List<Thread> writerThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, Boolean> ringOverflowedRoots = new LinkedHashMap<>();
     private final AtomicLong ringOverflows = new AtomicLong();
+    /** The producer thread: set by the first publish after {@link #start}, or by a close that comes first. */
+    private final AtomicReference<Thread> producer = new AtomicReference<>();
     private volatile boolean closed;
 
-    private ManifestWriter(Path queueDirectory, ClaimBoard claims, int ringSize, ThreadFactory threadFactory,
-                           LongSupplier clock, Consumer<Throwable> onAppendFailure) {
+    private ManifestWriter(WriterLock lock, LongSupplier highestClaim, int ringSize, ThreadFactory threadFactory,
+                           InstantSource clock, Consumer<Throwable> onAppendFailure) {
+        this.lock = lock;
         this.clock = clock;
-        this.appender = new Appender(queueDirectory, claims::highestClaim);
+        this.appender = new Appender(lock.queueDirectory(), highestClaim,
+                new StateLayout(lock.identity().stateDirectory()).trackerWatermark());
         ThreadFactory owned = runnable -> {
             Thread thread = threadFactory.newThread(runnable);
             writerThreads.add(thread);
@@ -83,15 +97,33 @@ public final class ManifestWriter implements AutoCloseable {
      * most of a second, which the tracker spends walking its roots meanwhile; the ring holds what it
      * observes until then ({@link #awaitQueueOpen}).
      *
+     * @param lock            the queue's writer lock; the writer owns it from now on and releases it in {@link #close}.
+     *                        Claims are read from the state directory the lock bound the queue to.
      * @param onAppendFailure called on the writer thread when the queue cannot be opened or an append fails
      *                        (disk full, queue unwritable); the records of that batch are lost, so the owner must stop
      *                        and let the restart's catch-up scan cover them
      */
-    public static ManifestWriter start(Path queueDirectory, Path stateDirectory, int ringSize,
-                                       ThreadFactory threadFactory, Consumer<Throwable> onAppendFailure) {
-        ManifestWriter writer = new ManifestWriter(queueDirectory, new ClaimBoard(stateDirectory), ringSize,
-                threadFactory, System::currentTimeMillis, onAppendFailure);
-        writer.publishMarker(RecordType.START, "");
+    public static ManifestWriter start(WriterLock lock, int ringSize, ThreadFactory threadFactory,
+                                       Consumer<Throwable> onAppendFailure) {
+        return start(lock, ringSize, threadFactory, InstantSource.system(), onAppendFailure);
+    }
+
+    /**
+     * {@link #start(WriterLock, int, ThreadFactory, Consumer)} with the clock that stamps records.
+     */
+    public static ManifestWriter start(WriterLock lock, int ringSize, ThreadFactory threadFactory, InstantSource clock,
+                                       Consumer<Throwable> onAppendFailure) {
+        return start(lock, new ClaimBoard(lock.identity().stateDirectory())::highestClaim, ringSize, threadFactory,
+                clock, onAppendFailure);
+    }
+
+    /** {@link #start(WriterLock, int, ThreadFactory, InstantSource, Consumer)} reading claims through a hook. */
+    static ManifestWriter start(WriterLock lock, LongSupplier highestClaim, int ringSize, ThreadFactory threadFactory,
+                                InstantSource clock, Consumer<Throwable> onAppendFailure) {
+        ManifestWriter writer = new ManifestWriter(lock, highestClaim, ringSize, threadFactory, clock,
+                onAppendFailure);
+        // Before any other thread can see the writer, so the first publisher after this still becomes the producer.
+        writer.produce(RecordType.START, "", false, EMPTY);
         return writer;
     }
 
@@ -115,7 +147,31 @@ public final class ManifestWriter implements AutoCloseable {
     }
 
     /**
-     * Waits until everything published so far is appended to the queue (or an append failed). Producer
+     * Passes on the watermark: every change made before {@code everythingPublishedBeforeMillis} has been
+     * published (the producer read the kernel's event queue empty after that time, and holds nothing back).
+     * Stored once everything published before this call is appended. Producer thread only; never blocks: with
+     * the ring full it is skipped, which only leaves the stored watermark older.
+     */
+    public void publishWatermark(long everythingPublishedBeforeMillis) {
+        if (!mayPublish() || !ringOverflowedRoots.isEmpty() && !publishPendingOverflows()) {
+            return;
+        }
+        try {
+            long sequence = ring.tryNext();
+            Slot slot = ring.get(sequence);
+            slot.watermark = true;
+            slot.type = null;
+            slot.root = null;
+            slot.path = null;
+            slot.timeMillis = everythingPublishedBeforeMillis;
+            ring.publish(sequence);
+        } catch (InsufficientCapacityException e) {
+            // The next watermark will do.
+        }
+    }
+
+    /**
+     * Waits until everything published so far is appended to the queue (or an append failed). Any
      * thread; blocks at most {@code timeout}, checking every millisecond.
      *
      * @return true when appended; false after a failed append or when the timeout passed first
@@ -158,23 +214,56 @@ public final class ManifestWriter implements AutoCloseable {
     }
 
     /**
-     * Appends everything published so far, then a {@link RecordType#STOP} record, and closes the queue.
-     * Call after the producer thread has stopped publishing.
+     * Appends everything published so far, then a {@link RecordType#STOP} record, closes the queue and
+     * releases its lock. Call after the producer thread has stopped publishing: while it is still alive
+     * (and is not the caller) nothing is published from here, STOP is left out, and the next start records
+     * a gap and catches up. Idempotent.
      */
     @Override
     public void close() {
+        finish(null);
+    }
+
+    /**
+     * Appends what was published so far, but no STOP, closes the queue and releases its lock: the next start
+     * records a gap and catches up. For a producer that failed, or that did not stop. Idempotent.
+     *
+     * @param reason why there is no clean stop, for the log
+     */
+    public void closeWithoutStop(String reason) {
+        finish(reason);
+    }
+
+    private void finish(String noStopReason) {
         if (closed) {
             return;
         }
         closed = true;
-        for (String root : ringOverflowedRoots.keySet()) {
-            offerBlocking(RecordType.OVERFLOW, root, false, EMPTY);
+        Thread current = Thread.currentThread();
+        // Claiming an unowned ring here makes a producer that publishes only now fail instead of racing us.
+        Thread owner = producer.compareAndExchange(null, current);
+        boolean producerRunning = owner != null && owner != current && owner.isAlive();
+        if (producerRunning) {
+            if (noStopReason == null) {
+                LOG.error("no STOP is appended: the producer thread {} is still running, and a second thread must "
+                        + "not publish into the ring; the next start records a gap and catches up", owner.getName());
+            }
+        } else {
+            // The producer has terminated (or is this thread): its overflow marks are ours to publish now.
+            for (String root : ringOverflowedRoots.keySet()) {
+                offerBlocking(RecordType.OVERFLOW, root, false, EMPTY);
+            }
+            ringOverflowedRoots.clear();
+            if (noStopReason == null) {
+                offerBlocking(RecordType.STOP, "", false, EMPTY);
+            }
         }
-        ringOverflowedRoots.clear();
-        offerBlocking(RecordType.STOP, "", false, EMPTY);
-        // Wait for STOP itself rather than Disruptor.shutdown(): that one ignores a handler whose
+        if (noStopReason != null) {
+            LOG.error("no STOP is appended: {}; the next start records a gap and catches up", noStopReason);
+        }
+        // Wait for the appends rather than Disruptor.shutdown(): that one ignores a handler whose
         // thread has not started running yet and would drop its whole backlog.
-        boolean drained = await(appender.stopAppended);
+        boolean drained = awaitAppended(java.time.Duration.ofSeconds(DRAIN_TIMEOUT_SECONDS));
         if (appender.failed) {
             LOG.error("no STOP was appended: an append failed before, so the next start records a gap and "
                     + "catches up from the last record that reached the queue");
@@ -194,20 +283,34 @@ public final class ManifestWriter implements AutoCloseable {
         if (appender.queue != null) {
             appender.queue.close();
         }
-    }
-
-    private static boolean await(CountDownLatch latch) {
-        try {
-            return latch.await(DRAIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        lock.close();
     }
 
     private static final byte[] EMPTY = new byte[0];
+    private static final long NO_WATERMARK = Long.MIN_VALUE;
 
     private void offer(RecordType type, String root, boolean directory, byte[] path) {
+        if (mayPublish()) {
+            produce(type, root, directory, path);
+        }
+    }
+
+    /**
+     * Checks that the caller is the producer (the first thread to publish becomes it).
+     *
+     * @return false once closed: a producer that outlived close() publishes into a halted ring for nothing
+     */
+    private boolean mayPublish() {
+        Thread current = Thread.currentThread();
+        Thread owner = producer.get();
+        if (owner != current && (owner != null || !producer.compareAndSet(null, current))) {
+            throw new IllegalStateException("only the producer thread " + producer.get().getName()
+                    + " publishes to the manifest ring, not " + current.getName() + " (single producer)");
+        }
+        return !closed;
+    }
+
+    private void produce(RecordType type, String root, boolean directory, byte[] path) {
         if (!ringOverflowedRoots.isEmpty() && !publishPendingOverflows()) {
             markRingOverflow(root);
             return;
@@ -255,15 +358,18 @@ public final class ManifestWriter implements AutoCloseable {
 
     private void fill(long sequence, RecordType type, String root, boolean directory, byte[] path) {
         Slot slot = ring.get(sequence);
+        slot.watermark = false;
         slot.type = type;
         slot.root = root;
         slot.directory = directory;
         slot.path = path;
-        slot.timeMillis = clock.getAsLong();
+        slot.timeMillis = clock.millis();
     }
 
     /** A ring slot. Written by the producer, read by the handler, ordered by the ring's sequences. */
     static final class Slot {
+        /** Not a record: {@link #timeMillis} is a watermark to store once the slots before it are appended. */
+        boolean watermark;
         RecordType type;
         String root;
         boolean directory;
@@ -302,11 +408,11 @@ public final class ManifestWriter implements AutoCloseable {
         /** Released once the queue is open, or once the failure to open it has been reported. */
         private final CountDownLatch openSettled = new CountDownLatch(1);
         private final LongSupplier highestClaim;
+        private final LongSupplier claimOfBatch = this::claimOfBatch;
         private LinkedHashMap<PathKey, Slot> batch = new LinkedHashMap<>();
         private final RecentRecords recent = new RecentRecords();
         private final AtomicLong appended = new AtomicLong();
         private final AtomicLong deduplicated = new AtomicLong();
-        private final CountDownLatch stopAppended = new CountDownLatch(1);
         /**
          * Set on the first failed append. Nothing is appended after it: the records of the failed batch are
          * lost, so the queue must end with the last record before them, which the restart catches up from.
@@ -319,9 +425,14 @@ public final class ManifestWriter implements AutoCloseable {
         /** The root of the OVERFLOW appended last, while nothing else was appended after it in this batch. */
         private String overflowJustAppended;
 
-        Appender(Path queueDirectory, LongSupplier highestClaim) {
+        private final IndexFile watermarkFile;
+        private long watermark = NO_WATERMARK;
+        private boolean watermarkWriteFailed;
+
+        Appender(Path queueDirectory, LongSupplier highestClaim, IndexFile watermarkFile) {
             this.queueDirectory = queueDirectory;
             this.highestClaim = highestClaim;
+            this.watermarkFile = watermarkFile;
         }
 
         /** A failure here reaches the exception handler, which marks the appender failed: nothing is appended. */
@@ -345,12 +456,12 @@ public final class ManifestWriter implements AutoCloseable {
             if (failed) {
                 clearBatch();
                 slot.path = null;
-                if (slot.type == RecordType.STOP) {
-                    stopAppended.countDown();
-                }
                 return;
             }
-            if (slot.type.carriesPath() && endOfBatch && batch.isEmpty()) {
+            if (slot.watermark) {
+                // Every slot before it is appended by the end of this batch at the latest.
+                watermark = Math.max(watermark, slot.timeMillis);
+            } else if (slot.type.carriesPath() && endOfBatch && batch.isEmpty()) {
                 // The usual case while the writer keeps up: a batch of one event, nothing to merge.
                 overflowJustAppended = null;
                 claimRead = false;
@@ -370,15 +481,30 @@ public final class ManifestWriter implements AutoCloseable {
                     append(slot.type, slot.root, slot.timeMillis, false, slot.path);
                     overflowJustAppended = slot.type == RecordType.OVERFLOW ? slot.root : null;
                 }
-                if (slot.type == RecordType.STOP) {
-                    stopAppended.countDown();
-                }
             }
             slot.path = null;
             if (endOfBatch) {
                 flushBatch();
                 overflowJustAppended = null;
+                storeWatermark();
             }
+        }
+
+        private void storeWatermark() {
+            if (watermark == NO_WATERMARK) {
+                return;
+            }
+            try {
+                watermarkFile.writeUnsynced(watermark);
+                watermarkWriteFailed = false;
+            } catch (IOException e) {
+                if (!watermarkWriteFailed) {
+                    LOG.warn("cannot store the watermark in {} ({}); a restart catches up from an older time than "
+                            + "needed", watermarkFile.path(), e.getMessage());
+                }
+                watermarkWriteFailed = true;
+            }
+            watermark = NO_WATERMARK;
         }
 
         private void merge(Slot slot) {
@@ -425,18 +551,10 @@ public final class ManifestWriter implements AutoCloseable {
         private void appendUnlessRecorded(RecordType type, String root, boolean directory, byte[] path, int hash,
                                           long timeMillis) {
             int earlier = recent.find(root, path, hash);
-            if (earlier != RecentRecords.NOT_FOUND && covers(recent.typeAt(earlier), type)) {
-                // Read the claims only now, after the event was observed: a consumer that
-                // published its claim before this point is seen, one that publishes later will
-                // read the earlier record and run rsync after the change.
-                if (!claimRead) {
-                    claim = readClaim();
-                    claimRead = true;
-                }
-                if (recent.indexAt(earlier) > claim) {
-                    deduplicated.incrementAndGet();
-                    return;
-                }
+            if (earlier != RecentRecords.NOT_FOUND
+                    && DedupeRule.mayDrop(recent.typeAt(earlier), recent.indexAt(earlier), type, claimOfBatch)) {
+                deduplicated.incrementAndGet();
+                return;
             }
             long index = append(type, root, timeMillis, directory, path);
             recent.remember(earlier, root, path, hash, index, type);
@@ -455,9 +573,13 @@ public final class ManifestWriter implements AutoCloseable {
             }
         }
 
-        private static boolean covers(RecordType earlier, RecordType later) {
-            return later == RecordType.CHANGE && (earlier == RecordType.CHANGE || earlier == RecordType.SUBTREE)
-                    || later == RecordType.SUBTREE && earlier == RecordType.SUBTREE;
+        /** The highest claim, read at most once per batch: every event of the batch was observed before. */
+        private long claimOfBatch() {
+            if (!claimRead) {
+                claim = readClaim();
+                claimRead = true;
+            }
+            return claim;
         }
 
         private long readClaim() {

@@ -1,6 +1,9 @@
 package org.changeq.pipeline;
 
-/** The queue directory is missing or is not a changeq queue. The message says which and what to do. */
+/**
+ * The queue directory is missing, is not a changeq queue, or belongs to another state directory. The message says
+ * which and what to do.
+ */
 public final class QueueNotFoundException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

@@ -36,6 +36,16 @@ public record StateLayout(Path directory) {
         return new IndexFile(directory.resolve("tracker").resolve("catch-up-since"), "catch-up-since");
     }
 
+    /**
+     * The tracker's watermark (milliseconds since the epoch): every change made before it is in the queue, or
+     * was published by a catch-up scan that started before it. Written at each start, then by the writer thread
+     * about once a second while the tracker keeps up; a restart catches up from it when it is older than the
+     * queue's last record.
+     */
+    public IndexFile trackerWatermark() {
+        return new IndexFile(directory.resolve("tracker").resolve("watermark"), "watermark");
+    }
+
     /** Each root's condition as the running tracker last saw it (watched, or not and why), for changeq-queue. */
     public TrackerRootsFile trackerRoots() {
         return new TrackerRootsFile(directory.resolve("tracker").resolve("roots.status"));

@@ -3,6 +3,7 @@ package org.changeq.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.BooleanSupplier;
@@ -40,8 +42,11 @@ class ManifestWriterTest {
     }
 
     private ManifestWriter start() {
-        return ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1024, threadFactory,
-                appendFailures::add);
+        return ManifestWriter.start(lock(), 1024, threadFactory, appendFailures::add);
+    }
+
+    private WriterLock lock() {
+        return WriterLock.acquire(dir.resolve("queue"), dir.resolve("state"));
     }
 
     private List<QueueRecord> records() {
@@ -85,7 +90,7 @@ class ManifestWriterTest {
         int rewrites = 20;
         // The default ring: the writer releases ring slots a moment after it counts a batch, so a ring barely
         // larger than a round could overflow when the next round starts.
-        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"),
+        try (ManifestWriter writer = ManifestWriter.start(lock(),
                 ManifestWriter.DEFAULT_RING_SIZE, threadFactory, appendFailures::add)) {
             for (int round = 0; round < rewrites; round++) {
                 for (int file = 0; file < files; file++) {
@@ -115,6 +120,45 @@ class ManifestWriterTest {
             // This one may be dropped: the record just appended lies above every claim.
             writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
             await(() -> writer.eventsDeduplicated() == 1);
+        }
+        assertEquals(2, records().stream().filter(r -> r.type() == RecordType.CHANGE).count());
+    }
+
+    @Test
+    void aClaimPublishedAfterTheEventWasObservedButBeforeTheClaimsAreReadKeepsTheRepeat() throws Exception {
+        ClaimBoard claims = new ClaimBoard(dir.resolve("state"));
+        java.util.concurrent.atomic.AtomicBoolean holdClaimRead = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch readingClaims = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch claimPublished = new java.util.concurrent.CountDownLatch(1);
+        java.util.function.LongSupplier heldClaims = () -> {
+            if (holdClaimRead.get()) {
+                readingClaims.countDown();
+                try {
+                    assertTrue(claimPublished.await(10, java.util.concurrent.TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            }
+            return claims.highestClaim();
+        };
+        try (ManifestWriter writer = ManifestWriter.start(lock(), heldClaims, 1024, threadFactory,
+                java.time.InstantSource.system(), appendFailures::add)) {
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            await(() -> writer.recordsAppended() == 2);
+            long earlier;
+            try (ManifestReader reader = ManifestReader.open(dir.resolve("queue"))) {
+                earlier = reader.lastIndex();
+            }
+            holdClaimRead.set(true);
+
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            assertTrue(readingClaims.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            // A consumer claims the earlier record (and may read and sync it) after the event was observed.
+            claims.publish("mirror", earlier);
+            claimPublished.countDown();
+            await(() -> writer.recordsAppended() + writer.eventsDeduplicated() == 3);
+
+            assertEquals(0, writer.eventsDeduplicated());
         }
         assertEquals(2, records().stream().filter(r -> r.type() == RecordType.CHANGE).count());
     }
@@ -153,7 +197,7 @@ class ManifestWriterTest {
             }
             runnable.run();
         });
-        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1024,
+        try (ManifestWriter writer = ManifestWriter.start(lock(), 1024,
                 stalled, appendFailures::add)) {
             for (int i = 0; i < 100; i++) {
                 writer.publishMarker(RecordType.OVERFLOW, "nfs");
@@ -172,6 +216,31 @@ class ManifestWriterTest {
     }
 
     @Test
+    void aWatermarkIsStoredOnlyOnceEverythingPublishedBeforeItIsAppended() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        ThreadFactory stalled = runnable -> threadFactory.newThread(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            runnable.run();
+        });
+        IndexFile watermark = new StateLayout(dir.resolve("state")).trackerWatermark();
+        try (ManifestWriter writer = ManifestWriter.start(lock(), 1024, stalled, appendFailures::add)) {
+            writer.publish(RecordType.CHANGE, "r", false, bytes("before"));
+            writer.publishWatermark(1_234);
+            assertEquals(OptionalLong.empty(), watermark.read(), "stored before the records it vouches for");
+
+            release.countDown();
+            assertTrue(writer.awaitAppended(Duration.ofSeconds(10)));
+
+            assertEquals(OptionalLong.of(1_234), watermark.read());
+            assertEquals(List.of("START", "CHANGE before"), summary(records()));
+        }
+    }
+
+    @Test
     void aFullRingRecordsAnOverflowInsteadOfBlockingOrLosingSilently() throws InterruptedException {
         Thread[] writerThread = new Thread[1];
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
@@ -187,7 +256,7 @@ class ManifestWriterTest {
             writerThread[0] = thread;
             return thread;
         };
-        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 64,
+        try (ManifestWriter writer = ManifestWriter.start(lock(), 64,
                 stalledOnce, appendFailures::add)) {
             for (int i = 0; i < 200; i++) {
                 writer.publish(RecordType.CHANGE, "nfs", false, bytes("f" + i));
@@ -203,17 +272,19 @@ class ManifestWriterTest {
 
     @Test
     void aQueueThatCannotBeOpenedIsReportedAndNothingHangs() throws Exception {
-        Path notADirectory = Files.writeString(dir.resolve("queue-is-a-file"), "x");
+        Path queue = dir.resolve("queue");
+        WriterLock lock = WriterLock.acquire(queue, dir.resolve("state"));
+        // Chronicle cannot create its metadata file where a directory of that name is.
+        Files.createDirectories(queue.resolve("metadata.cq4t/x"));
         List<Throwable> failures = new CopyOnWriteArrayList<>();
 
-        try (ManifestWriter writer = ManifestWriter.start(notADirectory, dir.resolve("state"), 1024, threadFactory,
-                failures::add)) {
+        try (ManifestWriter writer = ManifestWriter.start(lock, 1024, threadFactory, failures::add)) {
             writer.publish(RecordType.CHANGE, "r", false, bytes("a"));
 
             assertFalse(writer.awaitQueueOpen(Duration.ofSeconds(10)));
             assertEquals(1, failures.size(), failures.toString());
             assertInstanceOf(ManifestWriter.QueueOpenException.class, failures.get(0));
-            assertTrue(failures.get(0).getMessage().contains(notADirectory.toString()), failures.get(0).getMessage());
+            assertTrue(failures.get(0).getMessage().contains(queue.toString()), failures.get(0).getMessage());
             assertEquals(0, writer.recordsAppended());
         }
     }
@@ -225,8 +296,63 @@ class ManifestWriterTest {
             assertTrue(writer.awaitQueueOpen(Duration.ofSeconds(30)));
         }
 
-        assertEquals(List.of("START", "CHANGE early", "STOP"), records().stream()
+        assertEquals(List.of("START", "CHANGE early", "STOP"), summary(records()));
+    }
+
+    @Test
+    void onlyTheFirstThreadToPublishMayPublishAtAll() throws Exception {
+        try (ManifestWriter writer = start()) {
+            Thread producer = threadFactory.newThread(() -> writer.publish(RecordType.CHANGE, "r", false, bytes("a")));
+            producer.start();
+            producer.join();
+
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> writer.publishMarker(RecordType.OVERFLOW, "r"));
+            assertTrue(refused.getMessage().contains("single producer"), refused.getMessage());
+        }
+        assertEquals(List.of("START", "CHANGE a", "STOP"), summary(records()));
+    }
+
+    @Test
+    void closingWhileTheProducerStillRunsPublishesNothingFromTheClosingThreadAndLeavesOutStop() throws Exception {
+        java.util.concurrent.CountDownLatch published = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch resume = new java.util.concurrent.CountDownLatch(1);
+        List<Throwable> producerFailures = new CopyOnWriteArrayList<>();
+        ManifestWriter writer = start();
+        Thread stuck = threadFactory.newThread(() -> {
+            try {
+                writer.publish(RecordType.CHANGE, "r", false, bytes("before"));
+                published.countDown();
+                // Stuck, as in a walk of a hung mount, past the owner's join timeout.
+                resume.await();
+                writer.publish(RecordType.CHANGE, "r", false, bytes("after-close"));
+            } catch (Throwable failure) {
+                producerFailures.add(failure);
+            }
+        });
+        stuck.start();
+        assertTrue(published.await(10, java.util.concurrent.TimeUnit.SECONDS));
+
+        writer.close();
+        resume.countDown();
+        stuck.join();
+
+        assertEquals(List.of(), producerFailures);
+        assertEquals(List.of("START", "CHANGE before"), summary(records()));
+    }
+
+    @Test
+    void closingWithoutStopAppendsEverythingPublishedAndNoStop() {
+        try (ManifestWriter writer = start()) {
+            writer.publish(RecordType.CHANGE, "r", false, bytes("a"));
+            writer.closeWithoutStop("the producer failed");
+        }
+        assertEquals(List.of("START", "CHANGE a"), summary(records()));
+    }
+
+    private static List<String> summary(List<QueueRecord> records) {
+        return records.stream()
                 .map(r -> r.type() + (r.type().carriesPath() ? " " + new String(r.path(), StandardCharsets.UTF_8) : ""))
-                .toList());
+                .toList();
     }
 }

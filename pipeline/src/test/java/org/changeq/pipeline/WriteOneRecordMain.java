@@ -10,8 +10,8 @@ public final class WriteOneRecordMain {
     public static void main(String[] args) {
         Path queue = Path.of(args[0]);
         Path state = Path.of(args[1]);
-        try (ManifestWriter writer = ManifestWriter.start(queue, state, 64, r -> new Thread(r, "changeq-writer"),
-                failure -> System.exit(ExitCodes.QUEUE_WRITE_FAILED))) {
+        try (ManifestWriter writer = ManifestWriter.start(WriterLock.acquire(queue, state), 64,
+                r -> new Thread(r, "changeq-writer"), failure -> System.exit(ExitCodes.QUEUE_WRITE_FAILED))) {
             writer.publish(RecordType.CHANGE, "root", false, new byte[] {'f'});
         }
         try (ManifestReader reader = ManifestReader.open(queue)) {

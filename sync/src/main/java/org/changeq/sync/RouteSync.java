@@ -16,6 +16,7 @@ import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.FullSyncFlags;
 import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.QueueIdentity;
 import org.changeq.pipeline.QueueNotFoundException;
 import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.StateLayout;
@@ -94,6 +95,7 @@ public final class RouteSync {
                 recordRefusal(refused, started, 0);
                 throw refused;
             }
+            QueueIdentity.requireStateDirectory(config.queue(), config.state());
             try (ManifestReader reader = ManifestReader.open(config.queue())) {
                 return runLocked(reader, identities, started);
             }

@@ -11,20 +11,25 @@ import org.changeq.pipeline.QueueNotFoundException;
 import org.changeq.pipeline.QueueRecord;
 
 /**
- * What a starting tracker must catch up on: the changes made while no tracker ran. Decided before the
- * tracker appends its own START, from the queue's last record (when the previous tracker last wrote, and
- * whether that was a clean STOP) and the state directory. Not thread-safe; used once at start.
+ * What a starting tracker must catch up on: the changes made while no tracker ran, and those the previous
+ * tracker had not recorded yet when it stopped. Decided before the tracker appends its own START, from the
+ * queue's last record (when the previous tracker last wrote, and whether that was a clean STOP) and the state
+ * directory. Not thread-safe; used once at start.
  *
- * <p>The scan publishes every path whose status-change time ({@code st_ctime}) is at or after the last
- * record's time minus {@link #SAFETY_MARGIN_MILLIS}. The margin exists because the two clocks differ:
- * file timestamps come from the kernel's coarse clock, which lags the wall clock the tracker stamps records
- * with by up to a scheduler tick, and some file systems store times in whole seconds (or two, on FAT); an
- * event is also read from the kernel queue some time after the change it reports. A change made just
- * before the last record was written may therefore carry a ctime slightly earlier than that record.
+ * <p>The last record alone does not bound what the previous tracker missed: while its reader walked a new tree,
+ * re-walked after an overflow or walked the next root, it kept appending records stamped later than changes
+ * still waiting in the kernel's event queue. The watermark ({@link org.changeq.pipeline.StateLayout#trackerWatermark})
+ * does: every change made before it was recorded. So the scan starts at the older of the two.
+ *
+ * <p>The scan publishes every path whose status-change time ({@code st_ctime}) is at or after that time minus
+ * {@link #SAFETY_MARGIN_MILLIS}. The margin exists because the two clocks differ: file timestamps come from the
+ * kernel's coarse clock, which lags the wall clock the tracker stamps records with by up to a scheduler tick, and
+ * some file systems store times in whole seconds (or two, on FAT); a change is also queued a moment after its
+ * ctime is set. A change made just before that time may therefore carry a slightly earlier ctime.
  */
 final class CatchUp {
 
-    /** How far before the last record's time the scan still looks. */
+    /** How far before the last record's time, or the watermark, the scan still looks. */
     static final long SAFETY_MARGIN_MILLIS = 2_000;
 
     /**
@@ -32,7 +37,7 @@ final class CatchUp {
      *
      * @param sinceMillis publish changes at or after this time; {@link TreeWatcher#NO_CATCH_UP} when there is
      *                    nothing to catch up (the first start) or nothing can be trusted ({@code lost})
-     * @param lost        the tracker cannot tell when it stopped: record an OVERFLOW for every root
+     * @param lost        the tracker cannot tell what it missed: record an OVERFLOW for every root
      * @param description what was found, for the log
      */
     record Decision(long sinceMillis, boolean lost, String description) {
@@ -42,12 +47,14 @@ final class CatchUp {
     }
 
     /**
-     * @param queue      the queue directory (it may not exist yet)
-     * @param pending    the catch-up a previous start did not finish, if its file is present
-     * @param ranBefore  whether a tracker ran on this state directory before
-     * @param nowMillis  the wall clock now
+     * @param queue         the queue directory (it may not exist yet)
+     * @param pending       the catch-up a previous start did not finish, if its file is present
+     * @param watermarkFile the previous tracker's watermark; absent when that tracker predates it
+     * @param ranBefore     whether a tracker ran on this state directory before
+     * @param nowMillis     the wall clock now
      */
-    static Decision decide(Path queue, OptionalLong pending, boolean ranBefore, long nowMillis) {
+    static Decision decide(Path queue, OptionalLong pending, IndexFile watermarkFile, boolean ranBefore,
+                           long nowMillis) {
         QueueRecord last = lastRecord(queue);
         if (last == null) {
             if (ranBefore || pending.isPresent()) {
@@ -57,13 +64,24 @@ final class CatchUp {
             }
             return new Decision(TreeWatcher.NO_CATCH_UP, false, "first start on this queue: nothing to catch up");
         }
-        if (last.timeMillis() > nowMillis) {
-            return new Decision(TreeWatcher.NO_CATCH_UP, true, "the queue's last record is dated "
-                    + Instant.ofEpochMilli(last.timeMillis()) + ", after the clock's now " + Instant.ofEpochMilli(nowMillis)
+        OptionalLong watermark;
+        try {
+            watermark = watermarkFile.read();
+        } catch (IOException | IllegalStateException e) {
+            // Written without fsync: after a power cut it may be empty, and then nothing bounds what was missed.
+            return new Decision(TreeWatcher.NO_CATCH_UP, true, "cannot read " + watermarkFile.path() + " ("
+                    + e.getMessage() + "), so what the previous tracker had not recorded is unknown; an OVERFLOW is "
+                    + "recorded for every root, so each route's next sync is full");
+        }
+        long latest = Math.max(last.timeMillis(), watermark.orElse(last.timeMillis()));
+        if (latest > nowMillis) {
+            return new Decision(TreeWatcher.NO_CATCH_UP, true, "the queue's last record or the watermark is dated "
+                    + Instant.ofEpochMilli(latest) + ", after the clock's now " + Instant.ofEpochMilli(nowMillis)
                     + " (the clock went backwards); an OVERFLOW is recorded for every root, so each route's next "
                     + "sync is full");
         }
-        long since = last.timeMillis() - SAFETY_MARGIN_MILLIS;
+        long recordedUntil = Math.min(last.timeMillis(), watermark.orElse(last.timeMillis()));
+        long since = recordedUntil - SAFETY_MARGIN_MILLIS;
         String previous = switch (last.type()) {
             case STOP -> "a clean stop";
             default -> "an unclean stop (last record " + last.type() + ")";
@@ -73,8 +91,9 @@ final class CatchUp {
             previous += ", and an unfinished catch-up scan";
         }
         return new Decision(since, false, "catching up after " + previous + ": publishing what changed since "
-                + Instant.ofEpochMilli(since) + " (last record " + Instant.ofEpochMilli(last.timeMillis()) + " minus "
-                + SAFETY_MARGIN_MILLIS + " ms)");
+                + Instant.ofEpochMilli(since) + " (the older of the last record, "
+                + Instant.ofEpochMilli(last.timeMillis()) + ", and the watermark, " + (watermark.isPresent() ? Instant.ofEpochMilli(watermark.getAsLong())
+                : "none yet") + ", minus " + SAFETY_MARGIN_MILLIS + " ms)");
     }
 
     /** The catch-up a previous start did not finish, or empty. */

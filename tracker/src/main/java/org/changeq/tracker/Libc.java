@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongConsumer;
 import jnr.constants.platform.Errno;
 import jnr.constants.platform.OpenFlags;
 import jnr.ffi.LastError;
@@ -244,8 +245,11 @@ final class Libc implements DirectoryWatches, AutoCloseable {
      * @param timeoutMillis -1 waits without a timeout
      * @param gatherNanos   once events are readable, how long to let more arrive before reading, so that one
      *                      read takes a burst's events together instead of a few at a time
+     * @param onDrained     told, when a read found the kernel's event queue empty, the wall time (milliseconds
+     *                      since the epoch) taken just before that read: every event queued before it has been
+     *                      delivered to {@code sink}
      */
-    Wake awaitEvents(int timeoutMillis, long gatherNanos, InotifyEventSink sink) {
+    Wake awaitEvents(int timeoutMillis, long gatherNanos, InotifyEventSink sink, LongConsumer onDrained) {
         int ready;
         do {
             ready = C.poll(pollFds, 2, timeoutMillis);
@@ -260,13 +264,14 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             if (gatherNanos > 0) {
                 LockSupport.parkNanos(gatherNanos);
             }
-            readEvents(sink);
+            readEvents(sink, onDrained);
         }
         return pollFds.getShort(POLLFD_SIZE + POLLFD_REVENTS_OFFSET) != 0 ? Wake.WOKEN : Wake.EVENTS;
     }
 
-    private void readEvents(InotifyEventSink sink) {
+    private void readEvents(InotifyEventSink sink, LongConsumer onDrained) {
         for (int reads = 0; reads < MAX_READS_PER_WAIT; reads++) {
+            long beforeMillis = System.currentTimeMillis();
             long length = C.read(inotifyFd, eventBuffer, EVENT_BUFFER_SIZE);
             if (length > 0) {
                 parseEvents(eventBuffer, (int) length, sink);
@@ -278,6 +283,7 @@ final class Libc implements DirectoryWatches, AutoCloseable {
                 continue;
             }
             if (length == 0 || errno == EAGAIN) {
+                onDrained.accept(beforeMillis);
                 return;
             }
             throw new NativeCallException(failure("read", null, errno, hint(errno)));

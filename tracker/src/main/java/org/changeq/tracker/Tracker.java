@@ -18,9 +18,11 @@ import java.util.function.Consumer;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.ManifestWriter;
+import org.changeq.pipeline.QueueRefusedException;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.TrackerRootsFile;
+import org.changeq.pipeline.WriterLock;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.slf4j.Logger;
@@ -32,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threads.</b> It owns two: {@code changeq-inotify} walks the roots, reads inotify and is the single
  * producer of the {@link ManifestWriter}; {@code changeq-writer} appends to the queue. {@link #close()}
  * wakes the reader, joins it, lets the writer append everything observed and a STOP record, and joins it.
- * All public methods may be called from any thread.
+ * STOP says the tracker saw everything until then, so it is left out when the reader failed or did not stop:
+ * the next start then records a gap and catches up. All public methods may be called from any thread.
  *
  * <p><b>Errors.</b> {@link #start} throws {@link TrackerStartException} for anything a restart cannot fix.
  * A failure while running (a libc call the tracker cannot work around, an append that fails) stops the
@@ -55,6 +58,9 @@ public final class Tracker implements AutoCloseable {
      */
     private static final long EVENT_GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
+    /** How often at most the reader passes a watermark to the writer, which stores each without fsync. */
+    private static final long WATERMARK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long NOT_DRAINED = Long.MIN_VALUE;
     /** How long the reader waits for the catch-up records to reach the queue before it forgets the scan. */
     private static final Duration CATCH_UP_APPEND_TIMEOUT = Duration.ofSeconds(30);
 
@@ -75,7 +81,13 @@ public final class Tracker implements AutoCloseable {
     private volatile boolean watching;
     private volatile boolean stopRequested;
     private volatile int exitCode = ExitCodes.OK;
+    /** Set by the reader when it stops for any reason but a requested stop: what it had not read is unrecorded. */
+    private volatile boolean readerFailed;
     private boolean closed;
+    /** Reader thread only: the watermark not yet passed to the writer, or {@link #NOT_DRAINED}. */
+    private long drainedBeforeMillis = NOT_DRAINED;
+    /** Reader thread only. */
+    private long watermarkPublishedNanos = System.nanoTime() - WATERMARK_INTERVAL_NANOS;
 
     private Tracker(List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock, ManifestWriter writer,
                     WriterFailures writerFailures, Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile,
@@ -131,45 +143,60 @@ public final class Tracker implements AutoCloseable {
     }
 
     /**
-     * Checks the roots, the queue and the state directory, takes the tracker lock, and starts watching. Returns
-     * at once: the reader walks the roots in the background ({@link #awaitReady}).
+     * Checks the roots, takes the queue's writer lock (which binds the queue to the state directory) and the
+     * tracker lock in the state directory, and starts watching. Returns at once: the reader walks the roots in the
+     * background ({@link #awaitReady}).
      *
      * @throws TrackerStartException a root is missing, not a directory or unreadable; the queue or state directory
-     *                               cannot be created; another tracker holds the lock; no inotify instance
+     *                               cannot be created; another writer holds the queue, or the queue belongs to
+     *                               another state directory; another tracker holds the state directory; no inotify
+     *                               instance
      */
     public static Tracker start(ChangeqConfig config) {
         List<WatchTree.Root> roots = checkRoots(config);
-        createDirectory(config.queue(), "queue");
-        createDirectory(config.state(), "state");
-        createDirectory(new StateLayout(config.state()).trackerLock().getParent(), "lock");
-        StateLayout layout = new StateLayout(config.state());
-        Path lockFile = layout.trackerLock();
-        // The lock file stays after a stop: its presence says a tracker ran on this state directory before.
-        boolean ranBefore = Files.exists(lockFile);
+        // First the queue's own lock: a refused tracker must not touch the state directory of a queue it may not
+        // write, nor read that queue's end while its writer appends.
+        WriterLock queueLock;
+        try {
+            queueLock = WriterLock.acquire(config.queue(), config.state());
+        } catch (QueueRefusedException e) {
+            throw new TrackerStartException(e.exitCode(), e.getMessage(), e);
+        }
         FileChannel channel = null;
         ManifestWriter writer = null;
         Libc libc = null;
+        Path lockFile = new StateLayout(config.state()).trackerLock();
         try {
+            createDirectory(config.state(), "state");
+            createDirectory(lockFile.getParent(), "lock");
+            StateLayout layout = new StateLayout(config.state());
+            // The lock file stays after a stop: its presence says a tracker ran on this state directory before.
+            boolean ranBefore = Files.exists(lockFile);
             channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             FileLock lock = tryLock(channel, lockFile);
             writePid(channel);
             IndexFile catchUpFile = layout.trackerCatchUp();
-            CatchUp.Decision catchUp = CatchUp.decide(config.queue(), CatchUp.pending(catchUpFile), ranBefore,
-                    System.currentTimeMillis());
+            long startedMillis = System.currentTimeMillis();
+            CatchUp.Decision catchUp = CatchUp.decide(config.queue(), CatchUp.pending(catchUpFile),
+                    layout.trackerWatermark(), ranBefore, startedMillis);
             if (catchUp.lost()) {
                 LOG.error(catchUp.description());
             } else {
                 LOG.info(catchUp.description());
             }
+            createDirectory(catchUpFile.path().getParent(), "tracker state");
             if (catchUp.sinceMillis() != TreeWatcher.NO_CATCH_UP) {
-                createDirectory(catchUpFile.path().getParent(), "tracker state");
                 // Written before START: if this run dies before its scan is in the queue, the next one starts
                 // from this time again, not from the records this run appended.
-                writeCatchUp(catchUpFile, catchUp.sinceMillis());
+                writeStateFile(catchUpFile, catchUp.sinceMillis());
             }
+            // What happens from now on is this run's to record, and what happened before is the catch-up's (or,
+            // at a first start, the routes' first full syncs'): until the reader first keeps up, this is the
+            // watermark.
+            writeStateFile(layout.trackerWatermark(), startedMillis);
             WriterFailures writerFailures = new WriterFailures();
-            writer = ManifestWriter.start(config.queue(), config.state(), ManifestWriter.DEFAULT_RING_SIZE,
+            writer = ManifestWriter.start(queueLock, ManifestWriter.DEFAULT_RING_SIZE,
                     runnable -> new Thread(runnable, "changeq-writer"), writerFailures);
             // The first native call loads jnr-ffi and generates its stubs (~0.1 s): meanwhile the writer opens the queue.
             libc = Libc.open();
@@ -179,12 +206,12 @@ public final class Tracker implements AutoCloseable {
             return tracker;
         } catch (IOException e) {
             closeQuietly(channel);
+            queueLock.close();
             throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot open the lock file " + lockFile
                     + ": " + e.getMessage() + "; check that the state directory is writable", e);
         } catch (NativeCallException e) {
-            if (writer != null) {
-                writer.close();
-            }
+            // The writer owns the queue lock and releases it when it closes.
+            writer.close();
             closeQuietly(channel);
             throw new TrackerStartException(ExitCodes.SOFTWARE, e.getMessage(), e);
         } catch (RuntimeException e) {
@@ -193,6 +220,8 @@ public final class Tracker implements AutoCloseable {
             }
             if (writer != null) {
                 writer.close();
+            } else {
+                queueLock.close();
             }
             closeQuietly(channel);
             throw e;
@@ -238,7 +267,8 @@ public final class Tracker implements AutoCloseable {
 
     /**
      * Stops watching, appends everything observed and a STOP record, and releases the queue and the lock.
-     * Idempotent; a second caller waits until the first is done.
+     * Without STOP when the reader failed, or did not stop within {@link #JOIN_TIMEOUT}. Idempotent; a second
+     * caller waits until the first is done.
      */
     @Override
     public synchronized void close() {
@@ -249,9 +279,21 @@ public final class Tracker implements AutoCloseable {
         stopRequested = true;
         libc.wake();
         join(reader);
+        boolean readerStuck = reader.isAlive();
         // The writer joins its own thread.
-        writer.close();
-        libc.close();
+        if (readerStuck) {
+            writer.closeWithoutStop("the inotify reader did not stop within " + JOIN_TIMEOUT.toSeconds()
+                    + " s (stuck in a walk of a hung mount?), and only it may publish");
+            // It may still use the inotify and directory descriptors: closing them could hand their numbers to
+            // other files under its feet. The process is about to exit, which closes them.
+        } else {
+            if (readerFailed) {
+                writer.closeWithoutStop("the inotify reader failed, so events it had not read yet are not recorded");
+            } else {
+                writer.close();
+            }
+            libc.close();
+        }
         try {
             lock.release();
         } catch (IOException e) {
@@ -295,30 +337,64 @@ public final class Tracker implements AutoCloseable {
                     nextPing = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(idleMillis);
                 }
                 int timeout = watcher.hasPendingMove() ? MOVE_PAIRING_MILLIS : idleMillis;
-                // Rounded up: a timeout rounded down to 0 would poll in a loop until the check is due.
-                int dueMillis = (int) Math.min(Integer.MAX_VALUE, (watcher.nanosUntilDue() + 999_999) / 1_000_000);
-                timeout = timeout < 0 ? dueMillis : Math.min(timeout, dueMillis);
-                Libc.Wake wake = libc.awaitEvents(timeout, EVENT_GATHER_NANOS, watcher);
+                timeout = shorter(timeout, watcher.nanosUntilDue());
+                timeout = shorter(timeout, nanosUntilWatermarkDue());
+                Libc.Wake wake = libc.awaitEvents(timeout, EVENT_GATHER_NANOS, watcher, this::kernelQueueDrained);
                 if (wake != Libc.Wake.EVENTS) {
                     watcher.resolvePendingMove();
                 }
                 watcher.runDueChecks();
+                publishWatermarkIfDue();
                 status.refresh();
                 kernelOverflows = watcher.kernelOverflows();
             }
             systemd.stopping();
         } catch (RuntimeException | Error e) {
             LOG.error("the inotify reader failed, stopping: {}", e.getMessage(), e);
+            readerFailed = true;
             exitCode = ExitCodes.SOFTWARE;
         } catch (InterruptedException e) {
             // Nothing in the tracker interrupts its reader: whoever did wants the thread gone.
             LOG.error("the inotify reader was interrupted, stopping");
+            readerFailed = true;
             exitCode = ExitCodes.SOFTWARE;
             Thread.currentThread().interrupt();
         } finally {
             ready.countDown();
             readerStopped.countDown();
         }
+    }
+
+    /** A read found the kernel queue empty: every event queued before {@code beforeMillis} has been handled. */
+    private void kernelQueueDrained(long beforeMillis) {
+        // A MOVED_FROM waiting for its MOVED_TO has been read but not published yet.
+        if (!watcher.hasPendingMove()) {
+            drainedBeforeMillis = beforeMillis;
+        }
+    }
+
+    private long nanosUntilWatermarkDue() {
+        return drainedBeforeMillis == NOT_DRAINED ? Long.MAX_VALUE
+                : Math.max(0, watermarkPublishedNanos + WATERMARK_INTERVAL_NANOS - System.nanoTime());
+    }
+
+    /** At most one watermark per interval, but the last one is not held back for long: the reader may go idle. */
+    private void publishWatermarkIfDue() {
+        if (drainedBeforeMillis != NOT_DRAINED && nanosUntilWatermarkDue() == 0) {
+            writer.publishWatermark(drainedBeforeMillis);
+            drainedBeforeMillis = NOT_DRAINED;
+            watermarkPublishedNanos = System.nanoTime();
+        }
+    }
+
+    /** A poll timeout (-1: none) shortened to end after {@code nanos} at the latest (Long.MAX_VALUE: never). */
+    private static int shorter(int timeoutMillis, long nanos) {
+        if (nanos == Long.MAX_VALUE) {
+            return timeoutMillis;
+        }
+        // Rounded up: a poll that ends a moment early only loops once more without anything being due.
+        int millis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
+        return timeoutMillis < 0 ? millis : Math.min(timeoutMillis, millis);
     }
 
     /**
@@ -391,9 +467,9 @@ public final class Tracker implements AutoCloseable {
         }
     }
 
-    private static void writeCatchUp(IndexFile file, long sinceMillis) {
+    private static void writeStateFile(IndexFile file, long millis) {
         try {
-            file.write(sinceMillis);
+            file.write(millis);
         } catch (IOException e) {
             throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot write " + file.path() + ": "
                     + e.getMessage() + "; check that the state directory is writable and its disk not full", e);
@@ -410,7 +486,7 @@ public final class Tracker implements AutoCloseable {
         if (lock == null) {
             String holder = readPid(channel);
             throw new TrackerStartException(ExitCodes.ALREADY_RUNNING, "another changeq-tracker" + holder
-                    + " is running on this queue: it holds " + lockFile + "; stop it first (one writer per queue)", null);
+                    + " is running on this state directory: it holds " + lockFile + "; stop it first", null);
         }
         return lock;
     }

@@ -35,9 +35,10 @@ import picocli.CommandLine.Spec;
                     + "own once it is back.",
             "",
             "On start it catches up on what changed while no tracker ran: every path whose status-change time is "
-                    + "at or after the queue's last record (minus 2 s) is recorded, a changed directory as a whole, "
-                    + "then a RESCAN, so the next sync stays incremental. If it cannot tell when it stopped (queue "
-                    + "gone, clock went backwards) it records OVERFLOW instead.",
+                    + "at or after the queue's last record, or the older watermark until which the previous run had "
+                    + "recorded everything, minus 2 s, is recorded, a changed directory as a whole, then a RESCAN, so "
+                    + "the next sync stays incremental. If it cannot tell what it missed (queue gone, clock went "
+                    + "backwards, watermark unreadable) it records OVERFLOW instead.",
             ""
         },
         footer = {
@@ -46,18 +47,20 @@ import picocli.CommandLine.Spec;
             "  Run as the service does, from the config file:",
             "    changeq-tracker --config /etc/changeq/changeq.yaml",
             "",
-            "  Quick mode: watch /srv/nfs, keep the queue in /var/lib/changeq/queue (state in /var/lib/changeq/queue.state):",
-            "    changeq-tracker --root /srv/nfs --queue /var/lib/changeq/queue",
+            "  Quick mode, to try it out: watch /srv/nfs into a scratch queue, state in /tmp/changeq-try/queue.state",
+            "  (the service's queue refuses it: a queue has one writer and one state directory):",
+            "    changeq-tracker --root /srv/nfs --queue /tmp/changeq-try/queue",
             "",
             "  Leave out caches and a replicated tree (rsync patterns: a trailing / matches directories only,",
             "  a leading / anchors at the root, * stays within a name, ** crosses /):",
-            "    changeq-tracker --root /srv/nfs --queue /var/lib/changeq/queue \\",
+            "    changeq-tracker --root /srv/nfs --queue /tmp/changeq-try/queue \\",
             "        --exclude 'immich/' --exclude '/anca-elements/' --exclude '*.tmp'",
             "",
-            "  See what it recorded:  changeq-queue tail /var/lib/changeq/queue",
+            "  See what it recorded:  changeq-queue tail --queue /tmp/changeq-try/queue",
             "",
             "Exit codes: 0 stopped cleanly, 2 bad options, 3 bad config, 4 root missing or unreadable, 5 queue or state",
-            "directory unusable, 6 appending to the queue failed, 7 another tracker holds the queue, 1 other errors.",
+            "directory unusable or the queue belongs to another state directory, 6 appending to the queue failed,",
+            "7 another tracker holds the queue, 1 other errors.",
             "Directories to watch are limited by fs.inotify.max_user_watches (sysctl); the log says when to raise it."
         })
 public final class TrackerMain implements Callable<Integer> {
@@ -83,7 +86,8 @@ public final class TrackerMain implements Callable<Integer> {
         Path queue;
 
         @Option(names = "--state", paramLabel = "DIR",
-                description = "Quick mode: lock, claims and cursors (default: <queue>.state beside the queue).")
+                description = "Quick mode: lock, claims and cursors (default: <queue>.state beside the queue). "
+                        + "A queue belongs to the state directory its first tracker named.")
         Path state;
 
         @Option(names = "--exclude", paramLabel = "PATTERN",

@@ -16,6 +16,7 @@ import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.WriterLock;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.ConfigLoader;
@@ -154,7 +155,8 @@ final class SyncBench {
     /** One tracker session: START, whatever {@code body} publishes (on this, the producer thread), STOP. */
     void record(Consumer<ManifestWriter> body) {
         // The writer joins its own thread on close.
-        ManifestWriter writer = ManifestWriter.start(queue, state, 1024, runnable -> new Thread(runnable, "changeq-writer"),
+        ManifestWriter writer = ManifestWriter.start(WriterLock.acquire(queue, state), 1024,
+                runnable -> new Thread(runnable, "changeq-writer"),
                 failure -> {
                     throw new AssertionError("append failed", failure);
                 });

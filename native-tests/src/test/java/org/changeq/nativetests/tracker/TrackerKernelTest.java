@@ -9,15 +9,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigLoader;
 import org.changeq.tracker.Tracker;
 import org.changeq.tracker.TrackerStartException;
 import org.junit.jupiter.api.Assumptions;
@@ -199,15 +204,53 @@ class TrackerKernelTest {
     }
 
     @Test
-    void aSecondTrackerOnTheSameQueueIsRefused() throws Exception {
+    void aSecondTrackerOnTheSameQueueIsRefusedWhateverItsStateDirectory() throws Exception {
         try (TrackedTree tree = TrackedTree.start(temp)) {
-            TrackerStartException refused = assertThrows(TrackerStartException.class,
-                    () -> Tracker.start(TrackedTree.config(temp)));
+            for (String state : List.of("state", "queue.state")) {
+                TrackerStartException refused = assertThrows(TrackerStartException.class,
+                        () -> Tracker.start(ConfigLoader.quick(tree.root, tree.queue, temp.resolve(state), List.of())));
 
-            assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
-            assertTrue(refused.getMessage().contains(new StateLayout(tree.state).trackerLock().toString()),
-                    refused.getMessage());
-            assertTrue(refused.getMessage().contains("another changeq-tracker"), refused.getMessage());
+                assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
+                assertTrue(refused.getMessage().contains("another changeq-tracker"), refused.getMessage());
+                assertTrue(refused.getMessage().contains("writing to the queue " + tree.queue), refused.getMessage());
+            }
+            assertFalse(Files.exists(temp.resolve("queue.state")), "a refused tracker left state behind");
+        }
+    }
+
+    @Test
+    void aStoppedTrackersQueueRefusesAnotherStateDirectoryNamingBoth() throws Exception {
+        TrackedTree.start(temp).close();
+
+        ChangeqConfig otherState = ConfigLoader.quick(temp.resolve("root"), temp.resolve("queue"),
+                temp.resolve("queue.state"), List.of());
+
+        TrackerStartException refused = assertThrows(TrackerStartException.class, () -> Tracker.start(otherState));
+
+        assertEquals(ExitCodes.QUEUE_UNAVAILABLE, refused.exitCode());
+        assertTrue(refused.getMessage().contains(temp.resolve("state").toString()), refused.getMessage());
+        assertTrue(refused.getMessage().contains(temp.resolve("queue.state").toString()), refused.getMessage());
+    }
+
+    @Test
+    void theWatermarkPassesEveryChangeOnceTheReaderHasCaughtUp() throws Exception {
+        try (TrackedTree tree = TrackedTree.start(temp)) {
+            IndexFile watermark = new StateLayout(tree.state).trackerWatermark();
+            long beforeChange = System.currentTimeMillis();
+            Files.write(tree.path("f"), new byte[] {1});
+            tree.await(RecordType.CHANGE, "f");
+
+            // Stored by the writer about once a second, the last one included although nothing follows it.
+            TrackedTree.awaitCondition(() -> "the watermark to pass " + beforeChange + "; it is " + read(watermark),
+                    () -> read(watermark).orElse(Long.MIN_VALUE) > beforeChange);
+        }
+    }
+
+    private static OptionalLong read(IndexFile file) {
+        try {
+            return file.read();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -217,12 +260,18 @@ class TrackerKernelTest {
         for (int i = 0; i < 100; i++) {
             Files.write(tree.path("f" + i), new byte[] {1});
         }
-        tree.await(RecordType.CHANGE, "f99");
 
+        // No waiting for the records: their events are in the kernel queue or the ring when close() begins.
         tree.tracker.close();
 
         try (tree) {
             List<QueueRecord> records = tree.records();
+            Set<String> missing = new HashSet<>();
+            for (int i = 0; i < 100; i++) {
+                missing.add("f" + i);
+            }
+            records.forEach(record -> missing.remove(text(record.path())));
+            assertEquals(Set.of(), missing, "changes made before close() were not appended");
             assertEquals(RecordType.START, records.get(0).type());
             assertEquals(RecordType.STOP, records.get(records.size() - 1).type());
             assertEquals(ExitCodes.OK, tree.tracker.awaitTermination());

@@ -15,6 +15,7 @@ import java.util.function.Predicate;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.QueueIdentity;
 import org.changeq.pipeline.QueueNotFoundException;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
@@ -135,6 +136,9 @@ public final class QueueMain implements Callable<Integer> {
         void withInspector(ChangeqConfig config, InspectorAction action) throws IOException {
             Path queue = config != null ? config.queue() : location.directories.queue;
             Path state = config != null ? config.state() : location.directories.state;
+            if (state != null) {
+                QueueIdentity.requireStateDirectory(queue, state);
+            }
             try (ManifestReader reader = ManifestReader.open(queue)) {
                 QueueInspector inspector = new QueueInspector(reader, queue,
                         state == null ? null : new StateLayout(state), config, format(), Out.stream);

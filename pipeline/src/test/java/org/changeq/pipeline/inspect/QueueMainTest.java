@@ -22,6 +22,7 @@ import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.TrackerRootsFile;
+import org.changeq.pipeline.WriterLock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +39,8 @@ class QueueMainTest {
 
     @BeforeEach
     void writeQueueAndConfig() throws Exception {
-        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1024,
+        try (ManifestWriter writer = ManifestWriter.start(
+                WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1024,
                 r -> new Thread(r, "changeq-writer"), failure -> { throw new AssertionError(failure); })) {
             writer.publish(RecordType.CHANGE, "data", false, NEWLINE_NAME);
             writer.publish(RecordType.CHANGE, "data", false, INVALID_UTF8);
@@ -201,7 +203,8 @@ class QueueMainTest {
     void pendingDumpAndPathsReadTheSameRecordsAsThePlanner() throws Exception {
         // A directory moved in that the include-only route neither includes nor excludes may hold
         // included paths: the planner keeps it for the filter rules, so the pending dump shows it too.
-        try (ManifestWriter writer = ManifestWriter.start(dir.resolve("queue"), dir.resolve("state"), 1024,
+        try (ManifestWriter writer = ManifestWriter.start(
+                WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1024,
                 r -> new Thread(r, "changeq-writer"), failure -> { throw new AssertionError(failure); })) {
             writer.publish(RecordType.SUBTREE, "data", true, "restored".getBytes(StandardCharsets.UTF_8));
         }
@@ -224,6 +227,16 @@ class QueueMainTest {
     void topGroupsByDirectory() {
         Result result = run("top", "--queue", dir.resolve("queue").toString(), "--depth", "1");
         assertTrue(result.text().lines().anyMatch(line -> line.matches("\\s+1\\s+data\\s+photos")), result.text());
+    }
+
+    @Test
+    void aQueueOfAnotherStateDirectoryIsRefusedNamingBoth() {
+        Result refused = run("stat", "--queue", dir.resolve("queue").toString(),
+                "--state", dir.resolve("other").toString());
+
+        assertEquals(ExitCodes.QUEUE_UNAVAILABLE, refused.exitCode(), refused.err());
+        assertTrue(refused.err().contains(dir.resolve("state").toString()), refused.err());
+        assertTrue(refused.err().contains(dir.resolve("other").toString()), refused.err());
     }
 
     @Test
@@ -269,7 +282,7 @@ class QueueMainTest {
         follower.start();
         try {
             assertTrue(idle.await(10, java.util.concurrent.TimeUnit.SECONDS), "the follower reached the end");
-            try (ManifestWriter writer = ManifestWriter.start(queue, dir.resolve("state"), 1024,
+            try (ManifestWriter writer = ManifestWriter.start(WriterLock.acquire(queue, dir.resolve("state")), 1024,
                     r -> new Thread(r, "changeq-writer"), failure -> { throw new AssertionError(failure); })) {
                 writer.publish(RecordType.CHANGE, "data", false, "appended-later".getBytes(StandardCharsets.UTF_8));
             }
