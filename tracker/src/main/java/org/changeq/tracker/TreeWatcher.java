@@ -373,7 +373,8 @@ final class TreeWatcher implements InotifyEventSink {
      * A directory was created or moved in: watch it first, then list it, so that entries created between
      * its creation and the watch are found by the listing and later ones by their own events.
      *
-     * @param movedIn a moved-in directory is published as one SUBTREE; a created one with its contents
+     * @param movedIn a moved-in directory is published as one SUBTREE once every directory in it is watched; a
+     *                created one with its contents
      */
     private void directoryAppeared(Node parent, byte[] name, boolean movedIn) {
         Root root = parent.root;
@@ -381,7 +382,20 @@ final class TreeWatcher implements InotifyEventSink {
         if (excluded(root, path, true)) {
             return;
         }
-        sink.publish(movedIn ? RecordType.SUBTREE : RecordType.CHANGE, root.name, true, path);
+        if (!movedIn) {
+            sink.publish(RecordType.CHANGE, root.name, true, path);
+        }
+        watchAndWalk(parent, name, path, !movedIn);
+        if (movedIn) {
+            // Not before the walk: a sync could copy the tree while the walk runs, and a change in a directory
+            // not yet watched would then reach neither that copy nor an event. Published now, the copy comes after
+            // every watch, and whatever it may miss is reported by those watches.
+            sink.publish(RecordType.SUBTREE, root.name, true, path);
+        }
+    }
+
+    private void watchAndWalk(Node parent, byte[] name, byte[] path, boolean publishContents) {
+        Root root = parent.root;
         Node node;
         try {
             node = watch(parent, name, path);
@@ -393,10 +407,10 @@ final class TreeWatcher implements InotifyEventSink {
             unavailable(root, e);
             return;
         } catch (WatchLimitException e) {
-            walk(root, null, path, !movedIn, e);
+            walk(root, null, path, publishContents, e);
             return;
         }
-        walk(root, node, path, !movedIn, null);
+        walk(root, node, path, publishContents, null);
     }
 
     /**
@@ -420,11 +434,22 @@ final class TreeWatcher implements InotifyEventSink {
         return null;
     }
 
+    /** What a walk still has to do, on one stack: a step pushed before another is done after it and all it adds. */
+    private sealed interface Step permits Pending, SendWhole {
+    }
+
     /**
      * One directory the walk still has to list; {@code node} is null when it could not be watched.
-     * {@code covered}: a SUBTREE already sends it whole, so the catch-up scan publishes nothing below it.
+     * {@code covered}: a SUBTREE sends it whole, so the catch-up scan publishes nothing below it.
      */
-    private record Pending(Node node, byte[] path, boolean covered) {
+    private record Pending(Node node, byte[] path, boolean covered) implements Step {
+    }
+
+    /**
+     * The SUBTREE of a directory the catch-up scan found changed, pushed below the directory's own step: it is
+     * reached once everything in that directory is watched, and only then may a sync copy the tree.
+     */
+    private record SendWhole(byte[] path) implements Step {
     }
 
     /**
@@ -442,11 +467,17 @@ final class TreeWatcher implements InotifyEventSink {
         if (top == null) {
             progress.unwatched++;
         }
-        ArrayDeque<Pending> pending = new ArrayDeque<>();
-        pending.push(new Pending(top, topPath, false));
+        ArrayDeque<Step> steps = new ArrayDeque<>();
+        steps.push(new Pending(top, topPath, false));
         boolean catchingUp = !publishContents && catchUpSinceMillis != NO_CATCH_UP;
-        while (!pending.isEmpty() && !stopRequested.getAsBoolean()) {
-            Pending directory = pending.pop();
+        while (!steps.isEmpty() && !stopRequested.getAsBoolean()) {
+            Step step = steps.pop();
+            if (step instanceof SendWhole whole) {
+                sink.publish(RecordType.SUBTREE, root.name, true, whole.path);
+                catchUpSubtrees++;
+                continue;
+            }
+            Pending directory = (Pending) step;
             byte[] absolutePath = WatchTree.absolutePath(root, directory.path);
             try {
                 if (catchingUp && !directory.covered) {
@@ -456,17 +487,15 @@ final class TreeWatcher implements InotifyEventSink {
                             return;
                         }
                         boolean changed = changeTimeMillis >= catchUpSinceMillis;
-                        if (changed) {
-                            sink.publish(isDirectory ? RecordType.SUBTREE : RecordType.CHANGE, root.name, isDirectory,
-                                    path);
-                            if (isDirectory) {
-                                catchUpSubtrees++;
-                            } else {
-                                catchUpChanges++;
-                            }
+                        if (changed && !isDirectory) {
+                            sink.publish(RecordType.CHANGE, root.name, false, path);
+                            catchUpChanges++;
                         }
                         if (isDirectory) {
-                            watchDuringWalk(directory.node, name, path, pending, progress, changed);
+                            if (changed) {
+                                steps.push(new SendWhole(path));
+                            }
+                            watchDuringWalk(directory.node, name, path, steps, progress, changed);
                         }
                     });
                 } else {
@@ -479,7 +508,7 @@ final class TreeWatcher implements InotifyEventSink {
                             sink.publish(RecordType.CHANGE, root.name, isDirectory, path);
                         }
                         if (isDirectory) {
-                            watchDuringWalk(directory.node, name, path, pending, progress, directory.covered);
+                            watchDuringWalk(directory.node, name, path, steps, progress, directory.covered);
                         }
                     });
                 }
@@ -493,17 +522,17 @@ final class TreeWatcher implements InotifyEventSink {
         }
     }
 
-    private void watchDuringWalk(Node parent, byte[] name, byte[] path, ArrayDeque<Pending> pending,
+    private void watchDuringWalk(Node parent, byte[] name, byte[] path, ArrayDeque<Step> steps,
                                  WalkProgress progress, boolean covered) {
         if (parent == null || progress.limitReached != null) {
             progress.unwatched++;
-            pending.push(new Pending(null, path, covered));
+            steps.push(new Pending(null, path, covered));
             return;
         }
         try {
             Node child = watch(parent, name, path);
             if (child != null) {
-                pending.push(new Pending(child, path, covered));
+                steps.push(new Pending(child, path, covered));
                 warnNearWatchLimit();
             }
         } catch (PathUnavailableException e) {
@@ -511,7 +540,7 @@ final class TreeWatcher implements InotifyEventSink {
         } catch (WatchLimitException e) {
             progress.limitReached = e;
             progress.unwatched++;
-            pending.push(new Pending(null, path, covered));
+            steps.push(new Pending(null, path, covered));
         }
     }
 

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.TrackerRootsFile.Condition;
@@ -19,18 +21,25 @@ class TreeWatcherTest {
 
     private final FakeDirectories kernel = new FakeDirectories("/r");
     private final List<String> records = new ArrayList<>();
-    /** For each marker record, how many kernel operations came before it: tells whether it followed a watch. */
-    private final List<Integer> operationsBeforeMarker = new ArrayList<>();
+    /**
+     * For each record, how many kernel operations came before its latest publication: tells whether it followed a
+     * watch.
+     */
+    private final Map<String, Integer> operationsBefore = new HashMap<>();
     private final RecordSink sink = new RecordSink() {
         @Override
         public void publish(RecordType type, String root, boolean directory, byte[] path) {
-            records.add(type + " " + root + " " + ByteStrings.escape(path) + (directory ? "/" : ""));
+            record(type + " " + root + " " + ByteStrings.escape(path) + (directory ? "/" : ""));
         }
 
         @Override
         public void publishMarker(RecordType type, String root) {
-            records.add(type + " " + root);
-            operationsBeforeMarker.add(kernel.operations.size());
+            record(type + " " + root);
+        }
+
+        private void record(String record) {
+            records.add(record);
+            operationsBefore.put(record, kernel.operations.size());
         }
     };
     /** A fake {@link System#nanoTime()}: far from zero, as the real one is. */
@@ -81,18 +90,26 @@ class TreeWatcherTest {
         assertEquals(List.of(), records);
     }
 
+    /** Asserts that {@code record} was published after every kernel operation so far: after its whole walk. */
+    private void assertPublishedLast(String record) {
+        assertEquals(kernel.operations.size(), operationsBefore.get(record),
+                record + " is published once every directory in it is watched: " + kernel.operations);
+    }
+
     @Test
     void aCatchUpWalkSendsChangedFilesAndChangedDirectoriesWholeThenRescan() {
-        kernel.mkdir("/r/a").mkdir("/r/a/b").touch("/r/a/b/f").touch("/r/g").mkdir("/r/skip").touch("/r/skip/x");
+        kernel.mkdir("/r/a").mkdir("/r/a/b").mkdir("/r/a/b/c").touch("/r/a/b/f").touch("/r/g").mkdir("/r/skip")
+                .touch("/r/skip/x");
         WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of("skip/")));
         TreeWatcher watcher = newWatcher(root);
 
         // The fake reports every status-change time as 0: all of it changed at or after 0.
         watcher.watchRoots(0);
 
-        assertEquals(List.of("CHANGE r /", "SUBTREE r a/", "CHANGE r g", "RESCAN r"), records);
-        assertTrue(kernel.isWatched("/r/a/b"), "directories inside a subtree sent whole are still watched");
-        assertEquals(3, watcher.watchedDirectories());
+        assertEquals(List.of("CHANGE r /", "CHANGE r g", "SUBTREE r a/", "RESCAN r"), records);
+        assertTrue(kernel.isWatched("/r/a/b/c"), "directories inside a subtree sent whole are still watched");
+        assertEquals(4, watcher.watchedDirectories());
+        assertPublishedLast("SUBTREE r a/");
     }
 
     @Test
@@ -245,12 +262,13 @@ class TreeWatcherTest {
     @Test
     void aDirectoryMovedInFromOutsideIsOneSubtreeAndIsWatched() {
         TreeWatcher watcher = watcher();
-        kernel.mkdir("/r/in").mkdir("/r/in/sub").touch("/r/in/sub/f");
+        kernel.mkdir("/r/in").mkdir("/r/in/sub").mkdir("/r/in/sub/deep").touch("/r/in/sub/f");
 
         event(watcher, "/r", EventKind.MOVED_TO, true, 3, "in");
 
         assertEquals(List.of("SUBTREE r in/"), records);
-        assertTrue(kernel.isWatched("/r/in/sub"));
+        assertTrue(kernel.isWatched("/r/in/sub/deep"));
+        assertPublishedLast("SUBTREE r in/");
     }
 
     @Test
@@ -365,8 +383,7 @@ class TreeWatcherTest {
         assertEquals("watched again since it was unmounted", status().detail());
         assertTrue(kernel.isWatched("/r/b"));
         assertEquals(List.of("OVERFLOW r", "OVERFLOW r"), records);
-        int lastMarker = operationsBeforeMarker.get(operationsBeforeMarker.size() - 1);
-        assertTrue(kernel.operations.indexOf("watch /r/b") < lastMarker,
+        assertTrue(kernel.operations.indexOf("watch /r/b") < operationsBefore.get("OVERFLOW r"),
                 "the OVERFLOW follows the walk that watches the tree again: " + kernel.operations);
     }
 
