@@ -66,8 +66,8 @@ final class TreeWatcher implements InotifyEventSink {
     private final WatchTree tree = new WatchTree();
     private long rootCheckDueNanos;
 
-    /** A MOVED_FROM waiting for its MOVED_TO, which may arrive with the next read. */
-    private PendingMove pendingMove;
+    /** MOVED_FROMs waiting for their MOVED_TO, which may come after other events or with a later read. */
+    private final PendingMoves pendingMoves = new PendingMoves();
     /**
      * The CHANGE published last, while only more changes followed it within the same read: a file's CREATE,
      * MODIFY and CLOSE_WRITE arrive together and become one record. Only within a read: every event in it
@@ -93,9 +93,6 @@ final class TreeWatcher implements InotifyEventSink {
     private long catchUpSinceMillis = NO_CATCH_UP;
     private long catchUpChanges;
     private long catchUpSubtrees;
-
-    private record PendingMove(Node parent, byte[] name, boolean directory, int cookie) {
-    }
 
     /** What the watcher tells its owner, on the reader thread. */
     interface Listener {
@@ -219,23 +216,29 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     boolean hasPendingMove() {
-        return pendingMove != null;
+        return !pendingMoves.isEmpty();
     }
 
-    /** Settles a MOVED_FROM whose MOVED_TO did not follow: the entry left the watched tree. */
+    /**
+     * Settles every MOVED_FROM still waiting for its MOVED_TO as a move out of the watched tree. For when no
+     * events came for a while: the kernel queued each MOVED_TO right after its MOVED_FROM, so none is coming.
+     */
     void resolvePendingMove() {
-        PendingMove move = pendingMove;
-        if (move == null) {
-            return;
+        for (PendingMoves.Move move; (move = pendingMoves.takeOldest()) != null; ) {
+            movedOut(move);
         }
-        pendingMove = null;
-        Root root = move.parent.root;
-        byte[] path = WatchTree.relativePath(move.parent, move.name);
-        if (!excluded(root, path, move.directory)) {
-            sink.publish(RecordType.DELETE, root.name, move.directory, path);
+    }
+
+    /** The entry left the watched tree: its old path is deleted and its watches go. */
+    private void movedOut(PendingMoves.Move move) {
+        Root root = move.parent().root;
+        byte[] path = WatchTree.relativePath(move.parent(), move.name());
+        if (!excluded(root, path, move.directory())) {
+            sink.publish(RecordType.DELETE, root.name, move.directory(), path);
         }
-        if (move.directory) {
-            Node moved = tree.child(move.parent, move.name);
+        if (move.directory()) {
+            // Looked up again: a walk may have found the directory at its new place and moved its node there.
+            Node moved = tree.child(move.parent(), move.name());
             if (moved != null) {
                 unwatchSubtree(moved);
             }
@@ -245,6 +248,10 @@ final class TreeWatcher implements InotifyEventSink {
     @Override
     public void onReadEnd() {
         lastChangeDirectory = null;
+        // Under a constant stream of events the reader never waits long enough to settle them all at once.
+        for (PendingMoves.Move move; (move = pendingMoves.takeExpired(nanoClock.getAsLong())) != null; ) {
+            movedOut(move);
+        }
     }
 
     @Override
@@ -253,10 +260,9 @@ final class TreeWatcher implements InotifyEventSink {
                 && kind != EventKind.ATTRIB) {
             lastChangeDirectory = null;
         }
-        if (pendingMove != null && !(kind == EventKind.MOVED_TO && cookie == pendingMove.cookie)) {
-            resolvePendingMove();
-        }
         if (kind == EventKind.OVERFLOW) {
+            // Lost events may include the MOVED_TOs.
+            resolvePendingMove();
             kernelQueueOverflowed();
             return;
         }
@@ -264,6 +270,15 @@ final class TreeWatcher implements InotifyEventSink {
         if (node == null) {
             // A watch removed a moment ago (its directory left the tree): its last events are stale.
             return;
+        }
+        if (!pendingMoves.isEmpty()) {
+            for (PendingMoves.Move move; (move = pendingMoves.takeTouchedBy(node, name)) != null; ) {
+                movedOut(move);
+            }
+            if (tree.byWatch(watch) != node) {
+                // It was inside a directory that moved out: stale, like the events of any watch removed.
+                return;
+            }
         }
         switch (kind) {
             case CREATE -> {
@@ -281,7 +296,13 @@ final class TreeWatcher implements InotifyEventSink {
                 }
             }
             case DELETE -> deleted(node, name, directory);
-            case MOVED_FROM -> pendingMove = new PendingMove(node, name, directory, cookie);
+            case MOVED_FROM -> {
+                PendingMoves.Move unpaired = pendingMoves.add(new PendingMoves.Move(node, name, directory, cookie,
+                        directory ? tree.child(node, name) : null, nanoClock.getAsLong()));
+                if (unpaired != null) {
+                    movedOut(unpaired);
+                }
+            }
             case MOVED_TO -> movedTo(node, name, directory, cookie);
             case DELETE_SELF, MOVE_SELF -> {
                 if (node.isRoot()) {
@@ -332,8 +353,7 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     private void movedTo(Node directory, byte[] name, boolean isDirectory, int cookie) {
-        PendingMove from = pendingMove != null && pendingMove.cookie == cookie ? pendingMove : null;
-        pendingMove = null;
+        PendingMoves.Move from = pendingMoves.take(cookie);
         Root root = directory.root;
         byte[] path = WatchTree.relativePath(directory, name);
         boolean targetExcluded = excluded(root, path, isDirectory);
@@ -343,11 +363,11 @@ final class TreeWatcher implements InotifyEventSink {
             }
             return;
         }
-        byte[] oldPath = WatchTree.relativePath(from.parent, from.name);
-        if (!excluded(from.parent.root, oldPath, isDirectory)) {
-            sink.publish(RecordType.DELETE, from.parent.root.name, isDirectory, oldPath);
+        byte[] oldPath = WatchTree.relativePath(from.parent(), from.name());
+        if (!excluded(from.parent().root, oldPath, isDirectory)) {
+            sink.publish(RecordType.DELETE, from.parent().root.name, isDirectory, oldPath);
         }
-        Node moved = isDirectory ? tree.child(from.parent, from.name) : null;
+        Node moved = isDirectory ? tree.child(from.parent(), from.name()) : null;
         if (moved != null && !targetExcluded && moved.root == root) {
             tree.move(moved, directory, name);
             sink.publish(RecordType.SUBTREE, root.name, true, path);

@@ -250,13 +250,126 @@ class TreeWatcherTest {
     }
 
     @Test
-    void anUnrelatedEventSettlesAPendingMoveFirstSoRecordsKeepTheirOrder() {
+    void anEventForTheNameThatMovedAwaySettlesTheMoveFirstSoRecordsKeepTheirOrder() {
         TreeWatcher watcher = watcher();
 
         event(watcher, "/r", EventKind.MOVED_FROM, false, 5, "f");
         event(watcher, "/r", EventKind.CREATE, false, 0, "f");
 
         assertEquals(List.of("DELETE r f", "CHANGE r f"), records);
+    }
+
+    /** Renames {@code /r/a} (with {@code a/deep}) to {@code /r/x/b}; {@code /r/other} sees unrelated changes. */
+    private TreeWatcher treeWithADirectoryToRename() {
+        kernel.mkdir("/r/a").mkdir("/r/a/deep").mkdir("/r/x").mkdir("/r/other");
+        TreeWatcher watcher = watcher();
+        kernel.rename("/r/a", "/r/x/b");
+        kernel.operations.clear();
+        return watcher;
+    }
+
+    private void assertRenamedWithoutAWalk(TreeWatcher watcher, int deepWatch) {
+        assertFalse(watcher.hasPendingMove());
+        assertEquals(List.of(), kernel.operations, "no watch removed, no directory listed again");
+        records.clear();
+        watcher.onEvent(deepWatch, EventKind.CREATE, false, 0, bytes("f"));
+        assertEquals(List.of("CHANGE r x/b/deep/f"), records, "later events carry the new path");
+    }
+
+    @Test
+    void aRenameIsPairedAcrossEventsOfOtherDirectoriesBetweenItsHalves() {
+        TreeWatcher watcher = treeWithADirectoryToRename();
+        int deepWatch = kernel.watchOf("/r/x/b/deep");
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 7, "a");
+        event(watcher, "/r/other", EventKind.CREATE, false, 0, "f");
+        event(watcher, "/r/other", EventKind.CLOSE_WRITE, false, 0, "f");
+        event(watcher, "/r/x", EventKind.MOVED_TO, true, 7, "b");
+
+        assertEquals(List.of("CHANGE r other/f", "DELETE r a/", "SUBTREE r x/b/"), records);
+        assertRenamedWithoutAWalk(watcher, deepWatch);
+    }
+
+    @Test
+    void aRenameIsPairedAcrossReadsWithOtherEventsBetweenItsHalves() {
+        TreeWatcher watcher = treeWithADirectoryToRename();
+        int deepWatch = kernel.watchOf("/r/x/b/deep");
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 7, "a");
+        watcher.onReadEnd();
+        nanos += PendingMoves.PAIRING_NANOS / 2;
+        event(watcher, "/r/other", EventKind.MODIFY, false, 0, "f");
+        watcher.onReadEnd();
+        event(watcher, "/r/x", EventKind.MOVED_TO, true, 7, "b");
+
+        assertEquals(List.of("CHANGE r other/f", "DELETE r a/", "SUBTREE r x/b/"), records);
+        assertRenamedWithoutAWalk(watcher, deepWatch);
+    }
+
+    @Test
+    void interleavedRenamesArePairedByTheirCookies() {
+        kernel.mkdir("/r/a").mkdir("/r/c");
+        TreeWatcher watcher = watcher();
+        kernel.rename("/r/a", "/r/b");
+        kernel.rename("/r/c", "/r/d");
+        kernel.operations.clear();
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 1, "a");
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 2, "c");
+        event(watcher, "/r", EventKind.MOVED_TO, true, 2, "d");
+        event(watcher, "/r", EventKind.MOVED_TO, true, 1, "b");
+
+        assertEquals(List.of("DELETE r c/", "SUBTREE r d/", "DELETE r a/", "SUBTREE r b/"), records);
+        assertEquals(List.of(), kernel.operations);
+    }
+
+    @Test
+    void aMovedFromWhoseMovedToDoesNotComeIsAMoveOutOnceThePairingTimeHasPassedEvenUnderAStreamOfEvents() {
+        kernel.mkdir("/r/a").mkdir("/r/a/deep").mkdir("/r/other");
+        TreeWatcher watcher = watcher();
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 7, "a");
+        watcher.onReadEnd();
+        nanos += PendingMoves.PAIRING_NANOS - 1;
+        event(watcher, "/r/other", EventKind.MODIFY, false, 0, "f");
+        watcher.onReadEnd();
+        assertTrue(watcher.hasPendingMove(), "still within the pairing time");
+        nanos += 1;
+        event(watcher, "/r/other", EventKind.MODIFY, false, 0, "f");
+        watcher.onReadEnd();
+
+        assertFalse(watcher.hasPendingMove());
+        assertEquals(List.of("CHANGE r other/f", "CHANGE r other/f", "DELETE r a/"), records);
+        assertFalse(kernel.isWatched("/r/a") || kernel.isWatched("/r/a/deep"), kernel.operations.toString());
+    }
+
+    @Test
+    void anEventFromInsideADirectoryWhoseMovedToHasNotComeSettlesItAndTheMovedToWalksItAgain() {
+        TreeWatcher watcher = treeWithADirectoryToRename();
+        int deepWatch = kernel.watchOf("/r/x/b/deep");
+        kernel.mkdir("/r/x/b/deep/new");
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 7, "a");
+        // Created after the rename, inside the moved directory: its old path no longer leads to it.
+        watcher.onEvent(deepWatch, EventKind.CREATE, true, 0, bytes("new"));
+        event(watcher, "/r/x", EventKind.MOVED_TO, true, 7, "b");
+
+        assertEquals(List.of("DELETE r a/", "SUBTREE r x/b/"), records);
+        assertTrue(kernel.isWatched("/r/x/b/deep/new"), kernel.operations.toString());
+        assertPublishedLast("SUBTREE r x/b/");
+    }
+
+    @Test
+    void beyondTheLimitOfWaitingMovedFromsTheOldestIsAMoveOut() {
+        TreeWatcher watcher = watcher();
+
+        for (int cookie = 1; cookie <= PendingMoves.LIMIT + 1; cookie++) {
+            event(watcher, "/r", EventKind.MOVED_FROM, false, cookie, "f" + cookie);
+        }
+
+        assertEquals(List.of("DELETE r f1"), records);
+        event(watcher, "/r", EventKind.MOVED_TO, false, PendingMoves.LIMIT + 1, "g");
+        assertEquals(List.of("DELETE r f1", "DELETE r f" + (PendingMoves.LIMIT + 1), "CHANGE r g"), records);
     }
 
     @Test
