@@ -103,7 +103,7 @@ class TreeWatcherTest {
         WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of("skip/")));
         TreeWatcher watcher = newWatcher(root);
 
-        // The fake reports every status-change time as 0: all of it changed at or after 0.
+        // Everything was made after time 0.
         watcher.watchRoots(0);
 
         assertEquals(List.of("CHANGE r /", "CHANGE r g", "SUBTREE r a/", "RESCAN r"), records);
@@ -112,12 +112,34 @@ class TreeWatcherTest {
         assertPublishedLast("SUBTREE r a/");
     }
 
+    /** A time later than every change made so far, once the wall clock, which stamps the fake's changes, is there. */
+    private static long aMillisecondFromNow() {
+        long later = System.currentTimeMillis() + 1;
+        while (System.currentTimeMillis() < later) {
+            Thread.onSpinWait();
+        }
+        return later;
+    }
+
+    @Test
+    void aCatchUpWalkPublishesOnlyWhatChangedAtOrAfterItsTime() {
+        kernel.mkdir("/r/old").touch("/r/old/f").mkdir("/r/a").touch("/r/a/kept");
+        long since = aMillisecondFromNow();
+        kernel.touch("/r/a/new").touch("/r/old/f");
+        WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of()));
+
+        newWatcher(root).watchRoots(since);
+
+        assertEquals(List.of("CHANGE r old/f", "SUBTREE r a/", "RESCAN r"), records,
+                "a file added changes its directory's time, so the directory goes whole; a file touched goes alone");
+    }
+
     @Test
     void aCatchUpWalkFindingNothingNewOnlyRescans() {
         kernel.mkdir("/r/a").touch("/r/a/f");
         WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of()));
 
-        newWatcher(root).watchRoots(1);
+        newWatcher(root).watchRoots(aMillisecondFromNow());
 
         assertEquals(List.of("RESCAN r"), records);
     }
@@ -304,6 +326,22 @@ class TreeWatcherTest {
 
         assertEquals(List.of("CHANGE r other/f", "DELETE r a/", "SUBTREE r x/b/"), records);
         assertRenamedWithoutAWalk(watcher, deepWatch);
+    }
+
+    @Test
+    void aRenameAsTheKernelReportsItWithTheMovedDirectorysOwnMoveSelfKeepsItsWatches() {
+        TreeWatcher watcher = treeWithADirectoryToRename();
+        int deepWatch = kernel.watchOf("/r/x/b/deep");
+        kernel.rename("/r/x/b", "/r/c");
+        kernel.operations.clear();
+
+        kernel.deliverEvents(watcher);
+
+        assertEquals(List.of("DELETE r a/", "SUBTREE r x/b/", "DELETE r x/b/", "SUBTREE r c/"), records);
+        records.clear();
+        watcher.onEvent(deepWatch, EventKind.CREATE, false, 0, bytes("f"));
+        assertEquals(List.of("CHANGE r c/deep/f"), records);
+        assertEquals(List.of(), kernel.operations);
     }
 
     @Test
