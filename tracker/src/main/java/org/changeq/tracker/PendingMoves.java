@@ -9,8 +9,8 @@ import org.changeq.tracker.WatchTree.Node;
  * MOVED_FROM events waiting for their MOVED_TO, by cookie, oldest first. The kernel queues both halves of a
  * rename during the one {@code rename(2)}, but inotify(7) lets events of other processes come between them; a
  * MOVED_FROM is paired across those, and only one whose MOVED_TO does not come within
- * {@link #PAIRING_NANOS} is taken for a move out of the tree. The table is small: renames whose halves are
- * apart are rare, and each waits milliseconds.
+ * {@link #PAIRING_NANOS} is taken for a move out of the tree. The table stays small: each entry waits
+ * milliseconds at most.
  *
  * <p>Confined to the reader thread.
  */
