@@ -45,11 +45,8 @@ public final class Tracker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Tracker.class);
 
-    /**
-     * How long a MOVED_FROM at the end of a read waits for its MOVED_TO. The kernel queues the pair together,
-     * so a pair split by the read buffer completes on the next read; a lone MOVED_FROM is a move out of the tree.
-     */
-    private static final int MOVE_PAIRING_MILLIS = 10;
+    /** How long the reader waits for more events while a MOVED_FROM waits for its MOVED_TO. */
+    private static final int MOVE_PAIRING_MILLIS = (int) TimeUnit.NANOSECONDS.toMillis(PendingMoves.PAIRING_NANOS);
     private static final Duration QUEUE_OPEN_POLL = Duration.ofSeconds(1);
     /**
      * How long the reader lets events gather once some are readable. A reader that keeps up reads a burst a few

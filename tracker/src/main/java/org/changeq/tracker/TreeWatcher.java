@@ -66,8 +66,8 @@ final class TreeWatcher implements InotifyEventSink {
     private final WatchTree tree = new WatchTree();
     private long rootCheckDueNanos;
 
-    /** A MOVED_FROM waiting for its MOVED_TO, which may arrive with the next read. */
-    private PendingMove pendingMove;
+    /** MOVED_FROMs waiting for their MOVED_TO, which may come after other events or with a later read. */
+    private final PendingMoves pendingMoves = new PendingMoves();
     /**
      * The CHANGE published last, while only more changes followed it within the same read: a file's CREATE,
      * MODIFY and CLOSE_WRITE arrive together and become one record. Only within a read: every event in it
@@ -93,9 +93,6 @@ final class TreeWatcher implements InotifyEventSink {
     private long catchUpSinceMillis = NO_CATCH_UP;
     private long catchUpChanges;
     private long catchUpSubtrees;
-
-    private record PendingMove(Node parent, byte[] name, boolean directory, int cookie) {
-    }
 
     /** What the watcher tells its owner, on the reader thread. */
     interface Listener {
@@ -219,23 +216,29 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     boolean hasPendingMove() {
-        return pendingMove != null;
+        return !pendingMoves.isEmpty();
     }
 
-    /** Settles a MOVED_FROM whose MOVED_TO did not follow: the entry left the watched tree. */
+    /**
+     * Settles every MOVED_FROM still waiting for its MOVED_TO as a move out of the watched tree. For when no
+     * events came for a while: the kernel queued each MOVED_TO right after its MOVED_FROM, so none is coming.
+     */
     void resolvePendingMove() {
-        PendingMove move = pendingMove;
-        if (move == null) {
-            return;
+        for (PendingMoves.Move move; (move = pendingMoves.takeOldest()) != null; ) {
+            movedOut(move);
         }
-        pendingMove = null;
-        Root root = move.parent.root;
-        byte[] path = WatchTree.relativePath(move.parent, move.name);
-        if (!excluded(root, path, move.directory)) {
-            sink.publish(RecordType.DELETE, root.name, move.directory, path);
+    }
+
+    /** The entry left the watched tree: its old path is deleted and its watches go. */
+    private void movedOut(PendingMoves.Move move) {
+        Root root = move.parent().root;
+        byte[] path = WatchTree.relativePath(move.parent(), move.name());
+        if (!excluded(root, path, move.directory())) {
+            sink.publish(RecordType.DELETE, root.name, move.directory(), path);
         }
-        if (move.directory) {
-            Node moved = tree.child(move.parent, move.name);
+        if (move.directory()) {
+            // Looked up again: a walk may have found the directory at its new place and moved its node there.
+            Node moved = tree.child(move.parent(), move.name());
             if (moved != null) {
                 unwatchSubtree(moved);
             }
@@ -245,6 +248,10 @@ final class TreeWatcher implements InotifyEventSink {
     @Override
     public void onReadEnd() {
         lastChangeDirectory = null;
+        // Under a constant stream of events the reader never waits long enough to settle them all at once.
+        for (PendingMoves.Move move; (move = pendingMoves.takeExpired(nanoClock.getAsLong())) != null; ) {
+            movedOut(move);
+        }
     }
 
     @Override
@@ -253,10 +260,9 @@ final class TreeWatcher implements InotifyEventSink {
                 && kind != EventKind.ATTRIB) {
             lastChangeDirectory = null;
         }
-        if (pendingMove != null && !(kind == EventKind.MOVED_TO && cookie == pendingMove.cookie)) {
-            resolvePendingMove();
-        }
         if (kind == EventKind.OVERFLOW) {
+            // Lost events may include the MOVED_TOs.
+            resolvePendingMove();
             kernelQueueOverflowed();
             return;
         }
@@ -264,6 +270,15 @@ final class TreeWatcher implements InotifyEventSink {
         if (node == null) {
             // A watch removed a moment ago (its directory left the tree): its last events are stale.
             return;
+        }
+        if (!pendingMoves.isEmpty()) {
+            for (PendingMoves.Move move; (move = pendingMoves.takeTouchedBy(node, name)) != null; ) {
+                movedOut(move);
+            }
+            if (tree.byWatch(watch) != node) {
+                // It was inside a directory that moved out: stale, like the events of any watch removed.
+                return;
+            }
         }
         switch (kind) {
             case CREATE -> {
@@ -281,7 +296,13 @@ final class TreeWatcher implements InotifyEventSink {
                 }
             }
             case DELETE -> deleted(node, name, directory);
-            case MOVED_FROM -> pendingMove = new PendingMove(node, name, directory, cookie);
+            case MOVED_FROM -> {
+                PendingMoves.Move unpaired = pendingMoves.add(new PendingMoves.Move(node, name, directory, cookie,
+                        directory ? tree.child(node, name) : null, nanoClock.getAsLong()));
+                if (unpaired != null) {
+                    movedOut(unpaired);
+                }
+            }
             case MOVED_TO -> movedTo(node, name, directory, cookie);
             case DELETE_SELF, MOVE_SELF -> {
                 if (node.isRoot()) {
@@ -332,8 +353,7 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     private void movedTo(Node directory, byte[] name, boolean isDirectory, int cookie) {
-        PendingMove from = pendingMove != null && pendingMove.cookie == cookie ? pendingMove : null;
-        pendingMove = null;
+        PendingMoves.Move from = pendingMoves.take(cookie);
         Root root = directory.root;
         byte[] path = WatchTree.relativePath(directory, name);
         boolean targetExcluded = excluded(root, path, isDirectory);
@@ -343,11 +363,11 @@ final class TreeWatcher implements InotifyEventSink {
             }
             return;
         }
-        byte[] oldPath = WatchTree.relativePath(from.parent, from.name);
-        if (!excluded(from.parent.root, oldPath, isDirectory)) {
-            sink.publish(RecordType.DELETE, from.parent.root.name, isDirectory, oldPath);
+        byte[] oldPath = WatchTree.relativePath(from.parent(), from.name());
+        if (!excluded(from.parent().root, oldPath, isDirectory)) {
+            sink.publish(RecordType.DELETE, from.parent().root.name, isDirectory, oldPath);
         }
-        Node moved = isDirectory ? tree.child(from.parent, from.name) : null;
+        Node moved = isDirectory ? tree.child(from.parent(), from.name()) : null;
         if (moved != null && !targetExcluded && moved.root == root) {
             tree.move(moved, directory, name);
             sink.publish(RecordType.SUBTREE, root.name, true, path);
@@ -373,7 +393,8 @@ final class TreeWatcher implements InotifyEventSink {
      * A directory was created or moved in: watch it first, then list it, so that entries created between
      * its creation and the watch are found by the listing and later ones by their own events.
      *
-     * @param movedIn a moved-in directory is published as one SUBTREE; a created one with its contents
+     * @param movedIn a moved-in directory is published as one SUBTREE once every directory in it is watched; a
+     *                created one with its contents
      */
     private void directoryAppeared(Node parent, byte[] name, boolean movedIn) {
         Root root = parent.root;
@@ -381,7 +402,20 @@ final class TreeWatcher implements InotifyEventSink {
         if (excluded(root, path, true)) {
             return;
         }
-        sink.publish(movedIn ? RecordType.SUBTREE : RecordType.CHANGE, root.name, true, path);
+        if (!movedIn) {
+            sink.publish(RecordType.CHANGE, root.name, true, path);
+        }
+        watchAndWalk(parent, name, path, !movedIn);
+        if (movedIn) {
+            // Not before the walk: a sync could copy the tree while the walk runs, and a change in a directory
+            // not yet watched would then reach neither that copy nor an event. Published now, the copy comes after
+            // every watch, and whatever it may miss is reported by those watches.
+            sink.publish(RecordType.SUBTREE, root.name, true, path);
+        }
+    }
+
+    private void watchAndWalk(Node parent, byte[] name, byte[] path, boolean publishContents) {
+        Root root = parent.root;
         Node node;
         try {
             node = watch(parent, name, path);
@@ -393,10 +427,10 @@ final class TreeWatcher implements InotifyEventSink {
             unavailable(root, e);
             return;
         } catch (WatchLimitException e) {
-            walk(root, null, path, !movedIn, e);
+            walk(root, null, path, publishContents, e);
             return;
         }
-        walk(root, node, path, !movedIn, null);
+        walk(root, node, path, publishContents, null);
     }
 
     /**
@@ -420,11 +454,22 @@ final class TreeWatcher implements InotifyEventSink {
         return null;
     }
 
+    /** What a walk still has to do, on one stack: a step pushed before another is done after it and all it adds. */
+    private sealed interface Step permits Pending, SendWhole {
+    }
+
     /**
      * One directory the walk still has to list; {@code node} is null when it could not be watched.
-     * {@code covered}: a SUBTREE already sends it whole, so the catch-up scan publishes nothing below it.
+     * {@code covered}: a SUBTREE sends it whole, so the catch-up scan publishes nothing below it.
      */
-    private record Pending(Node node, byte[] path, boolean covered) {
+    private record Pending(Node node, byte[] path, boolean covered) implements Step {
+    }
+
+    /**
+     * The SUBTREE of a directory the catch-up scan found changed, pushed below the directory's own step: it is
+     * reached once everything in that directory is watched, and only then may a sync copy the tree.
+     */
+    private record SendWhole(byte[] path) implements Step {
     }
 
     /**
@@ -442,11 +487,17 @@ final class TreeWatcher implements InotifyEventSink {
         if (top == null) {
             progress.unwatched++;
         }
-        ArrayDeque<Pending> pending = new ArrayDeque<>();
-        pending.push(new Pending(top, topPath, false));
+        ArrayDeque<Step> steps = new ArrayDeque<>();
+        steps.push(new Pending(top, topPath, false));
         boolean catchingUp = !publishContents && catchUpSinceMillis != NO_CATCH_UP;
-        while (!pending.isEmpty() && !stopRequested.getAsBoolean()) {
-            Pending directory = pending.pop();
+        while (!steps.isEmpty() && !stopRequested.getAsBoolean()) {
+            Step step = steps.pop();
+            if (step instanceof SendWhole whole) {
+                sink.publish(RecordType.SUBTREE, root.name, true, whole.path);
+                catchUpSubtrees++;
+                continue;
+            }
+            Pending directory = (Pending) step;
             byte[] absolutePath = WatchTree.absolutePath(root, directory.path);
             try {
                 if (catchingUp && !directory.covered) {
@@ -456,17 +507,15 @@ final class TreeWatcher implements InotifyEventSink {
                             return;
                         }
                         boolean changed = changeTimeMillis >= catchUpSinceMillis;
-                        if (changed) {
-                            sink.publish(isDirectory ? RecordType.SUBTREE : RecordType.CHANGE, root.name, isDirectory,
-                                    path);
-                            if (isDirectory) {
-                                catchUpSubtrees++;
-                            } else {
-                                catchUpChanges++;
-                            }
+                        if (changed && !isDirectory) {
+                            sink.publish(RecordType.CHANGE, root.name, false, path);
+                            catchUpChanges++;
                         }
                         if (isDirectory) {
-                            watchDuringWalk(directory.node, name, path, pending, progress, changed);
+                            if (changed) {
+                                steps.push(new SendWhole(path));
+                            }
+                            watchDuringWalk(directory.node, name, path, steps, progress, changed);
                         }
                     });
                 } else {
@@ -479,7 +528,7 @@ final class TreeWatcher implements InotifyEventSink {
                             sink.publish(RecordType.CHANGE, root.name, isDirectory, path);
                         }
                         if (isDirectory) {
-                            watchDuringWalk(directory.node, name, path, pending, progress, directory.covered);
+                            watchDuringWalk(directory.node, name, path, steps, progress, directory.covered);
                         }
                     });
                 }
@@ -493,17 +542,17 @@ final class TreeWatcher implements InotifyEventSink {
         }
     }
 
-    private void watchDuringWalk(Node parent, byte[] name, byte[] path, ArrayDeque<Pending> pending,
+    private void watchDuringWalk(Node parent, byte[] name, byte[] path, ArrayDeque<Step> steps,
                                  WalkProgress progress, boolean covered) {
         if (parent == null || progress.limitReached != null) {
             progress.unwatched++;
-            pending.push(new Pending(null, path, covered));
+            steps.push(new Pending(null, path, covered));
             return;
         }
         try {
             Node child = watch(parent, name, path);
             if (child != null) {
-                pending.push(new Pending(child, path, covered));
+                steps.push(new Pending(child, path, covered));
                 warnNearWatchLimit();
             }
         } catch (PathUnavailableException e) {
@@ -511,7 +560,7 @@ final class TreeWatcher implements InotifyEventSink {
         } catch (WatchLimitException e) {
             progress.limitReached = e;
             progress.unwatched++;
-            pending.push(new Pending(null, path, covered));
+            steps.push(new Pending(null, path, covered));
         }
     }
 

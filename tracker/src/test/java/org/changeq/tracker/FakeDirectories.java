@@ -10,20 +10,29 @@ import java.util.TreeMap;
 
 /**
  * An in-memory directory tree standing in for the kernel: watches get increasing keys, listings come from
- * the tree, and every watch, unwatch and listing is recorded in order. Every directory has an identity (its
- * file system and inode); {@link #mount} and {@link #remove} change what is at a path as a mount or a deletion
- * would. Paths are Latin-1 strings, one char per byte, so any byte sequence round-trips.
+ * the tree, and every watch, unwatch and listing is recorded in order. Every entry has an identity (its
+ * file system and inode) and a status-change time from the wall clock; {@link #mount} and {@link #remove} change
+ * what is at a path as a mount or a deletion would. Changes made through it queue the events the kernel would
+ * report for them, which {@link #deliverEvents} hands over; {@link DirectoryWatchesContract} holds it to what
+ * the kernel does. Paths are Latin-1 strings, one char per byte, so any byte sequence round-trips.
  */
 final class FakeDirectories implements DirectoryWatches {
 
     /** Directory path → entries (name → is directory). */
     private final Map<String, Map<String, Boolean>> directories = new HashMap<>();
     private final Map<String, Integer> watches = new HashMap<>();
+    /** Every entry's identity and status-change time, by path. */
     private final Map<String, FileIdentity> identities = new HashMap<>();
+    private final Map<String, Long> changeTimes = new HashMap<>();
     final List<String> operations = new ArrayList<>();
+    private final List<Event> events = new ArrayList<>();
     private int nextWatch = 1;
+    private int nextCookie = 1;
     private long nextInode = 2;
     private long nextDevice = 1;
+
+    private record Event(int watch, EventKind kind, boolean directory, int cookie, String name) {
+    }
     int watchLimit = Integer.MAX_VALUE;
     /** Paths that exist but whose look-ups are refused, as for a parent without search permission. */
     final java.util.Set<String> denied = new java.util.HashSet<>();
@@ -33,13 +42,13 @@ final class FakeDirectories implements DirectoryWatches {
     FakeDirectories(String root) {
         directories.put(root, new TreeMap<>());
         identities.put(root, new FileIdentity(nextDevice++, nextInode++, 1, true));
+        changeTimes.put(root, System.currentTimeMillis());
     }
 
     FakeDirectories mkdir(String path) {
         addEntry(path, true);
         directories.put(path, new TreeMap<>());
-        identities.put(path, new FileIdentity(identities.get(parent(path)).device(), nextInode++,
-                identities.get(parent(path)).mountId(), true));
+        queue(parent(path), EventKind.CREATE, true, 0, name(path));
         return this;
     }
 
@@ -53,60 +62,95 @@ final class FakeDirectories implements DirectoryWatches {
         directories.put(path, new TreeMap<>());
         long device = nextDevice++;
         identities.put(path, new FileIdentity(device, 2, device, true));
+        changeTimes.put(path, System.currentTimeMillis());
         return this;
     }
 
-    /** Deletes a directory and everything below it; its watches are dropped. */
+    /**
+     * Deletes a file, or a directory and everything below it deepest first, as {@code rm -r} does; the watches go,
+     * each with DELETE_SELF and IGNORED.
+     */
     void remove(String path) {
+        Map<String, Boolean> entries = directories.get(path);
+        if (entries != null) {
+            for (Map.Entry<String, Boolean> entry : List.copyOf(entries.entrySet())) {
+                if (entry.getValue()) {
+                    remove(path + "/" + entry.getKey());
+                } else {
+                    entries.remove(entry.getKey());
+                    queue(path, EventKind.DELETE, false, 0, entry.getKey());
+                }
+            }
+            Integer watch = watches.get(path);
+            if (watch != null) {
+                events.add(new Event(watch, EventKind.DELETE_SELF, false, 0, ""));
+                events.add(new Event(watch, EventKind.IGNORED, false, 0, ""));
+            }
+        }
         drop(path);
         Map<String, Boolean> parent = directories.get(parent(path));
-        if (parent != null) {
-            parent.remove(name(path));
+        if (parent != null && parent.remove(name(path)) != null) {
+            changeTimes.put(parent(path), System.currentTimeMillis());
+            queue(parent(path), EventKind.DELETE, entries != null, 0, name(path));
         }
     }
 
     private void drop(String path) {
         directories.keySet().removeIf(key -> key.equals(path) || key.startsWith(path + "/"));
         identities.keySet().removeIf(key -> key.equals(path) || key.startsWith(path + "/"));
+        changeTimes.keySet().removeIf(key -> key.equals(path) || key.startsWith(path + "/"));
         watches.keySet().removeIf(key -> key.equals(path) || key.startsWith(path + "/"));
     }
 
+    /** Creates a file, as {@code open(O_CREAT)} and {@code close} do, or sets an existing one's times. */
     FakeDirectories touch(String path) {
+        if (identities.containsKey(path)) {
+            changeTimes.put(path, System.currentTimeMillis());
+            queue(parent(path), EventKind.ATTRIB, false, 0, name(path));
+            return this;
+        }
         addEntry(path, false);
+        queue(parent(path), EventKind.CREATE, false, 0, name(path));
+        queue(parent(path), EventKind.CLOSE_WRITE, false, 0, name(path));
         return this;
     }
 
-    /** Renames a directory and everything below it, as the kernel would; watches follow their directories. */
+    /**
+     * Renames a file, or a directory and everything below it, as the kernel would: watches follow their
+     * directories, the moved entry and both parents get a new status-change time, and the events are MOVED_FROM
+     * and MOVED_TO with one cookie, then MOVE_SELF on a moved directory's own watch.
+     */
     void rename(String from, String to) {
-        Map<String, Map<String, Boolean>> moved = new HashMap<>();
-        directories.entrySet().removeIf(entry -> {
+        Integer movedWatch = watches.get(from);
+        boolean directory = directories.containsKey(from);
+        int cookie = nextCookie++;
+        queue(parent(from), EventKind.MOVED_FROM, directory, cookie, name(from));
+        queue(parent(to), EventKind.MOVED_TO, directory, cookie, name(to));
+        if (movedWatch != null) {
+            events.add(new Event(movedWatch, EventKind.MOVE_SELF, false, 0, ""));
+        }
+        for (Map<String, ?> byPath : List.of(directories, watches, identities, changeTimes)) {
+            moveSubtree(byPath, from, to);
+        }
+        directories.get(parent(from)).remove(name(from));
+        directories.get(parent(to)).put(name(to), directory);
+        long now = System.currentTimeMillis();
+        for (String changed : List.of(to, parent(from), parent(to))) {
+            changeTimes.put(changed, now);
+        }
+    }
+
+    /** Re-keys the entries of {@code from} and everything below it to {@code to}. */
+    private static <V> void moveSubtree(Map<String, V> byPath, String from, String to) {
+        Map<String, V> moved = new HashMap<>();
+        byPath.entrySet().removeIf(entry -> {
             if (entry.getKey().equals(from) || entry.getKey().startsWith(from + "/")) {
                 moved.put(to + entry.getKey().substring(from.length()), entry.getValue());
                 return true;
             }
             return false;
         });
-        directories.putAll(moved);
-        Map<String, Integer> movedWatches = new HashMap<>();
-        watches.entrySet().removeIf(entry -> {
-            if (entry.getKey().equals(from) || entry.getKey().startsWith(from + "/")) {
-                movedWatches.put(to + entry.getKey().substring(from.length()), entry.getValue());
-                return true;
-            }
-            return false;
-        });
-        watches.putAll(movedWatches);
-        Map<String, FileIdentity> movedIdentities = new HashMap<>();
-        identities.entrySet().removeIf(entry -> {
-            if (entry.getKey().equals(from) || entry.getKey().startsWith(from + "/")) {
-                movedIdentities.put(to + entry.getKey().substring(from.length()), entry.getValue());
-                return true;
-            }
-            return false;
-        });
-        identities.putAll(movedIdentities);
-        Boolean directory = directories.get(parent(from)).remove(name(from));
-        directories.get(parent(to)).put(name(to), directory);
+        byPath.putAll(moved);
     }
 
     int watchOf(String path) {
@@ -144,10 +188,21 @@ final class FakeDirectories implements DirectoryWatches {
         watches.entrySet().removeIf(entry -> {
             if (entry.getValue() == watch) {
                 operations.add("unwatch " + entry.getKey());
+                events.add(new Event(watch, EventKind.IGNORED, false, 0, ""));
                 return true;
             }
             return false;
         });
+    }
+
+    /** Hands the queued events to {@code sink} in order, as one read, and forgets them. */
+    void deliverEvents(InotifyEventSink sink) {
+        List<Event> read = List.copyOf(events);
+        events.clear();
+        for (Event event : read) {
+            sink.onEvent(event.watch, event.kind, event.directory, event.cookie, event.name.getBytes(ISO_8859_1));
+        }
+        sink.onReadEnd();
     }
 
     @Override
@@ -166,15 +221,16 @@ final class FakeDirectories implements DirectoryWatches {
         });
     }
 
-    /** Every entry has status-change time 0: only the tests of catch-up scans on the real kernel look at it. */
     @Override
     public void listWithChangeTimes(byte[] absolutePath, TimedEntrySink sink) {
-        list(absolutePath, false, (name, directory) -> sink.onEntry(name, directory, 0));
+        String path = new String(absolutePath, ISO_8859_1);
+        list(absolutePath, false, (name, directory) ->
+                sink.onEntry(name, directory, changeTimes.get(path + "/" + new String(name, ISO_8859_1))));
     }
 
     @Override
     public long changeTimeMillis(byte[] absolutePath) {
-        return directories.containsKey(new String(absolutePath, ISO_8859_1)) ? 0 : -1;
+        return changeTimes.getOrDefault(new String(absolutePath, ISO_8859_1), -1L);
     }
 
     @Override
@@ -193,6 +249,20 @@ final class FakeDirectories implements DirectoryWatches {
             throw new AssertionError("no parent directory for " + path);
         }
         parent.put(name(path), directory);
+        FileIdentity parentIdentity = identities.get(parent(path));
+        identities.put(path, new FileIdentity(parentIdentity.device(), nextInode++, parentIdentity.mountId(),
+                directory));
+        long now = System.currentTimeMillis();
+        changeTimes.put(path, now);
+        changeTimes.put(parent(path), now);
+    }
+
+    /** An event about entry {@code name} of {@code directory}, if that directory is watched. */
+    private void queue(String directory, EventKind kind, boolean isDirectory, int cookie, String name) {
+        Integer watch = watches.get(directory);
+        if (watch != null) {
+            events.add(new Event(watch, kind, isDirectory, cookie, name));
+        }
     }
 
     private static String parent(String path) {

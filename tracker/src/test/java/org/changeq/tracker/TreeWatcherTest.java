@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.TrackerRootsFile.Condition;
@@ -19,18 +21,25 @@ class TreeWatcherTest {
 
     private final FakeDirectories kernel = new FakeDirectories("/r");
     private final List<String> records = new ArrayList<>();
-    /** For each marker record, how many kernel operations came before it: tells whether it followed a watch. */
-    private final List<Integer> operationsBeforeMarker = new ArrayList<>();
+    /**
+     * For each record, how many kernel operations came before its latest publication: tells whether it followed a
+     * watch.
+     */
+    private final Map<String, Integer> operationsBefore = new HashMap<>();
     private final RecordSink sink = new RecordSink() {
         @Override
         public void publish(RecordType type, String root, boolean directory, byte[] path) {
-            records.add(type + " " + root + " " + ByteStrings.escape(path) + (directory ? "/" : ""));
+            record(type + " " + root + " " + ByteStrings.escape(path) + (directory ? "/" : ""));
         }
 
         @Override
         public void publishMarker(RecordType type, String root) {
-            records.add(type + " " + root);
-            operationsBeforeMarker.add(kernel.operations.size());
+            record(type + " " + root);
+        }
+
+        private void record(String record) {
+            records.add(record);
+            operationsBefore.put(record, kernel.operations.size());
         }
     };
     /** A fake {@link System#nanoTime()}: far from zero, as the real one is. */
@@ -81,18 +90,48 @@ class TreeWatcherTest {
         assertEquals(List.of(), records);
     }
 
+    /** Asserts that {@code record} was published after every kernel operation so far: after its whole walk. */
+    private void assertPublishedLast(String record) {
+        assertEquals(kernel.operations.size(), operationsBefore.get(record),
+                record + " is published once every directory in it is watched: " + kernel.operations);
+    }
+
     @Test
     void aCatchUpWalkSendsChangedFilesAndChangedDirectoriesWholeThenRescan() {
-        kernel.mkdir("/r/a").mkdir("/r/a/b").touch("/r/a/b/f").touch("/r/g").mkdir("/r/skip").touch("/r/skip/x");
+        kernel.mkdir("/r/a").mkdir("/r/a/b").mkdir("/r/a/b/c").touch("/r/a/b/f").touch("/r/g").mkdir("/r/skip")
+                .touch("/r/skip/x");
         WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of("skip/")));
         TreeWatcher watcher = newWatcher(root);
 
-        // The fake reports every status-change time as 0: all of it changed at or after 0.
+        // Everything was made after time 0.
         watcher.watchRoots(0);
 
-        assertEquals(List.of("CHANGE r /", "SUBTREE r a/", "CHANGE r g", "RESCAN r"), records);
-        assertTrue(kernel.isWatched("/r/a/b"), "directories inside a subtree sent whole are still watched");
-        assertEquals(3, watcher.watchedDirectories());
+        assertEquals(List.of("CHANGE r /", "CHANGE r g", "SUBTREE r a/", "RESCAN r"), records);
+        assertTrue(kernel.isWatched("/r/a/b/c"), "directories inside a subtree sent whole are still watched");
+        assertEquals(4, watcher.watchedDirectories());
+        assertPublishedLast("SUBTREE r a/");
+    }
+
+    /** A time later than every change made so far, once the wall clock, which stamps the fake's changes, is there. */
+    private static long aMillisecondFromNow() {
+        long later = System.currentTimeMillis() + 1;
+        while (System.currentTimeMillis() < later) {
+            Thread.onSpinWait();
+        }
+        return later;
+    }
+
+    @Test
+    void aCatchUpWalkPublishesOnlyWhatChangedAtOrAfterItsTime() {
+        kernel.mkdir("/r/old").touch("/r/old/f").mkdir("/r/a").touch("/r/a/kept");
+        long since = aMillisecondFromNow();
+        kernel.touch("/r/a/new").touch("/r/old/f");
+        WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of()));
+
+        newWatcher(root).watchRoots(since);
+
+        assertEquals(List.of("CHANGE r old/f", "SUBTREE r a/", "RESCAN r"), records,
+                "a file added changes its directory's time, so the directory goes whole; a file touched goes alone");
     }
 
     @Test
@@ -100,7 +139,7 @@ class TreeWatcherTest {
         kernel.mkdir("/r/a").touch("/r/a/f");
         WatchTree.Root root = new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of()));
 
-        newWatcher(root).watchRoots(1);
+        newWatcher(root).watchRoots(aMillisecondFromNow());
 
         assertEquals(List.of("RESCAN r"), records);
     }
@@ -233,7 +272,7 @@ class TreeWatcherTest {
     }
 
     @Test
-    void anUnrelatedEventSettlesAPendingMoveFirstSoRecordsKeepTheirOrder() {
+    void anEventForTheNameThatMovedAwaySettlesTheMoveFirstSoRecordsKeepTheirOrder() {
         TreeWatcher watcher = watcher();
 
         event(watcher, "/r", EventKind.MOVED_FROM, false, 5, "f");
@@ -242,15 +281,145 @@ class TreeWatcherTest {
         assertEquals(List.of("DELETE r f", "CHANGE r f"), records);
     }
 
+    /** Renames {@code /r/a} (with {@code a/deep}) to {@code /r/x/b}; {@code /r/other} sees unrelated changes. */
+    private TreeWatcher treeWithADirectoryToRename() {
+        kernel.mkdir("/r/a").mkdir("/r/a/deep").mkdir("/r/x").mkdir("/r/other");
+        TreeWatcher watcher = watcher();
+        kernel.rename("/r/a", "/r/x/b");
+        kernel.operations.clear();
+        return watcher;
+    }
+
+    private void assertRenamedWithoutAWalk(TreeWatcher watcher, int deepWatch) {
+        assertFalse(watcher.hasPendingMove());
+        assertEquals(List.of(), kernel.operations, "no watch removed, no directory listed again");
+        records.clear();
+        watcher.onEvent(deepWatch, EventKind.CREATE, false, 0, bytes("f"));
+        assertEquals(List.of("CHANGE r x/b/deep/f"), records, "later events carry the new path");
+    }
+
+    @Test
+    void aRenameIsPairedAcrossEventsOfOtherDirectoriesBetweenItsHalves() {
+        TreeWatcher watcher = treeWithADirectoryToRename();
+        int deepWatch = kernel.watchOf("/r/x/b/deep");
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 7, "a");
+        event(watcher, "/r/other", EventKind.CREATE, false, 0, "f");
+        event(watcher, "/r/other", EventKind.CLOSE_WRITE, false, 0, "f");
+        event(watcher, "/r/x", EventKind.MOVED_TO, true, 7, "b");
+
+        assertEquals(List.of("CHANGE r other/f", "DELETE r a/", "SUBTREE r x/b/"), records);
+        assertRenamedWithoutAWalk(watcher, deepWatch);
+    }
+
+    @Test
+    void aRenameIsPairedAcrossReadsWithOtherEventsBetweenItsHalves() {
+        TreeWatcher watcher = treeWithADirectoryToRename();
+        int deepWatch = kernel.watchOf("/r/x/b/deep");
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 7, "a");
+        watcher.onReadEnd();
+        nanos += PendingMoves.PAIRING_NANOS / 2;
+        event(watcher, "/r/other", EventKind.MODIFY, false, 0, "f");
+        watcher.onReadEnd();
+        event(watcher, "/r/x", EventKind.MOVED_TO, true, 7, "b");
+
+        assertEquals(List.of("CHANGE r other/f", "DELETE r a/", "SUBTREE r x/b/"), records);
+        assertRenamedWithoutAWalk(watcher, deepWatch);
+    }
+
+    @Test
+    void aRenameAsTheKernelReportsItWithTheMovedDirectorysOwnMoveSelfKeepsItsWatches() {
+        TreeWatcher watcher = treeWithADirectoryToRename();
+        int deepWatch = kernel.watchOf("/r/x/b/deep");
+        kernel.rename("/r/x/b", "/r/c");
+        kernel.operations.clear();
+
+        kernel.deliverEvents(watcher);
+
+        assertEquals(List.of("DELETE r a/", "SUBTREE r x/b/", "DELETE r x/b/", "SUBTREE r c/"), records);
+        records.clear();
+        watcher.onEvent(deepWatch, EventKind.CREATE, false, 0, bytes("f"));
+        assertEquals(List.of("CHANGE r c/deep/f"), records);
+        assertEquals(List.of(), kernel.operations);
+    }
+
+    @Test
+    void interleavedRenamesArePairedByTheirCookies() {
+        kernel.mkdir("/r/a").mkdir("/r/c");
+        TreeWatcher watcher = watcher();
+        kernel.rename("/r/a", "/r/b");
+        kernel.rename("/r/c", "/r/d");
+        kernel.operations.clear();
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 1, "a");
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 2, "c");
+        event(watcher, "/r", EventKind.MOVED_TO, true, 2, "d");
+        event(watcher, "/r", EventKind.MOVED_TO, true, 1, "b");
+
+        assertEquals(List.of("DELETE r c/", "SUBTREE r d/", "DELETE r a/", "SUBTREE r b/"), records);
+        assertEquals(List.of(), kernel.operations);
+    }
+
+    @Test
+    void aMovedFromWhoseMovedToDoesNotComeIsAMoveOutOnceThePairingTimeHasPassedEvenUnderAStreamOfEvents() {
+        kernel.mkdir("/r/a").mkdir("/r/a/deep").mkdir("/r/other");
+        TreeWatcher watcher = watcher();
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 7, "a");
+        watcher.onReadEnd();
+        nanos += PendingMoves.PAIRING_NANOS - 1;
+        event(watcher, "/r/other", EventKind.MODIFY, false, 0, "f");
+        watcher.onReadEnd();
+        assertTrue(watcher.hasPendingMove(), "still within the pairing time");
+        nanos += 1;
+        event(watcher, "/r/other", EventKind.MODIFY, false, 0, "f");
+        watcher.onReadEnd();
+
+        assertFalse(watcher.hasPendingMove());
+        assertEquals(List.of("CHANGE r other/f", "CHANGE r other/f", "DELETE r a/"), records);
+        assertFalse(kernel.isWatched("/r/a") || kernel.isWatched("/r/a/deep"), kernel.operations.toString());
+    }
+
+    @Test
+    void anEventFromInsideADirectoryWhoseMovedToHasNotComeSettlesItAndTheMovedToWalksItAgain() {
+        TreeWatcher watcher = treeWithADirectoryToRename();
+        int deepWatch = kernel.watchOf("/r/x/b/deep");
+        kernel.mkdir("/r/x/b/deep/new");
+
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 7, "a");
+        // Created after the rename, inside the moved directory: its old path no longer leads to it.
+        watcher.onEvent(deepWatch, EventKind.CREATE, true, 0, bytes("new"));
+        event(watcher, "/r/x", EventKind.MOVED_TO, true, 7, "b");
+
+        assertEquals(List.of("DELETE r a/", "SUBTREE r x/b/"), records);
+        assertTrue(kernel.isWatched("/r/x/b/deep/new"), kernel.operations.toString());
+        assertPublishedLast("SUBTREE r x/b/");
+    }
+
+    @Test
+    void beyondTheLimitOfWaitingMovedFromsTheOldestIsAMoveOut() {
+        TreeWatcher watcher = watcher();
+
+        for (int cookie = 1; cookie <= PendingMoves.LIMIT + 1; cookie++) {
+            event(watcher, "/r", EventKind.MOVED_FROM, false, cookie, "f" + cookie);
+        }
+
+        assertEquals(List.of("DELETE r f1"), records);
+        event(watcher, "/r", EventKind.MOVED_TO, false, PendingMoves.LIMIT + 1, "g");
+        assertEquals(List.of("DELETE r f1", "DELETE r f" + (PendingMoves.LIMIT + 1), "CHANGE r g"), records);
+    }
+
     @Test
     void aDirectoryMovedInFromOutsideIsOneSubtreeAndIsWatched() {
         TreeWatcher watcher = watcher();
-        kernel.mkdir("/r/in").mkdir("/r/in/sub").touch("/r/in/sub/f");
+        kernel.mkdir("/r/in").mkdir("/r/in/sub").mkdir("/r/in/sub/deep").touch("/r/in/sub/f");
 
         event(watcher, "/r", EventKind.MOVED_TO, true, 3, "in");
 
         assertEquals(List.of("SUBTREE r in/"), records);
-        assertTrue(kernel.isWatched("/r/in/sub"));
+        assertTrue(kernel.isWatched("/r/in/sub/deep"));
+        assertPublishedLast("SUBTREE r in/");
     }
 
     @Test
@@ -365,8 +534,7 @@ class TreeWatcherTest {
         assertEquals("watched again since it was unmounted", status().detail());
         assertTrue(kernel.isWatched("/r/b"));
         assertEquals(List.of("OVERFLOW r", "OVERFLOW r"), records);
-        int lastMarker = operationsBeforeMarker.get(operationsBeforeMarker.size() - 1);
-        assertTrue(kernel.operations.indexOf("watch /r/b") < lastMarker,
+        assertTrue(kernel.operations.indexOf("watch /r/b") < operationsBefore.get("OVERFLOW r"),
                 "the OVERFLOW follows the walk that watches the tree again: " + kernel.operations);
     }
 
