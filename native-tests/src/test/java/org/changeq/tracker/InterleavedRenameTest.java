@@ -102,8 +102,8 @@ class InterleavedRenameTest {
         writer.start();
         renamer.start();
         // Read as the tracker's reader does, until the renames are done and every event is read.
-        while (renaming.get() || libc.awaitEvents(0, 0, counter) == Libc.Wake.EVENTS) {
-            if (libc.awaitEvents(watcher.hasPendingMove() ? 10 : 100, 0, counter) != Libc.Wake.EVENTS) {
+        while (renaming.get() || libc.awaitEvents(0, 0, counter, drainedAt -> { }) == Libc.Wake.EVENTS) {
+            if (libc.awaitEvents(watcher.hasPendingMove() ? 10 : 100, 0, counter, drainedAt -> { }) != Libc.Wake.EVENTS) {
                 watcher.resolvePendingMove();
             }
         }

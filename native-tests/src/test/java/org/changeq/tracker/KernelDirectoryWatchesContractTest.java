@@ -73,7 +73,7 @@ class KernelDirectoryWatchesContractTest extends DirectoryWatchesContract {
         // The kernel queues a change's events before the call that made it returns: nothing is on its way.
         Libc.Wake wake;
         do {
-            wake = libc.awaitEvents(0, 0, collector);
+            wake = libc.awaitEvents(0, 0, collector, drainedAt -> { });
         } while (wake == Libc.Wake.EVENTS);
         return collector.events;
     }
