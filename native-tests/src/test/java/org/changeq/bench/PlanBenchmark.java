@@ -56,7 +56,7 @@ public final class PlanBenchmark {
                 "  bench: {root: nfs, dest: " + dir.resolve("dest") + "/, exclude: [\"*.tmp\"], backlog-threshold: 5000000}",
                 ""));
         // A claim above everything: the writer keeps every repeat, so the queue holds all records.
-        new ClaimBoard(dir.resolve("state")).publish("benchmark", Long.MAX_VALUE);
+        new ClaimBoard(dir.resolve("state")).publish("benchmark", Long.MAX_VALUE, java.util.Optional.empty());
         try (OutputStream text = new BufferedOutputStream(Files.newOutputStream(dir.resolve("paths.txt")), 1 << 16);
              ManifestWriter writer = ManifestWriter.start(
                      WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1 << 21,

@@ -6,7 +6,9 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.UUID;
 
 /**
  * Claims: the queue index each consumer is about to read up to, published before it reads and
@@ -30,8 +32,9 @@ public final class ClaimBoard {
     }
 
     /** Publishes {@code consumer}'s claim. Call before reading records up to {@code index}. */
-    public void publish(String consumer, long index) throws IOException {
-        claimFile(consumer).write(index);
+    /** Publishes the consumer's claim on the queue with the given identity (empty for a queue without one). */
+    public void publish(String consumer, long index, Optional<UUID> queue) throws IOException {
+        claimFile(consumer).write(index, queue);
     }
 
     public OptionalLong claimOf(String consumer) throws IOException {

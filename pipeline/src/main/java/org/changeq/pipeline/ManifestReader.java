@@ -34,6 +34,11 @@ public final class ManifestReader implements AutoCloseable {
         return new ManifestReader(Queues.openForReading(queueDirectory));
     }
 
+    /** The queue's directory. */
+    public Path directory() {
+        return queue.file().toPath();
+    }
+
     /** Index of the last record, or {@link #NO_INDEX} when the queue is empty. */
     public long lastIndex() {
         long last = queue.lastIndex();

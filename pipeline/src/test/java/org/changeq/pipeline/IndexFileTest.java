@@ -53,12 +53,28 @@ class IndexFileTest {
     }
 
     @Test
+    void anIndexNamesItsQueueInVersionTwoAndVersionOneStillReads() throws Exception {
+        IndexFile cursor = new IndexFile(dir.resolve("cursors/r.cursor"), "cursor");
+        java.util.UUID queue = java.util.UUID.fromString("0b9e7a52-4a6c-4f0e-9d52-1c3f2a7e5b10");
+        cursor.write(42, java.util.Optional.of(queue));
+        assertEquals("changeq-cursor 2 42 0b9e7a52-4a6c-4f0e-9d52-1c3f2a7e5b10\n", Files.readString(cursor.path()));
+        assertEquals(java.util.Optional.of(new IndexFile.Entry(42, java.util.Optional.of(queue))), cursor.readEntry());
+        assertEquals(OptionalLong.of(42), cursor.read());
+        Files.writeString(cursor.path(), "changeq-cursor 1 7\n");
+        assertEquals(java.util.Optional.of(new IndexFile.Entry(7, java.util.Optional.empty())), cursor.readEntry());
+        Files.writeString(cursor.path(), "changeq-cursor 2 7\n");
+        assertThrows(IllegalStateException.class, cursor::readEntry, "version 2 without its queue id");
+        Files.writeString(cursor.path(), "changeq-cursor 2 7 not-a-uuid\n");
+        assertThrows(IllegalStateException.class, cursor::readEntry);
+    }
+
+    @Test
     void highestClaimIsTheMaximumOverConsumers() throws Exception {
         ClaimBoard claims = new ClaimBoard(dir);
         assertEquals(ClaimBoard.NO_CLAIM, claims.highestClaim());
-        claims.publish("mirror", 10);
-        claims.publish("offsite", 30);
-        claims.publish("other", 20);
+        claims.publish("mirror", 10, java.util.Optional.empty());
+        claims.publish("offsite", 30, java.util.Optional.empty());
+        claims.publish("other", 20, java.util.Optional.empty());
         assertEquals(30, claims.highestClaim());
         assertEquals(OptionalLong.of(20), claims.claimOf("other"));
     }

@@ -113,7 +113,7 @@ class ManifestWriterTest {
             writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
             await(() -> writer.recordsAppended() == 2);
             try (ManifestReader reader = ManifestReader.open(dir.resolve("queue"))) {
-                claims.publish("mirror", reader.lastIndex());
+                claims.publish("mirror", reader.lastIndex(), java.util.Optional.empty());
             }
             writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
             await(() -> writer.recordsAppended() == 3);
@@ -154,7 +154,7 @@ class ManifestWriterTest {
             writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
             assertTrue(readingClaims.await(10, java.util.concurrent.TimeUnit.SECONDS));
             // A consumer claims the earlier record (and may read and sync it) after the event was observed.
-            claims.publish("mirror", earlier);
+            claims.publish("mirror", earlier, java.util.Optional.empty());
             claimPublished.countDown();
             await(() -> writer.recordsAppended() + writer.eventsDeduplicated() == 3);
 

@@ -10,6 +10,7 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.changeq.pipeline.ByteStrings;
@@ -112,10 +113,13 @@ public final class RouteSync {
             throws IOException, InterruptedException, SyncException {
         RouteState read = RouteState.read(layout, root, route, reader);
         RouteState state = identities.accepted() ? read.identityAccepted() : read;
+        state.queueReplaced().ifPresent(why -> LOG.warn("route '{}': {}; records of the old queue after the cursor may"
+                + " never have been sent, so this run is full", route.name(), why));
+        Optional<UUID> queueId = RouteState.queueId(reader);
         long end = reader.lastIndex();
         if (!request.dryRun()) {
             // Before reading: the writer must not drop a later event for a path whose record we may read now.
-            layout.claims().publish(route.name(), end);
+            layout.claims().publish(route.name(), end, queueId);
         }
         ChangeScan.Result scan = ChangeScan.scan(reader, route, state.cursorOrStart(), end,
                 state.fullRegardless(request.forceFull()) ? ChangeScan.Collect.NONE : ChangeScan.Collect.UNTIL_FULL,
@@ -216,7 +220,7 @@ public final class RouteSync {
                 retry.write(layout.retryList(route.name()));
                 reportFailures(retry);
             }
-            commit(end, mode, today, state.flags());
+            commit(end, queueId, mode, today, state.flags());
             guard.recordAfterSuccess(identities);
             if (mode == Mode.FULL) {
                 guard.recordDestinationSize(outcome);
@@ -316,8 +320,9 @@ public final class RouteSync {
                 mode.token(), reason.token(), reason.explanation(), backlog, end);
     }
 
-    private void commit(long end, Mode mode, LocalDate today, FullSyncFlags flags) throws IOException {
-        layout.cursor(route.name()).write(end);
+    private void commit(long end, Optional<UUID> queueId, Mode mode, LocalDate today, FullSyncFlags flags)
+            throws IOException {
+        layout.cursor(route.name()).write(end, queueId);
         LOG.info("route '{}': cursor committed at {}", route.name(), end);
         if (mode == Mode.FULL) {
             layout.lastFullSync(route.name()).write(today);

@@ -284,6 +284,28 @@ class RsyncSyncTest {
     }
 
     @Test
+    void aQueueCreatedAnewOnTheSameDayIsAGapAndTheRunIsFull() throws Exception {
+        useDestination(Destination.LOCAL);
+        Trees.write(bench.root, "a", "a");
+        ChangeqConfig config = plainConfig();
+        bench.sync(config, "r");
+        bench.changed("a", "a", "a");
+        bench.sync(config, "r");
+
+        // A replaced disk or a mistaken rm: the new queue's indexes start again below the cursor.
+        Trees.run(List.of("rm", "-rf", bench.queue.toString()), 0);
+        Trees.write(bench.root, "b", "made after the queue was lost");
+        bench.changed("b");
+        assertTrue(bench.queueEnd() < bench.cursor("r").getAsLong(), "the new queue ends below the old cursor");
+        SyncReport report = bench.sync(config, "r");
+        assertEquals("full", report.mode());
+        assertEquals("gap", report.reason());
+        Trees.assertSameTree(bench.root, destDir);
+        assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"));
+        assertEquals("nothing-to-do", bench.sync(config, "r").reason(), "the cursor now belongs to the new queue");
+    }
+
+    @Test
     void aDryRunCommitsNothing() throws Exception {
         useDestination(Destination.LOCAL);
         Trees.write(bench.root, "a", "a");

@@ -365,7 +365,7 @@ final class QueueInspector {
                         retry.overflowed() ? ", and more than the list holds" : "", state.retryList(route.name()));
             }
             out.printf("  next run     %s%n", full.map(reason -> "full: " + reason.token() + " ("
-                    + reason.explanation() + ")").orElse("incremental"));
+                    + routeState.queueReplaced().orElse(reason.explanation()) + ")").orElse("incremental"));
         }
     }
 

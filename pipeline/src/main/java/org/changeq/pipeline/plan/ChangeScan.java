@@ -21,9 +21,11 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
      * What the scan found. {@code pending} is empty when paths were not collected.
      *
      * @param oldestChangeMillis time of the oldest record the route sends, or empty when there is none
+     * @param reachedEnd         the scan read up to the end it was given; when not, records it should have read
+     *                           were not there (the queue changed under it), and the run must not trust the scan
      */
     public record Result(long backlog, boolean overflow, boolean unhealedGap, Optional<PendingChanges> pending,
-                         OptionalLong oldestChangeMillis) {
+                         OptionalLong oldestChangeMillis, boolean reachedEnd) {
     }
 
     /** Which paths a scan keeps. */
@@ -70,7 +72,7 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
                               RetryList retry) {
         ChangeScan scan = new ChangeScan(route, collect, retry);
         if (end == ManifestReader.NO_INDEX || end <= cursor) {
-            return scan.result();
+            return scan.result(true);
         }
         if (cursor != ManifestReader.NO_INDEX) {
             // Whether a START just after the cursor is a gap depends on the record at the cursor.
@@ -79,16 +81,16 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
                 return false;
             });
         }
-        reader.readViews(cursor, end, scan);
-        return scan.result();
+        return scan.result(reader.readViews(cursor, end, scan) == end);
     }
 
-    Result result() {
+    Result result(boolean reachedEnd) {
         if (pending != null) {
             oldestChangeMillis = pending.oldestChangeMillis();
         }
         return new Result(backlog, overflow, gapOpen, Optional.ofNullable(pending),
-                oldestChangeMillis == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(oldestChangeMillis));
+                oldestChangeMillis == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(oldestChangeMillis),
+                reachedEnd);
     }
 
     @Override

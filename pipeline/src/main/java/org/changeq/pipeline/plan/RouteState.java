@@ -5,8 +5,11 @@ import java.nio.file.Files;
 import java.time.LocalDate;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.UUID;
 import org.changeq.pipeline.FullSyncFlags;
+import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.QueueIdentity;
 import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.RootConfig;
@@ -24,41 +27,65 @@ import org.changeq.pipeline.config.RouteConfig;
  * @param lastFullSync   the date of the last successful full sync
  * @param identityKnown  the root's identity was recorded by an earlier successful run
  * @param retry          the paths earlier runs failed to send, which this run sends again
+ * @param queueReplaced  why the cursor belongs to another queue than this one (a queue deleted and created
+ *                       anew: its indexes start again, so the cursor would skip or re-read), if it does
  */
 public record RouteState(OptionalLong cursor, boolean retained, FullSyncFlags flags, Optional<LocalDate> lastFullSync,
-                         boolean identityKnown, RetryList retry) {
+                         boolean identityKnown, RetryList retry, Optional<String> queueReplaced) {
 
     /** The old pipeline's flag: a new or touched one makes the next run full; changeq never removes it. */
     public static final String LEGACY_FLAG_FILE = ".force-full-sync";
 
     public static RouteState read(StateLayout layout, RootConfig root, RouteConfig route, ManifestReader reader)
             throws IOException {
-        OptionalLong cursor = layout.cursor(route.name()).read();
-        return new RouteState(cursor, cursor.isEmpty() || reader.retainsRecordsAfter(cursor.getAsLong()),
+        Optional<IndexFile.Entry> entry = layout.cursor(route.name()).readEntry();
+        OptionalLong cursor = entry.isPresent() ? OptionalLong.of(entry.get().index()) : OptionalLong.empty();
+        Optional<UUID> queue = queueId(reader);
+        Optional<String> replaced = entry.flatMap(saved -> whyReplaced(saved, queue, reader.lastIndex()));
+        return new RouteState(cursor,
+                cursor.isEmpty() || replaced.isPresent() || reader.retainsRecordsAfter(cursor.getAsLong()),
                 FullSyncFlags.read(layout, route.name(), root.path().resolve(LEGACY_FLAG_FILE)),
                 layout.lastFullSync(route.name()).read(), Files.exists(layout.rootIdentity(route.name())),
-                RetryList.read(layout.retryList(route.name())));
+                RetryList.read(layout.retryList(route.name())), replaced);
     }
 
+    /** The identity of the reader's queue, empty for a queue its tracker has not given one yet. */
+    public static Optional<UUID> queueId(ManifestReader reader) throws IOException {
+        return QueueIdentity.read(reader.directory()).map(QueueIdentity::id);
+    }
+
+    private static Optional<String> whyReplaced(IndexFile.Entry cursor, Optional<UUID> queue, long end) {
+        if (cursor.queue().isPresent() && queue.isPresent() && !cursor.queue().equals(queue)) {
+            return Optional.of("the queue was created anew since the route's cursor (queue id " + queue.get()
+                    + ", the cursor's " + cursor.queue().get() + ")");
+        }
+        if (cursor.index() > end) {
+            return Optional.of("the queue ends at index " + end + ", below the route's cursor " + cursor.index()
+                    + ": it was created anew since");
+        }
+        return Optional.empty();
+    }
+
+    /** Where reading starts: after the cursor, or at the start of a queue the cursor does not belong to. */
     public long cursorOrStart() {
-        return cursor.orElse(ManifestReader.NO_INDEX);
+        return queueReplaced.isPresent() ? ManifestReader.NO_INDEX : cursor.orElse(ManifestReader.NO_INDEX);
     }
 
     /** Whether the run is full before a single record is read, so paths need not be collected. */
     public boolean fullRegardless(boolean forceRequested) {
         return cursor.isEmpty() || !identityKnown || forceRequested || flags.forceRequested() || flags.legacyRequested()
-                || !retained || retry.overflowed();
+                || !retained || queueReplaced.isPresent() || retry.overflowed();
     }
 
     /** The same state after the operator accepted a changed root or destination: its run records the identity anew. */
     public RouteState identityAccepted() {
-        return new RouteState(cursor, retained, flags, lastFullSync, false, retry);
+        return new RouteState(cursor, retained, flags, lastFullSync, false, retry, queueReplaced);
     }
 
     public SyncPolicy.Facts facts(boolean forceRequested, ChangeScan.Result scan, RouteConfig route, LocalDate today) {
-        return new SyncPolicy.Facts(cursor.isPresent(), identityKnown, retained, forceRequested || flags.forceRequested(),
-                flags.legacyRequested(),
-                scan.overflow(), scan.unhealedGap(), retry.overflowed(), scan.backlog(), route.backlogThreshold(),
+        return new SyncPolicy.Facts(cursor.isPresent(), identityKnown, retained && queueReplaced.isEmpty(),
+                forceRequested || flags.forceRequested(), flags.legacyRequested(),
+                scan.overflow(), scan.unhealedGap() || !scan.reachedEnd(), retry.overflowed(), scan.backlog(), route.backlogThreshold(),
                 route.fullWindow(),
                 lastFullSync, today);
     }

@@ -58,7 +58,7 @@ class PlannerTest {
     private List<List<String>> lists(ChangeScan scan, boolean propagateDeletes) throws IOException {
         Path files = dir.resolve("files");
         Path dirs = dir.resolve("dirs");
-        scan.result().pending().orElseThrow().writeLists(files, dirs, propagateDeletes);
+        scan.result(true).pending().orElseThrow().writeLists(files, dirs, propagateDeletes);
         return List.of(entries(files), entries(dirs));
     }
 
@@ -87,7 +87,7 @@ class PlannerTest {
                 rec(RecordType.DELETE, "back", false),
                 rec(RecordType.CHANGE, "back", false));
         assertEquals(List.of(List.of("./a", "./#comment", "./back"), List.of()), lists(scan, false));
-        assertEquals(7, scan.result().backlog());
+        assertEquals(7, scan.result(true).backlog());
     }
 
     @Test
@@ -106,7 +106,7 @@ class PlannerTest {
                 "a retry path the records name again is listed once; one inside a retried subtree rides with it;"
                         + " one deleted since leaves with its deletion");
         assertEquals(List.of(List.of("./stuck/a", "./new", "./gone", "./b"), List.of("./stuck")), lists(scan, true));
-        assertEquals(4, scan.result().backlog(), "retry paths are no queue records");
+        assertEquals(4, scan.result(true).backlog(), "retry paths are no queue records");
     }
 
     @Test
@@ -162,7 +162,7 @@ class PlannerTest {
         byte[] weird = {'-', 'x', '\n', (byte) 0xff, ';', '[', '*', ' '};
         ChangeScan scan = feed(everything, rec(RecordType.CHANGE, weird));
         Path files = dir.resolve("files");
-        scan.result().pending().orElseThrow().writeLists(files, dir.resolve("dirs"), false);
+        scan.result(true).pending().orElseThrow().writeLists(files, dir.resolve("dirs"), false);
         byte[] expected = new byte[weird.length + 3];
         expected[0] = '.';
         expected[1] = '/';
@@ -181,37 +181,37 @@ class PlannerTest {
                 // A directory moved in may hold included paths: kept, rsync's filters pick them out.
                 rec(RecordType.SUBTREE, "archive", true));
         assertEquals(List.of(List.of("./immich/a", "./archive"), List.of()), lists(scan, false));
-        assertEquals(4, scan.result().backlog(), "backlog counts the root's records before filtering");
+        assertEquals(4, scan.result(true).backlog(), "backlog counts the root's records before filtering");
     }
 
     @Test
     void aStartWithoutAPrecedingStopIsAGapUntilTheRootIsRescanned() {
         assertTrue(feed(everything, rec(RecordType.CHANGE, "a", false), marker(RecordType.START, ""))
-                .result().unhealedGap());
+                .result(true).unhealedGap());
         assertFalse(feed(everything, marker(RecordType.STOP, ""), marker(RecordType.START, ""))
-                .result().unhealedGap());
+                .result(true).unhealedGap());
         assertFalse(feed(everything, marker(RecordType.START, ""), marker(RecordType.RESCAN, "nfs"))
-                .result().unhealedGap());
+                .result(true).unhealedGap());
         assertTrue(feed(everything, marker(RecordType.START, ""), marker(RecordType.RESCAN, "other"))
-                .result().unhealedGap());
+                .result(true).unhealedGap());
         assertTrue(feed(everything, marker(RecordType.START, ""), marker(RecordType.RESCAN, "nfs"),
-                marker(RecordType.START, "")).result().unhealedGap());
+                marker(RecordType.START, "")).result(true).unhealedGap());
     }
 
     @Test
     void anOverflowOfTheRootIsNotedAndReleasesThePaths() {
         ChangeScan.Result result = feed(everything, rec(RecordType.CHANGE, "a", false),
-                marker(RecordType.OVERFLOW, "nfs")).result();
+                marker(RecordType.OVERFLOW, "nfs")).result(true);
         assertTrue(result.overflow());
         assertTrue(result.pending().isEmpty());
-        assertFalse(feed(everything, marker(RecordType.OVERFLOW, "other")).result().overflow());
+        assertFalse(feed(everything, marker(RecordType.OVERFLOW, "other")).result(true).overflow());
     }
 
     @Test
     void collectingStopsPastTheBacklogThresholdButCountingGoesOn() {
         RouteConfig small = TestConfigs.route("{root: nfs, dest: /dst, backlog-threshold: 2}");
         ChangeScan.Result result = feed(small, rec(RecordType.CHANGE, "a", false), rec(RecordType.CHANGE, "b", false),
-                rec(RecordType.CHANGE, "c", false), rec(RecordType.CHANGE, "d", false)).result();
+                rec(RecordType.CHANGE, "c", false), rec(RecordType.CHANGE, "d", false)).result(true);
         assertEquals(4, result.backlog());
         assertTrue(result.pending().isEmpty());
     }
