@@ -365,7 +365,8 @@ final class QueueInspector {
                         retry.overflowed() ? ", and more than the list holds" : "", state.retryList(route.name()));
             }
             out.printf("  next run     %s%n", full.map(reason -> "full: " + reason.token() + " ("
-                    + routeState.queueReplaced().orElse(reason.explanation()) + ")").orElse("incremental"));
+                    + (reason == SyncPolicy.Reason.GAP ? routeState.queueReplaced().orElse(reason.explanation())
+                    : reason.explanation()) + ")").orElse("incremental"));
         }
     }
 
