@@ -328,6 +328,30 @@ step_kill_9_restarts_and_catches_up() {
     expect "made while the tracker was down" "$(inside cat /mnt/backup/docs/while-down.txt)" "the file made while down"
 }
 
+# A second tracker on the service's queue is refused, whatever state directory it names: quick mode
+# once defaulted its state next to the queue and became a second writer.
+step_second_tracker_refused() {
+    local status=0
+    inside changeq-tracker --root /srv/nfs --queue /var/lib/changeq/queue >"$work/second.log" 2>&1 || status=$?
+    expect 7 "$status" "a second tracker's exit code"
+    grep -q 'one writer per queue' "$work/second.log" || fail "the refusal does not say why: $(cat "$work/second.log")"
+    expect active "$(unit_property changeq-tracker.service ActiveState)" "the service's tracker after the refusal"
+}
+
+# A tracker stopped for good is reported by every run instead of a quiet success.
+step_stopped_tracker_is_reported() {
+    inside systemctl stop changeq-tracker.service
+    ! inside systemctl start changeq-sync@mirror.service || fail "a run without a tracker passed as a success"
+    expect 14 "$(unit_property changeq-sync@mirror.service ExecMainStatus)" "the run's exit code without a tracker"
+    summaries mirror | tail -n 1 | grep -q ' tracker=stopped$' || fail "the summary does not say the tracker stopped"
+    inside grep -q '^changeq_tracker_running{route="mirror"} 0$' /var/lib/changeq/state/metrics/changeq_sync_mirror.prom \
+        || fail "changeq_tracker_running is not 0"
+    inside systemctl start changeq-tracker.service
+    run_route mirror
+    inside grep -q '^changeq_tracker_running{route="mirror"} 1$' /var/lib/changeq/state/metrics/changeq_sync_mirror.prom \
+        || fail "changeq_tracker_running is not back at 1"
+}
+
 step_stop_records_stop() {
     inside systemctl stop changeq-tracker.service
     expect 0 "$(unit_property changeq-tracker.service ExecMainStatus)" "the tracker's exit status"
@@ -352,7 +376,8 @@ step() {
     echo "== $1 ok ($((SECONDS - t0)) s)"
 }
 for name in boot install configure tracker-ready root-runs-readme-commands first-runs mirror-keeps-owners-and-modes \
-        later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed kill-9-restarts-and-catches-up stop-records-stop purge; do
+        later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed \
+        kill-9-restarts-and-catches-up second-tracker-refused stopped-tracker-is-reported stop-records-stop purge; do
     step "$name"
 done
 echo "installed system: every step passed in $((SECONDS - started)) s"

@@ -44,6 +44,11 @@ public final class ExitCodes {
      * mounted, or was replaced): nothing was written.
      */
     public static final int DESTINATION_CHANGED = 13;
+    /**
+     * The run sent what the queue holds, but no changeq-tracker holds the queue: changes made now are not
+     * recorded. The cursor moved as after a success; the run still fails so that the stop does not go unseen.
+     */
+    public static final int TRACKER_NOT_RUNNING = 14;
 
     private ExitCodes() {
     }

@@ -21,6 +21,7 @@ import org.changeq.pipeline.QueueIdentity;
 import org.changeq.pipeline.QueueNotFoundException;
 import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.WriterLock;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
@@ -111,6 +112,13 @@ public final class RouteSync {
 
     private SyncReport runLocked(ManifestReader reader, CopyGuard.Identities identities, Instant started)
             throws IOException, InterruptedException, SyncException {
+        boolean trackerRunning = WriterLock.isHeld(config.queue());
+        if (!trackerRunning) {
+            LOG.error("route '{}': no changeq-tracker holds the queue {}: changes made now are not recorded, and no run"
+                    + " can send them. Start it (systemctl start changeq-tracker; journalctl -u changeq-tracker says why"
+                    + " it stopped): its catch-up scan records what changed meanwhile. This run sends what the queue"
+                    + " holds and exits {}", route.name(), config.queue(), ExitCodes.TRACKER_NOT_RUNNING);
+        }
         RouteState read = RouteState.read(layout, root, route, reader);
         RouteState state = identities.accepted() ? read.identityAccepted() : read;
         state.queueReplaced().ifPresent(why -> LOG.warn("route '{}': {}; records of the old queue after the cursor may"
@@ -232,17 +240,21 @@ public final class RouteSync {
                         state.retry().entries().size());
             }
         }
+        if (exitCode == ExitCodes.OK && !trackerRunning && !request.dryRun()) {
+            exitCode = ExitCodes.TRACKER_NOT_RUNNING;
+        }
         Instant finished = clock.instant();
         double seconds = seconds(started, finished);
         if (!request.dryRun()) {
-            writeMetrics(exitCode, committed, mode, finished, seconds, outcome.files(), scan.backlog(), Optional.of(retry));
+            writeMetrics(exitCode, committed && trackerRunning, mode, finished, seconds, outcome.files(), scan.backlog(),
+                    Optional.of(retry), Optional.of(new SyncMetrics.Tracker(trackerRunning, lastRecordSeconds(reader, end))));
             if (committed) {
                 applyRetention(reader, finished);
             }
         }
         return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.bytes(), seconds,
                 rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode, scan.backlog(),
-                outcome.itemized(), outcome.errors(), committed && !success ? describe(retry) : List.of());
+                outcome.itemized(), outcome.errors(), committed && !success ? describe(retry) : List.of(), trackerRunning);
     }
 
     /**
@@ -307,8 +319,20 @@ public final class RouteSync {
         if (!request.dryRun()) {
             Instant finished = clock.instant();
             writeMetrics(refused.exitCode(), false, Mode.INCREMENTAL, finished, seconds(started, finished), 0, backlog,
-                    Optional.empty());
+                    Optional.empty(), Optional.empty());
         }
+    }
+
+    /** The time of the queue's last record (0 for an empty queue): how long ago anything was recorded. */
+    private static double lastRecordSeconds(ManifestReader reader, long end) {
+        double[] seconds = {0};
+        if (end != ManifestReader.NO_INDEX) {
+            reader.readFrom(end, end, (index, record) -> {
+                seconds[0] = record.timeMillis() / 1000.0;
+                return false;
+            });
+        }
+        return seconds[0];
     }
 
     private static double seconds(Instant started, Instant finished) {
@@ -336,15 +360,20 @@ public final class RouteSync {
         }
     }
 
-    /** @param retry the retry list after the run; empty when the run did not get to read it */
+    /**
+     * @param retry   the retry list after the run; empty when the run did not get to read it
+     * @param tracker whether a tracker records changes, and the time of the queue's last record; empty when unknown
+     */
     private void writeMetrics(int exitCode, boolean committed, Mode mode, Instant finished, double seconds, long files,
-                              long backlog, Optional<RetryList> retry) throws SyncException {
+                              long backlog, Optional<RetryList> retry, Optional<SyncMetrics.Tracker> tracker)
+            throws SyncException {
         Path directory = request.metricsDirectory().orElse(layout.metricsDirectory());
         Path file = RouteFiles.metricsFile(directory, route.name());
         try {
             SyncMetrics metrics = SyncMetrics.read(file)
                     .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog);
-            retry.map(metrics::withRetry).orElse(metrics).write(file, route.name());
+            metrics = retry.map(metrics::withRetry).orElse(metrics);
+            tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());
         } catch (IOException e) {
             throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': the run ended with exit code "
                     + exitCode + " but its metrics could not be written to " + file + ": " + e

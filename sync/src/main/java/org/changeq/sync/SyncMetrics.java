@@ -31,9 +31,18 @@ import org.changeq.pipeline.RetryList;
  */
 record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long backlogRecords,
                    long fullSyncTotal, long failuresTotal, long lastExitCode, long retryPaths,
-                   double retryOldestFailureSeconds) {
+                   double retryOldestFailureSeconds, long trackerRunning, double queueLastRecordSeconds) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+
+    /**
+     * What the run saw of the tracker.
+     *
+     * @param running           a changeq-tracker held the queue
+     * @param lastRecordSeconds Unix time of the queue's last record, 0 for an empty queue
+     */
+    record Tracker(boolean running, double lastRecordSeconds) {
+    }
 
     private enum Metric {
         LAST_SUCCESS("changeq_sync_last_success_timestamp_seconds", "gauge",
@@ -48,7 +57,11 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         RETRY_PATHS("changeq_sync_retry_paths", "gauge",
                 "Paths rsync failed to send for the route, which every run sends again (its retry list)."),
         RETRY_OLDEST("changeq_sync_retry_oldest_failure_timestamp_seconds", "gauge",
-                "Unix time the longest-waiting path of the route's retry list first failed; 0 when none waits.");
+                "Unix time the longest-waiting path of the route's retry list first failed; 0 when none waits."),
+        TRACKER_RUNNING("changeq_tracker_running", "gauge",
+                "1 when a changeq-tracker held the queue at the route's last run, 0 when none records changes."),
+        QUEUE_LAST_RECORD("changeq_queue_last_record_timestamp_seconds", "gauge",
+                "Unix time of the queue's last record at the route's last run: when anything was last recorded.");
 
         final String name;
         final String type;
@@ -98,7 +111,10 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 values.getOrDefault(Metric.FAILURES.name, 0.0).longValue(),
                 values.getOrDefault(Metric.LAST_EXIT_CODE.name, 0.0).longValue(),
                 values.getOrDefault(Metric.RETRY_PATHS.name, 0.0).longValue(),
-                values.getOrDefault(Metric.RETRY_OLDEST.name, 0.0));
+                values.getOrDefault(Metric.RETRY_OLDEST.name, 0.0),
+                // A file of the version before this metric says nothing about the tracker: assume it ran.
+                values.getOrDefault(Metric.TRACKER_RUNNING.name, 1.0).longValue(),
+                values.getOrDefault(Metric.QUEUE_LAST_RECORD.name, 0.0));
     }
 
     static SyncMetrics read(Path file) throws IOException {
@@ -123,14 +139,22 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                       long backlog) {
         return new SyncMetrics(committed ? endSeconds : lastSuccessSeconds, durationSeconds, filesTotal + files, backlog,
                 fullSyncTotal + (committed && full ? 1 : 0), failuresTotal + (exitCode == ExitCodes.OK ? 0 : 1), exitCode,
-                retryPaths, retryOldestFailureSeconds);
+                retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds);
     }
 
     /** The same metrics with the retry list as it is after the run. */
     SyncMetrics withRetry(RetryList retry) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retry.entries().size(),
-                retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0);
+                retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0,
+                trackerRunning, queueLastRecordSeconds);
+    }
+
+    /** The same metrics with what the run saw of the tracker. */
+    SyncMetrics withTracker(Tracker tracker) {
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
+                failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, tracker.running() ? 1 : 0,
+                tracker.lastRecordSeconds());
     }
 
     private double valueOf(Metric metric) {
@@ -144,6 +168,8 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case LAST_EXIT_CODE -> lastExitCode;
             case RETRY_PATHS -> retryPaths;
             case RETRY_OLDEST -> retryOldestFailureSeconds;
+            case TRACKER_RUNNING -> trackerRunning;
+            case QUEUE_LAST_RECORD -> queueLastRecordSeconds;
         };
     }
 

@@ -16,15 +16,20 @@ import java.util.OptionalInt;
  * @param errors    the first lines rsync wrote to stderr (escaped)
  * @param failed    after an exit 23, the first paths rsync failed to send (escaped), each with rsync's message for it:
  *                  the retry list the run stored
+ * @param trackerRunning whether a changeq-tracker held the queue when the run started
  */
 public record SyncReport(String route, String mode, String reason, long files, long bytes, double seconds,
                          OptionalInt rsyncExit, int exitCode, long backlog, List<String> itemized,
-                         List<String> errors, List<String> failed) {
+                         List<String> errors, List<String> failed, boolean trackerRunning) {
 
-    /** {@code route=NAME mode=... reason=... files=N bytes=N seconds=S rsync-exit=N|none}: one line per run. */
+    /**
+     * {@code route=NAME mode=... reason=... files=N bytes=N seconds=S rsync-exit=N|none}, and {@code tracker=stopped}
+     * when no tracker records changes: one line per run.
+     */
     public String summaryLine() {
-        return String.format(Locale.ROOT, "route=%s mode=%s reason=%s files=%d bytes=%d seconds=%.3f rsync-exit=%s",
+        return String.format(Locale.ROOT, "route=%s mode=%s reason=%s files=%d bytes=%d seconds=%.3f rsync-exit=%s%s",
                 route, mode, reason, files, bytes, seconds,
-                rsyncExit.isPresent() ? Integer.toString(rsyncExit.getAsInt()) : "none");
+                rsyncExit.isPresent() ? Integer.toString(rsyncExit.getAsInt()) : "none",
+                trackerRunning ? "" : " tracker=stopped");
     }
 }

@@ -18,6 +18,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.WriterLock;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.sync.SyncException;
@@ -326,6 +327,7 @@ class RsyncSyncTest {
         Files.write(bench.root.resolve("big"), new byte[1 << 20]);
         bench.changed("big");
         ChangeqConfig slow = bench.config(SyncBench.Route.of("r", dest).rsyncArgs("-rlt", "--bwlimit=1000"));
+        WriterLock tracker = bench.trackerRunning();
         SyncReport[] first = new SyncReport[1];
         Thread running = new Thread(() -> {
             try {
@@ -341,6 +343,7 @@ class RsyncSyncTest {
         assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
         assertTrue(refused.getMessage().contains("already being synced"), refused.getMessage());
         running.join(30_000);
+        tracker.close();
         assertEquals(ExitCodes.OK, first[0].exitCode());
     }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.WriterLock;
 import org.changeq.sync.SyncMain;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +41,7 @@ class SyncMainTest {
         bench.config(SyncBench.Route.of("r", tmp.resolve("dest").toString()));
         Path metrics = tmp.resolve("textfile");
         String config = bench.configFile().toString();
+        WriterLock tracker = bench.trackerRunning();
 
         Result first = run("--config", config, "--route", "r", "--metrics-dir", metrics.toString());
         assertEquals(ExitCodes.OK, first.exit(), first.err());
@@ -59,6 +61,21 @@ class SyncMainTest {
         Result second = run("--config", config, "--route", "r", "--metrics-dir", metrics.toString());
         assertEquals(List.of(), second.out().lines().filter(l -> !SUMMARY.matcher(l).matches()).toList());
         assertTrue(second.out().startsWith("route=r mode=incremental reason=nothing-to-do files=0 bytes=0 "), second.out());
+
+        // The tracker stopped for good: the run still sends what the queue holds, but is no plain success.
+        tracker.close();
+        Trees.write(bench.root, "b", "made while nothing records");
+        Result unrecorded = run("--config", config, "--route", "r", "--metrics-dir", metrics.toString());
+        assertEquals(ExitCodes.TRACKER_NOT_RUNNING, unrecorded.exit(), unrecorded.err());
+        assertTrue(unrecorded.out().startsWith("route=r mode=incremental reason=nothing-to-do ")
+                && unrecorded.out().strip().endsWith(" rsync-exit=none tracker=stopped"), unrecorded.out());
+        assertTrue(unrecorded.err().contains("no changeq-tracker holds the queue " + bench.queue), unrecorded.err());
+        String stopped = Files.readString(metrics.resolve("changeq_sync_r.prom"));
+        assertTrue(stopped.contains("changeq_tracker_running{route=\"r\"} 0\n"), stopped);
+        assertTrue(stopped.contains("changeq_sync_last_exit_code{route=\"r\"} 14\n"), stopped);
+        assertTrue(stopped.contains("changeq_sync_failures_total{route=\"r\"} 1\n"), stopped);
+        assertTrue(prom.contains("changeq_tracker_running{route=\"r\"} 1\n"), prom);
+        assertTrue(prom.contains("changeq_queue_last_record_timestamp_seconds{route=\"r\"} "), prom);
     }
 
     @Test
