@@ -71,8 +71,9 @@ import picocli.CommandLine.Option;
             "Exit codes: 0 ok; 1 internal error; 2 bad usage; 3 bad config; 4 root missing or not what it was;",
             "  5 queue missing; 7 route already running; 8 rsync partial transfer (23); 9 destination unreachable",
             "  (10, 12, 30, 35, 255); 10 other rsync failure; 12 deletions over max-delete refused; 13 local destination",
-            "  missing or not what it was. After 9 to 13 the cursor was kept: the next run retries. After 8 the paths",
-            "  that failed wait in <state>/retry/ROUTE, every run sends them again, and the cursor moved on."})
+            "  missing or not what it was; 14 no tracker records changes (the run itself was sent and committed).",
+            "  After 9 to 13 the cursor was kept: the next run retries. After 8 the paths that failed wait in",
+            "  <state>/retry/ROUTE, every run sends them again, and the cursor moved on."})
 public final class SyncMain implements Callable<Integer> {
 
     static {
