@@ -30,13 +30,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class CopyProtectionTest {
 
-    enum Destination { LOCAL, DAEMON }
-
     @TempDir
     Path tmp;
 
     private SyncBench bench;
-    private RsyncDaemon daemon;
+    private TestDestination destination;
     private Path destDir;
     private String dest;
     private final List<TestMount> mounts = new java.util.ArrayList<>();
@@ -51,20 +49,15 @@ class CopyProtectionTest {
         for (TestMount mount : mounts) {
             mount.close();
         }
-        if (daemon != null) {
-            daemon.close();
+        if (destination != null) {
+            destination.close();
         }
     }
 
-    private void useDestination(Destination kind) throws IOException, InterruptedException {
-        if (kind == Destination.LOCAL) {
-            destDir = tmp.resolve("dest");
-            dest = destDir.toString();
-        } else {
-            daemon = RsyncDaemon.start(tmp.resolve("daemon"), tmp.resolve("module"));
-            destDir = daemon.moduleDirectory().resolve("nfs");
-            dest = daemon.url("nfs");
-        }
+    private void useDestination(TestDestination.Kind kind) throws IOException, InterruptedException {
+        destination = TestDestination.start(kind, tmp);
+        destDir = destination.directory();
+        dest = destination.dest();
     }
 
     private TestMount mountDiskAtRoot() throws IOException, InterruptedException {
@@ -98,8 +91,8 @@ class CopyProtectionTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Destination.class)
-    void anUnmountedRootIsRefusedAndTheDestinationKeepsEveryFile(Destination kind) throws Exception {
+    @EnumSource(TestDestination.Kind.class)
+    void anUnmountedRootIsRefusedAndTheDestinationKeepsEveryFile(TestDestination.Kind kind) throws Exception {
         useDestination(kind);
         TestMount disk = mountDiskAtRoot();
         writeFiles("a", "b", "dir/c");
@@ -130,7 +123,7 @@ class CopyProtectionTest {
 
     @Test
     void withPropagateDeletesAnUnmountedRootDeletesNothing() throws Exception {
-        useDestination(Destination.DAEMON);
+        useDestination(TestDestination.Kind.DAEMON);
         TestMount disk = mountDiskAtRoot();
         writeFiles("a", "b", "c");
         ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest).set("propagate-deletes", "true"));
@@ -173,7 +166,7 @@ class CopyProtectionTest {
 
     @Test
     void aRootEmptiedByRmIsStoppedByTheDeletionLimitUntilAllowedOnce() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         for (int i = 0; i < 20; i++) {
             writeFiles("f" + i);
         }
@@ -199,7 +192,7 @@ class CopyProtectionTest {
 
     @Test
     void incrementalDeletionsOverTheLimitAreRefused() throws Exception {
-        useDestination(Destination.DAEMON);
+        useDestination(TestDestination.Kind.DAEMON);
         for (int i = 0; i < 10; i++) {
             writeFiles("f" + i);
         }
@@ -222,7 +215,7 @@ class CopyProtectionTest {
 
     @Test
     void aReplacedRootNeedsConsentAndIsThenSyncedFully() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         writeFiles("a", "b");
         ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest));
         bench.sync(config, "r");
@@ -248,7 +241,7 @@ class CopyProtectionTest {
 
     @Test
     void aMissingRootIsRefusedWithItsFix() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         writeFiles("a");
         ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest));
         bench.sync(config, "r");

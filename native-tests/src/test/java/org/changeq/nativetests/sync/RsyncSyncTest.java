@@ -33,13 +33,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** changeq-sync against the real rsync: a local destination and an rsync daemon on loopback. */
 class RsyncSyncTest {
 
-    enum Destination { LOCAL, DAEMON }
-
     @TempDir
     Path tmp;
 
     private SyncBench bench;
-    private RsyncDaemon daemon;
+    private TestDestination destination;
     /** Where the destination's files land on disk. */
     private Path destDir;
     /** The route's dest as configured. */
@@ -52,20 +50,15 @@ class RsyncSyncTest {
 
     @AfterEach
     void stopDaemon() throws InterruptedException {
-        if (daemon != null) {
-            daemon.close();
+        if (destination != null) {
+            destination.close();
         }
     }
 
-    private void useDestination(Destination kind) throws IOException, InterruptedException {
-        if (kind == Destination.LOCAL) {
-            destDir = tmp.resolve("dest");
-            dest = destDir.toString();
-        } else {
-            daemon = RsyncDaemon.start(tmp.resolve("daemon"), tmp.resolve("module"));
-            destDir = daemon.moduleDirectory().resolve("nfs");
-            dest = daemon.url("nfs");
-        }
+    private void useDestination(TestDestination.Kind kind) throws IOException, InterruptedException {
+        destination = TestDestination.start(kind, tmp);
+        destDir = destination.directory();
+        dest = destination.dest();
     }
 
     private ChangeqConfig plainConfig() throws Exception {
@@ -78,8 +71,8 @@ class RsyncSyncTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Destination.class)
-    void incrementalSendsTheChangedFilesOnly(Destination kind) throws Exception {
+    @EnumSource(TestDestination.Kind.class)
+    void incrementalSendsTheChangedFilesOnly(TestDestination.Kind kind) throws Exception {
         useDestination(kind);
         Trees.write(bench.root, "a", "alpha");
         Trees.write(bench.root, "dir/b", "beta");
@@ -113,8 +106,8 @@ class RsyncSyncTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Destination.class)
-    void strangeNamesArriveByteExact(Destination kind) throws Exception {
+    @EnumSource(TestDestination.Kind.class)
+    void strangeNamesArriveByteExact(TestDestination.Kind kind) throws Exception {
         useDestination(kind);
         Trees.write(bench.root, "seed", "s");
         ChangeqConfig config = plainConfig();
@@ -138,8 +131,8 @@ class RsyncSyncTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Destination.class)
-    void aSameSizeRewriteWithinTheSecondOfTheLastSyncArrives(Destination kind) throws Exception {
+    @EnumSource(TestDestination.Kind.class)
+    void aSameSizeRewriteWithinTheSecondOfTheLastSyncArrives(TestDestination.Kind kind) throws Exception {
         useDestination(kind);
         Path file = Trees.write(bench.root, "x", "aaaa");
         Instant second = Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -158,7 +151,7 @@ class RsyncSyncTest {
 
     @Test
     void aPathDeletedBeforeTheRunDoesNotFailIt() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         Trees.write(bench.root, "keep", "k");
         ChangeqConfig config = plainConfig();
         bench.sync(config, "r");
@@ -175,13 +168,13 @@ class RsyncSyncTest {
 
     @Test
     void anUnreachableDestinationKeepsTheCursorAndTheNextRunCatchesUp() throws Exception {
-        useDestination(Destination.DAEMON);
+        useDestination(TestDestination.Kind.DAEMON);
         Trees.write(bench.root, "a", "a");
         ChangeqConfig config = plainConfig();
         bench.sync(config, "r");
         OptionalLong committed = bench.cursor("r");
 
-        daemon.stop();
+        destination.daemon().stop();
         Trees.write(bench.root, "while-down", "w");
         bench.changed("while-down");
         SyncReport down = bench.sync(config, "r");
@@ -191,7 +184,7 @@ class RsyncSyncTest {
         String metrics = Files.readString(bench.state.resolve("metrics/changeq_sync_r.prom"));
         assertTrue(metrics.contains("changeq_sync_failures_total{route=\"r\"} 1\n"), metrics);
 
-        daemon.start();
+        destination.daemon().start();
         SyncReport back = bench.sync(config, "r");
         assertEquals(ExitCodes.OK, back.exitCode());
         assertEquals("incremental", back.mode());
@@ -201,7 +194,7 @@ class RsyncSyncTest {
 
     @Test
     void aBacklogAboveTheThresholdIsAFullSyncThatDeletes() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         Trees.write(bench.root, "a", "a");
         Path old = Trees.write(bench.root, "old", "o");
         ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest).backlogThreshold(2));
@@ -229,7 +222,7 @@ class RsyncSyncTest {
 
     @Test
     void anOverflowSinceTheCursorMakesTheRunFull() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         Trees.write(bench.root, "a", "a");
         ChangeqConfig config = plainConfig();
         bench.sync(config, "r");
@@ -244,7 +237,7 @@ class RsyncSyncTest {
 
     @Test
     void eachFlagAsksForOneFullSyncPerAppearanceAndIsNeverRemoved() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         Trees.write(bench.root, "a", "a");
         ChangeqConfig config = plainConfig();
         bench.sync(config, "r");
@@ -270,7 +263,7 @@ class RsyncSyncTest {
 
     @Test
     void anUnwritableMetricsDirectoryIsBlamedForItselfAfterTheCommit() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         Trees.write(bench.root, "a", "a");
         Path notADirectory = Files.writeString(tmp.resolve("textfile"), "a file where the directory should be");
         SyncException failure = assertThrows(SyncException.class, () -> bench.sync(plainConfig(),
@@ -286,7 +279,7 @@ class RsyncSyncTest {
 
     @Test
     void aQueueCreatedAnewOnTheSameDayIsAGapAndTheRunIsFull() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         Trees.write(bench.root, "a", "a");
         ChangeqConfig config = plainConfig();
         bench.sync(config, "r");
@@ -308,7 +301,7 @@ class RsyncSyncTest {
 
     @Test
     void aDryRunCommitsNothing() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         Trees.write(bench.root, "a", "a");
         ChangeqConfig config = plainConfig();
         SyncReport report = bench.sync(config, org.changeq.sync.SyncRequest.of("r").withDryRun());
@@ -321,7 +314,7 @@ class RsyncSyncTest {
 
     @Test
     void twoRunsOfARouteInOneProcessRefuseTheSecond() throws Exception {
-        useDestination(Destination.LOCAL);
+        useDestination(TestDestination.Kind.LOCAL);
         Trees.write(bench.root, "a", "a");
         bench.sync(plainConfig(), "r");
         Files.write(bench.root.resolve("big"), new byte[1 << 20]);
