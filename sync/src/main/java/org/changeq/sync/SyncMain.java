@@ -11,6 +11,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
 import picocli.CommandLine;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Option;
  * {@code changeq-sync}: options become a {@link SyncRequest}, one call to {@link RouteSync#run}
  * does the work, one summary line goes to stdout. {@code changeq-sync check} calls {@link CoverageCheck}.
  */
-@Command(name = "changeq-sync", mixinStandardHelpOptions = true, version = "changeq-sync 0.1",
+@Command(name = "changeq-sync", mixinStandardHelpOptions = true,
         sortOptions = false, usageHelpAutoWidth = true,
         description = {
             "Sends one route's changes to its destination with rsync. Run it from a systemd timer, one unit per route.",
@@ -66,14 +67,7 @@ import picocli.CommandLine.Option;
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --accept-root-change",
             "      the root's disk was replaced on purpose: sync it fully and remember it",
             "  changeq-sync check --config /etc/changeq/changeq.yaml",
-            "      prove that routes sharing a list cover every path exactly once; preview what full syncs would delete",
-            "",
-            "Exit codes: 0 ok; 1 internal error; 2 bad usage; 3 bad config; 4 root missing or not what it was;",
-            "  5 queue missing; 7 route already running; 8 rsync partial transfer (23); 9 destination unreachable",
-            "  (10, 12, 30, 35, 255); 10 other rsync failure; 12 deletions over max-delete refused; 13 local destination",
-            "  missing or not what it was; 14 no tracker records changes (the run itself was sent and committed).",
-            "  After 9 to 13 the cursor was kept: the next run retries. After 8 the paths that failed wait in",
-            "  <state>/retry/ROUTE, every run sends them again, and the cursor moved on."})
+            "      prove that routes sharing a list cover every path exactly once; preview what full syncs would delete"})
 public final class SyncMain implements Callable<Integer> {
 
     static {
@@ -138,8 +132,23 @@ public final class SyncMain implements Callable<Integer> {
 
     /** Runs the command line with the given config source, clock and streams; returns the exit code. */
     static int run(String[] args, ConfigSource configs, Clock clock, PrintStream out, PrintStream err) {
+        return commandLine(configs, clock, out, err).execute(args);
+    }
+
+    /** The command line of {@code changeq-sync} as the launcher runs it, writing to {@code out} and {@code err}. */
+    public static CommandLine commandLine(PrintStream out, PrintStream err) {
+        return commandLine(ConfigLoader::load, Clock.systemDefaultZone(), out, err);
+    }
+
+    private static CommandLine commandLine(ConfigSource configs, Clock clock, PrintStream out, PrintStream err) {
         CommandLine commandLine = new CommandLine(new SyncMain(configs, clock, out, err));
         commandLine.addSubcommand("check", new CheckCommand(configs, out));
+        CommandLines.configure(commandLine, ExitCodes.OK, ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG,
+                ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING,
+                ExitCodes.SYNC_PARTIAL, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED,
+                ExitCodes.DELETIONS_REFUSED, ExitCodes.DESTINATION_CHANGED, ExitCodes.TRACKER_NOT_RUNNING);
+        CommandLines.exitCodes(commandLine.getSubcommands().get("check"), ExitCodes.OK, ExitCodes.SOFTWARE,
+                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.CHECK_FAILED);
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
@@ -151,7 +160,7 @@ public final class SyncMain implements Callable<Integer> {
             failure.printStackTrace(err);
             return ExitCodes.SOFTWARE;
         });
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     @Override
@@ -196,9 +205,7 @@ public final class SyncMain implements Callable<Integer> {
                     + "since that full sync would be refused.",
                 ""},
             footerHeading = "%nExample:%n",
-            footer = {"  changeq-sync check --config /etc/changeq/changeq.yaml --examples 50",
-                "",
-                "Exit codes: 0 ok; 3 bad config; 11 gaps, overlaps, an unreadable root, or a full sync over max-delete."})
+            footer = "  changeq-sync check --config /etc/changeq/changeq.yaml --examples 50")
     static final class CheckCommand implements Callable<Integer> {
 
         @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")

@@ -20,6 +20,7 @@ import org.changeq.pipeline.QueueNotFoundException;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.ConfigLoader;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code changeq-queue}: what the tracker recorded and what each route still owes. Read-only. */
-@Command(name = "changeq-queue", mixinStandardHelpOptions = true, version = "changeq-queue 0.1",
+@Command(name = "changeq-queue", mixinStandardHelpOptions = true,
         description = {"Shows what changeq's manifest queue holds and what each sync route still has to send.",
                 "Read-only: it never modifies the queue or a cursor and takes no lock, so it is safe to run",
                 "while the tracker and syncs are running."},
@@ -43,9 +44,7 @@ import picocli.CommandLine.Option;
                 "  changeq-queue tail -f --queue /var/lib/changeq/queue",
                 "  changeq-queue dump --config /etc/changeq/changeq.yaml --route offsite-nfs --pending",
                 "  changeq-queue paths --config /etc/changeq/changeq.yaml --route mirror -0 | xargs -0 ls -ld",
-                "  changeq-queue top --queue /var/lib/changeq/queue --depth 2 --from 2026-11-26T00:00",
-                "",
-                "Exit codes: 0 ok, 2 bad usage, 3 bad config, 5 queue missing or not a changeq queue."})
+                "  changeq-queue top --queue /var/lib/changeq/queue --depth 2 --from 2026-11-26T00:00"})
 public final class QueueMain implements Callable<Integer> {
 
     static {
@@ -61,7 +60,13 @@ public final class QueueMain implements Callable<Integer> {
 
     /** Runs the command with the given streams, for embedding and tests; returns the exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        CommandLine commandLine = new CommandLine(new QueueMain());
+        return commandLine(out, err).execute(args);
+    }
+
+    /** The command line of {@code changeq-queue}, writing to {@code out} and {@code err}. */
+    public static CommandLine commandLine(PrintStream out, PrintStream err) {
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new QueueMain()), ExitCodes.OK,
+                ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE);
         commandLine.setOut(new java.io.PrintWriter(out, true));
         commandLine.setErr(new java.io.PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
@@ -80,7 +85,7 @@ public final class QueueMain implements Callable<Integer> {
             return code;
         });
         Out.stream = out;
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     @Override
