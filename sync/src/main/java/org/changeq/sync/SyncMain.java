@@ -196,6 +196,7 @@ public final class SyncMain implements Callable<Integer> {
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+            header = "Proves that the routes cover every path exactly once, and previews what full syncs would delete.",
             description = {
                 "Validates the config and proves route coverage by walking each root: for routes that share a list "
                     + "(one excludes it, another includes it) every path the root does not exclude must be sent by "

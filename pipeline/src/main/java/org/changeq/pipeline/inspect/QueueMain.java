@@ -35,8 +35,8 @@ import picocli.CommandLine.Option;
 /** {@code changeq-queue}: what the tracker recorded and what each route still owes. Read-only. */
 @Command(name = "changeq-queue", mixinStandardHelpOptions = true,
         description = {"Shows what changeq's manifest queue holds and what each sync route still has to send.",
-                "Read-only: it never modifies the queue or a cursor and takes no lock, so it is safe to run",
-                "while the tracker and syncs are running."},
+                "Read-only: it never modifies the queue or a cursor and takes no lock, so it is safe to run while the "
+                        + "tracker and syncs are running."},
         subcommands = {QueueMain.Stat.class, QueueMain.Tail.class, QueueMain.Dump.class, QueueMain.Paths.class,
                 QueueMain.Top.class},
         footerHeading = "%nExamples:%n",
@@ -224,10 +224,11 @@ public final class QueueMain implements Callable<Integer> {
     }
 
     @Command(name = "stat", mixinStandardHelpOptions = true,
-            description = {"Records by type and root, first/last record time, queue files on disk, tracker status,",
-                    "and for each route (with --config): committed cursor, backlog, unique pending paths, age of",
-                    "the oldest pending change, the paths waiting in its retry list, and whether its next run will",
-                    "be full and why."})
+            header = "The queue's records, size and tracker status, and each route's backlog and next run.",
+            description = "Records by type and root, first/last record time, queue files on disk, tracker status, "
+                    + "and for each route (with --config): committed cursor, backlog, unique pending paths, age of "
+                    + "the oldest pending change, the paths waiting in its retry list, and whether its next run will "
+                    + "be full and why.")
     static final class Stat implements Callable<Integer> {
         @Mixin
         Source source;
@@ -241,7 +242,8 @@ public final class QueueMain implements Callable<Integer> {
     }
 
     @Command(name = "tail", mixinStandardHelpOptions = true,
-            description = "The newest records; with -f, also those appended later, until interrupted (Ctrl-C exits 0).")
+            header = "The newest records, and with -f those appended later.",
+            description = "With -f it follows the queue until interrupted; Ctrl-C exits 0.")
     static final class Tail implements Callable<Integer> {
         @Mixin
         Source source;
@@ -287,8 +289,9 @@ public final class QueueMain implements Callable<Integer> {
     }
 
     @Command(name = "dump", mixinStandardHelpOptions = true,
-            description = {"Records in queue order, filtered. With --route NAME --pending: exactly the records the",
-                    "route's next incremental run would consider (after its cursor, its root, its filters)."})
+            header = "Records in queue order, filtered, or those a route's next run reads.",
+            description = "Records in queue order, filtered. With --route NAME --pending: exactly the records the "
+                    + "route's next incremental run would consider (after its cursor, its root, its filters).")
     static final class Dump implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -335,10 +338,11 @@ public final class QueueMain implements Callable<Integer> {
     }
 
     @Command(name = "paths", mixinStandardHelpOptions = true,
-            description = {"The deduplicated pending paths of a route: one per line with unprintable bytes escaped,",
-                    "or raw and NUL-terminated with -0 (byte-exact, for xargs -0 or comparing). They include the",
-                    "route's retry list, the paths earlier runs failed to send; --retry shows only those, with",
-                    "when each first failed and rsync's message for it."})
+            header = "The paths a route's next run sends, or only those earlier runs failed to send.",
+            description = "The deduplicated pending paths of a route: one per line with unprintable bytes escaped, "
+                    + "or raw and NUL-terminated with -0 (byte-exact, for xargs -0 or comparing). They include the "
+                    + "route's retry list, the paths earlier runs failed to send; --retry shows only those, with "
+                    + "when each first failed and rsync's message for it.")
     static final class Paths implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -369,7 +373,8 @@ public final class QueueMain implements Callable<Integer> {
     }
 
     @Command(name = "top", mixinStandardHelpOptions = true,
-            description = "Directories with the most change records in a range: find what is churning.")
+            header = "The directories with the most change records in a range.",
+            description = "Find what is churning: each record counts for its directory, cut after --depth names.")
     static final class Top implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
