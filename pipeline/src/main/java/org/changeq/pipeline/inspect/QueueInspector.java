@@ -108,24 +108,28 @@ final class QueueInspector {
 
     /**
      * Prints what the route's next incremental run sends (both passes, deletions only when the route
-     * propagates them): escaped one per line, or raw and NUL-terminated.
+     * propagates them): escaped one per line, or raw and NUL-terminated; relative to the root, or with
+     * {@code absolute} below the root's path.
      */
-    void paths(RouteConfig route, boolean nulSeparated) throws IOException {
+    void paths(RouteConfig route, boolean nulSeparated, boolean absolute) throws IOException {
         PendingChanges pending = scan(route).pending().orElseThrow();
+        byte[] prefix = pathPrefix(route, absolute);
+        String escapedPrefix = ByteStrings.escape(prefix);
         // One write per 64 KiB: the process's stdout flushes on every write, which for a million paths
         // meant a million write calls and most of the command's time.
         BufferedOutputStream raw = new BufferedOutputStream(out, 1 << 16);
         PrintStream lines = new PrintStream(raw, false, StandardCharsets.UTF_8);
         pending.forEachEntry(route.propagateDeletes(), (buffer, start, length, pass, deletion) -> {
             if (nulSeparated) {
+                raw.write(prefix);
                 raw.write(buffer, start, length);
                 raw.write(0);
             } else if (format.json()) {
                 lines.println(new RecordFormat.JsonLine().field("route", route.name())
                         .field("pass", pass.name().toLowerCase(java.util.Locale.ROOT)).field("deletion", deletion)
-                        .path("path", Arrays.copyOfRange(buffer, start, start + length)).toString());
+                        .path("path", join(prefix, buffer, start, length)).toString());
             } else {
-                lines.println((deletion ? "deleted: " : "") + ByteStrings.escape(buffer, start, start + length)
+                lines.println((deletion ? "deleted: " : "") + escapedPrefix + ByteStrings.escape(buffer, start, start + length)
                         + (pass == PendingChanges.Pass.DIRECTORY ? "/" : ""));
             }
         });
@@ -134,21 +138,24 @@ final class QueueInspector {
 
     /**
      * Prints the route's retry list: the paths earlier runs failed to send (they are among {@link #paths} too), with
-     * when each first failed and rsync's message for it; with {@code nulSeparated} only the raw paths.
+     * when each first failed and rsync's message for it; with {@code nulSeparated} only the raw paths. Relative to
+     * the root, or with {@code absolute} below the root's path.
      */
-    void retryPaths(RouteConfig route, boolean nulSeparated) throws IOException {
+    void retryPaths(RouteConfig route, boolean nulSeparated, boolean absolute) throws IOException {
         RetryList retry = RetryList.read(requireState().retryList(route.name()));
+        byte[] prefix = pathPrefix(route, absolute);
         for (RetryList.Entry entry : retry.entries()) {
+            byte[] path = join(prefix, entry.path(), 0, entry.path().length);
             if (nulSeparated) {
-                out.write(entry.path());
+                out.write(path);
                 out.write(0);
             } else if (format.json()) {
                 out.println(new RecordFormat.JsonLine().field("route", route.name())
                         .field("kind", entry.kind().name().toLowerCase(java.util.Locale.ROOT))
-                        .path("path", entry.path()).field("first_failed", format.time(entry.firstFailedMillis()))
+                        .path("path", path).field("first_failed", format.time(entry.firstFailedMillis()))
                         .field("reason", entry.reason()).toString());
             } else {
-                out.println(ByteStrings.escape(entry.path()) + (entry.kind() == RetryList.Kind.FILE ? "" : "/")
+                out.println(ByteStrings.escape(path) + (entry.kind() == RetryList.Kind.FILE ? "" : "/")
                         + "  failing since " + format.time(entry.firstFailedMillis())
                         + (entry.reason().isEmpty() ? "" : ": " + entry.reason()));
             }
@@ -158,6 +165,21 @@ final class QueueInspector {
                     + "); the route's next run is full");
         }
         out.flush();
+    }
+
+    /** The bytes that make a root-relative path of {@code route} absolute, or none. */
+    private byte[] pathPrefix(RouteConfig route, boolean absolute) {
+        if (!absolute) {
+            return new byte[0];
+        }
+        String root = config.root(route.root()).path().toString();
+        return (root.endsWith("/") ? root : root + "/").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] join(byte[] prefix, byte[] buffer, int start, int length) {
+        byte[] joined = Arrays.copyOf(prefix, prefix.length + length);
+        System.arraycopy(buffer, start, joined, prefix.length, length);
+        return joined;
     }
 
     /** Prints the records after the route's cursor that its next run reads, in queue order, as dump does. */

@@ -43,7 +43,7 @@ import picocli.CommandLine.Option;
         footer = {"  changeq-queue stat --config /etc/changeq/changeq.yaml",
                 "  changeq-queue tail -f --queue /var/lib/changeq/queue",
                 "  changeq-queue dump --config /etc/changeq/changeq.yaml --route offsite-nfs --pending",
-                "  changeq-queue paths --config /etc/changeq/changeq.yaml --route mirror -0 | xargs -0 ls -ld",
+                "  changeq-queue paths --config /etc/changeq/changeq.yaml --route mirror --absolute -0 | xargs -0 ls -ld --",
                 "  changeq-queue top --queue /var/lib/changeq/queue --depth 2 --from 2026-11-26T00:00"})
 public final class QueueMain implements Callable<Integer> {
 
@@ -359,14 +359,17 @@ public final class QueueMain implements Callable<Integer> {
         @Option(names = "--retry", description = "only the retry list: paths earlier runs failed to send, and why")
         boolean retry;
 
+        @Option(names = "--absolute", description = "each path below the root's directory instead of relative to it")
+        boolean absolute;
+
         @Override
         public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
             RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
             if (retry) {
-                source.withInspector(config, inspector -> inspector.retryPaths(routeConfig, nul));
+                source.withInspector(config, inspector -> inspector.retryPaths(routeConfig, nul, absolute));
             } else {
-                source.withInspector(config, inspector -> inspector.paths(routeConfig, nul));
+                source.withInspector(config, inspector -> inspector.paths(routeConfig, nul, absolute));
             }
             return ExitCodes.OK;
         }

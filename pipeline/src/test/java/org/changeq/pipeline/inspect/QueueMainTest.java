@@ -115,6 +115,30 @@ class QueueMainTest {
     }
 
     @Test
+    void pathsAbsoluteNamesEachPathBelowTheRootSoThatItCanBeUsedFromAnywhere() throws Exception {
+        String root = dir.resolve("tree") + "/";
+        Result raw = run("paths", "--config", config.toString(), "--route", "mirror", "--absolute", "-0");
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (byte[] path : List.of(NEWLINE_NAME, INVALID_UTF8, "-rf #x ;y".getBytes(StandardCharsets.UTF_8))) {
+            expected.writeBytes(root.getBytes(StandardCharsets.UTF_8));
+            expected.writeBytes(path);
+            expected.write(0);
+        }
+        assertArrayEquals(expected.toByteArray(), raw.out());
+
+        assertEquals(root + "immich/new\n", run("paths", "--config", config.toString(), "--route", "offsite",
+                "--absolute").text());
+        JsonNode json = new ObjectMapper().readTree(run("paths", "--json", "--config", config.toString(),
+                "--route", "offsite", "--absolute").text());
+        assertEquals(root + "immich/new", json.get("path").asText());
+
+        new RetryList(List.of(new RetryList.Entry("stuck".getBytes(StandardCharsets.UTF_8), RetryList.Kind.FILE,
+                1_000, "")), false).write(new StateLayout(dir.resolve("state")).retryList("mirror"));
+        Result retry = run("paths", "--retry", "--config", config.toString(), "--route", "mirror", "--absolute");
+        assertTrue(retry.text().startsWith(root + "stuck  failing since "), retry.text());
+    }
+
+    @Test
     void statReportsRecordsTrackerAndRoutes() throws Exception {
         Result human = run("stat", "--config", config.toString());
         assertEquals(ExitCodes.OK, human.exitCode(), human.err());
