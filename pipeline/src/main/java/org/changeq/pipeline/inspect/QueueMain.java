@@ -108,16 +108,9 @@ public final class QueueMain implements Callable<Integer> {
             @Option(names = "--config", paramLabel = "FILE", description = "changeq config file (gives queue, state and routes)")
             Path config;
 
-            @ArgGroup(exclusive = false)
-            Directories directories;
-        }
-
-        static final class Directories {
-            @Option(names = "--queue", paramLabel = "DIR", required = true, description = "queue directory")
+            @Option(names = "--queue", paramLabel = "DIR", description = "queue directory, without the routes; the "
+                    + "state directory is the one the queue names")
             Path queue;
-
-            @Option(names = "--state", paramLabel = "DIR", description = "state directory (cursors); needed for per-route views")
-            Path state;
         }
 
         @Option(names = "--json", description = "one JSON object per line (paths that are not valid UTF-8 as base64 with a flag)")
@@ -139,10 +132,13 @@ public final class QueueMain implements Callable<Integer> {
         }
 
         void withInspector(ChangeqConfig config, InspectorAction action) throws IOException {
-            Path queue = config != null ? config.queue() : location.directories.queue;
-            Path state = config != null ? config.state() : location.directories.state;
-            if (state != null) {
+            Path queue = config != null ? config.queue() : location.queue;
+            Path state;
+            if (config != null) {
+                state = config.state();
                 QueueIdentity.requireStateDirectory(queue, state);
+            } else {
+                state = QueueIdentity.boundStateDirectory(queue).orElse(null);
             }
             try (ManifestReader reader = ManifestReader.open(queue)) {
                 QueueInspector inspector = new QueueInspector(reader, queue,

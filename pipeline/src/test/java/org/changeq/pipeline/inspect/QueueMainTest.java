@@ -143,6 +143,9 @@ class QueueMainTest {
         Result human = run("stat", "--config", config.toString());
         assertEquals(ExitCodes.OK, human.exitCode(), human.err());
         assertTrue(human.text().contains("stopped cleanly"), human.text());
+        assertTrue(human.text().contains("unclean starts 0 "), human.text());
+        assertTrue(human.text().matches("(?s).*on disk      1 file\\(s\\), \\d+ KiB allocated \\(\\d+\\.\\d MiB apparent.*"),
+                human.text());
         assertTrue(human.text().contains("route mirror"), human.text());
         assertTrue(human.text().contains("full: first-run"), human.text());
         Result json = run("stat", "--json", "--config", config.toString());
@@ -151,6 +154,9 @@ class QueueMainTest {
             nodes.add(new ObjectMapper().readTree(line));
         }
         assertEquals(6, nodes.get(0).get("records").asLong());
+        assertTrue(nodes.get(0).get("bytes_allocated").asLong() < nodes.get(0).get("bytes_apparent").asLong(),
+                nodes.get(0).toString());
+        assertEquals(0, nodes.get(0).get("unclean_starts").asLong());
         assertEquals("mirror", nodes.get(1).get("route").asText());
         assertEquals(3, nodes.get(1).get("pending_paths").asLong());
         assertEquals("full", nodes.get(1).get("next_run").asText());
@@ -248,15 +254,30 @@ class QueueMainTest {
     }
 
     @Test
+    void statOfAQueueAloneReadsTheTrackersReportFromTheStateDirectoryTheQueueNames() throws Exception {
+        new StateLayout(dir.resolve("state")).trackerRoots().write(new TrackerRootsFile.Snapshot(3_000,
+                ProcessHandle.current().pid(), List.of(new TrackerRootsFile.RootStatus("data",
+                        TrackerRootsFile.Condition.WATCHED, 1_000, ""))));
+
+        Result stat = run("stat", "--utc", "--queue", dir.resolve("queue").toString());
+
+        assertEquals(ExitCodes.OK, stat.exitCode(), stat.err());
+        assertTrue(stat.text().contains("  root data    watched since 1970-01-01 00:00:01.000Z\n"), stat.text());
+        assertEquals(ExitCodes.USAGE, run("stat", "--queue", dir.resolve("queue").toString(), "--state",
+                dir.resolve("state").toString()).exitCode(), "the queue names its state directory");
+    }
+
+    @Test
     void topGroupsByDirectory() {
         Result result = run("top", "--queue", dir.resolve("queue").toString(), "--depth", "1");
         assertTrue(result.text().lines().anyMatch(line -> line.matches("\\s+1\\s+data\\s+photos")), result.text());
     }
 
     @Test
-    void aQueueOfAnotherStateDirectoryIsRefusedNamingBoth() {
-        Result refused = run("stat", "--queue", dir.resolve("queue").toString(),
-                "--state", dir.resolve("other").toString());
+    void aQueueOfAnotherStateDirectoryIsRefusedNamingBoth() throws Exception {
+        Path other = Files.writeString(dir.resolve("other.yaml"), Files.readString(config)
+                .replace("state: " + dir.resolve("state"), "state: " + dir.resolve("other")));
+        Result refused = run("stat", "--config", other.toString());
 
         assertEquals(ExitCodes.QUEUE_UNAVAILABLE, refused.exitCode(), refused.err());
         assertTrue(refused.err().contains(dir.resolve("state").toString()), refused.err());
