@@ -300,6 +300,33 @@ class RsyncSyncTest {
     }
 
     @Test
+    void aChangeAfterASyncReadItsEarlierRecordIsRecordedAgainAndSent() throws Exception {
+        useDestination(TestDestination.Kind.LOCAL);
+        Trees.write(bench.root, "a", "first");
+        ChangeqConfig config = plainConfig();
+        bench.sync(config, "r");
+        SyncReport[] middle = new SyncReport[1];
+        // One writer session around the run, as a tracker runs around the timer's runs: its dedupe memory holds a's
+        // record while the run reads it, and only the run's claim keeps the writer from dropping a's next change.
+        bench.record(writer -> {
+            try {
+                Trees.write(bench.root, "a", "second");
+                writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, "a".getBytes(UTF_8));
+                assertTrue(writer.awaitAppended(java.time.Duration.ofSeconds(10)));
+                middle[0] = bench.sync(config, "r");
+                Trees.write(bench.root, "a", "third");
+                writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, "a".getBytes(UTF_8));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertEquals("changes", middle[0].reason());
+        SyncReport last = bench.sync(config, "r");
+        assertEquals("changes", last.reason(), "the change after the run was recorded");
+        assertEquals("third", Files.readString(destDir.resolve("a")));
+    }
+
+    @Test
     void aDryRunCommitsNothing() throws Exception {
         useDestination(TestDestination.Kind.LOCAL);
         Trees.write(bench.root, "a", "a");
