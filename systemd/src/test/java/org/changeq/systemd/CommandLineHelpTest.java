@@ -30,6 +30,9 @@ import picocli.CommandLine;
  */
 class CommandLineHelpTest {
 
+    /** picocli's usage width when it cannot ask a terminal (help piped to less or grep). */
+    private static final int WIDTH = 80;
+
     private static final PrintStream DISCARD = new PrintStream(OutputStream.nullOutputStream());
 
     private static final Map<String, Supplier<CommandLine>> PROGRAMS = Map.of(
@@ -63,6 +66,21 @@ class CommandLineHelpTest {
             assertTrue(examples.get(program).size() >= 3, program + " teaches with examples: " + examples.get(program));
         }
         assertEquals(List.of(), failures(examples.values().stream().flatMap(List::stream).toList()));
+    }
+
+    @Test
+    void noExampleIsWrappedInTheMiddleOfACommand() {
+        List<String> tooWide = new ArrayList<>();
+        allCommands().forEach((name, command) -> {
+            boolean continued = false;
+            for (String line : command.getCommandSpec().usageMessage().footer()) {
+                if (line.length() > WIDTH && (continued || COMMAND.matcher(line).find())) {
+                    tooWide.add(name + ": " + line);
+                }
+                continued = line.endsWith("\\");
+            }
+        });
+        assertEquals(List.of(), tooWide, "picocli wraps help at " + WIDTH + " columns when it cannot ask a terminal");
     }
 
     @Test

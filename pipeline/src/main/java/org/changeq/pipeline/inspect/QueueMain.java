@@ -42,9 +42,12 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {"  changeq-queue stat --config /etc/changeq/changeq.yaml",
                 "  changeq-queue tail -f --queue /var/lib/changeq/queue",
-                "  changeq-queue dump --config /etc/changeq/changeq.yaml --route offsite-nfs --pending",
-                "  changeq-queue paths --config /etc/changeq/changeq.yaml --route mirror --absolute -0 | xargs -0 ls -ld --",
-                "  changeq-queue top --queue /var/lib/changeq/queue --depth 2 --from 2026-11-26T00:00"})
+                "  changeq-queue dump --config /etc/changeq/changeq.yaml --route offsite-nfs \\",
+                "      --pending",
+                "  changeq-queue paths --config /etc/changeq/changeq.yaml --route mirror \\",
+                "      --absolute -0 | xargs -0 ls -ld --",
+                "  changeq-queue top --queue /var/lib/changeq/queue --depth 2 \\",
+                "      --from 2026-11-26T00:00"})
 public final class QueueMain implements Callable<Integer> {
 
     static {
