@@ -38,7 +38,7 @@ class CommandLineHelpTest {
     private static final Map<String, Supplier<CommandLine>> PROGRAMS = Map.of(
             "changeq-tracker", () -> TrackerMain.commandLine(new PrintWriter(DISCARD), new PrintWriter(DISCARD)),
             "changeq-sync", () -> SyncMain.commandLine(DISCARD, DISCARD),
-            "changeq-queue", () -> QueueMain.commandLine(DISCARD, DISCARD));
+            "changeq-queue", () -> QueueMain.commandLine(DISCARD, DISCARD, java.time.Clock.systemUTC()));
 
     /** A program's name where a command starts: at the line's start, or after a prompt, "&&", "(" or prose. */
     private static final Pattern COMMAND = Pattern.compile("(?<![\\w@/.-])(changeq-(?:tracker|sync|queue))(?=\\s|$)");

@@ -3,6 +3,7 @@ package org.changeq.pipeline.inspect;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -31,6 +32,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /** {@code changeq-queue}: what the tracker recorded and what each route still owes. Read-only. */
 @Command(name = "changeq-queue", mixinStandardHelpOptions = true,
@@ -57,18 +59,28 @@ public final class QueueMain implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Where the subcommands print; they reach it as their parent command. */
+    private final PrintStream out;
+    /** What "now" is for ages and relative times. */
+    private final Clock clock;
+
+    private QueueMain(PrintStream out, Clock clock) {
+        this.out = out;
+        this.clock = clock;
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
     /** Runs the command with the given streams, for embedding and tests; returns the exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        return commandLine(out, err).execute(args);
+        return commandLine(out, err, Clock.systemDefaultZone()).execute(args);
     }
 
-    /** The command line of {@code changeq-queue}, writing to {@code out} and {@code err}. */
-    public static CommandLine commandLine(PrintStream out, PrintStream err) {
-        CommandLine commandLine = CommandLines.configure(new CommandLine(new QueueMain()), ExitCodes.OK,
+    /** The command line of {@code changeq-queue}, writing to {@code out} and {@code err}, telling time by {@code clock}. */
+    public static CommandLine commandLine(PrintStream out, PrintStream err, Clock clock) {
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new QueueMain(out, clock)), ExitCodes.OK,
                 ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE);
         commandLine.setOut(new java.io.PrintWriter(out, true));
         commandLine.setErr(new java.io.PrintWriter(err, true));
@@ -87,7 +99,6 @@ public final class QueueMain implements Callable<Integer> {
             err.println("changeq-queue: " + failure.getMessage());
             return code;
         });
-        Out.stream = out;
         return commandLine;
     }
 
@@ -95,11 +106,6 @@ public final class QueueMain implements Callable<Integer> {
     public Integer call() {
         spec.commandLine().usage(spec.commandLine().getOut());
         return ExitCodes.USAGE;
-    }
-
-    /** The output stream of the current run (picocli builds the subcommand objects itself). */
-    private static final class Out {
-        static PrintStream stream = System.out;
     }
 
     /** Where the queue is: a config file, or the directories directly. */
@@ -134,7 +140,7 @@ public final class QueueMain implements Callable<Integer> {
                     : utc ? RecordFormat.TimeStyle.UTC : RecordFormat.TimeStyle.LOCAL);
         }
 
-        void withInspector(ChangeqConfig config, InspectorAction action) throws IOException {
+        void withInspector(QueueMain main, ChangeqConfig config, InspectorAction action) throws IOException {
             Path queue = config != null ? config.queue() : location.queue;
             Path state;
             if (config != null) {
@@ -145,7 +151,7 @@ public final class QueueMain implements Callable<Integer> {
             }
             try (ManifestReader reader = ManifestReader.open(queue)) {
                 QueueInspector inspector = new QueueInspector(reader, queue,
-                        state == null ? null : new StateLayout(state), config, format(), Out.stream);
+                        state == null ? null : new StateLayout(state), config, format(), main.out);
                 action.apply(inspector);
             }
         }
@@ -229,13 +235,16 @@ public final class QueueMain implements Callable<Integer> {
                     + "the oldest pending change, the paths waiting in its retry list, and whether its next run will "
                     + "be full and why.")
     static final class Stat implements Callable<Integer> {
+        @ParentCommand
+        QueueMain main;
+
         @Mixin
         Source source;
 
         @Override
         public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
-            source.withInspector(config, inspector -> inspector.stat(System.currentTimeMillis()));
+            source.withInspector(main, config, inspector -> inspector.stat(main.clock.millis()));
             return ExitCodes.OK;
         }
     }
@@ -244,6 +253,9 @@ public final class QueueMain implements Callable<Integer> {
             header = "The newest records, and with -f those appended later.",
             description = "With -f it follows the queue until interrupted; Ctrl-C exits 0.")
     static final class Tail implements Callable<Integer> {
+        @ParentCommand
+        QueueMain main;
+
         @Mixin
         Source source;
 
@@ -269,7 +281,7 @@ public final class QueueMain implements Callable<Integer> {
                 Runtime.getRuntime().addShutdownHook(hook);
             }
             try {
-                source.withInspector(source.config(), inspector -> {
+                source.withInspector(main, source.config(), inspector -> {
                     // The queue offers no cross-process wake-up for readers; a short idle wait keeps
                     // a follower cheap while it shows a new record within a fraction of a second.
                     inspector.tail(count, follow, () -> interrupted.getCount() == 0, () -> {
@@ -292,6 +304,9 @@ public final class QueueMain implements Callable<Integer> {
             description = "Records in queue order, filtered. With --route NAME --pending: exactly the records the "
                     + "route's next incremental run would consider (after its cursor, its root, its filters).")
     static final class Dump implements Callable<Integer> {
+        @ParentCommand
+        QueueMain main;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -324,14 +339,14 @@ public final class QueueMain implements Callable<Integer> {
                     throw new CommandLine.ParameterException(spec.commandLine(), "--pending and --route go together");
                 }
                 RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
-                source.withInspector(config, inspector -> inspector.pendingRecords(routeConfig));
+                source.withInspector(main, config, inspector -> inspector.pendingRecords(routeConfig));
                 return ExitCodes.OK;
             }
             PathFilter paths = pathPattern == null ? null : PathFilter.of(java.util.List.of(pathPattern));
             Predicate<QueueRecord> filter = record -> (type == null || record.type() == type)
                     && (root == null || record.root().equals(root))
                     && (paths == null || record.type().carriesPath() && paths.matchesSelfOrAncestor(record.path(), record.directory()));
-            source.withInspector(config, inspector -> inspector.dump(range.selection(filter)));
+            source.withInspector(main, config, inspector -> inspector.dump(range.selection(filter)));
             return ExitCodes.OK;
         }
     }
@@ -343,6 +358,9 @@ public final class QueueMain implements Callable<Integer> {
                     + "route's retry list, the paths earlier runs failed to send; --retry shows only those, with "
                     + "when each first failed and rsync's message for it.")
     static final class Paths implements Callable<Integer> {
+        @ParentCommand
+        QueueMain main;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -366,9 +384,9 @@ public final class QueueMain implements Callable<Integer> {
             ChangeqConfig config = source.config();
             RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
             if (retry) {
-                source.withInspector(config, inspector -> inspector.retryPaths(routeConfig, nul, absolute));
+                source.withInspector(main, config, inspector -> inspector.retryPaths(routeConfig, nul, absolute));
             } else {
-                source.withInspector(config, inspector -> inspector.paths(routeConfig, nul, absolute));
+                source.withInspector(main, config, inspector -> inspector.paths(routeConfig, nul, absolute));
             }
             return ExitCodes.OK;
         }
@@ -378,6 +396,9 @@ public final class QueueMain implements Callable<Integer> {
             header = "The directories with the most change records in a range.",
             description = "Find what is churning: each record counts for its directory, cut after --depth names.")
     static final class Top implements Callable<Integer> {
+        @ParentCommand
+        QueueMain main;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -398,7 +419,7 @@ public final class QueueMain implements Callable<Integer> {
             if (depth < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--depth must be at least 1, got " + depth);
             }
-            source.withInspector(source.config(), inspector -> inspector.top(range.selection(record -> true), depth, limit));
+            source.withInspector(main, source.config(), inspector -> inspector.top(range.selection(record -> true), depth, limit));
             return ExitCodes.OK;
         }
     }

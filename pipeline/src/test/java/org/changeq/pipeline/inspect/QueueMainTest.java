@@ -76,6 +76,18 @@ class QueueMainTest {
     }
 
     @Test
+    void statTellsAgesByTheClockItIsGiven() throws Exception {
+        java.time.Instant later = java.time.Instant.now().plus(java.time.Duration.ofDays(2));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = QueueMain.commandLine(new PrintStream(out, true), new PrintStream(new ByteArrayOutputStream(), true),
+                java.time.Clock.fixed(later, java.time.ZoneOffset.UTC)).execute("stat", "--json", "--config", config.toString());
+        assertEquals(ExitCodes.OK, code);
+        JsonNode mirror = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8).lines().toList().get(1));
+        long age = mirror.get("oldest_pending_seconds").asLong();
+        assertTrue(age >= 2 * 86_400 && age < 2 * 86_400 + 600, "ages count from the given clock: " + mirror);
+    }
+
+    @Test
     void dumpPrintsOneLinePerRecordWithNamesEscaped() {
         Result result = run("dump", "--queue", dir.resolve("queue").toString());
         assertEquals(ExitCodes.OK, result.exitCode(), result.err());
