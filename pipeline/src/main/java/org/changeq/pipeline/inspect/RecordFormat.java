@@ -69,7 +69,7 @@ final class RecordFormat {
             if (record.directory()) {
                 out.append('/');
             }
-            if (record.contentWritten()) {
+            if (record.type() == RecordType.CHANGE && record.contentWritten()) {
                 out.append("  (content written)");
             }
         }
