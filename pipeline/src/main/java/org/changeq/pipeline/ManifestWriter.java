@@ -123,7 +123,7 @@ public final class ManifestWriter implements AutoCloseable {
         ManifestWriter writer = new ManifestWriter(lock, highestClaim, ringSize, threadFactory, clock,
                 onAppendFailure);
         // Before any other thread can see the writer, so the first publisher after this still becomes the producer.
-        writer.produce(RecordType.START, "", false, EMPTY);
+        writer.produce(RecordType.START, "", false, false, EMPTY);
         return writer;
     }
 
@@ -135,7 +135,15 @@ public final class ManifestWriter implements AutoCloseable {
         if (!type.carriesPath()) {
             throw new IllegalArgumentException(type + " carries no path; use publishMarker");
         }
-        offer(type, root, directory, path);
+        offer(type, root, directory, false, path);
+    }
+
+    /**
+     * Publishes a CHANGE of a file whose content was written ({@link QueueRecord#contentWritten()}). The writer
+     * takes ownership of {@code path}. Producer thread only; never blocks.
+     */
+    public void publishContentWrite(String root, byte[] path) {
+        offer(RecordType.CHANGE, root, false, true, path);
     }
 
     /** Publishes a record that names no path (OVERFLOW, RESCAN, ...). Producer thread only; never blocks. */
@@ -143,7 +151,7 @@ public final class ManifestWriter implements AutoCloseable {
         if (type.carriesPath()) {
             throw new IllegalArgumentException(type + " needs a path; use publish");
         }
-        offer(type, root, false, EMPTY);
+        offer(type, root, false, false, EMPTY);
     }
 
     /**
@@ -251,11 +259,11 @@ public final class ManifestWriter implements AutoCloseable {
         } else {
             // The producer has terminated (or is this thread): its overflow marks are ours to publish now.
             for (String root : ringOverflowedRoots.keySet()) {
-                offerBlocking(RecordType.OVERFLOW, root, false, EMPTY);
+                offerBlocking(RecordType.OVERFLOW, root, EMPTY);
             }
             ringOverflowedRoots.clear();
             if (noStopReason == null) {
-                offerBlocking(RecordType.STOP, "", false, EMPTY);
+                offerBlocking(RecordType.STOP, "", EMPTY);
             }
         }
         if (noStopReason != null) {
@@ -289,9 +297,9 @@ public final class ManifestWriter implements AutoCloseable {
     private static final byte[] EMPTY = new byte[0];
     private static final long NO_WATERMARK = Long.MIN_VALUE;
 
-    private void offer(RecordType type, String root, boolean directory, byte[] path) {
+    private void offer(RecordType type, String root, boolean directory, boolean contentWritten, byte[] path) {
         if (mayPublish()) {
-            produce(type, root, directory, path);
+            produce(type, root, directory, contentWritten, path);
         }
     }
 
@@ -310,14 +318,14 @@ public final class ManifestWriter implements AutoCloseable {
         return !closed;
     }
 
-    private void produce(RecordType type, String root, boolean directory, byte[] path) {
+    private void produce(RecordType type, String root, boolean directory, boolean contentWritten, byte[] path) {
         if (!ringOverflowedRoots.isEmpty() && !publishPendingOverflows()) {
             markRingOverflow(root);
             return;
         }
         try {
             long sequence = ring.tryNext();
-            fill(sequence, type, root, directory, path);
+            fill(sequence, type, root, directory, contentWritten, path);
             ring.publish(sequence);
         } catch (InsufficientCapacityException e) {
             markRingOverflow(root);
@@ -340,7 +348,7 @@ public final class ManifestWriter implements AutoCloseable {
             String root = pending.next();
             try {
                 long sequence = ring.tryNext();
-                fill(sequence, RecordType.OVERFLOW, root, false, EMPTY);
+                fill(sequence, RecordType.OVERFLOW, root, false, false, EMPTY);
                 ring.publish(sequence);
                 pending.remove();
             } catch (InsufficientCapacityException e) {
@@ -350,18 +358,20 @@ public final class ManifestWriter implements AutoCloseable {
         return true;
     }
 
-    private void offerBlocking(RecordType type, String root, boolean directory, byte[] path) {
+    private void offerBlocking(RecordType type, String root, byte[] path) {
         long sequence = ring.next();
-        fill(sequence, type, root, directory, path);
+        fill(sequence, type, root, false, false, path);
         ring.publish(sequence);
     }
 
-    private void fill(long sequence, RecordType type, String root, boolean directory, byte[] path) {
+    private void fill(long sequence, RecordType type, String root, boolean directory, boolean contentWritten,
+                      byte[] path) {
         Slot slot = ring.get(sequence);
         slot.watermark = false;
         slot.type = type;
         slot.root = root;
         slot.directory = directory;
+        slot.contentWritten = contentWritten;
         slot.path = path;
         slot.timeMillis = clock.millis();
     }
@@ -373,6 +383,7 @@ public final class ManifestWriter implements AutoCloseable {
         RecordType type;
         String root;
         boolean directory;
+        boolean contentWritten;
         byte[] path;
         long timeMillis;
     }
@@ -465,7 +476,7 @@ public final class ManifestWriter implements AutoCloseable {
                 // The usual case while the writer keeps up: a batch of one event, nothing to merge.
                 overflowJustAppended = null;
                 claimRead = false;
-                appendUnlessRecorded(slot.type, slot.root, slot.directory, slot.path,
+                appendUnlessRecorded(slot.type, slot.root, slot.directory, slot.contentWritten, slot.path,
                         PathKey.hashOf(slot.root, slot.path), slot.timeMillis);
             } else if (slot.type.carriesPath()) {
                 merge(slot);
@@ -478,7 +489,7 @@ public final class ManifestWriter implements AutoCloseable {
                     // full sync it forces starts after both losses happened.
                     deduplicated.incrementAndGet();
                 } else {
-                    append(slot.type, slot.root, slot.timeMillis, false, slot.path);
+                    append(slot.type, slot.root, slot.timeMillis, false, false, slot.path);
                     overflowJustAppended = slot.type == RecordType.OVERFLOW ? slot.root : null;
                 }
             }
@@ -515,6 +526,7 @@ public final class ManifestWriter implements AutoCloseable {
                 copy.type = slot.type;
                 copy.root = slot.root;
                 copy.directory = slot.directory;
+                copy.contentWritten = slot.contentWritten;
                 copy.path = slot.path;
                 copy.timeMillis = slot.timeMillis;
                 batch.put(key, copy);
@@ -527,6 +539,8 @@ public final class ManifestWriter implements AutoCloseable {
                 pending.type = slot.type;
             }
             pending.directory = slot.directory;
+            // Kept through later events: a write followed by a metadata change still needs its content compared.
+            pending.contentWritten |= slot.contentWritten;
             pending.timeMillis = slot.timeMillis;
         }
 
@@ -540,7 +554,8 @@ public final class ManifestWriter implements AutoCloseable {
                 for (Map.Entry<PathKey, Slot> entry : batch.entrySet()) {
                     PathKey key = entry.getKey();
                     Slot slot = entry.getValue();
-                    appendUnlessRecorded(slot.type, key.root, slot.directory, key.path, key.hash, slot.timeMillis);
+                    appendUnlessRecorded(slot.type, key.root, slot.directory, slot.contentWritten, key.path, key.hash,
+                            slot.timeMillis);
                 }
             } finally {
                 clearBatch();
@@ -548,16 +563,17 @@ public final class ManifestWriter implements AutoCloseable {
         }
 
         /** Appends a path record, unless an earlier record that no consumer has claimed yet covers it. */
-        private void appendUnlessRecorded(RecordType type, String root, boolean directory, byte[] path, int hash,
-                                          long timeMillis) {
+        private void appendUnlessRecorded(RecordType type, String root, boolean directory, boolean contentWritten,
+                                          byte[] path, int hash, long timeMillis) {
             int earlier = recent.find(root, path, hash);
             if (earlier != RecentRecords.NOT_FOUND
-                    && DedupeRule.mayDrop(recent.typeAt(earlier), recent.indexAt(earlier), type, claimOfBatch)) {
+                    && DedupeRule.mayDrop(recent.typeAt(earlier), recent.contentWrittenAt(earlier),
+                    recent.indexAt(earlier), type, contentWritten, claimOfBatch)) {
                 deduplicated.incrementAndGet();
                 return;
             }
-            long index = append(type, root, timeMillis, directory, path);
-            recent.remember(earlier, root, path, hash, index, type);
+            long index = append(type, root, timeMillis, directory, contentWritten, path);
+            recent.remember(earlier, root, path, hash, index, type, contentWritten);
         }
 
         /**
@@ -591,10 +607,12 @@ public final class ManifestWriter implements AutoCloseable {
             }
         }
 
-        private long append(RecordType type, String root, long timeMillis, boolean directory, byte[] path) {
+        private long append(RecordType type, String root, long timeMillis, boolean directory, boolean contentWritten,
+                            byte[] path) {
             assert Thread.currentThread() == writerThread : "only the writer thread appends to the manifest";
             try (DocumentContext context = excerptAppender.writingDocument()) {
-                RecordCodec.write(context.wire().bytes(), type, root, timeMillis, directory, path, path.length);
+                RecordCodec.write(context.wire().bytes(), type, root, timeMillis, directory, contentWritten, path,
+                        path.length);
             }
             appended.incrementAndGet();
             return excerptAppender.lastIndexAppended();

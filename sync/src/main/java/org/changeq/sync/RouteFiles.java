@@ -22,6 +22,11 @@ final class RouteFiles {
         return state.directory().resolve("lists").resolve(route + ".dirs");
     }
 
+    /** The {@code --files-from} list of the content pass. */
+    static Path contentList(StateLayout state, String route) {
+        return state.directory().resolve("lists").resolve(route + ".content");
+    }
+
     static Path metricsFile(Path metricsDirectory, String route) {
         return metricsDirectory.resolve("changeq_sync_" + route + ".prom");
     }

@@ -6,5 +6,8 @@ import org.changeq.pipeline.RecordType;
 interface RecordSink {
     void publish(RecordType type, String root, boolean directory, byte[] path);
 
+    /** A CHANGE of a file whose content was written, or that newly has content at its name. */
+    void publishContentWrite(String root, byte[] path);
+
     void publishMarker(RecordType type, String root);
 }

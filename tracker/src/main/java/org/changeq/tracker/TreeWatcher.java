@@ -77,6 +77,7 @@ final class TreeWatcher implements InotifyEventSink {
     private Node lastChangeDirectory;
     private byte[] lastChangeName;
     private boolean lastChangeIsDirectory;
+    private boolean lastChangeContentWritten;
     private boolean watchLimitLogged;
     private boolean watchLimitWarned;
     private long lastOverflowNanos;
@@ -285,14 +286,15 @@ final class TreeWatcher implements InotifyEventSink {
                 if (directory) {
                     directoryAppeared(node, name, false);
                 } else {
-                    changed(node, name, false);
+                    // A content write too: a hard link gives the name another file's content without a write.
+                    changed(node, name, false, true);
                 }
             }
-            case MODIFY, CLOSE_WRITE -> changed(node, name, directory);
+            case MODIFY, CLOSE_WRITE -> changed(node, name, directory, !directory);
             case ATTRIB -> {
                 // A subdirectory's own ATTRIB repeats the one its parent reports; only a root has no parent.
                 if (name.length > 0 || node.isRoot()) {
-                    changed(node, name, directory || name.length == 0);
+                    changed(node, name, directory || name.length == 0, false);
                 }
             }
             case DELETE -> deleted(node, name, directory);
@@ -322,16 +324,30 @@ final class TreeWatcher implements InotifyEventSink {
         }
     }
 
-    private void changed(Node directory, byte[] name, boolean isDirectory) {
-        if (directory == lastChangeDirectory && isDirectory == lastChangeIsDirectory && Arrays.equals(name, lastChangeName)) {
+    /**
+     * @param contentWritten the file's content was written (or its name newly has content): its sync compares it
+     *                       by content, since a tool may have put back the old size and modification time
+     */
+    private void changed(Node directory, byte[] name, boolean isDirectory, boolean contentWritten) {
+        if (directory == lastChangeDirectory && isDirectory == lastChangeIsDirectory && Arrays.equals(name, lastChangeName)
+                && (lastChangeContentWritten || !contentWritten)) {
             return;
         }
         lastChangeDirectory = directory;
         lastChangeName = name;
         lastChangeIsDirectory = isDirectory;
+        lastChangeContentWritten = contentWritten;
         Root root = directory.root;
         byte[] path = WatchTree.relativePath(directory, name);
         if (!excluded(root, path, isDirectory)) {
+            publishChange(root, isDirectory, contentWritten, path);
+        }
+    }
+
+    private void publishChange(Root root, boolean isDirectory, boolean contentWritten, byte[] path) {
+        if (contentWritten) {
+            sink.publishContentWrite(root.name, path);
+        } else {
             sink.publish(RecordType.CHANGE, root.name, isDirectory, path);
         }
     }
@@ -385,7 +401,9 @@ final class TreeWatcher implements InotifyEventSink {
         if (isDirectory) {
             directoryAppeared(directory, name, true);
         } else {
-            sink.publish(RecordType.CHANGE, directory.root.name, false, path);
+            // Renamed over an existing file (rsync's and many editors' way to write), the name has the moved file's
+            // content, whose size and time may be the old ones.
+            sink.publishContentWrite(directory.root.name, path);
         }
     }
 
@@ -508,7 +526,8 @@ final class TreeWatcher implements InotifyEventSink {
                         }
                         boolean changed = changeTimeMillis >= catchUpSinceMillis;
                         if (changed && !isDirectory) {
-                            sink.publish(RecordType.CHANGE, root.name, false, path);
+                            // Nobody saw what changed it: a write moves the change time as much as a chmod does.
+                            sink.publishContentWrite(root.name, path);
                             catchUpChanges++;
                         }
                         if (isDirectory) {
@@ -525,7 +544,8 @@ final class TreeWatcher implements InotifyEventSink {
                             return;
                         }
                         if (publishContents) {
-                            sink.publish(RecordType.CHANGE, root.name, isDirectory, path);
+                            // Written before the directory's watch, unseen: as new to the name as a created file.
+                            publishChange(root, isDirectory, !isDirectory, path);
                         }
                         if (isDirectory) {
                             watchDuringWalk(directory.node, name, path, steps, progress, directory.covered);

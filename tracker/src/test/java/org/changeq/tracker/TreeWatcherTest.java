@@ -21,6 +21,8 @@ class TreeWatcherTest {
 
     private final FakeDirectories kernel = new FakeDirectories("/r");
     private final List<String> records = new ArrayList<>();
+    /** The paths of the CHANGE records (also in {@link #records}) that said the content was written. */
+    private final List<String> contentWrites = new ArrayList<>();
     /**
      * For each record, how many kernel operations came before its latest publication: tells whether it followed a
      * watch.
@@ -30,6 +32,12 @@ class TreeWatcherTest {
         @Override
         public void publish(RecordType type, String root, boolean directory, byte[] path) {
             record(type + " " + root + " " + ByteStrings.escape(path) + (directory ? "/" : ""));
+        }
+
+        @Override
+        public void publishContentWrite(String root, byte[] path) {
+            publish(RecordType.CHANGE, root, false, path);
+            contentWrites.add(ByteStrings.escape(path));
         }
 
         @Override
@@ -156,6 +164,27 @@ class TreeWatcherTest {
         event(watcher, "/r/a", EventKind.DELETE, false, 0, "f");
 
         assertEquals(List.of("CHANGE r a/f", "CHANGE r a/f", "CHANGE r g", "DELETE r a/f"), records);
+    }
+
+    @Test
+    void writesCreationsAndRenamesOverAFileAreContentWritesButMetadataAloneIsNot() {
+        kernel.mkdir("/r/a");
+        TreeWatcher watcher = watcher();
+
+        event(watcher, "/r/a", EventKind.ATTRIB, false, 0, "touched");
+        event(watcher, "/r/a", EventKind.ATTRIB, false, 0, "written");
+        event(watcher, "/r/a", EventKind.MODIFY, false, 0, "written");
+        event(watcher, "/r/a", EventKind.ATTRIB, false, 0, "written");
+        event(watcher, "/r/a", EventKind.CLOSE_WRITE, false, 0, "closed");
+        event(watcher, "/r/a", EventKind.CREATE, false, 0, "linked");
+        event(watcher, "/r/a", EventKind.MOVED_FROM, false, 7, ".renamed.tmp");
+        event(watcher, "/r/a", EventKind.MOVED_TO, false, 7, "renamed");
+        event(watcher, "/r", EventKind.ATTRIB, true, 0, "a");
+
+        assertEquals(List.of("CHANGE r a/touched", "CHANGE r a/written", "CHANGE r a/written", "CHANGE r a/closed",
+                "CHANGE r a/linked", "DELETE r a/.renamed.tmp", "CHANGE r a/renamed", "CHANGE r a/"), records,
+                "a write after a metadata change of the same file within one read is recorded again");
+        assertEquals(List.of("a/written", "a/closed", "a/linked", "a/renamed"), contentWrites);
     }
 
     @Test

@@ -155,7 +155,7 @@ final class QueueInspector {
                         .path("path", path).field("first_failed", format.time(entry.firstFailedMillis()))
                         .field("reason", entry.reason()).toString());
             } else {
-                out.println(ByteStrings.escape(path) + (entry.kind() == RetryList.Kind.FILE ? "" : "/")
+                out.println(ByteStrings.escape(path) + (entry.kind().directory() ? "/" : "")
                         + "  failing since " + format.time(entry.firstFailedMillis())
                         + (entry.reason().isEmpty() ? "" : ": " + entry.reason()));
             }
