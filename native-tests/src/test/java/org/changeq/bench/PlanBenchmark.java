@@ -60,7 +60,7 @@ public final class PlanBenchmark {
         try (OutputStream text = new BufferedOutputStream(Files.newOutputStream(dir.resolve("paths.txt")), 1 << 16);
              ManifestWriter writer = ManifestWriter.start(
                      WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1 << 21,
-                     r -> new Thread(r, "changeq-writer"), Throwable::printStackTrace)) {
+                     ManifestWriter.WRITER_THREADS, Throwable::printStackTrace)) {
             for (int i = 0; i < records; i++) {
                 byte[] path = path(i, unique);
                 writer.publish(RecordType.CHANGE, "nfs", false, path);

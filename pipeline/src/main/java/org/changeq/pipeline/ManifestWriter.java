@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * publishes gets an {@link IllegalStateException}, checked on every call. Publishing never blocks: when the
  * ring is full the event is dropped and an {@link RecordType#OVERFLOW} record for its root is published as
  * soon as there is room again, so a loss is always recorded. The handler runs on a thread made by the
- * caller's {@link ThreadFactory} (name it {@code changeq-writer}); it is the only thread that appends,
- * asserted on every append. {@link #close} and {@link #closeWithoutStop} may be called from any thread; they
+ * caller's {@link ThreadFactory} (normally {@link #WRITER_THREADS}: {@code changeq-writer}); it is the only
+ * thread that appends, asserted on every append. {@link #close} and {@link #closeWithoutStop} may be called from any thread; they
  * publish nothing while the producer thread is still alive.
  *
  * <p><b>Watermark.</b> {@link #publishWatermark} passes on a time before which the producer has published
@@ -50,6 +50,9 @@ import org.slf4j.LoggerFactory;
 public final class ManifestWriter implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ManifestWriter.class);
+
+    /** Makes the writer thread, which the writer starts and joins in {@link #close}. */
+    public static final ThreadFactory WRITER_THREADS = ChangeqThreads.factory(ManifestWriter.class, "changeq-writer");
 
     /** Default ring size: absorbs bursts (e.g. {@code tar x}) while the appender catches up. */
     public static final int DEFAULT_RING_SIZE = 1 << 16;

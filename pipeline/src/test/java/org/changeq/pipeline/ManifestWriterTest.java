@@ -24,25 +24,15 @@ class ManifestWriterTest {
     @TempDir
     Path dir;
 
-    private final List<Thread> threads = new CopyOnWriteArrayList<>();
-    private final ThreadFactory threadFactory = runnable -> {
-        Thread thread = new Thread(runnable, "changeq-writer");
-        threads.add(thread);
-        return thread;
-    };
     private final List<Throwable> appendFailures = new CopyOnWriteArrayList<>();
 
     @AfterEach
-    void noThreadOutlivesTheWriter() throws InterruptedException {
-        for (Thread thread : threads) {
-            thread.join(10_000);
-            assertFalse(thread.isAlive(), thread.getName() + " still running");
-        }
+    void noAppendFailed() {
         assertTrue(appendFailures.isEmpty(), appendFailures.toString());
     }
 
     private ManifestWriter start() {
-        return ManifestWriter.start(lock(), 1024, threadFactory, appendFailures::add);
+        return ManifestWriter.start(lock(), 1024, ManifestWriter.WRITER_THREADS, appendFailures::add);
     }
 
     private WriterLock lock() {
@@ -91,7 +81,7 @@ class ManifestWriterTest {
         // The default ring: the writer releases ring slots a moment after it counts a batch, so a ring barely
         // larger than a round could overflow when the next round starts.
         try (ManifestWriter writer = ManifestWriter.start(lock(),
-                ManifestWriter.DEFAULT_RING_SIZE, threadFactory, appendFailures::add)) {
+                ManifestWriter.DEFAULT_RING_SIZE, ManifestWriter.WRITER_THREADS, appendFailures::add)) {
             for (int round = 0; round < rewrites; round++) {
                 for (int file = 0; file < files; file++) {
                     writer.publish(RecordType.CHANGE, "nfs", false, bytes("dir/file-" + file));
@@ -141,7 +131,7 @@ class ManifestWriterTest {
             }
             return claims.highestClaim();
         };
-        try (ManifestWriter writer = ManifestWriter.start(lock(), heldClaims, 1024, threadFactory,
+        try (ManifestWriter writer = ManifestWriter.start(lock(), heldClaims, 1024, ManifestWriter.WRITER_THREADS,
                 java.time.InstantSource.system(), appendFailures::add)) {
             writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
             await(() -> writer.recordsAppended() == 2);
@@ -210,7 +200,7 @@ class ManifestWriterTest {
     @Test
     void anOverflowStormInOneBatchIsOneRecordPerRootButAChangeBetweenKeepsBoth() throws InterruptedException {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        ThreadFactory stalled = runnable -> threadFactory.newThread(() -> {
+        ThreadFactory stalled = runnable -> ManifestWriter.WRITER_THREADS.newThread(() -> {
             try {
                 release.await();
             } catch (InterruptedException e) {
@@ -239,7 +229,7 @@ class ManifestWriterTest {
     @Test
     void aWatermarkIsStoredOnlyOnceEverythingPublishedBeforeItIsAppended() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        ThreadFactory stalled = runnable -> threadFactory.newThread(() -> {
+        ThreadFactory stalled = runnable -> ManifestWriter.WRITER_THREADS.newThread(() -> {
             try {
                 release.await();
             } catch (InterruptedException e) {
@@ -266,7 +256,7 @@ class ManifestWriterTest {
         Thread[] writerThread = new Thread[1];
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         ThreadFactory stalledOnce = runnable -> {
-            Thread thread = threadFactory.newThread(() -> {
+            Thread thread = ManifestWriter.WRITER_THREADS.newThread(() -> {
                 try {
                     release.await();
                 } catch (InterruptedException e) {
@@ -299,7 +289,7 @@ class ManifestWriterTest {
         Files.createDirectories(queue.resolve("metadata.cq4t/x"));
         List<Throwable> failures = new CopyOnWriteArrayList<>();
 
-        try (ManifestWriter writer = ManifestWriter.start(lock, 1024, threadFactory, failures::add)) {
+        try (ManifestWriter writer = ManifestWriter.start(lock, 1024, ManifestWriter.WRITER_THREADS, failures::add)) {
             writer.publish(RecordType.CHANGE, "r", false, bytes("a"));
 
             assertFalse(writer.awaitQueueOpen(Duration.ofSeconds(10)));
@@ -323,7 +313,7 @@ class ManifestWriterTest {
     @Test
     void onlyTheFirstThreadToPublishMayPublishAtAll() throws Exception {
         try (ManifestWriter writer = start()) {
-            Thread producer = threadFactory.newThread(() -> writer.publish(RecordType.CHANGE, "r", false, bytes("a")));
+            Thread producer = new Thread(() -> writer.publish(RecordType.CHANGE, "r", false, bytes("a")), "producer");
             producer.start();
             producer.join();
 
@@ -340,7 +330,7 @@ class ManifestWriterTest {
         java.util.concurrent.CountDownLatch resume = new java.util.concurrent.CountDownLatch(1);
         List<Throwable> producerFailures = new CopyOnWriteArrayList<>();
         ManifestWriter writer = start();
-        Thread stuck = threadFactory.newThread(() -> {
+        Thread stuck = new Thread(() -> {
             try {
                 writer.publish(RecordType.CHANGE, "r", false, bytes("before"));
                 published.countDown();
@@ -350,7 +340,7 @@ class ManifestWriterTest {
             } catch (Throwable failure) {
                 producerFailures.add(failure);
             }
-        });
+        }, "stuck producer");
         stuck.start();
         assertTrue(published.await(10, java.util.concurrent.TimeUnit.SECONDS));
 

@@ -11,7 +11,7 @@ public final class WriteOneRecordMain {
         Path queue = Path.of(args[0]);
         Path state = Path.of(args[1]);
         try (ManifestWriter writer = ManifestWriter.start(WriterLock.acquire(queue, state), 64,
-                r -> new Thread(r, "changeq-writer"), failure -> System.exit(ExitCodes.QUEUE_WRITE_FAILED))) {
+                ManifestWriter.WRITER_THREADS, failure -> System.exit(ExitCodes.QUEUE_WRITE_FAILED))) {
             writer.publish(RecordType.CHANGE, "root", false, new byte[] {'f'});
         }
         try (ManifestReader reader = ManifestReader.open(queue)) {

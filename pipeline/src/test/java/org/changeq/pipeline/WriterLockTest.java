@@ -61,7 +61,7 @@ class WriterLockTest {
     @Test
     void aQueueOfTheEarlierVersionGetsAnIdentityFromItsNextWriter() throws Exception {
         try (ManifestWriter writer = ManifestWriter.start(WriterLock.acquire(queue(), dir.resolve("state")), 64,
-                runnable -> new Thread(runnable, "changeq-writer"), failure -> { })) {
+                ManifestWriter.WRITER_THREADS, failure -> { })) {
             writer.publishMarker(RecordType.OVERFLOW, "r");
         }
         Files.delete(queue().resolve(QueueIdentity.FILE_NAME));

@@ -14,6 +14,7 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.ExitCodes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -119,12 +120,13 @@ final class RsyncRunner {
             throw new SyncException(ExitCodes.SYNC_FAILED, "cannot start " + command.get(0) + ": " + e.getMessage()
                     + "; install rsync (apt-get install rsync) or put it on the PATH of the user changeq-sync runs as", e);
         }
-        Thread terminator = new Thread(() -> terminate(process), "changeq-sync-shutdown");
+        Thread terminator = ChangeqThreads.newThread(RsyncRunner.class, "changeq-sync-shutdown", () -> terminate(process));
         boolean hookInstalled = installHook(terminator);
         OutputReader stdout = new OutputReader(itemized);
         List<String> errors = new ArrayList<>();
-        Thread outThread = new Thread(() -> pump(process.getInputStream(), stdout::accept), "changeq-rsync-stdout");
-        Thread errThread = new Thread(() -> pump(process.getErrorStream(), line -> {
+        Thread outThread = ChangeqThreads.newThread(RsyncRunner.class, "changeq-rsync-stdout",
+                () -> pump(process.getInputStream(), stdout::accept));
+        Thread errThread = ChangeqThreads.newThread(RsyncRunner.class, "changeq-rsync-stderr", () -> pump(process.getErrorStream(), line -> {
             String text = ByteStrings.escape(line);
             LOG.warn("rsync: {}", text);
             synchronized (errors) {
@@ -132,7 +134,7 @@ final class RsyncRunner {
                     errors.add(text);
                 }
             }
-        }), "changeq-rsync-stderr");
+        }));
         outThread.start();
         errThread.start();
         try {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.IndexFile;
 import org.changeq.pipeline.ManifestWriter;
@@ -115,7 +116,7 @@ public final class Tracker implements AutoCloseable {
         this.status = new TrackerStatus(systemd, rootsFile, this::watchedDirectories, System::nanoTime);
         this.watcher = new TreeWatcher(libc, sink, roots, Libc.kernelLimit("max_user_watches"), () -> stopRequested,
                 System::nanoTime, status);
-        this.reader = new Thread(this::read, "changeq-inotify");
+        this.reader = ChangeqThreads.newThread(Tracker.class, "changeq-inotify", this::read);
         writerFailures.deliverTo(this::writerFailed);
     }
 
@@ -199,7 +200,7 @@ public final class Tracker implements AutoCloseable {
             writeStateFile(layout.trackerWatermark(), startedMillis);
             WriterFailures writerFailures = new WriterFailures();
             writer = ManifestWriter.start(queueLock, ManifestWriter.DEFAULT_RING_SIZE,
-                    runnable -> new Thread(runnable, "changeq-writer"), writerFailures);
+                    ManifestWriter.WRITER_THREADS, writerFailures);
             // The first native call loads jnr-ffi and generates its stubs (~0.1 s): meanwhile the writer opens the queue.
             libc = Libc.open();
             Tracker tracker = new Tracker(roots, channel, lock, writer, writerFailures, libc, catchUp, catchUpFile,

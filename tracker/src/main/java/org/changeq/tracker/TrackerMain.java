@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.ConfigLoader;
@@ -132,10 +133,10 @@ public final class TrackerMain implements Callable<Integer> {
         }
         // SIGTERM runs the hook: a clean stop is a successful run, so the process exits with the tracker's
         // code instead of the JVM's 143.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Runtime.getRuntime().addShutdownHook(ChangeqThreads.newThread(TrackerMain.class, "changeq-shutdown", () -> {
             tracker.close();
             Runtime.getRuntime().halt(tracker.exitCode());
-        }, "changeq-shutdown"));
+        }));
         int exitCode = tracker.awaitTermination();
         tracker.close();
         return exitCode;

@@ -48,7 +48,7 @@ class CatchUpTest {
     private Path queueWithOneSession() {
         Path queue = temp.resolve("queue");
         ManifestWriter.start(WriterLock.acquire(queue, temp.resolve("state")), 64,
-                runnable -> new Thread(runnable, "changeq-writer"), failure -> { }).close();
+                ManifestWriter.WRITER_THREADS, failure -> { }).close();
         return queue;
     }
 
@@ -128,7 +128,7 @@ class CatchUpTest {
         InstantSource clock = () -> Instant.ofEpochMilli(wallClock.get());
         Path queue = temp.resolve("queue");
         ManifestWriter writer = ManifestWriter.start(WriterLock.acquire(queue, temp.resolve("state")), 64,
-                runnable -> new Thread(runnable, "changeq-writer"), clock, failure -> { });
+                ManifestWriter.WRITER_THREADS, clock, failure -> { });
         // The reader found the kernel queue empty, then the change happened, then a new directory appeared.
         writer.publishWatermark(wallClock.get());
         Files.writeString(changed, "x");

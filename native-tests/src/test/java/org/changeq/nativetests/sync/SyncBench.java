@@ -156,7 +156,7 @@ final class SyncBench {
     void record(Consumer<ManifestWriter> body) {
         // The writer joins its own thread on close.
         ManifestWriter writer = ManifestWriter.start(WriterLock.acquire(queue, state), 1024,
-                runnable -> new Thread(runnable, "changeq-writer"),
+                ManifestWriter.WRITER_THREADS,
                 failure -> {
                     throw new AssertionError("append failed", failure);
                 });

@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.ManifestReader;
@@ -269,14 +270,14 @@ public final class QueueMain implements Callable<Integer> {
         public Integer call() throws IOException, ConfigException {
             CountDownLatch interrupted = new CountDownLatch(1);
             CountDownLatch finished = new CountDownLatch(1);
-            Thread hook = new Thread(() -> {
+            Thread hook = ChangeqThreads.newThread(QueueMain.class, "changeq-queue-interrupt", () -> {
                 interrupted.countDown();
                 try {
                     finished.await(5, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-            }, "changeq-queue-interrupt");
+            });
             if (follow) {
                 Runtime.getRuntime().addShutdownHook(hook);
             }

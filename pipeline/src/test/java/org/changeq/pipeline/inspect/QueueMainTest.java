@@ -41,7 +41,7 @@ class QueueMainTest {
     void writeQueueAndConfig() throws Exception {
         try (ManifestWriter writer = ManifestWriter.start(
                 WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1024,
-                r -> new Thread(r, "changeq-writer"), failure -> { throw new AssertionError(failure); })) {
+                ManifestWriter.WRITER_THREADS, failure -> { throw new AssertionError(failure); })) {
             writer.publish(RecordType.CHANGE, "data", false, NEWLINE_NAME);
             writer.publish(RecordType.CHANGE, "data", false, INVALID_UTF8);
             writer.publish(RecordType.SUBTREE, "data", true, "immich/new".getBytes(StandardCharsets.UTF_8));
@@ -247,7 +247,7 @@ class QueueMainTest {
         // included paths: the planner keeps it for the filter rules, so the pending dump shows it too.
         try (ManifestWriter writer = ManifestWriter.start(
                 WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1024,
-                r -> new Thread(r, "changeq-writer"), failure -> { throw new AssertionError(failure); })) {
+                ManifestWriter.WRITER_THREADS, failure -> { throw new AssertionError(failure); })) {
             writer.publish(RecordType.SUBTREE, "data", true, "restored".getBytes(StandardCharsets.UTF_8));
         }
         ObjectMapper json = new ObjectMapper();
@@ -340,7 +340,7 @@ class QueueMainTest {
         try {
             assertTrue(idle.await(10, java.util.concurrent.TimeUnit.SECONDS), "the follower reached the end");
             try (ManifestWriter writer = ManifestWriter.start(WriterLock.acquire(queue, dir.resolve("state")), 1024,
-                    r -> new Thread(r, "changeq-writer"), failure -> { throw new AssertionError(failure); })) {
+                    ManifestWriter.WRITER_THREADS, failure -> { throw new AssertionError(failure); })) {
                 writer.publish(RecordType.CHANGE, "data", false, "appended-later".getBytes(StandardCharsets.UTF_8));
             }
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
