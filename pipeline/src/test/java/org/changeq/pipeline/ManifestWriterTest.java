@@ -15,9 +15,11 @@ import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.BooleanSupplier;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 class ManifestWriterTest {
 
@@ -252,6 +254,7 @@ class ManifestWriterTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "ManifestWriter", contains = "ring buffer is full")
     void aFullRingRecordsAnOverflowInsteadOfBlockingOrLosingSilently() throws InterruptedException {
         Thread[] writerThread = new Thread[1];
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
@@ -282,6 +285,8 @@ class ManifestWriterTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "ManifestWriter", contains = "failed to start")
+    @ExpectLog(level = Level.ERROR, logger = "ManifestWriter", contains = "no STOP was appended: an append failed")
     void aQueueThatCannotBeOpenedIsReportedAndNothingHangs() throws Exception {
         Path queue = dir.resolve("queue");
         WriterLock lock = WriterLock.acquire(queue, dir.resolve("state"));
@@ -325,6 +330,7 @@ class ManifestWriterTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "ManifestWriter", contains = "producer thread stuck producer is still running")
     void closingWhileTheProducerStillRunsPublishesNothingFromTheClosingThreadAndLeavesOutStop() throws Exception {
         java.util.concurrent.CountDownLatch published = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch resume = new java.util.concurrent.CountDownLatch(1);
@@ -353,6 +359,7 @@ class ManifestWriterTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "ManifestWriter", contains = "the producer failed")
     void closingWithoutStopAppendsEverythingPublishedAndNoStop() {
         try (ManifestWriter writer = start()) {
             writer.publish(RecordType.CHANGE, "r", false, bytes("a"));
