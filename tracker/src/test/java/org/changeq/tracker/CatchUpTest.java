@@ -20,8 +20,10 @@ import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.WriterLock;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 /** When a starting tracker catches up from, and when it cannot tell and records OVERFLOW instead. */
 class CatchUpTest {
@@ -122,6 +124,7 @@ class CatchUpTest {
      * publishes it, because the watermark stayed before it.
      */
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "ManifestWriter", contains = "no STOP is appended: killed while walking")
     void aChangeQueuedWhileTheReaderWalkedIsCaughtAfterACrashHoweverLateTheLastRecord() throws Exception {
         Path changed = Files.createDirectories(temp.resolve("root")).resolve("queued-while-walking");
         AtomicLong wallClock = new AtomicLong(System.currentTimeMillis());

@@ -23,7 +23,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
-import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -34,9 +33,11 @@ import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 class SystemdNotifierTest {
     private static final Duration RECEIVE_DEADLINE = Duration.ofSeconds(5);
@@ -132,6 +133,7 @@ class SystemdNotifierTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "SystemdNotifier", contains = "sendto(")
     void aFailingSendNeverThrowsAndWarnsOnce() {
         Logger logger = (Logger) LoggerFactory.getLogger(SystemdNotifier.class);
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
@@ -144,7 +146,7 @@ class SystemdNotifierTest {
             notifier.watchdog();
             notifier.stopping();
 
-            List<ILoggingEvent> warnings = appender.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+            List<ILoggingEvent> warnings = appender.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).toList();
             assertEquals(1, warnings.size(), "one warning for three failed sends: " + appender.list);
             String message = warnings.get(0).getFormattedMessage();
             assertTrue(message.contains("sendto(" + missing + ")") && message.contains("ENOENT"),
@@ -155,6 +157,7 @@ class SystemdNotifierTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "SystemdNotifier", contains = "only AF_UNIX sockets are supported")
     void anUnsupportedSocketGivesANoOpNotifier() {
         SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, "vsock:2:1234"));
         notifier.ready("ready");
@@ -162,6 +165,7 @@ class SystemdNotifierTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "SystemdNotifier", contains = "ignoring the watchdog")
     void watchdogIntervalComesFromWatchdogUsecForThisProcessOnly() {
         String socket = dir.resolve("notify").toString();
         String ownPid = Long.toString(ProcessHandle.current().pid());

@@ -14,7 +14,9 @@ import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.TrackerRootsFile.Condition;
 import org.changeq.pipeline.TrackerRootsFile.RootStatus;
 import org.changeq.pipeline.config.PathFilter;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.junit.jupiter.api.Test;
+import org.slf4j.event.Level;
 
 /** Event translation against a fake kernel: records, watches, move pairing, excludes, loss. */
 class TreeWatcherTest {
@@ -481,6 +483,7 @@ class TreeWatcherTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "inotify queue overflowed")
     void aKernelOverflowIsAnOverflowRecordForEveryRoot() {
         TreeWatcher watcher = watcher();
 
@@ -490,6 +493,7 @@ class TreeWatcherTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "inotify queue overflowed")
     void directoriesCreatedWhileEventsWereLostAreWatchedByTheWalkAfterAnOverflow() {
         kernel.mkdir("/r/a");
         TreeWatcher watcher = watcher();
@@ -509,6 +513,7 @@ class TreeWatcherTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "failed: ENOSPC")
     void theWatchLimitRecordsAnOverflowAndTheTrackerKeepsGoing() {
         kernel.mkdir("/r/a").mkdir("/r/b").mkdir("/r/c");
         kernel.watchLimit = 2;
@@ -534,6 +539,8 @@ class TreeWatcherTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "was unmounted")
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "is watched again since it was unmounted")
     void anUnmountedRootIsNotWatchedUntilAFileSystemIsMountedThereAgainThenItIsWalkedAndOverflows() {
         kernel.mkdir("/r/a");
         TreeWatcher watcher = watcher();
@@ -568,6 +575,7 @@ class TreeWatcherTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "was replaced by another file system")
     void aFileSystemMountedOverAWatchedRootIsNoticedByTheRootCheckAndWatchedAnew() {
         kernel.mkdir("/r/hidden");
         TreeWatcher watcher = watcher();
@@ -586,6 +594,8 @@ class TreeWatcherTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "was deleted")
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "is watched again since it was missing")
     void aDeletedRootIsMissingUntilItIsBack() {
         TreeWatcher watcher = watcher();
 
@@ -607,6 +617,8 @@ class TreeWatcherTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "cannot be looked at")
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "is watched again since it was unreadable")
     void aRootThatCannotBeLookedAtIsUnreadableAndRetriedUntilPermissionIsGranted() {
         kernel.mkdir("/r/a");
         kernel.denied.add("/r");
@@ -628,6 +640,7 @@ class TreeWatcherTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "was unmounted")
     void aFileSystemUnmountedBelowTheRootLeavesTheRootWatchedAndTheMountPointIsWatchedByAWalk() {
         kernel.mkdir("/r/m").mkdir("/r/m/inside");
         TreeWatcher watcher = watcher();
@@ -652,6 +665,7 @@ class TreeWatcherTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "inotify queue overflowed")
     void longWalksReportProgressAtMostOncePerIntervalIncludingTheWalkAfterAnOverflow() {
         for (int i = 0; i < 200; i++) {
             kernel.mkdir("/r/d" + i);
