@@ -6,9 +6,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.SyncReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 /**
  * Fault 6: the rsync daemon is down for three sync runs while changes go on. Each run fails with
@@ -20,6 +22,8 @@ class DestinationOutageTest {
     Path temp;
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "rsync exited with 10")
     void threeFailedRunsThenOneRunCatchesUp() throws Exception {
         System.out.println("fault: rsync daemon down for three sync runs, 3 x 1,000 files changed meanwhile");
         try (FaultBench bench = FaultBench.create(temp)) {

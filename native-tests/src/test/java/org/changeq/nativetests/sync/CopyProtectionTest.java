@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.event.Level;
 
 /**
  * No run destroys a copy: roots and local destinations on real mounts that go away, are replaced or are
@@ -92,6 +94,7 @@ class CopyProtectionTest {
 
     @ParameterizedTest
     @EnumSource(TestDestination.Kind.class)
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is not the directory the route synced before")
     void anUnmountedRootIsRefusedAndTheDestinationKeepsEveryFile(TestDestination.Kind kind) throws Exception {
         useDestination(kind);
         TestMount disk = mountDiskAtRoot();
@@ -122,6 +125,7 @@ class CopyProtectionTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is not the directory the route synced before")
     void withPropagateDeletesAnUnmountedRootDeletesNothing() throws Exception {
         useDestination(TestDestination.Kind.DAEMON);
         TestMount disk = mountDiskAtRoot();
@@ -136,6 +140,8 @@ class CopyProtectionTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is not the directory the route synced before")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is missing, although the route wrote it before")
     void anUnmountedLocalDestinationIsNotWritten() throws Exception {
         Path point = tmp.resolve("backup-disk");
         TestMount disk = TestMount.ext4OrSkip(tmp.resolve("dest.img"), point);
@@ -165,6 +171,7 @@ class CopyProtectionTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "more than the route's max-delete")
     void aRootEmptiedByRmIsStoppedByTheDeletionLimitUntilAllowedOnce() throws Exception {
         useDestination(TestDestination.Kind.LOCAL);
         for (int i = 0; i < 20; i++) {
@@ -191,6 +198,7 @@ class CopyProtectionTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "more than the route's max-delete")
     void incrementalDeletionsOverTheLimitAreRefused() throws Exception {
         useDestination(TestDestination.Kind.DAEMON);
         for (int i = 0; i < 10; i++) {
@@ -214,6 +222,8 @@ class CopyProtectionTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is not the directory the route synced before")
+    @ExpectLog(level = Level.WARN, logger = "CopyGuard", contains = "accepted by --accept-root-change")
     void aReplacedRootNeedsConsentAndIsThenSyncedFully() throws Exception {
         useDestination(TestDestination.Kind.LOCAL);
         writeFiles("a", "b");
@@ -240,6 +250,7 @@ class CopyProtectionTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is missing, not a directory or unreadable")
     void aMissingRootIsRefusedWithItsFix() throws Exception {
         useDestination(TestDestination.Kind.LOCAL);
         writeFiles("a");

@@ -21,6 +21,7 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.WriterLock;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
 import org.junit.jupiter.api.AfterEach;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.event.Level;
 
 /** changeq-sync against the real rsync: a local destination and an rsync daemon on loopback. */
 class RsyncSyncTest {
@@ -167,6 +169,8 @@ class RsyncSyncTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "rsync exited with 10")
     void anUnreachableDestinationKeepsTheCursorAndTheNextRunCatchesUp() throws Exception {
         useDestination(TestDestination.Kind.DAEMON);
         Trees.write(bench.root, "a", "a");
@@ -278,6 +282,7 @@ class RsyncSyncTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "RouteSync", contains = "the queue was created anew")
     void aQueueCreatedAnewOnTheSameDayIsAGapAndTheRunIsFull() throws Exception {
         useDestination(TestDestination.Kind.LOCAL);
         Trees.write(bench.root, "a", "a");

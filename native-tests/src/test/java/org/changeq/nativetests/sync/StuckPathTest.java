@@ -20,6 +20,7 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
 import org.junit.jupiter.api.AfterEach;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 /**
  * A path that fails every time (rsync exit 23) goes to the route's retry list; the route keeps delivering everything
@@ -61,6 +63,9 @@ class StuckPathTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "could not send")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "not sent: stuck/")
     void aDirectoryTheDaemonCannotWriteHoldsBackOnlyItsOwnPaths() throws Exception {
         // The daemon, writing as nobody, must reach its module through the test's private temporary directory.
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -125,6 +130,9 @@ class StuckPathTest {
      * vanished), and a dry run, which opens nothing, lists it as differing.
      */
     @Test
+    @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "could not send 1 path(s)")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "not sent: secret")
     void aFileTheSyncCannotReadAtTheSourceIsRetriedUntilItCanBe() throws Exception {
         Path dest = tmp.resolve("dest");
         Trees.write(bench.root, "a", "a");

@@ -12,10 +12,12 @@ import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.TrackerRootsFile;
 import org.changeq.pipeline.TrackerRootsFile.Condition;
 import org.changeq.pipeline.TrackerRootsFile.RootStatus;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 /**
  * A root on a real tmpfs, unmounted and mounted again under a running tracker: the loss is recorded and shown in
@@ -38,6 +40,8 @@ class LostRootTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "was unmounted")
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "is watched again since it was unmounted")
     void anUnmountedRootIsReportedAndWatchedAgainOnceMountedWithoutARestart() throws Exception {
         root = Files.createDirectories(temp.resolve("root"));
         mountTmpfsOrSkip();
@@ -68,6 +72,8 @@ class LostRootTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "was replaced by another file system")
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "is watched again since it was replaced")
     void aFileSystemMountedOverAWatchedRootIsWatchedInsteadOfTheHiddenDirectory() throws Exception {
         root = Files.createDirectories(temp.resolve("root"));
         Files.createDirectories(root.resolve("hidden"));

@@ -23,11 +23,13 @@ import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.tracker.Tracker;
 import org.changeq.tracker.TrackerStartException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 /** The tracker against the real kernel: every assertion is on the records in the real queue. */
 class TrackerKernelTest {
@@ -168,6 +170,7 @@ class TrackerKernelTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "inotify queue overflowed")
     void aKernelQueueOverflowIsRecordedAsOverflow() throws Exception {
         Path maxQueued = TrackedTree.MAX_QUEUED_EVENTS;
         // Never take another test's lowered value for the machine's own, or it would be "restored" for good.
