@@ -120,21 +120,23 @@ final class RsyncRunner {
             throw new SyncException(ExitCodes.SYNC_FAILED, "cannot start " + command.get(0) + ": " + e.getMessage()
                     + "; install rsync (apt-get install rsync) or put it on the PATH of the user changeq-sync runs as", e);
         }
-        Thread terminator = ChangeqThreads.newThread(RsyncRunner.class, "changeq-sync-shutdown", () -> terminate(process));
+        Thread terminator = ChangeqThreads.newThread(RsyncRunner.class, "changeq-sync-shutdown",
+                () -> terminate(process));
         boolean hookInstalled = installHook(terminator);
         OutputReader stdout = new OutputReader(itemized);
         List<String> errors = new ArrayList<>();
         Thread outThread = ChangeqThreads.newThread(RsyncRunner.class, "changeq-rsync-stdout",
                 () -> pump(process.getInputStream(), stdout::accept));
-        Thread errThread = ChangeqThreads.newThread(RsyncRunner.class, "changeq-rsync-stderr", () -> pump(process.getErrorStream(), line -> {
-            String text = ByteStrings.escape(line);
-            LOG.warn("rsync: {}", text);
-            synchronized (errors) {
-                if (errors.size() < ERROR_LIMIT) {
-                    errors.add(text);
-                }
-            }
-        }));
+        Thread errThread = ChangeqThreads.newThread(RsyncRunner.class, "changeq-rsync-stderr",
+                () -> pump(process.getErrorStream(), line -> {
+                    String text = ByteStrings.escape(line);
+                    LOG.warn("rsync: {}", text);
+                    synchronized (errors) {
+                        if (errors.size() < ERROR_LIMIT) {
+                            errors.add(text);
+                        }
+                    }
+                }));
         outThread.start();
         errThread.start();
         try {
