@@ -37,22 +37,10 @@ final class TreeWatcher implements InotifyEventSink {
      * interval, since a walk of a big tree with cold caches runs on the reader thread for minutes.
      */
     static final long WALK_REPORT_INTERVAL_NANOS = 1_000_000_000L;
-    /** How often every root's identity is compared with the watched one: one {@code statx} per root. */
-    static final long ROOT_CHECK_INTERVAL_NANOS = 2_000_000_000L;
     /** Kernel overflows closer together than this are one burst and logged once. */
     private static final long OVERFLOW_BURST_NANOS = 10_000_000_000L;
     /** Warn once the watches reach this share of {@code fs.inotify.max_user_watches}. */
     private static final double WATCH_LIMIT_WARNING_SHARE = 0.9;
-    /** How often directories the watch limit left unwatched are tried again, so a raised limit takes effect. */
-    static final long WATCH_RETRY_INTERVAL_NANOS = 60_000_000_000L;
-    /** The soonest a retry follows the previous one when deleted directories freed watches. */
-    private static final long WATCH_RETRY_AFTER_FREE_NANOS = 1_000_000_000L;
-    /**
-     * The soonest the roots are walked again after a kernel queue overflow. Directories created while events
-     * were lost have no watch yet, and only a walk finds them; spacing the walks keeps an overflow storm from
-     * turning into back-to-back walks of the whole tree.
-     */
-    private static final long REWALK_AFTER_OVERFLOW_NANOS = 5_000_000_000L;
     /** No catch-up scan: the initial walk only watches. */
     static final long NO_CATCH_UP = Long.MAX_VALUE;
 
@@ -64,7 +52,7 @@ final class TreeWatcher implements InotifyEventSink {
     private final LongSupplier nanoClock;
     private final Listener listener;
     private final WatchTree tree = new WatchTree();
-    private long rootCheckDueNanos;
+    private final CoverageRetry coverage;
 
     /** MOVED_FROMs waiting for their MOVED_TO, which may come after other events or with a later read. */
     private final PendingMoves pendingMoves = new PendingMoves();
@@ -78,18 +66,10 @@ final class TreeWatcher implements InotifyEventSink {
     private byte[] lastChangeName;
     private boolean lastChangeIsDirectory;
     private boolean lastChangeContentWritten;
-    private boolean watchLimitLogged;
     private boolean watchLimitWarned;
     private long lastOverflowNanos;
     private boolean overflowSeen;
     private long kernelOverflows;
-    /**
-     * Roots that may have directories without a watch (the watch limit refused them, or their CREATE was lost
-     * in a kernel queue overflow), and when to walk them again.
-     */
-    private final java.util.Set<Root> incompleteRoots = new java.util.LinkedHashSet<>();
-    private long lastRetryNanos;
-    private long retryDueNanos;
     /** Changes at or after this time are published by the initial walk ({@link #NO_CATCH_UP}: none). */
     private long catchUpSinceMillis = NO_CATCH_UP;
     private long catchUpChanges;
@@ -121,6 +101,7 @@ final class TreeWatcher implements InotifyEventSink {
         this.stopRequested = stopRequested;
         this.nanoClock = nanoClock;
         this.listener = listener;
+        this.coverage = new CoverageRetry(sink, tree, nanoClock);
     }
 
     /** Every root's condition now. */
@@ -175,7 +156,7 @@ final class TreeWatcher implements InotifyEventSink {
                             + " changed paths, " + catchUpSubtrees + " directories sent whole");
         }
         catchUpSinceMillis = NO_CATCH_UP;
-        rootCheckDueNanos = nanoClock.getAsLong() + ROOT_CHECK_INTERVAL_NANOS;
+        coverage.rootsChecked();
         listener.rootsChanged(rootStatuses());
     }
 
@@ -315,10 +296,7 @@ final class TreeWatcher implements InotifyEventSink {
             case UNMOUNT -> unmounted(node);
             case IGNORED -> {
                 tree.forget(watch);
-                if (!incompleteRoots.isEmpty()) {
-                    // A freed watch may be enough for a directory the limit left unwatched.
-                    retryDueNanos = Math.min(retryDueNanos, lastRetryNanos + WATCH_RETRY_AFTER_FREE_NANOS);
-                }
+                coverage.watchFreed();
             }
             default -> throw new IllegalStateException("unexpected event kind " + kind);
         }
@@ -558,7 +536,7 @@ final class TreeWatcher implements InotifyEventSink {
             progress.listed();
         }
         if (progress.limitReached != null) {
-            watchLimitReached(root, progress.limitReached, progress.unwatched);
+            coverage.watchLimitReached(root, progress.limitReached, progress.unwatched);
         }
     }
 
@@ -586,18 +564,16 @@ final class TreeWatcher implements InotifyEventSink {
 
     /** Nanoseconds until {@link #runDueChecks()} has work: the next root check or watch retry. */
     long nanosUntilDue() {
-        long due = incompleteRoots.isEmpty() ? rootCheckDueNanos : Math.min(rootCheckDueNanos, retryDueNanos);
-        return Math.max(0, due - nanoClock.getAsLong());
+        return coverage.nanosUntilDue();
     }
 
     /** Checks the roots' identities and retries unwatched directories, each when due. */
     void runDueChecks() {
-        long now = nanoClock.getAsLong();
-        if (now - rootCheckDueNanos >= 0) {
+        if (coverage.rootCheckDue()) {
             checkRoots();
-            rootCheckDueNanos = nanoClock.getAsLong() + ROOT_CHECK_INTERVAL_NANOS;
+            coverage.rootsChecked();
         }
-        retryUnwatchedIfDue();
+        coverage.retryIfDue(this::watchMissing);
     }
 
     /**
@@ -631,33 +607,6 @@ final class TreeWatcher implements InotifyEventSink {
             } else if (now != null && now.directory()
                     && (root.condition == Condition.UNREADABLE || !now.equals(root.identity))) {
                 watchAgain(root, "it was " + describe(root.condition));
-            }
-        }
-    }
-
-    /**
-     * Tries again to watch the directories the watch limit left unwatched, when due. Either way it appends an
-     * OVERFLOW for each such root: changes in unwatched directories since the last one are known only to a
-     * full sync, also the changes made until the watch that now succeeded was added.
-     */
-    private void retryUnwatchedIfDue() {
-        if (incompleteRoots.isEmpty() || nanoClock.getAsLong() - retryDueNanos < 0) {
-            return;
-        }
-        lastRetryNanos = nanoClock.getAsLong();
-        retryDueNanos = lastRetryNanos + WATCH_RETRY_INTERVAL_NANOS;
-        var iterator = incompleteRoots.iterator();
-        while (iterator.hasNext()) {
-            Root root = iterator.next();
-            long unwatched = watchMissing(root);
-            sink.publishMarker(RecordType.OVERFLOW, root.name);
-            if (unwatched == 0) {
-                iterator.remove();
-                LOG.info("root '{}': every directory is watched again ({} watches); its next sync is full once more",
-                        root.name, tree.size());
-            } else {
-                LOG.debug("root '{}': {} directories still not watched: fs.inotify.max_user_watches", root.name,
-                        unwatched);
             }
         }
     }
@@ -749,25 +698,6 @@ final class TreeWatcher implements InotifyEventSink {
         }
     }
 
-    /** Directories left unwatched: record the loss and say once which limit to raise, and to what. */
-    private void watchLimitReached(Root root, WatchLimitException e, long unwatched) {
-        if (!watchLimitLogged) {
-            watchLimitLogged = true;
-            LOG.error("{}, needed about {}; {} directories under root '{}' are not watched and their changes are "
-                    + "covered only by full syncs until the limit is raised (the tracker tries again every "
-                    + WATCH_RETRY_INTERVAL_NANOS / 1_000_000_000L + " s and when directories are deleted)",
-                    e.getMessage(), tree.size() + unwatched, unwatched, root.name);
-        } else {
-            LOG.debug("{} more directories under root '{}' not watched: watch limit", unwatched, root.name);
-        }
-        sink.publishMarker(RecordType.OVERFLOW, root.name);
-        if (incompleteRoots.isEmpty()) {
-            lastRetryNanos = nanoClock.getAsLong();
-            retryDueNanos = lastRetryNanos + WATCH_RETRY_INTERVAL_NANOS;
-        }
-        incompleteRoots.add(root);
-    }
-
     private void unavailable(Root root, PathUnavailableException e) {
         switch (e.reason()) {
             case GONE -> LOG.debug("{}", e.getMessage());
@@ -797,10 +727,10 @@ final class TreeWatcher implements InotifyEventSink {
             sink.publishMarker(RecordType.OVERFLOW, root.name);
             if (root.watched()) {
                 // Without the lost CREATE events, new directories stay unwatched: walk again to find them.
-                incompleteRoots.add(root);
+                coverage.walkAgain(root);
             }
         }
-        retryDueNanos = Math.min(retryDueNanos, Math.max(now, lastRetryNanos + REWALK_AFTER_OVERFLOW_NANOS));
+        coverage.eventsLost(now);
     }
 
     /**
@@ -818,13 +748,13 @@ final class TreeWatcher implements InotifyEventSink {
             rootLost(root, Condition.UNMOUNTED, "was unmounted (or the file system holding it)");
             return;
         }
-        if (incompleteRoots.add(root)) {
+        if (coverage.walkAgain(root)) {
             byte[] path = WatchTree.absolutePath(root, WatchTree.relativePath(node, new byte[0]));
             LOG.warn("root '{}': the file system mounted at or above {} was unmounted; the directories now visible "
                     + "there are watched by a walk shortly, and the next sync of the root's routes is full",
                     root.name, ByteStrings.escape(path));
             sink.publishMarker(RecordType.OVERFLOW, root.name);
-            retryDueNanos = Math.min(retryDueNanos, nanoClock.getAsLong());
+            coverage.retryNow();
         }
     }
 
@@ -868,7 +798,7 @@ final class TreeWatcher implements InotifyEventSink {
             unwatchSubtree(root.node);
             root.node = null;
         }
-        incompleteRoots.remove(root);
+        coverage.forget(root);
     }
 
     /**

@@ -503,7 +503,7 @@ class TreeWatcherTest {
         assertTrue(kernel.isWatched("/r/new") && kernel.isWatched("/r/a/deeper"), kernel.operations.toString());
         assertTrue(records.stream().allMatch(record -> record.equals("OVERFLOW r")), records.toString());
         int recorded = records.size();
-        nanos += TreeWatcher.WATCH_RETRY_INTERVAL_NANOS;
+        nanos += CoverageRetry.WATCH_RETRY_INTERVAL_NANOS;
         watcher.runDueChecks();
         assertEquals(recorded, records.size(), "nothing left to walk, so no retry and no OVERFLOW: " + records);
     }
@@ -523,7 +523,7 @@ class TreeWatcherTest {
 
     /** Lets the periodic root check come due and runs it. */
     private void checkRootsLater(TreeWatcher watcher) {
-        nanos += TreeWatcher.ROOT_CHECK_INTERVAL_NANOS;
+        nanos += CoverageRetry.ROOT_CHECK_INTERVAL_NANOS;
         assertEquals(0, watcher.nanosUntilDue(), "the root check is due");
         watcher.runDueChecks();
     }
