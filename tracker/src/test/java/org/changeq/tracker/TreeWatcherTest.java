@@ -662,17 +662,17 @@ class TreeWatcherTest {
         TreeWatcher watcher = watcher();
 
         long walkNanos = 201 * listingNanos;
-        assertTrue(walkReports.size() >= walkNanos / TreeWatcher.WALK_REPORT_INTERVAL_NANOS - 1,
+        assertTrue(walkReports.size() >= walkNanos / Walker.WALK_REPORT_INTERVAL_NANOS - 1,
                 "a walk of " + walkNanos / 1_000_000 + " ms reported " + walkReports.size() + " times");
         for (int i = 1; i < walkReports.size(); i++) {
-            assertTrue(walkReports.get(i) - walkReports.get(i - 1) >= TreeWatcher.WALK_REPORT_INTERVAL_NANOS,
+            assertTrue(walkReports.get(i) - walkReports.get(i - 1) >= Walker.WALK_REPORT_INTERVAL_NANOS,
                     "reports closer together than the interval: " + walkReports);
         }
 
         walkReports.clear();
         watcher.onEvent(InotifyEventSink.NO_WATCH, EventKind.OVERFLOW, false, 0, new byte[0]);
         watcher.runDueChecks();
-        assertTrue(walkReports.size() >= walkNanos / TreeWatcher.WALK_REPORT_INTERVAL_NANOS - 1,
+        assertTrue(walkReports.size() >= walkNanos / Walker.WALK_REPORT_INTERVAL_NANOS - 1,
                 "the walk after an overflow reported " + walkReports.size() + " times");
     }
 }
