@@ -507,7 +507,7 @@ class TreeWatcherTest {
         assertTrue(kernel.isWatched("/r/new") && kernel.isWatched("/r/a/deeper"), kernel.operations.toString());
         assertTrue(records.stream().allMatch(record -> record.equals("OVERFLOW r")), records.toString());
         int recorded = records.size();
-        nanos += TreeWatcher.WATCH_RETRY_INTERVAL_NANOS;
+        nanos += CoverageRetry.WATCH_RETRY_INTERVAL_NANOS;
         watcher.runDueChecks();
         assertEquals(recorded, records.size(), "nothing left to walk, so no retry and no OVERFLOW: " + records);
     }
@@ -528,7 +528,7 @@ class TreeWatcherTest {
 
     /** Lets the periodic root check come due and runs it. */
     private void checkRootsLater(TreeWatcher watcher) {
-        nanos += TreeWatcher.ROOT_CHECK_INTERVAL_NANOS;
+        nanos += CoverageRetry.ROOT_CHECK_INTERVAL_NANOS;
         assertEquals(0, watcher.nanosUntilDue(), "the root check is due");
         watcher.runDueChecks();
     }
@@ -676,17 +676,17 @@ class TreeWatcherTest {
         TreeWatcher watcher = watcher();
 
         long walkNanos = 201 * listingNanos;
-        assertTrue(walkReports.size() >= walkNanos / TreeWatcher.WALK_REPORT_INTERVAL_NANOS - 1,
+        assertTrue(walkReports.size() >= walkNanos / Walker.WALK_REPORT_INTERVAL_NANOS - 1,
                 "a walk of " + walkNanos / 1_000_000 + " ms reported " + walkReports.size() + " times");
         for (int i = 1; i < walkReports.size(); i++) {
-            assertTrue(walkReports.get(i) - walkReports.get(i - 1) >= TreeWatcher.WALK_REPORT_INTERVAL_NANOS,
+            assertTrue(walkReports.get(i) - walkReports.get(i - 1) >= Walker.WALK_REPORT_INTERVAL_NANOS,
                     "reports closer together than the interval: " + walkReports);
         }
 
         walkReports.clear();
         watcher.onEvent(InotifyEventSink.NO_WATCH, EventKind.OVERFLOW, false, 0, new byte[0]);
         watcher.runDueChecks();
-        assertTrue(walkReports.size() >= walkNanos / TreeWatcher.WALK_REPORT_INTERVAL_NANOS - 1,
+        assertTrue(walkReports.size() >= walkNanos / Walker.WALK_REPORT_INTERVAL_NANOS - 1,
                 "the walk after an overflow reported " + walkReports.size() + " times");
     }
 }
