@@ -513,7 +513,7 @@ class TreeWatcherTest {
     }
 
     @Test
-    @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "failed: ENOSPC")
+    @ExpectLog(level = Level.ERROR, logger = "CoverageRetry", contains = "failed: ENOSPC")
     void theWatchLimitRecordsAnOverflowAndTheTrackerKeepsGoing() {
         kernel.mkdir("/r/a").mkdir("/r/b").mkdir("/r/c");
         kernel.watchLimit = 2;
