@@ -121,6 +121,10 @@ final class RsyncRunner {
         }
         Thread terminator = new Thread(() -> terminate(process), "changeq-sync-shutdown");
         boolean hookInstalled = installHook(terminator);
+        if (!hookInstalled) {
+            // The JVM began exiting between the caller's last check and this start: no hook will stop this rsync.
+            terminate(process);
+        }
         OutputReader stdout = new OutputReader(itemized);
         List<String> errors = new ArrayList<>();
         Thread outThread = new Thread(() -> pump(process.getInputStream(), stdout::accept), "changeq-rsync-stdout");

@@ -11,20 +11,24 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.SystemdNotifier;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * {@code changeq-sync}: options become a {@link SyncRequest}, one call to {@link RouteSync#run}
- * does the work, one summary line goes to stdout. {@code changeq-sync check} calls {@link CoverageCheck}.
+ * does the work, one summary line goes to stdout. {@code changeq-sync check} calls {@link CoverageCheck};
+ * {@code changeq-sync follow} starts a {@link RouteFollower}.
  */
 @Command(name = "changeq-sync", mixinStandardHelpOptions = true, version = "changeq-sync 0.1",
         sortOptions = false, usageHelpAutoWidth = true,
         description = {
-            "Sends one route's changes to its destination with rsync. Run it from a systemd timer, one unit per route.",
+            "Sends one route's changes to its destination with rsync. Run it from a systemd timer, one unit per route, or "
+                + "let 'changeq-sync follow' run it within seconds of each change (see changeq-sync follow --help).",
             "",
             "A run takes the route's lock, captures the end of the change queue, reads the records after the route's "
                 + "committed cursor, and sends the changed paths with rsync --from0 --files-from. Only when rsync "
@@ -110,15 +114,8 @@ public final class SyncMain implements Callable<Integer> {
             + " destination, whatever the route's max-delete says (after a deliberate mass deletion)")
     Long allowDeletes;
 
-    @Option(names = "--metrics-dir", paramLabel = "DIR",
-            description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile"
-                + " directory; under systemd a directory outside /var/lib/changeq needs ReadWritePaths= in a drop-in")
-    Path metricsDirectory;
-
-    @Option(names = "--retain-min-age", paramLabel = "AGE", converter = AgeConverter.class, defaultValue = "1d",
-            description = "queue files are deleted only once every route's cursor is past them and they are older than "
-                + "this (default ${DEFAULT-VALUE}; units s, m, h, d)")
-    Duration retainMinAge;
+    @Mixin
+    RunOptions runOptions;
 
     private final ConfigSource configs;
     private final Clock clock;
@@ -140,6 +137,7 @@ public final class SyncMain implements Callable<Integer> {
     static int run(String[] args, ConfigSource configs, Clock clock, PrintStream out, PrintStream err) {
         CommandLine commandLine = new CommandLine(new SyncMain(configs, clock, out, err));
         commandLine.addSubcommand("check", new CheckCommand(configs, out));
+        commandLine.addSubcommand("follow", new FollowCommand(configs, clock, out, err));
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
@@ -170,12 +168,25 @@ public final class SyncMain implements Callable<Integer> {
             err.println("changeq-sync: --allow-deletes must be 0 or more, got " + allowDeletes);
             return ExitCodes.USAGE;
         }
-        SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(metricsDirectory), retainMinAge,
-                acceptRootChange, acceptDestinationChange,
+        SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(runOptions.metricsDirectory),
+                runOptions.retainMinAge, acceptRootChange, acceptDestinationChange,
                 allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes));
         SyncReport report = RouteSync.run(loaded, request, clock, out);
         out.println(report.summaryLine());
         return report.exitCode();
+    }
+
+    /** Where a run's metrics go and how long queue files are kept: the same for every run, by hand, timer or follower. */
+    static final class RunOptions {
+        @Option(names = "--metrics-dir", paramLabel = "DIR",
+                description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile"
+                    + " directory; under systemd a directory outside /var/lib/changeq needs ReadWritePaths= in a drop-in")
+        Path metricsDirectory;
+
+        @Option(names = "--retain-min-age", paramLabel = "AGE", converter = AgeConverter.class, defaultValue = "1d",
+                description = "queue files are deleted only once every route's cursor is past them and they are older than "
+                    + "this (default ${DEFAULT-VALUE}; units s, m, h, d)")
+        Duration retainMinAge;
     }
 
     static ChangeqConfig load(ConfigSource configs, Path file) throws SyncException {
@@ -219,6 +230,76 @@ public final class SyncMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             return CoverageCheck.run(load(configs, config), examples, out);
+        }
+    }
+
+    @Command(name = "follow", mixinStandardHelpOptions = true, usageHelpAutoWidth = true, sortOptions = false,
+            description = {
+                "Follows the change queue for one route and syncs its changes within seconds, as a service "
+                    + "(changeq-sync-follow@ROUTE.service) instead of the route's timer.",
+                "",
+                "Every run is the timer's run: the same lock, claim, full-sync policy, rsync, retry list, commit after "
+                    + "success, metrics, and one summary line on stdout. The follower only decides when: once the "
+                    + "route's changes have been quiet for follow.quiet (default 2s), once the oldest has waited "
+                    + "follow.max-delay (30s), or at once when follow.max-batch (10000) wait. It holds the route's lock "
+                    + "while it runs, so a timer run of the route exits 7: disable the timer when enabling the follower.",
+                "",
+                "A failed run (destination down, a refusal) keeps the cursor; the next waits 1 s, then twice as long "
+                    + "each time up to follow.retry-max (5m), and sends everything waiting in one run. The log says so "
+                    + "once per change; changeq_sync_follow_retry_wait_seconds shows the wait. Under systemd it reports "
+                    + "READY=1 once it follows, and pings the watchdog. SIGTERM stops a running rsync and exits 0 with "
+                    + "the cursor where it was; the next start sends those changes again.",
+                ""},
+            footerHeading = "%nExample:%n",
+            footer = {"  systemctl disable --now changeq-sync@offsite-nfs.timer",
+                "  systemctl enable --now changeq-sync-follow@offsite-nfs.service",
+                "",
+                "Exit codes: 0 stopped; 2 bad usage; 3 bad config; 5 queue missing; 7 the route is being synced (its",
+                "  timer's run, or another follower); 1 its state cannot be written. Runs that fail do not end it."})
+    static final class FollowCommand implements Callable<Integer> {
+
+        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
+        Path config;
+
+        @Option(names = "--route", paramLabel = "NAME", required = true, description = "the route to follow")
+        String route;
+
+        @Mixin
+        RunOptions runOptions;
+
+        private final ConfigSource configs;
+        private final Clock clock;
+        private final PrintStream out;
+        private final PrintStream err;
+
+        FollowCommand(ConfigSource configs, Clock clock, PrintStream out, PrintStream err) {
+            this.configs = configs;
+            this.clock = clock;
+            this.out = out;
+            this.err = err;
+        }
+
+        @Override
+        public Integer call() throws SyncException, InterruptedException {
+            ChangeqConfig loaded = load(configs, config);
+            if (!loaded.routes().containsKey(route)) {
+                err.println("changeq-sync: no route named '" + route + "' in " + config + "; configured routes: "
+                        + loaded.routes().keySet());
+                return ExitCodes.USAGE;
+            }
+            SyncRequest request = new SyncRequest(route, false, false, Optional.ofNullable(runOptions.metricsDirectory),
+                    runOptions.retainMinAge, false, false, OptionalLong.empty());
+            RouteFollower follower = RouteFollower.start(loaded, request, clock, out, SystemdNotifier.fromEnvironment());
+            // SIGTERM is how systemd stops a service: a clean stop, so the process exits with the follower's code
+            // rather than the JVM's 143.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                follower.close();
+                out.flush();
+                Runtime.getRuntime().halt(follower.exitCode());
+            }, "changeq-follow-shutdown"));
+            int exitCode = follower.awaitTermination();
+            follower.close();
+            return exitCode;
         }
     }
 
