@@ -13,6 +13,8 @@ import ch.qos.logback.core.read.ListAppender;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -49,6 +51,7 @@ import org.slf4j.LoggerFactory;
 class FollowTest {
 
     private static final Duration TIMEOUT = FaultBench.TIMEOUT;
+    private static final Duration IDLE_WINDOW = Duration.ofSeconds(5);
     private static final Pattern RETRY_WAIT = Pattern.compile("changeq_sync_follow_retry_wait_seconds\\{[^}]*} (\\S+)");
 
     @TempDir
@@ -126,6 +129,15 @@ class FollowTest {
                 List<Long> sorted = millis.stream().sorted().toList();
                 System.out.printf("follow: one changed file at the destination after %s ms (median %d ms of %d, default"
                         + " settings: quiet 2 s)%n", millis, sorted.get(sorted.size() / 2), samples);
+
+                // Idle: the follow thread polls the tailer at most 4 times a second; busy polling would take a core.
+                long cpuBefore = followerCpuNanos();
+                long idleStarted = System.nanoTime();
+                Thread.sleep(IDLE_WINDOW.toMillis());
+                double share = (followerCpuNanos() - cpuBefore) / (double) (System.nanoTime() - idleStarted);
+                System.out.printf("follow: idle for %d s, the follower's threads used %.3f%% of one core%n",
+                        IDLE_WINDOW.toSeconds(), share * 100);
+                assertTrue(share < 0.01, "idle CPU " + share);
             }
             bench.assertDestinationEqualsSource();
         }
@@ -283,6 +295,18 @@ class FollowTest {
         while (!systemd.receive().equals(message)) {
             assertFalse(System.nanoTime() > deadline, "no " + message + " within " + TIMEOUT);
         }
+    }
+
+    /** CPU time of the follower's threads in this JVM. */
+    private static long followerCpuNanos() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().startsWith("changeq-follow")) {
+                total += Math.max(0, threads.getThreadCpuTime(thread.getId()));
+            }
+        }
+        return total;
     }
 
     private static double retryWaitSeconds(FaultBench bench) throws IOException {
