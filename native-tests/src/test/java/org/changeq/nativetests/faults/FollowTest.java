@@ -159,10 +159,15 @@ class FollowTest {
                 long arrived = System.nanoTime();
                 List<String> runs = following.summaries().subList(1, following.summaries().size());
                 assertTrue(runs.size() >= 2, "the burst went in more than one run: " + runs);
-                assertTrue(runs.stream().allMatch(line -> line.contains("mode=incremental")), runs.toString());
+                // A machine busy elsewhere may let the kernel's event queue overflow during the burst: then, and only
+                // then, a run is full.
+                boolean overflowed = bench.count(RecordType.OVERFLOW) > 0;
+                assertTrue(runs.stream().allMatch(line -> line.contains("mode=incremental")
+                        || overflowed && line.contains("mode=full reason=overflow")), runs.toString());
                 System.out.printf("follow: 20,000 creations (plus nasty names) written in %d ms, complete at the"
-                        + " destination %d ms after the first, in %d runs (max-batch 2000)%n",
-                        (written - started) / 1_000_000, (arrived - started) / 1_000_000, runs.size());
+                        + " destination %d ms after the first, in %d runs (max-batch 2000)%s%n",
+                        (written - started) / 1_000_000, (arrived - started) / 1_000_000, runs.size(),
+                        overflowed ? "; the kernel's event queue overflowed: " + runs : "");
             }
             bench.assertDestinationEqualsSource();
         }
