@@ -78,7 +78,7 @@ public final class PlanBenchmark {
         try (ManifestReader reader = ManifestReader.open(dir.resolve("queue"))) {
             result = ChangeScan.scan(reader, route, ManifestReader.NO_INDEX, reader.lastIndex(),
                     ChangeScan.Collect.UNTIL_FULL, RetryList.EMPTY);
-            lists = result.pending().orElseThrow().writeLists(dir.resolve("files.list"), dir.resolve("dirs.list"), false);
+            lists = result.pending().orElseThrow().writeLists(dir.resolve("files.list"), dir.resolve("dirs.list"), dir.resolve("content.list"), false);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         String peak = Files.readAllLines(Path.of("/proc/self/status")).stream()

@@ -58,6 +58,10 @@ class InterleavedRenameTest {
             }
 
             @Override
+            public void publishContentWrite(String rootName, byte[] path) {
+            }
+
+            @Override
             public void publishMarker(RecordType type, String rootName) {
             }
         }, List.of(new WatchTree.Root("r", bytes(root), PathFilter.of(List.of()))), -1, () -> false,

@@ -18,12 +18,22 @@ final class DedupeRule {
      *                     directory), and only after the event was observed: a claim published before that
      *                     is seen, one published later belongs to a run that reads the earlier record
      */
-    static boolean mayDrop(RecordType earlier, long earlierIndex, RecordType later, LongSupplier highestClaim) {
-        return covers(earlier, later) && earlierIndex > highestClaim.getAsLong();
+    static boolean mayDrop(RecordType earlier, boolean earlierContentWritten, long earlierIndex, RecordType later,
+                           boolean laterContentWritten, LongSupplier highestClaim) {
+        return covers(earlier, earlierContentWritten, later, laterContentWritten)
+                && earlierIndex > highestClaim.getAsLong();
     }
 
-    /** A change is covered by an earlier change or subtree of its path, a subtree only by a subtree. */
-    static boolean covers(RecordType earlier, RecordType later) {
+    /**
+     * A change is covered by an earlier change or subtree of its path, a subtree only by a subtree. A content write
+     * only by an earlier content write: a sync compares a path by content only if a record of it says so, and a
+     * subtree is sent with rsync's quick check.
+     */
+    static boolean covers(RecordType earlier, boolean earlierContentWritten, RecordType later,
+                          boolean laterContentWritten) {
+        if (later == RecordType.CHANGE && laterContentWritten) {
+            return earlier == RecordType.CHANGE && earlierContentWritten;
+        }
         return later == RecordType.CHANGE && (earlier == RecordType.CHANGE || earlier == RecordType.SUBTREE)
                 || later == RecordType.SUBTREE && earlier == RecordType.SUBTREE;
     }

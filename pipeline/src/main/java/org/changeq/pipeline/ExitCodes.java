@@ -1,55 +1,78 @@
 package org.changeq.pipeline;
 
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
 /**
- * The exit codes of every changeq program, in one table. The systemd units name the ones a
- * restart cannot fix in {@code RestartPreventExitStatus=}.
+ * The exit codes of every changeq program, in one table. {@link #meaning} is what each means to an operator: the
+ * exit-code list of every {@code --help} shows it, and README's table is tested against it. The systemd units name
+ * the codes a restart cannot fix in {@code RestartPreventExitStatus=}.
  */
 public final class ExitCodes {
     public static final int OK = 0;
-    /** An unexpected internal error; the log has the stack trace. */
     public static final int SOFTWARE = 1;
-    /** Bad command line (picocli's usage error code). */
+    /** picocli's usage error code. */
     public static final int USAGE = 2;
-    /** The configuration file is missing or invalid; the message names the line and key. */
     public static final int CONFIG = 3;
-    /**
-     * A root is missing, not a directory, unreadable, or not the directory a route first synced (its file system
-     * is not mounted, or was replaced): nothing was sent.
-     */
     public static final int ROOT_UNAVAILABLE = 4;
-    /** The queue or state directory is missing, not a changeq queue, or cannot be opened. */
     public static final int QUEUE_UNAVAILABLE = 5;
-    /** Appending to the queue failed (disk full, unwritable): restart and let the catch-up scan cover it. */
     public static final int QUEUE_WRITE_FAILED = 6;
-    /** Another run holds the lock (a second tracker on the same queue, or the same route syncing). */
     public static final int ALREADY_RUNNING = 7;
-    /**
-     * rsync transferred only part of the files (rsync exit 23): the paths that failed went to the route's retry list,
-     * which every later run sends again, and the cursor moved on; if they could not be determined, the cursor was kept.
-     */
     public static final int SYNC_PARTIAL = 8;
-    /** The destination could not be reached (rsync exit 10, 12, 30, 35, 255): the cursor was kept. */
     public static final int DESTINATION_UNREACHABLE = 9;
-    /** rsync failed for another reason: the cursor was kept. */
     public static final int SYNC_FAILED = 10;
-    /** {@code changeq-sync check} found gaps, overlaps or a dangerous destination. */
     public static final int CHECK_FAILED = 11;
-    /**
-     * The run would delete more at the destination than the route's {@code max-delete} allows: nothing was
-     * deleted, the cursor was kept; {@code --allow-deletes N} lets one run through.
-     */
     public static final int DELETIONS_REFUSED = 12;
-    /**
-     * A local destination is missing or not the directory the route first synced (the backup disk is not
-     * mounted, or was replaced): nothing was written.
-     */
     public static final int DESTINATION_CHANGED = 13;
-    /**
-     * The run sent what the queue holds, but no changeq-tracker holds the queue: changes made now are not
-     * recorded. The cursor moved as after a success; the run still fails so that the stop does not go unseen.
-     */
     public static final int TRACKER_NOT_RUNNING = 14;
 
+    private static final NavigableMap<Integer, String> MEANINGS = new TreeMap<>(Map.ofEntries(
+            Map.entry(OK, "success"),
+            Map.entry(SOFTWARE, "unexpected internal error (the log has the stack trace)"),
+            Map.entry(USAGE, "bad command line"),
+            Map.entry(CONFIG, "configuration missing or invalid (the message names the line and key)"),
+            Map.entry(ROOT_UNAVAILABLE, "a root is missing, not a directory, unreadable, or not the directory the "
+                    + "route synced before (unmounted, replaced): nothing was sent"),
+            Map.entry(QUEUE_UNAVAILABLE, "queue or state directory missing, not a changeq queue, or cannot be "
+                    + "opened, or the queue belongs to another state directory"),
+            Map.entry(QUEUE_WRITE_FAILED, "appending to the queue failed (disk full, unwritable): restart, the "
+                    + "catch-up scan covers it"),
+            Map.entry(ALREADY_RUNNING, "another run holds the lock (a second tracker on a queue, or the same route "
+                    + "syncing)"),
+            Map.entry(SYNC_PARTIAL, "rsync transferred only part of the files (rsync 23): the failed paths wait in "
+                    + "the route's retry list, every run sends them again, and the cursor moved on (kept if they "
+                    + "could not be determined)"),
+            Map.entry(DESTINATION_UNREACHABLE, "destination unreachable (rsync 10, 12, 30, 35, 255); cursor kept"),
+            Map.entry(SYNC_FAILED, "rsync failed otherwise; cursor kept"),
+            Map.entry(CHECK_FAILED, "changeq-sync check found gaps, overlaps, an unreadable root, or a full sync "
+                    + "that max-delete would refuse"),
+            Map.entry(DELETIONS_REFUSED, "the run would delete more at the destination than the route's "
+                    + "max-delete: nothing was deleted; cursor kept; --allow-deletes N lets one run through"),
+            Map.entry(DESTINATION_CHANGED, "a local destination is missing or not the directory the route wrote "
+                    + "before (its disk is not mounted): nothing was written; cursor kept"),
+            Map.entry(TRACKER_NOT_RUNNING, "the run sent what the queue holds, but no changeq-tracker holds the "
+                    + "queue: changes made now are not recorded, so the run fails although its cursor moved; "
+                    + "start the tracker")));
+
     private ExitCodes() {
+    }
+
+    /**
+     * What {@code code} means to an operator, in one sentence without markup.
+     *
+     * @throws IllegalArgumentException no changeq program exits with {@code code}
+     */
+    public static String meaning(int code) {
+        String meaning = MEANINGS.get(code);
+        if (meaning == null) {
+            throw new IllegalArgumentException("no changeq exit code " + code);
+        }
+        return meaning;
+    }
+
+    /** Every code, ascending. */
+    public static Iterable<Integer> all() {
+        return MEANINGS.keySet();
     }
 }

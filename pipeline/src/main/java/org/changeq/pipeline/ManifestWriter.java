@@ -1,28 +1,20 @@
 package org.changeq.pipeline;
 
 import com.lmax.disruptor.BlockingWaitStrategy;
-import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.InstantSource;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
-import net.openhft.chronicle.queue.ExcerptAppender;
-import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
-import net.openhft.chronicle.wire.DocumentContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,13 +46,11 @@ public final class ManifestWriter implements AutoCloseable {
     /** Default ring size: absorbs bursts (e.g. {@code tar x}) while the appender catches up. */
     public static final int DEFAULT_RING_SIZE = 1 << 16;
     private static final long DRAIN_TIMEOUT_SECONDS = 30;
-    /** Batches up to this many paths reuse the merge map; larger ones leave a fresh map behind. */
-    private static final int REUSED_BATCH_MAP_LIMIT = 64;
 
     private final WriterLock lock;
     private final Disruptor<Slot> disruptor;
     private final RingBuffer<Slot> ring;
-    private final Appender appender;
+    private final ManifestAppender appender;
     private final InstantSource clock;
     private final List<Thread> writerThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, Boolean> ringOverflowedRoots = new LinkedHashMap<>();
@@ -73,7 +63,7 @@ public final class ManifestWriter implements AutoCloseable {
                            InstantSource clock, Consumer<Throwable> onAppendFailure) {
         this.lock = lock;
         this.clock = clock;
-        this.appender = new Appender(lock.queueDirectory(), highestClaim,
+        this.appender = new ManifestAppender(lock.queueDirectory(), highestClaim,
                 new StateLayout(lock.identity().stateDirectory()).trackerWatermark());
         ThreadFactory owned = runnable -> {
             Thread thread = threadFactory.newThread(runnable);
@@ -84,18 +74,17 @@ public final class ManifestWriter implements AutoCloseable {
                 new BlockingWaitStrategy());
         disruptor.handleEventsWith(appender);
         disruptor.setDefaultExceptionHandler(new AppendFailureHandler(failure -> {
-            appender.failed = true;
+            appender.markFailed();
             onAppendFailure.accept(failure);
-            appender.openSettled.countDown();
+            appender.releaseOpenWaiters();
         }));
         this.ring = disruptor.start();
     }
 
     /**
      * Starts the writer thread, which opens the queue (creating it if needed), and publishes a
-     * {@link RecordType#START} record. Returns before the queue is open: opening Chronicle costs a cold JVM
-     * most of a second, which the tracker spends walking its roots meanwhile; the ring holds what it
-     * observes until then ({@link #awaitQueueOpen}).
+     * {@link RecordType#START} record. Returns before the queue is open, so that the tracker walks its roots
+     * while Chronicle opens; the ring holds what it observes until then ({@link #awaitQueueOpen}).
      *
      * @param lock            the queue's writer lock; the writer owns it from now on and releases it in {@link #close}.
      *                        Claims are read from the state directory the lock bound the queue to.
@@ -123,7 +112,7 @@ public final class ManifestWriter implements AutoCloseable {
         ManifestWriter writer = new ManifestWriter(lock, highestClaim, ringSize, threadFactory, clock,
                 onAppendFailure);
         // Before any other thread can see the writer, so the first publisher after this still becomes the producer.
-        writer.produce(RecordType.START, "", false, EMPTY);
+        writer.produce(RecordType.START, "", false, false, EMPTY);
         return writer;
     }
 
@@ -135,7 +124,15 @@ public final class ManifestWriter implements AutoCloseable {
         if (!type.carriesPath()) {
             throw new IllegalArgumentException(type + " carries no path; use publishMarker");
         }
-        offer(type, root, directory, path);
+        offer(type, root, directory, false, path);
+    }
+
+    /**
+     * Publishes a CHANGE of a file whose content was written ({@link QueueRecord#contentWritten()}). The writer
+     * takes ownership of {@code path}. Producer thread only; never blocks.
+     */
+    public void publishContentWrite(String root, byte[] path) {
+        offer(RecordType.CHANGE, root, false, true, path);
     }
 
     /** Publishes a record that names no path (OVERFLOW, RESCAN, ...). Producer thread only; never blocks. */
@@ -143,7 +140,7 @@ public final class ManifestWriter implements AutoCloseable {
         if (type.carriesPath()) {
             throw new IllegalArgumentException(type + " needs a path; use publish");
         }
-        offer(type, root, false, EMPTY);
+        offer(type, root, false, false, EMPTY);
     }
 
     /**
@@ -180,12 +177,12 @@ public final class ManifestWriter implements AutoCloseable {
         long published = ring.getCursor();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (disruptor.getSequenceValueFor(appender) < published) {
-            if (appender.failed || System.nanoTime() - deadline > 0) {
+            if (appender.failed() || System.nanoTime() - deadline > 0) {
                 return false;
             }
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
-        return !appender.failed;
+        return !appender.failed();
     }
 
     /**
@@ -195,7 +192,7 @@ public final class ManifestWriter implements AutoCloseable {
      *         onAppendFailure has already been told
      */
     public boolean awaitQueueOpen(java.time.Duration timeout) throws InterruptedException {
-        return appender.openSettled.await(timeout.toNanos(), TimeUnit.NANOSECONDS) && appender.queue != null;
+        return appender.awaitOpen(timeout.toNanos());
     }
 
     /** Events dropped because the ring was full (each recorded as an OVERFLOW of its root). */
@@ -205,12 +202,12 @@ public final class ManifestWriter implements AutoCloseable {
 
     /** Records appended to the queue so far. Any thread. */
     public long recordsAppended() {
-        return appender.appended.get();
+        return appender.appended();
     }
 
     /** Repeated events dropped by dedupe so far. Any thread. */
     public long eventsDeduplicated() {
-        return appender.deduplicated.get();
+        return appender.deduplicated();
     }
 
     /**
@@ -251,11 +248,11 @@ public final class ManifestWriter implements AutoCloseable {
         } else {
             // The producer has terminated (or is this thread): its overflow marks are ours to publish now.
             for (String root : ringOverflowedRoots.keySet()) {
-                offerBlocking(RecordType.OVERFLOW, root, false, EMPTY);
+                offerBlocking(RecordType.OVERFLOW, root, EMPTY);
             }
             ringOverflowedRoots.clear();
             if (noStopReason == null) {
-                offerBlocking(RecordType.STOP, "", false, EMPTY);
+                offerBlocking(RecordType.STOP, "", EMPTY);
             }
         }
         if (noStopReason != null) {
@@ -264,7 +261,7 @@ public final class ManifestWriter implements AutoCloseable {
         // Wait for the appends rather than Disruptor.shutdown(): that one ignores a handler whose
         // thread has not started running yet and would drop its whole backlog.
         boolean drained = awaitAppended(java.time.Duration.ofSeconds(DRAIN_TIMEOUT_SECONDS));
-        if (appender.failed) {
+        if (appender.failed()) {
             LOG.error("no STOP was appended: an append failed before, so the next start records a gap and "
                     + "catches up from the last record that reached the queue");
         } else if (!drained) {
@@ -280,18 +277,15 @@ public final class ManifestWriter implements AutoCloseable {
                 break;
             }
         }
-        if (appender.queue != null) {
-            appender.queue.close();
-        }
+        appender.closeQueue();
         lock.close();
     }
 
     private static final byte[] EMPTY = new byte[0];
-    private static final long NO_WATERMARK = Long.MIN_VALUE;
 
-    private void offer(RecordType type, String root, boolean directory, byte[] path) {
+    private void offer(RecordType type, String root, boolean directory, boolean contentWritten, byte[] path) {
         if (mayPublish()) {
-            produce(type, root, directory, path);
+            produce(type, root, directory, contentWritten, path);
         }
     }
 
@@ -310,14 +304,14 @@ public final class ManifestWriter implements AutoCloseable {
         return !closed;
     }
 
-    private void produce(RecordType type, String root, boolean directory, byte[] path) {
+    private void produce(RecordType type, String root, boolean directory, boolean contentWritten, byte[] path) {
         if (!ringOverflowedRoots.isEmpty() && !publishPendingOverflows()) {
             markRingOverflow(root);
             return;
         }
         try {
             long sequence = ring.tryNext();
-            fill(sequence, type, root, directory, path);
+            fill(sequence, type, root, directory, contentWritten, path);
             ring.publish(sequence);
         } catch (InsufficientCapacityException e) {
             markRingOverflow(root);
@@ -340,7 +334,7 @@ public final class ManifestWriter implements AutoCloseable {
             String root = pending.next();
             try {
                 long sequence = ring.tryNext();
-                fill(sequence, RecordType.OVERFLOW, root, false, EMPTY);
+                fill(sequence, RecordType.OVERFLOW, root, false, false, EMPTY);
                 ring.publish(sequence);
                 pending.remove();
             } catch (InsufficientCapacityException e) {
@@ -350,18 +344,20 @@ public final class ManifestWriter implements AutoCloseable {
         return true;
     }
 
-    private void offerBlocking(RecordType type, String root, boolean directory, byte[] path) {
+    private void offerBlocking(RecordType type, String root, byte[] path) {
         long sequence = ring.next();
-        fill(sequence, type, root, directory, path);
+        fill(sequence, type, root, false, false, path);
         ring.publish(sequence);
     }
 
-    private void fill(long sequence, RecordType type, String root, boolean directory, byte[] path) {
+    private void fill(long sequence, RecordType type, String root, boolean directory, boolean contentWritten,
+                      byte[] path) {
         Slot slot = ring.get(sequence);
         slot.watermark = false;
         slot.type = type;
         slot.root = root;
         slot.directory = directory;
+        slot.contentWritten = contentWritten;
         slot.path = path;
         slot.timeMillis = clock.millis();
     }
@@ -373,232 +369,9 @@ public final class ManifestWriter implements AutoCloseable {
         RecordType type;
         String root;
         boolean directory;
+        boolean contentWritten;
         byte[] path;
         long timeMillis;
-    }
-
-    /** The identity of a path record for merging: root and path bytes. */
-    private record PathKey(String root, byte[] path, int hash) {
-        static PathKey of(String root, byte[] path) {
-            return new PathKey(root, path, hashOf(root, path));
-        }
-
-        static int hashOf(String root, byte[] path) {
-            return root.hashCode() * 31 + Arrays.hashCode(path);
-        }
-
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof PathKey that && hash == that.hash && root.equals(that.root)
-                    && Arrays.equals(path, that.path);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
-    }
-
-    /** The handler: the queue's only appender. Confined to the writer thread. */
-    static final class Appender implements EventHandler<Slot> {
-        private final Path queueDirectory;
-        /** Set once by the writer thread; read by others after {@link #openSettled} or after joining it. */
-        private volatile SingleChronicleQueue queue;
-        private ExcerptAppender excerptAppender;
-        /** Released once the queue is open, or once the failure to open it has been reported. */
-        private final CountDownLatch openSettled = new CountDownLatch(1);
-        private final LongSupplier highestClaim;
-        private final LongSupplier claimOfBatch = this::claimOfBatch;
-        private LinkedHashMap<PathKey, Slot> batch = new LinkedHashMap<>();
-        private final RecentRecords recent = new RecentRecords();
-        private final AtomicLong appended = new AtomicLong();
-        private final AtomicLong deduplicated = new AtomicLong();
-        /**
-         * Set on the first failed append. Nothing is appended after it: the records of the failed batch are
-         * lost, so the queue must end with the last record before them, which the restart catches up from.
-         */
-        volatile boolean failed;
-        private Thread writerThread;
-        /** The highest consumer claim, read at most once per batch and only when a repeat could be dropped. */
-        private long claim;
-        private boolean claimRead;
-        /** The root of the OVERFLOW appended last, while nothing else was appended after it in this batch. */
-        private String overflowJustAppended;
-
-        private final IndexFile watermarkFile;
-        private long watermark = NO_WATERMARK;
-        private boolean watermarkWriteFailed;
-
-        Appender(Path queueDirectory, LongSupplier highestClaim, IndexFile watermarkFile) {
-            this.queueDirectory = queueDirectory;
-            this.highestClaim = highestClaim;
-            this.watermarkFile = watermarkFile;
-        }
-
-        /** A failure here reaches the exception handler, which marks the appender failed: nothing is appended. */
-        @Override
-        public void onStart() {
-            writerThread = Thread.currentThread();
-            try {
-                SingleChronicleQueue opening = Queues.openForWriting(queueDirectory);
-                excerptAppender = opening.createAppender();
-                queue = opening;
-            } catch (RuntimeException | Error e) {
-                // Chronicle's static initialisers fail with Errors too, e.g. when the JVM is shutting down.
-                throw new QueueOpenException("cannot open the manifest queue " + queueDirectory + ": " + e
-                        + "; check that it is a changeq queue directory and writable", e);
-            }
-            openSettled.countDown();
-        }
-
-        @Override
-        public void onEvent(Slot slot, long sequence, boolean endOfBatch) {
-            if (failed) {
-                clearBatch();
-                slot.path = null;
-                return;
-            }
-            if (slot.watermark) {
-                // Every slot before it is appended by the end of this batch at the latest.
-                watermark = Math.max(watermark, slot.timeMillis);
-            } else if (slot.type.carriesPath() && endOfBatch && batch.isEmpty()) {
-                // The usual case while the writer keeps up: a batch of one event, nothing to merge.
-                overflowJustAppended = null;
-                claimRead = false;
-                appendUnlessRecorded(slot.type, slot.root, slot.directory, slot.path,
-                        PathKey.hashOf(slot.root, slot.path), slot.timeMillis);
-            } else if (slot.type.carriesPath()) {
-                merge(slot);
-            } else {
-                // Markers are ordering barriers: everything observed before them is appended first.
-                flushBatch();
-                if (slot.type == RecordType.OVERFLOW && slot.root.equals(overflowJustAppended)) {
-                    // A storm of kernel overflows arrives as runs of identical markers. The one just
-                    // appended, in this batch, is read together with this one by any consumer, and the
-                    // full sync it forces starts after both losses happened.
-                    deduplicated.incrementAndGet();
-                } else {
-                    append(slot.type, slot.root, slot.timeMillis, false, slot.path);
-                    overflowJustAppended = slot.type == RecordType.OVERFLOW ? slot.root : null;
-                }
-            }
-            slot.path = null;
-            if (endOfBatch) {
-                flushBatch();
-                overflowJustAppended = null;
-                storeWatermark();
-            }
-        }
-
-        private void storeWatermark() {
-            if (watermark == NO_WATERMARK) {
-                return;
-            }
-            try {
-                watermarkFile.writeUnsynced(watermark);
-                watermarkWriteFailed = false;
-            } catch (IOException e) {
-                if (!watermarkWriteFailed) {
-                    LOG.warn("cannot store the watermark in {} ({}); a restart catches up from an older time than "
-                            + "needed", watermarkFile.path(), e.getMessage());
-                }
-                watermarkWriteFailed = true;
-            }
-            watermark = NO_WATERMARK;
-        }
-
-        private void merge(Slot slot) {
-            PathKey key = PathKey.of(slot.root, slot.path);
-            Slot pending = batch.get(key);
-            if (pending == null) {
-                Slot copy = new Slot();
-                copy.type = slot.type;
-                copy.root = slot.root;
-                copy.directory = slot.directory;
-                copy.path = slot.path;
-                copy.timeMillis = slot.timeMillis;
-                batch.put(key, copy);
-                return;
-            }
-            deduplicated.incrementAndGet();
-            // A change inside a pending subtree is covered by it; otherwise the latest state wins
-            // (DELETE then CHANGE is a re-creation, CHANGE then DELETE a deletion).
-            if (!(pending.type == RecordType.SUBTREE && slot.type == RecordType.CHANGE)) {
-                pending.type = slot.type;
-            }
-            pending.directory = slot.directory;
-            pending.timeMillis = slot.timeMillis;
-        }
-
-        private void flushBatch() {
-            if (batch.isEmpty()) {
-                return;
-            }
-            overflowJustAppended = null;
-            try {
-                claimRead = false;
-                for (Map.Entry<PathKey, Slot> entry : batch.entrySet()) {
-                    PathKey key = entry.getKey();
-                    Slot slot = entry.getValue();
-                    appendUnlessRecorded(slot.type, key.root, slot.directory, key.path, key.hash, slot.timeMillis);
-                }
-            } finally {
-                clearBatch();
-            }
-        }
-
-        /** Appends a path record, unless an earlier record that no consumer has claimed yet covers it. */
-        private void appendUnlessRecorded(RecordType type, String root, boolean directory, byte[] path, int hash,
-                                          long timeMillis) {
-            int earlier = recent.find(root, path, hash);
-            if (earlier != RecentRecords.NOT_FOUND
-                    && DedupeRule.mayDrop(recent.typeAt(earlier), recent.indexAt(earlier), type, claimOfBatch)) {
-                deduplicated.incrementAndGet();
-                return;
-            }
-            long index = append(type, root, timeMillis, directory, path);
-            recent.remember(earlier, root, path, hash, index, type);
-        }
-
-        /**
-         * HashMap.clear() zeroes the whole table, which keeps the size of the largest batch ever merged: after
-         * one burst every later one-event batch would pay for clearing 100,000+ slots. A map that grew past
-         * small is dropped instead.
-         */
-        private void clearBatch() {
-            if (batch.size() > REUSED_BATCH_MAP_LIMIT) {
-                batch = new LinkedHashMap<>();
-            } else {
-                batch.clear();
-            }
-        }
-
-        /** The highest claim, read at most once per batch: every event of the batch was observed before. */
-        private long claimOfBatch() {
-            if (!claimRead) {
-                claim = readClaim();
-                claimRead = true;
-            }
-            return claim;
-        }
-
-        private long readClaim() {
-            try {
-                return highestClaim.getAsLong();
-            } catch (RuntimeException e) {
-                LOG.warn("cannot read consumer claims ({}); not deduplicating against earlier records", e.getMessage());
-                return Long.MAX_VALUE;
-            }
-        }
-
-        private long append(RecordType type, String root, long timeMillis, boolean directory, byte[] path) {
-            assert Thread.currentThread() == writerThread : "only the writer thread appends to the manifest";
-            try (DocumentContext context = excerptAppender.writingDocument()) {
-                RecordCodec.write(context.wire().bytes(), type, root, timeMillis, directory, path, path.length);
-            }
-            appended.incrementAndGet();
-            return excerptAppender.lastIndexAppended();
-        }
     }
 
     /** The queue could not be opened: nothing was or will be appended by this writer. */

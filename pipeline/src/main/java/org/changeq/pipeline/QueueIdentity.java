@@ -60,16 +60,28 @@ public record QueueIdentity(UUID id, Path stateDirectory) {
      * @throws QueueNotFoundException the queue belongs to another state directory, or its identity is unreadable
      */
     public static void requireStateDirectory(Path queueDirectory, Path stateDirectory) {
-        Optional<QueueIdentity> identity;
+        readForReader(queueDirectory).filter(bound -> !bound.belongsTo(stateDirectory)).ifPresent(bound -> {
+            throw new QueueNotFoundException(bound.mismatch(queueDirectory, stateDirectory));
+        });
+    }
+
+    /**
+     * The state directory {@code queueDirectory} belongs to, or empty when it has no identity. For readers given
+     * only the queue.
+     *
+     * @throws QueueNotFoundException its identity is unreadable
+     */
+    public static Optional<Path> boundStateDirectory(Path queueDirectory) {
+        return readForReader(queueDirectory).map(QueueIdentity::stateDirectory);
+    }
+
+    private static Optional<QueueIdentity> readForReader(Path queueDirectory) {
         try {
-            identity = read(queueDirectory);
+            return read(queueDirectory);
         } catch (IOException e) {
             throw new QueueNotFoundException("cannot read the identity of the queue " + queueDirectory + ": "
                     + e.getMessage());
         }
-        identity.filter(bound -> !bound.belongsTo(stateDirectory)).ifPresent(bound -> {
-            throw new QueueNotFoundException(bound.mismatch(queueDirectory, stateDirectory));
-        });
     }
 
     /** Whether {@code stateDirectory} is this queue's state directory, by path or by being the same directory. */

@@ -24,6 +24,7 @@ final class RecentRecords {
     private byte[][] paths;
     private long[] indexes;
     private RecordType[] types;
+    private boolean[] contentWrites;
     private int size;
 
     RecentRecords() {
@@ -53,12 +54,16 @@ final class RecentRecords {
         return types[slot];
     }
 
+    boolean contentWrittenAt(int slot) {
+        return contentWrites[slot];
+    }
+
     /**
      * Remembers the record just appended for {@code root}/{@code path}, replacing an older one.
      *
      * @param found what {@link #find} returned for this path since the last change to this object
      */
-    void remember(int found, String root, byte[] path, int hash, long index, RecordType type) {
+    void remember(int found, String root, byte[] path, int hash, long index, RecordType type, boolean contentWritten) {
         int slot = found;
         if (slot == NOT_FOUND) {
             if (size >= LIMIT) {
@@ -75,6 +80,7 @@ final class RecentRecords {
         }
         indexes[slot] = index;
         types[slot] = type;
+        contentWrites[slot] = contentWritten;
     }
 
     private void grow() {
@@ -83,6 +89,7 @@ final class RecentRecords {
         byte[][] oldPaths = paths;
         long[] oldIndexes = indexes;
         RecordType[] oldTypes = types;
+        boolean[] oldContentWrites = contentWrites;
         allocate(hashes.length << 1);
         for (int old = 0; old < oldPaths.length; old++) {
             if (oldPaths[old] != null) {
@@ -92,6 +99,7 @@ final class RecentRecords {
                 paths[slot] = oldPaths[old];
                 indexes[slot] = oldIndexes[old];
                 types[slot] = oldTypes[old];
+                contentWrites[slot] = oldContentWrites[old];
             }
         }
     }
@@ -102,6 +110,7 @@ final class RecentRecords {
         paths = new byte[slots][];
         indexes = new long[slots];
         types = new RecordType[slots];
+        contentWrites = new boolean[slots];
     }
 
     private static int freeSlot(int[] hashes, byte[][] paths, int hash) {

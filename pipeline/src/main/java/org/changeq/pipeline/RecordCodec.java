@@ -13,27 +13,33 @@ import net.openhft.chronicle.bytes.BytesOut;
  * <pre>
  * u8      format version ({@value #FORMAT_VERSION})
  * u8      record type ({@link RecordType#code()})
- * u8      flags (bit 0: the path named a directory)
+ * u8      flags (bit 0: the path named a directory; bit 1, since version 2: the file's content was written)
  * stopbit root name length, then the root name in UTF-8
  * i64     time observed, epoch milliseconds
  * stopbit path length, then the path bytes, raw
  * </pre>
  *
- * A reader rejects versions it does not know instead of guessing. Stateless; thread-safe.
+ * Version 1 had no content-write bit; its records read as without one, which is what that tracker's syncs assumed.
+ * Version 2 is a new number for a new bit rather than a bit a version-1 reader would silently ignore: a sync too old
+ * to compare written files by content refuses the queue instead of skipping rewrites. A reader rejects versions it
+ * does not know instead of guessing. Stateless; thread-safe.
  */
 final class RecordCodec {
 
-    static final int FORMAT_VERSION = 1;
+    static final int FORMAT_VERSION = 2;
+    /** The oldest version this build still reads: queues written before the content-write bit. */
+    static final int OLDEST_READABLE_VERSION = 1;
     private static final int FLAG_DIRECTORY = 1;
+    private static final int FLAG_CONTENT_WRITTEN = 2;
 
     private RecordCodec() {
     }
 
     static void write(BytesOut<?> out, RecordType type, String root, long timeMillis, boolean directory,
-                      byte[] path, int pathLength) {
+                      boolean contentWritten, byte[] path, int pathLength) {
         out.writeUnsignedByte(FORMAT_VERSION);
         out.writeUnsignedByte(type.code());
-        out.writeUnsignedByte(directory ? FLAG_DIRECTORY : 0);
+        out.writeUnsignedByte((directory ? FLAG_DIRECTORY : 0) | (contentWritten ? FLAG_CONTENT_WRITTEN : 0));
         byte[] rootBytes = root.getBytes(StandardCharsets.UTF_8);
         out.writeStopBit(rootBytes.length);
         out.write(rootBytes);
@@ -43,7 +49,7 @@ final class RecordCodec {
     }
 
     static void write(BytesOut<?> out, QueueRecord record) {
-        write(out, record.type(), record.root(), record.timeMillis(), record.directory(),
+        write(out, record.type(), record.root(), record.timeMillis(), record.directory(), record.contentWritten(),
                 record.path(), record.path().length);
     }
 
@@ -76,9 +82,9 @@ final class RecordCodec {
             throw new RecordFormatException("record too short: " + in.readRemaining() + " bytes");
         }
         int version = in.readUnsignedByte();
-        if (version != FORMAT_VERSION) {
+        if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
             throw new RecordFormatException("record format version " + version
-                    + " is not supported (this build reads version " + FORMAT_VERSION
+                    + " is not supported (this build reads versions " + OLDEST_READABLE_VERSION + " to " + FORMAT_VERSION
                     + "); use a changeq at least as new as the tracker that wrote the queue");
         }
         RecordType type;
@@ -91,7 +97,7 @@ final class RecordCodec {
         int rootLength = sizedField(in);
         String root = roots.read(in, rootLength);
         long time = in.readLong();
-        view.set(type, root, time, (flags & FLAG_DIRECTORY) != 0);
+        view.set(type, root, time, (flags & FLAG_DIRECTORY) != 0, (flags & FLAG_CONTENT_WRITTEN) != 0);
         int pathLength = sizedField(in);
         in.read(view.pathBuffer(pathLength), 0, pathLength);
     }

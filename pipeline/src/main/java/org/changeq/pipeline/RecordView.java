@@ -14,6 +14,7 @@ public final class RecordView {
     private String root;
     private long timeMillis;
     private boolean directory;
+    private boolean contentWritten;
     private byte[] path = new byte[256];
     private int pathLength;
 
@@ -33,6 +34,10 @@ public final class RecordView {
         return directory;
     }
 
+    public boolean contentWritten() {
+        return contentWritten;
+    }
+
     /** The bytes the path occupies from index 0; longer than the path. */
     public byte[] pathBuffer() {
         return path;
@@ -43,22 +48,23 @@ public final class RecordView {
     }
 
     public QueueRecord toRecord() {
-        return new QueueRecord(type, root, timeMillis, directory, Arrays.copyOf(path, pathLength));
+        return new QueueRecord(type, root, timeMillis, directory, Arrays.copyOf(path, pathLength), contentWritten);
     }
 
     /** Holds a copy of {@code record}. */
     public RecordView set(QueueRecord record) {
-        set(record.type(), record.root(), record.timeMillis(), record.directory());
+        set(record.type(), record.root(), record.timeMillis(), record.directory(), record.contentWritten());
         pathBuffer(record.path().length);
         System.arraycopy(record.path(), 0, path, 0, pathLength);
         return this;
     }
 
-    void set(RecordType type, String root, long timeMillis, boolean directory) {
+    void set(RecordType type, String root, long timeMillis, boolean directory, boolean contentWritten) {
         this.type = type;
         this.root = root;
         this.timeMillis = timeMillis;
         this.directory = directory;
+        this.contentWritten = contentWritten;
     }
 
     /** Sets the path length and returns a buffer with room for it, to fill from index 0. */

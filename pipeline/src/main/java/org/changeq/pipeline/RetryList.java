@@ -17,11 +17,12 @@ import java.util.OptionalLong;
  * move past the records that named them: every later run sends them again together with its new changes, until
  * they transfer or no longer exist at the source. The one codec of that file. Immutable.
  *
- * <p>Format, version 1: the line {@code changeq-retry 1 complete} ({@code overflowed} instead of {@code complete}
+ * <p>Format, version 2: the line {@code changeq-retry 2 complete} ({@code overflowed} instead of {@code complete}
  * when more than {@value #LIMIT} paths failed: the list then holds the first {@value #LIMIT} and the route's next
  * run is full), then for each path two NUL-terminated fields: {@code KIND MILLIS PATH}, with PATH the raw bytes
  * relative to the root and MILLIS the time the path first failed; and rsync's message for it (escaped text, may be
- * empty). Written through {@link AtomicFiles} with fsync, before the cursor moves.
+ * empty). Written through {@link AtomicFiles} with fsync, before the cursor moves. Version 2 added the kind
+ * {@link Kind#CONTENT}; version 1 files are read as they are.
  *
  * @param entries    the failed paths, each once
  * @param overflowed more paths failed than the list holds
@@ -31,7 +32,8 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
     /** Past this many failed paths the route's next run is full instead. */
     public static final int LIMIT = 10_000;
     public static final RetryList EMPTY = new RetryList(List.of(), false);
-    static final int FORMAT_VERSION = 1;
+    static final int FORMAT_VERSION = 2;
+    private static final int OLDEST_READABLE_VERSION = 1;
     private static final String MAGIC = "changeq-retry";
     private static final String COMPLETE = "complete";
     private static final String OVERFLOWED = "overflowed";
@@ -47,12 +49,19 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
         /** Only a directory's own attributes (times, mode): its contents are listed on their own. */
         DIRECTORY('d'),
         /** A directory missing at the destination, and so everything in it. */
-        SUBTREE('s');
+        SUBTREE('s'),
+        /** A file whose content was written: compared by content, as rsync's quick check may call it unchanged. */
+        CONTENT('c');
 
         private final char letter;
 
         Kind(char letter) {
             this.letter = letter;
+        }
+
+        /** Whether the path is a directory. */
+        public boolean directory() {
+            return this == DIRECTORY || this == SUBTREE;
         }
 
         static Kind of(int letter, Path source) {
@@ -148,9 +157,9 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
         if (newline < 0 || fields.length != 3 || !fields[0].equals(MAGIC)) {
             throw malformed(source, "not a changeq retry file (first line '" + header + "')");
         }
-        if (!fields[1].equals(String.valueOf(FORMAT_VERSION))) {
-            throw new IllegalStateException(source + " has retry format version " + fields[1] + "; this build reads version "
-                    + FORMAT_VERSION);
+        if (!readableVersion(fields[1])) {
+            throw new IllegalStateException(source + " has retry format version " + fields[1] + "; this build reads versions "
+                    + OLDEST_READABLE_VERSION + " to " + FORMAT_VERSION);
         }
         if (!fields[2].equals(COMPLETE) && !fields[2].equals(OVERFLOWED)) {
             throw malformed(source, "unknown state '" + fields[2] + "'");
@@ -179,6 +188,15 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
             at = reasonEnd + 1;
         }
         return new RetryList(entries, fields[2].equals(OVERFLOWED));
+    }
+
+    private static boolean readableVersion(String field) {
+        for (int version = OLDEST_READABLE_VERSION; version <= FORMAT_VERSION; version++) {
+            if (field.equals(String.valueOf(version))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static IllegalStateException malformed(Path source, String what) {

@@ -18,24 +18,35 @@ class DedupeRuleTest {
 
     @Test
     void aRepeatAboveTheHighestClaimIsDropped() {
-        assertTrue(DedupeRule.mayDrop(RecordType.CHANGE, 11, RecordType.CHANGE, claim(10)));
-        assertTrue(DedupeRule.mayDrop(RecordType.CHANGE, 11, RecordType.CHANGE, claim(ClaimBoard.NO_CLAIM)));
+        assertTrue(DedupeRule.mayDrop(RecordType.CHANGE, false, 11, RecordType.CHANGE, false, claim(10)));
+        assertTrue(DedupeRule.mayDrop(RecordType.CHANGE, false, 11, RecordType.CHANGE, false, claim(ClaimBoard.NO_CLAIM)));
     }
 
     @Test
     void aRepeatOfARecordAConsumerHasClaimedIsKept() {
-        assertFalse(DedupeRule.mayDrop(RecordType.CHANGE, 10, RecordType.CHANGE, claim(10)));
-        assertFalse(DedupeRule.mayDrop(RecordType.CHANGE, 9, RecordType.CHANGE, claim(10)));
-        assertFalse(DedupeRule.mayDrop(RecordType.SUBTREE, 9, RecordType.SUBTREE, claim(Long.MAX_VALUE)));
+        assertFalse(DedupeRule.mayDrop(RecordType.CHANGE, false, 10, RecordType.CHANGE, false, claim(10)));
+        assertFalse(DedupeRule.mayDrop(RecordType.CHANGE, false, 9, RecordType.CHANGE, false, claim(10)));
+        assertFalse(DedupeRule.mayDrop(RecordType.SUBTREE, false, 9, RecordType.SUBTREE, false, claim(Long.MAX_VALUE)));
     }
 
     @Test
     void onlyACoveringEarlierRecordCanDropAnEvent() {
-        assertTrue(DedupeRule.mayDrop(RecordType.SUBTREE, 11, RecordType.CHANGE, claim(10)));
-        assertTrue(DedupeRule.mayDrop(RecordType.SUBTREE, 11, RecordType.SUBTREE, claim(10)));
-        assertFalse(DedupeRule.mayDrop(RecordType.CHANGE, 11, RecordType.SUBTREE, CLAIMS_NOT_TO_BE_READ));
-        assertFalse(DedupeRule.mayDrop(RecordType.DELETE, 11, RecordType.CHANGE, CLAIMS_NOT_TO_BE_READ));
-        assertFalse(DedupeRule.mayDrop(RecordType.CHANGE, 11, RecordType.DELETE, CLAIMS_NOT_TO_BE_READ));
-        assertFalse(DedupeRule.mayDrop(RecordType.DELETE, 11, RecordType.DELETE, CLAIMS_NOT_TO_BE_READ));
+        assertTrue(DedupeRule.mayDrop(RecordType.SUBTREE, false, 11, RecordType.CHANGE, false, claim(10)));
+        assertTrue(DedupeRule.mayDrop(RecordType.SUBTREE, false, 11, RecordType.SUBTREE, false, claim(10)));
+        assertFalse(DedupeRule.mayDrop(RecordType.CHANGE, false, 11, RecordType.SUBTREE, false, CLAIMS_NOT_TO_BE_READ));
+        assertFalse(DedupeRule.mayDrop(RecordType.DELETE, false, 11, RecordType.CHANGE, false, CLAIMS_NOT_TO_BE_READ));
+        assertFalse(DedupeRule.mayDrop(RecordType.CHANGE, false, 11, RecordType.DELETE, false, CLAIMS_NOT_TO_BE_READ));
+        assertFalse(DedupeRule.mayDrop(RecordType.DELETE, false, 11, RecordType.DELETE, false, CLAIMS_NOT_TO_BE_READ));
+    }
+
+    @Test
+    void aContentWriteIsCoveredOnlyByAnEarlierContentWrite() {
+        assertTrue(DedupeRule.mayDrop(RecordType.CHANGE, true, 11, RecordType.CHANGE, true, claim(10)));
+        assertTrue(DedupeRule.mayDrop(RecordType.CHANGE, true, 11, RecordType.CHANGE, false, claim(10)),
+                "a metadata change after a content write is compared by content anyway");
+        assertFalse(DedupeRule.mayDrop(RecordType.CHANGE, false, 11, RecordType.CHANGE, true, CLAIMS_NOT_TO_BE_READ),
+                "the earlier record lets the sync trust rsync's quick check, which misses this write");
+        assertFalse(DedupeRule.mayDrop(RecordType.SUBTREE, false, 11, RecordType.CHANGE, true, CLAIMS_NOT_TO_BE_READ),
+                "a subtree is sent with the quick check");
     }
 }

@@ -178,6 +178,27 @@ class ManifestWriterTest {
     }
 
     @Test
+    void aContentWriteSurvivesMergingAndDedupeAgainstChangesWithoutOne() throws InterruptedException {
+        try (ManifestWriter writer = start()) {
+            // Merged in one batch or deduplicated across batches, whichever the writer thread's timing makes it.
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            writer.publishContentWrite("nfs", bytes("f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            await(() -> writer.recordsAppended() + writer.eventsDeduplicated() >= 4);
+
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("g"));
+            await(() -> writer.recordsAppended() + writer.eventsDeduplicated() >= 5);
+            writer.publishContentWrite("nfs", bytes("g"));
+        }
+        List<QueueRecord> changes = records().stream().filter(r -> r.type() == RecordType.CHANGE).toList();
+        for (String path : List.of("f", "g")) {
+            List<QueueRecord> ofPath = changes.stream().filter(r -> new String(r.path(), StandardCharsets.UTF_8)
+                    .equals(path)).toList();
+            assertTrue(ofPath.get(ofPath.size() - 1).contentWritten(), path + ": " + changes);
+        }
+    }
+
+    @Test
     void sameNameInAnotherRootIsAnotherPath() throws InterruptedException {
         try (ManifestWriter writer = start()) {
             writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));

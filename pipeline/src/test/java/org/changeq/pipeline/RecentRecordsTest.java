@@ -12,7 +12,7 @@ class RecentRecordsTest {
     private final RecentRecords recent = new RecentRecords();
 
     private void remember(String root, byte[] path, int hash, long index, RecordType type) {
-        recent.remember(recent.find(root, path, hash), root, path, hash, index, type);
+        recent.remember(recent.find(root, path, hash), root, path, hash, index, type, false);
     }
 
     private static byte[] bytes(String text) {

@@ -32,6 +32,48 @@ class RecordCodecTest {
     }
 
     @Test
+    void theContentWriteFlagRoundTripsBesideTheDirectoryFlag() {
+        for (boolean directory : new boolean[] {false, true}) {
+            for (boolean contentWritten : new boolean[] {false, true}) {
+                QueueRecord record = new QueueRecord(RecordType.CHANGE, "nfs", 7, directory,
+                        "dir/file".getBytes(StandardCharsets.UTF_8), contentWritten);
+                assertEquals(record, roundTrip(record));
+            }
+        }
+    }
+
+    /** Bytes exactly as the version-1 codec wrote them, with and without its directory flag. */
+    @Test
+    void recordsOfVersionOneStayReadableAndCarryNoContentWrite() {
+        byte[] change = {1, 1, 0, 3, 'n', 'f', 's', 0x7b, 0x68, (byte) 0xe5, (byte) 0xcf, (byte) 0x8b, 1, 0, 0,
+                3, 'a', '/', 'b'};
+        byte[] subtree = {1, 3, 1, 3, 'n', 'f', 's', 2, 0, 0, 0, 0, 0, 0, 0, 1, 'd'};
+        Bytes<?> bytes = Bytes.allocateElasticOnHeap();
+        try {
+            bytes.write(change);
+            bytes.write(subtree);
+            assertEquals(new QueueRecord(RecordType.CHANGE, "nfs", 1_700_000_000_123L, false,
+                    "a/b".getBytes(StandardCharsets.UTF_8), false), RecordCodec.read(bytes));
+            assertEquals(new QueueRecord(RecordType.SUBTREE, "nfs", 2, true, new byte[] {'d'}, false),
+                    RecordCodec.read(bytes));
+        } finally {
+            bytes.releaseLast();
+        }
+    }
+
+    @Test
+    void aContentWriteIsWrittenAsVersionTwoWithFlagBitOne() {
+        Bytes<?> bytes = Bytes.allocateElasticOnHeap();
+        try {
+            RecordCodec.write(bytes, new QueueRecord(RecordType.CHANGE, "nfs", 0, false, new byte[] {'x'}, true));
+            assertEquals(2, bytes.readUnsignedByte(0), "format version");
+            assertEquals(2, bytes.readUnsignedByte(2), "flags");
+        } finally {
+            bytes.releaseLast();
+        }
+    }
+
+    @Test
     void pathBytesSurviveExactly() {
         byte[] nasty = {'a', '\n', 'b', '\r', (byte) 0xff, (byte) 0xc3, '#', ';', '-', ' ', '*', '[', 0x7f};
         QueueRecord record = new QueueRecord(RecordType.CHANGE, "root", 1, false, nasty);

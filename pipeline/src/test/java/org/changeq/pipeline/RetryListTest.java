@@ -32,7 +32,8 @@ class RetryListTest {
                 new Entry(AWKWARD, Kind.FILE, 1_700_000_000_123L, "rsync: [receiver] mkstemp \"x\" failed: Permission denied (13)"),
                 new Entry("stuck".getBytes(StandardCharsets.US_ASCII), Kind.DIRECTORY, 5, ""),
                 new Entry("new dir".getBytes(StandardCharsets.US_ASCII), Kind.SUBTREE, 6, "é \\x00"),
-                new Entry(new byte[0], Kind.DIRECTORY, 7, "the root")), false);
+                new Entry(new byte[0], Kind.DIRECTORY, 7, "the root"),
+                new Entry("rewritten".getBytes(StandardCharsets.US_ASCII), Kind.CONTENT, 8, "")), false);
         Path file = new StateLayout(dir).retryList("offsite");
         list.write(file);
 
@@ -58,9 +59,17 @@ class RetryListTest {
     @Test
     void theFileFormatIsNulSeparatedRawBytesAfterAVersionedHeader() {
         byte[] encoded = new RetryList(List.of(new Entry(AWKWARD, Kind.FILE, 42, "why")), false).encode();
-        byte[] expected = concat("changeq-retry 1 complete\nf 42 ".getBytes(StandardCharsets.US_ASCII), AWKWARD,
+        byte[] expected = concat("changeq-retry 2 complete\nf 42 ".getBytes(StandardCharsets.US_ASCII), AWKWARD,
                 new byte[] {0, 'w', 'h', 'y', 0});
         assertArrayEquals(expected, encoded);
+    }
+
+    @Test
+    void aListWrittenInVersionOneIsStillRead() {
+        byte[] version1 = concat("changeq-retry 1 overflowed\nd 42 ".getBytes(StandardCharsets.US_ASCII), AWKWARD,
+                new byte[] {0, 'w', 'h', 'y', 0, 's', ' ', '7', ' ', 'n', 0, 0});
+        assertEquals(new RetryList(List.of(new Entry(AWKWARD, Kind.DIRECTORY, 42, "why"),
+                new Entry(new byte[] {'n'}, Kind.SUBTREE, 7, "")), true), RetryList.decode(version1, dir.resolve("r")));
     }
 
     @Test
@@ -83,8 +92,8 @@ class RetryListTest {
         assertThrows(IllegalStateException.class,
                 () -> RetryList.decode("something else\n".getBytes(StandardCharsets.US_ASCII), source));
         IllegalStateException newer = assertThrows(IllegalStateException.class,
-                () -> RetryList.decode("changeq-retry 2 complete\n".getBytes(StandardCharsets.US_ASCII), source));
-        assertTrue(newer.getMessage().contains("version 2"), newer.getMessage());
+                () -> RetryList.decode("changeq-retry 3 complete\n".getBytes(StandardCharsets.US_ASCII), source));
+        assertTrue(newer.getMessage().contains("version 3"), newer.getMessage());
         assertThrows(IllegalStateException.class,
                 () -> RetryList.decode("changeq-retry 1 complete\nx 1 a\0\0".getBytes(StandardCharsets.US_ASCII), source));
     }

@@ -66,6 +66,18 @@ final class FailedPaths {
      * {@code .d..t...... dir/}, {@code *deleting   old}, names escaped by rsync as {@code \#ooo}.
      */
     void accept(byte[] line) {
+        accept(line, false);
+    }
+
+    /**
+     * {@link #accept(byte[])} for a line of the content pass: a file that failed there keeps being compared by
+     * content, or its retry would trust the quick check that skipped it.
+     */
+    void acceptComparedByContent(byte[] line) {
+        accept(line, true);
+    }
+
+    private void accept(byte[] line, boolean comparedByContent) {
         if (line.length <= NAME_OFFSET || line[NAME_OFFSET - 1] != ' ') {
             return;
         }
@@ -73,7 +85,9 @@ final class FailedPaths {
         boolean directory = name[name.length - 1] == '/';
         byte[] path = relative(name, directory);
         Kind kind;
-        if (line[0] == '*' || !directory) {
+        if (comparedByContent && line[0] != '*' && !directory) {
+            kind = Kind.CONTENT;
+        } else if (line[0] == '*' || !directory) {
             kind = Kind.FILE;
         } else if (line[0] == 'c' && line[2] == '+') {
             kind = Kind.SUBTREE;

@@ -22,6 +22,11 @@ final class RouteFiles {
         return state.directory().resolve("lists").resolve(route + ".dirs");
     }
 
+    /** The {@code --files-from} list of the content pass. */
+    static Path contentList(StateLayout state, String route) {
+        return state.directory().resolve("lists").resolve(route + ".content");
+    }
+
     /** The route's metrics file: in {@code --metrics-dir}, or else in the state directory's. */
     static Path metricsFile(StateLayout state, SyncRequest request) {
         return metricsFile(request.metricsDirectory().orElse(state.metricsDirectory()), request.route());

@@ -177,7 +177,7 @@ public final class RouteSync {
         RsyncRunner.Outcome outcome;
         boolean rsyncRan;
         // The dry runs that find what a pass left out, for each pass that ended in a partial transfer.
-        List<List<String>> failureChecks = new ArrayList<>();
+        List<FailureCheck> failureChecks = new ArrayList<>();
         try {
             if (fullReason.isPresent()) {
                 mode = Mode.FULL;
@@ -194,18 +194,20 @@ public final class RouteSync {
                     printPlan(command, null);
                     outcome = RsyncRunner.run(command);
                     if (outcome.partial()) {
-                        failureChecks.add(commands.asFailureCheck().fullPass());
+                        failureChecks.add(new FailureCheck(commands.asFailureCheck().fullPass(), false));
                     }
                 }
                 rsyncRan = true;
             } else {
                 PendingChanges.Lists lists = scan.pending().orElseThrow()
-                        .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()), route.propagateDeletes());
+                        .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()),
+                                RouteFiles.contentList(layout, route.name()), route.propagateDeletes());
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 log(mode, reason, scan.backlog(), end);
-                LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions to send", route.name(),
-                        lists.files(), lists.directories(), lists.deletions());
+                LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions, {} written files compared by"
+                        + " content to send", route.name(), lists.files(), lists.directories(), lists.deletions(),
+                        lists.comparedByContent());
                 outcome = RsyncRunner.Outcome.NOT_RUN;
                 rsyncRan = false;
                 if (lists.files() + lists.deletions() > 0) {
@@ -220,9 +222,20 @@ public final class RouteSync {
                         printPlan(command, fileList);
                         outcome = RsyncRunner.run(command);
                         if (outcome.partial()) {
-                            failureChecks.add(commands.asFailureCheck().recursivePass(fileList));
+                            failureChecks.add(new FailureCheck(commands.asFailureCheck().recursivePass(fileList), false));
                         }
                     }
+                    rsyncRan = true;
+                }
+                if (lists.comparedByContent() > 0 && (outcome.succeeded() || outcome.partial())) {
+                    Path contentList = RouteFiles.contentList(layout, route.name());
+                    List<String> command = commands.contentPass(contentList);
+                    printPlan(command, contentList);
+                    RsyncRunner.Outcome content = RsyncRunner.run(command);
+                    if (content.partial()) {
+                        failureChecks.add(new FailureCheck(commands.asFailureCheck().contentPass(contentList), true));
+                    }
+                    outcome = outcome.plus(content);
                     rsyncRan = true;
                 }
                 // After the files: writing into a directory changes its time at the destination. After a
@@ -233,7 +246,7 @@ public final class RouteSync {
                     printPlan(command, directoryList);
                     RsyncRunner.Outcome directories = RsyncRunner.run(command);
                     if (directories.partial()) {
-                        failureChecks.add(commands.asFailureCheck().directoryPass(directoryList));
+                        failureChecks.add(new FailureCheck(commands.asFailureCheck().directoryPass(directoryList), false));
                     }
                     outcome = outcome.plus(directories);
                     rsyncRan = true;
@@ -296,12 +309,13 @@ public final class RouteSync {
      * The paths a partial transfer left out: what the dry runs of the passes that ended in 23 still list, each with
      * rsync's message for it. Empty when a check itself fails: then nobody knows what failed.
      */
-    private Optional<RetryList> failedPaths(List<List<String>> checks, RetryList previous, List<String> errors)
+    private Optional<RetryList> failedPaths(List<FailureCheck> checks, RetryList previous, List<String> errors)
             throws SyncException, InterruptedException {
         FailedPaths failed = new FailedPaths(previous, clock.millis(), RetryList.LIMIT);
         List<String> messages = new ArrayList<>(errors);
-        for (List<String> check : checks) {
-            RsyncRunner.Outcome outcome = RsyncRunner.run(check, failed::accept);
+        for (FailureCheck check : checks) {
+            RsyncRunner.Outcome outcome = RsyncRunner.run(check.command(),
+                    check.comparedByContent() ? failed::acceptComparedByContent : failed::accept);
             if (!outcome.succeeded()) {
                 LOG.error("route '{}': finding the paths the partial transfer left out failed too (rsync exit {} of the"
                         + " dry run); they cannot be put in the retry list", route.name(), outcome.exitCode());
@@ -310,6 +324,10 @@ public final class RouteSync {
             messages.addAll(outcome.errors());
         }
         return Optional.of(failed.result(messages));
+    }
+
+    /** A dry run that finds what a pass left out; the content pass's failures stay compared by content. */
+    private record FailureCheck(List<String> command, boolean comparedByContent) {
     }
 
     private void reportFailures(RetryList retry) {
@@ -331,7 +349,7 @@ public final class RouteSync {
     private static List<String> describe(RetryList retry) {
         List<String> lines = new ArrayList<>();
         for (RetryList.Entry entry : retry.entries().subList(0, Math.min(retry.entries().size(), RsyncRunner.SAMPLE_LIMIT))) {
-            lines.add(ByteStrings.escape(entry.path()) + (entry.kind() == RetryList.Kind.FILE ? "" : "/")
+            lines.add(ByteStrings.escape(entry.path()) + (entry.kind().directory() ? "/" : "")
                     + " (failing since " + Instant.ofEpochMilli(entry.firstFailedMillis()) + "): "
                     + (entry.reason().isEmpty() ? "rsync named no reason for it; see its messages above" : entry.reason()));
         }

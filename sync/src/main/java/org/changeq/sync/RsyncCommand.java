@@ -92,6 +92,24 @@ final class RsyncCommand {
         return endpoints(args);
     }
 
+    /**
+     * The pass for files whose content was written: compared by content ({@code --checksum}), since a tool may have
+     * put back their old size and modification time and rsync's quick check would skip them. These files are listed
+     * here instead of in the recursive pass, not in both: {@code --checksum} reads a file that differs in time only
+     * on both ends and then transfers it, where the quick check would transfer it at once, but a file sent by the
+     * recursive pass first would be read on both ends again afterwards (BENCHMARKS.md has the figures). A listed
+     * path that is gone was or will be recorded as deleted; the recursive pass deletes it.
+     */
+    List<String> contentPass(Path list) {
+        List<String> args = common();
+        args.addAll(filters);
+        args.add("--checksum");
+        args.add("--from0");
+        args.add("--files-from=" + list);
+        args.add("--ignore-missing-args");
+        return endpoints(args);
+    }
+
     /** The whole tree, with {@code --delete} when the route deletes on full syncs. */
     List<String> fullPass() {
         return fullPass(route.deleteOnFull());

@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.SystemdNotifier;
+import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
 import picocli.CommandLine;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Option;
  * does the work, one summary line goes to stdout. {@code changeq-sync check} calls {@link CoverageCheck};
  * {@code changeq-sync follow} starts a {@link RouteFollower}.
  */
-@Command(name = "changeq-sync", mixinStandardHelpOptions = true, version = "changeq-sync 0.1",
+@Command(name = "changeq-sync", mixinStandardHelpOptions = true,
         sortOptions = false, usageHelpAutoWidth = true,
         description = {
             "Sends one route's changes to its destination with rsync. Run it from a systemd timer, one unit per route, or "
@@ -63,21 +64,17 @@ import picocli.CommandLine.Option;
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --full",
             "      a full sync now (or: touch /var/lib/changeq/state/flags/mirror.force-full before the next timer run;",
             "      each touch asks for one full sync, the file is never removed by changeq)",
-            "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --metrics-dir /var/lib/node_exporter/textfile",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror \\",
+            "      --metrics-dir /var/lib/node_exporter/textfile",
             "      metrics where node_exporter reads them; under systemd add ReadWritePaths= for it in a drop-in",
-            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --allow-deletes 120000",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup \\",
+            "      --allow-deletes 120000",
             "      after a deliberate mass deletion: let this one run delete up to 120000 paths at the destination",
-            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup --accept-root-change",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup \\",
+            "      --accept-root-change",
             "      the root's disk was replaced on purpose: sync it fully and remember it",
             "  changeq-sync check --config /etc/changeq/changeq.yaml",
-            "      prove that routes sharing a list cover every path exactly once; preview what full syncs would delete",
-            "",
-            "Exit codes: 0 ok; 1 internal error; 2 bad usage; 3 bad config; 4 root missing or not what it was;",
-            "  5 queue missing; 7 route already running; 8 rsync partial transfer (23); 9 destination unreachable",
-            "  (10, 12, 30, 35, 255); 10 other rsync failure; 12 deletions over max-delete refused; 13 local destination",
-            "  missing or not what it was; 14 no tracker records changes (the run itself was sent and committed).",
-            "  After 9 to 13 the cursor was kept: the next run retries. After 8 the paths that failed wait in",
-            "  <state>/retry/ROUTE, every run sends them again, and the cursor moved on."})
+            "      prove that routes sharing a list cover every path exactly once; preview what full syncs would delete"})
 public final class SyncMain implements Callable<Integer> {
 
     static {
@@ -135,9 +132,27 @@ public final class SyncMain implements Callable<Integer> {
 
     /** Runs the command line with the given config source, clock and streams; returns the exit code. */
     static int run(String[] args, ConfigSource configs, Clock clock, PrintStream out, PrintStream err) {
+        return commandLine(configs, clock, out, err).execute(args);
+    }
+
+    /** The command line of {@code changeq-sync} as the launcher runs it, writing to {@code out} and {@code err}. */
+    public static CommandLine commandLine(PrintStream out, PrintStream err) {
+        return commandLine(ConfigLoader::load, Clock.systemDefaultZone(), out, err);
+    }
+
+    private static CommandLine commandLine(ConfigSource configs, Clock clock, PrintStream out, PrintStream err) {
         CommandLine commandLine = new CommandLine(new SyncMain(configs, clock, out, err));
         commandLine.addSubcommand("check", new CheckCommand(configs, out));
         commandLine.addSubcommand("follow", new FollowCommand(configs, clock, out, err));
+        CommandLines.configure(commandLine, ExitCodes.OK, ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG,
+                ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING,
+                ExitCodes.SYNC_PARTIAL, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED,
+                ExitCodes.DELETIONS_REFUSED, ExitCodes.DESTINATION_CHANGED, ExitCodes.TRACKER_NOT_RUNNING);
+        CommandLines.exitCodes(commandLine.getSubcommands().get("check"), ExitCodes.OK, ExitCodes.SOFTWARE,
+                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.CHECK_FAILED);
+        // Runs that fail do not end a follower: it exits only when stopped, or when a restart may help.
+        CommandLines.exitCodes(commandLine.getSubcommands().get("follow"), ExitCodes.OK, ExitCodes.SOFTWARE,
+                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING);
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
@@ -149,7 +164,7 @@ public final class SyncMain implements Callable<Integer> {
             failure.printStackTrace(err);
             return ExitCodes.SOFTWARE;
         });
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     @Override
@@ -198,6 +213,7 @@ public final class SyncMain implements Callable<Integer> {
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+            header = "Proves that the routes cover every path exactly once, and previews what full syncs would delete.",
             description = {
                 "Validates the config and proves route coverage by walking each root: for routes that share a list "
                     + "(one excludes it, another includes it) every path the root does not exclude must be sent by "
@@ -207,9 +223,7 @@ public final class SyncMain implements Callable<Integer> {
                     + "since that full sync would be refused.",
                 ""},
             footerHeading = "%nExample:%n",
-            footer = {"  changeq-sync check --config /etc/changeq/changeq.yaml --examples 50",
-                "",
-                "Exit codes: 0 ok; 3 bad config; 11 gaps, overlaps, an unreadable root, or a full sync over max-delete."})
+            footer = "  changeq-sync check --config /etc/changeq/changeq.yaml --examples 50")
     static final class CheckCommand implements Callable<Integer> {
 
         @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
@@ -234,6 +248,7 @@ public final class SyncMain implements Callable<Integer> {
     }
 
     @Command(name = "follow", mixinStandardHelpOptions = true, usageHelpAutoWidth = true, sortOptions = false,
+            header = "Follows the queue for one route and sends its changes within seconds, instead of its timer.",
             description = {
                 "Follows the change queue for one route and syncs its changes within seconds, as a service "
                     + "(changeq-sync-follow@ROUTE.service) instead of the route's timer.",
@@ -252,10 +267,7 @@ public final class SyncMain implements Callable<Integer> {
                 ""},
             footerHeading = "%nExample:%n",
             footer = {"  systemctl disable --now changeq-sync@offsite-nfs.timer",
-                "  systemctl enable --now changeq-sync-follow@offsite-nfs.service",
-                "",
-                "Exit codes: 0 stopped; 2 bad usage; 3 bad config; 5 queue missing; 7 the route is being synced (its",
-                "  timer's run, or another follower); 1 its state cannot be written. Runs that fail do not end it."})
+                "  systemctl enable --now changeq-sync-follow@offsite-nfs.service"})
     static final class FollowCommand implements Callable<Integer> {
 
         @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")

@@ -52,6 +52,18 @@ class FailedPathsTest {
     }
 
     @Test
+    void aFileTheContentPassLeftOutStaysComparedByContent() {
+        FailedPaths failed = new FailedPaths(RetryList.EMPTY, NOW, 100);
+        failed.acceptComparedByContent(bytes(">fc........ same-time"));
+        failed.acceptComparedByContent(bytes("cd+++++++++ missing/"));
+        failed.accept(bytes(">f.st...... plain"));
+        assertEquals(List.of(
+                new Entry(bytes("same-time"), Kind.CONTENT, NOW, ""),
+                new Entry(bytes("missing"), Kind.SUBTREE, NOW, ""),
+                new Entry(bytes("plain"), Kind.FILE, NOW, "")), failed.result(List.of()).entries());
+    }
+
+    @Test
     void aDirectoryMissingAtTheDestinationStandsForEverythingInIt() {
         RetryList previous = new RetryList(List.of(new Entry(bytes("new/deep/a"), Kind.FILE, 5, "")), false);
         RetryList list = feed(previous, 100,

@@ -104,6 +104,11 @@ public final class Tracker implements AutoCloseable {
             }
 
             @Override
+            public void publishContentWrite(String root, byte[] path) {
+                writer.publishContentWrite(root, path);
+            }
+
+            @Override
             public void publishMarker(RecordType type, String root) {
                 writer.publishMarker(type, root);
             }

@@ -10,6 +10,7 @@ import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.ConfigLoader;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.cli.CommandLines;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "changeq-tracker", mixinStandardHelpOptions = true, sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-            "Watches a directory tree with inotify and appends every change below it, deduplicated, to the "
+            "Watches the configured roots (in quick mode one tree) with inotify and appends every change below it, deduplicated, to the "
                     + "changeq manifest queue, which changeq-sync turns into rsync runs.",
             "",
             "It is the queue's only writer and runs until SIGTERM (systemctl stop), then appends what it has "
@@ -58,9 +59,6 @@ import picocli.CommandLine.Spec;
             "",
             "  See what it recorded:  changeq-queue tail --queue /tmp/changeq-try/queue",
             "",
-            "Exit codes: 0 stopped cleanly, 2 bad options, 3 bad config, 4 root missing or unreadable, 5 queue or state",
-            "directory unusable or the queue belongs to another state directory, 6 appending to the queue failed,",
-            "7 another tracker holds the queue, 1 other errors.",
             "Directories to watch are limited by fs.inotify.max_user_watches (sysctl); the log says when to raise it."
         })
 public final class TrackerMain implements Callable<Integer> {
@@ -110,7 +108,14 @@ public final class TrackerMain implements Callable<Integer> {
 
     /** Parses the options and runs the tracker until it stops; returns the exit code. */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
-        return new CommandLine(new TrackerMain()).setOut(out).setErr(err).execute(args);
+        return commandLine(out, err).execute(args);
+    }
+
+    /** The command line of {@code changeq-tracker}, writing help and errors to {@code out} and {@code err}. */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        return CommandLines.configure(new CommandLine(new TrackerMain()), ExitCodes.OK, ExitCodes.SOFTWARE,
+                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE,
+                ExitCodes.QUEUE_WRITE_FAILED, ExitCodes.ALREADY_RUNNING).setOut(out).setErr(err);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.changeq.tracker;
 
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -15,13 +14,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches the roots recursively and turns inotify events into manifest records: the walk that adds the
- * watches, new directories (watched first, then listed, so nothing created inside them in the meantime is
- * missed), renames paired by cookie, moves in and out of the tree, and every kind of loss as an OVERFLOW
- * record. Excluded directories are never watched and excluded paths never published. A root that is lost
- * (unmounted, deleted, moved away, replaced, unreadable) is unwatched and recorded as OVERFLOW; a periodic check
- * of each root's identity notices replacements the kernel does not report and watches a root again once it is
- * back.
+ * Watches the roots recursively and turns inotify events into manifest records: new directories (handed to the
+ * {@link Walker}, which watches them before it lists them), renames paired by cookie, moves in and out of the
+ * tree, and every kind of loss as an OVERFLOW record. Excluded directories are never watched and excluded paths
+ * never published. A root that is lost (unmounted, deleted, moved away, replaced, unreadable) is unwatched and
+ * recorded as OVERFLOW; a periodic check of each root's identity, timed by {@link CoverageRetry}, notices
+ * replacements the kernel does not report and watches a root again once it is back.
  *
  * <p>Confined to the reader thread: it is the single producer of the records it publishes, and its
  * {@link Listener} is called on that thread.
@@ -30,41 +28,20 @@ final class TreeWatcher implements InotifyEventSink {
 
     private static final Logger LOG = LoggerFactory.getLogger(TreeWatcher.class);
 
-    /** How often a long walk logs its progress. */
-    private static final long PROGRESS_INTERVAL_NANOS = 5_000_000_000L;
-    /**
-     * How often a walk tells the {@link Listener} it is still going: well inside the service's watchdog
-     * interval, since a walk of a big tree with cold caches runs on the reader thread for minutes.
-     */
-    static final long WALK_REPORT_INTERVAL_NANOS = 1_000_000_000L;
-    /** How often every root's identity is compared with the watched one: one {@code statx} per root. */
-    static final long ROOT_CHECK_INTERVAL_NANOS = 2_000_000_000L;
     /** Kernel overflows closer together than this are one burst and logged once. */
     private static final long OVERFLOW_BURST_NANOS = 10_000_000_000L;
-    /** Warn once the watches reach this share of {@code fs.inotify.max_user_watches}. */
-    private static final double WATCH_LIMIT_WARNING_SHARE = 0.9;
-    /** How often directories the watch limit left unwatched are tried again, so a raised limit takes effect. */
-    static final long WATCH_RETRY_INTERVAL_NANOS = 60_000_000_000L;
-    /** The soonest a retry follows the previous one when deleted directories freed watches. */
-    private static final long WATCH_RETRY_AFTER_FREE_NANOS = 1_000_000_000L;
-    /**
-     * The soonest the roots are walked again after a kernel queue overflow. Directories created while events
-     * were lost have no watch yet, and only a walk finds them; spacing the walks keeps an overflow storm from
-     * turning into back-to-back walks of the whole tree.
-     */
-    private static final long REWALK_AFTER_OVERFLOW_NANOS = 5_000_000_000L;
     /** No catch-up scan: the initial walk only watches. */
     static final long NO_CATCH_UP = Long.MAX_VALUE;
 
     private final DirectoryWatches kernel;
     private final RecordSink sink;
     private final List<Root> roots;
-    private final long userWatchLimit;
     private final BooleanSupplier stopRequested;
     private final LongSupplier nanoClock;
     private final Listener listener;
     private final WatchTree tree = new WatchTree();
-    private long rootCheckDueNanos;
+    private final CoverageRetry coverage;
+    private final Walker walker;
 
     /** MOVED_FROMs waiting for their MOVED_TO, which may come after other events or with a later read. */
     private final PendingMoves pendingMoves = new PendingMoves();
@@ -77,28 +54,16 @@ final class TreeWatcher implements InotifyEventSink {
     private Node lastChangeDirectory;
     private byte[] lastChangeName;
     private boolean lastChangeIsDirectory;
-    private boolean watchLimitLogged;
-    private boolean watchLimitWarned;
+    private boolean lastChangeContentWritten;
     private long lastOverflowNanos;
     private boolean overflowSeen;
     private long kernelOverflows;
-    /**
-     * Roots that may have directories without a watch (the watch limit refused them, or their CREATE was lost
-     * in a kernel queue overflow), and when to walk them again.
-     */
-    private final java.util.Set<Root> incompleteRoots = new java.util.LinkedHashSet<>();
-    private long lastRetryNanos;
-    private long retryDueNanos;
-    /** Changes at or after this time are published by the initial walk ({@link #NO_CATCH_UP}: none). */
-    private long catchUpSinceMillis = NO_CATCH_UP;
-    private long catchUpChanges;
-    private long catchUpSubtrees;
 
     /** What the watcher tells its owner, on the reader thread. */
     interface Listener {
         /**
          * A walk is under way and the reader thread is busy with it: at most once per
-         * {@link #WALK_REPORT_INTERVAL_NANOS}.
+         * {@link Walker#WALK_REPORT_INTERVAL_NANOS}.
          */
         void walking(Root root, int watchedDirectories);
 
@@ -116,10 +81,11 @@ final class TreeWatcher implements InotifyEventSink {
         this.kernel = kernel;
         this.sink = sink;
         this.roots = List.copyOf(roots);
-        this.userWatchLimit = userWatchLimit;
         this.stopRequested = stopRequested;
         this.nanoClock = nanoClock;
         this.listener = listener;
+        this.coverage = new CoverageRetry(sink, tree, nanoClock);
+        this.walker = new Walker(kernel, sink, tree, coverage, userWatchLimit, stopRequested, nanoClock, listener);
     }
 
     /** Every root's condition now. */
@@ -139,11 +105,11 @@ final class TreeWatcher implements InotifyEventSink {
 
     /** Paths the last catch-up scan published: files and directories as CHANGE, directories as SUBTREE. */
     long catchUpChanges() {
-        return catchUpChanges;
+        return walker.catchUpChanges();
     }
 
     long catchUpSubtrees() {
-        return catchUpSubtrees;
+        return walker.catchUpSubtrees();
     }
 
     /**
@@ -156,7 +122,7 @@ final class TreeWatcher implements InotifyEventSink {
      * @param changedSinceMillis {@link #NO_CATCH_UP}, or the time from which changes are to be published
      */
     void watchRoots(long changedSinceMillis) {
-        catchUpSinceMillis = changedSinceMillis;
+        walker.catchUpSince(changedSinceMillis);
         for (Root root : roots) {
             if (stopRequested.getAsBoolean()) {
                 return;
@@ -170,11 +136,11 @@ final class TreeWatcher implements InotifyEventSink {
             long millis = (nanoClock.getAsLong() - started) / 1_000_000;
             LOG.info("root '{}' ({}): {} directories walked and under watch in {} ms{}", root.name,
                     ByteStrings.escape(root.absolutePath), tree.size() - before, millis,
-                    catchUpSinceMillis == NO_CATCH_UP ? "" : "; catch-up so far: " + catchUpChanges
-                            + " changed paths, " + catchUpSubtrees + " directories sent whole");
+                    changedSinceMillis == NO_CATCH_UP ? "" : "; catch-up so far: " + walker.catchUpChanges()
+                            + " changed paths, " + walker.catchUpSubtrees() + " directories sent whole");
         }
-        catchUpSinceMillis = NO_CATCH_UP;
-        rootCheckDueNanos = nanoClock.getAsLong() + ROOT_CHECK_INTERVAL_NANOS;
+        walker.catchUpSince(NO_CATCH_UP);
+        coverage.rootsChecked();
         listener.rootsChanged(rootStatuses());
     }
 
@@ -203,15 +169,11 @@ final class TreeWatcher implements InotifyEventSink {
                     : Condition.MISSING, "cannot be watched: " + e.getMessage(), identity);
         } catch (WatchLimitException e) {
             root.identity = identity;
-            walk(root, null, new byte[0], false, e);
+            walker.walkUnwatchedRoot(root, e);
             return true;
         }
         root.identity = identity;
-        if (catchUpSinceMillis != NO_CATCH_UP && kernel.changeTimeMillis(root.absolutePath) >= catchUpSinceMillis) {
-            sink.publish(RecordType.CHANGE, root.name, true, new byte[0]);
-            catchUpChanges++;
-        }
-        walk(root, node, new byte[0], false, null);
+        walker.walkRoot(root, node);
         return true;
     }
 
@@ -233,7 +195,7 @@ final class TreeWatcher implements InotifyEventSink {
     private void movedOut(PendingMoves.Move move) {
         Root root = move.parent().root;
         byte[] path = WatchTree.relativePath(move.parent(), move.name());
-        if (!excluded(root, path, move.directory())) {
+        if (!root.excluded(path, move.directory())) {
             sink.publish(RecordType.DELETE, root.name, move.directory(), path);
         }
         if (move.directory()) {
@@ -285,14 +247,15 @@ final class TreeWatcher implements InotifyEventSink {
                 if (directory) {
                     directoryAppeared(node, name, false);
                 } else {
-                    changed(node, name, false);
+                    // A content write too: a hard link gives the name another file's content without a write.
+                    changed(node, name, false, true);
                 }
             }
-            case MODIFY, CLOSE_WRITE -> changed(node, name, directory);
+            case MODIFY, CLOSE_WRITE -> changed(node, name, directory, !directory);
             case ATTRIB -> {
                 // A subdirectory's own ATTRIB repeats the one its parent reports; only a root has no parent.
                 if (name.length > 0 || node.isRoot()) {
-                    changed(node, name, directory || name.length == 0);
+                    changed(node, name, directory || name.length == 0, false);
                 }
             }
             case DELETE -> deleted(node, name, directory);
@@ -313,33 +276,36 @@ final class TreeWatcher implements InotifyEventSink {
             case UNMOUNT -> unmounted(node);
             case IGNORED -> {
                 tree.forget(watch);
-                if (!incompleteRoots.isEmpty()) {
-                    // A freed watch may be enough for a directory the limit left unwatched.
-                    retryDueNanos = Math.min(retryDueNanos, lastRetryNanos + WATCH_RETRY_AFTER_FREE_NANOS);
-                }
+                coverage.watchFreed();
             }
             default -> throw new IllegalStateException("unexpected event kind " + kind);
         }
     }
 
-    private void changed(Node directory, byte[] name, boolean isDirectory) {
-        if (directory == lastChangeDirectory && isDirectory == lastChangeIsDirectory && Arrays.equals(name, lastChangeName)) {
+    /**
+     * @param contentWritten the file's content was written (or its name newly has content): its sync compares it
+     *                       by content, since a tool may have put back the old size and modification time
+     */
+    private void changed(Node directory, byte[] name, boolean isDirectory, boolean contentWritten) {
+        if (directory == lastChangeDirectory && isDirectory == lastChangeIsDirectory && Arrays.equals(name, lastChangeName)
+                && (lastChangeContentWritten || !contentWritten)) {
             return;
         }
         lastChangeDirectory = directory;
         lastChangeName = name;
         lastChangeIsDirectory = isDirectory;
+        lastChangeContentWritten = contentWritten;
         Root root = directory.root;
         byte[] path = WatchTree.relativePath(directory, name);
-        if (!excluded(root, path, isDirectory)) {
-            sink.publish(RecordType.CHANGE, root.name, isDirectory, path);
+        if (!root.excluded(path, isDirectory)) {
+            sink.publishChange(root.name, isDirectory, contentWritten, path);
         }
     }
 
     private void deleted(Node directory, byte[] name, boolean isDirectory) {
         Root root = directory.root;
         byte[] path = WatchTree.relativePath(directory, name);
-        if (excluded(root, path, isDirectory)) {
+        if (root.excluded(path, isDirectory)) {
             return;
         }
         sink.publish(RecordType.DELETE, root.name, isDirectory, path);
@@ -356,7 +322,7 @@ final class TreeWatcher implements InotifyEventSink {
         PendingMoves.Move from = pendingMoves.take(cookie);
         Root root = directory.root;
         byte[] path = WatchTree.relativePath(directory, name);
-        boolean targetExcluded = excluded(root, path, isDirectory);
+        boolean targetExcluded = root.excluded(path, isDirectory);
         if (from == null) {
             if (!targetExcluded) {
                 movedIn(directory, name, isDirectory, path);
@@ -364,7 +330,7 @@ final class TreeWatcher implements InotifyEventSink {
             return;
         }
         byte[] oldPath = WatchTree.relativePath(from.parent(), from.name());
-        if (!excluded(from.parent().root, oldPath, isDirectory)) {
+        if (!from.parent().root.excluded(oldPath, isDirectory)) {
             sink.publish(RecordType.DELETE, from.parent().root.name, isDirectory, oldPath);
         }
         Node moved = isDirectory ? tree.child(from.parent(), from.name()) : null;
@@ -385,7 +351,9 @@ final class TreeWatcher implements InotifyEventSink {
         if (isDirectory) {
             directoryAppeared(directory, name, true);
         } else {
-            sink.publish(RecordType.CHANGE, directory.root.name, false, path);
+            // Renamed over an existing file (rsync's and many editors' way to write), the name has the moved file's
+            // content, whose size and time may be the old ones.
+            sink.publishContentWrite(directory.root.name, path);
         }
     }
 
@@ -399,13 +367,13 @@ final class TreeWatcher implements InotifyEventSink {
     private void directoryAppeared(Node parent, byte[] name, boolean movedIn) {
         Root root = parent.root;
         byte[] path = WatchTree.relativePath(parent, name);
-        if (excluded(root, path, true)) {
+        if (root.excluded(path, true)) {
             return;
         }
         if (!movedIn) {
             sink.publish(RecordType.CHANGE, root.name, true, path);
         }
-        watchAndWalk(parent, name, path, !movedIn);
+        walker.watchAndWalk(parent, name, path, !movedIn);
         if (movedIn) {
             // Not before the walk: a sync could copy the tree while the walk runs, and a change in a directory
             // not yet watched would then reach neither that copy nor an event. Published now, the copy comes after
@@ -414,170 +382,18 @@ final class TreeWatcher implements InotifyEventSink {
         }
     }
 
-    private void watchAndWalk(Node parent, byte[] name, byte[] path, boolean publishContents) {
-        Root root = parent.root;
-        Node node;
-        try {
-            node = watch(parent, name, path);
-            if (node == null) {
-                // Already watched: reached by the listing of a new parent before this event was read.
-                return;
-            }
-        } catch (PathUnavailableException e) {
-            unavailable(root, e);
-            return;
-        } catch (WatchLimitException e) {
-            walk(root, null, path, publishContents, e);
-            return;
-        }
-        walk(root, node, path, publishContents, null);
-    }
-
-    /**
-     * Watches the subdirectory {@code name} of {@code parent} and returns its new node, or null when the
-     * kernel says it is watched already. A watched directory found at a new place was moved there by a
-     * rename whose MOVED_TO never came (it went to a directory not yet watched, e.g. {@code mkdir x && mv
-     * a/sub x/}): its node moves here, so later events inside it carry the new path and settling the
-     * unpaired MOVED_FROM does not unwatch it; a SUBTREE sends it whole from its new place.
-     */
-    private Node watch(Node parent, byte[] name, byte[] path) throws PathUnavailableException, WatchLimitException {
-        int watch = kernel.addWatch(WatchTree.absolutePath(parent.root, path));
-        Node existing = tree.byWatch(watch);
-        if (existing == null) {
-            return tree.add(parent, name, watch);
-        }
-        boolean elsewhere = existing.parent != parent || !existing.hasName(name);
-        if (elsewhere && existing.root == parent.root) {
-            tree.move(existing, parent, name);
-            sink.publish(RecordType.SUBTREE, parent.root.name, true, path);
-        }
-        return null;
-    }
-
-    /** What a walk still has to do, on one stack: a step pushed before another is done after it and all it adds. */
-    private sealed interface Step permits Pending, SendWhole {
-    }
-
-    /**
-     * One directory the walk still has to list; {@code node} is null when it could not be watched.
-     * {@code covered}: a SUBTREE sends it whole, so the catch-up scan publishes nothing below it.
-     */
-    private record Pending(Node node, byte[] path, boolean covered) implements Step {
-    }
-
-    /**
-     * The SUBTREE of a directory the catch-up scan found changed, pushed below the directory's own step: it is
-     * reached once everything in that directory is watched, and only then may a sync copy the tree.
-     */
-    private record SendWhole(byte[] path) implements Step {
-    }
-
-    /**
-     * Lists {@code top} and everything below it, watching each subdirectory before it is listed.
-     * Directories the watch limit left unwatched are still listed: to publish their contents, and to tell
-     * how many watches would be needed.
-     *
-     * @param top             the watched directory at {@code topPath}, or null if the watch limit refused it
-     * @param publishContents publish every entry found (a created directory); otherwise watch only
-     * @param limitReached    the refusal of {@code top}'s watch, if it was refused
-     */
-    private void walk(Root root, Node top, byte[] topPath, boolean publishContents, WatchLimitException limitReached) {
-        WalkProgress progress = new WalkProgress(root);
-        progress.limitReached = limitReached;
-        if (top == null) {
-            progress.unwatched++;
-        }
-        ArrayDeque<Step> steps = new ArrayDeque<>();
-        steps.push(new Pending(top, topPath, false));
-        boolean catchingUp = !publishContents && catchUpSinceMillis != NO_CATCH_UP;
-        while (!steps.isEmpty() && !stopRequested.getAsBoolean()) {
-            Step step = steps.pop();
-            if (step instanceof SendWhole whole) {
-                sink.publish(RecordType.SUBTREE, root.name, true, whole.path);
-                catchUpSubtrees++;
-                continue;
-            }
-            Pending directory = (Pending) step;
-            byte[] absolutePath = WatchTree.absolutePath(root, directory.path);
-            try {
-                if (catchingUp && !directory.covered) {
-                    kernel.listWithChangeTimes(absolutePath, (name, isDirectory, changeTimeMillis) -> {
-                        byte[] path = WatchTree.childPath(directory.path, name);
-                        if (excluded(root, path, isDirectory)) {
-                            return;
-                        }
-                        boolean changed = changeTimeMillis >= catchUpSinceMillis;
-                        if (changed && !isDirectory) {
-                            sink.publish(RecordType.CHANGE, root.name, false, path);
-                            catchUpChanges++;
-                        }
-                        if (isDirectory) {
-                            if (changed) {
-                                steps.push(new SendWhole(path));
-                            }
-                            watchDuringWalk(directory.node, name, path, steps, progress, changed);
-                        }
-                    });
-                } else {
-                    kernel.list(absolutePath, !publishContents, (name, isDirectory) -> {
-                        byte[] path = WatchTree.childPath(directory.path, name);
-                        if (excluded(root, path, isDirectory)) {
-                            return;
-                        }
-                        if (publishContents) {
-                            sink.publish(RecordType.CHANGE, root.name, isDirectory, path);
-                        }
-                        if (isDirectory) {
-                            watchDuringWalk(directory.node, name, path, steps, progress, directory.covered);
-                        }
-                    });
-                }
-            } catch (PathUnavailableException e) {
-                unavailable(root, e);
-            }
-            progress.listed();
-        }
-        if (progress.limitReached != null) {
-            watchLimitReached(root, progress.limitReached, progress.unwatched);
-        }
-    }
-
-    private void watchDuringWalk(Node parent, byte[] name, byte[] path, ArrayDeque<Step> steps,
-                                 WalkProgress progress, boolean covered) {
-        if (parent == null || progress.limitReached != null) {
-            progress.unwatched++;
-            steps.push(new Pending(null, path, covered));
-            return;
-        }
-        try {
-            Node child = watch(parent, name, path);
-            if (child != null) {
-                steps.push(new Pending(child, path, covered));
-                warnNearWatchLimit();
-            }
-        } catch (PathUnavailableException e) {
-            unavailable(parent.root, e);
-        } catch (WatchLimitException e) {
-            progress.limitReached = e;
-            progress.unwatched++;
-            steps.push(new Pending(null, path, covered));
-        }
-    }
-
     /** Nanoseconds until {@link #runDueChecks()} has work: the next root check or watch retry. */
     long nanosUntilDue() {
-        long due = incompleteRoots.isEmpty() ? rootCheckDueNanos : Math.min(rootCheckDueNanos, retryDueNanos);
-        return Math.max(0, due - nanoClock.getAsLong());
+        return coverage.nanosUntilDue();
     }
 
     /** Checks the roots' identities and retries unwatched directories, each when due. */
     void runDueChecks() {
-        long now = nanoClock.getAsLong();
-        if (now - rootCheckDueNanos >= 0) {
+        if (coverage.rootCheckDue()) {
             checkRoots();
-            rootCheckDueNanos = nanoClock.getAsLong() + ROOT_CHECK_INTERVAL_NANOS;
+            coverage.rootsChecked();
         }
-        retryUnwatchedIfDue();
+        coverage.retryIfDue(walker::watchMissing);
     }
 
     /**
@@ -615,150 +431,6 @@ final class TreeWatcher implements InotifyEventSink {
         }
     }
 
-    /**
-     * Tries again to watch the directories the watch limit left unwatched, when due. Either way it appends an
-     * OVERFLOW for each such root: changes in unwatched directories since the last one are known only to a
-     * full sync, also the changes made until the watch that now succeeded was added.
-     */
-    private void retryUnwatchedIfDue() {
-        if (incompleteRoots.isEmpty() || nanoClock.getAsLong() - retryDueNanos < 0) {
-            return;
-        }
-        lastRetryNanos = nanoClock.getAsLong();
-        retryDueNanos = lastRetryNanos + WATCH_RETRY_INTERVAL_NANOS;
-        var iterator = incompleteRoots.iterator();
-        while (iterator.hasNext()) {
-            Root root = iterator.next();
-            long unwatched = watchMissing(root);
-            sink.publishMarker(RecordType.OVERFLOW, root.name);
-            if (unwatched == 0) {
-                iterator.remove();
-                LOG.info("root '{}': every directory is watched again ({} watches); its next sync is full once more",
-                        root.name, tree.size());
-            } else {
-                LOG.debug("root '{}': {} directories still not watched: fs.inotify.max_user_watches", root.name,
-                        unwatched);
-            }
-        }
-    }
-
-    /** Walks a root's directories, watching those without a watch; returns how many still have none. */
-    private long watchMissing(Root root) {
-        if (root.node == null) {
-            try {
-                tree.addRoot(root, kernel.addWatch(root.absolutePath));
-            } catch (PathUnavailableException | WatchLimitException e) {
-                return 1;
-            }
-        }
-        long unwatched = 0;
-        WalkProgress progress = new WalkProgress(root);
-        ArrayDeque<Node> pending = new ArrayDeque<>();
-        pending.push(root.node);
-        while (!pending.isEmpty() && !stopRequested.getAsBoolean()) {
-            progress.listed();
-            Node directory = pending.pop();
-            byte[] directoryPath = WatchTree.relativePath(directory, new byte[0]);
-            long[] refused = {0};
-            try {
-                kernel.list(WatchTree.absolutePath(root, directoryPath), true, (name, isDirectory) -> {
-                    byte[] path = WatchTree.childPath(directoryPath, name);
-                    if (excluded(root, path, true)) {
-                        return;
-                    }
-                    Node child = tree.child(directory, name);
-                    if (child == null) {
-                        try {
-                            child = watch(directory, name, path);
-                        } catch (PathUnavailableException e) {
-                            unavailable(root, e);
-                        } catch (WatchLimitException e) {
-                            refused[0]++;
-                        }
-                    }
-                    if (child != null) {
-                        pending.push(child);
-                    }
-                });
-            } catch (PathUnavailableException e) {
-                unavailable(root, e);
-            }
-            unwatched += refused[0];
-        }
-        return unwatched;
-    }
-
-    /**
-     * Counts a walk's progress: tells the {@link Listener} every second that the reader thread is busy walking
-     * (long walks would otherwise starve the watchdog) and logs every few seconds.
-     */
-    private final class WalkProgress {
-        private final Root root;
-        private final long started = nanoClock.getAsLong();
-        private long nextLog = started + PROGRESS_INTERVAL_NANOS;
-        private long nextReport = started + WALK_REPORT_INTERVAL_NANOS;
-        private long listed;
-        long unwatched;
-        WatchLimitException limitReached;
-
-        WalkProgress(Root root) {
-            this.root = root;
-        }
-
-        void listed() {
-            listed++;
-            long now = nanoClock.getAsLong();
-            if (now - nextReport >= 0) {
-                nextReport = now + WALK_REPORT_INTERVAL_NANOS;
-                listener.walking(root, tree.size());
-            }
-            if (now - nextLog >= 0) {
-                nextLog = now + PROGRESS_INTERVAL_NANOS;
-                double seconds = (now - started) / 1e9;
-                LOG.info("root '{}': {} directories listed in {} s ({} per second), {} watched in total",
-                        root.name, listed, Math.round(seconds), Math.round(listed / seconds), tree.size());
-            }
-        }
-    }
-
-    private void warnNearWatchLimit() {
-        if (!watchLimitWarned && userWatchLimit > 0 && tree.size() >= userWatchLimit * WATCH_LIMIT_WARNING_SHARE) {
-            watchLimitWarned = true;
-            LOG.warn("watching {} directories, close to fs.inotify.max_user_watches={} (shared by all inotify users "
-                    + "of this user); raise it before it runs out, e.g. in /etc/sysctl.d/", tree.size(), userWatchLimit);
-        }
-    }
-
-    /** Directories left unwatched: record the loss and say once which limit to raise, and to what. */
-    private void watchLimitReached(Root root, WatchLimitException e, long unwatched) {
-        if (!watchLimitLogged) {
-            watchLimitLogged = true;
-            LOG.error("{}, needed about {}; {} directories under root '{}' are not watched and their changes are "
-                    + "covered only by full syncs until the limit is raised (the tracker tries again every "
-                    + WATCH_RETRY_INTERVAL_NANOS / 1_000_000_000L + " s and when directories are deleted)",
-                    e.getMessage(), tree.size() + unwatched, unwatched, root.name);
-        } else {
-            LOG.debug("{} more directories under root '{}' not watched: watch limit", unwatched, root.name);
-        }
-        sink.publishMarker(RecordType.OVERFLOW, root.name);
-        if (incompleteRoots.isEmpty()) {
-            lastRetryNanos = nanoClock.getAsLong();
-            retryDueNanos = lastRetryNanos + WATCH_RETRY_INTERVAL_NANOS;
-        }
-        incompleteRoots.add(root);
-    }
-
-    private void unavailable(Root root, PathUnavailableException e) {
-        switch (e.reason()) {
-            case GONE -> LOG.debug("{}", e.getMessage());
-            case DENIED -> LOG.warn("{}; not watched", e.getMessage());
-            case NAME_TOO_LONG -> {
-                LOG.error("{}; changes below it are covered only by full syncs", e.getMessage());
-                sink.publishMarker(RecordType.OVERFLOW, root.name);
-            }
-        }
-    }
-
     private void unwatchSubtree(Node top) {
         tree.removeSubtree(top, node -> kernel.removeWatch(node.watch));
     }
@@ -777,10 +449,10 @@ final class TreeWatcher implements InotifyEventSink {
             sink.publishMarker(RecordType.OVERFLOW, root.name);
             if (root.watched()) {
                 // Without the lost CREATE events, new directories stay unwatched: walk again to find them.
-                incompleteRoots.add(root);
+                coverage.walkAgain(root);
             }
         }
-        retryDueNanos = Math.min(retryDueNanos, Math.max(now, lastRetryNanos + REWALK_AFTER_OVERFLOW_NANOS));
+        coverage.eventsLost(now);
     }
 
     /**
@@ -798,13 +470,13 @@ final class TreeWatcher implements InotifyEventSink {
             rootLost(root, Condition.UNMOUNTED, "was unmounted (or the file system holding it)");
             return;
         }
-        if (incompleteRoots.add(root)) {
+        if (coverage.walkAgain(root)) {
             byte[] path = WatchTree.absolutePath(root, WatchTree.relativePath(node, new byte[0]));
             LOG.warn("root '{}': the file system mounted at or above {} was unmounted; the directories now visible "
                     + "there are watched by a walk shortly, and the next sync of the root's routes is full",
                     root.name, ByteStrings.escape(path));
             sink.publishMarker(RecordType.OVERFLOW, root.name);
-            retryDueNanos = Math.min(retryDueNanos, nanoClock.getAsLong());
+            coverage.retryNow();
         }
     }
 
@@ -848,7 +520,7 @@ final class TreeWatcher implements InotifyEventSink {
             unwatchSubtree(root.node);
             root.node = null;
         }
-        incompleteRoots.remove(root);
+        coverage.forget(root);
     }
 
     /**
@@ -907,9 +579,5 @@ final class TreeWatcher implements InotifyEventSink {
         } catch (PathUnavailableException e) {
             return null;
         }
-    }
-
-    private static boolean excluded(Root root, byte[] path, boolean directory) {
-        return path.length > 0 && root.excludes.matchesSelfOrAncestor(path, directory);
     }
 }

@@ -41,6 +41,11 @@ final class WatchTree {
             return condition == Condition.WATCHED;
         }
 
+        /** Whether an entry below the root (never the root itself) is excluded, or lies in an excluded directory. */
+        boolean excluded(byte[] path, boolean directory) {
+            return path.length > 0 && excludes.matchesSelfOrAncestor(path, directory);
+        }
+
         RootStatus status() {
             return new RootStatus(name, condition, conditionSinceMillis, conditionDetail);
         }

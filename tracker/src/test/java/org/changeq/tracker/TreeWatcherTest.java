@@ -21,6 +21,8 @@ class TreeWatcherTest {
 
     private final FakeDirectories kernel = new FakeDirectories("/r");
     private final List<String> records = new ArrayList<>();
+    /** The paths of the CHANGE records (also in {@link #records}) that said the content was written. */
+    private final List<String> contentWrites = new ArrayList<>();
     /**
      * For each record, how many kernel operations came before its latest publication: tells whether it followed a
      * watch.
@@ -30,6 +32,12 @@ class TreeWatcherTest {
         @Override
         public void publish(RecordType type, String root, boolean directory, byte[] path) {
             record(type + " " + root + " " + ByteStrings.escape(path) + (directory ? "/" : ""));
+        }
+
+        @Override
+        public void publishContentWrite(String root, byte[] path) {
+            publish(RecordType.CHANGE, root, false, path);
+            contentWrites.add(ByteStrings.escape(path));
         }
 
         @Override
@@ -156,6 +164,27 @@ class TreeWatcherTest {
         event(watcher, "/r/a", EventKind.DELETE, false, 0, "f");
 
         assertEquals(List.of("CHANGE r a/f", "CHANGE r a/f", "CHANGE r g", "DELETE r a/f"), records);
+    }
+
+    @Test
+    void writesCreationsAndRenamesOverAFileAreContentWritesButMetadataAloneIsNot() {
+        kernel.mkdir("/r/a");
+        TreeWatcher watcher = watcher();
+
+        event(watcher, "/r/a", EventKind.ATTRIB, false, 0, "touched");
+        event(watcher, "/r/a", EventKind.ATTRIB, false, 0, "written");
+        event(watcher, "/r/a", EventKind.MODIFY, false, 0, "written");
+        event(watcher, "/r/a", EventKind.ATTRIB, false, 0, "written");
+        event(watcher, "/r/a", EventKind.CLOSE_WRITE, false, 0, "closed");
+        event(watcher, "/r/a", EventKind.CREATE, false, 0, "linked");
+        event(watcher, "/r/a", EventKind.MOVED_FROM, false, 7, ".renamed.tmp");
+        event(watcher, "/r/a", EventKind.MOVED_TO, false, 7, "renamed");
+        event(watcher, "/r", EventKind.ATTRIB, true, 0, "a");
+
+        assertEquals(List.of("CHANGE r a/touched", "CHANGE r a/written", "CHANGE r a/written", "CHANGE r a/closed",
+                "CHANGE r a/linked", "DELETE r a/.renamed.tmp", "CHANGE r a/renamed", "CHANGE r a/"), records,
+                "a write after a metadata change of the same file within one read is recorded again");
+        assertEquals(List.of("a/written", "a/closed", "a/linked", "a/renamed"), contentWrites);
     }
 
     @Test
@@ -474,7 +503,7 @@ class TreeWatcherTest {
         assertTrue(kernel.isWatched("/r/new") && kernel.isWatched("/r/a/deeper"), kernel.operations.toString());
         assertTrue(records.stream().allMatch(record -> record.equals("OVERFLOW r")), records.toString());
         int recorded = records.size();
-        nanos += TreeWatcher.WATCH_RETRY_INTERVAL_NANOS;
+        nanos += CoverageRetry.WATCH_RETRY_INTERVAL_NANOS;
         watcher.runDueChecks();
         assertEquals(recorded, records.size(), "nothing left to walk, so no retry and no OVERFLOW: " + records);
     }
@@ -494,7 +523,7 @@ class TreeWatcherTest {
 
     /** Lets the periodic root check come due and runs it. */
     private void checkRootsLater(TreeWatcher watcher) {
-        nanos += TreeWatcher.ROOT_CHECK_INTERVAL_NANOS;
+        nanos += CoverageRetry.ROOT_CHECK_INTERVAL_NANOS;
         assertEquals(0, watcher.nanosUntilDue(), "the root check is due");
         watcher.runDueChecks();
     }
@@ -633,17 +662,17 @@ class TreeWatcherTest {
         TreeWatcher watcher = watcher();
 
         long walkNanos = 201 * listingNanos;
-        assertTrue(walkReports.size() >= walkNanos / TreeWatcher.WALK_REPORT_INTERVAL_NANOS - 1,
+        assertTrue(walkReports.size() >= walkNanos / Walker.WALK_REPORT_INTERVAL_NANOS - 1,
                 "a walk of " + walkNanos / 1_000_000 + " ms reported " + walkReports.size() + " times");
         for (int i = 1; i < walkReports.size(); i++) {
-            assertTrue(walkReports.get(i) - walkReports.get(i - 1) >= TreeWatcher.WALK_REPORT_INTERVAL_NANOS,
+            assertTrue(walkReports.get(i) - walkReports.get(i - 1) >= Walker.WALK_REPORT_INTERVAL_NANOS,
                     "reports closer together than the interval: " + walkReports);
         }
 
         walkReports.clear();
         watcher.onEvent(InotifyEventSink.NO_WATCH, EventKind.OVERFLOW, false, 0, new byte[0]);
         watcher.runDueChecks();
-        assertTrue(walkReports.size() >= walkNanos / TreeWatcher.WALK_REPORT_INTERVAL_NANOS - 1,
+        assertTrue(walkReports.size() >= walkNanos / Walker.WALK_REPORT_INTERVAL_NANOS - 1,
                 "the walk after an overflow reported " + walkReports.size() + " times");
     }
 }

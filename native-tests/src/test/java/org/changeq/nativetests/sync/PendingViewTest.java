@@ -123,6 +123,7 @@ class PendingViewTest {
             assertEquals(0, bench.sync(config, SyncRequest.of("r").withDryRun()).exitCode(), "dry run");
             Set<String> dryRun = new HashSet<>(entries(Files.readAllBytes(config.state().resolve("lists/r.files"))));
             dryRun.addAll(entries(Files.readAllBytes(config.state().resolve("lists/r.dirs"))));
+            dryRun.addAll(entries(Files.readAllBytes(config.state().resolve("lists/r.content"))));
             assertEquals(dryRun, entries(paths.out()), "changeq-queue paths -0 and changeq-sync --dry-run differ");
 
             // The tracker kept going while the tool read its queue.

@@ -108,24 +108,28 @@ final class QueueInspector {
 
     /**
      * Prints what the route's next incremental run sends (both passes, deletions only when the route
-     * propagates them): escaped one per line, or raw and NUL-terminated.
+     * propagates them): escaped one per line, or raw and NUL-terminated; relative to the root, or with
+     * {@code absolute} below the root's path.
      */
-    void paths(RouteConfig route, boolean nulSeparated) throws IOException {
+    void paths(RouteConfig route, boolean nulSeparated, boolean absolute) throws IOException {
         PendingChanges pending = scan(route).pending().orElseThrow();
+        byte[] prefix = pathPrefix(route, absolute);
+        String escapedPrefix = ByteStrings.escape(prefix);
         // One write per 64 KiB: the process's stdout flushes on every write, which for a million paths
         // meant a million write calls and most of the command's time.
         BufferedOutputStream raw = new BufferedOutputStream(out, 1 << 16);
         PrintStream lines = new PrintStream(raw, false, StandardCharsets.UTF_8);
         pending.forEachEntry(route.propagateDeletes(), (buffer, start, length, pass, deletion) -> {
             if (nulSeparated) {
+                raw.write(prefix);
                 raw.write(buffer, start, length);
                 raw.write(0);
             } else if (format.json()) {
                 lines.println(new RecordFormat.JsonLine().field("route", route.name())
                         .field("pass", pass.name().toLowerCase(java.util.Locale.ROOT)).field("deletion", deletion)
-                        .path("path", Arrays.copyOfRange(buffer, start, start + length)).toString());
+                        .path("path", join(prefix, buffer, start, length)).toString());
             } else {
-                lines.println((deletion ? "deleted: " : "") + ByteStrings.escape(buffer, start, start + length)
+                lines.println((deletion ? "deleted: " : "") + escapedPrefix + ByteStrings.escape(buffer, start, start + length)
                         + (pass == PendingChanges.Pass.DIRECTORY ? "/" : ""));
             }
         });
@@ -134,21 +138,24 @@ final class QueueInspector {
 
     /**
      * Prints the route's retry list: the paths earlier runs failed to send (they are among {@link #paths} too), with
-     * when each first failed and rsync's message for it; with {@code nulSeparated} only the raw paths.
+     * when each first failed and rsync's message for it; with {@code nulSeparated} only the raw paths. Relative to
+     * the root, or with {@code absolute} below the root's path.
      */
-    void retryPaths(RouteConfig route, boolean nulSeparated) throws IOException {
+    void retryPaths(RouteConfig route, boolean nulSeparated, boolean absolute) throws IOException {
         RetryList retry = RetryList.read(requireState().retryList(route.name()));
+        byte[] prefix = pathPrefix(route, absolute);
         for (RetryList.Entry entry : retry.entries()) {
+            byte[] path = join(prefix, entry.path(), 0, entry.path().length);
             if (nulSeparated) {
-                out.write(entry.path());
+                out.write(path);
                 out.write(0);
             } else if (format.json()) {
                 out.println(new RecordFormat.JsonLine().field("route", route.name())
                         .field("kind", entry.kind().name().toLowerCase(java.util.Locale.ROOT))
-                        .path("path", entry.path()).field("first_failed", format.time(entry.firstFailedMillis()))
+                        .path("path", path).field("first_failed", format.time(entry.firstFailedMillis()))
                         .field("reason", entry.reason()).toString());
             } else {
-                out.println(ByteStrings.escape(entry.path()) + (entry.kind() == RetryList.Kind.FILE ? "" : "/")
+                out.println(ByteStrings.escape(path) + (entry.kind().directory() ? "/" : "")
                         + "  failing since " + format.time(entry.firstFailedMillis())
                         + (entry.reason().isEmpty() ? "" : ": " + entry.reason()));
             }
@@ -158,6 +165,21 @@ final class QueueInspector {
                     + "); the route's next run is full");
         }
         out.flush();
+    }
+
+    /** The bytes that make a root-relative path of {@code route} absolute, or none. */
+    private byte[] pathPrefix(RouteConfig route, boolean absolute) {
+        if (!absolute) {
+            return new byte[0];
+        }
+        String root = config.root(route.root()).path().toString();
+        return (root.endsWith("/") ? root : root + "/").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] join(byte[] prefix, byte[] buffer, int start, int length) {
+        byte[] joined = Arrays.copyOf(prefix, prefix.length + length);
+        System.arraycopy(buffer, start, joined, prefix.length, length);
+        return joined;
     }
 
     /** Prints the records after the route's cursor that its next run reads, in queue order, as dump does. */
@@ -236,7 +258,7 @@ final class QueueInspector {
         Map<String, EnumMap<RecordType, long[]>> byRoot = new TreeMap<>();
         long[] totals = new long[1];
         long[] firstLast = {Long.MAX_VALUE, Long.MIN_VALUE};
-        long[] lifecycle = {-1, -1, 0, 0, -1}; // last START, last STOP, gaps, overflows, last OVERFLOW
+        long[] lifecycle = {-1, -1, 0, 0, -1}; // last START, last STOP, unclean starts, overflows, last OVERFLOW
         boolean[] stoppedCleanly = {true};
         reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, (index, record) -> {
             totals[0]++;
@@ -265,19 +287,25 @@ final class QueueInspector {
             }
             return true;
         });
-        long[] files = queueFiles();
+        QueueFiles files = queueFiles();
         boolean running = lifecycle[0] >= 0 && !stoppedCleanly[0];
 
         if (format.json()) {
             RecordFormat.JsonLine line = new RecordFormat.JsonLine()
                     .field("kind", "queue").field("queue", queueDirectory.toString())
-                    .field("records", totals[0]).field("files", files[0]).field("bytes", files[1]);
+                    .field("records", totals[0]).field("files", files.count())
+                    .field("bytes_apparent", files.apparentBytes());
+            if (files.allocatedBytes().isPresent()) {
+                line.field("bytes_allocated", files.allocatedBytes().getAsLong());
+            } else {
+                line.nullField("bytes_allocated");
+            }
             timeField(line, "first_record", totals[0] > 0 ? firstLast[0] : -1);
             timeField(line, "last_record", totals[0] > 0 ? firstLast[1] : -1);
             line.field("tracker_running", running);
             timeField(line, "last_start", lifecycle[0]);
             timeField(line, "last_stop", lifecycle[1]);
-            line.field("gaps", lifecycle[2]).field("overflows", lifecycle[3]);
+            line.field("unclean_starts", lifecycle[2]).field("overflows", lifecycle[3]);
             timeField(line, "last_overflow", lifecycle[4]);
             RecordFormat.JsonLine roots = new RecordFormat.JsonLine();
             byRoot.forEach((root, counts) -> {
@@ -295,7 +323,11 @@ final class QueueInspector {
             out.println(line);
         } else {
             out.printf("queue        %s%n", queueDirectory);
-            out.printf("on disk      %d file(s), %s%n", files[0], humanBytes(files[1]));
+            out.printf("on disk      %d file(s), %s%n", files.count(), files.allocatedBytes().isPresent()
+                    ? humanBytes(files.allocatedBytes().getAsLong()) + " allocated (" + humanBytes(files.apparentBytes())
+                            + " apparent: the files are sparse)"
+                    : humanBytes(files.apparentBytes()) + " apparent (the space allocated is unknown: " + files.duFailure()
+                            + ")");
             out.printf("records      %d%s%n", totals[0], totals[0] == 0 ? "  (empty: has the tracker run yet?)"
                     : "  from " + format.time(firstLast[0]) + " to " + format.time(firstLast[1]));
             byRoot.forEach((root, counts) -> {
@@ -306,7 +338,8 @@ final class QueueInspector {
             out.printf("tracker      %s%n", running
                     ? "running since " + format.time(lifecycle[0]) + " (or it stopped without a STOP record)"
                     : lifecycle[1] >= 0 ? "stopped cleanly at " + format.time(lifecycle[1]) : "never started");
-            out.printf("gaps         %d (starts without a clean stop before them)%n", lifecycle[2]);
+            out.printf("unclean starts %d (a start without a STOP before it; the catch-up scan, or a full sync "
+                    + "after its OVERFLOW, covers what changed meanwhile)%n", lifecycle[2]);
             out.printf("overflows    %d%s%n", lifecycle[3],
                     lifecycle[4] >= 0 ? ", last at " + format.time(lifecycle[4]) : "");
             if (state != null) {
@@ -421,18 +454,31 @@ final class QueueInspector {
         }
     }
 
-    /** Number of queue cycle files and bytes they take on disk. */
-    private long[] queueFiles() {
-        long[] result = new long[2];
+    /**
+     * The queue's cycle files: their apparent size, and the space the file system allocated for them, which is far
+     * less, since Chronicle maps each file at a large size and writes only its start.
+     *
+     * @param allocatedBytes empty when {@code du} failed, and then {@code duFailure} says why
+     */
+    record QueueFiles(long count, long apparentBytes, OptionalLong allocatedBytes, String duFailure) {
+    }
+
+    private QueueFiles queueFiles() {
+        List<Path> cycles = new ArrayList<>();
+        long apparent = 0;
         try (DirectoryStream<Path> files = Files.newDirectoryStream(queueDirectory, "*.cq4")) {
             for (Path file : files) {
-                result[0]++;
-                result[1] += Files.size(file);
+                cycles.add(file);
+                apparent += Files.size(file);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + queueDirectory + ": " + e.getMessage(), e);
         }
-        return result;
+        try {
+            return new QueueFiles(cycles.size(), apparent, OptionalLong.of(DiskUsage.allocatedBytes(cycles)), "");
+        } catch (IOException e) {
+            return new QueueFiles(cycles.size(), apparent, OptionalLong.empty(), e.getMessage());
+        }
     }
 
     private static String humanBytes(long bytes) {

@@ -3,6 +3,7 @@ package org.changeq.pipeline.inspect;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -20,6 +21,7 @@ import org.changeq.pipeline.QueueNotFoundException;
 import org.changeq.pipeline.QueueRecord;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.ConfigLoader;
@@ -30,22 +32,24 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /** {@code changeq-queue}: what the tracker recorded and what each route still owes. Read-only. */
-@Command(name = "changeq-queue", mixinStandardHelpOptions = true, version = "changeq-queue 0.1",
+@Command(name = "changeq-queue", mixinStandardHelpOptions = true,
         description = {"Shows what changeq's manifest queue holds and what each sync route still has to send.",
-                "Read-only: it never modifies the queue or a cursor and takes no lock, so it is safe to run",
-                "while the tracker and syncs are running."},
+                "Read-only: it never modifies the queue or a cursor and takes no lock, so it is safe to run while the "
+                        + "tracker and syncs are running."},
         subcommands = {QueueMain.Stat.class, QueueMain.Tail.class, QueueMain.Dump.class, QueueMain.Paths.class,
                 QueueMain.Top.class},
         footerHeading = "%nExamples:%n",
         footer = {"  changeq-queue stat --config /etc/changeq/changeq.yaml",
                 "  changeq-queue tail -f --queue /var/lib/changeq/queue",
-                "  changeq-queue dump --config /etc/changeq/changeq.yaml --route offsite-nfs --pending",
-                "  changeq-queue paths --config /etc/changeq/changeq.yaml --route mirror -0 | xargs -0 ls -ld",
-                "  changeq-queue top --queue /var/lib/changeq/queue --depth 2 --from 2026-11-26T00:00",
-                "",
-                "Exit codes: 0 ok, 2 bad usage, 3 bad config, 5 queue missing or not a changeq queue."})
+                "  changeq-queue dump --config /etc/changeq/changeq.yaml --route offsite-nfs \\",
+                "      --pending",
+                "  changeq-queue paths --config /etc/changeq/changeq.yaml --route mirror \\",
+                "      --absolute -0 | xargs -0 ls -ld --",
+                "  changeq-queue top --queue /var/lib/changeq/queue --depth 2 \\",
+                "      --from 2026-11-26T00:00"})
 public final class QueueMain implements Callable<Integer> {
 
     static {
@@ -55,13 +59,29 @@ public final class QueueMain implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Where the subcommands print; they reach it as their parent command. */
+    private final PrintStream out;
+    /** What "now" is for ages and relative times. */
+    private final Clock clock;
+
+    private QueueMain(PrintStream out, Clock clock) {
+        this.out = out;
+        this.clock = clock;
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
     /** Runs the command with the given streams, for embedding and tests; returns the exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        CommandLine commandLine = new CommandLine(new QueueMain());
+        return commandLine(out, err, Clock.systemDefaultZone()).execute(args);
+    }
+
+    /** The command line of {@code changeq-queue}, writing to {@code out} and {@code err}, telling time by {@code clock}. */
+    public static CommandLine commandLine(PrintStream out, PrintStream err, Clock clock) {
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new QueueMain(out, clock)), ExitCodes.OK,
+                ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE);
         commandLine.setOut(new java.io.PrintWriter(out, true));
         commandLine.setErr(new java.io.PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
@@ -79,19 +99,13 @@ public final class QueueMain implements Callable<Integer> {
             err.println("changeq-queue: " + failure.getMessage());
             return code;
         });
-        Out.stream = out;
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     @Override
     public Integer call() {
         spec.commandLine().usage(spec.commandLine().getOut());
         return ExitCodes.USAGE;
-    }
-
-    /** The output stream of the current run (picocli builds the subcommand objects itself). */
-    private static final class Out {
-        static PrintStream stream = System.out;
     }
 
     /** Where the queue is: a config file, or the directories directly. */
@@ -103,16 +117,9 @@ public final class QueueMain implements Callable<Integer> {
             @Option(names = "--config", paramLabel = "FILE", description = "changeq config file (gives queue, state and routes)")
             Path config;
 
-            @ArgGroup(exclusive = false)
-            Directories directories;
-        }
-
-        static final class Directories {
-            @Option(names = "--queue", paramLabel = "DIR", required = true, description = "queue directory")
+            @Option(names = "--queue", paramLabel = "DIR", description = "queue directory, without the routes; the "
+                    + "state directory is the one the queue names")
             Path queue;
-
-            @Option(names = "--state", paramLabel = "DIR", description = "state directory (cursors); needed for per-route views")
-            Path state;
         }
 
         @Option(names = "--json", description = "one JSON object per line (paths that are not valid UTF-8 as base64 with a flag)")
@@ -133,15 +140,18 @@ public final class QueueMain implements Callable<Integer> {
                     : utc ? RecordFormat.TimeStyle.UTC : RecordFormat.TimeStyle.LOCAL);
         }
 
-        void withInspector(ChangeqConfig config, InspectorAction action) throws IOException {
-            Path queue = config != null ? config.queue() : location.directories.queue;
-            Path state = config != null ? config.state() : location.directories.state;
-            if (state != null) {
+        void withInspector(QueueMain main, ChangeqConfig config, InspectorAction action) throws IOException {
+            Path queue = config != null ? config.queue() : location.queue;
+            Path state;
+            if (config != null) {
+                state = config.state();
                 QueueIdentity.requireStateDirectory(queue, state);
+            } else {
+                state = QueueIdentity.boundStateDirectory(queue).orElse(null);
             }
             try (ManifestReader reader = ManifestReader.open(queue)) {
                 QueueInspector inspector = new QueueInspector(reader, queue,
-                        state == null ? null : new StateLayout(state), config, format(), Out.stream);
+                        state == null ? null : new StateLayout(state), config, format(), main.out);
                 action.apply(inspector);
             }
         }
@@ -219,25 +229,33 @@ public final class QueueMain implements Callable<Integer> {
     }
 
     @Command(name = "stat", mixinStandardHelpOptions = true,
-            description = {"Records by type and root, first/last record time, queue files on disk, tracker status,",
-                    "and for each route (with --config): committed cursor, backlog, unique pending paths, age of",
-                    "the oldest pending change, the paths waiting in its retry list, and whether its next run will",
-                    "be full and why."})
+            header = "The queue's records, size and tracker status, and each route's backlog and next run.",
+            description = "Records by type and root, first/last record time, queue files on disk, tracker status, "
+                    + "and for each route (with --config): committed cursor, backlog, unique pending paths, age of "
+                    + "the oldest pending change, the paths waiting in its retry list, and whether its next run will "
+                    + "be full and why.")
     static final class Stat implements Callable<Integer> {
+        @ParentCommand
+        QueueMain main;
+
         @Mixin
         Source source;
 
         @Override
         public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
-            source.withInspector(config, inspector -> inspector.stat(System.currentTimeMillis()));
+            source.withInspector(main, config, inspector -> inspector.stat(main.clock.millis()));
             return ExitCodes.OK;
         }
     }
 
     @Command(name = "tail", mixinStandardHelpOptions = true,
-            description = "The newest records; with -f, also those appended later, until interrupted (Ctrl-C exits 0).")
+            header = "The newest records, and with -f those appended later.",
+            description = "With -f it follows the queue until interrupted; Ctrl-C exits 0.")
     static final class Tail implements Callable<Integer> {
+        @ParentCommand
+        QueueMain main;
+
         @Mixin
         Source source;
 
@@ -263,7 +281,7 @@ public final class QueueMain implements Callable<Integer> {
                 Runtime.getRuntime().addShutdownHook(hook);
             }
             try {
-                source.withInspector(source.config(), inspector -> {
+                source.withInspector(main, source.config(), inspector -> {
                     // The queue offers no cross-process wake-up for readers; a short idle wait keeps
                     // a follower cheap while it shows a new record within a fraction of a second.
                     inspector.tail(count, follow, () -> interrupted.getCount() == 0, () -> {
@@ -282,9 +300,13 @@ public final class QueueMain implements Callable<Integer> {
     }
 
     @Command(name = "dump", mixinStandardHelpOptions = true,
-            description = {"Records in queue order, filtered. With --route NAME --pending: exactly the records the",
-                    "route's next incremental run would consider (after its cursor, its root, its filters)."})
+            header = "Records in queue order, filtered, or those a route's next run reads.",
+            description = "Records in queue order, filtered. With --route NAME --pending: exactly the records the "
+                    + "route's next incremental run would consider (after its cursor, its root, its filters).")
     static final class Dump implements Callable<Integer> {
+        @ParentCommand
+        QueueMain main;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -317,24 +339,28 @@ public final class QueueMain implements Callable<Integer> {
                     throw new CommandLine.ParameterException(spec.commandLine(), "--pending and --route go together");
                 }
                 RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
-                source.withInspector(config, inspector -> inspector.pendingRecords(routeConfig));
+                source.withInspector(main, config, inspector -> inspector.pendingRecords(routeConfig));
                 return ExitCodes.OK;
             }
             PathFilter paths = pathPattern == null ? null : PathFilter.of(java.util.List.of(pathPattern));
             Predicate<QueueRecord> filter = record -> (type == null || record.type() == type)
                     && (root == null || record.root().equals(root))
                     && (paths == null || record.type().carriesPath() && paths.matchesSelfOrAncestor(record.path(), record.directory()));
-            source.withInspector(config, inspector -> inspector.dump(range.selection(filter)));
+            source.withInspector(main, config, inspector -> inspector.dump(range.selection(filter)));
             return ExitCodes.OK;
         }
     }
 
     @Command(name = "paths", mixinStandardHelpOptions = true,
-            description = {"The deduplicated pending paths of a route: one per line with unprintable bytes escaped,",
-                    "or raw and NUL-terminated with -0 (byte-exact, for xargs -0 or comparing). They include the",
-                    "route's retry list, the paths earlier runs failed to send; --retry shows only those, with",
-                    "when each first failed and rsync's message for it."})
+            header = "The paths a route's next run sends, or only those earlier runs failed to send.",
+            description = "The deduplicated pending paths of a route: one per line with unprintable bytes escaped, "
+                    + "or raw and NUL-terminated with -0 (byte-exact, for xargs -0 or comparing). They include the "
+                    + "route's retry list, the paths earlier runs failed to send; --retry shows only those, with "
+                    + "when each first failed and rsync's message for it.")
     static final class Paths implements Callable<Integer> {
+        @ParentCommand
+        QueueMain main;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -350,22 +376,29 @@ public final class QueueMain implements Callable<Integer> {
         @Option(names = "--retry", description = "only the retry list: paths earlier runs failed to send, and why")
         boolean retry;
 
+        @Option(names = "--absolute", description = "each path below the root's directory instead of relative to it")
+        boolean absolute;
+
         @Override
         public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
             RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
             if (retry) {
-                source.withInspector(config, inspector -> inspector.retryPaths(routeConfig, nul));
+                source.withInspector(main, config, inspector -> inspector.retryPaths(routeConfig, nul, absolute));
             } else {
-                source.withInspector(config, inspector -> inspector.paths(routeConfig, nul));
+                source.withInspector(main, config, inspector -> inspector.paths(routeConfig, nul, absolute));
             }
             return ExitCodes.OK;
         }
     }
 
     @Command(name = "top", mixinStandardHelpOptions = true,
-            description = "Directories with the most change records in a range: find what is churning.")
+            header = "The directories with the most change records in a range.",
+            description = "Find what is churning: each record counts for its directory, cut after --depth names.")
     static final class Top implements Callable<Integer> {
+        @ParentCommand
+        QueueMain main;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -386,7 +419,7 @@ public final class QueueMain implements Callable<Integer> {
             if (depth < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--depth must be at least 1, got " + depth);
             }
-            source.withInspector(source.config(), inspector -> inspector.top(range.selection(record -> true), depth, limit));
+            source.withInspector(main, source.config(), inspector -> inspector.top(range.selection(record -> true), depth, limit));
             return ExitCodes.OK;
         }
     }

@@ -7,6 +7,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.RecordType;
 
 /**
  * How changeq-queue renders records and values: human lines with every control character and invalid
@@ -51,6 +52,9 @@ final class RecordFormat {
                     .field("root", record.root());
             if (record.type().carriesPath()) {
                 line.field("directory", record.directory());
+                if (record.type() == RecordType.CHANGE) {
+                    line.field("content_written", record.contentWritten());
+                }
                 line.path("path", record.path());
             }
             return line.toString();
@@ -64,6 +68,9 @@ final class RecordFormat {
             out.append("  ").append(record.path().length == 0 ? "." : ByteStrings.escape(record.path()));
             if (record.directory()) {
                 out.append('/');
+            }
+            if (record.type() == RecordType.CHANGE && record.contentWritten()) {
+                out.append("  (content written)");
             }
         }
         return out.toString();

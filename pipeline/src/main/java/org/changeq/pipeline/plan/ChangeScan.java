@@ -56,7 +56,9 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
             // First: the failures are older than every record after the cursor, and a path's last record decides.
             for (RetryList.Entry entry : retry.entries()) {
                 pending.merge(entry.kind() == RetryList.Kind.SUBTREE ? RecordType.SUBTREE : RecordType.CHANGE,
-                        entry.kind() != RetryList.Kind.FILE, entry.path(), entry.path().length, entry.firstFailedMillis());
+                        entry.kind().directory(),
+                        entry.kind() == RetryList.Kind.CONTENT, entry.path(), entry.path().length,
+                        entry.firstFailedMillis());
             }
         }
     }
@@ -136,7 +138,8 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
             discardPending();
             return;
         }
-        pending.merge(record.type(), record.directory(), record.pathBuffer(), record.pathLength(), record.timeMillis());
+        pending.merge(record.type(), record.directory(), record.contentWritten(), record.pathBuffer(),
+                record.pathLength(), record.timeMillis());
     }
 
     private void discardPending() {

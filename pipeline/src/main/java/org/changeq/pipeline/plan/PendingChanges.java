@@ -6,20 +6,24 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.changeq.pipeline.RecordType;
 
 /**
  * The deduplicated paths one route still has to send, condensed from queue records: one entry per
  * path, decided by the path's last record (a pending SUBTREE is not downgraded by a later CHANGE
- * of the same directory, because its contents are still unsent). Memory grows with distinct
- * paths, not with records. Not thread-safe.
+ * of the same directory, because its contents are still unsent). A path any of whose records was a
+ * content write stays one until it is sent. Memory grows with distinct paths, not with records.
+ * Not thread-safe.
  */
 public final class PendingChanges {
 
     static final byte CHANGE = 1;
     static final byte SUBTREE = 2;
     static final byte DELETE = 3;
-    private static final int TYPE_MASK = 0x0f;
+    private static final int TYPE_MASK = 0x07;
+    /** A record of the path was a content write ({@link org.changeq.pipeline.QueueRecord#contentWritten()}). */
+    private static final int CONTENT_WRITTEN = 0x08;
     private static final int DIRECTORY = 0x10;
     /** Set once the route took the path in a record of that kind: see {@link #merge}. */
     private static final int CONCERNS_AS_FILE = 0x20;
@@ -70,11 +74,11 @@ public final class PendingChanges {
      * recorded a thousand times is matched against the route's patterns once per kind of record, not
      * a thousand times.
      */
-    void merge(RecordType type, boolean directory, byte[] path, int length, long timeMillis) {
+    void merge(RecordType type, boolean directory, boolean contentWritten, byte[] path, int length, long timeMillis) {
         if (!type.carriesPath()) {
             throw new IllegalArgumentException(type + " names no path");
         }
-        batch.add(type, directory, path, length, timeMillis);
+        batch.add(type, directory, contentWritten, path, length, timeMillis);
         if (batch.size == BATCH) {
             mergeBatch();
         }
@@ -94,14 +98,14 @@ public final class PendingChanges {
             table.expect(records.hashes[i]);
         }
         for (int i = 0; i < records.size; i++) {
-            mergeOne(records.types[i], records.directories[i], records.paths, records.start(i), records.ends[i],
-                    records.hashes[i], records.times[i]);
+            mergeOne(records.types[i], records.directories[i], records.contentWrites[i], records.paths,
+                    records.start(i), records.ends[i], records.hashes[i], records.times[i]);
         }
         records.size = 0;
     }
 
-    private void mergeOne(RecordType type, boolean directory, byte[] bytes, int from, int to, int hash,
-                          long timeMillis) {
+    private void mergeOne(RecordType type, boolean directory, boolean contentWritten, byte[] bytes, int from, int to,
+                          int hash, long timeMillis) {
         int incoming = switch (type) {
             case CHANGE -> CHANGE;
             case SUBTREE -> SUBTREE;
@@ -122,7 +126,8 @@ public final class PendingChanges {
         int merged = incoming == CHANGE && (state & TYPE_MASK) == SUBTREE ? SUBTREE : incoming;
         everSubtree |= merged == SUBTREE;
         int answers = state & (CONCERNS_AS_FILE | CONCERNS_AS_CHANGED_DIRECTORY | CONCERNS_AS_WHOLE_DIRECTORY);
-        table.setState(entry, (byte) (merged | (directory ? DIRECTORY : 0) | answers | kind));
+        int content = contentWritten ? CONTENT_WRITTEN : state & CONTENT_WRITTEN;
+        table.setState(entry, (byte) (merged | content | (directory ? DIRECTORY : 0) | answers | kind));
         oldestChangeMillis = Math.min(oldestChangeMillis, timeMillis);
     }
 
@@ -139,6 +144,7 @@ public final class PendingChanges {
     private static final class RecordBatch {
         final RecordType[] types = new RecordType[BATCH];
         final boolean[] directories = new boolean[BATCH];
+        final boolean[] contentWrites = new boolean[BATCH];
         final long[] times = new long[BATCH];
         final int[] ends = new int[BATCH];
         final int[] hashes = new int[BATCH];
@@ -149,7 +155,7 @@ public final class PendingChanges {
             return i == 0 ? 0 : ends[i - 1];
         }
 
-        void add(RecordType type, boolean directory, byte[] path, int length, long timeMillis) {
+        void add(RecordType type, boolean directory, boolean contentWritten, byte[] path, int length, long timeMillis) {
             int from = start(size);
             if (from + length > paths.length) {
                 paths = Arrays.copyOf(paths, Math.max(from + length, paths.length * 2));
@@ -157,6 +163,7 @@ public final class PendingChanges {
             System.arraycopy(path, 0, paths, from, length);
             types[size] = type;
             directories[size] = directory;
+            contentWrites[size] = contentWritten;
             times[size] = timeMillis;
             ends[size] = from + length;
             size++;
@@ -164,18 +171,23 @@ public final class PendingChanges {
     }
 
     /** What {@link #writeLists} put where. */
-    public record Lists(long files, long directories, long deletions) {
+    public record Lists(long files, long directories, long deletions, long comparedByContent) {
         public boolean isEmpty() {
-            return files == 0 && directories == 0 && deletions == 0;
+            return files == 0 && directories == 0 && deletions == 0 && comparedByContent == 0;
         }
     }
 
-    /** The two rsync passes of an incremental run. */
+    /** The rsync passes of an incremental run. */
     public enum Pass {
         /** Files, SUBTREE directories and (when deletes propagate) deletions, sent with {@code -r}. */
         RECURSIVE,
         /** Directories whose own attributes changed, sent without recursion. */
-        DIRECTORY
+        DIRECTORY,
+        /**
+         * Files whose content was written, compared by content: a tool may have put back their old size and
+         * modification time, and rsync's quick check would then skip them.
+         */
+        CONTENT
     }
 
     /** Receives entries in a buffer that is reused: the bytes are valid only during the call. */
@@ -188,13 +200,16 @@ public final class PendingChanges {
      * Streams what an incremental run sends, in the order the paths were first seen: files, SUBTREE
      * directories and (when deletes propagate) deletions for the recursive pass; directories whose own
      * attributes changed for the directory pass, so that a changed directory does not cost a walk of its
-     * whole subtree. A path inside a pending SUBTREE is left out: the subtree carries it.
+     * whole subtree; files whose content was written for the content pass, instead of the recursive one.
+     * A path inside a pending SUBTREE is left out, the subtree carries it, unless its content was written:
+     * the subtree is sent with rsync's quick check, and the destination may hold the file already.
      */
     public <E extends Exception> Lists forEachEntry(boolean propagateDeletes, EntrySink<E> sink) throws E {
         mergeBatch();
         long files = 0;
         long directories = 0;
         long deletions = 0;
+        long comparedByContent = 0;
         boolean rootIsSubtree = isSubtree(table.find(new byte[0], 0, 0));
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
             int state = table.state(entry);
@@ -210,7 +225,10 @@ public final class PendingChanges {
             }
             byte[] path = table.path(entry);
             int length = table.pathLength(entry);
-            if (!everSubtree || !underPendingSubtree(path, length, rootIsSubtree)) {
+            if (type == CHANGE && (state & (DIRECTORY | CONTENT_WRITTEN)) == CONTENT_WRITTEN) {
+                sink.accept(path, 0, length, Pass.CONTENT, false);
+                comparedByContent++;
+            } else if (!everSubtree || !underPendingSubtree(path, length, rootIsSubtree)) {
                 if (type == CHANGE && (state & DIRECTORY) != 0) {
                     sink.accept(path, 0, length, Pass.DIRECTORY, false);
                     directories++;
@@ -220,19 +238,25 @@ public final class PendingChanges {
                 }
             }
         }
-        return new Lists(files, directories, deletions);
+        return new Lists(files, directories, deletions, comparedByContent);
     }
 
     /**
-     * Writes the NUL-separated {@code --files-from} lists of the two passes (see {@link #forEachEntry}).
+     * Writes the NUL-separated {@code --files-from} lists of the passes (see {@link #forEachEntry}).
      * Entries are prefixed {@code ./}: rsync skips list entries that start with {@code #} or {@code ;}.
      */
-    public Lists writeLists(Path recursiveList, Path directoryList, boolean propagateDeletes) throws IOException {
-        Files.createDirectories(recursiveList.toAbsolutePath().getParent());
-        Files.createDirectories(directoryList.toAbsolutePath().getParent());
-        try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList)) {
-            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) ->
-                    (pass == Pass.RECURSIVE ? recursive : dirs).append(buffer, start, length));
+    public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, boolean propagateDeletes)
+            throws IOException {
+        for (Path list : List.of(recursiveList, directoryList, contentList)) {
+            Files.createDirectories(list.toAbsolutePath().getParent());
+        }
+        try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList);
+             ListFile content = new ListFile(contentList)) {
+            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> (switch (pass) {
+                case RECURSIVE -> recursive;
+                case DIRECTORY -> dirs;
+                case CONTENT -> content;
+            }).append(buffer, start, length));
         }
     }
 

@@ -76,6 +76,18 @@ class QueueMainTest {
     }
 
     @Test
+    void statTellsAgesByTheClockItIsGiven() throws Exception {
+        java.time.Instant later = java.time.Instant.now().plus(java.time.Duration.ofDays(2));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = QueueMain.commandLine(new PrintStream(out, true), new PrintStream(new ByteArrayOutputStream(), true),
+                java.time.Clock.fixed(later, java.time.ZoneOffset.UTC)).execute("stat", "--json", "--config", config.toString());
+        assertEquals(ExitCodes.OK, code);
+        JsonNode mirror = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8).lines().toList().get(1));
+        long age = mirror.get("oldest_pending_seconds").asLong();
+        assertTrue(age >= 2 * 86_400 && age < 2 * 86_400 + 600, "ages count from the given clock: " + mirror);
+    }
+
+    @Test
     void dumpPrintsOneLinePerRecordWithNamesEscaped() {
         Result result = run("dump", "--queue", dir.resolve("queue").toString());
         assertEquals(ExitCodes.OK, result.exitCode(), result.err());
@@ -115,10 +127,37 @@ class QueueMainTest {
     }
 
     @Test
+    void pathsAbsoluteNamesEachPathBelowTheRootSoThatItCanBeUsedFromAnywhere() throws Exception {
+        String root = dir.resolve("tree") + "/";
+        Result raw = run("paths", "--config", config.toString(), "--route", "mirror", "--absolute", "-0");
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (byte[] path : List.of(NEWLINE_NAME, INVALID_UTF8, "-rf #x ;y".getBytes(StandardCharsets.UTF_8))) {
+            expected.writeBytes(root.getBytes(StandardCharsets.UTF_8));
+            expected.writeBytes(path);
+            expected.write(0);
+        }
+        assertArrayEquals(expected.toByteArray(), raw.out());
+
+        assertEquals(root + "immich/new\n", run("paths", "--config", config.toString(), "--route", "offsite",
+                "--absolute").text());
+        JsonNode json = new ObjectMapper().readTree(run("paths", "--json", "--config", config.toString(),
+                "--route", "offsite", "--absolute").text());
+        assertEquals(root + "immich/new", json.get("path").asText());
+
+        new RetryList(List.of(new RetryList.Entry("stuck".getBytes(StandardCharsets.UTF_8), RetryList.Kind.FILE,
+                1_000, "")), false).write(new StateLayout(dir.resolve("state")).retryList("mirror"));
+        Result retry = run("paths", "--retry", "--config", config.toString(), "--route", "mirror", "--absolute");
+        assertTrue(retry.text().startsWith(root + "stuck  failing since "), retry.text());
+    }
+
+    @Test
     void statReportsRecordsTrackerAndRoutes() throws Exception {
         Result human = run("stat", "--config", config.toString());
         assertEquals(ExitCodes.OK, human.exitCode(), human.err());
         assertTrue(human.text().contains("stopped cleanly"), human.text());
+        assertTrue(human.text().contains("unclean starts 0 "), human.text());
+        assertTrue(human.text().matches("(?s).*on disk      1 file\\(s\\), \\d+ KiB allocated \\(\\d+\\.\\d MiB apparent.*"),
+                human.text());
         assertTrue(human.text().contains("route mirror"), human.text());
         assertTrue(human.text().contains("full: first-run"), human.text());
         Result json = run("stat", "--json", "--config", config.toString());
@@ -127,6 +166,9 @@ class QueueMainTest {
             nodes.add(new ObjectMapper().readTree(line));
         }
         assertEquals(6, nodes.get(0).get("records").asLong());
+        assertTrue(nodes.get(0).get("bytes_allocated").asLong() < nodes.get(0).get("bytes_apparent").asLong(),
+                nodes.get(0).toString());
+        assertEquals(0, nodes.get(0).get("unclean_starts").asLong());
         assertEquals("mirror", nodes.get(1).get("route").asText());
         assertEquals(3, nodes.get(1).get("pending_paths").asLong());
         assertEquals("full", nodes.get(1).get("next_run").asText());
@@ -224,15 +266,30 @@ class QueueMainTest {
     }
 
     @Test
+    void statOfAQueueAloneReadsTheTrackersReportFromTheStateDirectoryTheQueueNames() throws Exception {
+        new StateLayout(dir.resolve("state")).trackerRoots().write(new TrackerRootsFile.Snapshot(3_000,
+                ProcessHandle.current().pid(), List.of(new TrackerRootsFile.RootStatus("data",
+                        TrackerRootsFile.Condition.WATCHED, 1_000, ""))));
+
+        Result stat = run("stat", "--utc", "--queue", dir.resolve("queue").toString());
+
+        assertEquals(ExitCodes.OK, stat.exitCode(), stat.err());
+        assertTrue(stat.text().contains("  root data    watched since 1970-01-01 00:00:01.000Z\n"), stat.text());
+        assertEquals(ExitCodes.USAGE, run("stat", "--queue", dir.resolve("queue").toString(), "--state",
+                dir.resolve("state").toString()).exitCode(), "the queue names its state directory");
+    }
+
+    @Test
     void topGroupsByDirectory() {
         Result result = run("top", "--queue", dir.resolve("queue").toString(), "--depth", "1");
         assertTrue(result.text().lines().anyMatch(line -> line.matches("\\s+1\\s+data\\s+photos")), result.text());
     }
 
     @Test
-    void aQueueOfAnotherStateDirectoryIsRefusedNamingBoth() {
-        Result refused = run("stat", "--queue", dir.resolve("queue").toString(),
-                "--state", dir.resolve("other").toString());
+    void aQueueOfAnotherStateDirectoryIsRefusedNamingBoth() throws Exception {
+        Path other = Files.writeString(dir.resolve("other.yaml"), Files.readString(config)
+                .replace("state: " + dir.resolve("state"), "state: " + dir.resolve("other")));
+        Result refused = run("stat", "--config", other.toString());
 
         assertEquals(ExitCodes.QUEUE_UNAVAILABLE, refused.exitCode(), refused.err());
         assertTrue(refused.err().contains(dir.resolve("state").toString()), refused.err());

@@ -58,7 +58,7 @@ class PlannerTest {
     private List<List<String>> lists(ChangeScan scan, boolean propagateDeletes) throws IOException {
         Path files = dir.resolve("files");
         Path dirs = dir.resolve("dirs");
-        scan.result(true).pending().orElseThrow().writeLists(files, dirs, propagateDeletes);
+        scan.result(true).pending().orElseThrow().writeLists(files, dirs, dir.resolve("content"), propagateDeletes);
         return List.of(entries(files), entries(dirs));
     }
 
@@ -158,11 +158,33 @@ class PlannerTest {
     }
 
     @Test
+    void filesWhoseContentWasWrittenGoToTheContentListAndStayThere() throws IOException {
+        RetryList retry = new RetryList(List.of(new RetryList.Entry("failed".getBytes(UTF_8), RetryList.Kind.CONTENT, 1,
+                "")), false);
+        ChangeScan scan = feed(everything, retry,
+                new QueueRecord(RecordType.CHANGE, "nfs", 0, false, "written".getBytes(UTF_8), true),
+                rec(RecordType.CHANGE, "written", false),
+                rec(RecordType.CHANGE, "touched", false),
+                rec(RecordType.SUBTREE, "moved", true),
+                new QueueRecord(RecordType.CHANGE, "nfs", 0, false, "moved/inside".getBytes(UTF_8), true),
+                rec(RecordType.CHANGE, "moved/plain", false),
+                new QueueRecord(RecordType.CHANGE, "nfs", 0, false, "gone".getBytes(UTF_8), true),
+                rec(RecordType.DELETE, "gone", false));
+        Path content = dir.resolve("content");
+        PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), content, true);
+        assertEquals(List.of("./failed", "./written", "./moved/inside"), entries(content),
+                "a later metadata change keeps the content write; a pending subtree is sent by quick check");
+        assertEquals(List.of("./touched", "./moved", "./gone"), entries(dir.resolve("files")));
+        assertEquals(new PendingChanges.Lists(2, 0, 1, 3), lists);
+    }
+
+    @Test
     void namesAreBytesEndToEnd() throws IOException {
         byte[] weird = {'-', 'x', '\n', (byte) 0xff, ';', '[', '*', ' '};
         ChangeScan scan = feed(everything, rec(RecordType.CHANGE, weird));
         Path files = dir.resolve("files");
-        scan.result(true).pending().orElseThrow().writeLists(files, dir.resolve("dirs"), false);
+        scan.result(true).pending().orElseThrow().writeLists(files, dir.resolve("dirs"), dir.resolve("content"), false);
         byte[] expected = new byte[weird.length + 3];
         expected[0] = '.';
         expected[1] = '/';
@@ -224,12 +246,12 @@ class PlannerTest {
             return directory && type != RecordType.CHANGE;
         });
         byte[] dir = "d/".getBytes(UTF_8);
-        pending.merge(RecordType.SUBTREE, true, dir, 1, 5);
-        pending.merge(RecordType.DELETE, true, dir, 1, 6);
-        pending.merge(RecordType.CHANGE, true, dir, 1, 1);
-        pending.merge(RecordType.CHANGE, false, dir, 1, 2);
-        pending.merge(RecordType.CHANGE, true, dir, 1, 3);
-        pending.merge(RecordType.SUBTREE, true, dir, 1, 7);
+        pending.merge(RecordType.SUBTREE, true, false, dir, 1, 5);
+        pending.merge(RecordType.DELETE, true, false, dir, 1, 6);
+        pending.merge(RecordType.CHANGE, true, false, dir, 1, 1);
+        pending.merge(RecordType.CHANGE, false, false, dir, 1, 2);
+        pending.merge(RecordType.CHANGE, true, false, dir, 1, 3);
+        pending.merge(RecordType.SUBTREE, true, false, dir, 1, 7);
         assertEquals(1, pending.distinctPaths());
         assertEquals(5, pending.oldestChangeMillis(), "records the route does not take do not count");
         // A yes holds for SUBTREE and DELETE alike; a no is not kept, since the path may not be pending.

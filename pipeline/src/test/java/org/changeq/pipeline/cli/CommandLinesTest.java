@@ -1,0 +1,85 @@
+package org.changeq.pipeline.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.regex.Pattern;
+import org.changeq.pipeline.ExitCodes;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+class CommandLinesTest {
+
+    @Command(name = "prog", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n", footer = "  prog sub",
+            subcommands = Sub.class)
+    static final class Prog implements Runnable {
+        @Override
+        public void run() {
+        }
+    }
+
+    @Command(name = "sub", mixinStandardHelpOptions = true)
+    static final class Sub implements Runnable {
+        @Override
+        public void run() {
+        }
+    }
+
+    private static String output(CommandLine commandLine, String... args) {
+        StringWriter out = new StringWriter();
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.execute(args);
+        return out.toString();
+    }
+
+    /** Whether {@code help} lists {@code code} with the start of its meaning (the rest may wrap). */
+    private static boolean lists(String help, int code) {
+        String meaning = ExitCodes.meaning(code);
+        String start = meaning.substring(0, Math.min(20, meaning.length()));
+        return Pattern.compile("(?m)^ +" + code + " +" + Pattern.quote(start)).matcher(help).find();
+    }
+
+    @Test
+    void helpListsTheGivenExitCodesWithTheirMeaningsAfterTheExamples() {
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new Prog()), ExitCodes.OK,
+                ExitCodes.QUEUE_UNAVAILABLE);
+
+        String help = output(commandLine, "--help");
+
+        assertTrue(help.indexOf("Exit codes:") > help.indexOf("  prog sub"), help);
+        assertTrue(lists(help, ExitCodes.OK), help);
+        assertTrue(lists(help, ExitCodes.QUEUE_UNAVAILABLE), help);
+        assertFalse(lists(help, ExitCodes.SOFTWARE), help);
+    }
+
+    @Test
+    void aSubcommandHasTheProgramsExitCodesUnlessGivenItsOwn() {
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new Prog()), ExitCodes.OK);
+        assertTrue(lists(output(commandLine, "sub", "--help"), ExitCodes.OK));
+
+        CommandLines.exitCodes(commandLine.getSubcommands().get("sub"), ExitCodes.CHECK_FAILED);
+        String help = output(commandLine, "sub", "--help");
+        assertTrue(lists(help, ExitCodes.CHECK_FAILED), help);
+        assertFalse(lists(help, ExitCodes.OK), help);
+    }
+
+    @Test
+    void theProgramAndEachSubcommandPrintTheProgramsNameAndTheJarsVersion() {
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new Prog()));
+        String expected = "prog " + CommandLines.version(Prog.class) + "\n";
+
+        assertEquals(expected, output(commandLine, "--version"));
+        assertEquals(expected, output(commandLine, "sub", "--version"));
+    }
+
+    @Test
+    void aClassFromAJarReportsItsManifestVersionAndOneFromADirectorySaysItHasNone() {
+        assertEquals(CommandLine.class.getPackage().getImplementationVersion(), CommandLines.version(CommandLine.class));
+        assertTrue(CommandLine.class.getPackage().getImplementationVersion().matches("\\d+\\.\\d+\\.\\d+"));
+        assertEquals("(version unknown: not run from a built jar)", CommandLines.version(Prog.class));
+    }
+}

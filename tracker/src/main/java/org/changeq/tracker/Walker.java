@@ -1,0 +1,349 @@
+package org.changeq.tracker;
+
+import java.util.ArrayDeque;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+import org.changeq.pipeline.RecordType;
+import org.changeq.tracker.WatchTree.Node;
+import org.changeq.tracker.WatchTree.Root;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Walks directories to watch them: a root when it is first watched or back, a directory created or moved in,
+ * and a root again when it may lack watches. Each directory is watched before it is listed, so that whatever is
+ * created in it meanwhile is found by the listing or by its own events. The first walk after an unclean stop is
+ * also the catch-up scan, publishing what changed while nobody watched as it goes. Directories the watch limit
+ * refuses are still listed, and handed to {@link CoverageRetry}.
+ *
+ * <p>Confined to the reader thread, like the {@link TreeWatcher} that owns it: a walk holds up the reading of
+ * events, which wait in the kernel's queue, so it reports to the {@link TreeWatcher.Listener} while it runs and
+ * stops early when a shutdown is requested.
+ */
+final class Walker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Walker.class);
+
+    /** How often a long walk logs its progress. */
+    private static final long PROGRESS_INTERVAL_NANOS = 5_000_000_000L;
+    /**
+     * How often a walk tells the {@link TreeWatcher.Listener} it is still going: well inside the service's watchdog
+     * interval, since a walk of a big tree with cold caches runs on the reader thread for minutes.
+     */
+    static final long WALK_REPORT_INTERVAL_NANOS = 1_000_000_000L;
+    /** Warn once the watches reach this share of {@code fs.inotify.max_user_watches}. */
+    private static final double WATCH_LIMIT_WARNING_SHARE = 0.9;
+
+    private final DirectoryWatches kernel;
+    private final RecordSink sink;
+    private final WatchTree tree;
+    private final CoverageRetry coverage;
+    private final long userWatchLimit;
+    private final BooleanSupplier stopRequested;
+    private final LongSupplier nanoClock;
+    private final TreeWatcher.Listener listener;
+    private boolean watchLimitWarned;
+    /** Changes at or after this time are published by the walk ({@link TreeWatcher#NO_CATCH_UP}: none). */
+    private long catchUpSinceMillis = TreeWatcher.NO_CATCH_UP;
+    private long catchUpChanges;
+    private long catchUpSubtrees;
+
+    Walker(DirectoryWatches kernel, RecordSink sink, WatchTree tree, CoverageRetry coverage, long userWatchLimit,
+           BooleanSupplier stopRequested, LongSupplier nanoClock, TreeWatcher.Listener listener) {
+        this.kernel = kernel;
+        this.sink = sink;
+        this.tree = tree;
+        this.coverage = coverage;
+        this.userWatchLimit = userWatchLimit;
+        this.stopRequested = stopRequested;
+        this.nanoClock = nanoClock;
+        this.listener = listener;
+    }
+
+    /**
+     * Makes the walks of roots a catch-up scan from {@code sinceMillis} on, or, with
+     * {@link TreeWatcher#NO_CATCH_UP}, walks that only watch.
+     */
+    void catchUpSince(long sinceMillis) {
+        catchUpSinceMillis = sinceMillis;
+    }
+
+    /** Paths the catch-up scan published: files and directories as CHANGE, directories as SUBTREE. */
+    long catchUpChanges() {
+        return catchUpChanges;
+    }
+
+    long catchUpSubtrees() {
+        return catchUpSubtrees;
+    }
+
+    /** Walks a root just watched at {@code node}; a catch-up scan publishes the root itself if it changed. */
+    void walkRoot(Root root, Node node) {
+        if (catchUpSinceMillis != TreeWatcher.NO_CATCH_UP
+                && kernel.changeTimeMillis(root.absolutePath) >= catchUpSinceMillis) {
+            sink.publish(RecordType.CHANGE, root.name, true, new byte[0]);
+            catchUpChanges++;
+        }
+        walk(root, node, new byte[0], false, null);
+    }
+
+    /** Lists a root whose own watch the limit refused: to count what it lacks, and to retry it later. */
+    void walkUnwatchedRoot(Root root, WatchLimitException refused) {
+        walk(root, null, new byte[0], false, refused);
+    }
+
+    /**
+     * Watches a directory that appeared (created or moved in) and walks it.
+     *
+     * @param publishContents publish every entry found (a created directory); otherwise watch only
+     */
+    void watchAndWalk(Node parent, byte[] name, byte[] path, boolean publishContents) {
+        Root root = parent.root;
+        Node node;
+        try {
+            node = watch(parent, name, path);
+            if (node == null) {
+                // Already watched: reached by the listing of a new parent before this event was read.
+                return;
+            }
+        } catch (PathUnavailableException e) {
+            unavailable(root, e);
+            return;
+        } catch (WatchLimitException e) {
+            walk(root, null, path, publishContents, e);
+            return;
+        }
+        walk(root, node, path, publishContents, null);
+    }
+
+    /**
+     * Watches the subdirectory {@code name} of {@code parent} and returns its new node, or null when the
+     * kernel says it is watched already. A watched directory found at a new place was moved there by a
+     * rename whose MOVED_TO never came (it went to a directory not yet watched, e.g. {@code mkdir x && mv
+     * a/sub x/}): its node moves here, so later events inside it carry the new path and settling the
+     * unpaired MOVED_FROM does not unwatch it; a SUBTREE sends it whole from its new place.
+     */
+    private Node watch(Node parent, byte[] name, byte[] path) throws PathUnavailableException, WatchLimitException {
+        int watch = kernel.addWatch(WatchTree.absolutePath(parent.root, path));
+        Node existing = tree.byWatch(watch);
+        if (existing == null) {
+            return tree.add(parent, name, watch);
+        }
+        boolean elsewhere = existing.parent != parent || !existing.hasName(name);
+        if (elsewhere && existing.root == parent.root) {
+            tree.move(existing, parent, name);
+            sink.publish(RecordType.SUBTREE, parent.root.name, true, path);
+        }
+        return null;
+    }
+
+    /** What a walk still has to do, on one stack: a step pushed before another is done after it and all it adds. */
+    private sealed interface Step permits Pending, SendWhole {
+    }
+
+    /**
+     * One directory the walk still has to list; {@code node} is null when it could not be watched.
+     * {@code covered}: a SUBTREE sends it whole, so the catch-up scan publishes nothing below it.
+     */
+    private record Pending(Node node, byte[] path, boolean covered) implements Step {
+    }
+
+    /**
+     * The SUBTREE of a directory the catch-up scan found changed, pushed below the directory's own step: it is
+     * reached once everything in that directory is watched, and only then may a sync copy the tree.
+     */
+    private record SendWhole(byte[] path) implements Step {
+    }
+
+    /**
+     * Lists {@code top} and everything below it, watching each subdirectory before it is listed.
+     * Directories the watch limit left unwatched are still listed: to publish their contents, and to tell
+     * how many watches would be needed.
+     *
+     * @param top             the watched directory at {@code topPath}, or null if the watch limit refused it
+     * @param publishContents publish every entry found (a created directory); otherwise watch only
+     * @param limitReached    the refusal of {@code top}'s watch, if it was refused
+     */
+    private void walk(Root root, Node top, byte[] topPath, boolean publishContents, WatchLimitException limitReached) {
+        WalkProgress progress = new WalkProgress(root);
+        progress.limitReached = limitReached;
+        if (top == null) {
+            progress.unwatched++;
+        }
+        ArrayDeque<Step> steps = new ArrayDeque<>();
+        steps.push(new Pending(top, topPath, false));
+        boolean catchingUp = !publishContents && catchUpSinceMillis != TreeWatcher.NO_CATCH_UP;
+        while (!steps.isEmpty() && !stopRequested.getAsBoolean()) {
+            Step step = steps.pop();
+            if (step instanceof SendWhole whole) {
+                sink.publish(RecordType.SUBTREE, root.name, true, whole.path);
+                catchUpSubtrees++;
+                continue;
+            }
+            Pending directory = (Pending) step;
+            byte[] absolutePath = WatchTree.absolutePath(root, directory.path);
+            try {
+                if (catchingUp && !directory.covered) {
+                    kernel.listWithChangeTimes(absolutePath, (name, isDirectory, changeTimeMillis) -> {
+                        byte[] path = WatchTree.childPath(directory.path, name);
+                        if (root.excluded(path, isDirectory)) {
+                            return;
+                        }
+                        boolean changed = changeTimeMillis >= catchUpSinceMillis;
+                        if (changed && !isDirectory) {
+                            // Nobody saw what changed it: a write moves the change time as much as a chmod does.
+                            sink.publishContentWrite(root.name, path);
+                            catchUpChanges++;
+                        }
+                        if (isDirectory) {
+                            if (changed) {
+                                steps.push(new SendWhole(path));
+                            }
+                            watchDuringWalk(directory.node, name, path, steps, progress, changed);
+                        }
+                    });
+                } else {
+                    kernel.list(absolutePath, !publishContents, (name, isDirectory) -> {
+                        byte[] path = WatchTree.childPath(directory.path, name);
+                        if (root.excluded(path, isDirectory)) {
+                            return;
+                        }
+                        if (publishContents) {
+                            // Written before the directory's watch, unseen: as new to the name as a created file.
+                            sink.publishChange(root.name, isDirectory, !isDirectory, path);
+                        }
+                        if (isDirectory) {
+                            watchDuringWalk(directory.node, name, path, steps, progress, directory.covered);
+                        }
+                    });
+                }
+            } catch (PathUnavailableException e) {
+                unavailable(root, e);
+            }
+            progress.listed();
+        }
+        if (progress.limitReached != null) {
+            coverage.watchLimitReached(root, progress.limitReached, progress.unwatched);
+        }
+    }
+
+    private void watchDuringWalk(Node parent, byte[] name, byte[] path, ArrayDeque<Step> steps,
+                                 WalkProgress progress, boolean covered) {
+        if (parent == null || progress.limitReached != null) {
+            progress.unwatched++;
+            steps.push(new Pending(null, path, covered));
+            return;
+        }
+        try {
+            Node child = watch(parent, name, path);
+            if (child != null) {
+                steps.push(new Pending(child, path, covered));
+                warnNearWatchLimit();
+            }
+        } catch (PathUnavailableException e) {
+            unavailable(parent.root, e);
+        } catch (WatchLimitException e) {
+            progress.limitReached = e;
+            progress.unwatched++;
+            steps.push(new Pending(null, path, covered));
+        }
+    }
+
+    /** Walks a root's directories, watching those without a watch; returns how many still have none. */
+    long watchMissing(Root root) {
+        if (root.node == null) {
+            try {
+                tree.addRoot(root, kernel.addWatch(root.absolutePath));
+            } catch (PathUnavailableException | WatchLimitException e) {
+                return 1;
+            }
+        }
+        long unwatched = 0;
+        WalkProgress progress = new WalkProgress(root);
+        ArrayDeque<Node> pending = new ArrayDeque<>();
+        pending.push(root.node);
+        while (!pending.isEmpty() && !stopRequested.getAsBoolean()) {
+            progress.listed();
+            Node directory = pending.pop();
+            byte[] directoryPath = WatchTree.relativePath(directory, new byte[0]);
+            long[] refused = {0};
+            try {
+                kernel.list(WatchTree.absolutePath(root, directoryPath), true, (name, isDirectory) -> {
+                    byte[] path = WatchTree.childPath(directoryPath, name);
+                    if (root.excluded(path, true)) {
+                        return;
+                    }
+                    Node child = tree.child(directory, name);
+                    if (child == null) {
+                        try {
+                            child = watch(directory, name, path);
+                        } catch (PathUnavailableException e) {
+                            unavailable(root, e);
+                        } catch (WatchLimitException e) {
+                            refused[0]++;
+                        }
+                    }
+                    if (child != null) {
+                        pending.push(child);
+                    }
+                });
+            } catch (PathUnavailableException e) {
+                unavailable(root, e);
+            }
+            unwatched += refused[0];
+        }
+        return unwatched;
+    }
+
+    /**
+     * Counts a walk's progress: tells the {@link TreeWatcher.Listener} every second that the reader thread is busy
+     * walking (long walks would otherwise starve the watchdog) and logs every few seconds.
+     */
+    private final class WalkProgress {
+        private final Root root;
+        private final long started = nanoClock.getAsLong();
+        private long nextLog = started + PROGRESS_INTERVAL_NANOS;
+        private long nextReport = started + WALK_REPORT_INTERVAL_NANOS;
+        private long listed;
+        long unwatched;
+        WatchLimitException limitReached;
+
+        WalkProgress(Root root) {
+            this.root = root;
+        }
+
+        void listed() {
+            listed++;
+            long now = nanoClock.getAsLong();
+            if (now - nextReport >= 0) {
+                nextReport = now + WALK_REPORT_INTERVAL_NANOS;
+                listener.walking(root, tree.size());
+            }
+            if (now - nextLog >= 0) {
+                nextLog = now + PROGRESS_INTERVAL_NANOS;
+                double seconds = (now - started) / 1e9;
+                LOG.info("root '{}': {} directories listed in {} s ({} per second), {} watched in total",
+                        root.name, listed, Math.round(seconds), Math.round(listed / seconds), tree.size());
+            }
+        }
+    }
+
+    private void warnNearWatchLimit() {
+        if (!watchLimitWarned && userWatchLimit > 0 && tree.size() >= userWatchLimit * WATCH_LIMIT_WARNING_SHARE) {
+            watchLimitWarned = true;
+            LOG.warn("watching {} directories, close to fs.inotify.max_user_watches={} (shared by all inotify users "
+                    + "of this user); raise it before it runs out, e.g. in /etc/sysctl.d/", tree.size(), userWatchLimit);
+        }
+    }
+
+    private void unavailable(Root root, PathUnavailableException e) {
+        switch (e.reason()) {
+            case GONE -> LOG.debug("{}", e.getMessage());
+            case DENIED -> LOG.warn("{}; not watched", e.getMessage());
+            case NAME_TOO_LONG -> {
+                LOG.error("{}; changes below it are covered only by full syncs", e.getMessage());
+                sink.publishMarker(RecordType.OVERFLOW, root.name);
+            }
+        }
+    }
+}
