@@ -310,6 +310,29 @@ step_timers_listed() {
     done
 }
 
+# A route switched from its timer to its follower: active once READY=1 says it follows, a change at
+# the NAS within seconds, a timer run of the route refused with 7 while it follows, exit 0 on stop.
+follow_summaries() { inside journalctl --no-pager -o cat -u "changeq-sync-follow@$1.service" | grep "^route=$1 " || true; }
+step_follower_replaces_the_timer() {
+    local unit=changeq-sync-follow@offsite-nfs.service t0
+    inside systemctl disable -q --now changeq-sync@offsite-nfs.timer
+    inside systemctl enable -q --now "$unit" || fail "systemctl enable --now $unit"
+    expect active "$(unit_property "$unit" ActiveState)" "$unit after start"
+    unit_property "$unit" StatusText | grep -q 'route offsite-nfs' || fail "STATUS= of $unit: $(unit_property "$unit" StatusText)"
+    t0=$SECONDS
+    inside sh -c 'echo "followed" > /srv/nfs/immich/followed.jpg'
+    await 30 "the follower to deliver followed.jpg" inside test -f /srv/nas/nfs/immich/followed.jpg
+    echo "   at the NAS after about $((SECONDS - t0)) s: $(follow_summaries offsite-nfs | tail -n 1)"
+    ! inside systemctl start changeq-sync@offsite-nfs.service || fail "a timer run passed while the route is followed"
+    expect 7 "$(unit_property changeq-sync@offsite-nfs.service ExecMainStatus)" "a timer run's exit code while followed"
+    inside systemctl reset-failed changeq-sync@offsite-nfs.service
+    inside systemctl stop "$unit"
+    expect 0 "$(unit_property "$unit" ExecMainStatus)" "the follower's exit status after stop"
+    expect success "$(unit_property "$unit" Result)" "the follower's Result after stop"
+    inside systemctl disable -q "$unit"
+    inside systemctl enable -q --now changeq-sync@offsite-nfs.timer
+}
+
 step_kill_9_restarts_and_catches_up() {
     local before after restarts
     before=$(unit_property changeq-tracker.service MainPID)
@@ -376,7 +399,7 @@ step() {
     echo "== $1 ok ($((SECONDS - t0)) s)"
 }
 for name in boot install configure tracker-ready root-runs-readme-commands first-runs mirror-keeps-owners-and-modes \
-        later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed \
+        later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed follower-replaces-the-timer \
         kill-9-restarts-and-catches-up second-tracker-refused stopped-tracker-is-reported stop-records-stop purge; do
     step "$name"
 done

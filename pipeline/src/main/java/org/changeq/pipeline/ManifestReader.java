@@ -171,6 +171,73 @@ public final class ManifestReader implements AutoCloseable {
         return last;
     }
 
+    /**
+     * Follows the queue after {@code afterIndex} ({@link #NO_INDEX}: from the start). The tail belongs to this reader
+     * and must be closed before it.
+     */
+    public Tail tail(long afterIndex) {
+        return new Tail(queue.createTailer(), afterIndex);
+    }
+
+    /**
+     * The records appended after a position, as they come: each {@link #readNew} visits what was appended since the
+     * last call and returns at once. Chronicle's tailers do not block, so the caller decides how long to wait between
+     * calls. One unnamed tailer stays open, positioned where the last call stopped; it persists nothing, so following
+     * never moves a cursor. Not thread-safe: one thread follows.
+     */
+    public final class Tail implements AutoCloseable {
+        private final ExcerptTailer tailer;
+        private final RecordView view = new RecordView();
+        private long last;
+
+        private Tail(ExcerptTailer tailer, long afterIndex) {
+            this.tailer = tailer;
+            moveTo(afterIndex);
+        }
+
+        /** Continues after {@code afterIndex} instead, ahead of or behind where the tail is. */
+        public void moveTo(long afterIndex) {
+            position(tailer, afterIndex);
+            last = afterIndex;
+        }
+
+        /** The index of the last record visited, or where the tail was put. */
+        public long lastIndex() {
+            return last;
+        }
+
+        /**
+         * Visits the records appended since the last call, in order, until there are no more or the visitor returns
+         * false (the record it returned false for counts as read).
+         *
+         * @return how many records were visited
+         */
+        public int readNew(RecordViewVisitor visitor) {
+            int visited = 0;
+            while (true) {
+                try (DocumentContext context = tailer.readingDocument()) {
+                    if (!context.isPresent()) {
+                        return visited;
+                    }
+                    if (context.isMetaData() || context.index() <= last) {
+                        continue;
+                    }
+                    RecordCodec.read(context.wire().bytes(), rootNames, view);
+                    last = context.index();
+                    visited++;
+                    if (!visitor.visit(last, view)) {
+                        return visited;
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            tailer.close();
+        }
+    }
+
     private void position(ExcerptTailer tailer, long index) {
         if (index == NO_INDEX || !tailer.moveToIndex(index)) {
             // moveToIndex can answer false at a roll-cycle boundary or when the cycle was deleted;

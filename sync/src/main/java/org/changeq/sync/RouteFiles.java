@@ -27,6 +27,11 @@ final class RouteFiles {
         return state.directory().resolve("lists").resolve(route + ".content");
     }
 
+    /** The route's metrics file: in {@code --metrics-dir}, or else in the state directory's. */
+    static Path metricsFile(StateLayout state, SyncRequest request) {
+        return metricsFile(request.metricsDirectory().orElse(state.metricsDirectory()), request.route());
+    }
+
     static Path metricsFile(Path metricsDirectory, String route) {
         return metricsDirectory.resolve("changeq_sync_" + route + ".prom");
     }

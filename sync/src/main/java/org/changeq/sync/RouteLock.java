@@ -12,16 +12,22 @@ import org.changeq.pipeline.ExitCodes;
 /**
  * The exclusive lock of one route: {@code FileChannel.tryLock} on {@code <state>/locks/<route>.lock}.
  * The kernel releases it when the process dies, so a crashed run never blocks the next one.
- * Not thread-safe; held by the run that acquired it until {@link #close}.
+ * Not thread-safe; held by the run (or the follower) that acquired it until {@link #close}.
  */
 final class RouteLock implements AutoCloseable {
 
+    private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
 
-    private RouteLock(FileChannel channel, FileLock lock) {
+    private RouteLock(Path file, FileChannel channel, FileLock lock) {
+        this.file = file;
         this.channel = channel;
         this.lock = lock;
+    }
+
+    Path file() {
+        return file;
     }
 
     /** Takes the lock without waiting. */
@@ -43,7 +49,7 @@ final class RouteLock implements AutoCloseable {
                     + " is held); this run does nothing. If no changeq-sync is running, the lock is stale only "
                     + "if the file system does not support locks");
         }
-        return new RouteLock(channel, lock);
+        return new RouteLock(lockFile, channel, lock);
     }
 
     @Override

@@ -84,29 +84,64 @@ public final class RouteSync {
      */
     public static SyncReport run(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out)
             throws SyncException, InterruptedException {
-        return new RouteSync(config, request, clock, out).run();
+        RouteSync sync = new RouteSync(config, request, clock, out);
+        try (RouteLock lock = lock(config, request.route())) {
+            return sync.runHoldingLock();
+        } catch (IOException e) {
+            throw stateUnusable(config, request.route(), e);
+        }
     }
 
-    private SyncReport run() throws SyncException, InterruptedException {
+    /**
+     * Runs the route once under a lock the caller took with {@link #lock} and keeps: a follower holds it from start to
+     * stop, so that no other run of the route starts between its runs.
+     */
+    static SyncReport runHolding(RouteLock lock, ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out)
+            throws SyncException, InterruptedException {
+        assert lock.file().equals(new StateLayout(config.state()).routeLock(request.route())) : lock.file();
+        RouteSync sync = new RouteSync(config, request, clock, out);
+        try {
+            return sync.runHoldingLock();
+        } catch (IOException e) {
+            throw stateUnusable(config, request.route(), e);
+        }
+    }
+
+    /**
+     * Takes the route's lock without waiting.
+     *
+     * @throws SyncException {@code ALREADY_RUNNING} when another run or follower of the route holds it
+     */
+    static RouteLock lock(ChangeqConfig config, String route) throws SyncException {
+        try {
+            return RouteLock.acquire(new StateLayout(config.state()).routeLock(route), route);
+        } catch (IOException e) {
+            throw stateUnusable(config, route, e);
+        }
+    }
+
+    private static SyncException stateUnusable(ChangeqConfig config, String route, IOException e) {
+        return new SyncException(ExitCodes.SOFTWARE, "route '" + route + "': cannot read or write its state: " + e
+                + "; the files under " + config.state() + " must belong to the user changeq-sync runs as (changeq"
+                + " under systemd; see README on running commands by hand)", e);
+    }
+
+    private SyncReport runHoldingLock() throws SyncException, InterruptedException, IOException {
         Instant started = clock.instant();
-        try (RouteLock lock = RouteLock.acquire(layout.routeLock(route.name()), route.name())) {
-            CopyGuard.Identities identities;
-            try {
-                identities = guard.checkIdentities();
-            } catch (SyncException refused) {
-                recordRefusal(refused, started, 0);
-                throw refused;
-            }
+        CopyGuard.Identities identities;
+        try {
+            identities = guard.checkIdentities();
+        } catch (SyncException refused) {
+            recordRefusal(refused, started, 0);
+            throw refused;
+        }
+        try {
             QueueIdentity.requireStateDirectory(config.queue(), config.state());
             try (ManifestReader reader = ManifestReader.open(config.queue())) {
                 return runLocked(reader, identities, started);
             }
         } catch (QueueNotFoundException e) {
             throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
-        } catch (IOException e) {
-            throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': cannot read or write its state: " + e
-                    + "; the files under " + config.state() + " must belong to the user changeq-sync runs as (changeq"
-                    + " under systemd; see README on running commands by hand)", e);
         }
     }
 
@@ -385,8 +420,8 @@ public final class RouteSync {
     private void writeMetrics(int exitCode, boolean committed, Mode mode, Instant finished, double seconds, long files,
                               long backlog, Optional<RetryList> retry, Optional<SyncMetrics.Tracker> tracker)
             throws SyncException {
-        Path directory = request.metricsDirectory().orElse(layout.metricsDirectory());
-        Path file = RouteFiles.metricsFile(directory, route.name());
+        Path file = RouteFiles.metricsFile(layout, request);
+        Path directory = file.getParent();
         try {
             SyncMetrics metrics = SyncMetrics.read(file)
                     .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog);

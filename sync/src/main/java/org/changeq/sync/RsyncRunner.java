@@ -123,6 +123,10 @@ final class RsyncRunner {
         Thread terminator = ChangeqThreads.newThread(RsyncRunner.class, "changeq-sync-shutdown",
                 () -> terminate(process));
         boolean hookInstalled = installHook(terminator);
+        if (!hookInstalled) {
+            // The JVM began exiting between the caller's last check and this start: no hook will stop this rsync.
+            terminate(process);
+        }
         OutputReader stdout = new OutputReader(itemized);
         List<String> errors = new ArrayList<>();
         Thread outThread = ChangeqThreads.newThread(RsyncRunner.class, "changeq-rsync-stdout",

@@ -10,22 +10,27 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.changeq.pipeline.ChronicleSettings;
+import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.SystemdNotifier;
 import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * {@code changeq-sync}: options become a {@link SyncRequest}, one call to {@link RouteSync#run}
- * does the work, one summary line goes to stdout. {@code changeq-sync check} calls {@link CoverageCheck}.
+ * does the work, one summary line goes to stdout. {@code changeq-sync check} calls {@link CoverageCheck};
+ * {@code changeq-sync follow} starts a {@link RouteFollower}.
  */
 @Command(name = "changeq-sync", mixinStandardHelpOptions = true,
         sortOptions = false, usageHelpAutoWidth = true,
         description = {
-            "Sends one route's changes to its destination with rsync. Run it from a systemd timer, one unit per route.",
+            "Sends one route's changes to its destination with rsync. Run it from a systemd timer, one unit per route, or "
+                + "let 'changeq-sync follow' run it within seconds of each change (see changeq-sync follow --help).",
             "",
             "A run takes the route's lock, captures the end of the change queue, reads the records after the route's "
                 + "committed cursor, and sends the changed paths with rsync --from0 --files-from. Only when rsync "
@@ -107,15 +112,8 @@ public final class SyncMain implements Callable<Integer> {
             + " destination, whatever the route's max-delete says (after a deliberate mass deletion)")
     Long allowDeletes;
 
-    @Option(names = "--metrics-dir", paramLabel = "DIR",
-            description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile"
-                + " directory; under systemd a directory outside /var/lib/changeq needs ReadWritePaths= in a drop-in")
-    Path metricsDirectory;
-
-    @Option(names = "--retain-min-age", paramLabel = "AGE", converter = AgeConverter.class, defaultValue = "1d",
-            description = "queue files are deleted only once every route's cursor is past them and they are older than "
-                + "this (default ${DEFAULT-VALUE}; units s, m, h, d)")
-    Duration retainMinAge;
+    @Mixin
+    RunOptions runOptions;
 
     private final ConfigSource configs;
     private final Clock clock;
@@ -146,12 +144,16 @@ public final class SyncMain implements Callable<Integer> {
     private static CommandLine commandLine(ConfigSource configs, Clock clock, PrintStream out, PrintStream err) {
         CommandLine commandLine = new CommandLine(new SyncMain(configs, clock, out, err));
         commandLine.addSubcommand("check", new CheckCommand(configs, out));
+        commandLine.addSubcommand("follow", new FollowCommand(configs, clock, out, err));
         CommandLines.configure(commandLine, ExitCodes.OK, ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG,
                 ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING,
                 ExitCodes.SYNC_PARTIAL, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED,
                 ExitCodes.DELETIONS_REFUSED, ExitCodes.DESTINATION_CHANGED, ExitCodes.TRACKER_NOT_RUNNING);
         CommandLines.exitCodes(commandLine.getSubcommands().get("check"), ExitCodes.OK, ExitCodes.SOFTWARE,
                 ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.CHECK_FAILED);
+        // Runs that fail do not end a follower: it exits only when stopped, or when a restart may help.
+        CommandLines.exitCodes(commandLine.getSubcommands().get("follow"), ExitCodes.OK, ExitCodes.SOFTWARE,
+                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING);
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
@@ -182,12 +184,25 @@ public final class SyncMain implements Callable<Integer> {
             err.println("changeq-sync: --allow-deletes must be 0 or more, got " + allowDeletes);
             return ExitCodes.USAGE;
         }
-        SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(metricsDirectory), retainMinAge,
-                acceptRootChange, acceptDestinationChange,
+        SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(runOptions.metricsDirectory),
+                runOptions.retainMinAge, acceptRootChange, acceptDestinationChange,
                 allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes));
         SyncReport report = RouteSync.run(loaded, request, clock, out);
         out.println(report.summaryLine());
         return report.exitCode();
+    }
+
+    /** Where a run's metrics go and how long queue files are kept: the same for every run, by hand, timer or follower. */
+    static final class RunOptions {
+        @Option(names = "--metrics-dir", paramLabel = "DIR",
+                description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile"
+                    + " directory; under systemd a directory outside /var/lib/changeq needs ReadWritePaths= in a drop-in")
+        Path metricsDirectory;
+
+        @Option(names = "--retain-min-age", paramLabel = "AGE", converter = AgeConverter.class, defaultValue = "1d",
+                description = "queue files are deleted only once every route's cursor is past them and they are older than "
+                    + "this (default ${DEFAULT-VALUE}; units s, m, h, d)")
+        Duration retainMinAge;
     }
 
     static ChangeqConfig load(ConfigSource configs, Path file) throws SyncException {
@@ -230,6 +245,74 @@ public final class SyncMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             return CoverageCheck.run(load(configs, config), examples, out);
+        }
+    }
+
+    @Command(name = "follow", mixinStandardHelpOptions = true, usageHelpAutoWidth = true, sortOptions = false,
+            header = "Follows the queue for one route and sends its changes within seconds, instead of its timer.",
+            description = {
+                "Follows the change queue for one route and syncs its changes within seconds, as a service "
+                    + "(changeq-sync-follow@ROUTE.service) instead of the route's timer.",
+                "",
+                "Every run is the timer's run: the same lock, claim, full-sync policy, rsync, retry list, commit after "
+                    + "success, metrics, and one summary line on stdout. The follower only decides when: once the "
+                    + "route's changes have been quiet for follow.quiet (default 2s), once the oldest has waited "
+                    + "follow.max-delay (30s), or at once when follow.max-batch (10000) wait. It holds the route's lock "
+                    + "while it runs, so a timer run of the route exits 7: disable the timer when enabling the follower.",
+                "",
+                "A failed run (destination down, a refusal) keeps the cursor; the next waits 1 s, then twice as long "
+                    + "each time up to follow.retry-max (5m), and sends everything waiting in one run. The log says so "
+                    + "once per change; changeq_sync_follow_retry_wait_seconds shows the wait. Under systemd it reports "
+                    + "READY=1 once it follows, and pings the watchdog. SIGTERM stops a running rsync and exits 0 with "
+                    + "the cursor where it was; the next start sends those changes again.",
+                ""},
+            footerHeading = "%nExample:%n",
+            footer = {"  systemctl disable --now changeq-sync@offsite-nfs.timer",
+                "  systemctl enable --now changeq-sync-follow@offsite-nfs.service"})
+    static final class FollowCommand implements Callable<Integer> {
+
+        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
+        Path config;
+
+        @Option(names = "--route", paramLabel = "NAME", required = true, description = "the route to follow")
+        String route;
+
+        @Mixin
+        RunOptions runOptions;
+
+        private final ConfigSource configs;
+        private final Clock clock;
+        private final PrintStream out;
+        private final PrintStream err;
+
+        FollowCommand(ConfigSource configs, Clock clock, PrintStream out, PrintStream err) {
+            this.configs = configs;
+            this.clock = clock;
+            this.out = out;
+            this.err = err;
+        }
+
+        @Override
+        public Integer call() throws SyncException, InterruptedException {
+            ChangeqConfig loaded = load(configs, config);
+            if (!loaded.routes().containsKey(route)) {
+                err.println("changeq-sync: no route named '" + route + "' in " + config + "; configured routes: "
+                        + loaded.routes().keySet());
+                return ExitCodes.USAGE;
+            }
+            SyncRequest request = new SyncRequest(route, false, false, Optional.ofNullable(runOptions.metricsDirectory),
+                    runOptions.retainMinAge, false, false, OptionalLong.empty());
+            RouteFollower follower = RouteFollower.start(loaded, request, clock, out, SystemdNotifier.fromEnvironment());
+            // SIGTERM is how systemd stops a service: a clean stop, so the process exits with the follower's code
+            // rather than the JVM's 143.
+            Runtime.getRuntime().addShutdownHook(ChangeqThreads.newThread(SyncMain.class, "changeq-follow-shutdown", () -> {
+                follower.close();
+                out.flush();
+                Runtime.getRuntime().halt(follower.exitCode());
+            }));
+            int exitCode = follower.awaitTermination();
+            follower.close();
+            return exitCode;
         }
     }
 

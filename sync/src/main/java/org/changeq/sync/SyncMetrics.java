@@ -28,12 +28,15 @@ import org.changeq.pipeline.RetryList;
  * @param retryPaths         paths in the route's retry list: rsync failed to send them, every run sends them again
  * @param retryOldestFailureSeconds Unix time the longest-waiting of them first failed (0 = none waits); an age
  *                           computed when the file is written would be stale between runs
+ * @param followRetryWaitSeconds how long the route's follower waits before it tries again after failed runs; 0 while
+ *                           its runs succeed, and when no follower runs (timer runs leave it as it is)
  */
 record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long backlogRecords,
                    long fullSyncTotal, long failuresTotal, long lastExitCode, long retryPaths,
-                   double retryOldestFailureSeconds, long trackerRunning, double queueLastRecordSeconds) {
+                   double retryOldestFailureSeconds, long trackerRunning, double queueLastRecordSeconds,
+                   double followRetryWaitSeconds) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
 
     /**
      * What the run saw of the tracker.
@@ -61,7 +64,9 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         TRACKER_RUNNING("changeq_tracker_running", "gauge",
                 "1 when a changeq-tracker held the queue at the route's last run, 0 when none records changes."),
         QUEUE_LAST_RECORD("changeq_queue_last_record_timestamp_seconds", "gauge",
-                "Unix time of the queue's last record at the route's last run: when anything was last recorded.");
+                "Unix time of the queue's last record at the route's last run: when anything was last recorded."),
+        FOLLOW_RETRY_WAIT("changeq_sync_follow_retry_wait_seconds", "gauge",
+                "Seconds the route's follower waits before it tries again after failed runs (destination down); 0 while its runs succeed.");
 
         final String name;
         final String type;
@@ -114,7 +119,8 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 values.getOrDefault(Metric.RETRY_OLDEST.name, 0.0),
                 // A file of the version before this metric says nothing about the tracker: assume it ran.
                 values.getOrDefault(Metric.TRACKER_RUNNING.name, 1.0).longValue(),
-                values.getOrDefault(Metric.QUEUE_LAST_RECORD.name, 0.0));
+                values.getOrDefault(Metric.QUEUE_LAST_RECORD.name, 0.0),
+                values.getOrDefault(Metric.FOLLOW_RETRY_WAIT.name, 0.0));
     }
 
     static SyncMetrics read(Path file) throws IOException {
@@ -139,7 +145,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                       long backlog) {
         return new SyncMetrics(committed ? endSeconds : lastSuccessSeconds, durationSeconds, filesTotal + files, backlog,
                 fullSyncTotal + (committed && full ? 1 : 0), failuresTotal + (exitCode == ExitCodes.OK ? 0 : 1), exitCode,
-                retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds);
+                retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds, followRetryWaitSeconds);
     }
 
     /** The same metrics with the retry list as it is after the run. */
@@ -147,14 +153,21 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retry.entries().size(),
                 retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0,
-                trackerRunning, queueLastRecordSeconds);
+                trackerRunning, queueLastRecordSeconds, followRetryWaitSeconds);
     }
 
     /** The same metrics with what the run saw of the tracker. */
     SyncMetrics withTracker(Tracker tracker) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, tracker.running() ? 1 : 0,
-                tracker.lastRecordSeconds());
+                tracker.lastRecordSeconds(), followRetryWaitSeconds);
+    }
+
+    /** The same metrics with the follower's wait before its next try. */
+    SyncMetrics withFollowRetryWait(double seconds) {
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
+                failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds,
+                seconds);
     }
 
     private double valueOf(Metric metric) {
@@ -170,6 +183,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case RETRY_OLDEST -> retryOldestFailureSeconds;
             case TRACKER_RUNNING -> trackerRunning;
             case QUEUE_LAST_RECORD -> queueLastRecordSeconds;
+            case FOLLOW_RETRY_WAIT -> followRetryWaitSeconds;
         };
     }
 

@@ -38,7 +38,7 @@ class UnitContentsTest {
 
     @Test
     void servicesRunAsChangeqWithReadSearchOnlyAndNeverForbidWritableExecutableMemory() throws IOException {
-        for (String unit : List.of("changeq-tracker.service", "changeq-sync@.service")) {
+        for (String unit : List.of("changeq-tracker.service", "changeq-sync@.service", "changeq-sync-follow@.service")) {
             List<String> settings = settings(unit);
             assertTrue(settings.contains("User=changeq"), unit);
             assertTrue(settings.contains("AmbientCapabilities=CAP_DAC_READ_SEARCH"), unit);
@@ -51,6 +51,25 @@ class UnitContentsTest {
         }
         assertEquals("AF_UNIX", value(settings("changeq-tracker.service"), "RestrictAddressFamilies"));
         assertEquals("AF_UNIX AF_INET AF_INET6", value(settings("changeq-sync@.service"), "RestrictAddressFamilies"));
+    }
+
+    @Test
+    void theFollowerHasTheSyncUnitsHardeningAndIsANotifyServiceThatRestartsOnFailure() throws IOException {
+        List<String> follow = settings("changeq-sync-follow@.service");
+        List<String> sync = settings("changeq-sync@.service");
+        List<String> hardening = sync.subList(sync.indexOf("User=changeq"), sync.size());
+        assertEquals(hardening, follow.subList(follow.indexOf("User=changeq"), follow.indexOf("WantedBy=multi-user.target")),
+                "the same hardening as the timer's runs, line for line");
+        assertEquals("/usr/bin/changeq-sync follow --config /etc/changeq/changeq.yaml --route %i", value(follow, "ExecStart"));
+        assertTrue(follow.contains("Type=notify"));
+        assertTrue(follow.contains("NotifyAccess=main"), "only the JVM, which the launchers exec into, may notify");
+        assertTrue(follow.stream().anyMatch(s -> s.matches("WatchdogSec=\\d+s")), follow.toString());
+        assertTrue(follow.contains("Restart=on-failure"));
+        assertTrue(follow.contains("KillSignal=SIGTERM"));
+        assertTrue(follow.contains("Nice=10") && follow.contains("IOSchedulingClass=idle"));
+        Set<Integer> prevent = Arrays.stream(value(follow, "RestartPreventExitStatus").split("\\s+")).map(Integer::valueOf)
+                .collect(Collectors.toSet());
+        assertEquals(Set.of(ExitCodes.USAGE, ExitCodes.CONFIG), prevent);
     }
 
     @Test
@@ -70,7 +89,7 @@ class UnitContentsTest {
         try (var files = Files.list(ModuleFiles.source("dist/bin"))) {
             files.forEach(file -> launchers.add(file.getFileName().toString()));
         }
-        for (String unit : List.of("changeq-tracker.service", "changeq-sync@.service")) {
+        for (String unit : List.of("changeq-tracker.service", "changeq-sync@.service", "changeq-sync-follow@.service")) {
             String command = value(settings(unit), "ExecStart").split(" ")[0];
             assertTrue(command.startsWith("/usr/bin/"), unit + ": " + command);
             assertTrue(launchers.contains(command.substring("/usr/bin/".length())), unit + ": " + command + " not in " + launchers);

@@ -52,17 +52,20 @@ class UnitFilesIT {
     @Test
     void everyUnitAndARouteInstanceVerifiesCleanly() throws Exception {
         for (String unit : List.of("changeq-tracker.service", "changeq-sync@.service", "changeq-sync@.timer",
-                "changeq-sync@mirror.service", "changeq-sync@mirror.timer")) {
+                "changeq-sync@mirror.service", "changeq-sync@mirror.timer", "changeq-sync-follow@.service",
+                "changeq-sync-follow@mirror.service")) {
             assertClean(verify(unit), unit);
         }
     }
 
     @Test
     void theExampleDropInsVerifyCleanly() throws Exception {
-        Path dropIns = Files.createDirectories(units.resolve("changeq-sync@mirror.service.d"));
-        for (String dropIn : List.of("local-destination.conf", "node-exporter-textfile.conf")) {
-            Files.writeString(dropIns.resolve(dropIn), withBuiltLaunchers(Files.readString(ModuleFiles.source("examples/" + dropIn))));
-            assertClean(verify("changeq-sync@mirror.service"), "changeq-sync@mirror.service with " + dropIn);
+        for (String unit : List.of("changeq-sync@mirror.service", "changeq-sync-follow@mirror.service")) {
+            Path dropIns = Files.createDirectories(units.resolve(unit + ".d"));
+            for (String dropIn : List.of("local-destination.conf", "node-exporter-textfile.conf")) {
+                Files.writeString(dropIns.resolve(dropIn), withBuiltLaunchers(Files.readString(ModuleFiles.source("examples/" + dropIn))));
+                assertClean(verify(unit), unit + " with " + dropIn);
+            }
         }
     }
 
@@ -77,7 +80,7 @@ class UnitFilesIT {
 
     @Test
     void hardeningKeepsTheExposureLow() throws Exception {
-        for (String unit : List.of("changeq-tracker.service", "changeq-sync@mirror.service")) {
+        for (String unit : List.of("changeq-tracker.service", "changeq-sync@mirror.service", "changeq-sync-follow@mirror.service")) {
             ModuleFiles.Result result = ModuleFiles.run(units,
                     List.of(systemdAnalyze.toString(), "security", "--offline=true", "--no-pager", unit));
             Matcher exposure = EXPOSURE.matcher(result.stdout() + result.stderr());

@@ -9,7 +9,9 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
+import org.changeq.pipeline.NotifyReceiver;
 import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.SystemdNotifier;
 import org.changeq.pipeline.TrackerRootsFile;
 import org.changeq.pipeline.TrackerRootsFile.Condition;
 import org.changeq.pipeline.TrackerRootsFile.RootStatus;
@@ -29,7 +31,7 @@ class TrackerStatusTest {
     @Test
     void walksPingTheWatchdogAndSayHowFarTheyAreAndTheIdleLineNamesTheRootsNotWatched() throws Exception {
         String socket = dir.resolve("notify").toString();
-        try (SystemdNotifierTest.Receiver systemd = SystemdNotifierTest.Receiver.bind(socket)) {
+        try (NotifyReceiver systemd = NotifyReceiver.bind(socket)) {
             SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, socket,
                     SystemdNotifier.WATCHDOG_USEC, "60000000"));
             TrackerRootsFile rootsFile = new StateLayout(dir.resolve("state")).trackerRoots();

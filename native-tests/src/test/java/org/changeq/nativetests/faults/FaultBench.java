@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -57,7 +58,7 @@ final class FaultBench implements AutoCloseable {
     private int trackerStarts;
     private int barriers;
 
-    private FaultBench(Path directory, Path queue) throws Exception {
+    private FaultBench(Path directory, Path queue, List<String> routeLines) throws Exception {
         this.directory = directory;
         this.root = Files.createDirectories(directory.resolve("src"));
         this.queue = queue;
@@ -77,17 +78,55 @@ final class FaultBench implements AutoCloseable {
                 "    dest: \"" + daemon.url("") + "\"",
                 "    exclude: [\"" + Workload.EXCLUDED_PATTERN + "\"]",
                 "    propagate-deletes: true",
+                String.join("\n", routeLines),
                 ""));
         this.config = ConfigLoader.load(configFile);
     }
 
     static FaultBench create(Path directory) throws Exception {
-        return new FaultBench(directory, directory.resolve("queue"));
+        return new FaultBench(directory, directory.resolve("queue"), List.of());
+    }
+
+    /** A bench whose route has more keys: YAML lines indented by four spaces, e.g. {@code "    follow: {quiet: 1s}"}. */
+    static FaultBench withRouteLines(Path directory, String... routeLines) throws Exception {
+        return new FaultBench(directory, directory.resolve("queue"), List.of(routeLines));
     }
 
     /** A bench whose queue lives elsewhere (e.g. on a small file system). */
     static FaultBench withQueue(Path directory, Path queue) throws Exception {
-        return new FaultBench(directory, queue);
+        return new FaultBench(directory, queue, List.of());
+    }
+
+    Path configFile() {
+        return configFile;
+    }
+
+    ChangeqConfig config() {
+        return config;
+    }
+
+    /**
+     * Starts the tracker with a kernel event queue of {@code small} events where fs.inotify.max_queued_events is
+     * writable (the limit applies to inotify instances created while it is set: only this tracker's), and waits
+     * until it watches.
+     *
+     * @return the tracker's queue size in events
+     */
+    long startTrackerWithSmallInotifyQueue(long small) throws Exception {
+        Optional<Sysctl> setting = Sysctl.writable("fs.inotify.max_queued_events", 4096);
+        long queueSize = setting.isPresent() ? small : Long.parseLong(Sysctl.read(Path.of("/proc/sys/fs/inotify/max_queued_events")));
+        try {
+            if (setting.isPresent()) {
+                setting.get().set(small);
+            }
+            startTracker();
+            awaitTrackerWatching();
+        } finally {
+            if (setting.isPresent()) {
+                setting.get().close();
+            }
+        }
+        return queueSize;
     }
 
     /** Starts {@code changeq-tracker --config} in its own JVM, logging at INFO into {@code tracker-N.err}. */
@@ -214,6 +253,12 @@ final class FaultBench implements AutoCloseable {
     OptionalLong cursor() throws IOException {
         IndexFile cursor = new StateLayout(state).cursor(ROUTE);
         return cursor.read();
+    }
+
+    /** Whether the destination holds exactly the source's names and contents now, leaving out what the route excludes. */
+    boolean destinationEqualsSourceNow() throws IOException, InterruptedException {
+        return Trees.run(List.of("diff", "-rq", "--no-dereference", "-x", Workload.EXCLUDED_PATTERN, root.toString(),
+                daemon.moduleDirectory().toString()), -1).length == 0;
     }
 
     /** The destination holds exactly the source's names and contents, leaving out what the route excludes. */

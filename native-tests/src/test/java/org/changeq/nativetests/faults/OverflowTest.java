@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import org.changeq.nativetests.sync.Poll;
 import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.RecordType;
@@ -30,20 +29,7 @@ class OverflowTest {
     @Test
     void anyNumberOfOverflowsCostsOneFullSync() throws Exception {
         try (FaultBench bench = FaultBench.create(temp)) {
-            Optional<Sysctl> setting = Sysctl.writable("fs.inotify.max_queued_events", 4096);
-            long queueSize = setting.isPresent() ? SMALL_QUEUE : Long.parseLong(Sysctl.read(Path.of("/proc/sys/fs/inotify/max_queued_events")));
-            try {
-                // The limit applies to inotify instances created while it is set: only this tracker's.
-                if (setting.isPresent()) {
-                    setting.get().set(SMALL_QUEUE);
-                }
-                bench.startTracker();
-                bench.awaitTrackerWatching();
-            } finally {
-                if (setting.isPresent()) {
-                    setting.get().close();
-                }
-            }
+            long queueSize = bench.startTrackerWithSmallInotifyQueue(SMALL_QUEUE);
             // Each rewrite is two events (modify, close-write), in directories watched before the burst (a directory
             // created while the tracker is stopped has no watch yet, so it would queue no events): more than the queue holds.
             int burstFiles = (int) (queueSize / 2 + 100);
@@ -83,7 +69,8 @@ class OverflowTest {
         }
     }
 
-    private static void burstWhileStopped(FaultBench bench, List<Path> directories) throws Exception {
+    /** Rewrites the files of {@code directories} while the tracker is stopped with SIGSTOP, then continues it. */
+    static void burstWhileStopped(FaultBench bench, List<Path> directories) throws Exception {
         long pid = bench.tracker().pid();
         Trees.run(List.of("kill", "-STOP", Long.toString(pid)), 0);
         try {

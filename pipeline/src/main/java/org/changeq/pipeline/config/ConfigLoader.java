@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.DayOfWeek;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
@@ -51,9 +53,11 @@ public final class ConfigLoader {
     private static final List<String> ROOT_KEYS = List.of("path", "exclude");
     private static final List<String> ROUTE_KEYS = List.of("root", "dest", "include", "exclude", "include-list",
             "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes",
-            "max-delete");
+            "max-delete", "follow");
     private static final Set<String> COMPRESSION_ALIASES = Set.of("--zc", "--zl", "--new-compress", "--old-compress");
     private static final List<String> WINDOW_KEYS = List.of("days-of-month", "days-of-week");
+    private static final List<String> FOLLOW_KEYS = List.of("quiet", "max-delay", "max-batch", "retry-max");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 
     private ConfigLoader() {
     }
@@ -234,11 +238,59 @@ public final class ConfigLoader {
                     ? deleteLimit(fields.get("max-delete").getValueNode(), key + ".max-delete")
                     : DeleteLimit.DEFAULT;
 
+            FollowSettings follow = fields.containsKey("follow")
+                    ? follow(fields.get("follow").getValueNode(), key + ".follow")
+                    : FollowSettings.DEFAULT;
+
             RouteConfig route = new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
                     PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
-                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete);
+                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, follow);
             checkDestinationPlace(route, destNode, roots.get(root), queue, state, earlier);
             return route;
+        }
+
+        /** {@code follow: {quiet: 2s, max-delay: 30s, max-batch: 10000, retry-max: 5m}}, each key optional. */
+        private FollowSettings follow(Node node, String key) throws ConfigException {
+            Map<String, NodeTuple> fields = mapping(node, key, FOLLOW_KEYS);
+            Duration quiet = fields.containsKey("quiet")
+                    ? duration(fields.get("quiet").getValueNode(), key + ".quiet") : FollowSettings.DEFAULT_QUIET;
+            Duration maxDelay = fields.containsKey("max-delay")
+                    ? duration(fields.get("max-delay").getValueNode(), key + ".max-delay") : FollowSettings.DEFAULT_MAX_DELAY;
+            long maxBatch = fields.containsKey("max-batch")
+                    ? positiveLong(fields.get("max-batch").getValueNode(), key + ".max-batch") : FollowSettings.DEFAULT_MAX_BATCH;
+            Duration retryMax = fields.containsKey("retry-max")
+                    ? duration(fields.get("retry-max").getValueNode(), key + ".retry-max") : FollowSettings.DEFAULT_RETRY_MAX;
+            if (maxDelay.compareTo(quiet) < 0) {
+                Node at = fields.containsKey("max-delay") ? fields.get("max-delay").getValueNode() : fields.get("quiet").getValueNode();
+                throw error(at, key + (fields.containsKey("max-delay") ? ".max-delay" : ".quiet"), "max-delay ("
+                        + text(maxDelay) + ") is shorter than quiet (" + text(quiet) + "): a change would never wait for"
+                        + " quiet; make max-delay at least as long");
+            }
+            if (retryMax.compareTo(FollowSettings.FIRST_RETRY_WAIT) < 0) {
+                throw error(fields.get("retry-max").getValueNode(), key + ".retry-max", "must be at least "
+                        + text(FollowSettings.FIRST_RETRY_WAIT) + ", the first wait after a failed run; got " + text(retryMax));
+            }
+            return new FollowSettings(quiet, maxDelay, maxBatch, retryMax);
+        }
+
+        /** {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}. */
+        private Duration duration(Node node, String key) throws ConfigException {
+            String text = node instanceof ScalarNode && !node.getTag().equals(Tag.NULL) ? ((ScalarNode) node).getValue().strip() : "";
+            Matcher matcher = DURATION.matcher(text);
+            if (!matcher.matches()) {
+                throw error(node, key, "expected a duration with its unit (500ms, 2s, 5m, 1h), got " + describe(node));
+            }
+            long amount = Long.parseLong(matcher.group(1));
+            return switch (matcher.group(2)) {
+                case "ms" -> Duration.ofMillis(amount);
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                default -> Duration.ofHours(amount);
+            };
+        }
+
+        private static String text(Duration duration) {
+            return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + "s" : duration.toMillis() + "ms";
         }
 
         /** {@code 1000} (paths) or {@code "25%"} (of the destination's paths). */

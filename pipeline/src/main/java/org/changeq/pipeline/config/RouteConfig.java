@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param deleteOnFull     whether full syncs pass {@code --delete}
  * @param propagateDeletes whether incremental runs delete at the destination
  * @param maxDelete        how much one run may delete at the destination without explicit consent
+ * @param follow           when a follower of the route runs ({@code follow:}); timer runs ignore it
  */
 public record RouteConfig(
         String name,
@@ -37,7 +38,8 @@ public record RouteConfig(
         Optional<FullWindow> fullWindow,
         boolean deleteOnFull,
         boolean propagateDeletes,
-        DeleteLimit maxDelete) {
+        DeleteLimit maxDelete,
+        FollowSettings follow) {
 
     /**
      * A local copy keeps owners, groups, modes and devices like {@code rsync -a} as root; {@code --super}
@@ -53,6 +55,7 @@ public record RouteConfig(
 
     public RouteConfig {
         java.util.Objects.requireNonNull(maxDelete, "maxDelete");
+        java.util.Objects.requireNonNull(follow, "follow");
         include = List.copyOf(include);
         exclude = List.copyOf(exclude);
         rsyncArgs = List.copyOf(rsyncArgs);

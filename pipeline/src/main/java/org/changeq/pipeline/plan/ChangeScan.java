@@ -158,6 +158,11 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
         return concerns(route, record.type(), record.directory(), record.path(), record.path().length);
     }
 
+    /** {@link #concerns(RouteConfig, QueueRecord)} for a path record of the route's root, without copying it. */
+    public static boolean concerns(RouteConfig route, RecordView record) {
+        return concerns(route, record.type(), record.directory(), record.pathBuffer(), record.pathLength());
+    }
+
     private static boolean concerns(RouteConfig route, RecordType type, boolean directory, byte[] path, int length) {
         if (route.sends(path, length, directory)) {
             return true;

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DayOfWeek;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Optional;
@@ -254,6 +255,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void followSettingsDefaultAndTakeDurationsWithUnits() throws ConfigException {
+        assertEquals(FollowSettings.DEFAULT, parse(BASE).route("mirror").follow());
+        FollowSettings follow = parse(BASE.replace("dest: /mnt/backup/}",
+                "dest: /mnt/backup/, follow: {quiet: 500ms, max-delay: 2m, max-batch: 2000, retry-max: 1h}}"))
+                .route("mirror").follow();
+        assertEquals(new FollowSettings(Duration.ofMillis(500), Duration.ofMinutes(2), 2000, Duration.ofHours(1)), follow);
+        FollowSettings partly = parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {quiet: 0s}}"))
+                .route("mirror").follow();
+        assertEquals(Duration.ZERO, partly.quiet());
+        assertEquals(FollowSettings.DEFAULT_MAX_DELAY, partly.maxDelay());
+    }
+
+    @Test
     void harmlessRsyncArgsPass() throws ConfigException {
         RouteConfig route = parse(BASE.replace("dest: /mnt/backup/}",
                 "dest: /mnt/backup/, rsync-args: [-raH, --delay-updates, --skip-compress=gz/zip, -e, ssh -p 2222, --numeric-ids]}"))
@@ -406,6 +420,20 @@ class ConfigLoaderTest {
                         8, "routes.mirror.full-window.days-of-week", "the list is empty"),
                 Arguments.of("a window key typo", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {day-of-month: 1}}"),
                         8, "routes.mirror.full-window.day-of-month", "did you mean 'days-of-month'?"),
+                Arguments.of("a follow delay without unit", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {quiet: 2}}"),
+                        8, "routes.mirror.follow.quiet", "expected a duration with its unit (500ms, 2s, 5m, 1h), got '2'"),
+                Arguments.of("a follow key typo", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {max-dealy: 1m}}"),
+                        8, "routes.mirror.follow.max-dealy", "did you mean 'max-delay'?"),
+                Arguments.of("max-delay below quiet", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {quiet: 10s, max-delay: 5s}}"),
+                        8, "routes.mirror.follow.max-delay", "max-delay (5s) is shorter than quiet (10s)"),
+                Arguments.of("quiet above the default max-delay", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {quiet: 1m}}"),
+                        8, "routes.mirror.follow.quiet", "max-delay (30s) is shorter than quiet (60s)"),
+                Arguments.of("a zero batch", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {max-batch: 0}}"),
+                        8, "routes.mirror.follow.max-batch", "must be greater than 0, got 0"),
+                Arguments.of("a retry-max below a second", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {retry-max: 100ms}}"),
+                        8, "routes.mirror.follow.retry-max", "must be at least 1s, the first wait after a failed run; got 100ms"),
+                Arguments.of("follow as a number", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: 5}"),
+                        8, "routes.mirror.follow", "expected a mapping"),
                 Arguments.of("broken YAML", BASE.replace("[/immich/]", "[/immich/"),
                         7, "", "not valid YAML"),
                 Arguments.of("two documents", "queue: /q\n---\nstate: /s\n", 2, "", "expected a single document"),

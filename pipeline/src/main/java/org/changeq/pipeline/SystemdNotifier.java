@@ -1,4 +1,4 @@
-package org.changeq.tracker;
+package org.changeq.pipeline;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * {@code STOPPING=1}) sent to the {@code AF_UNIX} socket named by {@code $NOTIFY_SOCKET}.
  *
  * <p>Java's {@code DatagramChannel} cannot use {@code AF_UNIX}, so the datagram goes through libc
- * ({@code socket}, {@code sendto}) via jnr-ffi, which the tracker already uses for inotify.
+ * ({@code socket}, {@code sendto}) via jnr-ffi, which the tracker also uses for inotify. It lives
+ * here because both services use it: the tracker and the sync's follow mode.
  * libc is always there; libsystemd is not (containers, minimal hosts), and the protocol is one
  * {@code sendto}. Path sockets and abstract ones ({@code @name}) are supported.
  *
@@ -43,9 +44,9 @@ import org.slf4j.LoggerFactory;
  * the launchers guarantee by exec-ing into the JVM.
  */
 public final class SystemdNotifier {
-    static final String NOTIFY_SOCKET = "NOTIFY_SOCKET";
-    static final String WATCHDOG_USEC = "WATCHDOG_USEC";
-    static final String WATCHDOG_PID = "WATCHDOG_PID";
+    public static final String NOTIFY_SOCKET = "NOTIFY_SOCKET";
+    public static final String WATCHDOG_USEC = "WATCHDOG_USEC";
+    public static final String WATCHDOG_PID = "WATCHDOG_PID";
 
     private static final Logger log = LoggerFactory.getLogger(SystemdNotifier.class);
 
@@ -76,7 +77,7 @@ public final class SystemdNotifier {
     }
 
     /** As {@link #fromEnvironment()}, from the given variables (tests cannot change the real ones). */
-    static SystemdNotifier fromEnvironment(Map<String, String> environment) {
+    public static SystemdNotifier fromEnvironment(Map<String, String> environment) {
         String socket = environment.get(NOTIFY_SOCKET);
         if (socket == null || socket.isEmpty()) {
             return DISABLED;
@@ -93,7 +94,8 @@ public final class SystemdNotifier {
 
     /**
      * The service's readiness: {@code READY=1} with a status line. For the tracker, once every root
-     * is watched, so that {@code systemctl start} returns when changes are being recorded.
+     * is watched, so that {@code systemctl start} returns when changes are being recorded; for a
+     * follower, once it holds its route and follows the queue.
      */
     public void ready(String status) {
         send("READY=1\nSTATUS=" + oneLine(status));

@@ -1,11 +1,10 @@
-package org.changeq.tracker;
+package org.changeq.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,13 +25,6 @@ import java.util.concurrent.CountDownLatch;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Runtime;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
-import jnr.ffi.types.size_t;
-import jnr.ffi.types.ssize_t;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +32,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 class SystemdNotifierTest {
-    private static final Duration RECEIVE_DEADLINE = Duration.ofSeconds(5);
+    private static final Duration RECEIVE_DEADLINE = NotifyReceiver.RECEIVE_DEADLINE;
 
     @TempDir
     Path dir;
@@ -58,7 +50,7 @@ class SystemdNotifierTest {
     @Test
     void sendsEachMessageAsOneDatagramToAPathSocket() throws IOException {
         String socketPath = dir.resolve("notify").toString();
-        try (Receiver receiver = Receiver.bind(socketPath)) {
+        try (NotifyReceiver receiver = NotifyReceiver.bind(socketPath)) {
             assertTrue(Files.exists(Path.of(socketPath)), "binding the address created the socket file at " + socketPath);
             SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, socketPath));
 
@@ -76,7 +68,7 @@ class SystemdNotifierTest {
     @Test
     void sendsToAnAbstractSocket() throws IOException {
         String name = "@changeq-notify-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
-        try (Receiver receiver = Receiver.bind(name)) {
+        try (NotifyReceiver receiver = NotifyReceiver.bind(name)) {
             assertTrue(Files.readAllLines(Path.of("/proc/net/unix")).stream().anyMatch(line -> line.endsWith(" " + name)),
                     "the kernel lists the abstract socket as " + name);
             SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, name)).watchdog();
@@ -87,7 +79,7 @@ class SystemdNotifierTest {
     @Test
     void aNewlineInAStatusCannotStartAnotherAssignment() {
         String socketPath = dir.resolve("notify").toString();
-        try (Receiver receiver = Receiver.bind(socketPath)) {
+        try (NotifyReceiver receiver = NotifyReceiver.bind(socketPath)) {
             SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, socketPath)).status("x\nREADY=1");
             assertEquals("STATUS=x READY=1", receiver.receive());
         }
@@ -98,7 +90,7 @@ class SystemdNotifierTest {
         String socketPath = dir.resolve("notify").toString();
         int threads = 4;
         int messagesPerThread = 2; // 8 stays below the default receive queue (net.unix.max_dgram_qlen = 10)
-        try (Receiver receiver = Receiver.bind(socketPath)) {
+        try (NotifyReceiver receiver = NotifyReceiver.bind(socketPath)) {
             SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, socketPath));
             CountDownLatch start = new CountDownLatch(1);
             List<Thread> senders = new ArrayList<>();
@@ -216,58 +208,5 @@ class SystemdNotifierTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    /** A bound AF_UNIX datagram socket standing in for systemd's notify socket. */
-    static final class Receiver implements AutoCloseable {
-        private static final int POLLIN = 1;
-        private static final TestLibC LIBC = LibraryLoader.create(TestLibC.class).load("c");
-        private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
-
-        private final int fd;
-
-        private Receiver(int fd) {
-            this.fd = fd;
-        }
-
-        static Receiver bind(String name) {
-            int fd = LIBC.socket(1, 2, 0);
-            assertTrue(fd >= 0, "socket: errno " + LastError.getLastError(RUNTIME));
-            byte[] address = SystemdNotifier.socketAddress(name);
-            if (LIBC.bind(fd, address, address.length) != 0) {
-                int errno = LastError.getLastError(RUNTIME);
-                LIBC.close(fd);
-                fail("bind(" + name + "): errno " + errno);
-            }
-            return new Receiver(fd);
-        }
-
-        /** The next datagram, waiting for it up to the deadline. */
-        String receive() {
-            byte[] pollFd = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putInt(fd).putShort((short) POLLIN).array();
-            int ready = LIBC.poll(pollFd, 1, (int) RECEIVE_DEADLINE.toMillis());
-            assertEquals(1, ready, "a datagram arrived within " + RECEIVE_DEADLINE);
-            byte[] buffer = new byte[4096];
-            long length = LIBC.recv(fd, buffer, buffer.length, 0);
-            assertTrue(length >= 0, "recv: errno " + LastError.getLastError(RUNTIME));
-            return new String(buffer, 0, (int) length, StandardCharsets.UTF_8);
-        }
-
-        @Override
-        public void close() {
-            LIBC.close(fd);
-        }
-    }
-
-    public interface TestLibC {
-        int socket(int domain, int type, int protocol);
-
-        int bind(int fd, @In byte[] address, int addressLength);
-
-        int poll(@In @Out byte[] fds, int count, int timeoutMillis);
-
-        @ssize_t long recv(int fd, @Out byte[] buffer, @size_t long length, int flags);
-
-        int close(int fd);
     }
 }

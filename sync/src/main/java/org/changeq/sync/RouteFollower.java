@@ -1,0 +1,386 @@
+package org.changeq.sync;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.changeq.pipeline.ChangeqThreads;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.ManifestReader;
+import org.changeq.pipeline.QueueNotFoundException;
+import org.changeq.pipeline.RecordView;
+import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.SystemdNotifier;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.FollowSettings;
+import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.plan.ChangeScan;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code changeq-sync follow}: follows the queue for one route and runs {@link RouteSync} whenever the route's
+ * {@link FollowSchedule} says a run is due. Each run is exactly a timer run (claim before reading, the full-sync
+ * policy, rsync, the retry list, commit only after success, metrics) and prints its summary line to {@code out}; the
+ * follower only decides when. It holds the route's lock from {@link #start} to {@link #close}, so a timer run of the
+ * route is refused (exit 7) while it follows: the timer is replaced, not combined. A failing run (destination down)
+ * leaves the cursor where it was; the next one waits, longer after each failure up to the route's {@code retry-max},
+ * then sends everything that waits in one run.
+ *
+ * <p>Threads: {@code changeq-follow} reads the queue, waits and runs; {@code changeq-follow-watchdog}, only under a
+ * systemd watchdog, pings systemd while the follow thread keeps coming round its loop or is inside a run (a full
+ * sync may take hours). Both are started by {@link #start} and joined by {@link #close}. Chronicle's tailers cannot
+ * block, so following polls: every {@value #SHORTEST_POLL_MILLIS} ms after new records, backing off to every
+ * {@value #LONGEST_POLL_MILLIS} ms while the queue is idle.
+ *
+ * <p>Stopping: {@link #close} lets a running run end, then stops the threads and releases the lock. Under SIGTERM the
+ * runner's shutdown hook has stopped rsync by then, so that run ends at once, commits nothing, and the next start
+ * sends its changes again; a kill -9 loses nothing either, for the same reason.
+ */
+public final class RouteFollower implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouteFollower.class);
+    static final long SHORTEST_POLL_MILLIS = 10;
+    static final long LONGEST_POLL_MILLIS = 250;
+    /** Records read before the loop looks at the clock again: a large backlog does not delay a due run by much. */
+    private static final int RECORDS_PER_READ = 65_536;
+    /** A restart may help: the queue was re-created or moved, or the state could not be written. */
+    private static final Set<Integer> FATAL = Set.of(ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.SOFTWARE);
+
+    private final ChangeqConfig config;
+    private final SyncRequest request;
+    private final RouteConfig route;
+    private final Clock clock;
+    private final PrintStream out;
+    private final SystemdNotifier systemd;
+    private final RouteLock lock;
+    private final ManifestReader reader;
+    private final FollowSchedule schedule;
+    private final Thread followThread;
+    private final Thread watchdogThread;
+
+    private final ReentrantLock stateLock = new ReentrantLock();
+    private final Condition stopSignal = stateLock.newCondition();
+    private boolean stopRequested;
+    private boolean closed;
+
+    private volatile int exitCode = ExitCodes.OK;
+    private volatile long heartbeatNanos = System.nanoTime();
+    private volatile boolean running;
+
+    // Confined to the follow thread.
+    private int readThisRound;
+    private int lastFailure = ExitCodes.OK;
+    private double publishedRetryWait;
+
+    private RouteFollower(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, SystemdNotifier systemd,
+                          RouteLock lock, ManifestReader reader) {
+        this.config = config;
+        this.request = request;
+        this.route = config.route(request.route());
+        this.clock = clock;
+        this.out = out;
+        this.systemd = systemd;
+        this.lock = lock;
+        this.reader = reader;
+        this.schedule = new FollowSchedule(route.follow());
+        this.followThread = ChangeqThreads.newThread(RouteFollower.class, "changeq-follow", this::follow);
+        Optional<Duration> watchdog = systemd.watchdogInterval();
+        this.watchdogThread = watchdog.isEmpty() ? null
+                : ChangeqThreads.newThread(RouteFollower.class, "changeq-follow-watchdog", () -> pingWatchdog(watchdog.get()));
+    }
+
+    /**
+     * Takes the route's lock, opens the queue and starts following. Returns at once; the first run starts right away
+     * and sends what waited since the cursor (the first run of a new route is its full sync).
+     *
+     * @throws SyncException {@code ALREADY_RUNNING} when a run or another follower of the route holds its lock,
+     *                       {@code QUEUE_UNAVAILABLE} when the queue cannot be opened
+     */
+    public static RouteFollower start(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out,
+                                      SystemdNotifier systemd) throws SyncException {
+        RouteLock lock = RouteSync.lock(config, request.route());
+        ManifestReader reader;
+        try {
+            reader = ManifestReader.open(config.queue());
+        } catch (QueueNotFoundException e) {
+            release(lock);
+            throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
+        }
+        RouteFollower follower = new RouteFollower(config, request, clock, out, systemd, lock, reader);
+        follower.followThread.start();
+        if (follower.watchdogThread != null) {
+            follower.watchdogThread.start();
+        }
+        return follower;
+    }
+
+    /**
+     * Waits until following ends: after {@link #close}, or by itself when a restart may help (the queue is gone, the
+     * state cannot be written).
+     *
+     * @return the exit code: {@code OK} after a stop, else why it ended
+     */
+    public int awaitTermination() throws InterruptedException {
+        followThread.join();
+        return exitCode;
+    }
+
+    /** The exit code so far: {@code OK} unless following ended by itself. */
+    public int exitCode() {
+        return exitCode;
+    }
+
+    /**
+     * Stops following: a running run ends first (under SIGTERM without committing: its rsync was stopped), then both
+     * threads are joined and the lock released. Idempotent; may be called from any thread, e.g. a shutdown hook.
+     */
+    @Override
+    public void close() {
+        stateLock.lock();
+        try {
+            if (!stopRequested) {
+                stopRequested = true;
+                systemd.stopping();
+            }
+            stopSignal.signalAll();
+        } finally {
+            stateLock.unlock();
+        }
+        boolean interrupted = joinUninterruptibly(followThread);
+        if (watchdogThread != null) {
+            interrupted |= joinUninterruptibly(watchdogThread);
+        }
+        stateLock.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                reader.close();
+                release(lock);
+            }
+        } finally {
+            stateLock.unlock();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void follow() {
+        OptionalLong cursor = committedCursor();
+        if (cursor == null) {
+            return;
+        }
+        long after = cursor.orElse(ManifestReader.NO_INDEX);
+        FollowSettings settings = route.follow();
+        try (ManifestReader.Tail tail = reader.tail(after)) {
+            LOG.info("route '{}': following the queue after index {}; a run once its changes are quiet for {} ms, the"
+                    + " oldest waited {} ms, or {} wait; while runs fail, waits up to {} s between them", route.name(),
+                    after, settings.quiet().toMillis(), settings.maxDelay().toMillis(), settings.maxBatch(),
+                    settings.retryMax().toSeconds());
+            systemd.ready("following route " + route.name());
+            Optional<FollowSchedule.Trigger> first = Optional.of(FollowSchedule.Trigger.START);
+            long pollNanos = TimeUnit.MILLISECONDS.toNanos(SHORTEST_POLL_MILLIS);
+            while (!stopRequested()) {
+                heartbeatNanos = System.nanoTime();
+                readThisRound = 0;
+                int read = tail.readNew(this::observe);
+                long now = System.nanoTime();
+                Optional<FollowSchedule.Trigger> trigger = first.isPresent() ? first : schedule.due(now);
+                first = Optional.empty();
+                if (trigger.isPresent()) {
+                    if (!runOnce(tail, trigger.get())) {
+                        return;
+                    }
+                    pollNanos = TimeUnit.MILLISECONDS.toNanos(SHORTEST_POLL_MILLIS);
+                    continue;
+                }
+                pollNanos = read > 0 ? TimeUnit.MILLISECONDS.toNanos(SHORTEST_POLL_MILLIS)
+                        : Math.min(pollNanos * 2, TimeUnit.MILLISECONDS.toNanos(LONGEST_POLL_MILLIS));
+                awaitStop(Math.min(pollNanos, schedule.nanosUntilDue(now)));
+            }
+            LOG.info("route '{}': stopped following; the cursor is at {}", route.name(), describe(committedCursor()));
+        } catch (RuntimeException | Error e) {
+            LOG.error("route '{}': following failed: {}", route.name(), e.toString(), e);
+            exitCode = ExitCodes.SOFTWARE;
+        }
+    }
+
+    private boolean observe(long index, RecordView record) {
+        long now = System.nanoTime();
+        if (changesWhatTheNextRunDoes(record)) {
+            schedule.changeArrived(now);
+        } else {
+            schedule.otherArrived(now);
+        }
+        return ++readThisRound < RECORDS_PER_READ;
+    }
+
+    /**
+     * A path the route sends; or a marker that makes its next run full (an OVERFLOW on its root, a START that may
+     * open a gap) or incremental again (a RESCAN heals the gap on its root).
+     */
+    private boolean changesWhatTheNextRunDoes(RecordView record) {
+        return switch (record.type()) {
+            case CHANGE, SUBTREE, DELETE -> record.root().equals(route.root()) && ChangeScan.concerns(route, record);
+            case OVERFLOW, RESCAN -> record.root().equals(route.root()) || record.root().isEmpty();
+            case START -> true;
+            case STOP -> false;
+        };
+    }
+
+    /** One run of the route. @return false when following must end */
+    private boolean runOnce(ManifestReader.Tail tail, FollowSchedule.Trigger trigger) {
+        long seen = tail.lastIndex();
+        LOG.info("route '{}': run ({}): {} changes waiting", route.name(), trigger.token, schedule.changes());
+        int code;
+        String refusal = "";
+        running = true;
+        try {
+            SyncReport report = RouteSync.runHolding(lock, config, request, clock, out);
+            out.println(report.summaryLine());
+            code = report.exitCode();
+        } catch (SyncException e) {
+            code = e.exitCode();
+            refusal = ": " + e.getMessage();
+            if (FATAL.contains(code)) {
+                LOG.error("route '{}': {}; the follower exits {} (systemd restarts it)", route.name(), e.getMessage(), code);
+                exitCode = code;
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            running = false;
+        }
+        OptionalLong cursor = committedCursor();
+        if (cursor == null) {
+            return false;
+        }
+        // A run commits to the queue end it captured, which is at or after every record the tail had read.
+        if (cursor.isPresent() && cursor.getAsLong() >= seen) {
+            schedule.committed();
+            if (cursor.getAsLong() > seen) {
+                tail.moveTo(cursor.getAsLong());
+            }
+        }
+        if (code == ExitCodes.OK || code == ExitCodes.TRACKER_NOT_RUNNING) {
+            if (schedule.retrying()) {
+                LOG.info("route '{}': the run succeeded again after failures (the last exited {}); following",
+                        route.name(), lastFailure);
+            }
+            schedule.succeeded();
+            lastFailure = ExitCodes.OK;
+            publishRetryWait(Duration.ZERO);
+            systemd.status("following route " + route.name() + "; last run " + clock.instant() + ": exit " + code);
+        } else {
+            Duration wait = schedule.failed(System.nanoTime());
+            if (code != lastFailure) {
+                LOG.warn("route '{}': the run exited {}{}; the cursor is at {}, and the follower tries again after waits"
+                        + " growing from {} s to {} s (changeq_sync_follow_retry_wait_seconds), then sends everything"
+                        + " waiting in one run; it logs again when that changes", route.name(), code, refusal, describe(cursor),
+                        FollowSettings.FIRST_RETRY_WAIT.toSeconds(), route.follow().retryMax().toSeconds());
+            }
+            lastFailure = code;
+            publishRetryWait(wait);
+            systemd.status("route " + route.name() + ": the last run exited " + code + "; next try in "
+                    + wait.toSeconds() + " s");
+        }
+        return true;
+    }
+
+    /** The committed cursor; {@code null} (and following ends) when the state cannot be read. */
+    private OptionalLong committedCursor() {
+        try {
+            return new StateLayout(config.state()).cursor(route.name()).read();
+        } catch (IOException e) {
+            LOG.error("route '{}': cannot read its cursor ({}); the follower exits {}", route.name(), e.toString(),
+                    ExitCodes.SOFTWARE);
+            exitCode = ExitCodes.SOFTWARE;
+            return null;
+        }
+    }
+
+    private static String describe(OptionalLong cursor) {
+        return cursor == null || cursor.isEmpty() ? "(none)" : Long.toString(cursor.getAsLong());
+    }
+
+    private void publishRetryWait(Duration wait) {
+        double seconds = wait.toMillis() / 1000.0;
+        if (seconds == publishedRetryWait) {
+            return;
+        }
+        Path file = RouteFiles.metricsFile(new StateLayout(config.state()), request);
+        try {
+            SyncMetrics.read(file).withFollowRetryWait(seconds).write(file, route.name());
+            publishedRetryWait = seconds;
+        } catch (IOException e) {
+            LOG.warn("route '{}': cannot write {} ({}); the retry wait does not show in the metrics", route.name(), file,
+                    e.toString());
+        }
+    }
+
+    private void pingWatchdog(Duration interval) {
+        long timeout = interval.toNanos();
+        while (!awaitStop(timeout / 2)) {
+            // A loop that stopped coming round hangs; a run in progress is rsync at work.
+            if (running || System.nanoTime() - heartbeatNanos < timeout / 2) {
+                systemd.watchdog();
+            }
+        }
+    }
+
+    private boolean stopRequested() {
+        stateLock.lock();
+        try {
+            return stopRequested;
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /** Waits up to {@code nanos} or until {@link #close}; returns whether to stop. */
+    private boolean awaitStop(long nanos) {
+        stateLock.lock();
+        try {
+            long remaining = nanos;
+            while (!stopRequested && remaining > 0) {
+                remaining = stopSignal.awaitNanos(remaining);
+            }
+            return stopRequested;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    private static boolean joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        return interrupted;
+    }
+
+    private static void release(RouteLock lock) {
+        try {
+            lock.close();
+        } catch (IOException e) {
+            LOG.warn("releasing the route lock failed ({}); the kernel releases it when this process exits", e.toString());
+        }
+    }
+}
