@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.changeq.pipeline.ByteStrings;
@@ -190,12 +191,7 @@ public final class RouteSync {
                     commands = commands.limitingDeletions(preview.allowed());
                 }
                 if (outcome.succeeded()) {
-                    List<String> command = commands.fullPass();
-                    printPlan(command, null);
-                    outcome = RsyncRunner.run(command);
-                    if (outcome.partial()) {
-                        failureChecks.add(new FailureCheck(commands.asFailureCheck().fullPass(), false));
-                    }
+                    outcome = runPass(commands, RsyncCommand::fullPass, null, false, failureChecks);
                 }
                 rsyncRan = true;
             } else {
@@ -218,37 +214,22 @@ public final class RouteSync {
                         commands = commands.limitingDeletions(preview.allowed());
                     }
                     if (outcome.succeeded()) {
-                        List<String> command = commands.recursivePass(fileList);
-                        printPlan(command, fileList);
-                        outcome = RsyncRunner.run(command);
-                        if (outcome.partial()) {
-                            failureChecks.add(new FailureCheck(commands.asFailureCheck().recursivePass(fileList), false));
-                        }
+                        outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, false, failureChecks);
                     }
                     rsyncRan = true;
                 }
                 if (lists.comparedByContent() > 0 && (outcome.succeeded() || outcome.partial())) {
                     Path contentList = RouteFiles.contentList(layout, route.name());
-                    List<String> command = commands.contentPass(contentList);
-                    printPlan(command, contentList);
-                    RsyncRunner.Outcome content = RsyncRunner.run(command);
-                    if (content.partial()) {
-                        failureChecks.add(new FailureCheck(commands.asFailureCheck().contentPass(contentList), true));
-                    }
-                    outcome = outcome.plus(content);
+                    outcome = outcome.plus(runPass(commands, pass -> pass.contentPass(contentList), contentList, true,
+                            failureChecks));
                     rsyncRan = true;
                 }
                 // After the files: writing into a directory changes its time at the destination. After a
                 // partial transfer too: the directories still need their times, and this pass its check.
                 if (lists.directories() > 0 && (outcome.succeeded() || outcome.partial())) {
                     Path directoryList = RouteFiles.directoryList(layout, route.name());
-                    List<String> command = commands.directoryPass(directoryList);
-                    printPlan(command, directoryList);
-                    RsyncRunner.Outcome directories = RsyncRunner.run(command);
-                    if (directories.partial()) {
-                        failureChecks.add(new FailureCheck(commands.asFailureCheck().directoryPass(directoryList), false));
-                    }
-                    outcome = outcome.plus(directories);
+                    outcome = outcome.plus(runPass(commands, pass -> pass.directoryPass(directoryList), directoryList,
+                            false, failureChecks));
                     rsyncRan = true;
                 }
             }
@@ -328,6 +309,24 @@ public final class RouteSync {
 
     /** A dry run that finds what a pass left out; the content pass's failures stay compared by content. */
     private record FailureCheck(List<String> command, boolean comparedByContent) {
+    }
+
+    /**
+     * Runs one pass and, when it ends in a partial transfer, keeps the dry run that finds what it left out.
+     *
+     * @param pass the pass of a set of commands: applied to the real ones, then to their failure check
+     * @param list the pass's file list, printed by a dry run; null for the full pass
+     */
+    private RsyncRunner.Outcome runPass(RsyncCommand commands, Function<RsyncCommand, List<String>> pass, Path list,
+                                        boolean comparedByContent, List<FailureCheck> failureChecks)
+            throws SyncException, InterruptedException, IOException {
+        List<String> command = pass.apply(commands);
+        printPlan(command, list);
+        RsyncRunner.Outcome outcome = RsyncRunner.run(command);
+        if (outcome.partial()) {
+            failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), comparedByContent));
+        }
+        return outcome;
     }
 
     private void reportFailures(RetryList retry) {
