@@ -269,7 +269,8 @@ final class Libc implements DirectoryWatches, AutoCloseable {
         return pollFds.getShort(POLLFD_SIZE + POLLFD_REVENTS_OFFSET) != 0 ? Wake.WOKEN : Wake.EVENTS;
     }
 
-    private void readEvents(InotifyEventSink sink, LongConsumer onDrained) {
+    /** @return whether the kernel's queue was found empty (false: the reads per wait ran out first) */
+    private boolean readEvents(InotifyEventSink sink, LongConsumer onDrained) {
         for (int reads = 0; reads < MAX_READS_PER_WAIT; reads++) {
             long beforeMillis = System.currentTimeMillis();
             long length = C.read(inotifyFd, eventBuffer, EVENT_BUFFER_SIZE);
@@ -284,10 +285,26 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             }
             if (length == 0 || errno == EAGAIN) {
                 onDrained.accept(beforeMillis);
-                return;
+                return true;
             }
             throw new NativeCallException(failure("read", null, errno, hint(errno)));
         }
+        return false;
+    }
+
+    /**
+     * Reads what the kernel has queued, without waiting, until its queue is empty or {@code maxBuffers} full
+     * buffers were read (events keep coming). Reader thread only.
+     *
+     * @return whether the queue was found empty
+     */
+    boolean drainEvents(InotifyEventSink sink, LongConsumer onDrained, int maxBuffers) {
+        for (int rounds = 0; rounds * MAX_READS_PER_WAIT < maxBuffers; rounds++) {
+            if (readEvents(sink, onDrained)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Decodes the {@code struct inotify_event}s in {@code buffer[0, length)}, in order. */

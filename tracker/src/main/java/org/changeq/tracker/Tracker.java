@@ -57,6 +57,8 @@ public final class Tracker implements AutoCloseable {
      */
     private static final long EVENT_GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
+    /** How many full event buffers (64 KiB each) the reader reads at a stop before it gives up on an empty queue. */
+    private static final int STOP_DRAIN_BUFFERS = 1024;
     /** How often at most the reader passes a watermark to the writer, which stores each without fsync. */
     private static final long WATERMARK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long NOT_DRAINED = Long.MIN_VALUE;
@@ -82,6 +84,8 @@ public final class Tracker implements AutoCloseable {
     private volatile int exitCode = ExitCodes.OK;
     /** Set by the reader when it stops for any reason but a requested stop: what it had not read is unrecorded. */
     private volatile boolean readerFailed;
+    /** The stop left events unread or a walk unfinished: a STOP would hide what they miss. */
+    private volatile boolean stopIncomplete;
     private boolean closed;
     /** Reader thread only: the watermark not yet passed to the writer, or {@link #NOT_DRAINED}. */
     private long drainedBeforeMillis = NOT_DRAINED;
@@ -293,6 +297,8 @@ public final class Tracker implements AutoCloseable {
         } else {
             if (readerFailed) {
                 writer.closeWithoutStop("the inotify reader failed, so events it had not read yet are not recorded");
+            } else if (stopIncomplete) {
+                writer.closeWithoutStop("the stop left events unread or a walk unfinished");
             } else {
                 writer.close();
             }
@@ -351,6 +357,17 @@ public final class Tracker implements AutoCloseable {
                 publishWatermarkIfDue();
                 status.refresh();
                 kernelOverflows = watcher.kernelOverflows();
+            }
+            // What the kernel queued before the stop was asked for belongs before the STOP, which tells the next
+            // start that nothing was missed; a tree that keeps changing past the bound gets no STOP instead.
+            if (!libc.drainEvents(watcher, this::kernelQueueDrained, STOP_DRAIN_BUFFERS)) {
+                LOG.warn("events kept coming while stopping; no STOP is recorded, so the next start catches up");
+                stopIncomplete = true;
+            }
+            watcher.resolvePendingMove();
+            if (watcher.walkCutShort()) {
+                LOG.warn("the stop cut a walk short; no STOP is recorded, so the next start catches up");
+                stopIncomplete = true;
             }
             systemd.stopping();
         } catch (RuntimeException | Error e) {

@@ -112,6 +112,11 @@ final class TreeWatcher implements InotifyEventSink {
         return walker.catchUpSubtrees();
     }
 
+    /** Whether a walk ended early for a stop, leaving changes in its directories unrecorded. */
+    boolean walkCutShort() {
+        return walker.cutShort();
+    }
+
     /**
      * Watches every root and everything below it that is not excluded, and appends a RESCAN per root whose
      * walk finished. Publishes nothing else unless coverage is lost or {@code changedSinceMillis} asks for a

@@ -40,6 +40,7 @@ final class Walker {
     private final CoverageRetry coverage;
     private final long userWatchLimit;
     private final BooleanSupplier stopRequested;
+    private boolean cutShort;
     private final LongSupplier nanoClock;
     private final TreeWatcher.Listener listener;
     private boolean watchLimitWarned;
@@ -64,6 +65,23 @@ final class Walker {
      * Makes the walks of roots a catch-up scan from {@code sinceMillis} on, or, with
      * {@link TreeWatcher#NO_CATCH_UP}, walks that only watch.
      */
+    /**
+     * Whether a walk stopped before its end because a stop was asked for: what it had not listed yet, and
+     * what changed there before its watches existed, is then not recorded.
+     */
+    boolean cutShort() {
+        return cutShort;
+    }
+
+    /** Whether a walk with work left must end for a stop; remembered, as the work is then not done. */
+    private boolean stopping() {
+        if (stopRequested.getAsBoolean()) {
+            cutShort = true;
+            return true;
+        }
+        return false;
+    }
+
     void catchUpSince(long sinceMillis) {
         catchUpSinceMillis = sinceMillis;
     }
@@ -173,7 +191,7 @@ final class Walker {
         ArrayDeque<Step> steps = new ArrayDeque<>();
         steps.push(new Pending(top, topPath, false));
         boolean catchingUp = !publishContents && catchUpSinceMillis != TreeWatcher.NO_CATCH_UP;
-        while (!steps.isEmpty() && !stopRequested.getAsBoolean()) {
+        while (!steps.isEmpty() && !stopping()) {
             Step step = steps.pop();
             if (step instanceof SendWhole whole) {
                 sink.publish(RecordType.SUBTREE, root.name, true, whole.path);
@@ -262,7 +280,7 @@ final class Walker {
         WalkProgress progress = new WalkProgress(root);
         ArrayDeque<Node> pending = new ArrayDeque<>();
         pending.push(root.node);
-        while (!pending.isEmpty() && !stopRequested.getAsBoolean()) {
+        while (!pending.isEmpty() && !stopping()) {
             progress.listed();
             Node directory = pending.pop();
             byte[] directoryPath = WatchTree.relativePath(directory, new byte[0]);

@@ -58,10 +58,15 @@ class OverflowTest {
             assertEquals("overflow", full.reason(), full.summaryLine());
             bench.assertDestinationEqualsSource();
 
+            long overflowsCovered = bench.count(RecordType.OVERFLOW);
             bench.workload.createFiles("after", 100, () -> { });
             bench.awaitRecorded();
             SyncReport next = bench.sync();
-            assertEquals("incremental", next.mode(), "one full sync covers every overflow before it: " + next.summaryLine());
+            // The queue is small on purpose: on a busy machine even these 100 files can overflow it again, and that
+            // new loss, not the ones the full sync covered, would make this run full.
+            if (bench.count(RecordType.OVERFLOW) == overflowsCovered) {
+                assertEquals("incremental", next.mode(), "one full sync covers every overflow before it: " + next.summaryLine());
+            }
             bench.assertDestinationEqualsSource();
             bench.stopTracker();
             System.out.printf("  %d OVERFLOW records, %d log lines naming fs.inotify.max_queued_events, one full sync; "
