@@ -14,11 +14,11 @@ import java.util.Collection;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -54,7 +54,6 @@ public final class ConfigLoader {
     private static final List<String> ROUTE_KEYS = List.of("root", "dest", "include", "exclude", "include-list",
             "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes",
             "max-delete", "follow");
-    private static final Set<String> COMPRESSION_ALIASES = Set.of("--zc", "--zl", "--new-compress", "--old-compress");
     private static final List<String> WINDOW_KEYS = List.of("days-of-month", "days-of-week");
     private static final List<String> FOLLOW_KEYS = List.of("quiet", "max-delay", "max-batch", "retry-max");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
@@ -390,64 +389,16 @@ public final class ConfigLoader {
                     + " a relative destination would depend on the working directory");
         }
 
-        /** Refuses arguments that contradict what changeq passes or relies on. */
+        /** Refuses arguments that contradict what changeq passes or relies on ({@link RsyncArgsRules}). */
         private void checkRsyncArgs(List<String> args, Node node, String key) throws ConfigException {
-            boolean recursive = false;
-            List<Node> items = ((SequenceNode) node).getValue();
-            for (int i = 0; i < args.size(); i++) {
-                String arg = args.get(i);
-                Node item = items.get(i);
-                String itemKey = key + "[" + i + "]";
-                String option = arg.startsWith("--") ? arg.split("=", 2)[0] : null;
-                String shortOptions = !arg.startsWith("--") && arg.startsWith("-") ? shortOptionLetters(arg) : "";
-                if (shortOptions.indexOf('z') >= 0 || option != null && (option.startsWith("--compress")
-                        || COMPRESSION_ALIASES.contains(option))) {
-                    throw error(item, itemKey, "'" + arg + "' compresses: the hops are on the LAN, where compression only"
-                            + " costs CPU and slows the transfer; remove it");
-                }
-                if ("--files-from".equals(option) || "--from0".equals(option) || shortOptions.indexOf('0') >= 0
-                        || "--del".equals(option) || option != null && option.startsWith("--delete")) {
-                    throw error(item, itemKey, "'" + arg + "' is added or decided by changeq itself (--files-from, --from0,"
-                            + " --delete* follow the route's settings delete-on-full and propagate-deletes); remove it");
-                }
-                if ("--remove-source-files".equals(option)) {
-                    throw error(item, itemKey, "'" + arg + "' deletes the data being backed up from the root; remove it");
-                }
-                if (option != null && (option.startsWith("--include") || option.startsWith("--exclude")
-                        || option.equals("--filter") || option.equals("--cvs-exclude"))
-                        || shortOptions.indexOf('f') >= 0 || shortOptions.indexOf('F') >= 0 || shortOptions.indexOf('C') >= 0) {
-                    throw error(item, itemKey, "'" + arg + "' filters inside rsync, where changeq cannot see it; use the route's"
-                            + " include/exclude keys, which changeq applies to incremental and full runs alike");
-                }
-                if ("--dry-run".equals(option) || shortOptions.indexOf('n') >= 0) {
-                    throw error(item, itemKey, "'" + arg + "' would let the route's cursor pass changes that were never sent; remove it");
-                }
-                if ("--no-recursive".equals(option) || "--no-r".equals(option)) {
-                    throw error(item, itemKey, "'" + arg + "' breaks directory syncs: changeq lists a new directory once and"
-                            + " relies on rsync to send what is inside");
-                }
-                // -a implies -r except together with --files-from, which every incremental run uses.
-                recursive |= "--recursive".equals(option) || shortOptions.indexOf('r') >= 0;
+            Optional<RsyncArgsRules.Refusal> refusal = RsyncArgsRules.check(args);
+            if (refusal.isEmpty()) {
+                return;
             }
-            if (!recursive) {
-                throw error(node, key, "rsync-args must recurse (-r or --recursive; -a does not with --files-from):"
-                        + " changeq lists a new directory once and relies on rsync to send what is inside; the defaults are "
-                        + RouteConfig.DEFAULT_LOCAL_RSYNC_ARGS + " for a local destination and "
-                        + RouteConfig.DEFAULT_REMOTE_RSYNC_ARGS + " for a remote one");
-            }
-        }
-
-        /** The option letters of a short-option cluster, up to the first one that takes a value. */
-        private static String shortOptionLetters(String arg) {
-            StringBuilder letters = new StringBuilder();
-            for (int i = 1; i < arg.length(); i++) {
-                char c = arg.charAt(i);
-                if ("eBTM@".indexOf(c) >= 0) {
-                    break;
-                }
-                letters.append(c);
-            }
-            return letters.toString();
+            Optional<Integer> index = refusal.get().index();
+            throw index.isPresent()
+                    ? error(((SequenceNode) node).getValue().get(index.get()), key + "[" + index.get() + "]", refusal.get().reason())
+                    : error(node, key, refusal.get().reason());
         }
 
         private FullWindow fullWindow(Node node, String key) throws ConfigException {
@@ -457,75 +408,26 @@ public final class ConfigLoader {
             }
             Set<Integer> days = new TreeSet<>();
             if (fields.containsKey("days-of-month")) {
-                Node daysNode = fields.get("days-of-month").getValueNode();
-                for (Node item : items(daysNode, key + ".days-of-month")) {
-                    String itemKey = key + ".days-of-month";
-                    for (String part : string(item, itemKey).split(",")) {
-                        int[] range = range(part.trim(), item, itemKey, this::dayOfMonth);
-                        if (range[0] > range[1]) {
-                            throw error(item, itemKey, "the range '" + part.trim() + "' runs backwards; write the smaller day first");
-                        }
-                        for (int d = range[0]; d <= range[1]; d++) {
-                            days.add(d);
-                        }
-                    }
-                }
+                days(fields.get("days-of-month").getValueNode(), key + ".days-of-month", days, FullWindow::daysOfMonth);
             }
             Set<DayOfWeek> weekdays = EnumSet.noneOf(DayOfWeek.class);
             if (fields.containsKey("days-of-week")) {
-                Node weekNode = fields.get("days-of-week").getValueNode();
-                for (Node item : items(weekNode, key + ".days-of-week")) {
-                    String itemKey = key + ".days-of-week";
-                    for (String part : string(item, itemKey).split(",")) {
-                        int[] range = range(part.trim(), item, itemKey, this::dayOfWeek);
-                        for (int d = range[0]; ; d = d % 7 + 1) { // ranges may wrap: fri-mon
-                            weekdays.add(DayOfWeek.of(d));
-                            if (d == range[1]) {
-                                break;
-                            }
-                        }
-                    }
-                }
+                days(fields.get("days-of-week").getValueNode(), key + ".days-of-week", weekdays, FullWindow::daysOfWeek);
             }
             return new FullWindow(days, weekdays);
         }
 
-        private interface DayParser {
-            int parse(String text, Node node, String key) throws ConfigException;
-        }
-
-        private int[] range(String text, Node node, String key, DayParser days) throws ConfigException {
-            int dash = text.indexOf('-', 1);
-            if (dash < 0) {
-                int day = days.parse(text, node, key);
-                return new int[] {day, day};
-            }
-            return new int[] {days.parse(text.substring(0, dash).trim(), node, key),
-                    days.parse(text.substring(dash + 1).trim(), node, key)};
-        }
-
-        private int dayOfMonth(String text, Node node, String key) throws ConfigException {
-            try {
-                int day = Integer.parseInt(text);
-                if (day >= 1 && day <= 31) {
-                    return day;
-                }
-            } catch (NumberFormatException e) {
-                // reported below with the accepted forms
-            }
-            throw error(node, key, "'" + text + "' is not a day of the month (1-31); write e.g. 1-7 or [1, 15-16]");
-        }
-
-        private int dayOfWeek(String text, Node node, String key) throws ConfigException {
-            String lower = text.toLowerCase(Locale.ROOT);
-            for (DayOfWeek day : DayOfWeek.values()) {
-                String full = day.name().toLowerCase(Locale.ROOT);
-                if (lower.equals(full) || lower.equals(full.substring(0, 3))) {
-                    return day.getValue();
+        /** Adds the days of every entry of a list ({@code [1, 15-16]}, or {@code 1-7} alone, commas allowed). */
+        private <T> void days(Node node, String key, Set<T> days, Function<String, Set<T>> parse) throws ConfigException {
+            for (Node item : items(node, key)) {
+                for (String part : string(item, key).split(",")) {
+                    try {
+                        days.addAll(parse.apply(part.trim()));
+                    } catch (IllegalArgumentException e) {
+                        throw error(item, key, e.getMessage());
+                    }
                 }
             }
-            throw error(node, key, "'" + text + "' is not a day of the week; write mon, tue, wed, thu, fri, sat, sun,"
-                    + " a range like mon-fri, or a list like [sat, sun]");
         }
 
         void checkStateDirs(Path queue, Path state, Node stateNode) throws ConfigException {
