@@ -202,14 +202,7 @@ class ManifestWriterTest {
     @Test
     void anOverflowStormInOneBatchIsOneRecordPerRootButAChangeBetweenKeepsBoth() throws InterruptedException {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        ThreadFactory stalled = runnable -> ManifestWriter.WRITER_THREADS.newThread(() -> {
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            runnable.run();
-        });
+        ThreadFactory stalled = stalledUntil(release);
         try (ManifestWriter writer = ManifestWriter.start(lock(), 1024,
                 stalled, appendFailures::add)) {
             for (int i = 0; i < 100; i++) {
@@ -231,14 +224,7 @@ class ManifestWriterTest {
     @Test
     void aWatermarkIsStoredOnlyOnceEverythingPublishedBeforeItIsAppended() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        ThreadFactory stalled = runnable -> ManifestWriter.WRITER_THREADS.newThread(() -> {
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            runnable.run();
-        });
+        ThreadFactory stalled = stalledUntil(release);
         IndexFile watermark = new StateLayout(dir.resolve("state")).trackerWatermark();
         try (ManifestWriter writer = ManifestWriter.start(lock(), 1024, stalled, appendFailures::add)) {
             writer.publish(RecordType.CHANGE, "r", false, bytes("before"));
@@ -372,5 +358,17 @@ class ManifestWriterTest {
         return records.stream()
                 .map(r -> r.type() + (r.type().carriesPath() ? " " + new String(r.path(), StandardCharsets.UTF_8) : ""))
                 .toList();
+    }
+
+    /** The writer's thread, held before it takes its first batch until {@code release} opens: all is one batch. */
+    private static ThreadFactory stalledUntil(java.util.concurrent.CountDownLatch release) {
+        return runnable -> ManifestWriter.WRITER_THREADS.newThread(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            runnable.run();
+        });
     }
 }
