@@ -159,7 +159,7 @@ public final class RouteSync {
         RouteState state = identities.accepted() ? read.identityAccepted() : read;
         state.queueReplaced().ifPresent(why -> LOG.warn("route '{}': {}; records of the old queue after the cursor may"
                 + " never have been sent, so this run is full", route.name(), why));
-        Optional<UUID> queueId = RouteState.queueId(reader);
+        Optional<UUID> queueId = state.queue();
         long end = reader.lastIndex();
         if (!request.dryRun()) {
             // Before reading: the writer must not drop a later event for a path whose record we may read now.

@@ -29,9 +29,11 @@ import org.changeq.pipeline.config.RouteConfig;
  * @param retry          the paths earlier runs failed to send, which this run sends again
  * @param queueReplaced  why the cursor belongs to another queue than this one (a queue deleted and created
  *                       anew: its indexes start again, so the cursor would skip or re-read), if it does
+ * @param queue          the identity of the queue the route reads now, empty for a queue its tracker has not
+ *                       given one yet: the cursor and claim of this run name it
  */
 public record RouteState(OptionalLong cursor, boolean retained, FullSyncFlags flags, Optional<LocalDate> lastFullSync,
-                         boolean identityKnown, RetryList retry, Optional<String> queueReplaced) {
+                         boolean identityKnown, RetryList retry, Optional<String> queueReplaced, Optional<UUID> queue) {
 
     /** The old pipeline's flag: a new or touched one makes the next run full; changeq never removes it. */
     public static final String LEGACY_FLAG_FILE = ".force-full-sync";
@@ -40,18 +42,13 @@ public record RouteState(OptionalLong cursor, boolean retained, FullSyncFlags fl
             throws IOException {
         Optional<IndexFile.Entry> entry = layout.cursor(route.name()).readEntry();
         OptionalLong cursor = entry.isPresent() ? OptionalLong.of(entry.get().index()) : OptionalLong.empty();
-        Optional<UUID> queue = queueId(reader);
+        Optional<UUID> queue = QueueIdentity.read(reader.directory()).map(QueueIdentity::id);
         Optional<String> replaced = entry.flatMap(saved -> whyReplaced(saved, queue, reader.lastIndex()));
         return new RouteState(cursor,
                 cursor.isEmpty() || replaced.isPresent() || reader.retainsRecordsAfter(cursor.getAsLong()),
                 FullSyncFlags.read(layout, route.name(), root.path().resolve(LEGACY_FLAG_FILE)),
                 layout.lastFullSync(route.name()).read(), Files.exists(layout.rootIdentity(route.name())),
-                RetryList.read(layout.retryList(route.name())), replaced);
-    }
-
-    /** The identity of the reader's queue, empty for a queue its tracker has not given one yet. */
-    public static Optional<UUID> queueId(ManifestReader reader) throws IOException {
-        return QueueIdentity.read(reader.directory()).map(QueueIdentity::id);
+                RetryList.read(layout.retryList(route.name())), replaced, queue);
     }
 
     private static Optional<String> whyReplaced(IndexFile.Entry cursor, Optional<UUID> queue, long end) {
@@ -79,7 +76,7 @@ public record RouteState(OptionalLong cursor, boolean retained, FullSyncFlags fl
 
     /** The same state after the operator accepted a changed root or destination: its run records the identity anew. */
     public RouteState identityAccepted() {
-        return new RouteState(cursor, retained, flags, lastFullSync, false, retry, queueReplaced);
+        return new RouteState(cursor, retained, flags, lastFullSync, false, retry, queueReplaced, queue);
     }
 
     public SyncPolicy.Facts facts(boolean forceRequested, ChangeScan.Result scan, RouteConfig route, LocalDate today) {
