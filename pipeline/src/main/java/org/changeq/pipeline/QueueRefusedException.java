@@ -5,17 +5,10 @@ package org.changeq.pipeline;
  * lock cannot be taken. The message names the paths and the fix; {@link #exitCode()} is the matching
  * {@link ExitCodes} value.
  */
-public final class QueueRefusedException extends RuntimeException {
+public final class QueueRefusedException extends ExitCodeException {
     private static final long serialVersionUID = 1L;
 
-    private final int exitCode;
-
     QueueRefusedException(int exitCode, String message, Throwable cause) {
-        super(message, cause);
-        this.exitCode = exitCode;
-    }
-
-    public int exitCode() {
-        return exitCode;
+        super(exitCode, message, cause);
     }
 }
