@@ -11,8 +11,9 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.changeq.pipeline.ChronicleSettings;
 import org.changeq.pipeline.ChangeqThreads;
+import org.changeq.pipeline.ExitCodeException;
 import org.changeq.pipeline.ExitCodes;
-import org.changeq.pipeline.SystemdNotifier;
+import org.changeq.tracker.SystemdNotifier;
 import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
@@ -157,7 +158,7 @@ public final class SyncMain implements Callable<Integer> {
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
-            if (failure instanceof SyncException e) {
+            if (failure instanceof ExitCodeException e) {
                 err.println("changeq-sync: " + e.getMessage());
                 return e.exitCode();
             }
