@@ -17,7 +17,7 @@ import org.changeq.pipeline.ManifestReader;
 import org.changeq.pipeline.QueueNotFoundException;
 import org.changeq.pipeline.RecordView;
 import org.changeq.pipeline.StateLayout;
-import org.changeq.pipeline.SystemdNotifier;
+import org.changeq.tracker.SystemdNotifier;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.FollowSettings;
 import org.changeq.pipeline.config.RouteConfig;

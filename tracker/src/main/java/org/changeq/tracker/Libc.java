@@ -22,15 +22,15 @@ import jnr.ffi.types.u_int64_t;
 import org.changeq.pipeline.ByteStrings;
 
 /**
- * The tracker's only doorway to libc: one inotify instance, the eventfd that wakes its reader, and
- * directory listing. Every call is checked here, errno is read right after the call on the same thread,
- * {@code EINTR} is retried, and failures leave as {@link NativeCallException} (abort),
+ * The only doorway to libc: one inotify instance, the eventfd that wakes its reader, directory listing, and
+ * the {@code sd_notify} datagram ({@link #sendDatagram}) both services send. Every call is checked here, errno
+ * is read right after the call on the same thread, {@code EINTR} is retried, and failures leave as {@link NativeCallException} (abort),
  * {@link PathUnavailableException} (ignore) or {@link WatchLimitException} (degrade), all with one message
  * format. No file descriptor, watch descriptor, mask bit or errno is visible outside this class: watches are
  * opaque keys and events arrive decoded as {@link EventKind}s.
  *
  * <p><b>Threading.</b> Confined to the reader thread, except {@link #wake()}, which any thread may call until
- * {@link #close()}. {@link #awaitEvents} blocks in {@code poll(2)}; nothing else blocks.
+ * {@link #close()}, and the static {@link #sendDatagram}. {@link #awaitEvents} blocks in {@code poll(2)}; nothing else blocks.
  */
 final class Libc implements DirectoryWatches, AutoCloseable {
 
@@ -59,6 +59,10 @@ final class Libc implements DirectoryWatches, AutoCloseable {
         int statx(int directoryFd, Pointer path, int flags, int mask, Pointer statx);
 
         int close(int fd);
+
+        int socket(int domain, int type, int protocol);
+
+        @ssize_t long sendto(int fd, @In byte[] buffer, @size_t long length, int flags, @In byte[] address, int addressLength);
     }
 
     private static final Functions C = LibraryLoader.create(Functions.class).load("c");
@@ -138,6 +142,11 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     private static final int STATX_DEV_MINOR_OFFSET = 140;
     private static final int STATX_MNT_ID_OFFSET = 144;
     private static final short POLLIN = 0x1;
+    // <sys/socket.h>
+    static final short AF_UNIX = 1;
+    private static final int SOCK_DGRAM = 2;
+    private static final int SOCK_CLOEXEC = 0x80000;
+    private static final int MSG_NOSIGNAL = 0x4000;
     private static final int POLLFD_SIZE = 8;
     private static final int POLLFD_REVENTS_OFFSET = 6;
 
@@ -495,6 +504,35 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             closed = true;
             C.close(inotifyFd);
             C.close(wakeFd);
+        }
+    }
+
+    /**
+     * Sends one datagram to the {@code AF_UNIX} socket {@code address} (a {@code struct sockaddr_un} exactly as long
+     * as its path), from a socket of its own so that concurrent senders never interleave. May block briefly while the
+     * receiver's queue is full. Any thread may call it; it needs no inotify instance.
+     *
+     * @param shownAddress the address as the messages name it
+     * @throws NativeCallException naming {@code socket} or {@code sendto}, the address and the error
+     */
+    static void sendDatagram(byte[] address, String shownAddress, byte[] payload) {
+        int fd = C.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new NativeCallException(failure("socket", null, errno(), ""), false);
+        }
+        try {
+            long sent;
+            int errno;
+            do {
+                sent = C.sendto(fd, payload, payload.length, MSG_NOSIGNAL, address, address.length);
+                errno = sent < 0 ? errno() : 0;
+            } while (sent < 0 && errno == Errno.EINTR.intValue());
+            if (sent < 0) {
+                throw new NativeCallException(failure("sendto", shownAddress.getBytes(StandardCharsets.UTF_8), errno, ""),
+                        false);
+            }
+        } finally {
+            C.close(fd);
         }
     }
 

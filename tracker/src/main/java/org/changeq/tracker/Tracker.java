@@ -22,7 +22,7 @@ import org.changeq.pipeline.ManifestWriter;
 import org.changeq.pipeline.QueueRefusedException;
 import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.StateLayout;
-import org.changeq.pipeline.SystemdNotifier;
+import org.changeq.tracker.SystemdNotifier;
 import org.changeq.pipeline.TrackerRootsFile;
 import org.changeq.pipeline.WriterLock;
 import org.changeq.pipeline.config.ChangeqConfig;

@@ -1,4 +1,4 @@
-package org.changeq.pipeline;
+package org.changeq.tracker;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package org.changeq.pipeline;
+package org.changeq.tracker;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -9,13 +9,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import jnr.constants.platform.Errno;
-import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Runtime;
-import jnr.ffi.annotations.In;
-import jnr.ffi.types.size_t;
-import jnr.ffi.types.ssize_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,11 +17,10 @@ import org.slf4j.LoggerFactory;
  * newline-separated assignments ({@code READY=1}, {@code STATUS=...}, {@code WATCHDOG=1},
  * {@code STOPPING=1}) sent to the {@code AF_UNIX} socket named by {@code $NOTIFY_SOCKET}.
  *
- * <p>Java's {@code DatagramChannel} cannot use {@code AF_UNIX}, so the datagram goes through libc
- * ({@code socket}, {@code sendto}) via jnr-ffi, which the tracker also uses for inotify. It lives
- * here because both services use it: the tracker and the sync's follow mode.
- * libc is always there; libsystemd is not (containers, minimal hosts), and the protocol is one
- * {@code sendto}. Path sockets and abstract ones ({@code @name}) are supported.
+ * <p>Java's {@code DatagramChannel} cannot use {@code AF_UNIX}, so the datagram goes through
+ * {@link Libc}, the one binding of libc, as inotify does. Both services use it: the tracker and the
+ * sync's follow mode. libc is always there; libsystemd is not (containers, minimal hosts), and the
+ * protocol is one {@code sendto}. Path sockets and abstract ones ({@code @name}) are supported.
  *
  * <p>Without {@code $NOTIFY_SOCKET} (not started by systemd, or not {@code Type=notify}) every
  * method does nothing, so callers never check.
@@ -53,10 +45,6 @@ public final class SystemdNotifier {
     /** {@code sizeof(((struct sockaddr_un *) 0)->sun_path)} on Linux. */
     private static final int SUN_PATH_SIZE = 108;
     private static final int SUN_PATH_OFFSET = Short.BYTES;
-    private static final short AF_UNIX = 1;
-    private static final int SOCK_DGRAM = 2;
-    private static final int SOCK_CLOEXEC = 0x80000;
-    private static final int MSG_NOSIGNAL = 0x4000;
 
     private static final SystemdNotifier DISABLED = new SystemdNotifier(null, null, null);
 
@@ -174,7 +162,7 @@ public final class SystemdNotifier {
                     + SUN_PATH_SIZE + " bytes of sockaddr_un.sun_path");
         }
         ByteBuffer address = ByteBuffer.allocate(SUN_PATH_OFFSET + pathLength).order(ByteOrder.nativeOrder());
-        address.putShort(AF_UNIX);
+        address.putShort(Libc.AF_UNIX);
         if (isAbstract) {
             address.put((byte) 0).put(name, 1, name.length - 1);
         } else {
@@ -192,71 +180,23 @@ public final class SystemdNotifier {
         if (socketAddress == null) {
             return;
         }
-        byte[] payload = message.getBytes(StandardCharsets.UTF_8);
         try {
-            Native.LibC libc = Native.LIBC;
-            int fd = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-            if (fd < 0) {
-                failed("socket(AF_UNIX, SOCK_DGRAM)", lastErrno());
-                return;
-            }
-            try {
-                long sent;
-                int errno;
-                do {
-                    sent = libc.sendto(fd, payload, payload.length, MSG_NOSIGNAL, socketAddress, socketAddress.length);
-                    errno = sent < 0 ? lastErrno() : 0;
-                } while (sent < 0 && errno == Errno.EINTR.intValue());
-                if (sent < 0) {
-                    failed("sendto(" + socketName + ")", errno);
-                }
-            } finally {
-                libc.close(fd);
-            }
+            Libc.sendDatagram(socketAddress, socketName, message.getBytes(StandardCharsets.UTF_8));
+        } catch (NativeCallException e) {
+            failed(e.getMessage());
         } catch (LinkageError | RuntimeException e) {
             // jnr-ffi could not bind libc (no native stub for this platform): the same for every send.
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            failed("binding libc (" + cause + ")", 0);
+            failed("binding libc failed: " + cause);
         }
     }
 
-    private static int lastErrno() {
-        return LastError.getLastError(Native.RUNTIME);
-    }
-
-    private void failed(String call, int errno) {
-        String reason = errno == 0 ? "" : ": " + describe(errno);
+    private void failed(String failure) {
         if (failureLogged.compareAndSet(false, true)) {
-            log.warn("sd_notify: {} failed{}; systemd does not see this service's state "
-                    + "(further failures are logged at debug level)", call, reason);
+            log.warn("sd_notify: {}; systemd does not see this service's state "
+                    + "(further failures are logged at debug level)", failure);
         } else {
-            log.debug("sd_notify: {} failed{}", call, reason);
-        }
-    }
-
-    private static String describe(int errno) {
-        Errno constant = Errno.valueOf(errno);
-        return constant == Errno.__UNKNOWN_CONSTANT__
-                ? "errno " + errno
-                : constant.name() + " (" + constant.description() + ")";
-    }
-
-    /** Loaded on first use only: a service outside systemd never touches native code here. */
-    private static final class Native {
-        static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
-        static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
-
-        /**
-         * The libc calls of the protocol; errno is read with {@link LastError} on the calling
-         * thread. Public only for jnr-ffi's generated class, which lives in another class loader;
-         * the private enclosing class keeps it out of the API.
-         */
-        public interface LibC {
-            int socket(int domain, int type, int protocol);
-
-            @ssize_t long sendto(int fd, @In byte[] buffer, @size_t long length, int flags, @In byte[] address, int addressLength);
-
-            int close(int fd);
+            log.debug("sd_notify: {}", failure);
         }
     }
 }

@@ -1,4 +1,4 @@
-package org.changeq.pipeline;
+package org.changeq.tracker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
