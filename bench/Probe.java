@@ -16,9 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
-import org.changeq.pipeline.ManifestReader;
-import org.changeq.pipeline.QueueRecord;
-import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.manifest.QueueRecord;
+import org.changeq.pipeline.manifest.RecordType;
 
 /**
  * Follows what a tool records during one bench run and tells when every expected path is covered.

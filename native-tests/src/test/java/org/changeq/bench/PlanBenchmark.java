@@ -5,17 +5,17 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.changeq.pipeline.ChronicleSettings;
-import org.changeq.pipeline.ClaimBoard;
-import org.changeq.pipeline.ManifestReader;
-import org.changeq.pipeline.RetryList;
-import org.changeq.pipeline.ManifestWriter;
-import org.changeq.pipeline.RecordType;
-import org.changeq.pipeline.TestConfigs;
-import org.changeq.pipeline.WriterLock;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.config.TestConfigs;
+import org.changeq.pipeline.manifest.ChronicleSettings;
+import org.changeq.pipeline.manifest.ClaimBoard;
+import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.manifest.ManifestWriter;
+import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.plan.PendingChanges;
+import org.changeq.pipeline.state.RetryList;
 
 /**
  * Measures planning a large backlog, by hand (not a test; see bench/ for the scripts):

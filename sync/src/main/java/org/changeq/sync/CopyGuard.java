@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.changeq.pipeline.ExitCodes;
-import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.state.StateLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

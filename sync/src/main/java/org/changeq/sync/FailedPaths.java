@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.changeq.pipeline.ByteStrings;
-import org.changeq.pipeline.RetryList;
-import org.changeq.pipeline.RetryList.Kind;
+import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.RetryList.Kind;
 
 /**
  * Which paths an rsync run that ended in a partial transfer (exit 23) failed to send, read from a second run of the

@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.changeq.pipeline.AtomicFiles;
+import org.changeq.pipeline.state.AtomicFiles;
 
 /**
  * What a directory is beyond its path: the file system it lies on and its inode there. A route

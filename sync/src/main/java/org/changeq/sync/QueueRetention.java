@@ -9,9 +9,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
-import org.changeq.pipeline.ManifestReader;
-import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.state.StateLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,7 +1,7 @@
 package org.changeq.sync;
 
 import java.nio.file.Path;
-import org.changeq.pipeline.StateLayout;
+import org.changeq.pipeline.state.StateLayout;
 
 /**
  * The files only the sync keeps for a route, beside the shared ones of {@link StateLayout}

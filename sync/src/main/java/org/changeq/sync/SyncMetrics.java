@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.changeq.pipeline.AtomicFiles;
 import org.changeq.pipeline.ExitCodes;
-import org.changeq.pipeline.RetryList;
+import org.changeq.pipeline.state.AtomicFiles;
+import org.changeq.pipeline.state.RetryList;
 
 /**
  * A route's metrics in the Prometheus text format, for node_exporter's textfile collector: the

@@ -12,8 +12,8 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.OptionalInt;
-import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.state.RetryList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -141,7 +141,7 @@ class CodecTest {
 
     @Test
     void theCursorIsAVersionedIndexFile() throws IOException {
-        var cursor = new org.changeq.pipeline.StateLayout(dir).cursor("offsite");
+        var cursor = new org.changeq.pipeline.state.StateLayout(dir).cursor("offsite");
         cursor.write(42);
         assertEquals("changeq-cursor 1 42\n", Files.readString(dir.resolve("cursors/offsite.cursor")));
         assertEquals(42, cursor.read().getAsLong());

@@ -9,9 +9,9 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.changeq.pipeline.ByteStrings;
-import org.changeq.pipeline.RetryList;
-import org.changeq.pipeline.RetryList.Entry;
-import org.changeq.pipeline.RetryList.Kind;
+import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.RetryList.Entry;
+import org.changeq.pipeline.state.RetryList.Kind;
 import org.junit.jupiter.api.Test;
 
 /** Lines as rsync 3.2.7 and 3.5.0 print them (--out-format='%i %n' of a dry run, and stderr). */

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.changeq.pipeline.TestConfigs;
 import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.TestConfigs;
 import org.junit.jupiter.api.Test;
 
 class FilterRulesTest {

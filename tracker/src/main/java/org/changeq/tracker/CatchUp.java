@@ -5,10 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.OptionalLong;
-import org.changeq.pipeline.IndexFile;
-import org.changeq.pipeline.ManifestReader;
-import org.changeq.pipeline.QueueNotFoundException;
-import org.changeq.pipeline.QueueRecord;
+import org.changeq.pipeline.manifest.IndexFile;
+import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.manifest.QueueNotFoundException;
+import org.changeq.pipeline.manifest.QueueRecord;
 
 /**
  * What a starting tracker must catch up on: the changes made while no tracker ran, and those the previous
@@ -18,7 +18,7 @@ import org.changeq.pipeline.QueueRecord;
  *
  * <p>The last record alone does not bound what the previous tracker missed: while its reader walked a new tree,
  * re-walked after an overflow or walked the next root, it kept appending records stamped later than changes
- * still waiting in the kernel's event queue. The watermark ({@link org.changeq.pipeline.StateLayout#trackerWatermark})
+ * still waiting in the kernel's event queue. The watermark ({@link org.changeq.pipeline.state.StateLayout#trackerWatermark})
  * does: every change made before it was recorded. So the scan starts at the older of the two.
  *
  * <p>The scan publishes every path whose status-change time ({@code st_ctime}) is at or after that time minus

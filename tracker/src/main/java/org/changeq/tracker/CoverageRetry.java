@@ -5,7 +5,7 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
-import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.tracker.WatchTree.Root;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -142,13 +142,13 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     private static final int STATX_DEV_MINOR_OFFSET = 140;
     private static final int STATX_MNT_ID_OFFSET = 144;
     private static final short POLLIN = 0x1;
+    private static final int POLLFD_SIZE = 8;
+    private static final int POLLFD_REVENTS_OFFSET = 6;
     // <sys/socket.h>
     static final short AF_UNIX = 1;
     private static final int SOCK_DGRAM = 2;
     private static final int SOCK_CLOEXEC = 0x80000;
     private static final int MSG_NOSIGNAL = 0x4000;
-    private static final int POLLFD_SIZE = 8;
-    private static final int POLLFD_REVENTS_OFFSET = 6;
 
     private static final int EINTR = Errno.EINTR.intValue();
     private static final int EAGAIN = Errno.EAGAIN.intValue();
@@ -526,7 +526,7 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             do {
                 sent = C.sendto(fd, payload, payload.length, MSG_NOSIGNAL, address, address.length);
                 errno = sent < 0 ? errno() : 0;
-            } while (sent < 0 && errno == Errno.EINTR.intValue());
+            } while (sent < 0 && errno == EINTR);
             if (sent < 0) {
                 throw new NativeCallException(failure("sendto", shownAddress.getBytes(StandardCharsets.UTF_8), errno, ""),
                         false);

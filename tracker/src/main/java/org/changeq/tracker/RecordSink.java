@@ -1,6 +1,6 @@
 package org.changeq.tracker;
 
-import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.manifest.RecordType;
 
 /** Where the watch logic sends records: the manifest writer, or a list in unit tests. Producer thread only. */
 interface RecordSink {

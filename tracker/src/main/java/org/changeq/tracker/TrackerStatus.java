@@ -9,9 +9,9 @@ import java.util.Locale;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.state.TrackerRootsFile;
+import org.changeq.pipeline.state.TrackerRootsFile.RootStatus;
 import org.changeq.tracker.SystemdNotifier;
-import org.changeq.pipeline.TrackerRootsFile;
-import org.changeq.pipeline.TrackerRootsFile.RootStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -3,7 +3,7 @@ package org.changeq.tracker;
 import java.util.ArrayDeque;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
-import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.tracker.WatchTree.Node;
 import org.changeq.tracker.WatchTree.Root;
 import org.slf4j.Logger;

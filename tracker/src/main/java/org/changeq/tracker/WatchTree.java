@@ -3,9 +3,9 @@ package org.changeq.tracker;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.function.Consumer;
-import org.changeq.pipeline.TrackerRootsFile.Condition;
-import org.changeq.pipeline.TrackerRootsFile.RootStatus;
 import org.changeq.pipeline.config.PathFilter;
+import org.changeq.pipeline.state.TrackerRootsFile.Condition;
+import org.changeq.pipeline.state.TrackerRootsFile.RootStatus;
 
 /**
  * The watched directories: watch key → (parent, name). Paths are never stored, only built on demand

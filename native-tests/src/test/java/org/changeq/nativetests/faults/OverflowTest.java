@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.changeq.nativetests.sync.Poll;
 import org.changeq.nativetests.sync.Trees;
-import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.sync.SyncReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.changeq.nativetests.sync.Poll;
 import org.changeq.nativetests.sync.Trees;
-import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.sync.SyncReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.changeq.pipeline.ExitCodes;
-import org.changeq.pipeline.WriterLock;
+import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.sync.SyncMain;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -14,12 +14,12 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.changeq.nativetests.sync.Poll;
-import org.changeq.pipeline.ManifestReader;
-import org.changeq.pipeline.QueueRecord;
-import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.ConfigLoader;
+import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.manifest.QueueRecord;
+import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.tracker.Tracker;
 
 /**

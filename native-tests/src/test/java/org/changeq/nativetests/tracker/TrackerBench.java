@@ -12,8 +12,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import org.changeq.pipeline.ManifestReader;
-import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.manifest.RecordType;
 
 /**
  * Measures changeq-tracker against {@code inotifywait -m -r} on the same tree, one after the other: time and

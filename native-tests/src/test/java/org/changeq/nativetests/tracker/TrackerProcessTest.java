@@ -12,10 +12,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.changeq.pipeline.TestQueues;
 import org.changeq.pipeline.ExitCodes;
-import org.changeq.pipeline.QueueRecord;
-import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.manifest.QueueRecord;
+import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.manifest.TestQueues;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

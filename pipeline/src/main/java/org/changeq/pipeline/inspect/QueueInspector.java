@@ -1,10 +1,10 @@
 package org.changeq.pipeline.inspect;
 
-import java.io.IOException;
 import java.io.BufferedOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,18 +23,18 @@ import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.changeq.pipeline.ByteStrings;
-import org.changeq.pipeline.ManifestReader;
-import org.changeq.pipeline.QueueRecord;
-import org.changeq.pipeline.RecordType;
-import org.changeq.pipeline.RetryList;
-import org.changeq.pipeline.StateLayout;
-import org.changeq.pipeline.TrackerRootsFile;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.manifest.QueueRecord;
+import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.plan.PendingChanges;
 import org.changeq.pipeline.plan.RouteState;
 import org.changeq.pipeline.plan.SyncPolicy;
+import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.StateLayout;
+import org.changeq.pipeline.state.TrackerRootsFile;
 
 /**
  * The work behind changeq-queue: read-only views of the manifest and of each route's progress.

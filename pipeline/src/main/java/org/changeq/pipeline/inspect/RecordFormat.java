@@ -6,8 +6,8 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import org.changeq.pipeline.ByteStrings;
-import org.changeq.pipeline.QueueRecord;
-import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.manifest.QueueRecord;
+import org.changeq.pipeline.manifest.RecordType;
 
 /**
  * How changeq-queue renders records and values: human lines with every control character and invalid

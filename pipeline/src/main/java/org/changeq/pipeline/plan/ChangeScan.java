@@ -2,12 +2,12 @@ package org.changeq.pipeline.plan;
 
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.changeq.pipeline.ManifestReader;
-import org.changeq.pipeline.QueueRecord;
-import org.changeq.pipeline.RecordView;
-import org.changeq.pipeline.RecordType;
-import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.manifest.QueueRecord;
+import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.manifest.RecordView;
+import org.changeq.pipeline.state.RetryList;
 
 /**
  * One pass over the records after a route's cursor: counts the backlog, notes loss markers, and

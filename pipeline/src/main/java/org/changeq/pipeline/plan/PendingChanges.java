@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.changeq.pipeline.RecordType;
+import org.changeq.pipeline.manifest.RecordType;
 
 /**
  * The deduplicated paths one route still has to send, condensed from queue records: one entry per
@@ -22,7 +22,7 @@ public final class PendingChanges {
     static final byte SUBTREE = 2;
     static final byte DELETE = 3;
     private static final int TYPE_MASK = 0x07;
-    /** A record of the path was a content write ({@link org.changeq.pipeline.QueueRecord#contentWritten()}). */
+    /** A record of the path was a content write ({@link org.changeq.pipeline.manifest.QueueRecord#contentWritten()}). */
     private static final int CONTENT_WRITTEN = 0x08;
     private static final int DIRECTORY = 0x10;
     /** Set once the route took the path in a record of that kind: see {@link #merge}. */

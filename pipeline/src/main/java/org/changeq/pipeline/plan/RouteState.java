@@ -6,14 +6,14 @@ import java.time.LocalDate;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
-import org.changeq.pipeline.FullSyncFlags;
-import org.changeq.pipeline.IndexFile;
-import org.changeq.pipeline.ManifestReader;
-import org.changeq.pipeline.QueueIdentity;
-import org.changeq.pipeline.RetryList;
-import org.changeq.pipeline.StateLayout;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.manifest.IndexFile;
+import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.manifest.QueueIdentity;
+import org.changeq.pipeline.state.FullSyncFlags;
+import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.StateLayout;
 
 /**
  * What the state directory and the root say about a route before its records are read: cursor,

@@ -2,8 +2,8 @@ package org.changeq.pipeline.plan;
 
 import java.time.LocalDate;
 import java.util.Optional;
-import org.changeq.pipeline.RetryList;
 import org.changeq.pipeline.config.FullWindow;
+import org.changeq.pipeline.state.RetryList;
 
 /** The full-sync policy: a pure function of what a run knows. Thread-safe (stateless). */
 public final class SyncPolicy {

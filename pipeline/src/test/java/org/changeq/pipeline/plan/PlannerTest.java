@@ -11,12 +11,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.changeq.pipeline.QueueRecord;
-import org.changeq.pipeline.RecordView;
-import org.changeq.pipeline.RetryList;
-import org.changeq.pipeline.TestConfigs;
-import org.changeq.pipeline.RecordType;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.config.TestConfigs;
+import org.changeq.pipeline.manifest.QueueRecord;
+import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.manifest.RecordView;
+import org.changeq.pipeline.state.RetryList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,0 +1,196 @@
+package org.changeq.pipeline.manifest;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.changeq.pipeline.ExitCodes;
+
+/**
+ * The queue's one-writer lock: an exclusive lock on {@value #FILE_NAME} inside the queue directory (Chronicle
+ * ignores the file), taken before the appender exists and held until the writer has closed the queue. Whatever
+ * state directory a process names, a second writer on the same queue is refused. The file holds the holder's
+ * pid. Acquiring it also binds the queue to its state directory ({@link QueueIdentity}).
+ *
+ * <p>The lock is a POSIX record lock, released by the kernel when the holder dies. Such locks belong to the
+ * process and closing any descriptor of the file drops them, so this process never opens the file a second
+ * time while it holds the lock. Thread-safe.
+ */
+public final class WriterLock implements AutoCloseable {
+
+    public static final String FILE_NAME = "changeq-writer.lock";
+    /** Queue directories (real paths) whose lock this process holds. */
+    private static final Set<Path> HELD_HERE = ConcurrentHashMap.newKeySet();
+
+    private final Path queueDirectory;
+    private final Path key;
+    private final FileChannel channel;
+    private final FileLock lock;
+    private final QueueIdentity identity;
+    private boolean released;
+
+    private WriterLock(Path queueDirectory, Path key, FileChannel channel, FileLock lock, QueueIdentity identity) {
+        this.queueDirectory = queueDirectory;
+        this.key = key;
+        this.channel = channel;
+        this.lock = lock;
+        this.identity = identity;
+    }
+
+    /**
+     * Creates the queue directory if needed, takes its writer lock, and binds the queue to {@code stateDirectory}:
+     * a queue without an identity gets one naming it.
+     *
+     * @throws QueueRefusedException with {@link ExitCodes#ALREADY_RUNNING} when another writer holds the queue;
+     *                               with {@link ExitCodes#QUEUE_UNAVAILABLE} when the queue belongs to another
+     *                               state directory, or the directory or lock file cannot be created
+     */
+    public static WriterLock acquire(Path queueDirectory, Path stateDirectory) {
+        Path key;
+        try {
+            Files.createDirectories(queueDirectory);
+            key = queueDirectory.toRealPath();
+        } catch (IOException e) {
+            throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot create the queue directory "
+                    + queueDirectory + ": " + e + "; check that its parent exists and is writable by this user", e);
+        }
+        Path lockFile = queueDirectory.resolve(FILE_NAME);
+        if (!HELD_HERE.add(key)) {
+            throw alreadyRunning(queueDirectory, lockFile, " (pid " + ProcessHandle.current().pid() + ", this one)");
+        }
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            FileLock lock = tryLock(channel);
+            if (lock == null) {
+                throw alreadyRunning(queueDirectory, lockFile, holder(channel));
+            }
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
+                    .getBytes(StandardCharsets.US_ASCII)), 0);
+            return new WriterLock(queueDirectory, key, channel, lock, bind(queueDirectory, stateDirectory));
+        } catch (IOException | RuntimeException e) {
+            HELD_HERE.remove(key);
+            closeQuietly(channel);
+            if (e instanceof QueueRefusedException refused) {
+                throw refused;
+            }
+            throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot take the writer lock "
+                    + lockFile + ": " + e + "; check that the queue directory is writable by this user", e);
+        }
+    }
+
+    /**
+     * Whether a live writer holds the queue's lock. Opens the lock file read-only and asks for a shared lock,
+     * which conflicts with the writer's exclusive one; needs only read access, so any user who may read the queue
+     * can ask. Any thread, any process.
+     *
+     * @return false also when the queue has no lock file (no writer of this version ever ran on it)
+     */
+    public static boolean isHeld(Path queueDirectory) throws IOException {
+        try {
+            if (HELD_HERE.contains(queueDirectory.toRealPath())) {
+                return true;
+            }
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+        try (FileChannel channel = FileChannel.open(queueDirectory.resolve(FILE_NAME), StandardOpenOption.READ)) {
+            FileLock shared = channel.tryLock(0, Long.MAX_VALUE, true);
+            if (shared == null) {
+                return true;
+            }
+            shared.release();
+            return false;
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (OverlappingFileLockException e) {
+            return true;
+        }
+    }
+
+    public Path queueDirectory() {
+        return queueDirectory;
+    }
+
+    /** The queue's identity, naming the state directory it was acquired for. */
+    public QueueIdentity identity() {
+        return identity;
+    }
+
+    /** Releases the lock. Call only after the queue is closed. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (released) {
+            return;
+        }
+        released = true;
+        try {
+            lock.release();
+        } catch (IOException e) {
+            // Closing the channel below releases it as well.
+        }
+        closeQuietly(channel);
+        HELD_HERE.remove(key);
+    }
+
+    private static QueueIdentity bind(Path queueDirectory, Path stateDirectory) throws IOException {
+        Optional<QueueIdentity> existing = QueueIdentity.read(queueDirectory);
+        if (existing.isPresent()) {
+            if (!existing.get().belongsTo(stateDirectory)) {
+                throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE,
+                        existing.get().mismatch(queueDirectory, stateDirectory), null);
+            }
+            return existing.get();
+        }
+        QueueIdentity created = new QueueIdentity(UUID.randomUUID(), stateDirectory);
+        created.write(queueDirectory);
+        return created;
+    }
+
+    private static FileLock tryLock(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            return null;
+        }
+    }
+
+    private static QueueRefusedException alreadyRunning(Path queueDirectory, Path lockFile, String holder) {
+        return new QueueRefusedException(ExitCodes.ALREADY_RUNNING, "another changeq-tracker" + holder
+                + " is writing to the queue " + queueDirectory + " (it holds " + lockFile
+                + "); stop it first: one writer per queue", null);
+    }
+
+    private static String holder(FileChannel channel) {
+        try {
+            ByteBuffer buffer = ByteBuffer.allocate(32);
+            int length = channel.read(buffer, 0);
+            String pid = length > 0 ? new String(buffer.array(), 0, length, StandardCharsets.US_ASCII).trim() : "";
+            return !pid.isEmpty() && pid.chars().allMatch(Character::isDigit) ? " (pid " + pid + ")" : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // Nothing is held through a channel that failed to close.
+            }
+        }
+    }
+}

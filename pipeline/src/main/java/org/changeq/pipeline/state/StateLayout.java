@@ -1,0 +1,98 @@
+package org.changeq.pipeline.state;
+
+import java.nio.file.Path;
+import org.changeq.pipeline.manifest.ClaimBoard;
+import org.changeq.pipeline.manifest.IndexFile;
+
+/**
+ * Where changeq keeps its state files under the configured {@code state:} directory. The tracker,
+ * the sync and changeq-queue all locate files through this one map.
+ */
+public record StateLayout(Path directory) {
+
+    /** A route's committed cursor: the last queue index its destination is known to have. */
+    public IndexFile cursor(String route) {
+        return new IndexFile(directory.resolve("cursors").resolve(route + ".cursor"), "cursor");
+    }
+
+    public ClaimBoard claims() {
+        return new ClaimBoard(directory);
+    }
+
+    /** Held exclusively by a running sync of the route. */
+    public Path routeLock(String route) {
+        return directory.resolve("locks").resolve(route + ".lock");
+    }
+
+    /** Held exclusively by the running tracker. */
+    public Path trackerLock() {
+        return directory.resolve("locks").resolve("tracker.lock");
+    }
+
+    /**
+     * The time (milliseconds since the epoch) from which the tracker's catch-up scan looks for changes,
+     * present from a start until that scan's RESCAN records are in the queue: a tracker stopped in the
+     * middle of its catch-up scan resumes from the older time.
+     */
+    public IndexFile trackerCatchUp() {
+        return new IndexFile(directory.resolve("tracker").resolve("catch-up-since"), "catch-up-since");
+    }
+
+    /**
+     * The tracker's watermark (milliseconds since the epoch): every change made before it is in the queue, or
+     * was published by a catch-up scan that started before it. Written at each start, then by the writer thread
+     * about once a second while the tracker keeps up; a restart catches up from it when it is older than the
+     * queue's last record.
+     */
+    public IndexFile trackerWatermark() {
+        return new IndexFile(directory.resolve("tracker").resolve("watermark"), "watermark");
+    }
+
+    /** Each root's condition as the running tracker last saw it (watched, or not and why), for changeq-queue. */
+    public TrackerRootsFile trackerRoots() {
+        return new TrackerRootsFile(directory.resolve("tracker").resolve("roots.status"));
+    }
+
+    /** Present when an operator asked for the route's next run to be full. */
+    public Path forceFullFlag(String route) {
+        return directory.resolve("flags").resolve(route + ".force-full");
+    }
+
+    /** Which force flags (changeq's and the root's legacy one) a full sync of the route already honoured. */
+    public Path honouredFlags(String route) {
+        return directory.resolve("flags").resolve(route + ".honoured");
+    }
+
+    /** The date of the route's last successful full sync, so a calendar window owes only one. */
+    public LastFullSyncFile lastFullSync(String route) {
+        return new LastFullSyncFile(directory.resolve("cursors").resolve(route + ".last-full"));
+    }
+
+    /**
+     * What the route's root was (its file system and inode) when the route first synced it; a run refuses
+     * a root that is no longer that directory.
+     */
+    public Path rootIdentity(String route) {
+        return directory.resolve("identity").resolve(route + ".root");
+    }
+
+    /** The same for a local destination: a backup disk that is not mounted is not written. */
+    public Path destinationIdentity(String route) {
+        return directory.resolve("identity").resolve(route + ".dest");
+    }
+
+    /** How many paths the destination held after the route's last full sync: the base of a percentage max-delete. */
+    public IndexFile destinationPaths(String route) {
+        return new IndexFile(directory.resolve("identity").resolve(route + ".dest-paths"), "destination-paths");
+    }
+
+    /** The paths rsync failed to send for the route, sent again by each of its runs: see {@link RetryList}. */
+    public Path retryList(String route) {
+        return directory.resolve("retry").resolve(route);
+    }
+
+    /** Default directory for the Prometheus textfile metrics. */
+    public Path metricsDirectory() {
+        return directory.resolve("metrics");
+    }
+}
