@@ -268,15 +268,16 @@ def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
                 f" {cell(runs, 'missing', 0)} | {cell(runs, 'extra', 0)} | {cell(runs, 'records', 0)} |"
                 f" {cell(runs, 'overflows', 0)} | {cell(runs, 'cpu_s', 2)} | {cell(runs, 'hwm_mb')} |")
         add("")
-        add("Ratios changeq / inotifywait (medians):")
-        add("")
-        add("| workload | latency | CPU | peak RSS |")
-        add("| --- | --- | --- | --- |")
-        for w in sorted({w for w, _ in wl}):
-            if (w, "changeq") in wl and (w, "inotifywait") in wl:
+        compared = [w for w in sorted({w for w, _ in wl}) if (w, "changeq") in wl and (w, "inotifywait") in wl]
+        if compared:
+            add("Ratios changeq / inotifywait (medians):")
+            add("")
+            add("| workload | latency | CPU | peak RSS |")
+            add("| --- | --- | --- | --- |")
+            for w in compared:
                 a, b = wl[(w, "changeq")], wl[(w, "inotifywait")]
                 add(f"| W{w} | {ratio(a, b, 'latency_ms')} | {ratio(a, b, 'cpu_s')} | {ratio(a, b, 'hwm_mb')} |")
-        add("")
+            add("")
     if watch:
         add("### Watch setup")
         add("")
