@@ -594,14 +594,14 @@ def main():
     parser.add_argument("--destinations", default="local,daemon")
     parser.add_argument("--tools", default="changeq,lsyncd,lsyncd-delay1")
     parser.add_argument("--single-writes", type=int, help="single-file writes for changeq (default 20)")
-    parser.add_argument("--single-lsyncd-writes", type=int, help="... for each lsyncd configuration (default 5)")
+    parser.add_argument("--single-lsyncd-writes", type=int, help="... for each lsyncd configuration (default 3)")
     parser.add_argument("--poll", type=float, default=0.1, help="seconds between polls (default 0.1)")
     args = parser.parse_args()
     args.runs = args.runs or (1 if args.quick else 3)
     args.lsyncd_runs = args.lsyncd_runs or 1
     args.single_writes = args.single_writes if args.single_writes is not None else (5 if args.quick else 20)
     args.single_lsyncd_writes = (args.single_lsyncd_writes if args.single_lsyncd_writes is not None
-                                 else (2 if args.quick else 5))
+                                 else (2 if args.quick else 3))
     ctx = Context(args)
     if not os.path.exists(ctx.gen):
         subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-o", ctx.gen, os.path.join(ctx.repo, "bench/gen.c")],
