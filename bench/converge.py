@@ -332,15 +332,15 @@ class Run:
             shutil.rmtree(self.dir)
 
 
-def run_workload(ctx, tool, destination_class, w, run):
-    name = f"{tool.name.replace(' ', '-')}-w{w}-{destination_class.name}-{run}"
-    with Run(ctx, tool, destination_class, name, w) as run_:
-        group, daemon = run_.group, run_.destination.group
-        root, dest = run_.root, run_.destination.path
+def run_workload(ctx, tool, destination_class, w, index):
+    name = f"{tool.name.replace(' ', '-')}-w{w}-{destination_class.name}-{index}"
+    with Run(ctx, tool, destination_class, name, w) as run:
+        group, daemon = run.group, run.destination.group
+        root, dest = run.root, run.destination.path
         cpu_before = group.cpu_s()
         daemon_before = daemon.cpu_s() if daemon else 0
         peak = group.rss_mb()
-        workload = subprocess.Popen([ctx.gen, "run", str(w), root, run_.outside], stdout=subprocess.PIPE,
+        workload = subprocess.Popen([ctx.gen, "run", str(w), root, run.outside], stdout=subprocess.PIPE,
                                     text=True)
         while workload.poll() is None:
             peak = max(peak, group.rss_mb())
@@ -357,7 +357,8 @@ def run_workload(ctx, tool, destination_class, w, run):
                 differing = watch.differing()
                 peak = max(peak, group.rss_mb())
                 if differing == 0:
-                    # Equal at the moment of asking, give or take the few stat calls of the last check.
+                    # Equal when asked, to within the check's own time: a few stat calls, or a whole walk when
+                    # the list of what differed has just emptied.
                     result.update(status="converged", converged_s=(asked_ns - start_ns) / 1e9)
                     break
                 ending = ("lost" if idleness.idle_for() >= tool.delay_s + LOST_AFTER_IDLE_S
@@ -384,8 +385,8 @@ def single_file(ctx, tool, destination_class, writes):
     each once the previous one has arrived and a pause has passed, and time each until the destination's copy
     has the source's size and mtime."""
     name = f"{tool.name.replace(' ', '-')}-single-{destination_class.name}"
-    with Run(ctx, tool, destination_class, name, 2) as run_:
-        source, copy = os.path.join(run_.root, SINGLE_FILE), os.path.join(run_.destination.path, SINGLE_FILE)
+    with Run(ctx, tool, destination_class, name, 2) as run:
+        source, copy = os.path.join(run.root, SINGLE_FILE), os.path.join(run.destination.path, SINGLE_FILE)
         latencies = []
         for i in range(writes):
             # Pauses of 1.0-1.9 s, so the writes fall on different phases of the tool's own polling.
@@ -410,10 +411,10 @@ def single_file(ctx, tool, destination_class, writes):
 
 
 def median_cell(values, digits):
-    med, lo, hi = median_range(values)
-    if med is None:
+    if median_range(values)[0] is None:
         return "—"
-    return fmt(med, digits) if lo == hi else f"{fmt(med, digits)} ({fmt(lo, digits)}–{fmt(hi, digits)})"
+    med, lo, hi = (fmt(v, digits) for v in median_range(values))
+    return med if lo == hi else f"{med} ({lo}–{hi})"
 
 
 def converged_cell(runs, limit):
@@ -622,9 +623,9 @@ def main():
             for destination in destinations:
                 for tool in tools:
                     runs = []
-                    for run in range(args.runs if tool.name == "changeq" else args.lsyncd_runs):
-                        r = run_workload(ctx, tool, destination, w, run)
-                        log(f"W{w} {destination.name} {tool.name} run {run + 1}: {r}")
+                    for index in range(args.runs if tool.name == "changeq" else args.lsyncd_runs):
+                        r = run_workload(ctx, tool, destination, w, index)
+                        log(f"W{w} {destination.name} {tool.name} run {index + 1}: {r}")
                         runs.append(r)
                     results[(w, destination.name, tool.name)] = runs
         for destination in destinations:
