@@ -7,73 +7,15 @@ workload, wait until the tool has recorded everything (or a timeout), read its C
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
-import signal
-import statistics
 import subprocess
-import sys
 import time
 
-WORKLOADS = {
-    1: "W1 create 200,000 files in 1,000 dirs",
-    2: "W2 rewrite 10,000 files ×20",
-    3: "W3 5,000 new dirs × 20 files",
-    4: "W4 rename a dir of 10,000 files",
-    5: "W5 delete 50,000 files",
-    6: "W6 move in a dir of 10,000 files",
-}
-# How long after the workload's end a tool may take to record everything; lsyncd gets longer because it
-# syncs (and one rsync of a large tree takes seconds here).
+from common import WORKLOADS, await_text, cell, cpu_seconds, log, machine, ratio, status_kb, stop
+
+# How long after the workload's end a tool may take to record everything.
 TIMEOUT_S = 15
-LSYNCD_TIMEOUT_S = 30
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def log(*args):
-    print(*args, file=sys.stderr, flush=True)
-
-
-def cpu_seconds(pid, children=False):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    # fields[0] is field 3 (state); utime, stime, cutime, cstime are fields 14-17
-    ticks = int(fields[11]) + int(fields[12])
-    if children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / CLK_TCK
-
-
-def status_kb(pid, key):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return -1
-
-
-def await_text(path, text, timeout, proc):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited {proc.returncode} before '{text}'; see {path}")
-        try:
-            with open(path, "rb") as f:
-                if text.encode() in f.read():
-                    return
-        except FileNotFoundError:
-            pass
-        time.sleep(0.002)
-    raise RuntimeError(f"no '{text}' in {path} after {timeout} s")
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 class Changeq:
@@ -125,32 +67,6 @@ class Inotifywait:
         return ["file", self.out, root, expected, str(TIMEOUT_S)]
 
 
-class Lsyncd:
-    name = "lsyncd"
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-
-    def start(self, root, run_dir):
-        self.dest = os.path.join(run_dir, "dest")
-        os.mkdir(self.dest)
-        self.log = os.path.join(run_dir, "lsyncd.log")
-        config = os.path.join(run_dir, "lsyncd.lua")
-        with open(config, "w") as f:
-            f.write(f'settings {{ logfile = "{self.log}", nodaemon = true }}\n'
-                    f'sync {{ default.rsync, source = "{root}", target = "{self.dest}", delay = 0 }}\n')
-        self.proc = subprocess.Popen(["lsyncd", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await_text(self.log, "finished.", 300, self.proc)
-        return self.proc
-
-
-def median_range(values):
-    values = [v for v in values if v is not None]
-    if not values:
-        return None, None, None
-    return statistics.median(values), min(values), max(values)
-
-
 class Context:
     def __init__(self, args):
         self.repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -160,7 +76,6 @@ class Context:
         self.probe_cp = os.path.join(self.work, "probe") + ":" + os.path.join(self.dist, "lib/*")
         self.runs = args.runs
         self.watch_runs = args.watch_runs
-        self.lsyncd_runs = args.lsyncd_runs
         self.c2_opts = args.c2_opts
         self.c2_env = dict(kv.split("=", 1) for kv in args.c2_env.split()) if args.c2_env else {}
         self.capped_opts = args.capped_opts
@@ -179,36 +94,32 @@ def run_workload(ctx, tool, w, run):
     try:
         if isinstance(tool, Inotifywait):
             tool.settle()
-        if not isinstance(tool, Lsyncd):
-            probe = subprocess.Popen(["java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                                      "-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true",
-                                      "-Ddisable.perf.info=true",
-                                      f"-Dlogback.configurationFile={ctx.dist}/conf/logback.xml",
-                                      "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-                                      "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-                                      "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
-                                      "-cp", ctx.probe_cp, "Probe"] + tool.probe_args(root, expected),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-            if probe.stdout.readline().strip() != "ready":
-                raise RuntimeError("probe did not start")
-        cpu_before = cpu_seconds(proc.pid, children=isinstance(tool, Lsyncd))
+        probe = subprocess.Popen(["java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                                  "-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true",
+                                  "-Ddisable.perf.info=true",
+                                  f"-Dlogback.configurationFile={ctx.dist}/conf/logback.xml",
+                                  "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+                                  "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+                                  "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+                                  "-cp", ctx.probe_cp, "Probe"] + tool.probe_args(root, expected),
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if probe.stdout.readline().strip() != "ready":
+            raise RuntimeError("probe did not start")
+        cpu_before = cpu_seconds(proc.pid)
         out = subprocess.run([ctx.gen, "run", str(w), root, outside], check=True, capture_output=True,
                              text=True).stdout
         start_ns, end_ns = map(int, out.split())
         result = {"workload_s": (end_ns - start_ns) / 1e9, "expected": expected_count}
-        if probe:
-            probe.stdin.write(f"END {end_ns}\n")
-            probe.stdin.flush()
-            line = probe.stdout.readline()
-            probe.wait()
-            figures = dict(kv.split("=") for kv in line.split())
-            latency = float(figures["latency_ms"])
-            result.update(latency_ms=None if latency < 0 else latency, missing=int(figures["missing"]),
-                          extra=int(figures["extra"]), records=int(figures["records"]),
-                          overflows=int(figures["overflows"]))
-        else:
-            result.update(compare_until_equal(ctx, root, tool.dest, end_ns))
-        result["cpu_s"] = cpu_seconds(proc.pid, children=isinstance(tool, Lsyncd)) - cpu_before
+        probe.stdin.write(f"END {end_ns}\n")
+        probe.stdin.flush()
+        line = probe.stdout.readline()
+        probe.wait()
+        figures = dict(kv.split("=") for kv in line.split())
+        latency = float(figures["latency_ms"])
+        result.update(latency_ms=None if latency < 0 else latency, missing=int(figures["missing"]),
+                      extra=int(figures["extra"]), records=int(figures["records"]),
+                      overflows=int(figures["overflows"]))
+        result["cpu_s"] = cpu_seconds(proc.pid) - cpu_before
         hwm_kb = status_kb(proc.pid, "VmHWM")
         if hwm_kb < 0:
             # Gone (a zombie has no VmHWM): the tool exited during the run.
@@ -229,19 +140,6 @@ def run_workload(ctx, tool, w, run):
     return result
 
 
-def compare_until_equal(ctx, src, dest, end_ns):
-    """lsyncd end to end: poll a tree comparison (size and mtime in ns) until the destination equals the source."""
-    deadline = end_ns / 1e9 + LSYNCD_TIMEOUT_S
-    differences = None
-    while time.time() < deadline:
-        done = subprocess.run([ctx.gen, "compare", src, dest], capture_output=True, text=True)
-        differences = int(done.stdout.strip())
-        if differences == 0:
-            return {"latency_ms": max(0.0, (time.time_ns() - end_ns) / 1e6), "missing": 0}
-        time.sleep(0.05)
-    return {"latency_ms": None, "missing": differences}
-
-
 def workloads(ctx, tools, selected, c2_workloads):
     results = {}
     for w in selected:
@@ -249,7 +147,7 @@ def workloads(ctx, tools, selected, c2_workloads):
             if tool.name == "changeq-c2" and w not in c2_workloads:
                 continue
             runs = []
-            for run in range(ctx.lsyncd_runs if tool.name == "lsyncd" else ctx.runs):
+            for run in range(ctx.runs):
                 r = run_workload(ctx, tool, w, run)
                 log(f"W{w} {tool.name} run {run + 1}: {r}")
                 runs.append(r)
@@ -342,41 +240,6 @@ def timed_run(command, env_extra=None, stdout=None):
     return {"wall_s": time.monotonic() - started, "rss_mb": usage.ru_maxrss / 1024, "stdout": stdout}
 
 
-def fmt(value, digits=1):
-    if value is None:
-        return "—"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 100):
-        return f"{int(value):,}"
-    return f"{value:.{digits}f}"
-
-
-def cell(runs, key, digits=1):
-    med, lo, hi = median_range([r.get(key) for r in runs])
-    if med is None:
-        return "—"
-    if lo == hi:
-        return fmt(med, digits)
-    return f"{fmt(med, digits)} ({fmt(lo, digits)}–{fmt(hi, digits)})"
-
-
-def ratio(a_runs, b_runs, key):
-    a = median_range([r.get(key) for r in a_runs])[0]
-    b = median_range([r.get(key) for r in b_runs])[0]
-    if a is None or b is None or b == 0:
-        return "—"
-    return f"{a / b:.2f}×"
-
-
-def machine():
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
-    fs = subprocess.run(["stat", "-f", "-c", "%T", os.path.dirname(os.path.abspath(os.path.join(os.getcwd())))],
-                        capture_output=True, text=True).stdout.strip()
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": mem / 1024 / 1024, "kernel": platform.release(),
-            "java": java, "work_fs": fs}
-
-
 def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
     m = machine()
     work_fs = subprocess.run(["stat", "-f", "-c", "%T", ctx.work], capture_output=True, text=True).stdout.strip()
@@ -387,7 +250,7 @@ def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
         f" and (min–max).")
     add("")
     add(f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']:.1f} GiB RAM, kernel {m['kernel']}, {m['java']};"
-        f" trees, queue and lsyncd destination on {work_fs} (`{os.path.dirname(ctx.work)}`)."
+        f" trees and queue on {work_fs} (`{os.path.dirname(ctx.work)}`)."
         f" Load average (1 min) before: {started_load}, after: {finished_load} — the cores are shared with other"
         f" builds, so single runs are noisy.")
     add("")
@@ -395,9 +258,8 @@ def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
         add("### Workloads")
         add("")
         add("Latency: from the workload's last syscall until the last expected path is recorded (changeq: in the"
-            " queue, read by a follower; inotifywait: in its output file; lsyncd: the destination equals the source"
-            " by size and mtime in ns, polled every ~50 ms plus one tree walk). CPU: user+system of the tool"
-            " process during the workload (lsyncd: with its rsync children). Peak RSS: VmHWM of the tool.")
+            " queue, read by a follower; inotifywait: in its output file). CPU: user+system of the tool process"
+            " during the workload. Peak RSS: VmHWM of the tool.")
         add("")
         add("| workload | tool | workload s | latency ms | missing | extra | records | overflows | CPU s | peak RSS MB |")
         add("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -406,19 +268,16 @@ def report(ctx, args, wl, watch, plan, started_load, finished_load, minutes):
                 f" {cell(runs, 'missing', 0)} | {cell(runs, 'extra', 0)} | {cell(runs, 'records', 0)} |"
                 f" {cell(runs, 'overflows', 0)} | {cell(runs, 'cpu_s', 2)} | {cell(runs, 'hwm_mb')} |")
         add("")
-        add("Ratios changeq / peer (medians):")
-        add("")
-        add("| workload | peer | latency | CPU | peak RSS |")
-        add("| --- | --- | --- | --- | --- |")
-        for w in sorted({w for w, _ in wl}):
-            if (w, "changeq") not in wl:
-                continue
-            for peer in ("inotifywait", "lsyncd"):
-                if (w, peer) in wl:
-                    a, b = wl[(w, "changeq")], wl[(w, peer)]
-                    add(f"| W{w} | {peer} | {ratio(a, b, 'latency_ms')} | {ratio(a, b, 'cpu_s')} |"
-                        f" {ratio(a, b, 'hwm_mb')} |")
-        add("")
+        compared = [w for w in sorted({w for w, _ in wl}) if (w, "changeq") in wl and (w, "inotifywait") in wl]
+        if compared:
+            add("Ratios changeq / inotifywait (medians):")
+            add("")
+            add("| workload | latency | CPU | peak RSS |")
+            add("| --- | --- | --- | --- |")
+            for w in compared:
+                a, b = wl[(w, "changeq")], wl[(w, "inotifywait")]
+                add(f"| W{w} | {ratio(a, b, 'latency_ms')} | {ratio(a, b, 'cpu_s')} | {ratio(a, b, 'hwm_mb')} |")
+            add("")
     if watch:
         add("### Watch setup")
         add("")
@@ -476,17 +335,15 @@ def main():
     parser.add_argument("--watch-runs", type=int)
     parser.add_argument("--only", default="workloads,watch,plan")
     parser.add_argument("--workloads", default="1,2,3,4,5,6")
-    parser.add_argument("--tools", default="changeq,changeq-c2,inotifywait,lsyncd")
+    parser.add_argument("--tools", default="changeq,changeq-c2,inotifywait")
     parser.add_argument("--c2-opts", default="")
     parser.add_argument("--c2-env", default="")
     parser.add_argument("--c2-workloads", default="1,2,5")
     parser.add_argument("--capped-opts", default="")
-    parser.add_argument("--lsyncd-runs", type=int)
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
     args.runs = args.runs or (1 if args.quick else 5)
     args.watch_runs = args.watch_runs or (1 if args.quick else 3)
-    args.lsyncd_runs = args.lsyncd_runs or (1 if args.quick else 2)
     ctx = Context(args)
     load_before = open("/proc/loadavg").read().split()[0]
     began = time.monotonic()
@@ -494,7 +351,7 @@ def main():
     wl = watch = plan = None
     if "workloads" in only:
         tools = {"changeq": Changeq(ctx), "changeq-c2": Changeq(ctx, "changeq-c2", ctx.c2_opts, ctx.c2_env),
-                 "inotifywait": Inotifywait(ctx), "lsyncd": Lsyncd(ctx)}
+                 "inotifywait": Inotifywait(ctx)}
         wl = workloads(ctx, [tools[t] for t in args.tools.split(",")], [int(w) for w in args.workloads.split(",")],
                        [int(w) for w in args.c2_workloads.split(",")])
     if "watch" in only:

@@ -8,6 +8,9 @@
  *   gen tree ROOT DIRS                  DIRS empty directories, 1,000 per parent (the watch-setup trees)
  *   gen compare SRC DST                 prints the number of entries that differ (type, size, mtime in ns,
  *                                       presence); exit 0 when none
+ *   gen watch SRC DST                   polls until DST equals SRC (by the same rules): for each line read on
+ *                                       stdin prints a lower bound of the entries that still differ, 0 only
+ *                                       after a whole walk found none
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -162,6 +165,87 @@ static void compare(const char *src, const char *dst) {
     if (there > here) differences += there - here;
 }
 
+/*
+ * gen watch: a whole walk of a 200,000-file tree costs ~0.6 s of CPU, too much to repeat every 100 ms beside
+ * the tool being measured. So one walk lists what differs, and each poll re-checks that list in order,
+ * stopping at the first entry still different: every entry is checked until it is resolved, then never again.
+ * A directory missing at the destination is one entry; once it is there its subtree is walked for the list.
+ * Only when the list is empty does another whole walk confirm that nothing else differs.
+ */
+struct pending { char *path; int extra_only; }; /* extra_only: a directory whose DST holds more entries */
+static struct pending *list;
+static size_t list_len, list_cap, list_pos;
+static const char *watch_src, *watch_dst;
+
+static void add_pending(const char *relative, int extra_only) {
+    if (list_len == list_cap) {
+        list_cap = list_cap ? 2 * list_cap : 1024;
+        list = realloc(list, list_cap * sizeof *list);
+        if (!list) die("realloc", relative);
+    }
+    list[list_len].path = strdup(relative);
+    list[list_len++].extra_only = extra_only;
+}
+
+static long count_entries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
+/* Lists what differs below RELATIVE (a directory present on both sides); "" is the root. */
+static void list_differences(const char *relative) {
+    char s[4096], t[4096], r[2048];
+    snprintf(s, sizeof s, "%s/%s", watch_src, relative);
+    DIR *d = opendir(s);
+    if (!d) return; /* vanished */
+    long here = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        here++;
+        snprintf(r, sizeof r, "%s%s%s", relative, *relative ? "/" : "", e->d_name);
+        snprintf(s, sizeof s, "%s/%s", watch_src, r);
+        snprintf(t, sizeof t, "%s/%s", watch_dst, r);
+        struct stat a, b;
+        if (lstat(s, &a) != 0) continue;
+        if (lstat(t, &b) != 0 || !entry_equal(&a, &b)) add_pending(r, 0);
+        else if (S_ISDIR(a.st_mode)) list_differences(r);
+    }
+    closedir(d);
+    snprintf(t, sizeof t, "%s/%s", watch_dst, relative);
+    if (count_entries(t) > here) add_pending(relative, 1);
+}
+
+static int resolved(const struct pending *p) {
+    char s[4096], t[4096];
+    snprintf(s, sizeof s, "%s/%s", watch_src, p->path);
+    snprintf(t, sizeof t, "%s/%s", watch_dst, p->path);
+    if (p->extra_only) return count_entries(t) <= count_entries(s);
+    struct stat a, b;
+    if (lstat(s, &a) != 0) return 1;
+    if (lstat(t, &b) != 0 || !entry_equal(&a, &b)) return 0;
+    if (S_ISDIR(a.st_mode)) list_differences(p->path);
+    return 1;
+}
+
+static void watch(void) {
+    char line[64];
+    while (fgets(line, sizeof line, stdin)) {
+        while (list_pos < list_len && resolved(&list[list_pos])) free(list[list_pos++].path);
+        if (list_pos == list_len) {
+            list_len = list_pos = 0;
+            list_differences("");
+        }
+        printf("%zu\n", list_len - list_pos);
+        fflush(stdout);
+    }
+}
+
 static void tree(int dirs) {
     char p[64];
     for (int i = 0; i < dirs; i++) {
@@ -176,6 +260,12 @@ int main(int argc, char **argv) {
         compare(argv[2], argv[3]);
         printf("%ld\n", differences);
         return differences == 0 ? 0 : 1;
+    }
+    if (argc >= 4 && !strcmp(argv[1], "watch")) {
+        watch_src = argv[2];
+        watch_dst = argv[3];
+        watch();
+        return 0;
     }
     if (argc >= 4 && !strcmp(argv[1], "tree")) {
         if (chdir(argv[2]) != 0) die("chdir", argv[2]);
@@ -201,6 +291,6 @@ int main(int argc, char **argv) {
         }
         return 0;
     }
-    fprintf(stderr, "usage: gen setup|run W ROOT OUTSIDE [EXPECTED] | gen tree ROOT DIRS | gen compare SRC DST\n");
+    fprintf(stderr, "usage: gen setup|run W ROOT OUTSIDE [EXPECTED] | gen tree ROOT DIRS | gen compare|watch SRC DST\n");
     return 2;
 }

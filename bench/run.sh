@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# Benchmarks changeq-tracker against inotifywait and lsyncd, and the sync planner against sort -u.
+# Benchmarks changeq-tracker against inotifywait, the sync planner against sort -u, and changeq end to end
+# (tracker + follower) against lsyncd.
 #
-# Usage: bench/run.sh [--quick] [driver options]      (as root, from anywhere; a full run takes ~15 minutes)
-#   --quick               1 run of everything instead of 5 (3 for watch setup, 2 for lsyncd, which often runs
-#                         into its 30 s timeout); prints the tables and leaves BENCHMARKS.md alone
-#   --only LIST           any of workloads,watch,plan (default all three)
-#   --workloads 1,2,...   a subset of W1-W6;  --tools changeq,changeq-c2,inotifywait,lsyncd   a subset
+# Usage: bench/run.sh [--quick] [options]      (as root, from anywhere; a full run takes ~55 minutes, ~35-40
+#                                               of them converge's; converge --quick ~26)
+#   --quick               1 run of everything instead of 5 (3 for watch setup and changeq end to end; lsyncd
+#                         end to end runs once anyway) and fewer single-file writes; prints the tables and
+#                         leaves BENCHMARKS.md alone
+#   --only LIST           any of workloads,watch,plan,converge (default all four)
+#   --workloads 1,2,...   a subset of W1-W6, for workloads and converge
+#   --runs N              runs per figure, for workloads and converge
+#   --tools changeq,changeq-c2,inotifywait   a subset, for workloads
 #   --c2-workloads 1,2,5  where changeq-c2 (the tracker with C2, see below) runs too
-#   --runs N, --watch-runs N
+#   --watch-runs N
+#   --converge-tools changeq,lsyncd,lsyncd-delay1   --destinations local,daemon   --lsyncd-runs N (default 1)
+#   --limit S (seconds a run may take to converge, default 300)   --single-writes N   --single-lsyncd-writes N
+#                         converge's options (bench/converge.py --help)
 #
 # Workloads (bench/gen.c): W1 create 200,000 files over 1,000 dirs; W2 rewrite the same 10,000 files 20 times;
 # W3 5,000 new dirs with 20 files each, as fast as possible; W4 rename a dir of 10,000 files inside the root;
 # W5 delete 50,000 files; W6 move a dir of 10,000 files into the root from outside. Tools: changeq-tracker in
-# quick mode (the distribution's launcher and flags), inotifywait -m -r --format '%w%f%0' into a file, lsyncd
-# default.rsync (delay 0) into a local destination. Watch setup on trees of 50,000 and 200,000 directories.
-# Planner: PlanBenchmark on a 1,000,000-record backlog against sort -u of the same paths.
+# quick mode (the distribution's launcher and flags), inotifywait -m -r --format '%w%f%0' into a file. Watch
+# setup on trees of 50,000 and 200,000 directories. Planner: PlanBenchmark on a 1,000,000-record backlog
+# against sort -u of the same paths. Converge (bench/converge.py): the same workloads until the destination
+# equals the source, changeq-tracker + changeq-sync follow against lsyncd default.rsync (delay 15 s, and 1 s),
+# to a local directory and to an rsync daemon on 127.0.0.1, and single changed files.
 #
 # Everything runs under /dev/shm (tmpfs) when it is one, else $TMPDIR. fs.inotify.max_user_watches is raised
 # for the 200,000-directory tree, max_queued_events set to the packaged sysctl's value; both restored on exit. Needs gcc, javac, inotify-tools, lsyncd (installed
@@ -25,7 +35,23 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 quick=
-for arg in "$@"; do [ "$arg" = --quick ] && quick=1; done
+only=workloads,watch,plan,converge
+driver_args=()
+converge_args=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) quick=1; driver_args+=("$1"); converge_args+=("$1") ;;
+        --only) only=$2; shift ;;
+        --runs | --workloads) driver_args+=("$1" "$2"); converge_args+=("$1" "$2"); shift ;;
+        --converge-tools) converge_args+=(--tools "$2"); shift ;;
+        --destinations | --lsyncd-runs | --limit | --single-writes | --single-lsyncd-writes | --poll)
+            converge_args+=("$1" "$2"); shift ;;
+        *) driver_args+=("$1") ;;
+    esac
+    shift
+done
+driver_parts=$(tr , '\n' <<<"$only" | grep -x -e workloads -e watch -e plan | paste -sd, || true)
+case ",$only," in *,converge,*) converge=1 ;; *) converge= ;; esac
 
 if [ ! -x systemd/target/changeq/bin/changeq-tracker ] || [ ! -d native-tests/target/test-classes/org/changeq/bench ]; then
     mvn -B -q -DskipTests package
@@ -65,19 +91,26 @@ c2_env="MALLOC_ARENA_MAX=16"
 c2="-XX:TieredStopAtLevel=4 -XX:CICompilerCount=2 -XX:ReservedCodeCacheSize=240m"
 capped="-Xmx48m -XX:MaxMetaspaceSize=48m -Xss256k"
 
-results="$work/results.md"
-python3 bench/driver.py --work "$work" --output "$results" --c2-opts "$c2" --c2-env "$c2_env" --capped-opts "$capped" "$@"
-
-if [ -z "$quick" ]; then
-    # Replace the generated part of BENCHMARKS.md, keep the prose around it.
-    python3 - "$repo/BENCHMARKS.md" "$results" <<'PY'
+# Replaces the generated block NAME of BENCHMARKS.md with FILE, keeps the prose around it.
+write_block() { # write_block NAME FILE
+    python3 - "$repo/BENCHMARKS.md" "$1" "$2" <<'PY'
 import sys
-doc, results = sys.argv[1], open(sys.argv[2]).read()
+doc, name, results = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
 text = open(doc).read()
-begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
 head, rest = text.split(begin, 1)
 tail = rest.split(end, 1)[1]
 open(doc, "w").write(head + begin + "\n" + results + end + tail)
 PY
-    echo "bench: results written to BENCHMARKS.md" >&2
+    echo "bench: $1 written to BENCHMARKS.md" >&2
+}
+
+if [ -n "$driver_parts" ]; then
+    python3 bench/driver.py --work "$work" --output "$work/results.md" --only "$driver_parts" --c2-opts "$c2" \
+        --c2-env "$c2_env" --capped-opts "$capped" "${driver_args[@]}"
+    [ -n "$quick" ] || write_block results "$work/results.md"
+fi
+if [ -n "$converge" ]; then
+    python3 bench/converge.py --work "$work" --output "$work/converge.md" "${converge_args[@]}"
+    [ -n "$quick" ] || write_block converge "$work/converge.md"
 fi
