@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Benchmarks changeq-tracker against inotifywait, the sync planner against sort -u, and changeq end to end
-# (tracker + follower) against lsyncd.
+# Benchmarks changeq-tracker against inotifywait, the sync planner against sort -u, changeq end to end
+# (tracker + follower) against lsyncd, and incremental runs against rsync's full walk by tree size.
 #
-# Usage: bench/run.sh [--quick] [options]      (as root, from anywhere; a full run takes ~55 minutes, ~35-40
-#                                               of them converge's; converge --quick ~26)
+# Usage: bench/run.sh [--quick] [options]      (as root, from anywhere; a full run takes ~75 minutes, ~35-40
+#                                               of them converge's, ~20 treesize's; converge --quick ~26)
 #   --quick               1 run of everything instead of 5 (3 for watch setup and changeq end to end; lsyncd
 #                         end to end runs once anyway) and fewer single-file writes; prints the tables and
 #                         leaves BENCHMARKS.md alone
-#   --only LIST           any of workloads,watch,plan,converge (default all four)
+#   --only LIST           any of workloads,watch,plan,converge,treesize (default all five)
 #   --workloads 1,2,...   a subset of W1-W6, for workloads and converge
 #   --runs N              runs per figure, for workloads and converge
 #   --tools changeq,changeq-c2,inotifywait   a subset, for workloads
@@ -16,6 +16,8 @@
 #   --converge-tools changeq,lsyncd,lsyncd-delay1   --destinations local,daemon   --lsyncd-runs N (default 1)
 #   --limit S (seconds a run may take to converge, default 300)   --single-writes N   --single-lsyncd-writes N
 #                         converge's options (bench/converge.py --help)
+#   --sizes 20000,200000,2000000   --latency-ms 4   --mb-per-s 150   --large-runs N
+#                         treesize's options (bench/treesize.py --help)
 #
 # Workloads (bench/gen.c): W1 create 200,000 files over 1,000 dirs; W2 rewrite the same 10,000 files 20 times;
 # W3 5,000 new dirs with 20 files each, as fast as possible; W4 rename a dir of 10,000 files inside the root;
@@ -24,7 +26,9 @@
 # setup on trees of 50,000 and 200,000 directories. Planner: PlanBenchmark on a 1,000,000-record backlog
 # against sort -u of the same paths. Converge (bench/converge.py): the same workloads until the destination
 # equals the source, changeq-tracker + changeq-sync follow against lsyncd default.rsync (delay 15 s, and 1 s),
-# to a local directory and to an rsync daemon on 127.0.0.1, and single changed files.
+# to a local directory and to an rsync daemon on 127.0.0.1, and single changed files. Treesize
+# (bench/treesize.py): changeq's incremental run against rsync -a of the whole tree, 1,000 changed files in
+# trees of 20,000 to 2,000,000 files on disks with a disk's latency (bench/slowdisk.c), cold cache.
 #
 # Everything runs under /dev/shm (tmpfs) when it is one, else $TMPDIR. fs.inotify.max_user_watches is raised
 # for the 200,000-directory tree, max_queued_events set to the packaged sysctl's value; both restored on exit. Needs gcc, javac, inotify-tools, lsyncd (installed
@@ -35,23 +39,26 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 quick=
-only=workloads,watch,plan,converge
+only=workloads,watch,plan,converge,treesize
 driver_args=()
 converge_args=()
+treesize_args=()
 while [ $# -gt 0 ]; do
     case $1 in
-        --quick) quick=1; driver_args+=("$1"); converge_args+=("$1") ;;
+        --quick) quick=1; driver_args+=("$1"); converge_args+=("$1"); treesize_args+=("$1") ;;
         --only) only=$2; shift ;;
         --runs | --workloads) driver_args+=("$1" "$2"); converge_args+=("$1" "$2"); shift ;;
         --converge-tools) converge_args+=(--tools "$2"); shift ;;
         --destinations | --lsyncd-runs | --limit | --single-writes | --single-lsyncd-writes | --poll)
             converge_args+=("$1" "$2"); shift ;;
+        --sizes | --latency-ms | --mb-per-s | --large-runs) treesize_args+=("$1" "$2"); shift ;;
         *) driver_args+=("$1") ;;
     esac
     shift
 done
 driver_parts=$(tr , '\n' <<<"$only" | grep -x -e workloads -e watch -e plan | paste -sd, || true)
 case ",$only," in *,converge,*) converge=1 ;; *) converge= ;; esac
+case ",$only," in *,treesize,*) treesize=1 ;; *) treesize= ;; esac
 
 if [ ! -x systemd/target/changeq/bin/changeq-tracker ] || [ ! -d native-tests/target/test-classes/org/changeq/bench ]; then
     mvn -B -q -DskipTests package
@@ -113,4 +120,8 @@ fi
 if [ -n "$converge" ]; then
     python3 bench/converge.py --work "$work" --output "$work/converge.md" "${converge_args[@]}"
     [ -n "$quick" ] || write_block converge "$work/converge.md"
+fi
+if [ -n "$treesize" ]; then
+    python3 bench/treesize.py --work "$work" --output "$work/treesize.md" "${treesize_args[@]}"
+    [ -n "$quick" ] || write_block treesize "$work/treesize.md"
 fi
