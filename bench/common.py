@@ -50,11 +50,11 @@ def await_text(path, text, timeout, proc):
     raise RuntimeError(f"no '{text}' in {path} after {timeout} s")
 
 
-def stop(proc):
+def stop(proc, timeout=60):
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(60)
+            proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
