@@ -160,12 +160,7 @@ public final class ManifestWriter implements AutoCloseable {
         }
         try {
             long sequence = ring.tryNext();
-            Slot slot = ring.get(sequence);
-            slot.watermark = true;
-            slot.type = null;
-            slot.root = null;
-            slot.path = null;
-            slot.timeMillis = everythingPublishedBeforeMillis;
+            ring.get(sequence).holdWatermark(everythingPublishedBeforeMillis);
             ring.publish(sequence);
         } catch (InsufficientCapacityException e) {
             // The next watermark will do.
@@ -357,14 +352,7 @@ public final class ManifestWriter implements AutoCloseable {
 
     private void fill(long sequence, RecordType type, String root, boolean directory, boolean contentWritten,
                       byte[] path) {
-        Slot slot = ring.get(sequence);
-        slot.watermark = false;
-        slot.type = type;
-        slot.root = root;
-        slot.directory = directory;
-        slot.contentWritten = contentWritten;
-        slot.path = path;
-        slot.timeMillis = clock.millis();
+        ring.get(sequence).holdRecord(type, root, directory, contentWritten, path, clock.millis());
     }
 
     /** A ring slot. Written by the producer, read by the handler, ordered by the ring's sequences. */
@@ -377,6 +365,22 @@ public final class ManifestWriter implements AutoCloseable {
         boolean contentWritten;
         byte[] path;
         long timeMillis;
+
+        void holdRecord(RecordType type, String root, boolean directory, boolean contentWritten, byte[] path,
+                        long timeMillis) {
+            this.watermark = false;
+            this.type = type;
+            this.root = root;
+            this.directory = directory;
+            this.contentWritten = contentWritten;
+            this.path = path;
+            this.timeMillis = timeMillis;
+        }
+
+        void holdWatermark(long everythingPublishedBeforeMillis) {
+            holdRecord(null, null, false, false, null, everythingPublishedBeforeMillis);
+            this.watermark = true;
+        }
     }
 
     /** The queue could not be opened: nothing was or will be appended by this writer. */
