@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.changeq.pipeline.testing.Poll;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -41,7 +42,7 @@ final class Sysctl implements AutoCloseable {
         String reason = null;
         String value = null;
         try {
-            org.changeq.nativetests.sync.Poll.until(java.time.Duration.ofSeconds(60),
+            Poll.until(java.time.Duration.ofSeconds(60),
                     key + " to be back at a normal value (at least " + normalAtLeast + ")",
                     () -> Long.parseLong(read(file)) >= normalAtLeast);
             value = read(file);

@@ -17,6 +17,7 @@ import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.QueueRecord;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.SyncReport;
 import org.changeq.tracker.Tracker;
 import org.junit.jupiter.api.AfterEach;

@@ -18,6 +18,7 @@ import org.changeq.nativetests.faults.Workload;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncMain;
 import org.changeq.sync.SyncReport;

@@ -22,6 +22,7 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.inspect.QueueMain;
 import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.SyncRequest;
 import org.changeq.tracker.Tracker;
 import org.junit.jupiter.api.Test;

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.changeq.pipeline.testing.Poll;
 
 /**
  * An {@code rsync --daemon} on 127.0.0.1 serving one writable module, started in the foreground

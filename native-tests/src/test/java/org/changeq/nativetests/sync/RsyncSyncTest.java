@@ -22,6 +22,7 @@ import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.testing.ExpectLog;
+import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
 import org.junit.jupiter.api.AfterEach;

@@ -13,13 +13,13 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
-import org.changeq.nativetests.sync.Poll;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.ConfigLoader;
 import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.QueueRecord;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.testing.Poll;
 import org.changeq.tracker.Tracker;
 
 /**

@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -23,6 +24,7 @@ import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
+import org.changeq.pipeline.testing.Poll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -343,10 +345,8 @@ class QueueMainTest {
                     ManifestWriter.WRITER_THREADS, failure -> { throw new AssertionError(failure); })) {
                 writer.publish(RecordType.CHANGE, "data", false, "appended-later".getBytes(StandardCharsets.UTF_8));
             }
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-            while (!out.toString(StandardCharsets.UTF_8).contains("appended-later") && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-            }
+            Poll.until(Duration.ofSeconds(10), "tail -f to print the record appended later",
+                    () -> out.toString(StandardCharsets.UTF_8).contains("appended-later"));
         } finally {
             stop.set(true);
             follower.join(10_000);

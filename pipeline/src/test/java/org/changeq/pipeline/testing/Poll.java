@@ -1,4 +1,4 @@
-package org.changeq.nativetests.sync;
+package org.changeq.pipeline.testing;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
