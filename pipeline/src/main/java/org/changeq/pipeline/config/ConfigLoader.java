@@ -115,6 +115,12 @@ public final class ConfigLoader {
     }
 
     /** One parse: knows the file name for messages. */
+    /** Parses one field's node; {@code key} names the field in messages. */
+    @FunctionalInterface
+    private interface FieldParser<T> {
+        T parse(Node node, String key) throws ConfigException;
+    }
+
     private static final class Parser {
         private final String fileName;
 
@@ -160,8 +166,7 @@ public final class ConfigLoader {
                                 + " tracked for only one of them. Use one root and give the routes include/exclude patterns");
                     }
                 }
-                List<String> exclude = fields.containsKey("exclude")
-                        ? patterns(fields.get("exclude").getValueNode(), key + ".exclude") : List.of();
+                List<String> exclude = optionalPatterns(fields, key, "exclude");
                 roots.put(name, root(name, path, exclude, queue, state, pathNode, key + ".path"));
             }
 
@@ -218,28 +223,15 @@ public final class ConfigLoader {
                 rsyncArgs = strings(argsNode, key + ".rsync-args");
                 checkRsyncArgs(rsyncArgs, argsNode, key + ".rsync-args");
             }
-            long threshold = RouteConfig.DEFAULT_BACKLOG_THRESHOLD;
-            if (fields.containsKey("backlog-threshold")) {
-                threshold = positiveLong(fields.get("backlog-threshold").getValueNode(), key + ".backlog-threshold");
-            }
-            Optional<FullWindow> window = Optional.empty();
-            if (fields.containsKey("full-window")) {
-                window = Optional.of(fullWindow(fields.get("full-window").getValueNode(), key + ".full-window"));
-            }
-            boolean deleteOnFull = fields.containsKey("delete-on-full")
-                    ? bool(fields.get("delete-on-full").getValueNode(), key + ".delete-on-full")
-                    : RouteConfig.DEFAULT_DELETE_ON_FULL;
-            boolean propagateDeletes = fields.containsKey("propagate-deletes")
-                    ? bool(fields.get("propagate-deletes").getValueNode(), key + ".propagate-deletes")
-                    : RouteConfig.DEFAULT_PROPAGATE_DELETES;
-
-            DeleteLimit maxDelete = fields.containsKey("max-delete")
-                    ? deleteLimit(fields.get("max-delete").getValueNode(), key + ".max-delete")
-                    : DeleteLimit.DEFAULT;
-
-            FollowSettings follow = fields.containsKey("follow")
-                    ? follow(fields.get("follow").getValueNode(), key + ".follow")
-                    : FollowSettings.DEFAULT;
+            long threshold = optional(fields, key, "backlog-threshold", RouteConfig.DEFAULT_BACKLOG_THRESHOLD,
+                    this::positiveLong);
+            Optional<FullWindow> window = optional(fields, key, "full-window", Optional.empty(),
+                    (windowNode, windowKey) -> Optional.of(fullWindow(windowNode, windowKey)));
+            boolean deleteOnFull = optional(fields, key, "delete-on-full", RouteConfig.DEFAULT_DELETE_ON_FULL, this::bool);
+            boolean propagateDeletes = optional(fields, key, "propagate-deletes", RouteConfig.DEFAULT_PROPAGATE_DELETES,
+                    this::bool);
+            DeleteLimit maxDelete = optional(fields, key, "max-delete", DeleteLimit.DEFAULT, this::deleteLimit);
+            FollowSettings follow = optional(fields, key, "follow", FollowSettings.DEFAULT, this::follow);
 
             RouteConfig route = new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
                     PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
@@ -251,14 +243,10 @@ public final class ConfigLoader {
         /** {@code follow: {quiet: 2s, max-delay: 30s, max-batch: 10000, retry-max: 5m}}, each key optional. */
         private FollowSettings follow(Node node, String key) throws ConfigException {
             Map<String, NodeTuple> fields = mapping(node, key, FOLLOW_KEYS);
-            Duration quiet = fields.containsKey("quiet")
-                    ? duration(fields.get("quiet").getValueNode(), key + ".quiet") : FollowSettings.DEFAULT_QUIET;
-            Duration maxDelay = fields.containsKey("max-delay")
-                    ? duration(fields.get("max-delay").getValueNode(), key + ".max-delay") : FollowSettings.DEFAULT_MAX_DELAY;
-            long maxBatch = fields.containsKey("max-batch")
-                    ? positiveLong(fields.get("max-batch").getValueNode(), key + ".max-batch") : FollowSettings.DEFAULT_MAX_BATCH;
-            Duration retryMax = fields.containsKey("retry-max")
-                    ? duration(fields.get("retry-max").getValueNode(), key + ".retry-max") : FollowSettings.DEFAULT_RETRY_MAX;
+            Duration quiet = optional(fields, key, "quiet", FollowSettings.DEFAULT_QUIET, this::duration);
+            Duration maxDelay = optional(fields, key, "max-delay", FollowSettings.DEFAULT_MAX_DELAY, this::duration);
+            long maxBatch = optional(fields, key, "max-batch", FollowSettings.DEFAULT_MAX_BATCH, this::positiveLong);
+            Duration retryMax = optional(fields, key, "retry-max", FollowSettings.DEFAULT_RETRY_MAX, this::duration);
             if (maxDelay.compareTo(quiet) < 0) {
                 Node at = fields.containsKey("max-delay") ? fields.get("max-delay").getValueNode() : fields.get("quiet").getValueNode();
                 throw error(at, key + (fields.containsKey("max-delay") ? ".max-delay" : ".quiet"), "max-delay ("
@@ -351,7 +339,14 @@ public final class ConfigLoader {
         }
 
         private List<String> optionalPatterns(Map<String, NodeTuple> fields, String key, String field) throws ConfigException {
-            return fields.containsKey(field) ? patterns(fields.get(field).getValueNode(), key + "." + field) : List.of();
+            return optional(fields, key, field, List.of(), this::patterns);
+        }
+
+        /** The value of {@code key.field} parsed, or {@code fallback} when the field is absent. */
+        private <T> T optional(Map<String, NodeTuple> fields, String key, String field, T fallback, FieldParser<T> parser)
+                throws ConfigException {
+            NodeTuple entry = fields.get(field);
+            return entry == null ? fallback : parser.parse(entry.getValueNode(), key + "." + field);
         }
 
         private Optional<String> listName(Map<String, NodeTuple> fields, String key, String field,
