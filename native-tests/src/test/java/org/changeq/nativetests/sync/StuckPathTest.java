@@ -40,12 +40,15 @@ class StuckPathTest {
     private static final String NOBODY = "65534:65534";
     /** Neither root nor nobody: the owner of the directory the module cannot write. */
     private static final String SOMEONE_ELSE = "4242:4242";
+    /** A failing name with a newline, which rsync's messages and itemized lines print escaped ({@code \\#012}). */
+    private static final String NASTY = "stuck/#nl\nname";
 
     @TempDir
     Path tmp;
 
     private SyncBench bench;
     private RsyncDaemon daemon;
+
 
     @BeforeEach
     void setUp() throws IOException, InterruptedException {
@@ -81,8 +84,9 @@ class StuckPathTest {
         Trees.run(List.of("chown", SOMEONE_ELSE, dest.resolve("stuck").toString()), 0);
 
         Trees.write(bench.root, "stuck/new", "new");
+        Trees.write(bench.root, NASTY, "nasty");
         Trees.write(bench.root, "ok/b", "b");
-        bench.changed("stuck/new", "ok/b");
+        bench.changed("stuck/new", NASTY, "ok/b");
         SyncReport second = bench.sync(config, "r");
         assertEquals(ExitCodes.SYNC_PARTIAL, second.exitCode(), "a run with a failed path still says so");
         assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"), "the cursor moves past the failed path");
@@ -90,9 +94,9 @@ class StuckPathTest {
         assertFalse(Files.exists(dest.resolve("stuck/new")));
         assertReported(second, "stuck/new", "Permission denied");
         Map<String, Long> firstFailures = retryList();
-        assertEquals(List.of("stuck", "stuck/new"), List.copyOf(firstFailures.keySet()),
-                "the new file, and the directory whose time could not be set");
-        assertTrue(metrics().contains("changeq_sync_retry_paths{route=\"r\"} 2\n"), metrics());
+        assertEquals(List.of("stuck", escaped(NASTY), "stuck/new"), List.copyOf(firstFailures.keySet()),
+                "the new files (rsync's escaped name read back to its bytes), and the directory whose time could not be set");
+        assertTrue(metrics().contains("changeq_sync_retry_paths{route=\"r\"} 3\n"), metrics());
 
         Trees.write(bench.root, "ok/c", "c");
         bench.changed("ok/c");
@@ -110,7 +114,7 @@ class StuckPathTest {
         assertEquals(ExitCodes.SYNC_PARTIAL, full.exitCode(), "a full sync ending in 23 does the same");
         assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"));
         assertReported(full, "stuck/during-full", "Permission denied");
-        assertEquals(List.of("stuck", "stuck/during-full", "stuck/new"), List.copyOf(retryList().keySet()));
+        assertEquals(List.of("stuck", escaped(NASTY), "stuck/during-full", "stuck/new"), List.copyOf(retryList().keySet()));
 
         Trees.run(List.of("chown", NOBODY, dest.resolve("stuck").toString()), 0);
         SyncReport fixed = bench.sync(config, "r");
@@ -159,6 +163,10 @@ class StuckPathTest {
         assertEquals(ExitCodes.OK, readable.exitCode(), readable.errors().toString());
         assertEquals("new content", Files.readString(dest.resolve("secret")));
         assertEquals(RetryList.EMPTY, RetryList.read(new StateLayout(bench.state).retryList("r")));
+    }
+
+    private static String escaped(String path) {
+        return ByteStrings.escape(path.getBytes(StandardCharsets.UTF_8));
     }
 
     private static void assertReported(SyncReport report, String path, String message) {
