@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.manifest.IndexFile;

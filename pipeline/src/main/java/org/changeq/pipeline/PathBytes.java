@@ -1,10 +1,10 @@
-package org.changeq.tracker;
+package org.changeq.pipeline;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 
 /** The raw bytes of a {@link Path}, without a round trip through {@code String} (which breaks non-UTF-8 names). */
-final class PathBytes {
+public final class PathBytes {
 
     private PathBytes() {
     }
@@ -13,7 +13,7 @@ final class PathBytes {
      * The absolute path's bytes, no trailing slash (except for {@code /} itself). The default file system's
      * {@code file:} URI escapes every byte outside ASCII as {@code %XX}, so decoding it gives the bytes back exactly.
      */
-    static byte[] of(Path path) {
+    public static byte[] of(Path path) {
         String raw = path.toAbsolutePath().toUri().getRawPath();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
         for (int i = 0; i < raw.length(); i++) {
