@@ -1,60 +1,196 @@
 package org.changeq.sync;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
+import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.PathBytes;
+import org.changeq.pipeline.mount.Mount;
+import org.changeq.pipeline.mount.MountTable;
 import org.changeq.pipeline.state.AtomicFiles;
 
 /**
- * What a directory is beyond its path: the file system it lies on and its inode there. A route
- * remembers the identity of its root (and of a local destination) at its first successful run and
- * compares it before every run, so that a disk that is not mounted (its mount point is then an
- * empty directory on the parent file system), a replaced directory or another file system is
- * refused instead of synced. The one codec of the identity files. Immutable.
+ * What a directory is beyond its path: the file system it lies on, where inside that file system it lies, its
+ * inode there, and the file systems mounted below it. A route remembers the identity of its root (and of a local
+ * destination) at its first successful run and compares it before every run, so that a disk that is not mounted
+ * (its mount point is then an empty directory on the parent file system), a replaced directory, another file
+ * system or btrfs subvolume, or a file system mounted below the directory that went away, appeared or was replaced
+ * is refused instead of synced. The one codec of the identity files. Immutable.
  *
- * <p>The mount is described by what is mounted and where inside that file system the directory
- * lies, not by the mount point: inside a hardened systemd unit the same directory is seen through
- * bind mounts at other mount points, and must still be the same directory.
+ * <p>The mount is described by what is mounted and where inside that file system the directory lies, not by mount
+ * ids or anonymous device numbers: inside a hardened systemd unit the same directory is seen through bind mounts
+ * and remounts, and must still be the same directory. The same holds for the mounts below, which are compared by
+ * their mount point relative to the directory.
  *
- * @param source          what is mounted ({@code /dev/sdb1}, {@code pool/data}, {@code nas:/export})
- * @param fsType          the file system type
- * @param mountDevice     the mount's device as {@code major:minor}
- * @param device          the directory's {@code st_dev} as {@code major:minor} (differs from the mount's on btrfs subvolumes)
- * @param inode           the directory's {@code st_ino}
- * @param pathInFileSystem where the directory lies inside its file system (for messages)
+ * @param source           what is mounted ({@code /dev/sdb1}, {@code pool/data}, {@code nas:/export})
+ * @param fsType           the file system type
+ * @param mountDevice      the mount's device as {@code major:minor}
+ * @param device           the directory's {@code st_dev} as {@code major:minor} (differs from the mount's on btrfs subvolumes)
+ * @param inode            the directory's {@code st_ino}
+ * @param pathInFileSystem where the directory lies inside its file system: the mount's root (mountinfo's fourth
+ *                         field, e.g. a btrfs subvolume {@code /@data}) followed by the path below the mount point
+ * @param subvolumeId      the btrfs subvolume's id, empty elsewhere
+ * @param mountsBelow      the file systems mounted below the directory; empty when the file was written by
+ *                         version 1, which did not record them
  */
-record FileSystemIdentity(String source, String fsType, String mountDevice, String device, long inode,
-                          String pathInFileSystem) {
+record FileSystemIdentity(byte[] source, String fsType, String mountDevice, String device, long inode,
+                          byte[] pathInFileSystem, Optional<String> subvolumeId,
+                          Optional<List<MountBelow>> mountsBelow) {
 
-    static final int FORMAT_VERSION = 1;
+    /**
+     * Version 2 added the subvolume id and the mounts below. A version 1 file is read with those unknown: its
+     * directory is compared as before (plus its path inside the file system, which version 1 recorded), the mounts
+     * below are not, and the next successful run rewrites it as version 2 with the mounts it finds then. So a file
+     * system below the root that is missing at the very first run after the upgrade is not noticed.
+     */
+    static final int FORMAT_VERSION = 2;
+    private static final int VERSION_WITHOUT_MOUNTS = 1;
     private static final String MAGIC = "changeq-identity";
-    private static final Path MOUNT_TABLE = Path.of("/proc/self/mountinfo");
+    private static final String NONE = "-";
 
-    /** The identity of {@code directory} now, following symbolic links. */
-    static FileSystemIdentity of(Path directory) throws IOException {
-        Path real = directory.toRealPath();
-        long dev = ((Number) Files.getAttribute(real, "unix:dev")).longValue();
-        long inode = ((Number) Files.getAttribute(real, "unix:ino")).longValue();
-        Mount mount = Mount.holding(real, Files.readAllLines(MOUNT_TABLE, StandardCharsets.UTF_8));
-        String inside = mount.root.equals("/") ? "" : mount.root;
-        String relative = mount.point.relativize(real).toString();
-        return new FileSystemIdentity(mount.source, mount.fsType, mount.device, majorMinor(dev), inode,
-                relative.isEmpty() ? (inside.isEmpty() ? "/" : inside) : inside + "/" + relative);
+    /**
+     * A file system mounted below the directory.
+     *
+     * @param point       the mount point relative to the directory, no leading slash
+     * @param root        the mount's root inside its file system
+     * @param subvolumeId the btrfs subvolume's id, empty elsewhere
+     */
+    record MountBelow(byte[] point, byte[] source, String fsType, byte[] root, Optional<String> subvolumeId) {
+
+        static MountBelow of(byte[] point, Mount mount) {
+            return new MountBelow(point, mount.source(), mount.fsType(), mount.root(), mount.subvolumeId());
+        }
+
+        boolean sameFileSystem(MountBelow other) {
+            return Arrays.equals(source, other.source) && fsType.equals(other.fsType) && Arrays.equals(root, other.root)
+                    && subvolumeId.equals(other.subvolumeId);
+        }
+
+        String describe() {
+            return ByteStrings.escape(source) + " (" + fsType + ", " + ByteStrings.escape(root)
+                    + subvolumeId.map(id -> ", subvolume " + id).orElse("") + ")";
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof MountBelow that && Arrays.equals(point, that.point) && sameFileSystem(that);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(point);
+        }
     }
 
     /**
-     * How {@code now} differs from this remembered identity so that it is not the same directory;
-     * empty when it is. Device numbers of file systems without a block device (major 0: tmpfs, NFS,
-     * btrfs subvolumes, ZFS) are handed out at mount time, so only those of block devices count.
+     * How this remembered identity and the one now differ.
+     *
+     * @param description what changed, naming both file systems
+     * @param mountPoint  the absolute mount point whose mount would set it right: the directory's own, or one below it
      */
-    Optional<String> differenceFrom(FileSystemIdentity now) {
-        if (!source.equals(now.source) || !fsType.equals(now.fsType)) {
+    record Difference(String description, byte[] mountPoint) {
+    }
+
+    /**
+     * The identity of {@code directory} now, following symbolic links.
+     *
+     * @param ignoredBelow paths relative to the directory whose mounts do not count (a root's excluded directories)
+     * @throws IOException the directory cannot be looked at, or no mount in the mount table holds it
+     */
+    static FileSystemIdentity of(Path directory, Predicate<byte[]> ignoredBelow) throws IOException {
+        Path real = directory.toRealPath();
+        long dev = ((Number) Files.getAttribute(real, "unix:dev")).longValue();
+        long inode = ((Number) Files.getAttribute(real, "unix:ino")).longValue();
+        byte[] realBytes = PathBytes.of(real);
+        MountTable table = MountTable.read();
+        Mount mount = table.holding(realBytes).orElseThrow(() -> new IOException("no mount in "
+                + MountTable.PROC_SELF_MOUNTINFO + " holds " + ByteStrings.escape(realBytes)));
+        List<MountBelow> below = new ArrayList<>();
+        for (Mount child : table.visibleBelow(realBytes)) {
+            byte[] point = Arrays.copyOfRange(child.point(), realBytes.length + (realBytes.length == 1 ? 0 : 1),
+                    child.point().length);
+            if (!ignoredBelow.test(point)) {
+                below.add(MountBelow.of(point, child));
+            }
+        }
+        return new FileSystemIdentity(mount.source(), mount.fsType(), mount.device(), majorMinor(dev), inode,
+                join(mount.root(), mount.below(realBytes)), mount.subvolumeId(), Optional.of(List.copyOf(below)));
+    }
+
+    /** The mount's root and the path below its point as one path, as version 1 wrote it. */
+    private static byte[] join(byte[] mountRoot, byte[] below) {
+        byte[] inside = mountRoot.length == 1 && mountRoot[0] == '/' ? new byte[0] : mountRoot;
+        if (below.length == 0) {
+            return inside.length == 0 ? new byte[] {'/'} : inside;
+        }
+        byte[] joined = Arrays.copyOf(inside, inside.length + 1 + below.length);
+        joined[inside.length] = '/';
+        System.arraycopy(below, 0, joined, inside.length + 1, below.length);
+        return joined;
+    }
+
+    /**
+     * How {@code now} differs from this remembered identity so that it is not the same directory, or the file
+     * systems below it are not the same; empty when nothing differs. Device numbers of file systems without a block
+     * device (major 0: tmpfs, NFS, btrfs subvolumes, ZFS) are handed out at mount time, so only those of block
+     * devices count.
+     *
+     * @param directory the directory's path, for the mount points the difference names
+     */
+    Optional<Difference> differenceFrom(FileSystemIdentity now, byte[] directory) {
+        Optional<String> own = ownDifferenceFrom(now);
+        if (own.isPresent()) {
+            return Optional.of(new Difference(own.get(), directory));
+        }
+        if (mountsBelow.isEmpty() || now.mountsBelow.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, MountBelow> before = byPoint(mountsBelow.get());
+        Map<String, MountBelow> after = byPoint(now.mountsBelow.get());
+        List<String> changes = new ArrayList<>();
+        byte[] firstPoint = null;
+        for (Map.Entry<String, MountBelow> entry : before.entrySet()) {
+            MountBelow was = entry.getValue();
+            MountBelow is = after.get(entry.getKey());
+            String point = ByteStrings.escape(absolute(directory, was.point));
+            if (is == null) {
+                changes.add(point + " had " + was.describe() + " mounted, and is now a directory of the file system"
+                        + " above it (" + now.describeFileSystem() + ")");
+            } else if (!was.sameFileSystem(is)) {
+                changes.add(point + " has " + is.describe() + " mounted, not " + was.describe());
+            } else {
+                continue;
+            }
+            firstPoint = firstPoint == null ? absolute(directory, was.point) : firstPoint;
+        }
+        for (Map.Entry<String, MountBelow> entry : after.entrySet()) {
+            if (!before.containsKey(entry.getKey())) {
+                MountBelow is = entry.getValue();
+                changes.add(ByteStrings.escape(absolute(directory, is.point)) + " has " + is.describe()
+                        + " mounted over it, and was a directory of " + describeFileSystem() + " before");
+                firstPoint = firstPoint == null ? absolute(directory, is.point) : firstPoint;
+            }
+        }
+        if (changes.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Difference("the file systems mounted below it are not the ones the route synced: "
+                + String.join("; ", changes), firstPoint));
+    }
+
+    private Optional<String> ownDifferenceFrom(FileSystemIdentity now) {
+        if (!Arrays.equals(source, now.source) || !fsType.equals(now.fsType)) {
             return Optional.of("it now lies on " + now.describeFileSystem() + ", not on " + describeFileSystem()
                     + " as when the route first synced it");
         }
@@ -63,6 +199,14 @@ record FileSystemIdentity(String source, String fsType, String mountDevice, Stri
             return Optional.of("its file system now has device " + now.device + ", not " + device
                     + " as when the route first synced it");
         }
+        // Every btrfs subvolume's root directory is inode 256 on an anonymous device: only the path inside the file
+        // system and the subvolume id tell two subvolumes, or a subvolume and its snapshot, apart.
+        if (!Arrays.equals(pathInFileSystem, now.pathInFileSystem) || subvolumeId.isPresent()
+                && now.subvolumeId.isPresent() && !subvolumeId.equals(now.subvolumeId)) {
+            return Optional.of("it is another directory of its file system: " + now.describeFileSystem() + ", not "
+                    + describeFileSystem() + " as when the route first synced it (another subvolume or snapshot, or"
+                    + " another directory bind-mounted there)");
+        }
         if (inode != now.inode) {
             return Optional.of("it is another directory than the one the route first synced (inode " + now.inode
                     + ", was " + inode + "): deleted and created again, or replaced");
@@ -70,8 +214,33 @@ record FileSystemIdentity(String source, String fsType, String mountDevice, Stri
         return Optional.empty();
     }
 
+    /** Whether the file was written by a version that did not record the mounts below the directory. */
+    boolean mountsBelowUnknown() {
+        return mountsBelow.isEmpty();
+    }
+
     String describeFileSystem() {
-        return source + " (" + fsType + ", device " + mountDevice + ", " + pathInFileSystem + ")";
+        return ByteStrings.escape(source) + " (" + fsType + ", device " + mountDevice + ", "
+                + ByteStrings.escape(pathInFileSystem) + subvolumeId.map(id -> ", subvolume " + id).orElse("") + ")";
+    }
+
+    private static Map<String, MountBelow> byPoint(List<MountBelow> mounts) {
+        Map<String, MountBelow> byPoint = new LinkedHashMap<>();
+        for (MountBelow mount : mounts) {
+            // A map key only: ISO-8859-1 keeps every byte.
+            byPoint.put(new String(mount.point, ISO_8859_1), mount);
+        }
+        return byPoint;
+    }
+
+    private static byte[] absolute(byte[] directory, byte[] relative) {
+        boolean slash = !(directory.length == 1 && directory[0] == '/');
+        byte[] path = Arrays.copyOf(directory, directory.length + (slash ? 1 : 0) + relative.length);
+        if (slash) {
+            path[directory.length] = '/';
+        }
+        System.arraycopy(relative, 0, path, path.length - relative.length, relative.length);
+        return path;
     }
 
     private static boolean isBlockDevice(String majorMinor) {
@@ -85,118 +254,115 @@ record FileSystemIdentity(String source, String fsType, String mountDevice, Stri
         return major + ":" + minor;
     }
 
+    /**
+     * One line per field, values with mountinfo's octal escapes for every byte outside printable ASCII, so the
+     * file is ASCII and the bytes come back exactly. A mount below is one line of space-separated escaped values:
+     * {@code mount-below POINT SOURCE FS-TYPE ROOT SUBVOLUME-ID|-}.
+     */
     String encode() {
-        return MAGIC + " " + FORMAT_VERSION + "\n"
-                + "source " + escape(source) + "\n"
-                + "fs-type " + escape(fsType) + "\n"
+        StringBuilder text = new StringBuilder(MAGIC + " " + FORMAT_VERSION + "\n"
+                + "source " + MountTable.escape(source) + "\n"
+                + "fs-type " + MountTable.escape(fsType.getBytes(ISO_8859_1)) + "\n"
                 + "mount-device " + mountDevice + "\n"
                 + "device " + device + "\n"
                 + "inode " + inode + "\n"
-                + "path " + escape(pathInFileSystem) + "\n";
+                + "path " + MountTable.escape(pathInFileSystem) + "\n"
+                + "subvolume-id " + subvolumeId.orElse(NONE) + "\n");
+        for (MountBelow mount : mountsBelow.orElseThrow()) {
+            text.append("mount-below ").append(MountTable.escape(mount.point)).append(' ')
+                    .append(MountTable.escape(mount.source)).append(' ')
+                    .append(MountTable.escape(mount.fsType.getBytes(ISO_8859_1))).append(' ')
+                    .append(MountTable.escape(mount.root)).append(' ').append(mount.subvolumeId.orElse(NONE))
+                    .append('\n');
+        }
+        return text.toString();
     }
 
-    static FileSystemIdentity decode(String text, Path origin) {
+    /**
+     * Reads versions 1 and 2. Version 1 escaped only the backslash and newline and wrote the rest as UTF-8; read
+     * as bytes, its values come back exactly with the same unescaping.
+     */
+    static FileSystemIdentity decode(byte[] content, Path origin) {
+        String text = new String(content, ISO_8859_1);
         String[] lines = text.split("\n");
         if (lines.length == 0 || !lines[0].startsWith(MAGIC + " ")) {
             throw new IllegalStateException(origin + " is not a changeq identity file; move it away and run with "
                     + "--accept-root-change (or --accept-dest-change) to record the directory as it is now");
         }
         String version = lines[0].substring(MAGIC.length() + 1).strip();
-        if (!version.equals(String.valueOf(FORMAT_VERSION))) {
-            throw new IllegalStateException(origin + " has identity format version " + version + "; this build reads version "
-                    + FORMAT_VERSION);
+        if (!version.equals(String.valueOf(FORMAT_VERSION)) && !version.equals(String.valueOf(VERSION_WITHOUT_MOUNTS))) {
+            throw new IllegalStateException(origin + " has identity format version " + version + "; this build reads"
+                    + " versions " + VERSION_WITHOUT_MOUNTS + " and " + FORMAT_VERSION);
         }
         Map<String, String> fields = new LinkedHashMap<>();
-        for (int i = 1; i < lines.length; i++) {
-            int space = lines[i].indexOf(' ');
-            if (space > 0) {
-                fields.put(lines[i].substring(0, space), lines[i].substring(space + 1));
-            }
-        }
+        List<MountBelow> mounts = new ArrayList<>();
         try {
-            return new FileSystemIdentity(unescape(fields.get("source")), unescape(fields.get("fs-type")),
+            for (int i = 1; i < lines.length; i++) {
+                int space = lines[i].indexOf(' ');
+                if (space <= 0) {
+                    continue;
+                }
+                String key = lines[i].substring(0, space);
+                String value = lines[i].substring(space + 1);
+                if (key.equals("mount-below")) {
+                    String[] parts = value.split(" ");
+                    if (parts.length != 5) {
+                        throw new IllegalArgumentException("a mount-below line has " + parts.length + " values, not 5");
+                    }
+                    mounts.add(new MountBelow(bytes(parts[0]), bytes(parts[1]), new String(bytes(parts[2]), ISO_8859_1),
+                            bytes(parts[3]), optional(parts[4])));
+                } else {
+                    fields.put(key, value);
+                }
+            }
+            boolean withMounts = version.equals(String.valueOf(FORMAT_VERSION));
+            return new FileSystemIdentity(bytes(fields.get("source")), new String(bytes(fields.get("fs-type")), ISO_8859_1),
                     fields.get("mount-device").strip(), fields.get("device").strip(),
-                    Long.parseLong(fields.get("inode").strip()), unescape(fields.get("path")));
+                    Long.parseLong(fields.get("inode").strip()), bytes(fields.get("path")),
+                    withMounts ? optional(fields.get("subvolume-id").strip()) : Optional.empty(),
+                    withMounts ? Optional.of(List.copyOf(mounts)) : Optional.empty());
         } catch (RuntimeException e) {
             throw new IllegalStateException(origin + " is incomplete or malformed (" + e + "); move it away and run with "
                     + "--accept-root-change (or --accept-dest-change) to record the directory as it is now", e);
         }
     }
 
+    private static byte[] bytes(String escaped) {
+        return MountTable.unescape(escaped.getBytes(ISO_8859_1));
+    }
+
+    private static Optional<String> optional(String value) {
+        return value.equals(NONE) ? Optional.empty() : Optional.of(value);
+    }
+
     static Optional<FileSystemIdentity> read(Path file) throws IOException {
         try {
-            return Optional.of(decode(Files.readString(file, StandardCharsets.UTF_8), file));
+            return Optional.of(decode(Files.readAllBytes(file), file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
     }
 
     void write(Path file) throws IOException {
-        AtomicFiles.replace(file, encode().getBytes(StandardCharsets.UTF_8), true);
+        AtomicFiles.replace(file, encode().getBytes(StandardCharsets.US_ASCII), true);
     }
 
-    /** Values are one line each: a newline or backslash in a mount source is written as in mountinfo. */
-    private static String escape(String value) {
-        return value.replace("\\", "\\134").replace("\n", "\\012");
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof FileSystemIdentity that && Arrays.equals(source, that.source) && fsType.equals(that.fsType)
+                && mountDevice.equals(that.mountDevice) && device.equals(that.device) && inode == that.inode
+                && Arrays.equals(pathInFileSystem, that.pathInFileSystem) && subvolumeId.equals(that.subvolumeId)
+                && mountsBelow.equals(that.mountsBelow);
     }
 
-    private static String unescape(String value) {
-        StringBuilder out = new StringBuilder(value.length());
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '\\' && isOctal(value, i + 1)) {
-                out.append((char) Integer.parseInt(value.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
+    @Override
+    public int hashCode() {
+        return Long.hashCode(inode) * 31 + Arrays.hashCode(pathInFileSystem);
     }
 
-    private static boolean isOctal(String value, int from) {
-        if (from + 3 > value.length()) {
-            return false;
-        }
-        for (int i = from; i < from + 3; i++) {
-            if (value.charAt(i) < '0' || value.charAt(i) > '7') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** One line of {@code /proc/self/mountinfo}. */
-    record Mount(String device, String root, Path point, String fsType, String source) {
-
-        /**
-         * The mount that holds {@code path}: the longest mount point above it; of mounts stacked on
-         * one point, the last listed is the one on top.
-         */
-        static Mount holding(Path path, List<String> mountInfo) {
-            Mount best = null;
-            for (String line : mountInfo) {
-                Mount mount = parse(line);
-                if (mount != null && path.startsWith(mount.point)
-                        && (best == null || mount.point.getNameCount() >= best.point.getNameCount())) {
-                    best = mount;
-                }
-            }
-            if (best == null) {
-                throw new IllegalStateException("no mount in " + MOUNT_TABLE + " holds " + path);
-            }
-            return best;
-        }
-
-        /** {@code ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS}. */
-        static Mount parse(String line) {
-            String[] fields = line.split(" ");
-            int separator = List.of(fields).indexOf("-");
-            if (fields.length < 7 || separator < 6 || separator + 2 >= fields.length) {
-                return null;
-            }
-            return new Mount(fields[2], unescape(fields[3]), Path.of(unescape(fields[4])), unescape(fields[separator + 1]),
-                    unescape(fields[separator + 2]));
-        }
+    @Override
+    public String toString() {
+        return describeFileSystem() + ", inode " + inode + mountsBelow.map(mounts -> ", mounts below: " + mounts.stream()
+                .map(mount -> ByteStrings.escape(mount.point) + " " + mount.describe()).toList()).orElse("");
     }
 }

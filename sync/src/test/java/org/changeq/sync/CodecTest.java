@@ -74,57 +74,6 @@ class CodecTest {
     }
 
     @Test
-    void identityFilesRoundTrip() throws IOException {
-        FileSystemIdentity identity = new FileSystemIdentity("/dev/disk with space\\and\nnewline", "ext4", "8:17", "8:17",
-                2, "/backups/a b");
-        Path file = dir.resolve("identity/r.root");
-        identity.write(file);
-        assertEquals(java.util.Optional.of(identity), FileSystemIdentity.read(file));
-        assertTrue(Files.readString(file).startsWith("changeq-identity 1\n"));
-        assertEquals(java.util.Optional.empty(), FileSystemIdentity.read(dir.resolve("identity/none.root")));
-        Files.writeString(file, "changeq-identity 9\n");
-        assertThrows(IllegalStateException.class, () -> FileSystemIdentity.read(file));
-    }
-
-    @Test
-    void identitiesDifferByFileSystemDeviceOrInode() {
-        FileSystemIdentity disk = new FileSystemIdentity("/dev/sdb1", "ext4", "8:17", "8:17", 2, "/");
-        assertTrue(disk.differenceFrom(disk).isEmpty());
-        String unmounted = disk.differenceFrom(new FileSystemIdentity("/dev/sda1", "ext4", "8:1", "8:1", 131074, "/mnt/backup"))
-                .orElseThrow();
-        assertTrue(unmounted.contains("now lies on /dev/sda1") && unmounted.contains("not on /dev/sdb1"), unmounted);
-        assertTrue(disk.differenceFrom(new FileSystemIdentity("/dev/sdb1", "ext4", "8:33", "8:33", 2, "/")).isPresent(),
-                "a block device's number counts");
-        assertTrue(disk.differenceFrom(new FileSystemIdentity("/dev/sdb1", "ext4", "8:17", "8:17", 12, "/")).orElseThrow()
-                .contains("another directory"));
-        FileSystemIdentity subvolume = new FileSystemIdentity("/dev/sdc", "btrfs", "0:41", "0:44", 256, "/data");
-        assertTrue(subvolume.differenceFrom(new FileSystemIdentity("/dev/sdc", "btrfs", "0:38", "0:40", 256, "/data")).isEmpty(),
-                "numbers of file systems without a block device are handed out at mount time");
-    }
-
-    @Test
-    void theMountHoldingAPathIsTheDeepestAndOfStackedMountsTheLast() {
-        List<String> mountInfo = List.of(
-                "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw",
-                "40 22 8:17 / /mnt/backup rw,relatime shared:5 - ext4 /dev/sdb1 rw",
-                "41 40 0:39 / /mnt/backup rw,relatime - tmpfs tmpfs rw",
-                "42 22 8:17 /mirror /srv/with\\040space rw - ext4 /dev/sdb1 rw");
-        assertEquals("tmpfs", FileSystemIdentity.Mount.holding(Path.of("/mnt/backup/x"), mountInfo).fsType());
-        assertEquals("/dev/sda1", FileSystemIdentity.Mount.holding(Path.of("/mnt/backupx"), mountInfo).source());
-        FileSystemIdentity.Mount bind = FileSystemIdentity.Mount.holding(Path.of("/srv/with space/a"), mountInfo);
-        assertEquals("/mirror", bind.root());
-        assertEquals(Path.of("/srv/with space"), bind.point());
-    }
-
-    @Test
-    void theIdentityOfALiveDirectoryIsStable() throws IOException {
-        FileSystemIdentity now = FileSystemIdentity.of(dir);
-        assertTrue(now.differenceFrom(FileSystemIdentity.of(dir)).isEmpty());
-        Path other = Files.createDirectory(dir.resolve("other"));
-        assertTrue(now.differenceFrom(FileSystemIdentity.of(other)).orElseThrow().contains("another directory"));
-    }
-
-    @Test
     void whatTheRunSawOfTheTrackerIsExported() {
         String text = SyncMetrics.NONE.after(ExitCodes.TRACKER_NOT_RUNNING, false, false, 200, 1, 0, 0)
                 .withTracker(new SyncMetrics.Tracker(false, 1_700_000_000)).encode("r");

@@ -45,6 +45,16 @@ public record Mount(int id, int parentId, String device, byte[] root, byte[] poi
         return isAtOrBelow(absolutePath, point);
     }
 
+    /**
+     * Where {@code absolutePath}, which this mount {@link #holds}, lies below its point: no leading slash, empty for
+     * the point itself.
+     */
+    public byte[] below(byte[] absolutePath) {
+        assert holds(absolutePath);
+        int start = point.length == 1 ? 1 : Math.min(absolutePath.length, point.length + 1);
+        return Arrays.copyOfRange(absolutePath, start, absolutePath.length);
+    }
+
     /** Whether {@code path} is {@code top} or lies below it, comparing whole names. */
     static boolean isAtOrBelow(byte[] path, byte[] top) {
         if (top.length == 1 && top[0] == '/') {
