@@ -118,8 +118,7 @@ record FileSystemIdentity(byte[] source, String fsType, String mountDevice, Stri
                 + MountTable.PROC_SELF_MOUNTINFO + " holds " + ByteStrings.escape(realBytes)));
         List<MountBelow> below = new ArrayList<>();
         for (Mount child : table.visibleBelow(realBytes)) {
-            byte[] point = Arrays.copyOfRange(child.point(), realBytes.length + (realBytes.length == 1 ? 0 : 1),
-                    child.point().length);
+            byte[] point = Mount.pathBelow(realBytes, child.point());
             if (!ignoredBelow.test(point)) {
                 below.add(MountBelow.of(point, child));
             }

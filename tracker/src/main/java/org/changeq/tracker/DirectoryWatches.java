@@ -1,7 +1,9 @@
 package org.changeq.tracker;
 
+import org.changeq.pipeline.mount.MountTable;
+
 /**
- * What the watch logic needs from the kernel: watch a directory, stop watching it, list it.
+ * What the watch logic needs from the kernel: watch a directory, stop watching it, list it, and the mount table.
  * Implemented by {@link Libc}; confined to the reader thread.
  */
 interface DirectoryWatches {
@@ -50,6 +52,14 @@ interface DirectoryWatches {
      * @throws NativeCallException      anything else
      */
     FileIdentity identify(byte[] absolutePath);
+
+    /**
+     * The mount table now: inotify reports no file system mounted over a watched directory, so what is mounted
+     * below a root is compared with this.
+     *
+     * @throws NativeCallException it cannot be read
+     */
+    MountTable mountTable();
 
     /** Receives directory entries. The name is a fresh array the sink may keep. */
     @FunctionalInterface

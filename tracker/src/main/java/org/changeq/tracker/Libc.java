@@ -20,6 +20,7 @@ import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 import jnr.ffi.types.u_int64_t;
 import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.mount.MountTable;
 
 /**
  * The only doorway to libc: one inotify instance, the eventfd that wakes its reader, directory listing, and
@@ -142,6 +143,9 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     private static final int STATX_DEV_MINOR_OFFSET = 140;
     private static final int STATX_MNT_ID_OFFSET = 144;
     private static final short POLLIN = 0x1;
+    private static final short POLLPRI = 0x2;
+    private static final short POLLERR = 0x8;
+    private static final int POLLED_FDS = 3;
     private static final int POLLFD_SIZE = 8;
     private static final int POLLFD_REVENTS_OFFSET = 6;
     // <sys/socket.h>
@@ -159,10 +163,12 @@ final class Libc implements DirectoryWatches, AutoCloseable {
 
     private final int inotifyFd;
     private final int wakeFd;
+    /** Open only to be polled: proc(5) reports a change of the mount table as POLLPRI on it. */
+    private final int mountTableFd;
     private final Pointer eventBuffer = Memory.allocateDirect(RUNTIME, EVENT_BUFFER_SIZE);
     private final Pointer directoryBuffer = Memory.allocateDirect(RUNTIME, DIRECTORY_BUFFER_SIZE);
     private final Pointer statBuffer = Memory.allocateDirect(RUNTIME, STAT_BUFFER_SIZE);
-    private final Pointer pollFds = Memory.allocateDirect(RUNTIME, 2 * POLLFD_SIZE);
+    private final Pointer pollFds = Memory.allocateDirect(RUNTIME, POLLED_FDS * POLLFD_SIZE);
     private Pointer pathBuffer = Memory.allocateDirect(RUNTIME, 4096);
     private int pathBufferSize = 4096;
     private boolean closed;
@@ -174,16 +180,24 @@ final class Libc implements DirectoryWatches, AutoCloseable {
         /** The timeout passed with nothing to read. */
         TIMEOUT,
         /** {@link #wake()} was called: stop reading (events readable at that moment were delivered first). */
-        WOKEN
+        WOKEN,
+        /**
+         * Something was mounted or unmounted since the last wait (events readable at that moment were delivered
+         * first): inotify reports no file system mounted over a watched directory.
+         */
+        MOUNTS_CHANGED
     }
 
-    private Libc(int inotifyFd, int wakeFd) {
+    private Libc(int inotifyFd, int wakeFd, int mountTableFd) {
         this.inotifyFd = inotifyFd;
         this.wakeFd = wakeFd;
+        this.mountTableFd = mountTableFd;
         pollFds.putInt(0, inotifyFd);
         pollFds.putShort(4, POLLIN);
         pollFds.putInt(POLLFD_SIZE, wakeFd);
         pollFds.putShort(POLLFD_SIZE + 4, POLLIN);
+        pollFds.putInt(2 * POLLFD_SIZE, mountTableFd);
+        pollFds.putShort(2 * POLLFD_SIZE + 4, POLLPRI);
     }
 
     /**
@@ -205,7 +219,21 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             C.close(inotifyFd);
             throw new NativeCallException(failure("eventfd", null, errno, hint(errno)));
         }
-        return new Libc(inotifyFd, wakeFd);
+        byte[] mountInfo = MountTable.PROC_SELF_MOUNTINFO.toString().getBytes(StandardCharsets.US_ASCII);
+        Pointer mountInfoPath = Memory.allocateDirect(RUNTIME, mountInfo.length + 1);
+        mountInfoPath.put(0, mountInfo, 0, mountInfo.length);
+        mountInfoPath.putByte(mountInfo.length, (byte) 0);
+        int mountTableFd;
+        do {
+            mountTableFd = C.open(mountInfoPath, OpenFlags.O_RDONLY.intValue() | OpenFlags.O_CLOEXEC.intValue());
+        } while (mountTableFd < 0 && errno() == EINTR);
+        if (mountTableFd < 0) {
+            int errno = errno();
+            C.close(inotifyFd);
+            C.close(wakeFd);
+            throw new NativeCallException(failure("open", mountInfo, errno, "the tracker needs /proc mounted"));
+        }
+        return new Libc(inotifyFd, wakeFd, mountTableFd);
     }
 
     /** A limit from {@code /proc/sys/fs/inotify/}, or -1 if it cannot be read. */
@@ -248,8 +276,8 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     }
 
     /**
-     * Waits until events are readable, {@link #wake()} is called, or the timeout passes, and delivers every
-     * event readable now to {@code sink}, in kernel order.
+     * Waits until events are readable, {@link #wake()} is called, the mount table changes, or the timeout passes,
+     * and delivers every event readable now to {@code sink}, in kernel order.
      *
      * @param timeoutMillis -1 waits without a timeout
      * @param gatherNanos   once events are readable, how long to let more arrive before reading, so that one
@@ -261,7 +289,7 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     Wake awaitEvents(int timeoutMillis, long gatherNanos, InotifyEventSink sink, LongConsumer onDrained) {
         int ready;
         do {
-            ready = C.poll(pollFds, 2, timeoutMillis);
+            ready = C.poll(pollFds, POLLED_FDS, timeoutMillis);
         } while (ready < 0 && errno() == EINTR);
         if (ready < 0) {
             throw new NativeCallException(failure("poll", null, errno(), hint(errno())));
@@ -275,7 +303,27 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             }
             readEvents(sink, onDrained);
         }
-        return pollFds.getShort(POLLFD_SIZE + POLLFD_REVENTS_OFFSET) != 0 ? Wake.WOKEN : Wake.EVENTS;
+        if (pollFds.getShort(POLLFD_SIZE + POLLFD_REVENTS_OFFSET) != 0) {
+            return Wake.WOKEN;
+        }
+        // The kernel reports a change once per open file and wait: the next poll waits for the next change.
+        return (pollFds.getShort(2 * POLLFD_SIZE + POLLFD_REVENTS_OFFSET) & (POLLPRI | POLLERR)) != 0
+                ? Wake.MOUNTS_CHANGED : Wake.EVENTS;
+    }
+
+    /**
+     * The mount table now, read from {@code /proc/self/mountinfo} as bytes.
+     *
+     * @throws NativeCallException it cannot be read
+     */
+    @Override
+    public MountTable mountTable() {
+        try {
+            return MountTable.read();
+        } catch (IOException e) {
+            throw new NativeCallException("reading " + MountTable.PROC_SELF_MOUNTINFO + " failed: " + e.getMessage()
+                    + "; the tracker needs /proc mounted");
+        }
     }
 
     /** @return whether the kernel's queue was found empty (false: the reads per wait ran out first) */
@@ -504,6 +552,7 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             closed = true;
             C.close(inotifyFd);
             C.close(wakeFd);
+            C.close(mountTableFd);
         }
     }
 

@@ -351,8 +351,10 @@ public final class Tracker implements AutoCloseable {
                 timeout = shorter(timeout, watcher.nanosUntilDue());
                 timeout = shorter(timeout, nanosUntilWatermarkDue());
                 Libc.Wake wake = libc.awaitEvents(timeout, EVENT_GATHER_NANOS, watcher, this::kernelQueueDrained);
-                if (wake != Libc.Wake.EVENTS) {
+                if (wake == Libc.Wake.TIMEOUT || wake == Libc.Wake.WOKEN) {
                     watcher.resolvePendingMove();
+                } else if (wake == Libc.Wake.MOUNTS_CHANGED) {
+                    watcher.mountTableChanged();
                 }
                 watcher.runDueChecks();
                 publishWatermarkIfDue();

@@ -1,11 +1,15 @@
 package org.changeq.tracker;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.mount.Mount;
 import org.changeq.pipeline.state.TrackerRootsFile.Condition;
 import org.changeq.pipeline.state.TrackerRootsFile.RootStatus;
 import org.changeq.tracker.WatchTree.Node;
@@ -19,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * tree, and every kind of loss as an OVERFLOW record. Excluded directories are never watched and excluded paths
  * never published. A root that is lost (unmounted, deleted, moved away, replaced, unreadable) is unwatched and
  * recorded as OVERFLOW; a periodic check of each root's identity, timed by {@link CoverageRetry}, notices
- * replacements the kernel does not report and watches a root again once it is back.
+ * replacements the kernel does not report and watches a root again once it is back. A file system mounted or
+ * unmounted below a root, which inotify does not report (or reports only for the watches inside it), is noticed
+ * through the mount table: the root is walked and watched again and an OVERFLOW recorded.
  *
  * <p>Confined to the reader thread: it is the single producer of the records it publishes, and its
  * {@link Listener} is called on that thread.
@@ -42,6 +48,11 @@ final class TreeWatcher implements InotifyEventSink {
     private final WatchTree tree = new WatchTree();
     private final CoverageRetry coverage;
     private final Walker walker;
+    /**
+     * The mounts below each watched root (but in its excluded directories) when its walk began. The tracker's own
+     * view, in its own mount namespace: a mount id that changed is another mount, whose files may differ.
+     */
+    private final Map<Root, List<Mount>> mountsBelow = new IdentityHashMap<>();
 
     /** MOVED_FROMs waiting for their MOVED_TO, which may come after other events or with a later read. */
     private final PendingMoves pendingMoves = new PendingMoves();
@@ -166,6 +177,8 @@ final class TreeWatcher implements InotifyEventSink {
         if (!identity.directory()) {
             return unwatchable(root, Condition.NOT_A_DIRECTORY, "is not a directory", identity);
         }
+        // Before the walk: a file system mounted during it is then a change the next look at the table finds.
+        mountsBelow.put(root, mountsBelow(root));
         Node node;
         try {
             node = tree.addRoot(root, kernel.addWatch(root.absolutePath));
@@ -462,8 +475,8 @@ final class TreeWatcher implements InotifyEventSink {
 
     /**
      * An IN_UNMOUNT arrives on every watch of the unmounted file system. When that is the root's own, the root
-     * is lost. When it was mounted below the root, its mount point shows the directory beneath, not watched yet:
-     * the root is walked again soon to watch it.
+     * is lost. When it was mounted below the root, the mount table tells: its mount point shows the directory
+     * beneath, which is watched by walking the root again.
      */
     private void unmounted(Node node) {
         Root root = node.root;
@@ -475,14 +488,62 @@ final class TreeWatcher implements InotifyEventSink {
             rootLost(root, Condition.UNMOUNTED, "was unmounted (or the file system holding it)");
             return;
         }
-        if (coverage.walkAgain(root)) {
-            byte[] path = WatchTree.absolutePath(root, WatchTree.relativePath(node, new byte[0]));
-            LOG.warn("root '{}': the file system mounted at or above {} was unmounted; the directories now visible "
-                    + "there are watched by a walk shortly, and the next sync of the root's routes is full",
-                    root.name, ByteStrings.escape(path));
-            sink.publishMarker(RecordType.OVERFLOW, root.name);
-            coverage.retryNow();
+        mountTableChanged();
+    }
+
+    /**
+     * Something was mounted or unmounted. A root whose own directory changed is handled as by the periodic check; a
+     * root with other file systems mounted below it than at its walk is walked and watched again: a file system
+     * mounted over a watched directory hides it from its watches, and one unmounted shows the directory beneath,
+     * which nothing watches yet. Its OVERFLOW, recorded once every directory is watched, makes the next sync full.
+     */
+    void mountTableChanged() {
+        checkRoots();
+        for (Root root : roots) {
+            if (stopRequested.getAsBoolean()) {
+                return;
+            }
+            if (!root.watched() || root.node == null) {
+                continue;
+            }
+            List<Mount> before = mountsBelow.getOrDefault(root, List.of());
+            List<Mount> now = mountsBelow(root);
+            if (now.equals(before)) {
+                continue;
+            }
+            LOG.warn("root '{}' ({}): the file systems mounted below it changed ({}); its tree is walked and watched "
+                    + "again, and the next sync of its routes is full", root.name, ByteStrings.escape(root.absolutePath),
+                    describeChange(before, now));
+            unwatchRoot(root);
+            if (watchTree(root)) {
+                sink.publishMarker(RecordType.OVERFLOW, root.name);
+            }
         }
+    }
+
+    private List<Mount> mountsBelow(Root root) {
+        List<Mount> below = new ArrayList<>();
+        for (Mount mount : kernel.mountTable().visibleBelow(root.absolutePath)) {
+            if (!root.excluded(Mount.pathBelow(root.absolutePath, mount.point()), true)) {
+                below.add(mount);
+            }
+        }
+        return below;
+    }
+
+    private static String describeChange(List<Mount> before, List<Mount> now) {
+        List<String> changes = new ArrayList<>();
+        for (Mount gone : before) {
+            if (!now.contains(gone)) {
+                changes.add("unmounted: " + gone);
+            }
+        }
+        for (Mount added : now) {
+            if (!before.contains(added)) {
+                changes.add("mounted: " + added);
+            }
+        }
+        return String.join("; ", changes);
     }
 
     /** A watched root can no longer be watched: its watches go, the loss is recorded, and the log says the fix. */
@@ -521,6 +582,7 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     private void unwatchRoot(Root root) {
+        mountsBelow.remove(root);
         if (root.node != null) {
             unwatchSubtree(root.node);
             root.node = null;

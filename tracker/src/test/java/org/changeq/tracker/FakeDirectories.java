@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.changeq.pipeline.mount.MountTable;
 
 /**
  * An in-memory directory tree standing in for the kernel: watches get increasing keys, listings come from
@@ -36,6 +37,8 @@ final class FakeDirectories implements DirectoryWatches {
     int watchLimit = Integer.MAX_VALUE;
     /** Paths that exist but whose look-ups are refused, as for a parent without search permission. */
     final java.util.Set<String> denied = new java.util.HashSet<>();
+    /** What {@link #mountTable()} returns: nothing mounted unless a test says so. */
+    MountTable mountTable = MountTable.parse(new byte[0]);
     /** Runs before every listing: a test's clock advances as a walk lists directories. */
     Runnable onList = () -> { };
 
@@ -231,6 +234,11 @@ final class FakeDirectories implements DirectoryWatches {
     @Override
     public long changeTimeMillis(byte[] absolutePath) {
         return changeTimes.getOrDefault(new String(absolutePath, ISO_8859_1), -1L);
+    }
+
+    @Override
+    public MountTable mountTable() {
+        return mountTable;
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.util.Map;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.config.PathFilter;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.mount.MountTable;
 import org.changeq.pipeline.state.TrackerRootsFile.Condition;
 import org.changeq.pipeline.state.TrackerRootsFile.RootStatus;
 import org.changeq.pipeline.testing.ExpectLog;
@@ -639,15 +640,28 @@ class TreeWatcherTest {
         assertEquals(List.of("OVERFLOW r", "OVERFLOW r"), records);
     }
 
+    /** mountinfo with / and the given tmpfs mount points, as the kernel lists them. */
+    private static MountTable mounts(String... points) {
+        StringBuilder text = new StringBuilder("1 0 8:1 / / rw - ext4 /dev/sda1 rw\n");
+        int id = 2;
+        for (String point : points) {
+            text.append(id).append(" 1 0:").append(id).append(" / ").append(point).append(" rw - tmpfs t")
+                    .append(id++).append(" rw\n");
+        }
+        return MountTable.parse(text.toString().getBytes(ISO_8859_1));
+    }
+
     @Test
-    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "was unmounted")
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "unmounted: t2 (tmpfs) at /r/m")
     void aFileSystemUnmountedBelowTheRootLeavesTheRootWatchedAndTheMountPointIsWatchedByAWalk() {
         kernel.mkdir("/r/m").mkdir("/r/m/inside");
+        kernel.mountTable = mounts("/r/m");
         TreeWatcher watcher = watcher();
         int mountPointWatch = kernel.watchOf("/r/m");
         int insideWatch = kernel.watchOf("/r/m/inside");
 
         kernel.mount("/r/m");
+        kernel.mountTable = mounts();
         kernel.mkdir("/r/m/beneath");
         for (int watch : new int[] {insideWatch, mountPointWatch}) {
             watcher.onEvent(watch, EventKind.UNMOUNT, false, 0, new byte[0]);
@@ -656,12 +670,40 @@ class TreeWatcherTest {
             watcher.onEvent(watch, EventKind.IGNORED, false, 0, new byte[0]);
         }
 
-        assertEquals(List.of("OVERFLOW r"), records);
+        assertEquals(List.of("OVERFLOW r"), records, "recorded once, after the walk");
         assertEquals(Condition.WATCHED, status().condition());
-        assertEquals(0, watcher.nanosUntilDue(), "the walk is due at once");
-        watcher.runDueChecks();
         assertTrue(kernel.isWatched("/r/m") && kernel.isWatched("/r/m/beneath"), kernel.operations.toString());
         assertEquals(3, watcher.watchedDirectories());
+        watcher.mountTableChanged();
+        assertEquals(List.of("OVERFLOW r"), records, "the mount table's own report of the same change finds nothing new");
+    }
+
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "mounted: t2 (tmpfs) at /r/a")
+    void aFileSystemMountedOverAWatchedDirectoryIsWatchedInsteadOfTheHiddenOne() {
+        kernel.mkdir("/r/a").mkdir("/r/a/hidden").mkdir("/r/x");
+        TreeWatcher watcher = watcher();
+        kernel.mount("/r/a");
+        kernel.mkdir("/r/a/on-the-new-file-system");
+        kernel.mountTable = mounts("/r/a");
+        kernel.deliverEvents(watcher);
+        assertEquals(List.of(), records, "inotify tells nothing of a mount over a watched directory");
+
+        watcher.mountTableChanged();
+        assertEquals(List.of("OVERFLOW r"), records);
+        assertTrue(kernel.isWatched("/r/a/on-the-new-file-system"), kernel.operations.toString());
+        assertEquals(4, watcher.watchedDirectories());
+        watcher.mountTableChanged();
+        assertEquals(List.of("OVERFLOW r"), records, "an unchanged table records nothing");
+    }
+
+    @Test
+    void aFileSystemMountedInAnExcludedDirectoryChangesNothing() {
+        kernel.mkdir("/r/cache").mkdir("/r/x");
+        TreeWatcher watcher = watcher("/cache");
+        kernel.mountTable = mounts("/r/cache", "/elsewhere", "/rx");
+        watcher.mountTableChanged();
+        assertEquals(List.of(), records);
     }
 
     @Test

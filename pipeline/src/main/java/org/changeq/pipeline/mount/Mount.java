@@ -50,9 +50,14 @@ public record Mount(int id, int parentId, String device, byte[] root, byte[] poi
      * the point itself.
      */
     public byte[] below(byte[] absolutePath) {
-        assert holds(absolutePath);
-        int start = point.length == 1 ? 1 : Math.min(absolutePath.length, point.length + 1);
-        return Arrays.copyOfRange(absolutePath, start, absolutePath.length);
+        return pathBelow(point, absolutePath);
+    }
+
+    /** Where {@code path}, at or below {@code top}, lies below it: no leading slash, empty for {@code top} itself. */
+    public static byte[] pathBelow(byte[] top, byte[] path) {
+        assert isAtOrBelow(path, top);
+        int start = top.length == 1 ? 1 : Math.min(path.length, top.length + 1);
+        return Arrays.copyOfRange(path, start, path.length);
     }
 
     /** Whether {@code path} is {@code top} or lies below it, comparing whole names. */
