@@ -126,6 +126,46 @@ class CopyProtectionTest {
 
     @Test
     @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is not the directory the route synced before")
+    void anotherBtrfsSubvolumeMountedAtTheRootIsRefusedThoughItsRootDirectoryLooksTheSame() throws Exception {
+        useDestination(TestDestination.Kind.LOCAL);
+        TestMount top = TestMount.btrfsOrSkip(tmp.resolve("btrfs.img"), tmp.resolve("btrfs-top"));
+        mounts.add(top);
+        Trees.run(List.of("btrfs", "subvolume", "create", top.point().resolve("@data").toString()), 0);
+        for (int i = 0; i < 8; i++) {
+            Trees.write(top.point().resolve("@data"), "f" + i, "content " + i);
+        }
+        Trees.run(List.of("btrfs", "subvolume", "snapshot", top.point().resolve("@data").toString(),
+                top.point().resolve("@snap").toString()), 0);
+        Trees.write(top.point().resolve("@data"), "g1", "only in @data");
+        Trees.write(top.point().resolve("@data"), "g2", "only in @data");
+        TestMount data = top.subvolume("@data", bench.root);
+        mounts.add(0, data);
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest));
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        assertEquals(10, filesIn(destDir));
+
+        // A rollback, or an fstab line without subvol=: the snapshot at the root's place. Every subvolume's root
+        // directory is inode 256 on an anonymous device.
+        data.unmount();
+        TestMount snapshot = top.subvolume("@snap", bench.root);
+        mounts.add(0, snapshot);
+        bench.record(writer -> writer.publishMarker(RecordType.OVERFLOW, SyncBench.ROOT));
+        for (SyncRequest request : List.of(SyncRequest.of("r"), SyncRequest.of("r").withFull())) {
+            SyncException refused = assertThrows(SyncException.class, () -> bench.sync(config, request));
+            assertEquals(ExitCodes.ROOT_UNAVAILABLE, refused.exitCode());
+            assertTrue(refused.getMessage().contains("/@snap") && refused.getMessage().contains("/@data")
+                    && refused.getMessage().contains("--accept-root-change"), refused.getMessage());
+            assertEquals(10, filesIn(destDir), "the destination keeps every file");
+        }
+
+        snapshot.unmount();
+        data.mountAgain();
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        Trees.assertSameTree(bench.root, destDir);
+    }
+
+    @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is not the directory the route synced before")
     void withPropagateDeletesAnUnmountedRootDeletesNothing() throws Exception {
         useDestination(TestDestination.Kind.DAEMON);
         TestMount disk = mountDiskAtRoot();
