@@ -10,6 +10,7 @@ import java.util.function.LongSupplier;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.mount.Mount;
+import org.changeq.pipeline.mount.MountTable;
 import org.changeq.pipeline.state.TrackerRootsFile.Condition;
 import org.changeq.pipeline.state.TrackerRootsFile.RootStatus;
 import org.changeq.tracker.WatchTree.Node;
@@ -178,7 +179,7 @@ final class TreeWatcher implements InotifyEventSink {
             return unwatchable(root, Condition.NOT_A_DIRECTORY, "is not a directory", identity);
         }
         // Before the walk: a file system mounted during it is then a change the next look at the table finds.
-        mountsBelow.put(root, mountsBelow(root));
+        mountsBelow.put(root, mountsBelow(root, kernel.mountTable()));
         Node node;
         try {
             node = tree.addRoot(root, kernel.addWatch(root.absolutePath));
@@ -499,6 +500,7 @@ final class TreeWatcher implements InotifyEventSink {
      */
     void mountTableChanged() {
         checkRoots();
+        MountTable table = kernel.mountTable();
         for (Root root : roots) {
             if (stopRequested.getAsBoolean()) {
                 return;
@@ -507,7 +509,7 @@ final class TreeWatcher implements InotifyEventSink {
                 continue;
             }
             List<Mount> before = mountsBelow.getOrDefault(root, List.of());
-            List<Mount> now = mountsBelow(root);
+            List<Mount> now = mountsBelow(root, table);
             if (now.equals(before)) {
                 continue;
             }
@@ -521,9 +523,9 @@ final class TreeWatcher implements InotifyEventSink {
         }
     }
 
-    private List<Mount> mountsBelow(Root root) {
+    private static List<Mount> mountsBelow(Root root, MountTable table) {
         List<Mount> below = new ArrayList<>();
-        for (Mount mount : kernel.mountTable().visibleBelow(root.absolutePath)) {
+        for (Mount mount : table.visibleBelow(root.absolutePath)) {
             if (!root.excluded(Mount.pathBelow(root.absolutePath, mount.point()), true)) {
                 below.add(mount);
             }

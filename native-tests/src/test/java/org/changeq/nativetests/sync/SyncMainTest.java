@@ -27,11 +27,57 @@ class SyncMainTest {
     }
 
     private Result run(String... args) throws Exception {
+        return run(ChildJvm.command(SyncMain.class, List.of(args)));
+    }
+
+    private Result run(ProcessBuilder command) throws Exception {
         Path out = tmp.resolve("out");
         Path err = tmp.resolve("err");
-        Process process = ChildJvm.start(SyncMain.class, List.of(args), out, err);
+        Process process = command.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "changeq-sync finished");
         return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** Runs a shell script (ASCII, so that no locale touches it) and returns its exit code. */
+    private static int shell(String script, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("sh", "-c", script, "sh"));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start().waitFor();
+    }
+
+    @Test
+    void mountPointsWithLatin1BytesAreReadExactlyUnderThePosixLocale() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "a", "hello");
+        String config = bench.configFile().toString();
+        bench.config(SyncBench.Route.of("r", tmp.resolve("dest").toString()));
+        // Below the root, "caf\xe9", and elsewhere "mnt-\xe9t\xe9": Latin-1 bytes, invalid UTF-8.
+        String below = "\"$1/$(printf 'caf\\351')\"";
+        String elsewhere = "\"$2/$(printf 'mnt-\\351t\\351')\"";
+        String root = bench.root.toString();
+        String outside = tmp.toString();
+        try {
+            int mounted = shell("mkdir -p " + below + " " + elsewhere + " && mount -t tmpfs latin1 " + below
+                    + " && mount -t tmpfs latin1 " + elsewhere + " && printf x > " + below + "/in-it", root, outside);
+            org.junit.jupiter.api.Assumptions.assumeTrue(mounted == 0, "cannot mount tmpfs here (needs root)");
+            WriterLock tracker = bench.trackerRunning();
+            ProcessBuilder posix = ChildJvm.command(SyncMain.class, List.of("--config", config, "--route", "r"));
+            posix.environment().keySet().removeIf(name -> name.equals("LANG") || name.startsWith("LC_"));
+
+            Result synced = run(posix);
+            assertEquals(ExitCodes.OK, synced.exit(), synced.err());
+            assertTrue(Files.readString(bench.state.resolve("identity/r.root")).contains("mount-below caf\\351 latin1 tmpfs"),
+                    Files.readString(bench.state.resolve("identity/r.root")));
+
+            assertEquals(0, shell("umount " + below, root, outside));
+            Result refused = run(posix);
+            assertEquals(ExitCodes.ROOT_UNAVAILABLE, refused.exit(), refused.err());
+            assertTrue(refused.err().contains(bench.root + "/caf\\xe9 had latin1 (tmpfs, /) mounted"), refused.err());
+            tracker.close();
+        } finally {
+            shell("umount " + below + "; umount " + elsewhere + "; true", root, outside);
+        }
     }
 
     @Test
