@@ -33,7 +33,8 @@ public final class ExitCodes {
             Map.entry(USAGE, "bad command line"),
             Map.entry(CONFIG, "configuration missing or invalid (the message names the line and key)"),
             Map.entry(ROOT_UNAVAILABLE, "a root is missing, not a directory, unreadable, or not the directory the "
-                    + "route synced before (unmounted, replaced): nothing was sent"),
+                    + "route synced before (unmounted, replaced, another btrfs subvolume, or a file system below it "
+                    + "unmounted, mounted or replaced), or what it lies on cannot be determined: nothing was sent"),
             Map.entry(QUEUE_UNAVAILABLE, "queue or state directory missing, not a changeq queue, or cannot be "
                     + "opened, or the queue belongs to another state directory"),
             Map.entry(QUEUE_WRITE_FAILED, "appending to the queue failed (disk full, unwritable): restart, the "
@@ -50,7 +51,8 @@ public final class ExitCodes {
             Map.entry(DELETIONS_REFUSED, "the run would delete more at the destination than the route's "
                     + "max-delete: nothing was deleted; cursor kept; --allow-deletes N lets one run through"),
             Map.entry(DESTINATION_CHANGED, "a local destination is missing or not the directory the route wrote "
-                    + "before (its disk is not mounted): nothing was written; cursor kept"),
+                    + "before (its disk is not mounted, another btrfs subvolume, a file system below it changed), or "
+                    + "what it lies on cannot be determined: nothing was written; cursor kept"),
             Map.entry(TRACKER_NOT_RUNNING, "the run sent what the queue holds, but no changeq-tracker holds the "
                     + "queue: changes made now are not recorded, so the run fails although its cursor moved; "
                     + "start the tracker")));
