@@ -493,19 +493,20 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     /**
-     * Something was mounted or unmounted. A root whose own directory changed is handled as by the periodic check; a
-     * root with other file systems mounted below it than at its walk is walked and watched again: a file system
-     * mounted over a watched directory hides it from its watches, and one unmounted shows the directory beneath,
-     * which nothing watches yet. Its OVERFLOW, recorded once every directory is watched, makes the next sync full.
+     * Something was mounted or unmounted. A root with other file systems mounted below it than at its walk is walked
+     * and watched again: a file system mounted over a watched directory hides it from its watches, and one unmounted
+     * shows the directory beneath, which nothing watches yet. Its OVERFLOW, recorded once every directory is watched,
+     * makes the next sync full. A root whose own directory changed is left to IN_UNMOUNT and the periodic check.
      */
     void mountTableChanged() {
-        checkRoots();
         MountTable table = kernel.mountTable();
         for (Root root : roots) {
             if (stopRequested.getAsBoolean()) {
                 return;
             }
-            if (!root.watched() || root.node == null) {
+            // The table changes before the kernel queues IN_UNMOUNT for the root's own file system: what its path
+            // shows for that moment is the bare mount point, which must not be taken for the root.
+            if (!root.watched() || root.node == null || !root.identity.equals(identifyQuietly(root))) {
                 continue;
             }
             List<Mount> before = mountsBelow.getOrDefault(root, List.of());
