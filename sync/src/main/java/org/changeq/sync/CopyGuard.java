@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Predicate;
-import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.RootConfig;
@@ -87,7 +86,7 @@ final class CopyGuard {
         String rootWhat = "root '" + root.name() + "' (" + rootPath + ")";
         FileSystemIdentity rootNow = identify(rootWhat, rootPath, this::excludedByRoot, ExitCodes.ROOT_UNAVAILABLE);
         Comparison rootComparison = compare(rootWhat, layout.rootIdentity(route.name()), rootNow, rootPath,
-                request.acceptRootChange(), ExitCodes.ROOT_UNAVAILABLE, "--accept-root-change");
+                request.acceptRootChange(), ExitCodes.ROOT_UNAVAILABLE, "--accept-root-change", "mount " + rootPath);
 
         if (!route.localDestination()) {
             return new Identities(rootNow, Optional.empty(), rootComparison.accepted(), false, rootComparison.toRecord(),
@@ -109,7 +108,8 @@ final class CopyGuard {
         String destWhat = "the destination " + destPath;
         FileSystemIdentity destNow = identify(destWhat, destPath, NOTHING_IGNORED, ExitCodes.DESTINATION_CHANGED);
         Comparison destComparison = compare(destWhat, layout.destinationIdentity(route.name()), destNow, destPath,
-                request.acceptDestinationChange(), ExitCodes.DESTINATION_CHANGED, "--accept-dest-change");
+                request.acceptDestinationChange(), ExitCodes.DESTINATION_CHANGED, "--accept-dest-change",
+                "mount the backup disk");
         return new Identities(rootNow, Optional.of(destNow), rootComparison.accepted(), destComparison.accepted(),
                 rootComparison.toRecord(), destComparison.toRecord());
     }
@@ -131,8 +131,9 @@ final class CopyGuard {
         }
     }
 
+    /** @param fix what sets a difference of the directory itself right */
     private Comparison compare(String what, Path rememberedFile, FileSystemIdentity now, Path directory, boolean accept,
-                               int exitCode, String acceptOption) throws SyncException, IOException {
+                               int exitCode, String acceptOption, String fix) throws SyncException, IOException {
         Optional<FileSystemIdentity> remembered = FileSystemIdentity.read(rememberedFile);
         if (remembered.isEmpty()) {
             return new Comparison(false, true);
@@ -153,9 +154,8 @@ final class CopyGuard {
             return new Comparison(true, true);
         }
         throw new SyncException(exitCode, "route '" + route.name() + "': " + what + " is not the directory the route"
-                + " synced before: " + difference.get().description() + ". Nothing was sent. Fix: mount "
-                + ByteStrings.escape(difference.get().mountPoint()) + (exitCode == ExitCodes.DESTINATION_CHANGED
-                ? " (the backup disk)" : "") + "; or, if it was changed on purpose, run '" + command + " "
+                + " synced before: " + difference.get().description() + ". Nothing was sent. Fix: "
+                + difference.get().fixBelow().orElse(fix) + "; or, if it was changed on purpose, run '" + command + " "
                 + acceptOption + "' once (its run is full and records it as it is now)");
     }
 

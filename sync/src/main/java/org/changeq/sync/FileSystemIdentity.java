@@ -97,9 +97,10 @@ record FileSystemIdentity(byte[] source, String fsType, String mountDevice, Stri
      * How this remembered identity and the one now differ.
      *
      * @param description what changed, naming both file systems
-     * @param mountPoint  the absolute mount point whose mount would set it right: the directory's own, or one below it
+     * @param fixBelow    for a difference below the directory, what sets it right ({@code mount /srv/nfs/photos});
+     *                    empty when the directory itself differs
      */
-    record Difference(String description, byte[] mountPoint) {
+    record Difference(String description, Optional<String> fixBelow) {
     }
 
     /**
@@ -150,7 +151,7 @@ record FileSystemIdentity(byte[] source, String fsType, String mountDevice, Stri
     Optional<Difference> differenceFrom(FileSystemIdentity now, byte[] directory) {
         Optional<String> own = ownDifferenceFrom(now);
         if (own.isPresent()) {
-            return Optional.of(new Difference(own.get(), directory));
+            return Optional.of(new Difference(own.get(), Optional.empty()));
         }
         if (mountsBelow.isEmpty() || now.mountsBelow.isEmpty()) {
             return Optional.empty();
@@ -158,7 +159,7 @@ record FileSystemIdentity(byte[] source, String fsType, String mountDevice, Stri
         Map<String, MountBelow> before = byPoint(mountsBelow.get());
         Map<String, MountBelow> after = byPoint(now.mountsBelow.get());
         List<String> changes = new ArrayList<>();
-        byte[] firstPoint = null;
+        List<String> fixes = new ArrayList<>();
         for (Map.Entry<String, MountBelow> entry : before.entrySet()) {
             MountBelow was = entry.getValue();
             MountBelow is = after.get(entry.getKey());
@@ -166,26 +167,26 @@ record FileSystemIdentity(byte[] source, String fsType, String mountDevice, Stri
             if (is == null) {
                 changes.add(point + " had " + was.describe() + " mounted, and is now a directory of the file system"
                         + " above it (" + now.describeFileSystem() + ")");
+                fixes.add("mount " + point);
             } else if (!was.sameFileSystem(is)) {
                 changes.add(point + " has " + is.describe() + " mounted, not " + was.describe());
-            } else {
-                continue;
+                fixes.add("mount " + ByteStrings.escape(was.source) + " at " + point + " instead");
             }
-            firstPoint = firstPoint == null ? absolute(directory, was.point) : firstPoint;
         }
         for (Map.Entry<String, MountBelow> entry : after.entrySet()) {
             if (!before.containsKey(entry.getKey())) {
                 MountBelow is = entry.getValue();
-                changes.add(ByteStrings.escape(absolute(directory, is.point)) + " has " + is.describe()
-                        + " mounted over it, and was a directory of " + describeFileSystem() + " before");
-                firstPoint = firstPoint == null ? absolute(directory, is.point) : firstPoint;
+                String point = ByteStrings.escape(absolute(directory, is.point));
+                changes.add(point + " has " + is.describe() + " mounted over it, and was a directory of "
+                        + describeFileSystem() + " before");
+                fixes.add("unmount " + point);
             }
         }
         if (changes.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new Difference("the file systems mounted below it are not the ones the route synced: "
-                + String.join("; ", changes), firstPoint));
+                + String.join("; ", changes), Optional.of(String.join(", ", fixes))));
     }
 
     private Optional<String> ownDifferenceFrom(FileSystemIdentity now) {

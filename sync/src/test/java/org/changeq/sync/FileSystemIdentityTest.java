@@ -118,7 +118,7 @@ class FileSystemIdentityTest {
 
         FileSystemIdentity.Difference gone = before.differenceFrom(disk("/", tmpfs("caf\u00e9", "latin")), ROOT)
                 .orElseThrow();
-        assertArrayEquals(bytes("/srv/nfs/media"), gone.mountPoint());
+        assertEquals(Optional.of("mount /srv/nfs/media"), gone.fixBelow());
         assertTrue(gone.description().contains("/srv/nfs/media had photos (tmpfs, /) mounted")
                 && gone.description().contains("/dev/sdb1"), gone.description());
 
@@ -126,6 +126,10 @@ class FileSystemIdentityTest {
                 tmpfs("media/new", "blank")));
         assertTrue(appeared.contains("/srv/nfs/media/new has blank (tmpfs, /) mounted over it")
                 && appeared.contains("was a directory of /dev/sdb1"), appeared);
+        assertEquals(Optional.of("unmount /srv/nfs/media/new"), before.differenceFrom(disk("/", tmpfs("media", "photos"),
+                tmpfs("caf\u00e9", "latin"), tmpfs("media/new", "blank")), ROOT).orElseThrow().fixBelow());
+        assertEquals(Optional.empty(), before.differenceFrom(disk("/other", tmpfs("media", "photos")), ROOT)
+                .orElseThrow().fixBelow(), "the directory's own difference has the caller's fix");
 
         String replaced = difference(before, disk("/", tmpfs("media", "other"), tmpfs("caf\u00e9", "latin")));
         assertTrue(replaced.contains("/srv/nfs/media has other (tmpfs, /) mounted, not photos (tmpfs, /)"), replaced);

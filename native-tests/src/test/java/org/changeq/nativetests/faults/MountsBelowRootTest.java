@@ -127,7 +127,7 @@ class MountsBelowRootTest {
                 assertEquals(ExitCodes.ROOT_UNAVAILABLE, refused.exitCode());
                 String message = refused.getMessage();
                 assertTrue(message.contains(photos + " has changeq-test (tmpfs, /) mounted over it")
-                        && message.contains("Fix: mount " + photos) && message.contains("--accept-root-change"), message);
+                        && message.contains("Fix: unmount " + photos) && message.contains("--accept-root-change"), message);
                 assertEquals(3, filesIn(destPhotos), "the hidden directory's copy is kept");
             }
 
