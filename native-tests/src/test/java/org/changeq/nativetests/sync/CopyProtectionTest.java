@@ -165,6 +165,33 @@ class CopyProtectionTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the file systems mounted below it are not the ones")
+    void aFileSystemMountedInADirectoryTheRootExcludesDoesNotCountAndOneElsewhereIsRefused() throws Exception {
+        useDestination(TestDestination.Kind.LOCAL);
+        writeFiles("a", "scratch/tmp", "keep/b");
+        bench.config(SyncBench.Route.of("r", dest));
+        Path configFile = bench.configFile();
+        Files.writeString(configFile, Files.readString(configFile).replace("{path: " + bench.root + "}",
+                "{path: " + bench.root + ", exclude: [\"/scratch\"]}"));
+        ChangeqConfig config = org.changeq.pipeline.config.ConfigLoader.load(configFile);
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+
+        // A ZFS child dataset left out of the backup on purpose: mounted or not, it is not the route's business.
+        TestMount excluded = TestMount.tmpfsOrSkip(bench.root.resolve("scratch"));
+        mounts.add(excluded);
+        assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("r").withFull()).exitCode());
+        excluded.unmount();
+        assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("r").withFull()).exitCode());
+
+        mounts.add(0, TestMount.tmpfsOrSkip(bench.root.resolve("keep")));
+        SyncException refused = assertThrows(SyncException.class, () -> bench.sync(config, SyncRequest.of("r").withFull()));
+        assertEquals(ExitCodes.ROOT_UNAVAILABLE, refused.exitCode());
+        assertTrue(refused.getMessage().contains(bench.root.resolve("keep") + " has changeq-test (tmpfs, /) mounted over it"),
+                refused.getMessage());
+        assertTrue(Files.isRegularFile(destDir.resolve("keep/b")), "the hidden directory's copy is kept");
+    }
+
+    @Test
     @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is not the directory the route synced before")
     void withPropagateDeletesAnUnmountedRootDeletesNothing() throws Exception {
         useDestination(TestDestination.Kind.DAEMON);
