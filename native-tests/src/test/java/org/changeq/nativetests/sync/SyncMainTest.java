@@ -81,6 +81,37 @@ class SyncMainTest {
     }
 
     @Test
+    void theSameTreeSeenThroughTheBindMountsOfAHardenedUnitIsTheSameRoot() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "a", "hello");
+        bench.config(SyncBench.Route.of("r", tmp.resolve("dest").toString()));
+        String config = bench.configFile().toString();
+        String media = bench.root.resolve("media").toString();
+        try {
+            int mounted = shell("mkdir -p \"$1\" && mount -t tmpfs media \"$1\" && printf x > \"$1/photo\"", media);
+            org.junit.jupiter.api.Assumptions.assumeTrue(mounted == 0, "cannot mount tmpfs here (needs root)");
+            WriterLock tracker = bench.trackerRunning();
+            Result onTheHost = run("--config", config, "--route", "r");
+            assertEquals(ExitCodes.OK, onTheHost.exit(), onTheHost.err());
+
+            // What ReadWritePaths= and ProtectSystem= do in the unit's own mount namespace: the root bound onto itself
+            // with everything below it, read-only; every mount there has a new mount id.
+            ProcessBuilder unit = ChildJvm.command(SyncMain.class, List.of("--config", config, "--route", "r"));
+            List<String> inNamespace = new java.util.ArrayList<>(List.of("unshare", "-m", "--propagation", "slave", "sh",
+                    "-c", "mount --rbind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" && shift && exec \"$@\"",
+                    "sh", bench.root.toString()));
+            inNamespace.addAll(unit.command());
+            unit.command(inNamespace);
+            Result inTheUnit = run(unit);
+            assertEquals(ExitCodes.OK, inTheUnit.exit(), inTheUnit.err());
+            assertTrue(inTheUnit.out().contains("reason=nothing-to-do"), inTheUnit.out());
+            tracker.close();
+        } finally {
+            shell("umount \"$1\"; true", media);
+        }
+    }
+
+    @Test
     void eachRunPrintsExactlyOneSummaryLineAndWritesMetrics() throws Exception {
         SyncBench bench = SyncBench.create(tmp.resolve("bench"));
         Trees.write(bench.root, "a", "hello");
