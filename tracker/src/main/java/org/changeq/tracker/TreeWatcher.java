@@ -511,7 +511,7 @@ final class TreeWatcher implements InotifyEventSink {
             }
             List<Mount> before = mountsBelow.getOrDefault(root, List.of());
             List<Mount> now = mountsBelow(root, table);
-            if (now.equals(before)) {
+            if (describeChange(before, now).isEmpty()) {
                 continue;
             }
             LOG.warn("root '{}' ({}): the file systems mounted below it changed ({}); its tree is walked and watched "
@@ -534,19 +534,25 @@ final class TreeWatcher implements InotifyEventSink {
         return below;
     }
 
+    /** What was unmounted and mounted between the two lists; empty when nothing was. */
     private static String describeChange(List<Mount> before, List<Mount> now) {
         List<String> changes = new ArrayList<>();
         for (Mount gone : before) {
-            if (!now.contains(gone)) {
+            if (now.stream().noneMatch(mount -> sameMount(mount, gone))) {
                 changes.add("unmounted: " + gone);
             }
         }
         for (Mount added : now) {
-            if (!before.contains(added)) {
+            if (before.stream().noneMatch(mount -> sameMount(mount, added))) {
                 changes.add("mounted: " + added);
             }
         }
         return String.join("; ", changes);
+    }
+
+    /** A remount (read-only, other options) keeps the mount and its files; a new mount id is another mount. */
+    private static boolean sameMount(Mount a, Mount b) {
+        return a.id() == b.id() && Arrays.equals(a.point(), b.point());
     }
 
     /** A watched root can no longer be watched: its watches go, the loss is recorded, and the log says the fix. */

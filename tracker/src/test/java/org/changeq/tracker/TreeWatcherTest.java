@@ -698,6 +698,17 @@ class TreeWatcherTest {
     }
 
     @Test
+    void aRemountWithOtherOptionsChangesNothing() {
+        kernel.mkdir("/r/m");
+        kernel.mountTable = mounts("/r/m");
+        TreeWatcher watcher = watcher();
+        kernel.mountTable = MountTable.parse(("1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
+                + "2 1 0:2 / /r/m ro - tmpfs t2 ro,size=4k\n").getBytes(ISO_8859_1));
+        watcher.mountTableChanged();
+        assertEquals(List.of(), records);
+    }
+
+    @Test
     void aFileSystemMountedInAnExcludedDirectoryChangesNothing() {
         kernel.mkdir("/r/cache").mkdir("/r/x");
         TreeWatcher watcher = watcher("/cache");
