@@ -192,6 +192,30 @@ class CopyProtectionTest {
     }
 
     @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "media had changeq-test (tmpfs, /) mounted")
+    void anIdentityFileOfTheFirstFormatIsComparedAndRewrittenWithTheMountsBelowTheRoot() throws Exception {
+        useDestination(TestDestination.Kind.LOCAL);
+        writeFiles("a");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest));
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        Path identity = bench.state.resolve("identity/r.root");
+        String current = Files.readString(identity);
+        // As the first format wrote it: no subvolume id and no mounts below.
+        String firstFormat = current.replace("changeq-identity 2\n", "changeq-identity 1\n")
+                .replaceAll("(?m)^(subvolume-id|mount-below) .*\n", "");
+        Files.writeString(identity, firstFormat);
+        TestMount below = TestMount.tmpfsOrSkip(bench.root.resolve("media"));
+        mounts.add(below);
+
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        assertTrue(Files.readString(identity).startsWith("changeq-identity 2\n")
+                && Files.readString(identity).contains("\nmount-below media changeq-test tmpfs / -\n"),
+                Files.readString(identity));
+        below.unmount();
+        assertEquals(ExitCodes.ROOT_UNAVAILABLE, refusal(() -> bench.sync(config, SyncRequest.of("r").withFull())));
+    }
+
+    @Test
     @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is not the directory the route synced before")
     void withPropagateDeletesAnUnmountedRootDeletesNothing() throws Exception {
         useDestination(TestDestination.Kind.DAEMON);
