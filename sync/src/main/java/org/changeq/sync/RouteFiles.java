@@ -27,6 +27,11 @@ final class RouteFiles {
         return state.directory().resolve("lists").resolve(route + ".content");
     }
 
+    /** The {@code --files-from} list of the deletion pass: the directories deleted paths were in. */
+    static Path deletionList(StateLayout state, String route) {
+        return state.directory().resolve("lists").resolve(route + ".deletions");
+    }
+
     /** The route's metrics file: in {@code --metrics-dir}, or else in the state directory's. */
     static Path metricsFile(StateLayout state, SyncRequest request) {
         return metricsFile(request.metricsDirectory().orElse(state.metricsDirectory()), request.route());

@@ -24,24 +24,26 @@ final class RsyncCommand {
     private final boolean dryRun;
     private final boolean plainNames;
     private final OptionalLong maxDelete;
+    private final boolean deleting;
 
     RsyncCommand(RouteConfig route, RootConfig root, boolean dryRun) {
-        this(route, FilterRules.of(route, root), root.path() + "/", dryRun, false, OptionalLong.empty());
+        this(route, FilterRules.of(route, root), root.path() + "/", dryRun, false, OptionalLong.empty(), true);
     }
 
     private RsyncCommand(RouteConfig route, List<String> filters, String source, boolean dryRun, boolean plainNames,
-                         OptionalLong maxDelete) {
+                         OptionalLong maxDelete, boolean deleting) {
         this.route = route;
         this.filters = filters;
         this.source = source;
         this.dryRun = dryRun;
         this.plainNames = plainNames;
         this.maxDelete = maxDelete;
+        this.deleting = deleting;
     }
 
     /** The same passes with {@code --dry-run}: what a pass would do, without doing it. */
     RsyncCommand asDryRun() {
-        return new RsyncCommand(route, filters, source, true, plainNames, maxDelete);
+        return new RsyncCommand(route, filters, source, true, plainNames, maxDelete, deleting);
     }
 
     /**
@@ -50,28 +52,48 @@ final class RsyncCommand {
      * {@link FailedPaths} reads the names.
      */
     RsyncCommand asFailureCheck() {
-        return new RsyncCommand(route, filters, source, true, true, maxDelete);
+        return new RsyncCommand(route, filters, source, true, true, maxDelete, deleting);
     }
 
     /** The same passes with rsync's own fence: no more than {@code limit} deletions, exit 25 past it. */
     RsyncCommand limitingDeletions(long limit) {
-        return new RsyncCommand(route, filters, source, dryRun, plainNames, OptionalLong.of(limit));
+        return new RsyncCommand(route, filters, source, dryRun, plainNames, OptionalLong.of(limit), deleting);
     }
 
-    /** The pass for files, SUBTREE directories and deletions: recursive. */
+    /**
+     * The same full pass sending what is new or changed and deleting nothing, whatever the route says: deletions held
+     * back by its max-delete must not hold back the rest.
+     */
+    RsyncCommand withoutDeletions() {
+        return new RsyncCommand(route, filters, source, dryRun, plainNames, maxDelete, false);
+    }
+
+    /** The pass for files and SUBTREE directories: recursive. A listed path that is gone is the deletion pass's. */
     List<String> recursivePass(Path list) {
         List<String> args = common();
         args.addAll(filters);
         args.add("--from0");
         args.add("--files-from=" + list);
-        if (route.propagateDeletes()) {
-            // Turns a listed path that no longer exists into a deletion; --force for non-empty directories.
-            args.add("--delete-missing-args");
-            args.add("--force");
-            addMaxDelete(args);
-        } else {
-            args.add("--ignore-missing-args");
-        }
+        args.add("--ignore-missing-args");
+        return endpoints(args);
+    }
+
+    /**
+     * The pass for deletions: the directories deleted paths were in, listed as {@code DIR/.}, each synced one level
+     * deep with {@code --delete} (see {@link org.changeq.pipeline.plan.PendingChanges#writeLists}). It deletes whatever
+     * in those directories is gone from the source, a deleted directory with all it held, and nothing the route
+     * excludes.
+     */
+    List<String> deletionPass(Path list) {
+        List<String> args = common();
+        args.addAll(filters);
+        args.add("--no-r");
+        args.add("--dirs");
+        args.add("--delete");
+        addMaxDelete(args);
+        args.add("--from0");
+        args.add("--files-from=" + list);
+        args.add("--ignore-missing-args");
         return endpoints(args);
     }
 
@@ -112,7 +134,7 @@ final class RsyncCommand {
 
     /** The whole tree, with {@code --delete} when the route deletes on full syncs. */
     List<String> fullPass() {
-        return fullPass(route.deleteOnFull());
+        return fullPass(route.deleteOnFull() && deleting);
     }
 
     List<String> fullPass(boolean delete) {

@@ -14,6 +14,8 @@ import java.util.stream.Stream;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.state.HeldDeletions;
+import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
@@ -171,7 +173,10 @@ class CopyProtectionTest {
     }
 
     @Test
-    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "more than the route's max-delete")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the run would delete 15 paths at ")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the destination holds 21 paths; its runs deleted 0 in"
+            + " the last 7d (max-delete-window), 6 more are within the route's max-delete 25% (6 paths of the 21 it held"
+            + " before them)")
     void aRootEmptiedByRmIsStoppedByTheDeletionLimitUntilAllowedOnce() throws Exception {
         useDestination(TestDestination.Kind.LOCAL);
         for (int i = 0; i < 20; i++) {
@@ -182,13 +187,11 @@ class CopyProtectionTest {
         for (int i = 0; i < 15; i++) {
             Files.delete(bench.root.resolve("f" + i));
         }
+        writeFiles("new");
 
-        SyncException refused = assertThrows(SyncException.class, () -> bench.sync(config, SyncRequest.of("r").withFull()));
-        assertEquals(ExitCodes.DELETIONS_REFUSED, refused.exitCode());
-        assertTrue(refused.getMessage().contains("would delete 15 paths at " + dest + ", which holds 21 paths, more than"
-                + " the route's max-delete 25% (6 paths)"), refused.getMessage());
-        assertTrue(refused.getMessage().contains("--allow-deletes 15"), refused.getMessage());
-        assertEquals(20, filesIn(destDir), "nothing was deleted");
+        assertEquals(ExitCodes.DELETIONS_REFUSED, bench.sync(config, SyncRequest.of("r").withFull()).exitCode());
+        assertEquals(21, filesIn(destDir), "nothing was deleted, and the new file was sent");
+        assertTrue(Files.exists(destDir.resolve("new")));
         assertTrue(metrics("r").contains("changeq_sync_last_exit_code{route=\"r\"} 12\n"), metrics("r"));
 
         assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("r").withFull().allowingDeletes(15)).exitCode());
@@ -198,8 +201,8 @@ class CopyProtectionTest {
     }
 
     @Test
-    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "more than the route's max-delete")
-    void incrementalDeletionsOverTheLimitAreRefused() throws Exception {
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the run would delete 5 paths at ")
+    void incrementalDeletionsOverTheLimitWaitWhileANewFileInTheSameBatchIsSent() throws Exception {
         useDestination(TestDestination.Kind.DAEMON);
         for (int i = 0; i < 10; i++) {
             writeFiles("f" + i);
@@ -210,15 +213,22 @@ class CopyProtectionTest {
         for (int i = 0; i < 5; i++) {
             Files.delete(bench.root.resolve("f" + i));
         }
+        writeFiles("new");
         bench.record(writer -> {
             for (int i = 0; i < 5; i++) {
                 writer.publish(RecordType.DELETE, SyncBench.ROOT, false, ("f" + i).getBytes(UTF_8));
             }
+            writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, "new".getBytes(UTF_8));
         });
-        assertEquals(ExitCodes.DELETIONS_REFUSED, refusal(() -> bench.sync(config, "r")));
-        assertEquals(10, filesIn(destDir));
-        assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("r").allowingDeletes(5)).exitCode());
+        assertEquals(ExitCodes.DELETIONS_REFUSED, bench.sync(config, "r").exitCode());
+        assertEquals(11, filesIn(destDir), "the new file arrived, the deletions wait");
+        assertTrue(Files.exists(destDir.resolve("new")));
+        assertEquals(5, HeldDeletions.read(new StateLayout(bench.state).heldDeletions("r")).paths().size());
+
+        assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("r").allowingDeletes(5)).exitCode(),
+                "the held deletions are offered again, though no record names them any more");
         Trees.assertSameTree(bench.root, destDir);
+        assertTrue(HeldDeletions.read(new StateLayout(bench.state).heldDeletions("r")).isEmpty());
     }
 
     @Test

@@ -7,6 +7,7 @@ import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.QueueRecord;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.RecordView;
+import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 
 /**
@@ -47,7 +48,7 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
     private boolean overflow;
     private boolean gapOpen;
 
-    ChangeScan(RouteConfig route, Collect collect, RetryList retry) {
+    ChangeScan(RouteConfig route, Collect collect, RetryList retry, HeldDeletions held) {
         this.route = route;
         this.stopWhenFull = collect == Collect.UNTIL_FULL;
         this.pending = collect == Collect.NONE ? null
@@ -59,6 +60,9 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
                         entry.kind().directory(),
                         entry.kind() == RetryList.Kind.CONTENT, entry.path(), entry.path().length,
                         entry.firstFailedMillis());
+            }
+            for (byte[] path : held.paths()) {
+                pending.merge(RecordType.DELETE, false, false, path, path.length, held.sinceMillis());
             }
         }
     }
@@ -72,7 +76,16 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
      */
     public static Result scan(ManifestReader reader, RouteConfig route, long cursor, long end, Collect collect,
                               RetryList retry) {
-        ChangeScan scan = new ChangeScan(route, collect, retry);
+        return scan(reader, route, cursor, end, collect, retry, HeldDeletions.EMPTY);
+    }
+
+    /**
+     * {@link #scan(ManifestReader, RouteConfig, long, long, Collect, RetryList)}, with the deletions the route's
+     * max-delete holds back pending as deletions before the records: a later record of the same path decides.
+     */
+    public static Result scan(ManifestReader reader, RouteConfig route, long cursor, long end, Collect collect,
+                              RetryList retry, HeldDeletions held) {
+        ChangeScan scan = new ChangeScan(route, collect, retry, held);
         if (end == ManifestReader.NO_INDEX || end <= cursor) {
             return scan.result(true);
         }

@@ -3,10 +3,13 @@ package org.changeq.pipeline.plan;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.changeq.pipeline.manifest.RecordType;
 
 /**
@@ -247,16 +250,48 @@ public final class PendingChanges {
      */
     public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, boolean propagateDeletes)
             throws IOException {
+        return writeLists(recursiveList, directoryList, contentList, null, propagateDeletes);
+    }
+
+    /**
+     * {@link #writeLists(Path, Path, Path, boolean)}, and the deletion pass's list: each directory a deleted path was
+     * in, once, as {@code ./DIR/.} (the root as {@code ./.}), which rsync's {@code --dirs --delete} syncs one level
+     * deep. rsync's own {@code --delete-missing-args} would name the deleted paths alone, but Debian's rsync
+     * 3.2.7-1+deb12u6 rejects the entries it sends for them ("invalid file mode 00", exit 2), locally and through a
+     * daemon. A deleted path also stays in the recursive list, which ignores it while it is missing and sends it
+     * when it exists again.
+     */
+    public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, Path deletionList,
+                            boolean propagateDeletes) throws IOException {
         for (Path list : List.of(recursiveList, directoryList, contentList)) {
             Files.createDirectories(list.toAbsolutePath().getParent());
         }
+        Set<ByteBuffer> parents = new HashSet<>();
         try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList);
-             ListFile content = new ListFile(contentList)) {
-            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> (switch (pass) {
-                case RECURSIVE -> recursive;
-                case DIRECTORY -> dirs;
-                case CONTENT -> content;
-            }).append(buffer, start, length));
+             ListFile content = new ListFile(contentList);
+             ListFile deletions = deletionList == null ? null : new ListFile(deletionList)) {
+            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> {
+                (switch (pass) {
+                    case RECURSIVE -> recursive;
+                    case DIRECTORY -> dirs;
+                    case CONTENT -> content;
+                }).append(buffer, start, length);
+                if (deletion && deletions != null) {
+                    int slash = start + length - 1;
+                    while (slash >= start && buffer[slash] != '/') {
+                        slash--;
+                    }
+                    byte[] parent = Arrays.copyOfRange(buffer, start, Math.max(slash, start));
+                    if (parents.add(ByteBuffer.wrap(parent))) {
+                        byte[] entry = Arrays.copyOf(parent, parent.length + (parent.length == 0 ? 1 : 2));
+                        if (parent.length > 0) {
+                            entry[parent.length] = '/';
+                        }
+                        entry[entry.length - 1] = '.';
+                        deletions.append(entry, 0, entry.length);
+                    }
+                }
+            });
         }
     }
 

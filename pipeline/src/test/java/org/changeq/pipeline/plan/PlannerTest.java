@@ -16,6 +16,7 @@ import org.changeq.pipeline.config.TestConfigs;
 import org.changeq.pipeline.manifest.QueueRecord;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.RecordView;
+import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,7 @@ class PlannerTest {
     }
 
     private ChangeScan feed(RouteConfig route, RetryList retry, QueueRecord... records) {
-        ChangeScan scan = new ChangeScan(route, ChangeScan.Collect.UNTIL_FULL, retry);
+        ChangeScan scan = new ChangeScan(route, ChangeScan.Collect.UNTIL_FULL, retry, HeldDeletions.EMPTY);
         RecordView view = new RecordView();
         for (QueueRecord record : records) {
             scan.visit(++index, view.set(record));
@@ -177,6 +178,19 @@ class PlannerTest {
                 "a later metadata change keeps the content write; a pending subtree is sent by quick check");
         assertEquals(List.of("./touched", "./moved", "./gone"), entries(dir.resolve("files")));
         assertEquals(new PendingChanges.Lists(2, 0, 1, 3), lists);
+    }
+
+    @Test
+    void theDeletionListNamesEachDirectoryOfADeletedPathOnceAndTheRootAsDot() throws IOException {
+        ChangeScan scan = feed(everything, rec(RecordType.DELETE, "a/b/gone", false), rec(RecordType.DELETE, "a/b/other", false),
+                rec(RecordType.DELETE, "top", true), rec(RecordType.CHANGE, "a/kept", false));
+        Path deletions = dir.resolve("deletions");
+        PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletions, true);
+        assertEquals(List.of("./a/b/.", "./."), entries(deletions));
+        assertEquals(List.of("./a/b/gone", "./a/b/other", "./top", "./a/kept"), entries(dir.resolve("files")),
+                "a deleted path that exists again by the time rsync runs is sent");
+        assertEquals(3, lists.deletions());
     }
 
     @Test
