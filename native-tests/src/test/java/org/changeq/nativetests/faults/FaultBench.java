@@ -243,7 +243,7 @@ final class FaultBench implements AutoCloseable {
         return sync(SyncRequest.of(ROUTE).withFull());
     }
 
-    private SyncReport sync(SyncRequest request) throws SyncException, InterruptedException {
+    SyncReport sync(SyncRequest request) throws SyncException, InterruptedException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         SyncReport report = RouteSync.run(config, request, Clock.systemDefaultZone(), new PrintStream(out, true, UTF_8));
         System.out.println("  sync: " + report.summaryLine());
