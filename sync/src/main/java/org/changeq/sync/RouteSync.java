@@ -441,7 +441,8 @@ public final class RouteSync {
         try {
             SyncMetrics metrics = SyncMetrics.read(file)
                     .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog);
-            metrics = retry.map(metrics::withRetry).orElse(metrics);
+            metrics = retry.map(metrics::withRetry).orElse(metrics)
+                    .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size());
             tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());
         } catch (IOException e) {
             throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': the run ended with exit code "

@@ -335,6 +335,7 @@ class FollowTest {
                     assertEquals(160, filesIn(destination.resolve("data")),
                             "two runs deleted 40 files, within 51; every later deletion waits");
                     assertTrue(metrics(bench).contains("changeq_sync_last_exit_code{route=\"" + FaultBench.ROUTE + "\"} 12\n"));
+                    assertTrue(metrics(bench).contains("changeq_sync_held_deletions{route=\"" + FaultBench.ROUTE + "\"} 160\n"));
                     String status = systemd.receive();
                     while (!status.contains("deletions wait for consent")) {
                         status = systemd.receive();
@@ -346,6 +347,7 @@ class FollowTest {
             }
             assertEquals(ExitCodes.OK, bench.sync(SyncRequest.of(FaultBench.ROUTE).allowingDeletes(160)).exitCode());
             assertEquals(0, heldDeletions(bench));
+            assertTrue(metrics(bench).contains("changeq_sync_held_deletions{route=\"" + FaultBench.ROUTE + "\"} 0\n"));
             bench.assertDestinationEqualsSource();
         }
     }
