@@ -1,14 +1,18 @@
 package org.changeq.sync;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.state.DeletionLedger;
 import org.changeq.pipeline.state.HeldDeletions;
@@ -55,9 +59,10 @@ final class DeletionGuard {
      * @param refusal   why the pass must not delete, naming the consent; empty when it may
      * @param deletions every path the dry run would delete, raw and relative to the root: held when refused
      * @param counted   the deletions this run entered in the ledger before the pass (none with consent)
+     * @param renamed   the deletions that are old names of renamed directories and what they held, counted nowhere
      */
     record Decision(RsyncRunner.Outcome outcome, long allowed, Optional<String> refusal, List<byte[]> deletions,
-                    long counted) {
+                    long counted, long renamed) {
 
         boolean refused() {
             return refusal.isPresent();
@@ -73,9 +78,12 @@ final class DeletionGuard {
      * Asks rsync what {@code dryRunPass} would delete and decides whether the real pass may. A pass that may delete
      * is entered in the ledger, durably, before it runs: a crash after rsync deleted still counts the deletions.
      *
-     * @param full whether the pass is a full sync, whose dry run also tells how many paths the destination holds
+     * @param full        whether the pass is a full sync, whose dry run also tells how many paths the destination holds
+     * @param renamedList the old names of directories renamed within the root, raw and NUL-terminated: deleting them
+     *                    and what they held is no loss and does not count; null when none are known
      */
-    Decision check(List<String> dryRunPass, boolean full) throws SyncException, IOException, InterruptedException {
+    Decision check(List<String> dryRunPass, boolean full, Path renamedList)
+            throws SyncException, IOException, InterruptedException {
         List<byte[]> paths = new ArrayList<>();
         RsyncRunner.Outcome preview = RsyncRunner.run(dryRunPass, line -> {
             if (line.length > DELETING.length && Arrays.equals(line, 0, DELETING.length, DELETING, 0, DELETING.length)) {
@@ -83,18 +91,23 @@ final class DeletionGuard {
             }
         });
         if (!preview.succeeded()) {
-            return new Decision(preview, 0, Optional.empty(), List.of(), 0);
+            return new Decision(preview, 0, Optional.empty(), List.of(), 0, 0);
         }
         long deletions = Math.max(preview.deletionCount(), paths.size());
+        long renamed = renamedAway(paths, renamedList);
+        if (renamed > 0) {
+            LOG.info("route '{}': {} of the {} deletions at {} are the old names of renamed directories and what they"
+                    + " held, which max-delete does not count", route.name(), renamed, deletions, route.dest());
+        }
         if (request.allowDeletes().isPresent()) {
             long consented = request.allowDeletes().getAsLong();
-            Optional<String> refusal = deletions <= consented ? Optional.empty() : Optional.of(refusal(deletions,
-                    paths, "more than --allow-deletes " + consented + " lets this run delete"));
+            Optional<String> refusal = deletions - renamed <= consented ? Optional.empty() : Optional.of(refusal(
+                    deletions - renamed, paths, "more than --allow-deletes " + consented + " lets this run delete"));
             if (refusal.isEmpty()) {
                 LOG.info("route '{}': the run deletes {} paths at {}, within --allow-deletes {}; consented deletions do"
                         + " not count against max-delete", route.name(), deletions, route.dest(), consented);
             }
-            return new Decision(preview, consented, refusal, paths, 0);
+            return new Decision(preview, consented + renamed, refusal, paths, 0, renamed);
         }
         OptionalLong destinationPaths = full ? OptionalLong.of(preview.destinationPathsBefore())
                 : layout.destinationPaths(route.name()).read();
@@ -102,16 +115,17 @@ final class DeletionGuard {
         Path ledgerFile = layout.deletionLedger(route.name());
         DeletionLedger recent = DeletionLedger.read(ledgerFile).within(route.maxDeleteWindow(), now);
         Budget budget = budget(route, destinationPaths, recent.total());
-        if (deletions > budget.remaining()) {
-            return new Decision(preview, 0, Optional.of(refusal(deletions, paths, budget.describe(route, recent.total()))),
-                    paths, 0);
+        long counted = deletions - renamed;
+        if (counted > budget.remaining()) {
+            return new Decision(preview, 0, Optional.of(refusal(counted, paths, budget.describe(route, recent.total()))),
+                    paths, 0, renamed);
         }
-        if (deletions > 0) {
-            recent.plus(now, deletions).write(ledgerFile);
+        if (counted > 0) {
+            recent.plus(now, counted).write(ledgerFile);
         }
-        LOG.info("route '{}': the run deletes {} paths at {}, within {}", route.name(), deletions, route.dest(),
+        LOG.info("route '{}': the run deletes {} paths at {}, within {}", route.name(), counted, route.dest(),
                 budget.describe(route, recent.total()));
-        return new Decision(preview, budget.remaining(), Optional.empty(), paths, deletions);
+        return new Decision(preview, budget.remaining() + renamed, Optional.empty(), paths, counted, renamed);
     }
 
     /**
@@ -170,12 +184,13 @@ final class DeletionGuard {
      */
     void beforeCommit(Optional<Decision> decision, RsyncRunner.Outcome outcome, boolean full) throws IOException {
         long deleted = outcome.deletionCount();
-        if (decision.isPresent() && request.allowDeletes().isEmpty() && deleted > decision.get().counted()) {
+        long announced = decision.map(made -> made.counted() + made.renamed()).orElse(0L);
+        if (decision.isPresent() && request.allowDeletes().isEmpty() && deleted > announced) {
             // The source changed between the dry run and the pass: the ledger counts what was deleted.
             long now = clock.millis();
             Path ledgerFile = layout.deletionLedger(route.name());
-            DeletionLedger.read(ledgerFile).within(route.maxDeleteWindow(), now)
-                    .plus(now, deleted - decision.get().counted()).write(ledgerFile);
+            DeletionLedger.read(ledgerFile).within(route.maxDeleteWindow(), now).plus(now, deleted - announced)
+                    .write(ledgerFile);
         }
         long held = decision.filter(Decision::refused).map(refused -> (long) refused.deletions().size()).orElse(0L);
         if (full) {
@@ -200,6 +215,34 @@ final class DeletionGuard {
         if (decision.isPresent() && !decision.get().refused()) {
             HeldDeletions.EMPTY.write(layout.heldDeletions(route.name()));
         }
+    }
+
+    /** How many of {@code deleted} are, or lie below, a path of {@code renamedList}. */
+    private static long renamedAway(List<byte[]> deleted, Path renamedList) throws IOException {
+        if (renamedList == null || !Files.exists(renamedList)) {
+            return 0;
+        }
+        Set<ByteBuffer> renamed = new HashSet<>();
+        byte[] bytes = Files.readAllBytes(renamedList);
+        for (int start = 0, i = 0; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                renamed.add(ByteBuffer.wrap(Arrays.copyOfRange(bytes, start, i)));
+                start = i + 1;
+            }
+        }
+        if (renamed.isEmpty()) {
+            return 0;
+        }
+        long count = 0;
+        for (byte[] path : deleted) {
+            for (int end = path.length; end > 0; end--) {
+                if ((end == path.length || path[end] == '/') && renamed.contains(ByteBuffer.wrap(path, 0, end))) {
+                    count++;
+                    break;
+                }
+            }
+        }
+        return count;
     }
 
     private static byte[] withoutTrailingSlash(byte[] name) {

@@ -32,6 +32,11 @@ final class RouteFiles {
         return state.directory().resolve("lists").resolve(route + ".deletions");
     }
 
+    /** The old names of directories renamed within the root that the deletion pass deletes: raw, NUL-terminated. */
+    static Path renamedList(StateLayout state, String route) {
+        return state.directory().resolve("lists").resolve(route + ".renamed");
+    }
+
     /** The route's metrics file: in {@code --metrics-dir}, or else in the state directory's. */
     static Path metricsFile(StateLayout state, SyncRequest request) {
         return metricsFile(request.metricsDirectory().orElse(state.metricsDirectory()), request.route());

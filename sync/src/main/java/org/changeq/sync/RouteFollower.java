@@ -230,7 +230,7 @@ public final class RouteFollower implements AutoCloseable {
      */
     private boolean changesWhatTheNextRunDoes(RecordView record) {
         return switch (record.type()) {
-            case CHANGE, SUBTREE, DELETE -> record.root().equals(route.root()) && ChangeScan.concerns(route, record);
+            case CHANGE, SUBTREE, DELETE, RENAMED_AWAY -> record.root().equals(route.root()) && ChangeScan.concerns(route, record);
             case OVERFLOW, RESCAN -> record.root().equals(route.root()) || record.root().isEmpty();
             case START -> true;
             case STOP -> false;

@@ -190,7 +190,7 @@ public final class RouteSync {
                 log(mode, reason, scan.backlog(), end);
                 outcome = RsyncRunner.Outcome.NOT_RUN;
                 if (route.deleteOnFull() && !request.dryRun()) {
-                    deletionDecision = Optional.of(deletions.check(commands.asDryRun().fullPass(), true));
+                    deletionDecision = Optional.of(deletions.check(commands.asDryRun().fullPass(), true, null));
                     outcome = deletionDecision.get().outcome();
                     commands = deletionDecision.get().applyTo(commands);
                 }
@@ -200,9 +200,11 @@ public final class RouteSync {
                 rsyncRan = true;
             } else {
                 Path deletionList = RouteFiles.deletionList(layout, route.name());
+                Path renamedList = RouteFiles.renamedList(layout, route.name());
                 PendingChanges.Lists lists = scan.pending().orElseThrow()
                         .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()),
-                                RouteFiles.contentList(layout, route.name()), deletionList, route.propagateDeletes());
+                                RouteFiles.contentList(layout, route.name()), deletionList, renamedList,
+                                route.propagateDeletes());
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 log(mode, reason, scan.backlog(), end);
@@ -226,7 +228,8 @@ public final class RouteSync {
                 if (lists.deletions() > 0 && (outcome.succeeded() || outcome.partial())) {
                     RsyncCommand deleting = commands;
                     if (!request.dryRun()) {
-                        deletionDecision = Optional.of(deletions.check(commands.asDryRun().deletionPass(deletionList), false));
+                        deletionDecision = Optional.of(deletions.check(commands.asDryRun().deletionPass(deletionList),
+                                false, renamedList));
                         deleting = deletionDecision.get().applyTo(commands);
                     }
                     if (deletionDecision.isPresent() && !deletionDecision.get().outcome().succeeded()) {

@@ -132,7 +132,7 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
             }
             case STOP -> {
             }
-            case CHANGE, SUBTREE, DELETE -> {
+            case CHANGE, SUBTREE, DELETE, RENAMED_AWAY -> {
                 if (record.root().equals(route.root())) {
                     backlog++;
                     collect(record);

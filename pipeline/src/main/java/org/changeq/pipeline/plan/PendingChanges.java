@@ -24,6 +24,8 @@ public final class PendingChanges {
     static final byte CHANGE = 1;
     static final byte SUBTREE = 2;
     static final byte DELETE = 3;
+    /** A deletion of a directory's old name after a rename within the root ({@link RecordType#RENAMED_AWAY}). */
+    static final byte RENAMED_AWAY = 4;
     private static final int TYPE_MASK = 0x07;
     /** A record of the path was a content write ({@link org.changeq.pipeline.manifest.QueueRecord#contentWritten()}). */
     private static final int CONTENT_WRITTEN = 0x08;
@@ -112,6 +114,7 @@ public final class PendingChanges {
         int incoming = switch (type) {
             case CHANGE -> CHANGE;
             case SUBTREE -> SUBTREE;
+            case RENAMED_AWAY -> RENAMED_AWAY;
             default -> DELETE;
         };
         int kind = !directory ? CONCERNS_AS_FILE : incoming == CHANGE ? CONCERNS_AS_CHANGED_DIRECTORY
@@ -217,7 +220,7 @@ public final class PendingChanges {
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
             int state = table.state(entry);
             int type = state & TYPE_MASK;
-            if (type == DELETE) {
+            if (type == DELETE || type == RENAMED_AWAY) {
                 // A deletion under a pending SUBTREE still needs its own entry: a recursive
                 // send without --delete leaves the destination's copy in place.
                 if (propagateDeletes) {
@@ -250,7 +253,7 @@ public final class PendingChanges {
      */
     public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, boolean propagateDeletes)
             throws IOException {
-        return writeLists(recursiveList, directoryList, contentList, null, propagateDeletes);
+        return writeLists(recursiveList, directoryList, contentList, null, null, propagateDeletes);
     }
 
     /**
@@ -259,14 +262,26 @@ public final class PendingChanges {
      * deep. rsync's own {@code --delete-missing-args} would name the deleted paths alone, but Debian's rsync
      * 3.2.7-1+deb12u6 rejects the entries it sends for them ("invalid file mode 00", exit 2), locally and through a
      * daemon. A deleted path also stays in the recursive list, which ignores it while it is missing and sends it
-     * when it exists again.
+     * when it exists again. The deleted paths that are the old names of directories renamed within the root go, raw
+     * and NUL-terminated, into {@code renamedList}: their deletion is no loss.
      */
     public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, Path deletionList,
-                            boolean propagateDeletes) throws IOException {
+                            Path renamedList, boolean propagateDeletes) throws IOException {
         for (Path list : List.of(recursiveList, directoryList, contentList)) {
             Files.createDirectories(list.toAbsolutePath().getParent());
         }
         Set<ByteBuffer> parents = new HashSet<>();
+        if (renamedList != null) {
+            mergeBatch();
+            try (OutputStream renamed = new java.io.BufferedOutputStream(Files.newOutputStream(renamedList))) {
+                for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
+                    if (propagateDeletes && (table.state(entry) & TYPE_MASK) == RENAMED_AWAY) {
+                        renamed.write(table.path(entry), 0, table.pathLength(entry));
+                        renamed.write(0);
+                    }
+                }
+            }
+        }
         try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList);
              ListFile content = new ListFile(contentList);
              ListFile deletions = deletionList == null ? null : new ListFile(deletionList)) {

@@ -183,14 +183,17 @@ class PlannerTest {
     @Test
     void theDeletionListNamesEachDirectoryOfADeletedPathOnceAndTheRootAsDot() throws IOException {
         ChangeScan scan = feed(everything, rec(RecordType.DELETE, "a/b/gone", false), rec(RecordType.DELETE, "a/b/other", false),
-                rec(RecordType.DELETE, "top", true), rec(RecordType.CHANGE, "a/kept", false));
+                rec(RecordType.DELETE, "top", true), rec(RecordType.CHANGE, "a/kept", false),
+                rec(RecordType.RENAMED_AWAY, "a/old", true), rec(RecordType.SUBTREE, "a/new", true));
         Path deletions = dir.resolve("deletions");
+        Path renamed = dir.resolve("renamed");
         PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
-                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletions, true);
-        assertEquals(List.of("./a/b/.", "./."), entries(deletions));
-        assertEquals(List.of("./a/b/gone", "./a/b/other", "./top", "./a/kept"), entries(dir.resolve("files")),
-                "a deleted path that exists again by the time rsync runs is sent");
-        assertEquals(3, lists.deletions());
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletions, renamed, true);
+        assertEquals(List.of("./a/b/.", "./.", "./a/."), entries(deletions));
+        assertEquals(List.of("./a/b/gone", "./a/b/other", "./top", "./a/kept", "./a/old", "./a/new"),
+                entries(dir.resolve("files")), "a deleted path that exists again by the time rsync runs is sent");
+        assertEquals("a/old\0", Files.readString(renamed), "the old name of a renamed directory, raw");
+        assertEquals(4, lists.deletions());
     }
 
     @Test
