@@ -1,6 +1,7 @@
 package org.changeq.sync;
 
 import java.nio.file.Path;
+import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.state.StateLayout;
 
 /**
@@ -27,14 +28,11 @@ final class RouteFiles {
         return state.directory().resolve("lists").resolve(route + ".content");
     }
 
-    /** The {@code --files-from} list of the deletion pass: the directories deleted paths were in. */
-    static Path deletionList(StateLayout state, String route) {
-        return state.directory().resolve("lists").resolve(route + ".deletions");
-    }
-
-    /** The old names of directories renamed within the root that the deletion pass deletes: raw, NUL-terminated. */
-    static Path renamedList(StateLayout state, String route) {
-        return state.directory().resolve("lists").resolve(route + ".renamed");
+    /** The files of the deletion pass. */
+    static DeletionLists deletionLists(StateLayout state, String route) {
+        Path lists = state.directory().resolve("lists");
+        return new DeletionLists(lists.resolve(route + ".deletions"), lists.resolve(route + ".deletion-filter"),
+                lists.resolve(route + ".renamed"));
     }
 
     /** The route's metrics file: in {@code --metrics-dir}, or else in the state directory's. */

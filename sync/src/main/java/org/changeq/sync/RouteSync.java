@@ -24,6 +24,7 @@ import org.changeq.pipeline.manifest.QueueIdentity;
 import org.changeq.pipeline.manifest.QueueNotFoundException;
 import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.plan.ChangeScan;
+import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.plan.PendingChanges;
 import org.changeq.pipeline.plan.RouteState;
 import org.changeq.pipeline.plan.SyncPolicy;
@@ -199,12 +200,10 @@ public final class RouteSync {
                 }
                 rsyncRan = true;
             } else {
-                Path deletionList = RouteFiles.deletionList(layout, route.name());
-                Path renamedList = RouteFiles.renamedList(layout, route.name());
+                DeletionLists deletionLists = RouteFiles.deletionLists(layout, route.name());
                 PendingChanges.Lists lists = scan.pending().orElseThrow()
                         .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()),
-                                RouteFiles.contentList(layout, route.name()), deletionList, renamedList,
-                                route.propagateDeletes());
+                                RouteFiles.contentList(layout, route.name()), deletionLists, route.propagateDeletes());
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 log(mode, reason, scan.backlog(), end);
@@ -228,15 +227,15 @@ public final class RouteSync {
                 if (lists.deletions() > 0 && (outcome.succeeded() || outcome.partial())) {
                     RsyncCommand deleting = commands;
                     if (!request.dryRun()) {
-                        deletionDecision = Optional.of(deletions.check(commands.asDryRun().deletionPass(deletionList),
-                                false, renamedList));
+                        deletionDecision = Optional.of(deletions.check(commands.asDryRun().deletionPass(deletionLists),
+                                false, deletionLists.renamed()));
                         deleting = deletionDecision.get().applyTo(commands);
                     }
                     if (deletionDecision.isPresent() && !deletionDecision.get().outcome().succeeded()) {
                         outcome = outcome.plus(deletionDecision.get().outcome());
                     } else if (deletionDecision.isEmpty() || !deletionDecision.get().refused()) {
-                        outcome = outcome.plus(runPass(deleting, pass -> pass.deletionPass(deletionList), deletionList,
-                                false, failureChecks));
+                        outcome = outcome.plus(runPass(deleting, pass -> pass.deletionPass(deletionLists),
+                                deletionLists.directories(), false, failureChecks));
                     }
                 }
                 // After the files: writing into a directory changes its time at the destination. After a

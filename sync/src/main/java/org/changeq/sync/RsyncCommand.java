@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.OptionalLong;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.plan.DeletionLists;
 
 /**
  * The rsync argument vectors of one route. Never run through a shell. Every invocation compares
@@ -79,20 +80,21 @@ final class RsyncCommand {
     }
 
     /**
-     * The pass for deletions: the directories deleted paths were in, listed as {@code DIR/.}, each synced one level
-     * deep with {@code --delete} (see {@link org.changeq.pipeline.plan.PendingChanges#writeLists}). It deletes whatever
-     * in those directories is gone from the source, a deleted directory with all it held, and nothing the route
-     * excludes.
+     * The pass for deletions: the directories deleted paths were in, each synced one level deep with {@code --delete},
+     * the receiver protecting all in them but the deleted paths ({@link DeletionLists}). A deleted directory goes with
+     * all it held; a path the route excludes stays.
      */
-    List<String> deletionPass(Path list) {
+    List<String> deletionPass(DeletionLists lists) {
         List<String> args = common();
         args.addAll(filters);
+        // Before the merge file: rsync reads it while parsing the options, and --from0 makes its rules NUL-terminated.
+        args.add("--from0");
+        args.add("--filter=. " + lists.filter());
         args.add("--no-r");
         args.add("--dirs");
         args.add("--delete");
         addMaxDelete(args);
-        args.add("--from0");
-        args.add("--files-from=" + list);
+        args.add("--files-from=" + lists.directories());
         args.add("--ignore-missing-args");
         return endpoints(args);
     }

@@ -231,6 +231,37 @@ class CopyProtectionTest {
         assertTrue(HeldDeletions.read(new StateLayout(bench.state).heldDeletions("r")).isEmpty());
     }
 
+    @ParameterizedTest
+    @EnumSource(TestDestination.Kind.class)
+    void anIncrementalDeletionRemovesTheDeletedPathAndNothingElseOfTheDestinationsDirectory(TestDestination.Kind kind)
+            throws Exception {
+        useDestination(kind);
+        writeFiles("gone", "kept", "dir/gone", "dir/kept", "old/a", "old/b");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest).set("propagate-deletes", "true")
+                .set("delete-on-full", "false").set("max-delete", "10"));
+        bench.sync(config, "r");
+        // What another program keeps beside the route's copy: a destination shared like /mnt/backup.
+        Trees.write(destDir, "other-data", "not the route's");
+        Trees.write(destDir, "dir/other-data", "not the route's either");
+        for (String name : List.of("gone", "dir/gone", "old/a", "old/b", "old")) {
+            Files.delete(bench.root.resolve(name));
+        }
+        bench.record(writer -> {
+            for (String name : List.of("gone", "dir/gone", "old/a", "old/b")) {
+                writer.publish(RecordType.DELETE, SyncBench.ROOT, false, name.getBytes(UTF_8));
+            }
+            writer.publish(RecordType.DELETE, SyncBench.ROOT, true, "old".getBytes(UTF_8));
+        });
+
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        assertFalse(Files.exists(destDir.resolve("gone")));
+        assertFalse(Files.exists(destDir.resolve("dir/gone")));
+        assertFalse(Files.exists(destDir.resolve("old")));
+        assertTrue(Files.exists(destDir.resolve("kept")) && Files.exists(destDir.resolve("dir/kept")));
+        assertTrue(Files.exists(destDir.resolve("other-data")) && Files.exists(destDir.resolve("dir/other-data")),
+                "a deletion pass deletes what was deleted at the source, not whatever else its directory holds");
+    }
+
     @Test
     @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is not the directory the route synced before")
     @ExpectLog(level = Level.WARN, logger = "CopyGuard", contains = "accepted by --accept-root-change")

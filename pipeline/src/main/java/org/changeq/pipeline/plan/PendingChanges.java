@@ -3,13 +3,10 @@ package org.changeq.pipeline.plan;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import org.changeq.pipeline.manifest.RecordType;
 
 /**
@@ -253,60 +250,34 @@ public final class PendingChanges {
      */
     public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, boolean propagateDeletes)
             throws IOException {
-        return writeLists(recursiveList, directoryList, contentList, null, null, propagateDeletes);
+        return writeLists(recursiveList, directoryList, contentList, null, propagateDeletes);
     }
 
-    /**
-     * {@link #writeLists(Path, Path, Path, boolean)}, and the deletion pass's list: each directory a deleted path was
-     * in, once, as {@code ./DIR/.} (the root as {@code ./.}), which rsync's {@code --dirs --delete} syncs one level
-     * deep. rsync's own {@code --delete-missing-args} would name the deleted paths alone, but Debian's rsync
-     * 3.2.7-1+deb12u6 rejects the entries it sends for them ("invalid file mode 00", exit 2), locally and through a
-     * daemon. A deleted path also stays in the recursive list, which ignores it while it is missing and sends it
-     * when it exists again. The deleted paths that are the old names of directories renamed within the root go, raw
-     * and NUL-terminated, into {@code renamedList}: their deletion is no loss.
-     */
-    public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, Path deletionList,
-                            Path renamedList, boolean propagateDeletes) throws IOException {
+    /** {@link #writeLists(Path, Path, Path, boolean)}, and the files of the deletion pass: see {@link DeletionLists}. */
+    public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, DeletionLists deletionLists,
+                            boolean propagateDeletes) throws IOException {
         for (Path list : List.of(recursiveList, directoryList, contentList)) {
             Files.createDirectories(list.toAbsolutePath().getParent());
         }
-        Set<ByteBuffer> parents = new HashSet<>();
-        if (renamedList != null) {
-            mergeBatch();
-            try (OutputStream renamed = new java.io.BufferedOutputStream(Files.newOutputStream(renamedList))) {
-                for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
-                    if (propagateDeletes && (table.state(entry) & TYPE_MASK) == RENAMED_AWAY) {
-                        renamed.write(table.path(entry), 0, table.pathLength(entry));
-                        renamed.write(0);
-                    }
-                }
-            }
-        }
         try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList);
              ListFile content = new ListFile(contentList);
-             ListFile deletions = deletionList == null ? null : new ListFile(deletionList)) {
-            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> {
+             DeletionLists.Writer deletions = deletionLists == null ? null : deletionLists.open()) {
+            Lists lists = forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> {
                 (switch (pass) {
                     case RECURSIVE -> recursive;
                     case DIRECTORY -> dirs;
                     case CONTENT -> content;
                 }).append(buffer, start, length);
                 if (deletion && deletions != null) {
-                    int slash = start + length - 1;
-                    while (slash >= start && buffer[slash] != '/') {
-                        slash--;
-                    }
-                    byte[] parent = Arrays.copyOfRange(buffer, start, Math.max(slash, start));
-                    if (parents.add(ByteBuffer.wrap(parent))) {
-                        byte[] entry = Arrays.copyOf(parent, parent.length + (parent.length == 0 ? 1 : 2));
-                        if (parent.length > 0) {
-                            entry[parent.length] = '/';
-                        }
-                        entry[entry.length - 1] = '.';
-                        deletions.append(entry, 0, entry.length);
-                    }
+                    deletions.deleted(buffer, start, length);
                 }
             });
+            for (int entry = table.first(); deletions != null && propagateDeletes && entry != -1; entry = table.next(entry)) {
+                if ((table.state(entry) & TYPE_MASK) == RENAMED_AWAY) {
+                    deletions.renamedAway(table.path(entry), table.pathLength(entry));
+                }
+            }
+            return lists;
         }
     }
 

@@ -185,11 +185,13 @@ class PlannerTest {
         ChangeScan scan = feed(everything, rec(RecordType.DELETE, "a/b/gone", false), rec(RecordType.DELETE, "a/b/other", false),
                 rec(RecordType.DELETE, "top", true), rec(RecordType.CHANGE, "a/kept", false),
                 rec(RecordType.RENAMED_AWAY, "a/old", true), rec(RecordType.SUBTREE, "a/new", true));
-        Path deletions = dir.resolve("deletions");
-        Path renamed = dir.resolve("renamed");
+        DeletionLists deletion = new DeletionLists(dir.resolve("deletions"), dir.resolve("filter"), dir.resolve("renamed"));
+        Path renamed = deletion.renamed();
         PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
-                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletions, renamed, true);
-        assertEquals(List.of("./a/b/.", "./.", "./a/."), entries(deletions));
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletion, true);
+        assertEquals(List.of("./a/b/.", "./.", "./a/."), entries(deletion.directories()));
+        assertEquals("R /a/b/gone\0R /a/b/other\0R /top\0R /a/old\0P /a/b/*\0P /*\0P /a/*\0",
+                Files.readString(deletion.filter()), "the receiver deletes the deleted paths and protects their siblings");
         assertEquals(List.of("./a/b/gone", "./a/b/other", "./top", "./a/kept", "./a/old", "./a/new"),
                 entries(dir.resolve("files")), "a deleted path that exists again by the time rsync runs is sent");
         assertEquals("a/old\0", Files.readString(renamed), "the old name of a renamed directory, raw");
