@@ -86,10 +86,12 @@ final class RsyncCommand {
      */
     List<String> deletionPass(DeletionLists lists) {
         List<String> args = common();
-        args.addAll(filters);
         // Before the merge file: rsync reads it while parsing the options, and --from0 makes its rules NUL-terminated.
         args.add("--from0");
+        // Before the route's rules, whose includes would otherwise match first and leave the siblings unprotected.
+        // Its rules bind only the receiver: what the sender lists stays the route's choice.
         args.add("--filter=. " + lists.filter());
+        args.addAll(filters);
         args.add("--no-r");
         args.add("--dirs");
         args.add("--delete");

@@ -237,8 +237,9 @@ class CopyProtectionTest {
             throws Exception {
         useDestination(kind);
         writeFiles("gone", "kept", "dir/gone", "dir/kept", "old/a", "old/b");
+        // Include patterns put the route's own + rules on every path it sends: they must not unprotect the rest.
         ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest).set("propagate-deletes", "true")
-                .set("delete-on-full", "false").set("max-delete", "10"));
+                .set("delete-on-full", "false").set("max-delete", "10").include("*"));
         bench.sync(config, "r");
         // What another program keeps beside the route's copy: a destination shared like /mnt/backup.
         Trees.write(destDir, "other-data", "not the route's");
