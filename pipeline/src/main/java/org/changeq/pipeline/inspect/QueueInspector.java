@@ -198,7 +198,7 @@ final class QueueInspector {
     private ChangeScan.Result scan(RouteConfig route) throws IOException {
         RouteState routeState = RouteState.read(requireState(), config.root(route.root()), route, reader);
         return ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(), ChangeScan.Collect.ALL,
-                routeState.retry());
+                routeState.retry(), HeldDeletions.read(requireState().heldDeletions(route.name())));
     }
 
     private StateLayout requireState() {
@@ -357,7 +357,7 @@ final class QueueInspector {
     private void routeStat(RouteConfig route, long nowMillis) throws IOException {
         RouteState routeState = RouteState.read(state, config.root(route.root()), route, reader);
         ChangeScan.Result scan = ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(),
-                ChangeScan.Collect.ALL, routeState.retry());
+                ChangeScan.Collect.ALL, routeState.retry(), HeldDeletions.read(state.heldDeletions(route.name())));
         LocalDate today = Instant.ofEpochMilli(nowMillis).atZone(ZoneId.systemDefault()).toLocalDate();
         Optional<SyncPolicy.Reason> full = SyncPolicy.fullSyncReason(routeState.facts(false, scan, route, today));
         int pendingPaths = scan.pending().orElseThrow().distinctPaths();

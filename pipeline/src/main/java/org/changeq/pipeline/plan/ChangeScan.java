@@ -68,20 +68,14 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
     }
 
     /**
-     * Reads {@code cursor < index <= end}, after the paths earlier runs failed to send.
+     * Reads {@code cursor < index <= end}, after the paths earlier runs failed to send and the deletions the route's
+     * max-delete holds back.
      *
      * @param cursor       the committed cursor, or {@link ManifestReader#NO_INDEX} to read from the start
      * @param collect      which paths to keep
      * @param retry        the route's retry list: its paths are pending whatever the records say
-     */
-    public static Result scan(ManifestReader reader, RouteConfig route, long cursor, long end, Collect collect,
-                              RetryList retry) {
-        return scan(reader, route, cursor, end, collect, retry, HeldDeletions.EMPTY);
-    }
-
-    /**
-     * {@link #scan(ManifestReader, RouteConfig, long, long, Collect, RetryList)}, with the deletions the route's
-     * max-delete holds back pending as deletions before the records: a later record of the same path decides.
+     * @param held         the route's held deletions: pending as deletions before the records, a later record of
+     *                     the same path decides
      */
     public static Result scan(ManifestReader reader, RouteConfig route, long cursor, long end, Collect collect,
                               RetryList retry, HeldDeletions held) {
