@@ -56,7 +56,11 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
         if (pending != null) {
             // First: the failures are older than every record after the cursor, and a path's last record decides.
             for (RetryList.Entry entry : retry.entries()) {
-                pending.merge(entry.kind() == RetryList.Kind.SUBTREE ? RecordType.SUBTREE : RecordType.CHANGE,
+                pending.merge(switch (entry.kind()) {
+                    case SUBTREE -> RecordType.SUBTREE;
+                    case DELETION -> RecordType.DELETE;
+                    default -> RecordType.CHANGE;
+                },
                         entry.kind().directory(),
                         entry.kind() == RetryList.Kind.CONTENT, entry.path(), entry.path().length,
                         entry.firstFailedMillis());

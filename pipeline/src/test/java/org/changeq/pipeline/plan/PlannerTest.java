@@ -111,6 +111,18 @@ class PlannerTest {
     }
 
     @Test
+    void aDeletionRsyncFailedToMakeIsADeletionAgain() throws IOException {
+        RetryList retry = new RetryList(List.of(
+                new RetryList.Entry("undeleted".getBytes(UTF_8), RetryList.Kind.DELETION, 4, "")), false);
+        ChangeScan scan = feed(everything, retry);
+        DeletionLists deletion = new DeletionLists(dir.resolve("deletions"), dir.resolve("filter"), dir.resolve("renamed"));
+        PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletion, true);
+        assertEquals(1, lists.deletions());
+        assertEquals(List.of("./."), entries(deletion.directories()));
+    }
+
+    @Test
     void deletionsAreListedOnlyWhenTheyPropagate() throws IOException {
         ChangeScan scan = feed(everything, rec(RecordType.CHANGE, "x", false), rec(RecordType.DELETE, "x", false));
         assertEquals(List.of(List.of("./x"), List.of()), lists(scan, true));
