@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.state.DeletionLedger;
 import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
@@ -229,6 +230,37 @@ class CopyProtectionTest {
                 "the held deletions are offered again, though no record names them any more");
         Trees.assertSameTree(bench.root, destDir);
         assertTrue(HeldDeletions.read(new StateLayout(bench.state).heldDeletions("r")).isEmpty());
+    }
+
+    @Test
+    void deletionsCountFromBeforeRsyncMakesThemEvenWhenTheRunNeverCommits() throws Exception {
+        useDestination(TestDestination.Kind.LOCAL);
+        for (int i = 0; i < 10; i++) {
+            writeFiles("f" + i);
+        }
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest).set("propagate-deletes", "true")
+                .set("max-delete", "100"));
+        bench.sync(config, "r");
+        for (int i = 0; i < 3; i++) {
+            Files.delete(bench.root.resolve("f" + i));
+        }
+        bench.record(writer -> {
+            for (int i = 0; i < 3; i++) {
+                writer.publish(RecordType.DELETE, SyncBench.ROOT, false, ("f" + i).getBytes(UTF_8));
+            }
+        });
+        // The cursor cannot be written: the run dies after rsync deleted, as a crash before the commit would.
+        Path inTheWay = Files.createDirectories(bench.state.resolve("cursors/.r.cursor.tmp/in-the-way"));
+        assertThrows(SyncException.class, () -> bench.sync(config, "r"));
+        assertEquals(7, filesIn(destDir), "rsync deleted");
+        Path ledger = new StateLayout(bench.state).deletionLedger("r");
+        assertEquals(3, DeletionLedger.read(ledger).total(), "counted though the run never committed");
+
+        Files.delete(inTheWay);
+        Files.delete(inTheWay.getParent());
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        assertEquals(3, DeletionLedger.read(ledger).total(), "the repeated run found nothing more to delete");
+        Trees.assertSameTree(bench.root, destDir);
     }
 
     @ParameterizedTest
