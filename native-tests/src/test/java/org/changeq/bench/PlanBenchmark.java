@@ -15,6 +15,7 @@ import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.plan.PendingChanges;
+import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 
 /**
@@ -77,7 +78,7 @@ public final class PlanBenchmark {
         PendingChanges.Lists lists;
         try (ManifestReader reader = ManifestReader.open(dir.resolve("queue"))) {
             result = ChangeScan.scan(reader, route, ManifestReader.NO_INDEX, reader.lastIndex(),
-                    ChangeScan.Collect.UNTIL_FULL, RetryList.EMPTY);
+                    ChangeScan.Collect.UNTIL_FULL, RetryList.EMPTY, HeldDeletions.EMPTY);
             lists = result.pending().orElseThrow().writeLists(dir.resolve("files.list"), dir.resolve("dirs.list"), dir.resolve("content.list"), false);
         }
         double seconds = (System.nanoTime() - start) / 1e9;

@@ -48,8 +48,10 @@ public final class ExitCodes {
             Map.entry(SYNC_FAILED, "rsync failed otherwise; cursor kept"),
             Map.entry(CHECK_FAILED, "changeq-sync check found gaps, overlaps, an unreadable root, or a full sync "
                     + "that max-delete would refuse"),
-            Map.entry(DELETIONS_REFUSED, "the run would delete more at the destination than the route's "
-                    + "max-delete: nothing was deleted; cursor kept; --allow-deletes N lets one run through"),
+            Map.entry(DELETIONS_REFUSED, "the run's deletions, with those of the route's runs within "
+                    + "max-delete-window, would pass the route's max-delete: nothing was deleted; new and changed files "
+                    + "were sent and the cursor moved on; the deletions wait in <state>/deletions/ROUTE.held until a run "
+                    + "with --allow-deletes N"),
             Map.entry(DESTINATION_CHANGED, "a local destination is missing or not the directory the route wrote "
                     + "before (its disk is not mounted, another btrfs subvolume, a file system below it changed), or "
                     + "what it lies on cannot be determined: nothing was written; cursor kept"),

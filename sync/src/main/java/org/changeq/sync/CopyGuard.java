@@ -3,9 +3,7 @@ package org.changeq.sync;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.function.Predicate;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PathBytes;
@@ -19,13 +17,12 @@ import org.slf4j.LoggerFactory;
 /**
  * What keeps a run from destroying a copy: a root or local destination that is not the directory the
  * route synced before (a disk that is not mounted, a replaced directory) is refused before rsync
- * starts, and a run that would delete more at the destination than the route's {@code max-delete}
- * is refused before it deletes anything. Confined to the run's thread.
+ * starts ({@link DeletionGuard} keeps deletions within the route's {@code max-delete}). Confined to
+ * the run's thread.
  */
 final class CopyGuard {
 
     private static final Logger LOG = LoggerFactory.getLogger(CopyGuard.class);
-    private static final int NAMED_DELETIONS = 10;
     private static final Predicate<byte[]> NOTHING_IGNORED = path -> false;
 
     private final RouteConfig route;
@@ -168,74 +165,5 @@ final class CopyGuard {
             // Now, not before the run: rsync created a destination that did not exist yet.
             FileSystemIdentity.of(Path.of(route.dest()), NOTHING_IGNORED).write(layout.destinationIdentity(route.name()));
         }
-    }
-
-    /**
-     * What rsync's dry run of a deleting pass said.
-     *
-     * @param outcome the dry run's; when it failed (destination unreachable, say) it is the run's outcome
-     * @param allowed the number of deletions the real pass may make, for rsync's {@code --max-delete}
-     */
-    record DeletionPreview(RsyncRunner.Outcome outcome, long allowed) {
-    }
-
-    /**
-     * Asks rsync what {@code pass} would delete ({@code --dry-run}, same arguments) and refuses the run
-     * when that is more than the route allows.
-     *
-     * @param full whether the pass is a full sync, whose dry run also tells how many paths the destination holds
-     * @throws SyncException with {@code DELETIONS_REFUSED}: nothing was deleted
-     */
-    DeletionPreview checkDeletions(List<String> dryRunPass, boolean full)
-            throws SyncException, IOException, InterruptedException {
-        RsyncRunner.Outcome preview = RsyncRunner.run(dryRunPass);
-        if (!preview.succeeded()) {
-            return new DeletionPreview(preview, 0);
-        }
-        OptionalLong destinationPaths = full ? OptionalLong.of(preview.destinationPathsBefore())
-                : layout.destinationPaths(route.name()).read();
-        long deletions = preview.deletionCount();
-        long allowed = allowed(destinationPaths);
-        if (deletions > allowed) {
-            throw new SyncException(ExitCodes.DELETIONS_REFUSED, "route '" + route.name() + "': the run would delete "
-                    + deletions + " paths at " + route.dest() + describe(destinationPaths) + ", more than "
-                    + limitText(destinationPaths) + ". Nothing was deleted or sent; the cursor stays. If the root was"
-                    + " emptied or replaced by mistake, restore it. If the deletions are wanted, let one run through: '"
-                    + command + " --allow-deletes " + deletions + "'. Would delete: "
-                    + String.join(", ", preview.deletions().subList(0, Math.min(NAMED_DELETIONS, preview.deletions().size())))
-                    + (deletions > NAMED_DELETIONS ? ", ..." : ""));
-        }
-        LOG.info("route '{}': the run deletes {} paths at {}{}, within {}", route.name(), deletions, route.dest(),
-                describe(destinationPaths), limitText(destinationPaths));
-        return new DeletionPreview(preview, allowed);
-    }
-
-    /** Remembers how many paths the destination holds after a successful full sync: the base of a percentage. */
-    void recordDestinationSize(RsyncRunner.Outcome fullPass) throws IOException {
-        if (fullPass.sourcePaths() > 0) {
-            layout.destinationPaths(route.name()).write(fullPass.sourcePaths());
-        }
-    }
-
-    private long allowed(OptionalLong destinationPaths) {
-        if (request.allowDeletes().isPresent()) {
-            return request.allowDeletes().getAsLong();
-        }
-        // Without a known size a percentage cannot be honoured: nothing may be deleted until a full sync measured it.
-        return route.maxDelete().percent() && destinationPaths.isEmpty()
-                ? 0 : route.maxDelete().allowed(destinationPaths.orElse(0));
-    }
-
-    private String limitText(OptionalLong destinationPaths) {
-        if (request.allowDeletes().isPresent()) {
-            return "--allow-deletes " + request.allowDeletes().getAsLong();
-        }
-        return "the route's max-delete " + route.maxDelete() + (route.maxDelete().percent()
-                ? destinationPaths.isPresent() ? " (" + allowed(destinationPaths) + " paths)"
-                        : " (the destination's size is not known before the route's next full sync)" : "");
-    }
-
-    private static String describe(OptionalLong destinationPaths) {
-        return destinationPaths.isPresent() ? ", which holds " + destinationPaths.getAsLong() + " paths" : "";
     }
 }

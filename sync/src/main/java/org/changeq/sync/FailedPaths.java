@@ -85,9 +85,11 @@ final class FailedPaths {
         boolean directory = name[name.length - 1] == '/';
         byte[] path = relative(name, directory);
         Kind kind;
-        if (comparedByContent && line[0] != '*' && !directory) {
+        if (line[0] == '*') {
+            kind = Kind.DELETION;
+        } else if (comparedByContent && !directory) {
             kind = Kind.CONTENT;
-        } else if (line[0] == '*' || !directory) {
+        } else if (!directory) {
             kind = Kind.FILE;
         } else if (line[0] == 'c' && line[2] == '+') {
             kind = Kind.SUBTREE;

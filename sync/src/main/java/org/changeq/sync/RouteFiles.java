@@ -1,6 +1,7 @@
 package org.changeq.sync;
 
 import java.nio.file.Path;
+import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.state.StateLayout;
 
 /**
@@ -25,6 +26,13 @@ final class RouteFiles {
     /** The {@code --files-from} list of the content pass. */
     static Path contentList(StateLayout state, String route) {
         return state.directory().resolve("lists").resolve(route + ".content");
+    }
+
+    /** The files of the deletion pass. */
+    static DeletionLists deletionLists(StateLayout state, String route) {
+        Path lists = state.directory().resolve("lists");
+        return new DeletionLists(lists.resolve(route + ".deletions"), lists.resolve(route + ".deletion-filter"),
+                lists.resolve(route + ".renamed"));
     }
 
     /** The route's metrics file: in {@code --metrics-dir}, or else in the state directory's. */

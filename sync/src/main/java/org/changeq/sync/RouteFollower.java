@@ -20,6 +20,7 @@ import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.QueueNotFoundException;
 import org.changeq.pipeline.manifest.RecordView;
 import org.changeq.pipeline.plan.ChangeScan;
+import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.tracker.SystemdNotifier;
 import org.slf4j.Logger;
@@ -229,7 +230,7 @@ public final class RouteFollower implements AutoCloseable {
      */
     private boolean changesWhatTheNextRunDoes(RecordView record) {
         return switch (record.type()) {
-            case CHANGE, SUBTREE, DELETE -> record.root().equals(route.root()) && ChangeScan.concerns(route, record);
+            case CHANGE, SUBTREE, DELETE, RENAMED_AWAY -> record.root().equals(route.root()) && ChangeScan.concerns(route, record);
             case OVERFLOW, RESCAN -> record.root().equals(route.root()) || record.root().isEmpty();
             case START -> true;
             case STOP -> false;
@@ -272,7 +273,16 @@ public final class RouteFollower implements AutoCloseable {
                 tail.moveTo(cursor.getAsLong());
             }
         }
-        if (code == ExitCodes.OK || code == ExitCodes.TRACKER_NOT_RUNNING) {
+        if (code == ExitCodes.DELETIONS_REFUSED && refusal.isEmpty()) {
+            // The run sent everything else and moved on; only its deletions wait, so following goes on without waits.
+            schedule.succeeded();
+            lastFailure = ExitCodes.OK;
+            publishRetryWait(Duration.ZERO);
+            systemd.status("route " + route.name() + ": " + heldDeletions() + " deletions wait for consent (max-delete "
+                    + route.maxDelete() + " per max-delete-window " + route.maxDeleteWindow().toHours() + "h); stop the follower and run changeq-sync --route "
+                    + route.name() + " --allow-deletes N; new and changed files are sent; last run " + clock.instant()
+                    + ": exit " + code);
+        } else if (code == ExitCodes.OK || code == ExitCodes.TRACKER_NOT_RUNNING) {
             if (schedule.retrying()) {
                 LOG.info("route '{}': the run succeeded again after failures (the last exited {}); following",
                         route.name(), lastFailure);
@@ -295,6 +305,15 @@ public final class RouteFollower implements AutoCloseable {
                     + wait.toSeconds() + " s");
         }
         return true;
+    }
+
+    /** How many deletions wait for consent, as text for the status line. */
+    private String heldDeletions() {
+        try {
+            return String.valueOf(HeldDeletions.read(new StateLayout(config.state()).heldDeletions(route.name())).paths().size());
+        } catch (IOException | IllegalStateException e) {
+            return "some";
+        }
     }
 
     /** The committed cursor; {@code null} (and following ends) when the state cannot be read. */

@@ -24,12 +24,14 @@ import org.changeq.pipeline.manifest.QueueIdentity;
 import org.changeq.pipeline.manifest.QueueNotFoundException;
 import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.plan.ChangeScan;
+import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.plan.PendingChanges;
 import org.changeq.pipeline.plan.RouteState;
 import org.changeq.pipeline.plan.SyncPolicy;
 import org.changeq.pipeline.plan.SyncPolicy.Mode;
 import org.changeq.pipeline.plan.SyncPolicy.Reason;
 import org.changeq.pipeline.state.FullSyncFlags;
+import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.StateLayout;
 import org.slf4j.Logger;
@@ -63,6 +65,7 @@ public final class RouteSync {
     private final Clock clock;
     private final PrintStream out;
     private final CopyGuard guard;
+    private final DeletionGuard deletions;
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out) {
         this.config = config;
@@ -73,6 +76,7 @@ public final class RouteSync {
         this.clock = clock;
         this.out = out;
         this.guard = new CopyGuard(route, root, layout, request, "changeq-sync ... --route " + route.name());
+        this.deletions = new DeletionGuard(route, layout, request, clock, "changeq-sync ... --route " + route.name());
     }
 
     /**
@@ -167,7 +171,7 @@ public final class RouteSync {
         }
         ChangeScan.Result scan = ChangeScan.scan(reader, route, state.cursorOrStart(), end,
                 state.fullRegardless(request.forceFull()) ? ChangeScan.Collect.NONE : ChangeScan.Collect.UNTIL_FULL,
-                state.retry());
+                state.retry(), HeldDeletions.read(layout.heldDeletions(route.name())));
         LocalDate today = LocalDate.now(clock);
         SyncPolicy.Facts facts = state.facts(request.forceFull(), scan, route, today);
         Optional<Reason> fullReason = SyncPolicy.fullSyncReason(facts);
@@ -177,6 +181,7 @@ public final class RouteSync {
         Reason reason;
         RsyncRunner.Outcome outcome;
         boolean rsyncRan;
+        Optional<DeletionGuard.Decision> deletionDecision = Optional.empty();
         // The dry runs that find what a pass left out, for each pass that ended in a partial transfer.
         List<FailureCheck> failureChecks = new ArrayList<>();
         try {
@@ -186,18 +191,19 @@ public final class RouteSync {
                 log(mode, reason, scan.backlog(), end);
                 outcome = RsyncRunner.Outcome.NOT_RUN;
                 if (route.deleteOnFull() && !request.dryRun()) {
-                    CopyGuard.DeletionPreview preview = guard.checkDeletions(commands.asDryRun().fullPass(), true);
-                    outcome = preview.outcome();
-                    commands = commands.limitingDeletions(preview.allowed());
+                    deletionDecision = Optional.of(deletions.check(commands.asDryRun().fullPass(), true, null));
+                    outcome = deletionDecision.get().outcome();
+                    commands = deletionDecision.get().applyTo(commands);
                 }
                 if (outcome.succeeded()) {
                     outcome = runPass(commands, RsyncCommand::fullPass, null, false, failureChecks);
                 }
                 rsyncRan = true;
             } else {
+                DeletionLists deletionLists = RouteFiles.deletionLists(layout, route.name());
                 PendingChanges.Lists lists = scan.pending().orElseThrow()
                         .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()),
-                                RouteFiles.contentList(layout, route.name()), route.propagateDeletes());
+                                RouteFiles.contentList(layout, route.name()), deletionLists, route.propagateDeletes());
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 log(mode, reason, scan.backlog(), end);
@@ -208,14 +214,7 @@ public final class RouteSync {
                 rsyncRan = false;
                 if (lists.files() + lists.deletions() > 0) {
                     Path fileList = RouteFiles.fileList(layout, route.name());
-                    if (route.propagateDeletes() && lists.deletions() > 0 && !request.dryRun()) {
-                        CopyGuard.DeletionPreview preview = guard.checkDeletions(commands.asDryRun().recursivePass(fileList), false);
-                        outcome = preview.outcome();
-                        commands = commands.limitingDeletions(preview.allowed());
-                    }
-                    if (outcome.succeeded()) {
-                        outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, false, failureChecks);
-                    }
+                    outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, false, failureChecks);
                     rsyncRan = true;
                 }
                 if (lists.comparedByContent() > 0 && (outcome.succeeded() || outcome.partial())) {
@@ -223,6 +222,21 @@ public final class RouteSync {
                     outcome = outcome.plus(runPass(commands, pass -> pass.contentPass(contentList), contentList, true,
                             failureChecks));
                     rsyncRan = true;
+                }
+                // After what is new arrived, so that a renamed directory's new name is there before its old one goes.
+                if (lists.deletions() > 0 && (outcome.succeeded() || outcome.partial())) {
+                    RsyncCommand deleting = commands;
+                    if (!request.dryRun()) {
+                        deletionDecision = Optional.of(deletions.check(commands.asDryRun().deletionPass(deletionLists),
+                                false, deletionLists.renamed()));
+                        deleting = deletionDecision.get().applyTo(commands);
+                    }
+                    if (deletionDecision.isPresent() && !deletionDecision.get().outcome().succeeded()) {
+                        outcome = outcome.plus(deletionDecision.get().outcome());
+                    } else if (deletionDecision.isEmpty() || !deletionDecision.get().refused()) {
+                        outcome = outcome.plus(runPass(deleting, pass -> pass.deletionPass(deletionLists),
+                                deletionLists.directories(), false, failureChecks));
+                    }
                 }
                 // After the files: writing into a directory changes its time at the destination. After a
                 // partial transfer too: the directories still need their times, and this pass its check.
@@ -257,17 +271,22 @@ public final class RouteSync {
                 retry.write(layout.retryList(route.name()));
                 reportFailures(retry);
             }
+            deletions.beforeCommit(deletionDecision, outcome, mode == Mode.FULL);
             commit(end, queueId, mode, today, state.flags());
             guard.recordAfterSuccess(identities);
-            if (mode == Mode.FULL) {
-                guard.recordDestinationSize(outcome);
-            }
+            deletions.afterCommit(deletionDecision);
             if (success && !state.retry().isEmpty()) {
                 // After the commit: a crash in between only sends these paths once more.
                 retry.write(layout.retryList(route.name()));
                 LOG.info("route '{}': the {} path(s) of its retry list arrived; the list is empty", route.name(),
                         state.retry().entries().size());
             }
+        }
+        Optional<String> refusal = deletionDecision.flatMap(DeletionGuard.Decision::refusal);
+        if (refusal.isPresent()) {
+            LOG.error("{}. {}", refusal.get(), committed ? "The files that are new or changed were sent; the cursor"
+                    + " moved on" : "Nothing was deleted; the cursor stays");
+            exitCode = exitCode == ExitCodes.OK ? ExitCodes.DELETIONS_REFUSED : exitCode;
         }
         if (exitCode == ExitCodes.OK && !trackerRunning && !request.dryRun()) {
             exitCode = ExitCodes.TRACKER_NOT_RUNNING;
@@ -424,7 +443,8 @@ public final class RouteSync {
         try {
             SyncMetrics metrics = SyncMetrics.read(file)
                     .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog);
-            metrics = retry.map(metrics::withRetry).orElse(metrics);
+            metrics = retry.map(metrics::withRetry).orElse(metrics)
+                    .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size());
             tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());
         } catch (IOException e) {
             throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': the run ended with exit code "

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.OptionalLong;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.plan.DeletionLists;
 
 /**
  * The rsync argument vectors of one route. Never run through a shell. Every invocation compares
@@ -24,24 +25,26 @@ final class RsyncCommand {
     private final boolean dryRun;
     private final boolean plainNames;
     private final OptionalLong maxDelete;
+    private final boolean deleting;
 
     RsyncCommand(RouteConfig route, RootConfig root, boolean dryRun) {
-        this(route, FilterRules.of(route, root), root.path() + "/", dryRun, false, OptionalLong.empty());
+        this(route, FilterRules.of(route, root), root.path() + "/", dryRun, false, OptionalLong.empty(), true);
     }
 
     private RsyncCommand(RouteConfig route, List<String> filters, String source, boolean dryRun, boolean plainNames,
-                         OptionalLong maxDelete) {
+                         OptionalLong maxDelete, boolean deleting) {
         this.route = route;
         this.filters = filters;
         this.source = source;
         this.dryRun = dryRun;
         this.plainNames = plainNames;
         this.maxDelete = maxDelete;
+        this.deleting = deleting;
     }
 
     /** The same passes with {@code --dry-run}: what a pass would do, without doing it. */
     RsyncCommand asDryRun() {
-        return new RsyncCommand(route, filters, source, true, plainNames, maxDelete);
+        return new RsyncCommand(route, filters, source, true, plainNames, maxDelete, deleting);
     }
 
     /**
@@ -50,28 +53,51 @@ final class RsyncCommand {
      * {@link FailedPaths} reads the names.
      */
     RsyncCommand asFailureCheck() {
-        return new RsyncCommand(route, filters, source, true, true, maxDelete);
+        return new RsyncCommand(route, filters, source, true, true, maxDelete, deleting);
     }
 
     /** The same passes with rsync's own fence: no more than {@code limit} deletions, exit 25 past it. */
     RsyncCommand limitingDeletions(long limit) {
-        return new RsyncCommand(route, filters, source, dryRun, plainNames, OptionalLong.of(limit));
+        return new RsyncCommand(route, filters, source, dryRun, plainNames, OptionalLong.of(limit), deleting);
     }
 
-    /** The pass for files, SUBTREE directories and deletions: recursive. */
+    /**
+     * The same full pass sending what is new or changed and deleting nothing, whatever the route says: deletions held
+     * back by its max-delete must not hold back the rest.
+     */
+    RsyncCommand withoutDeletions() {
+        return new RsyncCommand(route, filters, source, dryRun, plainNames, maxDelete, false);
+    }
+
+    /** The pass for files and SUBTREE directories: recursive. A listed path that is gone is the deletion pass's. */
     List<String> recursivePass(Path list) {
         List<String> args = common();
         args.addAll(filters);
         args.add("--from0");
         args.add("--files-from=" + list);
-        if (route.propagateDeletes()) {
-            // Turns a listed path that no longer exists into a deletion; --force for non-empty directories.
-            args.add("--delete-missing-args");
-            args.add("--force");
-            addMaxDelete(args);
-        } else {
-            args.add("--ignore-missing-args");
-        }
+        args.add("--ignore-missing-args");
+        return endpoints(args);
+    }
+
+    /**
+     * The pass for deletions: the directories deleted paths were in, each synced one level deep with {@code --delete},
+     * the receiver protecting all in them but the deleted paths ({@link DeletionLists}). A deleted directory goes with
+     * all it held; a path the route excludes stays.
+     */
+    List<String> deletionPass(DeletionLists lists) {
+        List<String> args = common();
+        // Before the merge file: rsync reads it while parsing the options, and --from0 makes its rules NUL-terminated.
+        args.add("--from0");
+        // Before the route's rules, whose includes would otherwise match first and leave the siblings unprotected.
+        // Its rules bind only the receiver: what the sender lists stays the route's choice.
+        args.add("--filter=. " + lists.filter());
+        args.addAll(filters);
+        args.add("--no-r");
+        args.add("--dirs");
+        args.add("--delete");
+        addMaxDelete(args);
+        args.add("--files-from=" + lists.directories());
+        args.add("--ignore-missing-args");
         return endpoints(args);
     }
 
@@ -112,7 +138,7 @@ final class RsyncCommand {
 
     /** The whole tree, with {@code --delete} when the route deletes on full syncs. */
     List<String> fullPass() {
-        return fullPass(route.deleteOnFull());
+        return fullPass(route.deleteOnFull() && deleting);
     }
 
     List<String> fullPass(boolean delete) {

@@ -30,13 +30,14 @@ import org.changeq.pipeline.state.RetryList;
  *                           computed when the file is written would be stale between runs
  * @param followRetryWaitSeconds how long the route's follower waits before it tries again after failed runs; 0 while
  *                           its runs succeed, and when no follower runs (timer runs leave it as it is)
+ * @param heldDeletions      deletions the route's max-delete holds back until an operator consents
  */
 record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long backlogRecords,
                    long fullSyncTotal, long failuresTotal, long lastExitCode, long retryPaths,
                    double retryOldestFailureSeconds, long trackerRunning, double queueLastRecordSeconds,
-                   double followRetryWaitSeconds) {
+                   double followRetryWaitSeconds, long heldDeletions) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0);
 
     /**
      * What the run saw of the tracker.
@@ -66,7 +67,9 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         QUEUE_LAST_RECORD("changeq_queue_last_record_timestamp_seconds", "gauge",
                 "Unix time of the queue's last record at the route's last run: when anything was last recorded."),
         FOLLOW_RETRY_WAIT("changeq_sync_follow_retry_wait_seconds", "gauge",
-                "Seconds the route's follower waits before it tries again after failed runs (destination down); 0 while its runs succeed.");
+                "Seconds the route's follower waits before it tries again after failed runs (destination down); 0 while its runs succeed."),
+        HELD_DELETIONS("changeq_sync_held_deletions", "gauge",
+                "Deletions the route's max-delete holds back until an operator consents (changeq-sync --allow-deletes N).");
 
         final String name;
         final String type;
@@ -120,7 +123,8 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 // A file of the version before this metric says nothing about the tracker: assume it ran.
                 values.getOrDefault(Metric.TRACKER_RUNNING.name, 1.0).longValue(),
                 values.getOrDefault(Metric.QUEUE_LAST_RECORD.name, 0.0),
-                values.getOrDefault(Metric.FOLLOW_RETRY_WAIT.name, 0.0));
+                values.getOrDefault(Metric.FOLLOW_RETRY_WAIT.name, 0.0),
+                values.getOrDefault(Metric.HELD_DELETIONS.name, 0.0).longValue());
     }
 
     static SyncMetrics read(Path file) throws IOException {
@@ -145,7 +149,8 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                       long backlog) {
         return new SyncMetrics(committed ? endSeconds : lastSuccessSeconds, durationSeconds, filesTotal + files, backlog,
                 fullSyncTotal + (committed && full ? 1 : 0), failuresTotal + (exitCode == ExitCodes.OK ? 0 : 1), exitCode,
-                retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds, followRetryWaitSeconds);
+                retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds, followRetryWaitSeconds,
+                heldDeletions);
     }
 
     /** The same metrics with the retry list as it is after the run. */
@@ -153,21 +158,28 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retry.entries().size(),
                 retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0,
-                trackerRunning, queueLastRecordSeconds, followRetryWaitSeconds);
+                trackerRunning, queueLastRecordSeconds, followRetryWaitSeconds, heldDeletions);
     }
 
     /** The same metrics with what the run saw of the tracker. */
     SyncMetrics withTracker(Tracker tracker) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, tracker.running() ? 1 : 0,
-                tracker.lastRecordSeconds(), followRetryWaitSeconds);
+                tracker.lastRecordSeconds(), followRetryWaitSeconds, heldDeletions);
     }
 
     /** The same metrics with the follower's wait before its next try. */
     SyncMetrics withFollowRetryWait(double seconds) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds,
-                seconds);
+                seconds, heldDeletions);
+    }
+
+    /** The same metrics with the deletions held back after the run. */
+    SyncMetrics withHeldDeletions(long held) {
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
+                failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds,
+                followRetryWaitSeconds, held);
     }
 
     private double valueOf(Metric metric) {
@@ -184,6 +196,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case TRACKER_RUNNING -> trackerRunning;
             case QUEUE_LAST_RECORD -> queueLastRecordSeconds;
             case FOLLOW_RETRY_WAIT -> followRetryWaitSeconds;
+            case HELD_DELETIONS -> heldDeletions;
         };
     }
 

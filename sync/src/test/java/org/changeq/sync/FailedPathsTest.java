@@ -47,7 +47,7 @@ class FailedPathsTest {
                 new Entry(bytes("stuck/new"), Kind.FILE, NOW, ""),
                 new Entry(new byte[] {'o', 'k', '/', 'n', 'l', '\n', 'n', 'a', 'm', 'e', (byte) 0xff}, Kind.FILE, NOW, ""),
                 new Entry(bytes("link"), Kind.FILE, NOW, ""),
-                new Entry(bytes("old"), Kind.FILE, NOW, "")), list.entries());
+                new Entry(bytes("old"), Kind.DELETION, NOW, "")), list.entries(), "a deletion rsync failed to make is offered as one again");
         assertFalse(list.overflowed());
     }
 

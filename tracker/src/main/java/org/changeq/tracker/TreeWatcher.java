@@ -349,11 +349,15 @@ final class TreeWatcher implements InotifyEventSink {
             return;
         }
         byte[] oldPath = WatchTree.relativePath(from.parent(), from.name());
-        if (!from.parent().root.excluded(oldPath, isDirectory)) {
-            sink.publish(RecordType.DELETE, from.parent().root.name, isDirectory, oldPath);
-        }
         Node moved = isDirectory ? tree.child(from.parent(), from.name()) : null;
-        if (moved != null && !targetExcluded && moved.root == root) {
+        boolean renamedWithin = moved != null && !targetExcluded && moved.root == root;
+        if (!from.parent().root.excluded(oldPath, isDirectory)) {
+            // Only a watched directory that keeps its watches here is a rename: its SUBTREE follows at once. A file
+            // renamed is a deletion like any, so that renaming many files away still counts against max-delete.
+            sink.publish(renamedWithin ? RecordType.RENAMED_AWAY : RecordType.DELETE, from.parent().root.name,
+                    isDirectory, oldPath);
+        }
+        if (renamedWithin) {
             tree.move(moved, directory, name);
             sink.publish(RecordType.SUBTREE, root.name, true, path);
             return;

@@ -249,7 +249,7 @@ class TreeWatcherTest {
         event(watcher, "/r/x", EventKind.MOVED_TO, true, 7, "b");
         watcher.onEvent(deepWatch, EventKind.CREATE, false, 0, bytes("f"));
 
-        assertEquals(List.of("DELETE r a/", "SUBTREE r x/b/", "CHANGE r x/b/deep/f"), records);
+        assertEquals(List.of("RENAMED_AWAY r a/", "SUBTREE r x/b/", "CHANGE r x/b/deep/f"), records);
         assertFalse(kernel.operations.stream().anyMatch(operation -> operation.startsWith("unwatch")));
     }
 
@@ -340,7 +340,7 @@ class TreeWatcherTest {
         event(watcher, "/r/other", EventKind.CLOSE_WRITE, false, 0, "f");
         event(watcher, "/r/x", EventKind.MOVED_TO, true, 7, "b");
 
-        assertEquals(List.of("CHANGE r other/f", "DELETE r a/", "SUBTREE r x/b/"), records);
+        assertEquals(List.of("CHANGE r other/f", "RENAMED_AWAY r a/", "SUBTREE r x/b/"), records);
         assertRenamedWithoutAWalk(watcher, deepWatch);
     }
 
@@ -356,7 +356,7 @@ class TreeWatcherTest {
         watcher.onReadEnd();
         event(watcher, "/r/x", EventKind.MOVED_TO, true, 7, "b");
 
-        assertEquals(List.of("CHANGE r other/f", "DELETE r a/", "SUBTREE r x/b/"), records);
+        assertEquals(List.of("CHANGE r other/f", "RENAMED_AWAY r a/", "SUBTREE r x/b/"), records);
         assertRenamedWithoutAWalk(watcher, deepWatch);
     }
 
@@ -369,7 +369,7 @@ class TreeWatcherTest {
 
         kernel.deliverEvents(watcher);
 
-        assertEquals(List.of("DELETE r a/", "SUBTREE r x/b/", "DELETE r x/b/", "SUBTREE r c/"), records);
+        assertEquals(List.of("RENAMED_AWAY r a/", "SUBTREE r x/b/", "RENAMED_AWAY r x/b/", "SUBTREE r c/"), records);
         records.clear();
         watcher.onEvent(deepWatch, EventKind.CREATE, false, 0, bytes("f"));
         assertEquals(List.of("CHANGE r c/deep/f"), records);
@@ -389,7 +389,7 @@ class TreeWatcherTest {
         event(watcher, "/r", EventKind.MOVED_TO, true, 2, "d");
         event(watcher, "/r", EventKind.MOVED_TO, true, 1, "b");
 
-        assertEquals(List.of("DELETE r c/", "SUBTREE r d/", "DELETE r a/", "SUBTREE r b/"), records);
+        assertEquals(List.of("RENAMED_AWAY r c/", "SUBTREE r d/", "RENAMED_AWAY r a/", "SUBTREE r b/"), records);
         assertEquals(List.of(), kernel.operations);
     }
 

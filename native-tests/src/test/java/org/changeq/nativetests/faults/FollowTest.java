@@ -31,6 +31,8 @@ import org.changeq.nativetests.sync.ChildJvm;
 import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.state.HeldDeletions;
+import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.RouteFollower;
@@ -298,6 +300,94 @@ class FollowTest {
                 System.out.println("follow: overflow (queue " + queueSize + " events): " + runs.subList(before, runs.size()));
             }
             bench.assertDestinationEqualsSource();
+        }
+    }
+
+    @Test
+    @ExpectLog(level = org.slf4j.event.Level.ERROR, logger = "RouteSync", contains = "The deletions wait for consent in")
+    @ExpectLog(level = org.slf4j.event.Level.WARN, logger = "SystemdNotifier", contains = "sendto(")
+    void anRmRfSpreadOverSmallFollowerRunsStopsAtMaxDeleteWhileNewFilesArriveUntilAllowed() throws Exception {
+        try (FaultBench bench = FaultBench.withRouteLines(temp, "    follow: {quiet: 300ms, max-delay: 1s}")) {
+            for (int i = 1; i <= 200; i++) {
+                Trees.write(bench.root, "data/f" + i, "file " + i);
+            }
+            bench.startTracker();
+            bench.awaitTrackerWatching();
+            Path destination = bench.daemon.moduleDirectory();
+            NotifyReceiver systemd = NotifyReceiver.bind(temp.resolve("notify").toString());
+            try (Following following = new Following(bench, SystemdNotifier.fromEnvironment(systemd.environment(Duration.ofSeconds(60))))) {
+                try {
+                    following.awaitSummaries(1);
+                    Poll.until(TIMEOUT, "the first run's copy", bench::destinationEqualsSourceNow);
+                    // The destination holds 202 paths (the root, data/ and 200 files): 25 % allows 51 deletions.
+                    for (int batch = 0; batch < 10; batch++) {
+                        int runs = following.summaries().size();
+                        for (int i = batch * 20 + 1; i <= batch * 20 + 20; i++) {
+                            Files.delete(bench.root.resolve("data/f" + i));
+                        }
+                        Trees.write(bench.root, "added/a" + batch, "created with deletion batch " + batch);
+                        following.awaitSummaries(runs + 1);
+                        Path added = destination.resolve("added/a" + batch);
+                        Poll.until(TIMEOUT, added + " at the destination", () -> Files.exists(added));
+                    }
+                    Poll.until(TIMEOUT, "the held deletions of all batches but the first two",
+                            () -> heldDeletions(bench) == 160);
+                    assertEquals(160, filesIn(destination.resolve("data")),
+                            "two runs deleted 40 files, within 51; every later deletion waits");
+                    assertTrue(metrics(bench).contains("changeq_sync_last_exit_code{route=\"" + FaultBench.ROUTE + "\"} 12\n"));
+                    assertTrue(metrics(bench).contains("changeq_sync_held_deletions{route=\"" + FaultBench.ROUTE + "\"} 160\n"));
+                    String status = systemd.receive();
+                    while (!status.contains("deletions wait for consent")) {
+                        status = systemd.receive();
+                    }
+                    assertTrue(status.startsWith("STATUS=route " + FaultBench.ROUTE + ": "), status);
+                } finally {
+                    systemd.close();
+                }
+            }
+            assertEquals(ExitCodes.OK, bench.sync(SyncRequest.of(FaultBench.ROUTE).allowingDeletes(160)).exitCode());
+            assertEquals(0, heldDeletions(bench));
+            assertTrue(metrics(bench).contains("changeq_sync_held_deletions{route=\"" + FaultBench.ROUTE + "\"} 0\n"));
+            bench.assertDestinationEqualsSource();
+        }
+    }
+
+    @Test
+    void aRouteThatStartedWithOneFileGrowsToThousandsAndARenameOfItAllIsNotRefused() throws Exception {
+        try (FaultBench bench = FaultBench.withRouteLines(temp, "    follow: {quiet: 300ms, max-delay: 1s}",
+                "    max-delete: \"100%\"")) {
+            Trees.write(bench.root, "dir/first", "the only file of a new setup");
+            bench.startTracker();
+            bench.awaitTrackerWatching();
+            try (Following following = new Following(bench)) {
+                following.awaitSummaries(1);
+                for (int batch = 0; batch < 4; batch++) {
+                    for (int i = 0; i < 500; i++) {
+                        Trees.write(bench.root, "dir/b" + batch + "/f" + i, "grown " + batch + "/" + i);
+                    }
+                    Poll.until(TIMEOUT, "growth batch " + batch, bench::destinationEqualsSourceNow);
+                }
+                Files.move(bench.root.resolve("dir"), bench.root.resolve("dir-renamed"));
+                Poll.until(TIMEOUT, "the rename at the destination", bench::destinationEqualsSourceNow);
+                assertTrue(metrics(bench).contains("changeq_sync_last_exit_code{route=\"" + FaultBench.ROUTE + "\"} 0\n"),
+                        metrics(bench));
+            }
+            assertEquals(0, heldDeletions(bench));
+            bench.assertDestinationEqualsSource();
+        }
+    }
+
+    private static int heldDeletions(FaultBench bench) throws IOException {
+        return HeldDeletions.read(new StateLayout(bench.state).heldDeletions(FaultBench.ROUTE)).paths().size();
+    }
+
+    private static String metrics(FaultBench bench) throws IOException {
+        return Files.readString(bench.state.resolve("metrics").resolve("changeq_sync_" + FaultBench.ROUTE + ".prom"));
+    }
+
+    private static long filesIn(Path directory) throws IOException {
+        try (java.util.stream.Stream<Path> paths = Files.walk(directory)) {
+            return paths.filter(Files::isRegularFile).count();
         }
     }
 

@@ -14,6 +14,9 @@ import java.util.stream.Stream;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.state.DeletionLedger;
+import org.changeq.pipeline.state.HeldDeletions;
+import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
@@ -262,7 +265,10 @@ class CopyProtectionTest {
     }
 
     @Test
-    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "more than the route's max-delete")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the run would delete 15 paths at ")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the destination holds 21 paths; its runs deleted 0 in"
+            + " the last 7d (max-delete-window), 6 more are within the route's max-delete 25% (6 paths of the 21 it held"
+            + " before them)")
     void aRootEmptiedByRmIsStoppedByTheDeletionLimitUntilAllowedOnce() throws Exception {
         useDestination(TestDestination.Kind.LOCAL);
         for (int i = 0; i < 20; i++) {
@@ -273,13 +279,11 @@ class CopyProtectionTest {
         for (int i = 0; i < 15; i++) {
             Files.delete(bench.root.resolve("f" + i));
         }
+        writeFiles("new");
 
-        SyncException refused = assertThrows(SyncException.class, () -> bench.sync(config, SyncRequest.of("r").withFull()));
-        assertEquals(ExitCodes.DELETIONS_REFUSED, refused.exitCode());
-        assertTrue(refused.getMessage().contains("would delete 15 paths at " + dest + ", which holds 21 paths, more than"
-                + " the route's max-delete 25% (6 paths)"), refused.getMessage());
-        assertTrue(refused.getMessage().contains("--allow-deletes 15"), refused.getMessage());
-        assertEquals(20, filesIn(destDir), "nothing was deleted");
+        assertEquals(ExitCodes.DELETIONS_REFUSED, bench.sync(config, SyncRequest.of("r").withFull()).exitCode());
+        assertEquals(21, filesIn(destDir), "nothing was deleted, and the new file was sent");
+        assertTrue(Files.exists(destDir.resolve("new")));
         assertTrue(metrics("r").contains("changeq_sync_last_exit_code{route=\"r\"} 12\n"), metrics("r"));
 
         assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("r").withFull().allowingDeletes(15)).exitCode());
@@ -289,8 +293,8 @@ class CopyProtectionTest {
     }
 
     @Test
-    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "more than the route's max-delete")
-    void incrementalDeletionsOverTheLimitAreRefused() throws Exception {
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the run would delete 5 paths at ")
+    void incrementalDeletionsOverTheLimitWaitWhileANewFileInTheSameBatchIsSent() throws Exception {
         useDestination(TestDestination.Kind.DAEMON);
         for (int i = 0; i < 10; i++) {
             writeFiles("f" + i);
@@ -301,15 +305,85 @@ class CopyProtectionTest {
         for (int i = 0; i < 5; i++) {
             Files.delete(bench.root.resolve("f" + i));
         }
+        writeFiles("new");
         bench.record(writer -> {
             for (int i = 0; i < 5; i++) {
                 writer.publish(RecordType.DELETE, SyncBench.ROOT, false, ("f" + i).getBytes(UTF_8));
             }
+            writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, "new".getBytes(UTF_8));
         });
-        assertEquals(ExitCodes.DELETIONS_REFUSED, refusal(() -> bench.sync(config, "r")));
-        assertEquals(10, filesIn(destDir));
-        assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("r").allowingDeletes(5)).exitCode());
+        assertEquals(ExitCodes.DELETIONS_REFUSED, bench.sync(config, "r").exitCode());
+        assertEquals(11, filesIn(destDir), "the new file arrived, the deletions wait");
+        assertTrue(Files.exists(destDir.resolve("new")));
+        assertEquals(5, HeldDeletions.read(new StateLayout(bench.state).heldDeletions("r")).paths().size());
+
+        assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("r").allowingDeletes(5)).exitCode(),
+                "the held deletions are offered again, though no record names them any more");
         Trees.assertSameTree(bench.root, destDir);
+        assertTrue(HeldDeletions.read(new StateLayout(bench.state).heldDeletions("r")).isEmpty());
+    }
+
+    @Test
+    void deletionsCountFromBeforeRsyncMakesThemEvenWhenTheRunNeverCommits() throws Exception {
+        useDestination(TestDestination.Kind.LOCAL);
+        for (int i = 0; i < 10; i++) {
+            writeFiles("f" + i);
+        }
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest).set("propagate-deletes", "true")
+                .set("max-delete", "100"));
+        bench.sync(config, "r");
+        for (int i = 0; i < 3; i++) {
+            Files.delete(bench.root.resolve("f" + i));
+        }
+        bench.record(writer -> {
+            for (int i = 0; i < 3; i++) {
+                writer.publish(RecordType.DELETE, SyncBench.ROOT, false, ("f" + i).getBytes(UTF_8));
+            }
+        });
+        // The cursor cannot be written: the run dies after rsync deleted, as a crash before the commit would.
+        Path inTheWay = Files.createDirectories(bench.state.resolve("cursors/.r.cursor.tmp/in-the-way"));
+        assertThrows(SyncException.class, () -> bench.sync(config, "r"));
+        assertEquals(7, filesIn(destDir), "rsync deleted");
+        Path ledger = new StateLayout(bench.state).deletionLedger("r");
+        assertEquals(3, DeletionLedger.read(ledger).total(), "counted though the run never committed");
+
+        Files.delete(inTheWay);
+        Files.delete(inTheWay.getParent());
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        assertEquals(3, DeletionLedger.read(ledger).total(), "the repeated run found nothing more to delete");
+        Trees.assertSameTree(bench.root, destDir);
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDestination.Kind.class)
+    void anIncrementalDeletionRemovesTheDeletedPathAndNothingElseOfTheDestinationsDirectory(TestDestination.Kind kind)
+            throws Exception {
+        useDestination(kind);
+        writeFiles("gone", "kept", "dir/gone", "dir/kept", "old/a", "old/b");
+        // Include patterns put the route's own + rules on every path it sends: they must not unprotect the rest.
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", dest).set("propagate-deletes", "true")
+                .set("delete-on-full", "false").set("max-delete", "10").include("*"));
+        bench.sync(config, "r");
+        // What another program keeps beside the route's copy: a destination shared like /mnt/backup.
+        Trees.write(destDir, "other-data", "not the route's");
+        Trees.write(destDir, "dir/other-data", "not the route's either");
+        for (String name : List.of("gone", "dir/gone", "old/a", "old/b", "old")) {
+            Files.delete(bench.root.resolve(name));
+        }
+        bench.record(writer -> {
+            for (String name : List.of("gone", "dir/gone", "old/a", "old/b")) {
+                writer.publish(RecordType.DELETE, SyncBench.ROOT, false, name.getBytes(UTF_8));
+            }
+            writer.publish(RecordType.DELETE, SyncBench.ROOT, true, "old".getBytes(UTF_8));
+        });
+
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        assertFalse(Files.exists(destDir.resolve("gone")));
+        assertFalse(Files.exists(destDir.resolve("dir/gone")));
+        assertFalse(Files.exists(destDir.resolve("old")));
+        assertTrue(Files.exists(destDir.resolve("kept")) && Files.exists(destDir.resolve("dir/kept")));
+        assertTrue(Files.exists(destDir.resolve("other-data")) && Files.exists(destDir.resolve("dir/other-data")),
+                "a deletion pass deletes what was deleted at the source, not whatever else its directory holds");
     }
 
     @Test

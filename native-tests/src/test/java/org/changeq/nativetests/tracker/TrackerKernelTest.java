@@ -48,7 +48,7 @@ class TrackerKernelTest {
             Files.createDirectories(tree.path("d/sub"));
             assertTrue(tree.await(RecordType.CHANGE, "d/sub").directory());
             Files.move(tree.path("d"), tree.path("e"));
-            tree.await(RecordType.DELETE, "d");
+            assertTrue(tree.await(RecordType.RENAMED_AWAY, "d").directory(), "a directory renamed within the root");
             assertTrue(tree.await(RecordType.SUBTREE, "e").directory());
 
             Files.writeString(tree.path("e/sub/g"), "two");
@@ -59,6 +59,7 @@ class TrackerKernelTest {
             tree.await(RecordType.CHANGE, "x/moved/h");
             Files.move(tree.path("x/moved/h"), tree.path("x/moved/renamed"));
             tree.await(RecordType.CHANGE, "x/moved/renamed");
+            tree.await(RecordType.DELETE, "x/moved/h");
 
             assertFalse(tree.records().stream().anyMatch(record -> text(record.path()).startsWith("e/sub/h")),
                     "an event below a renamed directory carried its old path: " + tree.records());

@@ -53,10 +53,10 @@ public final class ConfigLoader {
     private static final List<String> ROOT_KEYS = List.of("path", "exclude");
     private static final List<String> ROUTE_KEYS = List.of("root", "dest", "include", "exclude", "include-list",
             "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes",
-            "max-delete", "follow");
+            "max-delete", "max-delete-window", "follow");
     private static final List<String> WINDOW_KEYS = List.of("days-of-month", "days-of-week");
     private static final List<String> FOLLOW_KEYS = List.of("quiet", "max-delay", "max-batch", "retry-max");
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
 
     private ConfigLoader() {
     }
@@ -231,11 +231,13 @@ public final class ConfigLoader {
             boolean propagateDeletes = optional(fields, key, "propagate-deletes", RouteConfig.DEFAULT_PROPAGATE_DELETES,
                     this::bool);
             DeleteLimit maxDelete = optional(fields, key, "max-delete", DeleteLimit.DEFAULT, this::deleteLimit);
+            Duration maxDeleteWindow = optional(fields, key, "max-delete-window", RouteConfig.DEFAULT_MAX_DELETE_WINDOW,
+                    this::deletionWindow);
             FollowSettings follow = optional(fields, key, "follow", FollowSettings.DEFAULT, this::follow);
 
             RouteConfig route = new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
                     PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
-                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, follow);
+                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, maxDeleteWindow, follow);
             checkDestinationPlace(route, destNode, roots.get(root), queue, state, earlier);
             return route;
         }
@@ -260,19 +262,31 @@ public final class ConfigLoader {
             return new FollowSettings(quiet, maxDelay, maxBatch, retryMax);
         }
 
-        /** {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}. */
+        /** The time over which max-delete counts a route's deletions: at least a minute, so that runs cannot outpace it. */
+        private Duration deletionWindow(Node node, String key) throws ConfigException {
+            Duration window = duration(node, key);
+            if (window.compareTo(RouteConfig.SHORTEST_MAX_DELETE_WINDOW) < 0) {
+                throw error(node, key, "must be at least " + text(RouteConfig.SHORTEST_MAX_DELETE_WINDOW) + ", got "
+                        + text(window) + ": a shorter window lets a series of runs delete the whole copy; the default is "
+                        + RouteConfig.DEFAULT_MAX_DELETE_WINDOW.toDays() + "d");
+            }
+            return window;
+        }
+
+        /** {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 7d}. */
         private Duration duration(Node node, String key) throws ConfigException {
             String text = node instanceof ScalarNode && !node.getTag().equals(Tag.NULL) ? ((ScalarNode) node).getValue().strip() : "";
             Matcher matcher = DURATION.matcher(text);
             if (!matcher.matches()) {
-                throw error(node, key, "expected a duration with its unit (500ms, 2s, 5m, 1h), got " + describe(node));
+                throw error(node, key, "expected a duration with its unit (500ms, 2s, 5m, 1h, 7d), got " + describe(node));
             }
             long amount = Long.parseLong(matcher.group(1));
             return switch (matcher.group(2)) {
                 case "ms" -> Duration.ofMillis(amount);
                 case "s" -> Duration.ofSeconds(amount);
                 case "m" -> Duration.ofMinutes(amount);
-                default -> Duration.ofHours(amount);
+                case "h" -> Duration.ofHours(amount);
+                default -> Duration.ofDays(amount);
             };
         }
 

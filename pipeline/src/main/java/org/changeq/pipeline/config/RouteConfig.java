@@ -1,5 +1,6 @@
 package org.changeq.pipeline.config;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -20,7 +21,9 @@ import java.util.Optional;
  * @param fullWindow       the calendar window in which one full sync is due, if any
  * @param deleteOnFull     whether full syncs pass {@code --delete}
  * @param propagateDeletes whether incremental runs delete at the destination
- * @param maxDelete        how much one run may delete at the destination without explicit consent
+ * @param maxDelete        how much the route's runs may delete at the destination without explicit consent, together,
+ *                         within {@code maxDeleteWindow}
+ * @param maxDeleteWindow  the time over which {@code maxDelete} counts the deletions of all runs, full and incremental
  * @param follow           when a follower of the route runs ({@code follow:}); timer runs ignore it
  */
 public record RouteConfig(
@@ -39,6 +42,7 @@ public record RouteConfig(
         boolean deleteOnFull,
         boolean propagateDeletes,
         DeleteLimit maxDelete,
+        Duration maxDeleteWindow,
         FollowSettings follow) {
 
     /**
@@ -52,9 +56,17 @@ public record RouteConfig(
     public static final long DEFAULT_BACKLOG_THRESHOLD = 500_000;
     public static final boolean DEFAULT_DELETE_ON_FULL = true;
     public static final boolean DEFAULT_PROPAGATE_DELETES = false;
+    /**
+     * A week: longer than an {@code rm -rf} or an encryption takes and than a weekend nobody looks, short enough that
+     * ordinary pruning seldom adds up to the limit.
+     */
+    public static final Duration DEFAULT_MAX_DELETE_WINDOW = Duration.ofDays(7);
+    /** Below this, a follower's runs would outpace the window. */
+    public static final Duration SHORTEST_MAX_DELETE_WINDOW = Duration.ofMinutes(1);
 
     public RouteConfig {
         java.util.Objects.requireNonNull(maxDelete, "maxDelete");
+        java.util.Objects.requireNonNull(maxDeleteWindow, "maxDeleteWindow");
         java.util.Objects.requireNonNull(follow, "follow");
         include = List.copyOf(include);
         exclude = List.copyOf(exclude);

@@ -32,6 +32,7 @@ import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.plan.PendingChanges;
 import org.changeq.pipeline.plan.RouteState;
 import org.changeq.pipeline.plan.SyncPolicy;
+import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
@@ -197,7 +198,7 @@ final class QueueInspector {
     private ChangeScan.Result scan(RouteConfig route) throws IOException {
         RouteState routeState = RouteState.read(requireState(), config.root(route.root()), route, reader);
         return ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(), ChangeScan.Collect.ALL,
-                routeState.retry());
+                routeState.retry(), HeldDeletions.read(requireState().heldDeletions(route.name())));
     }
 
     private StateLayout requireState() {
@@ -356,7 +357,7 @@ final class QueueInspector {
     private void routeStat(RouteConfig route, long nowMillis) throws IOException {
         RouteState routeState = RouteState.read(state, config.root(route.root()), route, reader);
         ChangeScan.Result scan = ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(),
-                ChangeScan.Collect.ALL, routeState.retry());
+                ChangeScan.Collect.ALL, routeState.retry(), HeldDeletions.read(state.heldDeletions(route.name())));
         LocalDate today = Instant.ofEpochMilli(nowMillis).atZone(ZoneId.systemDefault()).toLocalDate();
         Optional<SyncPolicy.Reason> full = SyncPolicy.fullSyncReason(routeState.facts(false, scan, route, today));
         int pendingPaths = scan.pending().orElseThrow().distinctPaths();
@@ -364,6 +365,7 @@ final class QueueInspector {
         OptionalLong oldest = scan.oldestChangeMillis();
         RetryList retry = routeState.retry();
         OptionalLong oldestFailure = retry.oldestFailureMillis();
+        HeldDeletions held = HeldDeletions.read(state.heldDeletions(route.name()));
         if (format.json()) {
             RecordFormat.JsonLine line = new RecordFormat.JsonLine().field("kind", "route").field("route", route.name())
                     .field("root", route.root());
@@ -384,6 +386,7 @@ final class QueueInspector {
             } else {
                 line.nullField("oldest_retry_seconds");
             }
+            line.field("held_deletions", held.paths().size());
             line.field("next_run", full.isPresent() ? "full" : "incremental")
                     .field("full_reason", full.map(SyncPolicy.Reason::token).orElse(""));
             out.println(line);
@@ -396,6 +399,12 @@ final class QueueInspector {
                 out.printf("  retry        %d path(s) rsync failed to send, the oldest failing for %d s%s (%s)%n",
                         retry.entries().size(), (nowMillis - oldestFailure.orElse(nowMillis)) / 1000,
                         retry.overflowed() ? ", and more than the list holds" : "", state.retryList(route.name()));
+            }
+            if (!held.isEmpty()) {
+                out.printf("  deletions    %d held back by max-delete %s for %d s, waiting for consent: run changeq-sync"
+                        + " --route %s --allow-deletes %d (a follower of the route stopped first) (%s)%n",
+                        held.paths().size(), route.maxDelete(), (nowMillis - held.sinceMillis()) / 1000, route.name(),
+                        held.paths().size(), state.heldDeletions(route.name()));
             }
             out.printf("  next run     %s%n", full.map(reason -> "full: " + reason.token() + " ("
                     + (reason == SyncPolicy.Reason.GAP ? routeState.queueReplaced().orElse(reason.explanation())

@@ -19,6 +19,8 @@ import net.openhft.chronicle.bytes.BytesOut;
  * stopbit path length, then the path bytes, raw
  * </pre>
  *
+ * Version 3 added the type {@link RecordType#RENAMED_AWAY}, which an older reader must refuse rather than take for
+ * an unknown record; a record of an older version never has it.
  * Version 1 had no content-write bit; its records read as without one, which is what that tracker's syncs assumed.
  * Version 2 is a new number for a new bit rather than a bit a version-1 reader would silently ignore: a sync too old
  * to compare written files by content refuses the queue instead of skipping rewrites. A reader rejects versions it
@@ -26,7 +28,9 @@ import net.openhft.chronicle.bytes.BytesOut;
  */
 final class RecordCodec {
 
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
+    /** The first version with {@link RecordType#RENAMED_AWAY}. */
+    private static final int RENAMED_AWAY_VERSION = 3;
     /** The oldest version this build still reads: queues written before the content-write bit. */
     static final int OLDEST_READABLE_VERSION = 1;
     private static final int FLAG_DIRECTORY = 1;
@@ -92,6 +96,9 @@ final class RecordCodec {
             type = RecordType.fromCode(in.readByte());
         } catch (IllegalArgumentException e) {
             throw new RecordFormatException(e.getMessage());
+        }
+        if (type == RecordType.RENAMED_AWAY && version < RENAMED_AWAY_VERSION) {
+            throw new RecordFormatException("record type " + type + " in a record of format version " + version);
         }
         int flags = in.readUnsignedByte();
         int rootLength = sizedField(in);

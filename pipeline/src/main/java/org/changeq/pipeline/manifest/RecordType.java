@@ -18,7 +18,13 @@ public enum RecordType {
     /** The tracker stopped cleanly after flushing everything it had observed. */
     STOP(6, false),
     /** The catch-up scan after a gap finished for a root. */
-    RESCAN(7, false);
+    RESCAN(7, false),
+    /**
+     * A directory renamed within its root: its old name, gone because the directory has the new name of the SUBTREE
+     * record that follows. A destination deletes it like a DELETE, once the new name arrived, and max-delete does not
+     * count it: a rename is no loss. Since record format version 3.
+     */
+    RENAMED_AWAY(8, true);
 
     private final byte code;
     private final boolean carriesPath;

@@ -7,6 +7,7 @@ import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.QueueRecord;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.RecordView;
+import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 
 /**
@@ -47,7 +48,7 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
     private boolean overflow;
     private boolean gapOpen;
 
-    ChangeScan(RouteConfig route, Collect collect, RetryList retry) {
+    ChangeScan(RouteConfig route, Collect collect, RetryList retry, HeldDeletions held) {
         this.route = route;
         this.stopWhenFull = collect == Collect.UNTIL_FULL;
         this.pending = collect == Collect.NONE ? null
@@ -55,24 +56,34 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
         if (pending != null) {
             // First: the failures are older than every record after the cursor, and a path's last record decides.
             for (RetryList.Entry entry : retry.entries()) {
-                pending.merge(entry.kind() == RetryList.Kind.SUBTREE ? RecordType.SUBTREE : RecordType.CHANGE,
+                pending.merge(switch (entry.kind()) {
+                    case SUBTREE -> RecordType.SUBTREE;
+                    case DELETION -> RecordType.DELETE;
+                    default -> RecordType.CHANGE;
+                },
                         entry.kind().directory(),
                         entry.kind() == RetryList.Kind.CONTENT, entry.path(), entry.path().length,
                         entry.firstFailedMillis());
+            }
+            for (byte[] path : held.paths()) {
+                pending.merge(RecordType.DELETE, false, false, path, path.length, held.sinceMillis());
             }
         }
     }
 
     /**
-     * Reads {@code cursor < index <= end}, after the paths earlier runs failed to send.
+     * Reads {@code cursor < index <= end}, after the paths earlier runs failed to send and the deletions the route's
+     * max-delete holds back.
      *
      * @param cursor       the committed cursor, or {@link ManifestReader#NO_INDEX} to read from the start
      * @param collect      which paths to keep
      * @param retry        the route's retry list: its paths are pending whatever the records say
+     * @param held         the route's held deletions: pending as deletions before the records, a later record of
+     *                     the same path decides
      */
     public static Result scan(ManifestReader reader, RouteConfig route, long cursor, long end, Collect collect,
-                              RetryList retry) {
-        ChangeScan scan = new ChangeScan(route, collect, retry);
+                              RetryList retry, HeldDeletions held) {
+        ChangeScan scan = new ChangeScan(route, collect, retry, held);
         if (end == ManifestReader.NO_INDEX || end <= cursor) {
             return scan.result(true);
         }
@@ -119,7 +130,7 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
             }
             case STOP -> {
             }
-            case CHANGE, SUBTREE, DELETE -> {
+            case CHANGE, SUBTREE, DELETE, RENAMED_AWAY -> {
                 if (record.root().equals(route.root())) {
                     backlog++;
                     collect(record);

@@ -21,6 +21,8 @@ public final class PendingChanges {
     static final byte CHANGE = 1;
     static final byte SUBTREE = 2;
     static final byte DELETE = 3;
+    /** A deletion of a directory's old name after a rename within the root ({@link RecordType#RENAMED_AWAY}). */
+    static final byte RENAMED_AWAY = 4;
     private static final int TYPE_MASK = 0x07;
     /** A record of the path was a content write ({@link org.changeq.pipeline.manifest.QueueRecord#contentWritten()}). */
     private static final int CONTENT_WRITTEN = 0x08;
@@ -109,6 +111,7 @@ public final class PendingChanges {
         int incoming = switch (type) {
             case CHANGE -> CHANGE;
             case SUBTREE -> SUBTREE;
+            case RENAMED_AWAY -> RENAMED_AWAY;
             default -> DELETE;
         };
         int kind = !directory ? CONCERNS_AS_FILE : incoming == CHANGE ? CONCERNS_AS_CHANGED_DIRECTORY
@@ -214,7 +217,7 @@ public final class PendingChanges {
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
             int state = table.state(entry);
             int type = state & TYPE_MASK;
-            if (type == DELETE) {
+            if (type == DELETE || type == RENAMED_AWAY) {
                 // A deletion under a pending SUBTREE still needs its own entry: a recursive
                 // send without --delete leaves the destination's copy in place.
                 if (propagateDeletes) {
@@ -247,16 +250,34 @@ public final class PendingChanges {
      */
     public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, boolean propagateDeletes)
             throws IOException {
+        return writeLists(recursiveList, directoryList, contentList, null, propagateDeletes);
+    }
+
+    /** {@link #writeLists(Path, Path, Path, boolean)}, and the files of the deletion pass: see {@link DeletionLists}. */
+    public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, DeletionLists deletionLists,
+                            boolean propagateDeletes) throws IOException {
         for (Path list : List.of(recursiveList, directoryList, contentList)) {
             Files.createDirectories(list.toAbsolutePath().getParent());
         }
         try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList);
-             ListFile content = new ListFile(contentList)) {
-            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> (switch (pass) {
-                case RECURSIVE -> recursive;
-                case DIRECTORY -> dirs;
-                case CONTENT -> content;
-            }).append(buffer, start, length));
+             ListFile content = new ListFile(contentList);
+             DeletionLists.Writer deletions = deletionLists == null ? null : deletionLists.open()) {
+            Lists lists = forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> {
+                (switch (pass) {
+                    case RECURSIVE -> recursive;
+                    case DIRECTORY -> dirs;
+                    case CONTENT -> content;
+                }).append(buffer, start, length);
+                if (deletion && deletions != null) {
+                    deletions.deleted(buffer, start, length);
+                }
+            });
+            for (int entry = table.first(); deletions != null && propagateDeletes && entry != -1; entry = table.next(entry)) {
+                if ((table.state(entry) & TYPE_MASK) == RENAMED_AWAY) {
+                    deletions.renamedAway(table.path(entry), table.pathLength(entry));
+                }
+            }
+            return lists;
         }
     }
 

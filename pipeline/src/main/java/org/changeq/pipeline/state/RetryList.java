@@ -18,12 +18,12 @@ import org.changeq.pipeline.ByteStrings;
  * move past the records that named them: every later run sends them again together with its new changes, until
  * they transfer or no longer exist at the source. The one codec of that file. Immutable.
  *
- * <p>Format, version 2: the line {@code changeq-retry 2 complete} ({@code overflowed} instead of {@code complete}
+ * <p>Format, version 3: the line {@code changeq-retry 3 complete} ({@code overflowed} instead of {@code complete}
  * when more than {@value #LIMIT} paths failed: the list then holds the first {@value #LIMIT} and the route's next
  * run is full), then for each path two NUL-terminated fields: {@code KIND MILLIS PATH}, with PATH the raw bytes
  * relative to the root and MILLIS the time the path first failed; and rsync's message for it (escaped text, may be
- * empty). Written through {@link AtomicFiles} with fsync, before the cursor moves. Version 2 added the kind
- * {@link Kind#CONTENT}; version 1 files are read as they are.
+ * empty). Written through {@link AtomicFiles} with fsync, before the cursor moves. Version 3 added the kind
+ * {@link Kind#DELETION}, version 2 the kind {@link Kind#CONTENT}; older files are read as they are.
  *
  * @param entries    the failed paths, each once
  * @param overflowed more paths failed than the list holds
@@ -33,7 +33,7 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
     /** Past this many failed paths the route's next run is full instead. */
     public static final int LIMIT = 10_000;
     public static final RetryList EMPTY = new RetryList(List.of(), false);
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
     private static final int OLDEST_READABLE_VERSION = 1;
     private static final String MAGIC = "changeq-retry";
     private static final String COMPLETE = "complete";
@@ -45,14 +45,16 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
 
     /** How a failed path is sent again. */
     public enum Kind {
-        /** The path itself (recursively if it is a directory, as a listed path is): a file, link, or a deletion. */
+        /** The path itself (recursively if it is a directory, as a listed path is): a file or link. */
         FILE('f'),
         /** Only a directory's own attributes (times, mode): its contents are listed on their own. */
         DIRECTORY('d'),
         /** A directory missing at the destination, and so everything in it. */
         SUBTREE('s'),
         /** A file whose content was written: compared by content, as rsync's quick check may call it unchanged. */
-        CONTENT('c');
+        CONTENT('c'),
+        /** A path gone from the source that rsync failed to delete at the destination: offered as a deletion again. */
+        DELETION('x');
 
         private final char letter;
 

@@ -81,7 +81,10 @@ public record StateLayout(Path directory) {
         return directory.resolve("identity").resolve(route + ".dest");
     }
 
-    /** How many paths the destination held after the route's last full sync: the base of a percentage max-delete. */
+    /**
+     * How many paths the destination holds: measured by the route's last full sync, then kept current by each run from
+     * rsync's counts of created and deleted paths. The base of a percentage max-delete.
+     */
     public IndexFile destinationPaths(String route) {
         return new IndexFile(directory.resolve("identity").resolve(route + ".dest-paths"), "destination-paths");
     }
@@ -89,6 +92,16 @@ public record StateLayout(Path directory) {
     /** The paths rsync failed to send for the route, sent again by each of its runs: see {@link RetryList}. */
     public Path retryList(String route) {
         return directory.resolve("retry").resolve(route);
+    }
+
+    /** The deletions the route's recent runs made without consent, counted against its max-delete: see {@link DeletionLedger}. */
+    public Path deletionLedger(String route) {
+        return directory.resolve("deletions").resolve(route + ".ledger");
+    }
+
+    /** The deletions the route's max-delete holds back until consent: see {@link HeldDeletions}. */
+    public Path heldDeletions(String route) {
+        return directory.resolve("deletions").resolve(route + ".held");
     }
 
     /** Default directory for the Prometheus textfile metrics. */

@@ -150,6 +150,7 @@ class ConfigLoaderTest {
         assertEquals(RouteConfig.DEFAULT_PROPAGATE_DELETES, route.propagateDeletes());
         assertEquals(Optional.empty(), route.fullWindow());
         assertEquals(DeleteLimit.DEFAULT, route.maxDelete());
+        assertEquals(RouteConfig.DEFAULT_MAX_DELETE_WINDOW, route.maxDeleteWindow());
         assertEquals(List.of(), route.include());
         assertEquals(List.of(), route.exclude());
         assertTrue(route.includes().isEmpty());
@@ -169,6 +170,14 @@ class ConfigLoaderTest {
         assertEquals(0, share.maxDelete().allowed(0));
         assertEquals(0, parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: 0}"))
                 .route("mirror").maxDelete().allowed(1_000_000));
+    }
+
+    @Test
+    void maxDeleteWindowTakesDaysAndHours() throws ConfigException {
+        assertEquals(java.time.Duration.ofDays(2), parse(BASE.replace("dest: /mnt/backup/}",
+                "dest: /mnt/backup/, max-delete-window: 2d}")).route("mirror").maxDeleteWindow());
+        assertEquals(java.time.Duration.ofHours(12), parse(BASE.replace("dest: /mnt/backup/}",
+                "dest: /mnt/backup/, max-delete-window: 12h}")).route("mirror").maxDeleteWindow());
     }
 
     @Test
@@ -421,7 +430,7 @@ class ConfigLoaderTest {
                 Arguments.of("a window key typo", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {day-of-month: 1}}"),
                         8, "routes.mirror.full-window.day-of-month", "did you mean 'days-of-month'?"),
                 Arguments.of("a follow delay without unit", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {quiet: 2}}"),
-                        8, "routes.mirror.follow.quiet", "expected a duration with its unit (500ms, 2s, 5m, 1h), got '2'"),
+                        8, "routes.mirror.follow.quiet", "expected a duration with its unit (500ms, 2s, 5m, 1h, 7d), got '2'"),
                 Arguments.of("a follow key typo", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {max-dealy: 1m}}"),
                         8, "routes.mirror.follow.max-dealy", "did you mean 'max-delay'?"),
                 Arguments.of("max-delay below quiet", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {quiet: 10s, max-delay: 5s}}"),
@@ -432,6 +441,10 @@ class ConfigLoaderTest {
                         8, "routes.mirror.follow.max-batch", "must be greater than 0, got 0"),
                 Arguments.of("a retry-max below a second", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: {retry-max: 100ms}}"),
                         8, "routes.mirror.follow.retry-max", "must be at least 1s, the first wait after a failed run; got 100ms"),
+                Arguments.of("a max-delete-window below a minute", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete-window: 30s}"),
+                        8, "routes.mirror.max-delete-window", "must be at least 60s, got 30s: a shorter window lets a series of runs"),
+                Arguments.of("a max-delete-window without unit", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete-window: 7}"),
+                        8, "routes.mirror.max-delete-window", "expected a duration with its unit (500ms, 2s, 5m, 1h, 7d), got"),
                 Arguments.of("follow as a number", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: 5}"),
                         8, "routes.mirror.follow", "expected a mapping"),
                 Arguments.of("broken YAML", BASE.replace("[/immich/]", "[/immich/"),

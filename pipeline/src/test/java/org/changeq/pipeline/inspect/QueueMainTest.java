@@ -21,6 +21,7 @@ import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.ManifestWriter;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
+import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
@@ -235,6 +236,20 @@ class QueueMainTest {
                 .lines().toList().get(1));
         assertEquals(3, mirror.get("retry_paths").asLong());
         assertTrue(mirror.get("oldest_retry_seconds").asLong() >= 3600 * 24 * 365, mirror.toString());
+        assertEquals(0, mirror.get("held_deletions").asLong());
+    }
+
+    @Test
+    void statSaysWhenARoutesDeletionsWaitForConsent() throws Exception {
+        new HeldDeletions(List.of(INVALID_UTF8, "gone".getBytes(StandardCharsets.UTF_8)), System.currentTimeMillis() - 60_000)
+                .write(new StateLayout(dir.resolve("state")).heldDeletions("mirror"));
+
+        Result human = run("stat", "--config", config.toString());
+        assertTrue(human.text().contains("  deletions    2 held back by max-delete 25% for "), human.text());
+        assertTrue(human.text().contains("run changeq-sync --route mirror --allow-deletes 2"), human.text());
+        JsonNode mirror = new ObjectMapper().readTree(run("stat", "--json", "--config", config.toString()).text()
+                .lines().toList().get(1));
+        assertEquals(2, mirror.get("held_deletions").asLong());
     }
 
     @Test

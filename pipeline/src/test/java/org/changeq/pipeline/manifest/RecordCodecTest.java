@@ -62,11 +62,11 @@ class RecordCodecTest {
     }
 
     @Test
-    void aContentWriteIsWrittenAsVersionTwoWithFlagBitOne() {
+    void aContentWriteIsWrittenAsTheCurrentVersionWithFlagBitOne() {
         Bytes<?> bytes = Bytes.allocateElasticOnHeap();
         try {
             RecordCodec.write(bytes, new QueueRecord(RecordType.CHANGE, "nfs", 0, false, new byte[] {'x'}, true));
-            assertEquals(2, bytes.readUnsignedByte(0), "format version");
+            assertEquals(3, bytes.readUnsignedByte(0), "format version");
             assertEquals(2, bytes.readUnsignedByte(2), "flags");
         } finally {
             bytes.releaseLast();
@@ -132,6 +132,23 @@ class RecordCodecTest {
     }
 
     @Test
+    void aRenamedAwayRecordIsVersionThreeAndRefusedInAnOlderVersion() {
+        Bytes<?> bytes = Bytes.allocateElasticOnHeap();
+        try {
+            QueueRecord renamed = new QueueRecord(RecordType.RENAMED_AWAY, "nfs", 5, true, new byte[] {'d'});
+            RecordCodec.write(bytes, renamed);
+            assertEquals(3, bytes.readUnsignedByte(0), "format version");
+            assertEquals(renamed, RecordCodec.read(bytes));
+            bytes.readPosition(0);
+            bytes.writeUnsignedByte(0, 2);
+            var failure = assertThrows(RecordCodec.RecordFormatException.class, () -> RecordCodec.read(bytes));
+            assertTrue(failure.getMessage().contains("RENAMED_AWAY in a record of format version 2"), failure.getMessage());
+        } finally {
+            bytes.releaseLast();
+        }
+    }
+
+    @Test
     void unknownVersionIsRefusedWithAClearMessage() {
         Bytes<?> bytes = Bytes.allocateElasticOnHeap();
         try {
@@ -166,5 +183,6 @@ class RecordCodecTest {
         assertEquals(5, RecordType.START.code());
         assertEquals(6, RecordType.STOP.code());
         assertEquals(7, RecordType.RESCAN.code());
+        assertEquals(8, RecordType.RENAMED_AWAY.code());
     }
 }

@@ -16,6 +16,7 @@ import org.changeq.pipeline.config.TestConfigs;
 import org.changeq.pipeline.manifest.QueueRecord;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.RecordView;
+import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,7 @@ class PlannerTest {
     }
 
     private ChangeScan feed(RouteConfig route, RetryList retry, QueueRecord... records) {
-        ChangeScan scan = new ChangeScan(route, ChangeScan.Collect.UNTIL_FULL, retry);
+        ChangeScan scan = new ChangeScan(route, ChangeScan.Collect.UNTIL_FULL, retry, HeldDeletions.EMPTY);
         RecordView view = new RecordView();
         for (QueueRecord record : records) {
             scan.visit(++index, view.set(record));
@@ -110,6 +111,18 @@ class PlannerTest {
     }
 
     @Test
+    void aDeletionRsyncFailedToMakeIsADeletionAgain() throws IOException {
+        RetryList retry = new RetryList(List.of(
+                new RetryList.Entry("undeleted".getBytes(UTF_8), RetryList.Kind.DELETION, 4, "")), false);
+        ChangeScan scan = feed(everything, retry);
+        DeletionLists deletion = new DeletionLists(dir.resolve("deletions"), dir.resolve("filter"), dir.resolve("renamed"));
+        PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletion, true);
+        assertEquals(1, lists.deletions());
+        assertEquals(List.of("./."), entries(deletion.directories()));
+    }
+
+    @Test
     void deletionsAreListedOnlyWhenTheyPropagate() throws IOException {
         ChangeScan scan = feed(everything, rec(RecordType.CHANGE, "x", false), rec(RecordType.DELETE, "x", false));
         assertEquals(List.of(List.of("./x"), List.of()), lists(scan, true));
@@ -177,6 +190,24 @@ class PlannerTest {
                 "a later metadata change keeps the content write; a pending subtree is sent by quick check");
         assertEquals(List.of("./touched", "./moved", "./gone"), entries(dir.resolve("files")));
         assertEquals(new PendingChanges.Lists(2, 0, 1, 3), lists);
+    }
+
+    @Test
+    void theDeletionListNamesEachDirectoryOfADeletedPathOnceAndTheRootAsDot() throws IOException {
+        ChangeScan scan = feed(everything, rec(RecordType.DELETE, "a/b/gone", false), rec(RecordType.DELETE, "a/b/other", false),
+                rec(RecordType.DELETE, "top", true), rec(RecordType.CHANGE, "a/kept", false),
+                rec(RecordType.RENAMED_AWAY, "a/old", true), rec(RecordType.SUBTREE, "a/new", true));
+        DeletionLists deletion = new DeletionLists(dir.resolve("deletions"), dir.resolve("filter"), dir.resolve("renamed"));
+        Path renamed = deletion.renamed();
+        PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletion, true);
+        assertEquals(List.of("./a/b/.", "./.", "./a/."), entries(deletion.directories()));
+        assertEquals("R /a/b/gone\0R /a/b/other\0R /top\0R /a/old\0P /a/b/*\0P /*\0P /a/*\0",
+                Files.readString(deletion.filter()), "the receiver deletes the deleted paths and protects their siblings");
+        assertEquals(List.of("./a/b/gone", "./a/b/other", "./top", "./a/kept", "./a/old", "./a/new"),
+                entries(dir.resolve("files")), "a deleted path that exists again by the time rsync runs is sent");
+        assertEquals("a/old\0", Files.readString(renamed), "the old name of a renamed directory, raw");
+        assertEquals(4, lists.deletions());
     }
 
     @Test

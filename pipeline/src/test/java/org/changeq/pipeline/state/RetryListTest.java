@@ -33,7 +33,8 @@ class RetryListTest {
                 new Entry("stuck".getBytes(StandardCharsets.US_ASCII), Kind.DIRECTORY, 5, ""),
                 new Entry("new dir".getBytes(StandardCharsets.US_ASCII), Kind.SUBTREE, 6, "é \\x00"),
                 new Entry(new byte[0], Kind.DIRECTORY, 7, "the root"),
-                new Entry("rewritten".getBytes(StandardCharsets.US_ASCII), Kind.CONTENT, 8, "")), false);
+                new Entry("rewritten".getBytes(StandardCharsets.US_ASCII), Kind.CONTENT, 8, ""),
+                new Entry("undeletable".getBytes(StandardCharsets.US_ASCII), Kind.DELETION, 9, "")), false);
         Path file = new StateLayout(dir).retryList("offsite");
         list.write(file);
 
@@ -59,7 +60,7 @@ class RetryListTest {
     @Test
     void theFileFormatIsNulSeparatedRawBytesAfterAVersionedHeader() {
         byte[] encoded = new RetryList(List.of(new Entry(AWKWARD, Kind.FILE, 42, "why")), false).encode();
-        byte[] expected = concat("changeq-retry 2 complete\nf 42 ".getBytes(StandardCharsets.US_ASCII), AWKWARD,
+        byte[] expected = concat("changeq-retry 3 complete\nf 42 ".getBytes(StandardCharsets.US_ASCII), AWKWARD,
                 new byte[] {0, 'w', 'h', 'y', 0});
         assertArrayEquals(expected, encoded);
     }
@@ -92,10 +93,10 @@ class RetryListTest {
         assertThrows(IllegalStateException.class,
                 () -> RetryList.decode("something else\n".getBytes(StandardCharsets.US_ASCII), source));
         IllegalStateException newer = assertThrows(IllegalStateException.class,
-                () -> RetryList.decode("changeq-retry 3 complete\n".getBytes(StandardCharsets.US_ASCII), source));
-        assertTrue(newer.getMessage().contains("version 3"), newer.getMessage());
+                () -> RetryList.decode("changeq-retry 4 complete\n".getBytes(StandardCharsets.US_ASCII), source));
+        assertTrue(newer.getMessage().contains("version 4"), newer.getMessage());
         assertThrows(IllegalStateException.class,
-                () -> RetryList.decode("changeq-retry 1 complete\nx 1 a\0\0".getBytes(StandardCharsets.US_ASCII), source));
+                () -> RetryList.decode("changeq-retry 1 complete\nz 1 a\0\0".getBytes(StandardCharsets.US_ASCII), source));
     }
 
     private static byte[] concat(byte[]... parts) {
