@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.changeq.pipeline.state.AtomicFiles;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * What a directory is beyond its path: the file system it lies on and its inode there. A route
@@ -125,14 +125,14 @@ record FileSystemIdentity(String source, String fsType, String mountDevice, Stri
 
     static Optional<FileSystemIdentity> read(Path file) throws IOException {
         try {
-            return Optional.of(decode(Files.readString(file, StandardCharsets.UTF_8), file));
+            return Optional.of(decode(new String(StateDirectory.read(file), StandardCharsets.UTF_8), file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
     }
 
     void write(Path file) throws IOException {
-        AtomicFiles.replace(file, encode().getBytes(StandardCharsets.UTF_8), true);
+        StateDirectory.replace(file, encode().getBytes(StandardCharsets.UTF_8), true);
     }
 
     /** Values are one line each: a newline or backslash in a mount source is written as in mountinfo. */

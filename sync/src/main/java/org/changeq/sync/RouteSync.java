@@ -34,6 +34,7 @@ import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.StateLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * One run of one route: lock, claim, read the changes since the cursor (and the paths earlier runs
@@ -454,7 +455,7 @@ public final class RouteSync {
         if (list == null) {
             return;
         }
-        byte[] bytes = Files.readAllBytes(list);
+        byte[] bytes = StateDirectory.read(list);
         int printed = 0;
         int start = 0;
         for (int i = 0; i < bytes.length; i++) {

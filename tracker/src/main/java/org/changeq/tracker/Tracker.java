@@ -29,6 +29,7 @@ import org.changeq.pipeline.state.TrackerRootsFile;
 import org.changeq.tracker.SystemdNotifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * The running tracker: watches every configured root and appends what changes to the manifest queue.
@@ -180,8 +181,7 @@ public final class Tracker implements AutoCloseable {
             StateLayout layout = new StateLayout(config.state());
             // The lock file stays after a stop: its presence says a tracker ran on this state directory before.
             boolean ranBefore = Files.exists(lockFile);
-            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            channel = StateDirectory.openLock(lockFile);
             FileLock lock = tryLock(channel, lockFile);
             writePid(channel);
             IndexFile catchUpFile = layout.trackerCatchUp();
@@ -429,7 +429,7 @@ public final class Tracker implements AutoCloseable {
             return;
         }
         try {
-            Files.deleteIfExists(catchUpFile.path());
+            StateDirectory.deleteIfExists(catchUpFile.path());
         } catch (IOException e) {
             LOG.warn("cannot remove {} ({}); the next start scans from an older time than needed", catchUpFile.path(),
                     e.getMessage());
@@ -477,7 +477,7 @@ public final class Tracker implements AutoCloseable {
 
     private static void createDirectory(Path directory, String what) {
         try {
-            Files.createDirectories(directory);
+            StateDirectory.createDirectories(directory);
         } catch (IOException e) {
             throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot create the " + what + " directory "
                     + directory + ": " + e + "; check that its parent exists and is writable by this user", e);

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * The queue's one-writer lock: an exclusive lock on {@value #FILE_NAME} inside the queue directory (Chronicle
@@ -58,7 +59,7 @@ public final class WriterLock implements AutoCloseable {
     public static WriterLock acquire(Path queueDirectory, Path stateDirectory) {
         Path key;
         try {
-            Files.createDirectories(queueDirectory);
+            StateDirectory.createDirectories(queueDirectory);
             key = queueDirectory.toRealPath();
         } catch (IOException e) {
             throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot create the queue directory "
@@ -70,8 +71,7 @@ public final class WriterLock implements AutoCloseable {
         }
         FileChannel channel = null;
         try {
-            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            channel = StateDirectory.openLock(lockFile);
             FileLock lock = tryLock(channel);
             if (lock == null) {
                 throw alreadyRunning(queueDirectory, lockFile, holder(channel));

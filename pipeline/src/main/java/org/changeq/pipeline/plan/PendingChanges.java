@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * The deduplicated paths one route still has to send, condensed from queue records: one entry per
@@ -247,9 +248,6 @@ public final class PendingChanges {
      */
     public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, boolean propagateDeletes)
             throws IOException {
-        for (Path list : List.of(recursiveList, directoryList, contentList)) {
-            Files.createDirectories(list.toAbsolutePath().getParent());
-        }
         try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList);
              ListFile content = new ListFile(contentList)) {
             return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> (switch (pass) {
@@ -270,7 +268,7 @@ public final class PendingChanges {
         private int used;
 
         ListFile(Path path) throws IOException {
-            out = Files.newOutputStream(path);
+            out = StateDirectory.newFile(path);
         }
 
         void append(byte[] path, int start, int length) throws IOException {

@@ -22,7 +22,7 @@ import org.changeq.pipeline.ByteStrings;
  * when more than {@value #LIMIT} paths failed: the list then holds the first {@value #LIMIT} and the route's next
  * run is full), then for each path two NUL-terminated fields: {@code KIND MILLIS PATH}, with PATH the raw bytes
  * relative to the root and MILLIS the time the path first failed; and rsync's message for it (escaped text, may be
- * empty). Written through {@link AtomicFiles} with fsync, before the cursor moves. Version 2 added the kind
+ * empty). Written through {@link StateDirectory} with fsync, before the cursor moves. Version 2 added the kind
  * {@link Kind#CONTENT}; version 1 files are read as they are.
  *
  * @param entries    the failed paths, each once
@@ -122,7 +122,7 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
     /** The stored list; {@link #EMPTY} when the file does not exist. */
     public static RetryList read(Path file) throws IOException {
         try {
-            return decode(Files.readAllBytes(file), file);
+            return decode(StateDirectory.read(file), file);
         } catch (NoSuchFileException e) {
             return EMPTY;
         }
@@ -132,9 +132,9 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
     public void write(Path file) throws IOException {
         if (isEmpty()) {
             // Losing this removal in a crash only sends the old paths once more.
-            Files.deleteIfExists(file);
+            StateDirectory.deleteIfExists(file);
         } else {
-            AtomicFiles.replace(file, encode(), true);
+            StateDirectory.replace(file, encode(), true);
         }
     }
 
