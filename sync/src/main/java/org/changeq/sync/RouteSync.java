@@ -31,10 +31,10 @@ import org.changeq.pipeline.plan.SyncPolicy.Mode;
 import org.changeq.pipeline.plan.SyncPolicy.Reason;
 import org.changeq.pipeline.state.FullSyncFlags;
 import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * One run of one route: lock, claim, read the changes since the cursor (and the paths earlier runs
@@ -64,8 +64,9 @@ public final class RouteSync {
     private final Clock clock;
     private final PrintStream out;
     private final CopyGuard guard;
+    private final Path listDirectory;
 
-    private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out) {
+    private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
         this.config = config;
         this.request = request;
         this.route = config.route(request.route());
@@ -74,6 +75,7 @@ public final class RouteSync {
         this.clock = clock;
         this.out = out;
         this.guard = new CopyGuard(route, root, layout, request, "changeq-sync ... --route " + route.name());
+        this.listDirectory = listDirectory;
     }
 
     /**
@@ -86,11 +88,48 @@ public final class RouteSync {
      */
     public static SyncReport run(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out)
             throws SyncException, InterruptedException {
-        RouteSync sync = new RouteSync(config, request, clock, out);
+        if (request.dryRun()) {
+            return runDry(config, request, clock, out);
+        }
+        RouteSync sync = new RouteSync(config, request, clock, out, RouteFiles.listDirectory(new StateLayout(config.state())));
         try (RouteLock lock = lock(config, request.route())) {
             return sync.runHoldingLock();
         } catch (IOException e) {
             throw stateUnusable(config, request.route(), e);
+        }
+    }
+
+    /**
+     * A dry run changes nothing in the state directory, so that anyone who may read it can run one: it takes no
+     * lock (it commits nothing a real run could race), and writes its lists to a private temporary directory.
+     */
+    private static SyncReport runDry(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out)
+            throws SyncException, InterruptedException {
+        Path lists;
+        try {
+            lists = Files.createTempDirectory("changeq-dry-run-");
+        } catch (IOException e) {
+            throw new SyncException(ExitCodes.SOFTWARE, "route '" + request.route() + "': cannot create a temporary "
+                    + "directory for the dry run's lists: " + e + "; check that " + System.getProperty("java.io.tmpdir")
+                    + " is writable", e);
+        }
+        try {
+            return new RouteSync(config, request, clock, out, lists).runHoldingLock();
+        } catch (IOException e) {
+            throw stateUnusable(config, request.route(), e);
+        } finally {
+            deleteLists(lists, request.route());
+        }
+    }
+
+    private static void deleteLists(Path lists, String route) {
+        try {
+            for (Path list : List.of(RouteFiles.fileList(lists, route), RouteFiles.directoryList(lists, route),
+                    RouteFiles.contentList(lists, route), lists)) {
+                Files.deleteIfExists(list);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot remove the dry run's lists in {} ({}); remove them by hand", lists, e.getMessage());
         }
     }
 
@@ -101,7 +140,7 @@ public final class RouteSync {
     static SyncReport runHolding(RouteLock lock, ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out)
             throws SyncException, InterruptedException {
         assert lock.file().equals(new StateLayout(config.state()).routeLock(request.route())) : lock.file();
-        RouteSync sync = new RouteSync(config, request, clock, out);
+        RouteSync sync = new RouteSync(config, request, clock, out, RouteFiles.listDirectory(new StateLayout(config.state())));
         try {
             return sync.runHoldingLock();
         } catch (IOException e) {
@@ -197,8 +236,8 @@ public final class RouteSync {
                 rsyncRan = true;
             } else {
                 PendingChanges.Lists lists = scan.pending().orElseThrow()
-                        .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()),
-                                RouteFiles.contentList(layout, route.name()), route.propagateDeletes());
+                        .writeLists(RouteFiles.fileList(listDirectory, route.name()), RouteFiles.directoryList(listDirectory, route.name()),
+                                RouteFiles.contentList(listDirectory, route.name()), route.propagateDeletes());
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 log(mode, reason, scan.backlog(), end);
@@ -208,7 +247,7 @@ public final class RouteSync {
                 outcome = RsyncRunner.Outcome.NOT_RUN;
                 rsyncRan = false;
                 if (lists.files() + lists.deletions() > 0) {
-                    Path fileList = RouteFiles.fileList(layout, route.name());
+                    Path fileList = RouteFiles.fileList(listDirectory, route.name());
                     if (route.propagateDeletes() && lists.deletions() > 0 && !request.dryRun()) {
                         CopyGuard.DeletionPreview preview = guard.checkDeletions(commands.asDryRun().recursivePass(fileList), false);
                         outcome = preview.outcome();
@@ -220,7 +259,7 @@ public final class RouteSync {
                     rsyncRan = true;
                 }
                 if (lists.comparedByContent() > 0 && (outcome.succeeded() || outcome.partial())) {
-                    Path contentList = RouteFiles.contentList(layout, route.name());
+                    Path contentList = RouteFiles.contentList(listDirectory, route.name());
                     outcome = outcome.plus(runPass(commands, pass -> pass.contentPass(contentList), contentList, true,
                             failureChecks));
                     rsyncRan = true;
@@ -228,7 +267,7 @@ public final class RouteSync {
                 // After the files: writing into a directory changes its time at the destination. After a
                 // partial transfer too: the directories still need their times, and this pass its check.
                 if (lists.directories() > 0 && (outcome.succeeded() || outcome.partial())) {
-                    Path directoryList = RouteFiles.directoryList(layout, route.name());
+                    Path directoryList = RouteFiles.directoryList(listDirectory, route.name());
                     outcome = outcome.plus(runPass(commands, pass -> pass.directoryPass(directoryList), directoryList,
                             false, failureChecks));
                     rsyncRan = true;

@@ -9,8 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.changeq.pipeline.ExitCodes;
-import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * A route's metrics in the Prometheus text format, for node_exporter's textfile collector: the

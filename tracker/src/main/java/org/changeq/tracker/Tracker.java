@@ -8,7 +8,6 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,12 +23,12 @@ import org.changeq.pipeline.manifest.ManifestWriter;
 import org.changeq.pipeline.manifest.QueueRefusedException;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
+import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
 import org.changeq.tracker.SystemdNotifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * The running tracker: watches every configured root and appends what changes to the manifest queue.

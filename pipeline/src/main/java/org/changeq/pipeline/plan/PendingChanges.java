@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.state.StateDirectory;
 
