@@ -17,8 +17,10 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.inspect.QueueMain;
 import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.sync.SyncMain;
+import org.changeq.tracker.TrackerMain;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,10 +70,14 @@ class StateLinksTest {
     private Result sync(String... options) throws Exception {
         List<String> args = new ArrayList<>(List.of("--config", bench.configFile().toString(), "--route", "r"));
         args.addAll(List.of(options));
+        return run(SyncMain.class, args);
+    }
+
+    private Result run(Class<?> program, List<String> args) throws Exception {
         Path out = tmp.resolve("out");
         Path err = tmp.resolve("err");
-        Process process = ChildJvm.start(SyncMain.class, args, out, err);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "changeq-sync finished");
+        Process process = ChildJvm.start(program, args, out, err);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), program.getSimpleName() + " finished");
         return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
     }
 
@@ -106,7 +112,31 @@ class StateLinksTest {
         assertEquals(before, rootsFiles());
     }
 
+    /** What the queue tool reads (cursors, retry lists, the tracker's report), and the tracker's own files. */
+    @Test
+    void theQueueToolAndTheTrackerRefuseLinksToo() throws Exception {
+        Map<String, String> before = rootsFiles();
+        for (String planted : List.of("cursors/r.cursor", "retry/r", "tracker")) {
+            assertRefusedAndUntouched(planted, planted.equals("tracker") ? victimDirectory : victim, before,
+                    () -> run(QueueMain.class, List.of("stat", "--config", bench.configFile().toString())));
+        }
+        for (String planted : List.of("locks/tracker.lock", "tracker", "locks")) {
+            assertRefusedAndUntouched(planted, planted.contains("/") ? victim : victimDirectory, before,
+                    () -> run(TrackerMain.class, List.of("--config", bench.configFile().toString())));
+        }
+    }
+
+    @FunctionalInterface
+    private interface Program {
+        Result run() throws Exception;
+    }
+
     private void assertRefusedAndUntouched(String planted, Path target, Map<String, String> before) throws Exception {
+        assertRefusedAndUntouched(planted, target, before, this::sync);
+    }
+
+    private void assertRefusedAndUntouched(String planted, Path target, Map<String, String> before, Program program)
+            throws Exception {
         Path link = bench.state.resolve(planted);
         Path aside = link.resolveSibling(link.getFileName() + ".aside");
         boolean existed = Files.exists(link, LinkOption.NOFOLLOW_LINKS);
@@ -116,7 +146,7 @@ class StateLinksTest {
         Files.createDirectories(link.getParent());
         Files.createSymbolicLink(link, target);
 
-        Result result = sync();
+        Result result = program.run();
 
         assertEquals(ExitCodes.QUEUE_UNAVAILABLE, result.exit(), planted + ": " + result.out() + result.err());
         assertTrue(result.err().contains(link + " is a symbolic link; changeq does not follow links in its state and"

@@ -8,7 +8,6 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -105,7 +104,7 @@ public final class WriterLock implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return false;
         }
-        try (FileChannel channel = FileChannel.open(queueDirectory.resolve(FILE_NAME), StandardOpenOption.READ)) {
+        try (FileChannel channel = StateDirectory.openForReading(queueDirectory.resolve(FILE_NAME))) {
             FileLock shared = channel.tryLock(0, Long.MAX_VALUE, true);
             if (shared == null) {
                 return true;

@@ -122,9 +122,7 @@ public final class StateDirectory {
      * @throws NoSuchFileException it, or a directory on the way, does not exist
      */
     public static byte[] read(Path file) throws IOException {
-        Path absolute = file.toAbsolutePath().normalize();
-        try (Opened opened = open(absolute.getParent(), false);
-             SeekableByteChannel channel = openFile(opened, absolute.getFileName(), Set.of(StandardOpenOption.READ))) {
+        try (FileChannel channel = openForReading(file)) {
             return Channels.newInputStream(channel).readAllBytes();
         }
     }
@@ -147,6 +145,18 @@ public final class StateDirectory {
         try (Opened opened = open(absolute.getParent(), true)) {
             return (FileChannel) openFile(opened, absolute.getFileName(),
                     Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
+        }
+    }
+
+    /**
+     * Opens {@code file} for reading, say to test a lock on it.
+     *
+     * @throws NoSuchFileException it, or a directory on the way, does not exist
+     */
+    public static FileChannel openForReading(Path file) throws IOException {
+        Path absolute = file.toAbsolutePath().normalize();
+        try (Opened opened = open(absolute.getParent(), false)) {
+            return (FileChannel) openFile(opened, absolute.getFileName(), Set.of(StandardOpenOption.READ));
         }
     }
 
