@@ -429,7 +429,7 @@ public final class Tracker implements AutoCloseable {
         }
         try {
             StateDirectory.deleteIfExists(catchUpFile.path());
-        } catch (IOException e) {
+        } catch (IOException | StateDirectory.Refused e) {
             LOG.warn("cannot remove {} ({}); the next start scans from an older time than needed", catchUpFile.path(),
                     e.getMessage());
         }
