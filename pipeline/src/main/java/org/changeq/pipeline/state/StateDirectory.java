@@ -2,6 +2,7 @@ package org.changeq.pipeline.state;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
@@ -64,25 +65,13 @@ public final class StateDirectory {
     }
 
     /**
-     * Replaces {@code file} with {@code content}: readers see the old content or the new, never a torn file.
+     * Replaces {@code file} with {@code content} through a temporary file in the same directory that is renamed
+     * over it: readers see the old content or the new, never a torn file. Missing directories on the way are
+     * created.
      *
      * @param durable also fsync the file and the directory (state that must survive a power cut)
      */
     public static void replace(Path file, byte[] content, boolean durable) throws IOException {
-        replace(file, durable, out -> out.write(content));
-    }
-
-    /** What {@link #replace(Path, boolean, Content)} writes, streamed. */
-    @FunctionalInterface
-    public interface Content {
-        void writeTo(OutputStream out) throws IOException;
-    }
-
-    /**
-     * Replaces {@code file} with what {@code content} writes, through a temporary file in the same directory
-     * that is renamed over it. Missing directories on the way are created.
-     */
-    public static void replace(Path file, boolean durable, Content content) throws IOException {
         Path absolute = file.toAbsolutePath().normalize();
         try (Opened opened = open(absolute.getParent(), true)) {
             SecureDirectoryStream<Path> directory = opened.stream();
@@ -97,9 +86,10 @@ public final class StateDirectory {
             }
             try (SeekableByteChannel channel = directory.newByteChannel(temp, Set.of(StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE, NOFOLLOW))) {
-                OutputStream out = Channels.newOutputStream(channel);
-                content.writeTo(out);
-                out.flush();
+                ByteBuffer buffer = ByteBuffer.wrap(content);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
                 if (durable) {
                     ((FileChannel) channel).force(true);
                 }
