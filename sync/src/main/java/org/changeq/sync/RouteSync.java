@@ -506,7 +506,8 @@ public final class RouteSync {
             }
         }
         if (printed > PRINTED_ENTRIES_LIMIT) {
-            out.println("  ... and " + (printed - PRINTED_ENTRIES_LIMIT) + " more entries in " + list);
+            out.println("  ... and " + (printed - PRINTED_ENTRIES_LIMIT) + " more entries; 'changeq-queue paths --route "
+                    + route.name() + "' lists them all");
         }
     }
 }
