@@ -23,6 +23,7 @@ import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.changeq.pipeline.ExitCodeException;
@@ -40,7 +41,8 @@ import org.changeq.pipeline.ExitCodes;
  * itself, belong to root: the administrator's layout (say {@code /var -> /data/var}). Any other link, and any
  * link at all once a directory of another owner was entered, is refused with {@link Refused}. Files are
  * opened with {@code O_NOFOLLOW}; a file is replaced by a new one (a temporary file created exclusively,
- * then renamed over it), never written in place, so a hard link to a foreign file is replaced, not written.
+ * then renamed over it), never written in place, so a hard link to a foreign file is replaced, not written;
+ * one opened in place (read, locked) must have no other name.
  *
  * <p>Stateless and thread-safe; every call opens and closes what it needs.
  */
@@ -61,6 +63,12 @@ public final class StateDirectory {
             super(ExitCodes.QUEUE_UNAVAILABLE, link + " is a symbolic link; changeq does not follow links in its "
                     + "state and queue directories (a link there could turn a run by root against other files): "
                     + "remove it (rm '" + link + "') and run again", null);
+        }
+
+        Refused(Path file, int names) {
+            super(ExitCodes.QUEUE_UNAVAILABLE, file + " has " + names + " hard links; changeq does not open a file of "
+                    + "its state and queue directories that has other names (one could be another user's file): "
+                    + "remove it (rm '" + file + "') and run again", null);
         }
     }
 
@@ -208,12 +216,38 @@ public final class StateDirectory {
         refuseLink(opened.stream(), opened.path(), name);
         Set<OpenOption> withoutFollowing = new HashSet<>(options);
         withoutFollowing.add(NOFOLLOW);
+        SeekableByteChannel channel;
         try {
-            return opened.stream().newByteChannel(name, withoutFollowing);
+            channel = opened.stream().newByteChannel(name, withoutFollowing);
         } catch (FileSystemException e) {
             // Replaced by a link since the check: O_NOFOLLOW fails with ELOOP.
             refuseLink(opened.stream(), opened.path(), name);
             throw e;
+        }
+        try {
+            refuseHardLink(opened, name);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        return channel;
+    }
+
+    /**
+     * A hard link to another user's file is as good as a symbolic link to it when the file is opened in place (a
+     * lock's pid, a read). Java gives no fstat of a channel: the file opened is the one the directory names before
+     * and after the open, and the path, resolved again, must lead to that same file.
+     */
+    private static void refuseHardLink(Opened opened, Path name) throws IOException {
+        Path path = opened.path().resolve(name);
+        Optional<PosixFileAttributes> named = attributes(opened.stream(), name);
+        Map<String, Object> byPath = Files.readAttributes(path, "unix:nlink,fileKey", NOFOLLOW);
+        if (named.isEmpty() || !named.get().fileKey().equals(byPath.get("fileKey"))) {
+            throw new IOException(path + " was replaced while it was opened; run again");
+        }
+        int names = (Integer) byPath.get("nlink");
+        if (names > 1) {
+            throw new Refused(path, names);
         }
     }
 

@@ -125,6 +125,20 @@ class StateDirectoryTest {
     }
 
     @Test
+    void aHardLinkToAnotherFileIsNeitherReadNorLocked() throws IOException {
+        Path cursor = Files.createLink(state.resolve("r.cursor"), victim);
+        Path lock = Files.createLink(state.resolve("r.lock"), victim);
+        for (ThrowingCall call : List.<ThrowingCall>of(() -> StateDirectory.read(cursor),
+                () -> StateDirectory.openLock(lock).close())) {
+            StateDirectory.Refused refused = assertThrows(StateDirectory.Refused.class, call::run);
+            assertEquals(ExitCodes.QUEUE_UNAVAILABLE, refused.exitCode());
+            assertTrue(refused.getMessage().contains(" has 3 hard links; changeq does not open a file of its state and "
+                    + "queue directories that has other names"), refused.getMessage());
+        }
+        assertVictimUntouched();
+    }
+
+    @Test
     void aFifoIsRefusedWithoutBlocking() throws Exception {
         Path fifo = state.resolve("r.cursor");
         Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
