@@ -125,18 +125,9 @@ public final class StateDirectory {
         }
     }
 
-    /** The content of {@code file}, or empty when it or a directory on the way does not exist. */
-    public static Optional<byte[]> readIfExists(Path file) throws IOException {
-        try {
-            return Optional.of(read(file));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
-    }
-
     /**
-     * Opens {@code file} for locking, creating it and the directories on the way if missing. Its content is
-     * never written.
+     * Opens {@code file} for locking (and for the holder's pid), creating it and the directories on the way if
+     * missing.
      */
     public static FileChannel openLock(Path file) throws IOException {
         Path absolute = file.toAbsolutePath().normalize();
