@@ -204,6 +204,56 @@ EOF
     [ -z "$foreign" ] || fail "root's runs left files the service cannot write: $foreign"
 }
 
+# The service account, taken over, plants links in its state directory at root's files (a file, a
+# directory, a temporary file, the shadow file) and root then runs README's commands by hand: no file
+# outside the state directory changes, and each command succeeds or stops with exit 5 naming a link.
+step_planted_links_do_not_reach_root() {
+    local state=/var/lib/changeq/state cmd rc before after
+    local links="metrics/.changeq_sync_mirror.prom.tmp metrics/changeq_sync_offsite-nfs.prom lists cursors/offsite-backup.cursor"
+    local victims='sha256sum /root/victims/authorized_keys /root/victims/dir/* /etc/shadow /etc/passwd; ls -la /root/victims/dir'
+    inside sh -ec 'mkdir -p /root/victims/dir; echo "root key" >/root/victims/authorized_keys
+        echo "root list" >/root/victims/dir/mirror.files; chmod -R go-rwx /root/victims'
+    before=$(inside sh -c "$victims")
+    inside setpriv --reuid=changeq --regid=changeq --clear-groups sh -ec '
+        cd "$1"
+        plant() { if [ -e "$1" ]; then mv "$1" "$1.aside"; fi; mkdir -p "$(dirname "$1")"; ln -s "$2" "$1"; }
+        plant metrics/.changeq_sync_mirror.prom.tmp /root/victims/authorized_keys
+        plant metrics/changeq_sync_offsite-nfs.prom /root/victims/authorized_keys
+        plant lists /root/victims/dir
+        plant cursors/offsite-backup.cursor /etc/shadow' plant "$state" || fail "the changeq user could not plant its links"
+    while IFS= read -r cmd; do
+        rc=0
+        inside sh -c "cd /srv/nfs && $cmd" >"$work/manual.log" 2>&1 || rc=$?
+        echo "   # $cmd: exit $rc"
+        case $rc in
+            0) ;;
+            5) grep -q 'is a symbolic link; changeq does not follow links' "$work/manual.log" \
+                || { cat "$work/manual.log"; fail "as root: $cmd exited 5 without naming a link"; } ;;
+            *) cat "$work/manual.log"; fail "as root: $cmd exited $rc" ;;
+        esac
+        ! grep -q -e $'\tat ' -e 'root key' -e 'root list' -e '^root:' "$work/manual.log" \
+            || { cat "$work/manual.log"; fail "as root: $cmd printed a stack trace or root's files"; }
+    done <<EOF
+changeq-sync --config $config --route mirror
+changeq-sync --config $config --route offsite-nfs
+changeq-sync --config $config --route offsite-nfs --dry-run
+changeq-sync --config $config --route offsite-backup
+changeq-sync check --config $config
+changeq-queue stat --config $config
+changeq-queue paths --config $config --route mirror -0
+EOF
+    after=$(inside sh -c "$victims")
+    [ "$before" = "$after" ] || fail "root's files changed: before $before; after $after"
+    # shellcheck disable=SC2086
+    inside setpriv --reuid=changeq --regid=changeq --clear-groups sh -ec '
+        cd "$1"
+        shift
+        for link in "$@"; do
+            rm -f "$link"
+            if [ -e "$link.aside" ]; then mv "$link.aside" "$link"; fi
+        done' remove "$state" $links || fail "the changeq user could not remove its links"
+}
+
 step_first_runs() {
     run_route offsite-nfs
     run_route offsite-backup
@@ -399,7 +449,7 @@ step() {
     echo "== $1 ok ($((SECONDS - t0)) s)"
 }
 for name in boot install configure tracker-ready root-runs-readme-commands first-runs mirror-keeps-owners-and-modes \
-        later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed follower-replaces-the-timer \
+        planted-links-do-not-reach-root later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed follower-replaces-the-timer \
         kill-9-restarts-and-catches-up second-tracker-refused stopped-tracker-is-reported stop-records-stop purge; do
     step "$name"
 done

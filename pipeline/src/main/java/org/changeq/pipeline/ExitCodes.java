@@ -36,7 +36,8 @@ public final class ExitCodes {
                     + "route synced before (unmounted, replaced, another btrfs subvolume, or a file system below it "
                     + "unmounted, mounted or replaced), or what it lies on cannot be determined: nothing was sent"),
             Map.entry(QUEUE_UNAVAILABLE, "queue or state directory missing, not a changeq queue, or cannot be "
-                    + "opened, or the queue belongs to another state directory"),
+                    + "opened, or the queue belongs to another state directory, or a symbolic link (or a file with other "
+                    + "hard links) where changeq keeps a file or directory"),
             Map.entry(QUEUE_WRITE_FAILED, "appending to the queue failed (disk full, unwritable): restart, the "
                     + "catch-up scan covers it"),
             Map.entry(ALREADY_RUNNING, "another run holds the lock (a second tracker on a queue, or the same route "

@@ -18,7 +18,7 @@ import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.mount.Mount;
 import org.changeq.pipeline.mount.MountTable;
-import org.changeq.pipeline.state.AtomicFiles;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * What a directory is beyond its path: the file system it lies on, where inside that file system it lies, its
@@ -337,14 +337,14 @@ record FileSystemIdentity(byte[] source, String fsType, String mountDevice, Stri
 
     static Optional<FileSystemIdentity> read(Path file) throws IOException {
         try {
-            return Optional.of(decode(Files.readAllBytes(file), file));
+            return Optional.of(decode(StateDirectory.read(file), file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
     }
 
     void write(Path file) throws IOException {
-        AtomicFiles.replace(file, encode().getBytes(StandardCharsets.US_ASCII), true);
+        StateDirectory.replace(file, encode().getBytes(StandardCharsets.US_ASCII), true);
     }
 
     @Override

@@ -13,24 +13,28 @@ final class RouteFiles {
     private RouteFiles() {
     }
 
-    /** The {@code --files-from} list of the recursive pass. */
-    static Path fileList(StateLayout state, String route) {
-        return state.directory().resolve("lists").resolve(route + ".files");
+    /** Where a run writes its {@code --files-from} lists (a dry run uses a private directory instead). */
+    static Path listDirectory(StateLayout state) {
+        return state.directory().resolve("lists");
     }
 
-    /** The {@code --files-from} list of the directory pass. */
-    static Path directoryList(StateLayout state, String route) {
-        return state.directory().resolve("lists").resolve(route + ".dirs");
+    /** The {@code --files-from} list of the recursive pass, in {@code lists}. */
+    static Path fileList(Path lists, String route) {
+        return lists.resolve(route + ".files");
     }
 
-    /** The {@code --files-from} list of the content pass. */
-    static Path contentList(StateLayout state, String route) {
-        return state.directory().resolve("lists").resolve(route + ".content");
+    /** The {@code --files-from} list of the directory pass, in {@code lists}. */
+    static Path directoryList(Path lists, String route) {
+        return lists.resolve(route + ".dirs");
     }
 
-    /** The files of the deletion pass. */
-    static DeletionLists deletionLists(StateLayout state, String route) {
-        Path lists = state.directory().resolve("lists");
+    /** The {@code --files-from} list of the content pass, in {@code lists}. */
+    static Path contentList(Path lists, String route) {
+        return lists.resolve(route + ".content");
+    }
+
+    /** The files of the deletion pass, in {@code lists}. */
+    static DeletionLists deletionLists(Path lists, String route) {
         return new DeletionLists(lists.resolve(route + ".deletions"), lists.resolve(route + ".deletion-filter"),
                 lists.resolve(route + ".renamed"));
     }

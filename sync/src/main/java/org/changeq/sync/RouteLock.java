@@ -4,10 +4,9 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * The exclusive lock of one route: {@code FileChannel.tryLock} on {@code <state>/locks/<route>.lock}.
@@ -32,8 +31,7 @@ final class RouteLock implements AutoCloseable {
 
     /** Takes the lock without waiting. */
     static RouteLock acquire(Path lockFile, String route) throws IOException, SyncException {
-        Files.createDirectories(lockFile.getParent());
-        FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel channel = StateDirectory.openLock(lockFile);
         FileLock lock;
         try {
             lock = channel.tryLock();

@@ -33,6 +33,7 @@ import org.changeq.pipeline.plan.SyncPolicy.Reason;
 import org.changeq.pipeline.state.FullSyncFlags;
 import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,8 +67,9 @@ public final class RouteSync {
     private final PrintStream out;
     private final CopyGuard guard;
     private final DeletionGuard deletions;
+    private final Path listDirectory;
 
-    private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out) {
+    private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
         this.config = config;
         this.request = request;
         this.route = config.route(request.route());
@@ -77,6 +79,7 @@ public final class RouteSync {
         this.out = out;
         this.guard = new CopyGuard(route, root, layout, request, "changeq-sync ... --route " + route.name());
         this.deletions = new DeletionGuard(route, layout, request, clock, "changeq-sync ... --route " + route.name());
+        this.listDirectory = listDirectory;
     }
 
     /**
@@ -89,11 +92,50 @@ public final class RouteSync {
      */
     public static SyncReport run(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out)
             throws SyncException, InterruptedException {
-        RouteSync sync = new RouteSync(config, request, clock, out);
+        if (request.dryRun()) {
+            return runDry(config, request, clock, out);
+        }
+        RouteSync sync = new RouteSync(config, request, clock, out, RouteFiles.listDirectory(new StateLayout(config.state())));
         try (RouteLock lock = lock(config, request.route())) {
             return sync.runHoldingLock();
         } catch (IOException e) {
             throw stateUnusable(config, request.route(), e);
+        }
+    }
+
+    /**
+     * A dry run changes nothing in the state directory, so that anyone who may read it can run one: it takes no
+     * lock (it commits nothing a real run could race), and writes its lists to a private temporary directory.
+     */
+    private static SyncReport runDry(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out)
+            throws SyncException, InterruptedException {
+        Path lists;
+        try {
+            lists = Files.createTempDirectory("changeq-dry-run-");
+        } catch (IOException e) {
+            throw new SyncException(ExitCodes.SOFTWARE, "route '" + request.route() + "': cannot create a temporary "
+                    + "directory for the dry run's lists: " + e + "; check that " + System.getProperty("java.io.tmpdir")
+                    + " is writable", e);
+        }
+        try {
+            return new RouteSync(config, request, clock, out, lists).runHoldingLock();
+        } catch (IOException e) {
+            throw stateUnusable(config, request.route(), e);
+        } finally {
+            deleteLists(lists);
+        }
+    }
+
+    private static void deleteLists(Path lists) {
+        try {
+            try (var names = Files.list(lists)) {
+                for (Path list : (Iterable<Path>) names::iterator) {
+                    Files.delete(list);
+                }
+            }
+            Files.delete(lists);
+        } catch (IOException e) {
+            LOG.warn("cannot remove the dry run's lists in {} ({}); remove them by hand", lists, e.getMessage());
         }
     }
 
@@ -104,7 +146,7 @@ public final class RouteSync {
     static SyncReport runHolding(RouteLock lock, ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out)
             throws SyncException, InterruptedException {
         assert lock.file().equals(new StateLayout(config.state()).routeLock(request.route())) : lock.file();
-        RouteSync sync = new RouteSync(config, request, clock, out);
+        RouteSync sync = new RouteSync(config, request, clock, out, RouteFiles.listDirectory(new StateLayout(config.state())));
         try {
             return sync.runHoldingLock();
         } catch (IOException e) {
@@ -200,10 +242,10 @@ public final class RouteSync {
                 }
                 rsyncRan = true;
             } else {
-                DeletionLists deletionLists = RouteFiles.deletionLists(layout, route.name());
+                DeletionLists deletionLists = RouteFiles.deletionLists(listDirectory, route.name());
                 PendingChanges.Lists lists = scan.pending().orElseThrow()
-                        .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()),
-                                RouteFiles.contentList(layout, route.name()), deletionLists, route.propagateDeletes());
+                        .writeLists(RouteFiles.fileList(listDirectory, route.name()), RouteFiles.directoryList(listDirectory, route.name()),
+                                RouteFiles.contentList(listDirectory, route.name()), deletionLists, route.propagateDeletes());
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 log(mode, reason, scan.backlog(), end);
@@ -213,12 +255,12 @@ public final class RouteSync {
                 outcome = RsyncRunner.Outcome.NOT_RUN;
                 rsyncRan = false;
                 if (lists.files() + lists.deletions() > 0) {
-                    Path fileList = RouteFiles.fileList(layout, route.name());
+                    Path fileList = RouteFiles.fileList(listDirectory, route.name());
                     outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, false, failureChecks);
                     rsyncRan = true;
                 }
                 if (lists.comparedByContent() > 0 && (outcome.succeeded() || outcome.partial())) {
-                    Path contentList = RouteFiles.contentList(layout, route.name());
+                    Path contentList = RouteFiles.contentList(listDirectory, route.name());
                     outcome = outcome.plus(runPass(commands, pass -> pass.contentPass(contentList), contentList, true,
                             failureChecks));
                     rsyncRan = true;
@@ -241,7 +283,7 @@ public final class RouteSync {
                 // After the files: writing into a directory changes its time at the destination. After a
                 // partial transfer too: the directories still need their times, and this pass its check.
                 if (lists.directories() > 0 && (outcome.succeeded() || outcome.partial())) {
-                    Path directoryList = RouteFiles.directoryList(layout, route.name());
+                    Path directoryList = RouteFiles.directoryList(listDirectory, route.name());
                     outcome = outcome.plus(runPass(commands, pass -> pass.directoryPass(directoryList), directoryList,
                             false, failureChecks));
                     rsyncRan = true;
@@ -474,7 +516,7 @@ public final class RouteSync {
         if (list == null) {
             return;
         }
-        byte[] bytes = Files.readAllBytes(list);
+        byte[] bytes = StateDirectory.read(list);
         int printed = 0;
         int start = 0;
         for (int i = 0; i < bytes.length; i++) {
@@ -486,7 +528,8 @@ public final class RouteSync {
             }
         }
         if (printed > PRINTED_ENTRIES_LIMIT) {
-            out.println("  ... and " + (printed - PRINTED_ENTRIES_LIMIT) + " more entries in " + list);
+            out.println("  ... and " + (printed - PRINTED_ENTRIES_LIMIT) + " more entries; 'changeq-queue paths --route "
+                    + route.name() + "' lists them all");
         }
     }
 }

@@ -98,7 +98,8 @@ public final class SyncMain implements Callable<Integer> {
     @Option(names = "--full", description = "make this run a full sync")
     boolean full;
 
-    @Option(names = {"-n", "--dry-run"}, description = "plan and print; rsync runs with --dry-run; no cursor, claim or metric changes")
+    @Option(names = {"-n", "--dry-run"}, description = "plan and print; rsync runs with --dry-run; writes nothing in the"
+            + " state directory (no lock, cursor, claim, list or metric)")
     boolean dryRun;
 
     @Option(names = "--accept-root-change", description = "sync a root that is not the directory this route synced before"

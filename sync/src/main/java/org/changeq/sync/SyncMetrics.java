@@ -9,8 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.changeq.pipeline.ExitCodes;
-import org.changeq.pipeline.state.AtomicFiles;
 import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * A route's metrics in the Prometheus text format, for node_exporter's textfile collector: the
@@ -129,14 +129,14 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
 
     static SyncMetrics read(Path file) throws IOException {
         try {
-            return decode(Files.readString(file, StandardCharsets.UTF_8));
+            return decode(new String(StateDirectory.read(file), StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {
             return NONE;
         }
     }
 
     void write(Path file, String route) throws IOException {
-        AtomicFiles.replace(file, encode(route).getBytes(StandardCharsets.UTF_8), false);
+        StateDirectory.replace(file, encode(route).getBytes(StandardCharsets.UTF_8), false);
     }
 
     /**

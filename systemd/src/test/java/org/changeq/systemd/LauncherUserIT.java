@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -38,16 +39,32 @@ class LauncherUserIT {
         Files.writeString(javaHome.resolve("release"), "JAVA_VERSION=\"17.0.15\"\n");
     }
 
-    private ModuleFiles.Result run(String launcher, String user) throws Exception {
-        return ModuleFiles.run(javaHome, List.of(ModuleFiles.target("changeq/bin/" + launcher).toString(), "--help"),
-                Map.of("JAVA_HOME", javaHome.toString(), "CHANGEQ_USER", user));
+    private ModuleFiles.Result run(String launcher, String user, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(ModuleFiles.target("changeq/bin/" + launcher).toString()));
+        command.addAll(args.length == 0 ? List.of("--help") : List.of(args));
+        return ModuleFiles.run(javaHome, command, Map.of("JAVA_HOME", javaHome.toString(), "CHANGEQ_USER", user));
     }
 
     @Test
     void rootRunsTheSyncAsTheServiceUserWithTheCapabilitiesOfTheUnitAndItsDropIn() throws Exception {
-        ModuleFiles.Result sync = run("changeq-sync", "nobody");
-        assertEquals(0, sync.exitCode(), sync.toString());
-        assertEquals("nobody\n" + KEEP_OWNERS + "\n", sync.stdout());
+        for (List<String> args : List.of(List.of("--config", "/etc/changeq/changeq.yaml", "--route", "mirror"),
+                List.of("--route", "mirror", "--full"), List.of("follow", "--route", "mirror"))) {
+            ModuleFiles.Result sync = run("changeq-sync", "nobody", args.toArray(String[]::new));
+            assertEquals(0, sync.exitCode(), sync.toString());
+            assertEquals("nobody\n" + KEEP_OWNERS + "\n", sync.stdout(), args.toString());
+        }
+    }
+
+    /** Runs that write nothing but their output keep no capability a write to another user's file needs. */
+    @Test
+    void rootsChecksDryRunsAndHelpOnlyRead() throws Exception {
+        for (List<String> args : List.of(List.of("--config", "c.yaml", "--route", "mirror", "--dry-run"),
+                List.of("-n", "--route", "mirror"), List.of("check", "--config", "c.yaml"), List.of("--help"),
+                List.of("--version"))) {
+            ModuleFiles.Result sync = run("changeq-sync", "nobody", args.toArray(String[]::new));
+            assertEquals(0, sync.exitCode(), sync.toString());
+            assertEquals("nobody\n" + READ_ANYTHING + "\n", sync.stdout(), args.toString());
+        }
     }
 
     @Test

@@ -8,7 +8,6 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +24,7 @@ import org.changeq.pipeline.manifest.ManifestWriter;
 import org.changeq.pipeline.manifest.QueueRefusedException;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
+import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
 import org.changeq.tracker.SystemdNotifier;
@@ -181,8 +181,7 @@ public final class Tracker implements AutoCloseable {
             StateLayout layout = new StateLayout(config.state());
             // The lock file stays after a stop: its presence says a tracker ran on this state directory before.
             boolean ranBefore = Files.exists(lockFile);
-            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            channel = StateDirectory.openLock(lockFile);
             FileLock lock = tryLock(channel, lockFile);
             writePid(channel);
             IndexFile catchUpFile = layout.trackerCatchUp();
@@ -432,8 +431,8 @@ public final class Tracker implements AutoCloseable {
             return;
         }
         try {
-            Files.deleteIfExists(catchUpFile.path());
-        } catch (IOException e) {
+            StateDirectory.deleteIfExists(catchUpFile.path());
+        } catch (IOException | StateDirectory.Refused e) {
             LOG.warn("cannot remove {} ({}); the next start scans from an older time than needed", catchUpFile.path(),
                     e.getMessage());
         }
@@ -480,7 +479,7 @@ public final class Tracker implements AutoCloseable {
 
     private static void createDirectory(Path directory, String what) {
         try {
-            Files.createDirectories(directory);
+            StateDirectory.createDirectories(directory);
         } catch (IOException e) {
             throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot create the " + what + " directory "
                     + directory + ": " + e + "; check that its parent exists and is writable by this user", e);

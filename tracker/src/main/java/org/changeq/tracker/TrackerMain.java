@@ -10,6 +10,7 @@ import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.ConfigLoader;
+import org.changeq.pipeline.ExitCodeException;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.cli.CommandLines;
 import picocli.CommandLine;
@@ -127,7 +128,8 @@ public final class TrackerMain implements Callable<Integer> {
         } catch (ConfigException e) {
             spec.commandLine().getErr().println("changeq-tracker: " + e.getMessage());
             return ExitCodes.CONFIG;
-        } catch (TrackerStartException e) {
+        } catch (ExitCodeException e) {
+            // TrackerStartException, or a state file the tracker refuses to open
             spec.commandLine().getErr().println("changeq-tracker: " + e.getMessage());
             return e.exitCode();
         }

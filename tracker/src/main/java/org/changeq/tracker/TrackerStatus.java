@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import org.changeq.pipeline.ByteStrings;
+import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.TrackerRootsFile;
 import org.changeq.pipeline.state.TrackerRootsFile.RootStatus;
 import org.changeq.tracker.SystemdNotifier;
@@ -65,7 +66,7 @@ final class TrackerStatus implements TreeWatcher.Listener {
         try {
             rootsFile.write(new TrackerRootsFile.Snapshot(System.currentTimeMillis(), ProcessHandle.current().pid(),
                     roots));
-        } catch (IOException e) {
+        } catch (IOException | StateDirectory.Refused e) {
             LOG.warn("cannot write {} ({}); changeq-queue stat shows an older view of the roots", rootsFile.path(),
                     e.getMessage());
         }

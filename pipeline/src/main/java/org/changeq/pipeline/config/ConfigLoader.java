@@ -155,14 +155,14 @@ public final class ConfigLoader {
                 Node pathNode = require(fields, entry.getValueNode(), key, "path");
                 Path path = path(pathNode, key + ".path");
                 for (RootConfig other : roots.values()) {
-                    if (other.path().equals(path)) {
-                        throw error(pathNode, key + ".path", "root '" + other.name() + "' already has the path " + path
-                                + "; two roots must not watch the same tree");
+                    if (other.path().equals(path) || realPath(other.path()).equals(realPath(path))) {
+                        throw error(pathNode, key + ".path", "root '" + other.name() + "' already has the path "
+                                + shown(path) + "; two roots must not watch the same tree");
                     }
-                    if (path.startsWith(other.path()) || other.path().startsWith(path)) {
+                    if (inside(path, other.path()) || inside(other.path(), path)) {
                         // The kernel gives one watch per directory, so its events would reach only one of the roots.
-                        throw error(pathNode, key + ".path", "the root " + path + " and root '" + other.name() + "' ("
-                                + other.path() + ") overlap, one inside the other; the directories they share would be"
+                        throw error(pathNode, key + ".path", "the root " + shown(path) + " and root '" + other.name()
+                                + "' (" + shown(other.path()) + ") overlap, one inside the other; the directories they share would be"
                                 + " tracked for only one of them. Use one root and give the routes include/exclude patterns");
                     }
                 }
@@ -183,8 +183,8 @@ public final class ConfigLoader {
         RootConfig root(String name, Path path, List<String> exclude, Path queue, Path state, Node node, String key)
                 throws ConfigException {
             for (Path own : List.of(queue, state)) {
-                if (path.startsWith(own)) {
-                    throw error(node, key, "the root " + path + " lies inside changeq's own directory " + own
+                if (inside(path, own)) {
+                    throw error(node, key, "the root " + shown(path) + " lies inside changeq's own directory " + shown(own)
                             + "; changeq would watch its own writes");
                 }
             }
@@ -192,6 +192,8 @@ public final class ConfigLoader {
             for (Path own : List.of(queue, state)) {
                 if (own.startsWith(path)) {
                     all.add("/" + escapeLiteral(path.relativize(own).toString()) + "/");
+                } else if (inside(own, path)) {
+                    all.add("/" + escapeLiteral(realPath(path).relativize(realPath(own)).toString()) + "/");
                 }
             }
             all.addAll(LEGACY_STATE_FILES);
@@ -319,19 +321,20 @@ public final class ConfigLoader {
             String key = "routes." + route.name() + ".dest";
             if (route.localDestination()) {
                 Path dest = Path.of(route.dest()).normalize();
-                if (dest.startsWith(root.path())) {
-                    throw error(destNode, key, "the destination " + dest + " lies inside the route's own root '" + root.name()
-                            + "' (" + root.path() + "): every run would copy the backup into itself until the disk is full;"
+                if (inside(dest, root.path())) {
+                    throw error(destNode, key, "the destination " + shown(dest) + " lies inside the route's own root '"
+                            + root.name() + "' (" + shown(root.path()) + "): every run would copy the backup into itself until the disk is full;"
                             + " choose a directory outside the root");
                 }
-                if (root.path().startsWith(dest)) {
-                    throw error(destNode, key, "the destination " + dest + " contains the route's own root '" + root.name()
-                            + "' (" + root.path() + "): the sync would write over the data it reads; choose a directory"
+                if (inside(root.path(), dest)) {
+                    throw error(destNode, key, "the destination " + shown(dest) + " contains the route's own root '"
+                            + root.name() + "' (" + shown(root.path()) + "): the sync would write over the data it reads; choose a directory"
                             + " outside the root");
                 }
                 for (Path own : List.of(queue, state)) {
-                    if (dest.startsWith(own) || own.startsWith(dest)) {
-                        throw error(destNode, key, "the destination " + dest + " overlaps changeq's own directory " + own
+                    if (inside(dest, own) || inside(own, dest)) {
+                        throw error(destNode, key, "the destination " + shown(dest) + " overlaps changeq's own directory "
+                                + shown(own)
                                 + "; choose a directory apart from the queue and the state directory");
                     }
                 }
@@ -631,6 +634,33 @@ public final class ConfigLoader {
             }
             return new ConfigException(message.append(": ").append(problem).toString());
         }
+    }
+
+    /**
+     * Whether {@code inner} is {@code outer} or lies inside it, as written or once the symbolic links of the parts
+     * that exist are resolved: the tracker watches, and rsync writes, where the links lead.
+     */
+    static boolean inside(Path inner, Path outer) {
+        return inner.startsWith(outer) || realPath(inner).startsWith(realPath(outer));
+    }
+
+    /** {@code path} with the symbolic links of its longest existing part resolved; the rest as written. */
+    static Path realPath(Path path) {
+        Path missing = path.getFileSystem().getPath("");
+        for (Path existing = path.toAbsolutePath().normalize(); existing != null; existing = existing.getParent()) {
+            try {
+                return existing.toRealPath().resolve(missing);
+            } catch (IOException e) {
+                missing = existing.getFileName() == null ? missing : existing.getFileName().resolve(missing);
+            }
+        }
+        return path;
+    }
+
+    /** {@code path} for a message, with where it really leads when a symbolic link takes it elsewhere. */
+    private static String shown(Path path) {
+        Path real = realPath(path);
+        return real.equals(path) ? path.toString() : path + " (through a symbolic link: " + real + ")";
     }
 
     /** Whether one destination is the other or lies inside it, comparing paths component by component. */

@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.changeq.pipeline.ChangeqThreads;
+import org.changeq.pipeline.ExitCodeException;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
@@ -89,6 +90,8 @@ public final class QueueMain implements Callable<Integer> {
             int code;
             if (failure instanceof QueueNotFoundException) {
                 code = ExitCodes.QUEUE_UNAVAILABLE;
+            } else if (failure instanceof ExitCodeException e) {
+                code = e.exitCode();
             } else if (failure instanceof ConfigException) {
                 code = ExitCodes.CONFIG;
             } else if (failure instanceof CommandLine.ParameterException) {

@@ -2,13 +2,11 @@ package org.changeq.pipeline.manifest;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * Claims: the queue index each consumer is about to read up to, published before it reads and
@@ -44,19 +42,13 @@ public final class ClaimBoard {
     /** The highest index any consumer has claimed, or {@link #NO_CLAIM}. Reads the files afresh. */
     public long highestClaim() {
         long highest = NO_CLAIM;
-        // No glob: this runs on the writer thread, and a glob is compiled anew on every call.
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
-            for (Path file : files) {
-                if (!file.getFileName().toString().endsWith(SUFFIX)) {
-                    continue;
-                }
-                OptionalLong claim = new IndexFile(file, "claim").read();
+        try {
+            for (Path name : StateDirectory.list(directory, SUFFIX)) {
+                OptionalLong claim = new IndexFile(directory.resolve(name), "claim").read();
                 if (claim.isPresent() && claim.getAsLong() > highest) {
                     highest = claim.getAsLong();
                 }
             }
-        } catch (NoSuchFileException e) {
-            return NO_CLAIM;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read claims in " + directory + ": " + e.getMessage(), e);
         }

@@ -2,13 +2,12 @@ package org.changeq.pipeline.manifest;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
-import org.changeq.pipeline.state.AtomicFiles;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * The codec and atomic store for small state files that hold one queue index: a route's committed
@@ -16,7 +15,7 @@ import org.changeq.pipeline.state.AtomicFiles;
  * <pre>changeq-&lt;kind&gt; 1 &lt;index&gt;</pre>
  * or, for an index that belongs to a queue with an identity ({@link QueueIdentity}):
  * <pre>changeq-&lt;kind&gt; 2 &lt;index&gt; &lt;queue id&gt;</pre>
- * Writes go through {@link AtomicFiles} with fsync: a crash leaves the old value or the new one,
+ * Writes go through {@link StateDirectory} with fsync: a crash leaves the old value or the new one,
  * never a torn file.
  */
 public final class IndexFile {
@@ -81,7 +80,7 @@ public final class IndexFile {
     /** The stored index with the queue it belongs to, or empty when the file does not exist. */
     public Optional<Entry> readEntry() throws IOException {
         try {
-            return Optional.of(decodeEntry(kind, Files.readString(file, StandardCharsets.US_ASCII), file));
+            return Optional.of(decodeEntry(kind, new String(StateDirectory.read(file), StandardCharsets.US_ASCII), file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -90,12 +89,12 @@ public final class IndexFile {
     /** Replaces the stored index atomically and durably, naming the queue it indexes when that has an identity. */
     public void write(long index, Optional<UUID> queue) throws IOException {
         String text = queue.isPresent() ? encode(kind, index, queue.get()) : encode(kind, index);
-        AtomicFiles.replace(file, text.getBytes(StandardCharsets.US_ASCII), true);
+        StateDirectory.replace(file, text.getBytes(StandardCharsets.US_ASCII), true);
     }
 
     /** Replaces the stored index atomically and durably. */
     public void write(long index) throws IOException {
-        AtomicFiles.replace(file, encode(kind, index).getBytes(StandardCharsets.US_ASCII), true);
+        StateDirectory.replace(file, encode(kind, index).getBytes(StandardCharsets.US_ASCII), true);
     }
 
     /**
@@ -103,6 +102,6 @@ public final class IndexFile {
      * cut the file may hold an older value, or be empty.
      */
     public void writeUnsynced(long index) throws IOException {
-        AtomicFiles.replace(file, encode(kind, index).getBytes(StandardCharsets.US_ASCII), false);
+        StateDirectory.replace(file, encode(kind, index).getBytes(StandardCharsets.US_ASCII), false);
     }
 }

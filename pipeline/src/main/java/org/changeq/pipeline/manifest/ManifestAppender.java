@@ -14,6 +14,7 @@ import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
 import org.changeq.pipeline.manifest.ManifestWriter.Slot;
+import org.changeq.pipeline.state.StateDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,7 +172,8 @@ final class ManifestAppender implements EventHandler<Slot> {
         try {
             watermarkFile.writeUnsynced(watermark);
             watermarkWriteFailed = false;
-        } catch (IOException e) {
+        } catch (IOException | StateDirectory.Refused e) {
+            // A link planted there must not stop the recording: the next start refuses it, with the fix.
             if (!watermarkWriteFailed) {
                 LOG.warn("cannot store the watermark in {} ({}); a restart catches up from an older time than "
                         + "needed", watermarkFile.path(), e.getMessage());

@@ -7,7 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.UUID;
-import org.changeq.pipeline.state.AtomicFiles;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * Which queue this is, and the one state directory (cursors, claims, tracker state) that belongs to it. The
@@ -47,7 +47,7 @@ public record QueueIdentity(UUID id, Path stateDirectory) {
         Path file = queueDirectory.resolve(FILE_NAME);
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            text = new String(StateDirectory.read(file), StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -139,6 +139,6 @@ public record QueueIdentity(UUID id, Path stateDirectory) {
 
     /** Writes this identity into {@code queueDirectory}. Only the writer lock's holder calls this. */
     void write(Path queueDirectory) throws IOException {
-        AtomicFiles.replace(queueDirectory.resolve(FILE_NAME), encode(this).getBytes(StandardCharsets.UTF_8), true);
+        StateDirectory.replace(queueDirectory.resolve(FILE_NAME), encode(this).getBytes(StandardCharsets.UTF_8), true);
     }
 }

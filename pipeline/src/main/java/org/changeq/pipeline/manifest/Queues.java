@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * Opens the manifest queue. Every Chronicle entry point of changeq goes through here, so the
@@ -24,7 +25,7 @@ final class Queues {
     /** Opens (creating if needed) the queue for the single writer. */
     static SingleChronicleQueue openForWriting(Path directory) {
         try {
-            Files.createDirectories(directory);
+            StateDirectory.createDirectories(directory);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create queue directory " + directory
                     + ": " + e.getMessage() + "; check that its parent exists and is writable", e);

@@ -6,15 +6,14 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * The queue's one-writer lock: an exclusive lock on {@value #FILE_NAME} inside the queue directory (Chronicle
@@ -58,7 +57,7 @@ public final class WriterLock implements AutoCloseable {
     public static WriterLock acquire(Path queueDirectory, Path stateDirectory) {
         Path key;
         try {
-            Files.createDirectories(queueDirectory);
+            StateDirectory.createDirectories(queueDirectory);
             key = queueDirectory.toRealPath();
         } catch (IOException e) {
             throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot create the queue directory "
@@ -70,8 +69,7 @@ public final class WriterLock implements AutoCloseable {
         }
         FileChannel channel = null;
         try {
-            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            channel = StateDirectory.openLock(lockFile);
             FileLock lock = tryLock(channel);
             if (lock == null) {
                 throw alreadyRunning(queueDirectory, lockFile, holder(channel));
@@ -106,7 +104,7 @@ public final class WriterLock implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return false;
         }
-        try (FileChannel channel = FileChannel.open(queueDirectory.resolve(FILE_NAME), StandardOpenOption.READ)) {
+        try (FileChannel channel = StateDirectory.openForReading(queueDirectory.resolve(FILE_NAME))) {
             FileLock shared = channel.tryLock(0, Long.MAX_VALUE, true);
             if (shared == null) {
                 return true;

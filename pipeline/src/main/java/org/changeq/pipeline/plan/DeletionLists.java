@@ -6,11 +6,11 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * The files of an incremental run's deletion pass. rsync's own {@code --delete-missing-args} would take the deleted
@@ -36,9 +36,8 @@ public record DeletionLists(Path directories, Path filter, Path renamed) {
         private final OutputStream renamedOut;
 
         private Writer() throws IOException {
-            Files.createDirectories(filter.toAbsolutePath().getParent());
-            risks = new BufferedOutputStream(Files.newOutputStream(filter));
-            renamedOut = new BufferedOutputStream(Files.newOutputStream(renamed));
+            risks = new BufferedOutputStream(StateDirectory.newFile(filter));
+            renamedOut = new BufferedOutputStream(StateDirectory.newFile(renamed));
         }
 
         /** A deleted path, {@code buffer[start, start + length)}. */
@@ -61,7 +60,7 @@ public record DeletionLists(Path directories, Path filter, Path renamed) {
         @Override
         public void close() throws IOException {
             try (OutputStream rules = risks; OutputStream renamedPaths = renamedOut;
-                 OutputStream list = new BufferedOutputStream(Files.newOutputStream(directories))) {
+                 OutputStream list = new BufferedOutputStream(StateDirectory.newFile(directories))) {
                 for (ByteBuffer parent : parents) {
                     byte[] directory = parent.array();
                     // After every R rule: rsync takes the first rule that matches.

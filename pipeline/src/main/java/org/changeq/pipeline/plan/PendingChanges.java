@@ -6,8 +6,8 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.state.StateDirectory;
 
 /**
  * The deduplicated paths one route still has to send, condensed from queue records: one entry per
@@ -256,9 +256,6 @@ public final class PendingChanges {
     /** {@link #writeLists(Path, Path, Path, boolean)}, and the files of the deletion pass: see {@link DeletionLists}. */
     public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, DeletionLists deletionLists,
                             boolean propagateDeletes) throws IOException {
-        for (Path list : List.of(recursiveList, directoryList, contentList)) {
-            Files.createDirectories(list.toAbsolutePath().getParent());
-        }
         try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList);
              ListFile content = new ListFile(contentList);
              DeletionLists.Writer deletions = deletionLists == null ? null : deletionLists.open()) {
@@ -291,7 +288,7 @@ public final class PendingChanges {
         private int used;
 
         ListFile(Path path) throws IOException {
-            out = Files.newOutputStream(path);
+            out = StateDirectory.newFile(path);
         }
 
         void append(byte[] path, int start, int length) throws IOException {

@@ -2,7 +2,6 @@ package org.changeq.pipeline.state;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,7 +60,7 @@ public record DeletionLedger(List<Run> runs) {
     /** The stored ledger; {@link #EMPTY} when the file does not exist. */
     public static DeletionLedger read(Path file) throws IOException {
         try {
-            return decode(Files.readAllBytes(file), file);
+            return decode(StateDirectory.read(file), file);
         } catch (NoSuchFileException e) {
             return EMPTY;
         }
@@ -69,7 +68,7 @@ public record DeletionLedger(List<Run> runs) {
 
     /** Replaces the stored ledger atomically and durably. */
     public void write(Path file) throws IOException {
-        AtomicFiles.replace(file, encode(), true);
+        StateDirectory.replace(file, encode(), true);
     }
 
     byte[] encode() {

@@ -42,7 +42,7 @@ public record FullSyncFlags(Optional<Seen> force, Optional<Seen> legacy, Optiona
         Optional<Seen> honouredForce = Optional.empty();
         Optional<Seen> honouredLegacy = Optional.empty();
         try {
-            String text = Files.readString(honouredFile, StandardCharsets.US_ASCII);
+            String text = new String(StateDirectory.read(honouredFile), StandardCharsets.US_ASCII);
             honouredForce = decode(text, FORCE, honouredFile);
             honouredLegacy = decode(text, LEGACY, honouredFile);
         } catch (NoSuchFileException e) {
@@ -66,7 +66,7 @@ public record FullSyncFlags(Optional<Seen> force, Optional<Seen> legacy, Optiona
         String text = MAGIC + " " + FORMAT_VERSION + "\n"
                 + force.or(() -> honouredForce).map(seen -> line(FORCE, seen)).orElse("")
                 + legacy.or(() -> honouredLegacy).map(seen -> line(LEGACY, seen)).orElse("");
-        AtomicFiles.replace(layout.honouredFlags(route), text.getBytes(StandardCharsets.US_ASCII), true);
+        StateDirectory.replace(layout.honouredFlags(route), text.getBytes(StandardCharsets.US_ASCII), true);
     }
 
     private static String line(String kind, Seen seen) {

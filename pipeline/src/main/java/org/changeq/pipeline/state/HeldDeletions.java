@@ -3,7 +3,6 @@ package org.changeq.pipeline.state;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +16,7 @@ import java.util.List;
  * instead. The one codec of that file. Immutable.
  *
  * <p>Format, version 1: the line {@code changeq-held-deletions 1 MILLIS}, MILLIS the time the oldest of them was
- * first held, then each path as raw bytes relative to the root, NUL-terminated. Written through {@link AtomicFiles}
+ * first held, then each path as raw bytes relative to the root, NUL-terminated. Written through {@link StateDirectory}
  * with fsync, before the cursor moves.
  *
  * @param paths      raw bytes relative to the root, each once
@@ -47,7 +46,7 @@ public record HeldDeletions(List<byte[]> paths, long sinceMillis) {
     /** The stored list; {@link #EMPTY} when the file does not exist. */
     public static HeldDeletions read(Path file) throws IOException {
         try {
-            return decode(Files.readAllBytes(file), file);
+            return decode(StateDirectory.read(file), file);
         } catch (NoSuchFileException e) {
             return EMPTY;
         }
@@ -57,9 +56,9 @@ public record HeldDeletions(List<byte[]> paths, long sinceMillis) {
     public void write(Path file) throws IOException {
         if (isEmpty()) {
             // Losing this removal in a crash only offers deletions that were made once more: rsync finds nothing.
-            Files.deleteIfExists(file);
+            StateDirectory.deleteIfExists(file);
         } else {
-            AtomicFiles.replace(file, encode(), true);
+            StateDirectory.replace(file, encode(), true);
         }
     }
 

@@ -2,7 +2,6 @@ package org.changeq.pipeline.state;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -48,13 +47,13 @@ public final class LastFullSyncFile {
 
     public Optional<LocalDate> read() throws IOException {
         try {
-            return Optional.of(decode(Files.readString(file, StandardCharsets.US_ASCII), file));
+            return Optional.of(decode(new String(StateDirectory.read(file), StandardCharsets.US_ASCII), file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
     }
 
     public void write(LocalDate date) throws IOException {
-        AtomicFiles.replace(file, encode(date).getBytes(StandardCharsets.US_ASCII), true);
+        StateDirectory.replace(file, encode(date).getBytes(StandardCharsets.US_ASCII), true);
     }
 }

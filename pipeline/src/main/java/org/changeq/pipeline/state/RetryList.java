@@ -3,7 +3,6 @@ package org.changeq.pipeline.state;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +21,7 @@ import org.changeq.pipeline.ByteStrings;
  * when more than {@value #LIMIT} paths failed: the list then holds the first {@value #LIMIT} and the route's next
  * run is full), then for each path two NUL-terminated fields: {@code KIND MILLIS PATH}, with PATH the raw bytes
  * relative to the root and MILLIS the time the path first failed; and rsync's message for it (escaped text, may be
- * empty). Written through {@link AtomicFiles} with fsync, before the cursor moves. Version 3 added the kind
+ * empty). Written through {@link StateDirectory} with fsync, before the cursor moves. Version 3 added the kind
  * {@link Kind#DELETION}, version 2 the kind {@link Kind#CONTENT}; older files are read as they are.
  *
  * @param entries    the failed paths, each once
@@ -124,7 +123,7 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
     /** The stored list; {@link #EMPTY} when the file does not exist. */
     public static RetryList read(Path file) throws IOException {
         try {
-            return decode(Files.readAllBytes(file), file);
+            return decode(StateDirectory.read(file), file);
         } catch (NoSuchFileException e) {
             return EMPTY;
         }
@@ -134,9 +133,9 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
     public void write(Path file) throws IOException {
         if (isEmpty()) {
             // Losing this removal in a crash only sends the old paths once more.
-            Files.deleteIfExists(file);
+            StateDirectory.deleteIfExists(file);
         } else {
-            AtomicFiles.replace(file, encode(), true);
+            StateDirectory.replace(file, encode(), true);
         }
     }
 

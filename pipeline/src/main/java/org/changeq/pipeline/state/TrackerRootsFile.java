@@ -2,7 +2,6 @@ package org.changeq.pipeline.state;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -130,7 +129,7 @@ public final class TrackerRootsFile {
     /** The stored snapshot, or empty when no tracker has written one. */
     public Optional<Snapshot> read() throws IOException {
         try {
-            return Optional.of(decode(Files.readString(file, StandardCharsets.UTF_8), file));
+            return Optional.of(decode(new String(StateDirectory.read(file), StandardCharsets.UTF_8), file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -138,6 +137,6 @@ public final class TrackerRootsFile {
 
     /** Replaces the file atomically; not fsynced: after a power cut the tracker starts and writes it anew. */
     public void write(Snapshot snapshot) throws IOException {
-        AtomicFiles.replace(file, encode(snapshot).getBytes(StandardCharsets.UTF_8), false);
+        StateDirectory.replace(file, encode(snapshot).getBytes(StandardCharsets.UTF_8), false);
     }
 }

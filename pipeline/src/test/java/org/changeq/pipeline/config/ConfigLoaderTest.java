@@ -488,6 +488,31 @@ class ConfigLoaderTest {
         assertTrue(message.contains("cannot read the configuration file " + missing), message);
     }
 
+    /** The tracker watches, and rsync writes, where symbolic links lead: nesting through a link is nesting. */
+    @Test
+    void rootsAndDestinationsNestedThroughSymbolicLinksAreRefused(@TempDir Path dir) throws Exception {
+        Path data = Files.createDirectories(dir.resolve("srv/data/photos"));
+        Path link = Files.createSymbolicLink(dir.resolve("photos-link"), data);
+        String base = BASE.replace("/srv/nfs}", dir.resolve("srv") + "}");
+
+        assertEquals("changeq.yaml line 5 column 18, roots.photos.path: the root " + link + " (through a symbolic link: "
+                + data + ") and root 'nfs' (" + dir.resolve("srv") + ") overlap, one inside the other; the directories they"
+                + " share would be tracked for only one of them. Use one root and give the routes include/exclude patterns",
+                errorOf(base.replace("  nfs: {path: " + dir.resolve("srv") + "}", "  nfs: {path: " + dir.resolve("srv")
+                        + "}\n  photos: {path: " + link + "}")));
+
+        Path backupLink = Files.createSymbolicLink(dir.resolve("backup"), dir.resolve("srv/data"));
+        String inside = errorOf(base.replace("dest: /mnt/backup/}", "dest: " + backupLink + "/}"));
+        assertTrue(inside.contains("routes.mirror.dest: the destination " + backupLink + " (through a symbolic link: "
+                + dir.resolve("srv/data") + ") lies inside the route's own root 'nfs'"), inside);
+
+        // State inside a root is allowed and kept out of the queue, also when a link takes it there.
+        Files.createSymbolicLink(dir.resolve("state-link"), Files.createDirectories(dir.resolve("srv/data/state")));
+        ChangeqConfig stateInside = parse(base.replace("state: /var/lib/changeq/state", "state: " + dir.resolve("state-link/x"))
+                .replace("dest: /mnt/backup/}", "dest: " + dir.resolve("elsewhere") + "/}"));
+        assertTrue(stateInside.root("nfs").excludes().matches(bytes("data/state/x"), true));
+    }
+
     @Test
     void quickModeHasOneDefaultRootAndNoRoutes() throws ConfigException {
         ChangeqConfig config = ConfigLoader.quick(Path.of("/srv/nfs"), Path.of("/srv/nfs/.q"), Path.of("/var/s"),

@@ -216,6 +216,28 @@ class ManifestWriterTest {
         assertEquals(List.of("nfs", "backup", "nfs"), markers);
     }
 
+    /** A link planted at the watermark is neither followed nor a reason to stop recording; the next start refuses it. */
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "ManifestAppender", contains = "is a symbolic link")
+    void aLinkAtTheWatermarkIsNotFollowedAndTheWriterGoesOn() throws Exception {
+        Path victim = Files.writeString(dir.resolve("victim"), "root's file\n");
+        Path watermark = new StateLayout(dir.resolve("state")).trackerWatermark().path();
+        Files.createDirectories(watermark.getParent());
+        // As installed, the state directory belongs to the service account: root's own links are followed.
+        if ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0) {
+            Files.setOwner(dir.resolve("state"), dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        }
+        Files.createSymbolicLink(watermark, victim);
+        try (ManifestWriter writer = ManifestWriter.start(lock(), 1024, ManifestWriter.WRITER_THREADS, appendFailures::add)) {
+            writer.publishWatermark(1_234);
+            writer.publish(RecordType.CHANGE, "r", false, bytes("after"));
+            assertTrue(writer.awaitAppended(Duration.ofSeconds(10)));
+        }
+        assertEquals(List.of(), appendFailures);
+        assertEquals(List.of("START", "CHANGE after", "STOP"), summary(records()));
+        assertEquals("root's file\n", Files.readString(victim));
+    }
+
     @Test
     void aWatermarkIsStoredOnlyOnceEverythingPublishedBeforeItIsAppended() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);

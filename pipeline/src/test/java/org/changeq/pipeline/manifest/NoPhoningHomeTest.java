@@ -43,25 +43,7 @@ class NoPhoningHomeTest {
         if (traced) {
             command.addAll(List.of("/usr/bin/strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", trace.toString()));
         }
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(arg -> arg.startsWith("--add-"))
-                .forEach(command::add);
-        command.add("-Duser.home=" + home);
-        command.add("-cp");
-        command.add(Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(entry -> !entry.contains("junit") && !entry.contains("opentest4j")
-                        && !entry.contains("apiguardian"))
-                .collect(Collectors.joining(File.pathSeparator)));
-        command.add(WriteOneRecordMain.class.getName());
-        command.add(dir.resolve("queue").toString());
-        command.add(dir.resolve("state").toString());
-
-        Process process = new ProcessBuilder(command).redirectError(dir.resolve("stderr").toFile()).start();
-        String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
-        assertEquals(0, process.exitValue(), "stdout: " + stdout + "\nstderr: " + Files.readString(dir.resolve("stderr")));
-
+        String stdout = runWriter(command, dir, home);
         assertEquals("records-read", stdout.strip().split(" ")[0], "stdout must carry only our own line: " + stdout);
         // JNA may unpack its native library under ~/.cache; the analytics client would leave its id file.
         try (var files = Files.walk(home)) {
@@ -76,5 +58,46 @@ class NoPhoningHomeTest {
                 .filter(line -> line.contains("AF_INET") || line.contains("htons(53)"))
                 .toList();
         assertEquals(List.of(), network, "the writer opened a network socket");
+    }
+
+    /**
+     * A system.properties file in the working directory of a run is someone else's when root starts the run in
+     * a directory another user can write: chronicle-core must not load it.
+     */
+    @Test
+    void aSystemPropertiesFileInTheWorkingDirectoryIsIgnored() throws Exception {
+        Path home = Files.createDirectories(dir.resolve("home"));
+        Path workingDirectory = Files.createDirectories(dir.resolve("cwd/sub"));
+        Files.writeString(workingDirectory.resolve("system.properties"), WriteOneRecordMain.PLANTED + "=here\n");
+        Files.writeString(workingDirectory.resolve("../system.properties"), WriteOneRecordMain.PLANTED + "=above\n");
+
+        String stdout = runWriter(new ArrayList<>(), workingDirectory, home);
+
+        assertTrue(stdout.strip().matches("records-read \\d+ planted=none"), stdout);
+    }
+
+    /** Runs {@link WriteOneRecordMain} outside JUnit in {@code workingDirectory}; returns its stdout. */
+    private String runWriter(List<String> command, Path workingDirectory, Path home) throws Exception {
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(arg -> arg.startsWith("--add-"))
+                .forEach(command::add);
+        command.add("-Duser.home=" + home);
+        command.add("-cp");
+        command.add(Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !entry.contains("junit") && !entry.contains("opentest4j")
+                        && !entry.contains("apiguardian"))
+                .collect(Collectors.joining(File.pathSeparator)));
+        command.add(WriteOneRecordMain.class.getName());
+        command.add(dir.resolve("queue").toString());
+        command.add(dir.resolve("state").toString());
+
+        Process process = new ProcessBuilder(command).directory(workingDirectory.toFile())
+                .redirectError(dir.resolve("stderr").toFile()).start();
+        String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
+        assertEquals(0, process.exitValue(), "stdout: " + stdout + "\nstderr: " + Files.readString(dir.resolve("stderr")));
+
+        return stdout;
     }
 }

@@ -5,6 +5,9 @@ import org.changeq.pipeline.ExitCodes;
 
 /** Run in a child JVM, outside JUnit, by {@link NoPhoningHomeTest}: Chronicle mutes analytics under JUnit. */
 public final class WriteOneRecordMain {
+    /** A property {@link NoPhoningHomeTest} plants in stray system.properties files; this prints its value. */
+    static final String PLANTED = "changeq.test.planted";
+
     private WriteOneRecordMain() {
     }
 
@@ -16,7 +19,8 @@ public final class WriteOneRecordMain {
             writer.publish(RecordType.CHANGE, "root", false, new byte[] {'f'});
         }
         try (ManifestReader reader = ManifestReader.open(queue)) {
-            System.out.println("records-read " + reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, (i, r) -> true));
+            System.out.println("records-read " + reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, (i, r) -> true)
+                    + " planted=" + System.getProperty(PLANTED, "none"));
         }
     }
 }
