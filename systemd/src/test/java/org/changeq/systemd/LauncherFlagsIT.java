@@ -75,6 +75,37 @@ class LauncherFlagsIT {
                 "the sync has no archive of its own here");
     }
 
+    /**
+     * chronicle-core reads {@code system.properties} from the working directory and its parent: the JVM starts in
+     * {@code /}, whatever directory root typed the command in, while a relative {@code --config} still means that
+     * directory. Through the real launcher and JVM.
+     */
+    @Test
+    void theJvmStartsInTheRootDirectoryAndARelativeConfigMeansTheCallersDirectory(@TempDir Path typedIn)
+            throws Exception {
+        Path here = Files.createDirectories(typedIn.resolve("here"));
+        Files.writeString(here.resolve("system.properties"), "chronicle.analytics.disable=false\n");
+        Files.writeString(typedIn.resolve("system.properties"), "chronicle.analytics.disable=false\n");
+        Files.writeString(here.resolve("changeq.yaml"), "queue: relative/queue\n");
+
+        ModuleFiles.Result result = ModuleFiles.run(here, List.of(ModuleFiles.target("changeq").resolve(
+                "bin/changeq-queue").toString(), "stat", "--config", "changeq.yaml"), Map.of("CHANGEQ_USER", "root"));
+
+        assertEquals(3, result.exitCode(), result.toString());
+        assertTrue(result.stderr().contains(here.resolve("changeq.yaml").toString()), result.toString());
+
+        Path bin = Files.createDirectories(javaHome.resolve("bin"));
+        Files.writeString(bin.resolve("java"), "#!/bin/sh\npwd\nprintf '%s\\n' \"$@\"\n");
+        Files.setPosixFilePermissions(bin.resolve("java"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(javaHome.resolve("release"), "JAVA_VERSION=\"17.0.15\"\n");
+        ModuleFiles.Result standIn = ModuleFiles.run(here, List.of(ModuleFiles.target("changeq").resolve(
+                "bin/changeq-sync").toString(), "--help"), Map.of("JAVA_HOME", javaHome.toString(), "CHANGEQ_USER", "root",
+                "CHANGEQ_JAVA_OPTS", ""));
+        List<String> lines = standIn.stdout().lines().toList();
+        assertEquals("/", lines.get(0), standIn.toString());
+        assertTrue(lines.contains("-Dchangeq.invocation.dir=" + here), standIn.toString());
+    }
+
     @Test
     void theBatchProgramsKeepTheDefaultCompilerAndYoungGeneration() throws Exception {
         List<String> sync = flags("changeq-sync", "17.0.15");

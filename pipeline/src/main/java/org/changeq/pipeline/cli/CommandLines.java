@@ -1,5 +1,6 @@
 package org.changeq.pipeline.cli;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,9 +13,17 @@ import picocli.CommandLine.Model.UsageMessageSpec;
 /**
  * What the command lines of every changeq program share: {@code --version} prints the version of the build that
  * made the program's jar, and {@code --help} ends with the exit codes the command can return, each with its
- * {@link ExitCodes#meaning}, after the examples. Called once per program, on the main thread, before parsing.
+ * {@link ExitCodes#meaning}, after the examples; a relative path given on the command line is relative to the
+ * directory the program was started from, also when the launcher started the JVM in {@code /}. Called once per
+ * program, on the main thread, before parsing.
  */
 public final class CommandLines {
+
+    /**
+     * Set by the launcher, which starts the JVM in {@code /} so that nothing a library reads relative to the working
+     * directory (chronicle-core's {@code system.properties}) can come from wherever root happened to type a command.
+     */
+    static final String INVOCATION_DIRECTORY = "changeq.invocation.dir";
 
     private CommandLines() {
     }
@@ -36,7 +45,16 @@ public final class CommandLines {
             exitCodes(command, exitCodes);
             commands.addAll(command.getSubcommands().values());
         }
+        commandLine.registerConverter(Path.class, CommandLines::invocationPath);
         return commandLine;
+    }
+
+    /** {@code value} as a path, a relative one resolved against the directory the program was started from. */
+    static Path invocationPath(String value) {
+        String invocationDirectory = System.getProperty(INVOCATION_DIRECTORY);
+        Path path = Path.of(value);
+        return invocationDirectory == null || invocationDirectory.isEmpty() ? path
+                : Path.of(invocationDirectory).resolve(path);
     }
 
     /** Sets the exit-code list of {@code commandLine} alone. */

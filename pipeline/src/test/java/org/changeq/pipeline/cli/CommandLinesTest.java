@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import java.util.regex.Pattern;
 import org.changeq.pipeline.ExitCodes;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 class CommandLinesTest {
 
@@ -24,6 +26,9 @@ class CommandLinesTest {
 
     @Command(name = "sub", mixinStandardHelpOptions = true)
     static final class Sub implements Runnable {
+        @Option(names = "--config")
+        Path config;
+
         @Override
         public void run() {
         }
@@ -65,6 +70,31 @@ class CommandLinesTest {
         String help = output(commandLine, "sub", "--help");
         assertTrue(lists(help, ExitCodes.CHECK_FAILED), help);
         assertFalse(lists(help, ExitCodes.OK), help);
+    }
+
+    @Test
+    void aRelativePathMeansTheDirectoryTheLauncherWasStartedFromAndAnAbsoluteOneStays() {
+        String before = System.getProperty(CommandLines.INVOCATION_DIRECTORY);
+        try {
+            System.setProperty(CommandLines.INVOCATION_DIRECTORY, "/home/admin/work dir");
+            CommandLine commandLine = CommandLines.configure(new CommandLine(new Prog()));
+            CommandLine sub = commandLine.getSubcommands().get("sub");
+
+            commandLine.parseArgs("sub", "--config", "etc/changeq.yaml");
+            assertEquals(Path.of("/home/admin/work dir/etc/changeq.yaml"), ((Sub) sub.getCommand()).config);
+            commandLine.parseArgs("sub", "--config", "/etc/changeq/changeq.yaml");
+            assertEquals(Path.of("/etc/changeq/changeq.yaml"), ((Sub) sub.getCommand()).config);
+
+            System.clearProperty(CommandLines.INVOCATION_DIRECTORY);
+            commandLine.parseArgs("sub", "--config", "etc/changeq.yaml");
+            assertEquals(Path.of("etc/changeq.yaml"), ((Sub) sub.getCommand()).config);
+        } finally {
+            if (before == null) {
+                System.clearProperty(CommandLines.INVOCATION_DIRECTORY);
+            } else {
+                System.setProperty(CommandLines.INVOCATION_DIRECTORY, before);
+            }
+        }
     }
 
     @Test
