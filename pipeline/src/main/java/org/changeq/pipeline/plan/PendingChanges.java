@@ -13,8 +13,10 @@ import org.changeq.pipeline.manifest.RecordType;
  * The deduplicated paths one route still has to send, condensed from queue records: one entry per
  * path, decided by the path's last record (a pending SUBTREE is not downgraded by a later CHANGE
  * of the same directory, because its contents are still unsent). A path any of whose records was a
- * content write stays one until it is sent. Memory grows with distinct paths, not with records.
- * Not thread-safe.
+ * content write stays one until it is sent. A path is never handed on below an ancestor whose last
+ * record, later than the path's own, says the ancestor stopped being a directory (deleted, or now a
+ * file or symbolic link): rsync would resolve the stale name through whatever replaced it. Memory
+ * grows with distinct paths, not with records. Not thread-safe.
  */
 public final class PendingChanges {
 
@@ -40,8 +42,12 @@ public final class PendingChanges {
     private final RecordBatch batch = new RecordBatch();
     private byte[] scratch = new byte[256];
     private long oldestChangeMillis = Long.MAX_VALUE;
-    /** Whether a path was ever a SUBTREE: until one is, no path needs the lookups of its ancestors. */
+    /** Records merged so far: the ordinal that orders a path's last record against its ancestors'. */
+    private int merged;
+    /** Whether a path was ever a SUBTREE: until one is, no path is carried by an ancestor. */
     private boolean everSubtree;
+    /** Whether a path ever stopped being a directory: until one does, no path is stale below an ancestor. */
+    private boolean everNonDirectory;
 
     /**
      * Whether a route's plan takes a path record. For one path the answer may depend on whether the
@@ -123,11 +129,18 @@ public final class PendingChanges {
                 entry = table.add(bytes, from, to, hash, (byte) 0);
             }
         }
-        int merged = incoming == CHANGE && (state & TYPE_MASK) == SUBTREE ? SUBTREE : incoming;
-        everSubtree |= merged == SUBTREE;
+        int kept = incoming == CHANGE && (state & TYPE_MASK) == SUBTREE ? SUBTREE : incoming;
+        everSubtree |= kept == SUBTREE;
         int answers = state & (CONCERNS_AS_FILE | CONCERNS_AS_CHANGED_DIRECTORY | CONCERNS_AS_WHOLE_DIRECTORY);
         int content = contentWritten ? CONTENT_WRITTEN : state & CONTENT_WRITTEN;
-        table.setState(entry, (byte) (merged | content | (directory ? DIRECTORY : 0) | answers | kind));
+        int mergedState = kept | content | (directory ? DIRECTORY : 0) | answers | kind;
+        everNonDirectory |= isNonDirectory(mergedState);
+        table.setState(entry, (byte) mergedState);
+        if (merged == Integer.MAX_VALUE) {
+            throw new IllegalStateException("more than " + Integer.MAX_VALUE + " records to plan; lower the route's"
+                    + " backlog-threshold so such a backlog becomes a full sync");
+        }
+        table.setOrdinal(entry, ++merged);
         oldestChangeMillis = Math.min(oldestChangeMillis, timeMillis);
     }
 
@@ -202,7 +215,9 @@ public final class PendingChanges {
      * attributes changed for the directory pass, so that a changed directory does not cost a walk of its
      * whole subtree; files whose content was written for the content pass, instead of the recursive one.
      * A path inside a pending SUBTREE is left out, the subtree carries it, unless its content was written:
-     * the subtree is sent with rsync's quick check, and the destination may hold the file already.
+     * the subtree is sent with rsync's quick check, and the destination may hold the file already. A path
+     * below an ancestor that later stopped being a directory is left out whatever it is: the ancestor's own
+     * entry sends or deletes what is there now.
      */
     public <E extends Exception> Lists forEachEntry(boolean propagateDeletes, EntrySink<E> sink) throws E {
         mergeBatch();
@@ -214,21 +229,26 @@ public final class PendingChanges {
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
             int state = table.state(entry);
             int type = state & TYPE_MASK;
+            byte[] path = table.path(entry);
+            int length = table.pathLength(entry);
+            int ancestry = everSubtree || everNonDirectory
+                    ? ancestry(path, length, table.ordinal(entry), rootIsSubtree) : FREE;
+            if (ancestry == STALE) {
+                continue;
+            }
             if (type == DELETE) {
                 // A deletion under a pending SUBTREE still needs its own entry: a recursive
                 // send without --delete leaves the destination's copy in place.
                 if (propagateDeletes) {
-                    sink.accept(table.path(entry), 0, table.pathLength(entry), Pass.RECURSIVE, true);
+                    sink.accept(path, 0, length, Pass.RECURSIVE, true);
                     deletions++;
                 }
                 continue;
             }
-            byte[] path = table.path(entry);
-            int length = table.pathLength(entry);
             if (type == CHANGE && (state & (DIRECTORY | CONTENT_WRITTEN)) == CONTENT_WRITTEN) {
                 sink.accept(path, 0, length, Pass.CONTENT, false);
                 comparedByContent++;
-            } else if (!everSubtree || !underPendingSubtree(path, length, rootIsSubtree)) {
+            } else if (ancestry != CARRIED) {
                 if (type == CHANGE && (state & DIRECTORY) != 0) {
                     sink.accept(path, 0, length, Pass.DIRECTORY, false);
                     directories++;
@@ -300,19 +320,43 @@ public final class PendingChanges {
         }
     }
 
-    private boolean underPendingSubtree(byte[] path, int length, boolean rootIsSubtree) {
+    /** What a path's ancestors say of it: see {@link #ancestry}. */
+    private static final int FREE = 0;
+    /** An ancestor is a pending SUBTREE, which sends the path too. */
+    private static final int CARRIED = 1;
+    /** An ancestor's record after the path's last one says it is no longer a directory. */
+    private static final int STALE = 2;
+
+    /**
+     * One lookup per ancestor, as many as the path has slashes: planning stays linear in the paths.
+     *
+     * @param ordinal when the path's last record was merged
+     */
+    private int ancestry(byte[] path, int length, int ordinal, boolean rootIsSubtree) {
         if (length == 0) {
-            return false;
+            return FREE;
         }
-        if (rootIsSubtree) {
-            return true;
-        }
+        boolean carried = rootIsSubtree;
         for (int i = 0; i < length; i++) {
-            if (path[i] == '/' && isSubtree(table.find(path, 0, i))) {
-                return true;
+            if (path[i] != '/') {
+                continue;
             }
+            int ancestor = table.find(path, 0, i);
+            if (ancestor == -1) {
+                continue;
+            }
+            int state = table.state(ancestor);
+            if (isNonDirectory(state) && table.ordinal(ancestor) > ordinal) {
+                return STALE;
+            }
+            carried |= (state & TYPE_MASK) == SUBTREE;
         }
-        return false;
+        return carried ? CARRIED : FREE;
+    }
+
+    /** A path whose last record deletes it or names something other than a directory. */
+    private static boolean isNonDirectory(int state) {
+        return (state & TYPE_MASK) == DELETE || (state & DIRECTORY) == 0;
     }
 
     private boolean isSubtree(int entry) {
