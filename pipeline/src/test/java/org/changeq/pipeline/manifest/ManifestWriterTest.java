@@ -165,6 +165,27 @@ class ManifestWriterTest {
     }
 
     @Test
+    void aChangeBelowADirectoryDeletedOrReplacedSinceItsEarlierRecordIsKept() throws InterruptedException {
+        try (ManifestWriter writer = start()) {
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("a/f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("link/f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("kept/f"));
+            await(() -> writer.recordsAppended() == 4);
+            writer.publish(RecordType.DELETE, "nfs", true, bytes("a"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("link"));
+            writer.publish(RecordType.CHANGE, "nfs", true, bytes("kept"));
+            await(() -> writer.recordsAppended() == 7);
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("a/f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("link/f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("kept/f"));
+            await(() -> writer.recordsAppended() + writer.eventsDeduplicated() == 10);
+            assertEquals(1, writer.eventsDeduplicated(), "kept/ is still a directory: its repeat goes");
+        }
+        assertEquals(List.of("a/f", "link/f", "kept/f", "a", "link", "kept", "a/f", "link/f"), records().stream()
+                .filter(r -> r.type().carriesPath()).map(r -> new String(r.path(), StandardCharsets.UTF_8)).toList());
+    }
+
+    @Test
     void aContentWriteSurvivesMergingAndDedupeAgainstChangesWithoutOne() throws InterruptedException {
         try (ManifestWriter writer = start()) {
             // Merged in one batch or deduplicated across batches, whichever the writer thread's timing makes it.
