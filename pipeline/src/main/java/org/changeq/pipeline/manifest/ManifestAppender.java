@@ -196,12 +196,19 @@ final class ManifestAppender implements EventHandler<Slot> {
             return;
         }
         deduplicated.incrementAndGet();
+        boolean directoryGoes = pending.directory && (slot.type == RecordType.DELETE || !slot.directory);
         // A change inside a pending subtree is covered by it; otherwise the latest state wins
         // (DELETE then CHANGE is a re-creation, CHANGE then DELETE a deletion).
         if (!(pending.type == RecordType.SUBTREE && slot.type == RecordType.CHANGE)) {
             pending.type = slot.type;
         }
         pending.directory = slot.directory;
+        if (directoryGoes) {
+            // Appended after the records of paths below it that this batch holds: a sync leaves out a path whose
+            // ancestor's later record says it is no longer a directory, and only the order can say "later".
+            batch.remove(key);
+            batch.put(key, pending);
+        }
         // Kept through later events: a write followed by a metadata change still needs its content compared.
         pending.contentWritten |= slot.contentWritten;
         pending.timeMillis = slot.timeMillis;

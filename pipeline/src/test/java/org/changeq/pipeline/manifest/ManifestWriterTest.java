@@ -186,6 +186,27 @@ class ManifestWriterTest {
     }
 
     @Test
+    void aDirectoryReplacedWithinOneBatchIsAppendedAfterThePathsBelowIt() {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (ManifestWriter writer = ManifestWriter.start(lock(), 1024, stalledUntil(release), appendFailures::add)) {
+            // mkdir x; echo decoy > x/shadow; mv x x.old; ln -s /elsewhere x
+            writer.publish(RecordType.SUBTREE, "nfs", true, bytes("x"));
+            writer.publishContentWrite("nfs", bytes("x/shadow"));
+            writer.publish(RecordType.DELETE, "nfs", true, bytes("x"));
+            writer.publish(RecordType.SUBTREE, "nfs", true, bytes("x.old"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("x"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            release.countDown();
+        }
+        List<QueueRecord> paths = records().stream().filter(r -> r.type().carriesPath()).toList();
+        assertEquals(List.of("x/shadow", "x.old", "x", "f"),
+                paths.stream().map(r -> new String(r.path(), StandardCharsets.UTF_8)).toList());
+        assertEquals(RecordType.CHANGE, paths.get(2).type());
+        assertFalse(paths.get(2).directory());
+    }
+
+    @Test
     void aContentWriteSurvivesMergingAndDedupeAgainstChangesWithoutOne() throws InterruptedException {
         try (ManifestWriter writer = start()) {
             // Merged in one batch or deduplicated across batches, whichever the writer thread's timing makes it.
