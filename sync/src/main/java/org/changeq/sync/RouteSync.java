@@ -197,7 +197,8 @@ public final class RouteSync {
             } else {
                 PendingChanges.Lists lists = scan.pending().orElseThrow()
                         .writeLists(RouteFiles.fileList(layout, route.name()), RouteFiles.directoryList(layout, route.name()),
-                                RouteFiles.contentList(layout, route.name()), route.propagateDeletes());
+                                RouteFiles.contentList(layout, route.name()), route.propagateDeletes(),
+                                new AncestorCheck(root.path(), route.name()));
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 log(mode, reason, scan.backlog(), end);

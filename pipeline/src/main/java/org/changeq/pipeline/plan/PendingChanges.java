@@ -203,6 +203,15 @@ public final class PendingChanges {
         CONTENT
     }
 
+    /** Decides, right before a run, whether an entry may be handed to rsync; a refused one is left out. */
+    @FunctionalInterface
+    public interface EntryCheck {
+        EntryCheck ALL = (path, length, deletion) -> true;
+
+        /** @param path the entry's bytes {@code path[0, length)}, in a buffer that is reused */
+        boolean admits(byte[] path, int length, boolean deletion);
+    }
+
     /** Receives entries in a buffer that is reused: the bytes are valid only during the call. */
     @FunctionalInterface
     public interface EntrySink<E extends Exception> {
@@ -220,6 +229,12 @@ public final class PendingChanges {
      * entry sends or deletes what is there now.
      */
     public <E extends Exception> Lists forEachEntry(boolean propagateDeletes, EntrySink<E> sink) throws E {
+        return forEachEntry(propagateDeletes, EntryCheck.ALL, sink);
+    }
+
+    /** {@link #forEachEntry(boolean, EntrySink)} without the entries {@code check} refuses. */
+    public <E extends Exception> Lists forEachEntry(boolean propagateDeletes, EntryCheck check, EntrySink<E> sink)
+            throws E {
         mergeBatch();
         long files = 0;
         long directories = 0;
@@ -236,26 +251,33 @@ public final class PendingChanges {
             if (ancestry == STALE) {
                 continue;
             }
+            Pass pass;
             if (type == DELETE) {
                 // A deletion under a pending SUBTREE still needs its own entry: a recursive
                 // send without --delete leaves the destination's copy in place.
-                if (propagateDeletes) {
-                    sink.accept(path, 0, length, Pass.RECURSIVE, true);
-                    deletions++;
+                if (!propagateDeletes) {
+                    continue;
                 }
+                pass = Pass.RECURSIVE;
+            } else if (type == CHANGE && (state & (DIRECTORY | CONTENT_WRITTEN)) == CONTENT_WRITTEN) {
+                pass = Pass.CONTENT;
+            } else if (ancestry == CARRIED) {
+                continue;
+            } else {
+                pass = type == CHANGE && (state & DIRECTORY) != 0 ? Pass.DIRECTORY : Pass.RECURSIVE;
+            }
+            if (!check.admits(path, length, type == DELETE)) {
                 continue;
             }
-            if (type == CHANGE && (state & (DIRECTORY | CONTENT_WRITTEN)) == CONTENT_WRITTEN) {
-                sink.accept(path, 0, length, Pass.CONTENT, false);
+            sink.accept(path, 0, length, pass, type == DELETE);
+            if (type == DELETE) {
+                deletions++;
+            } else if (pass == Pass.CONTENT) {
                 comparedByContent++;
-            } else if (ancestry != CARRIED) {
-                if (type == CHANGE && (state & DIRECTORY) != 0) {
-                    sink.accept(path, 0, length, Pass.DIRECTORY, false);
-                    directories++;
-                } else {
-                    sink.accept(path, 0, length, Pass.RECURSIVE, false);
-                    files++;
-                }
+            } else if (pass == Pass.DIRECTORY) {
+                directories++;
+            } else {
+                files++;
             }
         }
         return new Lists(files, directories, deletions, comparedByContent);
@@ -267,12 +289,18 @@ public final class PendingChanges {
      */
     public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, boolean propagateDeletes)
             throws IOException {
+        return writeLists(recursiveList, directoryList, contentList, propagateDeletes, EntryCheck.ALL);
+    }
+
+    /** {@link #writeLists(Path, Path, Path, boolean)} without the entries {@code check} refuses. */
+    public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, boolean propagateDeletes,
+                            EntryCheck check) throws IOException {
         for (Path list : List.of(recursiveList, directoryList, contentList)) {
             Files.createDirectories(list.toAbsolutePath().getParent());
         }
         try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList);
              ListFile content = new ListFile(contentList)) {
-            return forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> (switch (pass) {
+            return forEachEntry(propagateDeletes, check, (buffer, start, length, pass, deletion) -> (switch (pass) {
                 case RECURSIVE -> recursive;
                 case DIRECTORY -> dirs;
                 case CONTENT -> content;
