@@ -63,6 +63,7 @@ public final class RouteSync {
     private final Clock clock;
     private final PrintStream out;
     private final CopyGuard guard;
+    private final DestinationMarker marker;
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out) {
         this.config = config;
@@ -72,7 +73,9 @@ public final class RouteSync {
         this.layout = new StateLayout(config.state());
         this.clock = clock;
         this.out = out;
-        this.guard = new CopyGuard(route, root, layout, request, "changeq-sync ... --route " + route.name());
+        String command = "changeq-sync ... --route " + route.name();
+        this.guard = new CopyGuard(route, root, layout, request, command);
+        this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command);
     }
 
     /**
@@ -130,8 +133,10 @@ public final class RouteSync {
     private SyncReport runHoldingLock() throws SyncException, InterruptedException, IOException {
         Instant started = clock.instant();
         CopyGuard.Identities identities;
+        boolean markerAccepted;
         try {
             identities = guard.checkIdentities();
+            markerAccepted = marker.check();
         } catch (SyncException refused) {
             recordRefusal(refused, started, 0);
             throw refused;
@@ -139,14 +144,15 @@ public final class RouteSync {
         try {
             QueueIdentity.requireStateDirectory(config.queue(), config.state());
             try (ManifestReader reader = ManifestReader.open(config.queue())) {
-                return runLocked(reader, identities, started);
+                return runLocked(reader, identities, markerAccepted, started);
             }
         } catch (QueueNotFoundException e) {
             throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
         }
     }
 
-    private SyncReport runLocked(ManifestReader reader, CopyGuard.Identities identities, Instant started)
+    private SyncReport runLocked(ManifestReader reader, CopyGuard.Identities identities, boolean markerAccepted,
+                                 Instant started)
             throws IOException, InterruptedException, SyncException {
         boolean trackerRunning = WriterLock.isHeld(config.queue());
         if (!trackerRunning) {
@@ -156,7 +162,7 @@ public final class RouteSync {
                     + " holds and exits {}", route.name(), config.queue(), ExitCodes.TRACKER_NOT_RUNNING);
         }
         RouteState read = RouteState.read(layout, root, route, reader);
-        RouteState state = identities.accepted() ? read.identityAccepted() : read;
+        RouteState state = identities.accepted() || markerAccepted ? read.identityAccepted() : read;
         state.queueReplaced().ifPresent(why -> LOG.warn("route '{}': {}; records of the old queue after the cursor may"
                 + " never have been sent, so this run is full", route.name(), why));
         Optional<UUID> queueId = state.queue();
@@ -260,6 +266,7 @@ public final class RouteSync {
             }
             commit(end, queueId, mode, today, state.flags());
             guard.recordAfterSuccess(identities);
+            marker.placeAfterSuccess(markerAccepted);
             if (mode == Mode.FULL) {
                 guard.recordDestinationSize(outcome);
             }

@@ -105,8 +105,9 @@ public final class SyncMain implements Callable<Integer> {
             + " (a disk replaced on purpose): the run is full and remembers the root as it is now")
     boolean acceptRootChange;
 
-    @Option(names = "--accept-dest-change", description = "write to a local destination that is not the directory this"
-            + " route wrote before (a new backup disk): the run is full and remembers the destination as it is now")
+    @Option(names = "--accept-dest-change", description = "write to a destination that is not the directory this"
+            + " route wrote before (a new backup disk, another NAS volume or module): the run is full and remembers the"
+            + " destination as it is now")
     boolean acceptDestinationChange;
 
     @Option(names = "--allow-deletes", paramLabel = "N", description = "let this run delete up to N paths at the"
