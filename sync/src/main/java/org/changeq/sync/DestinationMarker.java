@@ -56,6 +56,21 @@ final class DestinationMarker {
         this.command = command;
     }
 
+    /**
+     * What {@link #check} found.
+     *
+     * @param accepted    the destination differs and the operator accepted that: the run is full
+     * @param unreachable the fetch's outcome when the destination could not be reached: the run sends nothing and
+     *                    ends as that connection failure, as any of its passes would
+     */
+    record Verdict(boolean accepted, Optional<RsyncRunner.Outcome> unreachable) {
+        static final Verdict PASSED = new Verdict(false, Optional.empty());
+    }
+
+    /** The marker's content at the destination (empty when it has none), as far as rsync could fetch it. */
+    private record Fetched(RsyncRunner.Outcome outcome, Optional<byte[]> content) {
+    }
+
     static byte[] encode(UUID id) {
         return (MAGIC + " " + FORMAT_VERSION + "\nid " + id + "\n").getBytes(StandardCharsets.UTF_8);
     }
@@ -76,22 +91,32 @@ final class DestinationMarker {
     /**
      * Refuses a remote destination whose marker is missing or not the one the route placed.
      *
-     * @return whether it differs and the operator accepted that ({@code --accept-dest-change}): the run is full
-     * @throws SyncException {@code DESTINATION_CHANGED}, or {@code DESTINATION_UNREACHABLE} / {@code SYNC_FAILED} when
-     *                       the marker cannot be fetched; nothing was sent
+     * @throws SyncException {@code DESTINATION_CHANGED}, or {@code SYNC_FAILED} when rsync reached the destination but
+     *                       could not fetch the marker; nothing was sent
      */
-    boolean check() throws SyncException, IOException, InterruptedException {
+    Verdict check() throws SyncException, IOException, InterruptedException {
         if (route.localDestination()) {
-            return false;
+            return Verdict.PASSED;
         }
         Optional<UUID> placed = placed();
         if (placed.isEmpty()) {
-            return false;
+            return Verdict.PASSED;
         }
-        Optional<byte[]> found = fetch();
+        Fetched fetched = fetch();
+        RsyncRunner.Outcome outcome = fetched.outcome();
+        if (!outcome.succeeded()) {
+            if (RouteSync.exitCodeOf(outcome) == ExitCodes.DESTINATION_UNREACHABLE) {
+                return new Verdict(false, Optional.of(outcome));
+            }
+            throw new SyncException(ExitCodes.SYNC_FAILED, "route '" + route.name() + "': cannot read the marker " + NAME
+                    + " at the destination " + route.dest() + " (rsync exit " + outcome.exitCode()
+                    + (outcome.errors().isEmpty() ? "" : ": " + String.join(" | ", outcome.errors()))
+                    + "); nothing was sent. Check that the route's rsync-args let it read the destination");
+        }
+        Optional<byte[]> found = fetched.content();
         Optional<UUID> foundId = found.flatMap(DestinationMarker::decode);
         if (foundId.equals(placed)) {
-            return false;
+            return Verdict.PASSED;
         }
         String difference = found.isEmpty() ? "has no " + NAME
                 : foundId.isEmpty() ? "holds a " + NAME + " that is not a marker this build reads"
@@ -100,7 +125,7 @@ final class DestinationMarker {
             LOG.warn("route '{}': the destination {} {}, not the marker {} the route placed; accepted by"
                     + " --accept-dest-change, this run is full and places a new marker", route.name(), route.dest(),
                     difference, placed.get());
-            return true;
+            return new Verdict(true, Optional.empty());
         }
         throw new SyncException(ExitCodes.DESTINATION_CHANGED, "route '" + route.name() + "': the destination "
                 + route.dest() + " " + difference + ", although the route placed the marker " + placed.get() + " there:"
@@ -159,19 +184,12 @@ final class DestinationMarker {
         return id;
     }
 
-    /** The marker's content at the destination, or empty when it has none. */
-    private Optional<byte[]> fetch() throws SyncException, IOException, InterruptedException {
+    private Fetched fetch() throws SyncException, IOException, InterruptedException {
         Path directory = Files.createTempDirectory(layout.directory(), ".destination-marker-");
         try {
             RsyncRunner.Outcome outcome = RsyncRunner.run(commands.fetchMarker(directory));
             if (!outcome.succeeded()) {
-                int exitCode = RouteSync.exitCodeOf(outcome) == ExitCodes.DESTINATION_UNREACHABLE
-                        ? ExitCodes.DESTINATION_UNREACHABLE : ExitCodes.SYNC_FAILED;
-                throw new SyncException(exitCode, "route '" + route.name() + "': cannot read the marker " + NAME
-                        + " at the destination " + route.dest() + " (rsync exit " + outcome.exitCode()
-                        + (outcome.errors().isEmpty() ? "" : ": " + String.join(" | ", outcome.errors()))
-                        + "); nothing was sent. Check that the destination is reachable and readable with the route's"
-                        + " rsync-args");
+                return new Fetched(outcome, Optional.empty());
             }
             Optional<Path> fetched;
             try (Stream<Path> paths = Files.walk(directory)) {
@@ -180,12 +198,12 @@ final class DestinationMarker {
                         && !Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)).findFirst();
             }
             if (fetched.isEmpty()) {
-                return Optional.empty();
+                return new Fetched(outcome, Optional.empty());
             }
             Path file = fetched.get();
             // A link or a large file of that name is no marker: its bytes decode to none.
             boolean plausible = Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && Files.size(file) <= MAX_SIZE;
-            return Optional.of(plausible ? Files.readAllBytes(file) : new byte[0]);
+            return new Fetched(outcome, Optional.of(plausible ? Files.readAllBytes(file) : new byte[0]));
         } finally {
             deleteTree(directory);
         }

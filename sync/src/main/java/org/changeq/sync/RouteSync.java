@@ -133,10 +133,10 @@ public final class RouteSync {
     private SyncReport runHoldingLock() throws SyncException, InterruptedException, IOException {
         Instant started = clock.instant();
         CopyGuard.Identities identities;
-        boolean markerAccepted;
+        DestinationMarker.Verdict destination;
         try {
             identities = guard.checkIdentities();
-            markerAccepted = marker.check();
+            destination = marker.check();
         } catch (SyncException refused) {
             recordRefusal(refused, started, 0);
             throw refused;
@@ -144,15 +144,15 @@ public final class RouteSync {
         try {
             QueueIdentity.requireStateDirectory(config.queue(), config.state());
             try (ManifestReader reader = ManifestReader.open(config.queue())) {
-                return runLocked(reader, identities, markerAccepted, started);
+                return runLocked(reader, identities, destination, started);
             }
         } catch (QueueNotFoundException e) {
             throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
         }
     }
 
-    private SyncReport runLocked(ManifestReader reader, CopyGuard.Identities identities, boolean markerAccepted,
-                                 Instant started)
+    private SyncReport runLocked(ManifestReader reader, CopyGuard.Identities identities,
+                                 DestinationMarker.Verdict destination, Instant started)
             throws IOException, InterruptedException, SyncException {
         boolean trackerRunning = WriterLock.isHeld(config.queue());
         if (!trackerRunning) {
@@ -162,7 +162,7 @@ public final class RouteSync {
                     + " holds and exits {}", route.name(), config.queue(), ExitCodes.TRACKER_NOT_RUNNING);
         }
         RouteState read = RouteState.read(layout, root, route, reader);
-        RouteState state = identities.accepted() || markerAccepted ? read.identityAccepted() : read;
+        RouteState state = identities.accepted() || destination.accepted() ? read.identityAccepted() : read;
         state.queueReplaced().ifPresent(why -> LOG.warn("route '{}': {}; records of the old queue after the cursor may"
                 + " never have been sent, so this run is full", route.name(), why));
         Optional<UUID> queueId = state.queue();
@@ -178,6 +178,8 @@ public final class RouteSync {
         SyncPolicy.Facts facts = state.facts(request.forceFull(), scan, route, today);
         Optional<Reason> fullReason = SyncPolicy.fullSyncReason(facts);
         RsyncCommand commands = new RsyncCommand(route, root, request.dryRun());
+        // A destination whose marker could not be fetched gets no pass: the run ends as that connection failure.
+        RsyncRunner.Outcome beforePasses = destination.unreachable().orElse(RsyncRunner.Outcome.NOT_RUN);
 
         Mode mode;
         Reason reason;
@@ -190,8 +192,8 @@ public final class RouteSync {
                 mode = Mode.FULL;
                 reason = fullReason.get();
                 log(mode, reason, scan.backlog(), end);
-                outcome = RsyncRunner.Outcome.NOT_RUN;
-                if (route.deleteOnFull() && !request.dryRun()) {
+                outcome = beforePasses;
+                if (outcome.succeeded() && route.deleteOnFull() && !request.dryRun()) {
                     CopyGuard.DeletionPreview preview = guard.checkDeletions(commands.asDryRun().fullPass(), true);
                     outcome = preview.outcome();
                     commands = commands.limitingDeletions(preview.allowed());
@@ -211,11 +213,11 @@ public final class RouteSync {
                 LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions, {} written files compared by"
                         + " content to send", route.name(), lists.files(), lists.directories(), lists.deletions(),
                         lists.comparedByContent());
-                outcome = RsyncRunner.Outcome.NOT_RUN;
-                rsyncRan = false;
+                outcome = beforePasses;
+                rsyncRan = destination.unreachable().isPresent();
                 if (lists.files() + lists.deletions() > 0) {
                     Path fileList = RouteFiles.fileList(layout, route.name());
-                    if (route.propagateDeletes() && lists.deletions() > 0 && !request.dryRun()) {
+                    if (outcome.succeeded() && route.propagateDeletes() && lists.deletions() > 0 && !request.dryRun()) {
                         CopyGuard.DeletionPreview preview = guard.checkDeletions(commands.asDryRun().recursivePass(fileList), false);
                         outcome = preview.outcome();
                         commands = commands.limitingDeletions(preview.allowed());
@@ -266,7 +268,7 @@ public final class RouteSync {
             }
             commit(end, queueId, mode, today, state.flags());
             guard.recordAfterSuccess(identities);
-            marker.placeAfterSuccess(markerAccepted);
+            marker.placeAfterSuccess(destination.accepted());
             if (mode == Mode.FULL) {
                 guard.recordDestinationSize(outcome);
             }

@@ -175,7 +175,7 @@ final class RsyncCommand {
         return args;
     }
 
-    /** {@code dest} as a directory: {@code host:} (the login's home) and {@code host::module} end without a slash. */
+    /** {@code dest} as a directory, ending in a slash; {@code host:} (the login's home) as it is. */
     private String destinationDirectory() {
         String dest = route.dest();
         return dest.endsWith("/") || dest.endsWith(":") ? dest : dest + "/";

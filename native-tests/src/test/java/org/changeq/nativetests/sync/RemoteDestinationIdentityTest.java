@@ -62,6 +62,11 @@ class RemoteDestinationIdentityTest {
         assertTrue(placed.startsWith("changeq-destination 1\n"), placed);
         assertEquals(placed, Files.readString(bench.state.resolve("identity/nas.dest-marker")));
 
+        Trees.write(bench.root, MARKER, "the root's file, changed");
+        bench.changed(MARKER);
+        assertEquals("incremental", bench.sync(config, "nas").mode());
+        assertEquals(placed, Files.readString(copy.resolve(MARKER)), "a listed root file of that name is not sent");
+
         Trees.write(copy, "stray", "only at the destination");
         SyncReport full = bench.sync(config, SyncRequest.of("nas").withFull());
         assertEquals(ExitCodes.OK, full.exitCode(), full.errors().toString());

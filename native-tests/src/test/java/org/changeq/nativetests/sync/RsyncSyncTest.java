@@ -171,7 +171,7 @@ class RsyncSyncTest {
 
     @Test
     @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
-    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "cannot read the marker .changeq-destination")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "rsync exited with 10")
     void anUnreachableDestinationKeepsTheCursorAndTheNextRunCatchesUp() throws Exception {
         useDestination(TestDestination.Kind.DAEMON);
         Trees.write(bench.root, "a", "a");
@@ -182,10 +182,9 @@ class RsyncSyncTest {
         destination.daemon().stop();
         Trees.write(bench.root, "while-down", "w");
         bench.changed("while-down");
-        SyncException down = assertThrows(SyncException.class, () -> bench.sync(config, "r"),
-                "the destination's marker cannot be checked, so nothing is sent");
+        SyncReport down = bench.sync(config, "r");
         assertEquals(ExitCodes.DESTINATION_UNREACHABLE, down.exitCode());
-        assertTrue(down.getMessage().contains("rsync exit 10"), down.getMessage());
+        assertEquals(OptionalInt.of(10), down.rsyncExit());
         assertEquals(committed, bench.cursor("r"));
         String metrics = Files.readString(bench.state.resolve("metrics/changeq_sync_r.prom"));
         assertTrue(metrics.contains("changeq_sync_failures_total{route=\"r\"} 1\n"), metrics);
