@@ -195,8 +195,15 @@ final class ManifestAppender implements EventHandler<Slot> {
             batch.put(key, copy);
             return;
         }
+        if (pending.directory && slot.type != RecordType.DELETE && !slot.directory) {
+            // The directory went and a file or link took its name: its deletion and the records of paths below it are
+            // appended first, as they happened, so that a sync sees the directory's end.
+            flushBatch();
+            merge(slot);
+            return;
+        }
         deduplicated.incrementAndGet();
-        boolean directoryGoes = pending.directory && (slot.type == RecordType.DELETE || !slot.directory);
+        boolean directoryGoes = pending.directory && slot.type == RecordType.DELETE;
         // A change inside a pending subtree is covered by it; otherwise the latest state wins
         // (DELETE then CHANGE is a re-creation, CHANGE then DELETE a deletion).
         if (!(pending.type == RecordType.SUBTREE && slot.type == RecordType.CHANGE)) {

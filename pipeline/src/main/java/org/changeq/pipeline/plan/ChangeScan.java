@@ -60,6 +60,9 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
                         entry.kind() == RetryList.Kind.CONTENT, entry.path(), entry.path().length,
                         entry.firstFailedMillis());
             }
+            if (!retry.entries().isEmpty()) {
+                pending.mergedRetried();
+            }
         }
     }
 

@@ -46,8 +46,14 @@ public final class PendingChanges {
     private int merged;
     /** Whether a path was ever a SUBTREE: until one is, no path is carried by an ancestor. */
     private boolean everSubtree;
-    /** Whether a path ever stopped being a directory: until one does, no path is stale below an ancestor. */
-    private boolean everNonDirectory;
+    /**
+     * Whether a directory may have gone: a directory's deletion was merged, or a record naming as a non-directory a
+     * path recorded as a directory, or paths of the retry list, whose ancestors' records may lie before the cursor.
+     * Until then no path is stale below an ancestor, and plans of file changes alone skip the ancestor lookups. A
+     * directory replaced while the writer watched always has its deletion recorded (the writer appends it before the
+     * record of what took its name).
+     */
+    private boolean directoryMayBeGone;
 
     /**
      * Whether a route's plan takes a path record. For one path the answer may depend on whether the
@@ -66,6 +72,11 @@ public final class PendingChanges {
     public int distinctPaths() {
         mergeBatch();
         return table.size();
+    }
+
+    /** Paths of the retry list were merged: their ancestors may have been replaced before the records read now. */
+    void mergedRetried() {
+        directoryMayBeGone = true;
     }
 
     /** The time of the oldest record merged, or {@link Long#MAX_VALUE} when there is none. */
@@ -134,7 +145,7 @@ public final class PendingChanges {
         int answers = state & (CONCERNS_AS_FILE | CONCERNS_AS_CHANGED_DIRECTORY | CONCERNS_AS_WHOLE_DIRECTORY);
         int content = contentWritten ? CONTENT_WRITTEN : state & CONTENT_WRITTEN;
         int mergedState = kept | content | (directory ? DIRECTORY : 0) | answers | kind;
-        everNonDirectory |= isNonDirectory(mergedState);
+        directoryMayBeGone |= incoming == DELETE && directory || (state & DIRECTORY) != 0 && !directory;
         table.setState(entry, (byte) mergedState);
         if (merged == Integer.MAX_VALUE) {
             throw new IllegalStateException("more than " + Integer.MAX_VALUE + " records to plan; lower the route's"
@@ -246,7 +257,7 @@ public final class PendingChanges {
             int type = state & TYPE_MASK;
             byte[] path = table.path(entry);
             int length = table.pathLength(entry);
-            int ancestry = everSubtree || everNonDirectory
+            int ancestry = everSubtree || directoryMayBeGone
                     ? ancestry(path, length, table.ordinal(entry), rootIsSubtree) : FREE;
             if (ancestry == STALE) {
                 continue;

@@ -186,7 +186,7 @@ class ManifestWriterTest {
     }
 
     @Test
-    void aDirectoryReplacedWithinOneBatchIsAppendedAfterThePathsBelowIt() {
+    void aDirectoryReplacedWithinOneBatchIsDeletedAfterThePathsBelowItAndBeforeWhatTookItsName() {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         try (ManifestWriter writer = ManifestWriter.start(lock(), 1024, stalledUntil(release), appendFailures::add)) {
             // mkdir x; echo decoy > x/shadow; mv x x.old; ln -s /elsewhere x
@@ -200,10 +200,12 @@ class ManifestWriterTest {
             release.countDown();
         }
         List<QueueRecord> paths = records().stream().filter(r -> r.type().carriesPath()).toList();
-        assertEquals(List.of("x/shadow", "x.old", "x", "f"),
+        assertEquals(List.of("x/shadow", "x", "x.old", "x", "f"),
                 paths.stream().map(r -> new String(r.path(), StandardCharsets.UTF_8)).toList());
-        assertEquals(RecordType.CHANGE, paths.get(2).type());
-        assertFalse(paths.get(2).directory());
+        assertEquals(List.of(RecordType.CHANGE, RecordType.DELETE, RecordType.SUBTREE, RecordType.CHANGE,
+                RecordType.CHANGE), paths.stream().map(QueueRecord::type).toList());
+        assertTrue(paths.get(1).directory(), "the directory's deletion is kept apart from the link that took its name");
+        assertFalse(paths.get(3).directory());
     }
 
     @Test
