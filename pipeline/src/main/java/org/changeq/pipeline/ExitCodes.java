@@ -49,8 +49,10 @@ public final class ExitCodes {
                     + "that max-delete would refuse"),
             Map.entry(DELETIONS_REFUSED, "the run would delete more at the destination than the route's "
                     + "max-delete: nothing was deleted; cursor kept; --allow-deletes N lets one run through"),
-            Map.entry(DESTINATION_CHANGED, "a local destination is missing or not the directory the route wrote "
-                    + "before (its disk is not mounted): nothing was written; cursor kept"),
+            Map.entry(DESTINATION_CHANGED, "a destination is not the one the route wrote before: a local one missing "
+                    + "or on another file system (its disk is not mounted), a remote one without the route's marker (its "
+                    + "volume not mounted, its module pointed elsewhere): nothing was written; cursor kept; "
+                    + "--accept-dest-change once when intended"),
             Map.entry(TRACKER_NOT_RUNNING, "the run sent what the queue holds, but no changeq-tracker holds the "
                     + "queue: changes made now are not recorded, so the run fails although its cursor moved; "
                     + "start the tracker")));
