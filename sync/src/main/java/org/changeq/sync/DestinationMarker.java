@@ -150,6 +150,8 @@ final class DestinationMarker {
             Files.write(file, encode(id));
             RsyncRunner.Outcome outcome = RsyncRunner.run(commands.placeMarker(file));
             if (!outcome.succeeded()) {
+                // The old id names a destination this run no longer writes: forgotten, the route counts as unmarked.
+                Files.deleteIfExists(stateFile());
                 LOG.warn("route '{}': could not place the marker {} at {} (rsync exit {}); the next successful run"
                         + " tries again, and until then a replaced destination is not noticed", route.name(), NAME,
                         route.dest(), outcome.exitCode());
