@@ -13,10 +13,13 @@ import org.changeq.pipeline.manifest.RecordType;
  * The deduplicated paths one route still has to send, condensed from queue records: one entry per
  * path, decided by the path's last record (a pending SUBTREE is not downgraded by a later CHANGE
  * of the same directory, because its contents are still unsent). A path any of whose records was a
- * content write stays one until it is sent. A path is never handed on below an ancestor whose last
+ * content write stays one until it is sent. A path is not handed on below an ancestor whose last
  * record, later than the path's own, says the ancestor stopped being a directory (deleted, or now a
- * file or symbolic link): rsync would resolve the stale name through whatever replaced it. Memory
- * grows with distinct paths, not with records. Not thread-safe.
+ * file or symbolic link): rsync would resolve the stale name through whatever replaced it. That is
+ * known once a directory's deletion (or a record of it as a directory) is among the records read;
+ * a directory replaced while no tracker watched it shows only as a non-directory, and the sync's
+ * check of every entry's ancestors right before rsync leaves such paths out. Memory grows with
+ * distinct paths, not with records. Not thread-safe.
  */
 public final class PendingChanges {
 
