@@ -46,6 +46,7 @@ class RemoteDestinationIdentityTest {
     @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "has no .changeq-destination, although the route"
             + " placed the marker")
     @ExpectLog(level = Level.WARN, logger = "DestinationMarker", contains = "accepted by --accept-dest-change")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "of another destination, although the route placed")
     void aModulePointedAtAnotherDirectoryIsRefusedUntilAccepted() throws Exception {
         SyncBench bench = SyncBench.create(tmp.resolve("bench"));
         for (int i = 0; i < 10; i++) {
@@ -98,8 +99,14 @@ class RemoteDestinationIdentityTest {
         bench.changed("later");
         assertEquals(ExitCodes.OK, bench.sync(config, "nas").exitCode(), "the new destination is the route's now");
 
+        daemon.restartWithModuleAt(volume);
+        bench.changed("later");
+        SyncException old = assertThrows(SyncException.class, () -> bench.sync(config, "nas"));
+        assertEquals(ExitCodes.DESTINATION_CHANGED, old.exitCode(), "the old copy holds the old marker");
+        assertFalse(Files.exists(copy.resolve("later")));
+
         SyncReport first = bench.sync(config, "fresh");
         assertEquals(ExitCodes.OK, first.exitCode(), "a route that never wrote anywhere starts on an empty module");
-        assertTrue(Files.exists(unmounted.resolve("fresh").resolve(MARKER)));
+        assertTrue(Files.exists(volume.resolve("fresh").resolve(MARKER)));
     }
 }
