@@ -147,9 +147,8 @@ public final class PendingChanges {
         everSubtree |= kept == SUBTREE;
         int answers = state & (CONCERNS_AS_FILE | CONCERNS_AS_CHANGED_DIRECTORY | CONCERNS_AS_WHOLE_DIRECTORY);
         int content = contentWritten ? CONTENT_WRITTEN : state & CONTENT_WRITTEN;
-        int mergedState = kept | content | (directory ? DIRECTORY : 0) | answers | kind;
         directoryMayBeGone |= incoming == DELETE && directory || (state & DIRECTORY) != 0 && !directory;
-        table.setState(entry, (byte) mergedState);
+        table.setState(entry, (byte) (kept | content | (directory ? DIRECTORY : 0) | answers | kind));
         if (merged == Integer.MAX_VALUE) {
             throw new IllegalStateException("more than " + Integer.MAX_VALUE + " records to plan; lower the route's"
                     + " backlog-threshold so such a backlog becomes a full sync");
@@ -247,7 +246,7 @@ public final class PendingChanges {
     }
 
     /** {@link #forEachEntry(boolean, EntrySink)} without the entries {@code check} refuses. */
-    public <E extends Exception> Lists forEachEntry(boolean propagateDeletes, EntryCheck check, EntrySink<E> sink)
+    private <E extends Exception> Lists forEachEntry(boolean propagateDeletes, EntryCheck check, EntrySink<E> sink)
             throws E {
         mergeBatch();
         long files = 0;
