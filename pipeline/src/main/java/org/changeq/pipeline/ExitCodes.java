@@ -53,9 +53,11 @@ public final class ExitCodes {
                     + "max-delete-window, would pass the route's max-delete: nothing was deleted; new and changed files "
                     + "were sent and the cursor moved on; the deletions wait in <state>/deletions/ROUTE.held until a run "
                     + "with --allow-deletes N"),
-            Map.entry(DESTINATION_CHANGED, "a local destination is missing or not the directory the route wrote "
-                    + "before (its disk is not mounted, another btrfs subvolume, a file system below it changed), or "
-                    + "what it lies on cannot be determined: nothing was written; cursor kept"),
+            Map.entry(DESTINATION_CHANGED, "a destination is not the one the route wrote before: a local one missing "
+                    + "or on another file system or btrfs subvolume (its disk is not mounted), a file system below it "
+                    + "changed, or what it lies on cannot be determined; a remote one without the route's marker (its "
+                    + "volume not mounted, its module pointed elsewhere): nothing was written; cursor kept; "
+                    + "--accept-dest-change once when intended"),
             Map.entry(TRACKER_NOT_RUNNING, "the run sent what the queue holds, but no changeq-tracker holds the "
                     + "queue: changes made now are not recorded, so the run fails although its cursor moved; "
                     + "start the tracker")));

@@ -39,6 +39,11 @@ final class RouteFiles {
                 lists.resolve(route + ".renamed"));
     }
 
+    /** The id of the marker the route placed at its remote destination: see {@link DestinationMarker}. */
+    static Path destinationMarker(StateLayout state, String route) {
+        return state.directory().resolve("identity").resolve(route + ".dest-marker");
+    }
+
     /** The route's metrics file: in {@code --metrics-dir}, or else in the state directory's. */
     static Path metricsFile(StateLayout state, SyncRequest request) {
         return metricsFile(request.metricsDirectory().orElse(state.metricsDirectory()), request.route());

@@ -67,6 +67,7 @@ public final class RouteSync {
     private final PrintStream out;
     private final CopyGuard guard;
     private final DeletionGuard deletions;
+    private final DestinationMarker marker;
     private final Path listDirectory;
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
@@ -77,8 +78,10 @@ public final class RouteSync {
         this.layout = new StateLayout(config.state());
         this.clock = clock;
         this.out = out;
-        this.guard = new CopyGuard(route, root, layout, request, "changeq-sync ... --route " + route.name());
-        this.deletions = new DeletionGuard(route, layout, request, clock, "changeq-sync ... --route " + route.name());
+        String command = "changeq-sync ... --route " + route.name();
+        this.guard = new CopyGuard(route, root, layout, request, command);
+        this.deletions = new DeletionGuard(route, layout, request, clock, command);
+        this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command);
         this.listDirectory = listDirectory;
     }
 
@@ -176,8 +179,10 @@ public final class RouteSync {
     private SyncReport runHoldingLock() throws SyncException, InterruptedException, IOException {
         Instant started = clock.instant();
         CopyGuard.Identities identities;
+        DestinationMarker.Verdict destination;
         try {
             identities = guard.checkIdentities();
+            destination = marker.check();
         } catch (SyncException refused) {
             recordRefusal(refused, started, 0);
             throw refused;
@@ -185,14 +190,15 @@ public final class RouteSync {
         try {
             QueueIdentity.requireStateDirectory(config.queue(), config.state());
             try (ManifestReader reader = ManifestReader.open(config.queue())) {
-                return runLocked(reader, identities, started);
+                return runLocked(reader, identities, destination, started);
             }
         } catch (QueueNotFoundException e) {
             throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
         }
     }
 
-    private SyncReport runLocked(ManifestReader reader, CopyGuard.Identities identities, Instant started)
+    private SyncReport runLocked(ManifestReader reader, CopyGuard.Identities identities,
+                                 DestinationMarker.Verdict destination, Instant started)
             throws IOException, InterruptedException, SyncException {
         boolean trackerRunning = WriterLock.isHeld(config.queue());
         if (!trackerRunning) {
@@ -202,7 +208,7 @@ public final class RouteSync {
                     + " holds and exits {}", route.name(), config.queue(), ExitCodes.TRACKER_NOT_RUNNING);
         }
         RouteState read = RouteState.read(layout, root, route, reader);
-        RouteState state = identities.accepted() ? read.identityAccepted() : read;
+        RouteState state = identities.accepted() || destination.accepted() ? read.identityAccepted() : read;
         state.queueReplaced().ifPresent(why -> LOG.warn("route '{}': {}; records of the old queue after the cursor may"
                 + " never have been sent, so this run is full", route.name(), why));
         Optional<UUID> queueId = state.queue();
@@ -218,6 +224,8 @@ public final class RouteSync {
         SyncPolicy.Facts facts = state.facts(request.forceFull(), scan, route, today);
         Optional<Reason> fullReason = SyncPolicy.fullSyncReason(facts);
         RsyncCommand commands = new RsyncCommand(route, root, request.dryRun());
+        // A destination whose marker could not be fetched gets no pass: the run ends as that connection failure.
+        RsyncRunner.Outcome beforePasses = destination.unreachable().orElse(RsyncRunner.Outcome.NOT_RUN);
 
         Mode mode;
         Reason reason;
@@ -231,8 +239,8 @@ public final class RouteSync {
                 mode = Mode.FULL;
                 reason = fullReason.get();
                 log(mode, reason, scan.backlog(), end);
-                outcome = RsyncRunner.Outcome.NOT_RUN;
-                if (route.deleteOnFull() && !request.dryRun()) {
+                outcome = beforePasses;
+                if (outcome.succeeded() && route.deleteOnFull() && !request.dryRun()) {
                     deletionDecision = Optional.of(deletions.check(commands.asDryRun().fullPass(), true, null));
                     outcome = deletionDecision.get().outcome();
                     commands = deletionDecision.get().applyTo(commands);
@@ -245,18 +253,21 @@ public final class RouteSync {
                 DeletionLists deletionLists = RouteFiles.deletionLists(listDirectory, route.name());
                 PendingChanges.Lists lists = scan.pending().orElseThrow()
                         .writeLists(RouteFiles.fileList(listDirectory, route.name()), RouteFiles.directoryList(listDirectory, route.name()),
-                                RouteFiles.contentList(listDirectory, route.name()), deletionLists, route.propagateDeletes());
+                                RouteFiles.contentList(listDirectory, route.name()), deletionLists, route.propagateDeletes(),
+                                new AncestorCheck(root.path(), route.name()));
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 log(mode, reason, scan.backlog(), end);
                 LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions, {} written files compared by"
                         + " content to send", route.name(), lists.files(), lists.directories(), lists.deletions(),
                         lists.comparedByContent());
-                outcome = RsyncRunner.Outcome.NOT_RUN;
-                rsyncRan = false;
+                outcome = beforePasses;
+                rsyncRan = destination.unreachable().isPresent();
                 if (lists.files() + lists.deletions() > 0) {
                     Path fileList = RouteFiles.fileList(listDirectory, route.name());
-                    outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, false, failureChecks);
+                    if (outcome.succeeded()) {
+                        outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, false, failureChecks);
+                    }
                     rsyncRan = true;
                 }
                 if (lists.comparedByContent() > 0 && (outcome.succeeded() || outcome.partial())) {
@@ -317,6 +328,7 @@ public final class RouteSync {
             commit(end, queueId, mode, today, state.flags());
             guard.recordAfterSuccess(identities);
             deletions.afterCommit(deletionDecision);
+            marker.placeAfterSuccess(destination.accepted());
             if (success && !state.retry().isEmpty()) {
                 // After the commit: a crash in between only sends these paths once more.
                 retry.write(layout.retryList(route.name()));

@@ -28,7 +28,21 @@ final class RsyncCommand {
     private final boolean deleting;
 
     RsyncCommand(RouteConfig route, RootConfig root, boolean dryRun) {
-        this(route, FilterRules.of(route, root), root.path() + "/", dryRun, false, OptionalLong.empty(), true);
+        this(route, filters(route, root), root.path() + "/", dryRun, false, OptionalLong.empty(), true);
+    }
+
+    /**
+     * The route's filter rules, after the rule that keeps a remote destination's {@link DestinationMarker}: excluded,
+     * it is neither sent from the root nor deleted by {@code --delete} ({@code --delete-excluded} is refused in
+     * rsync-args).
+     */
+    private static List<String> filters(RouteConfig route, RootConfig root) {
+        List<String> filters = new ArrayList<>();
+        if (!route.localDestination()) {
+            filters.add("--filter=- /" + DestinationMarker.NAME);
+        }
+        filters.addAll(FilterRules.of(route, root));
+        return List.copyOf(filters);
     }
 
     private RsyncCommand(RouteConfig route, List<String> filters, String source, boolean dryRun, boolean plainNames,
@@ -149,6 +163,48 @@ final class RsyncCommand {
         }
         args.addAll(filters);
         return endpoints(args);
+    }
+
+    /**
+     * Copies the destination's {@link DestinationMarker} below {@code directory}, under its path relative to the
+     * module or login ({@code --relative}: the sender then stats the whole path instead of entering its directory, so a
+     * destination directory that does not exist is a missing argument like a missing marker); copies nothing, and
+     * succeeds, when either is missing. Without recursion: a directory of that name is no marker.
+     */
+    List<String> fetchMarker(Path directory) {
+        List<String> args = connection();
+        args.add("--no-r");
+        args.add("--relative");
+        args.add("--ignore-missing-args");
+        args.add("--");
+        args.add(destinationDirectory() + DestinationMarker.NAME);
+        args.add(directory + "/");
+        requireEncodable(args);
+        return List.copyOf(args);
+    }
+
+    /** Puts the marker {@code file} at the top of the destination. */
+    List<String> placeMarker(Path file) {
+        List<String> args = connection();
+        args.add("--");
+        args.add(file.toString());
+        args.add(destinationDirectory());
+        requireEncodable(args);
+        return List.copyOf(args);
+    }
+
+    /** The route's own arguments (ssh command, password file, port, timeouts) and nothing a pass adds. */
+    private List<String> connection() {
+        List<String> args = new ArrayList<>();
+        args.add(RSYNC);
+        args.addAll(route.rsyncArgs());
+        return args;
+    }
+
+    /** {@code dest} as a directory, ending in a slash; {@code host:} (the login's home) as it is. */
+    private String destinationDirectory() {
+        String dest = route.dest();
+        return dest.endsWith("/") || dest.endsWith(":") ? dest : dest + "/";
     }
 
     private void addMaxDelete(List<String> args) {

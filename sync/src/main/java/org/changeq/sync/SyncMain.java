@@ -45,11 +45,12 @@ import picocli.CommandLine.Option;
                 + "holds .force-full-sync (flag-file); the root's identity is not recorded yet (identity); the tracker was down without a catch-up scan, or records were "
                 + "deleted (gap); events were dropped (overflow); more records are pending than backlog-threshold "
                 + "(backlog); today is in full-window and no full sync ran in it yet (window). Otherwise it is "
-                + "incremental (changes, or nothing-to-do: then rsync does not run at all).",
+                + "incremental (changes, or nothing-to-do: then no rsync pass runs).",
             "",
             "A run never destroys a copy: a root that is missing, or is not the directory the route synced before (its "
-                + "disk is not mounted, or was replaced), is refused (exit 4), and so is a local destination that is not "
-                + "what it was (exit 13); a run that would delete more at the destination than the route's max-delete "
+                + "disk is not mounted, or was replaced), is refused (exit 4), and so is a destination that is not "
+                + "what it was (exit 13: a local one on another file system, a remote one without the route's marker);"
+                + " a run that would delete more at the destination than the route's max-delete "
                 + "deletes nothing (exit 12). The message names the fix and the option that overrides it once.",
             "",
             "stdout gets exactly one line per run:",
@@ -106,8 +107,9 @@ public final class SyncMain implements Callable<Integer> {
             + " (a disk replaced on purpose): the run is full and remembers the root as it is now")
     boolean acceptRootChange;
 
-    @Option(names = "--accept-dest-change", description = "write to a local destination that is not the directory this"
-            + " route wrote before (a new backup disk): the run is full and remembers the destination as it is now")
+    @Option(names = "--accept-dest-change", description = "write to a destination that is not the directory this"
+            + " route wrote before (a new backup disk, another NAS volume or module): the run is full and remembers the"
+            + " destination as it is now")
     boolean acceptDestinationChange;
 
     @Option(names = "--allow-deletes", paramLabel = "N", description = "let this run delete up to N paths at the"

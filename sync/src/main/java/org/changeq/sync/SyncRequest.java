@@ -15,7 +15,8 @@ import java.util.OptionalLong;
  * @param retainMinAge             queue files younger than this are never deleted by retention
  * @param acceptRootChange         {@code --accept-root-change}: a root that is not the remembered directory is synced
  *                                 (fully) and remembered as it is now
- * @param acceptDestinationChange  {@code --accept-dest-change}: the same for a local destination
+ * @param acceptDestinationChange  {@code --accept-dest-change}: the same for a destination (its file system, or a remote
+ *                                 one's marker)
  * @param allowDeletes             {@code --allow-deletes N}: this run may delete up to N paths, whatever the route's max-delete
  */
 public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optional<Path> metricsDirectory,

@@ -255,10 +255,13 @@ final class FaultBench implements AutoCloseable {
         return cursor.read();
     }
 
-    /** Whether the destination holds exactly the source's names and contents now, leaving out what the route excludes. */
+    /**
+     * Whether the destination holds exactly the source's names and contents now, leaving out what the route excludes
+     * and the destination's marker.
+     */
     boolean destinationEqualsSourceNow() throws IOException, InterruptedException {
-        return Trees.run(List.of("diff", "-rq", "--no-dereference", "-x", Workload.EXCLUDED_PATTERN, root.toString(),
-                daemon.moduleDirectory().toString()), -1).length == 0;
+        return Trees.run(List.of("diff", "-rq", "--no-dereference", "-x", Workload.EXCLUDED_PATTERN, "-x",
+                Trees.DESTINATION_MARKER, root.toString(), daemon.moduleDirectory().toString()), -1).length == 0;
     }
 
     /** The destination holds exactly the source's names and contents, leaving out what the route excludes. */

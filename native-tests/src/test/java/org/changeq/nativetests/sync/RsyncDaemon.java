@@ -22,15 +22,21 @@ public final class RsyncDaemon implements AutoCloseable {
     public static final String MODULE = "backup";
 
     private final Path config;
-    private final Path moduleDirectory;
+    private final Path workDirectory;
+    private Path moduleDirectory;
     private final int port;
     private Process process;
 
     private RsyncDaemon(Path workDirectory, Path moduleDirectory, int port) throws IOException {
         Files.createDirectories(workDirectory);
-        this.moduleDirectory = moduleDirectory;
+        this.workDirectory = workDirectory;
         this.port = port;
         this.config = workDirectory.resolve("rsyncd.conf");
+        writeConfig(moduleDirectory);
+    }
+
+    private void writeConfig(Path moduleDirectory) throws IOException {
+        this.moduleDirectory = moduleDirectory;
         Files.createDirectories(moduleDirectory);
         // As root the daemon would switch to 'nobody'; it runs as whoever runs the tests.
         int uid = (Integer) Files.getAttribute(moduleDirectory, "unix:uid");
@@ -86,6 +92,16 @@ public final class RsyncDaemon implements AutoCloseable {
                 return false;
             }
         });
+    }
+
+    /**
+     * Serves the module from {@code directory} from now on, on the same port: a NAS volume that is not mounted, or a
+     * module whose path was changed. Stops and starts the daemon.
+     */
+    public void restartWithModuleAt(Path directory) throws IOException, InterruptedException {
+        stop();
+        writeConfig(directory);
+        start();
     }
 
     public void stop() throws InterruptedException {

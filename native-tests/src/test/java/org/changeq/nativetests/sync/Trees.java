@@ -47,21 +47,36 @@ public final class Trees {
         return file;
     }
 
-    /** Every path under {@code root} as "type path" strings, bytes mapped 1:1 through ISO-8859-1. */
+    /**
+     * The marker changeq-sync keeps at the top of a remote destination: changeq's own file, not a copy of the root's,
+     * so the tree helpers leave it out.
+     */
+    public static final String DESTINATION_MARKER = ".changeq-destination";
+
+    /**
+     * Every path under {@code root} as "type path" strings, bytes mapped 1:1 through ISO-8859-1, but for a
+     * {@link #DESTINATION_MARKER} at its top.
+     */
     public static Set<String> list(Path root) throws IOException, InterruptedException {
         byte[] out = run(List.of("/usr/bin/find", root.toString(), "-mindepth", "1", "-printf", "%y %P\\0"), 0);
         Set<String> entries = new TreeSet<>();
         int start = 0;
         for (int i = 0; i < out.length; i++) {
             if (out[i] == 0) {
-                entries.add(new String(out, start, i - start, StandardCharsets.ISO_8859_1));
+                String entry = new String(out, start, i - start, StandardCharsets.ISO_8859_1);
+                if (!entry.equals("f " + DESTINATION_MARKER)) {
+                    entries.add(entry);
+                }
                 start = i + 1;
             }
         }
         return entries;
     }
 
-    /** Fails unless {@code diff -r --no-dereference} finds the trees identical (names, types, contents). */
+    /**
+     * Fails unless {@code diff -r --no-dereference} finds the trees identical (names, types, contents), a
+     * {@link #DESTINATION_MARKER} left out.
+     */
     public static void assertSameTree(Path expected, Path actual) throws IOException, InterruptedException {
         assertSameTree(expected, actual, List.of());
     }
@@ -69,7 +84,8 @@ public final class Trees {
     /** As {@link #assertSameTree(Path, Path)}, leaving out entries whose base name matches a pattern ({@code diff -x}). */
     public static void assertSameTree(Path expected, Path actual, List<String> excludedNames)
             throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>(List.of("diff", "-r", "--no-dereference"));
+        List<String> command = new java.util.ArrayList<>(List.of("diff", "-r", "--no-dereference", "-x",
+                DESTINATION_MARKER));
         for (String pattern : excludedNames) {
             command.add("-x");
             command.add(pattern);

@@ -197,13 +197,27 @@ final class ManifestAppender implements EventHandler<Slot> {
             batch.put(key, copy);
             return;
         }
+        if (pending.directory && slot.type != RecordType.DELETE && !slot.directory) {
+            // The directory went and a file or link took its name: its deletion and the records of paths below it are
+            // appended first, as they happened, so that a sync sees the directory's end.
+            flushBatch();
+            merge(slot);
+            return;
+        }
         deduplicated.incrementAndGet();
+        boolean directoryGoes = pending.directory && slot.type == RecordType.DELETE;
         // A change inside a pending subtree is covered by it; otherwise the latest state wins
         // (DELETE then CHANGE is a re-creation, CHANGE then DELETE a deletion).
         if (!(pending.type == RecordType.SUBTREE && slot.type == RecordType.CHANGE)) {
             pending.type = slot.type;
         }
         pending.directory = slot.directory;
+        if (directoryGoes) {
+            // Appended after the records of paths below it that this batch holds: a sync leaves out a path whose
+            // ancestor's later record says it is no longer a directory, and only the order can say "later".
+            batch.remove(key);
+            batch.put(key, pending);
+        }
         // Kept through later events: a write followed by a metadata change still needs its content compared.
         pending.contentWritten |= slot.contentWritten;
         pending.timeMillis = slot.timeMillis;
@@ -233,12 +247,34 @@ final class ManifestAppender implements EventHandler<Slot> {
         int earlier = recent.find(root, path, hash);
         if (earlier != RecentRecords.NOT_FOUND
                 && DedupeRule.mayDrop(recent.typeAt(earlier), recent.contentWrittenAt(earlier),
-                recent.indexAt(earlier), type, contentWritten, claimOfBatch)) {
+                recent.indexAt(earlier), type, contentWritten, () -> ancestorStopped(root, path), claimOfBatch)) {
             deduplicated.incrementAndGet();
             return;
         }
         long index = append(type, root, timeMillis, directory, contentWritten, path);
-        recent.remember(earlier, root, path, hash, index, type, contentWritten);
+        recent.remember(earlier, root, path, hash, index, type, directory, contentWritten);
+    }
+
+    /**
+     * The last index at which a remembered record deleted an ancestor of {@code path} or named one as a
+     * non-directory. An ancestor forgotten with all the rest is harmless: the earlier record of the path went with
+     * it, so nothing is dropped against that.
+     */
+    private long ancestorStopped(String root, byte[] path) {
+        long stopped = RecentRecords.NEVER_STOPPED;
+        int rootHash = root.hashCode() * 31;
+        int prefixHash = 1;
+        for (int i = 0; i < path.length; i++) {
+            if (path[i] == '/' && i > 0) {
+                int ancestor = recent.find(root, path, i, rootHash + prefixHash);
+                if (ancestor != RecentRecords.NOT_FOUND) {
+                    stopped = Math.max(stopped, recent.stoppedAt(ancestor));
+                }
+            }
+            // Arrays.hashCode of the prefix so far, as PathKey hashes whole paths.
+            prefixHash = 31 * prefixHash + path[i];
+        }
+        return stopped;
     }
 
     /**
@@ -289,6 +325,7 @@ final class ManifestAppender implements EventHandler<Slot> {
             return new PathKey(root, path, hashOf(root, path));
         }
 
+        /** {@code ancestorStopped} computes the same for each ancestor: keep the two alike. */
         static int hashOf(String root, byte[] path) {
             return root.hashCode() * 31 + Arrays.hashCode(path);
         }

@@ -18,6 +18,8 @@ final class RecentRecords {
     static final int LIMIT = 1 << 17;
     private static final int INITIAL_SLOTS = 1 << 10;
     static final int NOT_FOUND = -1;
+    /** {@link #stoppedAt} of a path no remembered record deleted or named as a non-directory. */
+    static final long NEVER_STOPPED = Long.MIN_VALUE;
 
     private int[] hashes;
     private String[] roots;
@@ -25,6 +27,7 @@ final class RecentRecords {
     private long[] indexes;
     private RecordType[] types;
     private boolean[] contentWrites;
+    private long[] stops;
     private int size;
 
     RecentRecords() {
@@ -37,9 +40,15 @@ final class RecentRecords {
 
     /** The slot remembering {@code root}/{@code path}, or {@link #NOT_FOUND}. */
     int find(String root, byte[] path, int hash) {
+        return find(root, path, path.length, hash);
+    }
+
+    /** {@link #find(String, byte[], int)} for the path {@code path[0, length)}, e.g. an ancestor of a longer one. */
+    int find(String root, byte[] path, int length, int hash) {
         int mask = hashes.length - 1;
         for (int slot = spread(hash) & mask; paths[slot] != null; slot = (slot + 1) & mask) {
-            if (hashes[slot] == hash && roots[slot].equals(root) && Arrays.equals(paths[slot], path)) {
+            if (hashes[slot] == hash && roots[slot].equals(root)
+                    && Arrays.equals(paths[slot], 0, paths[slot].length, path, 0, length)) {
                 return slot;
             }
         }
@@ -59,11 +68,20 @@ final class RecentRecords {
     }
 
     /**
+     * The index of the last record remembered that deleted the path or named it as something other than a
+     * directory (a later record may have made it a directory again), or {@link #NEVER_STOPPED}.
+     */
+    long stoppedAt(int slot) {
+        return stops[slot];
+    }
+
+    /**
      * Remembers the record just appended for {@code root}/{@code path}, replacing an older one.
      *
      * @param found what {@link #find} returned for this path since the last change to this object
      */
-    void remember(int found, String root, byte[] path, int hash, long index, RecordType type, boolean contentWritten) {
+    void remember(int found, String root, byte[] path, int hash, long index, RecordType type, boolean directory,
+                  boolean contentWritten) {
         int slot = found;
         if (slot == NOT_FOUND) {
             if (size >= LIMIT) {
@@ -76,7 +94,11 @@ final class RecentRecords {
             hashes[slot] = hash;
             roots[slot] = root;
             paths[slot] = path;
+            stops[slot] = NEVER_STOPPED;
             size++;
+        }
+        if (type == RecordType.DELETE || !directory) {
+            stops[slot] = index;
         }
         indexes[slot] = index;
         types[slot] = type;
@@ -90,6 +112,7 @@ final class RecentRecords {
         long[] oldIndexes = indexes;
         RecordType[] oldTypes = types;
         boolean[] oldContentWrites = contentWrites;
+        long[] oldStops = stops;
         allocate(hashes.length << 1);
         for (int old = 0; old < oldPaths.length; old++) {
             if (oldPaths[old] != null) {
@@ -100,6 +123,7 @@ final class RecentRecords {
                 indexes[slot] = oldIndexes[old];
                 types[slot] = oldTypes[old];
                 contentWrites[slot] = oldContentWrites[old];
+                stops[slot] = oldStops[old];
             }
         }
     }
@@ -111,6 +135,7 @@ final class RecentRecords {
         indexes = new long[slots];
         types = new RecordType[slots];
         contentWrites = new boolean[slots];
+        stops = new long[slots];
     }
 
     private static int freeSlot(int[] hashes, byte[][] paths, int hash) {

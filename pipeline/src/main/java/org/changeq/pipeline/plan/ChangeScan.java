@@ -68,6 +68,9 @@ public final class ChangeScan implements ManifestReader.RecordViewVisitor {
             for (byte[] path : held.paths()) {
                 pending.merge(RecordType.DELETE, false, false, path, path.length, held.sinceMillis());
             }
+            if (!retry.entries().isEmpty() || !held.paths().isEmpty()) {
+                pending.mergedRetried();
+            }
         }
     }
 

@@ -6,11 +6,12 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * A compact set of raw paths, each with a one-byte state, in insertion order. Paths are stored
- * once in an arena of byte-array chunks ({@code [int length][byte state][path bytes]}), and found
+ * A compact set of raw paths, each with a one-byte state and an int ordinal (when the owner last
+ * touched it), in insertion order. Paths are stored once in an arena of byte-array chunks
+ * ({@code [int length][byte state][int ordinal][path bytes]}), and found
  * through an open-addressing table whose slots hold each entry's hash beside its arena reference,
  * so a probe reads one slot and touches the arena only on a full hash match. A million pending
- * paths cost their bytes plus 21 to 37 bytes each, and no object per path. All of it is on the
+ * paths cost their bytes plus 25 to 41 bytes each, and no object per path. All of it is on the
  * Java heap, so a backlog too large for the heap cap fails as an {@link OutOfMemoryError} instead
  * of growing the process unseen. The first chunk starts small and doubles, so that a small backlog
  * stays small; past it the arena grows by adding full chunks, never by copying what it holds.
@@ -22,7 +23,8 @@ final class PathTable {
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
-    private static final int HEADER = 5;
+    private static final int HEADER = 9;
+    private static final int ORDINAL = 5;
     private static final int CHUNK_BITS = 22;
     private static final int CHUNK_SIZE = 1 << CHUNK_BITS;
     private static final int OFFSET_MASK = CHUNK_SIZE - 1;
@@ -97,6 +99,14 @@ final class PathTable {
 
     void setState(int entry, byte state) {
         chunk(entry)[(entry & OFFSET_MASK) + 4] = state;
+    }
+
+    int ordinal(int entry) {
+        return (int) INTS.get(chunk(entry), (entry & OFFSET_MASK) + ORDINAL);
+    }
+
+    void setOrdinal(int entry, int ordinal) {
+        INTS.set(chunk(entry), (entry & OFFSET_MASK) + ORDINAL, ordinal);
     }
 
     int pathLength(int entry) {
@@ -179,6 +189,7 @@ final class PathTable {
         byte[] target = chunks[chunk];
         INTS.set(target, offset, length);
         target[offset + 4] = state;
+        INTS.set(target, offset + ORDINAL, 0);
         System.arraycopy(path, from, target, offset + HEADER, length);
         int entry = end;
         end += needed;

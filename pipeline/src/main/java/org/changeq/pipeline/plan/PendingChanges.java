@@ -13,8 +13,13 @@ import org.changeq.pipeline.state.StateDirectory;
  * The deduplicated paths one route still has to send, condensed from queue records: one entry per
  * path, decided by the path's last record (a pending SUBTREE is not downgraded by a later CHANGE
  * of the same directory, because its contents are still unsent). A path any of whose records was a
- * content write stays one until it is sent. Memory grows with distinct paths, not with records.
- * Not thread-safe.
+ * content write stays one until it is sent. A path is not handed on below an ancestor whose last
+ * record, later than the path's own, says the ancestor stopped being a directory (deleted, or now a
+ * file or symbolic link): rsync would resolve the stale name through whatever replaced it. That is
+ * known once a directory's deletion (or a record of it as a directory) is among the records read;
+ * a directory replaced while no tracker watched it shows only as a non-directory, and the sync's
+ * check of every entry's ancestors right before rsync leaves such paths out. Memory grows with
+ * distinct paths, not with records. Not thread-safe.
  */
 public final class PendingChanges {
 
@@ -42,8 +47,18 @@ public final class PendingChanges {
     private final RecordBatch batch = new RecordBatch();
     private byte[] scratch = new byte[256];
     private long oldestChangeMillis = Long.MAX_VALUE;
-    /** Whether a path was ever a SUBTREE: until one is, no path needs the lookups of its ancestors. */
+    /** Records merged so far: the ordinal that orders a path's last record against its ancestors'. */
+    private int merged;
+    /** Whether a path was ever a SUBTREE: until one is, no path is carried by an ancestor. */
     private boolean everSubtree;
+    /**
+     * Whether a directory may have gone: a directory's deletion was merged, or a record naming as a non-directory a
+     * path recorded as a directory, or paths of the retry list, whose ancestors' records may lie before the cursor.
+     * Until then no path is stale below an ancestor, and plans of file changes alone skip the ancestor lookups. A
+     * directory replaced while the writer watched always has its deletion recorded (the writer appends it before the
+     * record of what took its name).
+     */
+    private boolean directoryMayBeGone;
 
     /**
      * Whether a route's plan takes a path record. For one path the answer may depend on whether the
@@ -62,6 +77,11 @@ public final class PendingChanges {
     public int distinctPaths() {
         mergeBatch();
         return table.size();
+    }
+
+    /** Paths of the retry list were merged: their ancestors may have been replaced before the records read now. */
+    void mergedRetried() {
+        directoryMayBeGone = true;
     }
 
     /** The time of the oldest record merged, or {@link Long#MAX_VALUE} when there is none. */
@@ -126,11 +146,17 @@ public final class PendingChanges {
                 entry = table.add(bytes, from, to, hash, (byte) 0);
             }
         }
-        int merged = incoming == CHANGE && (state & TYPE_MASK) == SUBTREE ? SUBTREE : incoming;
-        everSubtree |= merged == SUBTREE;
+        int kept = incoming == CHANGE && (state & TYPE_MASK) == SUBTREE ? SUBTREE : incoming;
+        everSubtree |= kept == SUBTREE;
         int answers = state & (CONCERNS_AS_FILE | CONCERNS_AS_CHANGED_DIRECTORY | CONCERNS_AS_WHOLE_DIRECTORY);
         int content = contentWritten ? CONTENT_WRITTEN : state & CONTENT_WRITTEN;
-        table.setState(entry, (byte) (merged | content | (directory ? DIRECTORY : 0) | answers | kind));
+        directoryMayBeGone |= incoming == DELETE && directory || (state & DIRECTORY) != 0 && !directory;
+        table.setState(entry, (byte) (kept | content | (directory ? DIRECTORY : 0) | answers | kind));
+        if (merged == Integer.MAX_VALUE) {
+            throw new IllegalStateException("more than " + Integer.MAX_VALUE + " records to plan; lower the route's"
+                    + " backlog-threshold so such a backlog becomes a full sync");
+        }
+        table.setOrdinal(entry, ++merged);
         oldestChangeMillis = Math.min(oldestChangeMillis, timeMillis);
     }
 
@@ -193,6 +219,15 @@ public final class PendingChanges {
         CONTENT
     }
 
+    /** Decides, right before a run, whether an entry may be handed to rsync; a refused one is left out. */
+    @FunctionalInterface
+    public interface EntryCheck {
+        EntryCheck ALL = (path, length, deletion) -> true;
+
+        /** @param path the entry's bytes {@code path[0, length)}, in a buffer that is reused */
+        boolean admits(byte[] path, int length, boolean deletion);
+    }
+
     /** Receives entries in a buffer that is reused: the bytes are valid only during the call. */
     @FunctionalInterface
     public interface EntrySink<E extends Exception> {
@@ -205,9 +240,17 @@ public final class PendingChanges {
      * attributes changed for the directory pass, so that a changed directory does not cost a walk of its
      * whole subtree; files whose content was written for the content pass, instead of the recursive one.
      * A path inside a pending SUBTREE is left out, the subtree carries it, unless its content was written:
-     * the subtree is sent with rsync's quick check, and the destination may hold the file already.
+     * the subtree is sent with rsync's quick check, and the destination may hold the file already. A path
+     * below an ancestor that later stopped being a directory is left out whatever it is: the ancestor's own
+     * entry sends or deletes what is there now.
      */
     public <E extends Exception> Lists forEachEntry(boolean propagateDeletes, EntrySink<E> sink) throws E {
+        return forEachEntry(propagateDeletes, EntryCheck.ALL, sink);
+    }
+
+    /** {@link #forEachEntry(boolean, EntrySink)} without the entries {@code check} refuses. */
+    private <E extends Exception> Lists forEachEntry(boolean propagateDeletes, EntryCheck check, EntrySink<E> sink)
+            throws E {
         mergeBatch();
         long files = 0;
         long directories = 0;
@@ -217,28 +260,41 @@ public final class PendingChanges {
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
             int state = table.state(entry);
             int type = state & TYPE_MASK;
-            if (type == DELETE || type == RENAMED_AWAY) {
-                // A deletion under a pending SUBTREE still needs its own entry: a recursive
-                // send without --delete leaves the destination's copy in place.
-                if (propagateDeletes) {
-                    sink.accept(table.path(entry), 0, table.pathLength(entry), Pass.RECURSIVE, true);
-                    deletions++;
-                }
-                continue;
-            }
             byte[] path = table.path(entry);
             int length = table.pathLength(entry);
-            if (type == CHANGE && (state & (DIRECTORY | CONTENT_WRITTEN)) == CONTENT_WRITTEN) {
-                sink.accept(path, 0, length, Pass.CONTENT, false);
-                comparedByContent++;
-            } else if (!everSubtree || !underPendingSubtree(path, length, rootIsSubtree)) {
-                if (type == CHANGE && (state & DIRECTORY) != 0) {
-                    sink.accept(path, 0, length, Pass.DIRECTORY, false);
-                    directories++;
-                } else {
-                    sink.accept(path, 0, length, Pass.RECURSIVE, false);
-                    files++;
+            int ancestry = everSubtree || directoryMayBeGone
+                    ? ancestry(path, length, table.ordinal(entry), rootIsSubtree) : FREE;
+            if (ancestry == STALE) {
+                continue;
+            }
+            boolean deletion = type == DELETE || type == RENAMED_AWAY;
+            Pass pass;
+            if (deletion) {
+                // A deletion under a pending SUBTREE still needs its own entry: a recursive
+                // send without --delete leaves the destination's copy in place.
+                if (!propagateDeletes) {
+                    continue;
                 }
+                pass = Pass.RECURSIVE;
+            } else if (type == CHANGE && (state & (DIRECTORY | CONTENT_WRITTEN)) == CONTENT_WRITTEN) {
+                pass = Pass.CONTENT;
+            } else if (ancestry == CARRIED) {
+                continue;
+            } else {
+                pass = type == CHANGE && (state & DIRECTORY) != 0 ? Pass.DIRECTORY : Pass.RECURSIVE;
+            }
+            if (!check.admits(path, length, deletion)) {
+                continue;
+            }
+            sink.accept(path, 0, length, pass, deletion);
+            if (deletion) {
+                deletions++;
+            } else if (pass == Pass.CONTENT) {
+                comparedByContent++;
+            } else if (pass == Pass.DIRECTORY) {
+                directories++;
+            } else {
+                files++;
             }
         }
         return new Lists(files, directories, deletions, comparedByContent);
@@ -250,16 +306,19 @@ public final class PendingChanges {
      */
     public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, boolean propagateDeletes)
             throws IOException {
-        return writeLists(recursiveList, directoryList, contentList, null, propagateDeletes);
+        return writeLists(recursiveList, directoryList, contentList, null, propagateDeletes, EntryCheck.ALL);
     }
 
-    /** {@link #writeLists(Path, Path, Path, boolean)}, and the files of the deletion pass: see {@link DeletionLists}. */
+    /**
+     * {@link #writeLists(Path, Path, Path, boolean)} without the entries {@code check} refuses, and the files of the
+     * deletion pass: see {@link DeletionLists}.
+     */
     public Lists writeLists(Path recursiveList, Path directoryList, Path contentList, DeletionLists deletionLists,
-                            boolean propagateDeletes) throws IOException {
+                            boolean propagateDeletes, EntryCheck check) throws IOException {
         try (ListFile recursive = new ListFile(recursiveList); ListFile dirs = new ListFile(directoryList);
              ListFile content = new ListFile(contentList);
              DeletionLists.Writer deletions = deletionLists == null ? null : deletionLists.open()) {
-            Lists lists = forEachEntry(propagateDeletes, (buffer, start, length, pass, deletion) -> {
+            Lists lists = forEachEntry(propagateDeletes, check, (buffer, start, length, pass, deletion) -> {
                 (switch (pass) {
                     case RECURSIVE -> recursive;
                     case DIRECTORY -> dirs;
@@ -318,19 +377,43 @@ public final class PendingChanges {
         }
     }
 
-    private boolean underPendingSubtree(byte[] path, int length, boolean rootIsSubtree) {
+    /** What a path's ancestors say of it: see {@link #ancestry}. */
+    private static final int FREE = 0;
+    /** An ancestor is a pending SUBTREE, which sends the path too. */
+    private static final int CARRIED = 1;
+    /** An ancestor's record after the path's last one says it is no longer a directory. */
+    private static final int STALE = 2;
+
+    /**
+     * One lookup per ancestor, as many as the path has slashes: planning stays linear in the paths.
+     *
+     * @param ordinal when the path's last record was merged
+     */
+    private int ancestry(byte[] path, int length, int ordinal, boolean rootIsSubtree) {
         if (length == 0) {
-            return false;
+            return FREE;
         }
-        if (rootIsSubtree) {
-            return true;
-        }
+        boolean carried = rootIsSubtree;
         for (int i = 0; i < length; i++) {
-            if (path[i] == '/' && isSubtree(table.find(path, 0, i))) {
-                return true;
+            if (path[i] != '/') {
+                continue;
             }
+            int ancestor = table.find(path, 0, i);
+            if (ancestor == -1) {
+                continue;
+            }
+            int state = table.state(ancestor);
+            if (isNonDirectory(state) && table.ordinal(ancestor) > ordinal) {
+                return STALE;
+            }
+            carried |= (state & TYPE_MASK) == SUBTREE;
         }
-        return false;
+        return carried ? CARRIED : FREE;
+    }
+
+    /** A path whose last record deletes it or names something other than a directory. */
+    private static boolean isNonDirectory(int state) {
+        return (state & TYPE_MASK) == DELETE || (state & DIRECTORY) == 0;
     }
 
     private boolean isSubtree(int entry) {

@@ -165,6 +165,50 @@ class ManifestWriterTest {
     }
 
     @Test
+    void aChangeBelowADirectoryDeletedOrReplacedSinceItsEarlierRecordIsKept() throws InterruptedException {
+        try (ManifestWriter writer = start()) {
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("a/f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("link/f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("kept/f"));
+            await(() -> writer.recordsAppended() == 4);
+            writer.publish(RecordType.DELETE, "nfs", true, bytes("a"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("link"));
+            writer.publish(RecordType.CHANGE, "nfs", true, bytes("kept"));
+            await(() -> writer.recordsAppended() == 7);
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("a/f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("link/f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("kept/f"));
+            await(() -> writer.recordsAppended() + writer.eventsDeduplicated() == 10);
+            assertEquals(1, writer.eventsDeduplicated(), "kept/ is still a directory: its repeat goes");
+        }
+        assertEquals(List.of("a/f", "link/f", "kept/f", "a", "link", "kept", "a/f", "link/f"), records().stream()
+                .filter(r -> r.type().carriesPath()).map(r -> new String(r.path(), StandardCharsets.UTF_8)).toList());
+    }
+
+    @Test
+    void aDirectoryReplacedWithinOneBatchIsDeletedAfterThePathsBelowItAndBeforeWhatTookItsName() {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (ManifestWriter writer = ManifestWriter.start(lock(), 1024, stalledUntil(release), appendFailures::add)) {
+            // mkdir x; echo decoy > x/shadow; mv x x.old; ln -s /elsewhere x
+            writer.publish(RecordType.SUBTREE, "nfs", true, bytes("x"));
+            writer.publishContentWrite("nfs", bytes("x/shadow"));
+            writer.publish(RecordType.DELETE, "nfs", true, bytes("x"));
+            writer.publish(RecordType.SUBTREE, "nfs", true, bytes("x.old"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("x"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+            release.countDown();
+        }
+        List<QueueRecord> paths = records().stream().filter(r -> r.type().carriesPath()).toList();
+        assertEquals(List.of("x/shadow", "x", "x.old", "x", "f"),
+                paths.stream().map(r -> new String(r.path(), StandardCharsets.UTF_8)).toList());
+        assertEquals(List.of(RecordType.CHANGE, RecordType.DELETE, RecordType.SUBTREE, RecordType.CHANGE,
+                RecordType.CHANGE), paths.stream().map(QueueRecord::type).toList());
+        assertTrue(paths.get(1).directory(), "the directory's deletion is kept apart from the link that took its name");
+        assertFalse(paths.get(3).directory());
+    }
+
+    @Test
     void aContentWriteSurvivesMergingAndDedupeAgainstChangesWithoutOne() throws InterruptedException {
         try (ManifestWriter writer = start()) {
             // Merged in one batch or deduplicated across batches, whichever the writer thread's timing makes it.

@@ -12,7 +12,7 @@ class RecentRecordsTest {
     private final RecentRecords recent = new RecentRecords();
 
     private void remember(String root, byte[] path, int hash, long index, RecordType type) {
-        recent.remember(recent.find(root, path, hash), root, path, hash, index, type, false);
+        recent.remember(recent.find(root, path, hash), root, path, hash, index, type, false, false);
     }
 
     private static byte[] bytes(String text) {
@@ -41,6 +41,19 @@ class RecentRecordsTest {
         assertEquals(20, recent.indexAt(slot));
         assertEquals(RecordType.DELETE, recent.typeAt(slot));
         assertEquals(1, recent.size());
+    }
+
+    @Test
+    void theLastDeletionOrNonDirectoryRecordOfAPathOutlivesALaterDirectoryRecord() {
+        byte[] a = bytes("a");
+        recent.remember(recent.find("r", a, 1), "r", a, 1, 10, RecordType.CHANGE, true, false);
+        assertEquals(RecentRecords.NEVER_STOPPED, recent.stoppedAt(recent.find("r", a, 1)));
+        recent.remember(recent.find("r", a, 1), "r", a, 1, 11, RecordType.DELETE, true, false);
+        recent.remember(recent.find("r", a, 1), "r", a, 1, 12, RecordType.SUBTREE, true, false);
+        assertEquals(11, recent.stoppedAt(recent.find("r", a, 1)));
+        recent.remember(recent.find("r", a, 1), "r", a, 1, 13, RecordType.CHANGE, false, false);
+        assertEquals(13, recent.stoppedAt(recent.find("r", a, 1)));
+        assertEquals(recent.find("r", a, 1), recent.find("r", bytes("a/f"), 1, 1), "a prefix is found as its path");
     }
 
     @Test

@@ -117,7 +117,8 @@ class PlannerTest {
         ChangeScan scan = feed(everything, retry);
         DeletionLists deletion = new DeletionLists(dir.resolve("deletions"), dir.resolve("filter"), dir.resolve("renamed"));
         PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
-                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletion, true);
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletion, true,
+                        PendingChanges.EntryCheck.ALL);
         assertEquals(1, lists.deletions());
         assertEquals(List.of("./."), entries(deletion.directories()));
     }
@@ -170,6 +171,46 @@ class PlannerTest {
         assertEquals(List.of(List.of("./"), List.of()), lists(scan, false));
     }
 
+    private static QueueRecord written(String path) {
+        return new QueueRecord(RecordType.CHANGE, "nfs", 0, false, path.getBytes(UTF_8), true);
+    }
+
+    @Test
+    void nothingIsListedBelowAnAncestorThatLaterStoppedBeingADirectory() throws IOException {
+        // mkdir x; echo decoy > x/shadow; mv x x.old; ln -s /elsewhere x: rsync would read x/shadow through the link.
+        ChangeScan scan = feed(everything,
+                rec(RecordType.CHANGE, "x", true),
+                written("x/shadow"),
+                rec(RecordType.DELETE, "x/gone", false),
+                rec(RecordType.DELETE, "x", true),
+                rec(RecordType.SUBTREE, "x.old", true),
+                rec(RecordType.CHANGE, "x", false),
+                rec(RecordType.CHANGE, "xy/f", false),
+                written("a/f"),
+                rec(RecordType.DELETE, "a", true),
+                written("a/f"),
+                rec(RecordType.CHANGE, "b/f", false),
+                rec(RecordType.DELETE, "b", true));
+        Path content = dir.resolve("content");
+        PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), content, true);
+        assertEquals(List.of("./x", "./x.old", "./xy/f", "./a", "./b"), entries(dir.resolve("files")),
+                "x/shadow and the deletion x/gone are stale: x is a symbolic link now; b/f went with b");
+        assertEquals(List.of("./a/f"), entries(content), "a/f was written again after a was deleted");
+        assertEquals(new PendingChanges.Lists(3, 0, 2, 1), lists);
+    }
+
+    @Test
+    void aRetriedPathBelowADirectoryReplacedSinceIsNotListed() throws IOException {
+        RetryList retry = new RetryList(List.of(new RetryList.Entry("x/shadow".getBytes(UTF_8), RetryList.Kind.CONTENT,
+                1, "")), false);
+        ChangeScan scan = feed(everything, retry, rec(RecordType.CHANGE, "x", false));
+        Path content = dir.resolve("content");
+        scan.result(true).pending().orElseThrow().writeLists(dir.resolve("files"), dir.resolve("dirs"), content, false);
+        assertEquals(List.of(), entries(content));
+        assertEquals(List.of("./x"), entries(dir.resolve("files")));
+    }
+
     @Test
     void filesWhoseContentWasWrittenGoToTheContentListAndStayThere() throws IOException {
         RetryList retry = new RetryList(List.of(new RetryList.Entry("failed".getBytes(UTF_8), RetryList.Kind.CONTENT, 1,
@@ -200,7 +241,8 @@ class PlannerTest {
         DeletionLists deletion = new DeletionLists(dir.resolve("deletions"), dir.resolve("filter"), dir.resolve("renamed"));
         Path renamed = deletion.renamed();
         PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
-                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletion, true);
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletion, true,
+                        PendingChanges.EntryCheck.ALL);
         assertEquals(List.of("./a/b/.", "./.", "./a/."), entries(deletion.directories()));
         assertEquals("R /a/b/gone\0R /a/b/other\0R /top\0R /a/old\0P /a/b/*\0P /*\0P /a/*\0",
                 Files.readString(deletion.filter()), "the receiver deletes the deleted paths and protects their siblings");
