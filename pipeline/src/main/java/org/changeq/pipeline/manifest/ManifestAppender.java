@@ -61,6 +61,8 @@ final class ManifestAppender implements EventHandler<Slot> {
     private final IndexFile watermarkFile;
     private long watermark = NO_WATERMARK;
     private boolean watermarkWriteFailed;
+    /** The last read of the claims failed, and that was logged. */
+    private boolean claimsUnreadable;
 
     ManifestAppender(Path queueDirectory, LongSupplier highestClaim, IndexFile watermarkFile) {
         this.queueDirectory = queueDirectory;
@@ -263,9 +265,19 @@ final class ManifestAppender implements EventHandler<Slot> {
 
     private long readClaim() {
         try {
-            return highestClaim.getAsLong();
+            long highest = highestClaim.getAsLong();
+            if (claimsUnreadable) {
+                claimsUnreadable = false;
+                LOG.info("consumer claims are readable again; deduplicating against earlier records again");
+            }
+            return highest;
         } catch (RuntimeException e) {
-            LOG.warn("cannot read consumer claims ({}); not deduplicating against earlier records", e.getMessage());
+            // Every batch reads the claims: one warning per failure, not one per batch while it lasts.
+            if (!claimsUnreadable) {
+                claimsUnreadable = true;
+                LOG.warn("cannot read consumer claims ({}); not deduplicating against earlier records until they "
+                        + "are readable again", e.getMessage());
+            }
             return Long.MAX_VALUE;
         }
     }
