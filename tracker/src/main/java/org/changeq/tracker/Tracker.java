@@ -77,7 +77,6 @@ public final class Tracker implements AutoCloseable {
     private final List<WatchTree.Root> roots;
     private final CatchUp.Decision catchUp;
     private final IndexFile catchUpFile;
-    private volatile long kernelOverflows;
     private final CountDownLatch ready = new CountDownLatch(1);
     private final CountDownLatch readerStopped = new CountDownLatch(1);
     private volatile boolean watching;
@@ -247,11 +246,11 @@ public final class Tracker implements AutoCloseable {
     }
 
     /**
-     * Times events were lost and recorded as OVERFLOW: kernel queue overflows (IN_Q_OVERFLOW) plus events the
-     * full writer ring dropped. Any thread.
+     * OVERFLOW records appended: whatever lost the events (a kernel queue overflow, the full writer ring, a
+     * directory that could not be watched, an unmount, a gap before this start). Any thread.
      */
     public long overflows() {
-        return kernelOverflows + writer.ringOverflows();
+        return writer.overflowsAppended();
     }
 
     /** Number of directories watched now. */
@@ -359,7 +358,6 @@ public final class Tracker implements AutoCloseable {
                 watcher.runDueChecks();
                 publishWatermarkIfDue();
                 status.refresh();
-                kernelOverflows = watcher.kernelOverflows();
             }
             // What the kernel queued before the stop was asked for belongs before the STOP, which tells the next
             // start that nothing was missed; a tree that keeps changing past the bound gets no STOP instead.

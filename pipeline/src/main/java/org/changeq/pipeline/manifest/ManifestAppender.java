@@ -45,6 +45,7 @@ final class ManifestAppender implements EventHandler<Slot> {
     private LinkedHashMap<PathKey, Slot> batch = new LinkedHashMap<>();
     private final RecentRecords recent = new RecentRecords();
     private final AtomicLong appended = new AtomicLong();
+    private final AtomicLong overflowsAppended = new AtomicLong();
     private final AtomicLong deduplicated = new AtomicLong();
     /**
      * Set on the first failed append. Nothing is appended after it: the records of the failed batch are
@@ -97,6 +98,11 @@ final class ManifestAppender implements EventHandler<Slot> {
     /** Records appended so far. Any thread. */
     long appended() {
         return appended.get();
+    }
+
+    /** OVERFLOW records appended so far, whatever lost the events they stand for. Any thread. */
+    long overflowsAppended() {
+        return overflowsAppended.get();
     }
 
     /** Repeated events dropped so far. Any thread. */
@@ -156,6 +162,9 @@ final class ManifestAppender implements EventHandler<Slot> {
             } else {
                 append(slot.type, slot.root, slot.timeMillis, false, false, slot.path);
                 overflowJustAppended = slot.type == RecordType.OVERFLOW ? slot.root : null;
+                if (slot.type == RecordType.OVERFLOW) {
+                    overflowsAppended.incrementAndGet();
+                }
             }
         }
         slot.path = null;

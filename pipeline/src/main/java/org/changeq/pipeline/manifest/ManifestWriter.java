@@ -205,6 +205,14 @@ public final class ManifestWriter implements AutoCloseable {
         return appender.appended();
     }
 
+    /**
+     * OVERFLOW records appended so far: for a kernel queue overflow, a full ring, a watch that could not be added,
+     * an unmount, a gap at start... Any thread.
+     */
+    public long overflowsAppended() {
+        return appender.overflowsAppended();
+    }
+
     /** Repeated events dropped by dedupe so far. Any thread. */
     public long eventsDeduplicated() {
         return appender.deduplicated();

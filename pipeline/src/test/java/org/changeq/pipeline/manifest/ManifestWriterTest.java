@@ -72,6 +72,19 @@ class ManifestWriterTest {
     }
 
     @Test
+    void everyOverflowMarkerAppendedIsCountedWhateverItStandsFor() throws InterruptedException {
+        try (ManifestWriter writer = start()) {
+            writer.publishMarker(RecordType.OVERFLOW, "nfs");
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("a"));
+            writer.publishMarker(RecordType.OVERFLOW, "photos");
+            writer.publishMarker(RecordType.RESCAN, "nfs");
+            await(() -> writer.recordsAppended() == 5);
+            assertEquals(2, writer.overflowsAppended());
+            assertEquals(0, writer.ringOverflows(), "none of them was the ring's");
+        }
+    }
+
+    @Test
     void repeatedRewritesWithNoConsumerLeaveOneRecordPerPath() throws InterruptedException {
         int files = 1_000;
         int rewrites = 20;
