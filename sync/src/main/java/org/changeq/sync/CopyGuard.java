@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Predicate;
+import org.changeq.pipeline.DirectoryAccess;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.RootConfig;
@@ -78,7 +79,7 @@ final class CopyGuard {
      */
     Identities checkIdentities() throws SyncException, IOException {
         Path rootPath = root.path();
-        if (!Files.isDirectory(rootPath) || !Files.isReadable(rootPath)) {
+        if (!Files.isDirectory(rootPath) || !DirectoryAccess.canListAndSearch(rootPath)) {
             throw new SyncException(ExitCodes.ROOT_UNAVAILABLE, "root '" + root.name() + "' (" + rootPath
                     + ") is missing, not a directory or unreadable; route '" + route.name() + "' sends nothing. Mount it,"
                     + " or fix 'roots:' in the config");

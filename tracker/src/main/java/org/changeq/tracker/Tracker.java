@@ -7,8 +7,10 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.changeq.pipeline.ChangeqThreads;
+import org.changeq.pipeline.DirectoryAccess;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.ChangeqConfig;
@@ -457,13 +460,10 @@ public final class Tracker implements AutoCloseable {
         List<WatchTree.Root> roots = new ArrayList<>();
         for (RootConfig root : config.roots().values()) {
             Path path = root.path();
-            String problem = !Files.exists(path) ? "does not exist"
-                    : !Files.isDirectory(path) ? "is not a directory"
-                    : !Files.isReadable(path) || !Files.isExecutable(path) ? "is not readable by this user"
-                    : null;
+            String problem = rootProblem(path);
             if (problem != null) {
                 throw new TrackerStartException(ExitCodes.ROOT_UNAVAILABLE, "root '" + root.name() + "': " + path
-                        + " " + problem + "; fix the path under 'roots:' or create the directory", null);
+                        + " " + problem, null);
             }
             try {
                 // Watches never follow symlinks, so a root given as a symlink is watched at its target.
@@ -474,6 +474,31 @@ public final class Tracker implements AutoCloseable {
             }
         }
         return roots;
+    }
+
+    /**
+     * What keeps the tracker from watching the root at {@code path}, with the fix, or null. Judged by what this
+     * process can do: {@link Files#exists} and {@link Files#isReadable} ask access(2), which checks the real user and
+     * calls a directory the service reads through CAP_DAC_READ_SEARCH missing or unreadable.
+     */
+    private static String rootProblem(Path path) {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            return "does not exist; fix the path under 'roots:' or create the directory";
+        } catch (IOException e) {
+            return "cannot be looked at (" + e.getMessage() + "); grant this process's user search permission on the "
+                    + "directories above it, or fix the path under 'roots:'";
+        }
+        if (!attributes.isDirectory()) {
+            return "is not a directory; fix the path under 'roots:'";
+        }
+        if (!DirectoryAccess.canListAndSearch(path)) {
+            return "cannot be listed by this process; grant its user read and search permission on it (the packaged "
+                    + "unit reads through CAP_DAC_READ_SEARCH), or fix the path under 'roots:'";
+        }
+        return null;
     }
 
     private static void createDirectory(Path directory, String what) {

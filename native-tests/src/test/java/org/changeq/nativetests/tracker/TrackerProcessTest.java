@@ -16,6 +16,9 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.manifest.QueueRecord;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.TestQueues;
+import org.changeq.nativetests.sync.ChildJvm;
+import org.changeq.nativetests.sync.Trees;
+import org.changeq.sync.SyncMain;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -112,6 +115,67 @@ class TrackerProcessTest {
         assertTrue(process.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS));
         assertEquals(ExitCodes.ROOT_UNAVAILABLE, process.exitValue());
         assertTrue(read("stderr").contains("root 'default': " + missing + " does not exist"), read("stderr"));
+    }
+
+    /**
+     * The packaged units run as an unprivileged user that reads every root through CAP_DAC_READ_SEARCH, as the
+     * launcher's setpriv does: another user's 0700 directory is a root the tracker watches and the sync sends,
+     * although access(2) (which asks for the real user) calls it unreadable.
+     */
+    @Test
+    void aRootReadableOnlyThroughTheCapabilityIsTrackedAndSynced() throws Exception {
+        Path home = Files.createDirectories(temp.resolve("home-viki"));
+        Files.writeString(home.resolve("secret-notes"), "before");
+        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path service = Files.createDirectories(temp.resolve("service"));
+        Path dest = Files.createDirectories(service.resolve("dest"));
+        Path config = service.resolve("changeq.yaml");
+        Files.writeString(config, String.join("\n",
+                "queue: " + service.resolve("queue"),
+                "state: " + service.resolve("state"),
+                "roots:",
+                "  home: {path: " + home + "}",
+                "routes:",
+                "  local: {root: home, dest: " + dest + "}",
+                ""));
+        Trees.run(List.of("chown", "-R", "nobody:nogroup", service.toString()), 0);
+        // Like /var/lib: the way to the service's own state is open to its user.
+        Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        List<String> asService = asServiceUser("+dac_read_search");
+
+        Process process = tracker(asService, "--config", config.toString()).start();
+        try {
+            TrackedTree.awaitCondition(() -> "the tracker to log that it is watching; stderr: " + readQuietly("stderr"),
+                    () -> readQuietly("stderr").contains("watching 1 directories") || !process.isAlive());
+            assertTrue(process.isAlive(), "the tracker exited: " + readQuietly("stderr"));
+            Files.writeString(home.resolve("later"), "after");
+            TrackedTree.awaitCondition(() -> "a record of the change in the 0700 root",
+                    () -> TestQueues.records(service.resolve("queue")).stream().anyMatch(record ->
+                            record.type() == RecordType.CHANGE && TrackedTree.text(record.path()).equals("later")));
+
+            // What the launcher grants the sync for a local destination: it keeps owners and modes of others' files.
+            List<String> sync = new ArrayList<>(asServiceUser("+dac_read_search,+dac_override,+chown,+fowner,+fsetid"));
+            sync.addAll(ChildJvm.command(SyncMain.class,
+                    List.of("--config", config.toString(), "--route", "local")).command());
+            Process syncRun = new ProcessBuilder(sync).directory(temp.toFile())
+                    .redirectOutput(temp.resolve("sync.out").toFile()).redirectError(temp.resolve("sync.err").toFile())
+                    .start();
+            assertTrue(syncRun.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS), "the sync did not end");
+            assertEquals(ExitCodes.OK, syncRun.exitValue(), read("sync.err"));
+            assertEquals("after", Files.readString(dest.resolve("later")));
+            assertEquals("before", Files.readString(dest.resolve("secret-notes")));
+        } finally {
+            process.destroy();
+            process.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            process.destroyForcibly();
+        }
+        assertEquals(ExitCodes.OK, process.exitValue(), read("stderr"));
+    }
+
+    /** As the launcher runs a program when root starts it: another user, with {@code capabilities}. */
+    private static List<String> asServiceUser(String capabilities) {
+        return List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                "--inh-caps=" + capabilities, "--ambient-caps=" + capabilities, "--");
     }
 
     private static ProcessHandle awaitChild(Process tracer) {
