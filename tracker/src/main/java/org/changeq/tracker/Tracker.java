@@ -403,10 +403,14 @@ public final class Tracker implements AutoCloseable {
                 : Math.max(0, watermarkPublishedNanos + WATERMARK_INTERVAL_NANOS - System.nanoTime());
     }
 
-    /** At most one watermark per interval, but the last one is not held back for long: the reader may go idle. */
+    /**
+     * At most one watermark per interval, but the last one is not held back for long: the reader may go idle. Never
+     * past the moment since which a root has lacked watches: what changed in its unwatched directories since its
+     * last OVERFLOW is recorded nowhere, and a restart must catch up from there.
+     */
     private void publishWatermarkIfDue() {
         if (drainedBeforeMillis != NOT_DRAINED && nanosUntilWatermarkDue() == 0) {
-            writer.publishWatermark(drainedBeforeMillis);
+            writer.publishWatermark(Math.min(drainedBeforeMillis, watcher.incompleteSinceMillis()));
             drainedBeforeMillis = NOT_DRAINED;
             watermarkPublishedNanos = System.nanoTime();
         }

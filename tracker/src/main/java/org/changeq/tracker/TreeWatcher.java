@@ -96,7 +96,7 @@ final class TreeWatcher implements InotifyEventSink {
         this.stopRequested = stopRequested;
         this.nanoClock = nanoClock;
         this.listener = listener;
-        this.coverage = new CoverageRetry(sink, tree, nanoClock);
+        this.coverage = new CoverageRetry(sink, tree, nanoClock, System::currentTimeMillis);
         this.walker = new Walker(kernel, sink, tree, coverage, userWatchLimit, stopRequested, nanoClock, listener);
     }
 
@@ -108,6 +108,15 @@ final class TreeWatcher implements InotifyEventSink {
     /** Number of watched directories. Any thread. */
     int watchedDirectories() {
         return tree.size();
+    }
+
+    /**
+     * The wall-clock time since which some root may have had a directory without a watch (the watch limit, a
+     * directory the tracker may not watch, a walk still due after an overflow or a mount change), or
+     * {@link Long#MAX_VALUE} when every watched root is whole. Reader thread.
+     */
+    long incompleteSinceMillis() {
+        return coverage.incompleteSinceMillis();
     }
 
     /** Kernel queue overflows seen (IN_Q_OVERFLOW events). Reader thread. */
