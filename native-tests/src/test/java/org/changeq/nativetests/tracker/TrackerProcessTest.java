@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -18,7 +22,12 @@ import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.TestQueues;
 import org.changeq.nativetests.sync.ChildJvm;
 import org.changeq.nativetests.sync.Trees;
+import org.changeq.sync.RouteSync;
 import org.changeq.sync.SyncMain;
+import org.changeq.sync.SyncReport;
+import org.changeq.sync.SyncRequest;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -170,6 +179,65 @@ class TrackerProcessTest {
             process.destroyForcibly();
         }
         assertEquals(ExitCodes.OK, process.exitValue(), read("stderr"));
+    }
+
+    /**
+     * {@code mkdir b/x; mv a/D b/x/} before the tracker watches x (held here with SIGSTOP): the rename's MOVED_TO
+     * goes nowhere, and the walk of x finds D still watched under root a. D is watched anew under root b and sent
+     * whole, and what is written in it later is recorded under b.
+     */
+    @Test
+    void aDirectoryMovedFromAnotherRootIntoANewDirectoryReachesTheOtherRootsDestination() throws Exception {
+        Path a = Files.createDirectories(temp.resolve("a"));
+        Path b = Files.createDirectories(temp.resolve("b"));
+        Files.createDirectories(a.resolve("D/sub"));
+        Files.writeString(a.resolve("D/p0.jpg"), "p0");
+        Files.writeString(a.resolve("D/sub/p1.jpg"), "p1");
+        Path dest = Files.createDirectories(temp.resolve("dest"));
+        Path config = temp.resolve("changeq.yaml");
+        Files.writeString(config, String.join("\n",
+                "queue: " + temp.resolve("queue"),
+                "state: " + temp.resolve("state"),
+                "roots:",
+                "  a: {path: " + a + "}",
+                "  b: {path: " + b + "}",
+                "routes:",
+                "  tob: {root: b, dest: " + dest + "}",
+                ""));
+        ChangeqConfig loaded = ConfigLoader.load(config);
+        Process process = tracker(List.of(), "--config", config.toString()).start();
+        try {
+            TrackedTree.awaitCondition(() -> "the tracker to log that it is watching; stderr: " + readQuietly("stderr"),
+                    () -> readQuietly("stderr").contains("watching 4 directories") || !process.isAlive());
+            assertTrue(process.isAlive(), "the tracker exited: " + readQuietly("stderr"));
+            assertEquals("full", sync(loaded, "tob").mode(), "the route's first run");
+
+            String pid = String.valueOf(process.pid());
+            Trees.run(List.of("kill", "-STOP", pid), 0);
+            try {
+                Files.createDirectory(b.resolve("x"));
+                Files.move(a.resolve("D"), b.resolve("x/D"));
+            } finally {
+                Trees.run(List.of("kill", "-CONT", pid), 0);
+            }
+            Files.writeString(b.resolve("x/D/sub/p2.jpg"), "later");
+            TrackedTree.awaitCondition(() -> "a record under root b of the file written in D after the move",
+                    () -> TestQueues.records(temp.resolve("queue")).stream().anyMatch(record -> record.root().equals("b")
+                            && TrackedTree.text(record.path()).equals("x/D/sub/p2.jpg")));
+
+            SyncReport incremental = sync(loaded, "tob");
+            assertEquals("incremental", incremental.mode(), incremental.summaryLine());
+            Trees.assertSameTree(b, dest, List.of());
+        } finally {
+            process.destroy();
+            process.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            process.destroyForcibly();
+        }
+    }
+
+    private static SyncReport sync(ChangeqConfig config, String route) throws Exception {
+        return RouteSync.run(config, SyncRequest.of(route), Clock.systemDefaultZone(),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     }
 
     /** As the launcher runs a program when root starts it: another user, with {@code capabilities}. */
