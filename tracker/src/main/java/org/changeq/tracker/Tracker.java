@@ -122,7 +122,7 @@ public final class Tracker implements AutoCloseable {
             }
         };
         this.status = new TrackerStatus(systemd, rootsFile, this::watchedDirectories, System::nanoTime);
-        this.watcher = new TreeWatcher(libc, sink, roots, Libc.kernelLimit("max_user_watches"), () -> stopRequested,
+        this.watcher = new TreeWatcher(libc, sink, roots, Libc.WatchLimit.current(), () -> stopRequested,
                 System::nanoTime, status);
         this.reader = ChangeqThreads.newThread(Tracker.class, "changeq-inotify", this::read);
         writerFailures.deliverTo(this::writerFailed);

@@ -84,11 +84,11 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     /**
-     * @param userWatchLimit {@code fs.inotify.max_user_watches}, or -1 if unknown
+     * @param watchLimit     the inotify watch limit this process runs into
      * @param stopRequested  checked during long walks so a shutdown does not wait for them
      * @param nanoClock      {@link System#nanoTime()}, or a fake one in tests
      */
-    TreeWatcher(DirectoryWatches kernel, RecordSink sink, List<Root> roots, long userWatchLimit,
+    TreeWatcher(DirectoryWatches kernel, RecordSink sink, List<Root> roots, Libc.WatchLimit watchLimit,
                 BooleanSupplier stopRequested, LongSupplier nanoClock, Listener listener) {
         this.kernel = kernel;
         this.sink = sink;
@@ -97,7 +97,7 @@ final class TreeWatcher implements InotifyEventSink {
         this.nanoClock = nanoClock;
         this.listener = listener;
         this.coverage = new CoverageRetry(sink, tree, nanoClock, System::currentTimeMillis);
-        this.walker = new Walker(kernel, sink, tree, coverage, userWatchLimit, stopRequested, nanoClock, listener);
+        this.walker = new Walker(kernel, sink, tree, coverage, watchLimit, stopRequested, nanoClock, listener);
     }
 
     /** Every root's condition now. */

@@ -31,14 +31,14 @@ final class Walker {
      * interval, since a walk of a big tree with cold caches runs on the reader thread for minutes.
      */
     static final long WALK_REPORT_INTERVAL_NANOS = 1_000_000_000L;
-    /** Warn once the watches reach this share of {@code fs.inotify.max_user_watches}. */
+    /** Warn once the watches reach this share of the watch limit. */
     private static final double WATCH_LIMIT_WARNING_SHARE = 0.9;
 
     private final DirectoryWatches kernel;
     private final RecordSink sink;
     private final WatchTree tree;
     private final CoverageRetry coverage;
-    private final long userWatchLimit;
+    private final Libc.WatchLimit watchLimit;
     private final BooleanSupplier stopRequested;
     private boolean cutShort;
     private final LongSupplier nanoClock;
@@ -49,13 +49,13 @@ final class Walker {
     private long catchUpChanges;
     private long catchUpSubtrees;
 
-    Walker(DirectoryWatches kernel, RecordSink sink, WatchTree tree, CoverageRetry coverage, long userWatchLimit,
+    Walker(DirectoryWatches kernel, RecordSink sink, WatchTree tree, CoverageRetry coverage, Libc.WatchLimit watchLimit,
            BooleanSupplier stopRequested, LongSupplier nanoClock, TreeWatcher.Listener listener) {
         this.kernel = kernel;
         this.sink = sink;
         this.tree = tree;
         this.coverage = coverage;
-        this.userWatchLimit = userWatchLimit;
+        this.watchLimit = watchLimit;
         this.stopRequested = stopRequested;
         this.nanoClock = nanoClock;
         this.listener = listener;
@@ -375,10 +375,11 @@ final class Walker {
     }
 
     private void warnNearWatchLimit() {
-        if (!watchLimitWarned && userWatchLimit > 0 && tree.size() >= userWatchLimit * WATCH_LIMIT_WARNING_SHARE) {
+        if (!watchLimitWarned && watchLimit.value() > 0
+                && tree.size() >= watchLimit.value() * WATCH_LIMIT_WARNING_SHARE) {
             watchLimitWarned = true;
-            LOG.warn("watching {} directories, close to fs.inotify.max_user_watches={} (shared by all inotify users "
-                    + "of this user); raise it before it runs out, e.g. in /etc/sysctl.d/", tree.size(), userWatchLimit);
+            LOG.warn("watching {} directories, close to {}={} (shared by all inotify users of this user); raise it "
+                    + "before it runs out, e.g. in /etc/sysctl.d/", tree.size(), watchLimit.sysctl(), watchLimit.value());
         }
     }
 

@@ -71,7 +71,7 @@ class TreeWatcherTest {
     };
 
     private TreeWatcher newWatcher(WatchTree.Root root) {
-        return new TreeWatcher(kernel, sink, List.of(root), -1, () -> false, () -> nanos, listener);
+        return new TreeWatcher(kernel, sink, List.of(root), Libc.WatchLimit.UNKNOWN, () -> false, () -> nanos, listener);
     }
 
     private TreeWatcher watcher(String... excludes) {
@@ -280,7 +280,8 @@ class TreeWatcherTest {
                 .mkdir("/r/b");
         WatchTree.Root a = new WatchTree.Root("a", bytes("/r/a"), PathFilter.of(List.of()));
         WatchTree.Root b = new WatchTree.Root("b", bytes("/r/b"), PathFilter.of(List.of()));
-        TreeWatcher watcher = new TreeWatcher(kernel, sink, List.of(a, b), -1, () -> false, () -> nanos, listener);
+        TreeWatcher watcher = new TreeWatcher(kernel, sink, List.of(a, b), Libc.WatchLimit.UNKNOWN, () -> false,
+                () -> nanos, listener);
         watcher.watchRoots(TreeWatcher.NO_CATCH_UP);
         records.clear();
         int oldWatch = kernel.watchOf("/r/a/D");

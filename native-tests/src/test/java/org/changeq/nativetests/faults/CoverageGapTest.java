@@ -41,6 +41,8 @@ class CoverageGapTest {
             bench.awaitTrackerWatching();
             bench.awaitRecord("an OVERFLOW for the directories the limit refused",
                     record -> record.type() == RecordType.OVERFLOW);
+            assertTrue(bench.trackerLogText().contains("raise user.max_inotify_watches (current 12) of the user "
+                    + "namespace"), "the limit that was hit is named: " + bench.trackerLogText());
             assertEquals("full", bench.sync().mode(), "the route's first run");
 
             for (Path directory : directories) {
