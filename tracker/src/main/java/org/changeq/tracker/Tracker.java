@@ -25,6 +25,7 @@ import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.manifest.IndexFile;
 import org.changeq.pipeline.manifest.ManifestWriter;
+import org.changeq.pipeline.manifest.QueueDiskFull;
 import org.changeq.pipeline.manifest.QueueRefusedException;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
@@ -189,8 +190,15 @@ public final class Tracker implements AutoCloseable {
             writePid(channel);
             IndexFile catchUpFile = layout.trackerCatchUp();
             long startedMillis = System.currentTimeMillis();
-            CatchUp.Decision catchUp = CatchUp.decide(config.queue(), CatchUp.pending(catchUpFile),
-                    layout.trackerWatermark(), ranBefore, startedMillis);
+            CatchUp.Decision catchUp;
+            try {
+                catchUp = CatchUp.decide(config.queue(), CatchUp.pending(catchUpFile), layout.trackerWatermark(),
+                        ranBefore, startedMillis);
+            } catch (InternalError e) {
+                // Reading the queue's last record touches its mapped files, which a full disk cannot back.
+                throw new TrackerStartException(ExitCodes.QUEUE_WRITE_FAILED, QueueDiskFull.explain(config.queue(), e)
+                        .orElseThrow(() -> e), e);
+            }
             if (catchUp.lost()) {
                 LOG.error(catchUp.description());
             } else {
@@ -447,7 +455,8 @@ public final class Tracker implements AutoCloseable {
     /** Called on the writer thread when an append fails: stop, so the restart records the gap. */
     private void writerFailed(Throwable failure) {
         int code;
-        if (failure instanceof ManifestWriter.QueueOpenException) {
+        if (failure instanceof ManifestWriter.QueueOpenException
+                && QueueDiskFull.explain(writer.queueDirectory(), failure).isEmpty()) {
             code = ExitCodes.QUEUE_UNAVAILABLE;
             LOG.error("{}; stopping with exit code {}", failure.getMessage(), code);
         } else {
