@@ -114,6 +114,32 @@ class TrackerProcessTest {
         }
     }
 
+    /**
+     * A mount point whose name is not UTF-8 (here in a mount namespace of the tracker's own, so the host's table is
+     * left alone) makes Chronicle's page-size probe fail to read the mount table: the tracker starts without the
+     * stack trace it would log.
+     */
+    @Test
+    void aMountPointThatIsNotUtf8LeavesTheStartQuiet() throws Exception {
+        Path root = Files.createDirectories(temp.resolve("root"));
+        List<String> withLatin1Mount = List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mkdir \"$0/$(printf 'bad\\377')\" && mount -t tmpfs cqbad \"$0/$(printf 'bad\\377')\" && exec \"$@\"",
+                temp.toString());
+        Process process = tracker(withLatin1Mount, "--root", root.toString(), "--queue", temp.resolve("queue").toString())
+                .start();
+        try {
+            TrackedTree.awaitCondition(() -> "the tracker to log that it is watching; stderr: " + readQuietly("stderr"),
+                    () -> readQuietly("stderr").contains("watching 1 directories") || !process.isAlive());
+            assertTrue(process.isAlive(), "the tracker exited: " + readQuietly("stderr"));
+        } finally {
+            process.destroy();
+            process.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            process.destroyForcibly();
+        }
+        assertEquals(ExitCodes.OK, process.exitValue(), read("stderr"));
+        assertFalse(read("stderr").contains("WARN") || read("stderr").contains("\tat "), read("stderr"));
+    }
+
     @Test
     void aMissingRootIsAClearErrorAndANonZeroExit() throws Exception {
         Path missing = temp.resolve("missing");
