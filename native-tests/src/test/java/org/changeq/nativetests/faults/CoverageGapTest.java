@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.state.StateLayout;
@@ -97,6 +98,9 @@ class CoverageGapTest {
                     + afterRestart.summaryLine());
             bench.assertDestinationEqualsSource();
             bench.stopTracker();
+            assertTrue(Pattern.compile("stopped; \\d+ records appended, [1-9]\\d* overflows recorded")
+                    .matcher(bench.trackerLogText()).find(), "the summary counts the OVERFLOW it recorded: "
+                    + bench.trackerLogText());
         }
     }
 }
