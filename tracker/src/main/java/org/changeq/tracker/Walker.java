@@ -181,8 +181,9 @@ final class Walker {
     }
 
     /**
-     * The SUBTREE of a directory the catch-up scan found changed, pushed below the directory's own step: it is
-     * reached once everything in that directory is watched, and only then may a sync copy the tree.
+     * The SUBTREE of a directory the catch-up scan found changed, or of one moved in from another root, pushed
+     * below the directory's own step: it is reached once everything in that directory is watched, and only then
+     * may a sync copy the tree.
      */
     private record SendWhole(byte[] path) implements Step {
     }
@@ -209,7 +210,6 @@ final class Walker {
             Step step = steps.pop();
             if (step instanceof SendWhole whole) {
                 sink.publish(RecordType.SUBTREE, root.name, true, whole.path);
-                catchUpSubtrees++;
                 continue;
             }
             Pending directory = (Pending) step;
@@ -230,6 +230,7 @@ final class Walker {
                         if (isDirectory) {
                             if (changed) {
                                 steps.push(new SendWhole(path));
+                                catchUpSubtrees++;
                             }
                             watchDuringWalk(directory.node, name, path, steps, progress, changed);
                         }
