@@ -64,7 +64,7 @@ class InterleavedRenameTest {
             @Override
             public void publishMarker(RecordType type, String rootName) {
             }
-        }, List.of(new WatchTree.Root("r", bytes(root), PathFilter.of(List.of()))), -1, () -> false,
+        }, List.of(new WatchTree.Root("r", bytes(root), PathFilter.of(List.of()))), Libc.WatchLimit.UNKNOWN, () -> false,
                 System::nanoTime, new TreeWatcher.Listener() {
                     @Override
                     public void walking(WatchTree.Root walked, int watchedDirectories) {

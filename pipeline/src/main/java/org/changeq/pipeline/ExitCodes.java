@@ -38,8 +38,9 @@ public final class ExitCodes {
             Map.entry(QUEUE_UNAVAILABLE, "queue or state directory missing, not a changeq queue, or cannot be "
                     + "opened, or the queue belongs to another state directory, or a symbolic link (or a file with other "
                     + "hard links) where changeq keeps a file or directory"),
-            Map.entry(QUEUE_WRITE_FAILED, "appending to the queue failed (disk full, unwritable): restart, the "
-                    + "catch-up scan covers it"),
+            Map.entry(QUEUE_WRITE_FAILED, "appending to the queue failed (disk full, unwritable), or the queue's "
+                    + "disk is full (changeq-queue stat, a tracker starting): free space and restart, the catch-up "
+                    + "scan covers it"),
             Map.entry(ALREADY_RUNNING, "another run holds the lock (a second tracker on a queue, or the same route "
                     + "syncing)"),
             Map.entry(SYNC_PARTIAL, "rsync transferred only part of the files (rsync 23): the failed paths wait in "

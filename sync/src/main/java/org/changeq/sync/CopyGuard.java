@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.Predicate;
+import org.changeq.pipeline.DirectoryAccess;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.RootConfig;
@@ -75,7 +76,7 @@ final class CopyGuard {
      */
     Identities checkIdentities() throws SyncException, IOException {
         Path rootPath = root.path();
-        if (!Files.isDirectory(rootPath) || !Files.isReadable(rootPath)) {
+        if (!Files.isDirectory(rootPath) || !DirectoryAccess.canListAndSearch(rootPath)) {
             throw new SyncException(ExitCodes.ROOT_UNAVAILABLE, "root '" + root.name() + "' (" + rootPath
                     + ") is missing, not a directory or unreadable; route '" + route.name() + "' sends nothing. Mount it,"
                     + " or fix 'roots:' in the config");

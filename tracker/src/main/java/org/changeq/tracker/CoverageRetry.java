@@ -1,7 +1,9 @@
 package org.changeq.tracker;
 
+import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
@@ -12,9 +14,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * When the tracker looks again at what the kernel does not tell it: the periodic check of every root's identity,
- * and the walks that watch the directories a root may lack (the watch limit refused them, their CREATE was lost in
- * a kernel queue overflow, or an unmount below the root uncovered them). Until such a root is whole again, each
- * walk records an OVERFLOW for it, since only a full sync knows what changed in its unwatched directories.
+ * and the walks that watch the directories a root may lack (the watch limit refused them, the tracker may not
+ * watch them, their CREATE was lost in a kernel queue overflow, or an unmount below the root uncovered them). Until
+ * such a root is whole again, each walk records an OVERFLOW for it, since only a full sync knows what changed in its
+ * unwatched directories, and {@link #incompleteSinceMillis()} holds the watermark back: a restart in between must
+ * catch up from the moment the root became incomplete, or the changes since its last OVERFLOW are lost.
  *
  * <p>Confined to the reader thread, like the {@link TreeWatcher} that owns it: it keeps the times, and the reader
  * runs what is due between its reads ({@link #nanosUntilDue()}); no timer thread of its own.
@@ -39,17 +43,40 @@ final class CoverageRetry {
     private final RecordSink sink;
     private final WatchTree tree;
     private final LongSupplier nanoClock;
+    private final LongSupplier wallClock;
     private long rootCheckDueNanos;
-    /** Roots that may have directories without a watch, in the order they became so. */
-    private final Set<Root> incompleteRoots = new LinkedHashSet<>();
+    /**
+     * Roots that may have directories without a watch, in the order they became so, with the wall-clock time since
+     * when: changes below them since that time may be unrecorded.
+     */
+    private final Map<Root, Long> incompleteRoots = new LinkedHashMap<>();
+    /** Directories that could not be watched and were logged so: each is logged once, not at every retry. */
+    private final Set<String> notWatchedLogged = new HashSet<>();
     private long lastRetryNanos;
     private long retryDueNanos;
     private boolean watchLimitLogged;
 
-    CoverageRetry(RecordSink sink, WatchTree tree, LongSupplier nanoClock) {
+    /**
+     * @param nanoClock {@link System#nanoTime()}, for the intervals
+     * @param wallClock {@link System#currentTimeMillis()}, the clock of the watermark
+     */
+    CoverageRetry(RecordSink sink, WatchTree tree, LongSupplier nanoClock, LongSupplier wallClock) {
         this.sink = sink;
         this.tree = tree;
         this.nanoClock = nanoClock;
+        this.wallClock = wallClock;
+    }
+
+    /**
+     * The wall-clock time since which some root may have had a directory without a watch, or {@link Long#MAX_VALUE}
+     * when every root is whole: no watermark may pass it.
+     */
+    long incompleteSinceMillis() {
+        long since = Long.MAX_VALUE;
+        for (long rootSince : incompleteRoots.values()) {
+            since = Math.min(since, rootSince);
+        }
+        return since;
     }
 
     /** Nanoseconds until the next root check or retry is due. */
@@ -81,18 +108,22 @@ final class CoverageRetry {
         }
         lastRetryNanos = nanoClock.getAsLong();
         retryDueNanos = lastRetryNanos + WATCH_RETRY_INTERVAL_NANOS;
-        Iterator<Root> iterator = incompleteRoots.iterator();
+        Iterator<Map.Entry<Root, Long>> iterator = incompleteRoots.entrySet().iterator();
         while (iterator.hasNext()) {
-            Root root = iterator.next();
+            Map.Entry<Root, Long> incomplete = iterator.next();
+            Root root = incomplete.getKey();
+            long walkStartedMillis = wallClock.getAsLong();
             long unwatched = watchMissing.applyAsLong(root);
             sink.publishMarker(RecordType.OVERFLOW, root.name);
+            // The OVERFLOW covers every change made before it: what may go unrecorded now is what changes in the
+            // directories still unwatched from here on.
+            incomplete.setValue(walkStartedMillis);
             if (unwatched == 0) {
                 iterator.remove();
                 LOG.info("root '{}': every directory is watched again ({} watches); its next sync is full once more",
                         root.name, tree.size());
             } else {
-                LOG.debug("root '{}': {} directories still not watched: fs.inotify.max_user_watches", root.name,
-                        unwatched);
+                LOG.debug("root '{}': {} directories still not watched", root.name, unwatched);
             }
         }
     }
@@ -108,12 +139,33 @@ final class CoverageRetry {
         } else {
             LOG.debug("{} more directories under root '{}' not watched: watch limit", unwatched, root.name);
         }
+        notWatched(root);
+    }
+
+    /**
+     * A directory below the root may not be watched or listed (EACCES or EPERM: NFS with root squash, FUSE without
+     * allow_other, an LSM), or its path is too long. Logged once per directory; the caller records the loss with
+     * {@link #notWatched}, once per walk.
+     */
+    void refused(Root root, PathUnavailableException e) {
+        if (notWatchedLogged.add(e.getMessage())) {
+            LOG.warn("{}; not watched, so changes below it under root '{}' are covered only by full syncs (an OVERFLOW "
+                    + "now and after each retry, every " + WATCH_RETRY_INTERVAL_NANOS / 1_000_000_000L + " s)",
+                    e.getMessage(), root.name);
+        } else {
+            LOG.debug("{}; still not watched", e.getMessage());
+        }
+    }
+
+    /** Directories of the root are left unwatched: record the loss, and retry later. */
+    void notWatched(Root root) {
+        long now = wallClock.getAsLong();
         sink.publishMarker(RecordType.OVERFLOW, root.name);
         if (incompleteRoots.isEmpty()) {
             lastRetryNanos = nanoClock.getAsLong();
             retryDueNanos = lastRetryNanos + WATCH_RETRY_INTERVAL_NANOS;
         }
-        incompleteRoots.add(root);
+        incompleteRoots.putIfAbsent(root, now);
     }
 
     /**
@@ -122,7 +174,7 @@ final class CoverageRetry {
      * @return false if it was waiting for one already
      */
     boolean walkAgain(Root root) {
-        return incompleteRoots.add(root);
+        return incompleteRoots.putIfAbsent(root, wallClock.getAsLong()) == null;
     }
 
     /** Events were lost at {@code now}: the next retry comes soon, but not on the heels of the previous one. */

@@ -238,10 +238,45 @@ final class Libc implements DirectoryWatches, AutoCloseable {
 
     /** A limit from {@code /proc/sys/fs/inotify/}, or -1 if it cannot be read. */
     static long kernelLimit(String name) {
+        return readLimit(Path.of("/proc/sys/fs/inotify", name));
+    }
+
+    /**
+     * The inotify watch limit this process runs into, by its sysctl name. The kernel charges each watch to the
+     * user in the process's user namespace and in every namespace above it, up to the host's, each with its own
+     * limit: {@code fs.inotify.max_user_watches} is the host's, {@code user.max_inotify_watches} the one of the
+     * namespace the process runs in (the same value outside a container). The lower one is named; a namespace
+     * between the two is not visible from here.
+     *
+     * @param value the limit, or -1 if it cannot be read
+     */
+    record WatchLimit(String sysctl, long value) {
+
+        /** For tests without a kernel: no warning as the watches grow. */
+        static final WatchLimit UNKNOWN = new WatchLimit("fs.inotify.max_user_watches", -1);
+
+        static WatchLimit current() {
+            long host = kernelLimit("max_user_watches");
+            long namespace = readLimit(Path.of("/proc/sys/user/max_inotify_watches"));
+            if (namespace >= 0 && (host < 0 || namespace < host)) {
+                return new WatchLimit("user.max_inotify_watches", namespace);
+            }
+            return new WatchLimit("fs.inotify.max_user_watches", host);
+        }
+
+        /** What to do when it is reached. */
+        String fix() {
+            return sysctl.startsWith("user.")
+                    ? "raise user.max_inotify_watches (current " + value + ") of the user namespace the tracker runs in"
+                    + " (the host's fs.inotify.max_user_watches is " + kernelLimit("max_user_watches") + ")"
+                    : "raise fs.inotify.max_user_watches (current " + value + ")";
+        }
+    }
+
+    private static long readLimit(Path file) {
         // Not Files.readString: procfs reports size 0, and after the one-byte probe read that size invites, some
         // kernels answer EOF, so "16384" would read as "1". A buffered reader asks for a full buffer at once.
-        try (BufferedReader reader = Files.newBufferedReader(Path.of("/proc/sys/fs/inotify", name),
-                StandardCharsets.US_ASCII)) {
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
             String line = reader.readLine();
             return line == null ? -1 : Long.parseLong(line.trim());
         } catch (IOException | NumberFormatException e) {
@@ -603,7 +638,7 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     private static NativeCallException classify(String call, byte[] path, int errno) {
         Errno error = Errno.valueOf(errno);
         String message = failure(call, path, errno, call.equals("inotify_add_watch") && error == Errno.ENOSPC
-                ? "raise fs.inotify.max_user_watches (current " + kernelLimit("max_user_watches") + ")"
+                ? WatchLimit.current().fix()
                 : hint(errno));
         switch (error) {
             case ENOENT, ENOTDIR, ELOOP:

@@ -7,7 +7,10 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,12 +18,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.changeq.pipeline.ChangeqThreads;
+import org.changeq.pipeline.DirectoryAccess;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.manifest.IndexFile;
 import org.changeq.pipeline.manifest.ManifestWriter;
+import org.changeq.pipeline.manifest.QueueDiskFull;
 import org.changeq.pipeline.manifest.QueueRefusedException;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
@@ -77,7 +82,6 @@ public final class Tracker implements AutoCloseable {
     private final List<WatchTree.Root> roots;
     private final CatchUp.Decision catchUp;
     private final IndexFile catchUpFile;
-    private volatile long kernelOverflows;
     private final CountDownLatch ready = new CountDownLatch(1);
     private final CountDownLatch readerStopped = new CountDownLatch(1);
     private volatile boolean watching;
@@ -120,7 +124,7 @@ public final class Tracker implements AutoCloseable {
             }
         };
         this.status = new TrackerStatus(systemd, rootsFile, this::watchedDirectories, System::nanoTime);
-        this.watcher = new TreeWatcher(libc, sink, roots, Libc.kernelLimit("max_user_watches"), () -> stopRequested,
+        this.watcher = new TreeWatcher(libc, sink, roots, Libc.WatchLimit.current(), () -> stopRequested,
                 System::nanoTime, status);
         this.reader = ChangeqThreads.newThread(Tracker.class, "changeq-inotify", this::read);
         writerFailures.deliverTo(this::writerFailed);
@@ -186,8 +190,15 @@ public final class Tracker implements AutoCloseable {
             writePid(channel);
             IndexFile catchUpFile = layout.trackerCatchUp();
             long startedMillis = System.currentTimeMillis();
-            CatchUp.Decision catchUp = CatchUp.decide(config.queue(), CatchUp.pending(catchUpFile),
-                    layout.trackerWatermark(), ranBefore, startedMillis);
+            CatchUp.Decision catchUp;
+            try {
+                catchUp = CatchUp.decide(config.queue(), CatchUp.pending(catchUpFile), layout.trackerWatermark(),
+                        ranBefore, startedMillis);
+            } catch (InternalError e) {
+                // Reading the queue's last record touches its mapped files, which a full disk cannot back.
+                throw new TrackerStartException(ExitCodes.QUEUE_WRITE_FAILED, QueueDiskFull.explain(config.queue(), e)
+                        .orElseThrow(() -> e), e);
+            }
             if (catchUp.lost()) {
                 LOG.error(catchUp.description());
             } else {
@@ -246,11 +257,11 @@ public final class Tracker implements AutoCloseable {
     }
 
     /**
-     * Times events were lost and recorded as OVERFLOW: kernel queue overflows (IN_Q_OVERFLOW) plus events the
-     * full writer ring dropped. Any thread.
+     * OVERFLOW records appended: whatever lost the events (a kernel queue overflow, the full writer ring, a
+     * directory that could not be watched, an unmount, a gap before this start). Any thread.
      */
     public long overflows() {
-        return kernelOverflows + writer.ringOverflows();
+        return writer.overflowsAppended();
     }
 
     /** Number of directories watched now. */
@@ -358,7 +369,6 @@ public final class Tracker implements AutoCloseable {
                 watcher.runDueChecks();
                 publishWatermarkIfDue();
                 status.refresh();
-                kernelOverflows = watcher.kernelOverflows();
             }
             // What the kernel queued before the stop was asked for belongs before the STOP, which tells the next
             // start that nothing was missed; a tree that keeps changing past the bound gets no STOP instead.
@@ -401,10 +411,14 @@ public final class Tracker implements AutoCloseable {
                 : Math.max(0, watermarkPublishedNanos + WATERMARK_INTERVAL_NANOS - System.nanoTime());
     }
 
-    /** At most one watermark per interval, but the last one is not held back for long: the reader may go idle. */
+    /**
+     * At most one watermark per interval, but the last one is not held back for long: the reader may go idle. Never
+     * past the moment since which a root has lacked watches: what changed in its unwatched directories since its
+     * last OVERFLOW is recorded nowhere, and a restart must catch up from there.
+     */
     private void publishWatermarkIfDue() {
         if (drainedBeforeMillis != NOT_DRAINED && nanosUntilWatermarkDue() == 0) {
-            writer.publishWatermark(drainedBeforeMillis);
+            writer.publishWatermark(Math.min(drainedBeforeMillis, watcher.incompleteSinceMillis()));
             drainedBeforeMillis = NOT_DRAINED;
             watermarkPublishedNanos = System.nanoTime();
         }
@@ -441,7 +455,8 @@ public final class Tracker implements AutoCloseable {
     /** Called on the writer thread when an append fails: stop, so the restart records the gap. */
     private void writerFailed(Throwable failure) {
         int code;
-        if (failure instanceof ManifestWriter.QueueOpenException) {
+        if (failure instanceof ManifestWriter.QueueOpenException
+                && QueueDiskFull.explain(writer.queueDirectory(), failure).isEmpty()) {
             code = ExitCodes.QUEUE_UNAVAILABLE;
             LOG.error("{}; stopping with exit code {}", failure.getMessage(), code);
         } else {
@@ -458,13 +473,10 @@ public final class Tracker implements AutoCloseable {
         List<WatchTree.Root> roots = new ArrayList<>();
         for (RootConfig root : config.roots().values()) {
             Path path = root.path();
-            String problem = !Files.exists(path) ? "does not exist"
-                    : !Files.isDirectory(path) ? "is not a directory"
-                    : !Files.isReadable(path) || !Files.isExecutable(path) ? "is not readable by this user"
-                    : null;
+            String problem = rootProblem(path);
             if (problem != null) {
                 throw new TrackerStartException(ExitCodes.ROOT_UNAVAILABLE, "root '" + root.name() + "': " + path
-                        + " " + problem + "; fix the path under 'roots:' or create the directory", null);
+                        + " " + problem, null);
             }
             try {
                 // Watches never follow symlinks, so a root given as a symlink is watched at its target.
@@ -475,6 +487,31 @@ public final class Tracker implements AutoCloseable {
             }
         }
         return roots;
+    }
+
+    /**
+     * What keeps the tracker from watching the root at {@code path}, with the fix, or null. Judged by what this
+     * process can do: {@link Files#exists} and {@link Files#isReadable} ask access(2), which checks the real user and
+     * calls a directory the service reads through CAP_DAC_READ_SEARCH missing or unreadable.
+     */
+    private static String rootProblem(Path path) {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            return "does not exist; fix the path under 'roots:' or create the directory";
+        } catch (IOException e) {
+            return "cannot be looked at (" + e.getMessage() + "); grant this process's user search permission on the "
+                    + "directories above it, or fix the path under 'roots:'";
+        }
+        if (!attributes.isDirectory()) {
+            return "is not a directory; fix the path under 'roots:'";
+        }
+        if (!DirectoryAccess.canListAndSearch(path)) {
+            return "cannot be listed by this process; grant its user read and search permission on it (the packaged "
+                    + "unit reads through CAP_DAC_READ_SEARCH), or fix the path under 'roots:'";
+        }
+        return null;
     }
 
     private static void createDirectory(Path directory, String what) {

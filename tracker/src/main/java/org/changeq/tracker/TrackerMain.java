@@ -30,8 +30,9 @@ import picocli.CommandLine.Spec;
             "It is the queue's only writer and runs until SIGTERM (systemctl stop), then appends what it has "
                     + "observed and a STOP record and exits 0. Excluded paths never enter the queue; excluded "
                     + "directories are not even watched. Events the kernel drops, and directories that cannot be "
-                    + "watched (fs.inotify.max_user_watches), are recorded as OVERFLOW: the next sync of the root "
-                    + "is full.",
+                    + "watched (fs.inotify.max_user_watches, permission denied), are recorded as OVERFLOW: the next "
+                    + "sync of the root is full; such directories are tried again every 60 s, each try followed by "
+                    + "another OVERFLOW until they are watched.",
             "",
             "A root that is unmounted, deleted or unreadable is recorded as OVERFLOW and named in the log, in "
                     + "systemctl status and in changeq-queue stat; it is checked every 2 s and watched again on its "

@@ -84,11 +84,11 @@ final class TreeWatcher implements InotifyEventSink {
     }
 
     /**
-     * @param userWatchLimit {@code fs.inotify.max_user_watches}, or -1 if unknown
+     * @param watchLimit     the inotify watch limit this process runs into
      * @param stopRequested  checked during long walks so a shutdown does not wait for them
      * @param nanoClock      {@link System#nanoTime()}, or a fake one in tests
      */
-    TreeWatcher(DirectoryWatches kernel, RecordSink sink, List<Root> roots, long userWatchLimit,
+    TreeWatcher(DirectoryWatches kernel, RecordSink sink, List<Root> roots, Libc.WatchLimit watchLimit,
                 BooleanSupplier stopRequested, LongSupplier nanoClock, Listener listener) {
         this.kernel = kernel;
         this.sink = sink;
@@ -96,8 +96,8 @@ final class TreeWatcher implements InotifyEventSink {
         this.stopRequested = stopRequested;
         this.nanoClock = nanoClock;
         this.listener = listener;
-        this.coverage = new CoverageRetry(sink, tree, nanoClock);
-        this.walker = new Walker(kernel, sink, tree, coverage, userWatchLimit, stopRequested, nanoClock, listener);
+        this.coverage = new CoverageRetry(sink, tree, nanoClock, System::currentTimeMillis);
+        this.walker = new Walker(kernel, sink, tree, coverage, watchLimit, stopRequested, nanoClock, listener);
     }
 
     /** Every root's condition now. */
@@ -108,6 +108,15 @@ final class TreeWatcher implements InotifyEventSink {
     /** Number of watched directories. Any thread. */
     int watchedDirectories() {
         return tree.size();
+    }
+
+    /**
+     * The wall-clock time since which some root may have had a directory without a watch (the watch limit, a
+     * directory the tracker may not watch, a walk still due after an overflow or a mount change), or
+     * {@link Long#MAX_VALUE} when every watched root is whole. Reader thread.
+     */
+    long incompleteSinceMillis() {
+        return coverage.incompleteSinceMillis();
     }
 
     /** Kernel queue overflows seen (IN_Q_OVERFLOW events). Reader thread. */

@@ -31,14 +31,14 @@ final class Walker {
      * interval, since a walk of a big tree with cold caches runs on the reader thread for minutes.
      */
     static final long WALK_REPORT_INTERVAL_NANOS = 1_000_000_000L;
-    /** Warn once the watches reach this share of {@code fs.inotify.max_user_watches}. */
+    /** Warn once the watches reach this share of the watch limit. */
     private static final double WATCH_LIMIT_WARNING_SHARE = 0.9;
 
     private final DirectoryWatches kernel;
     private final RecordSink sink;
     private final WatchTree tree;
     private final CoverageRetry coverage;
-    private final long userWatchLimit;
+    private final Libc.WatchLimit watchLimit;
     private final BooleanSupplier stopRequested;
     private boolean cutShort;
     private final LongSupplier nanoClock;
@@ -49,13 +49,13 @@ final class Walker {
     private long catchUpChanges;
     private long catchUpSubtrees;
 
-    Walker(DirectoryWatches kernel, RecordSink sink, WatchTree tree, CoverageRetry coverage, long userWatchLimit,
+    Walker(DirectoryWatches kernel, RecordSink sink, WatchTree tree, CoverageRetry coverage, Libc.WatchLimit watchLimit,
            BooleanSupplier stopRequested, LongSupplier nanoClock, TreeWatcher.Listener listener) {
         this.kernel = kernel;
         this.sink = sink;
         this.tree = tree;
         this.coverage = coverage;
-        this.userWatchLimit = userWatchLimit;
+        this.watchLimit = watchLimit;
         this.stopRequested = stopRequested;
         this.nanoClock = nanoClock;
         this.listener = listener;
@@ -119,13 +119,15 @@ final class Walker {
         Root root = parent.root;
         Node node;
         try {
-            node = watch(parent, name, path);
+            node = watch(parent, name, path, null);
             if (node == null) {
                 // Already watched: reached by the listing of a new parent before this event was read.
                 return;
             }
         } catch (PathUnavailableException e) {
-            unavailable(root, e);
+            if (isGap(root, e)) {
+                coverage.notWatched(root);
+            }
             return;
         } catch (WatchLimitException e) {
             walk(root, null, path, publishContents, e);
@@ -138,11 +140,16 @@ final class Walker {
      * Watches the subdirectory {@code name} of {@code parent} and returns its new node, or null when the
      * kernel says it is watched already. A watched directory found at a new place was moved there by a
      * rename whose MOVED_TO never came (it went to a directory not yet watched, e.g. {@code mkdir x && mv
-     * a/sub x/}): its node moves here, so later events inside it carry the new path and settling the
-     * unpaired MOVED_FROM does not unwatch it; a SUBTREE sends it whole from its new place.
+     * a/sub x/}). Within its root, its node moves here, so later events inside it carry the new path and
+     * settling the unpaired MOVED_FROM does not unwatch it; a SUBTREE sends it whole from its new place.
+     * From another root, its watches belong to that root's tree: they go, and it is watched anew as a new
+     * directory of this root, whose walk then lists it; {@code steps}, when given, gets the SUBTREE that sends it
+     * whole once the walk has watched everything in it (otherwise the caller's own record covers it).
      */
-    private Node watch(Node parent, byte[] name, byte[] path) throws PathUnavailableException, WatchLimitException {
-        int watch = kernel.addWatch(WatchTree.absolutePath(parent.root, path));
+    private Node watch(Node parent, byte[] name, byte[] path, ArrayDeque<Step> steps)
+            throws PathUnavailableException, WatchLimitException {
+        byte[] absolutePath = WatchTree.absolutePath(parent.root, path);
+        int watch = kernel.addWatch(absolutePath);
         Node existing = tree.byWatch(watch);
         if (existing == null) {
             return tree.add(parent, name, watch);
@@ -151,6 +158,13 @@ final class Walker {
         if (elsewhere && existing.root == parent.root) {
             tree.move(existing, parent, name);
             sink.publish(RecordType.SUBTREE, parent.root.name, true, path);
+        } else if (elsewhere && !existing.isRoot()) {
+            tree.removeSubtree(existing, node -> kernel.removeWatch(node.watch));
+            Node rehomed = tree.add(parent, name, kernel.addWatch(absolutePath));
+            if (steps != null) {
+                steps.push(new SendWhole(path));
+            }
+            return rehomed;
         }
         return null;
     }
@@ -167,8 +181,9 @@ final class Walker {
     }
 
     /**
-     * The SUBTREE of a directory the catch-up scan found changed, pushed below the directory's own step: it is
-     * reached once everything in that directory is watched, and only then may a sync copy the tree.
+     * The SUBTREE of a directory the catch-up scan found changed, or of one moved in from another root, pushed
+     * below the directory's own step: it is reached once everything in that directory is watched, and only then
+     * may a sync copy the tree.
      */
     private record SendWhole(byte[] path) implements Step {
     }
@@ -195,7 +210,6 @@ final class Walker {
             Step step = steps.pop();
             if (step instanceof SendWhole whole) {
                 sink.publish(RecordType.SUBTREE, root.name, true, whole.path);
-                catchUpSubtrees++;
                 continue;
             }
             Pending directory = (Pending) step;
@@ -216,6 +230,7 @@ final class Walker {
                         if (isDirectory) {
                             if (changed) {
                                 steps.push(new SendWhole(path));
+                                catchUpSubtrees++;
                             }
                             watchDuringWalk(directory.node, name, path, steps, progress, changed);
                         }
@@ -236,12 +251,14 @@ final class Walker {
                     });
                 }
             } catch (PathUnavailableException e) {
-                unavailable(root, e);
+                progress.refused(e);
             }
             progress.listed();
         }
         if (progress.limitReached != null) {
             coverage.watchLimitReached(root, progress.limitReached, progress.unwatched);
+        } else if (progress.refused > 0) {
+            coverage.notWatched(root);
         }
     }
 
@@ -253,13 +270,13 @@ final class Walker {
             return;
         }
         try {
-            Node child = watch(parent, name, path);
+            Node child = watch(parent, name, path, steps);
             if (child != null) {
                 steps.push(new Pending(child, path, covered));
                 warnNearWatchLimit();
             }
         } catch (PathUnavailableException e) {
-            unavailable(parent.root, e);
+            progress.refused(e);
         } catch (WatchLimitException e) {
             progress.limitReached = e;
             progress.unwatched++;
@@ -294,9 +311,11 @@ final class Walker {
                     Node child = tree.child(directory, name);
                     if (child == null) {
                         try {
-                            child = watch(directory, name, path);
+                            child = watch(directory, name, path, null);
                         } catch (PathUnavailableException e) {
-                            unavailable(root, e);
+                            if (isGap(root, e)) {
+                                refused[0]++;
+                            }
                         } catch (WatchLimitException e) {
                             refused[0]++;
                         }
@@ -306,7 +325,9 @@ final class Walker {
                     }
                 });
             } catch (PathUnavailableException e) {
-                unavailable(root, e);
+                if (isGap(root, e)) {
+                    refused[0]++;
+                }
             }
             unwatched += refused[0];
         }
@@ -325,9 +346,17 @@ final class Walker {
         private long listed;
         long unwatched;
         WatchLimitException limitReached;
+        /** Directories the walk could not watch or list for another reason than that they are gone. */
+        long refused;
 
         WalkProgress(Root root) {
             this.root = root;
+        }
+
+        void refused(PathUnavailableException e) {
+            if (isGap(root, e)) {
+                refused++;
+            }
         }
 
         void listed() {
@@ -347,21 +376,24 @@ final class Walker {
     }
 
     private void warnNearWatchLimit() {
-        if (!watchLimitWarned && userWatchLimit > 0 && tree.size() >= userWatchLimit * WATCH_LIMIT_WARNING_SHARE) {
+        if (!watchLimitWarned && watchLimit.value() > 0
+                && tree.size() >= watchLimit.value() * WATCH_LIMIT_WARNING_SHARE) {
             watchLimitWarned = true;
-            LOG.warn("watching {} directories, close to fs.inotify.max_user_watches={} (shared by all inotify users "
-                    + "of this user); raise it before it runs out, e.g. in /etc/sysctl.d/", tree.size(), userWatchLimit);
+            LOG.warn("watching {} directories, close to {}={} (shared by all inotify users of this user); raise it "
+                    + "before it runs out, e.g. in /etc/sysctl.d/", tree.size(), watchLimit.sysctl(), watchLimit.value());
         }
     }
 
-    private void unavailable(Root root, PathUnavailableException e) {
-        switch (e.reason()) {
-            case GONE -> LOG.debug("{}", e.getMessage());
-            case DENIED -> LOG.warn("{}; not watched", e.getMessage());
-            case NAME_TOO_LONG -> {
-                LOG.error("{}; changes below it are covered only by full syncs", e.getMessage());
-                sink.publishMarker(RecordType.OVERFLOW, root.name);
-            }
+    /**
+     * Whether a directory that could not be watched or listed leaves a gap in the root's coverage (logged once by
+     * {@link CoverageRetry#refused}; the caller records it), rather than being simply gone.
+     */
+    private boolean isGap(Root root, PathUnavailableException e) {
+        if (e.reason() == PathUnavailableException.Reason.GONE) {
+            LOG.debug("{}", e.getMessage());
+            return false;
         }
+        coverage.refused(root, e);
+        return true;
     }
 }

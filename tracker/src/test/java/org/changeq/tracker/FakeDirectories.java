@@ -211,6 +211,10 @@ final class FakeDirectories implements DirectoryWatches {
     @Override
     public void list(byte[] absolutePath, boolean directoriesOnly, DirectoryEntrySink sink) {
         String path = new String(absolutePath, ISO_8859_1);
+        if (denied.contains(path)) {
+            throw new PathUnavailableException("open(" + path + ") failed: EACCES",
+                    PathUnavailableException.Reason.DENIED);
+        }
         Map<String, Boolean> entries = directories.get(path);
         if (entries == null) {
             throw new PathUnavailableException("open(" + path + ") failed: ENOENT", PathUnavailableException.Reason.GONE);

@@ -2,6 +2,7 @@ package org.changeq.tracker;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,7 +71,7 @@ class TreeWatcherTest {
     };
 
     private TreeWatcher newWatcher(WatchTree.Root root) {
-        return new TreeWatcher(kernel, sink, List.of(root), -1, () -> false, () -> nanos, listener);
+        return new TreeWatcher(kernel, sink, List.of(root), Libc.WatchLimit.UNKNOWN, () -> false, () -> nanos, listener);
     }
 
     private TreeWatcher watcher(String... excludes) {
@@ -271,6 +272,36 @@ class TreeWatcherTest {
                 "CHANGE r x/moved/h"), records);
         assertFalse(kernel.operations.stream().anyMatch(operation -> operation.startsWith("unwatch")),
                 kernel.operations.toString());
+    }
+
+    @Test
+    void aDirectoryMovedFromAnotherRootIntoANewDirectoryIsWatchedUnderItsNewRootAndSentWhole() {
+        kernel.mkdir("/r/a").mkdir("/r/a/D").mkdir("/r/a/D/sub").touch("/r/a/D/sub/p1").touch("/r/a/D/p0")
+                .mkdir("/r/b");
+        WatchTree.Root a = new WatchTree.Root("a", bytes("/r/a"), PathFilter.of(List.of()));
+        WatchTree.Root b = new WatchTree.Root("b", bytes("/r/b"), PathFilter.of(List.of()));
+        TreeWatcher watcher = new TreeWatcher(kernel, sink, List.of(a, b), Libc.WatchLimit.UNKNOWN, () -> false,
+                () -> nanos, listener);
+        watcher.watchRoots(TreeWatcher.NO_CATCH_UP);
+        records.clear();
+        int oldWatch = kernel.watchOf("/r/a/D");
+        // mkdir b/x && mv a/D b/x/ before the tracker reads CREATE x: the MOVED_TO went to an unwatched x.
+        kernel.mkdir("/r/b/x");
+        kernel.rename("/r/a/D", "/r/b/x/D");
+
+        // CREATE x in b, MOVED_FROM D in a, MOVE_SELF on D's watch: no MOVED_TO.
+        kernel.deliverEvents(watcher);
+        watcher.resolvePendingMove();
+
+        assertTrue(records.indexOf("SUBTREE b x/D/") > records.indexOf("CHANGE b x/D/sub/p1"),
+                "D is sent whole under root b once all of it is watched: " + records);
+        assertTrue(records.contains("DELETE a D/"), records.toString());
+        assertTrue(kernel.isWatched("/r/b/x/D/sub"));
+        assertNotEquals(oldWatch, kernel.watchOf("/r/b/x/D"), "watched anew under root b");
+        records.clear();
+        kernel.touch("/r/b/x/D/sub/p2");
+        kernel.deliverEvents(watcher);
+        assertEquals(List.of("CHANGE b x/D/sub/p2"), records, "later writes in D are recorded under root b");
     }
 
     @Test
@@ -525,6 +556,64 @@ class TreeWatcherTest {
         assertEquals(2, watcher.watchedDirectories());
         event(watcher, "/r", EventKind.CREATE, false, 0, "still-recorded");
         assertEquals("CHANGE r still-recorded", records.get(1));
+    }
+
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "CoverageRetry", contains = "inotify_add_watch(/r/private) failed: EACCES")
+    @ExpectLog(level = Level.WARN, logger = "CoverageRetry", contains = "inotify_add_watch(/r/new) failed: EACCES")
+    void aDirectoryTheTrackerMayNotWatchIsAnOverflowRetriedUntilItIsWatched() {
+        kernel.mkdir("/r/private").mkdir("/r/open");
+        kernel.denied.add("/r/private");
+        long before = System.currentTimeMillis();
+
+        TreeWatcher watcher = newWatcher(new WatchTree.Root("r", bytes("/r"), PathFilter.of(List.of())));
+        watcher.watchRoots(TreeWatcher.NO_CATCH_UP);
+
+        assertEquals(List.of("OVERFLOW r", "RESCAN r"), records);
+        assertTrue(watcher.incompleteSinceMillis() >= before && watcher.incompleteSinceMillis() <= System.currentTimeMillis(),
+                "no watermark may pass the moment the root became incomplete");
+        nanos += CoverageRetry.WATCH_RETRY_INTERVAL_NANOS;
+        watcher.runDueChecks();
+        assertEquals(List.of("OVERFLOW r", "RESCAN r", "OVERFLOW r"), records, "retried like the watch limit");
+        assertFalse(kernel.isWatched("/r/private"));
+
+        // A directory created where the tracker may not watch it: its contents are unknown, so a loss again.
+        kernel.mkdir("/r/new");
+        kernel.denied.add("/r/new");
+        records.clear();
+        kernel.deliverEvents(watcher);
+        assertEquals(List.of("CHANGE r new/", "OVERFLOW r"), records);
+
+        kernel.denied.clear();
+        records.clear();
+        nanos += CoverageRetry.WATCH_RETRY_INTERVAL_NANOS;
+        watcher.runDueChecks();
+        assertEquals(List.of("OVERFLOW r"), records, "the retry that watches them is followed by an OVERFLOW");
+        assertTrue(kernel.isWatched("/r/private") && kernel.isWatched("/r/new"));
+        assertEquals(Long.MAX_VALUE, watcher.incompleteSinceMillis(), "whole again: the watermark may pass");
+    }
+
+    @Test
+    @ExpectLog(level = Level.ERROR, logger = "CoverageRetry", contains = "failed: ENOSPC")
+    void theWatchLimitHoldsTheWatermarkBackUntilARetryWatchesEverything() {
+        kernel.mkdir("/r/a").mkdir("/r/b").mkdir("/r/c");
+        kernel.watchLimit = 2;
+        TreeWatcher watcher = watcher();
+        long incompleteSince = watcher.incompleteSinceMillis();
+        assertTrue(incompleteSince <= System.currentTimeMillis(), "incomplete since the walk: " + incompleteSince);
+
+        event(watcher, "/r", EventKind.CREATE, false, 0, "elsewhere");
+        assertEquals(incompleteSince, watcher.incompleteSinceMillis(), "events elsewhere do not cover the gap");
+        nanos += CoverageRetry.WATCH_RETRY_INTERVAL_NANOS;
+        watcher.runDueChecks();
+        assertTrue(watcher.incompleteSinceMillis() >= incompleteSince,
+                "a retry's OVERFLOW covers what changed before it, not after it");
+        assertTrue(watcher.incompleteSinceMillis() < Long.MAX_VALUE, "still not every directory is watched");
+
+        kernel.watchLimit = Integer.MAX_VALUE;
+        nanos += CoverageRetry.WATCH_RETRY_INTERVAL_NANOS;
+        watcher.runDueChecks();
+        assertEquals(Long.MAX_VALUE, watcher.incompleteSinceMillis());
     }
 
     /** Lets the periodic root check come due and runs it. */

@@ -131,10 +131,33 @@ final class FaultBench implements AutoCloseable {
 
     /** Starts {@code changeq-tracker --config} in its own JVM, logging at INFO into {@code tracker-N.err}. */
     Process startTracker() throws IOException {
+        return startTracker(List.of());
+    }
+
+    /**
+     * Starts the tracker in a user namespace of its own whose inotify watch limit ({@code user.max_inotify_watches})
+     * is {@code watches}: a watch limit for this tracker alone, the host's {@code fs.inotify.max_user_watches} left
+     * as it is.
+     */
+    Process startTrackerWithWatchLimit(int watches) throws IOException {
+        return startTracker(List.of("unshare", "--user", "--map-root-user", "sh", "-c",
+                "echo " + watches + " > /proc/sys/user/max_inotify_watches && exec \"$@\"", "sh"));
+    }
+
+    /**
+     * Starts the tracker as root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH: a directory of another user
+     * that it may not read is then refused as on NFS with root squash or FUSE without allow_other.
+     */
+    Process startTrackerWithoutReadingOthersFiles() throws IOException {
+        return startTracker(List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"));
+    }
+
+    private Process startTracker(List<String> launcher) throws IOException {
         trackerStarts++;
         ProcessBuilder builder = ChildJvm.command(TrackerMain.class, List.of("--config", configFile.toString()));
         // The production logging config (INFO to stderr): the scenarios read what an operator would see.
         builder.command().add(1, "-Dlogback.configurationFile=logback.xml");
+        builder.command().addAll(0, launcher);
         tracker = builder.directory(directory.toFile())
                 .redirectOutput(directory.resolve("tracker-" + trackerStarts + ".out").toFile())
                 .redirectError(trackerLog().toFile())

@@ -1,6 +1,7 @@
 package org.changeq.nativetests.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -9,7 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
+import org.changeq.nativetests.sync.ChildJvm;
 import org.changeq.nativetests.sync.Trees;
+import org.changeq.pipeline.inspect.QueueMain;
+import org.changeq.tracker.TrackerMain;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.pipeline.testing.Poll;
@@ -55,6 +59,10 @@ class QueueDiskFullTest {
             assertTrue(bench.trackerLogText().contains("cannot append to the manifest queue"), bench.trackerLogText());
             SyncReport meanwhile = bench.sync();
             System.out.println("  sync while the tracker is down: " + meanwhile.summaryLine());
+            assertSaysTheDiskIsFull(bench, ChildJvm.command(QueueMain.class, List.of("stat", "--config",
+                    bench.configFile().toString())), "queue-stat");
+            assertSaysTheDiskIsFull(bench, ChildJvm.command(TrackerMain.class, List.of("--config",
+                    bench.configFile().toString())), "tracker-while-full");
 
             Files.delete(filler);
             bench.startTracker();
@@ -69,6 +77,22 @@ class QueueDiskFullTest {
         } finally {
             Trees.run(List.of("umount", "-l", mount.toString()), -1);
         }
+    }
+
+    /**
+     * While the queue's disk is still full, a program that opens the queue exits {@link ExitCodes#QUEUE_WRITE_FAILED}
+     * with one sentence saying so, not a stack trace.
+     */
+    private static void assertSaysTheDiskIsFull(FaultBench bench, ProcessBuilder program, String name)
+            throws IOException, InterruptedException {
+        Path err = bench.directory.resolve(name + ".err");
+        Process process = program.redirectOutput(bench.directory.resolve(name + ".out").toFile())
+                .redirectError(err.toFile()).start();
+        assertTrue(process.waitFor(FaultBench.TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS), name);
+        String stderr = Files.readString(err);
+        assertEquals(ExitCodes.QUEUE_WRITE_FAILED, process.exitValue(), name + ": " + stderr);
+        assertTrue(stderr.contains("is full"), name + ": " + stderr);
+        assertFalse(stderr.contains("InternalError") || stderr.contains("\tat "), name + ": " + stderr);
     }
 
     private static void mountSmallTmpfsOrSkip(Path mount) throws IOException, InterruptedException {

@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -16,6 +20,14 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.manifest.QueueRecord;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.TestQueues;
+import org.changeq.nativetests.sync.ChildJvm;
+import org.changeq.nativetests.sync.Trees;
+import org.changeq.sync.RouteSync;
+import org.changeq.sync.SyncMain;
+import org.changeq.sync.SyncReport;
+import org.changeq.sync.SyncRequest;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -102,6 +114,32 @@ class TrackerProcessTest {
         }
     }
 
+    /**
+     * A mount point whose name is not UTF-8 (here in a mount namespace of the tracker's own, so the host's table is
+     * left alone) makes Chronicle's page-size probe fail to read the mount table: the tracker starts without the
+     * stack trace it would log.
+     */
+    @Test
+    void aMountPointThatIsNotUtf8LeavesTheStartQuiet() throws Exception {
+        Path root = Files.createDirectories(temp.resolve("root"));
+        List<String> withLatin1Mount = List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mkdir \"$0/$(printf 'bad\\377')\" && mount -t tmpfs cqbad \"$0/$(printf 'bad\\377')\" && exec \"$@\"",
+                temp.toString());
+        Process process = tracker(withLatin1Mount, "--root", root.toString(), "--queue", temp.resolve("queue").toString())
+                .start();
+        try {
+            TrackedTree.awaitCondition(() -> "the tracker to log that it is watching; stderr: " + readQuietly("stderr"),
+                    () -> readQuietly("stderr").contains("watching 1 directories") || !process.isAlive());
+            assertTrue(process.isAlive(), "the tracker exited: " + readQuietly("stderr"));
+        } finally {
+            process.destroy();
+            process.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            process.destroyForcibly();
+        }
+        assertEquals(ExitCodes.OK, process.exitValue(), read("stderr"));
+        assertFalse(read("stderr").contains("WARN") || read("stderr").contains("\tat "), read("stderr"));
+    }
+
     @Test
     void aMissingRootIsAClearErrorAndANonZeroExit() throws Exception {
         Path missing = temp.resolve("missing");
@@ -112,6 +150,126 @@ class TrackerProcessTest {
         assertTrue(process.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS));
         assertEquals(ExitCodes.ROOT_UNAVAILABLE, process.exitValue());
         assertTrue(read("stderr").contains("root 'default': " + missing + " does not exist"), read("stderr"));
+    }
+
+    /**
+     * The packaged units run as an unprivileged user that reads every root through CAP_DAC_READ_SEARCH, as the
+     * launcher's setpriv does: another user's 0700 directory is a root the tracker watches and the sync sends,
+     * although access(2) (which asks for the real user) calls it unreadable.
+     */
+    @Test
+    void aRootReadableOnlyThroughTheCapabilityIsTrackedAndSynced() throws Exception {
+        Path home = Files.createDirectories(temp.resolve("home-viki"));
+        Files.writeString(home.resolve("secret-notes"), "before");
+        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path service = Files.createDirectories(temp.resolve("service"));
+        Path dest = Files.createDirectories(service.resolve("dest"));
+        Path config = service.resolve("changeq.yaml");
+        Files.writeString(config, String.join("\n",
+                "queue: " + service.resolve("queue"),
+                "state: " + service.resolve("state"),
+                "roots:",
+                "  home: {path: " + home + "}",
+                "routes:",
+                "  local: {root: home, dest: " + dest + "}",
+                ""));
+        Trees.run(List.of("chown", "-R", "nobody:nogroup", service.toString()), 0);
+        // Like /var/lib: the way to the service's own state is open to its user.
+        Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        List<String> asService = asServiceUser("+dac_read_search");
+
+        Process process = tracker(asService, "--config", config.toString()).start();
+        try {
+            TrackedTree.awaitCondition(() -> "the tracker to log that it is watching; stderr: " + readQuietly("stderr"),
+                    () -> readQuietly("stderr").contains("watching 1 directories") || !process.isAlive());
+            assertTrue(process.isAlive(), "the tracker exited: " + readQuietly("stderr"));
+            Files.writeString(home.resolve("later"), "after");
+            TrackedTree.awaitCondition(() -> "a record of the change in the 0700 root",
+                    () -> TestQueues.records(service.resolve("queue")).stream().anyMatch(record ->
+                            record.type() == RecordType.CHANGE && TrackedTree.text(record.path()).equals("later")));
+
+            // What the launcher grants the sync for a local destination: it keeps owners and modes of others' files.
+            List<String> sync = new ArrayList<>(asServiceUser("+dac_read_search,+dac_override,+chown,+fowner,+fsetid"));
+            sync.addAll(ChildJvm.command(SyncMain.class,
+                    List.of("--config", config.toString(), "--route", "local")).command());
+            Process syncRun = new ProcessBuilder(sync).directory(temp.toFile())
+                    .redirectOutput(temp.resolve("sync.out").toFile()).redirectError(temp.resolve("sync.err").toFile())
+                    .start();
+            assertTrue(syncRun.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS), "the sync did not end");
+            assertEquals(ExitCodes.OK, syncRun.exitValue(), read("sync.err"));
+            assertEquals("after", Files.readString(dest.resolve("later")));
+            assertEquals("before", Files.readString(dest.resolve("secret-notes")));
+        } finally {
+            process.destroy();
+            process.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            process.destroyForcibly();
+        }
+        assertEquals(ExitCodes.OK, process.exitValue(), read("stderr"));
+    }
+
+    /**
+     * {@code mkdir b/x; mv a/D b/x/} before the tracker watches x (held here with SIGSTOP): the rename's MOVED_TO
+     * goes nowhere, and the walk of x finds D still watched under root a. D is watched anew under root b and sent
+     * whole, and what is written in it later is recorded under b.
+     */
+    @Test
+    void aDirectoryMovedFromAnotherRootIntoANewDirectoryReachesTheOtherRootsDestination() throws Exception {
+        Path a = Files.createDirectories(temp.resolve("a"));
+        Path b = Files.createDirectories(temp.resolve("b"));
+        Files.createDirectories(a.resolve("D/sub"));
+        Files.writeString(a.resolve("D/p0.jpg"), "p0");
+        Files.writeString(a.resolve("D/sub/p1.jpg"), "p1");
+        Path dest = Files.createDirectories(temp.resolve("dest"));
+        Path config = temp.resolve("changeq.yaml");
+        Files.writeString(config, String.join("\n",
+                "queue: " + temp.resolve("queue"),
+                "state: " + temp.resolve("state"),
+                "roots:",
+                "  a: {path: " + a + "}",
+                "  b: {path: " + b + "}",
+                "routes:",
+                "  tob: {root: b, dest: " + dest + "}",
+                ""));
+        ChangeqConfig loaded = ConfigLoader.load(config);
+        Process process = tracker(List.of(), "--config", config.toString()).start();
+        try {
+            TrackedTree.awaitCondition(() -> "the tracker to log that it is watching; stderr: " + readQuietly("stderr"),
+                    () -> readQuietly("stderr").contains("watching 4 directories") || !process.isAlive());
+            assertTrue(process.isAlive(), "the tracker exited: " + readQuietly("stderr"));
+            assertEquals("full", sync(loaded, "tob").mode(), "the route's first run");
+
+            String pid = String.valueOf(process.pid());
+            Trees.run(List.of("kill", "-STOP", pid), 0);
+            try {
+                Files.createDirectory(b.resolve("x"));
+                Files.move(a.resolve("D"), b.resolve("x/D"));
+            } finally {
+                Trees.run(List.of("kill", "-CONT", pid), 0);
+            }
+            Files.writeString(b.resolve("x/D/sub/p2.jpg"), "later");
+            TrackedTree.awaitCondition(() -> "a record under root b of the file written in D after the move",
+                    () -> TestQueues.records(temp.resolve("queue")).stream().anyMatch(record -> record.root().equals("b")
+                            && TrackedTree.text(record.path()).equals("x/D/sub/p2.jpg")));
+
+            SyncReport incremental = sync(loaded, "tob");
+            assertEquals("incremental", incremental.mode(), incremental.summaryLine());
+            Trees.assertSameTree(b, dest, List.of());
+        } finally {
+            process.destroy();
+            process.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            process.destroyForcibly();
+        }
+    }
+
+    private static SyncReport sync(ChangeqConfig config, String route) throws Exception {
+        return RouteSync.run(config, SyncRequest.of(route), Clock.systemDefaultZone(),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    }
+
+    /** As the launcher runs a program when root starts it: another user, with {@code capabilities}. */
+    private static List<String> asServiceUser(String capabilities) {
+        return List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                "--inh-caps=" + capabilities, "--ambient-caps=" + capabilities, "--");
     }
 
     private static ProcessHandle awaitChild(Process tracer) {

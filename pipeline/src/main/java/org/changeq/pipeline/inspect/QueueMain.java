@@ -9,6 +9,7 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +25,7 @@ import org.changeq.pipeline.config.PathFilter;
 import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.manifest.ChronicleSettings;
 import org.changeq.pipeline.manifest.ManifestReader;
+import org.changeq.pipeline.manifest.QueueDiskFull;
 import org.changeq.pipeline.manifest.QueueIdentity;
 import org.changeq.pipeline.manifest.QueueNotFoundException;
 import org.changeq.pipeline.manifest.QueueRecord;
@@ -83,13 +85,16 @@ public final class QueueMain implements Callable<Integer> {
     /** The command line of {@code changeq-queue}, writing to {@code out} and {@code err}, telling time by {@code clock}. */
     public static CommandLine commandLine(PrintStream out, PrintStream err, Clock clock) {
         CommandLine commandLine = CommandLines.configure(new CommandLine(new QueueMain(out, clock)), ExitCodes.OK,
-                ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE);
+                ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE,
+                ExitCodes.QUEUE_WRITE_FAILED);
         commandLine.setOut(new java.io.PrintWriter(out, true));
         commandLine.setErr(new java.io.PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
             int code;
             if (failure instanceof QueueNotFoundException) {
                 code = ExitCodes.QUEUE_UNAVAILABLE;
+            } else if (failure instanceof QueueDiskFullException) {
+                code = ExitCodes.QUEUE_WRITE_FAILED;
             } else if (failure instanceof ExitCodeException e) {
                 code = e.exitCode();
             } else if (failure instanceof ConfigException) {
@@ -144,8 +149,12 @@ public final class QueueMain implements Callable<Integer> {
                     : utc ? RecordFormat.TimeStyle.UTC : RecordFormat.TimeStyle.LOCAL);
         }
 
+        Path queue(ChangeqConfig config) {
+            return config != null ? config.queue() : location.queue;
+        }
+
         void withInspector(QueueMain main, ChangeqConfig config, InspectorAction action) throws IOException {
-            Path queue = config != null ? config.queue() : location.queue;
+            Path queue = queue(config);
             Path state;
             if (config != null) {
                 state = config.state();
@@ -157,7 +166,17 @@ public final class QueueMain implements Callable<Integer> {
                 QueueInspector inspector = new QueueInspector(reader, queue,
                         state == null ? null : new StateLayout(state), config, format(), main.out);
                 action.apply(inspector);
+            } catch (InternalError e) {
+                // An Error, which picocli would let through as a stack trace: a mapped page the disk cannot back.
+                throw new QueueDiskFullException(QueueDiskFull.explain(queue, e).orElseThrow(() -> e), e);
             }
+        }
+    }
+
+    /** The queue's disk is full: {@link ExitCodes#QUEUE_WRITE_FAILED}, as for the tracker that could not append. */
+    static final class QueueDiskFullException extends RuntimeException {
+        QueueDiskFullException(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -249,6 +268,11 @@ public final class QueueMain implements Callable<Integer> {
         public Integer call() throws IOException, ConfigException {
             ChangeqConfig config = source.config();
             source.withInspector(main, config, inspector -> inspector.stat(main.clock.millis()));
+            // After the report, which still tells what is in the queue: the tracker cannot add to it.
+            Optional<String> full = QueueDiskFull.ifFull(source.queue(config));
+            if (full.isPresent()) {
+                throw new QueueDiskFullException(full.get(), null);
+            }
             return ExitCodes.OK;
         }
     }

@@ -46,6 +46,7 @@ final class ManifestAppender implements EventHandler<Slot> {
     private LinkedHashMap<PathKey, Slot> batch = new LinkedHashMap<>();
     private final RecentRecords recent = new RecentRecords();
     private final AtomicLong appended = new AtomicLong();
+    private final AtomicLong overflowsAppended = new AtomicLong();
     private final AtomicLong deduplicated = new AtomicLong();
     /**
      * Set on the first failed append. Nothing is appended after it: the records of the failed batch are
@@ -62,6 +63,8 @@ final class ManifestAppender implements EventHandler<Slot> {
     private final IndexFile watermarkFile;
     private long watermark = NO_WATERMARK;
     private boolean watermarkWriteFailed;
+    /** The last read of the claims failed, and that was logged. */
+    private boolean claimsUnreadable;
 
     ManifestAppender(Path queueDirectory, LongSupplier highestClaim, IndexFile watermarkFile) {
         this.queueDirectory = queueDirectory;
@@ -96,6 +99,11 @@ final class ManifestAppender implements EventHandler<Slot> {
     /** Records appended so far. Any thread. */
     long appended() {
         return appended.get();
+    }
+
+    /** OVERFLOW records appended so far, whatever lost the events they stand for. Any thread. */
+    long overflowsAppended() {
+        return overflowsAppended.get();
     }
 
     /** Repeated events dropped so far. Any thread. */
@@ -155,6 +163,9 @@ final class ManifestAppender implements EventHandler<Slot> {
             } else {
                 append(slot.type, slot.root, slot.timeMillis, false, false, slot.path);
                 overflowJustAppended = slot.type == RecordType.OVERFLOW ? slot.root : null;
+                if (slot.type == RecordType.OVERFLOW) {
+                    overflowsAppended.incrementAndGet();
+                }
             }
         }
         slot.path = null;
@@ -301,9 +312,19 @@ final class ManifestAppender implements EventHandler<Slot> {
 
     private long readClaim() {
         try {
-            return highestClaim.getAsLong();
+            long highest = highestClaim.getAsLong();
+            if (claimsUnreadable) {
+                claimsUnreadable = false;
+                LOG.info("consumer claims are readable again; deduplicating against earlier records again");
+            }
+            return highest;
         } catch (RuntimeException e) {
-            LOG.warn("cannot read consumer claims ({}); not deduplicating against earlier records", e.getMessage());
+            // Every batch reads the claims: one warning per failure, not one per batch while it lasts.
+            if (!claimsUnreadable) {
+                claimsUnreadable = true;
+                LOG.warn("cannot read consumer claims ({}); not deduplicating against earlier records until they "
+                        + "are readable again", e.getMessage());
+            }
             return Long.MAX_VALUE;
         }
     }

@@ -5,10 +5,12 @@ import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
+import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -78,7 +80,7 @@ public final class ManifestWriter implements AutoCloseable {
         this.disruptor = new Disruptor<>(Slot::new, ringSize, owned, ProducerType.SINGLE,
                 new BlockingWaitStrategy());
         disruptor.handleEventsWith(appender);
-        disruptor.setDefaultExceptionHandler(new AppendFailureHandler(failure -> {
+        disruptor.setDefaultExceptionHandler(new AppendFailureHandler(lock.queueDirectory(), failure -> {
             appender.markFailed();
             onAppendFailure.accept(failure);
             appender.releaseOpenWaiters();
@@ -119,6 +121,11 @@ public final class ManifestWriter implements AutoCloseable {
         // Before any other thread can see the writer, so the first publisher after this still becomes the producer.
         writer.produce(RecordType.START, "", false, false, EMPTY);
         return writer;
+    }
+
+    /** The queue this writer appends to. Any thread. */
+    public Path queueDirectory() {
+        return lock.queueDirectory();
     }
 
     /**
@@ -203,6 +210,14 @@ public final class ManifestWriter implements AutoCloseable {
     /** Records appended to the queue so far. Any thread. */
     public long recordsAppended() {
         return appender.appended();
+    }
+
+    /**
+     * OVERFLOW records appended so far: for a kernel queue overflow, a full ring, a watch that could not be added,
+     * an unmount, a gap at start... Any thread.
+     */
+    public long overflowsAppended() {
+        return appender.overflowsAppended();
     }
 
     /** Repeated events dropped by dedupe so far. Any thread. */
@@ -391,18 +406,28 @@ public final class ManifestWriter implements AutoCloseable {
     }
 
     /** An append that fails (disk full, queue unwritable) is never swallowed: the owner is told. */
-    private record AppendFailureHandler(Consumer<Throwable> onAppendFailure)
+    private record AppendFailureHandler(Path queue, Consumer<Throwable> onAppendFailure)
             implements com.lmax.disruptor.ExceptionHandler<Slot> {
         @Override
         public void handleEventException(Throwable failure, long sequence, Slot event) {
-            LOG.error("cannot append to the manifest queue: {}", failure.toString(), failure);
+            log("cannot append to the manifest queue", failure);
             onAppendFailure.accept(failure);
         }
 
         @Override
         public void handleOnStartException(Throwable failure) {
-            LOG.error("the queue writer failed to start: {}", failure.toString(), failure);
+            log("the queue writer failed to start", failure);
             onAppendFailure.accept(failure);
+        }
+
+        /** A full disk is said in one sentence; anything else comes with its stack trace. */
+        private void log(String what, Throwable failure) {
+            Optional<String> diskFull = QueueDiskFull.explain(queue, failure);
+            if (diskFull.isPresent()) {
+                LOG.error("{}: {}", what, diskFull.get());
+            } else {
+                LOG.error("{}: {}", what, failure.toString(), failure);
+            }
         }
 
         @Override

@@ -72,6 +72,19 @@ class ManifestWriterTest {
     }
 
     @Test
+    void everyOverflowMarkerAppendedIsCountedWhateverItStandsFor() throws InterruptedException {
+        try (ManifestWriter writer = start()) {
+            writer.publishMarker(RecordType.OVERFLOW, "nfs");
+            writer.publish(RecordType.CHANGE, "nfs", false, bytes("a"));
+            writer.publishMarker(RecordType.OVERFLOW, "photos");
+            writer.publishMarker(RecordType.RESCAN, "nfs");
+            await(() -> writer.recordsAppended() == 5);
+            assertEquals(2, writer.overflowsAppended());
+            assertEquals(0, writer.ringOverflows(), "none of them was the ring's");
+        }
+    }
+
+    @Test
     void repeatedRewritesWithNoConsumerLeaveOneRecordPerPath() throws InterruptedException {
         int files = 1_000;
         int rewrites = 20;
@@ -148,6 +161,46 @@ class ManifestWriterTest {
             assertEquals(0, writer.eventsDeduplicated());
         }
         assertEquals(2, records().stream().filter(r -> r.type() == RecordType.CHANGE).count());
+    }
+
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "ManifestAppender", contains = "cannot read consumer claims")
+    void unreadableClaimsWarnOnceUntilTheyAreReadableAgain() throws InterruptedException {
+        java.util.concurrent.atomic.AtomicBoolean claimsBroken = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.function.LongSupplier claims = () -> {
+            if (claimsBroken.get()) {
+                throw new IllegalStateException("claims/mirror is not a changeq claim file");
+            }
+            return -1;
+        };
+        ch.qos.logback.classic.Logger log =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ManifestAppender.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> events =
+                new ch.qos.logback.core.read.ListAppender<>();
+        events.start();
+        log.addAppender(events);
+        try (ManifestWriter writer = ManifestWriter.start(lock(), claims, 1024, ManifestWriter.WRITER_THREADS,
+                java.time.InstantSource.system(), appendFailures::add)) {
+            // Each repeat of the path is a batch of its own that asks for the claims.
+            for (int batch = 1; batch <= 3; batch++) {
+                publishAndAwait(writer, batch);
+            }
+            claimsBroken.set(false);
+            publishAndAwait(writer, 4);
+            claimsBroken.set(true);
+            publishAndAwait(writer, 5);
+            publishAndAwait(writer, 6);
+        } finally {
+            log.detachAppender(events);
+        }
+        List<String> warnings = events.list.stream().filter(event -> event.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+        assertEquals(2, warnings.size(), "once when the claims broke, once when they broke again: " + warnings);
+    }
+
+    private void publishAndAwait(ManifestWriter writer, int published) throws InterruptedException {
+        writer.publish(RecordType.CHANGE, "nfs", false, bytes("f"));
+        await(() -> writer.recordsAppended() + writer.eventsDeduplicated() == published + 1);
     }
 
     @Test
