@@ -26,6 +26,7 @@ import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.plan.PendingChanges;
+import org.changeq.pipeline.plan.RouteSelection;
 import org.changeq.pipeline.plan.RouteState;
 import org.changeq.pipeline.plan.SyncPolicy;
 import org.changeq.pipeline.plan.SyncPolicy.Mode;
@@ -161,6 +162,7 @@ public final class RouteSync {
         }
         RouteState read = RouteState.read(layout, root, route, reader);
         RouteState state = identities.accepted() ? read.identityAccepted() : read;
+        state.selectionChanged().ifPresent(why -> LOG.info("route '{}': {}; this run is full", route.name(), why));
         state.queueReplaced().ifPresent(why -> LOG.warn("route '{}': {}; records of the old queue after the cursor may"
                 + " never have been sent, so this run is full", route.name(), why));
         Optional<UUID> queueId = state.queue();
@@ -419,6 +421,8 @@ public final class RouteSync {
             throws IOException {
         layout.cursor(route.name()).write(end, queueId);
         LOG.info("route '{}': cursor committed at {}", route.name(), end);
+        // After the cursor: a crash in between leaves the old selection recorded, and the next run is full once more.
+        layout.routeSelection(route.name()).write(RouteSelection.fingerprint(route, root));
         if (mode == Mode.FULL) {
             layout.lastFullSync(route.name()).write(today);
             if (flags.forceRequested() || flags.legacyRequested()) {
