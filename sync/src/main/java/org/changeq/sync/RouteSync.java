@@ -171,9 +171,10 @@ public final class RouteSync {
             // Before reading: the writer must not drop a later event for a path whose record we may read now.
             layout.claims().publish(route.name(), end, queueId);
         }
+        HeldDeletions held = HeldDeletions.read(layout.heldDeletions(route.name()));
         ChangeScan.Result scan = ChangeScan.scan(reader, route, state.cursorOrStart(), end,
                 state.fullRegardless(request.forceFull()) ? ChangeScan.Collect.NONE : ChangeScan.Collect.UNTIL_FULL,
-                state.retry(), HeldDeletions.read(layout.heldDeletions(route.name())));
+                ReplacedDirectories.withReplacingFiles(state.retry(), held, root.path()), held);
         LocalDate today = LocalDate.now(clock);
         SyncPolicy.Facts facts = state.facts(request.forceFull(), scan, route, today);
         Optional<Reason> fullReason = SyncPolicy.fullSyncReason(facts);
@@ -309,7 +310,7 @@ public final class RouteSync {
 
     /**
      * The paths a partial transfer left out: what the dry runs of the passes that ended in 23 still list, each with
-     * rsync's message for it. Empty when a check itself fails: then nobody knows what failed.
+     * rsync's message for it. Empty when a check itself fails, or finds no path: then nobody knows what failed.
      */
     private Optional<RetryList> failedPaths(List<FailureCheck> checks, RetryList previous, List<String> errors)
             throws SyncException, InterruptedException {
@@ -325,7 +326,13 @@ public final class RouteSync {
             }
             messages.addAll(outcome.errors());
         }
-        return Optional.of(failed.result(messages));
+        RetryList result = failed.result(messages);
+        if (result.entries().isEmpty() && !result.overflowed()) {
+            LOG.error("route '{}': the partial transfer's dry run found no path that still differs, so nothing says what"
+                    + " failed; the cursor stays", route.name());
+            return Optional.empty();
+        }
+        return Optional.of(result);
     }
 
     /** A dry run that finds what a pass left out; the content pass's failures stay compared by content. */
