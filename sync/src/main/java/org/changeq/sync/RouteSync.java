@@ -199,7 +199,7 @@ public final class RouteSync {
                     commands = deletionDecision.get().applyTo(commands);
                 }
                 if (outcome.succeeded()) {
-                    outcome = runPass(commands, RsyncCommand::fullPass, null, false, failureChecks);
+                    outcome = runPass(commands, RsyncCommand::fullPass, null, null, failureChecks);
                 }
                 rsyncRan = true;
             } else {
@@ -217,13 +217,14 @@ public final class RouteSync {
                 rsyncRan = false;
                 if (lists.files() + lists.deletions() > 0) {
                     Path fileList = RouteFiles.fileList(layout, route.name());
-                    outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, false, failureChecks);
+                    outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, RetryList.Kind.FILE,
+                            failureChecks);
                     rsyncRan = true;
                 }
                 if (lists.comparedByContent() > 0 && (outcome.succeeded() || outcome.partial())) {
                     Path contentList = RouteFiles.contentList(layout, route.name());
-                    outcome = outcome.plus(runPass(commands, pass -> pass.contentPass(contentList), contentList, true,
-                            failureChecks));
+                    outcome = outcome.plus(runPass(commands, pass -> pass.contentPass(contentList), contentList,
+                            RetryList.Kind.CONTENT, failureChecks));
                     rsyncRan = true;
                 }
                 // After what is new arrived, so that a renamed directory's new name is there before its old one goes.
@@ -238,7 +239,7 @@ public final class RouteSync {
                         outcome = outcome.plus(deletionDecision.get().outcome());
                     } else if (deletionDecision.isEmpty() || !deletionDecision.get().refused()) {
                         outcome = outcome.plus(runPass(deleting, pass -> pass.deletionPass(deletionLists),
-                                deletionLists.directories(), false, failureChecks));
+                                deletionLists.directories(), null, failureChecks));
                     }
                 }
                 // After the files: writing into a directory changes its time at the destination. After a
@@ -246,7 +247,7 @@ public final class RouteSync {
                 if (lists.directories() > 0 && (outcome.succeeded() || outcome.partial())) {
                     Path directoryList = RouteFiles.directoryList(layout, route.name());
                     outcome = outcome.plus(runPass(commands, pass -> pass.directoryPass(directoryList), directoryList,
-                            false, failureChecks));
+                            RetryList.Kind.DIRECTORY, failureChecks));
                     rsyncRan = true;
                 }
             }
@@ -313,12 +314,20 @@ public final class RouteSync {
      * rsync's message for it. Empty when a check itself fails, or finds no path: then nobody knows what failed.
      */
     private Optional<RetryList> failedPaths(List<FailureCheck> checks, RetryList previous, List<String> errors)
-            throws SyncException, InterruptedException {
+            throws SyncException, InterruptedException, IOException {
         FailedPaths failed = new FailedPaths(previous, clock.millis(), RetryList.LIMIT);
         List<String> messages = new ArrayList<>(errors);
         for (FailureCheck check : checks) {
             RsyncRunner.Outcome outcome = RsyncRunner.run(check.command(),
                     check.comparedByContent() ? failed::acceptComparedByContent : failed::accept);
+            if (outcome.partial() && check.isolatedAs() != null) {
+                LOG.info("route '{}': the dry run that finds what the partial transfer left out ended in a partial"
+                        + " transfer too; dry-running parts of the pass's list to find the failing entries", route.name());
+                if (new FailureIsolation(check.command(), check.list(), root.path(), check.isolatedAs(), failed, messages)
+                        .isolate()) {
+                    continue;
+                }
+            }
             if (!outcome.succeeded()) {
                 LOG.error("route '{}': finding the paths the partial transfer left out failed too (rsync exit {} of the"
                         + " dry run); they cannot be put in the retry list", route.name(), outcome.exitCode());
@@ -335,8 +344,17 @@ public final class RouteSync {
         return Optional.of(result);
     }
 
-    /** A dry run that finds what a pass left out; the content pass's failures stay compared by content. */
-    private record FailureCheck(List<String> command, boolean comparedByContent) {
+    /**
+     * A dry run that finds what a pass left out; the content pass's failures stay compared by content.
+     *
+     * @param isolatedAs the retry list's kind of an entry of {@code list} that fails alone; null for a pass whose
+     *                   entries cannot be dry-run apart (the full pass, the deletion pass)
+     */
+    private record FailureCheck(List<String> command, Path list, RetryList.Kind isolatedAs) {
+
+        boolean comparedByContent() {
+            return isolatedAs == RetryList.Kind.CONTENT;
+        }
     }
 
     /**
@@ -344,15 +362,16 @@ public final class RouteSync {
      *
      * @param pass the pass of a set of commands: applied to the real ones, then to their failure check
      * @param list the pass's file list, printed by a dry run; null for the full pass
+     * @param isolatedAs see {@link FailureCheck}
      */
     private RsyncRunner.Outcome runPass(RsyncCommand commands, Function<RsyncCommand, List<String>> pass, Path list,
-                                        boolean comparedByContent, List<FailureCheck> failureChecks)
+                                        RetryList.Kind isolatedAs, List<FailureCheck> failureChecks)
             throws SyncException, InterruptedException, IOException {
         List<String> command = pass.apply(commands);
         printPlan(command, list);
         RsyncRunner.Outcome outcome = RsyncRunner.run(command);
         if (outcome.partial()) {
-            failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), comparedByContent));
+            failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs));
         }
         return outcome;
     }
