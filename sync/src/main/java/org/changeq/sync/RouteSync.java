@@ -193,13 +193,23 @@ public final class RouteSync {
                 reason = fullReason.get();
                 log(mode, reason, scan.backlog(), end);
                 outcome = RsyncRunner.Outcome.NOT_RUN;
+                RsyncRunner.Outcome previewFailure = RsyncRunner.Outcome.NOT_RUN;
                 if (route.deleteOnFull() && !request.dryRun()) {
                     deletionDecision = Optional.of(deletions.check(commands.asDryRun().fullPass(), true, null));
                     outcome = deletionDecision.get().outcome();
                     commands = deletionDecision.get().applyTo(commands);
+                    if (outcome.partial()) {
+                        // Some paths fail the preview too: what it would delete is unknown, what is new is not.
+                        LOG.error("route '{}': the dry run that counts what the full sync deletes failed on some paths"
+                                + " (rsync exit 23); the full sync sends without deleting, and its deletions wait for a full sync"
+                                + " whose dry run succeeds", route.name());
+                        previewFailure = outcome.failureOnly();
+                        commands = commands.withoutDeletions();
+                        outcome = RsyncRunner.Outcome.NOT_RUN;
+                    }
                 }
                 if (outcome.succeeded()) {
-                    outcome = runPass(commands, RsyncCommand::fullPass, null, null, failureChecks);
+                    outcome = runPass(commands, RsyncCommand::fullPass, null, null, failureChecks).plus(previewFailure);
                 }
                 rsyncRan = true;
             } else {
@@ -236,7 +246,7 @@ public final class RouteSync {
                         deleting = deletionDecision.get().applyTo(commands);
                     }
                     if (deletionDecision.isPresent() && !deletionDecision.get().outcome().succeeded()) {
-                        outcome = outcome.plus(deletionDecision.get().outcome());
+                        outcome = outcome.plus(deletionDecision.get().outcome().failureOnly());
                     } else if (deletionDecision.isEmpty() || !deletionDecision.get().refused()) {
                         outcome = outcome.plus(runPass(deleting, pass -> pass.deletionPass(deletionLists),
                                 deletionLists.directories(), null, failureChecks));

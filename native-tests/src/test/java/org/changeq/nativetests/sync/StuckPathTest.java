@@ -168,6 +168,39 @@ class StuckPathTest {
     }
 
     /**
+     * A full sync of a route that deletes, at a NAS with a directory its daemon's user cannot search: the dry run that
+     * counts the deletions fails there (exit 23). What is new is sent all the same, without deleting, and the summary
+     * counts what the real pass sent, not what the dry run would have.
+     */
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the full sync sends without deleting")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "rsync exited with 23; the cursor stays")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "finding the paths the partial transfer left out")
+    void aDeletionPreviewFailingOnSomePathsDoesNotHoldBackTheFullSync() throws Exception {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path module = Files.createDirectories(tmp.resolve("module"));
+        Trees.run(List.of("chown", NOBODY, module.toString()), 0);
+        daemon = RsyncDaemon.start(tmp.resolve("daemon"), module);
+        Path locked = Files.createDirectories(module.resolve("nfs/locked"));
+        Trees.run(List.of("chown", NOBODY, module.resolve("nfs").toString()), 0);
+        Trees.run(List.of("chown", SOMEONE_ELSE, locked.toString()), 0);
+        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
+        Trees.write(bench.root, "locked/f", "f");
+        for (String name : List.of("a", "b", "c")) {
+            Trees.write(bench.root, name, name);
+        }
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", daemon.url("nfs")).deleteOnFull(true));
+
+        SyncReport full = bench.sync(config, "r");
+        assertEquals(List.of("full", ExitCodes.SYNC_PARTIAL), List.of(full.mode(), full.exitCode()));
+        for (String name : List.of("a", "b", "c")) {
+            assertEquals(name, Files.readString(module.resolve("nfs").resolve(name)), "sent without deleting");
+        }
+        assertEquals(3, full.files(), "the files the real pass sent");
+    }
+
+    /**
      * As root rsync's sender can read any file by its mode bits, but the files of {@code /proc/sys} check theirs for
      * root too, and {@code vm/drop_caches} is write-only (0200). Bound over one file of the root it is a file that
      * stat() shows and open() refuses: the sender fails on exactly that path (exit 23, not the 24 of a file that
