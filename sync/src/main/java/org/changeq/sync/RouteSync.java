@@ -201,11 +201,13 @@ public final class RouteSync {
                     if (outcome.partial()) {
                         // Some paths fail the preview too: what it would delete is unknown, what is new is not.
                         LOG.error("route '{}': the dry run that counts what the full sync deletes failed on some paths"
-                                + " (rsync exit 23); the full sync sends without deleting, and its deletions wait for a full sync"
-                                + " whose dry run succeeds", route.name());
+                                + " (rsync exit 23); the full sync sends without deleting, and its deletions wait for a"
+                                + " full sync whose dry run succeeds", route.name());
                         previewFailure = outcome.failureOnly();
                         commands = commands.withoutDeletions();
                         outcome = RsyncRunner.Outcome.NOT_RUN;
+                    } else if (!outcome.succeeded()) {
+                        outcome = outcome.failureOnly();
                     }
                 }
                 if (outcome.succeeded()) {
