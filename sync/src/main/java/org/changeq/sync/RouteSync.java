@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  * <p>One exception keeps a path that always fails from holding the route back: after a partial
  * transfer (rsync exit 23) a dry run of the same passes finds exactly the paths that still differ,
  * and once they are durably in the route's {@link RetryList} the cursor commits. Every later run sends
- * them again. If that check fails, nothing is known and the cursor stays.
+ * them again. If that check ends in a partial transfer too, dry runs of halves of the pass's list find the entries
+ * that fail alone ({@link FailureIsolation}). If a check fails otherwise, or cannot be split, or lists nothing,
+ * nothing is known and the cursor stays.
  *
  * <p>Blocks the calling thread for the whole run (rsync included). Runs of different routes may
  * proceed in parallel, in one process or many; a second run of the same route is refused.
