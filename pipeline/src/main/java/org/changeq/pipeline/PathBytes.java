@@ -32,4 +32,21 @@ public final class PathBytes {
         }
         return length == result.length ? result : java.util.Arrays.copyOf(result, length);
     }
+
+    /** The path {@code relative} (raw bytes) below {@code directory}, built through a {@code file:} URI so no byte is decoded. */
+    public static Path resolve(Path directory, byte[] relative) {
+        StringBuilder uri = new StringBuilder(directory.toAbsolutePath().toUri().getRawPath());
+        if (uri.charAt(uri.length() - 1) != '/') {
+            uri.append('/');
+        }
+        for (byte b : relative) {
+            int c = b & 0xff;
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "/-._~".indexOf(c) >= 0) {
+                uri.append((char) c);
+            } else {
+                uri.append('%').append(String.format("%02X", c));
+            }
+        }
+        return Path.of(java.net.URI.create("file://" + uri));
+    }
 }

@@ -7,11 +7,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.plan.RouteSelection;
+import org.changeq.pipeline.plan.SyncPolicy;
+import org.changeq.pipeline.state.StateLayout;
 
 /**
  * {@code changeq-sync check}: proves that routes sharing a pattern list (one excludes it, another
@@ -53,6 +57,7 @@ public final class CoverageCheck {
             checkCoverage(root);
         }
         for (RouteConfig route : config.routes().values()) {
+            reportChangedSelection(route);
             if (route.deleteOnFull()) {
                 previewDeletions(route);
             }
@@ -140,6 +145,17 @@ public final class CoverageCheck {
         if (finding.count > 0) {
             failed = true;
         }
+    }
+
+    /** A changed route is no failure of the configuration, but its next run is full, which the operator should expect. */
+    private void reportChangedSelection(RouteConfig route) throws IOException {
+        StateLayout layout = new StateLayout(config.state());
+        if (layout.cursor(route.name()).readEntry().isEmpty()) {
+            return;
+        }
+        Optional<String> why = RouteSelection.whyChanged(layout, config.root(route.root()), route);
+        why.ifPresent(reason -> out.println("route '" + route.name() + "': " + reason + ": its next run is full (reason "
+                + SyncPolicy.Reason.ROUTE_CHANGED.token() + ")"));
     }
 
     private void previewDeletions(RouteConfig route) throws SyncException, InterruptedException {

@@ -3,7 +3,7 @@ package org.changeq.sync;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -16,6 +16,7 @@ import java.util.Set;
 import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.state.DeletionLedger;
 import org.changeq.pipeline.state.HeldDeletions;
+import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -219,11 +220,16 @@ final class DeletionGuard {
 
     /** How many of {@code deleted} are, or lie below, a path of {@code renamedList}. */
     private static long renamedAway(List<byte[]> deleted, Path renamedList) throws IOException {
-        if (renamedList == null || !Files.exists(renamedList)) {
+        if (renamedList == null) {
+            return 0;
+        }
+        byte[] bytes;
+        try {
+            bytes = StateDirectory.read(renamedList);
+        } catch (NoSuchFileException e) {
             return 0;
         }
         Set<ByteBuffer> renamed = new HashSet<>();
-        byte[] bytes = Files.readAllBytes(renamedList);
         for (int start = 0, i = 0; i < bytes.length; i++) {
             if (bytes[i] == 0) {
                 renamed.add(ByteBuffer.wrap(Arrays.copyOfRange(bytes, start, i)));

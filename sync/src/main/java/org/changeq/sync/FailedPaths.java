@@ -99,6 +99,11 @@ final class FailedPaths {
         add(path, kind);
     }
 
+    /** An entry of a pass's list that fails on its own: see {@link FailureIsolation}. */
+    void failedEntry(byte[] path, Kind kind) {
+        add(path, kind);
+    }
+
     private void add(byte[] path, Kind kind) {
         ByteBuffer key = ByteBuffer.wrap(path);
         long firstFailed = previousFailures.getOrDefault(key, nowMillis);

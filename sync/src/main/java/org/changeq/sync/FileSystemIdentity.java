@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -120,7 +121,8 @@ record FileSystemIdentity(byte[] source, String fsType, String mountDevice, Stri
         List<MountBelow> below = new ArrayList<>();
         for (Mount child : table.visibleBelow(realBytes)) {
             byte[] point = Mount.pathBelow(realBytes, child.point());
-            if (!ignoredBelow.test(point)) {
+            // A file bound over a file (a container's resolv.conf) hides no tree a full sync could delete.
+            if (!ignoredBelow.test(point) && Files.isDirectory(PathBytes.resolve(real, point), LinkOption.NOFOLLOW_LINKS)) {
                 below.add(MountBelow.of(point, child));
             }
         }

@@ -26,6 +26,7 @@ import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.plan.PendingChanges;
+import org.changeq.pipeline.plan.RouteSelection;
 import org.changeq.pipeline.plan.RouteState;
 import org.changeq.pipeline.plan.SyncPolicy;
 import org.changeq.pipeline.plan.SyncPolicy.Mode;
@@ -47,7 +48,9 @@ import org.slf4j.LoggerFactory;
  * <p>One exception keeps a path that always fails from holding the route back: after a partial
  * transfer (rsync exit 23) a dry run of the same passes finds exactly the paths that still differ,
  * and once they are durably in the route's {@link RetryList} the cursor commits. Every later run sends
- * them again. If that check fails, nothing is known and the cursor stays.
+ * them again. If that check ends in a partial transfer too, dry runs of halves of the pass's list find the entries
+ * that fail alone ({@link FailureIsolation}). If a check fails otherwise, or cannot be split, or lists nothing,
+ * nothing is known and the cursor stays.
  *
  * <p>Blocks the calling thread for the whole run (rsync included). Runs of different routes may
  * proceed in parallel, in one process or many; a second run of the same route is refused.
@@ -209,6 +212,7 @@ public final class RouteSync {
         }
         RouteState read = RouteState.read(layout, root, route, reader);
         RouteState state = identities.accepted() || destination.accepted() ? read.identityAccepted() : read;
+        state.selectionChanged().ifPresent(why -> LOG.info("route '{}': {}; this run is full", route.name(), why));
         state.queueReplaced().ifPresent(why -> LOG.warn("route '{}': {}; records of the old queue after the cursor may"
                 + " never have been sent, so this run is full", route.name(), why));
         Optional<UUID> queueId = state.queue();
@@ -217,9 +221,10 @@ public final class RouteSync {
             // Before reading: the writer must not drop a later event for a path whose record we may read now.
             layout.claims().publish(route.name(), end, queueId);
         }
+        HeldDeletions held = HeldDeletions.read(layout.heldDeletions(route.name()));
         ChangeScan.Result scan = ChangeScan.scan(reader, route, state.cursorOrStart(), end,
                 state.fullRegardless(request.forceFull()) ? ChangeScan.Collect.NONE : ChangeScan.Collect.UNTIL_FULL,
-                state.retry(), HeldDeletions.read(layout.heldDeletions(route.name())));
+                ReplacedDirectories.withReplacingFiles(state.retry(), held, root.path()), held);
         LocalDate today = LocalDate.now(clock);
         SyncPolicy.Facts facts = state.facts(request.forceFull(), scan, route, today);
         Optional<Reason> fullReason = SyncPolicy.fullSyncReason(facts);
@@ -240,13 +245,25 @@ public final class RouteSync {
                 reason = fullReason.get();
                 log(mode, reason, scan.backlog(), end);
                 outcome = beforePasses;
+                RsyncRunner.Outcome previewFailure = RsyncRunner.Outcome.NOT_RUN;
                 if (outcome.succeeded() && route.deleteOnFull() && !request.dryRun()) {
                     deletionDecision = Optional.of(deletions.check(commands.asDryRun().fullPass(), true, null));
                     outcome = deletionDecision.get().outcome();
                     commands = deletionDecision.get().applyTo(commands);
+                    if (outcome.partial()) {
+                        // Some paths fail the preview too: what it would delete is unknown, what is new is not.
+                        LOG.error("route '{}': the dry run that counts what the full sync deletes failed on some paths"
+                                + " (rsync exit 23); the full sync sends without deleting, and its deletions wait for a"
+                                + " full sync whose dry run succeeds", route.name());
+                        previewFailure = outcome.failureOnly();
+                        commands = commands.withoutDeletions();
+                        outcome = RsyncRunner.Outcome.NOT_RUN;
+                    } else if (!outcome.succeeded()) {
+                        outcome = outcome.failureOnly();
+                    }
                 }
                 if (outcome.succeeded()) {
-                    outcome = runPass(commands, RsyncCommand::fullPass, null, false, failureChecks);
+                    outcome = runPass(commands, RsyncCommand::fullPass, null, null, failureChecks).plus(previewFailure);
                 }
                 rsyncRan = true;
             } else {
@@ -266,14 +283,15 @@ public final class RouteSync {
                 if (lists.files() + lists.deletions() > 0) {
                     Path fileList = RouteFiles.fileList(listDirectory, route.name());
                     if (outcome.succeeded()) {
-                        outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, false, failureChecks);
+                        outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, RetryList.Kind.FILE,
+                                failureChecks);
                     }
                     rsyncRan = true;
                 }
                 if (lists.comparedByContent() > 0 && (outcome.succeeded() || outcome.partial())) {
                     Path contentList = RouteFiles.contentList(listDirectory, route.name());
-                    outcome = outcome.plus(runPass(commands, pass -> pass.contentPass(contentList), contentList, true,
-                            failureChecks));
+                    outcome = outcome.plus(runPass(commands, pass -> pass.contentPass(contentList), contentList,
+                            RetryList.Kind.CONTENT, failureChecks));
                     rsyncRan = true;
                 }
                 // After what is new arrived, so that a renamed directory's new name is there before its old one goes.
@@ -285,10 +303,10 @@ public final class RouteSync {
                         deleting = deletionDecision.get().applyTo(commands);
                     }
                     if (deletionDecision.isPresent() && !deletionDecision.get().outcome().succeeded()) {
-                        outcome = outcome.plus(deletionDecision.get().outcome());
+                        outcome = outcome.plus(deletionDecision.get().outcome().failureOnly());
                     } else if (deletionDecision.isEmpty() || !deletionDecision.get().refused()) {
                         outcome = outcome.plus(runPass(deleting, pass -> pass.deletionPass(deletionLists),
-                                deletionLists.directories(), false, failureChecks));
+                                deletionLists.directories(), null, failureChecks));
                     }
                 }
                 // After the files: writing into a directory changes its time at the destination. After a
@@ -296,7 +314,7 @@ public final class RouteSync {
                 if (lists.directories() > 0 && (outcome.succeeded() || outcome.partial())) {
                     Path directoryList = RouteFiles.directoryList(listDirectory, route.name());
                     outcome = outcome.plus(runPass(commands, pass -> pass.directoryPass(directoryList), directoryList,
-                            false, failureChecks));
+                            RetryList.Kind.DIRECTORY, failureChecks));
                     rsyncRan = true;
                 }
             }
@@ -361,15 +379,23 @@ public final class RouteSync {
 
     /**
      * The paths a partial transfer left out: what the dry runs of the passes that ended in 23 still list, each with
-     * rsync's message for it. Empty when a check itself fails: then nobody knows what failed.
+     * rsync's message for it. Empty when a check itself fails, or finds no path: then nobody knows what failed.
      */
     private Optional<RetryList> failedPaths(List<FailureCheck> checks, RetryList previous, List<String> errors)
-            throws SyncException, InterruptedException {
+            throws SyncException, InterruptedException, IOException {
         FailedPaths failed = new FailedPaths(previous, clock.millis(), RetryList.LIMIT);
         List<String> messages = new ArrayList<>(errors);
         for (FailureCheck check : checks) {
             RsyncRunner.Outcome outcome = RsyncRunner.run(check.command(),
                     check.comparedByContent() ? failed::acceptComparedByContent : failed::accept);
+            if (outcome.partial() && check.isolatedAs() != null) {
+                LOG.info("route '{}': the dry run that finds what the partial transfer left out ended in a partial"
+                        + " transfer too; dry-running parts of the pass's list to find the failing entries", route.name());
+                if (new FailureIsolation(check.command(), check.list(), root.path(), check.isolatedAs(), failed, messages)
+                        .isolate()) {
+                    continue;
+                }
+            }
             if (!outcome.succeeded()) {
                 LOG.error("route '{}': finding the paths the partial transfer left out failed too (rsync exit {} of the"
                         + " dry run); they cannot be put in the retry list", route.name(), outcome.exitCode());
@@ -377,11 +403,26 @@ public final class RouteSync {
             }
             messages.addAll(outcome.errors());
         }
-        return Optional.of(failed.result(messages));
+        RetryList result = failed.result(messages);
+        if (result.entries().isEmpty() && !result.overflowed()) {
+            LOG.error("route '{}': the partial transfer's dry run found no path that still differs, so nothing says what"
+                    + " failed; the cursor stays", route.name());
+            return Optional.empty();
+        }
+        return Optional.of(result);
     }
 
-    /** A dry run that finds what a pass left out; the content pass's failures stay compared by content. */
-    private record FailureCheck(List<String> command, boolean comparedByContent) {
+    /**
+     * A dry run that finds what a pass left out; the content pass's failures stay compared by content.
+     *
+     * @param isolatedAs the retry list's kind of an entry of {@code list} that fails alone; null for a pass whose
+     *                   entries cannot be dry-run apart (the full pass, the deletion pass)
+     */
+    private record FailureCheck(List<String> command, Path list, RetryList.Kind isolatedAs) {
+
+        boolean comparedByContent() {
+            return isolatedAs == RetryList.Kind.CONTENT;
+        }
     }
 
     /**
@@ -389,15 +430,16 @@ public final class RouteSync {
      *
      * @param pass the pass of a set of commands: applied to the real ones, then to their failure check
      * @param list the pass's file list, printed by a dry run; null for the full pass
+     * @param isolatedAs see {@link FailureCheck}
      */
     private RsyncRunner.Outcome runPass(RsyncCommand commands, Function<RsyncCommand, List<String>> pass, Path list,
-                                        boolean comparedByContent, List<FailureCheck> failureChecks)
+                                        RetryList.Kind isolatedAs, List<FailureCheck> failureChecks)
             throws SyncException, InterruptedException, IOException {
         List<String> command = pass.apply(commands);
         printPlan(command, list);
         RsyncRunner.Outcome outcome = RsyncRunner.run(command);
         if (outcome.partial()) {
-            failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), comparedByContent));
+            failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs));
         }
         return outcome;
     }
@@ -473,6 +515,8 @@ public final class RouteSync {
             throws IOException {
         layout.cursor(route.name()).write(end, queueId);
         LOG.info("route '{}': cursor committed at {}", route.name(), end);
+        // After the cursor: a crash in between leaves the old selection recorded, and the next run is full once more.
+        layout.routeSelection(route.name()).write(RouteSelection.fingerprint(route, root));
         if (mode == Mode.FULL) {
             layout.lastFullSync(route.name()).write(today);
             if (flags.forceRequested() || flags.legacyRequested()) {

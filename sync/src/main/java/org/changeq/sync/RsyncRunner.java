@@ -75,6 +75,11 @@ final class RsyncRunner {
                     concat(errors, next.errors));
         }
 
+        /** Only how it ended: a dry run's counts are not what a run sent. */
+        Outcome failureOnly() {
+            return new Outcome(exitCode, 0, 0, 0, 0, 0, List.of(), List.of(), errors);
+        }
+
         /** What rsync deleted, or would delete in a dry run: the stats line, or the itemized lines if more. */
         long deletionCount() {
             return Math.max(deleted, deletions.size());

@@ -226,6 +226,9 @@ public final class SyncMain implements Callable<Integer> {
                 "For routes with delete-on-full, runs the full sync's rsync with --dry-run --delete and warns loudly "
                     + "when it would delete anything at the destination; more than the route's max-delete fails the check, "
                     + "since that full sync would be refused.",
+                "Names each route whose root, excludes, includes (or the lists they name), dest or rsync-args changed "
+                    + "since its cursor was committed: its next run is full (reason route-changed). That alone does not "
+                    + "fail the check.",
                 ""},
             footerHeading = "%nExample:%n",
             footer = "  changeq-sync check --config /etc/changeq/changeq.yaml --examples 50")

@@ -128,6 +128,79 @@ class StuckPathTest {
     }
 
     /**
+     * A NAS directory the daemon's user cannot search: rsync's receiver cannot stat what is in it, in the real pass and
+     * in its dry run alike (exit 23 both), so the dry run cannot say what failed. Dry runs of parts of the list find
+     * the failing entry; everything else keeps arriving and the cursor moves on.
+     */
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "could not send 2 path(s)")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "not sent: locked/")
+    void aDirectoryTheDaemonCannotSearchFailsItsDryRunTooAndHoldsBackOnlyItsOwnPaths() throws Exception {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path module = Files.createDirectories(tmp.resolve("module"));
+        Trees.run(List.of("chown", NOBODY, module.toString()), 0);
+        daemon = RsyncDaemon.start(tmp.resolve("daemon"), module);
+        Path dest = module.resolve("nfs");
+        Trees.write(bench.root, "ok/a", "a");
+        Trees.write(bench.root, "locked/old", "old");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", daemon.url("nfs")));
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        Trees.run(List.of("chown", SOMEONE_ELSE, dest.resolve("locked").toString()), 0);
+        Files.setPosixFilePermissions(dest.resolve("locked"), PosixFilePermissions.fromString("rwx------"));
+
+        Trees.write(bench.root, "locked/new", "new");
+        Trees.write(bench.root, "ok/b", "b");
+        bench.changed("locked/new", "ok/b");
+        SyncReport stuck = bench.sync(config, "r");
+        assertEquals(ExitCodes.SYNC_PARTIAL, stuck.exitCode());
+        assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"), "the cursor moves past the failing path");
+        assertEquals("b", Files.readString(dest.resolve("ok/b")));
+        assertEquals(List.of("locked", "locked/new"), List.copyOf(retryList().keySet()),
+                "the file, and the directory whose time could not be set");
+        assertReported(stuck, "locked/new", "failed to stat");
+
+        Trees.run(List.of("chown", NOBODY, dest.resolve("locked").toString()), 0);
+        SyncReport fixed = bench.sync(config, "r");
+        assertEquals(ExitCodes.OK, fixed.exitCode(), fixed.errors().toString());
+        assertEquals("new", Files.readString(dest.resolve("locked/new")));
+        assertEquals(RetryList.EMPTY, RetryList.read(new StateLayout(bench.state).retryList("r")));
+    }
+
+    /**
+     * A full sync of a route that deletes, at a NAS with a directory its daemon's user cannot search: the dry run that
+     * counts the deletions fails there (exit 23). What is new is sent all the same, without deleting, and the summary
+     * counts what the real pass sent, not what the dry run would have.
+     */
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the full sync sends without deleting")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "rsync exited with 23; the cursor stays")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "finding the paths the partial transfer left out")
+    void aDeletionPreviewFailingOnSomePathsDoesNotHoldBackTheFullSync() throws Exception {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path module = Files.createDirectories(tmp.resolve("module"));
+        Trees.run(List.of("chown", NOBODY, module.toString()), 0);
+        daemon = RsyncDaemon.start(tmp.resolve("daemon"), module);
+        Path locked = Files.createDirectories(module.resolve("nfs/locked"));
+        Trees.run(List.of("chown", NOBODY, module.resolve("nfs").toString()), 0);
+        Trees.run(List.of("chown", SOMEONE_ELSE, locked.toString()), 0);
+        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
+        Trees.write(bench.root, "locked/f", "f");
+        for (String name : List.of("a", "b", "c")) {
+            Trees.write(bench.root, name, name);
+        }
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", daemon.url("nfs")).deleteOnFull(true));
+
+        SyncReport full = bench.sync(config, "r");
+        assertEquals(List.of("full", ExitCodes.SYNC_PARTIAL), List.of(full.mode(), full.exitCode()));
+        for (String name : List.of("a", "b", "c")) {
+            assertEquals(name, Files.readString(module.resolve("nfs").resolve(name)), "sent without deleting");
+        }
+        assertEquals(3, full.files(), "the files the real pass sent");
+    }
+
+    /**
      * As root rsync's sender can read any file by its mode bits, but the files of {@code /proc/sys} check theirs for
      * root too, and {@code vm/drop_caches} is write-only (0200). Bound over one file of the root it is a file that
      * stat() shows and open() refuses: the sender fails on exactly that path (exit 23, not the 24 of a file that

@@ -6,6 +6,9 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.state.StateDirectory;
 
@@ -216,7 +219,13 @@ public final class PendingChanges {
          * Files whose content was written, compared by content: a tool may have put back their old size and
          * modification time, and rsync's quick check would then skip them.
          */
-        CONTENT
+        CONTENT,
+        /**
+         * A directory replaced by a file (or a link) when deletes propagate: listed in no {@code --files-from} list.
+         * The deletion pass deletes the directory and, syncing the directory it was in, sends what replaced it; the
+         * recursive pass, which deletes nothing, could not put a file where a directory is (rsync exit 23).
+         */
+        DELETION
     }
 
     /** Decides, right before a run, whether an entry may be handed to rsync; a refused one is left out. */
@@ -236,7 +245,8 @@ public final class PendingChanges {
 
     /**
      * Streams what an incremental run sends, in the order the paths were first seen: files, SUBTREE
-     * directories and (when deletes propagate) deletions for the recursive pass; directories whose own
+     * directories and (when deletes propagate) deletions for the recursive pass, and directories replaced by a file
+     * for the deletion pass alone; directories whose own
      * attributes changed for the directory pass, so that a changed directory does not cost a walk of its
      * whole subtree; files whose content was written for the content pass, instead of the recursive one.
      * A path inside a pending SUBTREE is left out, the subtree carries it, unless its content was written:
@@ -257,6 +267,7 @@ public final class PendingChanges {
         long deletions = 0;
         long comparedByContent = 0;
         boolean rootIsSubtree = isSubtree(table.find(new byte[0], 0, 0));
+        Set<Integer> replaced = propagateDeletes ? replacedDirectories() : Set.of();
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
             int state = table.state(entry);
             int type = state & TYPE_MASK;
@@ -272,10 +283,16 @@ public final class PendingChanges {
             if (deletion) {
                 // A deletion under a pending SUBTREE still needs its own entry: a recursive
                 // send without --delete leaves the destination's copy in place.
-                if (!propagateDeletes) {
+                // Under a directory replaced by a file: that directory's deletion takes what it held, and
+                // rsync, asked for a path below a file, fails with ENOTDIR (exit 23) where --ignore-missing-args
+                // forgives only ENOENT.
+                if (!propagateDeletes || underReplacedDirectory(path, length, replaced)) {
                     continue;
                 }
                 pass = Pass.RECURSIVE;
+            } else if (replaced.contains(entry)) {
+                pass = Pass.DELETION;
+                deletion = true;
             } else if (type == CHANGE && (state & (DIRECTORY | CONTENT_WRITTEN)) == CONTENT_WRITTEN) {
                 pass = Pass.CONTENT;
             } else if (ancestry == CARRIED) {
@@ -319,11 +336,12 @@ public final class PendingChanges {
              ListFile content = new ListFile(contentList);
              DeletionLists.Writer deletions = deletionLists == null ? null : deletionLists.open()) {
             Lists lists = forEachEntry(propagateDeletes, check, (buffer, start, length, pass, deletion) -> {
-                (switch (pass) {
-                    case RECURSIVE -> recursive;
-                    case DIRECTORY -> dirs;
-                    case CONTENT -> content;
-                }).append(buffer, start, length);
+                switch (pass) {
+                    case RECURSIVE -> recursive.append(buffer, start, length);
+                    case DIRECTORY -> dirs.append(buffer, start, length);
+                    case CONTENT -> content.append(buffer, start, length);
+                    case DELETION -> { }
+                }
                 if (deletion && deletions != null) {
                     deletions.deleted(buffer, start, length);
                 }
@@ -375,6 +393,49 @@ public final class PendingChanges {
                 flush();
             }
         }
+    }
+
+    /**
+     * The entries of directories replaced by a file (or a link): a path whose last record is a CHANGE of a non-directory,
+     * and which a record of the route named as a directory before, or below which a path is pending deletion. The
+     * writer coalesces a directory's DELETE with the CHANGE of the file that took its name, so the deletions of what the
+     * directory held are often the only sign. An empty directory leaves none, and needs none: rsync replaces an empty
+     * directory by a file without being asked to delete.
+     */
+    private Set<Integer> replacedDirectories() {
+        Set<Integer> replaced = new HashSet<>();
+        for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
+            int state = table.state(entry);
+            int type = state & TYPE_MASK;
+            if (isFileChange(state) && (state & (CONCERNS_AS_CHANGED_DIRECTORY | CONCERNS_AS_WHOLE_DIRECTORY)) != 0) {
+                replaced.add(entry);
+            } else if (type == DELETE || type == RENAMED_AWAY) {
+                byte[] path = table.path(entry);
+                for (int i = 0; i < table.pathLength(entry); i++) {
+                    int ancestor = path[i] == '/' ? table.find(path, 0, i) : -1;
+                    if (ancestor != -1 && isFileChange(table.state(ancestor))) {
+                        replaced.add(ancestor);
+                    }
+                }
+            }
+        }
+        return replaced;
+    }
+
+    private static boolean isFileChange(int state) {
+        return (state & TYPE_MASK) == CHANGE && (state & DIRECTORY) == 0;
+    }
+
+    private boolean underReplacedDirectory(byte[] path, int length, Set<Integer> replaced) {
+        if (replaced.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (path[i] == '/' && replaced.contains(table.find(path, 0, i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What a path's ancestors say of it: see {@link #ancestry}. */

@@ -31,9 +31,14 @@ import org.changeq.pipeline.state.StateLayout;
  *                       anew: its indexes start again, so the cursor would skip or re-read), if it does
  * @param queue          the identity of the queue the route reads now, empty for a queue its tracker has not
  *                       given one yet: the cursor and claim of this run name it
+ * @param selectionChanged why what the route selects or where it sends differs from when its cursor was committed
+ *                       ({@link RouteSelection}), if it does. A route whose cursor was committed by a version that
+ *                       recorded no selection is taken as unchanged: its next successful run records the selection,
+ *                       and a change made together with the upgrade goes unnoticed.
  */
 public record RouteState(OptionalLong cursor, boolean retained, FullSyncFlags flags, Optional<LocalDate> lastFullSync,
-                         boolean identityKnown, RetryList retry, Optional<String> queueReplaced, Optional<UUID> queue) {
+                         boolean identityKnown, RetryList retry, Optional<String> queueReplaced, Optional<UUID> queue,
+                         Optional<String> selectionChanged) {
 
     /** The old pipeline's flag: a new or touched one makes the next run full; changeq never removes it. */
     public static final String LEGACY_FLAG_FILE = ".force-full-sync";
@@ -48,8 +53,10 @@ public record RouteState(OptionalLong cursor, boolean retained, FullSyncFlags fl
                 cursor.isEmpty() || replaced.isPresent() || reader.retainsRecordsAfter(cursor.getAsLong()),
                 FullSyncFlags.read(layout, route.name(), root.path().resolve(LEGACY_FLAG_FILE)),
                 layout.lastFullSync(route.name()).read(), Files.exists(layout.rootIdentity(route.name())),
-                RetryList.read(layout.retryList(route.name())), replaced, queue);
+                RetryList.read(layout.retryList(route.name())), replaced, queue,
+                cursor.isEmpty() ? Optional.empty() : RouteSelection.whyChanged(layout, root, route));
     }
+
 
     private static Optional<String> whyReplaced(IndexFile.Entry cursor, Optional<UUID> queue, long end) {
         if (cursor.queue().isPresent() && queue.isPresent() && !cursor.queue().equals(queue)) {
@@ -71,16 +78,17 @@ public record RouteState(OptionalLong cursor, boolean retained, FullSyncFlags fl
     /** Whether the run is full before a single record is read, so paths need not be collected. */
     public boolean fullRegardless(boolean forceRequested) {
         return cursor.isEmpty() || !identityKnown || forceRequested || flags.forceRequested() || flags.legacyRequested()
-                || !retained || queueReplaced.isPresent() || retry.overflowed();
+                || !retained || queueReplaced.isPresent() || retry.overflowed() || selectionChanged.isPresent();
     }
 
     /** The same state after the operator accepted a changed root or destination: its run records the identity anew. */
     public RouteState identityAccepted() {
-        return new RouteState(cursor, retained, flags, lastFullSync, false, retry, queueReplaced, queue);
+        return new RouteState(cursor, retained, flags, lastFullSync, false, retry, queueReplaced, queue,
+                selectionChanged);
     }
 
     public SyncPolicy.Facts facts(boolean forceRequested, ChangeScan.Result scan, RouteConfig route, LocalDate today) {
-        return new SyncPolicy.Facts(cursor.isPresent(), identityKnown, retained && queueReplaced.isEmpty(),
+        return new SyncPolicy.Facts(cursor.isPresent(), identityKnown, selectionChanged.isPresent(), retained && queueReplaced.isEmpty(),
                 forceRequested || flags.forceRequested(), flags.legacyRequested(),
                 scan.overflow(), scan.unhealedGap() || !scan.reachedEnd(), retry.overflowed(), scan.backlog(), route.backlogThreshold(),
                 route.fullWindow(),

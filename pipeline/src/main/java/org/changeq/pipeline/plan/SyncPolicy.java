@@ -27,6 +27,9 @@ public final class SyncPolicy {
         FIRST_RUN("first-run", "the route has no committed cursor yet"),
         IDENTITY("identity", "the root's identity is not recorded yet, or a changed root or destination was accepted:"
                 + " a full sync sends everything and records it"),
+        ROUTE_CHANGED("route-changed", "what the route selects or where it sends (root, excludes, includes or the"
+                + " lists they name, dest, rsync-args) changed since its cursor was committed: only a full sync brings the"
+                + " destination to it"),
         FORCED("forced", "--full was given or the force flag file exists"),
         FLAG_FILE("flag-file", "the legacy .force-full-sync file exists in the root"),
         GAP("gap", "the tracker was down or records were lost since the cursor"),
@@ -60,6 +63,7 @@ public final class SyncPolicy {
      *
      * @param hasCursor       whether the route committed a cursor before
      * @param identityKnown   whether the root's identity is recorded and was not just accepted as changed
+     * @param routeChanged    what the route selects or where it sends changed since its cursor was committed
      * @param recordsRetained false when retention deleted records after the cursor
      * @param forced          {@code --full} or changeq's force flag
      * @param legacyFlagFile  the root's {@code .force-full-sync} exists
@@ -68,7 +72,7 @@ public final class SyncPolicy {
      * @param retryOverflow   an earlier run failed to send more paths than the retry list holds
      * @param backlog         path records of the root since the cursor
      */
-    public record Facts(boolean hasCursor, boolean identityKnown, boolean recordsRetained, boolean forced, boolean legacyFlagFile,
+    public record Facts(boolean hasCursor, boolean identityKnown, boolean routeChanged, boolean recordsRetained, boolean forced, boolean legacyFlagFile,
                  boolean overflow, boolean unhealedGap, boolean retryOverflow, long backlog, long backlogThreshold,
                  Optional<FullWindow> window, Optional<LocalDate> lastFullSync, LocalDate today) {
     }
@@ -80,6 +84,9 @@ public final class SyncPolicy {
         }
         if (!facts.identityKnown()) {
             return full(Reason.IDENTITY);
+        }
+        if (facts.routeChanged()) {
+            return full(Reason.ROUTE_CHANGED);
         }
         if (facts.forced()) {
             return full(Reason.FORCED);

@@ -69,6 +69,14 @@ public record StateLayout(Path directory) {
     }
 
     /**
+     * What the route selected and where it sent it when its cursor was last committed: a run whose route selects or
+     * sends otherwise is full.
+     */
+    public RouteSelectionFile routeSelection(String route) {
+        return new RouteSelectionFile(directory.resolve("cursors").resolve(route + ".selection"));
+    }
+
+    /**
      * What the route's root was (its file system and inode) when the route first synced it; a run refuses
      * a root that is no longer that directory.
      */

@@ -131,6 +131,29 @@ class PlannerTest {
     }
 
     @Test
+    void aDirectoryReplacedByAFileIsTheDeletionPassesAloneWhenDeletesPropagate() throws IOException {
+        // The writer coalesced the directory's DELETE with the file's CHANGE: the deletions below are the only sign.
+        ChangeScan scan = feed(everything,
+                rec(RecordType.DELETE, "x/a", false),
+                rec(RecordType.DELETE, "x/sub/b", false),
+                rec(RecordType.DELETE, "x/sub", true),
+                rec(RecordType.CHANGE, "x", false),
+                rec(RecordType.DELETE, "gone", false),
+                rec(RecordType.CHANGE, "y", true),
+                rec(RecordType.CHANGE, "y", false));
+        DeletionLists deletion = new DeletionLists(dir.resolve("deletions"), dir.resolve("filter"), dir.resolve("renamed"));
+        PendingChanges.Lists lists = scan.result(true).pending().orElseThrow()
+                .writeLists(dir.resolve("files"), dir.resolve("dirs"), dir.resolve("content"), deletion, true,
+                        PendingChanges.EntryCheck.ALL);
+        assertEquals(List.of("./gone"), entries(dir.resolve("files")),
+                "neither replaced directory nor what x held: below a file rsync fails with ENOTDIR");
+        assertEquals(3, lists.deletions(), "x and y, whose record as a directory is the sign, and gone");
+        assertEquals(List.of("./."), entries(deletion.directories()));
+        assertEquals(List.of(List.of("./x", "./y"), List.of()),
+                lists(scan, false), "without propagate-deletes: as before, until a full sync with --delete");
+    }
+
+    @Test
     void aPathUnderAPendingSubtreeNeedsNoEntryButItsDeletionDoes() throws IOException {
         ChangeScan scan = feed(everything,
                 rec(RecordType.CHANGE, "photos/2024/a.jpg", false),

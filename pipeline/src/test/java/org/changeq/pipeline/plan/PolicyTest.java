@@ -22,7 +22,7 @@ class PolicyTest {
             new FullWindow(IntStream.rangeClosed(1, 7).boxed().collect(Collectors.toSet()), Set.of());
 
     private static Facts facts() {
-        return new Facts(true, true, true, false, false, false, false, false, 10, 100, Optional.empty(), Optional.empty(), TODAY);
+        return new Facts(true, true, false, true, false, false, false, false, false, 10, 100, Optional.empty(), Optional.empty(), TODAY);
     }
 
     private static Optional<Reason> decide(Facts facts) {
@@ -37,34 +37,36 @@ class PolicyTest {
     @Test
     void eachRuleMakesTheRunFullWithItsReason() {
         Facts f = facts();
-        assertEquals(Optional.of(Reason.FIRST_RUN), decide(new Facts(false, true, true, false, false, false, false, false, 0, 100,
+        assertEquals(Optional.of(Reason.FIRST_RUN), decide(new Facts(false, true, false, true, false, false, false, false, false, 0, 100,
                 Optional.empty(), Optional.empty(), TODAY)));
-        assertEquals(Optional.of(Reason.IDENTITY), decide(new Facts(true, false, true, true, true, true, true, true, 1000, 100,
+        assertEquals(Optional.of(Reason.IDENTITY), decide(new Facts(true, false, true, true, true, true, true, true, true, 1000, 100,
                 Optional.empty(), Optional.empty(), TODAY)), "an unrecorded root identity wins over every reason but the first run");
-        assertEquals(Optional.of(Reason.FORCED), decide(new Facts(true, true, true, true, false, false, false, false, 0, 100,
+        assertEquals(Optional.of(Reason.ROUTE_CHANGED), decide(new Facts(true, true, true, true, true, true, true, true, true,
+                1000, 100, Optional.of(FIRST_WEEK), Optional.empty(), TODAY)), "a changed route wins over force, gap and the rest");
+        assertEquals(Optional.of(Reason.FORCED), decide(new Facts(true, true, false, true, true, false, false, false, false, 0, 100,
                 Optional.empty(), Optional.empty(), TODAY)));
-        assertEquals(Optional.of(Reason.FLAG_FILE), decide(new Facts(true, true, true, false, true, false, false, false, 0, 100,
+        assertEquals(Optional.of(Reason.FLAG_FILE), decide(new Facts(true, true, false, true, false, true, false, false, false, 0, 100,
                 Optional.empty(), Optional.empty(), TODAY)));
-        assertEquals(Optional.of(Reason.GAP), decide(new Facts(true, true, false, false, false, false, false, false, 0, 100,
+        assertEquals(Optional.of(Reason.GAP), decide(new Facts(true, true, false, false, false, false, false, false, false, 0, 100,
                 Optional.empty(), Optional.empty(), TODAY)));
-        assertEquals(Optional.of(Reason.GAP), decide(new Facts(true, true, true, false, false, false, true, false, 0, 100,
+        assertEquals(Optional.of(Reason.GAP), decide(new Facts(true, true, false, true, false, false, false, true, false, 0, 100,
                 Optional.empty(), Optional.empty(), TODAY)));
-        assertEquals(Optional.of(Reason.OVERFLOW), decide(new Facts(true, true, true, false, false, true, false, false, 0, 100,
+        assertEquals(Optional.of(Reason.OVERFLOW), decide(new Facts(true, true, false, true, false, false, true, false, false, 0, 100,
                 Optional.empty(), Optional.empty(), TODAY)));
-        assertEquals(Optional.of(Reason.RETRY_OVERFLOW), decide(new Facts(true, true, true, false, false, false, false, true,
+        assertEquals(Optional.of(Reason.RETRY_OVERFLOW), decide(new Facts(true, true, false, true, false, false, false, false, true,
                 101, 100, Optional.of(FIRST_WEEK), Optional.empty(), TODAY)), "an overflowed retry list wins over backlog and window");
-        assertEquals(Optional.of(Reason.BACKLOG), decide(new Facts(true, true, true, false, false, false, false, false, 101, 100,
+        assertEquals(Optional.of(Reason.BACKLOG), decide(new Facts(true, true, false, true, false, false, false, false, false, 101, 100,
                 Optional.empty(), Optional.empty(), TODAY)));
-        assertEquals(Optional.empty(), decide(new Facts(true, true, true, false, false, false, false, false, 100, 100,
+        assertEquals(Optional.empty(), decide(new Facts(true, true, false, true, false, false, false, false, false, 100, 100,
                 Optional.empty(), Optional.empty(), TODAY)), "the threshold itself is still incremental");
-        assertEquals(Optional.of(Reason.WINDOW), decide(new Facts(true, true, true, false, false, false, false, false, 0, 100,
+        assertEquals(Optional.of(Reason.WINDOW), decide(new Facts(true, true, false, true, false, false, false, false, false, 0, 100,
                 Optional.of(FIRST_WEEK), Optional.empty(), TODAY)));
         assertEquals(Optional.empty(), decide(f));
     }
 
     @Test
     void theFirstRunWinsOverEveryOtherReason() {
-        assertEquals(Optional.of(Reason.FIRST_RUN), decide(new Facts(false, true, false, true, true, true, true, true, 1000, 100,
+        assertEquals(Optional.of(Reason.FIRST_RUN), decide(new Facts(false, true, false, false, true, true, true, true, true, 1000, 100,
                 Optional.of(FIRST_WEEK), Optional.empty(), TODAY)));
     }
 
