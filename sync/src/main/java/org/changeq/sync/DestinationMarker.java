@@ -166,7 +166,7 @@ final class DestinationMarker {
     }
 
     private Path stateFile() {
-        return RouteFiles.destinationMarker(layout, route.name());
+        return RouteFiles.destinationMarker(layout, route.name(), route.dest());
     }
 
     private Optional<UUID> placed() throws IOException, SyncException {

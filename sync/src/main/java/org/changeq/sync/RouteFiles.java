@@ -1,6 +1,10 @@
 package org.changeq.sync;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.state.StateLayout;
 
@@ -39,9 +43,20 @@ final class RouteFiles {
                 lists.resolve(route + ".renamed"));
     }
 
-    /** The id of the marker the route placed at its remote destination: see {@link DestinationMarker}. */
-    static Path destinationMarker(StateLayout state, String route) {
-        return state.directory().resolve("identity").resolve(route + ".dest-marker");
+    /**
+     * The id of the marker the route placed at its remote destination {@code dest}: see {@link DestinationMarker}. One
+     * file per destination: a route pointed at another destination in the config starts unmarked there (its next run
+     * is full, as any changed route's), and pointed back finds its old destination's marker still expected.
+     */
+    static Path destinationMarker(StateLayout state, String route, String dest) {
+        byte[] digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256").digest(dest.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+        return state.directory().resolve("identity")
+                .resolve(route + "." + HexFormat.of().formatHex(digest, 0, 8) + ".dest-marker");
     }
 
     /** The route's metrics file: in {@code --metrics-dir}, or else in the state directory's. */
