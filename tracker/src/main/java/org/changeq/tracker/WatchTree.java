@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 import org.changeq.pipeline.config.PathFilter;
 import org.changeq.pipeline.state.TrackerRootsFile.Condition;
 import org.changeq.pipeline.state.TrackerRootsFile.RootStatus;
+import org.changeq.pipeline.state.TrackerRootsFile.Selection;
 
 /**
  * The watched directories: watch key → (parent, name). Paths are never stored, only built on demand
@@ -47,7 +48,8 @@ final class WatchTree {
         }
 
         RootStatus status() {
-            return new RootStatus(name, condition, conditionSinceMillis, conditionDetail);
+            return new RootStatus(name, condition, conditionSinceMillis, conditionDetail,
+                    new Selection(absolutePath, excludes.patterns()));
         }
     }
 
