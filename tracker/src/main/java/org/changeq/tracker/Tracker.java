@@ -22,6 +22,7 @@ import org.changeq.pipeline.DirectoryAccess;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.manifest.IndexFile;
 import org.changeq.pipeline.manifest.ManifestWriter;
@@ -44,6 +45,12 @@ import org.slf4j.LoggerFactory;
  * wakes the reader, joins it, lets the writer append everything observed and a STOP record, and joins it.
  * STOP says the tracker saw everything until then, so it is left out when the reader failed or did not stop:
  * the next start then records a gap and catches up. All public methods may be called from any thread.
+ *
+ * <p><b>Reload.</b> {@link #requestReload()} (SIGHUP, {@code systemctl reload}) wakes the reader, which reads the
+ * configuration again between two reads of inotify: roots added are watched (with an OVERFLOW), roots removed are
+ * released, roots whose real path or excludes changed are watched anew (with an OVERFLOW). A configuration that is
+ * invalid, names another queue or state directory, or a root that cannot be watched is refused with one log line and
+ * the configuration in force stays: the queue and its state directory are bound to this process by their locks.
  *
  * <p><b>Errors.</b> {@link #start} throws {@link TrackerStartException} for anything a restart cannot fix.
  * A failure while running (a libc call the tracker cannot work around, an append that fails) stops the
@@ -80,6 +87,9 @@ public final class Tracker implements AutoCloseable {
     private final SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
     private final TrackerStatus status;
     private final List<WatchTree.Root> roots;
+    private final ConfigSource configSource;
+    /** Reader thread only: the configuration in force. */
+    private ChangeqConfig config;
     private final CatchUp.Decision catchUp;
     private final IndexFile catchUpFile;
     private final CountDownLatch ready = new CountDownLatch(1);
@@ -97,10 +107,12 @@ public final class Tracker implements AutoCloseable {
     /** Reader thread only. */
     private long watermarkPublishedNanos = System.nanoTime() - WATERMARK_INTERVAL_NANOS;
 
-    private Tracker(List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock, ManifestWriter writer,
-                    WriterFailures writerFailures, Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile,
-                    TrackerRootsFile rootsFile) {
+    private Tracker(ChangeqConfig config, ConfigSource configSource, List<WatchTree.Root> roots,
+                    FileChannel lockChannel, FileLock lock, ManifestWriter writer, WriterFailures writerFailures,
+                    Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile, TrackerRootsFile rootsFile) {
         this.libc = libc;
+        this.config = config;
+        this.configSource = configSource;
         this.roots = roots;
         this.catchUp = catchUp;
         this.catchUpFile = catchUpFile;
@@ -128,6 +140,13 @@ public final class Tracker implements AutoCloseable {
                 System::nanoTime, status);
         this.reader = ChangeqThreads.newThread(Tracker.class, "changeq-inotify", this::read);
         writerFailures.deliverTo(this::writerFailed);
+    }
+
+    /** Where a reload reads the configuration from. */
+    @FunctionalInterface
+    public interface ConfigSource {
+        /** The configuration as it is now; a {@link ConfigException} names the line or field and the fix. */
+        ChangeqConfig load() throws ConfigException;
     }
 
     /**
@@ -166,6 +185,15 @@ public final class Tracker implements AutoCloseable {
      *                               instance
      */
     public static Tracker start(ChangeqConfig config) {
+        return start(config, () -> config);
+    }
+
+    /**
+     * {@link #start(ChangeqConfig)}, with {@code reloadFrom} read again at each {@link #requestReload()}.
+     *
+     * @throws TrackerStartException as {@link #start(ChangeqConfig)}
+     */
+    public static Tracker start(ChangeqConfig config, ConfigSource reloadFrom) {
         List<WatchTree.Root> roots = checkRoots(config);
         // First the queue's own lock: a refused tracker must not touch the state directory of a queue it may not
         // write, nor read that queue's end while its writer appends.
@@ -219,8 +247,8 @@ public final class Tracker implements AutoCloseable {
                     ManifestWriter.WRITER_THREADS, writerFailures);
             // The first native call loads jnr-ffi and generates its stubs (~0.1 s): meanwhile the writer opens the queue.
             libc = Libc.open();
-            Tracker tracker = new Tracker(roots, channel, lock, writer, writerFailures, libc, catchUp, catchUpFile,
-                    layout.trackerRoots());
+            Tracker tracker = new Tracker(config, reloadFrom, roots, channel, lock, writer, writerFailures, libc,
+                    catchUp, catchUpFile, layout.trackerRoots());
             tracker.reader.start();
             return tracker;
         } catch (IOException e) {
@@ -282,6 +310,17 @@ public final class Tracker implements AutoCloseable {
     /** The exit code so far: {@link ExitCodes#OK} unless the tracker failed. */
     public int exitCode() {
         return exitCode;
+    }
+
+    /**
+     * Asks the reader to read the configuration again, once it is done with what it does now (a walk finishes
+     * first); requests that come together are one reload. Ignored once the tracker is closed. Any thread, including
+     * a signal handler's.
+     */
+    public synchronized void requestReload() {
+        if (!closed) {
+            libc.requestReload();
+        }
     }
 
     /**
@@ -365,6 +404,10 @@ public final class Tracker implements AutoCloseable {
                     watcher.resolvePendingMove();
                 } else if (wake == Libc.Wake.MOUNTS_CHANGED) {
                     watcher.mountTableChanged();
+                } else if (wake == Libc.Wake.RELOAD) {
+                    reload();
+                    // The wait that brought the reload may also have seen the mount table change.
+                    watcher.mountTableChanged();
                 }
                 watcher.runDueChecks();
                 publishWatermarkIfDue();
@@ -395,6 +438,35 @@ public final class Tracker implements AutoCloseable {
         } finally {
             ready.countDown();
             readerStopped.countDown();
+        }
+    }
+
+    /**
+     * Reads the configuration again and takes its roots, or refuses it with one log line that says why and keeps the
+     * configuration in force. systemd sees RELOADING=1 until READY=1 either way. Reader thread.
+     */
+    private void reload() {
+        systemd.reloading();
+        try {
+            ChangeqConfig next = configSource.load();
+            if (!next.queue().equals(config.queue()) || !next.state().equals(config.state())) {
+                LOG.error("reload refused, the configuration in force stays: the queue or state directory changed "
+                        + "(queue {} -> {}, state {} -> {}); a tracker keeps both while it runs, restart it "
+                        + "(systemctl restart changeq-tracker) to move them", config.queue(), next.queue(),
+                        config.state(), next.state());
+                return;
+            }
+            List<WatchTree.Root> nextRoots = checkRoots(next);
+            watcher.reconfigure(nextRoots);
+            config = next;
+            LOG.info("configuration reloaded: {} root(s) {}", nextRoots.size(),
+                    nextRoots.stream().map(root -> root.name).toList());
+        } catch (ConfigException e) {
+            LOG.error("reload refused, the configuration in force stays: {}", e.getMessage());
+        } catch (TrackerStartException e) {
+            LOG.error("reload refused, the configuration in force stays: {}", e.getMessage());
+        } finally {
+            status.ready();
         }
     }
 
