@@ -19,6 +19,7 @@ import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
+import org.changeq.pipeline.inspect.QueueMain;
 import org.changeq.pipeline.manifest.QueueRecord;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.TestQueues;
@@ -27,6 +28,7 @@ import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.RouteSync;
+import org.changeq.sync.SyncMain;
 import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
 import org.changeq.tracker.TrackerMain;
@@ -83,6 +85,17 @@ class ReloadTest {
         assertEquals("full root-not-tracked " + ExitCodes.TRACKER_NOT_RUNNING,
                 second.mode() + " " + second.reason() + " " + second.exitCode(), second.summaryLine());
         assertEquals("written while not tracked", Files.readString(temp.resolve("d2/b")));
+        ByteArrayOutputStream stat = new ByteArrayOutputStream();
+        assertEquals(ExitCodes.OK, QueueMain.run(new String[] {"stat", "--config", configFile().toString()},
+                new PrintStream(stat, true, StandardCharsets.UTF_8), System.err));
+        assertTrue(stat.toString(StandardCharsets.UTF_8).contains("next run     full: root-not-tracked (the running "
+                + "changeq-tracker does not watch root 'r2'"), stat.toString(StandardCharsets.UTF_8));
+        Process check = ChildJvm.start(SyncMain.class, List.of("check", "--config", configFile().toString()),
+                temp.resolve("check.out"), temp.resolve("check.err"));
+        assertTrue(check.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS), "changeq-sync check finished");
+        String checked = Files.readString(temp.resolve("check.out"));
+        assertEquals(ExitCodes.CHECK_FAILED, check.exitValue(), checked + Files.readString(temp.resolve("check.err")));
+        assertTrue(checked.contains("  NOT TRACKED: the running changeq-tracker does not watch root 'r2'"), checked);
         SyncReport untouched = sync("one");
         assertEquals("incremental " + ExitCodes.OK, untouched.mode() + " " + untouched.exitCode(),
                 "a root the tracker watches as configured stays incremental: " + untouched.summaryLine());
