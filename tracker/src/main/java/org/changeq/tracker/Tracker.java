@@ -13,7 +13,10 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -87,6 +90,8 @@ public final class Tracker implements AutoCloseable {
     private final SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
     private final TrackerStatus status;
     private final List<WatchTree.Root> roots;
+    /** Roots the tracker that ran before on this state directory selected otherwise: see {@link #selectedAnew}. */
+    private final List<String> rootsSelectedAnew;
     private final ConfigSource configSource;
     /** Reader thread only: the configuration in force. */
     private ChangeqConfig config;
@@ -108,12 +113,13 @@ public final class Tracker implements AutoCloseable {
     private long watermarkPublishedNanos = System.nanoTime() - WATERMARK_INTERVAL_NANOS;
 
     private Tracker(ChangeqConfig config, ConfigSource configSource, List<WatchTree.Root> roots,
-                    FileChannel lockChannel, FileLock lock, ManifestWriter writer, WriterFailures writerFailures,
+                    List<String> rootsSelectedAnew, FileChannel lockChannel, FileLock lock, ManifestWriter writer, WriterFailures writerFailures,
                     Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile, TrackerRootsFile rootsFile) {
         this.libc = libc;
         this.config = config;
         this.configSource = configSource;
         this.roots = roots;
+        this.rootsSelectedAnew = rootsSelectedAnew;
         this.catchUp = catchUp;
         this.catchUpFile = catchUpFile;
         this.lockChannel = lockChannel;
@@ -247,8 +253,10 @@ public final class Tracker implements AutoCloseable {
                     ManifestWriter.WRITER_THREADS, writerFailures);
             // The first native call loads jnr-ffi and generates its stubs (~0.1 s): meanwhile the writer opens the queue.
             libc = Libc.open();
-            Tracker tracker = new Tracker(config, reloadFrom, roots, channel, lock, writer, writerFailures, libc,
-                    catchUp, catchUpFile, layout.trackerRoots());
+            // Before this run's walk publishes its own roots over the previous run's.
+            List<String> rootsSelectedAnew = selectedAnew(roots, layout.trackerRoots());
+            Tracker tracker = new Tracker(config, reloadFrom, roots, rootsSelectedAnew, channel, lock, writer,
+                    writerFailures, libc, catchUp, catchUpFile, layout.trackerRoots());
             tracker.reader.start();
             return tracker;
         } catch (IOException e) {
@@ -365,8 +373,8 @@ public final class Tracker implements AutoCloseable {
 
     private void read() {
         try {
-            if (catchUp.lost()) {
-                for (WatchTree.Root root : roots) {
+            for (WatchTree.Root root : roots) {
+                if (catchUp.lost() || rootsSelectedAnew.contains(root.name)) {
                     writer.publishMarker(RecordType.OVERFLOW, root.name);
                 }
             }
@@ -559,6 +567,40 @@ public final class Tracker implements AutoCloseable {
             }
         }
         return roots;
+    }
+
+    /**
+     * The roots that the tracker which ran before on this state directory watched at another real path or with other
+     * excludes, or did not watch: the configuration changed while no tracker ran. Its catch-up scan finds only what
+     * changed since, so a path that is selected now but was not then, and has not changed since, would never be
+     * recorded; an OVERFLOW makes the next sync of such a root's routes full. None when the previous tracker did not
+     * say what it selected (a first start, or a roots file of an older version), and every root when its file cannot
+     * be read.
+     */
+    private static List<String> selectedAnew(List<WatchTree.Root> roots, TrackerRootsFile file) {
+        Optional<TrackerRootsFile.Snapshot> previous;
+        try {
+            previous = file.read();
+        } catch (IOException | StateDirectory.Refused | IllegalStateException e) {
+            LOG.warn("cannot tell what the tracker that ran before selected ({}); the next sync of every root's routes is "
+                    + "full", e.getMessage());
+            return roots.stream().map(root -> root.name).toList();
+        }
+        if (previous.isEmpty() || previous.get().roots().stream().anyMatch(root -> root.selection().isEmpty())) {
+            return List.of();
+        }
+        Map<String, TrackerRootsFile.Selection> before = new HashMap<>();
+        previous.get().roots().forEach(root -> before.put(root.root(), root.selection().get()));
+        List<String> anew = new ArrayList<>();
+        for (WatchTree.Root root : roots) {
+            if (!root.selection().equals(before.get(root.name))) {
+                LOG.info("root '{}' is {} since the tracker that ran before; the next sync of its routes is full",
+                        root.name, before.containsKey(root.name) ? "configured otherwise (real path or excludes)"
+                                : "new");
+                anew.add(root.name);
+            }
+        }
+        return anew;
     }
 
     /**

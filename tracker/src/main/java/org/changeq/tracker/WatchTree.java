@@ -47,9 +47,13 @@ final class WatchTree {
             return path.length > 0 && excludes.matchesSelfOrAncestor(path, directory);
         }
 
+        /** What the tracker selects below this root, as the roots file publishes it. */
+        Selection selection() {
+            return new Selection(absolutePath, excludes.patterns());
+        }
+
         RootStatus status() {
-            return new RootStatus(name, condition, conditionSinceMillis, conditionDetail,
-                    new Selection(absolutePath, excludes.patterns()));
+            return new RootStatus(name, condition, conditionSinceMillis, conditionDetail, selection());
         }
     }
 

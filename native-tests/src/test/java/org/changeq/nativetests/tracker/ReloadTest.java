@@ -174,6 +174,35 @@ class ReloadTest {
     }
 
     /**
+     * Narrower excludes written while no tracker runs: the catch-up scan of the next start finds only what changed
+     * since the stop, not the paths that were excluded and are selected now, so that start records an OVERFLOW for
+     * the root and its next sync is full.
+     */
+    @Test
+    void aRestartWithNarrowerExcludesMakesTheNextRunFull() throws Exception {
+        Path one = Files.createDirectories(temp.resolve("r1"));
+        Trees.write(one, "cache/old", "excluded until the restart");
+        Trees.write(one, "kept", "selected all along");
+        String route = "one: {root: r1, dest: " + temp.resolve("d1") + "}";
+        writeConfig(List.of("r1: {path: " + one + ", exclude: [cache/]}"), List.of(route));
+        startTracker();
+        awaitTracked("r1");
+        assertEquals("first-run", sync("one").reason());
+        writeConfig(List.of("r1: {path: " + one + "}"), List.of(route));
+        restartTracker();
+        SyncReport afterRestart = sync("one");
+        assertEquals("full overflow " + ExitCodes.OK,
+                afterRestart.mode() + " " + afterRestart.reason() + " " + afterRestart.exitCode(),
+                afterRestart.summaryLine());
+        assertEquals("excluded until the restart", Files.readString(temp.resolve("d1/cache/old")));
+
+        restartTracker();
+        SyncReport sameConfiguration = sync("one");
+        assertEquals("incremental nothing-to-do", sameConfiguration.mode() + " " + sameConfiguration.reason(),
+                "a restart with the same configuration forces nothing: " + sameConfiguration.summaryLine());
+    }
+
+    /**
      * A file that does not load, or that moves the queue, is refused at the reload with one log line naming the
      * problem; the tracker keeps running with the configuration in force, and its roots stay trusted.
      */
@@ -232,6 +261,14 @@ class ReloadTest {
         // Ready: every root walked and the queue open.
         TrackedTree.awaitCondition(() -> "the tracker to log that it is watching; its log: " + trackerLog(),
                 () -> trackerLog().contains("] Tracker: watching ") || !tracker.isAlive());
+    }
+
+    /** SIGTERM, a clean stop, and a start with the file as it is now. */
+    private void restartTracker() throws Exception {
+        tracker.destroy();
+        assertTrue(tracker.waitFor(TrackedTree.TIMEOUT.toSeconds(), TimeUnit.SECONDS), "the tracker stopped");
+        assertEquals(ExitCodes.OK, tracker.exitValue(), trackerLog());
+        startTracker();
     }
 
     /** {@code systemctl reload}: ExecReload=/bin/kill -HUP $MAINPID. */
