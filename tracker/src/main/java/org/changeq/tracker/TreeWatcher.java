@@ -185,6 +185,8 @@ final class TreeWatcher implements InotifyEventSink {
      * @param next every root of the new configuration, each with its real path
      */
     void reconfigure(List<Root> next) {
+        // A waiting MOVED_FROM holds a directory of a root that may be released now: settle it first, as at a stop.
+        resolvePendingMove();
         Map<String, Root> current = new LinkedHashMap<>();
         roots.forEach(root -> current.put(root.name, root));
         List<Root> kept = new ArrayList<>();
