@@ -383,6 +383,36 @@ step_follower_replaces_the_timer() {
     inside systemctl enable -q --now changeq-sync@offsite-nfs.timer
 }
 
+# A root and its route added to the config under the running tracker: the route's runs are full and
+# exit 14 until systemctl reload makes the tracker watch the root; then what is written in it is
+# sent, by a full run (the reload's OVERFLOW) and then incrementally.
+root_photos_watched() { inside changeq-queue stat --config "$config" | grep -q 'root photos  watched'; }
+step_root_added_needs_a_reload() {
+    local unit=changeq-sync@photos.service runs
+    inside sh -euc 'mkdir -p /srv/photos /srv/nas/photos && echo "a photo" > /srv/photos/p1.jpg'
+    inside sed -i 's|^  backup: {path: /mnt/backup}$|&\n  photos: {path: /srv/photos}|' "$config"
+    echo "  photos:         {root: photos, dest: \"$nas/photos/\", rsync-args: [-rlt]}" | inside tee -a "$config" >/dev/null
+    runs=$(summaries photos | wc -l)
+    ! inside systemctl start "$unit" || fail "$unit passed although the tracker does not watch its root"
+    expect 14 "$(unit_property "$unit" ExecMainStatus)" "$unit ExecMainStatus before the reload"
+    await 10 "the summary line of $unit" summaries_exceed photos "$runs"
+    echo "   $(summaries photos | tail -n 1)"
+    case "$(summaries photos | tail -n 1)" in *" mode=full reason=root-not-tracked "*) ;;
+        *) fail "$unit before the reload: $(summaries photos | tail -n 1)" ;; esac
+    inside systemctl reset-failed "$unit"
+    inside systemctl reload changeq-tracker.service || fail "systemctl reload changeq-tracker"
+    await 30 "the tracker to watch root photos" root_photos_watched
+    expect active "$(unit_property changeq-tracker.service ActiveState)" "tracker ActiveState after the reload"
+    inside sh -euc 'echo "another photo" > /srv/photos/p2.jpg'
+    await 10 "the tracker to record p2.jpg" recorded p2.jpg
+    run_route photos full
+    inside test -f /srv/nas/photos/p2.jpg || fail "photos did not deliver p2.jpg"
+    inside sh -euc 'echo "a third photo" > /srv/photos/p3.jpg'
+    await 10 "the tracker to record p3.jpg" recorded p3.jpg
+    run_route photos incremental
+    inside test -f /srv/nas/photos/p3.jpg || fail "photos did not deliver p3.jpg incrementally"
+}
+
 step_kill_9_restarts_and_catches_up() {
     local before after restarts
     before=$(unit_property changeq-tracker.service MainPID)
@@ -450,7 +480,7 @@ step() {
 }
 for name in boot install configure tracker-ready root-runs-readme-commands first-runs mirror-keeps-owners-and-modes \
         planted-links-do-not-reach-root later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed follower-replaces-the-timer \
-        kill-9-restarts-and-catches-up second-tracker-refused stopped-tracker-is-reported stop-records-stop purge; do
+        root-added-needs-a-reload kill-9-restarts-and-catches-up second-tracker-refused stopped-tracker-is-reported stop-records-stop purge; do
     step "$name"
 done
 echo "installed system: every step passed in $((SECONDS - started)) s"

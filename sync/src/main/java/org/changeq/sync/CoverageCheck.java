@@ -13,14 +13,16 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.plan.RouteSelection;
 import org.changeq.pipeline.plan.SyncPolicy;
+import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.StateLayout;
 
 /**
  * {@code changeq-sync check}: proves that routes sharing a pattern list (one excludes it, another
  * includes it) together send every non-excluded path of their root exactly once, by walking the
- * real tree; and shows, for routes that delete on full syncs, what a full sync would delete at
+ * real tree; names a root the running tracker does not watch as configured; and shows, for routes that delete on full syncs, what a full sync would delete at
  * the destination ({@code rsync --dry-run --delete}).
  *
  * <p>Paths are matched as bytes; names that are not valid UTF-8 are counted and shown escaped.
@@ -41,8 +43,8 @@ public final class CoverageCheck {
 
     /**
      * @param examples how many example paths to print per finding
-     * @return {@code ExitCodes.OK}, or {@code ExitCodes.CHECK_FAILED} on any gap, overlap, unreadable root or
-     *         full sync that max-delete would refuse
+     * @return {@code ExitCodes.OK}, or {@code ExitCodes.CHECK_FAILED} on any gap, overlap, unreadable root, root
+     *         the running tracker does not watch as configured, or full sync that max-delete would refuse
      * @throws SyncException when rsync cannot be started
      */
     public static int run(ChangeqConfig config, int examples, PrintStream out)
@@ -119,6 +121,14 @@ public final class CoverageCheck {
         });
         out.println("root '" + root.name() + "' (" + root.path() + "): " + counts[0] + " paths, " + counts[1]
                 + " excluded by the root, " + counts[2] + " with names that are not valid UTF-8 (matched as bytes)");
+        if (WriterLock.isHeld(config.queue())) {
+            Optional<String> untracked = RootTracking.untracked(root, new StateLayout(config.state()).trackerRoots());
+            if (untracked.isPresent()) {
+                out.println("  NOT TRACKED: " + untracked.get() + "; until then every run of its routes is full"
+                        + " (reason root-not-tracked) and exits " + ExitCodes.TRACKER_NOT_RUNNING);
+                failed = true;
+            }
+        }
         if (findStatus != 0) {
             out.println("  WARNING: " + TreeWalk.FIND + " exited with " + findStatus
                     + ": some directories could not be read, so the check is incomplete; run it as the tracker's user");

@@ -34,6 +34,7 @@ import org.changeq.pipeline.plan.SyncPolicy.Reason;
 import org.changeq.pipeline.state.FullSyncFlags;
 import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
 import org.slf4j.Logger;
@@ -210,6 +211,10 @@ public final class RouteSync {
                     + " it stopped): its catch-up scan records what changed meanwhile. This run sends what the queue"
                     + " holds and exits {}", route.name(), config.queue(), ExitCodes.TRACKER_NOT_RUNNING);
         }
+        Optional<String> untracked = trackerRunning ? RootTracking.untracked(root, layout.trackerRoots())
+                : Optional.empty();
+        untracked.ifPresent(why -> LOG.error("route '{}': {}. The queue does not show the changes below its root, so"
+                + " this run is full and exits {}", route.name(), why, ExitCodes.TRACKER_NOT_RUNNING));
         RouteState read = RouteState.read(layout, root, route, reader);
         RouteState state = identities.accepted() || destination.accepted() ? read.identityAccepted() : read;
         state.selectionChanged().ifPresent(why -> LOG.info("route '{}': {}; this run is full", route.name(), why));
@@ -227,7 +232,8 @@ public final class RouteSync {
                 ReplacedDirectories.withReplacingFiles(state.retry(), held, root.path()), held);
         LocalDate today = LocalDate.now(clock);
         SyncPolicy.Facts facts = state.facts(request.forceFull(), scan, route, today);
-        Optional<Reason> fullReason = SyncPolicy.fullSyncReason(facts);
+        Optional<Reason> fullReason = untracked.isPresent() ? Optional.of(Reason.ROOT_NOT_TRACKED)
+                : SyncPolicy.fullSyncReason(facts);
         RsyncCommand commands = new RsyncCommand(route, root, request.dryRun());
         // A destination whose marker could not be fetched gets no pass: the run ends as that connection failure.
         RsyncRunner.Outcome beforePasses = destination.unreachable().orElse(RsyncRunner.Outcome.NOT_RUN);
@@ -360,14 +366,16 @@ public final class RouteSync {
                     + " moved on" : "Nothing was deleted; the cursor stays");
             exitCode = exitCode == ExitCodes.OK ? ExitCodes.DELETIONS_REFUSED : exitCode;
         }
-        if (exitCode == ExitCodes.OK && !trackerRunning && !request.dryRun()) {
+        boolean tracked = trackerRunning && untracked.isEmpty();
+        if (exitCode == ExitCodes.OK && !tracked && !request.dryRun()) {
             exitCode = ExitCodes.TRACKER_NOT_RUNNING;
         }
         Instant finished = clock.instant();
         double seconds = seconds(started, finished);
         if (!request.dryRun()) {
-            writeMetrics(exitCode, committed && trackerRunning, mode, finished, seconds, outcome.files(), scan.backlog(),
-                    Optional.of(retry), Optional.of(new SyncMetrics.Tracker(trackerRunning, lastRecordSeconds(reader, end))));
+            writeMetrics(exitCode, committed && tracked, mode, finished, seconds, outcome.files(), scan.backlog(),
+                    Optional.of(retry), Optional.of(new SyncMetrics.Tracker(trackerRunning, untracked.isEmpty(),
+                            lastRecordSeconds(reader, end))));
             if (committed) {
                 applyRetention(reader, finished);
             }

@@ -30,22 +30,25 @@ import org.changeq.pipeline.state.StateDirectory;
  *                           computed when the file is written would be stale between runs
  * @param followRetryWaitSeconds how long the route's follower waits before it tries again after failed runs; 0 while
  *                           its runs succeed, and when no follower runs (timer runs leave it as it is)
+ * @param rootTracked        1 when the running tracker watched the route's root as configured (same real path, same
+ *                           excludes) at the last run; 0 when it did not, and the run was full for that reason
  * @param heldDeletions      deletions the route's max-delete holds back until an operator consents
  */
 record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long backlogRecords,
                    long fullSyncTotal, long failuresTotal, long lastExitCode, long retryPaths,
-                   double retryOldestFailureSeconds, long trackerRunning, double queueLastRecordSeconds,
-                   double followRetryWaitSeconds, long heldDeletions) {
+                   double retryOldestFailureSeconds, long trackerRunning, long rootTracked,
+                   double queueLastRecordSeconds, double followRetryWaitSeconds, long heldDeletions) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0);
 
     /**
      * What the run saw of the tracker.
      *
      * @param running           a changeq-tracker held the queue
+     * @param rootTracked       it watched the route's root as configured
      * @param lastRecordSeconds Unix time of the queue's last record, 0 for an empty queue
      */
-    record Tracker(boolean running, double lastRecordSeconds) {
+    record Tracker(boolean running, boolean rootTracked, double lastRecordSeconds) {
     }
 
     private enum Metric {
@@ -64,6 +67,9 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 "Unix time the longest-waiting path of the route's retry list first failed; 0 when none waits."),
         TRACKER_RUNNING("changeq_tracker_running", "gauge",
                 "1 when a changeq-tracker held the queue at the route's last run, 0 when none records changes."),
+        ROOT_TRACKED("changeq_sync_root_tracked", "gauge",
+                "1 when the running changeq-tracker watched the route's root as configured at the route's last run; 0 "
+                        + "when it did not (root added or excludes changed without a reload): such runs are full."),
         QUEUE_LAST_RECORD("changeq_queue_last_record_timestamp_seconds", "gauge",
                 "Unix time of the queue's last record at the route's last run: when anything was last recorded."),
         FOLLOW_RETRY_WAIT("changeq_sync_follow_retry_wait_seconds", "gauge",
@@ -122,6 +128,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 values.getOrDefault(Metric.RETRY_OLDEST.name, 0.0),
                 // A file of the version before this metric says nothing about the tracker: assume it ran.
                 values.getOrDefault(Metric.TRACKER_RUNNING.name, 1.0).longValue(),
+                values.getOrDefault(Metric.ROOT_TRACKED.name, 1.0).longValue(),
                 values.getOrDefault(Metric.QUEUE_LAST_RECORD.name, 0.0),
                 values.getOrDefault(Metric.FOLLOW_RETRY_WAIT.name, 0.0),
                 values.getOrDefault(Metric.HELD_DELETIONS.name, 0.0).longValue());
@@ -149,7 +156,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                       long backlog) {
         return new SyncMetrics(committed ? endSeconds : lastSuccessSeconds, durationSeconds, filesTotal + files, backlog,
                 fullSyncTotal + (committed && full ? 1 : 0), failuresTotal + (exitCode == ExitCodes.OK ? 0 : 1), exitCode,
-                retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds, followRetryWaitSeconds,
+                retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds,
                 heldDeletions);
     }
 
@@ -158,27 +165,27 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retry.entries().size(),
                 retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0,
-                trackerRunning, queueLastRecordSeconds, followRetryWaitSeconds, heldDeletions);
+                trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds, heldDeletions);
     }
 
     /** The same metrics with what the run saw of the tracker. */
     SyncMetrics withTracker(Tracker tracker) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, tracker.running() ? 1 : 0,
-                tracker.lastRecordSeconds(), followRetryWaitSeconds, heldDeletions);
+                tracker.rootTracked() ? 1 : 0, tracker.lastRecordSeconds(), followRetryWaitSeconds, heldDeletions);
     }
 
     /** The same metrics with the follower's wait before its next try. */
     SyncMetrics withFollowRetryWait(double seconds) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
-                failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds,
+                failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
                 seconds, heldDeletions);
     }
 
     /** The same metrics with the deletions held back after the run. */
     SyncMetrics withHeldDeletions(long held) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
-                failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, queueLastRecordSeconds,
+                failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
                 followRetryWaitSeconds, held);
     }
 
@@ -194,6 +201,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case RETRY_PATHS -> retryPaths;
             case RETRY_OLDEST -> retryOldestFailureSeconds;
             case TRACKER_RUNNING -> trackerRunning;
+            case ROOT_TRACKED -> rootTracked;
             case QUEUE_LAST_RECORD -> queueLastRecordSeconds;
             case FOLLOW_RETRY_WAIT -> followRetryWaitSeconds;
             case HELD_DELETIONS -> heldDeletions;

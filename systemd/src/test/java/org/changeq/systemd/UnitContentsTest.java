@@ -30,6 +30,12 @@ class UnitContentsTest {
     }
 
     @Test
+    void theTrackerReloadsOnSighup() throws IOException {
+        // The tracker installs a SIGHUP handler: without it the JVM would exit, and a reload would be a restart.
+        assertEquals("/bin/kill -HUP $MAINPID", value(settings("changeq-tracker.service"), "ExecReload"));
+    }
+
+    @Test
     void restartsStopOnTheExitCodesARestartCannotFix() throws IOException {
         String prevent = value(settings("changeq-tracker.service"), "RestartPreventExitStatus");
         Set<Integer> codes = Arrays.stream(prevent.split("\\s+")).map(Integer::valueOf).collect(Collectors.toSet());

@@ -23,15 +23,15 @@ import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.mount.MountTable;
 
 /**
- * The only doorway to libc: one inotify instance, the eventfd that wakes its reader, directory listing, and
- * the {@code sd_notify} datagram ({@link #sendDatagram}) both services send. Every call is checked here, errno
+ * The only doorway to libc: one inotify instance, the eventfds that wake its reader (to stop, to reload), directory
+ * listing, and the {@code sd_notify} datagram ({@link #sendDatagram}) both services send. Every call is checked here, errno
  * is read right after the call on the same thread, {@code EINTR} is retried, and failures leave as {@link NativeCallException} (abort),
  * {@link PathUnavailableException} (ignore) or {@link WatchLimitException} (degrade), all with one message
  * format. No file descriptor, watch descriptor, mask bit or errno is visible outside this class: watches are
  * opaque keys and events arrive decoded as {@link EventKind}s.
  *
- * <p><b>Threading.</b> Confined to the reader thread, except {@link #wake()}, which any thread may call until
- * {@link #close()}, and the static {@link #sendDatagram}. {@link #awaitEvents} blocks in {@code poll(2)}; nothing else blocks.
+ * <p><b>Threading.</b> Confined to the reader thread, except {@link #wake()} and {@link #requestReload()}, which any
+ * thread may call until {@link #close()}, and the static {@link #sendDatagram}. {@link #awaitEvents} blocks in {@code poll(2)}; nothing else blocks.
  */
 final class Libc implements DirectoryWatches, AutoCloseable {
 
@@ -145,7 +145,7 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     private static final short POLLIN = 0x1;
     private static final short POLLPRI = 0x2;
     private static final short POLLERR = 0x8;
-    private static final int POLLED_FDS = 3;
+    private static final int POLLED_FDS = 4;
     private static final int POLLFD_SIZE = 8;
     private static final int POLLFD_REVENTS_OFFSET = 6;
     // <sys/socket.h>
@@ -163,6 +163,8 @@ final class Libc implements DirectoryWatches, AutoCloseable {
 
     private final int inotifyFd;
     private final int wakeFd;
+    /** Counts reload requests not yet taken by {@link #awaitEvents}: SIGHUP's way into the poll loop. */
+    private final int reloadFd;
     /** Open only to be polled: proc(5) reports a change of the mount table as POLLPRI on it. */
     private final int mountTableFd;
     private final Pointer eventBuffer = Memory.allocateDirect(RUNTIME, EVENT_BUFFER_SIZE);
@@ -185,23 +187,31 @@ final class Libc implements DirectoryWatches, AutoCloseable {
          * Something was mounted or unmounted since the last wait (events readable at that moment were delivered
          * first): inotify reports no file system mounted over a watched directory.
          */
-        MOUNTS_CHANGED
+        MOUNTS_CHANGED,
+        /**
+         * {@link #requestReload()} was called since the last wait (events readable at that moment were delivered
+         * first); a mount table change in the same wait is not reported apart.
+         */
+        RELOAD
     }
 
-    private Libc(int inotifyFd, int wakeFd, int mountTableFd) {
+    private Libc(int inotifyFd, int wakeFd, int mountTableFd, int reloadFd) {
         this.inotifyFd = inotifyFd;
         this.wakeFd = wakeFd;
         this.mountTableFd = mountTableFd;
+        this.reloadFd = reloadFd;
         pollFds.putInt(0, inotifyFd);
         pollFds.putShort(4, POLLIN);
         pollFds.putInt(POLLFD_SIZE, wakeFd);
         pollFds.putShort(POLLFD_SIZE + 4, POLLIN);
         pollFds.putInt(2 * POLLFD_SIZE, mountTableFd);
         pollFds.putShort(2 * POLLFD_SIZE + 4, POLLPRI);
+        pollFds.putInt(3 * POLLFD_SIZE, reloadFd);
+        pollFds.putShort(3 * POLLFD_SIZE + 4, POLLIN);
     }
 
     /**
-     * Creates the inotify instance (non-blocking, close-on-exec) and the wake-up eventfd.
+     * Creates the inotify instance (non-blocking, close-on-exec) and the wake-up and reload eventfds.
      *
      * @throws NativeCallException e.g. {@code EMFILE} when {@code fs.inotify.max_user_instances} is reached
      */
@@ -233,7 +243,15 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             C.close(wakeFd);
             throw new NativeCallException(failure("open", mountInfo, errno, "the tracker needs /proc mounted"));
         }
-        return new Libc(inotifyFd, wakeFd, mountTableFd);
+        int reloadFd = C.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (reloadFd < 0) {
+            int errno = errno();
+            C.close(inotifyFd);
+            C.close(wakeFd);
+            C.close(mountTableFd);
+            throw new NativeCallException(failure("eventfd", null, errno, hint(errno)));
+        }
+        return new Libc(inotifyFd, wakeFd, mountTableFd, reloadFd);
     }
 
     /** A limit from {@code /proc/sys/fs/inotify/}, or -1 if it cannot be read. */
@@ -311,7 +329,8 @@ final class Libc implements DirectoryWatches, AutoCloseable {
     }
 
     /**
-     * Waits until events are readable, {@link #wake()} is called, the mount table changes, or the timeout passes,
+     * Waits until events are readable, {@link #wake()} or {@link #requestReload()} is called, the mount table changes,
+     * or the timeout passes,
      * and delivers every event readable now to {@code sink}, in kernel order.
      *
      * @param timeoutMillis -1 waits without a timeout
@@ -340,6 +359,14 @@ final class Libc implements DirectoryWatches, AutoCloseable {
         }
         if (pollFds.getShort(POLLFD_SIZE + POLLFD_REVENTS_OFFSET) != 0) {
             return Wake.WOKEN;
+        }
+        if (pollFds.getShort(3 * POLLFD_SIZE + POLLFD_REVENTS_OFFSET) != 0) {
+            // Reading an eventfd returns its counter and resets it: requests that came together are one reload.
+            long read;
+            do {
+                read = C.read(reloadFd, eventBuffer, WAKE_INCREMENT.length);
+            } while (read < 0 && errno() == EINTR);
+            return Wake.RELOAD;
         }
         // The kernel reports a change once per open file and wait: the next poll waits for the next change.
         return (pollFds.getShort(2 * POLLFD_SIZE + POLLFD_REVENTS_OFFSET) & (POLLPRI | POLLERR)) != 0
@@ -580,7 +607,19 @@ final class Libc implements DirectoryWatches, AutoCloseable {
         // EAGAIN means the counter is already far from zero: the reader is woken either way.
     }
 
-    /** Releases the inotify instance (dropping all its watches) and the eventfd. Once the reader has stopped. */
+    /**
+     * Makes the next {@link #awaitEvents} return {@link Wake#RELOAD}, once however often it was called meanwhile. Any
+     * thread, including the JVM's signal handler thread, until {@link #close()}.
+     */
+    void requestReload() {
+        long written;
+        do {
+            written = C.write(reloadFd, WAKE_INCREMENT, WAKE_INCREMENT.length);
+        } while (written < 0 && errno() == EINTR);
+        // EAGAIN means the counter is already far from zero: a reload is pending either way.
+    }
+
+    /** Releases the inotify instance (dropping all its watches) and the eventfds. Once the reader has stopped. */
     @Override
     public void close() {
         if (!closed) {
@@ -588,6 +627,7 @@ final class Libc implements DirectoryWatches, AutoCloseable {
             C.close(inotifyFd);
             C.close(wakeFd);
             C.close(mountTableFd);
+            C.close(reloadFd);
         }
     }
 

@@ -102,6 +102,15 @@ public final class SystemdNotifier {
         send("WATCHDOG=1");
     }
 
+    /**
+     * The service began to reload its configuration ({@code RELOADING=1}, with the {@code CLOCK_MONOTONIC} time systemd
+     * asks for); {@link #ready} says when it is done, whether the new configuration was taken or refused.
+     */
+    public void reloading() {
+        // System.nanoTime() reads CLOCK_MONOTONIC on Linux.
+        send("RELOADING=1\nMONOTONIC_USEC=" + System.nanoTime() / 1_000);
+    }
+
     /** The service began a clean shutdown ({@code STOPPING=1}). */
     public void stopping() {
         send("STOPPING=1");

@@ -13,7 +13,10 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -22,6 +25,7 @@ import org.changeq.pipeline.DirectoryAccess;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.manifest.IndexFile;
 import org.changeq.pipeline.manifest.ManifestWriter;
@@ -44,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * wakes the reader, joins it, lets the writer append everything observed and a STOP record, and joins it.
  * STOP says the tracker saw everything until then, so it is left out when the reader failed or did not stop:
  * the next start then records a gap and catches up. All public methods may be called from any thread.
+ *
+ * <p><b>Reload.</b> {@link #requestReload()} (SIGHUP, {@code systemctl reload}) wakes the reader, which reads the
+ * configuration again between two reads of inotify: roots added are watched (with an OVERFLOW), roots removed are
+ * released, roots whose real path or excludes changed are watched anew (with an OVERFLOW). A configuration that is
+ * invalid, names another queue or state directory, or a root that cannot be watched is refused with one log line and
+ * the configuration in force stays: the queue and its state directory are bound to this process by their locks.
  *
  * <p><b>Errors.</b> {@link #start} throws {@link TrackerStartException} for anything a restart cannot fix.
  * A failure while running (a libc call the tracker cannot work around, an append that fails) stops the
@@ -80,6 +90,11 @@ public final class Tracker implements AutoCloseable {
     private final SystemdNotifier systemd = SystemdNotifier.fromEnvironment();
     private final TrackerStatus status;
     private final List<WatchTree.Root> roots;
+    /** Roots the tracker that ran before on this state directory selected otherwise: see {@link #selectedAnew}. */
+    private final List<String> rootsSelectedAnew;
+    private final ConfigSource configSource;
+    /** Reader thread only: the configuration in force. */
+    private ChangeqConfig config;
     private final CatchUp.Decision catchUp;
     private final IndexFile catchUpFile;
     private final CountDownLatch ready = new CountDownLatch(1);
@@ -97,11 +112,14 @@ public final class Tracker implements AutoCloseable {
     /** Reader thread only. */
     private long watermarkPublishedNanos = System.nanoTime() - WATERMARK_INTERVAL_NANOS;
 
-    private Tracker(List<WatchTree.Root> roots, FileChannel lockChannel, FileLock lock, ManifestWriter writer,
-                    WriterFailures writerFailures, Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile,
-                    TrackerRootsFile rootsFile) {
+    private Tracker(ChangeqConfig config, ConfigSource configSource, List<WatchTree.Root> roots,
+                    List<String> rootsSelectedAnew, FileChannel lockChannel, FileLock lock, ManifestWriter writer, WriterFailures writerFailures,
+                    Libc libc, CatchUp.Decision catchUp, IndexFile catchUpFile, TrackerRootsFile rootsFile) {
         this.libc = libc;
+        this.config = config;
+        this.configSource = configSource;
         this.roots = roots;
+        this.rootsSelectedAnew = rootsSelectedAnew;
         this.catchUp = catchUp;
         this.catchUpFile = catchUpFile;
         this.lockChannel = lockChannel;
@@ -128,6 +146,13 @@ public final class Tracker implements AutoCloseable {
                 System::nanoTime, status);
         this.reader = ChangeqThreads.newThread(Tracker.class, "changeq-inotify", this::read);
         writerFailures.deliverTo(this::writerFailed);
+    }
+
+    /** Where a reload reads the configuration from. */
+    @FunctionalInterface
+    public interface ConfigSource {
+        /** The configuration as it is now; a {@link ConfigException} names the line or field and the fix. */
+        ChangeqConfig load() throws ConfigException;
     }
 
     /**
@@ -166,6 +191,15 @@ public final class Tracker implements AutoCloseable {
      *                               instance
      */
     public static Tracker start(ChangeqConfig config) {
+        return start(config, () -> config);
+    }
+
+    /**
+     * {@link #start(ChangeqConfig)}, with {@code reloadFrom} read again at each {@link #requestReload()}.
+     *
+     * @throws TrackerStartException as {@link #start(ChangeqConfig)}
+     */
+    public static Tracker start(ChangeqConfig config, ConfigSource reloadFrom) {
         List<WatchTree.Root> roots = checkRoots(config);
         // First the queue's own lock: a refused tracker must not touch the state directory of a queue it may not
         // write, nor read that queue's end while its writer appends.
@@ -219,8 +253,10 @@ public final class Tracker implements AutoCloseable {
                     ManifestWriter.WRITER_THREADS, writerFailures);
             // The first native call loads jnr-ffi and generates its stubs (~0.1 s): meanwhile the writer opens the queue.
             libc = Libc.open();
-            Tracker tracker = new Tracker(roots, channel, lock, writer, writerFailures, libc, catchUp, catchUpFile,
-                    layout.trackerRoots());
+            // Before this run's walk publishes its own roots over the previous run's.
+            List<String> rootsSelectedAnew = selectedAnew(roots, layout.trackerRoots());
+            Tracker tracker = new Tracker(config, reloadFrom, roots, rootsSelectedAnew, channel, lock, writer,
+                    writerFailures, libc, catchUp, catchUpFile, layout.trackerRoots());
             tracker.reader.start();
             return tracker;
         } catch (IOException e) {
@@ -285,6 +321,17 @@ public final class Tracker implements AutoCloseable {
     }
 
     /**
+     * Asks the reader to read the configuration again, once it is done with what it does now (a walk finishes
+     * first); requests that come together are one reload. Ignored once the tracker is closed. Any thread, including
+     * a signal handler's.
+     */
+    public synchronized void requestReload() {
+        if (!closed) {
+            libc.requestReload();
+        }
+    }
+
+    /**
      * Stops watching, appends everything observed and a STOP record, and releases the queue and the lock.
      * Without STOP when the reader failed, or did not stop within {@link #JOIN_TIMEOUT}. Idempotent; a second
      * caller waits until the first is done.
@@ -326,8 +373,8 @@ public final class Tracker implements AutoCloseable {
 
     private void read() {
         try {
-            if (catchUp.lost()) {
-                for (WatchTree.Root root : roots) {
+            for (WatchTree.Root root : roots) {
+                if (catchUp.lost() || rootsSelectedAnew.contains(root.name)) {
                     writer.publishMarker(RecordType.OVERFLOW, root.name);
                 }
             }
@@ -365,6 +412,10 @@ public final class Tracker implements AutoCloseable {
                     watcher.resolvePendingMove();
                 } else if (wake == Libc.Wake.MOUNTS_CHANGED) {
                     watcher.mountTableChanged();
+                } else if (wake == Libc.Wake.RELOAD) {
+                    reload();
+                    // The wait that brought the reload may also have seen the mount table change.
+                    watcher.mountTableChanged();
                 }
                 watcher.runDueChecks();
                 publishWatermarkIfDue();
@@ -395,6 +446,35 @@ public final class Tracker implements AutoCloseable {
         } finally {
             ready.countDown();
             readerStopped.countDown();
+        }
+    }
+
+    /**
+     * Reads the configuration again and takes its roots, or refuses it with one log line that says why and keeps the
+     * configuration in force. systemd sees RELOADING=1 until READY=1 either way. Reader thread.
+     */
+    private void reload() {
+        systemd.reloading();
+        try {
+            ChangeqConfig next = configSource.load();
+            if (!next.queue().equals(config.queue()) || !next.state().equals(config.state())) {
+                LOG.error("reload refused, the configuration in force stays: the queue or state directory changed "
+                        + "(queue {} -> {}, state {} -> {}); a tracker keeps both while it runs, restart it "
+                        + "(systemctl restart changeq-tracker) to move them", config.queue(), next.queue(),
+                        config.state(), next.state());
+                return;
+            }
+            List<WatchTree.Root> nextRoots = checkRoots(next);
+            watcher.reconfigure(nextRoots);
+            config = next;
+            LOG.info("configuration reloaded: {} root(s) {}", nextRoots.size(),
+                    nextRoots.stream().map(root -> root.name).toList());
+        } catch (ConfigException e) {
+            LOG.error("reload refused, the configuration in force stays: {}", e.getMessage());
+        } catch (TrackerStartException e) {
+            LOG.error("reload refused, the configuration in force stays: {}", e.getMessage());
+        } finally {
+            status.ready();
         }
     }
 
@@ -487,6 +567,40 @@ public final class Tracker implements AutoCloseable {
             }
         }
         return roots;
+    }
+
+    /**
+     * The roots that the tracker which ran before on this state directory watched at another real path or with other
+     * excludes, or did not watch: the configuration changed while no tracker ran. Its catch-up scan finds only what
+     * changed since, so a path that is selected now but was not then, and has not changed since, would never be
+     * recorded; an OVERFLOW makes the next sync of such a root's routes full. None when the previous tracker did not
+     * say what it selected (a first start, or a roots file of an older version), and every root when its file cannot
+     * be read.
+     */
+    private static List<String> selectedAnew(List<WatchTree.Root> roots, TrackerRootsFile file) {
+        Optional<TrackerRootsFile.Snapshot> previous;
+        try {
+            previous = file.read();
+        } catch (IOException | StateDirectory.Refused | IllegalStateException e) {
+            LOG.warn("cannot tell what the tracker that ran before selected ({}); the next sync of every root's routes is "
+                    + "full", e.getMessage());
+            return roots.stream().map(root -> root.name).toList();
+        }
+        if (previous.isEmpty() || previous.get().roots().stream().anyMatch(root -> root.selection().isEmpty())) {
+            return List.of();
+        }
+        Map<String, TrackerRootsFile.Selection> before = new HashMap<>();
+        previous.get().roots().forEach(root -> before.put(root.root(), root.selection().get()));
+        List<String> anew = new ArrayList<>();
+        for (WatchTree.Root root : roots) {
+            if (!root.selection().equals(before.get(root.name))) {
+                LOG.info("root '{}' is {} since the tracker that ran before; the next sync of its routes is full",
+                        root.name, before.containsKey(root.name) ? "configured otherwise (real path or excludes)"
+                                : "new");
+                anew.add(root.name);
+            }
+        }
+        return anew;
     }
 
     /**

@@ -38,6 +38,13 @@ import picocli.CommandLine.Spec;
                     + "systemctl status and in changeq-queue stat; it is checked every 2 s and watched again on its "
                     + "own once it is back.",
             "",
+            "On SIGHUP (systemctl reload changeq-tracker) it reads the config file again: new roots are watched, "
+                    + "removed ones released, roots whose path or excludes changed are watched anew; each new or "
+                    + "changed root is recorded as OVERFLOW, so its next sync is full. A config that is invalid, names "
+                    + "another queue or state directory, or a root that cannot be watched is refused in the log and the "
+                    + "old one stays in force. changeq-sync runs a route full and exits 14 while the tracker does not "
+                    + "watch its root as configured.",
+            "",
             "On start it catches up on what changed while no tracker ran: every path whose status-change time is "
                     + "at or after the queue's last record, or the older watermark until which the previous run had "
                     + "recorded everything, minus 2 s, is recorded, a changed directory as a whole, then a RESCAN, so "
@@ -123,9 +130,11 @@ public final class TrackerMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        // Before anything else: the JVM's default for SIGHUP is to exit, which would make systemctl reload a restart.
+        ReloadSignal reloads = ReloadSignal.install();
         Tracker tracker;
         try {
-            tracker = Tracker.start(config());
+            tracker = Tracker.start(config(), this::config);
         } catch (ConfigException e) {
             spec.commandLine().getErr().println("changeq-tracker: " + e.getMessage());
             return ExitCodes.CONFIG;
@@ -140,6 +149,7 @@ public final class TrackerMain implements Callable<Integer> {
             tracker.close();
             Runtime.getRuntime().halt(tracker.exitCode());
         }));
+        reloads.deliverTo(tracker);
         int exitCode = tracker.awaitTermination();
         tracker.close();
         return exitCode;

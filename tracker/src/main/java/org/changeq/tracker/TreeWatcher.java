@@ -3,6 +3,7 @@ package org.changeq.tracker;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -42,7 +43,8 @@ final class TreeWatcher implements InotifyEventSink {
 
     private final DirectoryWatches kernel;
     private final RecordSink sink;
-    private final List<Root> roots;
+    /** Replaced as a whole by {@link #reconfigure}. */
+    private List<Root> roots;
     private final BooleanSupplier stopRequested;
     private final LongSupplier nanoClock;
     private final Listener listener;
@@ -148,6 +150,9 @@ final class TreeWatcher implements InotifyEventSink {
      * @param changedSinceMillis {@link #NO_CATCH_UP}, or the time from which changes are to be published
      */
     void watchRoots(long changedSinceMillis) {
+        // What this tracker selects, before the walk: a sync that reads the previous tracker's file meanwhile would
+        // judge the roots by a configuration that may no longer be in force.
+        listener.rootsChanged(rootStatuses());
         walker.catchUpSince(changedSinceMillis);
         for (Root root : roots) {
             if (stopRequested.getAsBoolean()) {
@@ -167,6 +172,60 @@ final class TreeWatcher implements InotifyEventSink {
         }
         walker.catchUpSince(NO_CATCH_UP);
         coverage.rootsChecked();
+        listener.rootsChanged(rootStatuses());
+    }
+
+    /**
+     * Takes the roots of a reloaded configuration: a root no longer configured is released (its watches removed); a
+     * new root, or one whose real path or excludes changed, is watched anew and gets an OVERFLOW once its watches are
+     * in place, so that the next sync of its routes is full (with narrower excludes, paths never recorded are
+     * selected now; with wider ones, records of paths now excluded are still in the queue). Roots that did not change
+     * keep their watches and their condition.
+     *
+     * @param next every root of the new configuration, each with its real path
+     */
+    void reconfigure(List<Root> next) {
+        // A waiting MOVED_FROM holds a directory of a root that may be released now: settle it first, as at a stop.
+        resolvePendingMove();
+        Map<String, Root> current = new LinkedHashMap<>();
+        roots.forEach(root -> current.put(root.name, root));
+        List<Root> kept = new ArrayList<>();
+        List<Root> added = new ArrayList<>();
+        for (Root root : next) {
+            Root old = current.remove(root.name);
+            if (old != null && Arrays.equals(old.absolutePath, root.absolutePath)
+                    && old.excludes.patterns().equals(root.excludes.patterns())) {
+                kept.add(old);
+                continue;
+            }
+            if (old != null) {
+                unwatchRoot(old);
+                LOG.warn("root '{}': the reloaded configuration changed it ({} excluding {}, now {} excluding {}); it is"
+                        + " walked and watched anew, and the next sync of its routes is full", root.name,
+                        ByteStrings.escape(old.absolutePath), old.excludes.patterns(),
+                        ByteStrings.escape(root.absolutePath), root.excludes.patterns());
+            } else {
+                LOG.info("root '{}' ({}) is new in the reloaded configuration; it is walked and watched, and the first"
+                        + " sync of its routes is full", root.name, ByteStrings.escape(root.absolutePath));
+            }
+            kept.add(root);
+            added.add(root);
+        }
+        for (Root removed : current.values()) {
+            unwatchRoot(removed);
+            LOG.info("root '{}' ({}) is no longer in the configuration; its watches are released", removed.name,
+                    ByteStrings.escape(removed.absolutePath));
+        }
+        roots = List.copyOf(kept);
+        for (Root root : added) {
+            if (stopRequested.getAsBoolean()) {
+                break;
+            }
+            // A root that cannot be watched records its own OVERFLOW and is tried again by the periodic check.
+            if (watchTree(root)) {
+                sink.publishMarker(RecordType.OVERFLOW, root.name);
+            }
+        }
         listener.rootsChanged(rootStatuses());
     }
 

@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 import org.changeq.pipeline.config.PathFilter;
 import org.changeq.pipeline.state.TrackerRootsFile.Condition;
 import org.changeq.pipeline.state.TrackerRootsFile.RootStatus;
+import org.changeq.pipeline.state.TrackerRootsFile.Selection;
 
 /**
  * The watched directories: watch key → (parent, name). Paths are never stored, only built on demand
@@ -46,8 +47,13 @@ final class WatchTree {
             return path.length > 0 && excludes.matchesSelfOrAncestor(path, directory);
         }
 
+        /** What the tracker selects below this root, as the roots file publishes it. */
+        Selection selection() {
+            return new Selection(absolutePath, excludes.patterns());
+        }
+
         RootStatus status() {
-            return new RootStatus(name, condition, conditionSinceMillis, conditionDetail);
+            return new RootStatus(name, condition, conditionSinceMillis, conditionDetail, selection());
         }
     }
 

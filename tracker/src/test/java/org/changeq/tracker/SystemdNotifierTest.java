@@ -66,6 +66,23 @@ class SystemdNotifierTest {
     }
 
     @Test
+    void aReloadIsReloadingWithTheMonotonicTimeThenReady() throws IOException {
+        String socketPath = dir.resolve("notify").toString();
+        try (NotifyReceiver receiver = NotifyReceiver.bind(socketPath)) {
+            SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of(SystemdNotifier.NOTIFY_SOCKET, socketPath));
+            long before = System.nanoTime() / 1_000;
+            notifier.reloading();
+            String[] reloading = receiver.receive().split("\n");
+            assertEquals("RELOADING=1", reloading[0]);
+            long usec = Long.parseLong(reloading[1].substring("MONOTONIC_USEC=".length()));
+            assertTrue(reloading[1].startsWith("MONOTONIC_USEC=") && usec >= before && usec <= System.nanoTime() / 1_000,
+                    reloading[1]);
+            notifier.ready("watching 4 directories in 2 roots");
+            assertEquals("READY=1\nSTATUS=watching 4 directories in 2 roots", receiver.receive());
+        }
+    }
+
+    @Test
     void sendsToAnAbstractSocket() throws IOException {
         String name = "@changeq-notify-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
         try (NotifyReceiver receiver = NotifyReceiver.bind(name)) {

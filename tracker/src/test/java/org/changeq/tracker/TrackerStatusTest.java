@@ -22,6 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The tracker's STATUS= lines and watchdog pings, received on a real datagram socket, and its roots file. */
 class TrackerStatusTest {
 
+    private static final TrackerRootsFile.Selection ANYWHERE = new TrackerRootsFile.Selection(new byte[] {'/'},
+            List.of());
+
     @TempDir
     Path dir;
 
@@ -44,8 +47,8 @@ class TrackerStatusTest {
             assertEquals("STATUS=walking /srv/nfs: 120,000 directories watched", systemd.receive());
 
             long unmountedAt = 1_764_400_000_000L;
-            List<RootStatus> roots = List.of(new RootStatus("nfs", Condition.WATCHED, 1, ""),
-                    new RootStatus("backup", Condition.UNMOUNTED, unmountedAt, "/mnt/backup was unmounted; mount it"));
+            List<RootStatus> roots = List.of(new RootStatus("nfs", Condition.WATCHED, 1, "", ANYWHERE),
+                    new RootStatus("backup", Condition.UNMOUNTED, unmountedAt, "/mnt/backup was unmounted; mount it", ANYWHERE));
             status.rootsChanged(roots);
             TrackerRootsFile.Snapshot written = rootsFile.read().orElseThrow();
             assertEquals(roots, written.roots());
@@ -60,7 +63,7 @@ class TrackerStatusTest {
             watched++;
             status.refresh();
             // Not sent: a new count alone waits for the refresh interval, so the next datagram is the next line.
-            status.rootsChanged(List.of(roots.get(0), new RootStatus("backup", Condition.WATCHED, unmountedAt + 9, "")));
+            status.rootsChanged(List.of(roots.get(0), new RootStatus("backup", Condition.WATCHED, unmountedAt + 9, "", ANYWHERE)));
             status.refresh();
             assertEquals("STATUS=watching 120,001 directories in 2 roots", systemd.receive());
 

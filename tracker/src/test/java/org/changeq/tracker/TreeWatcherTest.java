@@ -304,6 +304,49 @@ class TreeWatcherTest {
         assertEquals(List.of("CHANGE b x/D/sub/p2"), records, "later writes in D are recorded under root b");
     }
 
+    /**
+     * A reload releases a removed root, watches a new one and a changed one anew (each with an OVERFLOW once its
+     * watches are in place), and leaves an unchanged one alone; a MOVED_FROM waiting in the removed root is settled
+     * first, so no later event reaches a directory that is no longer watched.
+     */
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "TreeWatcher", contains = "root 'b': the reloaded configuration changed it")
+    void aReloadReleasesRemovedRootsAndWatchesNewAndChangedOnesBeforeTheirOverflow() {
+        kernel.mkdir("/r/a").mkdir("/r/a/D").mkdir("/r/b").mkdir("/r/b/cache").mkdir("/r/c").mkdir("/r/c/x");
+        WatchTree.Root a = new WatchTree.Root("a", bytes("/r/a"), PathFilter.of(List.of()));
+        WatchTree.Root b = new WatchTree.Root("b", bytes("/r/b"), PathFilter.of(List.of("cache/")));
+        TreeWatcher watcher = new TreeWatcher(kernel, sink, List.of(a, b), Libc.WatchLimit.UNKNOWN, () -> false,
+                () -> nanos, listener);
+        watcher.watchRoots(TreeWatcher.NO_CATCH_UP);
+        assertTrue(!kernel.isWatched("/r/b/cache"));
+        int unchangedWatch = kernel.watchOf("/r/b");
+        // mv a/D out of every root: its MOVED_FROM was read last, the rest is still in the kernel's queue.
+        event(watcher, "/r/a", EventKind.MOVED_FROM, true, 77, "D");
+        assertTrue(watcher.hasPendingMove());
+        records.clear();
+
+        watcher.reconfigure(List.of(
+                new WatchTree.Root("b", bytes("/r/b"), PathFilter.of(List.of())),
+                new WatchTree.Root("c", bytes("/r/c"), PathFilter.of(List.of()))));
+
+        assertTrue(!watcher.hasPendingMove());
+        assertTrue(records.contains("DELETE a D/"), "the move out of root a is settled: " + records);
+        assertTrue(!kernel.isWatched("/r/a"), "root a is released");
+        assertTrue(kernel.isWatched("/r/b/cache") && kernel.isWatched("/r/c/x"));
+        assertNotEquals(unchangedWatch, kernel.watchOf("/r/b"), "root b, with other excludes, is watched anew");
+        assertPublishedLast("OVERFLOW c");
+        assertTrue(records.indexOf("OVERFLOW b") >= 0 && records.indexOf("OVERFLOW b") < records.indexOf("OVERFLOW c"),
+                records.toString());
+        assertEquals(List.of("b", "c"), statuses.stream().map(RootStatus::root).toList());
+        assertEquals(4, watcher.watchedDirectories(), "b, b/cache, c and c/x");
+
+        records.clear();
+        watcher.reconfigure(List.of(
+                new WatchTree.Root("b", bytes("/r/b"), PathFilter.of(List.of())),
+                new WatchTree.Root("c", bytes("/r/c"), PathFilter.of(List.of()))));
+        assertEquals(List.of(), records, "an unchanged configuration changes nothing");
+    }
+
     @Test
     void aMovePairSplitAcrossTwoReadsIsStillPaired() {
         kernel.mkdir("/r/a");

@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -15,11 +16,14 @@ import java.util.function.Consumer;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.config.ConfigLoader;
+import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.ManifestWriter;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
+import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.StateLayout;
+import org.changeq.pipeline.state.TrackerRootsFile;
 import org.changeq.sync.RouteSync;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
@@ -203,9 +207,25 @@ final class SyncBench {
         return RouteSync.run(config, request, Clock.systemDefaultZone(), new PrintStream(out, true, UTF_8));
     }
 
-    /** The queue's writer lock, held as a running tracker holds it, for runs of the sync in this or another process. */
+    /**
+     * The queue's writer lock, held as a running tracker holds it, for runs of the sync in this or another process;
+     * and the roots file such a tracker publishes after it read the configuration {@link #config} wrote last.
+     */
     WriterLock trackerRunning() {
-        return WriterLock.acquire(queue, state);
+        WriterLock lock = WriterLock.acquire(queue, state);
+        try {
+            List<TrackerRootsFile.RootStatus> roots = new ArrayList<>();
+            for (RootConfig configured : ConfigLoader.load(configFile()).roots().values()) {
+                roots.add(new TrackerRootsFile.RootStatus(configured.name(), TrackerRootsFile.Condition.WATCHED,
+                        System.currentTimeMillis(), "", RootTracking.configured(configured)));
+            }
+            new StateLayout(state).trackerRoots().write(new TrackerRootsFile.Snapshot(System.currentTimeMillis(),
+                    ProcessHandle.current().pid(), roots));
+        } catch (IOException | ConfigException e) {
+            lock.close();
+            throw new AssertionError("cannot publish the roots of " + configFile(), e);
+        }
+        return lock;
     }
 
     OptionalLong cursor(String route) throws IOException {

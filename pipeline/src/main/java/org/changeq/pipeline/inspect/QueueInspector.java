@@ -28,12 +28,14 @@ import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.QueueRecord;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.plan.PendingChanges;
 import org.changeq.pipeline.plan.RouteState;
 import org.changeq.pipeline.plan.SyncPolicy;
 import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
 
@@ -359,7 +361,10 @@ final class QueueInspector {
         ChangeScan.Result scan = ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(),
                 ChangeScan.Collect.ALL, routeState.retry(), HeldDeletions.read(state.heldDeletions(route.name())));
         LocalDate today = Instant.ofEpochMilli(nowMillis).atZone(ZoneId.systemDefault()).toLocalDate();
-        Optional<SyncPolicy.Reason> full = SyncPolicy.fullSyncReason(routeState.facts(false, scan, route, today));
+        Optional<String> untracked = WriterLock.isHeld(queueDirectory)
+                ? RootTracking.untracked(config.root(route.root()), state.trackerRoots()) : Optional.empty();
+        Optional<SyncPolicy.Reason> full = untracked.isPresent() ? Optional.of(SyncPolicy.Reason.ROOT_NOT_TRACKED)
+                : SyncPolicy.fullSyncReason(routeState.facts(false, scan, route, today));
         int pendingPaths = scan.pending().orElseThrow().distinctPaths();
         OptionalLong cursor = routeState.cursor();
         OptionalLong oldest = scan.oldestChangeMillis();
@@ -388,7 +393,8 @@ final class QueueInspector {
             }
             line.field("held_deletions", held.paths().size());
             line.field("next_run", full.isPresent() ? "full" : "incremental")
-                    .field("full_reason", full.map(SyncPolicy.Reason::token).orElse(""));
+                    .field("full_reason", full.map(SyncPolicy.Reason::token).orElse(""))
+                    .field("root_tracked", untracked.isEmpty());
             out.println(line);
         } else {
             out.printf("route %s (root %s -> %s)%n", route.name(), route.root(), route.dest());
@@ -408,7 +414,7 @@ final class QueueInspector {
             }
             out.printf("  next run     %s%n", full.map(reason -> "full: " + reason.token() + " ("
                     + (reason == SyncPolicy.Reason.GAP ? routeState.queueReplaced().orElse(reason.explanation())
-                    : reason.explanation()) + ")").orElse("incremental"));
+                    : untracked.orElse(reason.explanation())) + ")").orElse("incremental"));
         }
     }
 
@@ -419,7 +425,7 @@ final class QueueInspector {
      */
     private void printTrackerRoots(Optional<TrackerRootsFile.Snapshot> snapshot) {
         if (snapshot.isEmpty()) {
-            out.printf("roots        not reported: no %s (the tracker writes it once its first walk is done)%n",
+            out.printf("roots        not reported: no %s (the tracker writes it when it starts)%n",
                     state.trackerRoots().path());
             return;
         }

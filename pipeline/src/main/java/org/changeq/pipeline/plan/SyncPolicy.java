@@ -37,6 +37,8 @@ public final class SyncPolicy {
         RETRY_OVERFLOW("retry-overflow", "more paths failed in an earlier run than the retry list holds"
                 + " (" + RetryList.LIMIT + "): a full sync sends them all again"),
         BACKLOG("backlog", "the backlog since the cursor is above the route's backlog-threshold"),
+        ROOT_NOT_TRACKED("root-not-tracked", "the running changeq-tracker does not watch the route's root as configured"
+                + " (another real path, other excludes, or not at all): the queue does not show its changes"),
         WINDOW("window", "today is in the route's full-window and no full sync ran in this window yet"),
         CHANGES("changes", "there are pending changes"),
         NOTHING_TO_DO("nothing-to-do", "no pending changes for this route");

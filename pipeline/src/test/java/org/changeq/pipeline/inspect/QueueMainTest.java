@@ -185,9 +185,11 @@ class QueueMainTest {
 
         TrackerRootsFile rootsFile = new StateLayout(dir.resolve("state")).trackerRoots();
         List<TrackerRootsFile.RootStatus> roots = List.of(
-                new TrackerRootsFile.RootStatus("data", TrackerRootsFile.Condition.WATCHED, 1_000, ""),
+                new TrackerRootsFile.RootStatus("data", TrackerRootsFile.Condition.WATCHED, 1_000, "",
+                        new TrackerRootsFile.Selection(new byte[] {'/'}, List.of())),
                 new TrackerRootsFile.RootStatus("backup", TrackerRootsFile.Condition.UNMOUNTED, 2_000,
-                        "/mnt/backup was unmounted; mount /mnt/backup; the tracker watches it again on its own"));
+                        "/mnt/backup was unmounted; mount /mnt/backup; the tracker watches it again on its own",
+                        new TrackerRootsFile.Selection(new byte[] {'/'}, List.of())));
         rootsFile.write(new TrackerRootsFile.Snapshot(3_000, ProcessHandle.current().pid(), roots));
         Result running = run("stat", "--utc", "--config", config.toString());
         assertTrue(running.text().contains("roots        as the tracker reported them at 1970-01-01 00:00:03.000Z (pid "
@@ -286,7 +288,8 @@ class QueueMainTest {
     void statOfAQueueAloneReadsTheTrackersReportFromTheStateDirectoryTheQueueNames() throws Exception {
         new StateLayout(dir.resolve("state")).trackerRoots().write(new TrackerRootsFile.Snapshot(3_000,
                 ProcessHandle.current().pid(), List.of(new TrackerRootsFile.RootStatus("data",
-                        TrackerRootsFile.Condition.WATCHED, 1_000, ""))));
+                        TrackerRootsFile.Condition.WATCHED, 1_000, "",
+                        new TrackerRootsFile.Selection(new byte[] {'/'}, List.of())))));
 
         Result stat = run("stat", "--utc", "--queue", dir.resolve("queue").toString());
 
