@@ -396,6 +396,13 @@ public final class RouteSync {
                     continue;
                 }
             }
+            if (outcome.partial() && check.isolatedAs() == null && new RsyncErrorLines(root.path(), route.dest())
+                    .addFailedPaths(List.of(check.passErrors(), outcome.errors()), failed)) {
+                LOG.info("route '{}': the dry run that finds what the partial transfer left out ended in a partial"
+                        + " transfer too; the paths rsync's error lines name go to the retry list", route.name());
+                messages.addAll(outcome.errors());
+                continue;
+            }
             if (!outcome.succeeded()) {
                 LOG.error("route '{}': finding the paths the partial transfer left out failed too (rsync exit {} of the"
                         + " dry run); they cannot be put in the retry list", route.name(), outcome.exitCode());
@@ -418,7 +425,7 @@ public final class RouteSync {
      * @param isolatedAs the retry list's kind of an entry of {@code list} that fails alone; null for a pass whose
      *                   entries cannot be dry-run apart (the full pass, the deletion pass)
      */
-    private record FailureCheck(List<String> command, Path list, RetryList.Kind isolatedAs) {
+    private record FailureCheck(List<String> command, Path list, RetryList.Kind isolatedAs, List<String> passErrors) {
 
         boolean comparedByContent() {
             return isolatedAs == RetryList.Kind.CONTENT;
@@ -439,7 +446,7 @@ public final class RouteSync {
         printPlan(command, list);
         RsyncRunner.Outcome outcome = RsyncRunner.run(command);
         if (outcome.partial()) {
-            failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs));
+            failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs, outcome.errors()));
         }
         return outcome;
     }
