@@ -49,8 +49,9 @@ import org.slf4j.LoggerFactory;
  * transfer (rsync exit 23) a dry run of the same passes finds exactly the paths that still differ,
  * and once they are durably in the route's {@link RetryList} the cursor commits. Every later run sends
  * them again. If that check ends in a partial transfer too, dry runs of halves of the pass's list find the entries
- * that fail alone ({@link FailureIsolation}). If a check fails otherwise, or cannot be split, or lists nothing,
- * nothing is known and the cursor stays.
+ * that fail alone ({@link FailureIsolation}); for the full and the deletion pass, which have no list to split, the
+ * paths rsync's error lines name ({@link RsyncErrorLines}). If a check fails otherwise, or a line names no path, or
+ * a check lists nothing, nothing is known and the cursor stays.
  *
  * <p>Blocks the calling thread for the whole run (rsync included). Runs of different routes may
  * proceed in parallel, in one process or many; a second run of the same route is refused.
@@ -424,6 +425,7 @@ public final class RouteSync {
      *
      * @param isolatedAs the retry list's kind of an entry of {@code list} that fails alone; null for a pass whose
      *                   entries cannot be dry-run apart (the full pass, the deletion pass)
+     * @param passErrors the error lines of the pass itself, read when its entries cannot be dry-run apart
      */
     private record FailureCheck(List<String> command, Path list, RetryList.Kind isolatedAs, List<String> passErrors) {
 
