@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.state.RetryList.Kind;
 
@@ -96,7 +97,7 @@ final class RsyncErrorLines {
     }
 
     /**
-     * @param runs the error lines of each run: a failed pass and its failure check
+     * @param runs the error lines of each run, as {@link RsyncRunner} keeps them (escaped by {@link ByteStrings}): a failed pass and its failure check
      * @return the paths the lines name, relative to the root (the root itself empty), each once, in the order named;
      *         empty when a line names no path or a path this route cannot place, when a run printed more lines than
      *         were kept, or when no line names a path: nothing is known then
@@ -117,7 +118,7 @@ final class RsyncErrorLines {
                 if (!matcher.matches()) {
                     return Optional.empty();
                 }
-                byte[] name = FailedPaths.unescape(matcher.group(2).getBytes(StandardCharsets.UTF_8), 0);
+                byte[] name = FailedPaths.unescape(ByteStrings.unescape(matcher.group(2)), 0);
                 Optional<byte[]> path = relative(name, Optional.ofNullable(matcher.group(3)));
                 if (path.isEmpty()) {
                     return Optional.empty();

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import org.changeq.pipeline.ByteStrings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,7 +24,11 @@ class RsyncErrorLinesTest {
     Path tmp;
 
     private List<String> paths(RsyncErrorLines lines, String... errors) {
-        Optional<List<byte[]>> found = lines.failedPaths(List.of(List.of(errors)));
+        List<String> logged = new ArrayList<>();
+        for (String error : errors) {
+            logged.add(ByteStrings.escape(error.getBytes(StandardCharsets.UTF_8)));
+        }
+        Optional<List<byte[]>> found = lines.failedPaths(List.of(logged));
         assertTrue(found.isPresent(), "paths named");
         List<String> names = new ArrayList<>();
         found.get().forEach(path -> names.add(new String(path, StandardCharsets.ISO_8859_1)));
@@ -47,12 +52,14 @@ class RsyncErrorLinesTest {
     void localNamesAreMappedFromTheRootOrTheDestinationAndUnescaped() {
         Path root = tmp.resolve("src");
         RsyncErrorLines lines = new RsyncErrorLines(root, "/tmp/fe/d2");
-        assertEquals(List.of("bad\ndir", "ok", "ro/f", "f", ""), paths(lines,
+        assertEquals(List.of("bad\ndir", "ok", "ro/f", "f", "", "caf\u00c3\u00a9 back\\slash", "gone"), paths(lines,
                 "rsync: [sender] opendir \"" + root + "/bad\\#012dir\" failed: Permission denied (13)",
                 "rsync: [sender] opendir \"" + root + "/ok\" failed: Permission denied (13)",
                 "rsync: [receiver] mkstemp \"/tmp/fe/d2/ro/.f.xrDTkU\" failed: Permission denied (13)",
                 "rsync: [sender] send_files failed to open \"" + root + "/f\": Permission denied (13)",
                 "rsync: [sender] link_stat \"" + root + "\" failed: No such file or directory (2)",
+                "rsync: [sender] opendir \"" + root + "/caf\u00e9 back\\slash\" failed: Permission denied (13)",
+                "rsync: [generator] delete_file: rmdir(\"/tmp/fe/d2/gone\") failed: Directory not empty (39)",
                 SUMMARY));
     }
 
