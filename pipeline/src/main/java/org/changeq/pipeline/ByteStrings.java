@@ -1,5 +1,6 @@
 package org.changeq.pipeline;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
 /** Visible, unforgeable renderings of raw file-name bytes for logs and human output. */
@@ -47,6 +48,30 @@ public final class ByteStrings {
             }
         }
         return out.toString();
+    }
+
+    /** The bytes {@link #escape(byte[])} rendered as {@code text}: its exact inverse. */
+    public static byte[] unescape(String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(utf8.length);
+        for (int i = 0; i < utf8.length; i++) {
+            if (utf8[i] != '\\' || i + 1 == utf8.length) {
+                out.write(utf8[i]);
+                continue;
+            }
+            byte next = utf8[++i];
+            switch (next) {
+                case 'n' -> out.write('\n');
+                case 'r' -> out.write('\r');
+                case 't' -> out.write('\t');
+                case 'x' -> {
+                    out.write(Integer.parseInt(new String(utf8, i + 1, 2, StandardCharsets.US_ASCII), 16));
+                    i += 2;
+                }
+                default -> out.write(next);
+            }
+        }
+        return out.toByteArray();
     }
 
     /** Whether the bytes are well-formed UTF-8 (no overlongs, no surrogates). */

@@ -1,5 +1,6 @@
 package org.changeq.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +14,13 @@ class ByteStringsTest {
     void controlCharactersAndInvalidUtf8AreVisible() {
         byte[] name = {'a', '\n', 'b', (byte) 0xff, '\\', 0x01, 'c'};
         assertEquals("a\\nb\\xff\\\\\\x01c", ByteStrings.escape(name));
+    }
+
+    @Test
+    void unescapeIsTheInverse() {
+        byte[] name = {'a', '\n', '\r', '\t', 'b', (byte) 0xff, '\\', 'x', '4', '1', 0x01, (byte) 0xc3, (byte) 0xa9, 0x7f};
+        assertArrayEquals(name, ByteStrings.unescape(ByteStrings.escape(name)));
+        assertArrayEquals(new byte[0], ByteStrings.unescape(""));
     }
 
     @Test

@@ -50,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * transfer (rsync exit 23) a dry run of the same passes finds exactly the paths that still differ,
  * and once they are durably in the route's {@link RetryList} the cursor commits. Every later run sends
  * them again. If that check ends in a partial transfer too, dry runs of halves of the pass's list find the entries
- * that fail alone ({@link FailureIsolation}). If a check fails otherwise, or cannot be split, or lists nothing,
- * nothing is known and the cursor stays.
+ * that fail alone ({@link FailureIsolation}); for the full and the deletion pass, which have no list to split, the
+ * paths rsync's error lines name ({@link RsyncErrorLines}). If a check fails otherwise, or a line names no path, or
+ * a check lists nothing, nothing is known and the cursor stays.
  *
  * <p>Blocks the calling thread for the whole run (rsync included). Runs of different routes may
  * proceed in parallel, in one process or many; a second run of the same route is refused.
@@ -404,6 +405,13 @@ public final class RouteSync {
                     continue;
                 }
             }
+            if (outcome.partial() && check.isolatedAs() == null && new RsyncErrorLines(root.path(), route.dest())
+                    .addFailedPaths(List.of(check.passErrors(), outcome.errors()), failed)) {
+                LOG.info("route '{}': the dry run that finds what the partial transfer left out ended in a partial"
+                        + " transfer too; the paths rsync's error lines name go to the retry list", route.name());
+                messages.addAll(outcome.errors());
+                continue;
+            }
             if (!outcome.succeeded()) {
                 LOG.error("route '{}': finding the paths the partial transfer left out failed too (rsync exit {} of the"
                         + " dry run); they cannot be put in the retry list", route.name(), outcome.exitCode());
@@ -425,8 +433,9 @@ public final class RouteSync {
      *
      * @param isolatedAs the retry list's kind of an entry of {@code list} that fails alone; null for a pass whose
      *                   entries cannot be dry-run apart (the full pass, the deletion pass)
+     * @param passErrors the error lines of the pass itself, read when its entries cannot be dry-run apart
      */
-    private record FailureCheck(List<String> command, Path list, RetryList.Kind isolatedAs) {
+    private record FailureCheck(List<String> command, Path list, RetryList.Kind isolatedAs, List<String> passErrors) {
 
         boolean comparedByContent() {
             return isolatedAs == RetryList.Kind.CONTENT;
@@ -447,7 +456,7 @@ public final class RouteSync {
         printPlan(command, list);
         RsyncRunner.Outcome outcome = RsyncRunner.run(command);
         if (outcome.partial()) {
-            failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs));
+            failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs, outcome.errors()));
         }
         return outcome;
     }

@@ -36,7 +36,7 @@ final class RsyncRunner {
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
     static final int SAMPLE_LIMIT = 1000;
     static final int PARTIAL_TRANSFER = 23;
-    private static final int ERROR_LIMIT = 50;
+    static final int ERROR_LIMIT = 50;
     private static final Pattern FILES_TRANSFERRED = Pattern.compile("^Number of regular files transferred: ([\\d,]+)");
     private static final Pattern BYTES_TRANSFERRED = Pattern.compile("^Total transferred file size: ([\\d,]+) bytes");
     private static final Pattern DELETED = Pattern.compile("^Number of deleted files: ([\\d,]+)");

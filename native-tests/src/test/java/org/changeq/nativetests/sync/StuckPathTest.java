@@ -170,13 +170,14 @@ class StuckPathTest {
     /**
      * A full sync of a route that deletes, at a NAS with a directory its daemon's user cannot search: the dry run that
      * counts the deletions fails there (exit 23). What is new is sent all the same, without deleting, and the summary
-     * counts what the real pass sent, not what the dry run would have.
+     * counts what the real pass sent, not what the dry run would have. The directory, named by rsync's error lines,
+     * waits in the retry list, and the cursor moves on.
      */
     @Test
     @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
     @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the full sync sends without deleting")
-    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "rsync exited with 23; the cursor stays")
-    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "finding the paths the partial transfer left out")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "could not send 1 path(s)")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "not sent: locked/ ")
     void aDeletionPreviewFailingOnSomePathsDoesNotHoldBackTheFullSync() throws Exception {
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path module = Files.createDirectories(tmp.resolve("module"));
@@ -198,6 +199,49 @@ class StuckPathTest {
             assertEquals(name, Files.readString(module.resolve("nfs").resolve(name)), "sent without deleting");
         }
         assertEquals(3, full.files(), "the files the real pass sent");
+        assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"), "the full sync moves the cursor");
+        assertEquals(List.of("locked"), List.copyOf(retryList().keySet()));
+    }
+
+    /**
+     * A full sync to a NAS with a directory its daemon's user cannot search: the failure check's dry run fails there
+     * too, so the paths rsync's error lines name go to the retry list and the full sync, a barrier, commits its cursor.
+     * The next run sends what is new and retries only that directory.
+     */
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "could not send 1 path(s)")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "not sent: locked/f")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the full sync sends without deleting")
+    void aFullSyncWhoseDryRunFailsOnADirectoryTheDaemonCannotSearchMovesTheCursor() throws Exception {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path module = Files.createDirectories(tmp.resolve("module"));
+        Trees.run(List.of("chown", NOBODY, module.toString()), 0);
+        daemon = RsyncDaemon.start(tmp.resolve("daemon"), module);
+        Path dest = module.resolve("nfs");
+        Trees.write(bench.root, "ok/a", "a");
+        Trees.write(bench.root, "locked/f", "f");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", daemon.url("nfs")));
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        Trees.run(List.of("chown", "0:0", dest.resolve("locked").toString()), 0);
+        Files.setPosixFilePermissions(dest.resolve("locked"), PosixFilePermissions.fromString("rwx------"));
+
+        Trees.write(bench.root, "ok/b", "b");
+        bench.changed("ok/b");
+        SyncReport full = bench.sync(config, SyncRequest.of("r").withFull());
+        assertEquals(List.of("full", ExitCodes.SYNC_PARTIAL), List.of(full.mode(), full.exitCode()));
+        assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"), "the full sync moves the cursor");
+        assertEquals("b", Files.readString(dest.resolve("ok/b")));
+        assertEquals(List.of("locked/f"), List.copyOf(retryList().keySet()));
+        assertReported(full, "locked/f", "failed to stat");
+
+        Trees.write(bench.root, "ok/c", "c");
+        bench.changed("ok/c");
+        SyncReport next = bench.sync(config, "r");
+        assertEquals(List.of("incremental", ExitCodes.SYNC_PARTIAL), List.of(next.mode(), next.exitCode()));
+        assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("r"));
+        assertEquals("c", Files.readString(dest.resolve("ok/c")));
+        assertEquals(List.of("locked/f"), List.copyOf(retryList().keySet()), "only the locked path is retried");
     }
 
     /**
