@@ -176,7 +176,8 @@ class ReloadTest {
     /**
      * Narrower excludes written while no tracker runs: the catch-up scan of the next start finds only what changed
      * since the stop, not the paths that were excluded and are selected now, so that start records an OVERFLOW for
-     * the root and its next sync is full.
+     * the root. The route's next sync is full; its reason is route-changed, which takes precedence over the
+     * overflow because the root's excludes are part of what the route selects.
      */
     @Test
     void aRestartWithNarrowerExcludesMakesTheNextRunFull() throws Exception {
@@ -194,7 +195,7 @@ class ReloadTest {
         assertTrue(trackerLog().contains("root 'r1' is configured otherwise (real path or excludes) since the tracker"
                 + " that ran before"), trackerLog());
         SyncReport afterRestart = sync("one");
-        assertEquals("full overflow " + ExitCodes.OK,
+        assertEquals("full route-changed " + ExitCodes.OK,
                 afterRestart.mode() + " " + afterRestart.reason() + " " + afterRestart.exitCode(),
                 afterRestart.summaryLine());
         assertEquals("excluded until the restart", Files.readString(temp.resolve("d1/cache/old")));
