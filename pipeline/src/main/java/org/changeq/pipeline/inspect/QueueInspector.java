@@ -469,9 +469,9 @@ final class QueueInspector {
             out.printf("  cursor       %s%n", cursor.isPresent() ? cursor.getAsLong() : "none (never synced)");
             out.printf("  backlog      %d record(s) after the cursor%s%n", scan.backlog(),
                     oldest.isPresent() ? ", oldest pending " + (nowMillis - oldest.getAsLong()) / 1000 + " s ago" : "");
-            out.printf("  to send      %d path(s)%s (changeq-queue paths lists them)%n", sendCount, sendCount == 0 ? ""
-                    : ": " + sends.files() + " file(s), " + sends.comparedByContent() + " compared by content, "
-                    + sends.directories() + " directory(ies), " + sends.deletions() + " deletion(s)");
+            out.printf("  to send      %d path(s)%s (changeq-queue paths lists them)%n", sendCount, parts(
+                    sends.files(), "file(s)", sends.comparedByContent(), "compared by content", sends.directories(),
+                    "directory(ies) for their attributes", sends.deletions(), "deletion(s)"));
             if (unsentDeletions > 0) {
                 out.printf("  not sent     %d deletion(s): the route does not propagate deletes%n", unsentDeletions);
             }
@@ -491,6 +491,17 @@ final class QueueInspector {
                     + (reason == SyncPolicy.Reason.GAP ? routeState.queueReplaced().orElse(reason.explanation())
                     : untracked.orElse(reason.explanation())) + ")").orElse("incremental"));
         }
+    }
+
+    /** ": 2 file(s), 1 deletion(s)" for the counts that are not 0, given as count, label, count, label...; else "". */
+    private static String parts(Object... countsAndLabels) {
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < countsAndLabels.length; i += 2) {
+            if ((Long) countsAndLabels[i] != 0) {
+                parts.add(countsAndLabels[i] + " " + countsAndLabels[i + 1]);
+            }
+        }
+        return parts.isEmpty() ? "" : ": " + String.join(", ", parts);
     }
 
     private static final String NO_RUN = "none recorded (the route has not run since changeq records its runs)";
