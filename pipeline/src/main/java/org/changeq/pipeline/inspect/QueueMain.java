@@ -131,13 +131,14 @@ public final class QueueMain implements Callable<Integer> {
             Path queue;
         }
 
-        @Option(names = "--json", description = "one JSON object per line (paths that are not valid UTF-8 as base64 with a flag)")
+        @Option(names = "--json", description = "one JSON object per line, as the schemas in docs/json/ describe (names that "
+                + "are not valid UTF-8 as base64 with a flag; each time as ISO-8601 with its offset and in ms since the epoch)")
         boolean json;
 
         @Option(names = "--utc", description = "times in UTC instead of local time")
         boolean utc;
 
-        @Option(names = "--epoch", description = "times as seconds since the epoch")
+        @Option(names = "--epoch", description = "times as seconds since the epoch (JSON carries both forms anyway)")
         boolean epoch;
 
         ChangeqConfig config() throws ConfigException {
