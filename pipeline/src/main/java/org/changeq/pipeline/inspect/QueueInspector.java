@@ -469,9 +469,7 @@ final class QueueInspector {
             out.printf("  cursor       %s%n", cursor.isPresent() ? cursor.getAsLong() : "none (never synced)");
             out.printf("  backlog      %d record(s) after the cursor%s%n", scan.backlog(),
                     oldest.isPresent() ? ", oldest pending " + (nowMillis - oldest.getAsLong()) / 1000 + " s ago" : "");
-            out.printf("  to send      %d path(s)%s (changeq-queue paths lists them)%n", sendCount, parts(
-                    sends.files(), "file(s)", sends.comparedByContent(), "compared by content", sends.directories(),
-                    "directory(ies) for their attributes", sends.deletions(), "deletion(s)"));
+            out.printf("  to send      %d path(s)%s (the paths subcommand lists them)%n", sendCount, describe(sends));
             if (unsentDeletions > 0) {
                 out.printf("  not sent     %d deletion(s): the route does not propagate deletes%n", unsentDeletions);
             }
@@ -493,12 +491,17 @@ final class QueueInspector {
         }
     }
 
-    /** ": 2 file(s), 1 deletion(s)" for the counts that are not 0, given as count, label, count, label...; else "". */
-    private static String parts(Object... countsAndLabels) {
+    /** ": 2 file(s), 1 deletion(s)": the kinds of entries a run sends that occur; "" when it sends none. */
+    private static String describe(PendingChanges.Lists sends) {
+        record Kind(long count, String label) {
+        }
         List<String> parts = new ArrayList<>();
-        for (int i = 0; i < countsAndLabels.length; i += 2) {
-            if ((Long) countsAndLabels[i] != 0) {
-                parts.add(countsAndLabels[i] + " " + countsAndLabels[i + 1]);
+        for (Kind kind : List.of(new Kind(sends.files(), "file(s)"),
+                new Kind(sends.comparedByContent(), "compared by content"),
+                new Kind(sends.directories(), "directory(ies) for their attributes"),
+                new Kind(sends.deletions(), "deletion(s)"))) {
+            if (kind.count() != 0) {
+                parts.add(kind.count() + " " + kind.label());
             }
         }
         return parts.isEmpty() ? "" : ": " + String.join(", ", parts);

@@ -325,7 +325,7 @@ class QueueMainTest {
         assertEquals(2, mirror.get("deletions_not_propagated").asLong(), mirror.toString());
         assertEquals(0, mirror.get("pending_deletions").asLong(), mirror.toString());
         Result human = run("stat", "--config", config.toString());
-        assertTrue(human.text().contains("  to send      3 path(s): 3 file(s) (changeq-queue paths lists them)\n"),
+        assertTrue(human.text().contains("  to send      3 path(s): 3 file(s) (the paths subcommand lists them)\n"),
                 human.text());
         assertTrue(human.text().contains("  not sent     2 deletion(s): the route does not propagate deletes\n"),
                 human.text());
