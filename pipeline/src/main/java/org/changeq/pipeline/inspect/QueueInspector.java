@@ -436,8 +436,15 @@ final class QueueInspector {
         // The same entries paths prints, so that the two agree.
         PendingChanges.Lists sends = pending.forEachEntry(route.propagateDeletes(), (b, start, length, pass, d) -> { });
         long sendCount = sends.files() + sends.directories() + sends.deletions() + sends.comparedByContent();
-        long unsentDeletions = route.propagateDeletes() ? 0 : pending.forEachEntry(true,
-                (b, start, length, pass, deletion) -> { }).deletions();
+        // Recorded deletions only: a directory replaced by a file is sent as that file when deletes do not propagate.
+        long[] unsentDeletions = {0};
+        if (!route.propagateDeletes()) {
+            pending.forEachEntry(true, (b, start, length, pass, deletion) -> {
+                if (deletion && pass == PendingChanges.Pass.RECURSIVE) {
+                    unsentDeletions[0]++;
+                }
+            });
+        }
         OptionalLong cursor = routeState.cursor();
         OptionalLong oldest = scan.oldestChangeMillis();
         RetryList retry = routeState.retry();
@@ -449,7 +456,7 @@ final class QueueInspector {
                     .field("backlog_records", scan.backlog()).field("pending_paths", sendCount)
                     .field("pending_files", sends.files() + sends.comparedByContent())
                     .field("pending_directories", sends.directories()).field("pending_deletions", sends.deletions())
-                    .field("deletions_not_propagated", unsentDeletions)
+                    .field("deletions_not_propagated", unsentDeletions[0])
                     .time("oldest_pending", oldest)
                     .field("oldest_pending_seconds", age(nowMillis, oldest))
                     .field("retry_paths", retry.entries().size()).field("retry_overflowed", retry.overflowed())
@@ -470,8 +477,8 @@ final class QueueInspector {
             out.printf("  backlog      %d record(s) after the cursor%s%n", scan.backlog(),
                     oldest.isPresent() ? ", oldest pending " + (nowMillis - oldest.getAsLong()) / 1000 + " s ago" : "");
             out.printf("  to send      %d path(s)%s (the paths subcommand lists them)%n", sendCount, describe(sends));
-            if (unsentDeletions > 0) {
-                out.printf("  not sent     %d deletion(s): the route does not propagate deletes%n", unsentDeletions);
+            if (unsentDeletions[0] > 0) {
+                out.printf("  not sent     %d deletion(s): the route does not propagate deletes%n", unsentDeletions[0]);
             }
             if (!retry.isEmpty()) {
                 out.printf("  retry        %d path(s) rsync failed to send, the oldest failing for %d s%s; every run sends"
