@@ -35,6 +35,7 @@ import org.changeq.pipeline.state.FullSyncFlags;
 import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RootTracking;
+import org.changeq.pipeline.state.RouteRuns;
 import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
 import org.slf4j.Logger;
@@ -502,7 +503,7 @@ public final class RouteSync {
         LOG.error("{}", refused.getMessage());
         if (!request.dryRun()) {
             Instant finished = clock.instant();
-            writeMetrics(refused.exitCode(), false, Mode.INCREMENTAL, finished, seconds(started, finished), 0, backlog,
+            writeMetrics(refused.exitCode(), false, null, finished, seconds(started, finished), 0, backlog,
                     Optional.empty(), Optional.empty());
         }
     }
@@ -547,6 +548,7 @@ public final class RouteSync {
     }
 
     /**
+     * @param mode    null when the run was refused before it chose one
      * @param retry   the retry list after the run; empty when the run did not get to read it
      * @param tracker whether a tracker records changes, and the time of the queue's last record; empty when unknown
      */
@@ -556,6 +558,9 @@ public final class RouteSync {
         Path file = RouteFiles.metricsFile(layout, request);
         Path directory = file.getParent();
         try {
+            RouteRuns.record(layout.routeRuns(route.name()), new RouteRuns.Run(finished.toEpochMilli()
+                    - Math.round(seconds * 1000), finished.toEpochMilli(), Optional.ofNullable(mode), exitCode, files),
+                    committed);
             SyncMetrics metrics = SyncMetrics.read(file)
                     .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog);
             metrics = retry.map(metrics::withRetry).orElse(metrics)

@@ -10,12 +10,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.state.DeletionLedger;
 import org.changeq.pipeline.state.HeldDeletions;
+import org.changeq.pipeline.state.RouteRuns;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.SyncException;
@@ -120,6 +122,10 @@ class CopyProtectionTest {
         assertEquals(3, filesIn(destDir), "the destination keeps every file");
         assertTrue(metrics("r").contains("changeq_sync_last_exit_code{route=\"r\"} 4\n"), metrics("r"));
         assertTrue(metrics("r").contains("changeq_sync_failures_total{route=\"r\"} 1\n"), metrics("r"));
+        RouteRuns runs = RouteRuns.read(new StateLayout(bench.state).routeRuns("r"));
+        assertEquals(ExitCodes.ROOT_UNAVAILABLE, runs.last().orElseThrow().exitCode(), "stat shows the refusal: " + runs);
+        assertEquals(Optional.empty(), runs.last().orElseThrow().mode(), "refused before it chose a mode: " + runs);
+        assertEquals(ExitCodes.OK, runs.lastSuccess().orElseThrow().exitCode(), runs.toString());
 
         disk.mountAgain();
         SyncReport healed = bench.sync(config, "r");

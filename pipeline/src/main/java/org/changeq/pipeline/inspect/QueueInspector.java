@@ -16,11 +16,13 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.config.ChangeqConfig;
@@ -36,6 +38,7 @@ import org.changeq.pipeline.plan.SyncPolicy;
 import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RootTracking;
+import org.changeq.pipeline.state.RouteRuns;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
 
@@ -128,9 +131,9 @@ final class QueueInspector {
                 raw.write(buffer, start, length);
                 raw.write(0);
             } else if (format.json()) {
-                lines.println(new RecordFormat.JsonLine().field("route", route.name())
-                        .field("pass", pass.name().toLowerCase(java.util.Locale.ROOT)).field("deletion", deletion)
-                        .path("path", join(prefix, buffer, start, length)).toString());
+                lines.println(format.line().field("route", route.name())
+                        .path("path", join(prefix, buffer, start, length))
+                        .field("pass", pass.name().toLowerCase(Locale.ROOT)).field("deletion", deletion).toString());
             } else {
                 lines.println((deletion ? "deleted: " : "") + escapedPrefix + ByteStrings.escape(buffer, start, start + length)
                         + (pass == PendingChanges.Pass.DIRECTORY ? "/" : ""));
@@ -153,10 +156,9 @@ final class QueueInspector {
                 out.write(path);
                 out.write(0);
             } else if (format.json()) {
-                out.println(new RecordFormat.JsonLine().field("route", route.name())
-                        .field("kind", entry.kind().name().toLowerCase(java.util.Locale.ROOT))
-                        .path("path", path).field("first_failed", format.time(entry.firstFailedMillis()))
-                        .field("reason", entry.reason()).toString());
+                out.println(format.line().field("route", route.name()).path("path", path)
+                        .field("kind", entry.kind().name().toLowerCase(Locale.ROOT))
+                        .time("first_failed", entry.firstFailedMillis()).optional("reason", entry.reason()).toString());
             } else {
                 out.println(ByteStrings.escape(path) + (entry.kind().directory() ? "/" : "")
                         + "  failing since " + format.time(entry.firstFailedMillis())
@@ -212,26 +214,42 @@ final class QueueInspector {
 
     /** Directories with the most changes among the selected records. */
     void top(Selection selection, int depth, int limit) {
-        Map<String, long[]> counts = new HashMap<>();
+        record Directory(String root, PathKey path) {
+        }
+        Map<Directory, long[]> counts = new HashMap<>();
         reader.read(ManifestReader.NO_INDEX, selection.toIndex(), (index, record) -> {
             if (record.type().carriesPath() && selection.accepts(index, record)) {
                 byte[] directory = directoryAtDepth(record.path(), record.directory(), depth);
-                String key = record.root() + "\u0000" + ByteStrings.escape(directory);
-                counts.computeIfAbsent(key, k -> new long[1])[0]++;
+                counts.computeIfAbsent(new Directory(record.root(), new PathKey(directory)), k -> new long[1])[0]++;
             }
             return true;
         });
-        List<Map.Entry<String, long[]>> sorted = new ArrayList<>(counts.entrySet());
+        List<Map.Entry<Directory, long[]>> sorted = new ArrayList<>(counts.entrySet());
         sorted.sort((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]));
-        for (Map.Entry<String, long[]> entry : sorted.subList(0, Math.min(limit, sorted.size()))) {
-            String[] rootAndDirectory = entry.getKey().split("\u0000", 2);
-            String directory = rootAndDirectory[1].isEmpty() ? "." : rootAndDirectory[1];
+        int rootWidth = sorted.stream().mapToInt(entry -> entry.getKey().root().length()).max().orElse(0);
+        for (Map.Entry<Directory, long[]> entry : sorted.subList(0, Math.min(limit, sorted.size()))) {
+            Directory directory = entry.getKey();
             if (format.json()) {
-                out.println(new RecordFormat.JsonLine().field("root", rootAndDirectory[0])
-                        .field("directory", directory).field("records", entry.getValue()[0]).toString());
+                out.println(format.line().field("root", directory.root()).path("directory", directory.path().bytes())
+                        .field("records", entry.getValue()[0]).toString());
             } else {
-                out.printf("%10d  %s  %s%n", entry.getValue()[0], rootAndDirectory[0], directory);
+                byte[] path = directory.path().bytes();
+                out.printf("%10d  %-" + Math.max(rootWidth, 1) + "s  %s%n", entry.getValue()[0], directory.root(),
+                        path.length == 0 ? "." : ByteStrings.escape(path));
             }
+        }
+    }
+
+    /** A file name as a map key: compared by its bytes. */
+    private record PathKey(byte[] bytes) {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof PathKey key && Arrays.equals(bytes, key.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
         }
     }
 
@@ -256,70 +274,105 @@ final class QueueInspector {
         return 0;
     }
 
-    /** Counts by type and root, tracker lifecycle, files on disk, and each route's progress. */
-    void stat(long nowMillis) throws IOException {
-        Map<String, EnumMap<RecordType, long[]>> byRoot = new TreeMap<>();
-        long[] totals = new long[1];
-        long[] firstLast = {Long.MAX_VALUE, Long.MIN_VALUE};
-        long[] lifecycle = {-1, -1, 0, 0, -1}; // last START, last STOP, unclean starts, overflows, last OVERFLOW
-        boolean[] stoppedCleanly = {true};
-        reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, (index, record) -> {
-            totals[0]++;
-            firstLast[0] = Math.min(firstLast[0], record.timeMillis());
-            firstLast[1] = Math.max(firstLast[1], record.timeMillis());
-            byRoot.computeIfAbsent(record.root().isEmpty() ? "-" : record.root(),
-                    r -> new EnumMap<>(RecordType.class))
+    /** What the queue's records say of the tracker's starts and stops, and how many records each root has. */
+    private static final class QueueSummary implements ManifestReader.RecordVisitor {
+        final Map<String, EnumMap<RecordType, long[]>> byRoot = new TreeMap<>();
+        long records;
+        long firstMillis = -1;
+        long lastMillis = -1;
+        long lastStartMillis = -1;
+        long lastStopMillis = -1;
+        /** Whether the last START, if any, was followed by a STOP. */
+        boolean stoppedCleanly = true;
+        long uncleanStarts;
+        long overflows;
+        long lastOverflowMillis = -1;
+
+        @Override
+        public boolean visit(long index, QueueRecord record) {
+            records++;
+            firstMillis = firstMillis < 0 ? record.timeMillis() : Math.min(firstMillis, record.timeMillis());
+            lastMillis = Math.max(lastMillis, record.timeMillis());
+            byRoot.computeIfAbsent(record.root().isEmpty() ? "-" : record.root(), r -> new EnumMap<>(RecordType.class))
                     .computeIfAbsent(record.type(), t -> new long[1])[0]++;
             switch (record.type()) {
                 case START -> {
-                    if (!stoppedCleanly[0]) {
-                        lifecycle[2]++;
+                    if (!stoppedCleanly) {
+                        uncleanStarts++;
                     }
-                    stoppedCleanly[0] = false;
-                    lifecycle[0] = record.timeMillis();
+                    stoppedCleanly = false;
+                    lastStartMillis = record.timeMillis();
                 }
                 case STOP -> {
-                    stoppedCleanly[0] = true;
-                    lifecycle[1] = record.timeMillis();
+                    stoppedCleanly = true;
+                    lastStopMillis = record.timeMillis();
                 }
                 case OVERFLOW -> {
-                    lifecycle[3]++;
-                    lifecycle[4] = record.timeMillis();
+                    overflows++;
+                    lastOverflowMillis = record.timeMillis();
                 }
                 default -> { }
             }
             return true;
-        });
+        }
+
+        static OptionalLong ifSet(long millis) {
+            return millis < 0 ? OptionalLong.empty() : OptionalLong.of(millis);
+        }
+    }
+
+    /** Whether the tracker runs, by its writer lock, and what the queue says of its last start and stop. */
+    enum TrackerState {
+        RUNNING("running"), STOPPED("stopped"), STOPPED_UNCLEAN("stopped-unclean"), NEVER_STARTED("never-started");
+
+        final String token;
+
+        TrackerState(String token) {
+            this.token = token;
+        }
+
+        static TrackerState of(WriterLock.Holder lock, QueueSummary summary) {
+            if (lock.held()) {
+                return RUNNING;
+            }
+            if (summary.lastStartMillis < 0) {
+                return NEVER_STARTED;
+            }
+            return summary.stoppedCleanly ? STOPPED : STOPPED_UNCLEAN;
+        }
+    }
+
+    /** Counts by type and root, tracker lifecycle, files on disk, and each route's progress. */
+    void stat(long nowMillis) throws IOException {
+        QueueSummary summary = new QueueSummary();
+        reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, summary);
         QueueFiles files = queueFiles();
-        boolean running = lifecycle[0] >= 0 && !stoppedCleanly[0];
+        WriterLock.Holder lock = WriterLock.holder(queueDirectory);
+        TrackerState tracker = TrackerState.of(lock, summary);
+        Optional<TrackerRootsFile.Snapshot> trackerRoots = trackerRoots();
 
         if (format.json()) {
-            RecordFormat.JsonLine line = new RecordFormat.JsonLine()
+            RecordFormat.JsonLine line = format.line()
                     .field("kind", "queue").field("queue", queueDirectory.toString())
-                    .field("records", totals[0]).field("files", files.count())
-                    .field("bytes_apparent", files.apparentBytes());
-            if (files.allocatedBytes().isPresent()) {
-                line.field("bytes_allocated", files.allocatedBytes().getAsLong());
-            } else {
-                line.nullField("bytes_allocated");
-            }
-            timeField(line, "first_record", totals[0] > 0 ? firstLast[0] : -1);
-            timeField(line, "last_record", totals[0] > 0 ? firstLast[1] : -1);
-            line.field("tracker_running", running);
-            timeField(line, "last_start", lifecycle[0]);
-            timeField(line, "last_stop", lifecycle[1]);
-            line.field("unclean_starts", lifecycle[2]).field("overflows", lifecycle[3]);
-            timeField(line, "last_overflow", lifecycle[4]);
-            RecordFormat.JsonLine roots = new RecordFormat.JsonLine();
-            byRoot.forEach((root, counts) -> {
-                RecordFormat.JsonLine typeCounts = new RecordFormat.JsonLine();
+                    .field("records", summary.records).field("files", files.count())
+                    .field("bytes_apparent", files.apparentBytes()).field("bytes_allocated", files.allocatedBytes())
+                    .time("first_record", QueueSummary.ifSet(summary.firstMillis))
+                    .time("last_record", QueueSummary.ifSet(summary.lastMillis))
+                    .field("tracker", tracker.token).field("tracker_running", tracker == TrackerState.RUNNING)
+                    .field("tracker_pid", lock.pid())
+                    .time("last_start", QueueSummary.ifSet(summary.lastStartMillis))
+                    .time("last_stop", QueueSummary.ifSet(summary.lastStopMillis))
+                    .field("unclean_starts", summary.uncleanStarts).field("overflows", summary.overflows)
+                    .time("last_overflow", QueueSummary.ifSet(summary.lastOverflowMillis));
+            RecordFormat.JsonLine roots = format.line();
+            summary.byRoot.forEach((root, counts) -> {
+                RecordFormat.JsonLine typeCounts = format.line();
                 counts.forEach((type, count) -> typeCounts.field(type.name(), count[0]));
                 roots.raw(root, typeCounts.toString());
             });
             line.raw("by_root", roots.toString());
-            Optional<TrackerRootsFile.Snapshot> trackerRoots = trackerRoots();
             if (trackerRoots.isPresent()) {
-                line.raw("tracker_roots", trackerRootsJson(trackerRoots.get()));
+                line.raw("tracker_roots", trackerRootsJson(trackerRoots.get(), lock));
             } else {
                 line.nullField("tracker_roots");
             }
@@ -331,78 +384,105 @@ final class QueueInspector {
                             + " apparent: the files are sparse)"
                     : humanBytes(files.apparentBytes()) + " apparent (the space allocated is unknown: " + files.duFailure()
                             + ")");
-            out.printf("records      %d%s%n", totals[0], totals[0] == 0 ? "  (empty: has the tracker run yet?)"
-                    : "  from " + format.time(firstLast[0]) + " to " + format.time(firstLast[1]));
-            byRoot.forEach((root, counts) -> {
+            out.printf("records      %d%s%n", summary.records, summary.records == 0
+                    ? "  (empty: has the tracker run yet?)"
+                    : "  from " + format.time(summary.firstMillis) + " to " + format.time(summary.lastMillis));
+            summary.byRoot.forEach((root, counts) -> {
                 StringBuilder line = new StringBuilder();
                 counts.forEach((type, count) -> line.append(' ').append(type.name()).append('=').append(count[0]));
                 out.printf("  root %-8s%s%n", root, line);
             });
-            out.printf("tracker      %s%n", running
-                    ? "running since " + format.time(lifecycle[0]) + " (or it stopped without a STOP record)"
-                    : lifecycle[1] >= 0 ? "stopped cleanly at " + format.time(lifecycle[1]) : "never started");
+            out.printf("tracker      %s%n", describe(tracker, lock, summary));
             out.printf("unclean starts %d (a start without a STOP before it; the catch-up scan, or a full sync "
-                    + "after its OVERFLOW, covers what changed meanwhile)%n", lifecycle[2]);
-            out.printf("overflows    %d%s%n", lifecycle[3],
-                    lifecycle[4] >= 0 ? ", last at " + format.time(lifecycle[4]) : "");
+                    + "after its OVERFLOW, covers what changed meanwhile)%n", summary.uncleanStarts);
+            out.printf("overflows    %d%s%n", summary.overflows,
+                    summary.lastOverflowMillis >= 0 ? ", last at " + format.time(summary.lastOverflowMillis) : "");
             if (state != null) {
-                printTrackerRoots(trackerRoots());
+                printTrackerRoots(trackerRoots, lock);
             }
         }
         if (config != null) {
             for (RouteConfig route : config.routes().values()) {
-                routeStat(route, nowMillis);
+                routeStat(route, nowMillis, lock.held());
             }
         }
     }
 
-    private void routeStat(RouteConfig route, long nowMillis) throws IOException {
+    private String describe(TrackerState tracker, WriterLock.Holder lock, QueueSummary summary) {
+        String pid = lock.pid().isPresent() ? "pid " + lock.pid().getAsLong() : "pid unknown";
+        return switch (tracker) {
+            case RUNNING -> "running (" + pid + ")" + (summary.stoppedCleanly
+                    ? ", starting: its START is not recorded yet" : " since " + format.time(summary.lastStartMillis));
+            case STOPPED -> "NOT running (" + (lock.pid().isPresent() ? "last seen " + pid + ", " : "")
+                    + "stopped cleanly at " + format.time(summary.lastStopMillis) + ")";
+            case STOPPED_UNCLEAN -> "NOT running (" + (lock.pid().isPresent() ? "last seen " + pid + ", " : "")
+                    + "started " + format.time(summary.lastStartMillis) + ", stopped without a STOP record after its"
+                    + " last record at " + format.time(summary.lastMillis) + "; its next start catches up)";
+            case NEVER_STARTED -> "NOT running (never started on this queue)";
+        };
+    }
+
+    private void routeStat(RouteConfig route, long nowMillis, boolean trackerRunning) throws IOException {
         RouteState routeState = RouteState.read(state, config.root(route.root()), route, reader);
+        HeldDeletions held = HeldDeletions.read(state.heldDeletions(route.name()));
         ChangeScan.Result scan = ChangeScan.scan(reader, route, routeState.cursorOrStart(), reader.lastIndex(),
-                ChangeScan.Collect.ALL, routeState.retry(), HeldDeletions.read(state.heldDeletions(route.name())));
+                ChangeScan.Collect.ALL, routeState.retry(), held);
         LocalDate today = Instant.ofEpochMilli(nowMillis).atZone(ZoneId.systemDefault()).toLocalDate();
-        Optional<String> untracked = WriterLock.isHeld(queueDirectory)
+        Optional<String> untracked = trackerRunning
                 ? RootTracking.untracked(config.root(route.root()), state.trackerRoots()) : Optional.empty();
         Optional<SyncPolicy.Reason> full = untracked.isPresent() ? Optional.of(SyncPolicy.Reason.ROOT_NOT_TRACKED)
                 : SyncPolicy.fullSyncReason(routeState.facts(false, scan, route, today));
-        int pendingPaths = scan.pending().orElseThrow().distinctPaths();
+        PendingChanges pending = scan.pending().orElseThrow();
+        // The same entries paths prints, so that the two agree.
+        PendingChanges.Lists sends = pending.forEachEntry(route.propagateDeletes(), (b, start, length, pass, d) -> { });
+        long sendCount = sends.files() + sends.directories() + sends.deletions() + sends.comparedByContent();
+        // Recorded deletions only: a directory replaced by a file is sent as that file when deletes do not propagate.
+        long[] unsentDeletions = {0};
+        if (!route.propagateDeletes()) {
+            pending.forEachEntry(true, (b, start, length, pass, deletion) -> {
+                if (deletion && pass == PendingChanges.Pass.RECURSIVE) {
+                    unsentDeletions[0]++;
+                }
+            });
+        }
         OptionalLong cursor = routeState.cursor();
         OptionalLong oldest = scan.oldestChangeMillis();
         RetryList retry = routeState.retry();
         OptionalLong oldestFailure = retry.oldestFailureMillis();
-        HeldDeletions held = HeldDeletions.read(state.heldDeletions(route.name()));
+        Runs runs = routeRuns(route);
         if (format.json()) {
-            RecordFormat.JsonLine line = new RecordFormat.JsonLine().field("kind", "route").field("route", route.name())
-                    .field("root", route.root());
-            if (cursor.isPresent()) {
-                line.field("cursor", cursor.getAsLong());
-            } else {
-                line.nullField("cursor");
-            }
-            line.field("backlog_records", scan.backlog()).field("pending_paths", pendingPaths);
-            if (oldest.isPresent()) {
-                line.field("oldest_pending_seconds", (nowMillis - oldest.getAsLong()) / 1000);
-            } else {
-                line.nullField("oldest_pending_seconds");
-            }
-            line.field("retry_paths", retry.entries().size()).field("retry_overflowed", retry.overflowed());
-            if (oldestFailure.isPresent()) {
-                line.field("oldest_retry_seconds", (nowMillis - oldestFailure.getAsLong()) / 1000);
-            } else {
-                line.nullField("oldest_retry_seconds");
-            }
-            line.field("held_deletions", held.paths().size());
-            line.field("next_run", full.isPresent() ? "full" : "incremental")
-                    .field("full_reason", full.map(SyncPolicy.Reason::token).orElse(""))
+            RecordFormat.JsonLine line = format.line().field("kind", "route").field("route", route.name())
+                    .field("root", route.root()).field("cursor", cursor)
+                    .field("backlog_records", scan.backlog()).field("pending_paths", sendCount)
+                    .field("pending_files", sends.files() + sends.comparedByContent())
+                    .field("pending_directories", sends.directories()).field("pending_deletions", sends.deletions())
+                    .field("deletions_not_propagated", unsentDeletions[0])
+                    .time("oldest_pending", oldest)
+                    .field("oldest_pending_seconds", age(nowMillis, oldest))
+                    .field("retry_paths", retry.entries().size()).field("retry_overflowed", retry.overflowed())
+                    .time("oldest_retry", oldestFailure)
+                    .field("oldest_retry_seconds", age(nowMillis, oldestFailure))
+                    .field("held_deletions", held.paths().size())
+                    .field("next_run", full.isPresent() ? "full" : "incremental")
+                    .optional("full_reason", full.map(SyncPolicy.Reason::token).orElse(null))
                     .field("root_tracked", untracked.isEmpty());
+            line.raw("last_run", runJson(runs.runs().last()));
+            line.raw("last_success", runJson(runs.runs().lastSuccess()));
             out.println(line);
         } else {
             out.printf("route %s (root %s -> %s)%n", route.name(), route.root(), route.dest());
+            out.printf("  last run     %s%n", runs.describe(runs.runs().last(), this::describe));
+            out.printf("  last success %s%n", runs.describe(runs.runs().lastSuccess(), this::describe));
             out.printf("  cursor       %s%n", cursor.isPresent() ? cursor.getAsLong() : "none (never synced)");
-            out.printf("  backlog      %d record(s), %d unique path(s)%s%n", scan.backlog(), pendingPaths,
+            out.printf("  backlog      %d record(s) after the cursor%s%n", scan.backlog(),
                     oldest.isPresent() ? ", oldest pending " + (nowMillis - oldest.getAsLong()) / 1000 + " s ago" : "");
+            out.printf("  to send      %d path(s)%s (the paths subcommand lists them)%n", sendCount, describe(sends));
+            if (unsentDeletions[0] > 0) {
+                out.printf("  not sent     %d deletion(s): the route does not propagate deletes%n", unsentDeletions[0]);
+            }
             if (!retry.isEmpty()) {
-                out.printf("  retry        %d path(s) rsync failed to send, the oldest failing for %d s%s (%s)%n",
+                out.printf("  retry        %d path(s) rsync failed to send, the oldest failing for %d s%s; every run sends"
+                        + " them again, they are among those to send (%s)%n",
                         retry.entries().size(), (nowMillis - oldestFailure.orElse(nowMillis)) / 1000,
                         retry.overflowed() ? ", and more than the list holds" : "", state.retryList(route.name()));
             }
@@ -418,55 +498,100 @@ final class QueueInspector {
         }
     }
 
+    /** ": 2 file(s), 1 deletion(s)": the kinds of entries a run sends that occur; "" when it sends none. */
+    private static String describe(PendingChanges.Lists sends) {
+        record Kind(long count, String label) {
+        }
+        List<String> parts = new ArrayList<>();
+        for (Kind kind : List.of(new Kind(sends.files(), "file(s)"),
+                new Kind(sends.comparedByContent(), "compared by content"),
+                new Kind(sends.directories(), "directory(ies) for their attributes"),
+                new Kind(sends.deletions(), "deletion(s)"))) {
+            if (kind.count() != 0) {
+                parts.add(kind.count() + " " + kind.label());
+            }
+        }
+        return parts.isEmpty() ? "" : ": " + String.join(", ", parts);
+    }
+
+    private static final String NO_RUN = "none recorded (the route has not run since changeq records its runs)";
+
+    /** The route's runs, and why they are unknown when the file cannot be read. */
+    private record Runs(RouteRuns runs, Optional<String> unreadable) {
+        String describe(Optional<RouteRuns.Run> run, Function<RouteRuns.Run, String> description) {
+            return run.map(description).orElse(unreadable.orElse(NO_RUN));
+        }
+    }
+
+    private Runs routeRuns(RouteConfig route) throws IOException {
+        try {
+            return new Runs(RouteRuns.read(state.routeRuns(route.name())), Optional.empty());
+        } catch (IllegalStateException malformed) {
+            // Stat still answers the other questions; the sync replaces the file at the route's next run.
+            return new Runs(RouteRuns.NONE, Optional.of("unknown: " + malformed.getMessage()));
+        }
+    }
+
+    private String describe(RouteRuns.Run run) {
+        return format.time(run.finishedMillis()) + ", " + run.mode().map(SyncPolicy.Mode::token).orElse("refused")
+                + ", exit " + run.exitCode() + ", " + run.files() + " file(s), "
+                + String.format(Locale.ROOT, "%.1f s", run.durationMillis() / 1000.0);
+    }
+
+    private String runJson(Optional<RouteRuns.Run> run) {
+        if (run.isEmpty()) {
+            return "null";
+        }
+        RouteRuns.Run r = run.get();
+        return format.line().time("started", r.startedMillis()).time("finished", r.finishedMillis())
+                .optional("mode", r.mode().map(SyncPolicy.Mode::token).orElse(null)).field("exit_code", r.exitCode())
+                .field("files", r.files()).field("duration_ms", r.durationMillis()).toString();
+    }
+
+    private static OptionalLong age(long nowMillis, OptionalLong millis) {
+        return millis.isPresent() ? OptionalLong.of((nowMillis - millis.getAsLong()) / 1000) : OptionalLong.empty();
+    }
+
     /**
      * The roots as the tracker last reported them. The tracker rewrites the file only when a root's condition
-     * changes, so whether the process that wrote it still runs decides what it means: if it does not, no root is
-     * watched, whatever the file says.
+     * changes, so whether the process that wrote it still holds the queue decides what it means: if it does not, no
+     * root is watched, whatever the file says.
      */
-    private void printTrackerRoots(Optional<TrackerRootsFile.Snapshot> snapshot) {
+    private void printTrackerRoots(Optional<TrackerRootsFile.Snapshot> snapshot, WriterLock.Holder lock) {
         if (snapshot.isEmpty()) {
             out.printf("roots        not reported: no %s (the tracker writes it when it starts)%n",
                     state.trackerRoots().path());
             return;
         }
         TrackerRootsFile.Snapshot roots = snapshot.get();
-        boolean running = processRunning(roots.pid());
         out.printf("roots        as the tracker reported them at %s (pid %d, %s)%n", format.time(roots.writtenMillis()),
-                roots.pid(), running ? "running" : "not running: no root is watched now");
+                roots.pid(), reporterRuns(roots, lock) ? "running"
+                        : lock.held() ? "no longer running: the running tracker has not reported its roots yet"
+                        : "not running: no root is watched now");
         for (TrackerRootsFile.RootStatus root : roots.roots()) {
             out.printf("  root %-8s%s since %s%s%n", root.root(), root.watched() ? "watched" : "NOT WATCHED",
                     format.time(root.sinceMillis()), root.detail().isEmpty() ? "" : ": " + root.detail());
         }
     }
 
-    private String trackerRootsJson(TrackerRootsFile.Snapshot snapshot) {
-        RecordFormat.JsonLine roots = new RecordFormat.JsonLine();
+    /** Whether the tracker that wrote the roots file is the one holding the queue. */
+    private static boolean reporterRuns(TrackerRootsFile.Snapshot roots, WriterLock.Holder lock) {
+        return lock.held() && (lock.pid().isEmpty() || lock.pid().getAsLong() == roots.pid());
+    }
+
+    private String trackerRootsJson(TrackerRootsFile.Snapshot snapshot, WriterLock.Holder lock) {
+        RecordFormat.JsonLine roots = format.line();
         for (TrackerRootsFile.RootStatus root : snapshot.roots()) {
-            RecordFormat.JsonLine entry = new RecordFormat.JsonLine().field("watched", root.watched())
-                    .field("condition", root.condition().token());
-            timeField(entry, "since", root.sinceMillis());
-            roots.raw(root.root(), entry.field("detail", root.detail()).toString());
+            roots.raw(root.root(), format.line().field("watched", root.watched())
+                    .field("condition", root.condition().token()).time("since", root.sinceMillis())
+                    .optional("detail", root.detail()).toString());
         }
-        RecordFormat.JsonLine line = new RecordFormat.JsonLine();
-        timeField(line, "reported_at", snapshot.writtenMillis());
-        return line.field("tracker_pid", snapshot.pid()).field("tracker_running", processRunning(snapshot.pid()))
-                .raw("roots", roots.toString()).toString();
+        return format.line().time("reported_at", snapshot.writtenMillis()).field("tracker_pid", snapshot.pid())
+                .field("tracker_running", reporterRuns(snapshot, lock)).raw("roots", roots.toString()).toString();
     }
 
     private Optional<TrackerRootsFile.Snapshot> trackerRoots() throws IOException {
         return state == null ? Optional.empty() : state.trackerRoots().read();
-    }
-
-    private static boolean processRunning(long pid) {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-    }
-
-    private void timeField(RecordFormat.JsonLine line, String key, long millis) {
-        if (millis < 0) {
-            line.nullField(key);
-        } else {
-            line.field(key, format.time(millis));
-        }
     }
 
     /**

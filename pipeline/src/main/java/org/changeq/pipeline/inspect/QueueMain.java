@@ -131,13 +131,14 @@ public final class QueueMain implements Callable<Integer> {
             Path queue;
         }
 
-        @Option(names = "--json", description = "one JSON object per line (paths that are not valid UTF-8 as base64 with a flag)")
+        @Option(names = "--json", description = "one JSON object per line, as the schemas in docs/json/ describe (names that "
+                + "are not valid UTF-8 as base64 with a flag; each time as ISO-8601 with its offset and in ms since the epoch)")
         boolean json;
 
         @Option(names = "--utc", description = "times in UTC instead of local time")
         boolean utc;
 
-        @Option(names = "--epoch", description = "times as seconds since the epoch")
+        @Option(names = "--epoch", description = "times as seconds since the epoch (JSON carries both forms anyway)")
         boolean epoch;
 
         ChangeqConfig config() throws ConfigException {
@@ -253,10 +254,11 @@ public final class QueueMain implements Callable<Integer> {
 
     @Command(name = "stat", mixinStandardHelpOptions = true,
             header = "The queue's records, size and tracker status, and each route's backlog and next run.",
-            description = "Records by type and root, first/last record time, queue files on disk, tracker status, "
-                    + "and for each route (with --config): committed cursor, backlog, unique pending paths, age of "
-                    + "the oldest pending change, the paths waiting in its retry list, and whether its next run will "
-                    + "be full and why.")
+            description = "Records by type and root, first/last record time, queue files on disk, whether the tracker "
+                    + "runs (it holds the queue's writer lock) and its pid, and for each route (with --config): its "
+                    + "last run and last success, committed cursor, backlog, the paths its next run sends (as paths "
+                    + "lists them), age of the oldest pending change, the paths waiting in its retry list, and whether "
+                    + "its next run will be full and why.")
     static final class Stat implements Callable<Integer> {
         @ParentCommand
         QueueMain main;

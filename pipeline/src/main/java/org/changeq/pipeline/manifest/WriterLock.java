@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -97,24 +98,41 @@ public final class WriterLock implements AutoCloseable {
      * @return false also when the queue has no lock file (no writer of this version ever ran on it)
      */
     public static boolean isHeld(Path queueDirectory) throws IOException {
+        return holder(queueDirectory).held();
+    }
+
+    /**
+     * Who writes the queue: whether a live writer holds the lock ({@link #isHeld}) and the pid the lock file
+     * names, which is the holder's while it is held and the last holder's after it ended.
+     *
+     * @param pid empty when no writer of this version ever ran on the queue, or the file names none
+     */
+    public record Holder(boolean held, OptionalLong pid) {
+    }
+
+    /** {@link Holder} of the queue's lock now. Any thread, any process; needs only read access. */
+    public static Holder holder(Path queueDirectory) throws IOException {
         try {
             if (HELD_HERE.contains(queueDirectory.toRealPath())) {
-                return true;
+                return new Holder(true, OptionalLong.of(ProcessHandle.current().pid()));
             }
         } catch (NoSuchFileException e) {
-            return false;
+            return new Holder(false, OptionalLong.empty());
         }
         try (FileChannel channel = StateDirectory.openForReading(queueDirectory.resolve(FILE_NAME))) {
-            FileLock shared = channel.tryLock(0, Long.MAX_VALUE, true);
+            FileLock shared;
+            try {
+                shared = channel.tryLock(0, Long.MAX_VALUE, true);
+            } catch (OverlappingFileLockException e) {
+                return new Holder(true, recordedPid(channel));
+            }
             if (shared == null) {
-                return true;
+                return new Holder(true, recordedPid(channel));
             }
             shared.release();
-            return false;
+            return new Holder(false, recordedPid(channel));
         } catch (NoSuchFileException e) {
-            return false;
-        } catch (OverlappingFileLockException e) {
-            return true;
+            return new Holder(false, OptionalLong.empty());
         }
     }
 
@@ -172,13 +190,20 @@ public final class WriterLock implements AutoCloseable {
     }
 
     private static String holder(FileChannel channel) {
+        OptionalLong pid = recordedPid(channel);
+        return pid.isPresent() ? " (pid " + pid.getAsLong() + ")" : "";
+    }
+
+    /** The pid the lock file holds; empty when it holds none (a writer that has just taken the lock). */
+    private static OptionalLong recordedPid(FileChannel channel) {
         try {
             ByteBuffer buffer = ByteBuffer.allocate(32);
             int length = channel.read(buffer, 0);
             String pid = length > 0 ? new String(buffer.array(), 0, length, StandardCharsets.US_ASCII).trim() : "";
-            return !pid.isEmpty() && pid.chars().allMatch(Character::isDigit) ? " (pid " + pid + ")" : "";
+            return !pid.isEmpty() && pid.length() < 19 && pid.chars().allMatch(Character::isDigit)
+                    ? OptionalLong.of(Long.parseLong(pid)) : OptionalLong.empty();
         } catch (IOException e) {
-            return "";
+            return OptionalLong.empty();
         }
     }
 

@@ -112,6 +112,11 @@ public record StateLayout(Path directory) {
         return directory.resolve("deletions").resolve(route + ".held");
     }
 
+    /** How the route's last run ended and when it last succeeded: see {@link RouteRuns}. */
+    public Path routeRuns(String route) {
+        return directory.resolve("runs").resolve(route);
+    }
+
     /** Default directory for the Prometheus textfile metrics. */
     public Path metricsDirectory() {
         return directory.resolve("metrics");

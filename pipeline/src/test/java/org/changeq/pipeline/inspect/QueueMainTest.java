@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -15,20 +19,26 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.ManifestWriter;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.state.HeldDeletions;
+import org.changeq.pipeline.plan.SyncPolicy;
 import org.changeq.pipeline.state.RetryList;
+import org.changeq.pipeline.state.RouteRuns;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.pipeline.testing.Poll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 class QueueMainTest {
 
@@ -191,19 +201,19 @@ class QueueMainTest {
                         "/mnt/backup was unmounted; mount /mnt/backup; the tracker watches it again on its own",
                         new TrackerRootsFile.Selection(new byte[] {'/'}, List.of())));
         rootsFile.write(new TrackerRootsFile.Snapshot(3_000, ProcessHandle.current().pid(), roots));
-        Result running = run("stat", "--utc", "--config", config.toString());
+        Result running;
+        try (WriterLock held = WriterLock.acquire(dir.resolve("queue"), dir.resolve("state"))) {
+            running = run("stat", "--utc", "--config", config.toString());
+        }
         assertTrue(running.text().contains("roots        as the tracker reported them at 1970-01-01 00:00:03.000Z (pid "
                 + ProcessHandle.current().pid() + ", running)"), running.text());
         assertTrue(running.text().contains("  root data    watched since 1970-01-01 00:00:01.000Z\n"), running.text());
         assertTrue(running.text().contains("  root backup  NOT WATCHED since 1970-01-01 00:00:02.000Z: /mnt/backup was "
                 + "unmounted; mount /mnt/backup"), running.text());
 
-        Process exited = new ProcessBuilder("true").start();
-        exited.waitFor();
-        rootsFile.write(new TrackerRootsFile.Snapshot(3_000, exited.pid(), roots));
         Result stopped = run("stat", "--config", config.toString());
-        assertTrue(stopped.text().contains("(pid " + exited.pid() + ", not running: no root is watched now)"),
-                stopped.text());
+        assertTrue(stopped.text().contains("(pid " + ProcessHandle.current().pid() + ", not running: no root is watched"
+                + " now)"), "the process that reported them lives on, but holds the queue no more: " + stopped.text());
         JsonNode json = new ObjectMapper().readTree(run("stat", "--json", "--config", config.toString()).text()
                 .lines().findFirst().orElseThrow());
         JsonNode trackerRoots = json.get("tracker_roots");
@@ -252,6 +262,208 @@ class QueueMainTest {
         JsonNode mirror = new ObjectMapper().readTree(run("stat", "--json", "--config", config.toString()).text()
                 .lines().toList().get(1));
         assertEquals(2, mirror.get("held_deletions").asLong());
+    }
+
+    @Test
+    void statSaysTheTrackerRunsWhileItHoldsTheQueueWithItsPid() throws Exception {
+        long pid = ProcessHandle.current().pid();
+        try (ManifestWriter writer = ManifestWriter.start(
+                WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1024,
+                ManifestWriter.WRITER_THREADS, failure -> { throw new AssertionError(failure); })) {
+            writer.publish(RecordType.CHANGE, "data", false, "now".getBytes(StandardCharsets.UTF_8));
+            assertTrue(writer.awaitAppended(Duration.ofSeconds(10)));
+            Result running = run("stat", "--config", config.toString());
+            assertTrue(running.text().matches("(?s).*\ntracker      running \\(pid " + pid + "\\) since \\d{4}-.*"),
+                    running.text());
+            JsonNode json = new ObjectMapper().readTree(run("stat", "--json", "--config", config.toString()).text()
+                    .lines().findFirst().orElseThrow());
+            assertEquals("running", json.get("tracker").asText());
+            assertTrue(json.get("tracker_running").asBoolean());
+            assertEquals(pid, json.get("tracker_pid").asLong());
+        }
+        Result stopped = run("stat", "--config", config.toString());
+        assertTrue(stopped.text().contains("\ntracker      NOT running (last seen pid " + pid + ", stopped cleanly at "),
+                stopped.text());
+    }
+
+    @Test
+    @ExpectLog(level = Level.ERROR, logger = "ManifestWriter", contains = "no STOP is appended")
+    void statSaysATrackerThatDiedWithoutAStopIsNotRunning() throws Exception {
+        long pid = ProcessHandle.current().pid();
+        ManifestWriter.start(WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1024,
+                ManifestWriter.WRITER_THREADS, failure -> { throw new AssertionError(failure); })
+                .closeWithoutStop("the test stops it as a crash would");
+
+        Result died = run("stat", "--utc", "--config", config.toString());
+
+        assertTrue(died.text().matches("(?s).*\ntracker      NOT running \\(last seen pid " + pid + ", started \\S+ \\S+Z,"
+                + " stopped without a STOP record after its last record at \\S+ \\S+Z; its next start catches up\\)\n.*"),
+                died.text());
+        assertFalse(died.text().contains("running since"), died.text());
+        JsonNode json = new ObjectMapper().readTree(run("stat", "--json", "--config", config.toString()).text()
+                .lines().findFirst().orElseThrow());
+        assertEquals("stopped-unclean", json.get("tracker").asText());
+        assertFalse(json.get("tracker_running").asBoolean());
+        assertEquals(pid, json.get("tracker_pid").asLong());
+        assertTrue(json.get("last_start_epoch_ms").asLong() > json.get("last_stop_epoch_ms").asLong(), json.toString());
+    }
+
+    @Test
+    void statCountsWhatPathsSendsAndShowsUnsentDeletionsApart() throws Exception {
+        try (ManifestWriter writer = ManifestWriter.start(
+                WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1024,
+                ManifestWriter.WRITER_THREADS, failure -> { throw new AssertionError(failure); })) {
+            writer.publish(RecordType.DELETE, "data", false, "gone-1".getBytes(StandardCharsets.UTF_8));
+            writer.publish(RecordType.DELETE, "data", false, "gone-2".getBytes(StandardCharsets.UTF_8));
+        }
+        long listed = run("paths", "--config", config.toString(), "--route", "mirror").text().lines().count();
+        assertEquals(3, listed, "the route does not propagate deletes: paths leaves them out");
+
+        JsonNode mirror = new ObjectMapper().readTree(run("stat", "--json", "--config", config.toString()).text()
+                .lines().toList().get(1));
+        assertEquals(listed, mirror.get("pending_paths").asLong(), mirror.toString());
+        assertEquals(2, mirror.get("deletions_not_propagated").asLong(), mirror.toString());
+        assertEquals(0, mirror.get("pending_deletions").asLong(), mirror.toString());
+        Result human = run("stat", "--config", config.toString());
+        assertTrue(human.text().contains("  to send      3 path(s): 3 file(s) (the paths subcommand lists them)\n"),
+                human.text());
+        assertTrue(human.text().contains("  not sent     2 deletion(s): the route does not propagate deletes\n"),
+                human.text());
+    }
+
+    @Test
+    void statShowsEachRoutesLastRunAndLastSuccessAsTheSyncRecordedThem() throws Exception {
+        StateLayout state = new StateLayout(dir.resolve("state"));
+        RouteRuns.record(state.routeRuns("mirror"), new RouteRuns.Run(1_000, 43_500, Optional.of(SyncPolicy.Mode.FULL),
+                ExitCodes.OK, 1234), true);
+        RouteRuns.record(state.routeRuns("mirror"), new RouteRuns.Run(100_000, 100_250, Optional.empty(),
+                ExitCodes.DESTINATION_CHANGED, 0), false);
+
+        Result human = run("stat", "--utc", "--config", config.toString());
+
+        assertTrue(human.text().contains("route mirror (root data -> " + dir.resolve("dest") + "/)\n"
+                + "  last run     1970-01-01 00:01:40.250Z, refused, exit 13, 0 file(s), 0.3 s\n"
+                + "  last success 1970-01-01 00:00:43.500Z, full, exit 0, 1234 file(s), 42.5 s\n"), human.text());
+        assertTrue(human.text().contains("route offsite (root data -> " + dir.resolve("dest2") + "/)\n"
+                + "  last run     none recorded"), human.text());
+        List<String> lines = run("stat", "--json", "--utc", "--config", config.toString()).text().lines().toList();
+        JsonNode mirror = new ObjectMapper().readTree(lines.get(1));
+        assertEquals("1970-01-01T00:01:40.250Z", mirror.get("last_run").get("finished").asText());
+        assertEquals(100_250, mirror.get("last_run").get("finished_epoch_ms").asLong());
+        assertTrue(mirror.get("last_run").get("mode").isNull());
+        assertEquals(13, mirror.get("last_run").get("exit_code").asInt());
+        assertEquals("full", mirror.get("last_success").get("mode").asText());
+        assertEquals(42_500, mirror.get("last_success").get("duration_ms").asLong());
+        assertEquals(1234, mirror.get("last_success").get("files").asLong());
+        JsonNode offsite = new ObjectMapper().readTree(lines.get(2));
+        assertTrue(offsite.get("last_run").isNull() && offsite.get("last_success").isNull(), offsite.toString());
+    }
+
+    /** The published schemas, which the README promises programs can rely on (Surefire names the module's directory). */
+    private static final Path SCHEMAS = Path.of(System.getProperty("basedir"), "..", "docs", "json").normalize();
+
+    /** The schema {@code name}; the validator reads it and the files it refers to from {@link #SCHEMAS}, nothing else. */
+    private static Schema schema(String name) {
+        return SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12, registry -> registry.schemas(iri -> {
+            try {
+                return iri.startsWith(SCHEMAS.toUri().toString()) ? Files.readString(Path.of(java.net.URI.create(iri)))
+                        : null;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        })).getSchema(SchemaLocation.of(SCHEMAS.resolve(name).toUri().toString()));
+    }
+
+    /** Every line {@code args} prints, each checked against the schema, parsed. */
+    private static List<JsonNode> validJson(Schema schema, String... args) throws Exception {
+        Result result = run(args);
+        assertEquals(ExitCodes.OK, result.exitCode(), String.join(" ", args) + ": " + result.err());
+        List<JsonNode> nodes = new ArrayList<>();
+        for (String line : result.text().lines().toList()) {
+            JsonNode node = new ObjectMapper().readTree(line);
+            List<com.networknt.schema.Error> errors = schema.validate(node);
+            assertTrue(errors.isEmpty(), String.join(" ", args) + " printed " + line + ", against its schema: " + errors);
+            nodes.add(node);
+        }
+        assertFalse(nodes.isEmpty(), String.join(" ", args) + " printed nothing");
+        return nodes;
+    }
+
+    @Test
+    void theJsonOfEverySubcommandMatchesItsPublishedSchemaWithNamesAsBytesAndTimesWithTheirOffset() throws Exception {
+        byte[] newlineDirectory = "dir\nnl/f".getBytes(StandardCharsets.UTF_8);
+        byte[] invalidDirectory = {'b', 'a', 'd', (byte) 0xfe, 'd', 'i', 'r', '/', 'f'};
+        try (ManifestWriter writer = ManifestWriter.start(
+                WriterLock.acquire(dir.resolve("queue"), dir.resolve("state")), 1024,
+                ManifestWriter.WRITER_THREADS, failure -> { throw new AssertionError(failure); })) {
+            writer.publish(RecordType.CHANGE, "data", false, newlineDirectory);
+            writer.publish(RecordType.CHANGE, "data", false, invalidDirectory);
+            writer.publishContentWrite("data", "written".getBytes(StandardCharsets.UTF_8));
+            writer.publish(RecordType.DELETE, "data", false, "gone".getBytes(StandardCharsets.UTF_8));
+            writer.publishMarker(RecordType.OVERFLOW, "data");
+        }
+        StateLayout state = new StateLayout(dir.resolve("state"));
+        new RetryList(List.of(new RetryList.Entry(INVALID_UTF8, RetryList.Kind.FILE, 1_000, ""),
+                new RetryList.Entry(NEWLINE_NAME, RetryList.Kind.CONTENT, 2_000, "rsync: denied (13)")), false)
+                .write(state.retryList("mirror"));
+        state.trackerRoots().write(new TrackerRootsFile.Snapshot(3_000, ProcessHandle.current().pid(), List.of(
+                new TrackerRootsFile.RootStatus("data", TrackerRootsFile.Condition.WATCHED, 1_000, "",
+                        new TrackerRootsFile.Selection(new byte[] {'/'}, List.of())))));
+        RouteRuns.record(state.routeRuns("mirror"), new RouteRuns.Run(1_000, 2_000, Optional.of(SyncPolicy.Mode.FULL),
+                ExitCodes.SYNC_PARTIAL, 7), true);
+        String queue = dir.resolve("queue").toString();
+        String cfg = config.toString();
+
+        java.util.TimeZone zone = java.util.TimeZone.getDefault();
+        List<JsonNode> local;
+        try {
+            java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("Europe/Paris"));
+            local = validJson(schema("record.schema.json"), "dump", "--json", "--queue", queue);
+        } finally {
+            java.util.TimeZone.setDefault(zone);
+        }
+        for (JsonNode record : local) {
+            assertTrue(record.get("time").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\+0[12]:00"),
+                    "local time with its offset: " + record);
+            assertEquals(java.time.OffsetDateTime.parse(record.get("time").asText()).toInstant().toEpochMilli(),
+                    record.get("time_epoch_ms").asLong(), "the two forms name one instant: " + record);
+        }
+        List<JsonNode> records = validJson(schema("record.schema.json"), "dump", "--json", "--utc", "--queue", queue);
+        com.fasterxml.jackson.databind.node.ObjectNode withoutFlag = records.get(1).deepCopy();
+        withoutFlag.remove("path_base64");
+        assertFalse(schema("record.schema.json").validate(withoutFlag).isEmpty(), "the schemas are checked, and strict");
+        assertTrue(records.get(0).get("time").asText().endsWith("Z"), records.get(0).toString());
+        assertEquals(records.size(), validJson(schema("record.schema.json"), "tail", "-n", "100", "--json", "--queue",
+                queue).size());
+        validJson(schema("record.schema.json"), "dump", "--json", "--config", cfg, "--route", "mirror", "--pending");
+        assertTrue(records.get(0).get("path").isNull() && records.get(0).get("root").isNull(), "START names neither: "
+                + records.get(0));
+        assertEquals("photos/line\nbreak.txt", records.get(1).get("path").asText());
+        assertFalse(records.get(1).get("path_base64").asBoolean());
+        assertArrayEquals(INVALID_UTF8, Base64.getDecoder().decode(records.get(2).get("path").asText()));
+        assertTrue(records.get(2).get("path_base64").asBoolean());
+
+        List<JsonNode> paths = validJson(schema("paths.schema.json"), "paths", "--json", "--config", cfg, "--route",
+                "mirror");
+        assertTrue(paths.stream().anyMatch(path -> path.get("path_base64").asBoolean()
+                && Arrays.equals(INVALID_UTF8, Base64.getDecoder().decode(path.get("path").asText()))), paths.toString());
+        List<JsonNode> retry = validJson(schema("paths-retry.schema.json"), "paths", "--retry", "--json", "--config", cfg,
+                "--route", "mirror");
+        assertTrue(retry.get(0).get("reason").isNull(), retry.get(0).toString());
+        assertEquals(1_000, retry.get(0).get("first_failed_epoch_ms").asLong());
+        assertEquals("photos/line\nbreak.txt", retry.get(1).get("path").asText());
+
+        List<JsonNode> top = validJson(schema("top.schema.json"), "top", "--json", "--queue", queue, "--depth", "1");
+        assertTrue(top.stream().anyMatch(row -> row.get("directory").asText().equals("dir\nnl")
+                && !row.get("directory_base64").asBoolean()), "a newline is a newline, not an escape: " + top);
+        assertTrue(top.stream().anyMatch(row -> row.get("directory_base64").asBoolean() && Arrays.equals(
+                Arrays.copyOf(invalidDirectory, 7), Base64.getDecoder().decode(row.get("directory").asText()))),
+                "invalid UTF-8 is base64 here too: " + top);
+
+        List<JsonNode> stat = validJson(schema("stat.schema.json"), "stat", "--json", "--config", cfg);
+        assertEquals(List.of("queue", "route", "route"), stat.stream().map(line -> line.get("kind").asText()).toList());
+        assertTrue(stat.get(1).get("full_reason").isTextual() && stat.get(2).get("last_run").isNull(), stat.toString());
+        validJson(schema("stat.schema.json"), "stat", "--json", "--utc", "--queue", queue);
     }
 
     @Test
