@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -176,14 +177,14 @@ class DebianPackageIT {
 
         ModuleFiles.Result info = dpkgDeb("-I", deb.toString());
         assertEquals(0, info.exitCode(), info.toString());
-        for (String member : List.of("control", "conffiles", "md5sums", "postinst", "prerm", "postrm")) {
+        for (String member : List.of("control", "conffiles", "md5sums", "preinst", "postinst", "prerm", "postrm")) {
             assertTrue(info.stdout().matches("(?s).*\\s" + member + "\\s.*"), member + " in\n" + info.stdout());
         }
 
         Path control = dir.resolve("control");
         assertEquals(0, dpkgDeb("-e", deb.toString(), control.toString()).exitCode());
         assertEquals("/etc/changeq/changeq.yaml\n/etc/default/changeq\n", Files.readString(control.resolve("conffiles")));
-        for (String script : List.of("postinst", "prerm", "postrm")) {
+        for (String script : List.of("preinst", "postinst", "prerm", "postrm")) {
             Path file = control.resolve(script);
             assertTrue(Files.isExecutable(file), script + " is executable");
             ModuleFiles.Result syntax = ModuleFiles.run(dir, List.of("sh", "-n", file.toString()));
@@ -215,15 +216,11 @@ class DebianPackageIT {
 
     @Test
     void installUpgradeRemoveAndPurgeWithTheRealMaintainerScripts() throws Exception {
-        Path script = ModuleFiles.module().resolve("src/test/sh/install-in-overlay.sh");
         boolean hostHadUser = ModuleFiles.run(dir, List.of("getent", "passwd", "changeq")).exitCode() == 0;
-        ModuleFiles.Result result = ModuleFiles.run(dir, List.of("sh", script.toString(), deb.toString(),
-                dir.resolve("overlay").toString()), Map.of(), INSTALL_DEADLINE_SECONDS);
-        Assumptions.assumeTrue(result.exitCode() != 77, "cannot install into an overlay of / here ("
-                + result.stdout().strip() + "); skipping the dpkg -i test");
-        assertEquals(0, result.exitCode(), result.toString());
+        ModuleFiles.Result result = installInOverlay();
         String out = result.stdout();
         for (String expected : List.of(
+                "config: " + Files.readAllLines(ModuleFiles.source("etc/changeq.yaml")).get(0),
                 "user: changeq:/var/lib/changeq:/usr/sbin/nologin",
                 "dir: 750 changeq:changeq /var/lib/changeq\n",
                 "dir: 750 changeq:changeq /var/lib/changeq/queue\n",
@@ -236,6 +233,39 @@ class DebianPackageIT {
         }
         assertEquals(hostHadUser, ModuleFiles.run(dir, List.of("getent", "passwd", "changeq")).exitCode() == 0,
                 "the host's users are untouched");
+    }
+
+    @Test
+    void anUpgradeKeepsTheLayoutThatEarlierBuildsInstalledAsTheirDefault() throws Exception {
+        Path earlierDefault = ModuleFiles.module().resolve("src/test/resources/earlier-default-changeq.yaml");
+        Path earlier = dir.resolve("earlier");
+        assertEquals(0, dpkgDeb("-R", deb.toString(), earlier.toString()).exitCode());
+        Files.copy(earlierDefault, earlier.resolve("etc/changeq/changeq.yaml"), StandardCopyOption.REPLACE_EXISTING);
+        Files.delete(earlier.resolve("DEBIAN/preinst"));
+        ModuleFiles.Result built = dpkgDeb("-b", earlier.toString(), dir.resolve("earlier.deb").toString());
+        assertEquals(0, built.exitCode(), built.toString());
+
+        ModuleFiles.Result result = installInOverlay(dir.resolve("earlier.deb").toString());
+
+        String earlierFirstLine = Files.readAllLines(earlierDefault).get(0);
+        assertTrue(result.stdout().contains("config: " + earlierFirstLine + "\n"), result.toString());
+        assertTrue(result.stderr().contains("changeq: kept /etc/changeq/changeq.yaml as it was"), result.toString());
+        for (String expected : List.of("conffile kept: # edited", "after purge: gone user removed")) {
+            assertTrue(result.stdout().contains(expected), "'" + expected + "' in\n" + result);
+        }
+    }
+
+    /** install-in-overlay.sh with this package and {@code earlier} packages installed before it. */
+    private ModuleFiles.Result installInOverlay(String... earlier) throws Exception {
+        Path script = ModuleFiles.module().resolve("src/test/sh/install-in-overlay.sh");
+        List<String> command = new ArrayList<>(List.of("sh", script.toString(), deb.toString(),
+                dir.resolve("overlay").toString()));
+        command.addAll(List.of(earlier));
+        ModuleFiles.Result result = ModuleFiles.run(dir, command, Map.of(), INSTALL_DEADLINE_SECONDS);
+        Assumptions.assumeTrue(result.exitCode() != 77, "cannot install into an overlay of / here ("
+                + result.stdout().strip() + "); skipping the dpkg -i test");
+        assertEquals(0, result.exitCode(), result.toString());
+        return result;
     }
 
     @Test
