@@ -49,7 +49,7 @@ final class CommandManPage {
         page.section("Exit status");
         exitCodes(page, spec.usageMessage().exitCodeList());
         page.section("Examples");
-        page.verbatim(formatted(spec.usageMessage().footer()));
+        page.verbatim(withoutHeading(formatted(spec.usageMessage().footer())));
         page.section("See also").text(seeAlso);
         return page.toString();
     }
@@ -151,6 +151,18 @@ final class CommandManPage {
             }
         }
         return result;
+    }
+
+    /** The footer without the "Examples:" some footers start with: the section's heading says it already. */
+    private static List<String> withoutHeading(List<String> footer) {
+        int start = 0;
+        while (start < footer.size() && footer.get(start).isBlank()) {
+            start++;
+        }
+        if (start < footer.size() && footer.get(start).strip().equalsIgnoreCase("examples:")) {
+            start++;
+        }
+        return footer.subList(start, footer.size());
     }
 
     /** The first sentence of the description, or the header: what NAME shows in one line. */

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 import org.changeq.pipeline.inspect.QueueMain;
 import org.changeq.sync.SyncMain;
@@ -63,8 +64,13 @@ public final class ManPages {
     private static void write(Path output, String name, String section, String roff) throws IOException {
         Path file = output.resolve("man" + section).resolve(name + "." + section + ".gz");
         Files.createDirectories(file.getParent());
-        // Java writes no name and a zero time into the gzip header, so the same page gives the same bytes.
-        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(file))) {
+        // Java writes no name and a zero time into the gzip header, so the same page gives the same bytes;
+        // Debian asks for the best compression.
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(file)) {
+            {
+                def.setLevel(Deflater.BEST_COMPRESSION);
+            }
+        }) {
             out.write(roff.getBytes(StandardCharsets.US_ASCII));
         }
     }
