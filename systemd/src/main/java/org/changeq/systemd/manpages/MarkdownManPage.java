@@ -146,8 +146,12 @@ final class MarkdownManPage {
             if (node instanceof Text text) {
                 roff.append(Roff.escape(text.getLiteral()));
             } else if (node instanceof Code code) {
-                // Unpaddable spaces: a code span is neither stretched nor broken, nor read as a line's indent.
-                roff.append("\\fB").append(Roff.escape(code.getLiteral()).replace(" ", "\\ ")).append("\\f").append(font);
+                // A code span's own leading or trailing space (`` ` #` ``) must not become a line's indent.
+                String literal = Roff.escape(code.getLiteral());
+                String inner = literal.strip();
+                int leading = literal.indexOf(inner);
+                roff.append("\\fB").append("\\ ".repeat(leading)).append(inner)
+                        .append("\\ ".repeat(literal.length() - leading - inner.length())).append("\\f").append(font);
             } else if (node instanceof StrongEmphasis) {
                 roff.append("\\fB").append(inline(node, "B")).append("\\f").append(font);
             } else if (node instanceof Emphasis) {

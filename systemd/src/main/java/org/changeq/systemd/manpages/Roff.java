@@ -13,6 +13,9 @@ final class Roff {
     /** Starts a page: {@code .TH} with the title upper-cased, the section, and the source and manual names. */
     Roff(String title, String section, String source) {
         request("TH", quoted(title.toUpperCase(Locale.ROOT)), section, "\"\"", quoted(source), quoted("changeq manual"));
+        // Options and paths must survive copying from the page: never hyphenate them, nor stretch the spaces.
+        request("nh");
+        request("ad", "l");
     }
 
     Roff section(String heading) {
@@ -35,7 +38,7 @@ final class Roff {
 
     /** An indented paragraph started by {@code mark} (already roff), as for list items. */
     Roff item(String mark, int indent) {
-        return request("IP", quoted(mark), String.valueOf(indent));
+        return request("IP", '"' + mark + '"', String.valueOf(indent));
     }
 
     Roff lineBreak() {
