@@ -74,6 +74,7 @@ class DebianPackageIT {
                 Map.entry("/usr/share/doc/changeq/docs/migration.md", data),
                 Map.entry("/usr/share/doc/changeq/docs/configuration.md", data),
                 Map.entry("/usr/share/doc/changeq/examples/three-copies.yaml", data),
+                Map.entry("/usr/share/doc/changeq/examples/changeq.yaml", data),
                 Map.entry("/usr/share/man/man8/changeq-tracker.8.gz", data),
                 Map.entry("/usr/share/man/man8/changeq-sync.8.gz", data),
                 Map.entry("/usr/share/man/man1/changeq-queue.1.gz", data),
