@@ -2,16 +2,19 @@
 # Installs, reinstalls, removes and purges a .deb with the real dpkg and maintainer scripts, in a
 # throwaway copy of this machine: an overlay over / in a private mount namespace, so nothing
 # reaches the host (its users, its dpkg database, its /proc/sys, which stays read-only).
-# Usage: install-in-overlay.sh DEB WORK-DIR     Exit 77: this machine cannot do that (not root,
-# no unshare, no overlayfs); anything else non-zero: a step failed.
+# Usage: install-in-overlay.sh DEB WORK-DIR [EARLIER-DEB]     Exit 77: this machine cannot do that
+# (not root, no unshare, no overlayfs); anything else non-zero: a step failed. With EARLIER-DEB,
+# that is installed first, so that installing DEB is an upgrade from it.
 set -eu
 deb=$1
 work=$2
+earlier=${3:-}
 [ "$(id -u)" -eq 0 ] || { echo "not root"; exit 77; }
 command -v unshare >/dev/null || { echo "no unshare"; exit 77; }
 command -v dpkg >/dev/null || { echo "no dpkg"; exit 77; }
 mkdir -p "$work/upper" "$work/work" "$work/merged"
 cp "$deb" "$work/changeq.deb"
+if [ -n "$earlier" ]; then cp "$earlier" "$work/earlier.deb"; fi
 
 exec unshare -m sh -eu -c '
 work=$1
@@ -26,7 +29,12 @@ mount -o remount,bind,ro "$m/proc/sys"
 cp "$work/changeq.deb" "$m/tmp/changeq.deb"
 in_root() { chroot "$m" "$@"; }
 
+if [ -f "$work/earlier.deb" ]; then
+    cp "$work/earlier.deb" "$m/tmp/earlier.deb"
+    in_root dpkg -i /tmp/earlier.deb
+fi
 in_root dpkg -i /tmp/changeq.deb
+echo "config: $(head -n 1 "$m/etc/changeq/changeq.yaml")"
 echo "user: $(in_root getent passwd changeq | cut -d: -f1,6,7)"
 in_root stat -c "dir: %a %U:%G %n" /var/lib/changeq /var/lib/changeq/queue /var/lib/changeq/state
 echo "# edited" >> "$m/etc/changeq/changeq.yaml"

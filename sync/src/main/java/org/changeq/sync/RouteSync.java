@@ -179,7 +179,8 @@ public final class RouteSync {
     private static SyncException stateUnusable(ChangeqConfig config, String route, IOException e) {
         return new SyncException(ExitCodes.SOFTWARE, "route '" + route + "': cannot read or write its state: " + e
                 + "; the files under " + config.state() + " must belong to the user changeq-sync runs as (changeq"
-                + " under systemd; see README on running commands by hand)", e);
+                + " under systemd; see \"Install on Debian\" in /usr/share/doc/changeq/README.md on running commands"
+                + " by hand)", e);
     }
 
     private SyncReport runHoldingLock() throws SyncException, InterruptedException, IOException {

@@ -19,14 +19,14 @@ import org.changeq.pipeline.config.RouteConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The shipped /etc/changeq/changeq.yaml loads and reproduces the old pipeline route for route. */
+/** The example of three copies (examples/three-copies.yaml) loads and reproduces the old pipeline route for route. */
 class ExampleConfigTest {
     private static final List<String> NAS_ARGS = List.of("-rlt", "--chmod=D0775,F0664");
     private static ChangeqConfig config;
 
     @BeforeAll
     static void load() throws Exception {
-        config = ConfigLoader.load(ModuleFiles.source("examples/changeq.yaml"));
+        config = ConfigLoader.load(ModuleFiles.source("examples/three-copies.yaml"));
     }
 
     @Test
