@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.state.StateDirectory;
 
 /**
@@ -61,7 +62,8 @@ public final class WriterLock implements AutoCloseable {
             key = queueDirectory.toRealPath();
         } catch (IOException e) {
             throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot create the queue directory "
-                    + queueDirectory + ": " + e + "; check that its parent exists and is writable by this user", e);
+                    + queueDirectory + ": " + PermissionDenied.in(e).map(Throwable::getMessage)
+                    .orElse(e + "; check that its parent exists and is writable by this user"), e);
         }
         Path lockFile = queueDirectory.resolve(FILE_NAME);
         if (!HELD_HERE.add(key)) {
@@ -85,7 +87,8 @@ public final class WriterLock implements AutoCloseable {
                 throw refused;
             }
             throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot take the writer lock "
-                    + lockFile + ": " + e + "; check that the queue directory is writable by this user", e);
+                    + lockFile + ": " + PermissionDenied.in(e).map(Throwable::getMessage)
+                    .orElse(e + "; check that the queue directory is writable by this user"), e);
         }
     }
 
