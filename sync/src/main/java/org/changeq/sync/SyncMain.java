@@ -54,8 +54,8 @@ import picocli.CommandLine.Option;
                 + " a run that would delete more at the destination than the route's max-delete "
                 + "deletes nothing (exit 12). The message names the fix and the option that overrides it once.",
             "",
-            "stdout gets exactly one line per run:",
-            "  route=NAME mode=incremental|full reason=WHY files=N bytes=N seconds=S rsync-exit=N|none",
+            "stdout gets exactly one line per run (MODE is incremental or full):",
+            "  route=NAME mode=MODE reason=WHY files=N bytes=N seconds=S rsync-exit=N|none",
             "The log (stderr) says why and streams rsync's output. Metrics go to "
                 + "<state>/metrics/changeq_sync_ROUTE.prom (node_exporter textfile format).",
             ""},
@@ -64,21 +64,26 @@ import picocli.CommandLine.Option;
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs",
             "      the timer's job: sync what changed since the last successful run",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs --dry-run",
-            "      show the decision, the rsync command and the file list; rsync runs with --dry-run; nothing is committed",
+            "      show the decision, the rsync command and the file list; rsync runs",
+            "      with --dry-run; nothing is committed",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --full",
-            "      a full sync now (or: touch /var/lib/changeq/state/flags/mirror.force-full before the next timer run;",
-            "      each touch asks for one full sync, the file is never removed by changeq)",
+            "      a full sync now (or: touch /var/lib/changeq/state/flags/mirror.force-full",
+            "      before the next timer run; each touch asks for one full sync, the file",
+            "      is never removed by changeq)",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror \\",
             "      --metrics-dir /var/lib/node_exporter/textfile",
-            "      metrics where node_exporter reads them; under systemd add ReadWritePaths= for it in a drop-in",
+            "      metrics where node_exporter reads them; under systemd add",
+            "      ReadWritePaths= for it in a drop-in",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup \\",
             "      --allow-deletes 120000",
-            "      after a deliberate mass deletion: let this one run delete up to 120000 paths at the destination",
+            "      after a deliberate mass deletion: let this one run delete up to 120000",
+            "      paths at the destination",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup \\",
             "      --accept-root-change",
             "      the root's disk was replaced on purpose: sync it fully and remember it",
             "  changeq-sync check --config /etc/changeq/changeq.yaml",
-            "      prove that routes sharing a list cover every path exactly once; preview what full syncs would delete"})
+            "      prove that routes sharing a list cover every path exactly once; preview",
+            "      what full syncs would delete"})
 public final class SyncMain implements Callable<Integer> {
 
     static {
