@@ -259,6 +259,13 @@ class BadInputTest {
             assertDenied(nobody.run(QueueMain.class, command), queue, "changeq-queue " + command);
         }
         assertDenied(nobody.run(TrackerMain.class, List.of("--config", c)), queue, "changeq-tracker");
+
+        // A state directory this user owns gets the sync as far as the queue.
+        Trees.run(List.of("chown", "-R", "nobody:nogroup", state.toString()), 0);
+        for (List<String> command : List.of(List.of("--config", c, "--route", "mirror"), List.of("check", "--config", c),
+                List.of("follow", "--config", c, "--route", "mirror"))) {
+            assertDenied(nobody.run(SyncMain.class, command), queue, "changeq-sync " + command);
+        }
     }
 
     private static void assertDenied(Result result, Path directory, String command) {
