@@ -108,8 +108,10 @@ public final class CommandLines {
             }
             List<String> misplaced = new ArrayList<>();
             for (String arg : List.of(args).subList(0, i)) {
-                OptionSpec option = arg.startsWith("-") ? named.getCommandSpec().findOption(arg.split("=", 2)[0]) : null;
-                if (option != null && !option.usageHelp() && !option.versionHelp() && !misplaced.contains(option.longestName())) {
+                OptionSpec option = arg.startsWith("-") ? named.getCommandSpec().findOption(arg.split("=", 2)[0])
+                        : null;
+                boolean help = option != null && (option.usageHelp() || option.versionHelp());
+                if (option != null && !help && !misplaced.contains(option.longestName())) {
                     misplaced.add(option.longestName());
                 }
             }
