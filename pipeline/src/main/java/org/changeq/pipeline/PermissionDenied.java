@@ -30,4 +30,9 @@ public final class PermissionDenied extends ExitCodeException {
         }
         return Optional.empty();
     }
+
+    /** The sentence of {@link #in} for {@code failure}, or {@code otherwise} when the failure is another. */
+    public static String sentenceOr(Throwable failure, String otherwise) {
+        return in(failure).map(Throwable::getMessage).orElse(otherwise);
+    }
 }

@@ -266,6 +266,12 @@ class BadInputTest {
                 List.of("follow", "--config", c, "--route", "mirror"))) {
             assertDenied(nobody.run(SyncMain.class, command), queue, "changeq-sync " + command);
         }
+
+        // And the tracker, given a queue it owns, as far as the state directory.
+        Trees.run(List.of("chown", "-R", "nobody:nogroup", queue.toString()), 0);
+        Trees.run(List.of("chown", "-R", "root:root", state.toString()), 0);
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx------"));
+        assertDenied(nobody.run(TrackerMain.class, List.of("--config", c)), state, "changeq-tracker");
     }
 
     private static void assertDenied(Result result, Path directory, String command) {

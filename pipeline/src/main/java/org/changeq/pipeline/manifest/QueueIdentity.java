@@ -82,7 +82,7 @@ public record QueueIdentity(UUID id, Path stateDirectory) {
             return read(queueDirectory);
         } catch (IOException e) {
             throw new QueueNotFoundException("cannot read the identity of the queue " + queueDirectory + ": "
-                    + PermissionDenied.in(e).map(Throwable::getMessage).orElse(e.getMessage()));
+                    + PermissionDenied.sentenceOr(e, e.getMessage()));
         }
     }
 

@@ -62,8 +62,8 @@ public final class WriterLock implements AutoCloseable {
             key = queueDirectory.toRealPath();
         } catch (IOException e) {
             throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot create the queue directory "
-                    + queueDirectory + ": " + PermissionDenied.in(e).map(Throwable::getMessage)
-                    .orElse(e + "; check that its parent exists and is writable by this user"), e);
+                    + queueDirectory + ": " + PermissionDenied.sentenceOr(e,
+                    e + "; check that its parent exists and is writable by this user"), e);
         }
         Path lockFile = queueDirectory.resolve(FILE_NAME);
         if (!HELD_HERE.add(key)) {
@@ -87,8 +87,8 @@ public final class WriterLock implements AutoCloseable {
                 throw refused;
             }
             throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot take the writer lock "
-                    + lockFile + ": " + PermissionDenied.in(e).map(Throwable::getMessage)
-                    .orElse(e + "; check that the queue directory is writable by this user"), e);
+                    + lockFile + ": " + PermissionDenied.sentenceOr(e,
+                    e + "; check that the queue directory is writable by this user"), e);
         }
     }
 
