@@ -125,10 +125,25 @@ public final class TrackerMain implements Callable<Integer> {
 
     /** The command line of {@code changeq-tracker}, writing help and errors to {@code out} and {@code err}. */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
-        return CommandLines.configure(new CommandLine(new TrackerMain()), ExitCodes.OK, ExitCodes.SOFTWARE,
-                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE,
-                ExitCodes.QUEUE_WRITE_FAILED, ExitCodes.ALREADY_RUNNING).setOut(out).setErr(err);
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new TrackerMain()), ExitCodes.OK,
+                ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.ROOT_UNAVAILABLE,
+                ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.QUEUE_WRITE_FAILED, ExitCodes.ALREADY_RUNNING)
+                .setOut(out).setErr(err);
+        // picocli would ask for the rest of quick mode ("Missing required argument(s): --queue=DIR").
+        CommandLine.IParameterExceptionHandler usage = commandLine.getParameterExceptionHandler();
+        commandLine.setParameterExceptionHandler((failure, args) -> {
+            List<String> quick = List.of(args).stream().map(arg -> arg.split("=", 2)[0])
+                    .filter(QUICK_MODE_OPTIONS::contains).distinct().toList();
+            boolean config = List.of(args).stream().anyMatch(arg -> arg.split("=", 2)[0].equals("--config"));
+            return usage.handleParseException(!config || quick.isEmpty() ? failure
+                    : new CommandLine.ParameterException(failure.getCommandLine(), String.join(", ", quick)
+                            + (quick.size() == 1 ? " is" : " are") + " for quick mode, without --config: the config "
+                            + "file names the queue, the state directory and the roots; give one or the other"), args);
+        });
+        return commandLine;
     }
+
+    private static final List<String> QUICK_MODE_OPTIONS = List.of("--root", "--queue", "--state", "--exclude");
 
     @Override
     public Integer call() throws InterruptedException {

@@ -202,6 +202,10 @@ class BadInputTest {
         assertRefused(tracker("--bogus"), ExitCodes.USAGE, "Unknown option: '--bogus'", "changeq-tracker");
         assertRefused(tracker(), ExitCodes.USAGE, "Missing required argument", "changeq-tracker");
         assertRefused(tracker("--root", tmp.resolve("root").toString()), ExitCodes.USAGE, "--queue", "changeq-tracker");
+        assertRefused(tracker("--config", config.toString(), "--root", tmp.resolve("root").toString()), ExitCodes.USAGE,
+                "--root is for quick mode, without --config", "changeq-tracker");
+        assertRefused(tracker("--config", config.toString(), "--state", state.toString()), ExitCodes.USAGE,
+                "--state is for quick mode, without --config", "changeq-tracker");
         String absent = tmp.resolve("absent.yaml").toString();
         assertRefused(tracker("--config", absent), ExitCodes.CONFIG, absent + ": it does not exist", "");
         assertRefused(tracker("--config", tmp.toString()), ExitCodes.CONFIG, tmp + ": it is a directory", "");
