@@ -26,6 +26,10 @@ public final class ExitCodes {
     public static final int DELETIONS_REFUSED = 12;
     public static final int DESTINATION_CHANGED = 13;
     public static final int TRACKER_NOT_RUNNING = 14;
+    /** The shell's 128 + SIGINT: the JVM's own status when Ctrl-C ends it. */
+    public static final int INTERRUPTED = 130;
+    /** The shell's 128 + SIGTERM. */
+    public static final int TERMINATED = 143;
 
     private static final NavigableMap<Integer, String> MEANINGS = new TreeMap<>(Map.ofEntries(
             Map.entry(OK, "success"),
@@ -62,7 +66,13 @@ public final class ExitCodes {
             Map.entry(TRACKER_NOT_RUNNING, "the run sent what the queue holds, but no changeq-tracker holds the "
                     + "queue, or the running one does not watch the route's root as configured (then the run was "
                     + "full): changes made now are not recorded, so the run fails although its cursor moved; "
-                    + "start the tracker, or reload it after a configuration change")));
+                    + "start the tracker, or reload it after a configuration change"),
+            Map.entry(INTERRUPTED, "interrupted by Ctrl-C (SIGINT): a changeq-sync run stops rsync and keeps its "
+                    + "cursor; changeq-tracker, changeq-sync follow and changeq-queue tail -f stop cleanly and exit 0 "
+                    + "instead"),
+            Map.entry(TERMINATED, "stopped by SIGTERM: a changeq-sync run stops rsync and keeps its cursor; "
+                    + "changeq-tracker, changeq-sync follow and changeq-queue tail -f stop cleanly and exit 0 "
+                    + "instead")));
 
     private ExitCodes() {
     }

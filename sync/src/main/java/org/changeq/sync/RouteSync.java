@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.function.Function;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
@@ -177,6 +178,10 @@ public final class RouteSync {
     }
 
     private static SyncException stateUnusable(ChangeqConfig config, String route, IOException e) {
+        Optional<PermissionDenied> denied = PermissionDenied.in(e);
+        if (denied.isPresent()) {
+            return new SyncException(denied.get().exitCode(), "route '" + route + "': " + denied.get().getMessage(), e);
+        }
         return new SyncException(ExitCodes.SOFTWARE, "route '" + route + "': cannot read or write its state: " + e
                 + "; the files under " + config.state() + " must belong to the user changeq-sync runs as (changeq"
                 + " under systemd; see \"Install on Debian\" in /usr/share/doc/changeq/README.md on running commands"

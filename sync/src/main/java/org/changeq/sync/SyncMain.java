@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.ExitCodeException;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
@@ -53,8 +54,8 @@ import picocli.CommandLine.Option;
                 + " a run that would delete more at the destination than the route's max-delete "
                 + "deletes nothing (exit 12). The message names the fix and the option that overrides it once.",
             "",
-            "stdout gets exactly one line per run:",
-            "  route=NAME mode=incremental|full reason=WHY files=N bytes=N seconds=S rsync-exit=N|none",
+            "stdout gets exactly one line per run (MODE is incremental or full):",
+            "  route=NAME mode=MODE reason=WHY files=N bytes=N seconds=S rsync-exit=N|none",
             "The log (stderr) says why and streams rsync's output. Metrics go to "
                 + "<state>/metrics/changeq_sync_ROUTE.prom (node_exporter textfile format).",
             ""},
@@ -63,21 +64,26 @@ import picocli.CommandLine.Option;
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs",
             "      the timer's job: sync what changed since the last successful run",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs --dry-run",
-            "      show the decision, the rsync command and the file list; rsync runs with --dry-run; nothing is committed",
+            "      show the decision, the rsync command and the file list; rsync runs",
+            "      with --dry-run; nothing is committed",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --full",
-            "      a full sync now (or: touch /var/lib/changeq/state/flags/mirror.force-full before the next timer run;",
-            "      each touch asks for one full sync, the file is never removed by changeq)",
+            "      a full sync now (or: touch /var/lib/changeq/state/flags/mirror.force-full",
+            "      before the next timer run; each touch asks for one full sync, the file",
+            "      is never removed by changeq)",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror \\",
             "      --metrics-dir /var/lib/node_exporter/textfile",
-            "      metrics where node_exporter reads them; under systemd add ReadWritePaths= for it in a drop-in",
+            "      metrics where node_exporter reads them; under systemd add",
+            "      ReadWritePaths= for it in a drop-in",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup \\",
             "      --allow-deletes 120000",
-            "      after a deliberate mass deletion: let this one run delete up to 120000 paths at the destination",
+            "      after a deliberate mass deletion: let this one run delete up to 120000",
+            "      paths at the destination",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-backup \\",
             "      --accept-root-change",
             "      the root's disk was replaced on purpose: sync it fully and remember it",
             "  changeq-sync check --config /etc/changeq/changeq.yaml",
-            "      prove that routes sharing a list cover every path exactly once; preview what full syncs would delete"})
+            "      prove that routes sharing a list cover every path exactly once; preview",
+            "      what full syncs would delete"})
 public final class SyncMain implements Callable<Integer> {
 
     static {
@@ -119,6 +125,9 @@ public final class SyncMain implements Callable<Integer> {
     @Mixin
     RunOptions runOptions;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final ConfigSource configs;
     private final Clock clock;
     private final PrintStream out;
@@ -152,18 +161,21 @@ public final class SyncMain implements Callable<Integer> {
         CommandLines.configure(commandLine, ExitCodes.OK, ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG,
                 ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING,
                 ExitCodes.SYNC_PARTIAL, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED,
-                ExitCodes.DELETIONS_REFUSED, ExitCodes.DESTINATION_CHANGED, ExitCodes.TRACKER_NOT_RUNNING);
+                ExitCodes.DELETIONS_REFUSED, ExitCodes.DESTINATION_CHANGED, ExitCodes.TRACKER_NOT_RUNNING,
+                ExitCodes.INTERRUPTED, ExitCodes.TERMINATED);
         CommandLines.exitCodes(commandLine.getSubcommands().get("check"), ExitCodes.OK, ExitCodes.SOFTWARE,
-                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.CHECK_FAILED);
+                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.CHECK_FAILED);
         // Runs that fail do not end a follower: it exits only when stopped, or when a restart may help.
         CommandLines.exitCodes(commandLine.getSubcommands().get("follow"), ExitCodes.OK, ExitCodes.SOFTWARE,
                 ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING);
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
-            if (failure instanceof ExitCodeException e) {
-                err.println("changeq-sync: " + e.getMessage());
-                return e.exitCode();
+            ExitCodeException known = failure instanceof ExitCodeException e ? e
+                    : PermissionDenied.in(failure).orElse(null);
+            if (known != null) {
+                err.println("changeq-sync: " + known.getMessage());
+                return known.exitCode();
             }
             err.println("changeq-sync: internal error: " + failure);
             failure.printStackTrace(err);
@@ -175,19 +187,15 @@ public final class SyncMain implements Callable<Integer> {
     @Override
     public Integer call() throws SyncException, InterruptedException {
         if (config == null || route == null) {
-            err.println("changeq-sync: --config FILE and --route NAME are required (or use 'changeq-sync check'); see --help");
-            return ExitCodes.USAGE;
-        }
-        ChangeqConfig loaded = load(configs, config);
-        if (!loaded.routes().containsKey(route)) {
-            err.println("changeq-sync: no route named '" + route + "' in " + config + "; configured routes: "
-                    + loaded.routes().keySet());
-            return ExitCodes.USAGE;
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--config FILE and --route NAME are required (or use 'changeq-sync check')");
         }
         if (allowDeletes != null && allowDeletes < 0) {
-            err.println("changeq-sync: --allow-deletes must be 0 or more, got " + allowDeletes);
-            return ExitCodes.USAGE;
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--allow-deletes must be 0 or more, got " + allowDeletes);
         }
+        ChangeqConfig loaded = load(configs, config);
+        requireRoute(loaded, route, config, spec.commandLine());
         SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(runOptions.metricsDirectory),
                 runOptions.retainMinAge, acceptRootChange, acceptDestinationChange,
                 allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes));
@@ -207,6 +215,13 @@ public final class SyncMain implements Callable<Integer> {
                 description = "queue files are deleted only once every route's cursor is past them and they are older than "
                     + "this (default ${DEFAULT-VALUE}; units s, m, h, d)")
         Duration retainMinAge;
+    }
+
+    static void requireRoute(ChangeqConfig config, String route, Path file, CommandLine commandLine) {
+        if (!config.routes().containsKey(route)) {
+            throw new CommandLine.ParameterException(commandLine, "no route named '" + route + "' in " + file
+                    + "; configured routes: " + config.routes().keySet());
+        }
     }
 
     static ChangeqConfig load(ConfigSource configs, Path file) throws SyncException {
@@ -249,8 +264,14 @@ public final class SyncMain implements Callable<Integer> {
             this.out = out;
         }
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
+            if (examples < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--examples must be 0 or more, got " + examples);
+            }
             return CoverageCheck.run(load(configs, config), examples, out);
         }
     }
@@ -287,6 +308,9 @@ public final class SyncMain implements Callable<Integer> {
         @Mixin
         RunOptions runOptions;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         private final ConfigSource configs;
         private final Clock clock;
         private final PrintStream out;
@@ -302,11 +326,7 @@ public final class SyncMain implements Callable<Integer> {
         @Override
         public Integer call() throws SyncException, InterruptedException {
             ChangeqConfig loaded = load(configs, config);
-            if (!loaded.routes().containsKey(route)) {
-                err.println("changeq-sync: no route named '" + route + "' in " + config + "; configured routes: "
-                        + loaded.routes().keySet());
-                return ExitCodes.USAGE;
-            }
+            requireRoute(loaded, route, config, spec.commandLine());
             SyncRequest request = new SyncRequest(route, false, false, Optional.ofNullable(runOptions.metricsDirectory),
                     runOptions.retainMinAge, false, false, OptionalLong.empty());
             RouteFollower follower = RouteFollower.start(loaded, request, clock, out, SystemdNotifier.fromEnvironment());

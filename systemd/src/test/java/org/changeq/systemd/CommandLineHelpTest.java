@@ -22,6 +22,7 @@ import org.changeq.sync.SyncMain;
 import org.changeq.tracker.TrackerMain;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.UsageMessageSpec;
 
 /**
  * What the three programs' {@code --help} and README tell an operator: every example command parses with the
@@ -78,6 +79,30 @@ class CommandLineHelpTest {
                     tooWide.add(name + ": " + line);
                 }
                 continued = line.endsWith("\\");
+            }
+        });
+        assertEquals(List.of(), tooWide, "picocli wraps help at " + WIDTH + " columns when it cannot ask a terminal");
+    }
+
+    /**
+     * picocli wraps a text line that does not fit at column 0, so an indented line (an example, its explanation, a
+     * format) that is longer than the width continues at the left edge, inside its block.
+     */
+    @Test
+    void noIndentedHelpLineWrapsIntoTheFirstColumn() {
+        List<String> tooWide = new ArrayList<>();
+        allCommands().forEach((name, command) -> {
+            UsageMessageSpec usage = command.getCommandSpec().usageMessage();
+            List<String> texts = new ArrayList<>();
+            texts.addAll(List.of(usage.header()));
+            texts.addAll(List.of(usage.description()));
+            texts.addAll(List.of(usage.footer()));
+            for (String text : texts) {
+                for (String line : String.format(text).split("\\R")) {
+                    if (line.startsWith(" ") && line.length() > WIDTH) {
+                        tooWide.add(name + ": " + line);
+                    }
+                }
             }
         });
         assertEquals(List.of(), tooWide, "picocli wraps help at " + WIDTH + " columns when it cannot ask a terminal");

@@ -23,6 +23,7 @@ import java.util.function.Consumer;
 import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.DirectoryAccess;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
@@ -633,7 +634,8 @@ public final class Tracker implements AutoCloseable {
             StateDirectory.createDirectories(directory);
         } catch (IOException e) {
             throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "cannot create the " + what + " directory "
-                    + directory + ": " + e + "; check that its parent exists and is writable by this user", e);
+                    + directory + ": " + PermissionDenied.sentenceOr(e,
+                    e + "; check that its parent exists and is writable by this user"), e);
         }
         if (!Files.isWritable(directory)) {
             throw new TrackerStartException(ExitCodes.QUEUE_UNAVAILABLE, "the " + what + " directory " + directory

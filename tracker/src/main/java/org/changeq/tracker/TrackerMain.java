@@ -58,12 +58,14 @@ import picocli.CommandLine.Spec;
             "  Run as the service does, from the config file:",
             "    changeq-tracker --config /etc/changeq/changeq.yaml",
             "",
-            "  Quick mode, to try it out: watch /srv/nfs into a scratch queue, state in /tmp/changeq-try/queue.state",
-            "  (the service's queue refuses it: a queue has one writer and one state directory):",
+            "  Quick mode, to try it out: watch /srv/nfs into a scratch queue, state in",
+            "  /tmp/changeq-try/queue.state (the service's queue refuses it: a queue has",
+            "  one writer and one state directory):",
             "    changeq-tracker --root /srv/nfs --queue /tmp/changeq-try/queue",
             "",
-            "  Leave out caches and a replicated tree (rsync patterns: a trailing / matches directories only,",
-            "  a leading / anchors at the root, * stays within a name, ** crosses /):",
+            "  Leave out caches and a replicated tree (rsync patterns: a trailing /",
+            "  matches directories only, a leading / anchors at the root, * stays within",
+            "  a name, ** crosses /):",
             "    changeq-tracker --root /srv/nfs --queue /tmp/changeq-try/queue \\",
             "        --exclude 'immich/' --exclude '/anca-elements/' --exclude '*.tmp'",
             "",
@@ -123,10 +125,25 @@ public final class TrackerMain implements Callable<Integer> {
 
     /** The command line of {@code changeq-tracker}, writing help and errors to {@code out} and {@code err}. */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
-        return CommandLines.configure(new CommandLine(new TrackerMain()), ExitCodes.OK, ExitCodes.SOFTWARE,
-                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE,
-                ExitCodes.QUEUE_WRITE_FAILED, ExitCodes.ALREADY_RUNNING).setOut(out).setErr(err);
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new TrackerMain()), ExitCodes.OK,
+                ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.ROOT_UNAVAILABLE,
+                ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.QUEUE_WRITE_FAILED, ExitCodes.ALREADY_RUNNING)
+                .setOut(out).setErr(err);
+        // picocli would ask for the rest of quick mode ("Missing required argument(s): --queue=DIR").
+        CommandLine.IParameterExceptionHandler usage = commandLine.getParameterExceptionHandler();
+        commandLine.setParameterExceptionHandler((failure, args) -> {
+            List<String> quick = List.of(args).stream().map(arg -> arg.split("=", 2)[0])
+                    .filter(QUICK_MODE_OPTIONS::contains).distinct().toList();
+            boolean config = List.of(args).stream().anyMatch(arg -> arg.split("=", 2)[0].equals("--config"));
+            return usage.handleParseException(!config || quick.isEmpty() ? failure
+                    : new CommandLine.ParameterException(failure.getCommandLine(), String.join(", ", quick)
+                            + (quick.size() == 1 ? " is" : " are") + " for quick mode, without --config: the config "
+                            + "file names the queue, the state directory and the roots; give one or the other"), args);
+        });
+        return commandLine;
     }
+
+    private static final List<String> QUICK_MODE_OPTIONS = List.of("--root", "--queue", "--state", "--exclude");
 
     @Override
     public Integer call() throws InterruptedException {

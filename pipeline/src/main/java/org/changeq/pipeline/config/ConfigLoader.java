@@ -3,9 +3,13 @@ package org.changeq.pipeline.config;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.DayOfWeek;
 import java.time.Duration;
@@ -21,6 +25,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.changeq.pipeline.PermissionDenied;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.Mark;
@@ -72,9 +77,27 @@ public final class ConfigLoader {
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
-            throw new ConfigException("cannot read the configuration file " + file + ": " + e, e);
+            throw new ConfigException("cannot read the configuration file " + file + ": " + unreadable(file, e), e);
         }
         return parse(file.toString(), new StringReader(text));
+    }
+
+    /** Why {@code file} could not be read, and what to do, without Java's exception names. */
+    private static String unreadable(Path file, Exception e) {
+        if (e instanceof NoSuchFileException) {
+            return "it does not exist; check the path given with --config";
+        }
+        if (Files.isDirectory(file)) {
+            return "it is a directory; give the YAML file itself (e.g. " + file.resolve("changeq.yaml") + ")";
+        }
+        if (e instanceof AccessDeniedException) {
+            return PermissionDenied.FIX;
+        }
+        if (e instanceof CharacterCodingException || e instanceof UncheckedIOException
+                && e.getCause() instanceof CharacterCodingException) {
+            return "it is not UTF-8 text; save it as UTF-8";
+        }
+        return String.valueOf(e.getMessage());
     }
 
     /**

@@ -165,6 +165,9 @@ final class QueueInspector {
                         + (entry.reason().isEmpty() ? "" : ": " + entry.reason()));
             }
         }
+        if (retry.entries().isEmpty() && !retry.overflowed() && !nulSeparated && !format.json()) {
+            out.println("the retry list of route '" + route.name() + "' is empty: no path waits after a failed transfer");
+        }
         if (retry.overflowed() && !nulSeparated && !format.json()) {
             out.println("... and more: more paths failed than the retry list holds (" + RetryList.LIMIT
                     + "); the route's next run is full");

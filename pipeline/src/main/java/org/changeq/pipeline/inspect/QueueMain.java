@@ -17,6 +17,7 @@ import java.util.function.Predicate;
 import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.ExitCodeException;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
@@ -86,11 +87,12 @@ public final class QueueMain implements Callable<Integer> {
     public static CommandLine commandLine(PrintStream out, PrintStream err, Clock clock) {
         CommandLine commandLine = CommandLines.configure(new CommandLine(new QueueMain(out, clock)), ExitCodes.OK,
                 ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE,
-                ExitCodes.QUEUE_WRITE_FAILED);
+                ExitCodes.QUEUE_WRITE_FAILED, ExitCodes.INTERRUPTED, ExitCodes.TERMINATED);
         commandLine.setOut(new java.io.PrintWriter(out, true));
         commandLine.setErr(new java.io.PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
             int code;
+            Optional<PermissionDenied> denied = PermissionDenied.in(failure);
             if (failure instanceof QueueNotFoundException) {
                 code = ExitCodes.QUEUE_UNAVAILABLE;
             } else if (failure instanceof QueueDiskFullException) {
@@ -99,8 +101,9 @@ public final class QueueMain implements Callable<Integer> {
                 code = e.exitCode();
             } else if (failure instanceof ConfigException) {
                 code = ExitCodes.CONFIG;
-            } else if (failure instanceof CommandLine.ParameterException) {
-                code = ExitCodes.USAGE;
+            } else if (denied.isPresent()) {
+                failure = denied.get();
+                code = denied.get().exitCode();
             } else {
                 failure.printStackTrace(err);
                 code = ExitCodes.SOFTWARE;
@@ -194,7 +197,12 @@ public final class QueueMain implements Callable<Integer> {
         static Bound parse(String text) {
             Bound bound = new Bound();
             if (text.matches("\\d+")) {
-                bound.index = Long.parseLong(text);
+                try {
+                    bound.index = Long.parseLong(text);
+                } catch (NumberFormatException e) {
+                    throw new CommandLine.TypeConversionException("'" + text + "' is larger than any queue index ("
+                            + Long.MAX_VALUE + "); use an index from 'dump' or a time");
+                }
                 return bound;
             }
             try {
@@ -252,6 +260,24 @@ public final class QueueMain implements Callable<Integer> {
         }
     }
 
+    /** The filter of {@code --path}, or null without one. */
+    static PathFilter pathFilter(String pattern, CommandLine commandLine) {
+        if (pattern == null) {
+            return null;
+        }
+        try {
+            return PathFilter.of(java.util.List.of(pattern));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(commandLine, "--path: " + e.getMessage());
+        }
+    }
+
+    static void requireNotNegative(String option, int value, CommandLine commandLine) {
+        if (value < 0) {
+            throw new CommandLine.ParameterException(commandLine, option + " must be 0 or more, got " + value);
+        }
+    }
+
     @Command(name = "stat", mixinStandardHelpOptions = true,
             header = "The queue's records, size and tracker status, and each route's backlog and next run.",
             description = "Records by type and root, first/last record time, queue files on disk, whether the tracker "
@@ -281,10 +307,13 @@ public final class QueueMain implements Callable<Integer> {
 
     @Command(name = "tail", mixinStandardHelpOptions = true,
             header = "The newest records, and with -f those appended later.",
-            description = "With -f it follows the queue until interrupted; Ctrl-C exits 0.")
+            description = "With -f it follows the queue until interrupted; Ctrl-C or SIGTERM ends it with exit 0.")
     static final class Tail implements Callable<Integer> {
         @ParentCommand
         QueueMain main;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
 
         @Mixin
         Source source;
@@ -297,12 +326,18 @@ public final class QueueMain implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException, ConfigException {
+            requireNotNegative("--lines", count, spec.commandLine());
             CountDownLatch interrupted = new CountDownLatch(1);
             CountDownLatch finished = new CountDownLatch(1);
+            // Ctrl-C and SIGTERM are how a follow ends: a clean end, so the process exits 0 rather than the JVM's
+            // 130 or 143, once the loop has stopped and what it printed is out.
             Thread hook = ChangeqThreads.newThread(QueueMain.class, "changeq-queue-interrupt", () -> {
                 interrupted.countDown();
                 try {
-                    finished.await(5, TimeUnit.SECONDS);
+                    if (finished.await(5, TimeUnit.SECONDS)) {
+                        main.out.flush();
+                        Runtime.getRuntime().halt(ExitCodes.OK);
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -323,6 +358,14 @@ public final class QueueMain implements Callable<Integer> {
                     });
                 });
             } finally {
+                if (follow) {
+                    try {
+                        // A failure's exit code must not become the hook's 0.
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    } catch (IllegalStateException signalled) {
+                        // the hook runs: it ends the process with 0 once this thread is done
+                    }
+                }
                 finished.countDown();
             }
             return ExitCodes.OK;
@@ -372,7 +415,14 @@ public final class QueueMain implements Callable<Integer> {
                 source.withInspector(main, config, inspector -> inspector.pendingRecords(routeConfig));
                 return ExitCodes.OK;
             }
-            PathFilter paths = pathPattern == null ? null : PathFilter.of(java.util.List.of(pathPattern));
+            if (root != null && config != null) {
+                try {
+                    config.root(root);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--root: " + e.getMessage());
+                }
+            }
+            PathFilter paths = pathFilter(pathPattern, spec.commandLine());
             Predicate<QueueRecord> filter = record -> (type == null || record.type() == type)
                     && (root == null || record.root().equals(root))
                     && (paths == null || record.type().carriesPath() && paths.matchesSelfOrAncestor(record.path(), record.directory()));
@@ -411,6 +461,10 @@ public final class QueueMain implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException, ConfigException {
+            if (nul && source.json) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "-0 and --json exclude each other: -0 "
+                        + "writes raw NUL-terminated paths for xargs -0, --json one object per line; choose one");
+            }
             ChangeqConfig config = source.config();
             RouteConfig routeConfig = requireRoute(config, route, spec.commandLine());
             if (retry) {
@@ -449,6 +503,7 @@ public final class QueueMain implements Callable<Integer> {
             if (depth < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--depth must be at least 1, got " + depth);
             }
+            requireNotNegative("--limit", limit, spec.commandLine());
             source.withInspector(main, source.config(), inspector -> inspector.top(range.selection(record -> true), depth, limit));
             return ExitCodes.OK;
         }

@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.UUID;
+import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.state.StateDirectory;
 
 /**
@@ -81,7 +82,7 @@ public record QueueIdentity(UUID id, Path stateDirectory) {
             return read(queueDirectory);
         } catch (IOException e) {
             throw new QueueNotFoundException("cannot read the identity of the queue " + queueDirectory + ": "
-                    + e.getMessage());
+                    + PermissionDenied.sentenceOr(e, e.getMessage()));
         }
     }
 

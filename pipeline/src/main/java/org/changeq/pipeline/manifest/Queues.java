@@ -2,11 +2,14 @@ package org.changeq.pipeline.manifest;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.state.StateDirectory;
 
 /**
@@ -37,6 +40,14 @@ final class Queues {
 
     /** Opens an existing queue without creating or modifying anything. */
     static SingleChronicleQueue openForReading(Path directory) {
+        try {
+            Files.readAttributes(directory.resolve("metadata.cq4t"), BasicFileAttributes.class);
+        } catch (AccessDeniedException e) {
+            // Files.exists would say "no": a directory this user may not search is not a missing queue.
+            throw new QueueNotFoundException(directory + ": " + PermissionDenied.FIX);
+        } catch (IOException e) {
+            // missing: said below
+        }
         if (!Files.isDirectory(directory)) {
             throw new QueueNotFoundException("queue directory " + directory
                     + " does not exist; check 'queue:' in the config, or start changeq-tracker once to create it");

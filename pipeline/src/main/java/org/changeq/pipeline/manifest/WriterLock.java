@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.state.StateDirectory;
 
 /**
@@ -62,7 +63,8 @@ public final class WriterLock implements AutoCloseable {
             key = queueDirectory.toRealPath();
         } catch (IOException e) {
             throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot create the queue directory "
-                    + queueDirectory + ": " + e + "; check that its parent exists and is writable by this user", e);
+                    + queueDirectory + ": " + PermissionDenied.sentenceOr(e,
+                    e + "; check that its parent exists and is writable by this user"), e);
         }
         Path lockFile = queueDirectory.resolve(FILE_NAME);
         if (!HELD_HERE.add(key)) {
@@ -86,7 +88,8 @@ public final class WriterLock implements AutoCloseable {
                 throw refused;
             }
             throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot take the writer lock "
-                    + lockFile + ": " + e + "; check that the queue directory is writable by this user", e);
+                    + lockFile + ": " + PermissionDenied.sentenceOr(e,
+                    e + "; check that the queue directory is writable by this user"), e);
         }
     }
 

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -104,6 +105,8 @@ public final class StateDirectory {
             } catch (FileAlreadyExistsException e) {
                 throw new IOException("cannot create " + opened.path().resolve(temp) + ": another process created it "
                         + "at the same moment; run again", e);
+            } catch (AccessDeniedException e) {
+                throw denied(opened.path(), e);
             }
             directory.move(temp, directory, name);
             if (durable) {
@@ -210,6 +213,8 @@ public final class StateDirectory {
         SeekableByteChannel channel;
         try {
             channel = opened.stream().newByteChannel(name, withoutFollowing);
+        } catch (AccessDeniedException e) {
+            throw denied(opened.path().resolve(name), e);
         } catch (FileSystemException e) {
             // Replaced by a link since the check: O_NOFOLLOW fails with ELOOP.
             refuseLink(opened.stream(), opened.path(), name);
@@ -265,6 +270,16 @@ public final class StateDirectory {
         }
     }
 
+    /**
+     * The same failure naming the whole path: a call relative to an open directory names only the last name, which
+     * tells an operator nothing.
+     */
+    private static AccessDeniedException denied(Path path, AccessDeniedException e) {
+        AccessDeniedException named = new AccessDeniedException(path.toString(), null, e.getReason());
+        named.initCause(e);
+        return named;
+    }
+
     /** An open directory and the path it was reached by (for messages, and to create what is missing). */
     private record Opened(SecureDirectoryStream<Path> stream, Path path) implements AutoCloseable {
         @Override
@@ -311,6 +326,8 @@ public final class StateDirectory {
                     }
                     try {
                         entered.add(current.newDirectoryStream(name, NOFOLLOW));
+                    } catch (AccessDeniedException e) {
+                        throw denied(reached.resolve(name), e);
                     } catch (FileSystemException e) {
                         if (attributes(current, name).map(PosixFileAttributes::isSymbolicLink).orElse(false)) {
                             throw new Refused(reached.resolve(name));

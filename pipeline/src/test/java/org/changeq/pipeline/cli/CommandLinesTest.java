@@ -61,6 +61,52 @@ class CommandLinesTest {
         assertFalse(lists(help, ExitCodes.SOFTWARE), help);
     }
 
+    private static String errors(CommandLine commandLine, int exitCode, String... args) {
+        StringWriter err = new StringWriter();
+        commandLine.setErr(new PrintWriter(err, true));
+        assertEquals(exitCode, commandLine.execute(args));
+        return err.toString();
+    }
+
+    @Test
+    void aBadCommandLineGetsOneLineAndAPointerToTheCommandsHelpNotTheHelp() {
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new Prog()), ExitCodes.OK);
+
+        assertEquals("prog: Unknown option: '--bogus'\nRun 'prog sub --help' for usage.\n",
+                errors(commandLine, ExitCodes.USAGE, "sub", "--bogus"));
+        assertEquals("prog: Unknown options: '--config', 'x'\nput --config after 'sub': options given before 'sub' "
+                + "belong to prog\nRun 'prog --help' for usage.\n",
+                errors(commandLine, ExitCodes.USAGE, "--config", "x", "sub"));
+    }
+
+    @Test
+    void helpNamesACommandAndPrintsItsHelp() {
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new Prog()), ExitCodes.OK);
+
+        assertEquals(output(commandLine, "sub", "--help"), output(commandLine, "help", "sub"));
+        assertEquals(output(commandLine, "--help"), output(commandLine, "help"));
+    }
+
+    @Test
+    void aNumberIsNotCalledALong() {
+        CommandLine commandLine = CommandLines.configure(new CommandLine(new Counted()));
+
+        assertEquals("counted: Invalid value for option '--limit': 'many' is not a whole number\n"
+                + "Run 'counted --help' for usage.\n", errors(commandLine, ExitCodes.USAGE, "--limit", "many"));
+        assertTrue(errors(commandLine, ExitCodes.USAGE, "--limit", "99999999999999999999")
+                .contains("'99999999999999999999' is out of range; the largest allowed is " + Long.MAX_VALUE));
+    }
+
+    @Command(name = "counted")
+    static final class Counted implements Runnable {
+        @Option(names = "--limit")
+        long limit;
+
+        @Override
+        public void run() {
+        }
+    }
+
     @Test
     void aSubcommandHasTheProgramsExitCodesUnlessGivenItsOwn() {
         CommandLine commandLine = CommandLines.configure(new CommandLine(new Prog()), ExitCodes.OK);
