@@ -26,6 +26,10 @@ public final class ExitCodes {
     public static final int DELETIONS_REFUSED = 12;
     public static final int DESTINATION_CHANGED = 13;
     public static final int TRACKER_NOT_RUNNING = 14;
+    /** The shell's code for a process ended by SIGINT (128 + 2), which the JVM exits with. */
+    public static final int INTERRUPTED = 130;
+    /** The shell's code for a process ended by SIGTERM (128 + 15), which the JVM exits with. */
+    public static final int TERMINATED = 143;
 
     private static final NavigableMap<Integer, String> MEANINGS = new TreeMap<>(Map.ofEntries(
             Map.entry(OK, "success"),
@@ -62,7 +66,11 @@ public final class ExitCodes {
             Map.entry(TRACKER_NOT_RUNNING, "the run sent what the queue holds, but no changeq-tracker holds the "
                     + "queue, or the running one does not watch the route's root as configured (then the run was "
                     + "full): changes made now are not recorded, so the run fails although its cursor moved; "
-                    + "start the tracker, or reload it after a configuration change")));
+                    + "start the tracker, or reload it after a configuration change"),
+            Map.entry(INTERRUPTED, "stopped by Ctrl-C (SIGINT); a sync run stops its rsync and commits nothing, so the "
+                    + "next run sends the same changes again"),
+            Map.entry(TERMINATED, "stopped by SIGTERM (systemctl stop); a sync run stops its rsync and commits "
+                    + "nothing, so the next run sends the same changes again")));
 
     private ExitCodes() {
     }

@@ -62,6 +62,10 @@ public final class RouteSync {
     private static final Logger LOG = LoggerFactory.getLogger(RouteSync.class);
     private static final int PRINTED_ENTRIES_LIMIT = 1000;
     private static final int PRINTED_FAILURES_LIMIT = 20;
+    /** rsync's exit status after it received SIGINT, SIGTERM or SIGHUP. */
+    private static final int RSYNC_SIGNALLED = 20;
+    /** How long a run whose rsync was stopped by a signal waits for this process to note the signal too. */
+    private static final java.time.Duration SIGNAL_GRACE = java.time.Duration.ofSeconds(2);
 
     private final ChangeqConfig config;
     private final SyncRequest request;
@@ -74,6 +78,11 @@ public final class RouteSync {
     private final DeletionGuard deletions;
     private final DestinationMarker marker;
     private final Path listDirectory;
+    // How far the run got, for the summary line of a run that ends in a SyncException.
+    private Mode decidedMode;
+    private Reason decidedReason;
+    private long decidedBacklog;
+    private boolean trackerSeenRunning = true;
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
         this.config = config;
@@ -104,10 +113,13 @@ public final class RouteSync {
             return runDry(config, request, clock, out);
         }
         RouteSync sync = new RouteSync(config, request, clock, out, RouteFiles.listDirectory(new StateLayout(config.state())));
+        Instant started = clock.instant();
         try (RouteLock lock = lock(config, request.route())) {
-            return sync.runHoldingLock();
+            return sync.runHoldingLock(started);
         } catch (IOException e) {
-            throw stateUnusable(config, request.route(), e);
+            throw sync.unfinished(stateUnusable(config, request.route(), e), started);
+        } catch (SyncException e) {
+            throw sync.unfinished(e, started);
         }
     }
 
@@ -125,10 +137,14 @@ public final class RouteSync {
                     + "directory for the dry run's lists: " + e + "; check that " + System.getProperty("java.io.tmpdir")
                     + " is writable", e);
         }
+        RouteSync sync = new RouteSync(config, request, clock, out, lists);
+        Instant started = clock.instant();
         try {
-            return new RouteSync(config, request, clock, out, lists).runHoldingLock();
+            return sync.runHoldingLock(started);
         } catch (IOException e) {
-            throw stateUnusable(config, request.route(), e);
+            throw sync.unfinished(stateUnusable(config, request.route(), e), started);
+        } catch (SyncException e) {
+            throw sync.unfinished(e, started);
         } finally {
             deleteLists(lists);
         }
@@ -155,11 +171,23 @@ public final class RouteSync {
             throws SyncException, InterruptedException {
         assert lock.file().equals(new StateLayout(config.state()).routeLock(request.route())) : lock.file();
         RouteSync sync = new RouteSync(config, request, clock, out, RouteFiles.listDirectory(new StateLayout(config.state())));
+        Instant started = clock.instant();
         try {
-            return sync.runHoldingLock();
+            return sync.runHoldingLock(started);
         } catch (IOException e) {
-            throw stateUnusable(config, request.route(), e);
+            throw sync.unfinished(stateUnusable(config, request.route(), e), started);
+        } catch (SyncException e) {
+            throw sync.unfinished(e, started);
         }
+    }
+
+    /** {@code refused} with the report of the run as far as it got: mode and reason if decided, nothing sent. */
+    private SyncException unfinished(SyncException refused, Instant started) {
+        return refused.withReport(new SyncReport(route.name(),
+                decidedMode == null ? SyncReport.UNDECIDED : decidedMode.token(),
+                decidedReason == null ? SyncReport.UNDECIDED : decidedReason.token(), 0, 0, 0, 0,
+                seconds(started, clock.instant()), OptionalInt.empty(), refused.exitCode(), decidedBacklog, List.of(),
+                List.of(), List.of(), trackerSeenRunning, Optional.empty()));
     }
 
     /**
@@ -181,8 +209,7 @@ public final class RouteSync {
                 + " under systemd; see README on running commands by hand)", e);
     }
 
-    private SyncReport runHoldingLock() throws SyncException, InterruptedException, IOException {
-        Instant started = clock.instant();
+    private SyncReport runHoldingLock(Instant started) throws SyncException, InterruptedException, IOException {
         CopyGuard.Identities identities;
         DestinationMarker.Verdict destination;
         try {
@@ -206,6 +233,7 @@ public final class RouteSync {
                                  DestinationMarker.Verdict destination, Instant started)
             throws IOException, InterruptedException, SyncException {
         boolean trackerRunning = WriterLock.isHeld(config.queue());
+        trackerSeenRunning = trackerRunning;
         if (!trackerRunning) {
             LOG.error("route '{}': no changeq-tracker holds the queue {}: changes made now are not recorded, and no run"
                     + " can send them. Start it (systemctl start changeq-tracker; journalctl -u changeq-tracker says why"
@@ -250,6 +278,7 @@ public final class RouteSync {
             if (fullReason.isPresent()) {
                 mode = Mode.FULL;
                 reason = fullReason.get();
+                decided(mode, reason, scan.backlog());
                 log(mode, reason, scan.backlog(), end);
                 outcome = beforePasses;
                 RsyncRunner.Outcome previewFailure = RsyncRunner.Outcome.NOT_RUN;
@@ -281,6 +310,7 @@ public final class RouteSync {
                                 new AncestorCheck(root.path(), route.name()));
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
+                decided(mode, reason, scan.backlog());
                 log(mode, reason, scan.backlog(), end);
                 LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions, {} written files compared by"
                         + " content to send", route.name(), lists.files(), lists.directories(), lists.deletions(),
@@ -330,11 +360,34 @@ public final class RouteSync {
             throw refused;
         }
 
+        Optional<String> stoppedBy = outcome.succeeded() ? Optional.empty() : stopSignal(outcome);
+        if (stoppedBy.isPresent()) {
+            // A stop is neither a failure nor a success: no failure check, no commit, no metrics, no alarm.
+            LOG.info("route '{}': the run was stopped ({}) while rsync ran; nothing was committed: the cursor stays at {}"
+                    + " and the next run sends these changes again", route.name(), stoppedBy.get(),
+                    state.cursor().isPresent() ? state.cursor().getAsLong() : "(none)");
+            return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.deletionCount(),
+                    0, outcome.bytes(), seconds(started, clock.instant()),
+                    rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(),
+                    StopSignals.exitCode(stoppedBy.get()), scan.backlog(), outcome.itemized(), outcome.errors(), List.of(),
+                    trackerRunning, stoppedBy);
+        }
         int exitCode = exitCodeOf(outcome);
         boolean success = exitCode == ExitCodes.OK;
         Optional<RetryList> retryAfter = success ? Optional.of(RetryList.EMPTY) : Optional.empty();
         if (outcome.partial() && !failureChecks.isEmpty() && !request.dryRun()) {
-            retryAfter = failedPaths(failureChecks, state.retry(), outcome.errors());
+            retryAfter = failedPaths(failureChecks, state.retry(), outcome.errors(), reader, end);
+            if (retryAfter.isPresent() && retryAfter.get().entries().isEmpty() && !retryAfter.get().overflowed()
+                    && RsyncErrorLines.onlyChangingFiles(outcome.errors())) {
+                LOG.info("route '{}': rsync exited with 23 only because files changed while it read them; they are"
+                        + " pending again with their newer records, so the run succeeded", route.name());
+                exitCode = ExitCodes.OK;
+                success = true;
+            }
+        }
+        if (outcome.exitCode() == 24) {
+            LOG.info("route '{}': files vanished while rsync read them; their deletions are records of their own:"
+                    + " {}", route.name(), String.join(" | ", outcome.errors()));
         }
         if (retryAfter.isEmpty()) {
             LOG.error("route '{}': rsync exited with {}; the cursor stays at {} and the next run retries{}",
@@ -347,7 +400,13 @@ public final class RouteSync {
             if (!success) {
                 // Durable before the cursor moves past the records that named these paths.
                 retry.write(layout.retryList(route.name()));
-                reportFailures(retry);
+                if (retry.entries().isEmpty() && !retry.overflowed()) {
+                    LOG.warn("route '{}': rsync exited with {}, and every path it left out changed again since: the"
+                            + " queue's newer records send them with the next run; the cursor moves on", route.name(),
+                            outcome.exitCode());
+                } else {
+                    reportFailures(retry);
+                }
             }
             deletions.beforeCommit(deletionDecision, outcome, mode == Mode.FULL);
             commit(end, queueId, mode, today, state.flags());
@@ -367,30 +426,64 @@ public final class RouteSync {
                     + " moved on" : "Nothing was deleted; the cursor stays");
             exitCode = exitCode == ExitCodes.OK ? ExitCodes.DELETIONS_REFUSED : exitCode;
         }
+        if (success && request.allowDeletes().isPresent()
+                && deletionDecision.map(decision -> decision.deletions().isEmpty()).orElse(true)) {
+            LOG.warn("route '{}': --allow-deletes {} was not used: {}", route.name(), request.allowDeletes().getAsLong(),
+                    mode == Mode.FULL ? "the full sync had nothing to delete" : route.propagateDeletes()
+                    ? "the run had nothing to delete" : "an incremental run of a route without propagate-deletes deletes"
+                    + " nothing; deletions (held ones too) are made by a full sync: add --full");
+        }
         boolean tracked = trackerRunning && untracked.isEmpty();
         if (exitCode == ExitCodes.OK && !tracked && !request.dryRun()) {
             exitCode = ExitCodes.TRACKER_NOT_RUNNING;
         }
+        long failedPaths = committed && !success ? retry.entries().size() : 0;
+        // rsync counts a file whose transfer the receiver then failed to complete as transferred.
+        long arrived = Math.max(0, outcome.files() - (committed && !success ? files(retry) : 0));
         Instant finished = clock.instant();
         double seconds = seconds(started, finished);
         if (!request.dryRun()) {
-            writeMetrics(exitCode, committed && tracked, mode, finished, seconds, outcome.files(), scan.backlog(),
+            writeMetrics(exitCode, committed && tracked, mode, finished, seconds, arrived, outcome.deletionCount(),
+                    scan.backlog(),
                     Optional.of(retry), Optional.of(new SyncMetrics.Tracker(trackerRunning, untracked.isEmpty(),
                             lastRecordSeconds(reader, end))));
             if (committed) {
                 applyRetention(reader, finished);
             }
         }
-        return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.bytes(), seconds,
-                rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode, scan.backlog(),
-                outcome.itemized(), outcome.errors(), committed && !success ? describe(retry) : List.of(), trackerRunning);
+        return new SyncReport(route.name(), mode.token(), reason.token(), arrived, outcome.deletionCount(), failedPaths,
+                outcome.bytes(), seconds, rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode,
+                scan.backlog(), outcome.itemized(), outcome.errors(), committed && !success ? describe(retry) : List.of(),
+                trackerRunning, Optional.empty());
+    }
+
+    private void decided(Mode mode, Reason reason, long backlog) {
+        decidedMode = mode;
+        decidedReason = reason;
+        decidedBacklog = backlog;
+    }
+
+    /** The signal that stopped rsync: noted already, or on its way when rsync got it first (terminal, cgroup). */
+    private static Optional<String> stopSignal(RsyncRunner.Outcome outcome) throws InterruptedException {
+        Optional<String> received = StopSignals.received();
+        if (received.isEmpty() && (outcome.exitCode() == RSYNC_SIGNALLED || outcome.exitCode() > 128)) {
+            received = StopSignals.await(SIGNAL_GRACE);
+        }
+        return received;
+    }
+
+    /** The entries of {@code retry} that are files: those rsync counts when it transfers them. */
+    private static long files(RetryList retry) {
+        return retry.entries().stream()
+                .filter(entry -> entry.kind() == RetryList.Kind.FILE || entry.kind() == RetryList.Kind.CONTENT).count();
     }
 
     /**
      * The paths a partial transfer left out: what the dry runs of the passes that ended in 23 still list, each with
      * rsync's message for it. Empty when a check itself fails, or finds no path: then nobody knows what failed.
      */
-    private Optional<RetryList> failedPaths(List<FailureCheck> checks, RetryList previous, List<String> errors)
+    private Optional<RetryList> failedPaths(List<FailureCheck> checks, RetryList previous, List<String> errors,
+                                            ManifestReader reader, long end)
             throws SyncException, InterruptedException, IOException {
         FailedPaths failed = new FailedPaths(previous, clock.millis(), RetryList.LIMIT);
         List<String> messages = new ArrayList<>(errors);
@@ -425,7 +518,15 @@ public final class RouteSync {
                     + " failed; the cursor stays", route.name());
             return Optional.empty();
         }
-        return Optional.of(result);
+        PendingAgain pendingAgain = PendingAgain.read(reader, route.root(), end);
+        List<RetryList.Entry> failing = result.entries().stream()
+                .filter(entry -> !pendingAgain.covers(entry.path())).toList();
+        if (failing.size() < result.entries().size()) {
+            LOG.info("route '{}': {} of the paths that still differ changed since the run read the queue: they are"
+                    + " pending again with their newer records, not in the retry list", route.name(),
+                    result.entries().size() - failing.size());
+        }
+        return Optional.of(new RetryList(failing, result.overflowed()));
     }
 
     /**
@@ -497,12 +598,16 @@ public final class RouteSync {
         }
     }
 
-    /** A refused run is a failed run for the alerts: it sent nothing, so the last success stays where it was. */
+    /**
+     * A refused run is a failed run for the alerts: it sent nothing, so the last success stays where it was. Its message
+     * is logged here, once: callers do not repeat it.
+     */
     private void recordRefusal(SyncException refused, Instant started, long backlog) throws SyncException {
         LOG.error("{}", refused.getMessage());
+        refused.markLogged();
         if (!request.dryRun()) {
             Instant finished = clock.instant();
-            writeMetrics(refused.exitCode(), false, Mode.INCREMENTAL, finished, seconds(started, finished), 0, backlog,
+            writeMetrics(refused.exitCode(), false, Mode.INCREMENTAL, finished, seconds(started, finished), 0, 0, backlog,
                     Optional.empty(), Optional.empty());
         }
     }
@@ -551,13 +656,15 @@ public final class RouteSync {
      * @param tracker whether a tracker records changes, and the time of the queue's last record; empty when unknown
      */
     private void writeMetrics(int exitCode, boolean committed, Mode mode, Instant finished, double seconds, long files,
-                              long backlog, Optional<RetryList> retry, Optional<SyncMetrics.Tracker> tracker)
+                              long deleted, long backlog, Optional<RetryList> retry,
+                              Optional<SyncMetrics.Tracker> tracker)
             throws SyncException {
         Path file = RouteFiles.metricsFile(layout, request);
         Path directory = file.getParent();
         try {
             SyncMetrics metrics = SyncMetrics.read(file)
-                    .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog);
+                    .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, deleted,
+                            backlog);
             metrics = retry.map(metrics::withRetry).orElse(metrics)
                     .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size());
             tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());
