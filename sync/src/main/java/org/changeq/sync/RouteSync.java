@@ -438,8 +438,9 @@ public final class RouteSync {
             exitCode = ExitCodes.TRACKER_NOT_RUNNING;
         }
         long failedPaths = committed && !success ? retry.entries().size() : 0;
-        // rsync counts a file whose transfer the receiver then failed to complete as transferred.
-        long arrived = Math.max(0, outcome.files() - (committed && !success ? files(retry) : 0));
+        // rsync counts as transferred a file the receiver then failed to write, and one that vanished before it was read.
+        long arrived = Math.max(0, outcome.files() - (committed && !success ? files(retry) : 0)
+                - outcome.errors().stream().filter(RsyncErrorLines::vanishedFile).count());
         Instant finished = clock.instant();
         double seconds = seconds(started, finished);
         if (!request.dryRun()) {

@@ -148,6 +148,11 @@ final class RsyncErrorLines {
                 .allMatch(line -> changingFile(line) || SUMMARY.matcher(line).matches());
     }
 
+    /** Whether {@code line} of rsync's stderr says that a file vanished before rsync could read it. */
+    static boolean vanishedFile(String line) {
+        return changingFile(line) && line.contains("file has vanished: ");
+    }
+
     /** Whether {@code line} of rsync's stderr says that a file changed or vanished while rsync read it. */
     static boolean changingFile(String line) {
         return CHANGING.matcher(line).matches();
