@@ -362,25 +362,26 @@ public final class RouteSync {
 
         Optional<String> stoppedBy = outcome.succeeded() ? Optional.empty() : stopSignal(outcome);
         if (stoppedBy.isPresent()) {
-            // A stop is neither a failure nor a success: no failure check, no commit, no metrics, no alarm.
-            LOG.info("route '{}': the run was stopped ({}) while rsync ran; nothing was committed: the cursor stays at {}"
-                    + " and the next run sends these changes again", route.name(), stoppedBy.get(),
-                    state.cursor().isPresent() ? state.cursor().getAsLong() : "(none)");
-            return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.deletionCount(),
-                    0, outcome.bytes(), seconds(started, clock.instant()),
-                    rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(),
-                    StopSignals.exitCode(stoppedBy.get()), scan.backlog(), outcome.itemized(), outcome.errors(), List.of(),
-                    trackerRunning, stoppedBy);
+            return stopped(stoppedBy.get(), mode, reason, outcome, rsyncRan, state, scan.backlog(), started, trackerRunning);
         }
         int exitCode = exitCodeOf(outcome);
         boolean success = exitCode == ExitCodes.OK;
         Optional<RetryList> retryAfter = success ? Optional.of(RetryList.EMPTY) : Optional.empty();
         if (outcome.partial() && !failureChecks.isEmpty() && !request.dryRun()) {
             retryAfter = failedPaths(failureChecks, state.retry(), outcome.errors(), reader, end);
-            if (retryAfter.isPresent() && retryAfter.get().entries().isEmpty() && !retryAfter.get().overflowed()
+            if (retryAfter.isEmpty() && StopSignals.received().isPresent()) {
+                // The stop came during a failure check's dry run, which it ended.
+                return stopped(StopSignals.received().get(), mode, reason, outcome, rsyncRan, state, scan.backlog(),
+                        started, trackerRunning);
+            }
+            if (retryAfter.isPresent() && !retryAfter.get().overflowed()
                     && RsyncErrorLines.onlyChangingFiles(outcome.errors())) {
+                // Nothing failed: what still differs changed after rsync read it, and is sent again either way.
+                retryAfter = Optional.of(changing(retryAfter.get()));
                 LOG.info("route '{}': rsync exited with 23 only because files changed while it read them; they are"
-                        + " pending again with their newer records, so the run succeeded", route.name());
+                        + " pending again with their newer records{}, so the run succeeded", route.name(),
+                        retryAfter.get().entries().isEmpty() ? "" : ", or as changing in the retry list ("
+                        + retryAfter.get().entries().size() + " not recorded again yet)");
                 exitCode = ExitCodes.OK;
                 success = true;
             }
@@ -397,9 +398,11 @@ public final class RouteSync {
         boolean committed = retryAfter.isPresent() && !request.dryRun();
         RetryList retry = committed ? retryAfter.get() : state.retry();
         if (committed) {
-            if (!success) {
+            if (!success || !retry.entries().isEmpty()) {
                 // Durable before the cursor moves past the records that named these paths.
                 retry.write(layout.retryList(route.name()));
+            }
+            if (!success) {
                 if (retry.entries().isEmpty() && !retry.overflowed()) {
                     LOG.warn("route '{}': rsync exited with {}, and every path it left out changed again since: the"
                             + " queue's newer records send them with the next run; the cursor moves on", route.name(),
@@ -413,7 +416,7 @@ public final class RouteSync {
             guard.recordAfterSuccess(identities);
             deletions.afterCommit(deletionDecision);
             marker.placeAfterSuccess(destination.accepted());
-            if (success && !state.retry().isEmpty()) {
+            if (success && !state.retry().isEmpty() && retry.entries().isEmpty()) {
                 // After the commit: a crash in between only sends these paths once more.
                 retry.write(layout.retryList(route.name()));
                 LOG.info("route '{}': the {} path(s) of its retry list arrived; the list is empty", route.name(),
@@ -437,9 +440,10 @@ public final class RouteSync {
         if (exitCode == ExitCodes.OK && !tracked && !request.dryRun()) {
             exitCode = ExitCodes.TRACKER_NOT_RUNNING;
         }
-        long failedPaths = committed && !success ? retry.entries().size() : 0;
+        // Committed, the retry list is this run's: empty after a plain success.
+        long failedPaths = committed ? retry.entries().size() : 0;
         // rsync counts as transferred a file the receiver then failed to write, and one that vanished before it was read.
-        long arrived = Math.max(0, outcome.files() - (committed && !success ? files(retry) : 0)
+        long arrived = Math.max(0, outcome.files() - (committed ? files(retry) : 0)
                 - outcome.errors().stream().filter(RsyncErrorLines::vanishedFile).count());
         Instant finished = clock.instant();
         double seconds = seconds(started, finished);
@@ -454,14 +458,34 @@ public final class RouteSync {
         }
         return new SyncReport(route.name(), mode.token(), reason.token(), arrived, outcome.deletionCount(), failedPaths,
                 outcome.bytes(), seconds, rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode,
-                scan.backlog(), outcome.itemized(), outcome.errors(), committed && !success ? describe(retry) : List.of(),
+                scan.backlog(), outcome.itemized(), outcome.errors(), committed ? describe(retry) : List.of(),
                 trackerRunning, Optional.empty());
+    }
+
+    /** A stop is neither a failure nor a success: no (further) failure check, no commit, no metrics, no alarm. */
+    private SyncReport stopped(String signal, Mode mode, Reason reason, RsyncRunner.Outcome outcome, boolean rsyncRan,
+                               RouteState state, long backlog, Instant started, boolean trackerRunning) {
+        LOG.info("route '{}': the run was stopped ({}) while rsync ran; nothing was committed: the cursor stays at {}"
+                + " and the next run sends these changes again", route.name(), signal,
+                state.cursor().isPresent() ? state.cursor().getAsLong() : "(none)");
+        return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.deletionCount(), 0,
+                outcome.bytes(), seconds(started, clock.instant()),
+                rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), StopSignals.exitCode(signal), backlog,
+                outcome.itemized(), outcome.errors(), List.of(), trackerRunning, Optional.of(signal));
     }
 
     private void decided(Mode mode, Reason reason, long backlog) {
         decidedMode = mode;
         decidedReason = reason;
         decidedBacklog = backlog;
+    }
+
+    /** {@code retry} with a reason for each entry rsync named none for: it changed while rsync read it. */
+    private static RetryList changing(RetryList retry) {
+        return new RetryList(retry.entries().stream().map(entry -> entry.reason().isEmpty()
+                ? new RetryList.Entry(entry.path(), entry.kind(), entry.firstFailedMillis(),
+                        "changing: it changed while rsync read it; the next run sends it")
+                : entry).toList(), retry.overflowed());
     }
 
     /** The signal that stopped rsync: noted already, or on its way when rsync got it first (terminal, cgroup). */
@@ -507,8 +531,10 @@ public final class RouteSync {
                 continue;
             }
             if (!outcome.succeeded()) {
-                LOG.error("route '{}': finding the paths the partial transfer left out failed too (rsync exit {} of the"
-                        + " dry run); they cannot be put in the retry list", route.name(), outcome.exitCode());
+                if (StopSignals.received().isEmpty()) {
+                    LOG.error("route '{}': finding the paths the partial transfer left out failed too (rsync exit {} of"
+                            + " the dry run); they cannot be put in the retry list", route.name(), outcome.exitCode());
+                }
                 return Optional.empty();
             }
             messages.addAll(outcome.errors());
