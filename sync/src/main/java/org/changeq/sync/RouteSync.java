@@ -429,10 +429,11 @@ public final class RouteSync {
                     + " moved on" : "Nothing was deleted; the cursor stays");
             exitCode = exitCode == ExitCodes.OK ? ExitCodes.DELETIONS_REFUSED : exitCode;
         }
-        if (success && request.allowDeletes().isPresent()
+        if (success && !request.dryRun() && request.allowDeletes().isPresent()
                 && deletionDecision.map(decision -> decision.deletions().isEmpty()).orElse(true)) {
             LOG.warn("route '{}': --allow-deletes {} was not used: {}", route.name(), request.allowDeletes().getAsLong(),
-                    mode == Mode.FULL ? "the full sync had nothing to delete" : route.propagateDeletes()
+                    mode == Mode.FULL ? route.deleteOnFull() ? "the full sync had nothing to delete"
+                    : "the route's full syncs do not delete (delete-on-full: false)" : route.propagateDeletes()
                     ? "the run had nothing to delete" : "an incremental run of a route without propagate-deletes deletes"
                     + " nothing; deletions (held ones too) are made by a full sync: add --full");
         }

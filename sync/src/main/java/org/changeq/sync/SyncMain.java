@@ -161,7 +161,8 @@ public final class SyncMain implements Callable<Integer> {
         CommandLines.configure(commandLine, ExitCodes.OK, ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG,
                 ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING,
                 ExitCodes.SYNC_PARTIAL, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED,
-                ExitCodes.DELETIONS_REFUSED, ExitCodes.DESTINATION_CHANGED, ExitCodes.TRACKER_NOT_RUNNING);
+                ExitCodes.DELETIONS_REFUSED, ExitCodes.DESTINATION_CHANGED, ExitCodes.TRACKER_NOT_RUNNING,
+                ExitCodes.INTERRUPTED, ExitCodes.TERMINATED);
         CommandLines.exitCodes(commandLine.getSubcommands().get("check"), ExitCodes.OK, ExitCodes.SOFTWARE,
                 ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.CHECK_FAILED);
         // Runs that fail do not end a follower: it exits only when stopped, or when a restart may help.
