@@ -548,7 +548,7 @@ public final class RouteSync {
         }
         PendingAgain pendingAgain = PendingAgain.read(reader, route.root(), end);
         List<RetryList.Entry> failing = result.entries().stream()
-                .filter(entry -> !pendingAgain.covers(entry.path())).toList();
+                .filter(entry -> !pendingAgain.covers(entry)).toList();
         if (failing.size() < result.entries().size()) {
             LOG.info("route '{}': {} of the paths that still differ changed since the run read the queue: they are"
                     + " pending again with their newer records, not in the retry list", route.name(),
