@@ -450,9 +450,8 @@ public final class RouteSync {
         double seconds = seconds(started, finished);
         if (!request.dryRun()) {
             writeMetrics(exitCode, committed && tracked, mode, finished, seconds, arrived, outcome.deletionCount(),
-                    scan.backlog(),
-                    Optional.of(retry), Optional.of(new SyncMetrics.Tracker(trackerRunning, untracked.isEmpty(),
-                            lastRecordSeconds(reader, end))));
+                    scan.backlog(), Optional.of(retry), Optional.of(new SyncMetrics.Tracker(trackerRunning,
+                            untracked.isEmpty(), lastRecordSeconds(reader, end))));
             if (committed) {
                 applyRetention(reader, finished);
             }
@@ -541,6 +540,10 @@ public final class RouteSync {
             messages.addAll(outcome.errors());
         }
         RetryList result = failed.result(messages);
+        if (result.entries().isEmpty() && !result.overflowed() && RsyncErrorLines.onlyChangingFiles(errors)) {
+            // What failed were files that changed while rsync read them, and none differs now.
+            return Optional.of(result);
+        }
         if (result.entries().isEmpty() && !result.overflowed()) {
             LOG.error("route '{}': the partial transfer's dry run found no path that still differs, so nothing says what"
                     + " failed; the cursor stays", route.name());
