@@ -103,7 +103,7 @@ final class DeletionGuard {
         if (request.allowDeletes().isPresent()) {
             long consented = request.allowDeletes().getAsLong();
             Optional<String> refusal = deletions - renamed <= consented ? Optional.empty() : Optional.of(refusal(
-                    deletions - renamed, paths, "more than --allow-deletes " + consented + " lets this run delete"));
+                    deletions - renamed, paths, "more than --allow-deletes " + consented + " lets this run delete", full));
             if (refusal.isEmpty()) {
                 LOG.info("route '{}': the run deletes {} paths at {}, within --allow-deletes {}; consented deletions do"
                         + " not count against max-delete", route.name(), deletions, route.dest(), consented);
@@ -118,7 +118,7 @@ final class DeletionGuard {
         Budget budget = budget(route, destinationPaths, recent.total());
         long counted = deletions - renamed;
         if (counted > budget.remaining()) {
-            return new Decision(preview, 0, Optional.of(refusal(counted, paths, budget.describe(route, recent.total()))),
+            return new Decision(preview, 0, Optional.of(refusal(counted, paths, budget.describe(route, recent.total()), full)),
                     paths, 0, renamed);
         }
         if (counted > 0) {
@@ -165,14 +165,15 @@ final class DeletionGuard {
         return new Budget(destinationPaths, OptionalLong.of(limit), Math.max(0, limit - deletedInWindow));
     }
 
-    private String refusal(long deletions, List<byte[]> paths, String limit) {
+    /** @param full whether a full sync refused them: its consent must ask for one again, as incremental runs may not delete */
+    private String refusal(long deletions, List<byte[]> paths, String limit, boolean full) {
         List<String> named = paths.subList(0, Math.min(NAMED_DELETIONS, paths.size())).stream()
                 .map(org.changeq.pipeline.ByteStrings::escape).toList();
         return "route '" + route.name() + "': the run would delete " + deletions + " paths at " + route.dest() + "; "
                 + limit + ". The deletions wait for consent in " + layout.heldDeletions(route.name()) + "; every run"
                 + " offers them again, and one that exists at the source again is sent instead. If the root was emptied"
                 + " or replaced by mistake, restore it. If the deletions are wanted, let them through once: '" + command
-                + " --allow-deletes " + deletions + "' (a follower of the route must be stopped for it). Would delete: "
+                + (full ? " --full" : "") + " --allow-deletes " + deletions + "' (a follower of the route must be stopped for it). Would delete: "
                 + String.join(", ", named) + (deletions > named.size() ? ", ..." : "");
     }
 

@@ -247,10 +247,15 @@ public final class RouteFollower implements AutoCloseable {
         try {
             SyncReport report = RouteSync.runHolding(lock, config, request, clock, out);
             out.println(report.summaryLine());
+            if (report.stoppedBy().isPresent()) {
+                // The process is stopping: this run committed nothing and is no failure; following ends with it.
+                return false;
+            }
             code = report.exitCode();
         } catch (SyncException e) {
+            e.report().ifPresent(report -> out.println(report.summaryLine()));
             code = e.exitCode();
-            refusal = ": " + e.getMessage();
+            refusal = e.logged() ? ": refused (see above)" : ": " + e.getMessage();
             if (FATAL.contains(code)) {
                 LOG.error("route '{}': {}; the follower exits {} (systemd restarts it)", route.name(), e.getMessage(), code);
                 exitCode = code;

@@ -64,6 +64,10 @@ public final class RouteSync {
     private static final Logger LOG = LoggerFactory.getLogger(RouteSync.class);
     private static final int PRINTED_ENTRIES_LIMIT = 1000;
     private static final int PRINTED_FAILURES_LIMIT = 20;
+    /** rsync's exit status after it received SIGINT, SIGTERM or SIGHUP. */
+    private static final int RSYNC_SIGNALLED = 20;
+    /** How long a run whose rsync was stopped by a signal waits for this process to note the signal too. */
+    private static final java.time.Duration SIGNAL_GRACE = java.time.Duration.ofSeconds(2);
 
     private final ChangeqConfig config;
     private final SyncRequest request;
@@ -76,6 +80,11 @@ public final class RouteSync {
     private final DeletionGuard deletions;
     private final DestinationMarker marker;
     private final Path listDirectory;
+    // How far the run got, for the summary line of a run that ends in a SyncException.
+    private Mode decidedMode;
+    private Reason decidedReason;
+    private long decidedBacklog;
+    private boolean trackerSeenRunning = true;
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
         this.config = config;
@@ -106,10 +115,13 @@ public final class RouteSync {
             return runDry(config, request, clock, out);
         }
         RouteSync sync = new RouteSync(config, request, clock, out, RouteFiles.listDirectory(new StateLayout(config.state())));
+        Instant started = clock.instant();
         try (RouteLock lock = lock(config, request.route())) {
-            return sync.runHoldingLock();
+            return sync.runHoldingLock(started);
         } catch (IOException e) {
-            throw stateUnusable(config, request.route(), e);
+            throw sync.unfinished(stateUnusable(config, request.route(), e), started);
+        } catch (SyncException e) {
+            throw sync.unfinished(e, started);
         }
     }
 
@@ -127,10 +139,14 @@ public final class RouteSync {
                     + "directory for the dry run's lists: " + e + "; check that " + System.getProperty("java.io.tmpdir")
                     + " is writable", e);
         }
+        RouteSync sync = new RouteSync(config, request, clock, out, lists);
+        Instant started = clock.instant();
         try {
-            return new RouteSync(config, request, clock, out, lists).runHoldingLock();
+            return sync.runHoldingLock(started);
         } catch (IOException e) {
-            throw stateUnusable(config, request.route(), e);
+            throw sync.unfinished(stateUnusable(config, request.route(), e), started);
+        } catch (SyncException e) {
+            throw sync.unfinished(e, started);
         } finally {
             deleteLists(lists);
         }
@@ -157,11 +173,23 @@ public final class RouteSync {
             throws SyncException, InterruptedException {
         assert lock.file().equals(new StateLayout(config.state()).routeLock(request.route())) : lock.file();
         RouteSync sync = new RouteSync(config, request, clock, out, RouteFiles.listDirectory(new StateLayout(config.state())));
+        Instant started = clock.instant();
         try {
-            return sync.runHoldingLock();
+            return sync.runHoldingLock(started);
         } catch (IOException e) {
-            throw stateUnusable(config, request.route(), e);
+            throw sync.unfinished(stateUnusable(config, request.route(), e), started);
+        } catch (SyncException e) {
+            throw sync.unfinished(e, started);
         }
+    }
+
+    /** {@code refused} with the report of the run as far as it got: mode and reason if decided, nothing sent. */
+    private SyncException unfinished(SyncException refused, Instant started) {
+        return refused.withReport(new SyncReport(route.name(),
+                decidedMode == null ? SyncReport.UNDECIDED : decidedMode.token(),
+                decidedReason == null ? SyncReport.UNDECIDED : decidedReason.token(), 0, 0, 0, 0,
+                seconds(started, clock.instant()), OptionalInt.empty(), refused.exitCode(), decidedBacklog, List.of(),
+                List.of(), List.of(), trackerSeenRunning, Optional.empty()));
     }
 
     /**
@@ -188,8 +216,7 @@ public final class RouteSync {
                 + " by hand)", e);
     }
 
-    private SyncReport runHoldingLock() throws SyncException, InterruptedException, IOException {
-        Instant started = clock.instant();
+    private SyncReport runHoldingLock(Instant started) throws SyncException, InterruptedException, IOException {
         CopyGuard.Identities identities;
         DestinationMarker.Verdict destination;
         try {
@@ -213,6 +240,7 @@ public final class RouteSync {
                                  DestinationMarker.Verdict destination, Instant started)
             throws IOException, InterruptedException, SyncException {
         boolean trackerRunning = WriterLock.isHeld(config.queue());
+        trackerSeenRunning = trackerRunning;
         if (!trackerRunning) {
             LOG.error("route '{}': no changeq-tracker holds the queue {}: changes made now are not recorded, and no run"
                     + " can send them. Start it (systemctl start changeq-tracker; journalctl -u changeq-tracker says why"
@@ -257,6 +285,7 @@ public final class RouteSync {
             if (fullReason.isPresent()) {
                 mode = Mode.FULL;
                 reason = fullReason.get();
+                decided(mode, reason, scan.backlog());
                 log(mode, reason, scan.backlog(), end);
                 outcome = beforePasses;
                 RsyncRunner.Outcome previewFailure = RsyncRunner.Outcome.NOT_RUN;
@@ -288,6 +317,7 @@ public final class RouteSync {
                                 new AncestorCheck(root.path(), route.name()));
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
+                decided(mode, reason, scan.backlog());
                 log(mode, reason, scan.backlog(), end);
                 LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions, {} written files compared by"
                         + " content to send", route.name(), lists.files(), lists.directories(), lists.deletions(),
@@ -337,11 +367,35 @@ public final class RouteSync {
             throw refused;
         }
 
+        Optional<String> stoppedBy = outcome.succeeded() ? Optional.empty() : stopSignal(outcome);
+        if (stoppedBy.isPresent()) {
+            return stopped(stoppedBy.get(), mode, reason, outcome, rsyncRan, state, scan.backlog(), started, trackerRunning);
+        }
         int exitCode = exitCodeOf(outcome);
         boolean success = exitCode == ExitCodes.OK;
         Optional<RetryList> retryAfter = success ? Optional.of(RetryList.EMPTY) : Optional.empty();
         if (outcome.partial() && !failureChecks.isEmpty() && !request.dryRun()) {
-            retryAfter = failedPaths(failureChecks, state.retry(), outcome.errors());
+            retryAfter = failedPaths(failureChecks, state.retry(), outcome.errors(), reader, end);
+            if (retryAfter.isEmpty() && StopSignals.received().isPresent()) {
+                // The stop came during a failure check's dry run, which it ended.
+                return stopped(StopSignals.received().get(), mode, reason, outcome, rsyncRan, state, scan.backlog(),
+                        started, trackerRunning);
+            }
+            if (retryAfter.isPresent() && !retryAfter.get().overflowed()
+                    && RsyncErrorLines.onlyChangingFiles(outcome.errors())) {
+                // Nothing failed: what still differs changed after rsync read it, and is sent again either way.
+                retryAfter = Optional.of(changing(retryAfter.get()));
+                LOG.info("route '{}': rsync exited with 23 only because files changed while it read them; they are"
+                        + " pending again with their newer records{}, so the run succeeded", route.name(),
+                        retryAfter.get().entries().isEmpty() ? "" : ", or as changing in the retry list ("
+                        + retryAfter.get().entries().size() + " not recorded again yet)");
+                exitCode = ExitCodes.OK;
+                success = true;
+            }
+        }
+        if (outcome.exitCode() == 24) {
+            LOG.info("route '{}': files vanished while rsync read them; their deletions are records of their own:"
+                    + " {}", route.name(), String.join(" | ", outcome.errors()));
         }
         if (retryAfter.isEmpty()) {
             LOG.error("route '{}': rsync exited with {}; the cursor stays at {} and the next run retries{}",
@@ -351,17 +405,25 @@ public final class RouteSync {
         boolean committed = retryAfter.isPresent() && !request.dryRun();
         RetryList retry = committed ? retryAfter.get() : state.retry();
         if (committed) {
-            if (!success) {
+            if (!success || !retry.entries().isEmpty()) {
                 // Durable before the cursor moves past the records that named these paths.
                 retry.write(layout.retryList(route.name()));
-                reportFailures(retry);
+            }
+            if (!success) {
+                if (retry.entries().isEmpty() && !retry.overflowed()) {
+                    LOG.warn("route '{}': rsync exited with {}, and every path it left out changed again since: the"
+                            + " queue's newer records send them with the next run; the cursor moves on", route.name(),
+                            outcome.exitCode());
+                } else {
+                    reportFailures(retry);
+                }
             }
             deletions.beforeCommit(deletionDecision, outcome, mode == Mode.FULL);
             commit(end, queueId, mode, today, state.flags());
             guard.recordAfterSuccess(identities);
             deletions.afterCommit(deletionDecision);
             marker.placeAfterSuccess(destination.accepted());
-            if (success && !state.retry().isEmpty()) {
+            if (success && !state.retry().isEmpty() && retry.entries().isEmpty()) {
                 // After the commit: a crash in between only sends these paths once more.
                 retry.write(layout.retryList(route.name()));
                 LOG.info("route '{}': the {} path(s) of its retry list arrived; the list is empty", route.name(),
@@ -374,30 +436,86 @@ public final class RouteSync {
                     + " moved on" : "Nothing was deleted; the cursor stays");
             exitCode = exitCode == ExitCodes.OK ? ExitCodes.DELETIONS_REFUSED : exitCode;
         }
+        if (success && !request.dryRun() && request.allowDeletes().isPresent()
+                && deletionDecision.map(decision -> decision.deletions().isEmpty()).orElse(true)) {
+            LOG.warn("route '{}': --allow-deletes {} was not used: {}", route.name(), request.allowDeletes().getAsLong(),
+                    mode == Mode.FULL ? route.deleteOnFull() ? "the full sync had nothing to delete"
+                    : "the route's full syncs do not delete (delete-on-full: false)" : route.propagateDeletes()
+                    ? "the run had nothing to delete" : "an incremental run of a route without propagate-deletes deletes"
+                    + " nothing; deletions (held ones too) are made by a full sync: add --full");
+        }
         boolean tracked = trackerRunning && untracked.isEmpty();
         if (exitCode == ExitCodes.OK && !tracked && !request.dryRun()) {
             exitCode = ExitCodes.TRACKER_NOT_RUNNING;
         }
+        // Committed, the retry list is this run's: empty after a plain success.
+        long failedPaths = committed ? retry.entries().size() : 0;
+        // rsync counts as transferred a file the receiver then failed to write, and one that vanished before it was read.
+        long arrived = Math.max(0, outcome.files() - (committed ? files(retry) : 0)
+                - outcome.errors().stream().filter(RsyncErrorLines::vanishedFile).count());
         Instant finished = clock.instant();
         double seconds = seconds(started, finished);
         if (!request.dryRun()) {
-            writeMetrics(exitCode, committed && tracked, mode, finished, seconds, outcome.files(), scan.backlog(),
-                    Optional.of(retry), Optional.of(new SyncMetrics.Tracker(trackerRunning, untracked.isEmpty(),
-                            lastRecordSeconds(reader, end))));
+            writeMetrics(exitCode, committed && tracked, mode, finished, seconds, arrived, outcome.deletionCount(),
+                    scan.backlog(), Optional.of(retry), Optional.of(new SyncMetrics.Tracker(trackerRunning,
+                            untracked.isEmpty(), lastRecordSeconds(reader, end))));
             if (committed) {
                 applyRetention(reader, finished);
             }
         }
-        return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.bytes(), seconds,
-                rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode, scan.backlog(),
-                outcome.itemized(), outcome.errors(), committed && !success ? describe(retry) : List.of(), trackerRunning);
+        return new SyncReport(route.name(), mode.token(), reason.token(), arrived, outcome.deletionCount(), failedPaths,
+                outcome.bytes(), seconds, rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode,
+                scan.backlog(), outcome.itemized(), outcome.errors(), committed ? describe(retry) : List.of(),
+                trackerRunning, Optional.empty());
+    }
+
+    /** A stop is neither a failure nor a success: no (further) failure check, no commit, no metrics, no alarm. */
+    private SyncReport stopped(String signal, Mode mode, Reason reason, RsyncRunner.Outcome outcome, boolean rsyncRan,
+                               RouteState state, long backlog, Instant started, boolean trackerRunning) {
+        LOG.info("route '{}': the run was stopped ({}) while rsync ran; nothing was committed: the cursor stays at {}"
+                + " and the next run sends these changes again", route.name(), signal,
+                state.cursor().isPresent() ? state.cursor().getAsLong() : "(none)");
+        return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.deletionCount(), 0,
+                outcome.bytes(), seconds(started, clock.instant()),
+                rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), StopSignals.exitCode(signal), backlog,
+                outcome.itemized(), outcome.errors(), List.of(), trackerRunning, Optional.of(signal));
+    }
+
+    private void decided(Mode mode, Reason reason, long backlog) {
+        decidedMode = mode;
+        decidedReason = reason;
+        decidedBacklog = backlog;
+    }
+
+    /** {@code retry} with a reason for each entry rsync named none for: it changed while rsync read it. */
+    private static RetryList changing(RetryList retry) {
+        return new RetryList(retry.entries().stream().map(entry -> entry.reason().isEmpty()
+                ? new RetryList.Entry(entry.path(), entry.kind(), entry.firstFailedMillis(),
+                        "changing: it changed while rsync read it; the next run sends it")
+                : entry).toList(), retry.overflowed());
+    }
+
+    /** The signal that stopped rsync: noted already, or on its way when rsync got it first (terminal, cgroup). */
+    private static Optional<String> stopSignal(RsyncRunner.Outcome outcome) throws InterruptedException {
+        Optional<String> received = StopSignals.received();
+        if (received.isEmpty() && (outcome.exitCode() == RSYNC_SIGNALLED || outcome.exitCode() > 128)) {
+            received = StopSignals.await(SIGNAL_GRACE);
+        }
+        return received;
+    }
+
+    /** The entries of {@code retry} that are files: those rsync counts when it transfers them. */
+    private static long files(RetryList retry) {
+        return retry.entries().stream()
+                .filter(entry -> entry.kind() == RetryList.Kind.FILE || entry.kind() == RetryList.Kind.CONTENT).count();
     }
 
     /**
      * The paths a partial transfer left out: what the dry runs of the passes that ended in 23 still list, each with
      * rsync's message for it. Empty when a check itself fails, or finds no path: then nobody knows what failed.
      */
-    private Optional<RetryList> failedPaths(List<FailureCheck> checks, RetryList previous, List<String> errors)
+    private Optional<RetryList> failedPaths(List<FailureCheck> checks, RetryList previous, List<String> errors,
+                                            ManifestReader reader, long end)
             throws SyncException, InterruptedException, IOException {
         FailedPaths failed = new FailedPaths(previous, clock.millis(), RetryList.LIMIT);
         List<String> messages = new ArrayList<>(errors);
@@ -420,19 +538,33 @@ public final class RouteSync {
                 continue;
             }
             if (!outcome.succeeded()) {
-                LOG.error("route '{}': finding the paths the partial transfer left out failed too (rsync exit {} of the"
-                        + " dry run); they cannot be put in the retry list", route.name(), outcome.exitCode());
+                if (StopSignals.received().isEmpty()) {
+                    LOG.error("route '{}': finding the paths the partial transfer left out failed too (rsync exit {} of"
+                            + " the dry run); they cannot be put in the retry list", route.name(), outcome.exitCode());
+                }
                 return Optional.empty();
             }
             messages.addAll(outcome.errors());
         }
         RetryList result = failed.result(messages);
+        if (result.entries().isEmpty() && !result.overflowed() && RsyncErrorLines.onlyChangingFiles(errors)) {
+            // What failed were files that changed while rsync read them, and none differs now.
+            return Optional.of(result);
+        }
         if (result.entries().isEmpty() && !result.overflowed()) {
             LOG.error("route '{}': the partial transfer's dry run found no path that still differs, so nothing says what"
                     + " failed; the cursor stays", route.name());
             return Optional.empty();
         }
-        return Optional.of(result);
+        PendingAgain pendingAgain = PendingAgain.read(reader, route.root(), end);
+        List<RetryList.Entry> failing = result.entries().stream()
+                .filter(entry -> !pendingAgain.covers(entry)).toList();
+        if (failing.size() < result.entries().size()) {
+            LOG.info("route '{}': {} of the paths that still differ changed since the run read the queue: they are"
+                    + " pending again with their newer records, not in the retry list", route.name(),
+                    result.entries().size() - failing.size());
+        }
+        return Optional.of(new RetryList(failing, result.overflowed()));
     }
 
     /**
@@ -504,12 +636,16 @@ public final class RouteSync {
         }
     }
 
-    /** A refused run is a failed run for the alerts: it sent nothing, so the last success stays where it was. */
+    /**
+     * A refused run is a failed run for the alerts: it sent nothing, so the last success stays where it was. Its message
+     * is logged here, once: callers do not repeat it.
+     */
     private void recordRefusal(SyncException refused, Instant started, long backlog) throws SyncException {
         LOG.error("{}", refused.getMessage());
+        refused.markLogged();
         if (!request.dryRun()) {
             Instant finished = clock.instant();
-            writeMetrics(refused.exitCode(), false, null, finished, seconds(started, finished), 0, backlog,
+            writeMetrics(refused.exitCode(), false, null, finished, seconds(started, finished), 0, 0, backlog,
                     Optional.empty(), Optional.empty());
         }
     }
@@ -559,7 +695,8 @@ public final class RouteSync {
      * @param tracker whether a tracker records changes, and the time of the queue's last record; empty when unknown
      */
     private void writeMetrics(int exitCode, boolean committed, Mode mode, Instant finished, double seconds, long files,
-                              long backlog, Optional<RetryList> retry, Optional<SyncMetrics.Tracker> tracker)
+                              long deleted, long backlog, Optional<RetryList> retry,
+                              Optional<SyncMetrics.Tracker> tracker)
             throws SyncException {
         Path file = RouteFiles.metricsFile(layout, request);
         Path directory = file.getParent();
@@ -568,7 +705,8 @@ public final class RouteSync {
                     - Math.round(seconds * 1000), finished.toEpochMilli(), Optional.ofNullable(mode), exitCode, files),
                     committed);
             SyncMetrics metrics = SyncMetrics.read(file)
-                    .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, backlog);
+                    .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, deleted,
+                            backlog);
             metrics = retry.map(metrics::withRetry).orElse(metrics)
                     .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size());
             tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());

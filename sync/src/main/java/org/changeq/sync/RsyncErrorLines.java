@@ -39,6 +39,13 @@ final class RsyncErrorLines {
     /** The last line of every exit 23. */
     private static final Pattern SUMMARY = Pattern.compile(
             "^rsync error: some files/attrs were not transferred \\(see previous errors\\) \\(code 23\\).*");
+    /**
+     * A file that changed or vanished while rsync read it, or the closing line of such a run: the file is pending
+     * again (its change is a newer record, its deletion a DELETE), not failing.
+     */
+    private static final Pattern CHANGING = Pattern.compile("^(?:rsync: )?(?:\\[(?:sender|receiver|generator)\\] )?"
+            + "(?:file has vanished: .*|(?:WARNING|ERROR): .* failed verification -- update (?:discarded|retained).*"
+            + "|rsync warning: some files vanished before they could be transferred \\(code 24\\).*)$");
     /** The temporary name the receiver gives a file while writing it: {@code .name.XXXXXX}. */
     private static final Pattern TEMPORARY = Pattern.compile("^\\.(.+)\\.[A-Za-z0-9]{6}$", Pattern.DOTALL);
 
@@ -130,6 +137,25 @@ final class RsyncErrorLines {
             }
         }
         return paths.isEmpty() ? Optional.empty() : Optional.of(paths);
+    }
+
+    /**
+     * Whether each of {@code errors} (escaped, as {@link RsyncRunner} keeps them) says only that a file changed or
+     * vanished while rsync read it, or closes such a run: nothing failed that a newer record does not send again.
+     */
+    static boolean onlyChangingFiles(List<String> errors) {
+        return errors.size() < RsyncRunner.ERROR_LIMIT && errors.stream()
+                .allMatch(line -> changingFile(line) || SUMMARY.matcher(line).matches());
+    }
+
+    /** Whether {@code line} of rsync's stderr says that a file vanished before rsync could read it. */
+    static boolean vanishedFile(String line) {
+        return changingFile(line) && line.contains("file has vanished: ");
+    }
+
+    /** Whether {@code line} of rsync's stderr says that a file changed or vanished while rsync read it. */
+    static boolean changingFile(String line) {
+        return CHANGING.matcher(line).matches();
     }
 
     private Optional<byte[]> relative(byte[] name, Optional<String> inModule) {

@@ -139,7 +139,12 @@ final class RsyncRunner {
         Thread errThread = ChangeqThreads.newThread(RsyncRunner.class, "changeq-rsync-stderr",
                 () -> pump(process.getErrorStream(), line -> {
                     String text = ByteStrings.escape(line);
-                    LOG.warn("rsync: {}", text);
+                    if (RsyncErrorLines.changingFile(text)) {
+                        // The file is pending again: a newer record sends it, a DELETE deletes it.
+                        LOG.info("rsync: {}", text);
+                    } else {
+                        LOG.warn("rsync: {}", text);
+                    }
                     synchronized (errors) {
                         if (errors.size() < ERROR_LIMIT) {
                             errors.add(text);
@@ -189,7 +194,7 @@ final class RsyncRunner {
         if (!process.isAlive()) {
             return;
         }
-        LOG.warn("stopping rsync (pid {}): changeq-sync is exiting; the cursor stays where it was", process.pid());
+        LOG.info("stopping rsync (pid {}): changeq-sync is exiting; the cursor stays where it was", process.pid());
         process.destroy();
         try {
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
@@ -218,7 +223,12 @@ final class RsyncRunner {
                 lines.accept(line.toByteArray());
             }
         } catch (IOException e) {
-            LOG.warn("reading rsync output failed: {}", e.toString());
+            if (StopSignals.received().isPresent()) {
+                // Stopping rsync closes its pipes under the reader.
+                LOG.debug("reading rsync output ended as rsync was stopped: {}", e.toString());
+            } else {
+                LOG.warn("reading rsync output failed: {}", e.toString());
+            }
         }
     }
 

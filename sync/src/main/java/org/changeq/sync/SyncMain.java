@@ -5,10 +5,13 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.ExitCodeException;
 import org.changeq.pipeline.ExitCodes;
@@ -54,8 +57,12 @@ import picocli.CommandLine.Option;
                 + " a run that would delete more at the destination than the route's max-delete "
                 + "deletes nothing (exit 12). The message names the fix and the option that overrides it once.",
             "",
-            "stdout gets exactly one line per run (MODE is incremental or full):",
-            "  route=NAME mode=MODE reason=WHY files=N bytes=N seconds=S rsync-exit=N|none",
+            "stdout gets exactly one line per run, also for a refused, failed or interrupted one:",
+            "  route=NAME mode=incremental|full|none reason=WHY files=N deleted=N",
+            "    failed=N bytes=N seconds=S rsync-exit=N|none exit=N",
+            "    [interrupted=SIGTERM|SIGINT] [tracker=stopped]",
+            "files counts the files that arrived, failed the paths that went to the retry list; mode and reason are "
+                + "none for a run that ended before it decided (README: the summary line).",
             "The log (stderr) says why and streams rsync's output. Metrics go to "
                 + "<state>/metrics/changeq_sync_ROUTE.prom (node_exporter textfile format).",
             ""},
@@ -89,6 +96,9 @@ public final class SyncMain implements Callable<Integer> {
     static {
         ChronicleSettings.apply();
     }
+
+    /** How long a stopping JVM waits for the run to print its summary line. */
+    private static final Duration REPORT_GRACE = Duration.ofSeconds(30);
 
     /** Reads and validates a config file; config errors become {@code ExitCodes.CONFIG}. */
     @FunctionalInterface
@@ -174,7 +184,9 @@ public final class SyncMain implements Callable<Integer> {
             ExitCodeException known = failure instanceof ExitCodeException e ? e
                     : PermissionDenied.in(failure).orElse(null);
             if (known != null) {
-                err.println("changeq-sync: " + known.getMessage());
+                if (!(known instanceof SyncException refused && refused.logged())) {
+                    err.println("changeq-sync: " + known.getMessage());
+                }
                 return known.exitCode();
             }
             err.println("changeq-sync: internal error: " + failure);
@@ -199,9 +211,46 @@ public final class SyncMain implements Callable<Integer> {
         SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(runOptions.metricsDirectory),
                 runOptions.retainMinAge, acceptRootChange, acceptDestinationChange,
                 allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes));
-        SyncReport report = RouteSync.run(loaded, request, clock, out);
-        out.println(report.summaryLine());
-        return report.exitCode();
+        StopSignals.install();
+        // Under SIGTERM or Ctrl-C the JVM exits once its shutdown hooks are done: this one lets the run print its line.
+        CountDownLatch reported = new CountDownLatch(1);
+        Thread awaitReport = ChangeqThreads.newThread(SyncMain.class, "changeq-sync-report",
+                () -> awaitReport(reported));
+        Runtime.getRuntime().addShutdownHook(awaitReport);
+        Instant started = clock.instant();
+        try {
+            SyncReport report = RouteSync.run(loaded, request, clock, out);
+            out.println(report.summaryLine());
+            return report.exitCode();
+        } catch (SyncException e) {
+            out.println(e.report().orElseGet(() -> SyncReport.undecided(route, secondsSince(started), e.exitCode()))
+                    .summaryLine());
+            throw e;
+        } catch (RuntimeException | Error e) {
+            out.println(SyncReport.undecided(route, secondsSince(started), ExitCodes.SOFTWARE).summaryLine());
+            throw e;
+        } finally {
+            out.flush();
+            reported.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(awaitReport);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook runs, and returns now.
+            }
+        }
+    }
+
+    /** Bounded: stopping rsync takes at most 20 s, the rest of a stopped run moments. */
+    private static void awaitReport(CountDownLatch reported) {
+        try {
+            reported.await(REPORT_GRACE.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private double secondsSince(Instant started) {
+        return Duration.between(started, clock.instant()).toMillis() / 1000.0;
     }
 
     /** Where a run's metrics go and how long queue files are kept: the same for every run, by hand, timer or follower. */
@@ -329,6 +378,7 @@ public final class SyncMain implements Callable<Integer> {
             requireRoute(loaded, route, config, spec.commandLine());
             SyncRequest request = new SyncRequest(route, false, false, Optional.ofNullable(runOptions.metricsDirectory),
                     runOptions.retainMinAge, false, false, OptionalLong.empty());
+            StopSignals.install();
             RouteFollower follower = RouteFollower.start(loaded, request, clock, out, SystemdNotifier.fromEnvironment());
             // SIGTERM is how systemd stops a service: a clean stop, so the process exits with the follower's code
             // rather than the JVM's 143.

@@ -20,7 +20,9 @@ import org.changeq.pipeline.state.StateDirectory;
  * @param lastSuccessSeconds Unix time of the last run that committed its cursor (0 = never): it sent everything, or
  *                           everything but the paths it put in the retry list
  * @param lastRunSeconds     duration of the last run
- * @param filesTotal         files rsync transferred, over all runs
+ * @param filesTotal         files that arrived at the destination, over all runs: those rsync transferred, less those
+ *                           that went to the retry list
+ * @param deletedTotal       paths rsync deleted at the destination, over all runs
  * @param backlogRecords     path records since the cursor at the start of the last run
  * @param fullSyncTotal      successful full syncs, over all runs
  * @param failuresTotal      failed runs, over all runs
@@ -34,12 +36,12 @@ import org.changeq.pipeline.state.StateDirectory;
  *                           excludes) at the last run; 0 when it did not, and the run was full for that reason
  * @param heldDeletions      deletions the route's max-delete holds back until an operator consents
  */
-record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long backlogRecords,
+record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long deletedTotal, long backlogRecords,
                    long fullSyncTotal, long failuresTotal, long lastExitCode, long retryPaths,
                    double retryOldestFailureSeconds, long trackerRunning, long rootTracked,
                    double queueLastRecordSeconds, double followRetryWaitSeconds, long heldDeletions) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0);
 
     /**
      * What the run saw of the tracker.
@@ -55,7 +57,9 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         LAST_SUCCESS("changeq_sync_last_success_timestamp_seconds", "gauge",
                 "Unix time of the route's last sync that sent everything, or everything but its retry list."),
         LAST_DURATION("changeq_sync_last_run_duration_seconds", "gauge", "Duration of the route's last run."),
-        FILES("changeq_sync_files_total", "counter", "Files rsync transferred for the route."),
+        FILES("changeq_sync_files_total", "counter",
+                "Files that arrived at the route's destination (those rsync failed to send, in the retry list, not counted)."),
+        DELETED("changeq_sync_deleted_total", "counter", "Paths rsync deleted at the route's destination."),
         BACKLOG("changeq_sync_backlog_records", "gauge", "Queue records pending for the route when its last run started."),
         FULL("changeq_sync_full_sync_total", "counter", "Successful full syncs of the route."),
         FAILURES("changeq_sync_failures_total", "counter", "Failed runs of the route."),
@@ -120,6 +124,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 values.getOrDefault(Metric.LAST_SUCCESS.name, 0.0),
                 values.getOrDefault(Metric.LAST_DURATION.name, 0.0),
                 values.getOrDefault(Metric.FILES.name, 0.0).longValue(),
+                values.getOrDefault(Metric.DELETED.name, 0.0).longValue(),
                 values.getOrDefault(Metric.BACKLOG.name, 0.0).longValue(),
                 values.getOrDefault(Metric.FULL.name, 0.0).longValue(),
                 values.getOrDefault(Metric.FAILURES.name, 0.0).longValue(),
@@ -153,8 +158,9 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
      *                  to the retry list (a failure all the same, but the route is not falling behind)
      */
     SyncMetrics after(int exitCode, boolean committed, boolean full, double endSeconds, double durationSeconds, long files,
-                      long backlog) {
-        return new SyncMetrics(committed ? endSeconds : lastSuccessSeconds, durationSeconds, filesTotal + files, backlog,
+                      long deleted, long backlog) {
+        return new SyncMetrics(committed ? endSeconds : lastSuccessSeconds, durationSeconds, filesTotal + files,
+                deletedTotal + deleted, backlog,
                 fullSyncTotal + (committed && full ? 1 : 0), failuresTotal + (exitCode == ExitCodes.OK ? 0 : 1), exitCode,
                 retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds,
                 heldDeletions);
@@ -162,7 +168,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
 
     /** The same metrics with the retry list as it is after the run. */
     SyncMetrics withRetry(RetryList retry) {
-        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retry.entries().size(),
                 retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0,
                 trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds, heldDeletions);
@@ -170,21 +176,21 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
 
     /** The same metrics with what the run saw of the tracker. */
     SyncMetrics withTracker(Tracker tracker) {
-        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, tracker.running() ? 1 : 0,
                 tracker.rootTracked() ? 1 : 0, tracker.lastRecordSeconds(), followRetryWaitSeconds, heldDeletions);
     }
 
     /** The same metrics with the follower's wait before its next try. */
     SyncMetrics withFollowRetryWait(double seconds) {
-        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
                 seconds, heldDeletions);
     }
 
     /** The same metrics with the deletions held back after the run. */
     SyncMetrics withHeldDeletions(long held) {
-        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, backlogRecords, fullSyncTotal,
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
                 followRetryWaitSeconds, held);
     }
@@ -194,6 +200,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case LAST_SUCCESS -> lastSuccessSeconds;
             case LAST_DURATION -> lastRunSeconds;
             case FILES -> filesTotal;
+            case DELETED -> deletedTotal;
             case BACKLOG -> backlogRecords;
             case FULL -> fullSyncTotal;
             case FAILURES -> failuresTotal;

@@ -89,4 +89,21 @@ class RsyncErrorLinesTest {
         assertEquals(Optional.empty(), new RsyncErrorLines(tmp.resolve("src"), "host:dir").failedPaths(List.of(List.of(
                 "rsync: [generator] opendir \"dir/locked\" failed: Permission denied (13)"))));
     }
+
+    @Test
+    void filesThatChangedOrVanishedWhileRsyncReadThemAreToldApartFromFailures() {
+        String vanished = "file has vanished: \"/srv/nfs/tmp/upload.part\"";
+        String discarded = "ERROR: \"/srv/nfs/db/live.sqlite\" failed verification -- update discarded.";
+        String retried = "WARNING: \"/srv/nfs/db/live.sqlite\" failed verification -- update discarded (will try again).";
+        String closing24 = "rsync warning: some files vanished before they could be transferred (code 24) at main.c(1347)"
+                + " [sender=3.2.7]";
+        assertTrue(RsyncErrorLines.changingFile(vanished));
+        assertTrue(RsyncErrorLines.changingFile(discarded));
+        assertTrue(RsyncErrorLines.onlyChangingFiles(List.of(retried, discarded, vanished, SUMMARY, closing24)));
+        String denied = "rsync: [receiver] mkstemp \"/mnt/copy/db/.f.AbC123\" failed: Permission denied (13)";
+        assertEquals(false, RsyncErrorLines.changingFile(denied));
+        assertEquals(false, RsyncErrorLines.onlyChangingFiles(List.of(discarded, denied, SUMMARY)));
+        assertEquals(false, RsyncErrorLines.onlyChangingFiles(Collections.nCopies(RsyncRunner.ERROR_LIMIT, vanished)),
+                "lines that were not kept may say anything");
+    }
 }

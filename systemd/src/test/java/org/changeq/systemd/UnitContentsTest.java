@@ -84,6 +84,8 @@ class UnitContentsTest {
         assertTrue(sync.contains("Type=oneshot"));
         assertEquals("/usr/bin/changeq-sync --config /etc/changeq/changeq.yaml --route %i", value(sync, "ExecStart"));
         assertTrue(sync.contains("Nice=10") && sync.contains("IOSchedulingClass=idle"));
+        assertEquals(String.valueOf(ExitCodes.TERMINATED), value(sync, "SuccessExitStatus"),
+                "systemctl stop of a run is a stop, not a failed unit");
         List<String> timer = settings("changeq-sync@.timer");
         assertTrue(timer.contains("Persistent=true"));
         assertTrue(timer.stream().anyMatch(s -> s.startsWith("RandomizedDelaySec=")));

@@ -257,8 +257,20 @@ class FollowTest {
                 }
                 assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the follower exits");
                 if (!kill) {
-                    assertEquals(ExitCodes.OK, child.exitValue(), "a stop is a clean exit: " + Files.readString(err));
-                    assertTrue(Files.readString(err).contains("stopping rsync"), Files.readString(err));
+                    String log = Files.readString(err);
+                    assertEquals(ExitCodes.OK, child.exitValue(), "a stop is a clean exit: " + log);
+                    assertTrue(log.contains("stopping rsync"), log);
+                    assertTrue(log.contains("the run was stopped (SIGTERM) while rsync ran; nothing was committed"), log);
+                    assertEquals(List.of(), log.lines().filter(line -> line.matches("\\S+ \\S+ (WARN|ERROR) .*")).toList(),
+                            "a stop is no failure");
+                    List<String> summaries = Files.readString(out).lines().toList();
+                    assertTrue(summaries.get(summaries.size() - 1).endsWith(" exit=143 interrupted=SIGTERM"),
+                            summaries.toString());
+                    String metrics = Files.readString(bench.state.resolve("metrics/changeq_sync_" + FaultBench.ROUTE + ".prom"));
+                    assertTrue(metrics.contains("changeq_sync_failures_total{route=\"" + FaultBench.ROUTE + "\"} 0\n"), metrics);
+                    assertTrue(metrics.contains("changeq_sync_last_exit_code{route=\"" + FaultBench.ROUTE + "\"} 0\n"), metrics);
+                    assertTrue(metrics.contains("changeq_sync_follow_retry_wait_seconds{route=\"" + FaultBench.ROUTE
+                            + "\"} 0\n"), metrics);
                 }
                 assertEquals(committed, bench.cursor(), "nothing of the interrupted run was committed");
                 Poll.until(TIMEOUT, "rsync's temporary file to go", () -> Trees.list(bench.daemon.moduleDirectory()).stream()

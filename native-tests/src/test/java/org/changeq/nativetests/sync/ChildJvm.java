@@ -20,6 +20,9 @@ public final class ChildJvm {
                 command.add(arg);
             }
         }
+        // The programs' own logging, as installed: not the tests' (several logback-test.xml on a reactor's class path
+        // make logback print its status to stdout, where the summary lines go).
+        command.add("-Dlogback.configurationFile=logback.xml");
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
         command.addAll(args);
         return new ProcessBuilder(command);

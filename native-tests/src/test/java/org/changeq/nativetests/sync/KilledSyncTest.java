@@ -1,7 +1,6 @@
 package org.changeq.nativetests.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +17,7 @@ import org.changeq.nativetests.faults.Workload;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncMain;
@@ -37,8 +37,18 @@ class KilledSyncTest {
     /** A route whose pending run sends a 3 MiB file at 1 MB/s, so a test can act while rsync runs. */
     private record SlowRun(SyncBench bench, Path dest, ChangeqConfig fast, OptionalLong committed) {
         Process start(String name) throws IOException {
-            return ChildJvm.start(SyncMain.class, List.of("--config", bench.configFile().toString(), "--route", "r"),
-                    dest.resolveSibling(name + ".out"), dest.resolveSibling(name + ".err"));
+            return start(name, false);
+        }
+
+        /** @param ownProcessGroup as a terminal starts a command: a signal to the group reaches rsync too */
+        Process start(String name, boolean ownProcessGroup) throws IOException {
+            ProcessBuilder command = ChildJvm.command(SyncMain.class,
+                    List.of("--config", bench.configFile().toString(), "--route", "r"));
+            if (ownProcessGroup) {
+                command.command().add(0, "setsid");
+            }
+            return command.redirectOutput(dest.resolveSibling(name + ".out").toFile())
+                    .redirectError(dest.resolveSibling(name + ".err").toFile()).start();
         }
 
         void awaitRsyncWritingBig() throws InterruptedException {
@@ -110,21 +120,58 @@ class KilledSyncTest {
 
     @Test
     void sigtermDuringRsyncStopsRsyncKeepsTheCursorAndExitsNonZero() throws Exception {
-        System.out.println("fault: changeq-sync stopped with SIGTERM (systemctl stop) during rsync");
+        stopDuringRsync("TERM", ExitCodes.TERMINATED);
+    }
+
+    @Test
+    void ctrlCDuringRsyncStopsRsyncKeepsTheCursorAndExits130() throws Exception {
+        stopDuringRsync("INT", ExitCodes.INTERRUPTED);
+    }
+
+    @Test
+    void ctrlCAtATerminalReachesRsyncFirstAndTheRunIsStoppedAllTheSame() throws Exception {
+        stopDuringRsync("INT", ExitCodes.INTERRUPTED, true);
+    }
+
+    private void stopDuringRsync(String signal, int exitCode) throws Exception {
+        stopDuringRsync(signal, exitCode, false);
+    }
+
+    /**
+     * A stop is no failure: one summary line that says so, no warning or error, the metrics as they were.
+     *
+     * @param toTheGroup signal the process group, as a terminal's Ctrl-C and systemd's stop do: rsync gets it too, and
+     *                   may exit before the JVM's handler has run
+     */
+    private void stopDuringRsync(String signal, int exitCode, boolean toTheGroup) throws Exception {
+        System.out.println("fault: changeq-sync stopped with SIG" + signal + " during rsync");
         SlowRun run = slowRun();
-        Process child = run.start("child");
-        try {
-            run.awaitRsyncWritingBig();
-            child.destroy();
-            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "changeq-sync exits on SIGTERM");
-        } finally {
-            child.destroyForcibly();
+        Path metrics = run.bench().state.resolve("metrics/changeq_sync_r.prom");
+        String metricsBefore = Files.readString(metrics);
+        try (WriterLock tracker = run.bench().trackerRunning()) {
+            Process child = run.start("child", toTheGroup);
+            try {
+                run.awaitRsyncWritingBig();
+                assertEquals(0, new ProcessBuilder("kill", "-" + signal, "--", (toTheGroup ? "-" : "") + child.pid())
+                        .start().waitFor());
+                assertTrue(child.waitFor(30, TimeUnit.SECONDS), "changeq-sync exits on SIG" + signal);
+            } finally {
+                child.destroyForcibly();
+            }
+            assertEquals(exitCode, child.exitValue(), Files.readString(tmp.resolve("child.err")));
         }
-        assertNotEquals(ExitCodes.OK, child.exitValue(), "a stopped run is not a success");
-        assertTrue(Files.readString(tmp.resolve("child.err")).contains("stopping rsync"),
-                Files.readString(tmp.resolve("child.err")));
+        String log = Files.readString(tmp.resolve("child.err"));
+        assertTrue(toTheGroup || log.contains("stopping rsync"), log);
+        assertTrue(log.contains("the run was stopped (SIG" + signal + ") while rsync ran; nothing was committed"), log);
+        assertEquals(List.of(), log.lines().filter(line -> line.matches("\\S+ \\S+ (WARN|ERROR) .*")).toList(),
+                "a stop is no failure, and reading rsync's closed pipes is no error");
+        List<String> summary = Files.readString(tmp.resolve("child.out")).lines().toList();
+        assertEquals(1, summary.size(), summary.toString());
+        assertTrue(summary.get(0).startsWith("route=r mode="), summary.get(0));
+        assertTrue(summary.get(0).endsWith(" exit=" + exitCode + " interrupted=SIG" + signal), summary.get(0));
+        assertEquals(metricsBefore, Files.readString(metrics), "a stopped run leaves the metrics as they were");
         run.assertNothingCommittedAndRsyncGone("the stopped run");
-        run.assertRerunConverges("SIGTERM");
+        run.assertRerunConverges("SIG" + signal);
     }
 
     /** rsync processes whose command line names the destination. */

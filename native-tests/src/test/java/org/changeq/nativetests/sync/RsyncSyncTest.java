@@ -104,8 +104,8 @@ class RsyncSyncTest {
         SyncReport idle = bench.sync(config, "r");
         assertEquals("nothing-to-do", idle.reason());
         assertEquals(OptionalInt.empty(), idle.rsyncExit());
-        assertTrue(Pattern.matches("route=r mode=incremental reason=nothing-to-do files=0 bytes=0 seconds=\\d+\\.\\d{3} "
-                + "rsync-exit=none", idle.summaryLine()), idle.summaryLine());
+        assertTrue(Pattern.matches("route=r mode=incremental reason=nothing-to-do files=0 deleted=0 failed=0 bytes=0"
+                + " seconds=\\d+\\.\\d{3} rsync-exit=none exit=0", idle.summaryLine()), idle.summaryLine());
     }
 
     @ParameterizedTest

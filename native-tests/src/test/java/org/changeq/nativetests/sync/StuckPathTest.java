@@ -21,6 +21,7 @@ import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
+import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
 import org.junit.jupiter.api.AfterEach;
@@ -93,6 +94,9 @@ class StuckPathTest {
         assertEquals("b", Files.readString(dest.resolve("ok/b")));
         assertFalse(Files.exists(dest.resolve("stuck/new")));
         assertReported(second, "stuck/new", "Permission denied");
+        assertTrue(second.summaryLine().contains(" files=1 deleted=0 failed=3 "),
+                "only ok/b arrived; rsync counted the two files the receiver failed to write too: " + second.summaryLine());
+        assertTrue(metrics().contains("changeq_sync_files_total{route=\"r\"} 3\n"), "two of the first run, ok/b: " + metrics());
         Map<String, Long> firstFailures = retryList();
         assertEquals(List.of("stuck", escaped(NASTY), "stuck/new"), List.copyOf(firstFailures.keySet()),
                 "the new files (rsync's escaped name read back to its bytes), and the directory whose time could not be set");
@@ -280,6 +284,65 @@ class StuckPathTest {
         assertEquals(ExitCodes.OK, readable.exitCode(), readable.errors().toString());
         assertEquals("new content", Files.readString(dest.resolve("secret")));
         assertEquals(RetryList.EMPTY, RetryList.read(new StateLayout(bench.state).retryList("r")));
+    }
+
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "RsyncRunner")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "could not send 2 path(s)")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "not sent: stuck")
+    void aFileThatChangedAgainAfterRsyncSentItIsPendingAgainNotInTheRetryList() throws Exception {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path module = Files.createDirectories(tmp.resolve("module"));
+        Trees.run(List.of("chown", NOBODY, module.toString()), 0);
+        daemon = RsyncDaemon.start(tmp.resolve("daemon"), module);
+        Path dest = module.resolve("nfs");
+        Trees.write(bench.root, "0-early", "v1");
+        Trees.write(bench.root, "stuck/old", "old");
+        // Slow enough that the test can change a file after rsync sent it, while rsync still sends the next.
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", daemon.url("nfs")).rsyncArgs("-rlt", "--bwlimit=1000"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        Trees.run(List.of("chown", SOMEONE_ELSE, dest.resolve("stuck").toString()), 0);
+
+        byte[] big = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(big);
+        Trees.write(bench.root, "0-early", "v2");
+        Files.write(bench.root.resolve("big"), big);
+        Trees.write(bench.root, "stuck/new", "new");
+        bench.changed("0-early", "big", "stuck/new");
+        SyncReport[] report = new SyncReport[1];
+        bench.record(tracker -> {
+            Thread run = new Thread(() -> report[0] = sync(config));
+            run.start();
+            try {
+                // rsync sends in name order: 0-early has arrived once big is being written.
+                Poll.until(java.time.Duration.ofSeconds(20), "rsync writing big",
+                        () -> Trees.list(dest).stream().anyMatch(entry -> entry.startsWith("f .big.")));
+                long before = bench.queueEnd();
+                Trees.write(bench.root, "0-early", "v3");
+                tracker.publish(org.changeq.pipeline.manifest.RecordType.CHANGE, SyncBench.ROOT, false,
+                        "0-early".getBytes(StandardCharsets.UTF_8));
+                Poll.until(java.time.Duration.ofSeconds(20), "the tracker's record of the change",
+                        () -> bench.queueEnd() > before);
+                run.join();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertEquals(ExitCodes.SYNC_PARTIAL, report[0].exitCode(), report[0].summaryLine());
+        assertEquals(List.of("stuck", "stuck/new"), List.copyOf(retryList().keySet()),
+                "0-early differs again, but its newer record sends it: it is pending, not failing");
+        assertTrue(report[0].summaryLine().contains(" files=2 deleted=0 failed=2 "), report[0].summaryLine());
+        Trees.run(List.of("chown", NOBODY, dest.resolve("stuck").toString()), 0);
+        assertEquals(ExitCodes.OK, bench.sync(config, "r").exitCode());
+        assertEquals("v3", Files.readString(dest.resolve("0-early")));
+    }
+
+    private SyncReport sync(ChangeqConfig config) {
+        try {
+            return bench.sync(config, "r");
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static String escaped(String path) {

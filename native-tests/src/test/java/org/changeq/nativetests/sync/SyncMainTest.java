@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SyncMainTest {
 
     private static final Pattern SUMMARY = Pattern.compile(
-            "route=r mode=(incremental|full) reason=[a-z-]+ files=\\d+ bytes=\\d+ seconds=\\d+\\.\\d{3} rsync-exit=(\\d+|none)");
+            "route=[a-z]+ mode=(incremental|full|none) reason=[a-z-]+ files=\\d+ deleted=\\d+ failed=\\d+ bytes=\\d+"
+                    + " seconds=\\d+\\.\\d{3} rsync-exit=(\\d+|none) exit=\\d+( interrupted=SIG(TERM|INT))?( tracker=stopped)?");
 
     @TempDir
     Path tmp;
@@ -125,8 +126,8 @@ class SyncMainTest {
         List<String> lines = first.out().lines().toList();
         assertEquals(1, lines.size(), first.out());
         assertTrue(SUMMARY.matcher(lines.get(0)).matches(), lines.get(0));
-        assertTrue(lines.get(0).startsWith("route=r mode=full reason=first-run files=1 bytes=5 "), lines.get(0));
-        assertTrue(lines.get(0).endsWith(" rsync-exit=0"), lines.get(0));
+        assertTrue(lines.get(0).startsWith("route=r mode=full reason=first-run files=1 deleted=0 failed=0 bytes=5 "), lines.get(0));
+        assertTrue(lines.get(0).endsWith(" rsync-exit=0 exit=0"), lines.get(0));
         String prom = Files.readString(metrics.resolve("changeq_sync_r.prom"));
         for (String metric : List.of("changeq_sync_last_success_timestamp_seconds", "changeq_sync_last_run_duration_seconds",
                 "changeq_sync_files_total", "changeq_sync_backlog_records", "changeq_sync_full_sync_total",
@@ -137,7 +138,8 @@ class SyncMainTest {
 
         Result second = run("--config", config, "--route", "r", "--metrics-dir", metrics.toString());
         assertEquals(List.of(), second.out().lines().filter(l -> !SUMMARY.matcher(l).matches()).toList());
-        assertTrue(second.out().startsWith("route=r mode=incremental reason=nothing-to-do files=0 bytes=0 "), second.out());
+        assertTrue(second.out().startsWith("route=r mode=incremental reason=nothing-to-do files=0 deleted=0 failed=0 bytes=0 "),
+                second.out());
 
         // The tracker stopped for good: the run still sends what the queue holds, but is no plain success.
         tracker.close();
@@ -145,7 +147,7 @@ class SyncMainTest {
         Result unrecorded = run("--config", config, "--route", "r", "--metrics-dir", metrics.toString());
         assertEquals(ExitCodes.TRACKER_NOT_RUNNING, unrecorded.exit(), unrecorded.err());
         assertTrue(unrecorded.out().startsWith("route=r mode=incremental reason=nothing-to-do ")
-                && unrecorded.out().strip().endsWith(" rsync-exit=none tracker=stopped"), unrecorded.out());
+                && unrecorded.out().strip().endsWith(" rsync-exit=none exit=14 tracker=stopped"), unrecorded.out());
         assertTrue(unrecorded.err().contains("no changeq-tracker holds the queue " + bench.queue), unrecorded.err());
         String stopped = Files.readString(metrics.resolve("changeq_sync_r.prom"));
         assertTrue(stopped.contains("changeq_tracker_running{route=\"r\"} 0\n"), stopped);
@@ -153,6 +155,89 @@ class SyncMainTest {
         assertTrue(stopped.contains("changeq_sync_failures_total{route=\"r\"} 1\n"), stopped);
         assertTrue(prom.contains("changeq_tracker_running{route=\"r\"} 1\n"), prom);
         assertTrue(prom.contains("changeq_queue_last_record_timestamp_seconds{route=\"r\"} "), prom);
+    }
+
+    /** The one summary line of a run that exited {@code exit}, which it names. */
+    private static String summary(Result result, int exit) {
+        assertEquals(exit, result.exit(), result.err());
+        List<String> lines = result.out().lines().toList();
+        assertEquals(1, lines.size(), result.out());
+        assertTrue(SUMMARY.matcher(lines.get(0)).matches(), lines.get(0));
+        assertTrue(lines.get(0).contains(" exit=" + exit), lines.get(0));
+        return lines.get(0);
+    }
+
+    private static int occurrences(String text, String part) {
+        int count = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
+            count++;
+        }
+        return count;
+    }
+
+    @Test
+    void refusedFailedAndBrokenRunsPrintTheirSummaryLineToo() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        for (String name : List.of("a", "b", "c", "d")) {
+            Trees.write(bench.root, name, name);
+        }
+        Path dest = tmp.resolve("dest");
+        bench.config(SyncBench.Route.of("r", dest.toString()),
+                SyncBench.Route.of("down", "rsync://127.0.0.1:1/backup/nfs"),
+                SyncBench.Route.of("broken", tmp.resolve("no-parent/deep/copy").toString()));
+        String config = bench.configFile().toString();
+        WriterLock tracker = bench.trackerRunning();
+        summary(run("--config", config, "--route", "r"), ExitCodes.OK);
+
+        Files.delete(bench.root.resolve("b"));
+        Files.delete(bench.root.resolve("c"));
+        Files.delete(bench.root.resolve("d"));
+        Result refused = run("--config", config, "--route", "r", "--full");
+        assertTrue(summary(refused, ExitCodes.DELETIONS_REFUSED).startsWith("route=r mode=full reason=forced "));
+        assertEquals(1, occurrences(refused.err(), "the run would delete 3 paths"), refused.err());
+        assertTrue(refused.err().contains("--route r --full --allow-deletes 3'"), "the consent repeats --full: "
+                + refused.err());
+        Result unused = run("--config", config, "--route", "r", "--allow-deletes", "3");
+        summary(unused, ExitCodes.OK);
+        assertTrue(unused.err().contains("--allow-deletes 3 was not used: an incremental run of a route without"
+                + " propagate-deletes deletes nothing"), unused.err());
+        Result consented = run("--config", config, "--route", "r", "--full", "--allow-deletes", "3");
+        assertTrue(summary(consented, ExitCodes.OK).contains(" deleted=3 failed=0 "), consented.out());
+        assertEquals(java.util.Set.of("f a"), Trees.list(dest));
+
+        Path away = tmp.resolve("away");
+        Files.move(dest, away);
+        Result noDestination = run("--config", config, "--route", "r");
+        assertTrue(summary(noDestination, ExitCodes.DESTINATION_CHANGED).startsWith("route=r mode=none reason=none "));
+        assertEquals(1, occurrences(noDestination.err(), "is missing, although the route wrote it before"),
+                noDestination.err());
+        Files.move(away, dest);
+
+        Files.move(bench.root, away);
+        Files.createDirectories(bench.root);
+        summary(run("--config", config, "--route", "r"), ExitCodes.ROOT_UNAVAILABLE);
+        Files.delete(bench.root);
+        Files.move(away, bench.root);
+
+        Files.move(bench.queue, away);
+        summary(run("--config", config, "--route", "r"), ExitCodes.QUEUE_UNAVAILABLE);
+        Files.move(away, bench.queue);
+
+        Path lockFile = new org.changeq.pipeline.state.StateLayout(bench.state).routeLock("r");
+        try (java.nio.channels.FileChannel held = java.nio.channels.FileChannel.open(lockFile,
+                java.nio.file.StandardOpenOption.WRITE); java.nio.channels.FileLock lock = held.lock()) {
+            summary(run("--config", config, "--route", "r"), ExitCodes.ALREADY_RUNNING);
+        }
+
+        Path notADirectory = Files.writeString(tmp.resolve("file"), "x");
+        Result noMetrics = run("--config", config, "--route", "r", "--metrics-dir", notADirectory.resolve("m").toString());
+        assertTrue(summary(noMetrics, ExitCodes.SOFTWARE).startsWith("route=r mode=incremental reason=nothing-to-do "),
+                noMetrics.out());
+
+        assertTrue(summary(run("--config", config, "--route", "down"), ExitCodes.DESTINATION_UNREACHABLE)
+                .startsWith("route=down mode=full reason=first-run "));
+        summary(run("--config", config, "--route", "broken"), ExitCodes.SYNC_FAILED);
+        tracker.close();
     }
 
     @Test
