@@ -8,10 +8,12 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import org.changeq.pipeline.ByteStrings;
@@ -74,6 +76,13 @@ public final class RouteSync {
     private final DeletionGuard deletions;
     private final DestinationMarker marker;
     private final Path listDirectory;
+    /** How the operator runs this route by hand, for the fixes and consents messages name. */
+    private final String command;
+    /**
+     * The itemized lines an incremental dry run showed, bounded by its lists; null otherwise (a full dry run shows one
+     * pass, which may list every path of the root).
+     */
+    private Set<String> shownByIncrementalDryRun;
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
         this.config = config;
@@ -83,10 +92,12 @@ public final class RouteSync {
         this.layout = new StateLayout(config.state());
         this.clock = clock;
         this.out = out;
-        String command = "changeq-sync ... --route " + route.name();
+        // A run that was full by --full is full again by it: the consent a refusal names must repeat it.
+        this.command = "changeq-sync ... --route " + route.name() + (request.forceFull() ? " --full" : "");
         this.guard = new CopyGuard(route, root, layout, request, command);
         this.deletions = new DeletionGuard(route, layout, request, clock, command);
-        this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command);
+        this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command,
+                request.dryRun() ? listDirectory : layout.directory());
         this.listDirectory = listDirectory;
     }
 
@@ -125,6 +136,9 @@ public final class RouteSync {
                     + "directory for the dry run's lists: " + e + "; check that " + System.getProperty("java.io.tmpdir")
                     + " is writable", e);
         }
+        RouteLock.holder(new StateLayout(config.state()).routeLock(request.route())).ifPresent(pid -> out.println(
+                "route '" + request.route() + "': its lock is held" + (pid > 0 ? " by process " + pid : "") + " (a follower"
+                        + " or another run); this dry run takes no lock and shows what a run would do now"));
         try {
             return new RouteSync(config, request, clock, out, lists).runHoldingLock();
         } catch (IOException e) {
@@ -253,8 +267,8 @@ public final class RouteSync {
                 log(mode, reason, scan.backlog(), end);
                 outcome = beforePasses;
                 RsyncRunner.Outcome previewFailure = RsyncRunner.Outcome.NOT_RUN;
-                if (outcome.succeeded() && route.deleteOnFull() && !request.dryRun()) {
-                    deletionDecision = Optional.of(deletions.check(commands.asDryRun().fullPass(), true, null));
+                if (outcome.succeeded() && route.deleteOnFull()) {
+                    deletionDecision = Optional.of(decideDeletions(commands.asDryRun().fullPass(), true, null));
                     outcome = deletionDecision.get().outcome();
                     commands = deletionDecision.get().applyTo(commands);
                     if (outcome.partial()) {
@@ -281,6 +295,9 @@ public final class RouteSync {
                                 new AncestorCheck(root.path(), route.name()));
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
+                if (request.dryRun()) {
+                    shownByIncrementalDryRun = new HashSet<>();
+                }
                 log(mode, reason, scan.backlog(), end);
                 LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions, {} written files compared by"
                         + " content to send", route.name(), lists.files(), lists.directories(), lists.deletions(),
@@ -303,15 +320,12 @@ public final class RouteSync {
                 }
                 // After what is new arrived, so that a renamed directory's new name is there before its old one goes.
                 if (lists.deletions() > 0 && (outcome.succeeded() || outcome.partial())) {
-                    RsyncCommand deleting = commands;
-                    if (!request.dryRun()) {
-                        deletionDecision = Optional.of(deletions.check(commands.asDryRun().deletionPass(deletionLists),
-                                false, deletionLists.renamed()));
-                        deleting = deletionDecision.get().applyTo(commands);
-                    }
-                    if (deletionDecision.isPresent() && !deletionDecision.get().outcome().succeeded()) {
+                    deletionDecision = Optional.of(decideDeletions(commands.asDryRun().deletionPass(deletionLists),
+                            false, deletionLists.renamed()));
+                    RsyncCommand deleting = deletionDecision.get().applyTo(commands);
+                    if (!deletionDecision.get().outcome().succeeded()) {
                         outcome = outcome.plus(deletionDecision.get().outcome().failureOnly());
-                    } else if (deletionDecision.isEmpty() || !deletionDecision.get().refused()) {
+                    } else if (!deletionDecision.get().refused()) {
                         outcome = outcome.plus(runPass(deleting, pass -> pass.deletionPass(deletionLists),
                                 deletionLists.directories(), null, failureChecks));
                     }
@@ -363,12 +377,18 @@ public final class RouteSync {
         }
         Optional<String> refusal = deletionDecision.flatMap(DeletionGuard.Decision::refusal);
         if (refusal.isPresent()) {
-            LOG.error("{}. {}", refusal.get(), committed ? "The files that are new or changed were sent; the cursor"
-                    + " moved on" : "Nothing was deleted; the cursor stays");
+            if (request.dryRun()) {
+                out.println("route '" + route.name() + "': " + deletionDecision.get().wouldBeRefused().orElseThrow()
+                        + "; a real run sends what is new or changed and holds the deletions until '" + command
+                        + " --allow-deletes " + deletionDecision.get().measured() + "'");
+            } else {
+                LOG.error("{}. {}", refusal.get(), committed ? "The files that are new or changed were sent; the cursor"
+                        + " moved on" : "Nothing was deleted; the cursor stays");
+            }
             exitCode = exitCode == ExitCodes.OK ? ExitCodes.DELETIONS_REFUSED : exitCode;
         }
         boolean tracked = trackerRunning && untracked.isEmpty();
-        if (exitCode == ExitCodes.OK && !tracked && !request.dryRun()) {
+        if (exitCode == ExitCodes.OK && !tracked) {
             exitCode = ExitCodes.TRACKER_NOT_RUNNING;
         }
         Instant finished = clock.instant();
@@ -454,7 +474,7 @@ public final class RouteSync {
             throws SyncException, InterruptedException, IOException {
         List<String> command = pass.apply(commands);
         printPlan(command, list);
-        RsyncRunner.Outcome outcome = RsyncRunner.run(command);
+        RsyncRunner.Outcome outcome = RsyncRunner.run(command, request.showsPaths() ? this::show : line -> { });
         if (outcome.partial()) {
             failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs, outcome.errors()));
         }
@@ -581,11 +601,32 @@ public final class RouteSync {
         };
     }
 
+    /**
+     * Prints an itemized line of a pass. A dry run's passes do not see what the earlier ones would have sent, so the
+     * deletion pass itemizes again the new files of its directories: each line is shown once, as the real run shows it.
+     */
+    private void show(byte[] itemized) {
+        String line = RsyncRunner.itemizedForDisplay(itemized);
+        if (shownByIncrementalDryRun == null || shownByIncrementalDryRun.add(line)) {
+            out.println(line);
+        }
+    }
+
+    /** The deletion guard's decision; a real run enters it in the ledger before its pass deletes. */
+    private DeletionGuard.Decision decideDeletions(List<String> dryRunPass, boolean full, Path renamedList)
+            throws SyncException, IOException, InterruptedException {
+        DeletionGuard.Decision decision = deletions.decide(dryRunPass, full, renamedList);
+        if (!request.dryRun()) {
+            deletions.enter(decision);
+        }
+        return decision;
+    }
+
     private void printPlan(List<String> command, Path list) throws IOException {
         if (!request.dryRun()) {
             return;
         }
-        out.println("command: " + String.join(" ", command));
+        out.println("command: " + ShellWords.join(command));
         if (list == null) {
             return;
         }

@@ -63,7 +63,11 @@ import picocli.CommandLine.Option;
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs",
             "      the timer's job: sync what changed since the last successful run",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs --dry-run",
-            "      show the decision, the rsync command and the file list; rsync runs with --dry-run; nothing is committed",
+            "      show the decision, the rsync commands and each path rsync would send or delete; a run the guards",
+            "      would refuse exits as that run would (12: 'would be refused: N deletions > max-delete M'); nothing",
+            "      is committed",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs -v",
+            "      the timer's job, printing each path sent or deleted (rsync's itemized line) before the summary",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --full",
             "      a full sync now (or: touch /var/lib/changeq/state/flags/mirror.force-full before the next timer run;",
             "      each touch asks for one full sync, the file is never removed by changeq)",
@@ -99,8 +103,9 @@ public final class SyncMain implements Callable<Integer> {
     @Option(names = "--full", description = "make this run a full sync")
     boolean full;
 
-    @Option(names = {"-n", "--dry-run"}, description = "plan and print; rsync runs with --dry-run; writes nothing in the"
-            + " state directory (no lock, cursor, claim, list or metric)")
+    @Option(names = {"-n", "--dry-run"}, description = "the run minus its writes: the same decision and guards (and"
+            + " exit codes), each path rsync would send or delete, the rsync commands; writes nothing in the state"
+            + " directory (no lock, cursor, claim, list, ledger or metric), so it runs beside a follower")
     boolean dryRun;
 
     @Option(names = "--accept-root-change", description = "sync a root that is not the directory this route synced before"
@@ -190,14 +195,21 @@ public final class SyncMain implements Callable<Integer> {
         }
         SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(runOptions.metricsDirectory),
                 runOptions.retainMinAge, acceptRootChange, acceptDestinationChange,
-                allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes));
+                allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes), runOptions.verbose);
         SyncReport report = RouteSync.run(loaded, request, clock, out);
         out.println(report.summaryLine());
         return report.exitCode();
     }
 
-    /** Where a run's metrics go and how long queue files are kept: the same for every run, by hand, timer or follower. */
+    /**
+     * Where a run's metrics go, how long queue files are kept and what a run prints: the same for every run, by hand,
+     * timer or follower.
+     */
     static final class RunOptions {
+        @Option(names = {"-v", "--verbose"}, description = "print each path rsync sends or deletes, as rsync's"
+                + " --itemize-changes shows it (names escaped as changeq-queue prints them), before the summary line")
+        boolean verbose;
+
         @Option(names = "--metrics-dir", paramLabel = "DIR",
                 description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile"
                     + " directory; under systemd a directory outside /var/lib/changeq needs ReadWritePaths= in a drop-in")
@@ -308,7 +320,7 @@ public final class SyncMain implements Callable<Integer> {
                 return ExitCodes.USAGE;
             }
             SyncRequest request = new SyncRequest(route, false, false, Optional.ofNullable(runOptions.metricsDirectory),
-                    runOptions.retainMinAge, false, false, OptionalLong.empty());
+                    runOptions.retainMinAge, false, false, OptionalLong.empty(), runOptions.verbose);
             RouteFollower follower = RouteFollower.start(loaded, request, clock, out, SystemdNotifier.fromEnvironment());
             // SIGTERM is how systemd stops a service: a clean stop, so the process exits with the follower's code
             // rather than the JVM's 143.
