@@ -235,9 +235,11 @@ public final class SyncMain implements Callable<Integer> {
                 "Validates the config and proves route coverage by walking each root: for routes that share a list "
                     + "(one excludes it, another includes it) every path the root does not exclude must be sent by "
                     + "exactly one of them. Gaps and overlaps are listed with examples; either fails the check.",
-                "For routes with delete-on-full, runs the full sync's rsync with --dry-run --delete and warns loudly "
-                    + "when it would delete anything at the destination; more than the route's max-delete fails the check, "
-                    + "since that full sync would be refused.",
+                "For every route, dry-runs a full sync as 'changeq-sync --full --dry-run' does: a destination it cannot "
+                    + "reach (or a local one whose parent directory is missing) fails the check; with delete-on-full it "
+                    + "warns loudly when the full sync would delete anything at the destination, and deletions the "
+                    + "route's max-delete (counted over max-delete-window) would refuse fail the check.",
+                "Warns about a root no route reads: the tracker records its changes, but nothing sends them.",
                 "Names each route whose root, excludes, includes (or the lists they name), dest or rsync-args changed "
                     + "since its cursor was committed: its next run is full (reason route-changed). That alone does not "
                     + "fail the check.",
