@@ -79,7 +79,7 @@ public final class RouteSync {
     /** How the operator runs this route by hand, for the fixes and consents messages name. */
     private final String command;
     /**
-     * The itemized lines an incremental dry run showed, bounded by its lists; null otherwise (a full dry run shows one
+     * The paths an incremental dry run showed (a deletion by its whole line), bounded by its lists; null otherwise (a full dry run shows one
      * pass, which may list every path of the root).
      */
     private Set<String> shownByIncrementalDryRun;
@@ -326,8 +326,10 @@ public final class RouteSync {
                     if (!deletionDecision.get().outcome().succeeded()) {
                         outcome = outcome.plus(deletionDecision.get().outcome().failureOnly());
                     } else if (!deletionDecision.get().refused()) {
-                        outcome = outcome.plus(runPass(deleting, pass -> pass.deletionPass(deletionLists),
-                                deletionLists.directories(), null, failureChecks));
+                        RsyncRunner.Outcome deletionPass = runPass(deleting, pass -> pass.deletionPass(deletionLists),
+                                deletionLists.directories(), null, failureChecks);
+                        // A dry run's deletion pass counts again what the earlier passes would have sent.
+                        outcome = outcome.plus(request.dryRun() ? deletionPass.deletionsOnly() : deletionPass);
                     }
                 }
                 // After the files: writing into a directory changes its time at the destination. After a
@@ -603,11 +605,13 @@ public final class RouteSync {
 
     /**
      * Prints an itemized line of a pass. A dry run's passes do not see what the earlier ones would have sent, so the
-     * deletion pass itemizes again the new files of its directories: each line is shown once, as the real run shows it.
+     * deletion pass itemizes again the new and changed files of its directories: each path is shown once, as the real
+     * run shows it, by the first pass that would send it.
      */
     private void show(byte[] itemized) {
         String line = RsyncRunner.itemizedForDisplay(itemized);
-        if (shownByIncrementalDryRun == null || shownByIncrementalDryRun.add(line)) {
+        String path = line.substring(RsyncRunner.ITEMIZE_WIDTH);
+        if (shownByIncrementalDryRun == null || shownByIncrementalDryRun.add(line.startsWith("*") ? line : path)) {
             out.println(line);
         }
     }

@@ -85,6 +85,11 @@ final class RsyncRunner {
             return new Outcome(exitCode, 0, 0, 0, 0, 0, List.of(), List.of(), errors);
         }
 
+        /** Its deletions without its transfers. */
+        Outcome deletionsOnly() {
+            return new Outcome(exitCode, 0, 0, deleted, sourcePaths, 0, itemized, deletions, errors);
+        }
+
         /** What rsync deleted, or would delete in a dry run: the stats line, or the itemized lines if more. */
         long deletionCount() {
             return Math.max(deleted, deletions.size());
