@@ -65,9 +65,10 @@ final class RouteLock implements AutoCloseable {
     }
 
     /**
-     * The process holding the lock (-1 when the kernel does not say), read from the kernel's table of locks without taking it: a dry run must neither
-     * wait for a follower nor make a timer run starting at the same moment exit 7. Empty when none holds it, or when
-     * the lock file cannot be examined (it does not exist, or its file system names its device differently there).
+     * The process holding the lock (-1 when the kernel does not say), read from the kernel's table of locks without
+     * taking it: a dry run must neither wait for a follower nor make a timer run starting at the same moment exit 7.
+     * Empty when none holds it, or when the lock file cannot be examined (it does not exist, or its file system names
+     * its device differently there).
      */
     static OptionalLong holder(Path lockFile) {
         long inode;

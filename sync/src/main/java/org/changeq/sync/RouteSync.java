@@ -79,8 +79,8 @@ public final class RouteSync {
     /** How the operator runs this route by hand, for the fixes and consents messages name. */
     private final String command;
     /**
-     * The paths an incremental dry run showed (a deletion by its whole line), bounded by its lists; null otherwise (a full dry run shows one
-     * pass, which may list every path of the root).
+     * The paths an incremental dry run showed (a deletion by its whole line), bounded by its lists; null otherwise (a
+     * full dry run shows one pass, which may list every path of the root).
      */
     private Set<String> shownByIncrementalDryRun;
 

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -20,6 +23,7 @@ import org.changeq.sync.CoverageCheck;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /** {@code changeq-sync check} over a real tree: complementary routes pass, an overlap or a gap fails. */
@@ -121,7 +125,18 @@ class CoverageCheckTest {
         }
         SyncBench.Route daemonDown = SyncBench.Route.of("mirror", "rsync://127.0.0.1:" + closedPort + "/nas/mirror")
                 .lists(null, "bypass");
-        assertEquals(ExitCodes.CHECK_FAILED, check(config(daemonDown, offsite())), output());
+        Logger runner = (Logger) LoggerFactory.getLogger("org.changeq.sync.RsyncRunner");
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        runner.addAppender(log);
+        try {
+            assertEquals(ExitCodes.CHECK_FAILED, check(config(daemonDown, offsite())), output());
+        } finally {
+            runner.detachAppender(log);
+        }
+        List<String> rsyncErrors = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertTrue(rsyncErrors.contains("rsync: [sender] failed to connect to 127.0.0.1 (127.0.0.1): Connection refused"
+                + " (111)"), "rsync's lines as rsync wrote them, its name once: " + rsyncErrors);
         assertTrue(output().contains("route 'mirror': FAILED: the dry run of a full sync to rsync://127.0.0.1:"
                 + closedPort + "/nas/mirror exited with 10 ("), output());
         assertFalse(output().contains("\\r"), "ssh's and rsync's line ends are not shown: " + output());
