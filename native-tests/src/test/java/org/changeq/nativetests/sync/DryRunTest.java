@@ -171,6 +171,19 @@ class DryRunTest {
         assertTrue(Files.exists(destination.directory().resolve("bulk/0")), "nothing was deleted");
     }
 
+    @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "no changeq-tracker holds the queue")
+    void aDryRunWithoutATrackerExitsFourteenAsTheRunDoes() throws Exception {
+        localRoute();
+        Trees.write(bench.root, "a", "sent");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = SyncMain.commandLine(new PrintStream(out, true, UTF_8), new PrintStream(new ByteArrayOutputStream()))
+                .execute("--config", bench.configFile().toString(), "--route", "r", "--dry-run");
+        assertEquals(ExitCodes.TRACKER_NOT_RUNNING, exit, out.toString(UTF_8));
+        assertTrue(out.toString(UTF_8).contains(">f+++++++++ a"), "it still shows what the run would send: " + out);
+        assertTrue(out.toString(UTF_8).strip().endsWith(" tracker=stopped"), out.toString(UTF_8));
+    }
+
     @ParameterizedTest
     @EnumSource(TestDestination.Kind.class)
     void aDryRunListsExactlyWhatTheRunThenSendsAndDeletes(TestDestination.Kind kind) throws Exception {
