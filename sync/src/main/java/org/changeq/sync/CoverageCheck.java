@@ -2,6 +2,7 @@ package org.changeq.sync;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -64,8 +65,16 @@ public final class CoverageCheck {
         }
         reportUnreadRoots();
         for (RouteConfig route : config.routes().values()) {
-            reportChangedSelection(route);
-            previewFullSync(route);
+            try {
+                reportChangedSelection(route);
+                previewFullSync(route);
+            } catch (IOException e) {
+                // The state is the service account's; a user outside its group cannot read it.
+                failed = true;
+                out.println("route '" + route.name() + "': FAILED: cannot read its state under " + config.state()
+                        + " to preview its full sync (" + (e instanceof AccessDeniedException ? "permission denied: " : "")
+                        + e.getMessage() + "): run check as the user the syncs run as (changeq), or as root");
+            }
         }
         out.println(failed ? "check: FAILED" : "check: OK");
         return failed ? ExitCodes.CHECK_FAILED : ExitCodes.OK;

@@ -265,6 +265,30 @@ class DryRunTest {
         assertEquals(destinationBefore, digest(destination.directory()));
     }
 
+    @Test
+    void checkAsAUserWhoCannotReadTheStateFailsWithASentence() throws Exception {
+        Assumptions.assumeTrue((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0,
+                "switching to nobody needs root");
+        localRoute();
+        Trees.write(bench.root, "a", "sent");
+        assertEquals(ExitCodes.OK, sync().exit());
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Trees.run(List.of("chmod", "-R", "go+rX,go-w", bench.root.getParent().toString()), 0);
+        Trees.run(List.of("chmod", "-R", "go-rwx", bench.state.toString()), 0);
+
+        Process check = asNobody(ChildJvm.command(SyncMain.class, List.of("check", "--config",
+                bench.configFile().toString()))).redirectOutput(tmp.resolve("check.out").toFile())
+                .redirectError(tmp.resolve("check.err").toFile()).start();
+        assertTrue(check.waitFor(60, TimeUnit.SECONDS), "check ends");
+
+        String out = Files.readString(tmp.resolve("check.out"));
+        String err = Files.readString(tmp.resolve("check.err"));
+        assertEquals(ExitCodes.CHECK_FAILED, check.exitValue(), out + err);
+        assertTrue(out.contains("route 'r': FAILED: cannot read its state under " + bench.state + " to preview its full"
+                + " sync (permission denied: "), out);
+        assertFalse(err.contains("\tat "), "no stack trace: " + err);
+    }
+
     /**
      * The child JVM as nobody: its class path copied where nobody can read it (Maven's repository lies in root's
      * home), the capabilities and groups of root dropped.
