@@ -2,7 +2,10 @@ package org.changeq.sync;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,8 +25,9 @@ import org.changeq.pipeline.state.StateLayout;
 /**
  * {@code changeq-sync check}: proves that routes sharing a pattern list (one excludes it, another
  * includes it) together send every non-excluded path of their root exactly once, by walking the
- * real tree; names a root the running tracker does not watch as configured; and shows, for routes that delete on full syncs, what a full sync would delete at
- * the destination ({@code rsync --dry-run --delete}).
+ * real tree; names a root the running tracker does not watch as configured, and a root no route reads; and, for
+ * every route, dry-runs a full sync as {@code changeq-sync --full --dry-run} does, deletion guard included: a
+ * destination that cannot be reached fails the check, and so do deletions a full sync would be refused.
  *
  * <p>Paths are matched as bytes; names that are not valid UTF-8 are counted and shown escaped.
  * Blocks the calling thread (tree walks, rsync); writes its report to the given stream.
@@ -44,7 +48,8 @@ public final class CoverageCheck {
     /**
      * @param examples how many example paths to print per finding
      * @return {@code ExitCodes.OK}, or {@code ExitCodes.CHECK_FAILED} on any gap, overlap, unreadable root, root
-     *         the running tracker does not watch as configured, or full sync that max-delete would refuse
+     *         the running tracker does not watch as configured, full sync whose dry run fails (a destination that
+     *         cannot be reached), or full sync that max-delete would refuse
      * @throws SyncException when rsync cannot be started
      */
     public static int run(ChangeqConfig config, int examples, PrintStream out)
@@ -58,10 +63,17 @@ public final class CoverageCheck {
         for (RootConfig root : config.roots().values()) {
             checkCoverage(root);
         }
+        reportUnreadRoots();
         for (RouteConfig route : config.routes().values()) {
-            reportChangedSelection(route);
-            if (route.deleteOnFull()) {
-                previewDeletions(route);
+            try {
+                reportChangedSelection(route);
+                previewFullSync(route);
+            } catch (IOException e) {
+                // The state is the service account's; a user outside its group cannot read it.
+                failed = true;
+                out.println("route '" + route.name() + "': FAILED: cannot read its state under " + config.state()
+                        + " to preview its full sync (" + (e instanceof AccessDeniedException ? "permission denied: " : "")
+                        + e.getMessage() + "): run check as the user the syncs run as (changeq), or as root");
             }
         }
         out.println(failed ? "check: FAILED" : "check: OK");
@@ -168,39 +180,70 @@ public final class CoverageCheck {
                 + SyncPolicy.Reason.ROUTE_CHANGED.token() + ")"));
     }
 
-    private void previewDeletions(RouteConfig route) throws SyncException, InterruptedException {
+    /**
+     * What a full sync of the route would do, decided by the dry run's own {@link DeletionGuard} (the ledger's window
+     * included): it fails the check when it cannot run (the destination cannot be reached) or would be refused.
+     */
+    private void previewFullSync(RouteConfig route) throws SyncException, InterruptedException, IOException {
         RootConfig root = config.root(route.root());
         if (!Files.isDirectory(root.path())) {
             return;
         }
-        RsyncRunner.Outcome outcome = RsyncRunner.run(new RsyncCommand(route, root, true).fullPass(true));
-        if (!outcome.succeeded()) {
-            out.println("route '" + route.name() + "': cannot preview deletions at " + route.dest() + ": rsync exited with "
-                    + outcome.exitCode() + (outcome.errors().isEmpty() ? "" : " (" + outcome.errors().get(0) + ")"));
+        String command = "changeq-sync --config ... --route " + route.name() + " --full";
+        Path holder = route.localDestination() ? Path.of(route.dest()).getParent() : null;
+        if (holder != null && !Files.isDirectory(holder)) {
+            // rsync creates the destination's last directory only; its dry run creates none and does not notice.
+            failed = true;
+            out.println("route '" + route.name() + "': FAILED: the directory " + holder
+                    + " that would hold the destination " + route.dest() + " does not exist; runs of the route would"
+                    + " fail: mount the backup disk, or create it (mkdir -p)");
             return;
         }
-        long deleted = outcome.deletionCount();
-        long destinationPaths = outcome.destinationPathsBefore();
-        long allowed = route.maxDelete().allowed(destinationPaths);
-        String limit = "max-delete " + route.maxDelete() + (route.maxDelete().percent() ? " = " + allowed + " of the "
-                + destinationPaths + " paths there" : "");
+        DeletionGuard.Decision decision = new DeletionGuard(route, new StateLayout(config.state()),
+                SyncRequest.of(route.name()), Clock.systemDefaultZone(), command)
+                .decide(new RsyncCommand(route, root, true).fullPass(), true, null);
+        RsyncRunner.Outcome outcome = decision.outcome();
+        if (!outcome.succeeded()) {
+            failed = true;
+            out.println("route '" + route.name() + "': FAILED: the dry run of a full sync to " + route.dest()
+                    + " exited with " + outcome.exitCode() + (outcome.errors().isEmpty() ? "" : " (" + outcome.errors()
+                    .get(0) + ")") + "; runs of the route would fail the same way: check that the destination can be"
+                    + " reached and written with the route's rsync-args");
+            return;
+        }
+        if (!route.deleteOnFull()) {
+            out.println("route '" + route.name() + "': " + route.dest() + " can be reached; full syncs delete nothing"
+                    + " there (delete-on-full is off)");
+            return;
+        }
+        long deleted = decision.deletions().size();
         if (deleted == 0) {
             out.println("route '" + route.name() + "': a full sync would delete nothing at " + route.dest());
             return;
         }
-        if (deleted > allowed) {
+        if (decision.refused()) {
             failed = true;
-            out.println("route '" + route.name() + "': a full sync would be REFUSED: it would delete " + deleted
-                    + " paths at " + route.dest() + ", over " + limit + "; restore the root if that is a mistake, or let"
-                    + " one run through with changeq-sync --route " + route.name() + " --allow-deletes " + deleted + ":");
+            out.println("route '" + route.name() + "': a full sync " + decision.wouldBeRefused().orElseThrow() + " at "
+                    + route.dest() + "; restore the root if that is a mistake, or let one run through with '"
+                    + command + " --allow-deletes " + decision.measured() + "':");
         } else {
             out.println("route '" + route.name() + "': WARNING: a full sync (delete-on-full) would DELETE " + deleted
-                    + " paths at " + route.dest() + " (within " + limit + "); if that destination holds anything else,"
-                    + " set delete-on-full: false or point the route at a directory of its own:");
+                    + " paths at " + route.dest() + " (within " + decision.limit() + "); if that destination holds"
+                    + " anything else, set delete-on-full: false or point the route at a directory of its own:");
         }
-        outcome.deletions().stream().limit(examples).forEach(path -> out.println("      " + path));
+        decision.deletions().stream().limit(examples).forEach(path -> out.println("      " + ByteStrings.escape(path)));
         if (deleted > examples) {
-            out.println("      ... and " + (deleted - Math.min(examples, outcome.deletions().size())) + " more");
+            out.println("      ... and " + (deleted - examples) + " more");
+        }
+    }
+
+    /** A root no route reads is recorded by the tracker and sent nowhere: worth a word, not a failure. */
+    private void reportUnreadRoots() {
+        for (RootConfig root : config.roots().values()) {
+            if (config.routes().values().stream().noneMatch(route -> route.root().equals(root.name()))) {
+                out.println("root '" + root.name() + "' (" + root.path() + "): WARNING: no route reads it; the tracker"
+                        + " records its changes, but nothing sends them anywhere");
+            }
         }
     }
 

@@ -26,7 +26,11 @@ import org.slf4j.LoggerFactory;
  * {@code max-delete-window} across all its runs, full and incremental alike ({@link DeletionLedger}), and measured
  * against the destination as it is now. A run whose deletions would pass the limit still sends what is new or changed;
  * only its deletions wait, in the route's {@link HeldDeletions}, until an operator consents with
- * {@code --allow-deletes N}, and every later deleting run offers them again. Confined to the run's thread.
+ * {@code --allow-deletes N}, and every later deleting run offers them again.
+ *
+ * <p>{@link #decide} only reads the state, so a real run, its dry run and {@code changeq-sync check} reach the same
+ * decision by the same code; a real run then {@link #enter enters} it in the ledger before it deletes. Confined to the
+ * run's thread.
  */
 final class DeletionGuard {
 
@@ -59,14 +63,21 @@ final class DeletionGuard {
      * @param allowed   the deletions the real pass may make, for rsync's {@code --max-delete}
      * @param refusal   why the pass must not delete, naming the consent; empty when it may
      * @param deletions every path the dry run would delete, raw and relative to the root: held when refused
-     * @param counted   the deletions this run entered in the ledger before the pass (none with consent)
+     * @param counted   the deletions a run enters in the ledger before the pass (none with consent, none refused)
      * @param renamed   the deletions that are old names of renamed directories and what they held, counted nowhere
+     * @param limit     the limit the deletions were measured against, briefly ({@code max-delete 25% = 15 paths})
+     * @param measured  the deletions measured against it (those of renamed directories left out)
      */
     record Decision(RsyncRunner.Outcome outcome, long allowed, Optional<String> refusal, List<byte[]> deletions,
-                    long counted, long renamed) {
+                    long counted, long renamed, String limit, long measured) {
 
         boolean refused() {
             return refusal.isPresent();
+        }
+
+        /** {@code would be refused: 31 deletions > max-delete 25% = 15 paths}: what a dry run or check says. */
+        Optional<String> wouldBeRefused() {
+            return refusal.map(why -> "would be refused: " + measured + " deletions > " + limit);
         }
 
         /** The passes the run may make: limited to the allowed deletions, or with none when they must wait. */
@@ -76,14 +87,13 @@ final class DeletionGuard {
     }
 
     /**
-     * Asks rsync what {@code dryRunPass} would delete and decides whether the real pass may. A pass that may delete
-     * is entered in the ledger, durably, before it runs: a crash after rsync deleted still counts the deletions.
+     * Asks rsync what {@code dryRunPass} would delete and decides whether the real pass may. Writes nothing.
      *
      * @param full        whether the pass is a full sync, whose dry run also tells how many paths the destination holds
      * @param renamedList the old names of directories renamed within the root, raw and NUL-terminated: deleting them
      *                    and what they held is no loss and does not count; null when none are known
      */
-    Decision check(List<String> dryRunPass, boolean full, Path renamedList)
+    Decision decide(List<String> dryRunPass, boolean full, Path renamedList)
             throws SyncException, IOException, InterruptedException {
         List<byte[]> paths = new ArrayList<>();
         RsyncRunner.Outcome preview = RsyncRunner.run(dryRunPass, line -> {
@@ -92,7 +102,7 @@ final class DeletionGuard {
             }
         });
         if (!preview.succeeded()) {
-            return new Decision(preview, 0, Optional.empty(), List.of(), 0, 0);
+            return new Decision(preview, 0, Optional.empty(), List.of(), 0, 0, "", 0);
         }
         long deletions = Math.max(preview.deletionCount(), paths.size());
         long renamed = renamedAway(paths, renamedList);
@@ -103,12 +113,13 @@ final class DeletionGuard {
         if (request.allowDeletes().isPresent()) {
             long consented = request.allowDeletes().getAsLong();
             Optional<String> refusal = deletions - renamed <= consented ? Optional.empty() : Optional.of(refusal(
-                    deletions - renamed, paths, "more than --allow-deletes " + consented + " lets this run delete", full));
+                    deletions - renamed, paths, "more than --allow-deletes " + consented + " lets this run delete"));
             if (refusal.isEmpty()) {
                 LOG.info("route '{}': the run deletes {} paths at {}, within --allow-deletes {}; consented deletions do"
                         + " not count against max-delete", route.name(), deletions, route.dest(), consented);
             }
-            return new Decision(preview, consented + renamed, refusal, paths, 0, renamed);
+            return new Decision(preview, consented + renamed, refusal, paths, 0, renamed, "--allow-deletes " + consented,
+                    deletions - renamed);
         }
         OptionalLong destinationPaths = full ? OptionalLong.of(preview.destinationPathsBefore())
                 : layout.destinationPaths(route.name()).read();
@@ -117,16 +128,28 @@ final class DeletionGuard {
         DeletionLedger recent = DeletionLedger.read(ledgerFile).within(route.maxDeleteWindow(), now);
         Budget budget = budget(route, destinationPaths, recent.total());
         long counted = deletions - renamed;
+        String limit = budget.brief(route, recent.total());
         if (counted > budget.remaining()) {
-            return new Decision(preview, 0, Optional.of(refusal(counted, paths, budget.describe(route, recent.total()), full)),
-                    paths, 0, renamed);
-        }
-        if (counted > 0) {
-            recent.plus(now, counted).write(ledgerFile);
+            return new Decision(preview, 0, Optional.of(refusal(counted, paths, budget.describe(route, recent.total()))),
+                    paths, 0, renamed, limit, counted);
         }
         LOG.info("route '{}': the run deletes {} paths at {}, within {}", route.name(), counted, route.dest(),
                 budget.describe(route, recent.total()));
-        return new Decision(preview, budget.remaining() + renamed, Optional.empty(), paths, counted, renamed);
+        return new Decision(preview, budget.remaining() + renamed, Optional.empty(), paths, counted, renamed, limit,
+                counted);
+    }
+
+    /**
+     * Enters the deletions a real pass may make in the ledger, durably, before it runs: a crash after rsync deleted
+     * still counts them.
+     */
+    void enter(Decision decision) throws IOException {
+        if (decision.counted() > 0) {
+            long now = clock.millis();
+            Path ledgerFile = layout.deletionLedger(route.name());
+            DeletionLedger.read(ledgerFile).within(route.maxDeleteWindow(), now).plus(now, decision.counted())
+                    .write(ledgerFile);
+        }
     }
 
     /**
@@ -138,9 +161,24 @@ final class DeletionGuard {
      */
     record Budget(OptionalLong destinationPaths, OptionalLong limit, long remaining) {
 
-        String describe(RouteConfig route, long deletedInWindow) {
-            String window = route.maxDeleteWindow().toHours() % 24 == 0 ? route.maxDeleteWindow().toDays() + "d"
+        /** {@code max-delete 25% = 15 paths}, and what the window's earlier deletions used of it. */
+        String brief(RouteConfig route, long deletedInWindow) {
+            if (limit.isEmpty()) {
+                return "max-delete " + route.maxDelete() + " (the destination's size is not known before the route's"
+                        + " next full sync)";
+            }
+            return "max-delete " + route.maxDelete() + (route.maxDelete().percent() ? " = " + limit.getAsLong()
+                    + " paths" : "") + (deletedInWindow > 0 ? " (" + deletedInWindow + " used by runs in the last "
+                    + window(route) + ", " + remaining + " left)" : "");
+        }
+
+        private static String window(RouteConfig route) {
+            return route.maxDeleteWindow().toHours() % 24 == 0 ? route.maxDeleteWindow().toDays() + "d"
                     : route.maxDeleteWindow().toHours() + "h";
+        }
+
+        String describe(RouteConfig route, long deletedInWindow) {
+            String window = window(route);
             String base = destinationPaths.isPresent()
                     ? "the destination holds " + destinationPaths.getAsLong() + " paths; " : "";
             String limitText = limit.isEmpty() ? "the route's max-delete " + route.maxDelete() + " (the destination's"
@@ -166,14 +204,14 @@ final class DeletionGuard {
     }
 
     /** @param full whether a full sync refused them: its consent must ask for one again, as incremental runs may not delete */
-    private String refusal(long deletions, List<byte[]> paths, String limit, boolean full) {
+    private String refusal(long deletions, List<byte[]> paths, String limit) {
         List<String> named = paths.subList(0, Math.min(NAMED_DELETIONS, paths.size())).stream()
                 .map(org.changeq.pipeline.ByteStrings::escape).toList();
         return "route '" + route.name() + "': the run would delete " + deletions + " paths at " + route.dest() + "; "
                 + limit + ". The deletions wait for consent in " + layout.heldDeletions(route.name()) + "; every run"
                 + " offers them again, and one that exists at the source again is sent instead. If the root was emptied"
                 + " or replaced by mistake, restore it. If the deletions are wanted, let them through once: '" + command
-                + (full ? " --full" : "") + " --allow-deletes " + deletions + "' (a follower of the route must be stopped for it). Would delete: "
+                + " --allow-deletes " + deletions + "' (a follower of the route must be stopped for it). Would delete: "
                 + String.join(", ", named) + (deletions > named.size() ? ", ..." : "");
     }
 

@@ -45,15 +45,21 @@ final class DestinationMarker {
     private final SyncRequest request;
     private final RsyncCommand commands;
     private final String command;
+    private final Path fetchDirectory;
 
-    /** @param command how the operator runs this route by hand, for the fix the refusal names */
+    /**
+     * @param command        how the operator runs this route by hand, for the fix the refusal names
+     * @param fetchDirectory where the fetched marker lands: the state directory, or a dry run's private directory (a
+     *                       dry run writes nothing in the state directory)
+     */
     DestinationMarker(RouteConfig route, StateLayout layout, SyncRequest request, RsyncCommand commands,
-                      String command) {
+                      String command, Path fetchDirectory) {
         this.route = route;
         this.layout = layout;
         this.request = request;
         this.commands = commands;
         this.command = command;
+        this.fetchDirectory = fetchDirectory;
     }
 
     /**
@@ -186,7 +192,7 @@ final class DestinationMarker {
     }
 
     private Fetched fetch() throws SyncException, IOException, InterruptedException {
-        Path directory = Files.createTempDirectory(layout.directory(), ".destination-marker-");
+        Path directory = Files.createTempDirectory(fetchDirectory, ".destination-marker-");
         try {
             RsyncRunner.Outcome outcome = RsyncRunner.run(commands.fetchMarker(directory));
             if (!outcome.succeeded()) {

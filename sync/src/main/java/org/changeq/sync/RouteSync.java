@@ -8,10 +8,12 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import org.changeq.pipeline.ByteStrings;
@@ -80,6 +82,13 @@ public final class RouteSync {
     private final DeletionGuard deletions;
     private final DestinationMarker marker;
     private final Path listDirectory;
+    /** How the operator runs this route by hand, for the fixes and consents messages name. */
+    private final String command;
+    /**
+     * The paths an incremental dry run showed (a deletion by its whole line), bounded by its lists; null otherwise (a
+     * full dry run shows one pass, which may list every path of the root).
+     */
+    private Set<String> shownByIncrementalDryRun;
     // How far the run got, for the summary line of a run that ends in a SyncException.
     private Mode decidedMode;
     private Reason decidedReason;
@@ -94,10 +103,12 @@ public final class RouteSync {
         this.layout = new StateLayout(config.state());
         this.clock = clock;
         this.out = out;
-        String command = "changeq-sync ... --route " + route.name();
+        // A run that was full by --full is full again by it: the consent a refusal names must repeat it.
+        this.command = "changeq-sync ... --route " + route.name() + (request.forceFull() ? " --full" : "");
         this.guard = new CopyGuard(route, root, layout, request, command);
         this.deletions = new DeletionGuard(route, layout, request, clock, command);
-        this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command);
+        this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command,
+                request.dryRun() ? listDirectory : layout.directory());
         this.listDirectory = listDirectory;
     }
 
@@ -139,6 +150,9 @@ public final class RouteSync {
                     + "directory for the dry run's lists: " + e + "; check that " + System.getProperty("java.io.tmpdir")
                     + " is writable", e);
         }
+        RouteLock.holder(new StateLayout(config.state()).routeLock(request.route())).ifPresent(pid -> out.println(
+                "route '" + request.route() + "': its lock is held" + (pid > 0 ? " by process " + pid : "") + " (a follower"
+                        + " or another run); this dry run takes no lock and shows what a run would do now"));
         RouteSync sync = new RouteSync(config, request, clock, out, lists);
         Instant started = clock.instant();
         try {
@@ -289,8 +303,8 @@ public final class RouteSync {
                 log(mode, reason, scan.backlog(), end);
                 outcome = beforePasses;
                 RsyncRunner.Outcome previewFailure = RsyncRunner.Outcome.NOT_RUN;
-                if (outcome.succeeded() && route.deleteOnFull() && !request.dryRun()) {
-                    deletionDecision = Optional.of(deletions.check(commands.asDryRun().fullPass(), true, null));
+                if (outcome.succeeded() && route.deleteOnFull()) {
+                    deletionDecision = Optional.of(decideDeletions(commands.asDryRun().fullPass(), true, null));
                     outcome = deletionDecision.get().outcome();
                     commands = deletionDecision.get().applyTo(commands);
                     if (outcome.partial()) {
@@ -318,6 +332,9 @@ public final class RouteSync {
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 decided(mode, reason, scan.backlog());
+                if (request.dryRun()) {
+                    shownByIncrementalDryRun = new HashSet<>();
+                }
                 log(mode, reason, scan.backlog(), end);
                 LOG.info("route '{}': {} files or subtrees, {} directories, {} deletions, {} written files compared by"
                         + " content to send", route.name(), lists.files(), lists.directories(), lists.deletions(),
@@ -340,17 +357,16 @@ public final class RouteSync {
                 }
                 // After what is new arrived, so that a renamed directory's new name is there before its old one goes.
                 if (lists.deletions() > 0 && (outcome.succeeded() || outcome.partial())) {
-                    RsyncCommand deleting = commands;
-                    if (!request.dryRun()) {
-                        deletionDecision = Optional.of(deletions.check(commands.asDryRun().deletionPass(deletionLists),
-                                false, deletionLists.renamed()));
-                        deleting = deletionDecision.get().applyTo(commands);
-                    }
-                    if (deletionDecision.isPresent() && !deletionDecision.get().outcome().succeeded()) {
+                    deletionDecision = Optional.of(decideDeletions(commands.asDryRun().deletionPass(deletionLists),
+                            false, deletionLists.renamed()));
+                    RsyncCommand deleting = deletionDecision.get().applyTo(commands);
+                    if (!deletionDecision.get().outcome().succeeded()) {
                         outcome = outcome.plus(deletionDecision.get().outcome().failureOnly());
-                    } else if (deletionDecision.isEmpty() || !deletionDecision.get().refused()) {
-                        outcome = outcome.plus(runPass(deleting, pass -> pass.deletionPass(deletionLists),
-                                deletionLists.directories(), null, failureChecks));
+                    } else if (!deletionDecision.get().refused()) {
+                        RsyncRunner.Outcome deletionPass = runPass(deleting, pass -> pass.deletionPass(deletionLists),
+                                deletionLists.directories(), null, failureChecks);
+                        // A dry run's deletion pass counts again what the earlier passes would have sent.
+                        outcome = outcome.plus(request.dryRun() ? deletionPass.deletionsOnly() : deletionPass);
                     }
                 }
                 // After the files: writing into a directory changes its time at the destination. After a
@@ -432,8 +448,14 @@ public final class RouteSync {
         }
         Optional<String> refusal = deletionDecision.flatMap(DeletionGuard.Decision::refusal);
         if (refusal.isPresent()) {
-            LOG.error("{}. {}", refusal.get(), committed ? "The files that are new or changed were sent; the cursor"
-                    + " moved on" : "Nothing was deleted; the cursor stays");
+            if (request.dryRun()) {
+                out.println("route '" + route.name() + "': " + deletionDecision.get().wouldBeRefused().orElseThrow()
+                        + "; a real run sends what is new or changed and holds the deletions until '" + command
+                        + " --allow-deletes " + deletionDecision.get().measured() + "'");
+            } else {
+                LOG.error("{}. {}", refusal.get(), committed ? "The files that are new or changed were sent; the cursor"
+                        + " moved on" : "Nothing was deleted; the cursor stays");
+            }
             exitCode = exitCode == ExitCodes.OK ? ExitCodes.DELETIONS_REFUSED : exitCode;
         }
         if (success && !request.dryRun() && request.allowDeletes().isPresent()
@@ -445,7 +467,7 @@ public final class RouteSync {
                     + " nothing; deletions (held ones too) are made by a full sync: add --full");
         }
         boolean tracked = trackerRunning && untracked.isEmpty();
-        if (exitCode == ExitCodes.OK && !tracked && !request.dryRun()) {
+        if (exitCode == ExitCodes.OK && !tracked) {
             exitCode = ExitCodes.TRACKER_NOT_RUNNING;
         }
         // Committed, the retry list is this run's: empty after a plain success.
@@ -593,7 +615,7 @@ public final class RouteSync {
             throws SyncException, InterruptedException, IOException {
         List<String> command = pass.apply(commands);
         printPlan(command, list);
-        RsyncRunner.Outcome outcome = RsyncRunner.run(command);
+        RsyncRunner.Outcome outcome = RsyncRunner.run(command, request.showsPaths() ? this::show : line -> { });
         if (outcome.partial()) {
             failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs, outcome.errors()));
         }
@@ -730,11 +752,34 @@ public final class RouteSync {
         };
     }
 
+    /**
+     * Prints an itemized line of a pass. A dry run's passes do not see what the earlier ones would have sent, so the
+     * deletion pass itemizes again the new and changed files of its directories: each path is shown once, as the real
+     * run shows it, by the first pass that would send it.
+     */
+    private void show(byte[] itemized) {
+        String line = RsyncRunner.itemizedForDisplay(itemized);
+        String path = line.substring(RsyncRunner.ITEMIZE_WIDTH);
+        if (shownByIncrementalDryRun == null || shownByIncrementalDryRun.add(line.startsWith("*") ? line : path)) {
+            out.println(line);
+        }
+    }
+
+    /** The deletion guard's decision; a real run enters it in the ledger before its pass deletes. */
+    private DeletionGuard.Decision decideDeletions(List<String> dryRunPass, boolean full, Path renamedList)
+            throws SyncException, IOException, InterruptedException {
+        DeletionGuard.Decision decision = deletions.decide(dryRunPass, full, renamedList);
+        if (!request.dryRun()) {
+            deletions.enter(decision);
+        }
+        return decision;
+    }
+
     private void printPlan(List<String> command, Path list) throws IOException {
         if (!request.dryRun()) {
             return;
         }
-        out.println("command: " + String.join(" ", command));
+        out.println("command: " + ShellWords.join(command));
         if (list == null) {
             return;
         }

@@ -18,6 +18,7 @@ import org.changeq.pipeline.plan.DeletionLists;
 final class RsyncCommand {
 
     static final String RSYNC = "rsync";
+    static final String DRY_RUN = "--dry-run";
 
     private final RouteConfig route;
     private final List<String> filters;
@@ -222,7 +223,7 @@ final class RsyncCommand {
         }
         args.add("--stats");
         if (dryRun) {
-            args.add("--dry-run");
+            args.add(DRY_RUN);
         }
         return args;
     }

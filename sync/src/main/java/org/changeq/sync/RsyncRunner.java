@@ -5,10 +5,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -37,6 +40,8 @@ final class RsyncRunner {
     static final int SAMPLE_LIMIT = 1000;
     static final int PARTIAL_TRANSFER = 23;
     static final int ERROR_LIMIT = 50;
+    /** rsync's {@code %i} and the space after it, before the name. */
+    static final int ITEMIZE_WIDTH = 12;
     private static final Pattern FILES_TRANSFERRED = Pattern.compile("^Number of regular files transferred: ([\\d,]+)");
     private static final Pattern BYTES_TRANSFERRED = Pattern.compile("^Total transferred file size: ([\\d,]+) bytes");
     private static final Pattern DELETED = Pattern.compile("^Number of deleted files: ([\\d,]+)");
@@ -80,6 +85,11 @@ final class RsyncRunner {
             return new Outcome(exitCode, 0, 0, 0, 0, 0, List.of(), List.of(), errors);
         }
 
+        /** Its deletions without its transfers. */
+        Outcome deletionsOnly() {
+            return new Outcome(exitCode, 0, 0, deleted, sourcePaths, 0, itemized, deletions, errors);
+        }
+
         /** What rsync deleted, or would delete in a dry run: the stats line, or the itemized lines if more. */
         long deletionCount() {
             return Math.max(deleted, deletions.size());
@@ -117,7 +127,7 @@ final class RsyncRunner {
             argv.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "TERM", "--"));
         }
         argv.addAll(command);
-        LOG.info("running {}", command);
+        LOG.info("running {}", ShellWords.join(command));
         Process process;
         try {
             process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
@@ -141,9 +151,9 @@ final class RsyncRunner {
                     String text = ByteStrings.escape(line);
                     if (RsyncErrorLines.changingFile(text)) {
                         // The file is pending again: a newer record sends it, a DELETE deletes it.
-                        LOG.info("rsync: {}", text);
+                        LOG.info("{}", named(text));
                     } else {
-                        LOG.warn("rsync: {}", text);
+                        LOG.warn("{}", named(text));
                     }
                     synchronized (errors) {
                         if (errors.size() < ERROR_LIMIT) {
@@ -157,7 +167,7 @@ final class RsyncRunner {
             int exit = process.waitFor();
             outThread.join();
             errThread.join();
-            LOG.info("rsync exited with {}", exit);
+            LOG.info("rsync exited with {}{}", exit, stdout.summary(command.contains(RsyncCommand.DRY_RUN)));
             synchronized (errors) {
                 return new Outcome(exit, stdout.files, stdout.bytes, stdout.deleted, stdout.sourcePaths, stdout.created,
                         List.copyOf(stdout.itemized),
@@ -190,6 +200,11 @@ final class RsyncRunner {
         }
     }
 
+    /** rsync names itself in most of its messages; a line that does not (ssh's) is named here. */
+    private static String named(String text) {
+        return text.startsWith("rsync") ? text : "rsync: " + text;
+    }
+
     private static void terminate(Process process) {
         if (!process.isAlive()) {
             return;
@@ -206,14 +221,14 @@ final class RsyncRunner {
         }
     }
 
-    /** Splits a stream into lines of raw bytes. */
+    /** Splits a stream into lines of raw bytes; a line's {@code \r\n} ending (ssh's messages) ends it as {@code \n} does. */
     private static void pump(InputStream stream, Consumer<byte[]> lines) {
         try (InputStream in = new BufferedInputStream(stream)) {
             ByteArrayOutputStream line = new ByteArrayOutputStream(256);
             int b;
             while ((b = in.read()) != -1) {
                 if (b == '\n') {
-                    lines.accept(line.toByteArray());
+                    lines.accept(withoutCarriageReturn(line.toByteArray()));
                     line.reset();
                 } else {
                     line.write(b);
@@ -232,6 +247,19 @@ final class RsyncRunner {
         }
     }
 
+    private static byte[] withoutCarriageReturn(byte[] line) {
+        return line.length > 0 && line[line.length - 1] == '\r' ? Arrays.copyOf(line, line.length - 1) : line;
+    }
+
+    /**
+     * An {@code --itemize-changes} line as changeq shows names: rsync's {@code %i}, then the name with rsync's own
+     * escapes ({@code \#ooo}) read back and escaped as {@link ByteStrings} does, as {@code changeq-queue} prints it.
+     */
+    static String itemizedForDisplay(byte[] raw) {
+        return new String(raw, 0, ITEMIZE_WIDTH, StandardCharsets.US_ASCII)
+                + ByteStrings.escape(FailedPaths.unescape(raw, ITEMIZE_WIDTH));
+    }
+
     /** Parses stdout: {@code --itemize-changes} lines and the {@code --stats} block. Confined to the stdout thread until joined. */
     private static final class OutputReader {
         final Consumer<byte[]> itemizedSink;
@@ -242,25 +270,29 @@ final class RsyncRunner {
         long deleted;
         long sourcePaths;
         long created;
+        boolean statsSeen;
 
         OutputReader(Consumer<byte[]> itemizedSink) {
             this.itemizedSink = itemizedSink;
         }
 
         void accept(byte[] raw) {
-            String line = ByteStrings.escape(raw);
-            if (isItemized(line)) {
+            if (isItemized(raw)) {
+                String line = itemizedForDisplay(raw);
                 LOG.debug("rsync: {}", line);
                 itemizedSink.accept(raw);
                 if (itemized.size() < SAMPLE_LIMIT) {
                     itemized.add(line);
                 }
                 if (line.startsWith("*deleting") && deletions.size() < SAMPLE_LIMIT) {
-                    deletions.add(line.substring(12));
+                    deletions.add(line.substring(ITEMIZE_WIDTH));
                 }
                 return;
             }
-            LOG.info("rsync: {}", line);
+            String line = ByteStrings.escape(raw);
+            // --stats: the counts below, and the one line per pass run() logs at INFO.
+            LOG.debug("rsync: {}", line);
+            statsSeen |= FILES_TRANSFERRED.matcher(line).find();
             files = parse(FILES_TRANSFERRED, line, files);
             bytes = parse(BYTES_TRANSFERRED, line, bytes);
             deleted = parse(DELETED, line, deleted);
@@ -268,9 +300,18 @@ final class RsyncRunner {
             created = parse(CREATED, line, created);
         }
 
+        /** What the pass did, for its one INFO line; nothing when rsync printed no {@code --stats}. */
+        String summary(boolean dryRun) {
+            if (!statsSeen) {
+                return "";
+            }
+            return String.format(Locale.ROOT, ": %s %d files (%d bytes), %s %d", dryRun ? "would send" : "sent", files,
+                    bytes, dryRun ? "would delete" : "deleted", deleted);
+        }
+
         /** rsync's {@code %i %n}: eleven change letters, a space, the name. */
-        static boolean isItemized(String line) {
-            return line.length() > 12 && line.charAt(11) == ' ' && "<>ch.*".indexOf(line.charAt(0)) >= 0;
+        static boolean isItemized(byte[] line) {
+            return line.length > ITEMIZE_WIDTH && line[ITEMIZE_WIDTH - 1] == ' ' && "<>ch.*".indexOf(line[0]) >= 0;
         }
 
         private static long parse(Pattern pattern, String line, long current) {

@@ -71,8 +71,11 @@ import picocli.CommandLine.Option;
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs",
             "      the timer's job: sync what changed since the last successful run",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs --dry-run",
-            "      show the decision, the rsync command and the file list; rsync runs",
-            "      with --dry-run; nothing is committed",
+            "      show the decision, the rsync commands and each path rsync would send or delete; a run the guards",
+            "      would refuse exits as that run would (12: 'would be refused: N deletions > max-delete M'); nothing",
+            "      is committed",
+            "  changeq-sync --config /etc/changeq/changeq.yaml --route offsite-nfs -v",
+            "      the timer's job, printing each path sent or deleted (rsync's itemized line) before the summary",
             "  changeq-sync --config /etc/changeq/changeq.yaml --route mirror --full",
             "      a full sync now (or: touch /var/lib/changeq/state/flags/mirror.force-full",
             "      before the next timer run; each touch asks for one full sync, the file",
@@ -115,8 +118,9 @@ public final class SyncMain implements Callable<Integer> {
     @Option(names = "--full", description = "make this run a full sync")
     boolean full;
 
-    @Option(names = {"-n", "--dry-run"}, description = "plan and print; rsync runs with --dry-run; writes nothing in the"
-            + " state directory (no lock, cursor, claim, list or metric)")
+    @Option(names = {"-n", "--dry-run"}, description = "the run minus its writes: the same decision and guards (and"
+            + " exit codes), each path rsync would send or delete, the rsync commands; writes nothing in the state"
+            + " directory (no lock, cursor, claim, list, ledger or metric), so it runs beside a follower")
     boolean dryRun;
 
     @Option(names = "--accept-root-change", description = "sync a root that is not the directory this route synced before"
@@ -210,7 +214,7 @@ public final class SyncMain implements Callable<Integer> {
         requireRoute(loaded, route, config, spec.commandLine());
         SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(runOptions.metricsDirectory),
                 runOptions.retainMinAge, acceptRootChange, acceptDestinationChange,
-                allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes));
+                allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes), runOptions.verbose);
         StopSignals.install();
         // Under SIGTERM or Ctrl-C the JVM exits once its shutdown hooks are done: this one lets the run print its line.
         CountDownLatch reported = new CountDownLatch(1);
@@ -253,8 +257,15 @@ public final class SyncMain implements Callable<Integer> {
         return Duration.between(started, clock.instant()).toMillis() / 1000.0;
     }
 
-    /** Where a run's metrics go and how long queue files are kept: the same for every run, by hand, timer or follower. */
+    /**
+     * Where a run's metrics go, how long queue files are kept and what a run prints: the same for every run, by hand,
+     * timer or follower.
+     */
     static final class RunOptions {
+        @Option(names = {"-v", "--verbose"}, description = "print each path rsync sends or deletes, as rsync's"
+                + " --itemize-changes shows it (names escaped as changeq-queue prints them), before the summary line")
+        boolean verbose;
+
         @Option(names = "--metrics-dir", paramLabel = "DIR",
                 description = "directory for changeq_sync_ROUTE.prom (default <state>/metrics), e.g. node_exporter's textfile"
                     + " directory; under systemd a directory outside /var/lib/changeq needs ReadWritePaths= in a drop-in")
@@ -287,9 +298,11 @@ public final class SyncMain implements Callable<Integer> {
                 "Validates the config and proves route coverage by walking each root: for routes that share a list "
                     + "(one excludes it, another includes it) every path the root does not exclude must be sent by "
                     + "exactly one of them. Gaps and overlaps are listed with examples; either fails the check.",
-                "For routes with delete-on-full, runs the full sync's rsync with --dry-run --delete and warns loudly "
-                    + "when it would delete anything at the destination; more than the route's max-delete fails the check, "
-                    + "since that full sync would be refused.",
+                "For every route, dry-runs a full sync as 'changeq-sync --full --dry-run' does: a destination it cannot "
+                    + "reach (or a local one whose parent directory is missing) fails the check; with delete-on-full it "
+                    + "warns loudly when the full sync would delete anything at the destination, and deletions the "
+                    + "route's max-delete (counted over max-delete-window) would refuse fail the check.",
+                "Warns about a root no route reads: the tracker records its changes, but nothing sends them.",
                 "Names each route whose root, excludes, includes (or the lists they name), dest or rsync-args changed "
                     + "since its cursor was committed: its next run is full (reason route-changed). That alone does not "
                     + "fail the check.",
@@ -377,7 +390,7 @@ public final class SyncMain implements Callable<Integer> {
             ChangeqConfig loaded = load(configs, config);
             requireRoute(loaded, route, config, spec.commandLine());
             SyncRequest request = new SyncRequest(route, false, false, Optional.ofNullable(runOptions.metricsDirectory),
-                    runOptions.retainMinAge, false, false, OptionalLong.empty());
+                    runOptions.retainMinAge, false, false, OptionalLong.empty(), runOptions.verbose);
             StopSignals.install();
             RouteFollower follower = RouteFollower.start(loaded, request, clock, out, SystemdNotifier.fromEnvironment());
             // SIGTERM is how systemd stops a service: a clean stop, so the process exits with the follower's code

@@ -18,10 +18,11 @@ import java.util.OptionalLong;
  * @param acceptDestinationChange  {@code --accept-dest-change}: the same for a destination (its file system, or a remote
  *                                 one's marker)
  * @param allowDeletes             {@code --allow-deletes N}: this run may delete up to N paths, whatever the route's max-delete
+ * @param verbose                  {@code -v}: print each path rsync sends or deletes, as a dry run always does
  */
 public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optional<Path> metricsDirectory,
                           Duration retainMinAge, boolean acceptRootChange, boolean acceptDestinationChange,
-                          OptionalLong allowDeletes) {
+                          OptionalLong allowDeletes, boolean verbose) {
 
     public static final Duration DEFAULT_RETAIN_MIN_AGE = Duration.ofDays(1);
 
@@ -34,6 +35,14 @@ public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optio
         }
     }
 
+    /** A run that prints only its summary line, unless it is a dry run. */
+    public SyncRequest(String route, boolean forceFull, boolean dryRun, Optional<Path> metricsDirectory,
+                       Duration retainMinAge, boolean acceptRootChange, boolean acceptDestinationChange,
+                       OptionalLong allowDeletes) {
+        this(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange, acceptDestinationChange,
+                allowDeletes, false);
+    }
+
     public static SyncRequest of(String route) {
         return new SyncRequest(route, false, false, Optional.empty(), DEFAULT_RETAIN_MIN_AGE, false, false,
                 OptionalLong.empty());
@@ -41,26 +50,36 @@ public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optio
 
     public SyncRequest withFull() {
         return new SyncRequest(route, true, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, allowDeletes);
+                acceptDestinationChange, allowDeletes, verbose);
     }
 
     public SyncRequest withDryRun() {
         return new SyncRequest(route, forceFull, true, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, allowDeletes);
+                acceptDestinationChange, allowDeletes, verbose);
     }
 
     public SyncRequest acceptingRootChange() {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, true, acceptDestinationChange,
-                allowDeletes);
+                allowDeletes, verbose);
     }
 
     public SyncRequest acceptingDestinationChange() {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange, true,
-                allowDeletes);
+                allowDeletes, verbose);
     }
 
     public SyncRequest allowingDeletes(long count) {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, OptionalLong.of(count));
+                acceptDestinationChange, OptionalLong.of(count), verbose);
+    }
+
+    public SyncRequest withVerbose() {
+        return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
+                acceptDestinationChange, allowDeletes, true);
+    }
+
+    /** Whether each path rsync sends or deletes is printed: always in a dry run, with {@code -v} otherwise. */
+    public boolean showsPaths() {
+        return dryRun || verbose;
     }
 }

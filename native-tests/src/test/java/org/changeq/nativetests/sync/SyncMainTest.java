@@ -261,5 +261,8 @@ class SyncMainTest {
         assertTrue(help.out().contains("Examples:"), help.out());
         assertTrue(help.out().contains("changeq-sync check --config"), help.out());
         assertTrue(help.out().contains("--dry-run"), help.out());
+        Result followHelp = run("follow", "--help");
+        assertTrue(help.out().contains("-v, --verbose") && followHelp.out().contains("-v, --verbose"),
+                "runs by hand and followers print each path on request: " + followHelp.out());
     }
 }
