@@ -37,6 +37,7 @@ import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
+import org.changeq.tracker.SystemdNotifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +75,7 @@ public final class RouteSync {
     private final DeletionGuard deletions;
     private final DestinationMarker marker;
     private final Path listDirectory;
+    private final RunProgress progress;
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
         this.config = config;
@@ -88,6 +90,8 @@ public final class RouteSync {
         this.deletions = new DeletionGuard(route, layout, request, clock, command);
         this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command);
         this.listDirectory = listDirectory;
+        this.progress = new RunProgress(route.name(), request.dryRun() ? Optional.empty()
+                : Optional.of(layout.runProgress(route.name())), SystemdNotifier.fromEnvironment(), clock);
     }
 
     /**
@@ -182,6 +186,15 @@ public final class RouteSync {
     }
 
     private SyncReport runHoldingLock() throws SyncException, InterruptedException, IOException {
+        progress.start();
+        try {
+            return runReportingProgress();
+        } finally {
+            progress.close();
+        }
+    }
+
+    private SyncReport runReportingProgress() throws SyncException, InterruptedException, IOException {
         Instant started = clock.instant();
         CopyGuard.Identities identities;
         DestinationMarker.Verdict destination;
@@ -254,7 +267,9 @@ public final class RouteSync {
                 outcome = beforePasses;
                 RsyncRunner.Outcome previewFailure = RsyncRunner.Outcome.NOT_RUN;
                 if (outcome.succeeded() && route.deleteOnFull() && !request.dryRun()) {
-                    deletionDecision = Optional.of(deletions.check(commands.asDryRun().fullPass(), true, null));
+                    try (RunProgress.Pass pass = progress.pass("full sync: counting what it deletes (dry run)", false)) {
+                        deletionDecision = Optional.of(deletions.check(commands.asDryRun().fullPass(), true, null, pass));
+                    }
                     outcome = deletionDecision.get().outcome();
                     commands = deletionDecision.get().applyTo(commands);
                     if (outcome.partial()) {
@@ -270,7 +285,8 @@ public final class RouteSync {
                     }
                 }
                 if (outcome.succeeded()) {
-                    outcome = runPass(commands, RsyncCommand::fullPass, null, null, failureChecks).plus(previewFailure);
+                    outcome = runPass("full sync", commands, RsyncCommand::fullPass, null, null, failureChecks)
+                            .plus(previewFailure);
                 }
                 rsyncRan = true;
             } else {
@@ -290,38 +306,42 @@ public final class RouteSync {
                 if (lists.files() + lists.deletions() > 0) {
                     Path fileList = RouteFiles.fileList(listDirectory, route.name());
                     if (outcome.succeeded()) {
-                        outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, RetryList.Kind.FILE,
-                                failureChecks);
+                        outcome = runPass("incremental sync: changed files and new directories", commands,
+                                pass -> pass.recursivePass(fileList), fileList, RetryList.Kind.FILE, failureChecks);
                     }
                     rsyncRan = true;
                 }
                 if (lists.comparedByContent() > 0 && (outcome.succeeded() || outcome.partial())) {
                     Path contentList = RouteFiles.contentList(listDirectory, route.name());
-                    outcome = outcome.plus(runPass(commands, pass -> pass.contentPass(contentList), contentList,
-                            RetryList.Kind.CONTENT, failureChecks));
+                    outcome = outcome.plus(runPass("incremental sync: written files, compared by content", commands,
+                            pass -> pass.contentPass(contentList), contentList, RetryList.Kind.CONTENT, failureChecks));
                     rsyncRan = true;
                 }
                 // After what is new arrived, so that a renamed directory's new name is there before its old one goes.
                 if (lists.deletions() > 0 && (outcome.succeeded() || outcome.partial())) {
                     RsyncCommand deleting = commands;
                     if (!request.dryRun()) {
-                        deletionDecision = Optional.of(deletions.check(commands.asDryRun().deletionPass(deletionLists),
-                                false, deletionLists.renamed()));
+                        try (RunProgress.Pass pass = progress.pass("incremental sync: counting deletions (dry run)",
+                                false)) {
+                            deletionDecision = Optional.of(deletions.check(commands.asDryRun().deletionPass(deletionLists),
+                                    false, deletionLists.renamed(), pass));
+                        }
                         deleting = deletionDecision.get().applyTo(commands);
                     }
                     if (deletionDecision.isPresent() && !deletionDecision.get().outcome().succeeded()) {
                         outcome = outcome.plus(deletionDecision.get().outcome().failureOnly());
                     } else if (deletionDecision.isEmpty() || !deletionDecision.get().refused()) {
-                        outcome = outcome.plus(runPass(deleting, pass -> pass.deletionPass(deletionLists),
-                                deletionLists.directories(), null, failureChecks));
+                        outcome = outcome.plus(runPass("incremental sync: deletions", deleting,
+                                pass -> pass.deletionPass(deletionLists), deletionLists.directories(), null, failureChecks));
                     }
                 }
                 // After the files: writing into a directory changes its time at the destination. After a
                 // partial transfer too: the directories still need their times, and this pass its check.
                 if (lists.directories() > 0 && (outcome.succeeded() || outcome.partial())) {
                     Path directoryList = RouteFiles.directoryList(listDirectory, route.name());
-                    outcome = outcome.plus(runPass(commands, pass -> pass.directoryPass(directoryList), directoryList,
-                            RetryList.Kind.DIRECTORY, failureChecks));
+                    outcome = outcome.plus(runPass("incremental sync: directory attributes", commands,
+                            pass -> pass.directoryPass(directoryList), directoryList, RetryList.Kind.DIRECTORY,
+                            failureChecks));
                     rsyncRan = true;
                 }
             }
@@ -395,8 +415,12 @@ public final class RouteSync {
         FailedPaths failed = new FailedPaths(previous, clock.millis(), RetryList.LIMIT);
         List<String> messages = new ArrayList<>(errors);
         for (FailureCheck check : checks) {
-            RsyncRunner.Outcome outcome = RsyncRunner.run(check.command(),
-                    check.comparedByContent() ? failed::acceptComparedByContent : failed::accept);
+            RsyncRunner.Outcome outcome;
+            try (RunProgress.Pass pass = progress.pass("finding the paths the partial transfer left out (dry run)",
+                    false)) {
+                outcome = RsyncRunner.run(check.command(),
+                        check.comparedByContent() ? failed::acceptComparedByContent : failed::accept, pass);
+            }
             if (outcome.partial() && check.isolatedAs() != null) {
                 LOG.info("route '{}': the dry run that finds what the partial transfer left out ended in a partial"
                         + " transfer too; dry-running parts of the pass's list to find the failing entries", route.name());
@@ -445,16 +469,20 @@ public final class RouteSync {
     /**
      * Runs one pass and, when it ends in a partial transfer, keeps the dry run that finds what it left out.
      *
+     * @param activity what the pass does, for the progress reports
      * @param pass the pass of a set of commands: applied to the real ones, then to their failure check
      * @param list the pass's file list, printed by a dry run; null for the full pass
      * @param isolatedAs see {@link FailureCheck}
      */
-    private RsyncRunner.Outcome runPass(RsyncCommand commands, Function<RsyncCommand, List<String>> pass, Path list,
+    private RsyncRunner.Outcome runPass(String activity, RsyncCommand commands, Function<RsyncCommand, List<String>> pass, Path list,
                                         RetryList.Kind isolatedAs, List<FailureCheck> failureChecks)
             throws SyncException, InterruptedException, IOException {
         List<String> command = pass.apply(commands);
         printPlan(command, list);
-        RsyncRunner.Outcome outcome = RsyncRunner.run(command);
+        RsyncRunner.Outcome outcome;
+        try (RunProgress.Pass progressed = progress.pass(activity, true)) {
+            outcome = RsyncRunner.run(command, line -> { }, progressed);
+        }
         if (outcome.partial()) {
             failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs, outcome.errors()));
         }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -112,6 +113,15 @@ final class RsyncRunner {
      * @throws SyncException when rsync cannot be started at all (not installed, not on PATH)
      */
     static Outcome run(List<String> command, Consumer<byte[]> itemized) throws SyncException, InterruptedException {
+        return run(command, itemized, RsyncProgress.NONE);
+    }
+
+    /**
+     * As {@link #run(List, Consumer)}, and hands what rsync reports while it runs to {@code progress}: its
+     * {@code --info=progress2} lines, which are not logged, and its itemized lines.
+     */
+    static Outcome run(List<String> command, Consumer<byte[]> itemized, RsyncProgress progress)
+            throws SyncException, InterruptedException {
         List<String> argv = new ArrayList<>();
         if (Files.isExecutable(SETPRIV)) {
             argv.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "TERM", "--"));
@@ -132,7 +142,7 @@ final class RsyncRunner {
             // The JVM began exiting between the caller's last check and this start: no hook will stop this rsync.
             terminate(process);
         }
-        OutputReader stdout = new OutputReader(itemized);
+        OutputReader stdout = new OutputReader(itemized, progress);
         List<String> errors = new ArrayList<>();
         Thread outThread = ChangeqThreads.newThread(RsyncRunner.class, "changeq-rsync-stdout",
                 () -> pump(process.getInputStream(), stdout::accept));
@@ -201,16 +211,16 @@ final class RsyncRunner {
         }
     }
 
-    /** Splits a stream into lines of raw bytes. */
+    /** Splits a stream into lines of raw bytes; a carriage return ends one too: rsync rewrites its progress line with it. */
     private static void pump(InputStream stream, Consumer<byte[]> lines) {
         try (InputStream in = new BufferedInputStream(stream)) {
             ByteArrayOutputStream line = new ByteArrayOutputStream(256);
             int b;
             while ((b = in.read()) != -1) {
-                if (b == '\n') {
+                if (b == '\n' || b == '\r' && line.size() > 0) {
                     lines.accept(line.toByteArray());
                     line.reset();
-                } else {
+                } else if (b != '\r') {
                     line.write(b);
                 }
             }
@@ -225,6 +235,7 @@ final class RsyncRunner {
     /** Parses stdout: {@code --itemize-changes} lines and the {@code --stats} block. Confined to the stdout thread until joined. */
     private static final class OutputReader {
         final Consumer<byte[]> itemizedSink;
+        final RsyncProgress progress;
         final List<String> itemized = new ArrayList<>();
         final List<String> deletions = new ArrayList<>();
         long files;
@@ -233,15 +244,22 @@ final class RsyncRunner {
         long sourcePaths;
         long created;
 
-        OutputReader(Consumer<byte[]> itemizedSink) {
+        OutputReader(Consumer<byte[]> itemizedSink, RsyncProgress progress) {
             this.itemizedSink = itemizedSink;
+            this.progress = progress;
         }
 
         void accept(byte[] raw) {
             String line = ByteStrings.escape(raw);
+            Optional<RsyncProgress.Figures> figures = RsyncProgress.Figures.parse(line);
+            if (figures.isPresent()) {
+                progress.reported(figures.get());
+                return;
+            }
             if (isItemized(line)) {
                 LOG.debug("rsync: {}", line);
                 itemizedSink.accept(raw);
+                progress.itemized(raw);
                 if (itemized.size() < SAMPLE_LIMIT) {
                     itemized.add(line);
                 }

@@ -28,6 +28,7 @@ import org.changeq.pipeline.ByteStrings;
  * started 1733570000000
  * updated 1733570030000
  * activity full sync
+ * rsync running
  * files 12
  * bytes 1234567
  * rate 41152
@@ -42,7 +43,7 @@ public final class RunProgressFile {
     static final int FORMAT_VERSION = 1;
     private static final String MAGIC = "changeq-run-progress";
     private static final HexFormat HEX = HexFormat.of();
-    private static final String[] KEYS = {"pid", "started", "updated", "activity", "files", "bytes", "rate", "checked",
+    private static final String[] KEYS = {"pid", "started", "updated", "activity", "rsync", "files", "bytes", "rate", "checked",
         "total", "list", "current"};
 
     private final Path file;
@@ -58,7 +59,8 @@ public final class RunProgressFile {
     /**
      * A run's progress at one moment.
      *
-     * @param activity     what the run does now, for a human: {@code full sync}, {@code building the file list}, ...
+     * @param activity     what the run does now, for a human: {@code full sync}, {@code preparing}, ...
+     * @param rsyncRunning whether an rsync pass runs now
      * @param files        the files sent so far by this run (rsync's {@code xfr#} over its passes)
      * @param bytes        the bytes of those files sent so far
      * @param rateBytesPerSecond the rate since the previous report
@@ -67,7 +69,8 @@ public final class RunProgressFile {
      * @param listComplete whether rsync's file list is complete ({@code to-chk}) rather than still growing ({@code ir-chk})
      * @param current      the path rsync named last (a file being sent, or the last one it changed); empty before any
      */
-    public record Snapshot(long pid, long startedMillis, long updatedMillis, String activity, long files, long bytes,
+    public record Snapshot(long pid, long startedMillis, long updatedMillis, String activity, boolean rsyncRunning,
+                           long files, long bytes,
                            long rateBytesPerSecond, long checked, long total, boolean listComplete, byte[] current) {
         public Snapshot {
             activity = activity.replace('\n', ' ');
@@ -92,8 +95,9 @@ public final class RunProgressFile {
         public String describe() {
             StringBuilder line = new StringBuilder(activity).append(" for ")
                     .append(duration(updatedMillis - startedMillis)).append(": ");
-            if (!rsyncReported() && files == 0) {
-                return line.append("rsync is building the file list, nothing sent yet").toString();
+            if (!rsyncReported() && files == 0 && bytes == 0) {
+                return line.append(rsyncRunning ? "rsync is building the file list, nothing sent yet"
+                        : "nothing sent yet").toString();
             }
             line.append(String.format(Locale.ROOT, "%,d files (%s) sent at %s/s", files, humanBytes(bytes),
                     humanBytes(rateBytesPerSecond)));
@@ -110,7 +114,8 @@ public final class RunProgressFile {
         @Override
         public boolean equals(Object other) {
             return other instanceof Snapshot that && pid == that.pid && startedMillis == that.startedMillis
-                    && updatedMillis == that.updatedMillis && activity.equals(that.activity) && files == that.files
+                    && updatedMillis == that.updatedMillis && activity.equals(that.activity)
+                    && rsyncRunning == that.rsyncRunning && files == that.files
                     && bytes == that.bytes && rateBytesPerSecond == that.rateBytesPerSecond && checked == that.checked
                     && total == that.total && listComplete == that.listComplete
                     && Arrays.equals(current, that.current);
@@ -118,7 +123,7 @@ public final class RunProgressFile {
 
         @Override
         public int hashCode() {
-            return Objects.hash(pid, startedMillis, updatedMillis, activity, files, bytes, checked)
+            return Objects.hash(pid, startedMillis, updatedMillis, activity, rsyncRunning, files, bytes, checked)
                     * 31 + Arrays.hashCode(current);
         }
 
@@ -134,6 +139,7 @@ public final class RunProgressFile {
                 + "started " + snapshot.startedMillis() + "\n"
                 + "updated " + snapshot.updatedMillis() + "\n"
                 + "activity " + snapshot.activity() + "\n"
+                + "rsync " + (snapshot.rsyncRunning() ? "running" : "idle") + "\n"
                 + "files " + snapshot.files() + "\n"
                 + "bytes " + snapshot.bytes() + "\n"
                 + "rate " + snapshot.rateBytesPerSecond() + "\n"
@@ -163,13 +169,17 @@ public final class RunProgressFile {
                 throw malformed(source, "it has no '" + key + "' line");
             }
         }
+        String rsync = values.get("rsync");
+        if (!rsync.equals("running") && !rsync.equals("idle")) {
+            throw malformed(source, "its rsync is '" + rsync + "', neither 'running' nor 'idle'");
+        }
         String list = values.get("list");
         if (!list.equals("complete") && !list.equals("growing")) {
             throw malformed(source, "its list is '" + list + "', neither 'complete' nor 'growing'");
         }
         try {
             return new Snapshot(number(values, "pid"), number(values, "started"), number(values, "updated"),
-                    values.get("activity"), number(values, "files"), number(values, "bytes"), number(values, "rate"),
+                    values.get("activity"), rsync.equals("running"), number(values, "files"), number(values, "bytes"), number(values, "rate"),
                     number(values, "checked"), number(values, "total"), list.equals("complete"),
                     HEX.parseHex(values.get("current")));
         } catch (IllegalArgumentException e) {

@@ -23,7 +23,7 @@ class RunProgressFileTest {
     Path dir;
 
     private static Snapshot sending(byte[] current) {
-        return new Snapshot(PID, 1_733_570_000_000L, 1_733_570_090_000L, "full sync", 1234, 2_100_000_000L,
+        return new Snapshot(PID, 1_733_570_000_000L, 1_733_570_090_000L, "full sync", true, 1234, 2_100_000_000L,
                 12_300_000, 45_000, 120_000, false, current);
     }
 
@@ -34,7 +34,7 @@ class RunProgressFileTest {
         Snapshot nasty = sending(new byte[] {'a', '\n', (byte) 0xff, ' ', '#', 0x01, '/', 'b'});
         file.write(nasty);
         assertEquals(Optional.of(nasty), file.read());
-        Snapshot building = new Snapshot(PID, 5, 6, "counting what the full sync deletes (dry run)\nsecond line", 0, 0,
+        Snapshot building = new Snapshot(PID, 5, 6, "counting what the full sync deletes (dry run)\nsecond line", true, 0, 0,
                 0, -1, -1, true, new byte[0]);
         file.write(building);
         Snapshot read = file.read().orElseThrow();
@@ -50,8 +50,8 @@ class RunProgressFileTest {
 
     @Test
     void theFormatIsVersionedTextWithOneKeyPerLine() {
-        Snapshot small = new Snapshot(7, 10, 20, "full sync", 1, 2, 3, 4, 5, true, new byte[] {'/', 'n'});
-        String text = "changeq-run-progress 1\npid 7\nstarted 10\nupdated 20\nactivity full sync\nfiles 1\nbytes 2\n"
+        Snapshot small = new Snapshot(7, 10, 20, "full sync", false, 1, 2, 3, 4, 5, true, new byte[] {'/', 'n'});
+        String text = "changeq-run-progress 1\npid 7\nstarted 10\nupdated 20\nactivity full sync\nrsync idle\nfiles 1\nbytes 2\n"
                 + "rate 3\nchecked 4\ntotal 5\nlist complete\ncurrent 2f6e\n";
         assertEquals(text, RunProgressFile.encode(small));
         assertEquals(small, RunProgressFile.decode(text, dir));
@@ -79,10 +79,12 @@ class RunProgressFileTest {
                 + " (file list still growing); current photos/\\n.jpg",
                 sending("photos/\n.jpg".getBytes(StandardCharsets.UTF_8)).describe());
         assertEquals("full sync for 30s: rsync is building the file list, nothing sent yet",
-                new Snapshot(PID, 0, 30_999, "full sync", 0, 0, 0, -1, -1, false, new byte[0]).describe());
+                new Snapshot(PID, 0, 30_999, "full sync", true, 0, 0, 0, -1, -1, false, new byte[0]).describe());
         assertEquals("incremental sync: directories for 2h05m: 3 files (999 B) sent at 0 B/s, 10 of 10 paths checked",
-                new Snapshot(PID, 0, 7_500_000, "incremental sync: directories", 3, 999, 0, 10, 10, true, new byte[0])
+                new Snapshot(PID, 0, 7_500_000, "incremental sync: directories", false, 3, 999, 0, 10, 10, true, new byte[0])
                         .describe());
+        assertEquals("preparing for 1s: nothing sent yet",
+                new Snapshot(PID, 0, 1_000, "preparing", false, 0, 0, 0, -1, -1, false, new byte[0]).describe());
     }
 
     @Test
@@ -94,7 +96,7 @@ class RunProgressFileTest {
             assertFalse(RunProgressFile.isLive(mine, lock), "the lock is free: the run that wrote it was killed");
             try (FileLock held = channel.lock()) {
                 assertTrue(RunProgressFile.isLive(mine, lock));
-                Snapshot gone = new Snapshot(Long.MAX_VALUE, 1, 2, "full sync", 0, 0, 0, -1, -1, false, new byte[0]);
+                Snapshot gone = new Snapshot(Long.MAX_VALUE, 1, 2, "full sync", true, 0, 0, 0, -1, -1, false, new byte[0]);
                 assertFalse(RunProgressFile.isLive(gone, lock), "another process holds the lock now");
             }
         }
