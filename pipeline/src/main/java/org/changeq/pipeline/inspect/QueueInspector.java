@@ -425,7 +425,7 @@ final class QueueInspector {
      * The route's run as its progress file tells it, live only while that run's process holds the route's lock: a
      * killed run leaves the file behind.
      */
-    private RunningRun runningRun(RouteConfig route, long nowMillis) throws IOException {
+    private RunningRun runningRun(RouteConfig route, long nowMillis) {
         RunProgressFile file = state.runProgress(route.name());
         try {
             Optional<RunProgressFile.Snapshot> snapshot = file.read();
@@ -433,6 +433,11 @@ final class QueueInspector {
                     && RunProgressFile.isLive(snapshot.get(), state.routeLock(route.name())), Optional.empty(), nowMillis);
         } catch (IllegalStateException unreadable) {
             return new RunningRun(file, Optional.empty(), false, Optional.of(unreadable.getMessage()), nowMillis);
+        } catch (IOException unreadable) {
+            // The rest of the report still holds: a run's progress is no reason to fail it.
+            return new RunningRun(file, Optional.empty(), false, Optional.of("unknown: cannot read " + file.path()
+                    + " or the route's lock (" + unreadable + "); run changeq-queue as root or as a member of the"
+                    + " changeq group"), nowMillis);
         }
     }
 

@@ -99,8 +99,8 @@ public final class RunProgressFile {
                 return line.append(rsyncRunning ? "rsync is building the file list, nothing sent yet"
                         : "nothing sent yet").toString();
             }
-            line.append(String.format(Locale.ROOT, "%,d files (%s) sent at %s/s", files, humanBytes(bytes),
-                    humanBytes(rateBytesPerSecond)));
+            line.append(String.format(Locale.ROOT, "%,d %s (%s) sent at %s/s", files, files == 1 ? "file" : "files",
+                    humanBytes(bytes), humanBytes(rateBytesPerSecond)));
             if (rsyncReported()) {
                 line.append(String.format(Locale.ROOT, ", %,d of %,d%s paths checked%s", checked, total,
                         listComplete ? "" : "+", listComplete ? "" : " (file list still growing)"));

@@ -80,8 +80,8 @@ class RunProgressFileTest {
                 sending("photos/\n.jpg".getBytes(StandardCharsets.UTF_8)).describe());
         assertEquals("full sync for 30s: rsync is building the file list, nothing sent yet",
                 new Snapshot(PID, 0, 30_999, "full sync", true, 0, 0, 0, -1, -1, false, new byte[0]).describe());
-        assertEquals("incremental sync: directories for 2h05m: 3 files (999 B) sent at 0 B/s, 10 of 10 paths checked",
-                new Snapshot(PID, 0, 7_500_000, "incremental sync: directories", false, 3, 999, 0, 10, 10, true, new byte[0])
+        assertEquals("incremental sync: directories for 2h05m: 1 file (999 B) sent at 0 B/s, 10 of 10 paths checked",
+                new Snapshot(PID, 0, 7_500_000, "incremental sync: directories", false, 1, 999, 0, 10, 10, true, new byte[0])
                         .describe());
         assertEquals("preparing for 1s: nothing sent yet",
                 new Snapshot(PID, 0, 1_000, "preparing", false, 0, 0, 0, -1, -1, false, new byte[0]).describe());
