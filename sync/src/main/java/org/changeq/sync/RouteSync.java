@@ -480,7 +480,9 @@ public final class RouteSync {
         List<String> command = pass.apply(commands);
         printPlan(command, list);
         RsyncRunner.Outcome outcome;
-        try (RunProgress.Pass progressed = progress.pass(activity, true)) {
+        // A dry run sends nothing: what its rsync checks is progress, what it would send is not.
+        try (RunProgress.Pass progressed = request.dryRun() ? progress.pass(activity + " (dry run)", false)
+                : progress.pass(activity, true)) {
             outcome = RsyncRunner.run(command, line -> { }, progressed);
         }
         if (outcome.partial()) {

@@ -211,17 +211,21 @@ final class RsyncRunner {
         }
     }
 
-    /** Splits a stream into lines of raw bytes; a carriage return ends one too: rsync rewrites its progress line with it. */
+    /**
+     * Splits a stream into lines of raw bytes, leaving out empty ones. A carriage return ends a line too: rsync rewrites
+     * its progress line with it, and a message that interrupts that line starts with a newline on its own stream, so
+     * stderr gets an empty line before an error.
+     */
     private static void pump(InputStream stream, Consumer<byte[]> lines) {
         try (InputStream in = new BufferedInputStream(stream)) {
             ByteArrayOutputStream line = new ByteArrayOutputStream(256);
             int b;
             while ((b = in.read()) != -1) {
-                if (b == '\n' || b == '\r' && line.size() > 0) {
+                if (b != '\n' && b != '\r') {
+                    line.write(b);
+                } else if (line.size() > 0) {
                     lines.accept(line.toByteArray());
                     line.reset();
-                } else if (b != '\r') {
-                    line.write(b);
                 }
             }
             if (line.size() > 0) {
