@@ -474,8 +474,8 @@ public final class RouteSync {
      * @param list the pass's file list, printed by a dry run; null for the full pass
      * @param isolatedAs see {@link FailureCheck}
      */
-    private RsyncRunner.Outcome runPass(String activity, RsyncCommand commands, Function<RsyncCommand, List<String>> pass, Path list,
-                                        RetryList.Kind isolatedAs, List<FailureCheck> failureChecks)
+    private RsyncRunner.Outcome runPass(String activity, RsyncCommand commands, Function<RsyncCommand, List<String>> pass,
+                                        Path list, RetryList.Kind isolatedAs, List<FailureCheck> failureChecks)
             throws SyncException, InterruptedException, IOException {
         List<String> command = pass.apply(commands);
         printPlan(command, list);

@@ -181,9 +181,10 @@ class ProgressTest {
                         && stat.contains(BUILDING + " (pid " + child.pid()
                         + ", as of "), stat);
                 String json = bench.routeJson();
-                assertTrue(json.contains("\"running\":{\"live\":true,\"pid\":" + child.pid()) && json.contains(
-                        "\"activity\":\"full sync: counting what it deletes (dry run)\",\"rsync_running\":true,\"files\":0,\"bytes\":0") && json.contains(
-                        "\"paths_checked\":null"), json);
+                assertTrue(json.contains("\"running\":{\"live\":true,\"pid\":" + child.pid())
+                        && json.contains("\"activity\":\"full sync: counting what it deletes (dry run)\","
+                                + "\"rsync_running\":true,\"files\":0,\"bytes\":0")
+                        && json.contains("\"paths_checked\":null"), json);
 
                 gate.open();
                 Poll.until(TIMEOUT, "a file sent, in the progress file", () -> bench.progress.read()
@@ -201,7 +202,8 @@ class ProgressTest {
         List<long[]> figures = new ArrayList<>();
         Matcher matcher = PROGRESS_LINE.matcher(log);
         while (matcher.find()) {
-            figures.add(new long[] {Long.parseLong(matcher.group(1).replace(",", "")), bytes(matcher.group(2), matcher.group(3))});
+            figures.add(new long[] {Long.parseLong(matcher.group(1).replace(",", "")),
+                bytes(matcher.group(2), matcher.group(3))});
         }
         assertTrue(figures.size() >= 2, "one line per second while 4 MB go at 1 MB/s:\n" + log);
         for (int i = 1; i < figures.size(); i++) {

@@ -179,8 +179,8 @@ public final class RunProgressFile {
         }
         try {
             return new Snapshot(number(values, "pid"), number(values, "started"), number(values, "updated"),
-                    values.get("activity"), rsync.equals("running"), number(values, "files"), number(values, "bytes"), number(values, "rate"),
-                    number(values, "checked"), number(values, "total"), list.equals("complete"),
+                    values.get("activity"), rsync.equals("running"), number(values, "files"), number(values, "bytes"),
+                    number(values, "rate"), number(values, "checked"), number(values, "total"), list.equals("complete"),
                     HEX.parseHex(values.get("current")));
         } catch (IllegalArgumentException e) {
             throw malformed(source, e.getMessage());
