@@ -3,6 +3,7 @@ package org.changeq.sync;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -79,12 +80,12 @@ final class RunProgress implements AutoCloseable {
         try {
             Duration parsed = new SyncMain.AgeConverter().convert(value);
             if (parsed.isNegative() || parsed.isZero()) {
-                throw new CommandLine.TypeConversionException("it is not positive");
+                throw new CommandLine.TypeConversionException("it is not positive; write e.g. 10s or PT0.5S");
             }
             return parsed;
-        } catch (CommandLine.TypeConversionException | java.time.format.DateTimeParseException e) {
-            LOG.warn("ignoring -D{}={} ({}): progress is reported every {} s; write e.g. 10s or PT0.5S",
-                    INTERVAL_PROPERTY, value, e.getMessage(), DEFAULT_INTERVAL_SECONDS);
+        } catch (CommandLine.TypeConversionException | DateTimeParseException e) {
+            LOG.warn("ignoring -D{}={} ({}); progress is reported every {} s", INTERVAL_PROPERTY, value,
+                    e.getMessage(), DEFAULT_INTERVAL_SECONDS);
             return standard;
         }
     }
