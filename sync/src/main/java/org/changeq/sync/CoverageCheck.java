@@ -201,7 +201,7 @@ public final class CoverageCheck {
         }
         DeletionGuard.Decision decision = new DeletionGuard(route, new StateLayout(config.state()),
                 SyncRequest.of(route.name()), Clock.systemDefaultZone(), command)
-                .decide(new RsyncCommand(route, root, true).fullPass(), true, null);
+                .decide(new RsyncCommand(route, root, true).fullPass(), true, null, RsyncProgress.NONE);
         RsyncRunner.Outcome outcome = decision.outcome();
         if (!outcome.succeeded()) {
             failed = true;

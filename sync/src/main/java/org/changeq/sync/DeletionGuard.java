@@ -92,15 +92,16 @@ final class DeletionGuard {
      * @param full        whether the pass is a full sync, whose dry run also tells how many paths the destination holds
      * @param renamedList the old names of directories renamed within the root, raw and NUL-terminated: deleting them
      *                    and what they held is no loss and does not count; null when none are known
+     * @param progress    hears the dry run while it runs
      */
-    Decision decide(List<String> dryRunPass, boolean full, Path renamedList)
+    Decision decide(List<String> dryRunPass, boolean full, Path renamedList, RsyncProgress progress)
             throws SyncException, IOException, InterruptedException {
         List<byte[]> paths = new ArrayList<>();
         RsyncRunner.Outcome preview = RsyncRunner.run(dryRunPass, line -> {
             if (line.length > DELETING.length && Arrays.equals(line, 0, DELETING.length, DELETING, 0, DELETING.length)) {
                 paths.add(withoutTrailingSlash(FailedPaths.unescape(line, DELETING.length)));
             }
-        });
+        }, progress);
         if (!preview.succeeded()) {
             return new Decision(preview, 0, Optional.empty(), List.of(), 0, 0, "", 0);
         }

@@ -41,6 +41,7 @@ import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.RouteRuns;
 import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
+import org.changeq.tracker.SystemdNotifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,6 +95,7 @@ public final class RouteSync {
     private Reason decidedReason;
     private long decidedBacklog;
     private boolean trackerSeenRunning = true;
+    private final RunProgress progress;
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
         this.config = config;
@@ -110,6 +112,8 @@ public final class RouteSync {
         this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command,
                 request.dryRun() ? listDirectory : layout.directory());
         this.listDirectory = listDirectory;
+        this.progress = new RunProgress(route.name(), request.dryRun() ? Optional.empty()
+                : Optional.of(layout.runProgress(route.name())), SystemdNotifier.fromEnvironment(), clock);
     }
 
     /**
@@ -231,6 +235,16 @@ public final class RouteSync {
     }
 
     private SyncReport runHoldingLock(Instant started) throws SyncException, InterruptedException, IOException {
+        progress.start();
+        try {
+            return runReportingProgress(started);
+        } finally {
+            progress.close();
+        }
+    }
+
+    private SyncReport runReportingProgress(Instant started)
+            throws SyncException, InterruptedException, IOException {
         CopyGuard.Identities identities;
         DestinationMarker.Verdict destination;
         try {
@@ -304,7 +318,8 @@ public final class RouteSync {
                 outcome = beforePasses;
                 RsyncRunner.Outcome previewFailure = RsyncRunner.Outcome.NOT_RUN;
                 if (outcome.succeeded() && route.deleteOnFull()) {
-                    deletionDecision = Optional.of(decideDeletions(commands.asDryRun().fullPass(), true, null));
+                    deletionDecision = Optional.of(decideDeletions("full sync: counting what it deletes",
+                            commands.asDryRun().fullPass(), true, null));
                     outcome = deletionDecision.get().outcome();
                     commands = deletionDecision.get().applyTo(commands);
                     if (outcome.partial()) {
@@ -320,7 +335,8 @@ public final class RouteSync {
                     }
                 }
                 if (outcome.succeeded()) {
-                    outcome = runPass(commands, RsyncCommand::fullPass, null, null, failureChecks).plus(previewFailure);
+                    outcome = runPass("full sync", commands, RsyncCommand::fullPass, null, null, failureChecks)
+                            .plus(previewFailure);
                 }
                 rsyncRan = true;
             } else {
@@ -344,27 +360,27 @@ public final class RouteSync {
                 if (lists.files() + lists.deletions() > 0) {
                     Path fileList = RouteFiles.fileList(listDirectory, route.name());
                     if (outcome.succeeded()) {
-                        outcome = runPass(commands, pass -> pass.recursivePass(fileList), fileList, RetryList.Kind.FILE,
-                                failureChecks);
+                        outcome = runPass("incremental sync: changed files and new directories", commands,
+                                pass -> pass.recursivePass(fileList), fileList, RetryList.Kind.FILE, failureChecks);
                     }
                     rsyncRan = true;
                 }
                 if (lists.comparedByContent() > 0 && (outcome.succeeded() || outcome.partial())) {
                     Path contentList = RouteFiles.contentList(listDirectory, route.name());
-                    outcome = outcome.plus(runPass(commands, pass -> pass.contentPass(contentList), contentList,
-                            RetryList.Kind.CONTENT, failureChecks));
+                    outcome = outcome.plus(runPass("incremental sync: written files, compared by content", commands,
+                            pass -> pass.contentPass(contentList), contentList, RetryList.Kind.CONTENT, failureChecks));
                     rsyncRan = true;
                 }
                 // After what is new arrived, so that a renamed directory's new name is there before its old one goes.
                 if (lists.deletions() > 0 && (outcome.succeeded() || outcome.partial())) {
-                    deletionDecision = Optional.of(decideDeletions(commands.asDryRun().deletionPass(deletionLists),
-                            false, deletionLists.renamed()));
+                    deletionDecision = Optional.of(decideDeletions("incremental sync: counting deletions",
+                            commands.asDryRun().deletionPass(deletionLists), false, deletionLists.renamed()));
                     RsyncCommand deleting = deletionDecision.get().applyTo(commands);
                     if (!deletionDecision.get().outcome().succeeded()) {
                         outcome = outcome.plus(deletionDecision.get().outcome().failureOnly());
                     } else if (!deletionDecision.get().refused()) {
-                        RsyncRunner.Outcome deletionPass = runPass(deleting, pass -> pass.deletionPass(deletionLists),
-                                deletionLists.directories(), null, failureChecks);
+                        RsyncRunner.Outcome deletionPass = runPass("incremental sync: deletions", deleting,
+                                pass -> pass.deletionPass(deletionLists), deletionLists.directories(), null, failureChecks);
                         // A dry run's deletion pass counts again what the earlier passes would have sent.
                         outcome = outcome.plus(request.dryRun() ? deletionPass.deletionsOnly() : deletionPass);
                     }
@@ -373,8 +389,9 @@ public final class RouteSync {
                 // partial transfer too: the directories still need their times, and this pass its check.
                 if (lists.directories() > 0 && (outcome.succeeded() || outcome.partial())) {
                     Path directoryList = RouteFiles.directoryList(listDirectory, route.name());
-                    outcome = outcome.plus(runPass(commands, pass -> pass.directoryPass(directoryList), directoryList,
-                            RetryList.Kind.DIRECTORY, failureChecks));
+                    outcome = outcome.plus(runPass("incremental sync: directory attributes", commands,
+                            pass -> pass.directoryPass(directoryList), directoryList, RetryList.Kind.DIRECTORY,
+                            failureChecks));
                     rsyncRan = true;
                 }
             }
@@ -542,8 +559,12 @@ public final class RouteSync {
         FailedPaths failed = new FailedPaths(previous, clock.millis(), RetryList.LIMIT);
         List<String> messages = new ArrayList<>(errors);
         for (FailureCheck check : checks) {
-            RsyncRunner.Outcome outcome = RsyncRunner.run(check.command(),
-                    check.comparedByContent() ? failed::acceptComparedByContent : failed::accept);
+            RsyncRunner.Outcome outcome;
+            try (RunProgress.Pass pass = progress.pass("finding the paths the partial transfer left out (dry run)",
+                    false)) {
+                outcome = RsyncRunner.run(check.command(),
+                        check.comparedByContent() ? failed::acceptComparedByContent : failed::accept, pass);
+            }
             if (outcome.partial() && check.isolatedAs() != null) {
                 LOG.info("route '{}': the dry run that finds what the partial transfer left out ended in a partial"
                         + " transfer too; dry-running parts of the pass's list to find the failing entries", route.name());
@@ -606,16 +627,22 @@ public final class RouteSync {
     /**
      * Runs one pass and, when it ends in a partial transfer, keeps the dry run that finds what it left out.
      *
+     * @param activity what the pass does, for the progress reports
      * @param pass the pass of a set of commands: applied to the real ones, then to their failure check
      * @param list the pass's file list, printed by a dry run; null for the full pass
      * @param isolatedAs see {@link FailureCheck}
      */
-    private RsyncRunner.Outcome runPass(RsyncCommand commands, Function<RsyncCommand, List<String>> pass, Path list,
-                                        RetryList.Kind isolatedAs, List<FailureCheck> failureChecks)
+    private RsyncRunner.Outcome runPass(String activity, RsyncCommand commands, Function<RsyncCommand, List<String>> pass,
+                                        Path list, RetryList.Kind isolatedAs, List<FailureCheck> failureChecks)
             throws SyncException, InterruptedException, IOException {
         List<String> command = pass.apply(commands);
         printPlan(command, list);
-        RsyncRunner.Outcome outcome = RsyncRunner.run(command, request.showsPaths() ? this::show : line -> { });
+        RsyncRunner.Outcome outcome;
+        // A dry run sends nothing: what its rsync checks is progress, what it would send is not.
+        try (RunProgress.Pass progressed = request.dryRun() ? progress.pass(activity + " (dry run)", false)
+                : progress.pass(activity, true)) {
+            outcome = RsyncRunner.run(command, request.showsPaths() ? this::show : line -> { }, progressed);
+        }
         if (outcome.partial()) {
             failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs, outcome.errors()));
         }
@@ -766,9 +793,13 @@ public final class RouteSync {
     }
 
     /** The deletion guard's decision; a real run enters it in the ledger before its pass deletes. */
-    private DeletionGuard.Decision decideDeletions(List<String> dryRunPass, boolean full, Path renamedList)
+    private DeletionGuard.Decision decideDeletions(String activity, List<String> dryRunPass, boolean full,
+                                                   Path renamedList)
             throws SyncException, IOException, InterruptedException {
-        DeletionGuard.Decision decision = deletions.decide(dryRunPass, full, renamedList);
+        DeletionGuard.Decision decision;
+        try (RunProgress.Pass pass = progress.pass(activity + " (dry run)", false)) {
+            decision = deletions.decide(dryRunPass, full, renamedList, pass);
+        }
         if (!request.dryRun()) {
             deletions.enter(decision);
         }

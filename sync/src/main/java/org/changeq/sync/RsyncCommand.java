@@ -218,6 +218,8 @@ final class RsyncCommand {
         args.addAll(route.rsyncArgs());
         args.add("--modify-window=-1");
         args.add("--itemize-changes");
+        // What a long pass has done so far, for RunProgress: these lines are read, never logged.
+        args.add("--info=progress2");
         if (plainNames) {
             args.add("--out-format=%i %n");
         }

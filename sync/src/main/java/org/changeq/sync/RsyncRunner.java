@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -122,6 +123,15 @@ final class RsyncRunner {
      * @throws SyncException when rsync cannot be started at all (not installed, not on PATH)
      */
     static Outcome run(List<String> command, Consumer<byte[]> itemized) throws SyncException, InterruptedException {
+        return run(command, itemized, RsyncProgress.NONE);
+    }
+
+    /**
+     * As {@link #run(List, Consumer)}, and hands what rsync reports while it runs to {@code progress}: its
+     * {@code --info=progress2} lines, which are not logged, and its itemized lines.
+     */
+    static Outcome run(List<String> command, Consumer<byte[]> itemized, RsyncProgress progress)
+            throws SyncException, InterruptedException {
         List<String> argv = new ArrayList<>();
         if (Files.isExecutable(SETPRIV)) {
             argv.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "TERM", "--"));
@@ -142,7 +152,7 @@ final class RsyncRunner {
             // The JVM began exiting between the caller's last check and this start: no hook will stop this rsync.
             terminate(process);
         }
-        OutputReader stdout = new OutputReader(itemized);
+        OutputReader stdout = new OutputReader(itemized, progress);
         List<String> errors = new ArrayList<>();
         Thread outThread = ChangeqThreads.newThread(RsyncRunner.class, "changeq-rsync-stdout",
                 () -> pump(process.getInputStream(), stdout::accept));
@@ -221,17 +231,21 @@ final class RsyncRunner {
         }
     }
 
-    /** Splits a stream into lines of raw bytes; a line's {@code \r\n} ending (ssh's messages) ends it as {@code \n} does. */
+    /**
+     * Splits a stream into lines of raw bytes, leaving out empty ones. A carriage return ends a line too: rsync rewrites
+     * its progress line with it, and a message that interrupts that line starts with a newline on its own stream, so
+     * stderr gets an empty line before an error.
+     */
     private static void pump(InputStream stream, Consumer<byte[]> lines) {
         try (InputStream in = new BufferedInputStream(stream)) {
             ByteArrayOutputStream line = new ByteArrayOutputStream(256);
             int b;
             while ((b = in.read()) != -1) {
-                if (b == '\n') {
-                    lines.accept(withoutCarriageReturn(line.toByteArray()));
-                    line.reset();
-                } else {
+                if (b != '\n' && b != '\r') {
                     line.write(b);
+                } else if (line.size() > 0) {
+                    lines.accept(line.toByteArray());
+                    line.reset();
                 }
             }
             if (line.size() > 0) {
@@ -247,10 +261,6 @@ final class RsyncRunner {
         }
     }
 
-    private static byte[] withoutCarriageReturn(byte[] line) {
-        return line.length > 0 && line[line.length - 1] == '\r' ? Arrays.copyOf(line, line.length - 1) : line;
-    }
-
     /**
      * An {@code --itemize-changes} line as changeq shows names: rsync's {@code %i}, then the name with rsync's own
      * escapes ({@code \#ooo}) read back and escaped as {@link ByteStrings} does, as {@code changeq-queue} prints it.
@@ -263,6 +273,7 @@ final class RsyncRunner {
     /** Parses stdout: {@code --itemize-changes} lines and the {@code --stats} block. Confined to the stdout thread until joined. */
     private static final class OutputReader {
         final Consumer<byte[]> itemizedSink;
+        final RsyncProgress progress;
         final List<String> itemized = new ArrayList<>();
         final List<String> deletions = new ArrayList<>();
         long files;
@@ -272,15 +283,23 @@ final class RsyncRunner {
         long created;
         boolean statsSeen;
 
-        OutputReader(Consumer<byte[]> itemizedSink) {
+        OutputReader(Consumer<byte[]> itemizedSink, RsyncProgress progress) {
             this.itemizedSink = itemizedSink;
+            this.progress = progress;
         }
 
         void accept(byte[] raw) {
+            String escaped = ByteStrings.escape(raw);
+            Optional<RsyncProgress.Figures> figures = RsyncProgress.Figures.parse(escaped);
+            if (figures.isPresent()) {
+                progress.reported(figures.get());
+                return;
+            }
             if (isItemized(raw)) {
                 String line = itemizedForDisplay(raw);
                 LOG.debug("rsync: {}", line);
                 itemizedSink.accept(raw);
+                progress.itemized(raw);
                 if (itemized.size() < SAMPLE_LIMIT) {
                     itemized.add(line);
                 }
@@ -289,7 +308,7 @@ final class RsyncRunner {
                 }
                 return;
             }
-            String line = ByteStrings.escape(raw);
+            String line = escaped;
             // --stats: the counts below, and the one line per pass run() logs at INFO.
             LOG.debug("rsync: {}", line);
             statsSeen |= FILES_TRANSFERRED.matcher(line).find();

@@ -82,6 +82,7 @@ class UnitContentsTest {
     void theSyncInstanceIsTheRoute() throws IOException {
         List<String> sync = settings("changeq-sync@.service");
         assertTrue(sync.contains("Type=oneshot"));
+        assertTrue(sync.contains("NotifyAccess=main"), "a long run's progress reaches systemctl status as STATUS=");
         assertEquals("/usr/bin/changeq-sync --config /etc/changeq/changeq.yaml --route %i", value(sync, "ExecStart"));
         assertTrue(sync.contains("Nice=10") && sync.contains("IOSchedulingClass=idle"));
         assertEquals(String.valueOf(ExitCodes.TERMINATED), value(sync, "SuccessExitStatus"),

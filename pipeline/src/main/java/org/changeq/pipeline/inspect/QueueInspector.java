@@ -39,6 +39,7 @@ import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.RouteRuns;
+import org.changeq.pipeline.state.RunProgressFile;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
 
@@ -471,6 +472,7 @@ final class QueueInspector {
                     .field("root_tracked", untracked.isEmpty());
             line.raw("last_run", runJson(runs.runs().last()));
             line.raw("last_success", runJson(runs.runs().lastSuccess()));
+            line.raw("running", runningRun(route, nowMillis).json());
             out.println(line);
         } else {
             out.printf("route %s (root %s -> %s)%n", route.name(), route.root(), route.dest());
@@ -498,6 +500,81 @@ final class QueueInspector {
             out.printf("  next run     %s%n", full.map(reason -> "full: " + reason.token() + " ("
                     + (reason == SyncPolicy.Reason.GAP ? routeState.queueReplaced().orElse(reason.explanation())
                     : untracked.orElse(reason.explanation())) + ")").orElse("incremental"));
+            runningRun(route, nowMillis).text().ifPresent(text -> out.printf("  running      %s%n", text));
+        }
+    }
+
+    /**
+     * The route's run as its progress file tells it, live only while that run's process holds the route's lock: a
+     * killed run leaves the file behind.
+     */
+    private RunningRun runningRun(RouteConfig route, long nowMillis) {
+        RunProgressFile file = state.runProgress(route.name());
+        try {
+            Optional<RunProgressFile.Snapshot> snapshot = file.read();
+            return new RunningRun(file, snapshot, snapshot.isPresent()
+                    && RunProgressFile.isLive(snapshot.get(), state.routeLock(route.name())), Optional.empty(), nowMillis);
+        } catch (IllegalStateException unreadable) {
+            return new RunningRun(file, Optional.empty(), false, Optional.of(unreadable.getMessage()), nowMillis);
+        } catch (IOException unreadable) {
+            // The rest of the report still holds: a run's progress is no reason to fail it.
+            return new RunningRun(file, Optional.empty(), false, Optional.of("unknown: cannot read " + file.path()
+                    + " or the route's lock (" + unreadable + "); run changeq-queue as root or as a member of the"
+                    + " changeq group"), nowMillis);
+        }
+    }
+
+    private final class RunningRun {
+        private final RunProgressFile file;
+        private final Optional<RunProgressFile.Snapshot> snapshot;
+        private final boolean live;
+        private final Optional<String> unreadable;
+        private final long nowMillis;
+
+        RunningRun(RunProgressFile file, Optional<RunProgressFile.Snapshot> snapshot, boolean live,
+                   Optional<String> unreadable, long nowMillis) {
+            this.file = file;
+            this.snapshot = snapshot;
+            this.live = live;
+            this.unreadable = unreadable;
+            this.nowMillis = nowMillis;
+        }
+
+        /** Nothing while no run runs and none was killed. */
+        Optional<String> text() {
+            if (unreadable.isPresent()) {
+                return unreadable;
+            }
+            return snapshot.map(run -> live
+                    ? run.describe() + " (pid " + run.pid() + ", as of " + format.time(run.updatedMillis()) + ", "
+                            + (nowMillis - run.updatedMillis()) / 1000 + " s ago)"
+                    : "no: the run of pid " + run.pid() + " started at " + format.time(run.startedMillis()) + " ended"
+                            + " without removing " + file.path() + " (killed?); it last said: " + run.describe()
+                            + "; the route's next run replaces the file");
+        }
+
+        /** {@code null} while no run runs and none was killed. */
+        String json() {
+            if (unreadable.isEmpty() && snapshot.isEmpty()) {
+                return "null";
+            }
+            RecordFormat.JsonLine line = format.line().field("live", live);
+            if (unreadable.isPresent()) {
+                return line.field("error", unreadable.get()).toString();
+            }
+            RunProgressFile.Snapshot run = snapshot.get();
+            line.field("pid", run.pid());
+            line.time("started", run.startedMillis()).time("updated", run.updatedMillis());
+            line.field("activity", run.activity()).field("rsync_running", run.rsyncRunning())
+                    .field("files", run.files()).field("bytes", run.bytes())
+                    .field("bytes_per_second", run.rateBytesPerSecond());
+            if (run.rsyncReported()) {
+                line.field("paths_checked", run.checked()).field("paths_known", run.total());
+            } else {
+                line.nullField("paths_checked").nullField("paths_known");
+            }
+            return line.field("file_list_complete", run.listComplete()).path("current", run.current())
+                    .field("summary", run.describe()).toString();
         }
     }
 

@@ -117,6 +117,11 @@ public record StateLayout(Path directory) {
         return directory.resolve("runs").resolve(route);
     }
 
+    /** The progress of the route's running sync, for changeq-queue: see {@link RunProgressFile}. */
+    public RunProgressFile runProgress(String route) {
+        return new RunProgressFile(directory.resolve("runs").resolve(route + ".progress"));
+    }
+
     /** Default directory for the Prometheus textfile metrics. */
     public Path metricsDirectory() {
         return directory.resolve("metrics");
