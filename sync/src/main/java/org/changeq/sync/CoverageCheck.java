@@ -2,7 +2,6 @@ package org.changeq.sync;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -13,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
@@ -69,11 +69,15 @@ public final class CoverageCheck {
                 reportChangedSelection(route);
                 previewFullSync(route);
             } catch (IOException e) {
-                // The state is the service account's; a user outside its group cannot read it.
+                // The state is the service account's: a user outside its group is told so as every program tells it.
+                Optional<PermissionDenied> denied = PermissionDenied.in(e);
+                if (denied.isPresent()) {
+                    throw denied.get();
+                }
                 failed = true;
                 out.println("route '" + route.name() + "': FAILED: cannot read its state under " + config.state()
-                        + " to preview its full sync (" + (e instanceof AccessDeniedException ? "permission denied: " : "")
-                        + e.getMessage() + "): run check as the user the syncs run as (changeq), or as root");
+                        + " to preview its full sync (" + e.getMessage() + "): run check as the user the syncs run as"
+                        + " (changeq), or as root");
             }
         }
         out.println(failed ? "check: FAILED" : "check: OK");

@@ -24,6 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.testing.ExpectLog;
@@ -266,7 +267,7 @@ class DryRunTest {
     }
 
     @Test
-    void checkAsAUserWhoCannotReadTheStateFailsWithASentence() throws Exception {
+    void checkAsAUserWhoCannotReadTheStateIsToldPermissionDenied() throws Exception {
         Assumptions.assumeTrue((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0,
                 "switching to nobody needs root");
         localRoute();
@@ -283,9 +284,8 @@ class DryRunTest {
 
         String out = Files.readString(tmp.resolve("check.out"));
         String err = Files.readString(tmp.resolve("check.err"));
-        assertEquals(ExitCodes.CHECK_FAILED, check.exitValue(), out + err);
-        assertTrue(out.contains("route 'r': FAILED: cannot read its state under " + bench.state + " to preview its full"
-                + " sync (permission denied: "), out);
+        assertEquals(ExitCodes.QUEUE_UNAVAILABLE, check.exitValue(), out + err);
+        assertTrue(err.strip().endsWith(": " + PermissionDenied.FIX) && err.contains(bench.state.toString()), err);
         assertFalse(err.contains("\tat "), "no stack trace: " + err);
     }
 
