@@ -77,9 +77,9 @@ class DryRunTest {
             return out.lines().filter(DryRunTest::isItemized).sorted().toList();
         }
 
-        /** The summary line's {@code files=N bytes=N}. */
+        /** The summary line's {@code files=N deleted=N failed=N bytes=N}. */
         String counts() {
-            Matcher counts = Pattern.compile("files=\\d+ bytes=\\d+").matcher(out);
+            Matcher counts = Pattern.compile("files=\\d+ deleted=\\d+ failed=\\d+ bytes=\\d+").matcher(out);
             assertTrue(counts.find(), out);
             return counts.group();
         }
