@@ -115,8 +115,11 @@ class CommandLineHelpTest {
         for (String line : Files.readAllLines(ModuleFiles.module().resolve("../README.md"))) {
             if (line.startsWith("```")) {
                 boolean diagram = block != null && block.stream().anyMatch(text -> text.contains("\u25b6"));
+                // A block that shows a session has prompts: only they are commands, the rest is output.
+                boolean session = block != null && block.stream().anyMatch(text -> text.startsWith("$ "));
                 if (block != null && !diagram) {
-                    block.forEach(text -> shellLines.add(text.replaceFirst("\\s#.*", "")));
+                    block.stream().filter(text -> !session || text.startsWith("$ "))
+                            .forEach(text -> shellLines.add(text.replaceFirst("\\s#.*", "")));
                 }
                 block = block == null ? new ArrayList<>() : null;
             } else if (block != null) {
@@ -216,7 +219,8 @@ class CommandLineHelpTest {
                     words.add(word.toString());
                     word = null;
                 }
-            } else if (word == null && "|&;)#".indexOf(c) >= 0) {
+            } else if ("|&;)".indexOf(c) >= 0 || word == null && c == '#') {
+                // An operator ends the command even right after a word; '#' starts a comment only as a word.
                 break;
             } else {
                 word = word == null ? new StringBuilder() : word;
