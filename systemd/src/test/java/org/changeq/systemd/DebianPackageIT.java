@@ -140,13 +140,14 @@ class DebianPackageIT {
         Pattern link = Pattern.compile("\\]\\(([^)#:]+)(?:#[^)]*)?\\)");
         Set<String> broken = new TreeSet<>();
         List<Path> documents = new ArrayList<>(List.of(doc.resolve("README.md")));
-        try (var files = Files.list(doc.resolve("docs"))) {
-            files.forEach(documents::add);
+        try (var files = Files.walk(doc.resolve("docs"))) {
+            files.filter(file -> file.toString().endsWith(".md")).forEach(documents::add);
         }
         for (Path document : documents) {
             Matcher matcher = link.matcher(Files.readString(document, StandardCharsets.UTF_8));
             while (matcher.find()) {
-                if (!Files.isRegularFile(document.resolveSibling(matcher.group(1)))) {
+                // A link may name a directory of the documentation (the JSON schemas) as well as a file.
+                if (!Files.exists(document.resolveSibling(matcher.group(1)))) {
                     broken.add(doc.relativize(document) + " -> " + matcher.group(1));
                 }
             }
