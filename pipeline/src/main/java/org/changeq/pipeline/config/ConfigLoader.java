@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.DayOfWeek;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
@@ -58,8 +60,10 @@ public final class ConfigLoader {
     private static final List<String> ROOT_KEYS = List.of("path", "exclude");
     private static final List<String> ROUTE_KEYS = List.of("root", "dest", "include", "exclude", "include-list",
             "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes",
-            "max-delete", "max-delete-window", "follow");
+            "max-delete", "max-delete-window", "follow", "history");
     private static final List<String> WINDOW_KEYS = List.of("days-of-month", "days-of-week");
+    private static final List<String> HISTORY_KEYS = List.of("keep", "max-size");
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,12})([KMGT]?)");
     private static final List<String> FOLLOW_KEYS = List.of("quiet", "max-delay", "max-batch", "retry-max");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
 
@@ -259,12 +263,54 @@ public final class ConfigLoader {
             Duration maxDeleteWindow = optional(fields, key, "max-delete-window", RouteConfig.DEFAULT_MAX_DELETE_WINDOW,
                     this::deletionWindow);
             FollowSettings follow = optional(fields, key, "follow", FollowSettings.DEFAULT, this::follow);
+            Optional<HistorySettings> history = optional(fields, key, "history", Optional.empty(),
+                    (historyNode, historyKey) -> Optional.of(history(historyNode, historyKey, roots.get(root))));
 
             RouteConfig route = new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
                     PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
-                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, maxDeleteWindow, follow);
+                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, maxDeleteWindow, follow, history);
             checkDestinationPlace(route, destNode, roots.get(root), queue, state, earlier);
             return route;
+        }
+
+        /**
+         * {@code history: {keep: 30d, max-size: 50G}}, {@code keep} required. A root with a {@value
+         * HistorySettings#DIRECTORY} of its own at its top is refused: the passes leave that name out, so it would
+         * never be copied.
+         */
+        private HistorySettings history(Node node, String key, RootConfig root) throws ConfigException {
+            Map<String, NodeTuple> fields = mapping(node, key, HISTORY_KEYS);
+            Duration keep = duration(require(fields, node, key, "keep"), key + ".keep");
+            if (keep.isZero()) {
+                throw error(fields.get("keep").getValueNode(), key + ".keep", "must be longer than 0: a history kept for"
+                        + " no time is removed by the run that makes it; remove history: to keep none");
+            }
+            OptionalLong maxBytes = optional(fields, key, "max-size", OptionalLong.empty(),
+                    (sizeNode, sizeKey) -> OptionalLong.of(size(sizeNode, sizeKey)));
+            if (Files.exists(root.path().resolve(HistorySettings.DIRECTORY), LinkOption.NOFOLLOW_LINKS)) {
+                throw error(node, key, "the root '" + root.name() + "' holds " + shown(root.path().resolve(
+                        HistorySettings.DIRECTORY)) + " at its top, the name this route's history takes at the destination,"
+                        + " which every pass leaves out; rename or move it out of the root, or remove history:");
+            }
+            return new HistorySettings(keep, maxBytes);
+        }
+
+        /** {@code 500M}, {@code 50G}, {@code 2T}: binary units; a plain number is bytes. */
+        private long size(Node node, String key) throws ConfigException {
+            String text = node instanceof ScalarNode ? ((ScalarNode) node).getValue().strip() : "";
+            Matcher matcher = SIZE.matcher(text);
+            if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
+                throw error(node, key, "expected a size above 0 with an optional unit K, M, G or T (e.g. 50G), got "
+                        + describe(node));
+            }
+            int shift = switch (matcher.group(2)) {
+                case "K" -> 10;
+                case "M" -> 20;
+                case "G" -> 30;
+                case "T" -> 40;
+                default -> 0;
+            };
+            return Long.parseLong(matcher.group(1)) << shift;
         }
 
         /** {@code follow: {quiet: 2s, max-delay: 30s, max-batch: 10000, retry-max: 5m}}, each key optional. */

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -277,6 +278,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void historyIsOffByDefaultAndTakesAKeepAndABinarySize() throws ConfigException {
+        assertEquals(Optional.empty(), parse(BASE).route("mirror").history());
+        HistorySettings history = parse(BASE.replace("dest: /mnt/backup/}",
+                "dest: /mnt/backup/, history: {keep: 30d, max-size: 50G}}")).route("mirror").history().orElseThrow();
+        assertEquals(new HistorySettings(Duration.ofDays(30), OptionalLong.of(50L << 30)), history);
+        assertEquals(OptionalLong.empty(), parse(BASE.replace("dest: /mnt/backup/}",
+                "dest: /mnt/backup/, history: {keep: 12h}}")).route("mirror").history().orElseThrow().maxBytes());
+    }
+
+    @Test
     void harmlessRsyncArgsPass() throws ConfigException {
         RouteConfig route = parse(BASE.replace("dest: /mnt/backup/}",
                 "dest: /mnt/backup/, rsync-args: [-raH, --delay-updates, --skip-compress=gz/zip, -e, ssh -p 2222, --numeric-ids]}"))
@@ -491,6 +502,14 @@ class ConfigLoaderTest {
                         8, "routes.mirror.max-delete-window", "must be at least 60s, got 30s: a shorter window lets a series of runs"),
                 Arguments.of("a max-delete-window without unit", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete-window: 7}"),
                         8, "routes.mirror.max-delete-window", "expected a duration with its unit (500ms, 2s, 5m, 1h, 7d), got"),
+                Arguments.of("a history without keep", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, history: {max-size: 1G}}"),
+                        8, "routes.mirror.history", "keep"),
+                Arguments.of("a history size without a known unit", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, history: {keep: 30d, max-size: 5GB}}"),
+                        8, "routes.mirror.history.max-size", "expected a size above 0 with an optional unit K, M, G or T (e.g. 50G), got"),
+                Arguments.of("a history kept for no time", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, history: {keep: 0d}}"),
+                        8, "routes.mirror.history.keep", "must be longer than 0"),
+                Arguments.of("backups made by rsync-args", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-a, --backup-dir=old]}"),
+                        8, "routes.mirror.rsync-args[1]", "history:"),
                 Arguments.of("follow as a number", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: 5}"),
                         8, "routes.mirror.follow", "expected a mapping"),
                 Arguments.of("broken YAML", BASE.replace("[/immich/]", "[/immich/"),

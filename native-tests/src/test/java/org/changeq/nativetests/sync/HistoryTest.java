@@ -1,0 +1,198 @@
+package org.changeq.nativetests.sync;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.config.ConfigException;
+import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.testing.ExpectLog;
+import org.changeq.sync.SyncException;
+import org.changeq.sync.SyncReport;
+import org.changeq.sync.SyncRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
+
+/**
+ * A route with {@code history:} keeps at its destination, under {@code .changeq-history/<run start>/}, every version
+ * its runs overwrite or delete, byte-exact; no pass sends, counts or deletes the history; retention removes only
+ * expired run directories, and only after the run passed the identity checks. Real rsync, locally and through a real
+ * daemon on loopback.
+ */
+class HistoryTest {
+
+    private static final String HISTORY = ".changeq-history";
+    private static final byte[] NEWLINE_NAME = "new\nline".getBytes(UTF_8);
+
+    @TempDir
+    Path tmp;
+
+    private RsyncDaemon daemon;
+
+    @AfterEach
+    void stopDaemon() throws InterruptedException {
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    @Test
+    void overwrittenAndDeletedVersionsAreKeptLocally() throws Exception {
+        keepsEarlierVersions(tmp.resolve("copy").toString(), tmp.resolve("copy"));
+    }
+
+    @Test
+    void overwrittenAndDeletedVersionsAreKeptThroughTheDaemon() throws Exception {
+        Path volume = tmp.resolve("volume");
+        daemon = RsyncDaemon.start(tmp.resolve("daemon"), volume);
+        keepsEarlierVersions(daemon.url("nfs"), volume.resolve("nfs"));
+    }
+
+    private void keepsEarlierVersions(String dest, Path copy) throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "d/a", "a version 1");
+        Trees.write(bench.root, "b", "b version 1");
+        Trees.write(bench.root, NEWLINE_NAME, "newline version 1");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("h", dest).set("history", "{keep: 30d}")
+                .set("propagate-deletes", "true"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
+
+        Trees.write(bench.root, "d/a", "a version 2, longer");
+        Trees.write(bench.root, NEWLINE_NAME, "newline version 2");
+        bench.record(writer -> {
+            writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, "d/a".getBytes(UTF_8));
+            writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, NEWLINE_NAME);
+        });
+        SyncReport overwrite = bench.sync(config, "h");
+        assertEquals("incremental", overwrite.mode());
+        assertEquals(ExitCodes.OK, overwrite.exitCode(), overwrite.errors().toString());
+        Path first = onlyNewRun(copy, List.of());
+        assertEquals("a version 1", Files.readString(first.resolve("d/a")));
+        assertEquals("newline version 1", Files.readString(Trees.path(first, NEWLINE_NAME)));
+
+        Files.delete(bench.root.resolve("b"));
+        bench.record(writer -> writer.publish(RecordType.DELETE, SyncBench.ROOT, false, "b".getBytes(UTF_8)));
+        SyncReport deletion = bench.sync(config, "h");
+        assertEquals(ExitCodes.OK, deletion.exitCode(), deletion.errors().toString());
+        assertFalse(Files.exists(copy.resolve("b")));
+        Path second = onlyNewRun(copy, List.of(first));
+        assertEquals("b version 1", Files.readString(second.resolve("b")));
+
+        Trees.write(bench.root, "d/a", "a version 3, sent by a full sync");
+        Trees.write(copy, "stray", "only at the destination");
+        SyncReport full = bench.sync(config, SyncRequest.of("h").withFull());
+        assertEquals(ExitCodes.OK, full.exitCode(), full.errors().toString());
+        assertEquals(1, full.deleted(), "the stray file, and nothing of the history: " + full.itemized());
+        assertTrue(full.itemized().stream().noneMatch(line -> line.contains(HISTORY)), full.itemized().toString());
+        Path third = onlyNewRun(copy, List.of(first, second));
+        assertEquals("a version 2, longer", Files.readString(third.resolve("d/a")));
+        assertEquals("only at the destination", Files.readString(third.resolve("stray")));
+        assertEquals("a version 1", Files.readString(first.resolve("d/a")), "earlier runs' versions stay");
+        assertEquals("b version 1", Files.readString(second.resolve("b")));
+        Trees.assertSameTree(bench.root, copy, List.of(HISTORY));
+    }
+
+    @Test
+    void aRootHoldingTheHistoryNameIsRefusedForARouteWithHistory() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Files.createDirectories(bench.root.resolve(HISTORY));
+        ConfigException refused = assertThrows(ConfigException.class, () -> bench.config(
+                SyncBench.Route.of("h", tmp.resolve("copy").toString()).set("history", "{keep: 30d}")));
+        assertTrue(refused.getMessage().contains("routes.h.history") && refused.getMessage().contains(HISTORY),
+                refused.getMessage());
+        assertEquals(ExitCodes.OK, bench.sync(bench.config(SyncBench.Route.of("plain", tmp.resolve("copy").toString())),
+                "plain").exitCode(), "a route without history sends it as any directory");
+    }
+
+    @Test
+    void aFullSyncOfARouteWithoutHistoryLeavesAnEarlierHistoryAlone() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "f", "f");
+        Path copy = tmp.resolve("copy");
+        Trees.write(copy, HISTORY + "/2026-01-01T00-00-00Z/f", "kept when history was on");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("plain", copy.toString()));
+        SyncReport full = bench.sync(config, "plain");
+        assertEquals(ExitCodes.OK, full.exitCode(), full.errors().toString());
+        assertEquals("kept when history was on",
+                Files.readString(copy.resolve(HISTORY + "/2026-01-01T00-00-00Z/f")));
+    }
+
+    @Test
+    void retentionRemovesOnlyExpiredRunsLocally() throws Exception {
+        retentionRemovesOnlyExpiredRuns(tmp.resolve("copy").toString(), tmp.resolve("copy"));
+    }
+
+    @Test
+    void retentionRemovesOnlyExpiredRunsThroughTheDaemon() throws Exception {
+        Path volume = tmp.resolve("volume");
+        daemon = RsyncDaemon.start(tmp.resolve("daemon"), volume);
+        retentionRemovesOnlyExpiredRuns(daemon.url("nfs"), volume.resolve("nfs"));
+    }
+
+    private void retentionRemovesOnlyExpiredRuns(String dest, Path copy) throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "f", "f");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("h", dest).set("history", "{keep: 2d, max-size: 100}"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
+        String now = java.time.Instant.now().toString().substring(0, 19).replace(':', '-') + "Z";
+        Trees.write(copy, HISTORY + "/2020-01-01T00-00-00Z/old", "expired by age");
+        Trees.write(copy, HISTORY + "/2020-01-01T00-00-00Z/sub/deeper", "expired by age");
+        Files.createSymbolicLink(copy.resolve(HISTORY + "/2020-01-01T00-00-00Z/outside"), bench.root.resolve("f"));
+        Trees.write(copy, HISTORY + "/2099-01-01T00-00-00Z/big", "x".repeat(60));
+        Trees.write(copy, HISTORY + "/2099-01-02T00-00-00Z/big", "y".repeat(60));
+        Trees.write(copy, HISTORY + "/not-a-run/kept", "not a run directory: never removed");
+
+        bench.changed("f");
+        SyncReport run = bench.sync(config, "h");
+        assertEquals(ExitCodes.OK, run.exitCode(), run.errors().toString());
+        assertFalse(Files.exists(copy.resolve(HISTORY + "/2020-01-01T00-00-00Z")), "older than keep");
+        assertTrue(Files.exists(bench.root.resolve("f")), "the link was removed, not what it pointed to");
+        assertFalse(Files.exists(copy.resolve(HISTORY + "/2099-01-01T00-00-00Z")), "the oldest past max-size");
+        assertEquals("y".repeat(60), Files.readString(copy.resolve(HISTORY + "/2099-01-02T00-00-00Z/big")));
+        assertTrue(Files.exists(copy.resolve(HISTORY + "/not-a-run/kept")));
+        assertTrue(now.compareTo("2099") < 0);
+    }
+
+    @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "has no .changeq-destination, although the route"
+            + " placed the marker")
+    void aRefusedRunRemovesNoHistory() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "f", "f");
+        Path volume = tmp.resolve("volume");
+        daemon = RsyncDaemon.start(tmp.resolve("daemon"), volume);
+        ChangeqConfig config = bench.config(SyncBench.Route.of("h", daemon.url("nfs")).set("history", "{keep: 1d}"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
+
+        Path unmounted = tmp.resolve("system-volume");
+        Trees.write(unmounted, "nfs/" + HISTORY + "/2020-01-01T00-00-00Z/old", "not this route's history");
+        daemon.restartWithModuleAt(unmounted);
+        bench.changed("f");
+        SyncException refused = assertThrows(SyncException.class, () -> bench.sync(config, "h"));
+        assertEquals(ExitCodes.DESTINATION_CHANGED, refused.exitCode());
+        assertEquals("not this route's history",
+                Files.readString(unmounted.resolve("nfs/" + HISTORY + "/2020-01-01T00-00-00Z/old")));
+    }
+
+    /** The one run directory of the history that is not among {@code known}. */
+    private static Path onlyNewRun(Path copy, List<Path> known) throws IOException {
+        try (Stream<Path> runs = Files.list(copy.resolve(HISTORY))) {
+            List<Path> fresh = runs.filter(run -> !known.contains(run)).toList();
+            assertEquals(1, fresh.size(), fresh.toString());
+            assertTrue(fresh.get(0).getFileName().toString().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ"),
+                    fresh.toString());
+            return fresh.get(0);
+        }
+    }
+}
