@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.HistorySettings;
 import org.changeq.pipeline.config.RouteConfig;
@@ -254,6 +255,80 @@ final class History {
             Files.deleteIfExists(empty.resolve(HistorySettings.DIRECTORY));
             Files.deleteIfExists(empty);
         }
+    }
+
+    /**
+     * The versions of {@code path} (relative to the root; empty for the whole root) and of everything below it, oldest
+     * run first: each entry is the content the path had before its run.
+     */
+    List<Entry> versions(byte[] path) throws SyncException, IOException, InterruptedException {
+        List<Entry> versions = new ArrayList<>();
+        for (Entry entry : list()) {
+            if (entry.path().length > 0 && below(entry.path(), path)) {
+                versions.add(entry);
+            }
+        }
+        return versions;
+    }
+
+    /** Whether {@code path} is {@code top} or lies below it; everything lies below the empty path. */
+    private static boolean below(byte[] path, byte[] top) {
+        return top.length == 0 || Arrays.equals(path, top) || path.length > top.length
+                && Arrays.equals(path, 0, top.length, top, 0, top.length) && path[top.length] == '/';
+    }
+
+    /**
+     * Copies {@code path} as it was at the destination at {@code at} into {@code into} (under its path relative to the
+     * root): first the destination's current copy, then, newest first, the version each run at or after {@code at}
+     * kept of it, so that of every file the oldest such version wins: the content it had until the first run after
+     * {@code at} overwrote or deleted it. A file created at the destination after {@code at} is copied too (the
+     * history keeps what runs replaced, not what they added).
+     *
+     * @return the run directories used, oldest first
+     */
+    List<String> restore(byte[] path, Instant at, Path into) throws SyncException, IOException, InterruptedException {
+        List<String> runs = versions(path).stream().map(Entry::run)
+                .filter(run -> runStart(run).map(start -> !start.isBefore(at)).orElse(false))
+                .distinct().sorted(java.util.Comparator.reverseOrder()).toList();
+        String relative = new String(path, StandardCharsets.UTF_8);
+        if (!Arrays.equals(relative.getBytes(StandardCharsets.UTF_8), path)) {
+            throw new SyncException(ExitCodes.USAGE, "route '" + route.name() + "': " + ByteStrings.escape(path)
+                    + " is not UTF-8 and cannot be passed to rsync as an argument; restore the directory that holds it");
+        }
+        copy(commands.destinationDirectory(), relative, into);
+        for (String run : runs) {
+            copy(location() + run + "/", relative, into);
+        }
+        List<String> oldestFirst = new ArrayList<>(runs);
+        java.util.Collections.reverse(oldestFirst);
+        return oldestFirst;
+    }
+
+    /**
+     * Copies {@code base + path} to {@code into/path}. Named in the argument after {@code /./} ({@code --relative}),
+     * not in a {@code --files-from} list: rsync 3.2.7 pulling a listed path from a daemon module's subdirectory under
+     * {@code use chroot = no} reports it vanished (exit 24) and copies nothing.
+     */
+    private void copy(String base, String path, Path into) throws SyncException, InterruptedException {
+        List<String> args = commands.connection();
+        // --ignore-times: a version of the same size and second as the copy it replaces in DIR is no copy of it.
+        args.addAll(List.of("-r", "--relative", "--ignore-times", "--ignore-missing-args", "--filter=- /"
+                + HistorySettings.DIRECTORY + "/", "--filter=- /" + DestinationMarker.NAME, "--",
+                base + "./" + (route.localDestination() ? path : globEscaped(path)), into + "/"));
+        RsyncCommand.requireEncodable(args);
+        RsyncRunner.Outcome outcome = RsyncRunner.run(args);
+        if (!outcome.succeeded()) {
+            int exitCode = RouteSync.exitCodeOf(outcome);
+            throw new SyncException(exitCode == ExitCodes.OK ? ExitCodes.SYNC_FAILED : exitCode, "route '"
+                    + route.name() + "': copying " + base + "./" + path + " into " + into + " failed (rsync exit "
+                    + outcome.exitCode() + (outcome.errors().isEmpty() ? "" : ": " + String.join(" | ", outcome.errors()))
+                    + ")");
+        }
+    }
+
+    /** A remote rsync expands wildcards in the paths it is given; a backslash makes one literal. */
+    private static String globEscaped(String path) {
+        return path.replaceAll("([\\\\*?\\[])", "\\\\$1");
     }
 
     static String text(Duration duration) {

@@ -101,6 +101,63 @@ class HistoryTest {
         assertEquals("a version 1", Files.readString(first.resolve("d/a")), "earlier runs' versions stay");
         assertEquals("b version 1", Files.readString(second.resolve("b")));
         Trees.assertSameTree(bench.root, copy, List.of(HISTORY));
+
+        Command history = command(bench, "history", "d/a");
+        assertEquals(0, history.exit(), history.err());
+        List<String> lines = history.out().lines().toList();
+        assertEquals(2, lines.size(), history.out());
+        assertTrue(lines.get(0).startsWith(instant(first) + " 11 ") && lines.get(0).endsWith(" d/a"), lines.get(0));
+        assertTrue(lines.get(1).startsWith(instant(third) + " 19 "), lines.get(1));
+        Command newline = command(bench, "history", "new\\nline");
+        assertTrue(newline.out().strip().endsWith(" new\\nline") && newline.out().lines().count() == 1, newline.out());
+
+        Path restored = tmp.resolve("restored");
+        Command restore = command(bench, "restore", "--at", name(first), "--to", restored.toString(), "d/a");
+        assertEquals(0, restore.exit(), restore.err());
+        assertEquals("a version 1", Files.readString(restored.resolve("d/a")));
+        Path later = tmp.resolve("later");
+        assertEquals(0, command(bench, "restore", "--at", instant(second), "--to", later.toString(), "d/a").exit());
+        assertEquals("a version 2, longer", Files.readString(later.resolve("d/a")), "in force from run 1 to run 3");
+        Path newest = tmp.resolve("newest");
+        assertEquals(0, command(bench, "restore", "--to", newest.toString(), "new\\nline").exit());
+        assertEquals("newline version 1", Files.readString(Trees.path(newest, NEWLINE_NAME)));
+
+        Path whole = tmp.resolve("whole");
+        Command tree = command(bench, "restore", "--at", name(first), "--to", whole.toString(), ".");
+        assertEquals(0, tree.exit(), tree.err());
+        assertEquals("a version 1", Files.readString(whole.resolve("d/a")));
+        assertEquals("b version 1", Files.readString(whole.resolve("b")));
+        assertEquals("newline version 1", Files.readString(Trees.path(whole, NEWLINE_NAME)));
+        assertFalse(Files.exists(whole.resolve(HISTORY)), "the history is not part of the tree");
+
+        Command intoSource = command(bench, "restore", "--at", name(first), "--to", bench.root.resolve("r").toString(),
+                "d/a");
+        assertEquals(ExitCodes.USAGE, intoSource.exit());
+        assertTrue(intoSource.err().contains("--over-source"), intoSource.err());
+        assertFalse(Files.exists(bench.root.resolve("r")));
+    }
+
+    private record Command(int exit, String out, String err) {
+    }
+
+    private static Command command(SyncBench bench, String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(1, List.of("--config", bench.configFile().toString(), "--route", "h"));
+        int exit = org.changeq.sync.SyncMain.commandLine(new java.io.PrintStream(out, true, UTF_8),
+                new java.io.PrintStream(err, true, UTF_8)).execute(all.toArray(String[]::new));
+        return new Command(exit, out.toString(UTF_8), err.toString(UTF_8));
+    }
+
+    private static String name(Path run) {
+        return run.getFileName().toString();
+    }
+
+    /** The run's start, as history prints it. */
+    private static String instant(Path run) {
+        String name = name(run);
+        return name.substring(0, 13) + ":" + name.substring(14, 16) + ":" + name.substring(17);
     }
 
     @Test
