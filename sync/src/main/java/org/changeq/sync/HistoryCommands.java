@@ -88,7 +88,8 @@ final class HistoryCommands {
                     + "them; PATH takes the same escapes (\\n, \\xff). Works for local, ssh and daemon destinations.",
                 ""},
             footerHeading = "%nExample:%n",
-            footer = "  changeq-sync history --config /etc/changeq/changeq.yaml --route offsite-nfs documents/tax.ods")
+            footer = {"  changeq-sync history --config /etc/changeq/changeq.yaml --route offsite-nfs \\",
+                "      documents/tax.ods"})
     static final class HistoryCommand implements Callable<Integer> {
 
         @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
