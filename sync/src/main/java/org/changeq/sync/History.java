@@ -219,7 +219,7 @@ final class History {
                 }
             }
         }
-        int runs = sizes.size() - expired.size();
+        int runs = (int) sizes.keySet().stream().filter(run -> runStart(run).isPresent()).count() - expired.size();
         if (expired.isEmpty()) {
             return new Summary(runs, total);
         }

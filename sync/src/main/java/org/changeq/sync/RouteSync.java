@@ -96,6 +96,8 @@ public final class RouteSync {
     private long decidedBacklog;
     private boolean trackerSeenRunning = true;
     private final RunProgress progress;
+    /** What the route's history holds after this run's retention; empty when none ran. */
+    private Optional<History.Summary> history = Optional.empty();
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
         this.config = config;
@@ -704,7 +706,7 @@ public final class RouteSync {
      */
     private void retainHistory(RsyncCommand commands, String current) throws InterruptedException {
         try {
-            new History(route, commands, layout.directory()).retain(clock.instant(), current);
+            history = Optional.of(new History(route, commands, layout.directory()).retain(clock.instant(), current));
         } catch (SyncException | IOException e) {
             LOG.warn("route '{}': the history's retention failed: {}; the next successful run tries again", route.name(),
                     e.getMessage());
@@ -792,6 +794,9 @@ public final class RouteSync {
             SyncMetrics metrics = SyncMetrics.read(file)
                     .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, deleted,
                             backlog);
+            if (history.isPresent()) {
+                metrics = metrics.withHistory(history.get().bytes(), history.get().runs());
+            }
             metrics = retry.map(metrics::withRetry).orElse(metrics)
                     .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size());
             tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());
