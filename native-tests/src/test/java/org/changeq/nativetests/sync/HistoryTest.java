@@ -64,8 +64,9 @@ class HistoryTest {
         Trees.write(bench.root, "d/a", "a version 1");
         Trees.write(bench.root, "b", "b version 1");
         Trees.write(bench.root, NEWLINE_NAME, "newline version 1");
+        Trees.write(bench.root, "gone/deep/x", "x version 1");
         ChangeqConfig config = bench.config(SyncBench.Route.of("h", dest).set("history", "{keep: 30d}")
-                .set("propagate-deletes", "true"));
+                .set("propagate-deletes", "true").set("max-delete", "1000"));
         assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
 
         Trees.write(bench.root, "d/a", "a version 2, longer");
@@ -82,12 +83,18 @@ class HistoryTest {
         assertEquals("newline version 1", Files.readString(Trees.path(first, NEWLINE_NAME)));
 
         Files.delete(bench.root.resolve("b"));
-        bench.record(writer -> writer.publish(RecordType.DELETE, SyncBench.ROOT, false, "b".getBytes(UTF_8)));
+        Trees.run(List.of("rm", "-r", bench.root.resolve("gone").toString()), 0);
+        bench.record(writer -> {
+            writer.publish(RecordType.DELETE, SyncBench.ROOT, false, "b".getBytes(UTF_8));
+            writer.publish(RecordType.DELETE, SyncBench.ROOT, false, "gone".getBytes(UTF_8));
+        });
         SyncReport deletion = bench.sync(config, "h");
         assertEquals(ExitCodes.OK, deletion.exitCode(), deletion.errors().toString());
         assertFalse(Files.exists(copy.resolve("b")));
         Path second = onlyNewRun(copy, List.of(first));
         assertEquals("b version 1", Files.readString(second.resolve("b")));
+        assertEquals("x version 1", Files.readString(second.resolve("gone/deep/x")), "a deleted directory, whole");
+        assertFalse(Files.exists(copy.resolve("gone")));
 
         Trees.write(bench.root, "d/a", "a version 3, sent by a full sync");
         Trees.write(copy, "stray", "only at the destination");
