@@ -203,6 +203,9 @@ public final class ConfigLoader {
                     String name = name(entry, "routes");
                     routes.put(name, route(name, entry.getValueNode(), roots, lists, queue, state, routes.values()));
                 }
+                for (NodeTuple entry : entries(top.get("routes").getValueNode(), "routes")) {
+                    checkHistoryName(routes.get(name(entry, "routes")), entry.getValueNode(), roots, routes.values());
+                }
             }
             return new ChangeqConfig(queue, state, roots, lists, routes);
         }
@@ -264,7 +267,7 @@ public final class ConfigLoader {
                     this::deletionWindow);
             FollowSettings follow = optional(fields, key, "follow", FollowSettings.DEFAULT, this::follow);
             Optional<HistorySettings> history = optional(fields, key, "history", Optional.empty(),
-                    (historyNode, historyKey) -> Optional.of(history(historyNode, historyKey, roots.get(root))));
+                    (historyNode, historyKey) -> Optional.of(history(historyNode, historyKey)));
 
             RouteConfig route = new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
                     PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
@@ -274,11 +277,9 @@ public final class ConfigLoader {
         }
 
         /**
-         * {@code history: {keep: 30d, max-size: 50G}}, {@code keep} required. A root with a {@value
-         * HistorySettings#DIRECTORY} of its own at its top is refused: the passes leave that name out, so it would
-         * never be copied.
+         * {@code history: {keep: 30d, max-size: 50G}}, {@code keep} required.
          */
-        private HistorySettings history(Node node, String key, RootConfig root) throws ConfigException {
+        private HistorySettings history(Node node, String key) throws ConfigException {
             Map<String, NodeTuple> fields = mapping(node, key, HISTORY_KEYS);
             Duration keep = duration(require(fields, node, key, "keep"), key + ".keep");
             if (keep.isZero()) {
@@ -287,12 +288,32 @@ public final class ConfigLoader {
             }
             OptionalLong maxBytes = optional(fields, key, "max-size", OptionalLong.empty(),
                     (sizeNode, sizeKey) -> OptionalLong.of(size(sizeNode, sizeKey)));
-            if (Files.exists(root.path().resolve(HistorySettings.DIRECTORY), LinkOption.NOFOLLOW_LINKS)) {
-                throw error(node, key, "the root '" + root.name() + "' holds " + shown(root.path().resolve(
-                        HistorySettings.DIRECTORY)) + " at its top, the name this route's history takes at the destination,"
-                        + " which every pass leaves out; rename or move it out of the root, or remove history:");
-            }
             return new HistorySettings(keep, maxBytes);
+        }
+
+        /**
+         * Refuses a route with history whose root holds a {@value HistorySettings#DIRECTORY} at its top: every pass
+         * leaves that name out, so it would never be copied. Unless it is the history of another route writing into
+         * the root (a local backup disk sent onward): that history is a copy already, and stays out on purpose.
+         */
+        private void checkHistoryName(RouteConfig route, Node node, Map<String, RootConfig> roots,
+                Collection<RouteConfig> all) throws ConfigException {
+            RootConfig root = roots.get(route.root());
+            Path held = root.path().resolve(HistorySettings.DIRECTORY);
+            if (route.history().isEmpty() || !Files.exists(held, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            for (RouteConfig writer : all) {
+                if (writer.history().isPresent() && writer.localDestination()
+                        && Path.of(writer.dest()).normalize().equals(root.path())) {
+                    return;
+                }
+            }
+            Node at = ((MappingNode) node).getValue().stream().filter(field -> field.getKeyNode() instanceof ScalarNode key
+                    && key.getValue().equals("history")).findFirst().orElseThrow().getValueNode();
+            throw error(at, "routes." + route.name() + ".history", "the root '" + root.name() + "' holds " + shown(held)
+                    + " at its top, the name this route's history takes at the destination, which every pass leaves out;"
+                    + " rename or move it out of the root, or remove history:");
         }
 
         /** {@code 500M}, {@code 50G}, {@code 2T}: binary units; a plain number is bytes. */

@@ -539,6 +539,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aRootHoldingAHistoryIsRefusedUnlessItIsAnotherRoutesHistory(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("backup/.changeq-history"));
+        Files.createDirectories(dir.resolve("src"));
+        String yaml = "queue: " + dir.resolve("q") + "\nstate: " + dir.resolve("s") + "\nroots:\n  src: {path: " + dir.resolve("src")
+                + "}\n  backup: {path: " + dir.resolve("backup") + "}\nroutes:\n  mirror: {root: src, dest: " + dir.resolve("backup")
+                + "/, history: {keep: 7d}}\n  nas: {root: backup, dest: \"rsync://nas/m/\", history: {keep: 30d}}\n";
+        assertEquals(2, parse(yaml).routes().size(), "the local disk's own history, sent onward without it");
+        String message = errorOf(yaml.replace(", history: {keep: 7d}", ""));
+        assertTrue(message.contains("line 8 column 56, routes.nas.history: the root 'backup' holds")
+                && message.contains("remove history:"), message);
+    }
+
+    @Test
     void loadReadsAFileAndNamesItInErrors(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("changeq.yaml");
         Files.writeString(file, EXAMPLE);
