@@ -295,9 +295,15 @@ final class History {
             throw new SyncException(ExitCodes.USAGE, "route '" + route.name() + "': " + ByteStrings.escape(path)
                     + " is not UTF-8 and cannot be passed to rsync as an argument; restore the directory that holds it");
         }
-        copy(commands.destinationDirectory(), relative, into);
+        long found = copy(commands.destinationDirectory(), relative, into);
         for (String run : runs) {
-            copy(location() + run + "/", relative, into);
+            found += copy(location() + run + "/", relative, into);
+        }
+        if (found == 0) {
+            throw new SyncException(ExitCodes.USAGE, "route '" + route.name() + "': " + ByteStrings.escape(path)
+                    + " is neither at the destination " + commands.destinationDirectory() + " nor in a run directory of"
+                    + " its history at or after " + at + "; nothing was restored. 'changeq-sync history' lists the"
+                    + " versions kept");
         }
         List<String> oldestFirst = new ArrayList<>(runs);
         java.util.Collections.reverse(oldestFirst);
@@ -309,10 +315,11 @@ final class History {
      * not in a {@code --files-from} list: rsync 3.2.7 pulling a listed path from a daemon module's subdirectory under
      * {@code use chroot = no} reports it vanished (exit 24) and copies nothing.
      */
-    private void copy(String base, String path, Path into) throws SyncException, InterruptedException {
+    /** @return the paths rsync found to copy: 0 when {@code base + path} does not exist */
+    private long copy(String base, String path, Path into) throws SyncException, InterruptedException {
         List<String> args = commands.connection();
         // --ignore-times: a version of the same size and second as the copy it replaces in DIR is no copy of it.
-        args.addAll(List.of("-r", "--relative", "--ignore-times", "--ignore-missing-args", "--filter=- /"
+        args.addAll(List.of("-r", "--relative", "--ignore-times", "--ignore-missing-args", "--stats", "--filter=- /"
                 + HistorySettings.DIRECTORY + "/", "--filter=- /" + DestinationMarker.NAME, "--",
                 base + "./" + (route.localDestination() ? path : globEscaped(path)), into + "/"));
         RsyncCommand.requireEncodable(args);
@@ -324,6 +331,7 @@ final class History {
                     + outcome.exitCode() + (outcome.errors().isEmpty() ? "" : ": " + String.join(" | ", outcome.errors()))
                     + ")");
         }
+        return outcome.sourcePaths();
     }
 
     /** A remote rsync expands wildcards in the paths it is given; a backslash makes one literal. */

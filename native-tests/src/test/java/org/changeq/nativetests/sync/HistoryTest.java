@@ -137,6 +137,10 @@ class HistoryTest {
         assertEquals("newline version 1", Files.readString(Trees.path(whole, NEWLINE_NAME)));
         assertFalse(Files.exists(whole.resolve(HISTORY)), "the history is not part of the tree");
 
+        Command nothing = command(bench, "restore", "--at", name(first), "--to", tmp.resolve("none").toString(), "nosuch");
+        assertEquals(ExitCodes.USAGE, nothing.exit());
+        assertTrue(nothing.err().contains("nothing was restored"), nothing.err());
+
         Command intoSource = command(bench, "restore", "--at", name(first), "--to", bench.root.resolve("r").toString(),
                 "d/a");
         assertEquals(ExitCodes.USAGE, intoSource.exit());
