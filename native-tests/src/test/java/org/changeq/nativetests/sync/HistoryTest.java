@@ -255,6 +255,25 @@ class HistoryTest {
                 Files.readString(unmounted.resolve("nfs/" + HISTORY + "/2020-01-01T00-00-00Z/old")));
     }
 
+    @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "is not the directory the route synced before")
+    void aRunRefusedForAnUnmountedLocalDestinationRemovesNoHistory() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "f", "f");
+        Path copy = tmp.resolve("disk");
+        try (TestMount disk = TestMount.tmpfsOrSkip(copy)) {
+            ChangeqConfig config = bench.config(SyncBench.Route.of("h", copy.toString()).set("history", "{keep: 1d}"));
+            assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
+            disk.unmount();
+            Trees.write(copy, HISTORY + "/2020-01-01T00-00-00Z/old", "on the disk below the mount point");
+            bench.changed("f");
+            SyncException refused = assertThrows(SyncException.class, () -> bench.sync(config, "h"));
+            assertEquals(ExitCodes.DESTINATION_CHANGED, refused.exitCode());
+            assertEquals("on the disk below the mount point",
+                    Files.readString(copy.resolve(HISTORY + "/2020-01-01T00-00-00Z/old")));
+        }
+    }
+
     /** The one run directory of the history that is not among {@code known}. */
     private static Path onlyNewRun(Path copy, List<Path> known) throws IOException {
         try (Stream<Path> runs = Files.list(copy.resolve(HISTORY))) {
