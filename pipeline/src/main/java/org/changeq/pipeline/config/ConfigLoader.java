@@ -207,7 +207,7 @@ public final class ConfigLoader {
                     checkHistoryName(routes.get(name(entry, "routes")), entry.getValueNode(), roots, routes.values());
                 }
             }
-            return new ChangeqConfig(queue, state, roots, lists, routes);
+            return new ChangeqConfig(queue, state, excludingHistories(roots, routes.values()), lists, routes);
         }
 
         RootConfig root(String name, Path path, List<String> exclude, Path queue, Path state, Node node, String key)
@@ -314,6 +314,32 @@ public final class ConfigLoader {
             throw error(at, "routes." + route.name() + ".history", "the root '" + root.name() + "' holds " + shown(held)
                     + " at its top, the name this route's history takes at the destination, which every pass leaves out;"
                     + " rename or move it out of the root, or remove history:");
+        }
+
+        /**
+         * The roots with a built-in exclude for each history a route keeps at a local destination inside them (a local
+         * backup disk that another route sends onward): its versions are that disk's own, neither recorded by the
+         * tracker nor sent by the root's routes.
+         */
+        private static Map<String, RootConfig> excludingHistories(Map<String, RootConfig> roots,
+                Collection<RouteConfig> routes) {
+            Map<String, RootConfig> result = new LinkedHashMap<>();
+            for (RootConfig root : roots.values()) {
+                List<String> patterns = new ArrayList<>(root.excludes().patterns());
+                for (RouteConfig route : routes) {
+                    if (route.history().isPresent() && route.localDestination()) {
+                        Path dest = Path.of(route.dest()).normalize();
+                        if (dest.equals(root.path()) || inside(dest, root.path())) {
+                            String relative = root.path().relativize(dest).toString();
+                            patterns.add("/" + (relative.isEmpty() ? "" : escapeLiteral(relative) + "/")
+                                    + HistorySettings.DIRECTORY + "/");
+                        }
+                    }
+                }
+                result.put(root.name(), patterns.size() == root.excludes().patterns().size() ? root
+                        : new RootConfig(root.name(), root.path(), root.exclude(), PathFilter.of(patterns)));
+            }
+            return result;
         }
 
         /** {@code 500M}, {@code 50G}, {@code 2T}: binary units; a plain number is bytes. */

@@ -545,10 +545,19 @@ class ConfigLoaderTest {
         String yaml = "queue: " + dir.resolve("q") + "\nstate: " + dir.resolve("s") + "\nroots:\n  src: {path: " + dir.resolve("src")
                 + "}\n  backup: {path: " + dir.resolve("backup") + "}\nroutes:\n  mirror: {root: src, dest: " + dir.resolve("backup")
                 + "/, history: {keep: 7d}}\n  nas: {root: backup, dest: \"rsync://nas/m/\", history: {keep: 30d}}\n";
-        assertEquals(2, parse(yaml).routes().size(), "the local disk's own history, sent onward without it");
+        ChangeqConfig config = parse(yaml);
+        assertEquals(2, config.routes().size(), "the local disk's own history, sent onward without it");
+        assertTrue(config.root("backup").excludes().matchesSelfOrAncestor(bytes(".changeq-history/2026-12-07T12-00-00Z/f"),
+                false), "neither recorded nor sent");
+        assertFalse(config.root("src").excludes().matchesSelfOrAncestor(bytes(".changeq-history"), true));
         String message = errorOf(yaml.replace(", history: {keep: 7d}", ""));
         assertTrue(message.contains("line 8 column 56, routes.nas.history: the root 'backup' holds")
                 && message.contains("remove history:"), message);
+        Files.delete(dir.resolve("backup/.changeq-history"));
+        ChangeqConfig below = parse(yaml.replace("dest: " + dir.resolve("backup") + "/,", "dest: " + dir.resolve("backup")
+                + "/mirror?1/,"));
+        assertEquals(List.of("/.changed-files", "/.changed-files.lock", "/.force-full-sync", "/mirror\\?1/.changeq-history/"),
+                below.root("backup").excludes().patterns());
     }
 
     @Test
