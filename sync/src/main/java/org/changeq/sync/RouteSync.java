@@ -96,6 +96,8 @@ public final class RouteSync {
     private long decidedBacklog;
     private boolean trackerSeenRunning = true;
     private final RunProgress progress;
+    /** What the route's history holds after this run's retention; empty when none ran. */
+    private Optional<History.Summary> history = Optional.empty();
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
         this.config = config;
@@ -299,6 +301,11 @@ public final class RouteSync {
         Optional<Reason> fullReason = untracked.isPresent() ? Optional.of(Reason.ROOT_NOT_TRACKED)
                 : SyncPolicy.fullSyncReason(facts);
         RsyncCommand commands = new RsyncCommand(route, root, request.dryRun());
+        Optional<String> historyRun = Optional.empty();
+        if (route.history().isPresent()) {
+            historyRun = Optional.of(historyRun());
+            commands = commands.keepingHistoryIn(historyRun.get());
+        }
         // A destination whose marker could not be fetched gets no pass: the run ends as that connection failure.
         RsyncRunner.Outcome beforePasses = destination.unreachable().orElse(RsyncRunner.Outcome.NOT_RUN);
 
@@ -456,6 +463,9 @@ public final class RouteSync {
             guard.recordAfterSuccess(identities);
             deletions.afterCommit(deletionDecision);
             marker.placeAfterSuccess(destination.accepted());
+            if (historyRun.isPresent()) {
+                retainHistory(commands, historyRun.get());
+            }
             if (success && !state.retry().isEmpty() && retry.entries().isEmpty()) {
                 // After the commit: a crash in between only sends these paths once more.
                 retry.write(layout.retryList(route.name()));
@@ -675,6 +685,34 @@ public final class RouteSync {
         return lines;
     }
 
+    /**
+     * The name of this run's directory in the route's history; waits, at most a second, until that second has begun
+     * ({@link History#runName}).
+     */
+    private String historyRun() throws IOException, InterruptedException {
+        Optional<Instant> previousFinish = RouteRuns.read(layout.routeRuns(route.name())).last()
+                .map(run -> Instant.ofEpochMilli(run.finishedMillis()));
+        String name = History.runName(clock.instant(), previousFinish);
+        long wait = History.runStart(name).orElseThrow().toEpochMilli() - clock.millis();
+        if (wait > 0) {
+            Thread.sleep(Math.min(wait, 1000));
+        }
+        return name;
+    }
+
+    /**
+     * After the run passed the route's identity checks and committed: removes the history's expired run directories.
+     * The run succeeded whatever retention manages; what it cannot remove now goes at a later run.
+     */
+    private void retainHistory(RsyncCommand commands, String current) throws InterruptedException {
+        try {
+            history = Optional.of(new History(route, commands, layout.directory()).retain(clock.instant(), current));
+        } catch (SyncException | IOException e) {
+            LOG.warn("route '{}': the history's retention failed: {}; the next successful run tries again", route.name(),
+                    e.getMessage());
+        }
+    }
+
     /** The run succeeded whatever retention manages: queue files it cannot delete now go at a later run. */
     private void applyRetention(ManifestReader reader, Instant now) {
         try {
@@ -756,6 +794,9 @@ public final class RouteSync {
             SyncMetrics metrics = SyncMetrics.read(file)
                     .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, deleted,
                             backlog);
+            if (history.isPresent()) {
+                metrics = metrics.withHistory(history.get().bytes(), history.get().runs());
+            }
             metrics = retry.map(metrics::withRetry).orElse(metrics)
                     .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size());
             tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());

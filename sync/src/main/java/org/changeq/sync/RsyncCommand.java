@@ -27,9 +27,11 @@ final class RsyncCommand {
     private final boolean plainNames;
     private final OptionalLong maxDelete;
     private final boolean deleting;
+    /** {@code --backup --backup-dir=...} of a run that keeps history; empty otherwise. */
+    private final List<String> backup;
 
     RsyncCommand(RouteConfig route, RootConfig root, boolean dryRun) {
-        this(route, filters(route, root), root.path() + "/", dryRun, false, OptionalLong.empty(), true);
+        this(route, filters(route, root), root.path() + "/", dryRun, false, OptionalLong.empty(), true, List.of());
     }
 
     /**
@@ -42,12 +44,13 @@ final class RsyncCommand {
         if (!route.localDestination()) {
             filters.add("--filter=- /" + DestinationMarker.NAME);
         }
+        filters.add(History.filter(route));
         filters.addAll(FilterRules.of(route, root));
         return List.copyOf(filters);
     }
 
     private RsyncCommand(RouteConfig route, List<String> filters, String source, boolean dryRun, boolean plainNames,
-                         OptionalLong maxDelete, boolean deleting) {
+                         OptionalLong maxDelete, boolean deleting, List<String> backup) {
         this.route = route;
         this.filters = filters;
         this.source = source;
@@ -55,11 +58,12 @@ final class RsyncCommand {
         this.plainNames = plainNames;
         this.maxDelete = maxDelete;
         this.deleting = deleting;
+        this.backup = backup;
     }
 
     /** The same passes with {@code --dry-run}: what a pass would do, without doing it. */
     RsyncCommand asDryRun() {
-        return new RsyncCommand(route, filters, source, true, plainNames, maxDelete, deleting);
+        return new RsyncCommand(route, filters, source, true, plainNames, maxDelete, deleting, backup);
     }
 
     /**
@@ -68,12 +72,12 @@ final class RsyncCommand {
      * {@link FailedPaths} reads the names.
      */
     RsyncCommand asFailureCheck() {
-        return new RsyncCommand(route, filters, source, true, true, maxDelete, deleting);
+        return new RsyncCommand(route, filters, source, true, true, maxDelete, deleting, backup);
     }
 
     /** The same passes with rsync's own fence: no more than {@code limit} deletions, exit 25 past it. */
     RsyncCommand limitingDeletions(long limit) {
-        return new RsyncCommand(route, filters, source, dryRun, plainNames, OptionalLong.of(limit), deleting);
+        return new RsyncCommand(route, filters, source, dryRun, plainNames, OptionalLong.of(limit), deleting, backup);
     }
 
     /**
@@ -81,7 +85,15 @@ final class RsyncCommand {
      * back by its max-delete must not hold back the rest.
      */
     RsyncCommand withoutDeletions() {
-        return new RsyncCommand(route, filters, source, dryRun, plainNames, maxDelete, false);
+        return new RsyncCommand(route, filters, source, dryRun, plainNames, maxDelete, false, backup);
+    }
+
+    /**
+     * The same passes moving what they overwrite or delete at the destination into the history's run directory
+     * {@code run} ({@link History}).
+     */
+    RsyncCommand keepingHistoryIn(String run) {
+        return new RsyncCommand(route, filters, source, dryRun, plainNames, maxDelete, deleting, History.backup(run));
     }
 
     /** The pass for files and SUBTREE directories: recursive. A listed path that is gone is the deletion pass's. */
@@ -195,7 +207,7 @@ final class RsyncCommand {
     }
 
     /** The route's own arguments (ssh command, password file, port, timeouts) and nothing a pass adds. */
-    private List<String> connection() {
+    List<String> connection() {
         List<String> args = new ArrayList<>();
         args.add(RSYNC);
         args.addAll(route.rsyncArgs());
@@ -203,7 +215,7 @@ final class RsyncCommand {
     }
 
     /** {@code dest} as a directory, ending in a slash; {@code host:} (the login's home) as it is. */
-    private String destinationDirectory() {
+    String destinationDirectory() {
         String dest = route.dest();
         return dest.endsWith("/") || dest.endsWith(":") ? dest : dest + "/";
     }
@@ -224,6 +236,7 @@ final class RsyncCommand {
             args.add("--out-format=%i %n");
         }
         args.add("--stats");
+        args.addAll(backup);
         if (dryRun) {
             args.add(DRY_RUN);
         }
@@ -242,7 +255,7 @@ final class RsyncCommand {
      * The JVM encodes process arguments with the platform charset; under the POSIX locale a
      * non-ASCII root, destination or pattern would silently become '?'.
      */
-    private static void requireEncodable(List<String> args) {
+    static void requireEncodable(List<String> args) {
         Charset charset = Charset.forName(System.getProperty("sun.jnu.encoding", Charset.defaultCharset().name()));
         CharsetEncoder encoder = charset.newEncoder();
         for (String arg : args) {

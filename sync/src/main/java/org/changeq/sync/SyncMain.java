@@ -174,6 +174,8 @@ public final class SyncMain implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(new SyncMain(configs, clock, out, err));
         commandLine.addSubcommand("check", new CheckCommand(configs, out));
         commandLine.addSubcommand("follow", new FollowCommand(configs, clock, out, err));
+        commandLine.addSubcommand("history", new HistoryCommands.HistoryCommand(configs, out));
+        commandLine.addSubcommand("restore", new HistoryCommands.RestoreCommand(configs, out));
         CommandLines.configure(commandLine, ExitCodes.OK, ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG,
                 ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING,
                 ExitCodes.SYNC_PARTIAL, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED,
@@ -184,6 +186,10 @@ public final class SyncMain implements Callable<Integer> {
         // Runs that fail do not end a follower: it exits only when stopped, or when a restart may help.
         CommandLines.exitCodes(commandLine.getSubcommands().get("follow"), ExitCodes.OK, ExitCodes.SOFTWARE,
                 ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING);
+        for (String reading : java.util.List.of("history", "restore")) {
+            CommandLines.exitCodes(commandLine.getSubcommands().get(reading), ExitCodes.OK, ExitCodes.SOFTWARE,
+                    ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED);
+        }
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {

@@ -35,13 +35,17 @@ import org.changeq.pipeline.state.StateDirectory;
  * @param rootTracked        1 when the running tracker watched the route's root as configured (same real path, same
  *                           excludes) at the last run; 0 when it did not, and the run was full for that reason
  * @param heldDeletions      deletions the route's max-delete holds back until an operator consents
+ * @param historyBytes       the size of the files the route's history keeps at the destination, after the last
+ *                           retention (0 without history)
+ * @param historyRuns        the run directories the route's history keeps at the destination
  */
 record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long deletedTotal, long backlogRecords,
                    long fullSyncTotal, long failuresTotal, long lastExitCode, long retryPaths,
                    double retryOldestFailureSeconds, long trackerRunning, long rootTracked,
-                   double queueLastRecordSeconds, double followRetryWaitSeconds, long heldDeletions) {
+                   double queueLastRecordSeconds, double followRetryWaitSeconds, long heldDeletions,
+                   long historyBytes, long historyRuns) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0);
 
     /**
      * What the run saw of the tracker.
@@ -79,7 +83,11 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         FOLLOW_RETRY_WAIT("changeq_sync_follow_retry_wait_seconds", "gauge",
                 "Seconds the route's follower waits before it tries again after failed runs (destination down); 0 while its runs succeed."),
         HELD_DELETIONS("changeq_sync_held_deletions", "gauge",
-                "Deletions the route's max-delete holds back until an operator consents (changeq-sync --allow-deletes N).");
+                "Deletions the route's max-delete holds back until an operator consents (changeq-sync --allow-deletes N)."),
+        HISTORY_BYTES("changeq_sync_history_bytes", "gauge",
+                "Size of the files the route's history keeps at its destination (earlier versions), after the last retention."),
+        HISTORY_RUNS("changeq_sync_history_runs", "gauge",
+                "Run directories the route's history keeps at its destination, after the last retention.");
 
         final String name;
         final String type;
@@ -136,7 +144,9 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 values.getOrDefault(Metric.ROOT_TRACKED.name, 1.0).longValue(),
                 values.getOrDefault(Metric.QUEUE_LAST_RECORD.name, 0.0),
                 values.getOrDefault(Metric.FOLLOW_RETRY_WAIT.name, 0.0),
-                values.getOrDefault(Metric.HELD_DELETIONS.name, 0.0).longValue());
+                values.getOrDefault(Metric.HELD_DELETIONS.name, 0.0).longValue(),
+                values.getOrDefault(Metric.HISTORY_BYTES.name, 0.0).longValue(),
+                values.getOrDefault(Metric.HISTORY_RUNS.name, 0.0).longValue());
     }
 
     static SyncMetrics read(Path file) throws IOException {
@@ -163,7 +173,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 deletedTotal + deleted, backlog,
                 fullSyncTotal + (committed && full ? 1 : 0), failuresTotal + (exitCode == ExitCodes.OK ? 0 : 1), exitCode,
                 retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds,
-                heldDeletions);
+                heldDeletions, historyBytes, historyRuns);
     }
 
     /** The same metrics with the retry list as it is after the run. */
@@ -171,28 +181,37 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retry.entries().size(),
                 retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0,
-                trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds, heldDeletions);
+                trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds, heldDeletions, historyBytes,
+                historyRuns);
     }
 
     /** The same metrics with what the run saw of the tracker. */
     SyncMetrics withTracker(Tracker tracker) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, tracker.running() ? 1 : 0,
-                tracker.rootTracked() ? 1 : 0, tracker.lastRecordSeconds(), followRetryWaitSeconds, heldDeletions);
+                tracker.rootTracked() ? 1 : 0, tracker.lastRecordSeconds(), followRetryWaitSeconds, heldDeletions,
+                historyBytes, historyRuns);
     }
 
     /** The same metrics with the follower's wait before its next try. */
     SyncMetrics withFollowRetryWait(double seconds) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
-                seconds, heldDeletions);
+                seconds, heldDeletions, historyBytes, historyRuns);
     }
 
     /** The same metrics with the deletions held back after the run. */
     SyncMetrics withHeldDeletions(long held) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
-                followRetryWaitSeconds, held);
+                followRetryWaitSeconds, held, historyBytes, historyRuns);
+    }
+
+    /** The same metrics with what the route's history holds after retention. */
+    SyncMetrics withHistory(long bytes, long runs) {
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
+                failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
+                followRetryWaitSeconds, heldDeletions, bytes, runs);
     }
 
     private double valueOf(Metric metric) {
@@ -212,6 +231,8 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case QUEUE_LAST_RECORD -> queueLastRecordSeconds;
             case FOLLOW_RETRY_WAIT -> followRetryWaitSeconds;
             case HELD_DELETIONS -> heldDeletions;
+            case HISTORY_BYTES -> historyBytes;
+            case HISTORY_RUNS -> historyRuns;
         };
     }
 

@@ -93,6 +93,15 @@ class ExampleConfigTest {
     }
 
     @Test
+    void theNasRoutesKeepThirtyDaysOfHistoryAndTheLocalMirrorNone() {
+        for (String name : List.of("offsite-backup", "offsite-nfs")) {
+            assertEquals(java.time.Duration.ofDays(30), config.route(name).history().orElseThrow().keep(), name);
+            assertEquals(java.util.OptionalLong.of(200L << 30), config.route(name).history().orElseThrow().maxBytes());
+        }
+        assertTrue(config.route("mirror").history().isEmpty());
+    }
+
+    @Test
     void mirrorAndOffsiteNfsSendEveryPathExactlyOnce() {
         RouteConfig mirror = config.route("mirror");
         RouteConfig offsiteNfs = config.route("offsite-nfs");

@@ -65,6 +65,8 @@ class ShippedConfigTest {
 
         assertEquals("rsync://nas/backup/data/", offsite.dest());
         assertEquals(List.of("-rltp", "--chmod=D0775,F0664"), offsite.rsyncArgs());
+        assertEquals(java.time.Duration.ofDays(30), offsite.history().orElseThrow().keep(), "the NAS keeps history");
+        assertTrue(ConfigLoader.load(file).route("mirror").history().isEmpty(), "a local mirror keeps none");
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.DayOfWeek;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
@@ -58,8 +60,10 @@ public final class ConfigLoader {
     private static final List<String> ROOT_KEYS = List.of("path", "exclude");
     private static final List<String> ROUTE_KEYS = List.of("root", "dest", "include", "exclude", "include-list",
             "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes",
-            "max-delete", "max-delete-window", "follow");
+            "max-delete", "max-delete-window", "follow", "history");
     private static final List<String> WINDOW_KEYS = List.of("days-of-month", "days-of-week");
+    private static final List<String> HISTORY_KEYS = List.of("keep", "max-size");
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,12})([KMGT]?)");
     private static final List<String> FOLLOW_KEYS = List.of("quiet", "max-delay", "max-batch", "retry-max");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
 
@@ -199,8 +203,11 @@ public final class ConfigLoader {
                     String name = name(entry, "routes");
                     routes.put(name, route(name, entry.getValueNode(), roots, lists, queue, state, routes.values()));
                 }
+                for (NodeTuple entry : entries(top.get("routes").getValueNode(), "routes")) {
+                    checkHistoryName(routes.get(name(entry, "routes")), entry.getValueNode(), roots, routes.values());
+                }
             }
-            return new ChangeqConfig(queue, state, roots, lists, routes);
+            return new ChangeqConfig(queue, state, excludingHistories(roots, routes.values()), lists, routes);
         }
 
         RootConfig root(String name, Path path, List<String> exclude, Path queue, Path state, Node node, String key)
@@ -259,12 +266,98 @@ public final class ConfigLoader {
             Duration maxDeleteWindow = optional(fields, key, "max-delete-window", RouteConfig.DEFAULT_MAX_DELETE_WINDOW,
                     this::deletionWindow);
             FollowSettings follow = optional(fields, key, "follow", FollowSettings.DEFAULT, this::follow);
+            Optional<HistorySettings> history = optional(fields, key, "history", Optional.empty(),
+                    (historyNode, historyKey) -> Optional.of(history(historyNode, historyKey)));
 
             RouteConfig route = new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
                     PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
-                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, maxDeleteWindow, follow);
+                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, maxDeleteWindow, follow, history);
             checkDestinationPlace(route, destNode, roots.get(root), queue, state, earlier);
             return route;
+        }
+
+        /**
+         * {@code history: {keep: 30d, max-size: 50G}}, {@code keep} required.
+         */
+        private HistorySettings history(Node node, String key) throws ConfigException {
+            Map<String, NodeTuple> fields = mapping(node, key, HISTORY_KEYS);
+            Duration keep = duration(require(fields, node, key, "keep"), key + ".keep");
+            if (keep.isZero()) {
+                throw error(fields.get("keep").getValueNode(), key + ".keep", "must be longer than 0: a history kept for"
+                        + " no time is removed by the run that makes it; remove history: to keep none");
+            }
+            OptionalLong maxBytes = optional(fields, key, "max-size", OptionalLong.empty(),
+                    (sizeNode, sizeKey) -> OptionalLong.of(size(sizeNode, sizeKey)));
+            return new HistorySettings(keep, maxBytes);
+        }
+
+        /**
+         * Refuses a route with history whose root holds a {@value HistorySettings#DIRECTORY} at its top: every pass
+         * leaves that name out, so it would never be copied. Unless it is the history of another route writing into
+         * the root (a local backup disk sent onward): that history is a copy already, and stays out on purpose.
+         */
+        private void checkHistoryName(RouteConfig route, Node node, Map<String, RootConfig> roots,
+                Collection<RouteConfig> all) throws ConfigException {
+            RootConfig root = roots.get(route.root());
+            Path held = root.path().resolve(HistorySettings.DIRECTORY);
+            if (route.history().isEmpty() || !Files.exists(held, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            for (RouteConfig writer : all) {
+                if (writer.history().isPresent() && writer.localDestination()
+                        && Path.of(writer.dest()).normalize().equals(root.path())) {
+                    return;
+                }
+            }
+            Node at = ((MappingNode) node).getValue().stream().filter(field -> field.getKeyNode() instanceof ScalarNode key
+                    && key.getValue().equals("history")).findFirst().orElseThrow().getValueNode();
+            throw error(at, "routes." + route.name() + ".history", "the root '" + root.name() + "' holds " + shown(held)
+                    + " at its top, the name this route's history takes at the destination, which every pass leaves out;"
+                    + " rename or move it out of the root, or remove history:");
+        }
+
+        /**
+         * The roots with a built-in exclude for each history a route keeps at a local destination inside them (a local
+         * backup disk that another route sends onward): its versions are that disk's own, neither recorded by the
+         * tracker nor sent by the root's routes.
+         */
+        private static Map<String, RootConfig> excludingHistories(Map<String, RootConfig> roots,
+                Collection<RouteConfig> routes) {
+            Map<String, RootConfig> result = new LinkedHashMap<>();
+            for (RootConfig root : roots.values()) {
+                List<String> patterns = new ArrayList<>(root.excludes().patterns());
+                for (RouteConfig route : routes) {
+                    if (route.history().isPresent() && route.localDestination()) {
+                        Path dest = Path.of(route.dest()).normalize();
+                        if (dest.equals(root.path()) || inside(dest, root.path())) {
+                            String relative = root.path().relativize(dest).toString();
+                            patterns.add("/" + (relative.isEmpty() ? "" : escapeLiteral(relative) + "/")
+                                    + HistorySettings.DIRECTORY + "/");
+                        }
+                    }
+                }
+                result.put(root.name(), patterns.size() == root.excludes().patterns().size() ? root
+                        : new RootConfig(root.name(), root.path(), root.exclude(), PathFilter.of(patterns)));
+            }
+            return result;
+        }
+
+        /** {@code 500M}, {@code 50G}, {@code 2T}: binary units; a plain number is bytes. */
+        private long size(Node node, String key) throws ConfigException {
+            String text = node instanceof ScalarNode ? ((ScalarNode) node).getValue().strip() : "";
+            Matcher matcher = SIZE.matcher(text);
+            if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
+                throw error(node, key, "expected a size above 0 with an optional unit K, M, G or T (e.g. 50G), got "
+                        + describe(node));
+            }
+            int shift = switch (matcher.group(2)) {
+                case "K" -> 10;
+                case "M" -> 20;
+                case "G" -> 30;
+                case "T" -> 40;
+                default -> 0;
+            };
+            return Long.parseLong(matcher.group(1)) << shift;
         }
 
         /** {@code follow: {quiet: 2s, max-delay: 30s, max-batch: 10000, retry-max: 5m}}, each key optional. */

@@ -25,6 +25,7 @@ import java.util.Optional;
  *                         within {@code maxDeleteWindow}
  * @param maxDeleteWindow  the time over which {@code maxDelete} counts the deletions of all runs, full and incremental
  * @param follow           when a follower of the route runs ({@code follow:}); timer runs ignore it
+ * @param history          the earlier versions the route keeps at its destination ({@code history:}); empty keeps none
  */
 public record RouteConfig(
         String name,
@@ -43,7 +44,8 @@ public record RouteConfig(
         boolean propagateDeletes,
         DeleteLimit maxDelete,
         Duration maxDeleteWindow,
-        FollowSettings follow) {
+        FollowSettings follow,
+        Optional<HistorySettings> history) {
 
     /**
      * A local copy keeps owners, groups, modes and devices like {@code rsync -a} as root; {@code --super}
@@ -68,6 +70,7 @@ public record RouteConfig(
         java.util.Objects.requireNonNull(maxDelete, "maxDelete");
         java.util.Objects.requireNonNull(maxDeleteWindow, "maxDeleteWindow");
         java.util.Objects.requireNonNull(follow, "follow");
+        java.util.Objects.requireNonNull(history, "history");
         include = List.copyOf(include);
         exclude = List.copyOf(exclude);
         rsyncArgs = List.copyOf(rsyncArgs);

@@ -100,6 +100,11 @@ final class RsyncArgsRules {
             return Optional.of("is added or decided by changeq itself (--files-from, --from0, --delete* follow the"
                     + " route's settings delete-on-full and propagate-deletes); remove it");
         }
+        if ("--backup".equals(option) || "--backup-dir".equals(option) || "--suffix".equals(option)
+                || shortOptions.indexOf('b') >= 0) {
+            return Optional.of("keeps earlier versions inside rsync, where a full sync's --delete removes them and"
+                    + " retention cannot see them; remove it and give the route history: {keep: 30d}");
+        }
         if ("--remove-source-files".equals(option)) {
             return Optional.of("deletes the data being backed up from the root; remove it");
         }

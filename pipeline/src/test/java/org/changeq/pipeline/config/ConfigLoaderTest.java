@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -277,6 +278,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void historyIsOffByDefaultAndTakesAKeepAndABinarySize() throws ConfigException {
+        assertEquals(Optional.empty(), parse(BASE).route("mirror").history());
+        HistorySettings history = parse(BASE.replace("dest: /mnt/backup/}",
+                "dest: /mnt/backup/, history: {keep: 30d, max-size: 50G}}")).route("mirror").history().orElseThrow();
+        assertEquals(new HistorySettings(Duration.ofDays(30), OptionalLong.of(50L << 30)), history);
+        assertEquals(OptionalLong.empty(), parse(BASE.replace("dest: /mnt/backup/}",
+                "dest: /mnt/backup/, history: {keep: 12h}}")).route("mirror").history().orElseThrow().maxBytes());
+    }
+
+    @Test
     void harmlessRsyncArgsPass() throws ConfigException {
         RouteConfig route = parse(BASE.replace("dest: /mnt/backup/}",
                 "dest: /mnt/backup/, rsync-args: [-raH, --delay-updates, --skip-compress=gz/zip, -e, ssh -p 2222, --numeric-ids]}"))
@@ -491,6 +502,14 @@ class ConfigLoaderTest {
                         8, "routes.mirror.max-delete-window", "must be at least 60s, got 30s: a shorter window lets a series of runs"),
                 Arguments.of("a max-delete-window without unit", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete-window: 7}"),
                         8, "routes.mirror.max-delete-window", "expected a duration with its unit (500ms, 2s, 5m, 1h, 7d), got"),
+                Arguments.of("a history without keep", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, history: {max-size: 1G}}"),
+                        8, "routes.mirror.history", "keep"),
+                Arguments.of("a history size without a known unit", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, history: {keep: 30d, max-size: 5GB}}"),
+                        8, "routes.mirror.history.max-size", "expected a size above 0 with an optional unit K, M, G or T (e.g. 50G), got"),
+                Arguments.of("a history kept for no time", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, history: {keep: 0d}}"),
+                        8, "routes.mirror.history.keep", "must be longer than 0"),
+                Arguments.of("backups made by rsync-args", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-a, --backup-dir=old]}"),
+                        8, "routes.mirror.rsync-args[1]", "history:"),
                 Arguments.of("follow as a number", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: 5}"),
                         8, "routes.mirror.follow", "expected a mapping"),
                 Arguments.of("broken YAML", BASE.replace("[/immich/]", "[/immich/"),
@@ -517,6 +536,28 @@ class ConfigLoaderTest {
     @Test
     void anEmptyFileIsRefused() {
         assertEquals("changeq.yaml: the file is empty; it needs at least queue, state and roots", errorOf("# nothing\n"));
+    }
+
+    @Test
+    void aRootHoldingAHistoryIsRefusedUnlessItIsAnotherRoutesHistory(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("backup/.changeq-history"));
+        Files.createDirectories(dir.resolve("src"));
+        String yaml = "queue: " + dir.resolve("q") + "\nstate: " + dir.resolve("s") + "\nroots:\n  src: {path: " + dir.resolve("src")
+                + "}\n  backup: {path: " + dir.resolve("backup") + "}\nroutes:\n  mirror: {root: src, dest: " + dir.resolve("backup")
+                + "/, history: {keep: 7d}}\n  nas: {root: backup, dest: \"rsync://nas/m/\", history: {keep: 30d}}\n";
+        ChangeqConfig config = parse(yaml);
+        assertEquals(2, config.routes().size(), "the local disk's own history, sent onward without it");
+        assertTrue(config.root("backup").excludes().matchesSelfOrAncestor(bytes(".changeq-history/2026-12-07T12-00-00Z/f"),
+                false), "neither recorded nor sent");
+        assertFalse(config.root("src").excludes().matchesSelfOrAncestor(bytes(".changeq-history"), true));
+        String message = errorOf(yaml.replace(", history: {keep: 7d}", ""));
+        assertTrue(message.contains("line 8 column 56, routes.nas.history: the root 'backup' holds")
+                && message.contains("remove history:"), message);
+        Files.delete(dir.resolve("backup/.changeq-history"));
+        ChangeqConfig below = parse(yaml.replace("dest: " + dir.resolve("backup") + "/,", "dest: " + dir.resolve("backup")
+                + "/mirror?1/,"));
+        assertEquals(List.of("/.changed-files", "/.changed-files.lock", "/.force-full-sync", "/mirror\\?1/.changeq-history/"),
+                below.root("backup").excludes().patterns());
     }
 
     @Test
