@@ -288,7 +288,7 @@ class FollowTest {
     }
 
     @Test
-    void anOverflowMakesOneFullSyncAndFollowingGoesOn() throws Exception {
+    void anOverflowMakesAFullSyncAndFollowingGoesOn() throws Exception {
         try (FaultBench bench = FaultBench.withRouteLines(temp, "    follow: {quiet: 500ms}")) {
             long queueSize = bench.startTrackerWithSmallInotifyQueue(64);
             List<Path> directories = bench.workload.createFiles("base", (int) (queueSize / 2 + 100), () -> { });
@@ -307,7 +307,10 @@ class FollowTest {
                 Trees.write(bench.root, "after/one", "after the overflow");
                 Poll.until(TIMEOUT, "the change after the overflow", bench::destinationEqualsSourceNow);
                 List<String> runs = following.awaitSummaries(afterOverflow + 1);
-                assertEquals(1, runs.stream().filter(line -> line.contains("mode=full reason=overflow")).count(), runs.toString());
+                // A second kernel overflow during the re-walk (a 64-event queue on a loaded machine) may come after the
+                // first full sync captured its end: it costs one more full sync, and following goes on all the same.
+                assertTrue(runs.stream().skip(before).filter(line -> line.contains("mode=full reason=overflow")).count() >= 1,
+                        runs.toString());
                 assertTrue(runs.get(runs.size() - 1).contains("mode=incremental"), "following goes on: " + runs);
                 System.out.println("follow: overflow (queue " + queueSize + " events): " + runs.subList(before, runs.size()));
             }
