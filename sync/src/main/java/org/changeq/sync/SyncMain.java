@@ -1,5 +1,6 @@
 package org.changeq.sync;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -20,6 +21,8 @@ import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
 import org.changeq.pipeline.manifest.ChronicleSettings;
+import org.changeq.pipeline.manifest.IndexFile;
+import org.changeq.pipeline.state.StateLayout;
 import org.changeq.tracker.SystemdNotifier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -136,6 +139,10 @@ public final class SyncMain implements Callable<Integer> {
             + " destination, whatever the route's max-delete says (after a deliberate mass deletion)")
     Long allowDeletes;
 
+    @Option(names = "--allow-changes", paramLabel = "N", description = "let this run overwrite, delete or rename away"
+            + " up to N files at the destination, whatever the route's max-change says (after a deliberate mass change)")
+    Long allowChanges;
+
     @Mixin
     RunOptions runOptions;
 
@@ -172,16 +179,19 @@ public final class SyncMain implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(new SyncMain(configs, clock, out, err));
         commandLine.addSubcommand("check", new CheckCommand(configs, out));
         commandLine.addSubcommand("follow", new FollowCommand(configs, clock, out, err));
+        commandLine.addSubcommand("allow", new AllowCommand(configs, out));
         CommandLines.configure(commandLine, ExitCodes.OK, ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG,
                 ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING,
                 ExitCodes.SYNC_PARTIAL, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED,
                 ExitCodes.DELETIONS_REFUSED, ExitCodes.DESTINATION_CHANGED, ExitCodes.TRACKER_NOT_RUNNING,
-                ExitCodes.INTERRUPTED, ExitCodes.TERMINATED);
+                ExitCodes.MASS_CHANGE_REFUSED, ExitCodes.INTERRUPTED, ExitCodes.TERMINATED);
         CommandLines.exitCodes(commandLine.getSubcommands().get("check"), ExitCodes.OK, ExitCodes.SOFTWARE,
                 ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.CHECK_FAILED);
         // Runs that fail do not end a follower: it exits only when stopped, or when a restart may help.
         CommandLines.exitCodes(commandLine.getSubcommands().get("follow"), ExitCodes.OK, ExitCodes.SOFTWARE,
                 ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING);
+        CommandLines.exitCodes(commandLine.getSubcommands().get("allow"), ExitCodes.OK, ExitCodes.SOFTWARE,
+                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE);
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
@@ -210,11 +220,16 @@ public final class SyncMain implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--allow-deletes must be 0 or more, got " + allowDeletes);
         }
+        if (allowChanges != null && allowChanges < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--allow-changes must be 0 or more, got " + allowChanges);
+        }
         ChangeqConfig loaded = load(configs, config);
         requireRoute(loaded, route, config, spec.commandLine());
         SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(runOptions.metricsDirectory),
                 runOptions.retainMinAge, acceptRootChange, acceptDestinationChange,
-                allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes), runOptions.verbose);
+                allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes), runOptions.verbose,
+                allowChanges == null ? OptionalLong.empty() : OptionalLong.of(allowChanges));
         StopSignals.install();
         // Under SIGTERM or Ctrl-C the JVM exits once its shutdown hooks are done: this one lets the run print its line.
         CountDownLatch reported = new CountDownLatch(1);
@@ -390,7 +405,7 @@ public final class SyncMain implements Callable<Integer> {
             ChangeqConfig loaded = load(configs, config);
             requireRoute(loaded, route, config, spec.commandLine());
             SyncRequest request = new SyncRequest(route, false, false, Optional.ofNullable(runOptions.metricsDirectory),
-                    runOptions.retainMinAge, false, false, OptionalLong.empty(), runOptions.verbose);
+                    runOptions.retainMinAge, false, false, OptionalLong.empty(), runOptions.verbose, OptionalLong.empty());
             StopSignals.install();
             RouteFollower follower = RouteFollower.start(loaded, request, clock, out, SystemdNotifier.fromEnvironment());
             // SIGTERM is how systemd stops a service: a clean stop, so the process exits with the follower's code
@@ -403,6 +418,65 @@ public final class SyncMain implements Callable<Integer> {
             int exitCode = follower.awaitTermination();
             follower.close();
             return exitCode;
+        }
+    }
+
+    @Command(name = "allow", mixinStandardHelpOptions = true, usageHelpAutoWidth = true, sortOptions = false,
+            header = "Lets the route's next run through max-change, for a follower that is running.",
+            description = {
+                "Writes a consent for the route's next run into the state directory: that run may overwrite, delete or "
+                    + "rename away up to N files at the destination, whatever the route's max-change says, and its "
+                    + "changes are not counted against max-change. A follower held by max-change looks for the consent "
+                    + "at its quiet interval and runs at once, without a restart; a timer run uses it the same way. "
+                    + "The consent is used up by the first run that commits; a later consent replaces an unused one.",
+                "",
+                "For a run by hand, --allow-changes N on that run does the same.",
+                ""},
+            footerHeading = "%nExample:%n",
+            footer = {"  changeq-sync allow --config /etc/changeq/changeq.yaml --route offsite-nfs --changes 4200"})
+    static final class AllowCommand implements Callable<Integer> {
+
+        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
+        Path config;
+
+        @Option(names = "--route", paramLabel = "NAME", required = true, description = "the route whose next run may change")
+        String route;
+
+        @Option(names = "--changes", paramLabel = "N", required = true, description = "how many files at the destination"
+                + " the next run may overwrite, delete or rename away")
+        long changes;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        private final ConfigSource configs;
+        private final PrintStream out;
+
+        AllowCommand(ConfigSource configs, PrintStream out) {
+            this.configs = configs;
+            this.out = out;
+        }
+
+        @Override
+        public Integer call() throws SyncException {
+            if (changes < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--changes must be 0 or more, got " + changes);
+            }
+            ChangeqConfig loaded = load(configs, config);
+            requireRoute(loaded, route, config, spec.commandLine());
+            IndexFile consent = new StateLayout(loaded.state()).changeConsent(route);
+            try {
+                consent.write(changes);
+            } catch (IOException e) {
+                Optional<PermissionDenied> denied = PermissionDenied.in(e);
+                throw new SyncException(denied.map(PermissionDenied::exitCode).orElse(ExitCodes.SOFTWARE), "route '"
+                        + route + "': cannot write the consent " + consent.path() + ": " + denied.map(
+                        PermissionDenied::getMessage).orElse(e.toString()), e);
+            }
+            out.println("route '" + route + "': its next run may change up to " + changes + " files at the destination ("
+                    + consent.path() + "); a follower held by max-change runs within its quiet interval ("
+                    + loaded.route(route).follow().quiet().toMillis() + " ms)");
+            return ExitCodes.OK;
         }
     }
 
