@@ -62,6 +62,7 @@ final class ChangeBrake {
     /** What an operator consented to for this run, and whether it came from the consent file. */
     private OptionalLong consent = OptionalLong.empty();
     private boolean consentFromFile;
+    private long refusedChanges;
 
     /**
      * @param command        how the operator runs this route by hand, for the consent the messages name
@@ -126,6 +127,7 @@ final class ChangeBrake {
                 : layout.destinationPaths(route.name()).read());
         long changes = count.total();
         if (changes > budget.allowed()) {
+            refusedChanges = changes;
             throw new SyncException(ExitCodes.MASS_CHANGE_REFUSED, refusal(count, budget));
         }
         if (changes > 0) {
@@ -138,6 +140,11 @@ final class ChangeBrake {
     /** What {@code count} says a run changed, to enter when no dry run counted it beforehand. */
     Decision decision(Count count) {
         return new Decision(count.overwritten, count.deleted, count.renamed, consent.isPresent());
+    }
+
+    /** The changes this run would have made when it was refused; 0 when it was not. */
+    long refusedChanges() {
+        return refusedChanges;
     }
 
     /**

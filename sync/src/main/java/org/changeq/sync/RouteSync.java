@@ -801,7 +801,8 @@ public final class RouteSync {
                     .after(exitCode, committed, mode == Mode.FULL, finished.toEpochMilli() / 1000.0, seconds, files, deleted,
                             backlog);
             metrics = retry.map(metrics::withRetry).orElse(metrics)
-                    .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size());
+                    .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size())
+                    .withChangeRefused(brake.refusedChanges());
             tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());
         } catch (IOException e) {
             throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': the run ended with exit code "

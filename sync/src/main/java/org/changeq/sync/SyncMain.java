@@ -433,7 +433,8 @@ public final class SyncMain implements Callable<Integer> {
                 "For a run by hand, --allow-changes N on that run does the same.",
                 ""},
             footerHeading = "%nExample:%n",
-            footer = {"  changeq-sync allow --config /etc/changeq/changeq.yaml --route offsite-nfs --changes 4200"})
+            footer = {"  changeq-sync allow --config /etc/changeq/changeq.yaml \\",
+                "      --route offsite-nfs --changes 4200"})
     static final class AllowCommand implements Callable<Integer> {
 
         @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")

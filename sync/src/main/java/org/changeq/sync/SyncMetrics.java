@@ -35,13 +35,16 @@ import org.changeq.pipeline.state.StateDirectory;
  * @param rootTracked        1 when the running tracker watched the route's root as configured (same real path, same
  *                           excludes) at the last run; 0 when it did not, and the run was full for that reason
  * @param heldDeletions      deletions the route's max-delete holds back until an operator consents
+ * @param changeRefused      the files at the destination the last run would have changed when max-change refused it
+ *                           (exit 15); 0 when it was not refused
  */
 record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long deletedTotal, long backlogRecords,
                    long fullSyncTotal, long failuresTotal, long lastExitCode, long retryPaths,
                    double retryOldestFailureSeconds, long trackerRunning, long rootTracked,
-                   double queueLastRecordSeconds, double followRetryWaitSeconds, long heldDeletions) {
+                   double queueLastRecordSeconds, double followRetryWaitSeconds, long heldDeletions,
+                   long changeRefused) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0);
 
     /**
      * What the run saw of the tracker.
@@ -79,7 +82,10 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         FOLLOW_RETRY_WAIT("changeq_sync_follow_retry_wait_seconds", "gauge",
                 "Seconds the route's follower waits before it tries again after failed runs (destination down); 0 while its runs succeed."),
         HELD_DELETIONS("changeq_sync_held_deletions", "gauge",
-                "Deletions the route's max-delete holds back until an operator consents (changeq-sync --allow-deletes N).");
+                "Deletions the route's max-delete holds back until an operator consents (changeq-sync --allow-deletes N)."),
+        CHANGE_REFUSED("changeq_sync_change_refused", "gauge",
+                "Files at the destination the route's last run would have overwritten, deleted or renamed away when "
+                        + "max-change refused it (exit 15, nothing sent); 0 when it was not refused.");
 
         final String name;
         final String type;
@@ -136,7 +142,8 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 values.getOrDefault(Metric.ROOT_TRACKED.name, 1.0).longValue(),
                 values.getOrDefault(Metric.QUEUE_LAST_RECORD.name, 0.0),
                 values.getOrDefault(Metric.FOLLOW_RETRY_WAIT.name, 0.0),
-                values.getOrDefault(Metric.HELD_DELETIONS.name, 0.0).longValue());
+                values.getOrDefault(Metric.HELD_DELETIONS.name, 0.0).longValue(),
+                values.getOrDefault(Metric.CHANGE_REFUSED.name, 0.0).longValue());
     }
 
     static SyncMetrics read(Path file) throws IOException {
@@ -163,7 +170,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 deletedTotal + deleted, backlog,
                 fullSyncTotal + (committed && full ? 1 : 0), failuresTotal + (exitCode == ExitCodes.OK ? 0 : 1), exitCode,
                 retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds,
-                heldDeletions);
+                heldDeletions, changeRefused);
     }
 
     /** The same metrics with the retry list as it is after the run. */
@@ -171,28 +178,35 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retry.entries().size(),
                 retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0,
-                trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds, heldDeletions);
+                trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds, heldDeletions, changeRefused);
     }
 
     /** The same metrics with what the run saw of the tracker. */
     SyncMetrics withTracker(Tracker tracker) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, tracker.running() ? 1 : 0,
-                tracker.rootTracked() ? 1 : 0, tracker.lastRecordSeconds(), followRetryWaitSeconds, heldDeletions);
+                tracker.rootTracked() ? 1 : 0, tracker.lastRecordSeconds(), followRetryWaitSeconds, heldDeletions, changeRefused);
     }
 
     /** The same metrics with the follower's wait before its next try. */
     SyncMetrics withFollowRetryWait(double seconds) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
-                seconds, heldDeletions);
+                seconds, heldDeletions, changeRefused);
     }
 
     /** The same metrics with the deletions held back after the run. */
     SyncMetrics withHeldDeletions(long held) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
-                followRetryWaitSeconds, held);
+                followRetryWaitSeconds, held, changeRefused);
+    }
+
+    /** The same metrics with what max-change refused at the last run: 0 when it refused nothing. */
+    SyncMetrics withChangeRefused(long changes) {
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
+                failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
+                followRetryWaitSeconds, heldDeletions, changes);
     }
 
     private double valueOf(Metric metric) {
@@ -212,6 +226,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case QUEUE_LAST_RECORD -> queueLastRecordSeconds;
             case FOLLOW_RETRY_WAIT -> followRetryWaitSeconds;
             case HELD_DELETIONS -> heldDeletions;
+            case CHANGE_REFUSED -> changeRefused;
         };
     }
 
