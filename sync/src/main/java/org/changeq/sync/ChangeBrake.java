@@ -20,6 +20,7 @@ import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.state.ChangeLedger;
+import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
 import org.slf4j.Logger;
@@ -234,6 +235,27 @@ final class ChangeBrake {
     }
 
     /**
+     * What an itemized line says the pass does to a path that is or was at the destination: a file sent new
+     * ({@code >f+++++++++}, {@code <f} to a daemon), a file overwritten ({@code >f} with any other change), a path
+     * deleted ({@code *deleting}); null for anything else (directories, links, attributes alone).
+     */
+    static RunChanges.Kind kindOf(byte[] line) {
+        if (Count.startsWith(line, DELETING)) {
+            return RunChanges.Kind.DELETED;
+        }
+        if (line.length > RsyncRunner.ITEMIZE_WIDTH && (line[0] == '>' || line[0] == '<') && line[1] == 'f') {
+            return Arrays.equals(line, 2, 2 + NEW_FILE.length, NEW_FILE, 0, NEW_FILE.length) ? RunChanges.Kind.NEW
+                    : RunChanges.Kind.OVERWRITTEN;
+        }
+        return null;
+    }
+
+    /** The raw path of an itemized line, relative to the root, without a deleted directory's trailing slash. */
+    static byte[] pathOf(byte[] line) {
+        return Count.withoutTrailingSlash(FailedPaths.unescape(line, RsyncRunner.ITEMIZE_WIDTH));
+    }
+
+    /**
      * What the itemized lines of dry runs say a run would change at the destination: files overwritten ({@code >f} or
      * {@code <f} with a change other than {@code +++++++++}), paths deleted, and paths deleted below the old name of a
      * directory renamed within the root. Fed on rsync's output thread, read after {@link RsyncRunner#run} joined it.
@@ -255,24 +277,29 @@ final class ChangeBrake {
 
         @Override
         public void accept(byte[] line) {
-            if (startsWith(line, DELETING)) {
-                byte[] path = withoutTrailingSlash(FailedPaths.unescape(line, RsyncRunner.ITEMIZE_WIDTH));
-                if (DeletionGuard.below(path, renamedDirectories)) {
-                    renamed++;
-                } else {
-                    deleted++;
+            RunChanges.Kind kind = kindOf(line);
+            if (kind == null) {
+                return;
+            }
+            byte[] path = pathOf(line);
+            switch (kind) {
+                case DELETED -> {
+                    if (DeletionGuard.below(path, renamedDirectories)) {
+                        renamed++;
+                    } else {
+                        deleted++;
+                    }
+                    changed(path);
+                    if (deletedNames.size() < EXTENSION_SIGNAL_NAMES) {
+                        deletedNames.add(ByteBuffer.wrap(path));
+                    }
                 }
-                changed(path);
-                if (deletedNames.size() < EXTENSION_SIGNAL_NAMES) {
-                    deletedNames.add(ByteBuffer.wrap(path));
-                }
-            } else if (line.length > RsyncRunner.ITEMIZE_WIDTH && (line[0] == '>' || line[0] == '<') && line[1] == 'f') {
-                byte[] path = FailedPaths.unescape(line, RsyncRunner.ITEMIZE_WIDTH);
-                if (Arrays.equals(line, 2, 2 + NEW_FILE.length, NEW_FILE, 0, NEW_FILE.length)) {
+                case NEW -> {
                     if (newNames.size() < EXTENSION_SIGNAL_NAMES) {
                         newNames.add(path);
                     }
-                } else {
+                }
+                case OVERWRITTEN -> {
                     overwritten++;
                     changed(path);
                 }

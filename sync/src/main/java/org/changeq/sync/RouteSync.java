@@ -42,6 +42,7 @@ import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.RouteRuns;
+import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.tracker.SystemdNotifier;
@@ -101,6 +102,8 @@ public final class RouteSync {
     private boolean trackerSeenRunning = true;
     /** What the real passes change at the destination, counted as rsync makes the changes; null when not counted. */
     private ChangeBrake.Count counted;
+    /** What the real passes changed at the destination, path by path, as rsync itemized it. */
+    private final RunChanges.Builder changes = new RunChanges.Builder();
     private final RunProgress progress;
 
     private RouteSync(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, Path listDirectory) {
@@ -215,7 +218,7 @@ public final class RouteSync {
                 decidedMode == null ? SyncReport.UNDECIDED : decidedMode.token(),
                 decidedReason == null ? SyncReport.UNDECIDED : decidedReason.token(), 0, 0, 0, 0,
                 seconds(started, clock.instant()), OptionalInt.empty(), refused.exitCode(), decidedBacklog, List.of(),
-                List.of(), List.of(), trackerSeenRunning, Optional.empty()));
+                List.of(), List.of(), trackerSeenRunning, Optional.empty(), 0));
     }
 
     /**
@@ -493,6 +496,8 @@ public final class RouteSync {
                 brake.enter(brake.decision(counted));
             }
             deletions.beforeCommit(deletionDecision, outcome, mode == Mode.FULL);
+            // Before the cursor: a crash in between repeats the run, which records it again.
+            changes.build(started.toEpochMilli()).write(layout.runChanges(route.name()));
             commit(end, queueId, mode, today, state.flags());
             guard.recordAfterSuccess(identities);
             deletions.afterCommit(deletionDecision);
@@ -547,7 +552,7 @@ public final class RouteSync {
         return new SyncReport(route.name(), mode.token(), reason.token(), arrived, outcome.deletionCount(), failedPaths,
                 outcome.bytes(), seconds, rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode,
                 scan.backlog(), outcome.itemized(), outcome.errors(), committed ? describe(retry) : List.of(),
-                trackerRunning, Optional.empty());
+                trackerRunning, Optional.empty(), changes.build(started.toEpochMilli()).changed());
     }
 
     /** A stop is neither a failure nor a success: no (further) failure check, no commit, no metrics, no alarm. */
@@ -559,7 +564,8 @@ public final class RouteSync {
         return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.deletionCount(), 0,
                 outcome.bytes(), seconds(started, clock.instant()),
                 rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), StopSignals.exitCode(signal), backlog,
-                outcome.itemized(), outcome.errors(), List.of(), trackerRunning, Optional.of(signal));
+                outcome.itemized(), outcome.errors(), List.of(), trackerRunning, Optional.of(signal),
+                changes.build(started.toEpochMilli()).changed());
     }
 
     private void decided(Mode mode, Reason reason, long backlog) {
@@ -684,7 +690,8 @@ public final class RouteSync {
         try (RunProgress.Pass progressed = request.dryRun() ? progress.pass(activity + " (dry run)", false)
                 : progress.pass(activity, true)) {
             Consumer<byte[]> shown = request.showsPaths() ? this::show : line -> { };
-            outcome = RsyncRunner.run(command, counted == null || request.dryRun() ? shown : shown.andThen(counted),
+            Consumer<byte[]> recorded = shown.andThen(this::record);
+            outcome = RsyncRunner.run(command, counted == null || request.dryRun() ? recorded : recorded.andThen(counted),
                     progressed);
         }
         if (outcome.partial()) {
@@ -847,6 +854,14 @@ public final class RouteSync {
             throws SyncException, IOException, InterruptedException {
         try (RunProgress.Pass pass = progress.pass(activity + " (dry run)", false)) {
             return deletions.decide(dryRunPass, full, renamedList, pass, itemized);
+        }
+    }
+
+    /** Notes what an itemized line of a real pass changed at the destination. */
+    private void record(byte[] itemized) {
+        RunChanges.Kind kind = ChangeBrake.kindOf(itemized);
+        if (kind != null) {
+            changes.add(kind, ChangeBrake.pathOf(itemized));
         }
     }
 

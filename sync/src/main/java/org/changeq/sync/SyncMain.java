@@ -7,12 +7,14 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.ExitCodeException;
 import org.changeq.pipeline.ExitCodes;
@@ -22,6 +24,7 @@ import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
 import org.changeq.pipeline.manifest.ChronicleSettings;
 import org.changeq.pipeline.manifest.IndexFile;
+import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.tracker.SystemdNotifier;
 import picocli.CommandLine;
@@ -180,6 +183,7 @@ public final class SyncMain implements Callable<Integer> {
         commandLine.addSubcommand("check", new CheckCommand(configs, out));
         commandLine.addSubcommand("follow", new FollowCommand(configs, clock, out, err));
         commandLine.addSubcommand("allow", new AllowCommand(configs, out));
+        commandLine.addSubcommand("changes", new ChangesCommand(configs, out));
         CommandLines.configure(commandLine, ExitCodes.OK, ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG,
                 ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING,
                 ExitCodes.SYNC_PARTIAL, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED,
@@ -190,8 +194,10 @@ public final class SyncMain implements Callable<Integer> {
         // Runs that fail do not end a follower: it exits only when stopped, or when a restart may help.
         CommandLines.exitCodes(commandLine.getSubcommands().get("follow"), ExitCodes.OK, ExitCodes.SOFTWARE,
                 ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING);
-        CommandLines.exitCodes(commandLine.getSubcommands().get("allow"), ExitCodes.OK, ExitCodes.SOFTWARE,
-                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE);
+        for (String subcommand : List.of("allow", "changes")) {
+            CommandLines.exitCodes(commandLine.getSubcommands().get(subcommand), ExitCodes.OK, ExitCodes.SOFTWARE,
+                    ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE);
+        }
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((failure, cmd, parsed) -> {
@@ -477,6 +483,78 @@ public final class SyncMain implements Callable<Integer> {
             out.println("route '" + route + "': its next run may change up to " + changes + " files at the destination ("
                     + consent.path() + "); a follower held by max-change runs within its quiet interval ("
                     + loaded.route(route).follow().quiet().toMillis() + " ms)");
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "changes", mixinStandardHelpOptions = true, usageHelpAutoWidth = true, sortOptions = false,
+            header = "Lists what one of the route's last runs changed at its destination.",
+            description = {
+                "Prints one line per path the run sent new, overwrote or deleted at the destination (KIND PATH, names "
+                    + "escaped as changeq-queue prints them: \\n, \\ooo), after a line with the run's start and "
+                    + "counts. The record of each of the route's last " + RunChanges.KEPT_RUNS + " committed runs is kept "
+                    + "in <state>/runs/ROUTE.changes/, written before the run's cursor commits; a run lists its first "
+                    + RunChanges.LISTED_PATHS + " paths and counts the rest.",
+                ""},
+            footerHeading = "%nExample:%n",
+            footer = {"  changeq-sync changes --config /etc/changeq/changeq.yaml --route nfs",
+                "  changeq-sync changes --config /etc/changeq/changeq.yaml --route nfs --run 2"})
+    static final class ChangesCommand implements Callable<Integer> {
+
+        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
+        Path config;
+
+        @Option(names = "--route", paramLabel = "NAME", required = true, description = "the route whose run to list")
+        String route;
+
+        @Option(names = "--run", paramLabel = "N", description = "the N-th last run that committed (default 1: the last)")
+        int run = 1;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        private final ConfigSource configs;
+        private final PrintStream out;
+
+        ChangesCommand(ConfigSource configs, PrintStream out) {
+            this.configs = configs;
+            this.out = out;
+        }
+
+        @Override
+        public Integer call() throws SyncException {
+            if (run < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--run must be 1 or more, got " + run);
+            }
+            ChangeqConfig loaded = load(configs, config);
+            requireRoute(loaded, route, config, spec.commandLine());
+            Path directory = new StateLayout(loaded.state()).runChanges(route);
+            Optional<RunChanges> record;
+            try {
+                record = RunChanges.read(directory, run);
+            } catch (IOException e) {
+                Optional<PermissionDenied> denied = PermissionDenied.in(e);
+                throw new SyncException(denied.map(PermissionDenied::exitCode).orElse(ExitCodes.SOFTWARE), "route '"
+                        + route + "': cannot read " + directory + ": " + denied.map(PermissionDenied::getMessage)
+                        .orElse(e.toString()), e);
+            } catch (IllegalStateException e) {
+                throw new SyncException(ExitCodes.SOFTWARE, "route '" + route + "': " + e.getMessage(), e);
+            }
+            if (record.isEmpty()) {
+                out.println("route '" + route + "': no record of its run " + run + " back in " + directory + " (the last "
+                        + RunChanges.KEPT_RUNS + " runs that committed are kept)");
+                return ExitCodes.OK;
+            }
+            RunChanges changes = record.get();
+            out.println("route '" + route + "': run started " + Instant.ofEpochMilli(changes.startedMillis()) + ": "
+                    + changes.describe());
+            for (RunChanges.Entry entry : changes.entries()) {
+                out.println(entry.kind().token + " " + ByteStrings.escape(entry.path()));
+            }
+            long unlisted = changes.counts().values().stream().mapToLong(Long::longValue).sum() - changes.entries().size();
+            if (unlisted > 0) {
+                out.println("... and " + unlisted + " more, counted but not listed");
+            }
             return ExitCodes.OK;
         }
     }

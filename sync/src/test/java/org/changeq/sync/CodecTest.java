@@ -117,17 +117,17 @@ class CodecTest {
     @Test
     void summaryLineFormat() {
         SyncReport report = new SyncReport("offsite", "incremental", "changes", 3, 2, 1, 1234, 1.5, OptionalInt.of(23),
-                ExitCodes.SYNC_PARTIAL, 5, List.of(), List.of(), List.of(), true, Optional.empty());
+                ExitCodes.SYNC_PARTIAL, 5, List.of(), List.of(), List.of(), true, Optional.empty(), 4);
         assertEquals("route=offsite mode=incremental reason=changes files=3 deleted=2 failed=1 bytes=1234 seconds=1.500"
-                + " rsync-exit=23 exit=8", report.summaryLine());
+                + " rsync-exit=23 exit=8 changed=4", report.summaryLine());
         SyncReport unrecorded = new SyncReport("offsite", "incremental", "changes", 3, 0, 0, 1234, 1.5, OptionalInt.of(0),
-                ExitCodes.TRACKER_NOT_RUNNING, 5, List.of(), List.of(), List.of(), false, Optional.empty());
-        assertTrue(unrecorded.summaryLine().endsWith(" rsync-exit=0 exit=14 tracker=stopped"), unrecorded.summaryLine());
+                ExitCodes.TRACKER_NOT_RUNNING, 5, List.of(), List.of(), List.of(), false, Optional.empty(), 0);
+        assertTrue(unrecorded.summaryLine().endsWith(" rsync-exit=0 exit=14 changed=0 tracker=stopped"), unrecorded.summaryLine());
         SyncReport stopped = new SyncReport("offsite", "full", "first-run", 0, 0, 0, 0, 0.5, OptionalInt.of(20),
-                ExitCodes.TERMINATED, 5, List.of(), List.of(), List.of(), true, Optional.of("SIGTERM"));
-        assertTrue(stopped.summaryLine().endsWith(" rsync-exit=20 exit=143 interrupted=SIGTERM"), stopped.summaryLine());
+                ExitCodes.TERMINATED, 5, List.of(), List.of(), List.of(), true, Optional.of("SIGTERM"), 0);
+        assertTrue(stopped.summaryLine().endsWith(" rsync-exit=20 exit=143 changed=0 interrupted=SIGTERM"), stopped.summaryLine());
         assertEquals("route=offsite mode=none reason=none files=0 deleted=0 failed=0 bytes=0 seconds=0.010 rsync-exit=none"
-                + " exit=4", SyncReport.undecided("offsite", 0.01, ExitCodes.ROOT_UNAVAILABLE).summaryLine());
+                + " exit=4 changed=0", SyncReport.undecided("offsite", 0.01, ExitCodes.ROOT_UNAVAILABLE).summaryLine());
     }
 
     @Test

@@ -231,7 +231,7 @@ class FollowTest {
                     assertEquals(List.of(), log.lines().filter(line -> line.matches("\\S+ \\S+ (WARN|ERROR) .*")).toList(),
                             "a stop is no failure");
                     List<String> summaries = Files.readString(out).lines().toList();
-                    assertTrue(summaries.get(summaries.size() - 1).endsWith(" exit=143 interrupted=SIGTERM"),
+                    assertTrue(summaries.get(summaries.size() - 1).endsWith(" exit=143 changed=0 interrupted=SIGTERM"),
                             summaries.toString());
                     String metrics = Files.readString(bench.state.resolve("metrics/changeq_sync_" + FaultBench.ROUTE + ".prom"));
                     assertTrue(metrics.contains("changeq_sync_failures_total{route=\"" + FaultBench.ROUTE + "\"} 0\n"), metrics);

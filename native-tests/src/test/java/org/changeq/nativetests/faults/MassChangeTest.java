@@ -26,11 +26,13 @@ import java.util.stream.Stream;
 import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.state.ChangeLedger;
+import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncMain;
+import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,8 +117,17 @@ class MassChangeTest {
             assertEquals(before, digests(bench), "no file reached the destination");
             assertEquals(ExitCodes.MASS_CHANGE_REFUSED, refusal(bench).exitCode(), "the cursor stayed: refused again");
 
-            assertEquals(ExitCodes.OK, bench.sync(SyncRequest.of(FaultBench.ROUTE).allowingChanges(40)).exitCode());
+            SyncReport consented = bench.sync(SyncRequest.of(FaultBench.ROUTE).allowingChanges(40));
+            assertEquals(ExitCodes.OK, consented.exitCode());
+            assertTrue(consented.summaryLine().contains(" exit=0 changed=40"), consented.summaryLine());
             bench.assertDestinationEqualsSource();
+            RunChanges record = RunChanges.read(new StateLayout(bench.state).runChanges(FaultBench.ROUTE), 1).orElseThrow();
+            assertEquals(40, record.count(RunChanges.Kind.OVERWRITTEN), record.describe());
+            ByteArrayOutputStream listed = new ByteArrayOutputStream();
+            assertEquals(ExitCodes.OK, SyncMain.commandLine(new PrintStream(listed, true, StandardCharsets.UTF_8), System.err)
+                    .execute("changes", "--config", bench.configFile().toString(), "--route", FaultBench.ROUTE));
+            assertTrue(listed.toString(StandardCharsets.UTF_8).lines().filter(line -> line.startsWith("overwritten docs/"))
+                    .count() == 40, listed.toString(StandardCharsets.UTF_8));
             assertEquals(0, ChangeLedger.read(new StateLayout(bench.state).changeLedger(FaultBench.ROUTE)).total(),
                     "consented changes are not counted");
         }
@@ -160,11 +171,24 @@ class MassChangeTest {
             assertTrue(events.list.stream().anyMatch(event -> event.getFormattedMessage().contains(
                     "the route's first sync: max-change does not judge it")), events.list.toString());
             encrypt(bench, 0, 3);
+            byte[] newline = "docs/new\nline".getBytes(StandardCharsets.UTF_8);
+            Trees.write(bench.root, newline, "a name with a newline");
             bench.awaitRecorded();
             assertEquals(ExitCodes.OK, bench.sync().exitCode());
             bench.assertDestinationEqualsSource();
+            RunChanges record = RunChanges.read(new StateLayout(bench.state).runChanges(FaultBench.ROUTE), 1).orElseThrow();
+            assertTrue(record.entries().stream().anyMatch(entry -> entry.kind() == RunChanges.Kind.NEW
+                    && java.util.Arrays.equals(entry.path(), newline)), "byte-exact: " + record.entries());
+            assertEquals(3, record.count(RunChanges.Kind.OVERWRITTEN), record.describe());
+            ByteArrayOutputStream listed = new ByteArrayOutputStream();
+            assertEquals(ExitCodes.OK, SyncMain.commandLine(new PrintStream(listed, true, StandardCharsets.UTF_8), System.err)
+                    .execute("changes", "--config", bench.configFile().toString(), "--route", FaultBench.ROUTE));
+            String text = listed.toString(StandardCharsets.UTF_8);
+            System.out.print(text);
+            assertTrue(text.contains(": 2 new, 3 overwritten, 0 deleted\n"), text);
+            assertTrue(text.contains("\nnew docs/new\\nline\n"), "escaped as changeq-queue prints names: " + text);
             assertTrue(events.list.stream().anyMatch(event -> event.getFormattedMessage().contains(
-                    "max-change pre-check: at most 4 pending paths change files at the destination")),
+                    "max-change pre-check: at most 5 pending paths change files at the destination")),
                     events.list.toString());
             ChangeLedger ledger = ChangeLedger.read(new StateLayout(bench.state).changeLedger(FaultBench.ROUTE));
             assertEquals(3, ledger.total(), "the real pass counted what it overwrote: " + ledger);

@@ -130,6 +130,11 @@ public record StateLayout(Path directory) {
         return directory.resolve("runs").resolve(route);
     }
 
+    /** What each of the route's last runs changed at its destination: see {@link RunChanges}. */
+    public Path runChanges(String route) {
+        return directory.resolve("runs").resolve(route + ".changes");
+    }
+
     /** The progress of the route's running sync, for changeq-queue: see {@link RunProgressFile}. */
     public RunProgressFile runProgress(String route) {
         return new RunProgressFile(directory.resolve("runs").resolve(route + ".progress"));
