@@ -386,8 +386,9 @@ public final class RouteSync {
                 outcome = beforePasses;
                 rsyncRan = destination.unreachable().isPresent();
                 if (judged && outcome.succeeded() && !lists.isEmpty()) {
-                    if (lists.subtrees() == 0 && brake.precheck(lists.files() + lists.comparedByContent()
-                            + lists.deletions())) {
+                    // A directory that arrived whole, or one deleted or moved away, is one entry for any number of files.
+                    if (lists.subtrees() == 0 && lists.deletions() == 0
+                            && brake.precheck(lists.files() + lists.comparedByContent())) {
                         counted = brake.counter(deletionLists.renamed());
                     } else {
                         outcome = countChanges(commands, lists, deletionLists);

@@ -25,6 +25,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.inspect.QueueMain;
 import org.changeq.pipeline.state.ChangeLedger;
 import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateLayout;
@@ -187,6 +188,13 @@ class MassChangeTest {
             System.out.print(text);
             assertTrue(text.contains(": 2 new, 3 overwritten, 0 deleted\n"), text);
             assertTrue(text.contains("\nnew docs/new\\nline\n"), "escaped as changeq-queue prints names: " + text);
+            ByteArrayOutputStream stat = new ByteArrayOutputStream();
+            assertEquals(ExitCodes.OK, QueueMain.run(new String[] {"stat", "--config", bench.configFile().toString()},
+                    new PrintStream(stat, true, StandardCharsets.UTF_8), System.err));
+            assertTrue(stat.toString(StandardCharsets.UTF_8).contains("  changed      by the last committed run ("),
+                    stat.toString(StandardCharsets.UTF_8));
+            assertTrue(stat.toString(StandardCharsets.UTF_8).contains("): 2 new, 3 overwritten, 0 deleted (changeq-sync"
+                    + " changes --route offsite lists them)"), stat.toString(StandardCharsets.UTF_8));
             assertTrue(events.list.stream().anyMatch(event -> event.getFormattedMessage().contains(
                     "max-change pre-check: at most 5 pending paths change files at the destination")),
                     events.list.toString());
