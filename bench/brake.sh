@@ -30,6 +30,8 @@ pid file = $work/rsyncd.pid
 [m]
 path = $work/module
 read only = no
+uid = root
+gid = root
 CONF
 rsync --daemon --no-detach --config "$work/rsyncd.conf" &
 daemon_pid=$!
