@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
@@ -35,6 +36,8 @@ import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncMain;
 import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
+import org.changeq.tracker.NotifyReceiver;
+import org.changeq.tracker.SystemdNotifier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -208,8 +211,11 @@ class MassChangeTest {
 
     @Test
     @ExpectLog(level = org.slf4j.event.Level.ERROR, logger = "RouteSync", contains = "mass change refused")
+    @ExpectLog(level = org.slf4j.event.Level.WARN, logger = "SystemdNotifier", contains = "sendto(")
     void aFollowerCannotPassTheRewriteInSlicesAndResumesAfterConsentWithoutARestart() throws Exception {
-        try (FaultBench bench = bench(temp); Following following = new Following(bench)) {
+        NotifyReceiver systemd = NotifyReceiver.bind(temp.resolve("notify").toString());
+        try (FaultBench bench = bench(temp.resolve("bench")); Following following = new Following(bench,
+                SystemdNotifier.fromEnvironment(systemd.environment(Duration.ofSeconds(60))))) {
             following.awaitSummaries(1);
             Map<String, String> sliced = digests(bench);
             int refusedSlice = -1;
@@ -231,6 +237,16 @@ class MassChangeTest {
             long ledger = ChangeLedger.read(new StateLayout(bench.state).changeLedger(FaultBench.ROUTE)).total();
             assertEquals(refusedSlice * 10L, ledger, "each slice that passed is in the ledger");
             assertEquals(sliced, digests(bench), "the refused slice reached no file");
+            String status = systemd.receive();
+            while (!status.contains("mass change refused")) {
+                status = systemd.receive();
+            }
+            assertTrue(status.startsWith("STATUS=route " + FaultBench.ROUTE + ": mass change refused, nothing sent"
+                    + " (max-change 25%); consent with changeq-sync allow --route offsite --changes N"), status);
+            systemd.close();
+            String metrics = Files.readString(bench.state.resolve("metrics/changeq_sync_" + FaultBench.ROUTE + ".prom"));
+            assertTrue(metrics.contains("changeq_sync_change_refused{route=\"" + FaultBench.ROUTE + "\"} 10\n"), metrics);
+            assertTrue(metrics.contains("changeq_sync_last_exit_code{route=\"" + FaultBench.ROUTE + "\"} 15\n"), metrics);
 
             int runs = following.summaries().size();
             ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -241,6 +257,8 @@ class MassChangeTest {
                     () -> following.summaries().size() > runs && following.summaries()
                             .get(following.summaries().size() - 1).contains(" exit=0"));
             bench.assertDestinationEqualsSource();
+            assertTrue(Files.readString(bench.state.resolve("metrics/changeq_sync_" + FaultBench.ROUTE + ".prom"))
+                    .contains("changeq_sync_change_refused{route=\"" + FaultBench.ROUTE + "\"} 0\n"));
             assertFalse(Files.exists(new StateLayout(bench.state).changeConsent(FaultBench.ROUTE).path()),
                     "the consent is used up");
         }
