@@ -162,9 +162,12 @@ final class ChangeBrake {
         }
     }
 
-    /** After the cursor committed: a consent given through the consent file is used up. */
+    /**
+     * After the cursor committed: a consent given through the consent file is used up, unless an operator gave
+     * another one meanwhile, which is left for the next run.
+     */
     void afterCommit() throws IOException {
-        if (consentFromFile) {
+        if (consentFromFile && layout.changeConsent(route.name()).read().equals(consent)) {
             StateDirectory.deleteIfExists(layout.changeConsent(route.name()).path());
             LOG.info("route '{}': the consent of 'changeq-sync allow' ({} changes) was used by this run", route.name(),
                     consent.getAsLong());
