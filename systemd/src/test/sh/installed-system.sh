@@ -383,6 +383,35 @@ step_follower_replaces_the_timer() {
     inside systemctl enable -q --now changeq-sync@offsite-nfs.timer
 }
 
+# A mass change under a running follower: the photos it followed rewritten with random bytes (as
+# ransomware does) are held by max-change (exit 15, STATUS= says so, the NAS keeps the photos), and
+# changeq-sync allow, run by hand with the service running, lets the next run through without a restart.
+mass_change_refused() { follow_summaries offsite-nfs | grep -q ' exit=15 '; }
+photos_at_nas_are() { inside sh -c "for i in 1 2 3 4; do cmp -s /srv/nfs/immich/p\$i.jpg /srv/nas/nfs/immich/p\$i.jpg || exit 1; done"; }
+step_follower_holds_a_mass_change() {
+    local unit=changeq-sync-follow@offsite-nfs.service
+    inside sed -i 's|^  offsite-nfs: *{root: nfs, |  offsite-nfs:    {root: nfs, max-change: 2, |' "$config"
+    inside grep -q 'max-change: 2' "$config" || fail "max-change not set on offsite-nfs"
+    inside systemctl disable -q --now changeq-sync@offsite-nfs.timer
+    inside systemctl enable -q --now "$unit" || fail "systemctl enable --now $unit"
+    inside sh -c 'for i in 1 2 3 4; do echo "photo $i" > /srv/nfs/immich/p$i.jpg; done'
+    await 30 "the new photos at the NAS (new files are no change)" photos_at_nas_are
+    inside sh -c 'for i in 1 2 3 4; do head -c 64 /dev/urandom > /srv/nfs/immich/p$i.jpg; done'
+    await 30 "the follower to refuse the rewrite" mass_change_refused
+    unit_property "$unit" StatusText | grep -q 'mass change refused' || fail "STATUS= of $unit: $(unit_property "$unit" StatusText)"
+    inside grep -q "photo 1" /srv/nas/nfs/immich/p1.jpg || fail "the refused rewrite reached the NAS"
+    expect active "$(unit_property "$unit" ActiveState)" "$unit while refused"
+    inside changeq-sync allow --config "$config" --route offsite-nfs --changes 4 >"$work/allow.log" 2>&1 \
+        || { cat "$work/allow.log"; fail "changeq-sync allow"; }
+    await 30 "the consented rewrite at the NAS" photos_at_nas_are
+    inside sh -c '! ls /var/lib/changeq/state/changes/offsite-nfs.consent 2>/dev/null' || fail "the consent was not used up"
+    inside systemctl stop "$unit"
+    expect 0 "$(unit_property "$unit" ExecMainStatus)" "the follower's exit status after stop"
+    inside systemctl disable -q "$unit"
+    inside sed -i 's|max-change: 2, ||' "$config"
+    inside systemctl enable -q --now changeq-sync@offsite-nfs.timer
+}
+
 # A root and its route added to the config under the running tracker: the route's runs are full and
 # exit 14 until systemctl reload makes the tracker watch the root; then what is written in it is
 # sent, by a full run (the reload's OVERFLOW) and then incrementally.
@@ -479,7 +508,7 @@ step() {
     echo "== $1 ok ($((SECONDS - t0)) s)"
 }
 for name in boot install configure tracker-ready root-runs-readme-commands first-runs mirror-keeps-owners-and-modes \
-        planted-links-do-not-reach-root later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed follower-replaces-the-timer \
+        planted-links-do-not-reach-root later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed follower-replaces-the-timer follower-holds-a-mass-change \
         root-added-needs-a-reload kill-9-restarts-and-catches-up second-tracker-refused stopped-tracker-is-reported stop-records-stop purge; do
     step "$name"
 done

@@ -26,6 +26,7 @@ public final class ExitCodes {
     public static final int DELETIONS_REFUSED = 12;
     public static final int DESTINATION_CHANGED = 13;
     public static final int TRACKER_NOT_RUNNING = 14;
+    public static final int MASS_CHANGE_REFUSED = 15;
     /** The shell's 128 + SIGINT: the JVM's own status when Ctrl-C ends it. */
     public static final int INTERRUPTED = 130;
     /** The shell's 128 + SIGTERM. */
@@ -68,6 +69,10 @@ public final class ExitCodes {
                     + "queue, or the running one does not watch the route's root as configured (then the run was "
                     + "full): changes made now are not recorded, so the run fails although its cursor moved; "
                     + "start the tracker, or reload it after a configuration change"),
+            Map.entry(MASS_CHANGE_REFUSED, "mass change refused: the files the run would overwrite, delete or "
+                    + "rename away at the destination, with those of the route's runs within max-change-window, would "
+                    + "pass the route's max-change: nothing was sent; cursor kept; --allow-changes N for one run, or "
+                    + "changeq-sync allow --route R --changes N for a running follower"),
             Map.entry(INTERRUPTED, "interrupted by Ctrl-C (SIGINT): a changeq-sync run stops rsync and keeps its "
                     + "cursor; changeq-tracker, changeq-sync follow and changeq-queue tail -f stop cleanly and exit 0 "
                     + "instead"),

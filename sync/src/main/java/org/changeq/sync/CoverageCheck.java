@@ -205,7 +205,7 @@ public final class CoverageCheck {
         }
         DeletionGuard.Decision decision = new DeletionGuard(route, new StateLayout(config.state()),
                 SyncRequest.of(route.name()), Clock.systemDefaultZone(), command)
-                .decide(new RsyncCommand(route, root, true).fullPass(), true, null, RsyncProgress.NONE);
+                .decide(new RsyncCommand(route, root, true).fullPass(), true, null, RsyncProgress.NONE, line -> { });
         RsyncRunner.Outcome outcome = decision.outcome();
         if (!outcome.succeeded()) {
             failed = true;

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.state.DeletionLedger;
 import org.changeq.pipeline.state.HeldDeletions;
@@ -93,11 +94,13 @@ final class DeletionGuard {
      * @param renamedList the old names of directories renamed within the root, raw and NUL-terminated: deleting them
      *                    and what they held is no loss and does not count; null when none are known
      * @param progress    hears the dry run while it runs
+     * @param itemized    hears each itemized line of the dry run too, raw (the change brake counts them)
      */
-    Decision decide(List<String> dryRunPass, boolean full, Path renamedList, RsyncProgress progress)
-            throws SyncException, IOException, InterruptedException {
+    Decision decide(List<String> dryRunPass, boolean full, Path renamedList, RsyncProgress progress,
+                    Consumer<byte[]> itemized) throws SyncException, IOException, InterruptedException {
         List<byte[]> paths = new ArrayList<>();
         RsyncRunner.Outcome preview = RsyncRunner.run(dryRunPass, line -> {
+            itemized.accept(line);
             if (line.length > DELETING.length && Arrays.equals(line, 0, DELETING.length, DELETING, 0, DELETING.length)) {
                 paths.add(withoutTrailingSlash(FailedPaths.unescape(line, DELETING.length)));
             }
@@ -260,14 +263,20 @@ final class DeletionGuard {
 
     /** How many of {@code deleted} are, or lie below, a path of {@code renamedList}. */
     private static long renamedAway(List<byte[]> deleted, Path renamedList) throws IOException {
+        Set<ByteBuffer> renamed = renamedDirectories(renamedList);
+        return renamed.isEmpty() ? 0 : deleted.stream().filter(path -> below(path, renamed)).count();
+    }
+
+    /** The old names of directories renamed within the root, from a raw NUL-terminated list; none when null or gone. */
+    static Set<ByteBuffer> renamedDirectories(Path renamedList) throws IOException {
         if (renamedList == null) {
-            return 0;
+            return Set.of();
         }
         byte[] bytes;
         try {
             bytes = StateDirectory.read(renamedList);
         } catch (NoSuchFileException e) {
-            return 0;
+            return Set.of();
         }
         Set<ByteBuffer> renamed = new HashSet<>();
         for (int start = 0, i = 0; i < bytes.length; i++) {
@@ -276,19 +285,17 @@ final class DeletionGuard {
                 start = i + 1;
             }
         }
-        if (renamed.isEmpty()) {
-            return 0;
-        }
-        long count = 0;
-        for (byte[] path : deleted) {
-            for (int end = path.length; end > 0; end--) {
-                if ((end == path.length || path[end] == '/') && renamed.contains(ByteBuffer.wrap(path, 0, end))) {
-                    count++;
-                    break;
-                }
+        return renamed;
+    }
+
+    /** Whether {@code path} is, or lies below, one of {@code directories}. */
+    static boolean below(byte[] path, Set<ByteBuffer> directories) {
+        for (int end = path.length; end > 0 && !directories.isEmpty(); end--) {
+            if ((end == path.length || path[end] == '/') && directories.contains(ByteBuffer.wrap(path, 0, end))) {
+                return true;
             }
         }
-        return count;
+        return false;
     }
 
     private static byte[] withoutTrailingSlash(byte[] name) {

@@ -24,7 +24,9 @@ final class FollowSchedule {
     enum Trigger {
         /** The follower's first run: whatever waited since the cursor, or a new route's first full sync. */
         START("start"),
-        QUIET("quiet"), MAX_DELAY("max-delay"), MAX_BATCH("max-batch"), RETRY("retry"), HOUSEKEEPING("housekeeping");
+        QUIET("quiet"), MAX_DELAY("max-delay"), MAX_BATCH("max-batch"), RETRY("retry"), HOUSEKEEPING("housekeeping"),
+        /** An operator consented to the changes max-change held back ({@code changeq-sync allow}). */
+        CONSENT("consent");
 
         final String token;
 

@@ -79,6 +79,8 @@ public final class RouteFollower implements AutoCloseable {
     // Confined to the follow thread.
     private int readThisRound;
     private int lastFailure = ExitCodes.OK;
+    /** When {@link #consentArrived} last looked for a consent file. */
+    private long consentLookedNanos;
     private double publishedRetryWait;
 
     private RouteFollower(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, SystemdNotifier systemd,
@@ -194,7 +196,8 @@ public final class RouteFollower implements AutoCloseable {
                 readThisRound = 0;
                 int read = tail.readNew(this::observe);
                 long now = System.nanoTime();
-                Optional<FollowSchedule.Trigger> trigger = first.isPresent() ? first : schedule.due(now);
+                Optional<FollowSchedule.Trigger> trigger = first.isPresent() ? first
+                        : consentArrived(now) ? Optional.of(FollowSchedule.Trigger.CONSENT) : schedule.due(now);
                 first = Optional.empty();
                 if (trigger.isPresent()) {
                     if (!runOnce(tail, trigger.get())) {
@@ -287,6 +290,14 @@ public final class RouteFollower implements AutoCloseable {
                     + route.maxDelete() + " per max-delete-window " + route.maxDeleteWindow().toHours() + "h); stop the follower and run changeq-sync --route "
                     + route.name() + " --allow-deletes N; new and changed files are sent; last run " + clock.instant()
                     + ": exit " + code);
+        } else if (code == ExitCodes.MASS_CHANGE_REFUSED) {
+            // Nothing was sent: the run waits for consent, tried again as failed runs are and at once when it comes.
+            Duration wait = schedule.failed(System.nanoTime());
+            lastFailure = code;
+            publishRetryWait(wait);
+            systemd.status("route " + route.name() + ": mass change refused, nothing sent (max-change "
+                    + route.maxChange() + "); consent with changeq-sync allow --route " + route.name()
+                    + " --changes N; last run " + clock.instant() + ": exit " + code);
         } else if (code == ExitCodes.OK || code == ExitCodes.TRACKER_NOT_RUNNING) {
             if (schedule.retrying()) {
                 LOG.info("route '{}': the run succeeded again after failures (the last exited {}); following",
@@ -310,6 +321,24 @@ public final class RouteFollower implements AutoCloseable {
                     + wait.toSeconds() + " s");
         }
         return true;
+    }
+
+    /**
+     * Whether an operator gave consent ({@code changeq-sync allow}) since a run was refused for max-change; looked for
+     * at most once per quiet interval.
+     */
+    private boolean consentArrived(long nowNanos) {
+        if (lastFailure != ExitCodes.MASS_CHANGE_REFUSED
+                || nowNanos - consentLookedNanos < route.follow().quiet().toNanos()) {
+            return false;
+        }
+        consentLookedNanos = nowNanos;
+        try {
+            return new StateLayout(config.state()).changeConsent(route.name()).read().isPresent();
+        } catch (IOException | IllegalStateException e) {
+            // The run reads it again and says what is wrong with it.
+            return true;
+        }
     }
 
     /** How many deletions wait for consent, as text for the status line. */

@@ -9,12 +9,15 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
@@ -39,6 +42,7 @@ import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.RouteRuns;
+import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.tracker.SystemdNotifier;
@@ -81,6 +85,7 @@ public final class RouteSync {
     private final PrintStream out;
     private final CopyGuard guard;
     private final DeletionGuard deletions;
+    private final ChangeBrake brake;
     private final DestinationMarker marker;
     private final Path listDirectory;
     /** How the operator runs this route by hand, for the fixes and consents messages name. */
@@ -95,6 +100,10 @@ public final class RouteSync {
     private Reason decidedReason;
     private long decidedBacklog;
     private boolean trackerSeenRunning = true;
+    /** What the real passes change at the destination, counted as rsync makes the changes; null when not counted. */
+    private ChangeBrake.Count counted;
+    /** What the real passes changed at the destination, path by path, as rsync itemized it. */
+    private final RunChanges.Builder changes = new RunChanges.Builder();
     private final RunProgress progress;
     /** What the route's history holds after this run's retention; empty when none ran. */
     private Optional<History.Summary> history = Optional.empty();
@@ -111,6 +120,8 @@ public final class RouteSync {
         this.command = "changeq-sync ... --route " + route.name() + (request.forceFull() ? " --full" : "");
         this.guard = new CopyGuard(route, root, layout, request, command);
         this.deletions = new DeletionGuard(route, layout, request, clock, command);
+        this.brake = new ChangeBrake(route, layout, request, clock, command, "changeq-sync allow ... --route "
+                + route.name());
         this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command,
                 request.dryRun() ? listDirectory : layout.directory());
         this.listDirectory = listDirectory;
@@ -209,7 +220,7 @@ public final class RouteSync {
                 decidedMode == null ? SyncReport.UNDECIDED : decidedMode.token(),
                 decidedReason == null ? SyncReport.UNDECIDED : decidedReason.token(), 0, 0, 0, 0,
                 seconds(started, clock.instant()), OptionalInt.empty(), refused.exitCode(), decidedBacklog, List.of(),
-                List.of(), List.of(), trackerSeenRunning, Optional.empty()));
+                List.of(), List.of(), trackerSeenRunning, Optional.empty(), 0));
     }
 
     /**
@@ -306,6 +317,7 @@ public final class RouteSync {
             historyRun = Optional.of(historyRun());
             commands = commands.keepingHistoryIn(historyRun.get());
         }
+        boolean judged = brake.judges(state.cursor().isEmpty());
         // A destination whose marker could not be fetched gets no pass: the run ends as that connection failure.
         RsyncRunner.Outcome beforePasses = destination.unreachable().orElse(RsyncRunner.Outcome.NOT_RUN);
 
@@ -324,10 +336,13 @@ public final class RouteSync {
                 log(mode, reason, scan.backlog(), end);
                 outcome = beforePasses;
                 RsyncRunner.Outcome previewFailure = RsyncRunner.Outcome.NOT_RUN;
+                ChangeBrake.Count changes = brake.counter(null);
+                OptionalLong destinationPaths = OptionalLong.empty();
                 if (outcome.succeeded() && route.deleteOnFull()) {
                     deletionDecision = Optional.of(decideDeletions("full sync: counting what it deletes",
-                            commands.asDryRun().fullPass(), true, null));
+                            commands.asDryRun().fullPass(), true, null, judged ? changes : line -> { }));
                     outcome = deletionDecision.get().outcome();
+                    destinationPaths = OptionalLong.of(outcome.destinationPathsBefore());
                     commands = deletionDecision.get().applyTo(commands);
                     if (outcome.partial()) {
                         // Some paths fail the preview too: what it would delete is unknown, what is new is not.
@@ -340,6 +355,19 @@ public final class RouteSync {
                     } else if (!outcome.succeeded()) {
                         outcome = outcome.failureOnly();
                     }
+                } else if (outcome.succeeded() && judged) {
+                    RsyncRunner.Outcome counting;
+                    try (RunProgress.Pass pass = progress.pass("full sync: counting what it changes (dry run)", false)) {
+                        counting = RsyncRunner.run(commands.asDryRun().fullPass(), changes, pass);
+                    }
+                    destinationPaths = OptionalLong.of(Math.max(0, counting.sourcePaths() - counting.created()));
+                    outcome = counting.succeeded() || counting.partial() ? outcome : counting.failureOnly();
+                }
+                if (outcome.succeeded() && judged) {
+                    enter(brake.decide(changes, destinationPaths));
+                }
+                if (!request.dryRun() && deletionDecision.isPresent()) {
+                    deletions.enter(deletionDecision.get());
                 }
                 if (outcome.succeeded()) {
                     outcome = runPass("full sync", commands, RsyncCommand::fullPass, null, null, failureChecks)
@@ -364,6 +392,16 @@ public final class RouteSync {
                         lists.comparedByContent());
                 outcome = beforePasses;
                 rsyncRan = destination.unreachable().isPresent();
+                if (judged && outcome.succeeded() && !lists.isEmpty()) {
+                    // A directory that arrived whole, or one deleted or moved away, is one entry for any number of files.
+                    if (lists.subtrees() == 0 && lists.deletions() == 0
+                            && brake.precheck(lists.files() + lists.comparedByContent())) {
+                        counted = brake.counter(deletionLists.renamed());
+                    } else {
+                        outcome = countChanges(commands, lists, deletionLists);
+                        rsyncRan = true;
+                    }
+                }
                 if (lists.files() + lists.deletions() > 0) {
                     Path fileList = RouteFiles.fileList(listDirectory, route.name());
                     if (outcome.succeeded()) {
@@ -381,7 +419,10 @@ public final class RouteSync {
                 // After what is new arrived, so that a renamed directory's new name is there before its old one goes.
                 if (lists.deletions() > 0 && (outcome.succeeded() || outcome.partial())) {
                     deletionDecision = Optional.of(decideDeletions("incremental sync: counting deletions",
-                            commands.asDryRun().deletionPass(deletionLists), false, deletionLists.renamed()));
+                            commands.asDryRun().deletionPass(deletionLists), false, deletionLists.renamed(), line -> { }));
+                    if (!request.dryRun()) {
+                        deletions.enter(deletionDecision.get());
+                    }
                     RsyncCommand deleting = deletionDecision.get().applyTo(commands);
                     if (!deletionDecision.get().outcome().succeeded()) {
                         outcome = outcome.plus(deletionDecision.get().outcome().failureOnly());
@@ -458,10 +499,17 @@ public final class RouteSync {
                     reportFailures(retry);
                 }
             }
+            if (counted != null) {
+                // No dry run counted them: the ledger has them before the cursor moves past their records.
+                brake.enter(brake.decision(counted));
+            }
             deletions.beforeCommit(deletionDecision, outcome, mode == Mode.FULL);
+            // Before the cursor: a crash in between repeats the run, which records it again.
+            changes.build(started.toEpochMilli()).write(layout.runChanges(route.name()));
             commit(end, queueId, mode, today, state.flags());
             guard.recordAfterSuccess(identities);
             deletions.afterCommit(deletionDecision);
+            brake.afterCommit();
             marker.placeAfterSuccess(destination.accepted());
             if (historyRun.isPresent()) {
                 retainHistory(commands, historyRun.get());
@@ -515,7 +563,7 @@ public final class RouteSync {
         return new SyncReport(route.name(), mode.token(), reason.token(), arrived, outcome.deletionCount(), failedPaths,
                 outcome.bytes(), seconds, rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), exitCode,
                 scan.backlog(), outcome.itemized(), outcome.errors(), committed ? describe(retry) : List.of(),
-                trackerRunning, Optional.empty());
+                trackerRunning, Optional.empty(), changes.build(started.toEpochMilli()).changed());
     }
 
     /** A stop is neither a failure nor a success: no (further) failure check, no commit, no metrics, no alarm. */
@@ -527,7 +575,8 @@ public final class RouteSync {
         return new SyncReport(route.name(), mode.token(), reason.token(), outcome.files(), outcome.deletionCount(), 0,
                 outcome.bytes(), seconds(started, clock.instant()),
                 rsyncRan ? OptionalInt.of(outcome.exitCode()) : OptionalInt.empty(), StopSignals.exitCode(signal), backlog,
-                outcome.itemized(), outcome.errors(), List.of(), trackerRunning, Optional.of(signal));
+                outcome.itemized(), outcome.errors(), List.of(), trackerRunning, Optional.of(signal),
+                changes.build(started.toEpochMilli()).changed());
     }
 
     private void decided(Mode mode, Reason reason, long backlog) {
@@ -651,7 +700,10 @@ public final class RouteSync {
         // A dry run sends nothing: what its rsync checks is progress, what it would send is not.
         try (RunProgress.Pass progressed = request.dryRun() ? progress.pass(activity + " (dry run)", false)
                 : progress.pass(activity, true)) {
-            outcome = RsyncRunner.run(command, request.showsPaths() ? this::show : line -> { }, progressed);
+            Consumer<byte[]> shown = request.showsPaths() ? this::show : line -> { };
+            Consumer<byte[]> recorded = shown.andThen(this::record);
+            outcome = RsyncRunner.run(command, counted == null || request.dryRun() ? recorded : recorded.andThen(counted),
+                    progressed);
         }
         if (outcome.partial()) {
             failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs, outcome.errors()));
@@ -798,7 +850,8 @@ public final class RouteSync {
                 metrics = metrics.withHistory(history.get().bytes(), history.get().runs());
             }
             metrics = retry.map(metrics::withRetry).orElse(metrics)
-                    .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size());
+                    .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size())
+                    .withChangeRefused(brake.refusedChanges());
             tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());
         } catch (IOException e) {
             throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': the run ended with exit code "
@@ -833,18 +886,67 @@ public final class RouteSync {
         }
     }
 
-    /** The deletion guard's decision; a real run enters it in the ledger before its pass deletes. */
+    /**
+     * The deletion guard's decision; a real run enters it in the ledger before its pass deletes.
+     *
+     * @param itemized hears the dry run's itemized lines too
+     */
     private DeletionGuard.Decision decideDeletions(String activity, List<String> dryRunPass, boolean full,
-                                                   Path renamedList)
+                                                   Path renamedList, Consumer<byte[]> itemized)
             throws SyncException, IOException, InterruptedException {
-        DeletionGuard.Decision decision;
         try (RunProgress.Pass pass = progress.pass(activity + " (dry run)", false)) {
-            decision = deletions.decide(dryRunPass, full, renamedList, pass);
+            return deletions.decide(dryRunPass, full, renamedList, pass, itemized);
         }
+    }
+
+    /** Notes what an itemized line of a real pass changed at the destination. */
+    private void record(byte[] itemized) {
+        RunChanges.Kind kind = ChangeBrake.kindOf(itemized);
+        if (kind != null) {
+            changes.add(kind, ChangeBrake.pathOf(itemized));
+        }
+    }
+
+    /** Enters what the change brake let through in its ledger, before the passes: a dry run changes nothing. */
+    private void enter(ChangeBrake.Decision decision) throws IOException {
         if (!request.dryRun()) {
-            deletions.enter(decision);
+            brake.enter(decision);
         }
-        return decision;
+    }
+
+    /**
+     * Counts, by dry runs of the incremental passes that send, delete and compare by content, what the run would
+     * change at the destination, and lets the change brake decide before any pass runs.
+     *
+     * @return how the dry runs ended: a failure is the run's (nothing sent), a partial transfer counts what it listed
+     * @throws SyncException {@code MASS_CHANGE_REFUSED} when the changes would pass the route's max-change
+     */
+    private RsyncRunner.Outcome countChanges(RsyncCommand commands, PendingChanges.Lists lists,
+                                             DeletionLists deletionLists)
+            throws SyncException, IOException, InterruptedException {
+        ChangeBrake.Count changes = brake.counter(deletionLists.renamed());
+        RsyncCommand counting = commands.asFailureCheck();
+        Map<List<String>, Consumer<byte[]>> dryRuns = new LinkedHashMap<>();
+        if (lists.files() + lists.deletions() > 0) {
+            dryRuns.put(counting.recursivePass(RouteFiles.fileList(listDirectory, route.name())), changes);
+        }
+        if (lists.comparedByContent() > 0) {
+            dryRuns.put(counting.contentPass(RouteFiles.contentList(listDirectory, route.name())), changes);
+        }
+        if (lists.deletions() > 0) {
+            dryRuns.put(counting.deletionPass(deletionLists), changes.deletionsOnly());
+        }
+        for (Map.Entry<List<String>, Consumer<byte[]>> dryRun : dryRuns.entrySet()) {
+            RsyncRunner.Outcome outcome;
+            try (RunProgress.Pass pass = progress.pass("counting what the run changes (dry run)", false)) {
+                outcome = RsyncRunner.run(dryRun.getKey(), dryRun.getValue(), pass);
+            }
+            if (!outcome.succeeded() && !outcome.partial()) {
+                return outcome.failureOnly();
+            }
+        }
+        enter(brake.decide(changes, OptionalLong.empty()));
+        return RsyncRunner.Outcome.NOT_RUN;
     }
 
     private void printPlan(List<String> command, Path list) throws IOException {

@@ -1,17 +1,20 @@
 package org.changeq.sync;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ChangeqThreads;
 import org.changeq.pipeline.ExitCodeException;
 import org.changeq.pipeline.ExitCodes;
@@ -20,6 +23,9 @@ import org.changeq.pipeline.cli.CommandLines;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
 import org.changeq.pipeline.manifest.ChronicleSettings;
+import org.changeq.pipeline.manifest.IndexFile;
+import org.changeq.pipeline.state.RunChanges;
+import org.changeq.pipeline.state.StateLayout;
 import org.changeq.tracker.SystemdNotifier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -138,6 +144,10 @@ public final class SyncMain implements Callable<Integer> {
             + " destination, whatever the route's max-delete says (after a deliberate mass deletion)")
     Long allowDeletes;
 
+    @Option(names = "--allow-changes", paramLabel = "N", description = "let this run overwrite, delete or rename away"
+            + " up to N files at the destination, whatever the route's max-change says (after a deliberate mass change)")
+    Long allowChanges;
+
     @Mixin
     RunOptions runOptions;
 
@@ -176,19 +186,25 @@ public final class SyncMain implements Callable<Integer> {
         commandLine.addSubcommand("follow", new FollowCommand(configs, clock, out, err));
         commandLine.addSubcommand("history", new HistoryCommands.HistoryCommand(configs, out));
         commandLine.addSubcommand("restore", new HistoryCommands.RestoreCommand(configs, out));
+        commandLine.addSubcommand("allow", new AllowCommand(configs, out));
+        commandLine.addSubcommand("changes", new ChangesCommand(configs, out));
         CommandLines.configure(commandLine, ExitCodes.OK, ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG,
                 ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING,
                 ExitCodes.SYNC_PARTIAL, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED,
                 ExitCodes.DELETIONS_REFUSED, ExitCodes.DESTINATION_CHANGED, ExitCodes.TRACKER_NOT_RUNNING,
-                ExitCodes.INTERRUPTED, ExitCodes.TERMINATED);
+                ExitCodes.MASS_CHANGE_REFUSED, ExitCodes.INTERRUPTED, ExitCodes.TERMINATED);
         CommandLines.exitCodes(commandLine.getSubcommands().get("check"), ExitCodes.OK, ExitCodes.SOFTWARE,
                 ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.CHECK_FAILED);
         // Runs that fail do not end a follower: it exits only when stopped, or when a restart may help.
         CommandLines.exitCodes(commandLine.getSubcommands().get("follow"), ExitCodes.OK, ExitCodes.SOFTWARE,
                 ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING);
-        for (String reading : java.util.List.of("history", "restore")) {
-            CommandLines.exitCodes(commandLine.getSubcommands().get(reading), ExitCodes.OK, ExitCodes.SOFTWARE,
+        for (String subcommand : List.of("history", "restore")) {
+            CommandLines.exitCodes(commandLine.getSubcommands().get(subcommand), ExitCodes.OK, ExitCodes.SOFTWARE,
                     ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED);
+        }
+        for (String subcommand : List.of("allow", "changes")) {
+            CommandLines.exitCodes(commandLine.getSubcommands().get(subcommand), ExitCodes.OK, ExitCodes.SOFTWARE,
+                    ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE);
         }
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
@@ -218,11 +234,16 @@ public final class SyncMain implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--allow-deletes must be 0 or more, got " + allowDeletes);
         }
+        if (allowChanges != null && allowChanges < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--allow-changes must be 0 or more, got " + allowChanges);
+        }
         ChangeqConfig loaded = load(configs, config);
         requireRoute(loaded, route, config, spec.commandLine());
         SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(runOptions.metricsDirectory),
                 runOptions.retainMinAge, acceptRootChange, acceptDestinationChange,
-                allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes), runOptions.verbose);
+                allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes), runOptions.verbose,
+                allowChanges == null ? OptionalLong.empty() : OptionalLong.of(allowChanges));
         StopSignals.install();
         // Under SIGTERM or Ctrl-C the JVM exits once its shutdown hooks are done: this one lets the run print its line.
         CountDownLatch reported = new CountDownLatch(1);
@@ -398,7 +419,7 @@ public final class SyncMain implements Callable<Integer> {
             ChangeqConfig loaded = load(configs, config);
             requireRoute(loaded, route, config, spec.commandLine());
             SyncRequest request = new SyncRequest(route, false, false, Optional.ofNullable(runOptions.metricsDirectory),
-                    runOptions.retainMinAge, false, false, OptionalLong.empty(), runOptions.verbose);
+                    runOptions.retainMinAge, false, false, OptionalLong.empty(), runOptions.verbose, OptionalLong.empty());
             StopSignals.install();
             RouteFollower follower = RouteFollower.start(loaded, request, clock, out, SystemdNotifier.fromEnvironment());
             // SIGTERM is how systemd stops a service: a clean stop, so the process exits with the follower's code
@@ -411,6 +432,138 @@ public final class SyncMain implements Callable<Integer> {
             int exitCode = follower.awaitTermination();
             follower.close();
             return exitCode;
+        }
+    }
+
+    @Command(name = "allow", mixinStandardHelpOptions = true, usageHelpAutoWidth = true, sortOptions = false,
+            header = "Lets the route's next run through max-change, for a follower that is running.",
+            description = {
+                "Writes a consent for the route's next run into the state directory: that run may overwrite, delete or "
+                    + "rename away up to N files at the destination, whatever the route's max-change says, and its "
+                    + "changes are not counted against max-change. A follower held by max-change looks for the consent "
+                    + "at its quiet interval and runs at once, without a restart; a timer run uses it the same way. "
+                    + "The consent is used up by the first run that commits; a later consent replaces an unused one.",
+                "",
+                "For a run by hand, --allow-changes N on that run does the same.",
+                ""},
+            footerHeading = "%nExample:%n",
+            footer = {"  changeq-sync allow --config /etc/changeq/changeq.yaml \\",
+                "      --route offsite-nfs --changes 4200"})
+    static final class AllowCommand implements Callable<Integer> {
+
+        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
+        Path config;
+
+        @Option(names = "--route", paramLabel = "NAME", required = true, description = "the route whose next run may change")
+        String route;
+
+        @Option(names = "--changes", paramLabel = "N", required = true, description = "how many files at the destination"
+                + " the next run may overwrite, delete or rename away")
+        long changes;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        private final ConfigSource configs;
+        private final PrintStream out;
+
+        AllowCommand(ConfigSource configs, PrintStream out) {
+            this.configs = configs;
+            this.out = out;
+        }
+
+        @Override
+        public Integer call() throws SyncException {
+            if (changes < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--changes must be 0 or more, got " + changes);
+            }
+            ChangeqConfig loaded = load(configs, config);
+            requireRoute(loaded, route, config, spec.commandLine());
+            IndexFile consent = new StateLayout(loaded.state()).changeConsent(route);
+            try {
+                consent.write(changes);
+            } catch (IOException e) {
+                Optional<PermissionDenied> denied = PermissionDenied.in(e);
+                throw new SyncException(denied.map(PermissionDenied::exitCode).orElse(ExitCodes.SOFTWARE), "route '"
+                        + route + "': cannot write the consent " + consent.path() + ": " + denied.map(
+                        PermissionDenied::getMessage).orElse(e.toString()), e);
+            }
+            out.println("route '" + route + "': its next run may change up to " + changes + " files at the destination ("
+                    + consent.path() + "); a follower held by max-change runs within its quiet interval ("
+                    + loaded.route(route).follow().quiet().toMillis() + " ms)");
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "changes", mixinStandardHelpOptions = true, usageHelpAutoWidth = true, sortOptions = false,
+            header = "Lists what one of the route's last runs changed at its destination.",
+            description = {
+                "Prints one line per path the run sent new, overwrote or deleted at the destination (KIND PATH, names "
+                    + "escaped as changeq-queue prints them: \\n, \\ooo), after a line with the run's start and "
+                    + "counts. The record of each of the route's last " + RunChanges.KEPT_RUNS + " committed runs is kept "
+                    + "in <state>/runs/ROUTE.changes/, written before the run's cursor commits; a run lists its first "
+                    + RunChanges.LISTED_PATHS + " paths and counts the rest.",
+                ""},
+            footerHeading = "%nExample:%n",
+            footer = {"  changeq-sync changes --config /etc/changeq/changeq.yaml --route nfs",
+                "  changeq-sync changes --config /etc/changeq/changeq.yaml --route nfs --run 2"})
+    static final class ChangesCommand implements Callable<Integer> {
+
+        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
+        Path config;
+
+        @Option(names = "--route", paramLabel = "NAME", required = true, description = "the route whose run to list")
+        String route;
+
+        @Option(names = "--run", paramLabel = "N", description = "the N-th last run that committed (default 1: the last)")
+        int run = 1;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        private final ConfigSource configs;
+        private final PrintStream out;
+
+        ChangesCommand(ConfigSource configs, PrintStream out) {
+            this.configs = configs;
+            this.out = out;
+        }
+
+        @Override
+        public Integer call() throws SyncException {
+            if (run < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--run must be 1 or more, got " + run);
+            }
+            ChangeqConfig loaded = load(configs, config);
+            requireRoute(loaded, route, config, spec.commandLine());
+            Path directory = new StateLayout(loaded.state()).runChanges(route);
+            Optional<RunChanges> record;
+            try {
+                record = RunChanges.read(directory, run);
+            } catch (IOException e) {
+                Optional<PermissionDenied> denied = PermissionDenied.in(e);
+                throw new SyncException(denied.map(PermissionDenied::exitCode).orElse(ExitCodes.SOFTWARE), "route '"
+                        + route + "': cannot read " + directory + ": " + denied.map(PermissionDenied::getMessage)
+                        .orElse(e.toString()), e);
+            } catch (IllegalStateException e) {
+                throw new SyncException(ExitCodes.SOFTWARE, "route '" + route + "': " + e.getMessage(), e);
+            }
+            if (record.isEmpty()) {
+                out.println("route '" + route + "': no record of its run " + run + " back in " + directory + " (the last "
+                        + RunChanges.KEPT_RUNS + " runs that committed are kept)");
+                return ExitCodes.OK;
+            }
+            RunChanges changes = record.get();
+            out.println("route '" + route + "': run started " + Instant.ofEpochMilli(changes.startedMillis()) + ": "
+                    + changes.describe());
+            for (RunChanges.Entry entry : changes.entries()) {
+                out.println(entry.kind().token + " " + ByteStrings.escape(entry.path()));
+            }
+            long unlisted = changes.counts().values().stream().mapToLong(Long::longValue).sum() - changes.entries().size();
+            if (unlisted > 0) {
+                out.println("... and " + unlisted + " more, counted but not listed");
+            }
+            return ExitCodes.OK;
         }
     }
 

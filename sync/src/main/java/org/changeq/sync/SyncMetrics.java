@@ -38,14 +38,16 @@ import org.changeq.pipeline.state.StateDirectory;
  * @param historyBytes       the size of the files the route's history keeps at the destination, after the last
  *                           retention (0 without history)
  * @param historyRuns        the run directories the route's history keeps at the destination
+ * @param changeRefused      the files at the destination the last run would have changed when max-change refused it
+ *                           (exit 15); 0 when it was not refused
  */
 record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long deletedTotal, long backlogRecords,
                    long fullSyncTotal, long failuresTotal, long lastExitCode, long retryPaths,
                    double retryOldestFailureSeconds, long trackerRunning, long rootTracked,
                    double queueLastRecordSeconds, double followRetryWaitSeconds, long heldDeletions,
-                   long historyBytes, long historyRuns) {
+                   long historyBytes, long historyRuns, long changeRefused) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0);
 
     /**
      * What the run saw of the tracker.
@@ -87,7 +89,10 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         HISTORY_BYTES("changeq_sync_history_bytes", "gauge",
                 "Size of the files the route's history keeps at its destination (earlier versions), after the last retention."),
         HISTORY_RUNS("changeq_sync_history_runs", "gauge",
-                "Run directories the route's history keeps at its destination, after the last retention.");
+                "Run directories the route's history keeps at its destination, after the last retention."),
+        CHANGE_REFUSED("changeq_sync_change_refused", "gauge",
+                "Files at the destination the route's last run would have overwritten, deleted or renamed away when "
+                        + "max-change refused it (exit 15, nothing sent); 0 when it was not refused.");
 
         final String name;
         final String type;
@@ -146,7 +151,8 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 values.getOrDefault(Metric.FOLLOW_RETRY_WAIT.name, 0.0),
                 values.getOrDefault(Metric.HELD_DELETIONS.name, 0.0).longValue(),
                 values.getOrDefault(Metric.HISTORY_BYTES.name, 0.0).longValue(),
-                values.getOrDefault(Metric.HISTORY_RUNS.name, 0.0).longValue());
+                values.getOrDefault(Metric.HISTORY_RUNS.name, 0.0).longValue(),
+                values.getOrDefault(Metric.CHANGE_REFUSED.name, 0.0).longValue());
     }
 
     static SyncMetrics read(Path file) throws IOException {
@@ -173,7 +179,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 deletedTotal + deleted, backlog,
                 fullSyncTotal + (committed && full ? 1 : 0), failuresTotal + (exitCode == ExitCodes.OK ? 0 : 1), exitCode,
                 retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds,
-                heldDeletions, historyBytes, historyRuns);
+                heldDeletions, historyBytes, historyRuns, changeRefused);
     }
 
     /** The same metrics with the retry list as it is after the run. */
@@ -182,7 +188,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 failuresTotal, lastExitCode, retry.entries().size(),
                 retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0,
                 trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds, heldDeletions, historyBytes,
-                historyRuns);
+                historyRuns, changeRefused);
     }
 
     /** The same metrics with what the run saw of the tracker. */
@@ -190,28 +196,35 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, tracker.running() ? 1 : 0,
                 tracker.rootTracked() ? 1 : 0, tracker.lastRecordSeconds(), followRetryWaitSeconds, heldDeletions,
-                historyBytes, historyRuns);
+                historyBytes, historyRuns, changeRefused);
     }
 
     /** The same metrics with the follower's wait before its next try. */
     SyncMetrics withFollowRetryWait(double seconds) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
-                seconds, heldDeletions, historyBytes, historyRuns);
+                seconds, heldDeletions, historyBytes, historyRuns, changeRefused);
     }
 
     /** The same metrics with the deletions held back after the run. */
     SyncMetrics withHeldDeletions(long held) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
-                followRetryWaitSeconds, held, historyBytes, historyRuns);
+                followRetryWaitSeconds, held, historyBytes, historyRuns, changeRefused);
     }
 
     /** The same metrics with what the route's history holds after retention. */
     SyncMetrics withHistory(long bytes, long runs) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
-                followRetryWaitSeconds, heldDeletions, bytes, runs);
+                followRetryWaitSeconds, heldDeletions, bytes, runs, changeRefused);
+    }
+
+    /** The same metrics with what max-change refused at the last run: 0 when it refused nothing. */
+    SyncMetrics withChangeRefused(long changes) {
+        return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
+                failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
+                followRetryWaitSeconds, heldDeletions, historyBytes, historyRuns, changes);
     }
 
     private double valueOf(Metric metric) {
@@ -233,6 +246,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case HELD_DELETIONS -> heldDeletions;
             case HISTORY_BYTES -> historyBytes;
             case HISTORY_RUNS -> historyRuns;
+            case CHANGE_REFUSED -> changeRefused;
         };
     }
 

@@ -24,11 +24,12 @@ import java.util.OptionalInt;
  *                  the retry list the run stored
  * @param trackerRunning whether a changeq-tracker held the queue when the run started (true when not known)
  * @param stoppedBy the signal that stopped the run ({@code SIGTERM}, {@code SIGINT}): it committed nothing
+ * @param changed   files that existed at the destination and the run overwrote or deleted (would, in a dry run)
  */
 public record SyncReport(String route, String mode, String reason, long files, long deleted, long failedPaths,
                          long bytes, double seconds, OptionalInt rsyncExit, int exitCode, long backlog,
                          List<String> itemized, List<String> errors, List<String> failed, boolean trackerRunning,
-                         Optional<String> stoppedBy) {
+                         Optional<String> stoppedBy, long changed) {
 
     /** What {@code mode} and {@code reason} say of a run that ended before it decided. */
     public static final String UNDECIDED = "none";
@@ -36,19 +37,20 @@ public record SyncReport(String route, String mode, String reason, long files, l
     /** A run that ended with {@code exitCode} before it decided anything, or sent anything. */
     static SyncReport undecided(String route, double seconds, int exitCode) {
         return new SyncReport(route, UNDECIDED, UNDECIDED, 0, 0, 0, 0, seconds, OptionalInt.empty(), exitCode, 0,
-                List.of(), List.of(), List.of(), true, Optional.empty());
+                List.of(), List.of(), List.of(), true, Optional.empty(), 0);
     }
 
     /**
-     * {@code route=NAME mode=... reason=... files=N deleted=N failed=N bytes=N seconds=S rsync-exit=N|none exit=N},
+     * {@code route=NAME mode=... reason=... files=N deleted=N failed=N bytes=N seconds=S rsync-exit=N|none exit=N
+     * changed=N},
      * then {@code interrupted=SIGTERM} (or {@code SIGINT}) for a run a signal stopped and {@code tracker=stopped} when
      * no tracker records changes: one line per run.
      */
     public String summaryLine() {
         return String.format(Locale.ROOT, "route=%s mode=%s reason=%s files=%d deleted=%d failed=%d bytes=%d seconds=%.3f"
-                        + " rsync-exit=%s exit=%d%s%s",
+                        + " rsync-exit=%s exit=%d changed=%d%s%s",
                 route, mode, reason, files, deleted, failedPaths, bytes, seconds,
-                rsyncExit.isPresent() ? Integer.toString(rsyncExit.getAsInt()) : "none", exitCode,
+                rsyncExit.isPresent() ? Integer.toString(rsyncExit.getAsInt()) : "none", exitCode, changed,
                 stoppedBy.map(signal -> " interrupted=" + signal).orElse(""),
                 trackerRunning ? "" : " tracker=stopped");
     }

@@ -19,10 +19,12 @@ import java.util.OptionalLong;
  *                                 one's marker)
  * @param allowDeletes             {@code --allow-deletes N}: this run may delete up to N paths, whatever the route's max-delete
  * @param verbose                  {@code -v}: print each path rsync sends or deletes, as a dry run always does
+ * @param allowChanges             {@code --allow-changes N}: this run may overwrite, delete or rename away up to N files
+ *                                 at the destination, whatever the route's max-change
  */
 public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optional<Path> metricsDirectory,
                           Duration retainMinAge, boolean acceptRootChange, boolean acceptDestinationChange,
-                          OptionalLong allowDeletes, boolean verbose) {
+                          OptionalLong allowDeletes, boolean verbose, OptionalLong allowChanges) {
 
     public static final Duration DEFAULT_RETAIN_MIN_AGE = Duration.ofDays(1);
 
@@ -33,6 +35,9 @@ public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optio
         if (allowDeletes.isPresent() && allowDeletes.getAsLong() < 0) {
             throw new IllegalArgumentException("--allow-deletes must not be negative, got " + allowDeletes.getAsLong());
         }
+        if (allowChanges.isPresent() && allowChanges.getAsLong() < 0) {
+            throw new IllegalArgumentException("--allow-changes must not be negative, got " + allowChanges.getAsLong());
+        }
     }
 
     /** A run that prints only its summary line, unless it is a dry run. */
@@ -40,7 +45,7 @@ public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optio
                        Duration retainMinAge, boolean acceptRootChange, boolean acceptDestinationChange,
                        OptionalLong allowDeletes) {
         this(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange, acceptDestinationChange,
-                allowDeletes, false);
+                allowDeletes, false, OptionalLong.empty());
     }
 
     public static SyncRequest of(String route) {
@@ -50,32 +55,37 @@ public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optio
 
     public SyncRequest withFull() {
         return new SyncRequest(route, true, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, allowDeletes, verbose);
+                acceptDestinationChange, allowDeletes, verbose, allowChanges);
     }
 
     public SyncRequest withDryRun() {
         return new SyncRequest(route, forceFull, true, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, allowDeletes, verbose);
+                acceptDestinationChange, allowDeletes, verbose, allowChanges);
     }
 
     public SyncRequest acceptingRootChange() {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, true, acceptDestinationChange,
-                allowDeletes, verbose);
+                allowDeletes, verbose, allowChanges);
     }
 
     public SyncRequest acceptingDestinationChange() {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange, true,
-                allowDeletes, verbose);
+                allowDeletes, verbose, allowChanges);
     }
 
     public SyncRequest allowingDeletes(long count) {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, OptionalLong.of(count), verbose);
+                acceptDestinationChange, OptionalLong.of(count), verbose, allowChanges);
+    }
+
+    public SyncRequest allowingChanges(long count) {
+        return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
+                acceptDestinationChange, allowDeletes, verbose, OptionalLong.of(count));
     }
 
     public SyncRequest withVerbose() {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, allowDeletes, true);
+                acceptDestinationChange, allowDeletes, true, allowChanges);
     }
 
     /** Whether each path rsync sends or deletes is printed: always in a dry run, with {@code -v} otherwise. */

@@ -40,7 +40,7 @@ class CodecTest {
         assertTrue(text.contains("changeq_sync_failures_total{route=\"offsite\"} 1\n"), text);
         assertTrue(text.contains("# TYPE changeq_sync_files_total counter\n"), text);
         assertTrue(text.contains("changeq_sync_last_exit_code{route=\"offsite\"} 0\n"), text);
-        assertEquals(new SyncMetrics(1_700_000_200, 3, 12, 3, 3, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0), SyncMetrics.decode(text));
+        assertEquals(new SyncMetrics(1_700_000_200, 3, 12, 3, 3, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0), SyncMetrics.decode(text));
         SyncMetrics.read(file).after(12, true, false, 1_700_000_300, 1, 0, 0, 0).withHeldDeletions(160).write(file, "offsite");
         assertTrue(Files.readString(file).contains("changeq_sync_held_deletions{route=\"offsite\"} 160\n"));
         assertEquals(160, SyncMetrics.read(file).heldDeletions());
@@ -57,16 +57,16 @@ class CodecTest {
 
     @Test
     void aFailedRunKeepsTheLastSuccessTime() {
-        SyncMetrics before = new SyncMetrics(100, 1, 5, 0, 0, 1, 0, 0, 2, 50, 1, 1, 90, 0, 0, 0, 0);
+        SyncMetrics before = new SyncMetrics(100, 1, 5, 0, 0, 1, 0, 0, 2, 50, 1, 1, 90, 0, 0, 0, 0, 0);
         SyncMetrics after = before.after(12, false, true, 200, 2.5, 0, 0, 9);
-        assertEquals(new SyncMetrics(100, 2.5, 5, 0, 9, 1, 1, 12, 2, 50, 1, 1, 90, 0, 0, 0, 0), after, "a refused run leaves the retry gauges as they were");
+        assertEquals(new SyncMetrics(100, 2.5, 5, 0, 9, 1, 1, 12, 2, 50, 1, 1, 90, 0, 0, 0, 0, 0), after, "a refused run leaves the retry gauges as they were");
         assertTrue(after.encode("r").contains("changeq_sync_last_run_duration_seconds{route=\"r\"} 2.500\n"));
     }
 
     @Test
     void metricsOfTheVersionBeforeTheExitCodeStillDecode() {
         String older = "changeq_sync_last_success_timestamp_seconds{route=\"r\"} 100\nchangeq_sync_failures_total{route=\"r\"} 2\n";
-        assertEquals(new SyncMetrics(100, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0), SyncMetrics.decode(older),
+        assertEquals(new SyncMetrics(100, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0), SyncMetrics.decode(older),
                 "a file without the tracker gauge says nothing against the tracker");
     }
 
@@ -76,8 +76,8 @@ class CodecTest {
                 new RetryList.Entry("a".getBytes(StandardCharsets.US_ASCII), RetryList.Kind.FILE, 1_700_000_000_500L, ""),
                 new RetryList.Entry("b".getBytes(StandardCharsets.US_ASCII), RetryList.Kind.FILE, 1_700_000_050_000L, "")),
                 false);
-        SyncMetrics after = new SyncMetrics(100, 1, 5, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0).after(8, true, true, 200, 2, 3, 0, 4).withRetry(retry);
-        assertEquals(new SyncMetrics(200, 2, 8, 0, 4, 1, 1, 8, 2, 1_700_000_000.5, 1, 1, 0, 0, 0, 0, 0), after);
+        SyncMetrics after = new SyncMetrics(100, 1, 5, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0).after(8, true, true, 200, 2, 3, 0, 4).withRetry(retry);
+        assertEquals(new SyncMetrics(200, 2, 8, 0, 4, 1, 1, 8, 2, 1_700_000_000.5, 1, 1, 0, 0, 0, 0, 0, 0), after);
         String text = after.encode("r");
         assertTrue(text.contains("# TYPE changeq_sync_retry_paths gauge\nchangeq_sync_retry_paths{route=\"r\"} 2\n"), text);
         assertTrue(text.contains("changeq_sync_retry_oldest_failure_timestamp_seconds{route=\"r\"} 1700000000.500\n"), text);
@@ -123,17 +123,17 @@ class CodecTest {
     @Test
     void summaryLineFormat() {
         SyncReport report = new SyncReport("offsite", "incremental", "changes", 3, 2, 1, 1234, 1.5, OptionalInt.of(23),
-                ExitCodes.SYNC_PARTIAL, 5, List.of(), List.of(), List.of(), true, Optional.empty());
+                ExitCodes.SYNC_PARTIAL, 5, List.of(), List.of(), List.of(), true, Optional.empty(), 4);
         assertEquals("route=offsite mode=incremental reason=changes files=3 deleted=2 failed=1 bytes=1234 seconds=1.500"
-                + " rsync-exit=23 exit=8", report.summaryLine());
+                + " rsync-exit=23 exit=8 changed=4", report.summaryLine());
         SyncReport unrecorded = new SyncReport("offsite", "incremental", "changes", 3, 0, 0, 1234, 1.5, OptionalInt.of(0),
-                ExitCodes.TRACKER_NOT_RUNNING, 5, List.of(), List.of(), List.of(), false, Optional.empty());
-        assertTrue(unrecorded.summaryLine().endsWith(" rsync-exit=0 exit=14 tracker=stopped"), unrecorded.summaryLine());
+                ExitCodes.TRACKER_NOT_RUNNING, 5, List.of(), List.of(), List.of(), false, Optional.empty(), 0);
+        assertTrue(unrecorded.summaryLine().endsWith(" rsync-exit=0 exit=14 changed=0 tracker=stopped"), unrecorded.summaryLine());
         SyncReport stopped = new SyncReport("offsite", "full", "first-run", 0, 0, 0, 0, 0.5, OptionalInt.of(20),
-                ExitCodes.TERMINATED, 5, List.of(), List.of(), List.of(), true, Optional.of("SIGTERM"));
-        assertTrue(stopped.summaryLine().endsWith(" rsync-exit=20 exit=143 interrupted=SIGTERM"), stopped.summaryLine());
+                ExitCodes.TERMINATED, 5, List.of(), List.of(), List.of(), true, Optional.of("SIGTERM"), 0);
+        assertTrue(stopped.summaryLine().endsWith(" rsync-exit=20 exit=143 changed=0 interrupted=SIGTERM"), stopped.summaryLine());
         assertEquals("route=offsite mode=none reason=none files=0 deleted=0 failed=0 bytes=0 seconds=0.010 rsync-exit=none"
-                + " exit=4", SyncReport.undecided("offsite", 0.01, ExitCodes.ROOT_UNAVAILABLE).summaryLine());
+                + " exit=4 changed=0", SyncReport.undecided("offsite", 0.01, ExitCodes.ROOT_UNAVAILABLE).summaryLine());
     }
 
     @Test

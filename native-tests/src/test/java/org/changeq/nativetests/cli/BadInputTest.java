@@ -175,6 +175,12 @@ class BadInputTest {
                 "'abc' is not a whole number", "changeq-sync");
         assertRefused(sync("--config", c, "--route", "mirror", "--allow-deletes", "-5"), ExitCodes.USAGE,
                 "--allow-deletes must be 0 or more, got -5", "changeq-sync");
+        assertRefused(sync("--config", c, "--route", "mirror", "--allow-changes", "-1"), ExitCodes.USAGE,
+                "--allow-changes must be 0 or more, got -1", "changeq-sync");
+        assertRefused(sync("allow", "--config", c, "--route", "mirror", "--changes", "-1"), ExitCodes.USAGE,
+                "--changes must be 0 or more, got -1", "changeq-sync allow");
+        assertRefused(sync("changes", "--config", c, "--route", "mirror", "--run", "0"), ExitCodes.USAGE,
+                "--run must be 1 or more, got 0", "changeq-sync changes");
         assertRefused(sync("--config", c, "--route", "mirror", "--retain-min-age", "5x"), ExitCodes.USAGE,
                 "'5x' has an unknown unit", "changeq-sync");
         assertRefused(sync("--config", c, "--route", "nosuch"), ExitCodes.USAGE,

@@ -60,39 +60,6 @@ class FollowTest {
     @TempDir
     Path temp;
 
-    /** A follower in this JVM, as {@code changeq-sync follow} starts one, with the summary lines it printed. */
-    private static final class Following implements AutoCloseable {
-        private final ByteArrayOutputStream output = new ByteArrayOutputStream();
-        private final RouteFollower follower;
-
-        Following(FaultBench bench, SystemdNotifier systemd) throws SyncException {
-            follower = RouteFollower.start(bench.config(), SyncRequest.of(FaultBench.ROUTE), Clock.systemDefaultZone(),
-                    new PrintStream(output, true, UTF_8), systemd);
-        }
-
-        Following(FaultBench bench) throws SyncException {
-            this(bench, SystemdNotifier.fromEnvironment(Map.of()));
-        }
-
-        List<String> summaries() {
-            return output.toString(UTF_8).lines().filter(line -> line.startsWith("route=")).toList();
-        }
-
-        List<String> awaitSummaries(int count) throws InterruptedException {
-            Poll.until(TIMEOUT, () -> count + " summary lines; so far: " + summaries(), () -> summaries().size() >= count);
-            return summaries();
-        }
-
-        @Override
-        public void close() {
-            follower.close();
-            assertEquals(ExitCodes.OK, follower.exitCode());
-            assertTrue(Thread.getAllStackTraces().keySet().stream()
-                    .noneMatch(thread -> thread.getName().startsWith("changeq-follow") || thread.getName().startsWith("changeq-rsync")),
-                    "every thread of the follower was joined");
-        }
-    }
-
     @Test
     @ExpectLog(level = org.slf4j.event.Level.WARN, logger = "SystemdNotifier", contains = "sendto(")
     void aChangeArrivesWithinSecondsWhileFollowingAndATimerRunOfTheRouteIsRefused() throws Exception {
@@ -264,7 +231,7 @@ class FollowTest {
                     assertEquals(List.of(), log.lines().filter(line -> line.matches("\\S+ \\S+ (WARN|ERROR) .*")).toList(),
                             "a stop is no failure");
                     List<String> summaries = Files.readString(out).lines().toList();
-                    assertTrue(summaries.get(summaries.size() - 1).endsWith(" exit=143 interrupted=SIGTERM"),
+                    assertTrue(summaries.get(summaries.size() - 1).endsWith(" exit=143 changed=0 interrupted=SIGTERM"),
                             summaries.toString());
                     String metrics = Files.readString(bench.state.resolve("metrics/changeq_sync_" + FaultBench.ROUTE + ".prom"));
                     assertTrue(metrics.contains("changeq_sync_failures_total{route=\"" + FaultBench.ROUTE + "\"} 0\n"), metrics);
@@ -369,8 +336,9 @@ class FollowTest {
 
     @Test
     void aRouteThatStartedWithOneFileGrowsToThousandsAndARenameOfItAllIsNotRefused() throws Exception {
+        // Renaming the whole tree away is a mass change for max-change (MassChangeTest); here only max-delete is judged.
         try (FaultBench bench = FaultBench.withRouteLines(temp, "    follow: {quiet: 300ms, max-delay: 1s}",
-                "    max-delete: \"100%\"")) {
+                "    max-delete: \"100%\"", "    max-change: \"100%\"")) {
             Trees.write(bench.root, "dir/first", "the only file of a new setup");
             bench.startTracker();
             bench.awaitTrackerWatching();

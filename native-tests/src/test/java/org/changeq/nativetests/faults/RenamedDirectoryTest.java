@@ -1,6 +1,8 @@
 package org.changeq.nativetests.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,12 +11,17 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.state.DeletionLedger;
 import org.changeq.pipeline.state.StateLayout;
+import org.changeq.pipeline.testing.ExpectLog;
+import org.changeq.sync.SyncException;
+import org.changeq.sync.SyncRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 /**
  * A directory renamed inside a root, as the real tracker records it, reaches an rsync daemon under its new name, and
- * the removal of its old name is not counted against max-delete: a rename is no loss.
+ * the removal of its old name is not counted against max-delete: a rename is no loss. Renaming away most of the
+ * destination's files is a mass change all the same, which max-change holds until consent.
  */
 class RenamedDirectoryTest {
 
@@ -22,7 +29,8 @@ class RenamedDirectoryTest {
     Path temp;
 
     @Test
-    void mostOfTheTreeRenamedArrivesUnderItsNewNameWithoutConsentOrCount() throws Exception {
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "mass change refused")
+    void mostOfTheTreeRenamedArrivesUnderItsNewNameWithoutCountAgainstMaxDelete() throws Exception {
         try (FaultBench bench = FaultBench.create(temp)) {
             for (int i = 0; i < 2000; i++) {
                 Trees.write(bench.root, "photos/f" + i, "photo " + i);
@@ -35,7 +43,10 @@ class RenamedDirectoryTest {
             Files.move(bench.root.resolve("photos"), bench.root.resolve("photos-2026"));
             bench.awaitRecord("the old name", record -> record.type() == RecordType.RENAMED_AWAY);
             bench.awaitRecorded();
-            assertEquals(ExitCodes.OK, bench.sync().exitCode(),
+            SyncException held = assertThrows(SyncException.class, bench::sync);
+            assertEquals(ExitCodes.MASS_CHANGE_REFUSED, held.exitCode(), held.getMessage());
+            assertTrue(held.getMessage().contains("(0 overwritten, 0 deleted, 2001 renamed away)"), held.getMessage());
+            assertEquals(ExitCodes.OK, bench.sync(SyncRequest.of(FaultBench.ROUTE).allowingChanges(2001)).exitCode(),
                     "photos/ and its 2000 files go under their old name, far above max-delete's 25%");
             bench.assertDestinationEqualsSource();
             assertEquals(0, DeletionLedger.read(new StateLayout(bench.state).deletionLedger(FaultBench.ROUTE)).total());

@@ -56,6 +56,6 @@ class FollowerRefusalTest {
         }
         List<String> lines = out.toString(UTF_8).lines().toList();
         assertTrue(lines.get(0).matches("route=r mode=none reason=none files=0 deleted=0 failed=0 bytes=0 seconds=\\d+\\.\\d{3}"
-                + " rsync-exit=none exit=4"), lines.toString());
+                + " rsync-exit=none exit=4 changed=0"), lines.toString());
     }
 }

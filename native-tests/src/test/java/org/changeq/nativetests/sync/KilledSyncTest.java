@@ -168,7 +168,7 @@ class KilledSyncTest {
         List<String> summary = Files.readString(tmp.resolve("child.out")).lines().toList();
         assertEquals(1, summary.size(), summary.toString());
         assertTrue(summary.get(0).startsWith("route=r mode="), summary.get(0));
-        assertTrue(summary.get(0).endsWith(" exit=" + exitCode + " interrupted=SIG" + signal), summary.get(0));
+        assertTrue(summary.get(0).endsWith(" exit=" + exitCode + " changed=0 interrupted=SIG" + signal), summary.get(0));
         assertEquals(metricsBefore, Files.readString(metrics), "a stopped run leaves the metrics as they were");
         run.assertNothingCommittedAndRsyncGone("the stopped run");
         run.assertRerunConverges("SIG" + signal);

@@ -105,7 +105,7 @@ class RsyncSyncTest {
         assertEquals("nothing-to-do", idle.reason());
         assertEquals(OptionalInt.empty(), idle.rsyncExit());
         assertTrue(Pattern.matches("route=r mode=incremental reason=nothing-to-do files=0 deleted=0 failed=0 bytes=0"
-                + " seconds=\\d+\\.\\d{3} rsync-exit=none exit=0", idle.summaryLine()), idle.summaryLine());
+                + " seconds=\\d+\\.\\d{3} rsync-exit=none exit=0 changed=0", idle.summaryLine()), idle.summaryLine());
     }
 
     @ParameterizedTest

@@ -19,7 +19,7 @@ class SyncMainTest {
 
     private static final Pattern SUMMARY = Pattern.compile(
             "route=[a-z]+ mode=(incremental|full|none) reason=[a-z-]+ files=\\d+ deleted=\\d+ failed=\\d+ bytes=\\d+"
-                    + " seconds=\\d+\\.\\d{3} rsync-exit=(\\d+|none) exit=\\d+( interrupted=SIG(TERM|INT))?( tracker=stopped)?");
+                    + " seconds=\\d+\\.\\d{3} rsync-exit=(\\d+|none) exit=\\d+ changed=\\d+( interrupted=SIG(TERM|INT))?( tracker=stopped)?");
 
     @TempDir
     Path tmp;
@@ -127,7 +127,7 @@ class SyncMainTest {
         assertEquals(1, lines.size(), first.out());
         assertTrue(SUMMARY.matcher(lines.get(0)).matches(), lines.get(0));
         assertTrue(lines.get(0).startsWith("route=r mode=full reason=first-run files=1 deleted=0 failed=0 bytes=5 "), lines.get(0));
-        assertTrue(lines.get(0).endsWith(" rsync-exit=0 exit=0"), lines.get(0));
+        assertTrue(lines.get(0).endsWith(" rsync-exit=0 exit=0 changed=0"), lines.get(0));
         String prom = Files.readString(metrics.resolve("changeq_sync_r.prom"));
         for (String metric : List.of("changeq_sync_last_success_timestamp_seconds", "changeq_sync_last_run_duration_seconds",
                 "changeq_sync_files_total", "changeq_sync_backlog_records", "changeq_sync_full_sync_total",
@@ -147,7 +147,7 @@ class SyncMainTest {
         Result unrecorded = run("--config", config, "--route", "r", "--metrics-dir", metrics.toString());
         assertEquals(ExitCodes.TRACKER_NOT_RUNNING, unrecorded.exit(), unrecorded.err());
         assertTrue(unrecorded.out().startsWith("route=r mode=incremental reason=nothing-to-do ")
-                && unrecorded.out().strip().endsWith(" rsync-exit=none exit=14 tracker=stopped"), unrecorded.out());
+                && unrecorded.out().strip().endsWith(" rsync-exit=none exit=14 changed=0 tracker=stopped"), unrecorded.out());
         assertTrue(unrecorded.err().contains("no changeq-tracker holds the queue " + bench.queue), unrecorded.err());
         String stopped = Files.readString(metrics.resolve("changeq_sync_r.prom"));
         assertTrue(stopped.contains("changeq_tracker_running{route=\"r\"} 0\n"), stopped);

@@ -60,12 +60,13 @@ public final class ConfigLoader {
     private static final List<String> ROOT_KEYS = List.of("path", "exclude");
     private static final List<String> ROUTE_KEYS = List.of("root", "dest", "include", "exclude", "include-list",
             "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes",
-            "max-delete", "max-delete-window", "follow", "history");
+            "max-delete", "max-delete-window", "max-change", "max-change-window", "follow", "history");
     private static final List<String> WINDOW_KEYS = List.of("days-of-month", "days-of-week");
     private static final List<String> HISTORY_KEYS = List.of("keep", "max-size");
     private static final Pattern SIZE = Pattern.compile("(\\d{1,12})([KMGT]?)");
     private static final List<String> FOLLOW_KEYS = List.of("quiet", "max-delay", "max-batch", "retry-max");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
+    private static final Pattern CHANGE_LIMIT = Pattern.compile("(\\d+)\\s*(%)?(?:\\s+min\\s+(\\d+))?");
 
     private ConfigLoader() {
     }
@@ -264,14 +265,18 @@ public final class ConfigLoader {
                     this::bool);
             DeleteLimit maxDelete = optional(fields, key, "max-delete", DeleteLimit.DEFAULT, this::deleteLimit);
             Duration maxDeleteWindow = optional(fields, key, "max-delete-window", RouteConfig.DEFAULT_MAX_DELETE_WINDOW,
-                    this::deletionWindow);
+                    this::limitWindow);
+            ChangeLimit maxChange = optional(fields, key, "max-change", ChangeLimit.DEFAULT, this::changeLimit);
+            Duration maxChangeWindow = optional(fields, key, "max-change-window", RouteConfig.DEFAULT_MAX_DELETE_WINDOW,
+                    this::limitWindow);
             FollowSettings follow = optional(fields, key, "follow", FollowSettings.DEFAULT, this::follow);
             Optional<HistorySettings> history = optional(fields, key, "history", Optional.empty(),
                     (historyNode, historyKey) -> Optional.of(history(historyNode, historyKey)));
 
             RouteConfig route = new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
                     PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
-                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, maxDeleteWindow, follow, history);
+                    rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, maxDeleteWindow, maxChange,
+                    maxChangeWindow, follow, history);
             checkDestinationPlace(route, destNode, roots.get(root), queue, state, earlier);
             return route;
         }
@@ -380,12 +385,15 @@ public final class ConfigLoader {
             return new FollowSettings(quiet, maxDelay, maxBatch, retryMax);
         }
 
-        /** The time over which max-delete counts a route's deletions: at least a minute, so that runs cannot outpace it. */
-        private Duration deletionWindow(Node node, String key) throws ConfigException {
+        /**
+         * The time over which max-delete or max-change counts a route's runs: at least a minute, so that runs cannot
+         * outpace it.
+         */
+        private Duration limitWindow(Node node, String key) throws ConfigException {
             Duration window = duration(node, key);
             if (window.compareTo(RouteConfig.SHORTEST_MAX_DELETE_WINDOW) < 0) {
                 throw error(node, key, "must be at least " + text(RouteConfig.SHORTEST_MAX_DELETE_WINDOW) + ", got "
-                        + text(window) + ": a shorter window lets a series of runs delete the whole copy; the default is "
+                        + text(window) + ": a shorter window lets a series of runs pass the limit in slices; the default is "
                         + RouteConfig.DEFAULT_MAX_DELETE_WINDOW.toDays() + "d");
             }
             return window;
@@ -425,6 +433,25 @@ public final class ConfigLoader {
             }
             throw error(node, key, "expected a number of paths (e.g. 1000) or a percentage of the destination"
                     + " (e.g. \"25%\", quoted), got " + describe(node) + "; the default is " + DeleteLimit.DEFAULT);
+        }
+
+        /** {@code 1000}, {@code "25%"} or {@code "25% min 1000"}. */
+        private ChangeLimit changeLimit(Node node, String key) throws ConfigException {
+            String text = node instanceof ScalarNode ? ((ScalarNode) node).getValue().strip() : "";
+            Matcher matcher = CHANGE_LIMIT.matcher(text);
+            if (matcher.matches() && matcher.group(1).length() <= 15 && (matcher.group(3) == null
+                    || matcher.group(3).length() <= 15)) {
+                long value = Long.parseLong(matcher.group(1));
+                boolean percent = matcher.group(2) != null;
+                // A floor belongs to a percentage: a count is its own floor.
+                if (percent ? value <= 100 : matcher.group(3) == null) {
+                    return new ChangeLimit(new DeleteLimit(value, percent),
+                            matcher.group(3) == null ? 0 : Long.parseLong(matcher.group(3)));
+                }
+            }
+            throw error(node, key, "expected a number of paths (e.g. 1000), a percentage of the destination's files"
+                    + " (e.g. \"25%\", quoted) or a percentage with a floor (e.g. \"25% min 1000\"), got " + describe(node)
+                    + "; the default is \"" + ChangeLimit.DEFAULT + "\"");
         }
 
         /**

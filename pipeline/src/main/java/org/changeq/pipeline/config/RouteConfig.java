@@ -24,6 +24,9 @@ import java.util.Optional;
  * @param maxDelete        how much the route's runs may delete at the destination without explicit consent, together,
  *                         within {@code maxDeleteWindow}
  * @param maxDeleteWindow  the time over which {@code maxDelete} counts the deletions of all runs, full and incremental
+ * @param maxChange        how many destination files the route's runs may overwrite, delete or rename away without
+ *                         explicit consent, together within {@code maxChangeWindow}
+ * @param maxChangeWindow  the time over which {@code maxChange} counts the changes of all runs
  * @param follow           when a follower of the route runs ({@code follow:}); timer runs ignore it
  * @param history          the earlier versions the route keeps at its destination ({@code history:}); empty keeps none
  */
@@ -44,6 +47,8 @@ public record RouteConfig(
         boolean propagateDeletes,
         DeleteLimit maxDelete,
         Duration maxDeleteWindow,
+        ChangeLimit maxChange,
+        Duration maxChangeWindow,
         FollowSettings follow,
         Optional<HistorySettings> history) {
 
@@ -69,6 +74,8 @@ public record RouteConfig(
     public RouteConfig {
         java.util.Objects.requireNonNull(maxDelete, "maxDelete");
         java.util.Objects.requireNonNull(maxDeleteWindow, "maxDeleteWindow");
+        java.util.Objects.requireNonNull(maxChange, "maxChange");
+        java.util.Objects.requireNonNull(maxChangeWindow, "maxChangeWindow");
         java.util.Objects.requireNonNull(follow, "follow");
         java.util.Objects.requireNonNull(history, "history");
         include = List.copyOf(include);

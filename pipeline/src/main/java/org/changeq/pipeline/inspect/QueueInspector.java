@@ -39,6 +39,7 @@ import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.RouteRuns;
+import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.RunProgressFile;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
@@ -478,6 +479,7 @@ final class QueueInspector {
             out.printf("route %s (root %s -> %s)%n", route.name(), route.root(), route.dest());
             out.printf("  last run     %s%n", runs.describe(runs.runs().last(), this::describe));
             out.printf("  last success %s%n", runs.describe(runs.runs().lastSuccess(), this::describe));
+            lastChanges(route.name()).ifPresent(changes -> out.printf("  changed      %s%n", changes));
             out.printf("  cursor       %s%n", cursor.isPresent() ? cursor.getAsLong() : "none (never synced)");
             out.printf("  backlog      %d record(s) after the cursor%s%n", scan.backlog(),
                     oldest.isPresent() ? ", oldest pending " + (nowMillis - oldest.getAsLong()) / 1000 + " s ago" : "");
@@ -597,6 +599,17 @@ final class QueueInspector {
     private static final String NO_RUN = "none recorded (the route has not run since changeq records its runs)";
 
     /** The route's runs, and why they are unknown when the file cannot be read. */
+    /** What the route's last committed run did at the destination, by kind; empty before its first record. */
+    private Optional<String> lastChanges(String route) {
+        try {
+            return RunChanges.read(requireState().runChanges(route), 1).map(changes -> "by the last committed run ("
+                    + Instant.ofEpochMilli(changes.startedMillis()) + "): " + changes.describe() + " (changeq-sync"
+                    + " changes --route " + route + " lists them)");
+        } catch (IOException | IllegalStateException e) {
+            return Optional.of("unknown: " + e.getMessage());
+        }
+    }
+
     private record Runs(RouteRuns runs, Optional<String> unreadable) {
         String describe(Optional<RouteRuns.Run> run, Function<RouteRuns.Run, String> description) {
             return run.map(description).orElse(unreadable.orElse(NO_RUN));

@@ -202,8 +202,12 @@ public final class PendingChanges {
         }
     }
 
-    /** What {@link #writeLists} put where. */
-    public record Lists(long files, long directories, long deletions, long comparedByContent) {
+    /**
+     * What {@link #writeLists} put where.
+     *
+     * @param subtrees the SUBTREE directories among {@code files}: sent whole, they may hold any number of files
+     */
+    public record Lists(long files, long directories, long deletions, long comparedByContent, long subtrees) {
         public boolean isEmpty() {
             return files == 0 && directories == 0 && deletions == 0 && comparedByContent == 0;
         }
@@ -266,6 +270,7 @@ public final class PendingChanges {
         long directories = 0;
         long deletions = 0;
         long comparedByContent = 0;
+        long subtrees = 0;
         boolean rootIsSubtree = isSubtree(table.find(new byte[0], 0, 0));
         Set<Integer> replaced = propagateDeletes ? replacedDirectories() : Set.of();
         for (int entry = table.first(); entry != -1; entry = table.next(entry)) {
@@ -312,9 +317,10 @@ public final class PendingChanges {
                 directories++;
             } else {
                 files++;
+                subtrees += type == SUBTREE ? 1 : 0;
             }
         }
-        return new Lists(files, directories, deletions, comparedByContent);
+        return new Lists(files, directories, deletions, comparedByContent, subtrees);
     }
 
     /**

@@ -112,9 +112,27 @@ public record StateLayout(Path directory) {
         return directory.resolve("deletions").resolve(route + ".held");
     }
 
+    /** The changes the route's recent runs made without consent, counted against its max-change: see {@link ChangeLedger}. */
+    public Path changeLedger(String route) {
+        return directory.resolve("changes").resolve(route + ".ledger");
+    }
+
+    /**
+     * The changes an operator let through for the route's next run ({@code changeq-sync allow}): one count, used once,
+     * so that a running follower held by max-change resumes without a restart.
+     */
+    public IndexFile changeConsent(String route) {
+        return new IndexFile(directory.resolve("changes").resolve(route + ".consent"), "change-consent");
+    }
+
     /** How the route's last run ended and when it last succeeded: see {@link RouteRuns}. */
     public Path routeRuns(String route) {
         return directory.resolve("runs").resolve(route);
+    }
+
+    /** What each of the route's last runs changed at its destination: see {@link RunChanges}. */
+    public Path runChanges(String route) {
+        return directory.resolve("runs").resolve(route + ".changes");
     }
 
     /** The progress of the route's running sync, for changeq-queue: see {@link RunProgressFile}. */

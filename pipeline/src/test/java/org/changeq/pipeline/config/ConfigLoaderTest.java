@@ -152,6 +152,8 @@ class ConfigLoaderTest {
         assertEquals(Optional.empty(), route.fullWindow());
         assertEquals(DeleteLimit.DEFAULT, route.maxDelete());
         assertEquals(RouteConfig.DEFAULT_MAX_DELETE_WINDOW, route.maxDeleteWindow());
+        assertEquals(ChangeLimit.DEFAULT, route.maxChange());
+        assertEquals(RouteConfig.DEFAULT_MAX_DELETE_WINDOW, route.maxChangeWindow());
         assertEquals(List.of(), route.include());
         assertEquals(List.of(), route.exclude());
         assertTrue(route.includes().isEmpty());
@@ -171,6 +173,24 @@ class ConfigLoaderTest {
         assertEquals(0, share.maxDelete().allowed(0));
         assertEquals(0, parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: 0}"))
                 .route("mirror").maxDelete().allowed(1_000_000));
+    }
+
+    @Test
+    void maxChangeIsACountAPercentageOrAPercentageWithAFloor() throws ConfigException {
+        assertEquals(1000, ChangeLimit.DEFAULT.allowed(400), "the default's floor");
+        assertEquals(2500, ChangeLimit.DEFAULT.allowed(10_000), "the default's quarter");
+        RouteConfig counted = parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-change: 5000}")).route("mirror");
+        assertEquals(new ChangeLimit(new DeleteLimit(5000, false), 0), counted.maxChange());
+        assertEquals(5000, counted.maxChange().allowed(1_000_000));
+        RouteConfig share = parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-change: \"10%\","
+                + " max-change-window: 1d}")).route("mirror");
+        assertEquals(6, share.maxChange().allowed(59), "rounded up, no floor");
+        assertEquals(java.time.Duration.ofDays(1), share.maxChangeWindow());
+        RouteConfig floored = parse(BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-change: \"60% min 200\"}"))
+                .route("mirror");
+        assertEquals("60% min 200", floored.maxChange().toString());
+        assertEquals(200, floored.maxChange().allowed(100));
+        assertEquals(600, floored.maxChange().allowed(1000));
     }
 
     @Test
@@ -472,6 +492,15 @@ class ConfigLoaderTest {
                         8, "routes.mirror.max-delete", "expected a number of paths (e.g. 1000) or a percentage"),
                 Arguments.of("max-delete above 100%", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: \"150%\"}"),
                         8, "routes.mirror.max-delete", "got '150%'"),
+                Arguments.of("max-change as words", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-change: lots}"),
+                        8, "routes.mirror.max-change", "expected a number of paths (e.g. 1000), a percentage of the"
+                                + " destination's files (e.g. \"25%\", quoted) or a percentage with a floor (e.g. \"25% min"
+                                + " 1000\"), got 'lots'; the default is \"25% min 1000\""),
+                Arguments.of("a floor on a count", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-change: \"500 min 10\"}"),
+                        8, "routes.mirror.max-change", "got '500 min 10'"),
+                Arguments.of("a max-change-window of seconds", BASE.replace("dest: /mnt/backup/}",
+                        "dest: /mnt/backup/, max-change-window: 5s}"), 8, "routes.mirror.max-change-window",
+                        "a shorter window lets a series of runs pass the limit in slices"),
                 Arguments.of("a negative max-delete", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, max-delete: -1}"),
                         8, "routes.mirror.max-delete", "got '-1'"),
                 Arguments.of("day 0", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, full-window: {days-of-month: 0-7}}"),

@@ -221,7 +221,7 @@ class PlannerTest {
                 "x/shadow and the deletion x/gone are stale: x is a symbolic link now; b/f went with b; x, a directory"
                         + " replaced by a link, is the deletion pass's alone");
         assertEquals(List.of("./a/f"), entries(content), "a/f was written again after a was deleted");
-        assertEquals(new PendingChanges.Lists(2, 0, 3, 1), lists);
+        assertEquals(new PendingChanges.Lists(2, 0, 3, 1, 1), lists);
     }
 
     @Test
@@ -254,7 +254,7 @@ class PlannerTest {
         assertEquals(List.of("./failed", "./written", "./moved/inside"), entries(content),
                 "a later metadata change keeps the content write; a pending subtree is sent by quick check");
         assertEquals(List.of("./touched", "./moved", "./gone"), entries(dir.resolve("files")));
-        assertEquals(new PendingChanges.Lists(2, 0, 1, 3), lists);
+        assertEquals(new PendingChanges.Lists(2, 0, 1, 3, 1), lists);
     }
 
     @Test
