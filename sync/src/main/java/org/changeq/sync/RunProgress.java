@@ -214,10 +214,11 @@ final class RunProgress implements AutoCloseable {
                 lastReportMillis = snapshot.updatedMillis();
                 lastReportBytes = snapshot.bytes();
             }
+            // The file first: whoever sees the line in the log or in STATUS= finds the same in changeq-queue stat.
+            write(snapshot);
             String line = snapshot.describe();
             LOG.info("route '{}': {}", route, line);
             systemd.status("route " + route + ": " + line);
-            write(snapshot);
             next = Math.max(next + interval.toNanos(), System.nanoTime());
         }
     }
