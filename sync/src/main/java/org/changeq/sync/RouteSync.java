@@ -39,6 +39,7 @@ import org.changeq.pipeline.plan.SyncPolicy.Mode;
 import org.changeq.pipeline.plan.SyncPolicy.Reason;
 import org.changeq.pipeline.state.FullSyncFlags;
 import org.changeq.pipeline.state.HeldDeletions;
+import org.changeq.pipeline.state.LockHolder;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.RouteRuns;
@@ -167,9 +168,13 @@ public final class RouteSync {
                     + "directory for the dry run's lists: " + e + "; check that " + System.getProperty("java.io.tmpdir")
                     + " is writable", e);
         }
-        RouteLock.holder(new StateLayout(config.state()).routeLock(request.route())).ifPresent(pid -> out.println(
-                "route '" + request.route() + "': its lock is held" + (pid > 0 ? " by process " + pid : "") + " (a follower"
-                        + " or another run); this dry run takes no lock and shows what a run would do now"));
+        LockHolder holder = LockHolder.of(new StateLayout(config.state()).routeLock(request.route()));
+        if (holder.status() != LockHolder.Status.FREE) {
+            out.println("route '" + request.route() + "': " + (holder.held() ? "its lock is held"
+                    + (holder.pid().isPresent() ? " by process " + holder.pid().getAsLong() : "")
+                    + " (a follower or another run)" : "whether a run holds its lock is unknown: " + holder.reason())
+                    + "; this dry run takes no lock and shows what a run would do now");
+        }
         RouteSync sync = new RouteSync(config, request, clock, out, lists);
         Instant started = clock.instant();
         try {

@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PermissionDenied;
+import org.changeq.pipeline.state.LockHolder;
 import org.changeq.pipeline.state.StateDirectory;
 
 /**
@@ -94,26 +95,29 @@ public final class WriterLock implements AutoCloseable {
     }
 
     /**
-     * Whether a live writer holds the queue's lock. Opens the lock file read-only and asks for a shared lock,
-     * which conflicts with the writer's exclusive one; needs only read access, so any user who may read the queue
-     * can ask. Any thread, any process.
+     * Whether a live writer holds the queue's lock, looked up without taking it ({@link LockHolder}): a tracker
+     * starting at that instant must not find it taken. Any thread, any process, any user.
      *
      * @return false also when the queue has no lock file (no writer of this version ever ran on it)
+     * @throws IOException when it cannot be told ({@code /proc/locks} unreadable, or the lock file's device named
+     *                     differently there): neither answer would be safe, since a sync that believes a dead
+     *                     tracker alive trusts a queue nobody fills, and one that believes a live tracker dead fails
      */
     public static boolean isHeld(Path queueDirectory) throws IOException {
         return holder(queueDirectory).held();
     }
 
     /**
-     * Who writes the queue: whether a live writer holds the lock ({@link #isHeld}) and the pid the lock file
-     * names, which is the holder's while it is held and the last holder's after it ended.
+     * Who writes the queue: whether a live writer holds the lock ({@link #isHeld}) and its pid, as the kernel names
+     * it, or else the one the lock file names, which is the last holder's after it ended.
      *
-     * @param pid empty when no writer of this version ever ran on the queue, or the file names none
+     * @param pid empty when no writer of this version ever ran on the queue, or neither the kernel nor the file
+     *            names one
      */
     public record Holder(boolean held, OptionalLong pid) {
     }
 
-    /** {@link Holder} of the queue's lock now. Any thread, any process; needs only read access. */
+    /** {@link Holder} of the queue's lock now; throws as {@link #isHeld} does. */
     public static Holder holder(Path queueDirectory) throws IOException {
         try {
             if (HELD_HERE.contains(queueDirectory.toRealPath())) {
@@ -122,20 +126,18 @@ public final class WriterLock implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return new Holder(false, OptionalLong.empty());
         }
-        try (FileChannel channel = StateDirectory.openForReading(queueDirectory.resolve(FILE_NAME))) {
-            FileLock shared;
-            try {
-                shared = channel.tryLock(0, Long.MAX_VALUE, true);
-            } catch (OverlappingFileLockException e) {
-                return new Holder(true, recordedPid(channel));
-            }
-            if (shared == null) {
-                return new Holder(true, recordedPid(channel));
-            }
-            shared.release();
-            return new Holder(false, recordedPid(channel));
+        Path lockFile = queueDirectory.resolve(FILE_NAME);
+        LockHolder holder = LockHolder.of(lockFile);
+        if (holder.status() == LockHolder.Status.UNKNOWN) {
+            throw new IOException("cannot tell whether a changeq-tracker holds " + lockFile + ": " + holder.reason());
+        }
+        if (holder.pid().isPresent()) {
+            return new Holder(holder.held(), holder.pid());
+        }
+        try (FileChannel channel = StateDirectory.openForReading(lockFile)) {
+            return new Holder(holder.held(), recordedPid(channel));
         } catch (NoSuchFileException e) {
-            return new Holder(false, OptionalLong.empty());
+            return new Holder(holder.held(), OptionalLong.empty());
         }
     }
 

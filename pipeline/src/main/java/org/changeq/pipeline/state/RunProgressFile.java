@@ -1,9 +1,6 @@
 package org.changeq.pipeline.state;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -219,28 +216,22 @@ public final class RunProgressFile {
     }
 
     /**
-     * Whether the run that wrote {@code snapshot} still runs: its process is alive and the route's lock is held. A
-     * killed run leaves its file behind and releases the lock with its death; a pid alone could have been reused.
-     * The lock is tested with a shared lock, as {@code WriterLock.isHeld} does; for that instant a run of the route
-     * starting in another process would find the lock taken and exit 7, which is why it is tested only when a file
-     * says a run is there.
+     * Whether the run that wrote {@code snapshot} still runs: its process is alive and holds the route's lock. A killed
+     * run leaves its file behind and releases the lock with its death; a pid alone could have been reused. The lock's
+     * holder is looked up ({@link LockHolder}), never tested by taking it: a run of the route starting at that instant
+     * must not find it taken. When the holder cannot be told, a live process is taken at its word: this only decides
+     * what a report shows, and calling a running sync dead would invite someone to start another or to kill it.
      */
-    public static boolean isLive(Snapshot snapshot, Path routeLock) throws IOException {
+    public static boolean isLive(Snapshot snapshot, Path routeLock) {
         if (!ProcessHandle.of(snapshot.pid()).map(ProcessHandle::isAlive).orElse(false)) {
             return false;
         }
-        try (FileChannel channel = StateDirectory.openForReading(routeLock)) {
-            FileLock shared = channel.tryLock(0, Long.MAX_VALUE, true);
-            if (shared == null) {
-                return true;
-            }
-            shared.release();
-            return false;
-        } catch (NoSuchFileException e) {
-            return false;
-        } catch (OverlappingFileLockException heldInThisProcess) {
-            return true;
-        }
+        LockHolder holder = LockHolder.of(routeLock);
+        return switch (holder.status()) {
+            case HELD -> holder.pid().isEmpty() || holder.pid().getAsLong() == snapshot.pid();
+            case FREE -> false;
+            case UNKNOWN -> true;
+        };
     }
 
     /** {@code 1m30s}, {@code 2h05m}, {@code 45s}. */
