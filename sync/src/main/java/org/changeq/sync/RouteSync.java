@@ -28,6 +28,7 @@ import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.QueueIdentity;
 import org.changeq.pipeline.manifest.QueueNotFoundException;
+import org.changeq.pipeline.manifest.QueueRefusedException;
 import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.plan.DeletionLists;
@@ -285,7 +286,15 @@ public final class RouteSync {
     private SyncReport runLocked(ManifestReader reader, CopyGuard.Identities identities,
                                  DestinationMarker.Verdict destination, Instant started)
             throws IOException, InterruptedException, SyncException {
-        boolean trackerRunning = WriterLock.isHeld(config.queue());
+        boolean trackerRunning;
+        try {
+            trackerRunning = WriterLock.isHeld(config.queue());
+        } catch (QueueRefusedException unknown) {
+            // Believing a stopped tracker alive would trust a queue nobody fills: one that cannot be seen counts as
+            // stopped, which costs a failed exit, never a lost change.
+            LOG.error("route '{}': {}", route.name(), unknown.getMessage());
+            trackerRunning = false;
+        }
         trackerSeenRunning = trackerRunning;
         if (!trackerRunning) {
             LOG.error("route '{}': no changeq-tracker holds the queue {}: changes made now are not recorded, and no run"

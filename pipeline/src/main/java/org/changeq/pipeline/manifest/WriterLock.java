@@ -99,9 +99,10 @@ public final class WriterLock implements AutoCloseable {
      * starting at that instant must not find it taken. Any thread, any process, any user.
      *
      * @return false also when the queue has no lock file (no writer of this version ever ran on it)
-     * @throws IOException when it cannot be told ({@code /proc/locks} unreadable, or the lock file's device named
-     *                     differently there): neither answer would be safe, since a sync that believes a dead
-     *                     tracker alive trusts a queue nobody fills, and one that believes a live tracker dead fails
+     * @throws QueueRefusedException with {@link ExitCodes#QUEUE_UNAVAILABLE} when it cannot be told ({@code
+     *                               /proc/locks} unreadable, or the lock file's device named differently there):
+     *                               neither answer is safe for every caller, since a sync that believes a stopped
+     *                               tracker alive trusts a queue nobody fills
      */
     public static boolean isHeld(Path queueDirectory) throws IOException {
         return holder(queueDirectory).held();
@@ -117,7 +118,7 @@ public final class WriterLock implements AutoCloseable {
     public record Holder(boolean held, OptionalLong pid) {
     }
 
-    /** {@link Holder} of the queue's lock now; throws as {@link #isHeld} does. */
+    /** {@link Holder} of the queue's lock now; refused as {@link #isHeld} is. */
     public static Holder holder(Path queueDirectory) throws IOException {
         try {
             if (HELD_HERE.contains(queueDirectory.toRealPath())) {
@@ -129,7 +130,8 @@ public final class WriterLock implements AutoCloseable {
         Path lockFile = queueDirectory.resolve(FILE_NAME);
         LockHolder holder = LockHolder.of(lockFile);
         if (holder.status() == LockHolder.Status.UNKNOWN) {
-            throw new IOException("cannot tell whether a changeq-tracker holds " + lockFile + ": " + holder.reason());
+            throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot tell whether a changeq-tracker holds "
+                    + lockFile + ": " + holder.reason(), null);
         }
         if (holder.pid().isPresent()) {
             return new Holder(holder.held(), holder.pid());
