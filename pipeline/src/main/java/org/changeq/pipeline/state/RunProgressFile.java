@@ -2,7 +2,6 @@ package org.changeq.pipeline.state;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -199,11 +198,7 @@ public final class RunProgressFile {
 
     /** The file's content; empty when no run of the route is running, or one ended cleanly. */
     public Optional<Snapshot> read() throws IOException {
-        try {
-            return Optional.of(decode(new String(StateDirectory.read(file), StandardCharsets.UTF_8), file));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
+        return StateDirectory.readIfPresent(file).map(bytes -> decode(new String(bytes, StandardCharsets.UTF_8), file));
     }
 
     /** Replaces the file; not fsynced: after a power cut no run is running. */

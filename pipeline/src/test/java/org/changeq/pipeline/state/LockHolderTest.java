@@ -87,6 +87,7 @@ class LockHolderTest {
 
     /** glibc's makedev(): how stat encodes a device, which {@link LockHolder} decodes. */
     private static long makedev(long major, long minor) {
-        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12)
+                | (minor & 0xffL);
     }
 }
