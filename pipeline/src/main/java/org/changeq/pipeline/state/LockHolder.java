@@ -2,11 +2,15 @@ package org.changeq.pipeline.state;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,32 +66,73 @@ public record LockHolder(Status status, OptionalLong pid, String reason) {
             return unknown("cannot read " + PROC_LOCKS + " (" + e + "); changeq needs /proc mounted to see whether "
                     + "a process holds " + lockFile);
         }
-        return in(table, (Long) identity.get("dev"), (Long) identity.get("ino"));
-    }
-
-    /** The holder of the lock on the file with {@code device} and {@code inode} ({@code stat}'s) in {@code table}. */
-    static LockHolder in(byte[] table, long device, long inode) {
-        // glibc's major() and minor() of st_dev.
-        long major = ((device >>> 8) & 0xfff) | ((device >>> 32) & ~0xfffL);
-        long minor = (device & 0xff) | ((device >>> 12) & ~0xffL);
-        boolean sameInodeElsewhere = false;
-        Matcher line = GRANTED_WRITE_LOCK.matcher(new String(table, StandardCharsets.US_ASCII));
-        while (line.find()) {
-            if (Long.parseLong(line.group(4)) != inode) {
+        long device = (Long) identity.get("dev");
+        long inode = (Long) identity.get("ino");
+        boolean undecided = false;
+        for (Lock lock : exclusiveLocks(table)) {
+            if (lock.inode() != inode) {
                 continue;
             }
-            if (Long.parseLong(line.group(2), 16) == major && Long.parseLong(line.group(3), 16) == minor) {
-                long pid = Long.parseLong(line.group(1));
-                return new LockHolder(Status.HELD, pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty(), "");
+            if (lock.isOn(device)) {
+                return held(lock.pid());
             }
-            sameInodeElsewhere = true;
+            // The table names the device of the file system's superblock, while stat names a btrfs subvolume's (or
+            // an overlay's) own, and btrfs subvolumes repeat inode numbers: the lock is this file's only if its
+            // holder has this very file open. Calling it free without knowing could declare a live run dead.
+            Optional<Boolean> holds = hasOpen(lock.pid(), lockFile);
+            if (holds.orElse(false)) {
+                return held(lock.pid());
+            }
+            undecided |= holds.isEmpty();
         }
-        // The table names the device of the file system's superblock, while stat names a btrfs subvolume's (or an
-        // overlay's) own: a lock on the same inode number under another device may be this file's. Calling it free
-        // could make a reader declare a live run dead.
-        return sameInodeElsewhere ? unknown("a lock on inode " + inode + " is held on another device than the one "
-                + "stat reports for the lock file (a btrfs subvolume or an overlay file system names devices "
-                + "differently); it may be this file's") : FREE;
+        return undecided ? unknown("a lock on inode " + inode + " is held on another device than the one stat reports "
+                + "for " + lockFile + " (a btrfs subvolume or an overlay file system names devices differently), by a "
+                + "process whose open files this user may not see; it may be this file's") : FREE;
+    }
+
+    /** A granted exclusive lock in the kernel's table. */
+    record Lock(long pid, long major, long minor, long inode) {
+        /** Whether the lock is on {@code device} (as stat reports it; glibc's major() and minor()). */
+        boolean isOn(long device) {
+            return major == (((device >>> 8) & 0xfff) | ((device >>> 32) & ~0xfffL))
+                    && minor == ((device & 0xff) | ((device >>> 12) & ~0xffL));
+        }
+    }
+
+    /** The granted exclusive locks in {@code table}, the content of /proc/locks. */
+    static List<Lock> exclusiveLocks(byte[] table) {
+        List<Lock> locks = new ArrayList<>();
+        Matcher line = GRANTED_WRITE_LOCK.matcher(new String(table, StandardCharsets.US_ASCII));
+        while (line.find()) {
+            locks.add(new Lock(Long.parseLong(line.group(1)), Long.parseLong(line.group(2), 16),
+                    Long.parseLong(line.group(3), 16), Long.parseLong(line.group(4))));
+        }
+        return locks;
+    }
+
+    /** Whether process {@code pid} has {@code file} open; empty when its descriptors cannot be seen. */
+    private static Optional<Boolean> hasOpen(long pid, Path file) {
+        if (pid <= 0) {
+            return Optional.empty();
+        }
+        try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "fd"))) {
+            for (Path descriptor : descriptors) {
+                try {
+                    if (Files.isSameFile(descriptor, file)) {
+                        return Optional.of(true);
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // A descriptor closed since the listing, or one that names no file (a socket, a pipe).
+                }
+            }
+            return Optional.of(false);
+        } catch (IOException notVisible) {
+            return Optional.empty();
+        }
+    }
+
+    private static LockHolder held(long pid) {
+        return new LockHolder(Status.HELD, pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty(), "");
     }
 
     private static LockHolder unknown(String reason) {

@@ -2,6 +2,7 @@ package org.changeq.pipeline.state;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.channels.FileChannel;
@@ -9,6 +10,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import org.changeq.pipeline.state.LockHolder.Status;
@@ -59,33 +61,26 @@ class LockHolderTest {
     }
 
     @Test
-    void theTableIsMatchedByDeviceAndInodeWhateverTheDevicesNumbers() {
-        long nvme = makedev(259, 3);
-        long anonymous = makedev(0, 0x1234);
+    void theTableGivesTheGrantedExclusiveLocksOnTheirDevicesWhateverTheDevicesNumbers() {
         String table = """
                 1: POSIX  ADVISORY  WRITE 4711 103:03:77 0 EOF
                 1: -> POSIX  ADVISORY  WRITE 4712 103:03:88 0 EOF
                 2: POSIX  ADVISORY  READ 4713 103:03:88 0 EOF
                 3: FLOCK  ADVISORY  WRITE 4714 00:1234:88 0 EOF
                 4: OFDLCK ADVISORY  WRITE -1 103:03:99 0 EOF
-                5: POSIX  ADVISORY  WRITE 0 103:03:100 0 EOF
+                5: POSIX  ADVISORY  WRITE 0 103:03:100 0 3
                 """;
-        assertEquals(new LockHolder(Status.HELD, OptionalLong.of(4711), ""), in(table, nvme, 77));
-        assertEquals(LockHolder.FREE, in(table, makedev(259, 4), 66), "no lock on that inode anywhere");
-        assertEquals(new LockHolder(Status.HELD, OptionalLong.of(4714), ""), in(table, anonymous, 88));
-        assertEquals(new LockHolder(Status.HELD, OptionalLong.empty(), ""), in(table, nvme, 99),
-                "an open file description's lock names no process");
-        assertEquals(new LockHolder(Status.HELD, OptionalLong.empty(), ""), in(table, nvme, 100),
-                "a holder outside this pid namespace");
-        assertEquals(Status.UNKNOWN, in(table, makedev(0, 0x33), 77).status(),
-                "the same inode locked on another device may be this file seen through a btrfs subvolume");
+        List<LockHolder.Lock> locks = LockHolder.exclusiveLocks(table.getBytes(US_ASCII));
+        assertEquals(List.of(new LockHolder.Lock(4711, 0x103, 3, 77), new LockHolder.Lock(4714, 0, 0x1234, 88),
+                new LockHolder.Lock(-1, 0x103, 3, 99), new LockHolder.Lock(0, 0x103, 3, 100)), locks,
+                "neither a waiter nor a reader's shared lock");
+        assertTrue(locks.get(0).isOn(makedev(0x103, 3)));
+        assertFalse(locks.get(0).isOn(makedev(0x103, 4)));
+        assertFalse(locks.get(0).isOn(makedev(0x3, 0x103)));
+        assertTrue(locks.get(1).isOn(makedev(0, 0x1234)), "an anonymous device's minor above 255");
     }
 
-    private static LockHolder in(String table, long device, long inode) {
-        return LockHolder.in(table.getBytes(US_ASCII), device, inode);
-    }
-
-    /** glibc's makedev(): how stat encodes a device, which {@link LockHolder} decodes. */
+    /** glibc's makedev(): how stat encodes a device, which {@link LockHolder.Lock#isOn} decodes. */
     private static long makedev(long major, long minor) {
         return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12)
                 | (minor & 0xffL);
