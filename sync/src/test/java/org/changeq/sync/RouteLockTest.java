@@ -1,10 +1,15 @@
 package org.changeq.sync;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -60,6 +65,28 @@ class RouteLockTest {
             reader.join();
         }
         assertEquals(null, readerFailed.get());
+    }
+
+    @Test
+    void aRunStartsWhileAStatusReaderInAnotherProcessInspectsTheRouteOverAndOver() throws Exception {
+        Path lockFile = lockFile();
+        Files.createDirectories(lockFile.getParent());
+        Process reader = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), StatusReaderMain.class.getName(), lockFile.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(reader.getInputStream(), UTF_8))) {
+            assertEquals("probing", out.readLine());
+            for (int run = 0; run < 5_000; run++) {
+                try (RouteLock lock = RouteLock.acquire(lockFile, "mirror")) {
+                    assertEquals(lockFile, lock.file());
+                }
+            }
+            reader.getOutputStream().close();
+            assertTrue(Long.parseLong(out.readLine()) > 1, "the reader asked while the runs started");
+        } finally {
+            reader.getOutputStream().close();
+            assertTrue(reader.waitFor(60, TimeUnit.SECONDS), "the reader did not stop");
+        }
     }
 
     @Test
