@@ -1,16 +1,23 @@
 package org.changeq.nativetests.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.manifest.QueueRefusedException;
+import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.state.LockHolder;
 import org.changeq.pipeline.state.RunProgressFile;
 import org.changeq.pipeline.state.StateDirectory;
@@ -60,6 +67,45 @@ class LockLookupTest {
                 assertEquals(OptionalLong.of(pid), LockHolder.of(other).pid());
                 assertEquals(LockHolder.FREE, LockHolder.of(held));
             }
+        }
+    }
+
+    @Test
+    void onBtrfsALockWhoseHolderCannotBeSeenIsUnknownNeverFree() throws Exception {
+        try (TestMount top = TestMount.btrfsOrSkip(tmp.resolve("btrfs.img"), tmp.resolve("btrfs"))) {
+            Trees.run(List.of("btrfs", "subvolume", "create", top.point().resolve("@q").toString()), 0);
+            Path queue = Files.createDirectories(top.point().resolve("@q").resolve("queue"));
+            Path lockFile = queue.resolve(WriterLock.FILE_NAME);
+            long pid = ProcessHandle.current().pid();
+            Files.writeString(lockFile, pid + "\n");
+            // An open file description's lock: the kernel names no process, so none can be asked what it has open.
+            Process holder = new ProcessBuilder("python3", "-c", String.join("\n",
+                    "import fcntl, os, struct, sys",
+                    "fd = os.open(sys.argv[1], os.O_RDWR)",
+                    "fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack('hhqqi4x', fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))",
+                    "print('locked', flush=True)",
+                    "sys.stdin.read()"), lockFile.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                assertEquals("locked", out.readLine());
+                assertEquals(LockHolder.Status.UNKNOWN, LockHolder.of(lockFile).status());
+                RunProgressFile.Snapshot running = new RunProgressFile.Snapshot(pid, 1, 2, "full sync", true, 0, 0, 0,
+                        -1, -1, false, new byte[0]);
+                assertTrue(RunProgressFile.isLive(running, lockFile), "a living run is not called dead");
+                WriterLock.Holder tracker = WriterLock.holder(queue);
+                assertEquals(new WriterLock.Holder(true, OptionalLong.of(pid), tracker.uncertain()), tracker,
+                        "presumed from the pid the lock file names");
+                assertTrue(tracker.uncertain().isPresent());
+                QueueRefusedException refused = assertThrows(QueueRefusedException.class,
+                        () -> WriterLock.isHeld(queue));
+                assertEquals(ExitCodes.QUEUE_UNAVAILABLE, refused.exitCode());
+                assertTrue(refused.getMessage().startsWith("cannot tell whether a changeq-tracker writes the queue "
+                        + queue + ": a lock on inode "), refused.getMessage());
+            } finally {
+                holder.getOutputStream().close();
+                assertTrue(holder.waitFor(20, TimeUnit.SECONDS));
+            }
+            assertEquals(LockHolder.FREE, LockHolder.of(lockFile));
         }
     }
 }
