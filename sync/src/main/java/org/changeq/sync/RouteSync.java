@@ -28,6 +28,7 @@ import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.QueueIdentity;
 import org.changeq.pipeline.manifest.QueueNotFoundException;
+import org.changeq.pipeline.manifest.QueueRefusedException;
 import org.changeq.pipeline.manifest.WriterLock;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.plan.DeletionLists;
@@ -39,6 +40,7 @@ import org.changeq.pipeline.plan.SyncPolicy.Mode;
 import org.changeq.pipeline.plan.SyncPolicy.Reason;
 import org.changeq.pipeline.state.FullSyncFlags;
 import org.changeq.pipeline.state.HeldDeletions;
+import org.changeq.pipeline.state.LockHolder;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.RouteRuns;
@@ -167,9 +169,13 @@ public final class RouteSync {
                     + "directory for the dry run's lists: " + e + "; check that " + System.getProperty("java.io.tmpdir")
                     + " is writable", e);
         }
-        RouteLock.holder(new StateLayout(config.state()).routeLock(request.route())).ifPresent(pid -> out.println(
-                "route '" + request.route() + "': its lock is held" + (pid > 0 ? " by process " + pid : "") + " (a follower"
-                        + " or another run); this dry run takes no lock and shows what a run would do now"));
+        LockHolder holder = LockHolder.of(new StateLayout(config.state()).routeLock(request.route()));
+        if (holder.status() != LockHolder.Status.FREE) {
+            out.println("route '" + request.route() + "': " + (holder.held() ? "its lock is held"
+                    + (holder.pid().isPresent() ? " by process " + holder.pid().getAsLong() : "")
+                    + " (a follower or another run)" : "whether a run holds its lock is unknown: " + holder.reason())
+                    + "; this dry run takes no lock and shows what a run would do now");
+        }
         RouteSync sync = new RouteSync(config, request, clock, out, lists);
         Instant started = clock.instant();
         try {
@@ -280,7 +286,15 @@ public final class RouteSync {
     private SyncReport runLocked(ManifestReader reader, CopyGuard.Identities identities,
                                  DestinationMarker.Verdict destination, Instant started)
             throws IOException, InterruptedException, SyncException {
-        boolean trackerRunning = WriterLock.isHeld(config.queue());
+        boolean trackerRunning;
+        try {
+            trackerRunning = WriterLock.isHeld(config.queue());
+        } catch (QueueRefusedException unknown) {
+            // Believing a stopped tracker alive would trust a queue nobody fills: one that cannot be seen counts as
+            // stopped, which costs a failed exit, never a lost change.
+            LOG.error("route '{}': {}", route.name(), unknown.getMessage());
+            trackerRunning = false;
+        }
         trackerSeenRunning = trackerRunning;
         if (!trackerRunning) {
             LOG.error("route '{}': no changeq-tracker holds the queue {}: changes made now are not recorded, and no run"

@@ -397,7 +397,8 @@ final class QueueInspector {
                 counts.forEach((type, count) -> line.append(' ').append(type.name()).append('=').append(count[0]));
                 out.printf("  root %-8s%s%n", root, line);
             });
-            out.printf("tracker      %s%n", describe(tracker, lock, summary));
+            out.printf("tracker      %s%s%n", describe(tracker, lock, summary),
+                    lock.uncertain().map(why -> " (presumed from whether its pid lives: " + why + ")").orElse(""));
             out.printf("unclean starts %d (a start without a STOP before it; the catch-up scan, or a full sync "
                     + "after its OVERFLOW, covers what changed meanwhile)%n", summary.uncleanStarts);
             out.printf("overflows    %d%s%n", summary.overflows,

@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PermissionDenied;
+import org.changeq.pipeline.state.LockHolder;
 import org.changeq.pipeline.state.StateDirectory;
 
 /**
@@ -94,49 +95,54 @@ public final class WriterLock implements AutoCloseable {
     }
 
     /**
-     * Whether a live writer holds the queue's lock. Opens the lock file read-only and asks for a shared lock,
-     * which conflicts with the writer's exclusive one; needs only read access, so any user who may read the queue
-     * can ask. Any thread, any process.
+     * Whether a live writer holds the queue's lock, looked up without taking it ({@link LockHolder}): a tracker
+     * starting at that instant must not find it taken. Any thread, any process, any user.
      *
      * @return false also when the queue has no lock file (no writer of this version ever ran on it)
+     * @throws QueueRefusedException with {@link ExitCodes#QUEUE_UNAVAILABLE} when it cannot be told ({@link
+     *                               Holder#uncertain}): a sync that believed a stopped tracker alive would trust a
+     *                               queue nobody fills
      */
     public static boolean isHeld(Path queueDirectory) throws IOException {
-        return holder(queueDirectory).held();
+        Holder holder = holder(queueDirectory);
+        if (holder.uncertain().isPresent()) {
+            throw new QueueRefusedException(ExitCodes.QUEUE_UNAVAILABLE, "cannot tell whether a changeq-tracker "
+                    + "writes the queue " + queueDirectory + ": " + holder.uncertain().get(), null);
+        }
+        return holder.held();
     }
 
     /**
-     * Who writes the queue: whether a live writer holds the lock ({@link #isHeld}) and the pid the lock file
-     * names, which is the holder's while it is held and the last holder's after it ended.
+     * Who writes the queue: whether a live writer holds the lock and its pid, as the kernel names it, or else the
+     * one the lock file names, which is the last holder's after it ended.
      *
-     * @param pid empty when no writer of this version ever ran on the queue, or the file names none
+     * @param held      whether a writer holds the lock; when the kernel's table cannot tell, a presumption: that
+     *                  the process the lock file names is alive (its pid may have been reused)
+     * @param pid       empty when no writer of this version ever ran on the queue, or neither the kernel nor the
+     *                  file names one
+     * @param uncertain why {@code held} is a presumption; empty when the kernel's table told
      */
-    public record Holder(boolean held, OptionalLong pid) {
+    public record Holder(boolean held, OptionalLong pid, Optional<String> uncertain) {
     }
 
     /** {@link Holder} of the queue's lock now. Any thread, any process; needs only read access. */
     public static Holder holder(Path queueDirectory) throws IOException {
         try {
             if (HELD_HERE.contains(queueDirectory.toRealPath())) {
-                return new Holder(true, OptionalLong.of(ProcessHandle.current().pid()));
+                return new Holder(true, OptionalLong.of(ProcessHandle.current().pid()), Optional.empty());
             }
         } catch (NoSuchFileException e) {
-            return new Holder(false, OptionalLong.empty());
+            return new Holder(false, OptionalLong.empty(), Optional.empty());
         }
-        try (FileChannel channel = StateDirectory.openForReading(queueDirectory.resolve(FILE_NAME))) {
-            FileLock shared;
-            try {
-                shared = channel.tryLock(0, Long.MAX_VALUE, true);
-            } catch (OverlappingFileLockException e) {
-                return new Holder(true, recordedPid(channel));
-            }
-            if (shared == null) {
-                return new Holder(true, recordedPid(channel));
-            }
-            shared.release();
-            return new Holder(false, recordedPid(channel));
-        } catch (NoSuchFileException e) {
-            return new Holder(false, OptionalLong.empty());
+        Path lockFile = queueDirectory.resolve(FILE_NAME);
+        LockHolder lookup = LockHolder.of(lockFile);
+        OptionalLong pid = lookup.pid().isPresent() ? lookup.pid() : recordedPid(lockFile);
+        if (lookup.status() == LockHolder.Status.UNKNOWN) {
+            boolean alive = pid.isPresent() && ProcessHandle.of(pid.getAsLong()).map(ProcessHandle::isAlive)
+                    .orElse(false);
+            return new Holder(alive, pid, Optional.of(lookup.reason()));
         }
+        return new Holder(lookup.held(), pid, Optional.empty());
     }
 
     public Path queueDirectory() {
@@ -190,6 +196,14 @@ public final class WriterLock implements AutoCloseable {
         return new QueueRefusedException(ExitCodes.ALREADY_RUNNING, "another changeq-tracker" + holder
                 + " is writing to the queue " + queueDirectory + " (it holds " + lockFile
                 + "); stop it first: one writer per queue", null);
+    }
+
+    private static OptionalLong recordedPid(Path lockFile) throws IOException {
+        try (FileChannel channel = StateDirectory.openForReading(lockFile)) {
+            return recordedPid(channel);
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        }
     }
 
     private static String holder(FileChannel channel) {

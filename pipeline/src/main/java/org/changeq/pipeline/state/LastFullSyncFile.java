@@ -2,7 +2,6 @@ package org.changeq.pipeline.state;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -46,11 +45,8 @@ public final class LastFullSyncFile {
     }
 
     public Optional<LocalDate> read() throws IOException {
-        try {
-            return Optional.of(decode(new String(StateDirectory.read(file), StandardCharsets.US_ASCII), file));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
+        return StateDirectory.readIfPresent(file)
+                .map(bytes -> decode(new String(bytes, StandardCharsets.US_ASCII), file));
     }
 
     public void write(LocalDate date) throws IOException {

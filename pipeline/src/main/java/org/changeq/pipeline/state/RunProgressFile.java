@@ -1,11 +1,7 @@
 package org.changeq.pipeline.state;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -202,11 +198,7 @@ public final class RunProgressFile {
 
     /** The file's content; empty when no run of the route is running, or one ended cleanly. */
     public Optional<Snapshot> read() throws IOException {
-        try {
-            return Optional.of(decode(new String(StateDirectory.read(file), StandardCharsets.UTF_8), file));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
+        return StateDirectory.readIfPresent(file).map(bytes -> decode(new String(bytes, StandardCharsets.UTF_8), file));
     }
 
     /** Replaces the file; not fsynced: after a power cut no run is running. */
@@ -219,28 +211,22 @@ public final class RunProgressFile {
     }
 
     /**
-     * Whether the run that wrote {@code snapshot} still runs: its process is alive and the route's lock is held. A
-     * killed run leaves its file behind and releases the lock with its death; a pid alone could have been reused.
-     * The lock is tested with a shared lock, as {@code WriterLock.isHeld} does; for that instant a run of the route
-     * starting in another process would find the lock taken and exit 7, which is why it is tested only when a file
-     * says a run is there.
+     * Whether the run that wrote {@code snapshot} still runs: its process is alive and holds the route's lock. A killed
+     * run leaves its file behind and releases the lock with its death; a pid alone could have been reused. The lock's
+     * holder is looked up ({@link LockHolder}), never tested by taking it: a run of the route starting at that instant
+     * must not find it taken. When the holder cannot be told, a live process is taken at its word: this only decides
+     * what a report shows, and calling a running sync dead would invite someone to start another or to kill it.
      */
-    public static boolean isLive(Snapshot snapshot, Path routeLock) throws IOException {
+    public static boolean isLive(Snapshot snapshot, Path routeLock) {
         if (!ProcessHandle.of(snapshot.pid()).map(ProcessHandle::isAlive).orElse(false)) {
             return false;
         }
-        try (FileChannel channel = StateDirectory.openForReading(routeLock)) {
-            FileLock shared = channel.tryLock(0, Long.MAX_VALUE, true);
-            if (shared == null) {
-                return true;
-            }
-            shared.release();
-            return false;
-        } catch (NoSuchFileException e) {
-            return false;
-        } catch (OverlappingFileLockException heldInThisProcess) {
-            return true;
-        }
+        LockHolder holder = LockHolder.of(routeLock);
+        return switch (holder.status()) {
+            case HELD -> holder.pid().isEmpty() || holder.pid().getAsLong() == snapshot.pid();
+            case FREE -> false;
+            case UNKNOWN -> true;
+        };
     }
 
     /** {@code 1m30s}, {@code 2h05m}, {@code 45s}. */

@@ -129,6 +129,18 @@ public final class StateDirectory {
     }
 
     /**
+     * The content of {@code file}; empty when it, or a directory on the way, does not exist: a state file that is
+     * written only once there is something to say.
+     */
+    public static Optional<byte[]> readIfPresent(Path file) throws IOException {
+        try {
+            return Optional.of(read(file));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
      * Opens {@code file} for locking (and for the holder's pid), creating it and the directories on the way if
      * missing.
      */

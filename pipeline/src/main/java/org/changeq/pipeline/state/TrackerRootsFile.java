@@ -2,7 +2,6 @@ package org.changeq.pipeline.state;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -207,11 +206,7 @@ public final class TrackerRootsFile {
 
     /** The stored snapshot, or empty when no tracker has written one. */
     public Optional<Snapshot> read() throws IOException {
-        try {
-            return Optional.of(decode(new String(StateDirectory.read(file), StandardCharsets.UTF_8), file));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
+        return StateDirectory.readIfPresent(file).map(bytes -> decode(new String(bytes, StandardCharsets.UTF_8), file));
     }
 
     /** Replaces the file atomically; not fsynced: after a power cut the tracker starts and writes it anew. */

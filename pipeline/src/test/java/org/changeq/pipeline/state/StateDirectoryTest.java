@@ -15,6 +15,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.changeq.pipeline.ExitCodes;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -73,6 +74,10 @@ class StateDirectoryTest {
         assertTrue(StateDirectory.deleteIfExists(file));
         assertFalse(StateDirectory.deleteIfExists(file));
         assertThrows(NoSuchFileException.class, () -> StateDirectory.read(file));
+        assertEquals(Optional.empty(), StateDirectory.readIfPresent(file));
+        assertEquals(Optional.empty(), StateDirectory.readIfPresent(state.resolve("missing/route.cursor")));
+        StateDirectory.replace(file, bytes("three"), false);
+        assertArrayEquals(bytes("three"), StateDirectory.readIfPresent(file).orElseThrow());
         assertEquals(List.of(), StateDirectory.list(state.resolve("missing"), ".cursor"));
     }
 
@@ -81,6 +86,7 @@ class StateDirectoryTest {
         Path link = Files.createSymbolicLink(Files.createDirectories(state.resolve("metrics")).resolve("r.prom"), victim);
         assertRefused(link, () -> StateDirectory.replace(link, bytes("metrics"), false));
         assertRefused(link, () -> StateDirectory.read(link));
+        assertRefused(link, () -> StateDirectory.readIfPresent(link));
         assertRefused(link, () -> StateDirectory.openLock(link).close());
         assertRefused(link, () -> StateDirectory.newFile(link).close());
     }

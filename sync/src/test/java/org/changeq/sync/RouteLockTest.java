@@ -1,0 +1,101 @@
+package org.changeq.sync;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.changeq.pipeline.state.LockHolder;
+import org.changeq.pipeline.state.RunProgressFile;
+import org.changeq.pipeline.state.RunProgressFile.Snapshot;
+import org.changeq.pipeline.state.StateLayout;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A route's lock against those who only look at it: changeq-queue stat, a dry run. */
+class RouteLockTest {
+
+    private static final long PID = ProcessHandle.current().pid();
+    private static final Snapshot RUNNING = new Snapshot(PID, 1, 2, "full sync", true, 0, 0, 0, -1, -1, false,
+            new byte[0]);
+
+    @TempDir
+    Path state;
+
+    private Path lockFile() {
+        return new StateLayout(state).routeLock("mirror");
+    }
+
+    @Test
+    void aRunStartsWhileAStatusReaderInspectsTheRouteOverAndOver() throws Exception {
+        Path lockFile = lockFile();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong probes = new AtomicLong();
+        AtomicReference<Throwable> readerFailed = new AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            try {
+                while (!stop.get()) {
+                    RunProgressFile.isLive(RUNNING, lockFile);
+                    probes.incrementAndGet();
+                }
+            } catch (Exception | Error e) {
+                readerFailed.set(e);
+            }
+        }, "status-reader");
+        reader.start();
+        int runs = 0;
+        try {
+            // Both sides go on until each has met the other many times, however the threads are scheduled.
+            while (runs < 2_000 || probes.get() < 2_000) {
+                try (RouteLock lock = RouteLock.acquire(lockFile, "mirror")) {
+                    runs++;
+                }
+                assertTrue(readerFailed.get() == null, () -> "the reader failed: " + readerFailed.get());
+            }
+        } finally {
+            stop.set(true);
+            reader.join();
+        }
+        assertEquals(null, readerFailed.get());
+    }
+
+    @Test
+    void aRunStartsWhileAStatusReaderInAnotherProcessInspectsTheRouteOverAndOver() throws Exception {
+        Path lockFile = lockFile();
+        Files.createDirectories(lockFile.getParent());
+        Process reader = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), StatusReaderMain.class.getName(), lockFile.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(reader.getInputStream(), UTF_8))) {
+            assertEquals("probing", out.readLine());
+            for (int run = 0; run < 5_000; run++) {
+                try (RouteLock lock = RouteLock.acquire(lockFile, "mirror")) {
+                    assertEquals(lockFile, lock.file());
+                }
+            }
+            reader.getOutputStream().close();
+            assertTrue(Long.parseLong(out.readLine()) > 1, "the reader asked while the runs started");
+        } finally {
+            reader.getOutputStream().close();
+            assertTrue(reader.waitFor(60, TimeUnit.SECONDS), "the reader did not stop");
+        }
+    }
+
+    @Test
+    void inspectingTheRouteFromTheRunsOwnProcessLeavesItsLockHeld() throws Exception {
+        try (RouteLock lock = RouteLock.acquire(lockFile(), "mirror")) {
+            assertTrue(RunProgressFile.isLive(RUNNING, lockFile()));
+            assertEquals(OptionalLong.of(PID), LockHolder.of(lockFile()).pid(),
+                    "the kernel must still list this process as the lock's holder");
+        }
+        assertEquals(LockHolder.FREE, LockHolder.of(lockFile()));
+    }
+}
