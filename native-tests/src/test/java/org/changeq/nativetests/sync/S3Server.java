@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -100,6 +101,28 @@ public final class S3Server implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().remove("AWS_CA_BUNDLE");
         return builder;
+    }
+
+    /** What an rclone command exited with and printed (stdout and stderr together). */
+    public record Run(int exitCode, byte[] output) {
+        public String text() {
+            return new String(output, StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * Runs {@code rclone ARGS} with this server's config and waits for it. One try, no retries inside rclone: an
+     * outage shows at once instead of after rclone's back-off.
+     */
+    public Run run(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("--retries", "1", "--low-level-retries", "1"));
+        command.addAll(List.of(args));
+        Path output = Files.createTempFile(workDirectory, "rclone", ".out");
+        Process process = rclone(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        int exitCode = process.waitFor();
+        byte[] printed = Files.readAllBytes(output);
+        Files.delete(output);
+        return new Run(exitCode, printed);
     }
 
     public void start() throws IOException, InterruptedException {
