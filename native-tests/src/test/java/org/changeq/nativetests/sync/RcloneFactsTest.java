@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What Debian's rclone does with the names that need care on S3 (docs/rclone.md): a newline, which a path list cannot
- * carry, and invalid UTF-8, which rclone's s3 encoding stores escaped.
+ * What Debian's rclone does where an rclone destination has to take care (docs/rclone.md): names a path list drops or
+ * cannot carry, invalid UTF-8, which rclone's s3 encoding stores escaped, and a bucket that does not exist.
  */
-class RcloneNamesTest {
+class RcloneFactsTest {
 
     private static final byte[] NEWLINE_NAME = "new\nline".getBytes(StandardCharsets.UTF_8);
     private static final byte[] INVALID_UTF8_NAME = {'b', 'a', 'd', (byte) 0xff, 'n', 'a', 'm', 'e'};
@@ -43,6 +43,41 @@ class RcloneNamesTest {
     @AfterAll
     static void stopServer() throws Exception {
         server.close();
+    }
+
+    @Test
+    void filesFromTakesCommentsAndLeadingSpacesFromTheListAndFilesFromRawDoesNot() throws Exception {
+        Path source = Files.createDirectories(dir.resolve("src"));
+        List<String> names = List.of("#hash", ";semi", " lead", "-dash", "plain");
+        for (String name : names) {
+            Trees.write(source, name, name + "\n");
+        }
+        Path list = Files.writeString(dir.resolve("list"), String.join("\n", names) + "\n");
+
+        S3Server.Run cooked = server.run("copy", "--files-from", list.toString(), source.toString(),
+                server.remotePath("names/cooked"));
+        assertEquals(0, cooked.exitCode(), cooked.text());
+        assertEquals("-dash\nplain\n", server.run("lsf", server.remotePath("names/cooked")).text(),
+                "#hash and ;semi are comments, ' lead' was trimmed to a name that does not exist: all silently skipped");
+
+        S3Server.Run raw = server.run("copy", "--files-from-raw", list.toString(), source.toString(),
+                server.remotePath("names/raw"));
+        assertEquals(0, raw.exitCode(), raw.text());
+        assertEquals(" lead\n#hash\n-dash\n;semi\nplain\n", server.run("lsf", server.remotePath("names/raw")).text());
+    }
+
+    @Test
+    void aCopyToAMissingBucketMakesItUnlessTheBucketIsNotChecked() throws Exception {
+        Path file = Trees.write(dir, "file", "file\n");
+
+        S3Server.Run unchecked = server.run("copy", "--s3-no-check-bucket", file.toString(), server.remotePath("absent/x"));
+        assertEquals(1, unchecked.exitCode(), unchecked.text());
+        assertTrue(unchecked.text().contains("NoSuchBucket"), unchecked.text());
+        assertFalse(Files.exists(server.dataDirectory().resolve("absent")));
+
+        S3Server.Run made = server.run("copy", file.toString(), server.remotePath("absent/x"));
+        assertEquals(0, made.exitCode(), made.text());
+        assertEquals("file\n", Files.readString(server.dataDirectory().resolve("absent/x/file")));
     }
 
     @Test
