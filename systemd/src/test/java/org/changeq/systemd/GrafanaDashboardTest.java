@@ -77,7 +77,7 @@ class GrafanaDashboardTest {
     }
 
     @Test
-    void promtoolAcceptsEveryQuery() throws Exception {
+    void promtoolAcceptsEveryQueryAndEachShowsEveryHostAndRoute() throws Exception {
         Path promtool = ModuleFiles.onPath("promtool");
         Assumptions.assumeTrue(promtool != null,
                 "promtool is not installed (Debian: package prometheus); skipping the PromQL check of the dashboard");
@@ -96,6 +96,30 @@ class GrafanaDashboardTest {
         ModuleFiles.Result check = ModuleFiles.run(dir, List.of(promtool.toString(), "check", "rules", file.toString()));
         assertEquals(0, check.exitCode(), check + "\n" + rules);
         assertTrue(check.stdout().contains("SUCCESS: " + rule + " rules found"), check.toString());
+
+        // Two hosts with two routes each, every exported metric rising by one a minute for three hours: each query
+        // shows one series per host and route, none merged away or lost.
+        StringBuilder test = new StringBuilder("rule_files:\n  - changeq-grafana-queries.yml\nevaluation_interval: 1m\n"
+                + "tests:\n  - interval: 1m\n    input_series:\n");
+        for (String metric : exportedMetrics()) {
+            for (String instance : List.of("pve:9100", "nas:9100")) {
+                for (String route : List.of("mirror", "offsite")) {
+                    test.append("      - series: '").append(metric).append("{instance=\"").append(instance)
+                            .append("\",job=\"node\",route=\"").append(route).append("\"}'\n")
+                            .append("        values: '1+1x180'\n");
+                }
+            }
+        }
+        test.append("    promql_expr_test:\n");
+        for (int query = 1; query <= rule; query++) {
+            test.append("      - expr: count(count by (instance, route) (changeq_dashboard:query_").append(query).append("))\n")
+                    .append("        eval_time: 2h\n")
+                    .append("        exp_samples:\n          - labels: '{}'\n            value: 4\n");
+        }
+        Path unitTest = Files.writeString(dir.resolve("changeq-grafana-queries-test.yml"), test);
+        ModuleFiles.Result perHostAndRoute = ModuleFiles.run(dir,
+                List.of(promtool.toString(), "test", "rules", unitTest.toString()));
+        assertEquals(0, perHostAndRoute.exitCode(), perHostAndRoute + "\n" + rules);
     }
 
     /** Each panel's queries, by panel title and query id. */
