@@ -80,6 +80,7 @@ class DebianPackageIT {
                 Map.entry("/usr/share/man/man1/changeq-queue.1.gz", data),
                 Map.entry("/usr/share/man/man5/changeq.yaml.5.gz", data),
                 Map.entry("/usr/share/doc/changeq/examples/changeq-alerts.yml", data),
+                Map.entry("/usr/share/doc/changeq/examples/changeq-grafana.json", data),
                 Map.entry("/usr/share/doc/changeq/examples/local-destination.conf", data),
                 Map.entry("/usr/share/doc/changeq/examples/node-exporter-textfile.conf", data));
         expected.forEach((path, mode) -> {
