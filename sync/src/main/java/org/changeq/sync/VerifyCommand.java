@@ -37,7 +37,8 @@ import picocli.CommandLine.Option;
             "    type=N extra=N seconds=S exit=N",
             ""},
         footerHeading = "%nExample:%n",
-        footer = {"  changeq-sync verify --config /etc/changeq/changeq.yaml --route offsite-nfs --wait 1h"})
+        footer = {"  changeq-sync verify --config /etc/changeq/changeq.yaml \\",
+            "      --route offsite-nfs --wait 1h"})
 final class VerifyCommand implements Callable<Integer> {
 
     private static final Pattern RATE = Pattern.compile("(\\d{1,12})([KMGT]?)");
