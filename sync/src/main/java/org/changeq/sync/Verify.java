@@ -105,6 +105,8 @@ public final class Verify {
     private final Clock clock;
     private final PrintStream out;
     private final String command;
+    /** rsync's error lines of dry runs that compared all but some paths (exit 23). */
+    private int unreadable;
 
     private Verify(ChangeqConfig config, Request request, Clock clock, PrintStream out) {
         this.config = config;
@@ -228,7 +230,10 @@ public final class Verify {
         List<Sampled> chunk = new ArrayList<>();
         long chunkBytes = 0;
         long chunkLimit = rate.isPresent() ? Math.max(1, rate.getAsLong() * CHUNK.toSeconds()) : Long.MAX_VALUE;
-        List<Sampled> sample = new ArrayList<>(files.values());
+        // A directory replaced by a link since it was walked or sent: rsync would read through the link.
+        AncestorCheck ancestors = new AncestorCheck(root.path(), route.name());
+        List<Sampled> sample = files.values().stream()
+                .filter(sampled -> ancestors.admits(sampled.path(), sampled.path().length, false)).toList();
         for (int i = 0; i < sample.size(); i++) {
             chunk.add(sample.get(i));
             chunkBytes += sample.get(i).size();
@@ -262,7 +267,7 @@ public final class Verify {
         long finishedMillis = clock.millis();
         boolean fresh = due.from() == 0 && due.to() > 0 && due.cycleStartMillis() == startedMillis;
         VerifyState after = new VerifyState(due.cycleStartMillis(), due.slices(), due.to(),
-                (fresh ? 0 : before.cycleFiles()) + files.size(), (fresh ? 0 : before.cycleBytes()) + bytes,
+                (fresh ? 0 : before.cycleFiles()) + sample.size(), (fresh ? 0 : before.cycleBytes()) + bytes,
                 startedMillis, finishedMillis, due.completesCycle() ? finishedMillis : before.lastCompleteCycleMillis(),
                 mismatches);
         after.write(stateFile);
@@ -270,10 +275,14 @@ public final class Verify {
             out.println(mismatch.kind().token + " " + ByteStrings.escape(mismatch.path()));
         }
         boolean repairable = mismatches.stream().anyMatch(mismatch -> mismatch.kind().repaired());
-        int exitCode = repairable ? ExitCodes.VERIFY_MISMATCH : ExitCodes.OK;
+        int exitCode = repairable ? ExitCodes.VERIFY_MISMATCH : unreadable > 0 ? ExitCodes.SYNC_FAILED : ExitCodes.OK;
+        if (unreadable > 0) {
+            LOG.error("route '{}': rsync could not compare some paths ({} error line(s) above); they are not verified,"
+                    + " the rest of the slice is", route.name(), unreadable);
+        }
         double seconds = (System.nanoTime() - startedNanos) / 1e9;
-        Report report = new Report(route.name(), exitCode, files.size(), bytes, due, mismatches, seconds);
-        new VerifyMetrics(after, files.size(), bytes).write(VerifyMetrics.file(
+        Report report = new Report(route.name(), exitCode, sample.size(), bytes, due, mismatches, seconds);
+        new VerifyMetrics(after, sample.size(), bytes).write(VerifyMetrics.file(
                 request.metricsDirectory().orElse(layout.metricsDirectory()), route.name()), route.name());
         if (!mismatches.isEmpty()) {
             LOG.warn("route '{}': verify found {} path(s) at {} that differ from the source{}", route.name(),
@@ -353,9 +362,14 @@ public final class Verify {
             throws SyncException, InterruptedException {
         RsyncRunner.Outcome outcome = RsyncRunner.run(dryRun, raw -> classify(raw, byContent).ifPresent(mismatch ->
                 found.putIfAbsent(ByteBuffer.wrap(mismatch.path()), mismatch)));
+        if (outcome.partial()) {
+            // A path rsync cannot read must not hold the cycle back: the rest was compared, its error is logged.
+            unreadable += Math.max(1, outcome.errors().size());
+            return;
+        }
         if (!outcome.succeeded()) {
             int exitCode = RouteSync.exitCodeOf(outcome);
-            throw new SyncException(exitCode == ExitCodes.SYNC_PARTIAL ? ExitCodes.SYNC_FAILED : exitCode, "route '"
+            throw new SyncException(exitCode, "route '"
                     + route.name() + "': verify's dry run failed (rsync exit " + outcome.exitCode() + (outcome.errors()
                     .isEmpty() ? "" : ": " + String.join(" | ", outcome.errors())) + "); the cycle stays where it was");
         }

@@ -121,6 +121,30 @@ class VerifyTest {
         assertEquals(List.of(), report.mismatches());
     }
 
+    @ParameterizedTest
+    @EnumSource(TestDestination.Kind.class)
+    @ExpectLog(level = Level.WARN, logger = "Verify", contains = "differ from the source")
+    void aDirectoryWhereTheSourceHasAFileIsOfAnotherTypeLocallyAndMissingThroughTheDaemon(TestDestination.Kind kind)
+            throws Exception {
+        destination = TestDestination.start(kind, tmp);
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "notes.txt", "buy milk");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", destination.dest()).set("verify-cycle",
+                WHOLE_TREE_DAILY));
+        bench.sync(config, "r");
+        Path notes = destination.directory().resolve("notes.txt");
+        Files.delete(notes);
+        Files.createDirectory(notes);
+
+        Verify.Report found = verify(config, "r");
+        assertEquals(ExitCodes.VERIFY_MISMATCH, found.exitCode(), found.summary());
+        assertEquals(List.of((kind == TestDestination.Kind.LOCAL ? "type" : "missing") + " notes.txt"),
+                found.mismatches().stream().map(Object::toString).toList());
+        bench.sync(config, "r");
+        assertEquals("buy milk", Files.readString(notes));
+        assertEquals(List.of(), verify(config, "r").mismatches());
+    }
+
     @Test
     void aRouteWhoseLockIsHeldIsSkippedAfterTheWait() throws Exception {
         destination = TestDestination.start(TestDestination.Kind.LOCAL, tmp);
