@@ -26,6 +26,7 @@ import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.VerifyState;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.SyncException;
+import org.changeq.sync.SyncMain;
 import org.changeq.sync.Verify;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -165,6 +166,40 @@ class VerifyTest {
             assertTrue(held.isValid());
         }
         assertEquals(ExitCodes.OK, verify(config, "r").exitCode());
+    }
+
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "Verify", contains = "differ from the source")
+    void theCommandExitsSixteenOnAMismatchAndSeventeenWhenBusyWithOneSentenceEach() throws Exception {
+        destination = TestDestination.start(TestDestination.Kind.LOCAL, tmp);
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "a.txt", "alpha");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", destination.dest()));
+        bench.sync(config, "r");
+        flipOneByteKeepingSizeAndTime(destination.directory().resolve("a.txt"));
+        String[] verify = {"verify", "--config", bench.configFile().toString(), "--route", "r", "--max-rate", "1M"};
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = SyncMain.commandLine(new PrintStream(out, true, UTF_8), new PrintStream(err, true, UTF_8))
+                .execute(verify);
+        assertEquals(ExitCodes.VERIFY_MISMATCH, exit, err.toString(UTF_8));
+        List<String> lines = out.toString(UTF_8).lines().toList();
+        assertEquals("content a.txt", lines.get(0));
+        assertTrue(lines.get(1).startsWith("route=r verify files=1 bytes=5 slices=0-1/30 content=1 missing=0 type=0"
+                + " extra=0 seconds="), lines.get(1));
+        assertTrue(lines.get(1).endsWith(" exit=16"), lines.get(1));
+
+        Path lockFile = new StateLayout(bench.state).routeLock("r");
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE); FileLock held = channel.lock()) {
+            err.reset();
+            exit = SyncMain.commandLine(new PrintStream(new ByteArrayOutputStream(), true, UTF_8),
+                    new PrintStream(err, true, UTF_8)).execute(verify);
+            assertEquals(ExitCodes.VERIFY_BUSY, exit);
+            assertEquals(1, err.toString(UTF_8).lines().count(), err.toString(UTF_8));
+            assertTrue(err.toString(UTF_8).startsWith("changeq-sync: route 'r': not verified: its sync holds the lock"),
+                    err.toString(UTF_8));
+        }
     }
 
     @Test
