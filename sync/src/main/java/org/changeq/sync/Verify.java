@@ -176,8 +176,9 @@ public final class Verify {
                     + destination.unreachable().get().exitCode() + ")");
         }
         if (layout.cursor(route.name()).read().isEmpty()) {
-            throw new SyncException(ExitCodes.CONFIG, "route '" + route.name() + "' has not synced yet: there is no copy"
-                    + " to verify. Run changeq-sync --route " + route.name() + " first");
+            out.println("route '" + route.name() + "' has not synced yet: there is no copy to verify");
+            return new Report(route.name(), ExitCodes.OK, 0, 0, new VerifySlices.Due(startedMillis, 0, 0, 0), List.of(),
+                    (System.nanoTime() - startedNanos) / 1e9);
         }
         Path stateFile = layout.verifyState(route.name());
         VerifyState before;

@@ -147,6 +147,18 @@ class VerifyTest {
     }
 
     @Test
+    void aRouteThatNeverSyncedHasNothingToVerify() throws Exception {
+        destination = TestDestination.start(TestDestination.Kind.LOCAL, tmp);
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "a.txt", "a");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("r", destination.dest()));
+        Verify.Report report = verify(config, "r");
+        assertEquals(ExitCodes.OK, report.exitCode());
+        assertEquals(0, report.files());
+        assertEquals(VerifyState.NONE, VerifyState.read(new StateLayout(bench.state).verifyState("r")));
+    }
+
+    @Test
     void aRouteWhoseLockIsHeldIsSkippedAfterTheWait() throws Exception {
         destination = TestDestination.start(TestDestination.Kind.LOCAL, tmp);
         SyncBench bench = SyncBench.create(tmp.resolve("bench"));
