@@ -9,12 +9,15 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -88,7 +91,7 @@ public final class Verify {
                 line.append(' ').append(kind.token).append('=')
                         .append(mismatches.stream().filter(mismatch -> mismatch.kind() == kind).count());
             }
-            return line.append(String.format(java.util.Locale.ROOT, " seconds=%.3f exit=%d", seconds, exitCode))
+            return line.append(String.format(Locale.ROOT, " seconds=%.3f exit=%d", seconds, exitCode))
                     .toString();
         }
     }
@@ -97,7 +100,6 @@ public final class Verify {
     private record Sampled(byte[] path, long size) {
     }
 
-    private final ChangeqConfig config;
     private final Request request;
     private final RouteConfig route;
     private final RootConfig root;
@@ -109,7 +111,6 @@ public final class Verify {
     private int unreadable;
 
     private Verify(ChangeqConfig config, Request request, Clock clock, PrintStream out) {
-        this.config = config;
         this.request = request;
         this.route = config.route(request.route());
         this.root = config.root(route.root());
@@ -326,7 +327,7 @@ public final class Verify {
         }
         Path source = PathBytes.resolve(root.path(), path);
         try {
-            var attributes = Files.readAttributes(source, java.nio.file.attribute.BasicFileAttributes.class,
+            BasicFileAttributes attributes = Files.readAttributes(source, BasicFileAttributes.class,
                     LinkOption.NOFOLLOW_LINKS);
             if (!attributes.isDirectory()) {
                 files.put(ByteBuffer.wrap(path), new Sampled(path, attributes.isRegularFile() ? attributes.size() : 0));
@@ -385,7 +386,7 @@ public final class Verify {
         String item = new String(raw, 0, RsyncRunner.ITEMIZE_WIDTH - 1, StandardCharsets.US_ASCII);
         byte[] name = FailedPaths.unescape(raw, RsyncRunner.ITEMIZE_WIDTH);
         int length = name.length > 0 && name[name.length - 1] == '/' ? name.length - 1 : name.length;
-        byte[] path = java.util.Arrays.copyOf(name, length);
+        byte[] path = Arrays.copyOf(name, length);
         if (path.length == 1 && path[0] == '.') {
             return Optional.empty();
         }
