@@ -300,6 +300,28 @@ step_later_runs_are_incremental() {
     step_mirror_keeps_owners_and_modes
 }
 
+# A byte flipped at the NAS with size and time kept (rsync's quick check sees nothing): the verify
+# unit finds it (exit 16), the route's next run repairs it, the next verify is clean.
+step_verify_finds_and_the_next_run_repairs() {
+    local unit=changeq-verify@offsite-nfs.service
+    inside sh -euc '
+        f=/srv/nas/nfs/immich/x.jpg
+        touch -r "$f" /root/x.stamp
+        printf "A photo\n" > "$f"
+        touch -r /root/x.stamp "$f"
+    '
+    ! inside systemctl start "$unit" || fail "$unit passed although the NAS holds a corrupted file"
+    expect 16 "$(unit_property "$unit" ExecMainStatus)" "$unit ExecMainStatus"
+    inside journalctl --no-pager -o cat -u "$unit" | grep -qx "content immich/x.jpg" \
+        || fail "$unit did not name the corrupted file"
+    run_route offsite-nfs incremental
+    expect "$(inside cat /srv/nfs/immich/x.jpg)" "$(inside cat /srv/nas/nfs/immich/x.jpg)" "the repaired file"
+    inside systemctl start "$unit" || fail "$unit failed after the repair"
+    expect 0 "$(unit_property "$unit" ExecMainStatus)" "$unit ExecMainStatus after the repair"
+    inside grep -q 'changeq_verify_mismatches{route="offsite-nfs",kind="content"} 0' \
+        /var/lib/changeq/state/metrics/changeq_verify_offsite-nfs.prom || fail "the verify metrics"
+}
+
 # Flags asking for a full sync are honoured once per appearance and never removed: the legacy one
 # lies in a root, which the unit makes read-only; changeq's own one may be made by root.
 step_flags_honoured_once() {
@@ -508,7 +530,7 @@ step() {
     echo "== $1 ok ($((SECONDS - t0)) s)"
 }
 for name in boot install configure tracker-ready root-runs-readme-commands first-runs mirror-keeps-owners-and-modes \
-        planted-links-do-not-reach-root later-runs-are-incremental flags-honoured-once unmounted-disk-is-refused timers-listed follower-replaces-the-timer follower-holds-a-mass-change \
+        planted-links-do-not-reach-root later-runs-are-incremental verify-finds-and-the-next-run-repairs flags-honoured-once unmounted-disk-is-refused timers-listed follower-replaces-the-timer follower-holds-a-mass-change \
         root-added-needs-a-reload kill-9-restarts-and-catches-up second-tracker-refused stopped-tracker-is-reported stop-records-stop purge; do
     step "$name"
 done

@@ -27,6 +27,8 @@ public final class ExitCodes {
     public static final int DESTINATION_CHANGED = 13;
     public static final int TRACKER_NOT_RUNNING = 14;
     public static final int MASS_CHANGE_REFUSED = 15;
+    public static final int VERIFY_MISMATCH = 16;
+    public static final int VERIFY_BUSY = 17;
     /** The shell's 128 + SIGINT: the JVM's own status when Ctrl-C ends it. */
     public static final int INTERRUPTED = 130;
     /** The shell's 128 + SIGTERM. */
@@ -73,6 +75,11 @@ public final class ExitCodes {
                     + "rename away at the destination, with those of the route's runs within max-change-window, would "
                     + "pass the route's max-change: nothing was sent; cursor kept; --allow-changes N for one run, or "
                     + "changeq-sync allow --route R --changes N for a running follower"),
+            Map.entry(VERIFY_MISMATCH, "changeq-sync verify found files at the destination whose content differs"
+                    + " from the source, that are missing there, or are of another type: each is listed, and waits in"
+                    + " the route's retry list, which its next run sends compared by content"),
+            Map.entry(VERIFY_BUSY, "changeq-sync verify did not run: the route's sync (a run or its follower) held"
+                    + " the route's lock for longer than --wait; the next verify tries again"),
             Map.entry(INTERRUPTED, "interrupted by Ctrl-C (SIGINT): a changeq-sync run stops rsync and keeps its "
                     + "cursor; changeq-tracker, changeq-sync follow and changeq-queue tail -f stop cleanly and exit 0 "
                     + "instead"),

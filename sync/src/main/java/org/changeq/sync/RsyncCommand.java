@@ -163,6 +163,25 @@ final class RsyncCommand {
         return endpoints(args);
     }
 
+    /**
+     * A dry run over directories, each one level deep with {@code --delete}: what it would delete is what the
+     * destination holds in them that the source does not ({@link Verify}'s extra paths). Dry runs only.
+     */
+    List<String> extraPass(Path directories) {
+        if (!dryRun) {
+            throw new IllegalStateException("the pass that finds extra paths deletes them unless it is a dry run");
+        }
+        List<String> args = common();
+        args.addAll(filters);
+        args.add("--no-r");
+        args.add("--dirs");
+        args.add("--delete");
+        args.add("--from0");
+        args.add("--files-from=" + directories);
+        args.add("--ignore-missing-args");
+        return endpoints(args);
+    }
+
     /** The whole tree, with {@code --delete} when the route deletes on full syncs. */
     List<String> fullPass() {
         return fullPass(route.deleteOnFull() && deleting);

@@ -188,6 +188,7 @@ public final class SyncMain implements Callable<Integer> {
         commandLine.addSubcommand("restore", new HistoryCommands.RestoreCommand(configs, out));
         commandLine.addSubcommand("allow", new AllowCommand(configs, out));
         commandLine.addSubcommand("changes", new ChangesCommand(configs, out));
+        commandLine.addSubcommand("verify", new VerifyCommand(configs, clock, out));
         CommandLines.configure(commandLine, ExitCodes.OK, ExitCodes.SOFTWARE, ExitCodes.USAGE, ExitCodes.CONFIG,
                 ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE, ExitCodes.ALREADY_RUNNING,
                 ExitCodes.SYNC_PARTIAL, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED,
@@ -202,6 +203,10 @@ public final class SyncMain implements Callable<Integer> {
             CommandLines.exitCodes(commandLine.getSubcommands().get(subcommand), ExitCodes.OK, ExitCodes.SOFTWARE,
                     ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED);
         }
+        CommandLines.exitCodes(commandLine.getSubcommands().get("verify"), ExitCodes.OK, ExitCodes.SOFTWARE,
+                ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.ROOT_UNAVAILABLE, ExitCodes.QUEUE_UNAVAILABLE,
+                ExitCodes.DESTINATION_UNREACHABLE, ExitCodes.SYNC_FAILED, ExitCodes.DESTINATION_CHANGED,
+                ExitCodes.VERIFY_MISMATCH, ExitCodes.VERIFY_BUSY);
         for (String subcommand : List.of("allow", "changes")) {
             CommandLines.exitCodes(commandLine.getSubcommands().get(subcommand), ExitCodes.OK, ExitCodes.SOFTWARE,
                     ExitCodes.USAGE, ExitCodes.CONFIG, ExitCodes.QUEUE_UNAVAILABLE);

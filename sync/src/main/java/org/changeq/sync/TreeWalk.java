@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Lists every path under a root as raw bytes, by reading {@code find ROOT -mindepth 1 -printf
- * '%y %P\0'}: names never pass through {@code String} or {@code java.nio.file.Path}, so newline
+ * Lists every path under a root as raw bytes, with its type and size, by reading {@code find ROOT -mindepth 1 -printf
+ * '%y %s %P\0'}: names never pass through {@code String} or {@code java.nio.file.Path}, so newline
  * and invalid-UTF-8 names arrive exactly as the kernel has them. Symbolic links are listed, not
  * followed. Blocks the calling thread; find's stderr (unreadable directories) is discarded and
  * its exit status reported.
@@ -24,12 +24,23 @@ final class TreeWalk {
         void visit(byte[] relativePath, boolean directory);
     }
 
+    @FunctionalInterface
+    interface SizedVisitor {
+        /** @param type find's {@code %y}: {@code f} file, {@code d} directory, {@code l} symbolic link, ... */
+        void visit(byte[] relativePath, char type, long size);
+    }
+
     private TreeWalk() {
     }
 
     /** @return find's exit status: non-zero when some directory could not be read */
     static int walk(Path root, Visitor visitor) throws IOException, InterruptedException {
-        Process find = new ProcessBuilder(List.of(FIND, root.toString(), "-mindepth", "1", "-printf", "%y %P\\0"))
+        return walk(root, (path, type, size) -> visitor.visit(path, type == 'd'));
+    }
+
+    /** @return find's exit status: non-zero when some directory could not be read */
+    static int walk(Path root, SizedVisitor visitor) throws IOException, InterruptedException {
+        Process find = new ProcessBuilder(List.of(FIND, root.toString(), "-mindepth", "1", "-printf", "%y %s %P\\0"))
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         find.getOutputStream().close();
@@ -43,18 +54,29 @@ final class TreeWalk {
                 }
                 byte[] bytes = entry.toByteArray();
                 entry.reset();
-                if (bytes.length < 3 || bytes[1] != ' ') {
+                int sizeEnd = bytes.length < 3 || bytes[1] != ' ' ? -1 : indexOf(bytes, (byte) ' ', 2);
+                if (sizeEnd < 0 || sizeEnd == bytes.length - 1) {
                     throw new IOException("unexpected output from " + FIND + ": "
                             + new String(bytes, StandardCharsets.ISO_8859_1));
                 }
-                byte[] path = new byte[bytes.length - 2];
-                System.arraycopy(bytes, 2, path, 0, path.length);
-                visitor.visit(path, bytes[0] == 'd');
+                long size = Long.parseLong(new String(bytes, 2, sizeEnd - 2, StandardCharsets.US_ASCII));
+                byte[] path = new byte[bytes.length - sizeEnd - 1];
+                System.arraycopy(bytes, sizeEnd + 1, path, 0, path.length);
+                visitor.visit(path, (char) bytes[0], size);
             }
         } catch (IOException | RuntimeException e) {
             find.destroy();
             throw e;
         }
         return find.waitFor();
+    }
+
+    private static int indexOf(byte[] bytes, byte value, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == value) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

@@ -31,7 +31,9 @@ class AlertRulesTest {
             "changeq_sync_failures_total", "changeq_sync_backlog_records", "changeq_sync_full_sync_total",
             "changeq_sync_last_run_duration_seconds", "changeq_sync_last_exit_code", "changeq_tracker_running",
             "changeq_sync_root_tracked", "changeq_sync_retry_paths", "changeq_sync_retry_oldest_failure_timestamp_seconds",
-            "changeq_sync_history_bytes", "changeq_sync_change_refused");
+            "changeq_sync_history_bytes", "changeq_sync_change_refused", "changeq_verify_mismatches",
+            "changeq_verify_cycle_start_timestamp_seconds", "changeq_verify_cycle_seconds",
+            "changeq_verify_last_run_timestamp_seconds");
     private static final Pattern METRIC = Pattern.compile("changeq_[a-z_]+");
     private static final Set<String> SEVERITIES = Set.of("critical", "warning", "info");
 
@@ -70,7 +72,8 @@ class AlertRulesTest {
         }
         assertEquals(Set.of("ChangeqSyncStale", "ChangeqSyncFailing", "ChangeqSyncRefused", "ChangeqSyncPathsStuck",
                 "ChangeqBacklogHigh", "ChangeqFullSyncsFrequent", "ChangeqSyncSlow", "ChangeqMetricsMissing", "ChangeqTrackerNotRunning",
-                "ChangeqRootNotTracked", "ChangeqHistoryGrowing", "ChangeqSyncMassChange"), alerts);
+                "ChangeqRootNotTracked", "ChangeqHistoryGrowing", "ChangeqSyncMassChange", "ChangeqVerifyMismatch",
+                "ChangeqVerifyStale"), alerts);
     }
 
     @Test

@@ -66,6 +66,8 @@ class DebianPackageIT {
                 Map.entry("/lib/systemd/system/changeq-sync@.service", data),
                 Map.entry("/lib/systemd/system/changeq-sync@.timer", data),
                 Map.entry("/lib/systemd/system/changeq-sync-follow@.service", data),
+                Map.entry("/lib/systemd/system/changeq-verify@.service", data),
+                Map.entry("/lib/systemd/system/changeq-verify@.timer", data),
                 Map.entry("/usr/lib/sysctl.d/60-changeq-inotify.conf", data),
                 Map.entry("/usr/lib/tmpfiles.d/changeq.conf", data),
                 Map.entry("/etc/changeq/changeq.yaml", data),

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The .deb as users run it, under a real systemd booted in a container (src/test/sh/installed-system.sh):
  * apt install, the example's three routes, root running README's commands by hand, every route's runs
- * under its unit, owners kept by the local mirror, a root added and the tracker reloaded, kill -9 and catch-up,
+ * under its unit, owners kept by the local mirror, a corruption at the NAS found by the verify unit and repaired,
+ * a root added and the tracker reloaded, kill -9 and catch-up,
  * stop, purge. The Debian root
  * file system is built once and kept in {@value #ROOTFS_CACHE}.
  */

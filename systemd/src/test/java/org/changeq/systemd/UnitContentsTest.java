@@ -44,7 +44,8 @@ class UnitContentsTest {
 
     @Test
     void servicesRunAsChangeqWithReadSearchOnlyAndNeverForbidWritableExecutableMemory() throws IOException {
-        for (String unit : List.of("changeq-tracker.service", "changeq-sync@.service", "changeq-sync-follow@.service")) {
+        for (String unit : List.of("changeq-tracker.service", "changeq-sync@.service", "changeq-sync-follow@.service",
+                "changeq-verify@.service")) {
             List<String> settings = settings(unit);
             assertTrue(settings.contains("User=changeq"), unit);
             assertTrue(settings.contains("AmbientCapabilities=CAP_DAC_READ_SEARCH"), unit);
@@ -93,12 +94,30 @@ class UnitContentsTest {
     }
 
     @Test
+    void verifyRunsDailyAtIdlePriorityWithTheSyncUnitsHardening() throws IOException {
+        List<String> verify = settings("changeq-verify@.service");
+        List<String> sync = settings("changeq-sync@.service");
+        assertEquals(sync.subList(sync.indexOf("User=changeq"), sync.size()),
+                verify.subList(verify.indexOf("User=changeq"), verify.size()),
+                "the same hardening as the sync's runs, line for line");
+        assertEquals("/usr/bin/changeq-sync verify --config /etc/changeq/changeq.yaml --route %i --wait 1h",
+                value(verify, "ExecStart"));
+        assertTrue(verify.contains("Type=oneshot"));
+        assertTrue(verify.contains("Nice=19") && verify.contains("IOSchedulingClass=idle"));
+        List<String> timer = settings("changeq-verify@.timer");
+        assertTrue(timer.contains("Persistent=true"));
+        assertTrue(timer.contains("WantedBy=timers.target"));
+        assertTrue(timer.stream().anyMatch(s -> s.matches("OnCalendar=\\*-\\*-\\* \\d\\d:\\d\\d")), timer.toString());
+    }
+
+    @Test
     void everyExecStartNamesAShippedLauncher() throws IOException {
         Set<String> launchers = new TreeSet<>();
         try (var files = Files.list(ModuleFiles.source("dist/bin"))) {
             files.forEach(file -> launchers.add(file.getFileName().toString()));
         }
-        for (String unit : List.of("changeq-tracker.service", "changeq-sync@.service", "changeq-sync-follow@.service")) {
+        for (String unit : List.of("changeq-tracker.service", "changeq-sync@.service", "changeq-sync-follow@.service",
+                "changeq-verify@.service")) {
             String command = value(settings(unit), "ExecStart").split(" ")[0];
             assertTrue(command.startsWith("/usr/bin/"), unit + ": " + command);
             assertTrue(launchers.contains(command.substring("/usr/bin/".length())), unit + ": " + command + " not in " + launchers);

@@ -54,7 +54,8 @@ class UnitFilesIT {
     void everyUnitAndARouteInstanceVerifiesCleanly() throws Exception {
         for (String unit : List.of("changeq-tracker.service", "changeq-sync@.service", "changeq-sync@.timer",
                 "changeq-sync@mirror.service", "changeq-sync@mirror.timer", "changeq-sync-follow@.service",
-                "changeq-sync-follow@mirror.service")) {
+                "changeq-sync-follow@mirror.service", "changeq-verify@.service", "changeq-verify@.timer",
+                "changeq-verify@mirror.service", "changeq-verify@mirror.timer")) {
             assertClean(verify(unit), unit);
         }
     }

@@ -60,7 +60,8 @@ public final class ConfigLoader {
     private static final List<String> ROOT_KEYS = List.of("path", "exclude");
     private static final List<String> ROUTE_KEYS = List.of("root", "dest", "include", "exclude", "include-list",
             "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes",
-            "max-delete", "max-delete-window", "max-change", "max-change-window", "follow", "history");
+            "max-delete", "max-delete-window", "max-change", "max-change-window", "follow", "history",
+            "verify-cycle", "verify-max-rate");
     private static final List<String> WINDOW_KEYS = List.of("days-of-month", "days-of-week");
     private static final List<String> HISTORY_KEYS = List.of("keep", "max-size");
     private static final Pattern SIZE = Pattern.compile("(\\d{1,12})([KMGT]?)");
@@ -272,11 +273,15 @@ public final class ConfigLoader {
             FollowSettings follow = optional(fields, key, "follow", FollowSettings.DEFAULT, this::follow);
             Optional<HistorySettings> history = optional(fields, key, "history", Optional.empty(),
                     (historyNode, historyKey) -> Optional.of(history(historyNode, historyKey)));
+            VerifySettings verify = new VerifySettings(
+                    optional(fields, key, "verify-cycle", VerifySettings.DEFAULT_CYCLE, this::verifyCycle),
+                    optional(fields, key, "verify-max-rate", OptionalLong.empty(),
+                            (rateNode, rateKey) -> OptionalLong.of(size(rateNode, rateKey))));
 
             RouteConfig route = new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
                     PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
                     rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, maxDeleteWindow, maxChange,
-                    maxChangeWindow, follow, history);
+                    maxChangeWindow, follow, history, verify);
             checkDestinationPlace(route, destNode, roots.get(root), queue, state, earlier);
             return route;
         }
@@ -397,6 +402,16 @@ public final class ConfigLoader {
                         + RouteConfig.DEFAULT_MAX_DELETE_WINDOW.toDays() + "d");
             }
             return window;
+        }
+
+        /** Whole days: the rotating slice of a verify run is one day's share of the cycle. */
+        private Duration verifyCycle(Node node, String key) throws ConfigException {
+            Duration cycle = duration(node, key);
+            if (cycle.toDays() < 1 || !cycle.equals(Duration.ofDays(cycle.toDays()))) {
+                throw error(node, key, "must be a whole number of days (e.g. 30d), got " + text(cycle)
+                        + ": every file is verified once per cycle, one day's slice at a time");
+            }
+            return cycle;
         }
 
         /** {@code 500ms}, {@code 2s}, {@code 5m}, {@code 1h}, {@code 7d}. */

@@ -29,6 +29,8 @@ import java.util.Optional;
  * @param maxChangeWindow  the time over which {@code maxChange} counts the changes of all runs
  * @param follow           when a follower of the route runs ({@code follow:}); timer runs ignore it
  * @param history          the earlier versions the route keeps at its destination ({@code history:}); empty keeps none
+ * @param verify           how {@code changeq-sync verify} proves the route's copy ({@code verify-cycle},
+ *                         {@code verify-max-rate})
  */
 public record RouteConfig(
         String name,
@@ -50,7 +52,8 @@ public record RouteConfig(
         ChangeLimit maxChange,
         Duration maxChangeWindow,
         FollowSettings follow,
-        Optional<HistorySettings> history) {
+        Optional<HistorySettings> history,
+        VerifySettings verify) {
 
     /**
      * A local copy keeps owners, groups, modes and devices like {@code rsync -a} as root; {@code --super}
@@ -78,6 +81,7 @@ public record RouteConfig(
         java.util.Objects.requireNonNull(maxChangeWindow, "maxChangeWindow");
         java.util.Objects.requireNonNull(follow, "follow");
         java.util.Objects.requireNonNull(history, "history");
+        java.util.Objects.requireNonNull(verify, "verify");
         include = List.copyOf(include);
         exclude = List.copyOf(exclude);
         rsyncArgs = List.copyOf(rsyncArgs);

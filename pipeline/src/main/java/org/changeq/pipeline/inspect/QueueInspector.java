@@ -39,6 +39,7 @@ import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RootTracking;
 import org.changeq.pipeline.state.RouteRuns;
+import org.changeq.pipeline.state.VerifyState;
 import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.RunProgressFile;
 import org.changeq.pipeline.state.StateLayout;
@@ -475,6 +476,7 @@ final class QueueInspector {
             line.raw("last_run", runJson(runs.runs().last()));
             line.raw("last_success", runJson(runs.runs().lastSuccess()));
             line.raw("running", runningRun(route, nowMillis).json());
+            line.raw("verify", verifyJson(route));
             out.println(line);
         } else {
             out.printf("route %s (root %s -> %s)%n", route.name(), route.root(), route.dest());
@@ -504,7 +506,54 @@ final class QueueInspector {
                     + (reason == SyncPolicy.Reason.GAP ? routeState.queueReplaced().orElse(reason.explanation())
                     : untracked.orElse(reason.explanation())) + ")").orElse("incremental"));
             runningRun(route, nowMillis).text().ifPresent(text -> out.printf("  running      %s%n", text));
+            out.printf("  verify       %s%n", verifyText(route, nowMillis));
         }
+    }
+
+    /** What {@code changeq-sync verify} found for the route, for stat; the rest of stat holds when it cannot be read. */
+    private Optional<VerifyState> verifyState(RouteConfig route) throws IOException {
+        try {
+            return Optional.of(VerifyState.read(state.verifyState(route.name())));
+        } catch (IllegalStateException malformed) {
+            return Optional.empty();
+        }
+    }
+
+    private String verifyText(RouteConfig route, long nowMillis) throws IOException {
+        Optional<VerifyState> read = verifyState(route);
+        if (read.isEmpty()) {
+            return "unknown: " + state.verifyState(route.name()) + " is malformed; the next changeq-sync verify after"
+                    + " moving it away starts a new cycle";
+        }
+        VerifyState verify = read.get();
+        if (verify.lastRunStartedMillis() == 0) {
+            return "never (changeq-sync verify --route " + route.name() + ", or its timer changeq-verify@"
+                    + route.name() + ".timer)";
+        }
+        long open = verify.mismatches().stream().filter(mismatch -> mismatch.kind().repaired()).count();
+        long extra = verify.mismatches().size() - open;
+        return String.format(Locale.ROOT, "last %s, cycle of %d day(s) since %s %.0f%% covered, last complete cycle %s;"
+                + " %d mismatch(es) waiting for the next run%s", format.time(verify.lastRunFinishedMillis()),
+                verify.slices(), format.time(verify.cycleStartMillis()), verify.coverage() * 100,
+                verify.lastCompleteCycleMillis() == 0 ? "none yet" : format.time(verify.lastCompleteCycleMillis()),
+                open, extra == 0 ? "" : ", " + extra + " extra path(s) at the destination (reported only)");
+    }
+
+    private String verifyJson(RouteConfig route) throws IOException {
+        Optional<VerifyState> read = verifyState(route);
+        if (read.isEmpty() || read.get().lastRunStartedMillis() == 0) {
+            return "null";
+        }
+        VerifyState verify = read.get();
+        RecordFormat.JsonLine counts = format.line();
+        verify.counts().forEach((kind, count) -> counts.field(kind.token, count));
+        return format.line().time("last_run", verify.lastRunFinishedMillis())
+                .time("cycle_start", verify.cycleStartMillis()).field("cycle_days", verify.slices())
+                .field("slices_done", verify.slicesDone())
+                .field("coverage_percent", Math.round(verify.coverage() * 100))
+                .time("last_complete_cycle", verify.lastCompleteCycleMillis() == 0 ? OptionalLong.empty()
+                        : OptionalLong.of(verify.lastCompleteCycleMillis()))
+                .raw("mismatches", counts.toString()).toString();
     }
 
     /**

@@ -140,6 +140,11 @@ public record StateLayout(Path directory) {
         return new RunProgressFile(directory.resolve("runs").resolve(route + ".progress"));
     }
 
+    /** Where {@code changeq-sync verify} stands in the route's cycle and what it found: see {@link VerifyState}. */
+    public Path verifyState(String route) {
+        return directory.resolve("verify").resolve(route);
+    }
+
     /** Default directory for the Prometheus textfile metrics. */
     public Path metricsDirectory() {
         return directory.resolve("metrics");

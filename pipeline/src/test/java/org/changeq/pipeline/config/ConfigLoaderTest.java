@@ -308,6 +308,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void verifyCoversTheTreeInThirtyDaysUnlimitedByDefaultAndTakesWholeDaysAndABinaryRate() throws ConfigException {
+        assertEquals(VerifySettings.DEFAULT, parse(BASE).route("mirror").verify());
+        assertEquals(new VerifySettings(Duration.ofDays(7), OptionalLong.of(20L << 20)), parse(BASE.replace(
+                "dest: /mnt/backup/}", "dest: /mnt/backup/, verify-cycle: 7d, verify-max-rate: 20M}")).route("mirror")
+                .verify());
+    }
+
+    @Test
     void harmlessRsyncArgsPass() throws ConfigException {
         RouteConfig route = parse(BASE.replace("dest: /mnt/backup/}",
                 "dest: /mnt/backup/, rsync-args: [-raH, --delay-updates, --skip-compress=gz/zip, -e, ssh -p 2222, --numeric-ids]}"))
@@ -539,6 +547,10 @@ class ConfigLoaderTest {
                         8, "routes.mirror.history.keep", "must be longer than 0"),
                 Arguments.of("backups made by rsync-args", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, rsync-args: [-a, --backup-dir=old]}"),
                         8, "routes.mirror.rsync-args[1]", "history:"),
+                Arguments.of("a verify cycle of hours", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, verify-cycle: 36h}"),
+                        8, "routes.mirror.verify-cycle", "must be a whole number of days (e.g. 30d), got"),
+                Arguments.of("a verify rate of zero", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, verify-max-rate: 0}"),
+                        8, "routes.mirror.verify-max-rate", "expected a size above 0"),
                 Arguments.of("follow as a number", BASE.replace("dest: /mnt/backup/}", "dest: /mnt/backup/, follow: 5}"),
                         8, "routes.mirror.follow", "expected a mapping"),
                 Arguments.of("broken YAML", BASE.replace("[/immich/]", "[/immich/"),

@@ -32,6 +32,7 @@ import org.changeq.pipeline.plan.SyncPolicy;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RouteRuns;
 import org.changeq.pipeline.state.StateLayout;
+import org.changeq.pipeline.state.VerifyState;
 import org.changeq.pipeline.state.TrackerRootsFile;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.pipeline.testing.Poll;
@@ -460,9 +461,18 @@ class QueueMainTest {
                 Arrays.copyOf(invalidDirectory, 7), Base64.getDecoder().decode(row.get("directory").asText()))),
                 "invalid UTF-8 is base64 here too: " + top);
 
+        new VerifyState(1_000, 30, 4, 10, 100, 2_000, 3_000, 0, List.of(new VerifyState.Mismatch(
+                VerifyState.Kind.CONTENT, INVALID_UTF8), new VerifyState.Mismatch(VerifyState.Kind.EXTRA,
+                "stray".getBytes(StandardCharsets.UTF_8)))).write(new StateLayout(dir.resolve("state"))
+                .verifyState("mirror"));
         List<JsonNode> stat = validJson(schema("stat.schema.json"), "stat", "--json", "--config", cfg);
         assertEquals(List.of("queue", "route", "route"), stat.stream().map(line -> line.get("kind").asText()).toList());
         assertTrue(stat.get(1).get("full_reason").isTextual() && stat.get(2).get("last_run").isNull(), stat.toString());
+        JsonNode verified = stat.stream().filter(line -> "mirror".equals(line.path("route").asText())).findFirst()
+                .orElseThrow().get("verify");
+        assertEquals(13, verified.get("coverage_percent").asInt(), verified.toString());
+        assertEquals(1, verified.get("mismatches").get("content").asInt(), verified.toString());
+        assertTrue(verified.get("last_complete_cycle").isNull(), verified.toString());
         validJson(schema("stat.schema.json"), "stat", "--json", "--utc", "--queue", queue);
     }
 
