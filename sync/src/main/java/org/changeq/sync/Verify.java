@@ -28,6 +28,7 @@ import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.state.LockHolder;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RouteRuns;
 import org.changeq.pipeline.state.RunChanges;
@@ -151,7 +152,7 @@ public final class Verify {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    OptionalLong holder = RouteLock.holder(layout.routeLock(route.name()));
+                    OptionalLong holder = LockHolder.of(layout.routeLock(route.name())).pid();
                     throw new SyncException(ExitCodes.VERIFY_BUSY, "route '" + route.name() + "': not verified: its"
                             + " sync holds the lock " + layout.routeLock(route.name())
                             + (holder.isPresent() && holder.getAsLong() > 0 ? " (process " + holder.getAsLong() + ")" : "")
