@@ -59,6 +59,7 @@ final class ChangeBrake {
     private final SyncRequest request;
     private final Clock clock;
     private final String command;
+    /** How a running follower of the route is given consent. */
     private final String consentCommand;
     /** What an operator consented to for this run, and whether it came from the consent file. */
     private OptionalLong consent = OptionalLong.empty();
@@ -66,17 +67,15 @@ final class ChangeBrake {
     private long refusedChanges;
 
     /**
-     * @param command        how the operator runs this route by hand, for the consent the messages name
-     * @param consentCommand how a running follower of the route is given consent
+     * @param command how the operator runs this route by hand, for the consent the messages name
      */
-    ChangeBrake(RouteConfig route, StateLayout layout, SyncRequest request, Clock clock, String command,
-                String consentCommand) {
+    ChangeBrake(RouteConfig route, StateLayout layout, SyncRequest request, Clock clock, String command) {
         this.route = route;
         this.layout = layout;
         this.request = request;
         this.clock = clock;
         this.command = command;
-        this.consentCommand = consentCommand;
+        this.consentCommand = "changeq-sync allow ... --route " + route.name();
     }
 
     /**
@@ -124,10 +123,10 @@ final class ChangeBrake {
      *                       consent, when it may not
      */
     Decision decide(Count count, OptionalLong destinationPaths) throws SyncException, IOException {
-        Budget budget = budget(destinationPaths.isPresent() ? destinationPaths
-                : layout.destinationPaths(route.name()).read());
+        Verdict verdict = judge(count, destinationPaths);
+        Budget budget = verdict.budget();
         long changes = count.total();
-        if (changes > budget.allowed()) {
+        if (verdict.refused()) {
             refusedChanges = changes;
             throw new SyncException(ExitCodes.MASS_CHANGE_REFUSED, refusal(count, budget));
         }
@@ -136,6 +135,24 @@ final class ChangeBrake {
                     count.kinds(), budget.brief());
         }
         return new Decision(count.overwritten, count.deleted, count.renamed, consent.isPresent());
+    }
+
+    /**
+     * What the brake says of a counted run, without acting on it: {@link #decide} refuses by it, and
+     * {@code changeq-sync check} shows it.
+     *
+     * @param destinationPaths the paths the destination holds now, when a full dry run measured it; else the stored size
+     */
+    Verdict judge(Count count, OptionalLong destinationPaths) throws IOException {
+        return new Verdict(count, budget(destinationPaths.isPresent() ? destinationPaths
+                : layout.destinationPaths(route.name()).read()));
+    }
+
+    /** A counted run measured against what the route may still change. */
+    record Verdict(Count count, Budget budget) {
+        boolean refused() {
+            return count.total() > budget.allowed();
+        }
     }
 
     /** What {@code count} says a run changed, to enter when no dry run counted it beforehand. */
@@ -231,10 +248,14 @@ final class ChangeBrake {
                         + " more)" : "").append('.');
         count.extensionSignal().ifPresent(signal -> text.append(' ').append(signal));
         text.append(" If the source was encrypted or rewritten by mistake, restore it there; the destination still holds"
-                + " the earlier versions. If the change is wanted, let it through once: '").append(command)
-                .append(" --allow-changes ").append(count.total()).append("', or for a running follower '")
-                .append(consentCommand).append(" --changes ").append(count.total()).append('\'');
+                + " the earlier versions. If the change is wanted, let it through once: ").append(consent(count.total()));
         return text.toString();
+    }
+
+    /** How an operator lets {@code changes} through once, by hand or for a running follower. */
+    String consent(long changes) {
+        return "'" + command + " --allow-changes " + changes + "', or for a running follower '" + consentCommand
+                + " --changes " + changes + "'";
     }
 
     /**

@@ -120,8 +120,7 @@ public final class RouteSync {
         this.command = "changeq-sync ... --route " + route.name() + (request.forceFull() ? " --full" : "");
         this.guard = new CopyGuard(route, root, layout, request, command);
         this.deletions = new DeletionGuard(route, layout, request, clock, command);
-        this.brake = new ChangeBrake(route, layout, request, clock, command, "changeq-sync allow ... --route "
-                + route.name());
+        this.brake = new ChangeBrake(route, layout, request, clock, command);
         this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command,
                 request.dryRun() ? listDirectory : layout.directory());
         this.listDirectory = listDirectory;

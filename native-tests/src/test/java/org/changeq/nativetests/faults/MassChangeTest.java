@@ -137,6 +137,54 @@ class MassChangeTest {
         }
     }
 
+    /** {@code changeq-sync check}'s report and exit code. */
+    private static String check(FaultBench bench, int expectedExit) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = SyncMain.commandLine(new PrintStream(out, true, StandardCharsets.UTF_8), System.err)
+                .execute("check", "--config", bench.configFile().toString());
+        String report = out.toString(StandardCharsets.UTF_8);
+        assertEquals(expectedExit, exit, report);
+        return report;
+    }
+
+    @Test
+    void checkPreviewsTheBrakeAndFailsOnARewriteItWouldRefuseWithoutSendingIt() throws Exception {
+        try (FaultBench bench = bench(temp)) {
+            String report = check(bench, ExitCodes.OK);
+            assertTrue(report.contains("route 'offsite': max-change: a full sync would change 0 files that exist at "
+                    + bench.daemon.url("") + " (0 overwritten, 0 deleted, 0 renamed away), within max-change 25% = "),
+                    report);
+            Map<String, String> before = digests(bench);
+            encrypt(bench, 0, 40);
+            bench.awaitRecorded();
+
+            report = check(bench, ExitCodes.CHECK_FAILED);
+            assertTrue(report.contains("route 'offsite': max-change: a full sync would change 40 files that exist at "
+                    + bench.daemon.url("") + " (40 overwritten, 0 deleted, 0 renamed away), more than max-change 25% = "
+                    + "27 paths of the 107 the destination held"), report);
+            assertTrue(report.contains(": it would be REFUSED (exit 15) and send nothing; "), report);
+            assertTrue(report.contains("--route offsite --full --allow-changes 40', or for a running follower"
+                    + " 'changeq-sync allow ... --route offsite --changes 40'"), report);
+            assertEquals(before, digests(bench), "check sent nothing");
+
+            assertEquals(ExitCodes.OK, SyncMain.commandLine(System.out, System.err).execute("allow", "--config",
+                    bench.configFile().toString(), "--route", FaultBench.ROUTE, "--changes", "40"));
+            report = check(bench, ExitCodes.OK);
+            assertTrue(report.contains("(40 overwritten, 0 deleted, 0 renamed away), within the consent of"
+                    + " 'changeq-sync allow' 40"), "a consent given counts as the run counts it: " + report);
+        }
+    }
+
+    @Test
+    void checkSaysTheFirstSyncIsNotJudged() throws Exception {
+        try (FaultBench bench = FaultBench.withRouteLines(temp, "    max-change: \"25%\"")) {
+            Trees.write(bench.root, "docs/a", "a\n");
+            String report = check(bench, ExitCodes.OK);
+            assertTrue(report.contains("route 'offsite': max-change does not judge its next run: the route's first"
+                    + " sync"), report);
+        }
+    }
+
     @Test
     @ExpectLog(level = org.slf4j.event.Level.ERROR, logger = "RouteSync", contains = "mass change refused")
     void encryptedCopiesUnderANewExtensionWithTheOriginalsDeletedAreRefusedUntilConsent() throws Exception {
