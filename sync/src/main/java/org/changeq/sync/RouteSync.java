@@ -102,6 +102,8 @@ public final class RouteSync {
     private boolean trackerSeenRunning = true;
     /** What the real passes change at the destination, counted as rsync makes the changes; null when not counted. */
     private ChangeBrake.Count counted;
+    /** The deletion guard's decision of the dry run that counted the run's changes: the deletion pass asks no more. */
+    private Optional<DeletionGuard.Decision> deletionsCounted = Optional.empty();
     /** What the real passes changed at the destination, path by path, as rsync itemized it. */
     private final RunChanges.Builder changes = new RunChanges.Builder();
     private final RunProgress progress;
@@ -417,8 +419,9 @@ public final class RouteSync {
                 }
                 // After what is new arrived, so that a renamed directory's new name is there before its old one goes.
                 if (lists.deletions() > 0 && (outcome.succeeded() || outcome.partial())) {
-                    deletionDecision = Optional.of(decideDeletions("incremental sync: counting deletions",
-                            commands.asDryRun().deletionPass(deletionLists), false, deletionLists.renamed(), line -> { }));
+                    deletionDecision = Optional.of(deletionsCounted.isPresent() ? deletionsCounted.get()
+                            : decideDeletions("incremental sync: counting deletions", deletionDryRun(commands,
+                            deletionLists), false, deletionLists.renamed(), line -> { }));
                     if (!request.dryRun()) {
                         deletions.enter(deletionDecision.get());
                     }
@@ -932,9 +935,6 @@ public final class RouteSync {
         if (lists.comparedByContent() > 0) {
             dryRuns.put(counting.contentPass(RouteFiles.contentList(listDirectory, route.name())), changes);
         }
-        if (lists.deletions() > 0) {
-            dryRuns.put(counting.deletionPass(deletionLists), changes.deletionsOnly());
-        }
         for (Map.Entry<List<String>, Consumer<byte[]>> dryRun : dryRuns.entrySet()) {
             RsyncRunner.Outcome outcome;
             try (RunProgress.Pass pass = progress.pass("counting what the run changes (dry run)", false)) {
@@ -944,8 +944,25 @@ public final class RouteSync {
                 return outcome.failureOnly();
             }
         }
+        if (lists.deletions() > 0) {
+            // One dry run for both limits: the deletion guard decides by it, and the deletion pass asks no more.
+            DeletionGuard.Decision decision = decideDeletions("counting what the run changes and deletes",
+                    deletionDryRun(commands, deletionLists), false, deletionLists.renamed(), changes.deletionsOnly());
+            deletionsCounted = Optional.of(decision);
+            if (!decision.outcome().succeeded() && !decision.outcome().partial()) {
+                return decision.outcome().failureOnly();
+            }
+        }
         enter(brake.decide(changes, OptionalLong.empty()));
         return RsyncRunner.Outcome.NOT_RUN;
+    }
+
+    /**
+     * The dry run of the incremental deletion pass: what it would delete, and the new and changed files it itemizes
+     * again in its directories, which only the deletion guard's caller may ignore.
+     */
+    private static List<String> deletionDryRun(RsyncCommand commands, DeletionLists deletionLists) {
+        return commands.asDryRun().deletionPass(deletionLists);
     }
 
     private void printPlan(List<String> command, Path list) throws IOException {

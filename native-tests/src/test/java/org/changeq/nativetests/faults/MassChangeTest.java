@@ -28,6 +28,7 @@ import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.inspect.QueueMain;
 import org.changeq.pipeline.state.ChangeLedger;
+import org.changeq.pipeline.state.DeletionLedger;
 import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
@@ -251,6 +252,38 @@ class MassChangeTest {
                     events.list.toString());
             ChangeLedger ledger = ChangeLedger.read(new StateLayout(bench.state).changeLedger(FaultBench.ROUTE));
             assertEquals(3, ledger.total(), "the real pass counted what it overwrote: " + ledger);
+        } finally {
+            log.setLevel(level);
+            log.detachAppender(events);
+        }
+    }
+
+    @Test
+    void aRunWithDeletionsMakesOneDryRunOfItsDeletionPassForBothLimits() throws Exception {
+        Logger log = (Logger) LoggerFactory.getLogger("org.changeq.sync.RsyncRunner");
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        Level level = log.getLevel();
+        try (FaultBench bench = bench(temp)) {
+            encrypt(bench, 0, 2);
+            for (int i = 50; i < 53; i++) {
+                Files.delete(bench.root.resolve(name(i)));
+            }
+            bench.awaitRecorded();
+            events.start();
+            log.addAppender(events);
+            log.setLevel(Level.INFO);
+            assertEquals(ExitCodes.OK, bench.sync().exitCode());
+            bench.assertDestinationEqualsSource();
+            java.util.List<String> deletionDryRuns = events.list.stream().map(ILoggingEvent::getFormattedMessage)
+                    .filter(message -> message.startsWith("running ") && message.contains(" --dry-run ")
+                            && message.contains(" --no-r --dirs --delete "))
+                    .toList();
+            assertEquals(1, deletionDryRuns.size(), "one dry run of the deletion pass: " + deletionDryRuns);
+            StateLayout layout = new StateLayout(bench.state);
+            assertEquals(5, ChangeLedger.read(layout.changeLedger(FaultBench.ROUTE)).total(),
+                    "max-change counted the two rewrites and three deletions");
+            assertEquals(3, DeletionLedger.read(layout.deletionLedger(FaultBench.ROUTE)).total(),
+                    "max-delete counted the three deletions by the same dry run");
         } finally {
             log.setLevel(level);
             log.detachAppender(events);
