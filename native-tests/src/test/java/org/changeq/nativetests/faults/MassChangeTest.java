@@ -212,6 +212,40 @@ class MassChangeTest {
         }
     }
 
+    /**
+     * A directory renamed within the root arrives as new files under its new name, which no count sees: renamed away
+     * is the only trace of a tree that was renamed and then encrypted, so it counts toward max-change.
+     */
+    @Test
+    @ExpectLog(level = org.slf4j.event.Level.ERROR, logger = "RouteSync", contains = "mass change refused")
+    void aTreeRenamedAndEncryptedUnderItsNewNameIsRefusedAsRenamedAway() throws Exception {
+        try (FaultBench bench = bench(temp)) {
+            Map<String, String> before = digests(bench);
+            Files.move(bench.root.resolve("docs"), bench.root.resolve("docs.locked"));
+            Random random = new Random(11);
+            try (Stream<Path> files = Files.walk(bench.root.resolve("docs.locked"))) {
+                for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                    byte[] bytes = new byte[96];
+                    random.nextBytes(bytes);
+                    Files.write(file, bytes);
+                }
+            }
+            bench.awaitRecorded();
+
+            // Each deleted path counts, the directories too.
+            int renamedAway = FILES + DIRECTORIES + 1;
+            String message = refusal(bench).getMessage();
+            assertTrue(message.contains("would change " + renamedAway + " files that exist at " + bench.daemon.url("")
+                    + " (0 overwritten, 0 deleted, " + renamedAway + " renamed away)"), message);
+            assertEquals(before, digests(bench), "nothing reached the destination, nothing left it");
+
+            assertEquals(ExitCodes.OK, bench.sync(SyncRequest.of(FaultBench.ROUTE).allowingChanges(renamedAway))
+                    .exitCode(),
+                    "max-delete does not count a renamed directory: only max-change needs consent");
+            bench.assertDestinationEqualsSource();
+        }
+    }
+
     @Test
     void aSmallChangePassesAndThePreCheckSkipsTheDryRun() throws Exception {
         Logger log = (Logger) LoggerFactory.getLogger("org.changeq.sync.ChangeBrake");
