@@ -25,6 +25,7 @@ import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.manifest.IndexFile;
 import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.QueueIdentity;
 import org.changeq.pipeline.manifest.QueueNotFoundException;
@@ -514,7 +515,7 @@ public final class RouteSync {
             brake.afterCommit();
             marker.placeAfterSuccess(destination.accepted());
             if (historyRun.isPresent()) {
-                retainHistory(commands, historyRun.get());
+                retainHistory(commands, historyRun.get(), mode == Mode.FULL);
             }
             if (success && !state.retry().isEmpty() && retry.entries().isEmpty()) {
                 // After the commit: a crash in between only sends these paths once more.
@@ -756,14 +757,34 @@ public final class RouteSync {
 
     /**
      * After the run passed the route's identity checks and committed: removes the history's expired run directories.
-     * The run succeeded whatever retention manages; what it cannot remove now goes at a later run.
+     * Listing the history costs a walk of it at the destination, which a follower would pay every batch: a run that is
+     * not full lists it only once a run directory can have expired ({@link History.Summary#due}). The run succeeded
+     * whatever retention manages; what it cannot remove now goes at a later run.
      */
-    private void retainHistory(RsyncCommand commands, String current) throws InterruptedException {
+    private void retainHistory(RsyncCommand commands, String current, boolean full) throws InterruptedException {
+        IndexFile due = layout.historyRetentionDue(route.name());
         try {
+            OptionalLong next = retentionDue(due);
+            if (!full && next.isPresent() && clock.millis() < next.getAsLong()) {
+                LOG.debug("route '{}': history: no run directory expires before {}; retention waits until then",
+                        route.name(), Instant.ofEpochMilli(next.getAsLong()));
+                return;
+            }
             history = Optional.of(new History(route, commands, layout.directory()).retain(clock.instant(), current));
+            due.write(history.get().due().toEpochMilli());
         } catch (SyncException | IOException e) {
             LOG.warn("route '{}': the history's retention failed: {}; the next successful run tries again", route.name(),
                     e.getMessage());
+        }
+    }
+
+    /** When retention is next due; empty, so that it runs now, when the file is unreadable as one. */
+    private OptionalLong retentionDue(IndexFile due) throws IOException {
+        try {
+            return due.read();
+        } catch (IllegalStateException e) {
+            LOG.info("route '{}': {}; retention runs now and replaces it", route.name(), e.getMessage());
+            return OptionalLong.empty();
         }
     }
 

@@ -6,9 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.stream.Stream;
 import org.changeq.pipeline.ExitCodes;
@@ -22,6 +30,7 @@ import org.changeq.sync.SyncRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
@@ -221,7 +230,8 @@ class HistoryTest {
         Trees.write(copy, HISTORY + "/not-a-run/kept", "not a run directory: never removed");
 
         bench.changed("f");
-        SyncReport run = bench.sync(config, "h");
+        // Past the hour after which the first run's retention measures a history with a max-size again.
+        SyncReport run = bench.sync(config, SyncRequest.of("h"), Clock.offset(Clock.systemUTC(), Duration.ofHours(2)));
         assertEquals(ExitCodes.OK, run.exitCode(), run.errors().toString());
         assertFalse(Files.exists(copy.resolve(HISTORY + "/2020-01-01T00-00-00Z")), "older than keep");
         assertTrue(Files.exists(bench.root.resolve("f")), "the link was removed, not what it pointed to");
@@ -232,6 +242,64 @@ class HistoryTest {
         assertTrue(metrics.contains("changeq_sync_history_runs{route=\"h\"} 1\n"), metrics);
         assertTrue(metrics.contains("changeq_sync_history_bytes{route=\"h\"} "
                 + (60 + "not a run directory: never removed".length()) + "\n"), metrics);
+    }
+
+    /**
+     * A follower's runs come every few seconds: listing the whole history after each would cost a walk of it every
+     * time, though no run directory can expire before the oldest one kept does.
+     */
+    @Test
+    void runsListTheHistoryForRetentionOnlyOnceARunDirectoryCanHaveExpired() throws Exception {
+        Logger log = (Logger) LoggerFactory.getLogger("org.changeq.sync.RsyncRunner");
+        ListAppender<ILoggingEvent> commands = new ListAppender<>();
+        ch.qos.logback.classic.Level level = log.getLevel();
+        commands.start();
+        log.addAppender(commands);
+        log.setLevel(ch.qos.logback.classic.Level.INFO);
+        try {
+            SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+            Path copy = tmp.resolve("copy");
+            Trees.write(bench.root, "f", "f");
+            ChangeqConfig config = bench.config(SyncBench.Route.of("h", copy.toString()).set("history", "{keep: 2d}"));
+            assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
+            String expiresInAnHour = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH-mm-ss'Z'").withZone(ZoneOffset.UTC)
+                    .format(Instant.now().minus(Duration.ofDays(2)).plus(Duration.ofHours(1)));
+            Trees.write(copy, HISTORY + "/" + expiresInAnHour + "/f", "kept an hour more");
+
+            commands.list.clear();
+            assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("h").withFull()).exitCode());
+            assertEquals(1, historyListings(commands), "a full run lists the history for retention");
+            assertTrue(Files.exists(copy.resolve(HISTORY + "/" + expiresInAnHour)), "not expired yet");
+
+            commands.list.clear();
+            Trees.write(bench.root, "f", "f, second version");
+            bench.changed("f");
+            assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
+            assertEquals(0, historyListings(commands), "nothing in the history expires within the hour");
+            assertTrue(Files.exists(copy.resolve(HISTORY + "/" + expiresInAnHour)));
+
+            commands.list.clear();
+            Trees.write(bench.root, "f", "f, third version");
+            bench.changed("f");
+            assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("h"),
+                    Clock.offset(Clock.systemUTC(), Duration.ofHours(2))).exitCode());
+            assertEquals(1, historyListings(commands), "two hours later the oldest run directory has expired");
+            assertFalse(Files.exists(copy.resolve(HISTORY + "/" + expiresInAnHour)), "removed once expired");
+            try (Stream<Path> runs = Files.list(copy.resolve(HISTORY))) {
+                assertEquals(2, runs.count(), "the versions the two incremental runs kept stay");
+            }
+        } finally {
+            log.setLevel(level);
+            log.detachAppender(commands);
+        }
+    }
+
+    /** The rsync runs that listed the history: retention's, which walk all of it. */
+    private static long historyListings(ListAppender<ILoggingEvent> commands) {
+        return commands.list.stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(message -> message.startsWith("running ") && message.contains(" --dry-run ")
+                        && message.contains("--include=/" + HISTORY + "/***"))
+                .count();
     }
 
     @Test

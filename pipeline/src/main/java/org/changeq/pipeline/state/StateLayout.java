@@ -135,6 +135,14 @@ public record StateLayout(Path directory) {
         return directory.resolve("runs").resolve(route + ".changes");
     }
 
+    /**
+     * When the route's history next has a run directory to remove (Unix millis): until then a run that is not full
+     * does not list the history for retention.
+     */
+    public IndexFile historyRetentionDue(String route) {
+        return new IndexFile(directory.resolve("runs").resolve(route + ".history-due"), "history-due");
+    }
+
     /** The progress of the route's running sync, for changeq-queue: see {@link RunProgressFile}. */
     public RunProgressFile runProgress(String route) {
         return new RunProgressFile(directory.resolve("runs").resolve(route + ".progress"));
