@@ -208,18 +208,43 @@ final class ChangeBrake {
     record Budget(long allowed, String brief) {
     }
 
-    private Budget budget(OptionalLong destinationPaths) throws IOException {
-        if (consent.isPresent()) {
-            return new Budget(consent.getAsLong(), (consentFromFile ? "the consent of 'changeq-sync allow'"
-                    : "--allow-changes") + " " + consent.getAsLong());
+    /**
+     * The route's max-change over its window, whatever an operator consented to.
+     *
+     * @param limit  max-change in files, of the destination as it was before the window's runs removed anything
+     * @param recent the runs within max-change-window
+     */
+    record Window(long limit, ChangeLedger recent) {
+        /** The files the window's runs changed. */
+        long used() {
+            return recent.total();
         }
+    }
+
+    /** The window as it stands now, against the destination's stored size: what the metrics show after a run. */
+    Window window() throws IOException {
+        return window(layout.destinationPaths(route.name()).read());
+    }
+
+    private Window window(OptionalLong destinationPaths) throws IOException {
         ChangeLedger recent = ChangeLedger.read(layout.changeLedger(route.name()))
                 .within(route.maxChangeWindow(), clock.millis());
         // Against what the destination held before the window's runs removed anything from it.
         long limit = destinationPaths.isPresent() || !route.maxChange().percent()
                 ? route.maxChange().allowed(destinationPaths.orElse(0) + recent.removed())
                 : route.maxChange().floor();
-        long used = recent.total();
+        return new Window(limit, recent);
+    }
+
+    private Budget budget(OptionalLong destinationPaths) throws IOException {
+        if (consent.isPresent()) {
+            return new Budget(consent.getAsLong(), (consentFromFile ? "the consent of 'changeq-sync allow'"
+                    : "--allow-changes") + " " + consent.getAsLong());
+        }
+        Window measured = window(destinationPaths);
+        ChangeLedger recent = measured.recent();
+        long limit = measured.limit();
+        long used = measured.used();
         String window = route.maxChangeWindow().toHours() % 24 == 0 ? route.maxChangeWindow().toDays() + "d"
                 : route.maxChangeWindow().toHours() + "h";
         String base = route.maxChange().percent() ? destinationPaths.isPresent() ? " = " + limit + " paths of the "

@@ -1,6 +1,7 @@
 package org.changeq.sync;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,6 +108,9 @@ public final class RouteSync {
     private Optional<DeletionGuard.Decision> deletionsCounted = Optional.empty();
     /** What the real passes changed at the destination, path by path, as rsync itemized it. */
     private final RunChanges.Builder changes = new RunChanges.Builder();
+    /** The old names of directories renamed within the root, and how many of the paths deleted lay below them. */
+    private Set<ByteBuffer> renamedDirectories = Set.of();
+    private long renamedAway;
     private final RunProgress progress;
     /** What the route's history holds after this run's retention; empty when none ran. */
     private Optional<History.Summary> history = Optional.empty();
@@ -382,6 +386,7 @@ public final class RouteSync {
                         .writeLists(RouteFiles.fileList(listDirectory, route.name()), RouteFiles.directoryList(listDirectory, route.name()),
                                 RouteFiles.contentList(listDirectory, route.name()), deletionLists, route.propagateDeletes(),
                                 new AncestorCheck(root.path(), route.name()));
+                renamedDirectories = DeletionGuard.renamedDirectories(deletionLists.renamed());
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 decided(mode, reason, scan.backlog());
@@ -874,7 +879,7 @@ public final class RouteSync {
             }
             metrics = retry.map(metrics::withRetry).orElse(metrics)
                     .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size())
-                    .withChangeRefused(brake.refusedChanges());
+                    .withChanges(changeMetrics());
             tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());
         } catch (IOException e) {
             throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': the run ended with exit code "
@@ -926,8 +931,21 @@ public final class RouteSync {
     private void record(byte[] itemized) {
         RunChanges.Kind kind = ChangeBrake.kindOf(itemized);
         if (kind != null) {
-            changes.add(kind, ChangeBrake.pathOf(itemized));
+            byte[] path = ChangeBrake.pathOf(itemized);
+            if (changes.add(kind, path) && kind == RunChanges.Kind.DELETED
+                    && DeletionGuard.below(path, renamedDirectories)) {
+                renamedAway++;
+            }
         }
+    }
+
+    /** What this run's passes changed, by kind, and the route's max-change window after it, for the metrics. */
+    private SyncMetrics.Changes changeMetrics() throws IOException {
+        RunChanges run = changes.build(0);
+        ChangeBrake.Window window = brake.window();
+        return new SyncMetrics.Changes(run.count(RunChanges.Kind.OVERWRITTEN),
+                run.count(RunChanges.Kind.DELETED) - renamedAway, renamedAway, run.count(RunChanges.Kind.NEW),
+                window.used(), window.limit(), brake.refusedChanges());
     }
 
     /** Enters what the change brake let through in its ledger, before the passes: a dry run changes nothing. */

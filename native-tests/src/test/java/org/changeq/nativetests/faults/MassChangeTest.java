@@ -96,6 +96,10 @@ class MassChangeTest {
         return digests;
     }
 
+    private static String metrics(FaultBench bench) throws IOException {
+        return Files.readString(bench.state.resolve("metrics/changeq_sync_" + FaultBench.ROUTE + ".prom"));
+    }
+
     private static SyncException refusal(FaultBench bench) {
         SyncException refused = assertThrows(SyncException.class, bench::sync);
         assertEquals(ExitCodes.MASS_CHANGE_REFUSED, refused.exitCode(), refused.getMessage());
@@ -243,6 +247,15 @@ class MassChangeTest {
                     .exitCode(),
                     "max-delete does not count a renamed directory: only max-change needs consent");
             bench.assertDestinationEqualsSource();
+            String metrics = metrics(bench);
+            assertTrue(metrics.contains("changeq_sync_changes{route=\"offsite\",kind=\"renamed_away\"} " + renamedAway
+                    + "\n"), metrics);
+            assertTrue(metrics.contains("changeq_sync_changes{route=\"offsite\",kind=\"deleted\"} 0\n"), metrics);
+            long sent = RunChanges.read(new StateLayout(bench.state).runChanges(FaultBench.ROUTE), 1).orElseThrow()
+                    .count(RunChanges.Kind.NEW);
+            assertTrue(sent >= FILES, "the renamed files arrived as new");
+            assertTrue(metrics.contains("changeq_sync_changes{route=\"offsite\",kind=\"sent\"} " + sent + "\n"), metrics);
+            assertTrue(metrics.contains("changeq_sync_change_window{route=\"offsite\"} 0\n"), "consented: " + metrics);
         }
     }
 
@@ -318,6 +331,13 @@ class MassChangeTest {
                     "max-change counted the two rewrites and three deletions");
             assertEquals(3, DeletionLedger.read(layout.deletionLedger(FaultBench.ROUTE)).total(),
                     "max-delete counted the three deletions by the same dry run");
+            String metrics = metrics(bench);
+            long sent = RunChanges.read(layout.runChanges(FaultBench.ROUTE), 1).orElseThrow().count(RunChanges.Kind.NEW);
+            for (String kind : new String[] {"overwritten\"} 2", "deleted\"} 3", "renamed_away\"} 0", "sent\"} " + sent}) {
+                assertTrue(metrics.contains("changeq_sync_changes{route=\"offsite\",kind=\"" + kind + "\n"), metrics);
+            }
+            assertTrue(metrics.contains("changeq_sync_change_window{route=\"offsite\"} 5\n"), metrics);
+            assertTrue(metrics.contains("changeq_sync_change_limit{route=\"offsite\"} 27\n"), metrics);
         } finally {
             log.setLevel(level);
             log.detachAppender(events);
