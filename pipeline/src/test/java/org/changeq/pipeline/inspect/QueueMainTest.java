@@ -31,6 +31,7 @@ import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.plan.SyncPolicy;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RouteRuns;
+import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.TrackerRootsFile;
 import org.changeq.pipeline.testing.ExpectLog;
@@ -411,6 +412,11 @@ class QueueMainTest {
                         new TrackerRootsFile.Selection(new byte[] {'/'}, List.of())))));
         RouteRuns.record(state.routeRuns("mirror"), new RouteRuns.Run(1_000, 2_000, Optional.of(SyncPolicy.Mode.FULL),
                 ExitCodes.SYNC_PARTIAL, 7), true);
+        RunChanges.Builder changed = new RunChanges.Builder();
+        changed.add(RunChanges.Kind.OVERWRITTEN, NEWLINE_NAME);
+        changed.add(RunChanges.Kind.OVERWRITTEN, INVALID_UTF8);
+        changed.add(RunChanges.Kind.DELETED, "gone".getBytes(StandardCharsets.UTF_8));
+        changed.build(1_000).write(state.runChanges("mirror"));
         String queue = dir.resolve("queue").toString();
         String cfg = config.toString();
 
@@ -463,6 +469,14 @@ class QueueMainTest {
         List<JsonNode> stat = validJson(schema("stat.schema.json"), "stat", "--json", "--config", cfg);
         assertEquals(List.of("queue", "route", "route"), stat.stream().map(line -> line.get("kind").asText()).toList());
         assertTrue(stat.get(1).get("full_reason").isTextual() && stat.get(2).get("last_run").isNull(), stat.toString());
+        List<JsonNode> routes = stat.subList(1, stat.size());
+        JsonNode mirror = routes.stream().filter(line -> line.get("route").asText().equals("mirror")).findFirst()
+                .orElseThrow();
+        assertEquals(List.of(0, 2, 1), List.of(mirror.get("changed").get("new").asInt(),
+                mirror.get("changed").get("overwritten").asInt(), mirror.get("changed").get("deleted").asInt()),
+                "the counts of the text's changed line: " + mirror);
+        assertTrue(routes.stream().filter(line -> !line.get("route").asText().equals("mirror"))
+                .allMatch(line -> line.get("changed").isNull()), "no run recorded: " + stat);
         validJson(schema("stat.schema.json"), "stat", "--json", "--utc", "--queue", queue);
     }
 
