@@ -775,8 +775,16 @@ public final class RouteSync {
                         route.name(), Instant.ofEpochMilli(next.getAsLong()));
                 return;
             }
-            history = Optional.of(new History(route, commands, layout.directory()).retain(clock.instant(), current));
-            due.write(history.get().due().toEpochMilli());
+            Optional<HistoryLock> lock = HistoryLock.retaining(layout.historyLock(route.name()));
+            if (lock.isEmpty()) {
+                LOG.info("route '{}': history: 'changeq-sync history' or 'restore' is reading it; its retention is left"
+                        + " to a later run", route.name());
+                return;
+            }
+            try (HistoryLock retaining = lock.get()) {
+                history = Optional.of(new History(route, commands, layout.directory()).retain(clock.instant(), current));
+                due.write(history.get().due().toEpochMilli());
+            }
         } catch (SyncException | IOException e) {
             LOG.warn("route '{}': the history's retention failed: {}; the next successful run tries again", route.name(),
                     e.getMessage());

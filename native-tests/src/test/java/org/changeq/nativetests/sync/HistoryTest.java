@@ -23,6 +23,7 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
@@ -292,6 +293,39 @@ class HistoryTest {
             log.setLevel(level);
             log.detachAppender(commands);
         }
+    }
+
+    /**
+     * A restore reads run directories for as long as it copies: a run's retention meanwhile must not remove them. A
+     * reader in another process holds the history's lock shared; a full run, which always retains, leaves the expired
+     * run directory to the first run after the reader let go.
+     */
+    @Test
+    void retentionLeavesTheHistoryAloneWhileAnotherProcessReadsIt() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Path copy = tmp.resolve("copy");
+        Trees.write(bench.root, "f", "f");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("h", copy.toString()).set("history", "{keep: 2d}"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
+        Trees.write(copy, HISTORY + "/2020-01-01T00-00-00Z/f", "expired, and being restored");
+
+        Process reader = ChildJvm.command(SharedLockHolder.class,
+                List.of(new StateLayout(bench.state).historyLock("h").toString()))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            java.io.BufferedReader said = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(reader.getInputStream(), UTF_8));
+            assertEquals("locked", said.readLine(), "the reader holds the history's lock");
+            assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("h").withFull()).exitCode(),
+                    "the run succeeds; only its retention waits");
+            assertEquals("expired, and being restored",
+                    Files.readString(copy.resolve(HISTORY + "/2020-01-01T00-00-00Z/f")));
+        } finally {
+            reader.getOutputStream().close();
+            assertEquals(0, reader.waitFor(), "the reader let go");
+        }
+        assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("h").withFull()).exitCode());
+        assertFalse(Files.exists(copy.resolve(HISTORY + "/2020-01-01T00-00-00Z")), "removed once no one reads it");
     }
 
     /** The rsync runs that listed the history: retention's, which walk all of it. */

@@ -19,6 +19,14 @@ public record StateLayout(Path directory) {
         return new ClaimBoard(directory);
     }
 
+    /**
+     * Held shared by {@code changeq-sync history} and {@code restore} while they read the route's history, and
+     * exclusively by a run's retention while it lists and removes run directories.
+     */
+    public Path historyLock(String route) {
+        return directory.resolve("locks").resolve("history").resolve(route + ".lock");
+    }
+
     /** Held exclusively by a running sync of the route. */
     public Path routeLock(String route) {
         return directory.resolve("locks").resolve(route + ".lock");
