@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.changeq.pipeline.ByteStrings;
@@ -15,6 +16,7 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.inspect.RecordFormat;
 import org.changeq.pipeline.state.StateLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -115,6 +117,9 @@ final class HistoryCommands {
         @Parameters(paramLabel = "PATH", description = "relative to the route's root (or absolute below it); . for all")
         String path;
 
+        @Option(names = "--json", description = "one JSON object per version (docs/json/history.schema.json), times in UTC")
+        boolean json;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -131,6 +136,27 @@ final class HistoryCommands {
             try (Opened opened = Opened.of(configs, config, route, spec.commandLine())) {
                 byte[] relative = relativePath(path, opened.root(), spec.commandLine());
                 List<History.Entry> versions = opened.history().versions(relative);
+                if (json) {
+                    RecordFormat format = new RecordFormat(true, RecordFormat.TimeStyle.UTC);
+                    for (History.Entry version : versions) {
+                        RecordFormat.JsonLine line = format.line().field("route", route);
+                        Optional<Instant> run = History.runStart(version.run());
+                        if (run.isPresent()) {
+                            line.time("run", run.get().toEpochMilli());
+                        } else {
+                            line.nullField("run").nullField("run_epoch_ms");
+                        }
+                        line.field("run_directory", version.run()).path("path", version.path())
+                                .field("directory", version.directory());
+                        if (version.directory()) {
+                            line.nullField("size");
+                        } else {
+                            line.field("size", version.size());
+                        }
+                        out.println(line.field("modified", version.modified()));
+                    }
+                    return ExitCodes.OK;
+                }
                 if (versions.isEmpty()) {
                     out.println("no earlier version of " + (relative.length == 0 ? "." : ByteStrings.escape(relative))
                             + " in " + opened.history().location());

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Logger;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.changeq.pipeline.ExitCodes;
@@ -25,6 +28,7 @@ import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
+import org.changeq.pipeline.testing.JsonSchemas;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
@@ -127,6 +131,20 @@ class HistoryTest {
         assertTrue(lines.get(1).startsWith(instant(third) + " 19 "), lines.get(1));
         Command newline = command(bench, "history", "new\\nline");
         assertTrue(newline.out().strip().endsWith(" new\\nline") && newline.out().lines().count() == 1, newline.out());
+        Command json = command(bench, "history", "--json", ".");
+        assertEquals(0, json.exit(), json.err());
+        List<JsonNode> versions = new ArrayList<>();
+        for (String line : json.out().lines().toList()) {
+            JsonNode version = new ObjectMapper().readTree(line);
+            assertEquals(List.of(), JsonSchemas.schema("history.schema.json").validate(version), line);
+            versions.add(version);
+        }
+        assertTrue(versions.stream().anyMatch(version -> version.get("path").asText().equals("new\nline")
+                && version.get("size").asLong() == "newline version 1".length()
+                && version.get("run_directory").asText().equals(name(first))
+                && version.get("run").asText().equals(instant(first).replace("Z", ".000Z"))), json.out());
+        assertTrue(versions.stream().anyMatch(version -> version.get("path").asText().equals("gone/deep")
+                && version.get("directory").asBoolean() && version.get("size").isNull()), json.out());
 
         Path restored = tmp.resolve("restored");
         Command restore = command(bench, "restore", "--at", name(first), "--to", restored.toString(), "d/a");

@@ -1,5 +1,6 @@
 package org.changeq.pipeline.inspect;
 
+import static org.changeq.pipeline.testing.JsonSchemas.schema;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,9 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.Schema;
-import com.networknt.schema.SchemaLocation;
-import com.networknt.schema.SchemaRegistry;
-import com.networknt.schema.SpecificationVersion;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -358,21 +356,6 @@ class QueueMainTest {
         assertEquals(1234, mirror.get("last_success").get("files").asLong());
         JsonNode offsite = new ObjectMapper().readTree(lines.get(2));
         assertTrue(offsite.get("last_run").isNull() && offsite.get("last_success").isNull(), offsite.toString());
-    }
-
-    /** The published schemas, which the README promises programs can rely on (Surefire names the module's directory). */
-    private static final Path SCHEMAS = Path.of(System.getProperty("basedir"), "..", "docs", "json").normalize();
-
-    /** The schema {@code name}; the validator reads it and the files it refers to from {@link #SCHEMAS}, nothing else. */
-    private static Schema schema(String name) {
-        return SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12, registry -> registry.schemas(iri -> {
-            try {
-                return iri.startsWith(SCHEMAS.toUri().toString()) ? Files.readString(Path.of(java.net.URI.create(iri)))
-                        : null;
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        })).getSchema(SchemaLocation.of(SCHEMAS.resolve(name).toUri().toString()));
     }
 
     /** Every line {@code args} prints, each checked against the schema, parsed. */
