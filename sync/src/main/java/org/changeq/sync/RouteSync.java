@@ -950,10 +950,19 @@ public final class RouteSync {
     /** What this run's passes changed, by kind, and the route's max-change window after it, for the metrics. */
     private SyncMetrics.Changes changeMetrics() throws IOException {
         RunChanges run = changes.build(0);
-        ChangeBrake.Window window = brake.window();
+        long used = 0;
+        long limit = 0;
+        try {
+            ChangeBrake.Window window = brake.window();
+            used = window.used();
+            limit = window.limit();
+        } catch (IllegalStateException malformed) {
+            // The brake names a malformed ledger when it judges a run; the metrics of this one still go out.
+            LOG.debug("route '{}': the max-change window is unknown: {}", route.name(), malformed.getMessage());
+        }
         return new SyncMetrics.Changes(run.count(RunChanges.Kind.OVERWRITTEN),
-                run.count(RunChanges.Kind.DELETED) - renamedAway, renamedAway, run.count(RunChanges.Kind.NEW),
-                window.used(), window.limit(), brake.refusedChanges());
+                run.count(RunChanges.Kind.DELETED) - renamedAway, renamedAway, run.count(RunChanges.Kind.NEW), used, limit,
+                brake.refusedChanges());
     }
 
     /** Enters what the change brake let through in its ledger, before the passes: a dry run changes nothing. */
