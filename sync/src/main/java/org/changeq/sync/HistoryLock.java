@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.changeq.pipeline.state.StateDirectory;
@@ -27,9 +28,18 @@ final class HistoryLock implements AutoCloseable {
         this.lock = lock;
     }
 
-    /** For a reader of the history: waits while a retention of the route runs. */
+    /**
+     * For a reader of the history: waits while a retention of the route runs. A shared lock needs only reading, so an
+     * admin in the service's group who may read the state may read the history too, once the route's first retention
+     * made the file.
+     */
     static HistoryLock reading(Path file) throws IOException {
-        FileChannel channel = StateDirectory.openLock(file);
+        FileChannel channel;
+        try {
+            channel = StateDirectory.openForReading(file);
+        } catch (NoSuchFileException e) {
+            channel = StateDirectory.openLock(file);
+        }
         try {
             return new HistoryLock(channel, channel.lock(0, Long.MAX_VALUE, true));
         } catch (IOException | RuntimeException e) {
