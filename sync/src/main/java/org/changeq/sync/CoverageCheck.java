@@ -260,7 +260,14 @@ public final class CoverageCheck {
             out.println("route '" + route.name() + "': max-change does not judge its next run: the route's first sync");
             return;
         }
-        ChangeBrake.Verdict verdict = brake.judge(changes, OptionalLong.of(destinationPaths));
+        ChangeBrake.Verdict verdict;
+        try {
+            verdict = brake.judge(changes, OptionalLong.of(destinationPaths));
+        } catch (IllegalStateException malformed) {
+            failed = true;
+            out.println("route '" + route.name() + "': FAILED: max-change cannot be previewed: " + malformed.getMessage());
+            return;
+        }
         String counted = "route '" + route.name() + "': max-change: a full sync would change " + changes.total()
                 + " files that exist at " + route.dest() + " (" + changes.kinds() + "), ";
         if (verdict.refused()) {

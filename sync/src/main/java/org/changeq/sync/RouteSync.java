@@ -1,8 +1,8 @@
 package org.changeq.sync;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
