@@ -181,6 +181,19 @@ class MassChangeTest {
     }
 
     @Test
+    void checkNamesAMalformedLedgerInOneSentence() throws Exception {
+        try (FaultBench bench = bench(temp)) {
+            Path ledger = new StateLayout(bench.state).changeLedger(FaultBench.ROUTE);
+            Files.createDirectories(ledger.getParent());
+            Files.writeString(ledger, "not a ledger\n");
+            String report = check(bench, ExitCodes.CHECK_FAILED);
+            assertTrue(report.contains("route 'offsite': FAILED: max-change cannot be previewed: " + ledger
+                    + " is malformed: not a changeq change ledger"), report);
+            assertFalse(report.contains("Exception"), report);
+        }
+    }
+
+    @Test
     void checkSaysTheFirstSyncIsNotJudged() throws Exception {
         try (FaultBench bench = FaultBench.withRouteLines(temp, "    max-change: \"25%\"")) {
             Trees.write(bench.root, "docs/a", "a\n");
