@@ -57,7 +57,7 @@ public final class ExitCodes {
             Map.entry(SYNC_FAILED, "rsync failed otherwise; cursor kept"),
             Map.entry(CHECK_FAILED, "changeq-sync check found gaps, overlaps, an unreadable root, a route whose full "
                     + "sync cannot be previewed (its destination cannot be reached, or the directory that would hold a "
-                    + "local one is missing), or a full sync that max-delete would refuse"),
+                    + "local one is missing), or a full sync that max-delete or max-change would refuse"),
             Map.entry(DELETIONS_REFUSED, "the run's deletions, with those of the route's runs within "
                     + "max-delete-window, would pass the route's max-delete: nothing was deleted; new and changed files "
                     + "were sent and the cursor moved on; the deletions wait in <state>/deletions/ROUTE.held until a run "

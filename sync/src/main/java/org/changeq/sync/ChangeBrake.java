@@ -59,6 +59,7 @@ final class ChangeBrake {
     private final SyncRequest request;
     private final Clock clock;
     private final String command;
+    /** How a running follower of the route is given consent. */
     private final String consentCommand;
     /** What an operator consented to for this run, and whether it came from the consent file. */
     private OptionalLong consent = OptionalLong.empty();
@@ -66,17 +67,15 @@ final class ChangeBrake {
     private long refusedChanges;
 
     /**
-     * @param command        how the operator runs this route by hand, for the consent the messages name
-     * @param consentCommand how a running follower of the route is given consent
+     * @param command how the operator runs this route by hand, for the consent the messages name
      */
-    ChangeBrake(RouteConfig route, StateLayout layout, SyncRequest request, Clock clock, String command,
-                String consentCommand) {
+    ChangeBrake(RouteConfig route, StateLayout layout, SyncRequest request, Clock clock, String command) {
         this.route = route;
         this.layout = layout;
         this.request = request;
         this.clock = clock;
         this.command = command;
-        this.consentCommand = consentCommand;
+        this.consentCommand = "changeq-sync allow ... --route " + route.name();
     }
 
     /**
@@ -124,10 +123,10 @@ final class ChangeBrake {
      *                       consent, when it may not
      */
     Decision decide(Count count, OptionalLong destinationPaths) throws SyncException, IOException {
-        Budget budget = budget(destinationPaths.isPresent() ? destinationPaths
-                : layout.destinationPaths(route.name()).read());
+        Verdict verdict = judge(count, destinationPaths);
+        Budget budget = verdict.budget();
         long changes = count.total();
-        if (changes > budget.allowed()) {
+        if (verdict.refused()) {
             refusedChanges = changes;
             throw new SyncException(ExitCodes.MASS_CHANGE_REFUSED, refusal(count, budget));
         }
@@ -136,6 +135,24 @@ final class ChangeBrake {
                     count.kinds(), budget.brief());
         }
         return new Decision(count.overwritten, count.deleted, count.renamed, consent.isPresent());
+    }
+
+    /**
+     * What the brake says of a counted run, without acting on it: {@link #decide} refuses by it, and
+     * {@code changeq-sync check} shows it.
+     *
+     * @param destinationPaths the paths the destination holds now, when a full dry run measured it; else the stored size
+     */
+    Verdict judge(Count count, OptionalLong destinationPaths) throws IOException {
+        return new Verdict(count, budget(destinationPaths.isPresent() ? destinationPaths
+                : layout.destinationPaths(route.name()).read()));
+    }
+
+    /** A counted run measured against what the route may still change. */
+    record Verdict(Count count, Budget budget) {
+        boolean refused() {
+            return count.total() > budget.allowed();
+        }
     }
 
     /** What {@code count} says a run changed, to enter when no dry run counted it beforehand. */
@@ -191,18 +208,43 @@ final class ChangeBrake {
     record Budget(long allowed, String brief) {
     }
 
-    private Budget budget(OptionalLong destinationPaths) throws IOException {
-        if (consent.isPresent()) {
-            return new Budget(consent.getAsLong(), (consentFromFile ? "the consent of 'changeq-sync allow'"
-                    : "--allow-changes") + " " + consent.getAsLong());
+    /**
+     * The route's max-change over its window, whatever an operator consented to.
+     *
+     * @param limit  max-change in files, of the destination as it was before the window's runs removed anything
+     * @param recent the runs within max-change-window
+     */
+    record Window(long limit, ChangeLedger recent) {
+        /** The files the window's runs changed. */
+        long used() {
+            return recent.total();
         }
+    }
+
+    /** The window as it stands now, against the destination's stored size: what the metrics show after a run. */
+    Window window() throws IOException {
+        return window(layout.destinationPaths(route.name()).read());
+    }
+
+    private Window window(OptionalLong destinationPaths) throws IOException {
         ChangeLedger recent = ChangeLedger.read(layout.changeLedger(route.name()))
                 .within(route.maxChangeWindow(), clock.millis());
         // Against what the destination held before the window's runs removed anything from it.
         long limit = destinationPaths.isPresent() || !route.maxChange().percent()
                 ? route.maxChange().allowed(destinationPaths.orElse(0) + recent.removed())
                 : route.maxChange().floor();
-        long used = recent.total();
+        return new Window(limit, recent);
+    }
+
+    private Budget budget(OptionalLong destinationPaths) throws IOException {
+        if (consent.isPresent()) {
+            return new Budget(consent.getAsLong(), (consentFromFile ? "the consent of 'changeq-sync allow'"
+                    : "--allow-changes") + " " + consent.getAsLong());
+        }
+        Window measured = window(destinationPaths);
+        ChangeLedger recent = measured.recent();
+        long limit = measured.limit();
+        long used = measured.used();
         String window = route.maxChangeWindow().toHours() % 24 == 0 ? route.maxChangeWindow().toDays() + "d"
                 : route.maxChangeWindow().toHours() + "h";
         String base = route.maxChange().percent() ? destinationPaths.isPresent() ? " = " + limit + " paths of the "
@@ -231,10 +273,14 @@ final class ChangeBrake {
                         + " more)" : "").append('.');
         count.extensionSignal().ifPresent(signal -> text.append(' ').append(signal));
         text.append(" If the source was encrypted or rewritten by mistake, restore it there; the destination still holds"
-                + " the earlier versions. If the change is wanted, let it through once: '").append(command)
-                .append(" --allow-changes ").append(count.total()).append("', or for a running follower '")
-                .append(consentCommand).append(" --changes ").append(count.total()).append('\'');
+                + " the earlier versions. If the change is wanted, let it through once: ").append(consent(count.total()));
         return text.toString();
+    }
+
+    /** How an operator lets {@code changes} through once, by hand or for a running follower. */
+    String consent(long changes) {
+        return "'" + command + " --allow-changes " + changes + "', or for a running follower '" + consentCommand
+                + " --changes " + changes + "'";
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PermissionDenied;
@@ -27,7 +28,8 @@ import org.changeq.pipeline.state.StateLayout;
  * includes it) together send every non-excluded path of their root exactly once, by walking the
  * real tree; names a root the running tracker does not watch as configured, and a root no route reads; and, for
  * every route, dry-runs a full sync as {@code changeq-sync --full --dry-run} does, deletion guard included: a
- * destination that cannot be reached fails the check, and so do deletions a full sync would be refused.
+ * destination that cannot be reached fails the check, and so do deletions a full sync would be refused, and a full
+ * sync max-change would refuse.
  *
  * <p>Paths are matched as bytes; names that are not valid UTF-8 are counted and shown escaped.
  * Blocks the calling thread (tree walks, rsync); writes its report to the given stream.
@@ -49,7 +51,7 @@ public final class CoverageCheck {
      * @param examples how many example paths to print per finding
      * @return {@code ExitCodes.OK}, or {@code ExitCodes.CHECK_FAILED} on any gap, overlap, unreadable root, root
      *         the running tracker does not watch as configured, full sync whose dry run fails (a destination that
-     *         cannot be reached), or full sync that max-delete would refuse
+     *         cannot be reached), or full sync that max-delete or max-change would refuse
      * @throws SyncException when rsync cannot be started
      */
     public static int run(ChangeqConfig config, int examples, PrintStream out)
@@ -203,9 +205,14 @@ public final class CoverageCheck {
                     + " fail: mount the backup disk, or create it (mkdir -p)");
             return;
         }
-        DeletionGuard.Decision decision = new DeletionGuard(route, new StateLayout(config.state()),
-                SyncRequest.of(route.name()), Clock.systemDefaultZone(), command)
-                .decide(new RsyncCommand(route, root, true).fullPass(), true, null, RsyncProgress.NONE, line -> { });
+        StateLayout layout = new StateLayout(config.state());
+        SyncRequest request = SyncRequest.of(route.name());
+        ChangeBrake brake = new ChangeBrake(route, layout, request, Clock.systemDefaultZone(), command);
+        boolean judged = brake.judges(layout.cursor(route.name()).readEntry().isEmpty());
+        ChangeBrake.Count changes = brake.counter(null);
+        DeletionGuard.Decision decision = new DeletionGuard(route, layout, request, Clock.systemDefaultZone(), command)
+                .decide(new RsyncCommand(route, root, true).fullPass(), true, null, RsyncProgress.NONE,
+                        judged ? changes : line -> { });
         RsyncRunner.Outcome outcome = decision.outcome();
         if (!outcome.succeeded()) {
             failed = true;
@@ -215,6 +222,7 @@ public final class CoverageCheck {
                     + " reached and written with the route's rsync-args");
             return;
         }
+        previewBrake(route, brake, judged, changes, outcome.destinationPathsBefore());
         if (!route.deleteOnFull()) {
             out.println("route '" + route.name() + "': " + route.dest() + " can be reached; full syncs delete nothing"
                     + " there (delete-on-full is off)");
@@ -238,6 +246,38 @@ public final class CoverageCheck {
         decision.deletions().stream().limit(examples).forEach(path -> out.println("      " + ByteStrings.escape(path)));
         if (deleted > examples) {
             out.println("      ... and " + (deleted - examples) + " more");
+        }
+    }
+
+    /**
+     * What max-change would say of the full sync the dry run counted, by the brake's own judgement: every file that
+     * differs between the root and the destination (deletions where full syncs delete), of which an incremental run
+     * changes what its queue records name. A refusal fails the check.
+     */
+    private void previewBrake(RouteConfig route, ChangeBrake brake, boolean judged, ChangeBrake.Count changes,
+                              long destinationPaths) throws IOException {
+        if (!judged) {
+            out.println("route '" + route.name() + "': max-change does not judge its next run: the route's first sync");
+            return;
+        }
+        ChangeBrake.Verdict verdict;
+        try {
+            verdict = brake.judge(changes, OptionalLong.of(destinationPaths));
+        } catch (IllegalStateException malformed) {
+            failed = true;
+            out.println("route '" + route.name() + "': FAILED: max-change cannot be previewed: " + malformed.getMessage());
+            return;
+        }
+        String counted = "route '" + route.name() + "': max-change: a full sync would change " + changes.total()
+                + " files that exist at " + route.dest() + " (" + changes.kinds() + "), ";
+        if (verdict.refused()) {
+            failed = true;
+            out.println(counted + "more than " + verdict.budget().brief() + ": it would be REFUSED (exit "
+                    + ExitCodes.MASS_CHANGE_REFUSED + ") and send nothing; if the source was encrypted or rewritten by"
+                    + " mistake, restore it there; if the change is wanted, let it through once: "
+                    + brake.consent(changes.total()));
+        } else {
+            out.println(counted + "within " + verdict.budget().brief());
         }
     }
 

@@ -13,6 +13,7 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -47,6 +48,11 @@ final class History {
     /** {@code %i %l %M %n}: the change letters, the size, the modification time and the name of each listed entry. */
     private static final String LISTING_FORMAT = "--out-format=%i %l %M %n";
     private static final Logger LOG = LoggerFactory.getLogger(History.class);
+    /**
+     * How often runs measure a history with a max-size again, though none of its run directories expired by age: it
+     * may pass its max-size by what the runs of this interval keep.
+     */
+    static final Duration SIZE_CHECK_INTERVAL = Duration.ofHours(1);
 
     private final RouteConfig route;
     private final HistorySettings settings;
@@ -184,8 +190,13 @@ final class History {
         return sizes;
     }
 
-    /** What the history holds after retention. */
-    record Summary(int runs, long bytes) {
+    /**
+     * What the history holds after retention.
+     *
+     * @param due when retention next has something to do: the oldest run directory kept expires, or, with a max-size,
+     *            {@link #SIZE_CHECK_INTERVAL} from now, whichever comes first
+     */
+    record Summary(int runs, long bytes, Instant due) {
     }
 
     /**
@@ -220,15 +231,22 @@ final class History {
             }
         }
         int runs = (int) sizes.keySet().stream().filter(run -> runStart(run).isPresent()).count() - expired.size();
+        // Later runs only add newer directories: none can expire by age before the oldest kept one.
+        Instant oldestKeptStart = sizes.keySet().stream().filter(run -> !expired.contains(run)).map(History::runStart)
+                .flatMap(Optional::stream).min(Instant::compareTo).orElse(now);
+        Instant due = Collections.min(List.of(oldestKeptStart, runStart(current).orElse(now))).plus(settings.keep());
+        if (settings.maxBytes().isPresent() && now.plus(SIZE_CHECK_INTERVAL).isBefore(due)) {
+            due = now.plus(SIZE_CHECK_INTERVAL);
+        }
         if (expired.isEmpty()) {
-            return new Summary(runs, total);
+            return new Summary(runs, total, due);
         }
         LOG.info("route '{}': history: removing {} run director{} older than {} and {} past max-size{} at {}: {};"
                 + " the history keeps {} run(s), {} bytes", route.name(), byAge, byAge == 1 ? "y" : "ies",
                 text(settings.keep()), expired.size() - byAge, settings.maxBytes().isPresent()
                 ? " " + settings.maxBytes().getAsLong() + " bytes" : "", location(), String.join(", ", expired), runs, total);
         remove(expired);
-        return new Summary(runs, total);
+        return new Summary(runs, total, due);
     }
 
     private void remove(List<String> runs) throws SyncException, IOException, InterruptedException {

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.changeq.pipeline.ByteStrings;
@@ -15,6 +16,8 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.inspect.RecordFormat;
+import org.changeq.pipeline.state.StateLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,16 +25,22 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code changeq-sync history} and {@code changeq-sync restore}: a route's {@link History} read back. Thin: options
- * become a path, a time and a directory, and one call of {@link History} does the work. Neither takes the route's lock:
- * they only read the destination, and write nowhere but into {@code --to}.
+ * become a path, a time and a directory, and one call of {@link History} does the work. Neither takes the route's lock
+ * (a follower holds it for as long as it follows): they only read the destination, and write nowhere but into
+ * {@code --to}. They hold the route's {@link HistoryLock} shared while they read, so that no retention removes a run
+ * directory under them.
  */
 final class HistoryCommands {
 
     private HistoryCommands() {
     }
 
-    /** The route with history, its root, and a private directory for rsync's lists, removed afterwards. */
-    private record Opened(RouteConfig route, RootConfig root, History history, Path scratch) implements AutoCloseable {
+    /**
+     * The route with history, its root, a private directory for rsync's lists, removed afterwards, and the history's
+     * lock, held shared until then.
+     */
+    private record Opened(RouteConfig route, RootConfig root, History history, Path scratch, HistoryLock reading)
+            implements AutoCloseable {
 
         static Opened of(SyncMain.ConfigSource configs, Path file, String name, CommandLine commandLine)
                 throws SyncException, IOException {
@@ -44,13 +53,20 @@ final class HistoryCommands {
                         + " versions they overwrite or delete");
             }
             RootConfig root = config.root(route.root());
-            Path scratch = Files.createTempDirectory("changeq-history-");
-            return new Opened(route, root, new History(route, new RsyncCommand(route, root, false), scratch), scratch);
+            HistoryLock reading = HistoryLock.reading(new StateLayout(config.state()).historyLock(name));
+            try {
+                Path scratch = Files.createTempDirectory("changeq-history-");
+                return new Opened(route, root, new History(route, new RsyncCommand(route, root, false), scratch),
+                        scratch, reading);
+            } catch (IOException | RuntimeException e) {
+                reading.close();
+                throw e;
+            }
         }
 
         @Override
         public void close() throws IOException {
-            try (Stream<Path> left = Files.walk(scratch)) {
+            try (HistoryLock held = reading; Stream<Path> left = Files.walk(scratch)) {
                 for (Path path : left.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(path);
                 }
@@ -101,6 +117,9 @@ final class HistoryCommands {
         @Parameters(paramLabel = "PATH", description = "relative to the route's root (or absolute below it); . for all")
         String path;
 
+        @Option(names = "--json", description = "one JSON object per version (docs/json/history.schema.json), times in UTC")
+        boolean json;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -117,6 +136,27 @@ final class HistoryCommands {
             try (Opened opened = Opened.of(configs, config, route, spec.commandLine())) {
                 byte[] relative = relativePath(path, opened.root(), spec.commandLine());
                 List<History.Entry> versions = opened.history().versions(relative);
+                if (json) {
+                    RecordFormat format = new RecordFormat(true, RecordFormat.TimeStyle.UTC);
+                    for (History.Entry version : versions) {
+                        RecordFormat.JsonLine line = format.line().field("route", route);
+                        Optional<Instant> run = History.runStart(version.run());
+                        if (run.isPresent()) {
+                            line.time("run", run.get().toEpochMilli());
+                        } else {
+                            line.nullField("run").nullField("run_epoch_ms");
+                        }
+                        line.field("run_directory", version.run()).path("path", version.path())
+                                .field("directory", version.directory());
+                        if (version.directory()) {
+                            line.nullField("size");
+                        } else {
+                            line.field("size", version.size());
+                        }
+                        out.println(line.field("modified", version.modified()));
+                    }
+                    return ExitCodes.OK;
+                }
                 if (versions.isEmpty()) {
                     out.println("no earlier version of " + (relative.length == 0 ? "." : ByteStrings.escape(relative))
                             + " in " + opened.history().location());

@@ -2,6 +2,7 @@ package org.changeq.sync;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -25,6 +26,7 @@ import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.manifest.IndexFile;
 import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.QueueIdentity;
 import org.changeq.pipeline.manifest.QueueNotFoundException;
@@ -104,8 +106,13 @@ public final class RouteSync {
     private boolean trackerSeenRunning = true;
     /** What the real passes change at the destination, counted as rsync makes the changes; null when not counted. */
     private ChangeBrake.Count counted;
+    /** The deletion guard's decision of the dry run that counted the run's changes: the deletion pass asks no more. */
+    private Optional<DeletionGuard.Decision> deletionsCounted = Optional.empty();
     /** What the real passes changed at the destination, path by path, as rsync itemized it. */
     private final RunChanges.Builder changes = new RunChanges.Builder();
+    /** The old names of directories renamed within the root, and how many of the paths deleted lay below them. */
+    private Set<ByteBuffer> renamedDirectories = Set.of();
+    private long renamedAway;
     private final RunProgress progress;
     /** What the route's history holds after this run's retention; empty when none ran. */
     private Optional<History.Summary> history = Optional.empty();
@@ -122,8 +129,7 @@ public final class RouteSync {
         this.command = "changeq-sync ... --route " + route.name() + (request.forceFull() ? " --full" : "");
         this.guard = new CopyGuard(route, root, layout, request, command);
         this.deletions = new DeletionGuard(route, layout, request, clock, command);
-        this.brake = new ChangeBrake(route, layout, request, clock, command, "changeq-sync allow ... --route "
-                + route.name());
+        this.brake = new ChangeBrake(route, layout, request, clock, command);
         this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command,
                 request.dryRun() ? listDirectory : layout.directory());
         this.listDirectory = listDirectory;
@@ -394,6 +400,7 @@ public final class RouteSync {
                         .writeLists(RouteFiles.fileList(listDirectory, route.name()), RouteFiles.directoryList(listDirectory, route.name()),
                                 RouteFiles.contentList(listDirectory, route.name()), deletionLists, route.propagateDeletes(),
                                 new AncestorCheck(root.path(), route.name()));
+                renamedDirectories = DeletionGuard.renamedDirectories(deletionLists.renamed());
                 mode = Mode.INCREMENTAL;
                 reason = lists.isEmpty() ? Reason.NOTHING_TO_DO : Reason.CHANGES;
                 decided(mode, reason, scan.backlog());
@@ -432,8 +439,9 @@ public final class RouteSync {
                 }
                 // After what is new arrived, so that a renamed directory's new name is there before its old one goes.
                 if (lists.deletions() > 0 && (outcome.succeeded() || outcome.partial())) {
-                    deletionDecision = Optional.of(decideDeletions("incremental sync: counting deletions",
-                            commands.asDryRun().deletionPass(deletionLists), false, deletionLists.renamed(), line -> { }));
+                    deletionDecision = Optional.of(deletionsCounted.isPresent() ? deletionsCounted.get()
+                            : decideDeletions("incremental sync: counting deletions", deletionDryRun(commands,
+                            deletionLists), false, deletionLists.renamed(), line -> { }));
                     if (!request.dryRun()) {
                         deletions.enter(deletionDecision.get());
                     }
@@ -526,7 +534,7 @@ public final class RouteSync {
             brake.afterCommit();
             marker.placeAfterSuccess(destination.accepted());
             if (historyRun.isPresent()) {
-                retainHistory(commands, historyRun.get());
+                retainHistory(commands, historyRun.get(), mode == Mode.FULL);
             }
             if (success && !state.retry().isEmpty() && retry.entries().isEmpty()) {
                 // After the commit: a crash in between only sends these paths once more.
@@ -768,14 +776,42 @@ public final class RouteSync {
 
     /**
      * After the run passed the route's identity checks and committed: removes the history's expired run directories.
-     * The run succeeded whatever retention manages; what it cannot remove now goes at a later run.
+     * Listing the history costs a walk of it at the destination, which a follower would pay every batch: a run that is
+     * not full lists it only once a run directory can have expired ({@link History.Summary#due}). The run succeeded
+     * whatever retention manages; what it cannot remove now goes at a later run.
      */
-    private void retainHistory(RsyncCommand commands, String current) throws InterruptedException {
+    private void retainHistory(RsyncCommand commands, String current, boolean full) throws InterruptedException {
+        IndexFile due = layout.historyRetentionDue(route.name());
         try {
-            history = Optional.of(new History(route, commands, layout.directory()).retain(clock.instant(), current));
+            OptionalLong next = retentionDue(due);
+            if (!full && next.isPresent() && clock.millis() < next.getAsLong()) {
+                LOG.debug("route '{}': history: no run directory expires before {}; retention waits until then",
+                        route.name(), Instant.ofEpochMilli(next.getAsLong()));
+                return;
+            }
+            Optional<HistoryLock> lock = HistoryLock.retaining(layout.historyLock(route.name()));
+            if (lock.isEmpty()) {
+                LOG.info("route '{}': history: 'changeq-sync history' or 'restore' is reading it; its retention is left"
+                        + " to a later run", route.name());
+                return;
+            }
+            try (HistoryLock retaining = lock.get()) {
+                history = Optional.of(new History(route, commands, layout.directory()).retain(clock.instant(), current));
+                due.write(history.get().due().toEpochMilli());
+            }
         } catch (SyncException | IOException e) {
             LOG.warn("route '{}': the history's retention failed: {}; the next successful run tries again", route.name(),
                     e.getMessage());
+        }
+    }
+
+    /** When retention is next due; empty, so that it runs now, when the file is unreadable as one. */
+    private OptionalLong retentionDue(IndexFile due) throws IOException {
+        try {
+            return due.read();
+        } catch (IllegalStateException e) {
+            LOG.info("route '{}': {}; retention runs now and replaces it", route.name(), e.getMessage());
+            return OptionalLong.empty();
         }
     }
 
@@ -865,7 +901,7 @@ public final class RouteSync {
             }
             metrics = retry.map(metrics::withRetry).orElse(metrics)
                     .withHeldDeletions(HeldDeletions.read(layout.heldDeletions(route.name())).paths().size())
-                    .withChangeRefused(brake.refusedChanges());
+                    .withChanges(changeMetrics());
             tracker.map(metrics::withTracker).orElse(metrics).write(file, route.name());
         } catch (IOException e) {
             throw new SyncException(ExitCodes.SOFTWARE, "route '" + route.name() + "': the run ended with exit code "
@@ -917,8 +953,30 @@ public final class RouteSync {
     private void record(byte[] itemized) {
         RunChanges.Kind kind = ChangeBrake.kindOf(itemized);
         if (kind != null) {
-            changes.add(kind, ChangeBrake.pathOf(itemized));
+            byte[] path = ChangeBrake.pathOf(itemized);
+            if (changes.add(kind, path) && kind == RunChanges.Kind.DELETED
+                    && DeletionGuard.below(path, renamedDirectories)) {
+                renamedAway++;
+            }
         }
+    }
+
+    /** What this run's passes changed, by kind, and the route's max-change window after it, for the metrics. */
+    private SyncMetrics.Changes changeMetrics() throws IOException {
+        RunChanges run = changes.build(0);
+        long used = 0;
+        long limit = 0;
+        try {
+            ChangeBrake.Window window = brake.window();
+            used = window.used();
+            limit = window.limit();
+        } catch (IllegalStateException malformed) {
+            // The brake names a malformed ledger when it judges a run; the metrics of this one still go out.
+            LOG.debug("route '{}': the max-change window is unknown: {}", route.name(), malformed.getMessage());
+        }
+        return new SyncMetrics.Changes(run.count(RunChanges.Kind.OVERWRITTEN),
+                run.count(RunChanges.Kind.DELETED) - renamedAway, renamedAway, run.count(RunChanges.Kind.NEW), used, limit,
+                brake.refusedChanges());
     }
 
     /** Enters what the change brake let through in its ledger, before the passes: a dry run changes nothing. */
@@ -947,9 +1005,6 @@ public final class RouteSync {
         if (lists.comparedByContent() > 0) {
             dryRuns.put(counting.contentPass(RouteFiles.contentList(listDirectory, route.name())), changes);
         }
-        if (lists.deletions() > 0) {
-            dryRuns.put(counting.deletionPass(deletionLists), changes.deletionsOnly());
-        }
         for (Map.Entry<List<String>, Consumer<byte[]>> dryRun : dryRuns.entrySet()) {
             RsyncRunner.Outcome outcome;
             try (RunProgress.Pass pass = progress.pass("counting what the run changes (dry run)", false)) {
@@ -959,8 +1014,25 @@ public final class RouteSync {
                 return outcome.failureOnly();
             }
         }
+        if (lists.deletions() > 0) {
+            // One dry run for both limits: the deletion guard decides by it, and the deletion pass asks no more.
+            DeletionGuard.Decision decision = decideDeletions("counting what the run changes and deletes",
+                    deletionDryRun(commands, deletionLists), false, deletionLists.renamed(), changes.deletionsOnly());
+            deletionsCounted = Optional.of(decision);
+            if (!decision.outcome().succeeded() && !decision.outcome().partial()) {
+                return decision.outcome().failureOnly();
+            }
+        }
         enter(brake.decide(changes, OptionalLong.empty()));
         return RsyncRunner.Outcome.NOT_RUN;
+    }
+
+    /**
+     * The dry run of the incremental deletion pass: what it would delete, and the new and changed files it itemizes
+     * again in its directories, which only the deletion guard's caller may ignore.
+     */
+    private static List<String> deletionDryRun(RsyncCommand commands, DeletionLists deletionLists) {
+        return commands.asDryRun().deletionPass(deletionLists);
     }
 
     private void printPlan(List<String> command, Path list) throws IOException {

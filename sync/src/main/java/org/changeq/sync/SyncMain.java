@@ -335,7 +335,9 @@ public final class SyncMain implements Callable<Integer> {
                 "For every route, dry-runs a full sync as 'changeq-sync --full --dry-run' does: a destination it cannot "
                     + "reach (or a local one whose parent directory is missing) fails the check; with delete-on-full it "
                     + "warns loudly when the full sync would delete anything at the destination, and deletions the "
-                    + "route's max-delete (counted over max-delete-window) would refuse fail the check.",
+                    + "route's max-delete (counted over max-delete-window) would refuse fail the check. It counts what "
+                    + "the full sync would overwrite, delete and rename away against the route's max-change, as a run "
+                    + "does, and fails when max-change would refuse it.",
                 "Warns about a root no route reads: the tracker records its changes, but nothing sends them.",
                 "Names each route whose root, excludes, includes (or the lists they name), dest or rsync-args changed "
                     + "since its cursor was committed: its next run is full (reason route-changed). That alone does not "

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.changeq.pipeline.ExitCodes;
@@ -38,16 +39,44 @@ import org.changeq.pipeline.state.StateDirectory;
  * @param historyBytes       the size of the files the route's history keeps at the destination, after the last
  *                           retention (0 without history)
  * @param historyRuns        the run directories the route's history keeps at the destination
- * @param changeRefused      the files at the destination the last run would have changed when max-change refused it
- *                           (exit 15); 0 when it was not refused
+ * @param changes            what the last run changed at the destination, and the route's max-change window
  */
 record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesTotal, long deletedTotal, long backlogRecords,
                    long fullSyncTotal, long failuresTotal, long lastExitCode, long retryPaths,
                    double retryOldestFailureSeconds, long trackerRunning, long rootTracked,
                    double queueLastRecordSeconds, double followRetryWaitSeconds, long heldDeletions,
-                   long historyBytes, long historyRuns, long changeRefused) {
+                   long historyBytes, long historyRuns, Changes changes) {
 
-    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0);
+    static final SyncMetrics NONE = new SyncMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, Changes.NONE);
+
+    /** The kinds of {@code changeq_sync_changes}, as its {@code kind} label names them. */
+    static final List<String> CHANGE_KINDS = List.of("overwritten", "deleted", "renamed_away", "sent");
+
+    /**
+     * What the last run changed at the destination, as its passes itemized it, and the brake on mass change.
+     *
+     * @param overwritten files it overwrote
+     * @param deleted     paths it deleted, those below a directory renamed within the root left out
+     * @param renamedAway paths it deleted below a directory renamed within the root
+     * @param sent        files it sent that were new there
+     * @param window      files the route's runs overwrote, deleted or renamed away within max-change-window (those
+     *                    consented to not counted), after the run
+     * @param limit       the route's max-change in files at the run
+     * @param refused     the files the run would have changed when max-change refused it (exit 15); 0 when it was not
+     */
+    record Changes(long overwritten, long deleted, long renamedAway, long sent, long window, long limit, long refused) {
+        static final Changes NONE = new Changes(0, 0, 0, 0, 0, 0, 0);
+
+        long of(String kind) {
+            return switch (kind) {
+                case "overwritten" -> overwritten;
+                case "deleted" -> deleted;
+                case "renamed_away" -> renamedAway;
+                case "sent" -> sent;
+                default -> throw new IllegalArgumentException("no change kind '" + kind + "'");
+            };
+        }
+    }
 
     /**
      * What the run saw of the tracker.
@@ -92,7 +121,15 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 "Run directories the route's history keeps at its destination, after the last retention."),
         CHANGE_REFUSED("changeq_sync_change_refused", "gauge",
                 "Files at the destination the route's last run would have overwritten, deleted or renamed away when "
-                        + "max-change refused it (exit 15, nothing sent); 0 when it was not refused.");
+                        + "max-change refused it (exit 15, nothing sent); 0 when it was not refused."),
+        CHANGES("changeq_sync_changes", "gauge",
+                "Files the route's last run changed at its destination, by kind: overwritten, deleted, renamed_away "
+                        + "(deleted below a directory renamed within the root), sent (new there)."),
+        CHANGE_WINDOW("changeq_sync_change_window", "gauge",
+                "Files the route's runs overwrote, deleted or renamed away within max-change-window, consented ones "
+                        + "not counted: a run is refused when it would take this past changeq_sync_change_limit."),
+        CHANGE_LIMIT("changeq_sync_change_limit", "gauge",
+                "The route's max-change in files at its last run (a percentage measured against the destination).");
 
         final String name;
         final String type;
@@ -110,8 +147,15 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         for (Metric metric : Metric.values()) {
             out.append("# HELP ").append(metric.name).append(' ').append(metric.help).append('\n');
             out.append("# TYPE ").append(metric.name).append(' ').append(metric.type).append('\n');
-            out.append(metric.name).append("{route=\"").append(escapeLabel(route)).append("\"} ")
-                    .append(format(valueOf(metric))).append('\n');
+            if (metric == Metric.CHANGES) {
+                for (String kind : CHANGE_KINDS) {
+                    out.append(metric.name).append("{route=\"").append(escapeLabel(route)).append("\",kind=\"")
+                            .append(kind).append("\"} ").append(format(changes.of(kind))).append('\n');
+                }
+            } else {
+                out.append(metric.name).append("{route=\"").append(escapeLabel(route)).append("\"} ")
+                        .append(format(valueOf(metric))).append('\n');
+            }
         }
         return out.toString();
     }
@@ -127,7 +171,8 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             int space = line.lastIndexOf(' ');
             if (brace > 0 && space > brace) {
                 try {
-                    values.put(line.substring(0, brace), Double.parseDouble(line.substring(space + 1)));
+                    values.put(line.substring(0, brace) + kindOf(line.substring(brace, space)),
+                            Double.parseDouble(line.substring(space + 1)));
                 } catch (NumberFormatException ignored) {
                     // A hand-edited or foreign line: the counter restarts rather than the run failing.
                 }
@@ -152,7 +197,22 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 values.getOrDefault(Metric.HELD_DELETIONS.name, 0.0).longValue(),
                 values.getOrDefault(Metric.HISTORY_BYTES.name, 0.0).longValue(),
                 values.getOrDefault(Metric.HISTORY_RUNS.name, 0.0).longValue(),
-                values.getOrDefault(Metric.CHANGE_REFUSED.name, 0.0).longValue());
+                new Changes(changeCount(values, "overwritten"), changeCount(values, "deleted"),
+                        changeCount(values, "renamed_away"), changeCount(values, "sent"),
+                        values.getOrDefault(Metric.CHANGE_WINDOW.name, 0.0).longValue(),
+                        values.getOrDefault(Metric.CHANGE_LIMIT.name, 0.0).longValue(),
+                        values.getOrDefault(Metric.CHANGE_REFUSED.name, 0.0).longValue()));
+    }
+
+    private static long changeCount(Map<String, Double> values, String kind) {
+        return values.getOrDefault(Metric.CHANGES.name + "/" + kind, 0.0).longValue();
+    }
+
+    /** {@code /KIND} for a sample labelled {@code kind="KIND"}; empty for one without that label. */
+    private static String kindOf(String labels) {
+        int start = labels.indexOf("kind=\"");
+        int end = start < 0 ? -1 : labels.indexOf('"', start + 6);
+        return end < 0 ? "" : "/" + labels.substring(start + 6, end);
     }
 
     static SyncMetrics read(Path file) throws IOException {
@@ -179,7 +239,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 deletedTotal + deleted, backlog,
                 fullSyncTotal + (committed && full ? 1 : 0), failuresTotal + (exitCode == ExitCodes.OK ? 0 : 1), exitCode,
                 retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds,
-                heldDeletions, historyBytes, historyRuns, changeRefused);
+                heldDeletions, historyBytes, historyRuns, changes);
     }
 
     /** The same metrics with the retry list as it is after the run. */
@@ -188,7 +248,7 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
                 failuresTotal, lastExitCode, retry.entries().size(),
                 retry.oldestFailureMillis().isPresent() ? retry.oldestFailureMillis().getAsLong() / 1000.0 : 0,
                 trackerRunning, rootTracked, queueLastRecordSeconds, followRetryWaitSeconds, heldDeletions, historyBytes,
-                historyRuns, changeRefused);
+                historyRuns, changes);
     }
 
     /** The same metrics with what the run saw of the tracker. */
@@ -196,32 +256,32 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, tracker.running() ? 1 : 0,
                 tracker.rootTracked() ? 1 : 0, tracker.lastRecordSeconds(), followRetryWaitSeconds, heldDeletions,
-                historyBytes, historyRuns, changeRefused);
+                historyBytes, historyRuns, changes);
     }
 
     /** The same metrics with the follower's wait before its next try. */
     SyncMetrics withFollowRetryWait(double seconds) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
-                seconds, heldDeletions, historyBytes, historyRuns, changeRefused);
+                seconds, heldDeletions, historyBytes, historyRuns, changes);
     }
 
     /** The same metrics with the deletions held back after the run. */
     SyncMetrics withHeldDeletions(long held) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
-                followRetryWaitSeconds, held, historyBytes, historyRuns, changeRefused);
+                followRetryWaitSeconds, held, historyBytes, historyRuns, changes);
     }
 
     /** The same metrics with what the route's history holds after retention. */
     SyncMetrics withHistory(long bytes, long runs) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
-                followRetryWaitSeconds, heldDeletions, bytes, runs, changeRefused);
+                followRetryWaitSeconds, heldDeletions, bytes, runs, changes);
     }
 
-    /** The same metrics with what max-change refused at the last run: 0 when it refused nothing. */
-    SyncMetrics withChangeRefused(long changes) {
+    /** The same metrics with what the last run changed, and the route's max-change window after it. */
+    SyncMetrics withChanges(Changes changes) {
         return new SyncMetrics(lastSuccessSeconds, lastRunSeconds, filesTotal, deletedTotal, backlogRecords, fullSyncTotal,
                 failuresTotal, lastExitCode, retryPaths, retryOldestFailureSeconds, trackerRunning, rootTracked, queueLastRecordSeconds,
                 followRetryWaitSeconds, heldDeletions, historyBytes, historyRuns, changes);
@@ -246,7 +306,10 @@ record SyncMetrics(double lastSuccessSeconds, double lastRunSeconds, long filesT
             case HELD_DELETIONS -> heldDeletions;
             case HISTORY_BYTES -> historyBytes;
             case HISTORY_RUNS -> historyRuns;
-            case CHANGE_REFUSED -> changeRefused;
+            case CHANGE_REFUSED -> changes.refused();
+            case CHANGES -> throw new IllegalArgumentException("changeq_sync_changes has a sample per kind");
+            case CHANGE_WINDOW -> changes.window();
+            case CHANGE_LIMIT -> changes.limit();
         };
     }
 

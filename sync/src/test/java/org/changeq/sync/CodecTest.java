@@ -40,7 +40,7 @@ class CodecTest {
         assertTrue(text.contains("changeq_sync_failures_total{route=\"offsite\"} 1\n"), text);
         assertTrue(text.contains("# TYPE changeq_sync_files_total counter\n"), text);
         assertTrue(text.contains("changeq_sync_last_exit_code{route=\"offsite\"} 0\n"), text);
-        assertEquals(new SyncMetrics(1_700_000_200, 3, 12, 3, 3, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0), SyncMetrics.decode(text));
+        assertEquals(new SyncMetrics(1_700_000_200, 3, 12, 3, 3, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, SyncMetrics.Changes.NONE), SyncMetrics.decode(text));
         SyncMetrics.read(file).after(12, true, false, 1_700_000_300, 1, 0, 0, 0).withHeldDeletions(160).write(file, "offsite");
         assertTrue(Files.readString(file).contains("changeq_sync_held_deletions{route=\"offsite\"} 160\n"));
         assertEquals(160, SyncMetrics.read(file).heldDeletions());
@@ -56,17 +56,34 @@ class CodecTest {
     }
 
     @Test
+    void whatTheLastRunChangedIsExportedByKindAndReadBack() {
+        SyncMetrics.Changes changes = new SyncMetrics.Changes(3, 2, 6, 40, 11, 250, 0);
+        String text = SyncMetrics.NONE.after(0, true, false, 200, 1, 43, 8, 0).withChanges(changes).encode("r");
+        assertTrue(text.contains("# TYPE changeq_sync_changes gauge\n"
+                + "changeq_sync_changes{route=\"r\",kind=\"overwritten\"} 3\n"
+                + "changeq_sync_changes{route=\"r\",kind=\"deleted\"} 2\n"
+                + "changeq_sync_changes{route=\"r\",kind=\"renamed_away\"} 6\n"
+                + "changeq_sync_changes{route=\"r\",kind=\"sent\"} 40\n"), text);
+        assertTrue(text.contains("changeq_sync_change_window{route=\"r\"} 11\n"), text);
+        assertTrue(text.contains("changeq_sync_change_limit{route=\"r\"} 250\n"), text);
+        assertEquals(changes, SyncMetrics.decode(text).changes(), "round trip");
+        String older = "changeq_sync_change_refused{route=\"r\"} 40\n";
+        assertEquals(new SyncMetrics.Changes(0, 0, 0, 0, 0, 0, 40), SyncMetrics.decode(older).changes(),
+                "a file written before the counts by kind reads them as 0");
+    }
+
+    @Test
     void aFailedRunKeepsTheLastSuccessTime() {
-        SyncMetrics before = new SyncMetrics(100, 1, 5, 0, 0, 1, 0, 0, 2, 50, 1, 1, 90, 0, 0, 0, 0, 0);
+        SyncMetrics before = new SyncMetrics(100, 1, 5, 0, 0, 1, 0, 0, 2, 50, 1, 1, 90, 0, 0, 0, 0, SyncMetrics.Changes.NONE);
         SyncMetrics after = before.after(12, false, true, 200, 2.5, 0, 0, 9);
-        assertEquals(new SyncMetrics(100, 2.5, 5, 0, 9, 1, 1, 12, 2, 50, 1, 1, 90, 0, 0, 0, 0, 0), after, "a refused run leaves the retry gauges as they were");
+        assertEquals(new SyncMetrics(100, 2.5, 5, 0, 9, 1, 1, 12, 2, 50, 1, 1, 90, 0, 0, 0, 0, SyncMetrics.Changes.NONE), after, "a refused run leaves the retry gauges as they were");
         assertTrue(after.encode("r").contains("changeq_sync_last_run_duration_seconds{route=\"r\"} 2.500\n"));
     }
 
     @Test
     void metricsOfTheVersionBeforeTheExitCodeStillDecode() {
         String older = "changeq_sync_last_success_timestamp_seconds{route=\"r\"} 100\nchangeq_sync_failures_total{route=\"r\"} 2\n";
-        assertEquals(new SyncMetrics(100, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0), SyncMetrics.decode(older),
+        assertEquals(new SyncMetrics(100, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, SyncMetrics.Changes.NONE), SyncMetrics.decode(older),
                 "a file without the tracker gauge says nothing against the tracker");
     }
 
@@ -76,8 +93,8 @@ class CodecTest {
                 new RetryList.Entry("a".getBytes(StandardCharsets.US_ASCII), RetryList.Kind.FILE, 1_700_000_000_500L, ""),
                 new RetryList.Entry("b".getBytes(StandardCharsets.US_ASCII), RetryList.Kind.FILE, 1_700_000_050_000L, "")),
                 false);
-        SyncMetrics after = new SyncMetrics(100, 1, 5, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0).after(8, true, true, 200, 2, 3, 0, 4).withRetry(retry);
-        assertEquals(new SyncMetrics(200, 2, 8, 0, 4, 1, 1, 8, 2, 1_700_000_000.5, 1, 1, 0, 0, 0, 0, 0, 0), after);
+        SyncMetrics after = new SyncMetrics(100, 1, 5, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, SyncMetrics.Changes.NONE).after(8, true, true, 200, 2, 3, 0, 4).withRetry(retry);
+        assertEquals(new SyncMetrics(200, 2, 8, 0, 4, 1, 1, 8, 2, 1_700_000_000.5, 1, 1, 0, 0, 0, 0, 0, SyncMetrics.Changes.NONE), after);
         String text = after.encode("r");
         assertTrue(text.contains("# TYPE changeq_sync_retry_paths gauge\nchangeq_sync_retry_paths{route=\"r\"} 2\n"), text);
         assertTrue(text.contains("changeq_sync_retry_oldest_failure_timestamp_seconds{route=\"r\"} 1700000000.500\n"), text);

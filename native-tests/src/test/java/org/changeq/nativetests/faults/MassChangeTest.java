@@ -28,6 +28,7 @@ import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.inspect.QueueMain;
 import org.changeq.pipeline.state.ChangeLedger;
+import org.changeq.pipeline.state.DeletionLedger;
 import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
@@ -95,6 +96,10 @@ class MassChangeTest {
         return digests;
     }
 
+    private static String metrics(FaultBench bench) throws IOException {
+        return Files.readString(bench.state.resolve("metrics/changeq_sync_" + FaultBench.ROUTE + ".prom"));
+    }
+
     private static SyncException refusal(FaultBench bench) {
         SyncException refused = assertThrows(SyncException.class, bench::sync);
         assertEquals(ExitCodes.MASS_CHANGE_REFUSED, refused.exitCode(), refused.getMessage());
@@ -137,6 +142,67 @@ class MassChangeTest {
         }
     }
 
+    /** {@code changeq-sync check}'s report and exit code. */
+    private static String check(FaultBench bench, int expectedExit) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = SyncMain.commandLine(new PrintStream(out, true, StandardCharsets.UTF_8), System.err)
+                .execute("check", "--config", bench.configFile().toString());
+        String report = out.toString(StandardCharsets.UTF_8);
+        assertEquals(expectedExit, exit, report);
+        return report;
+    }
+
+    @Test
+    void checkPreviewsTheBrakeAndFailsOnARewriteItWouldRefuseWithoutSendingIt() throws Exception {
+        try (FaultBench bench = bench(temp)) {
+            String report = check(bench, ExitCodes.OK);
+            assertTrue(report.contains("route 'offsite': max-change: a full sync would change 0 files that exist at "
+                    + bench.daemon.url("") + " (0 overwritten, 0 deleted, 0 renamed away), within max-change 25% = "),
+                    report);
+            Map<String, String> before = digests(bench);
+            encrypt(bench, 0, 40);
+            bench.awaitRecorded();
+
+            report = check(bench, ExitCodes.CHECK_FAILED);
+            assertTrue(report.contains("route 'offsite': max-change: a full sync would change 40 files that exist at "
+                    + bench.daemon.url("") + " (40 overwritten, 0 deleted, 0 renamed away), more than max-change 25% = "
+                    + "27 paths of the 107 the destination held"), report);
+            assertTrue(report.contains(": it would be REFUSED (exit 15) and send nothing; "), report);
+            assertTrue(report.contains("--route offsite --full --allow-changes 40', or for a running follower"
+                    + " 'changeq-sync allow ... --route offsite --changes 40'"), report);
+            assertEquals(before, digests(bench), "check sent nothing");
+
+            assertEquals(ExitCodes.OK, SyncMain.commandLine(System.out, System.err).execute("allow", "--config",
+                    bench.configFile().toString(), "--route", FaultBench.ROUTE, "--changes", "40"));
+            report = check(bench, ExitCodes.OK);
+            assertTrue(report.contains("(40 overwritten, 0 deleted, 0 renamed away), within the consent of"
+                    + " 'changeq-sync allow' 40"), "a consent given counts as the run counts it: " + report);
+        }
+    }
+
+    @Test
+    void checkNamesAMalformedLedgerInOneSentence() throws Exception {
+        try (FaultBench bench = bench(temp)) {
+            Path ledger = new StateLayout(bench.state).changeLedger(FaultBench.ROUTE);
+            Files.createDirectories(ledger.getParent());
+            Files.writeString(ledger, "not a ledger\n");
+            String report = check(bench, ExitCodes.CHECK_FAILED);
+            assertTrue(report.contains("route 'offsite': FAILED: max-change cannot be previewed: " + ledger
+                    + " is malformed: not a changeq change ledger"), report);
+            assertFalse(report.contains("Exception"), report);
+        }
+    }
+
+    @Test
+    void checkSaysTheFirstSyncIsNotJudged() throws Exception {
+        try (FaultBench bench = FaultBench.withRouteLines(temp, "    max-change: \"25%\"")) {
+            Trees.write(bench.root, "docs/a", "a\n");
+            String report = check(bench, ExitCodes.OK);
+            assertTrue(report.contains("route 'offsite': max-change does not judge its next run: the route's first"
+                    + " sync"), report);
+        }
+    }
+
     @Test
     @ExpectLog(level = org.slf4j.event.Level.ERROR, logger = "RouteSync", contains = "mass change refused")
     void encryptedCopiesUnderANewExtensionWithTheOriginalsDeletedAreRefusedUntilConsent() throws Exception {
@@ -160,6 +226,49 @@ class MassChangeTest {
             assertEquals(ExitCodes.OK, bench.sync(SyncRequest.of(FaultBench.ROUTE).allowingChanges(40)
                     .allowingDeletes(40)).exitCode());
             bench.assertDestinationEqualsSource();
+        }
+    }
+
+    /**
+     * A directory renamed within the root arrives as new files under its new name, which no count sees: renamed away
+     * is the only trace of a tree that was renamed and then encrypted, so it counts toward max-change.
+     */
+    @Test
+    @ExpectLog(level = org.slf4j.event.Level.ERROR, logger = "RouteSync", contains = "mass change refused")
+    void aTreeRenamedAndEncryptedUnderItsNewNameIsRefusedAsRenamedAway() throws Exception {
+        try (FaultBench bench = bench(temp)) {
+            Map<String, String> before = digests(bench);
+            Files.move(bench.root.resolve("docs"), bench.root.resolve("docs.locked"));
+            Random random = new Random(11);
+            try (Stream<Path> files = Files.walk(bench.root.resolve("docs.locked"))) {
+                for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                    byte[] bytes = new byte[96];
+                    random.nextBytes(bytes);
+                    Files.write(file, bytes);
+                }
+            }
+            bench.awaitRecorded();
+
+            // Each deleted path counts, the directories too.
+            int renamedAway = FILES + DIRECTORIES + 1;
+            String message = refusal(bench).getMessage();
+            assertTrue(message.contains("would change " + renamedAway + " files that exist at " + bench.daemon.url("")
+                    + " (0 overwritten, 0 deleted, " + renamedAway + " renamed away)"), message);
+            assertEquals(before, digests(bench), "nothing reached the destination, nothing left it");
+
+            assertEquals(ExitCodes.OK, bench.sync(SyncRequest.of(FaultBench.ROUTE).allowingChanges(renamedAway))
+                    .exitCode(),
+                    "max-delete does not count a renamed directory: only max-change needs consent");
+            bench.assertDestinationEqualsSource();
+            String metrics = metrics(bench);
+            assertTrue(metrics.contains("changeq_sync_changes{route=\"offsite\",kind=\"renamed_away\"} " + renamedAway
+                    + "\n"), metrics);
+            assertTrue(metrics.contains("changeq_sync_changes{route=\"offsite\",kind=\"deleted\"} 0\n"), metrics);
+            long sent = RunChanges.read(new StateLayout(bench.state).runChanges(FaultBench.ROUTE), 1).orElseThrow()
+                    .count(RunChanges.Kind.NEW);
+            assertTrue(sent >= FILES, "the renamed files arrived as new");
+            assertTrue(metrics.contains("changeq_sync_changes{route=\"offsite\",kind=\"sent\"} " + sent + "\n"), metrics);
+            assertTrue(metrics.contains("changeq_sync_change_window{route=\"offsite\"} 0\n"), "consented: " + metrics);
         }
     }
 
@@ -203,6 +312,45 @@ class MassChangeTest {
                     events.list.toString());
             ChangeLedger ledger = ChangeLedger.read(new StateLayout(bench.state).changeLedger(FaultBench.ROUTE));
             assertEquals(3, ledger.total(), "the real pass counted what it overwrote: " + ledger);
+        } finally {
+            log.setLevel(level);
+            log.detachAppender(events);
+        }
+    }
+
+    @Test
+    void aRunWithDeletionsMakesOneDryRunOfItsDeletionPassForBothLimits() throws Exception {
+        Logger log = (Logger) LoggerFactory.getLogger("org.changeq.sync.RsyncRunner");
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        Level level = log.getLevel();
+        try (FaultBench bench = bench(temp)) {
+            encrypt(bench, 0, 2);
+            for (int i = 50; i < 53; i++) {
+                Files.delete(bench.root.resolve(name(i)));
+            }
+            bench.awaitRecorded();
+            events.start();
+            log.addAppender(events);
+            log.setLevel(Level.INFO);
+            assertEquals(ExitCodes.OK, bench.sync().exitCode());
+            bench.assertDestinationEqualsSource();
+            java.util.List<String> deletionDryRuns = events.list.stream().map(ILoggingEvent::getFormattedMessage)
+                    .filter(message -> message.startsWith("running ") && message.contains(" --dry-run ")
+                            && message.contains(" --no-r --dirs --delete "))
+                    .toList();
+            assertEquals(1, deletionDryRuns.size(), "one dry run of the deletion pass: " + deletionDryRuns);
+            StateLayout layout = new StateLayout(bench.state);
+            assertEquals(5, ChangeLedger.read(layout.changeLedger(FaultBench.ROUTE)).total(),
+                    "max-change counted the two rewrites and three deletions");
+            assertEquals(3, DeletionLedger.read(layout.deletionLedger(FaultBench.ROUTE)).total(),
+                    "max-delete counted the three deletions by the same dry run");
+            String metrics = metrics(bench);
+            long sent = RunChanges.read(layout.runChanges(FaultBench.ROUTE), 1).orElseThrow().count(RunChanges.Kind.NEW);
+            for (String kind : new String[] {"overwritten\"} 2", "deleted\"} 3", "renamed_away\"} 0", "sent\"} " + sent}) {
+                assertTrue(metrics.contains("changeq_sync_changes{route=\"offsite\",kind=\"" + kind + "\n"), metrics);
+            }
+            assertTrue(metrics.contains("changeq_sync_change_window{route=\"offsite\"} 5\n"), metrics);
+            assertTrue(metrics.contains("changeq_sync_change_limit{route=\"offsite\"} 27\n"), metrics);
         } finally {
             log.setLevel(level);
             log.detachAppender(events);

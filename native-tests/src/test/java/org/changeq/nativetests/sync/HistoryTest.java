@@ -6,22 +6,36 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigException;
 import org.changeq.pipeline.manifest.RecordType;
+import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.ExpectLog;
+import org.changeq.pipeline.testing.JsonSchemas;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
@@ -117,6 +131,20 @@ class HistoryTest {
         assertTrue(lines.get(1).startsWith(instant(third) + " 19 "), lines.get(1));
         Command newline = command(bench, "history", "new\\nline");
         assertTrue(newline.out().strip().endsWith(" new\\nline") && newline.out().lines().count() == 1, newline.out());
+        Command json = command(bench, "history", "--json", ".");
+        assertEquals(0, json.exit(), json.err());
+        List<JsonNode> versions = new ArrayList<>();
+        for (String line : json.out().lines().toList()) {
+            JsonNode version = new ObjectMapper().readTree(line);
+            assertEquals(List.of(), JsonSchemas.schema("history.schema.json").validate(version), line);
+            versions.add(version);
+        }
+        assertTrue(versions.stream().anyMatch(version -> version.get("path").asText().equals("new\nline")
+                && version.get("size").asLong() == "newline version 1".length()
+                && version.get("run_directory").asText().equals(name(first))
+                && version.get("run").asText().equals(instant(first).replace("Z", ".000Z"))), json.out());
+        assertTrue(versions.stream().anyMatch(version -> version.get("path").asText().equals("gone/deep")
+                && version.get("directory").asBoolean() && version.get("size").isNull()), json.out());
 
         Path restored = tmp.resolve("restored");
         Command restore = command(bench, "restore", "--at", name(first), "--to", restored.toString(), "d/a");
@@ -221,7 +249,8 @@ class HistoryTest {
         Trees.write(copy, HISTORY + "/not-a-run/kept", "not a run directory: never removed");
 
         bench.changed("f");
-        SyncReport run = bench.sync(config, "h");
+        // Past the hour after which the first run's retention measures a history with a max-size again.
+        SyncReport run = bench.sync(config, SyncRequest.of("h"), Clock.offset(Clock.systemUTC(), Duration.ofHours(2)));
         assertEquals(ExitCodes.OK, run.exitCode(), run.errors().toString());
         assertFalse(Files.exists(copy.resolve(HISTORY + "/2020-01-01T00-00-00Z")), "older than keep");
         assertTrue(Files.exists(bench.root.resolve("f")), "the link was removed, not what it pointed to");
@@ -232,6 +261,97 @@ class HistoryTest {
         assertTrue(metrics.contains("changeq_sync_history_runs{route=\"h\"} 1\n"), metrics);
         assertTrue(metrics.contains("changeq_sync_history_bytes{route=\"h\"} "
                 + (60 + "not a run directory: never removed".length()) + "\n"), metrics);
+    }
+
+    /**
+     * A follower's runs come every few seconds: listing the whole history after each would cost a walk of it every
+     * time, though no run directory can expire before the oldest one kept does.
+     */
+    @Test
+    void runsListTheHistoryForRetentionOnlyOnceARunDirectoryCanHaveExpired() throws Exception {
+        Logger log = (Logger) LoggerFactory.getLogger("org.changeq.sync.RsyncRunner");
+        ListAppender<ILoggingEvent> commands = new ListAppender<>();
+        ch.qos.logback.classic.Level level = log.getLevel();
+        commands.start();
+        log.addAppender(commands);
+        log.setLevel(ch.qos.logback.classic.Level.INFO);
+        try {
+            SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+            Path copy = tmp.resolve("copy");
+            Trees.write(bench.root, "f", "f");
+            ChangeqConfig config = bench.config(SyncBench.Route.of("h", copy.toString()).set("history", "{keep: 2d}"));
+            assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
+            String expiresInAnHour = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH-mm-ss'Z'").withZone(ZoneOffset.UTC)
+                    .format(Instant.now().minus(Duration.ofDays(2)).plus(Duration.ofHours(1)));
+            Trees.write(copy, HISTORY + "/" + expiresInAnHour + "/f", "kept an hour more");
+
+            commands.list.clear();
+            assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("h").withFull()).exitCode());
+            assertEquals(1, historyListings(commands), "a full run lists the history for retention");
+            assertTrue(Files.exists(copy.resolve(HISTORY + "/" + expiresInAnHour)), "not expired yet");
+
+            commands.list.clear();
+            Trees.write(bench.root, "f", "f, second version");
+            bench.changed("f");
+            assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
+            assertEquals(0, historyListings(commands), "nothing in the history expires within the hour");
+            assertTrue(Files.exists(copy.resolve(HISTORY + "/" + expiresInAnHour)));
+
+            commands.list.clear();
+            Trees.write(bench.root, "f", "f, third version");
+            bench.changed("f");
+            assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("h"),
+                    Clock.offset(Clock.systemUTC(), Duration.ofHours(2))).exitCode());
+            assertEquals(1, historyListings(commands), "two hours later the oldest run directory has expired");
+            assertFalse(Files.exists(copy.resolve(HISTORY + "/" + expiresInAnHour)), "removed once expired");
+            try (Stream<Path> runs = Files.list(copy.resolve(HISTORY))) {
+                assertEquals(2, runs.count(), "the versions the two incremental runs kept stay");
+            }
+        } finally {
+            log.setLevel(level);
+            log.detachAppender(commands);
+        }
+    }
+
+    /**
+     * A restore reads run directories for as long as it copies: a run's retention meanwhile must not remove them. A
+     * reader in another process holds the history's lock shared; a full run, which always retains, leaves the expired
+     * run directory to the first run after the reader let go.
+     */
+    @Test
+    void retentionLeavesTheHistoryAloneWhileAnotherProcessReadsIt() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Path copy = tmp.resolve("copy");
+        Trees.write(bench.root, "f", "f");
+        ChangeqConfig config = bench.config(SyncBench.Route.of("h", copy.toString()).set("history", "{keep: 2d}"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "h").exitCode());
+        Trees.write(copy, HISTORY + "/2020-01-01T00-00-00Z/f", "expired, and being restored");
+
+        Process reader = ChildJvm.command(SharedLockHolder.class,
+                List.of(new StateLayout(bench.state).historyLock("h").toString()))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            java.io.BufferedReader said = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(reader.getInputStream(), UTF_8));
+            assertEquals("locked", said.readLine(), "the reader holds the history's lock");
+            assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("h").withFull()).exitCode(),
+                    "the run succeeds; only its retention waits");
+            assertEquals("expired, and being restored",
+                    Files.readString(copy.resolve(HISTORY + "/2020-01-01T00-00-00Z/f")));
+        } finally {
+            reader.getOutputStream().close();
+            assertEquals(0, reader.waitFor(), "the reader let go");
+        }
+        assertEquals(ExitCodes.OK, bench.sync(config, SyncRequest.of("h").withFull()).exitCode());
+        assertFalse(Files.exists(copy.resolve(HISTORY + "/2020-01-01T00-00-00Z")), "removed once no one reads it");
+    }
+
+    /** The rsync runs that listed the history: retention's, which walk all of it. */
+    private static long historyListings(ListAppender<ILoggingEvent> commands) {
+        return commands.list.stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(message -> message.startsWith("running ") && message.contains(" --dry-run ")
+                        && message.contains("--include=/" + HISTORY + "/***"))
+                .count();
     }
 
     @Test

@@ -185,11 +185,16 @@ final class SyncBench {
 
     /** A run while a tracker holds the queue, as the timer's runs are: the test's own, or one held for the run. */
     SyncReport sync(ChangeqConfig config, SyncRequest request) throws SyncException, InterruptedException {
+        return sync(config, request, Clock.systemDefaultZone());
+    }
+
+    /** A run as {@link #sync(ChangeqConfig, SyncRequest)} makes it, at the time {@code clock} tells. */
+    SyncReport sync(ChangeqConfig config, SyncRequest request, Clock clock) throws SyncException, InterruptedException {
         if (trackerHoldsQueue()) {
-            return syncAsIs(config, request);
+            return syncAsIs(config, request, clock);
         }
         try (WriterLock tracker = trackerRunning()) {
-            return syncAsIs(config, request);
+            return syncAsIs(config, request, clock);
         }
     }
 
@@ -203,8 +208,13 @@ final class SyncBench {
 
     /** A run with the queue as it is: held by a tracker or not. */
     SyncReport syncAsIs(ChangeqConfig config, SyncRequest request) throws SyncException, InterruptedException {
+        return syncAsIs(config, request, Clock.systemDefaultZone());
+    }
+
+    private SyncReport syncAsIs(ChangeqConfig config, SyncRequest request, Clock clock)
+            throws SyncException, InterruptedException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        return RouteSync.run(config, request, Clock.systemDefaultZone(), new PrintStream(out, true, UTF_8));
+        return RouteSync.run(config, request, clock, new PrintStream(out, true, UTF_8));
     }
 
     /**

@@ -473,6 +473,7 @@ final class QueueInspector {
                     .field("next_run", full.isPresent() ? "full" : "incremental")
                     .optional("full_reason", full.map(SyncPolicy.Reason::token).orElse(null))
                     .field("root_tracked", untracked.isEmpty());
+            line.raw("changed", changesJson(route.name()));
             line.raw("last_run", runJson(runs.runs().last()));
             line.raw("last_success", runJson(runs.runs().lastSuccess()));
             line.raw("running", runningRun(route, nowMillis).json());
@@ -657,6 +658,21 @@ final class QueueInspector {
                     + " changes --route " + route + " lists them)");
         } catch (IOException | IllegalStateException e) {
             return Optional.of("unknown: " + e.getMessage());
+        }
+    }
+
+    /** The text line {@code changed} as JSON: the counts of the last committed run; null when none is recorded. */
+    private String changesJson(String route) {
+        try {
+            return RunChanges.read(requireState().runChanges(route), 1).map(changes -> {
+                RecordFormat.JsonLine line = format.line().time("run_started", changes.startedMillis());
+                for (RunChanges.Kind kind : RunChanges.Kind.values()) {
+                    line.field(kind.token, changes.count(kind));
+                }
+                return line.toString();
+            }).orElse("null");
+        } catch (IOException | IllegalStateException e) {
+            return format.line().field("error", e.getMessage()).toString();
         }
     }
 

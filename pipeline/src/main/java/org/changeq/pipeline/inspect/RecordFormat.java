@@ -19,9 +19,9 @@ import org.changeq.pipeline.manifest.RecordType;
  * what is absent, and each file name as {@code <key>} plus {@code <key>_base64}: the name itself when its
  * bytes are valid UTF-8, else their base64.
  */
-final class RecordFormat {
+public final class RecordFormat {
 
-    enum TimeStyle { LOCAL, UTC, EPOCH }
+    public enum TimeStyle { LOCAL, UTC, EPOCH }
 
     private static final DateTimeFormatter HUMAN_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
     /** Milliseconds always, and the offset always: {@code Z} for UTC, else {@code +01:00}. */
@@ -31,7 +31,7 @@ final class RecordFormat {
     private final TimeStyle timeStyle;
     private final ZoneId zone;
 
-    RecordFormat(boolean json, TimeStyle timeStyle) {
+    public RecordFormat(boolean json, TimeStyle timeStyle) {
         this.json = json;
         this.timeStyle = timeStyle;
         this.zone = timeStyle == TimeStyle.UTC ? ZoneOffset.UTC : ZoneId.systemDefault();
@@ -51,7 +51,7 @@ final class RecordFormat {
     }
 
     /** An empty JSON object whose times are in this format's zone. */
-    JsonLine line() {
+    public JsonLine line() {
         return new JsonLine(zone);
     }
 
@@ -89,7 +89,7 @@ final class RecordFormat {
     }
 
     /** A JSON object on one line. Keys are ours; values are escaped per RFC 8259. */
-    static final class JsonLine {
+    public static final class JsonLine {
         private final StringBuilder out = new StringBuilder("{");
         private final ZoneId zone;
 
@@ -97,25 +97,25 @@ final class RecordFormat {
             this.zone = zone;
         }
 
-        JsonLine field(String key, String value) {
+        public JsonLine field(String key, String value) {
             key(key);
             quote(value);
             return this;
         }
 
-        JsonLine field(String key, long value) {
+        public JsonLine field(String key, long value) {
             key(key);
             out.append(value);
             return this;
         }
 
-        JsonLine field(String key, boolean value) {
+        public JsonLine field(String key, boolean value) {
             key(key);
             out.append(value);
             return this;
         }
 
-        JsonLine nullField(String key) {
+        public JsonLine nullField(String key) {
             key(key);
             out.append("null");
             return this;
@@ -131,7 +131,7 @@ final class RecordFormat {
         }
 
         /** An instant: {@code <key>} in ISO-8601 with its offset, and {@code <key>_epoch_ms}, a number. */
-        JsonLine time(String key, long epochMillis) {
+        public JsonLine time(String key, long epochMillis) {
             field(key, JSON_TIME.format(Instant.ofEpochMilli(epochMillis).atZone(zone)));
             return field(key + "_epoch_ms", epochMillis);
         }
@@ -146,7 +146,7 @@ final class RecordFormat {
          * A file name: {@code <key>} is the name when its bytes are valid UTF-8, else their base64, and
          * {@code <key>_base64} says which.
          */
-        JsonLine path(String key, byte[] bytes) {
+        public JsonLine path(String key, byte[] bytes) {
             boolean text = ByteStrings.isValidUtf8(bytes);
             field(key, text ? new String(bytes, StandardCharsets.UTF_8) : Base64.getEncoder().encodeToString(bytes));
             return field(key + "_base64", !text);

@@ -82,14 +82,16 @@ public record RunChanges(long startedMillis, Map<Kind, Long> counts, List<Entry>
         private final List<Entry> entries = new ArrayList<>();
         private final Set<ByteBuffer> listed = new HashSet<>();
 
-        public void add(Kind kind, byte[] path) {
+        /** @return whether it counted the path: false for one it has listed already */
+        public boolean add(Kind kind, byte[] path) {
             if (entries.size() < LISTED_PATHS) {
                 if (!listed.add(ByteBuffer.wrap(path))) {
-                    return;
+                    return false;
                 }
                 entries.add(new Entry(kind, path));
             }
             counts.merge(kind, 1L, Long::sum);
+            return true;
         }
 
         public RunChanges build(long startedMillis) {

@@ -19,6 +19,14 @@ public record StateLayout(Path directory) {
         return new ClaimBoard(directory);
     }
 
+    /**
+     * Held shared by {@code changeq-sync history} and {@code restore} while they read the route's history, and
+     * exclusively by a run's retention while it lists and removes run directories.
+     */
+    public Path historyLock(String route) {
+        return directory.resolve("locks").resolve("history").resolve(route + ".lock");
+    }
+
     /** Held exclusively by a running sync of the route. */
     public Path routeLock(String route) {
         return directory.resolve("locks").resolve(route + ".lock");
@@ -133,6 +141,14 @@ public record StateLayout(Path directory) {
     /** What each of the route's last runs changed at its destination: see {@link RunChanges}. */
     public Path runChanges(String route) {
         return directory.resolve("runs").resolve(route + ".changes");
+    }
+
+    /**
+     * When the route's history next has a run directory to remove (Unix millis): until then a run that is not full
+     * does not list the history for retention.
+     */
+    public IndexFile historyRetentionDue(String route) {
+        return new IndexFile(directory.resolve("runs").resolve(route + ".history-due"), "history-due");
     }
 
     /** The progress of the route's running sync, for changeq-queue: see {@link RunProgressFile}. */

@@ -1,5 +1,6 @@
 package org.changeq.pipeline.inspect;
 
+import static org.changeq.pipeline.testing.JsonSchemas.schema;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,9 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.Schema;
-import com.networknt.schema.SchemaLocation;
-import com.networknt.schema.SchemaRegistry;
-import com.networknt.schema.SpecificationVersion;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +29,7 @@ import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.plan.SyncPolicy;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RouteRuns;
+import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.VerifyState;
 import org.changeq.pipeline.state.TrackerRootsFile;
@@ -360,21 +359,6 @@ class QueueMainTest {
         assertTrue(offsite.get("last_run").isNull() && offsite.get("last_success").isNull(), offsite.toString());
     }
 
-    /** The published schemas, which the README promises programs can rely on (Surefire names the module's directory). */
-    private static final Path SCHEMAS = Path.of(System.getProperty("basedir"), "..", "docs", "json").normalize();
-
-    /** The schema {@code name}; the validator reads it and the files it refers to from {@link #SCHEMAS}, nothing else. */
-    private static Schema schema(String name) {
-        return SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12, registry -> registry.schemas(iri -> {
-            try {
-                return iri.startsWith(SCHEMAS.toUri().toString()) ? Files.readString(Path.of(java.net.URI.create(iri)))
-                        : null;
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        })).getSchema(SchemaLocation.of(SCHEMAS.resolve(name).toUri().toString()));
-    }
-
     /** Every line {@code args} prints, each checked against the schema, parsed. */
     private static List<JsonNode> validJson(Schema schema, String... args) throws Exception {
         Result result = run(args);
@@ -412,6 +396,11 @@ class QueueMainTest {
                         new TrackerRootsFile.Selection(new byte[] {'/'}, List.of())))));
         RouteRuns.record(state.routeRuns("mirror"), new RouteRuns.Run(1_000, 2_000, Optional.of(SyncPolicy.Mode.FULL),
                 ExitCodes.SYNC_PARTIAL, 7), true);
+        RunChanges.Builder changed = new RunChanges.Builder();
+        changed.add(RunChanges.Kind.OVERWRITTEN, NEWLINE_NAME);
+        changed.add(RunChanges.Kind.OVERWRITTEN, INVALID_UTF8);
+        changed.add(RunChanges.Kind.DELETED, "gone".getBytes(StandardCharsets.UTF_8));
+        changed.build(1_000).write(state.runChanges("mirror"));
         String queue = dir.resolve("queue").toString();
         String cfg = config.toString();
 
@@ -473,6 +462,14 @@ class QueueMainTest {
         assertEquals(13, verified.get("coverage_percent").asInt(), verified.toString());
         assertEquals(1, verified.get("mismatches").get("content").asInt(), verified.toString());
         assertTrue(verified.get("last_complete_cycle").isNull(), verified.toString());
+        List<JsonNode> routes = stat.subList(1, stat.size());
+        JsonNode mirror = routes.stream().filter(line -> line.get("route").asText().equals("mirror")).findFirst()
+                .orElseThrow();
+        assertEquals(List.of(0, 2, 1), List.of(mirror.get("changed").get("new").asInt(),
+                mirror.get("changed").get("overwritten").asInt(), mirror.get("changed").get("deleted").asInt()),
+                "the counts of the text's changed line: " + mirror);
+        assertTrue(routes.stream().filter(line -> !line.get("route").asText().equals("mirror"))
+                .allMatch(line -> line.get("changed").isNull()), "no run recorded: " + stat);
         validJson(schema("stat.schema.json"), "stat", "--json", "--utc", "--queue", queue);
     }
 
