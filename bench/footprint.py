@@ -190,12 +190,14 @@ def during_w1(ctx):
 
 
 def converged(ctx, src, dst, limit_s=600):
+    """Whether dst came to equal src within limit_s."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if subprocess.run([ctx.gen, "compare", src, dst], stdout=subprocess.DEVNULL).returncode == 0:
-            return
+            return True
         time.sleep(1)
-    raise RuntimeError(f"{dst} not equal to {src} after {limit_s} s")
+    log(f"footprint: {dst} not equal to {src} after {limit_s} s")
+    return False
 
 
 def following(ctx, skip_lsyncd):
@@ -213,15 +215,17 @@ def following(ctx, skip_lsyncd):
         procs = ({"tracker": tool.tracker, "follower": tool.follower} if tool.name == "changeq"
                  else {"lsyncd": tool.proc})
         before = {name: memory(p.pid) for name, p in procs.items()}
+        cpu_before = {name: cpu_seconds(p.pid) for name, p in procs.items()}
         peak = Peak([p.pid for p in procs.values()])
         subprocess.run([ctx.gen, "run", "1", root, outside], check=True, capture_output=True)
-        converged(ctx, root, dest)
+        done = converged(ctx, root, dest)
         peak.stop()
         time.sleep(10)
         for name, p in procs.items():
             results[(tool.name, name)] = {"before": before[name], "peak": peak.peaks[p.pid],
                                           "peak_with_children": peak.with_children[p.pid],
-                                          "after": memory(p.pid)}
+                                          "after": memory(p.pid), "cpu_s": cpu_seconds(p.pid) - cpu_before[name],
+                                          "converged": done}
             log(f"footprint: following, {tool.name} {name}: {results[(tool.name, name)]}")
         tool.stop()
         subprocess.run(["rm", "-rf", run_dir], check=True)
@@ -266,12 +270,12 @@ def table(args):
               " (delay 15 s). Peak: the sample with the largest RSS; with rsync: the largest sum of the process"
               " and its rsync children.", "",
               "| process | idle before | peak RSS MB | anonymous | file | shmem | peak with rsync MB |"
-              " 10 s after converging |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+              " 10 s after converging | CPU s (own) |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for (tool, name), r in follow.items():
-        label = name if tool == "changeq" else tool
+        label = (name if tool == "changeq" else tool) + ("" if r["converged"] else " (not converged in 600 s)")
         lines.append(f"| {label} | {r['before']['VmRSS']:.1f} | {split(r['peak'])} |"
-                     f" {r['peak_with_children']:.1f} | {r['after']['VmRSS']:.1f} |")
+                     f" {r['peak_with_children']:.1f} | {r['after']['VmRSS']:.1f} | {r['cpu_s']:.2f} |")
     with open(args.output, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -318,7 +322,6 @@ def nmt(args):
     dump(tool.follower.pid, "follower-w1")
     dump(tool.tracker.pid, "tracker-w1")
     workload.wait()
-    converged(ctx, root, dest)
     tool.stop()
     subprocess.run(["rm", "-rf", run_dir], check=True)
 
