@@ -7,7 +7,8 @@
 #   --quick               1 run of everything instead of 5 (3 for watch setup and changeq end to end; lsyncd
 #                         end to end runs once anyway) and fewer single-file writes; prints the tables and
 #                         leaves BENCHMARKS.md alone
-#   --only LIST           any of workloads,watch,plan,converge,treesize (default all five), footprint, soak
+#   --only LIST           any of workloads,watch,plan,converge,treesize (default all five),
+#                         footprint, footprint-nmt, soak
 #   --workloads 1,2,...   a subset of W1-W6, for workloads and converge
 #   --runs N              runs per figure, for workloads and converge
 #   --tools changeq,changeq-c2,inotifywait   a subset, for workloads
@@ -18,14 +19,14 @@
 #                         converge's options (bench/converge.py --help)
 #   --sizes 20000,200000,2000000   --latency-ms 4   --mb-per-s 150   --large-runs N
 #                         treesize's options (bench/treesize.py --help)
-#   --soak-minutes M (default 120)   --soak-csv FILE (default /work/soak-footprint/soak.csv)
+#   --soak-minutes M (default 120)   --soak-csv FILE (default /var/tmp/changeq-soak/soak.csv)
 #
-# Footprint (bench/footprint.py, --only footprint, ~10 minutes): resident memory, anonymous and file-backed, of
+# Footprint (bench/footprint.py, --only footprint, 15-25 minutes): resident memory, anonymous and file-backed, of
 # changeq-tracker, inotifywait and a minimal C reader (bench/creader.c) at ready on trees of 50,000 and 200,000
 # directories and at their peak during W1, and of changeq-sync follow against lsyncd while they sync W1; one run,
 # written to BENCHMARKS.md ("Footprint"). --only footprint-nmt writes Native Memory Tracking summaries and heap
-# histograms of the tracker and follower at those points to the soak CSV's directory (nmt/). Soak (--only soak): tracker and
-# follower on a churning tree of 10,000 directories for --soak-minutes, their memory every 30 s into a CSV.
+# histograms of the tracker and follower at those points to nmt/ beside the soak CSV. Soak (--only soak): tracker
+# and follower on a churning tree of 10,000 directories for --soak-minutes, their memory every 30 s into a CSV.
 #
 # Workloads (bench/gen.c): W1 create 200,000 files over 1,000 dirs; W2 rewrite the same 10,000 files 20 times;
 # W3 5,000 new dirs with 20 files each, as fast as possible; W4 rename a dir of 10,000 files inside the root;
@@ -48,7 +49,7 @@ repo=$(pwd)
 
 quick=
 soak_minutes=120
-soak_csv=/work/soak-footprint/soak.csv
+soak_csv=/var/tmp/changeq-soak/soak.csv
 only=workloads,watch,plan,converge,treesize
 driver_args=()
 converge_args=()
