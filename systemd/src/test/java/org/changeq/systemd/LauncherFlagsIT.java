@@ -125,7 +125,7 @@ class LauncherFlagsIT {
     void theFollowerIsAlwaysOnLikeTheTrackerButKeepsItsOwnHeapShape() throws Exception {
         List<String> follower = flags("changeq-sync", "17.0.15", "follow");
         assertTrue(follower.containsAll(List.of("-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=16m",
-                "-XX:TrimNativeHeapInterval=5000", "-Xmn8m", "-XX:MaxHeapFreeRatio=30")), follower.toString());
+                "-XX:TrimNativeHeapInterval=5000", "-Xms16m", "-Xmn8m", "-XX:MaxHeapFreeRatio=30")), follower.toString());
         assertFalse(follower.contains("-Xmn4m"), follower.toString());
         assertTrue(follower.contains("org.changeq.sync.SyncMain"), follower.toString());
         assertFalse(flags("changeq-sync", "17.0.8", "follow").stream()
