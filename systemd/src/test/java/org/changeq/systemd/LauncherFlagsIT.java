@@ -121,6 +121,23 @@ class LauncherFlagsIT {
         assertFalse(flags("changeq-sync", "17.0.15", "--route", "follow").contains("-XX:TieredStopAtLevel=1"));
     }
 
+    /** The real JVM with each program's flags: a flag combination it corrects prints a warning on stdout. */
+    @Test
+    void theRuntimeAcceptsEveryProgramsFlagsWithoutAWord(@TempDir Path workingDirectory) throws Exception {
+        Path dist = ModuleFiles.target("changeq");
+        for (List<String> command : List.of(List.of("changeq-tracker"), List.of("changeq-sync"),
+                List.of("changeq-sync", "follow"), List.of("changeq-queue"))) {
+            List<String> line = new ArrayList<>(List.of(dist.resolve("bin/" + command.get(0)).toString()));
+            line.addAll(command.subList(1, command.size()));
+            line.add("--help");
+            ModuleFiles.Result result = ModuleFiles.run(workingDirectory, line,
+                    Map.of("CHANGEQ_JAVA_OPTS", "", "CHANGEQ_USER", "root"));
+            assertEquals(0, result.exitCode(), command + ": " + result);
+            assertFalse(result.stdout().contains("[warning]") || result.stderr().contains("[warning]"),
+                    command + ": " + result);
+        }
+    }
+
     @Test
     void theFollowerIsAlwaysOnLikeTheTrackerButKeepsItsOwnHeapShape() throws Exception {
         List<String> follower = flags("changeq-sync", "17.0.15", "follow");
