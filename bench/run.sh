@@ -7,7 +7,8 @@
 #   --quick               1 run of everything instead of 5 (3 for watch setup and changeq end to end; lsyncd
 #                         end to end runs once anyway) and fewer single-file writes; prints the tables and
 #                         leaves BENCHMARKS.md alone
-#   --only LIST           any of workloads,watch,plan,converge,treesize (default all five)
+#   --only LIST           any of workloads,watch,plan,converge,treesize (default all five),
+#                         footprint, footprint-nmt, soak
 #   --workloads 1,2,...   a subset of W1-W6, for workloads and converge
 #   --runs N              runs per figure, for workloads and converge
 #   --tools changeq,changeq-c2,inotifywait   a subset, for workloads
@@ -18,6 +19,14 @@
 #                         converge's options (bench/converge.py --help)
 #   --sizes 20000,200000,2000000   --latency-ms 4   --mb-per-s 150   --large-runs N
 #                         treesize's options (bench/treesize.py --help)
+#   --soak-minutes M (default 120)   --soak-csv FILE (default /var/tmp/changeq-soak/soak.csv)
+#
+# Footprint (bench/footprint.py, --only footprint, 15-25 minutes): resident memory, anonymous and file-backed, of
+# changeq-tracker, inotifywait and a minimal C reader (bench/creader.c) at ready on trees of 50,000 and 200,000
+# directories and at their peak during W1, and of changeq-sync follow against lsyncd while they sync W1; one run,
+# written to BENCHMARKS.md ("Footprint"). --only footprint-nmt writes Native Memory Tracking summaries and heap
+# histograms of the tracker and follower at those points to nmt/ beside the soak CSV. Soak (--only soak): tracker
+# and follower on a churning tree of 10,000 directories for --soak-minutes, their memory every 30 s into a CSV.
 #
 # Workloads (bench/gen.c): W1 create 200,000 files over 1,000 dirs; W2 rewrite the same 10,000 files 20 times;
 # W3 5,000 new dirs with 20 files each, as fast as possible; W4 rename a dir of 10,000 files inside the root;
@@ -39,6 +48,8 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 quick=
+soak_minutes=120
+soak_csv=/var/tmp/changeq-soak/soak.csv
 only=workloads,watch,plan,converge,treesize
 driver_args=()
 converge_args=()
@@ -52,6 +63,8 @@ while [ $# -gt 0 ]; do
         --destinations | --lsyncd-runs | --limit | --single-writes | --single-lsyncd-writes | --poll)
             converge_args+=("$1" "$2"); shift ;;
         --sizes | --latency-ms | --mb-per-s | --large-runs) treesize_args+=("$1" "$2"); shift ;;
+        --soak-minutes) soak_minutes=$2; shift ;;
+        --soak-csv) soak_csv=$2; shift ;;
         *) driver_args+=("$1") ;;
     esac
     shift
@@ -59,6 +72,7 @@ done
 driver_parts=$(tr , '\n' <<<"$only" | grep -x -e workloads -e watch -e plan | paste -sd, || true)
 case ",$only," in *,converge,*) converge=1 ;; *) converge= ;; esac
 case ",$only," in *,treesize,*) treesize=1 ;; *) treesize= ;; esac
+footprint_modes=$(tr , '\n' <<<"$only" | sed -n 's/^footprint$/table/p; s/^footprint-nmt$/nmt/p; s/^soak$/soak/p')
 
 if [ ! -x systemd/target/changeq/bin/changeq-tracker ] || [ ! -d native-tests/target/test-classes/org/changeq/bench ]; then
     mvn -B -q -DskipTests package
@@ -89,6 +103,7 @@ if [ "$watches_before" -lt 400000 ]; then
 fi
 
 gcc -O2 -Wall -Wextra -o "$work/gen" bench/gen.c
+gcc -O2 -Wall -Wextra -o "$work/creader" bench/creader.c
 mkdir "$work/probe"
 javac -d "$work/probe" -cp "systemd/target/changeq/lib/*" bench/Probe.java
 
@@ -125,3 +140,16 @@ if [ -n "$treesize" ]; then
     python3 bench/treesize.py --work "$work" --output "$work/treesize.md" "${treesize_args[@]}"
     [ -n "$quick" ] || write_block treesize "$work/treesize.md"
 fi
+for mode in $footprint_modes; do
+    case $mode in
+        table)
+            python3 bench/footprint.py table --work "$work" --output "$work/footprint.md"
+            [ -n "$quick" ] || write_block footprint "$work/footprint.md"
+            ;;
+        nmt) python3 bench/footprint.py nmt --work "$work" --output "$(dirname "$soak_csv")/nmt" ;;
+        soak)
+            mkdir -p "$(dirname "$soak_csv")"
+            python3 bench/footprint.py soak --work "$work" --csv "$soak_csv" --minutes "$soak_minutes"
+            ;;
+    esac
+done

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -27,18 +28,22 @@ class LauncherFlagsIT {
         return flags(dist, launcher, "17.0.15");
     }
 
-    private List<String> flags(String launcher, String javaVersion) throws IOException, InterruptedException {
-        return flags(ModuleFiles.target("changeq"), launcher, javaVersion);
+    private List<String> flags(String launcher, String javaVersion, String... arguments)
+            throws IOException, InterruptedException {
+        return flags(ModuleFiles.target("changeq"), launcher, javaVersion, arguments);
     }
 
-    private List<String> flags(Path dist, String launcher, String javaVersion) throws IOException, InterruptedException {
+    private List<String> flags(Path dist, String launcher, String javaVersion, String... arguments)
+            throws IOException, InterruptedException {
         Path bin = Files.createDirectories(javaHome.resolve("bin"));
         Path java = bin.resolve("java");
         Files.writeString(java, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
         Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(javaHome.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + javaVersion + "\"\n");
-        ModuleFiles.Result result = ModuleFiles.run(javaHome, List.of(dist.resolve("bin/" + launcher).toString(),
-                "--help"), Map.of("JAVA_HOME", javaHome.toString(), "CHANGEQ_JAVA_OPTS", ""));
+        List<String> command = new ArrayList<>(List.of(dist.resolve("bin/" + launcher).toString()));
+        command.addAll(List.of(arguments));
+        command.add("--help");
+        ModuleFiles.Result result = ModuleFiles.run(javaHome, command, Map.of("JAVA_HOME", javaHome.toString(), "CHANGEQ_JAVA_OPTS", ""));
         assertEquals(0, result.exitCode(), result.toString());
         return result.stdout().lines().toList();
     }
@@ -109,8 +114,38 @@ class LauncherFlagsIT {
     @Test
     void theBatchProgramsKeepTheDefaultCompilerAndYoungGeneration() throws Exception {
         List<String> sync = flags("changeq-sync", "17.0.15");
-        assertFalse(sync.contains("-XX:TieredStopAtLevel=1"), sync.toString());
-        assertFalse(sync.contains("-Xmn4m"), sync.toString());
+        assertFalse(sync.stream().anyMatch(flag -> flag.startsWith("-XX:TieredStopAtLevel")
+                || flag.startsWith("-Xmn") || flag.startsWith("-XX:MaxHeapFreeRatio")), sync.toString());
         assertTrue(sync.contains("-XX:+UseSerialGC"), sync.toString());
+        // A route named "follow" is not the follower.
+        assertFalse(flags("changeq-sync", "17.0.15", "--route", "follow").contains("-XX:TieredStopAtLevel=1"));
+    }
+
+    /** The real JVM with each program's flags: a flag combination it corrects prints a warning on stdout. */
+    @Test
+    void theRuntimeAcceptsEveryProgramsFlagsWithoutAWord(@TempDir Path workingDirectory) throws Exception {
+        Path dist = ModuleFiles.target("changeq");
+        for (List<String> command : List.of(List.of("changeq-tracker"), List.of("changeq-sync"),
+                List.of("changeq-sync", "follow"), List.of("changeq-queue"))) {
+            List<String> line = new ArrayList<>(List.of(dist.resolve("bin/" + command.get(0)).toString()));
+            line.addAll(command.subList(1, command.size()));
+            line.add("--help");
+            ModuleFiles.Result result = ModuleFiles.run(workingDirectory, line,
+                    Map.of("CHANGEQ_JAVA_OPTS", "", "CHANGEQ_USER", "root"));
+            assertEquals(0, result.exitCode(), command + ": " + result);
+            assertFalse(result.stdout().contains("[warning]") || result.stderr().contains("[warning]"),
+                    command + ": " + result);
+        }
+    }
+
+    @Test
+    void theFollowerIsAlwaysOnLikeTheTrackerButKeepsItsOwnHeapShape() throws Exception {
+        List<String> follower = flags("changeq-sync", "17.0.15", "follow");
+        assertTrue(follower.containsAll(List.of("-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=16m",
+                "-XX:TrimNativeHeapInterval=5000", "-Xms16m", "-Xmn8m", "-XX:MaxHeapFreeRatio=30")), follower.toString());
+        assertFalse(follower.contains("-Xmn4m"), follower.toString());
+        assertTrue(follower.contains("org.changeq.sync.SyncMain"), follower.toString());
+        assertFalse(flags("changeq-sync", "17.0.8", "follow").stream()
+                .anyMatch(flag -> flag.startsWith("-XX:TrimNativeHeapInterval")));
     }
 }
