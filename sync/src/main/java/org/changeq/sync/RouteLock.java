@@ -5,8 +5,12 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.state.LockHolder;
 import org.changeq.pipeline.state.StateDirectory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The exclusive lock of one route: {@code FileChannel.tryLock} on {@code <state>/locks/<route>.lock}.
@@ -15,6 +19,9 @@ import org.changeq.pipeline.state.StateDirectory;
  * Not thread-safe; held by the run (or the follower) that acquired it until {@link #close}.
  */
 final class RouteLock implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouteLock.class);
+    private static final Duration POLL = Duration.ofMillis(200);
 
     private final Path file;
     private final FileChannel channel;
@@ -32,23 +39,70 @@ final class RouteLock implements AutoCloseable {
 
     /** Takes the lock without waiting. */
     static RouteLock acquire(Path lockFile, String route) throws IOException, SyncException {
+        RouteLock lock = tryAcquire(lockFile);
+        if (lock == null) {
+            throw busy(lockFile, route, Duration.ZERO);
+        }
+        return lock;
+    }
+
+    /**
+     * Takes the lock, waiting up to {@code wait} for its holder (a verify, a run started by hand) to let go. The kernel's
+     * lock has no timed wait, so this polls it; a holder that dies releases it with its process.
+     *
+     * @throws SyncException {@code ALREADY_RUNNING} when it is still held after {@code wait}
+     */
+    static RouteLock acquire(Path lockFile, String route, Duration wait) throws IOException, SyncException,
+            InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        boolean told = false;
+        while (true) {
+            RouteLock lock = tryAcquire(lockFile);
+            if (lock != null) {
+                if (told) {
+                    LOG.info("route '{}': its lock is free; the run starts", route);
+                }
+                return lock;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw busy(lockFile, route, wait);
+            }
+            if (!told) {
+                LockHolder holder = LockHolder.of(lockFile);
+                LOG.info("route '{}': its lock {} is held{}; waiting up to {} s for it", route, lockFile,
+                        holder.pid().isPresent() && holder.pid().getAsLong() > 0 ? " by process " + holder.pid().getAsLong()
+                                : "", wait.toSeconds());
+                told = true;
+            }
+            Thread.sleep(Math.max(1, Math.min(POLL.toMillis(), left / 1_000_000)));
+        }
+    }
+
+    /** The lock, or null when another process (or another run inside this JVM) holds it. */
+    private static RouteLock tryAcquire(Path lockFile) throws IOException {
         FileChannel channel = StateDirectory.openLock(lockFile);
         FileLock lock;
         try {
             lock = channel.tryLock();
         } catch (OverlappingFileLockException e) {
-            lock = null; // held by another run inside this JVM
+            lock = null;
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
         if (lock == null) {
             channel.close();
-            throw new SyncException(ExitCodes.ALREADY_RUNNING, "route '" + route + "' is already being synced (lock " + lockFile
-                    + " is held); this run does nothing. If no changeq-sync is running, the lock is stale only "
-                    + "if the file system does not support locks");
+            return null;
         }
         return new RouteLock(lockFile, channel, lock);
+    }
+
+    private static SyncException busy(Path lockFile, String route, Duration waited) {
+        return new SyncException(ExitCodes.ALREADY_RUNNING, "route '" + route + "' is already being synced (lock " + lockFile
+                + " is held" + (waited.isZero() ? "" : " after waiting " + waited.toSeconds() + " s") + "); this run"
+                + " does nothing. If no changeq-sync is running, the lock is stale only if the file system does not"
+                + " support locks");
     }
 
     @Override

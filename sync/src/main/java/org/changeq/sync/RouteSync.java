@@ -152,7 +152,8 @@ public final class RouteSync {
         }
         RouteSync sync = new RouteSync(config, request, clock, out, RouteFiles.listDirectory(new StateLayout(config.state())));
         Instant started = clock.instant();
-        try (RouteLock lock = lock(config, request.route())) {
+        try (RouteLock lock = RouteLock.acquire(new StateLayout(config.state()).routeLock(request.route()),
+                request.route(), request.lockWait())) {
             return sync.runHoldingLock(started);
         } catch (IOException e) {
             throw sync.unfinished(stateUnusable(config, request.route(), e), started);

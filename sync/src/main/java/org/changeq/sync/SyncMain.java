@@ -148,6 +148,11 @@ public final class SyncMain implements Callable<Integer> {
             + " up to N files at the destination, whatever the route's max-change says (after a deliberate mass change)")
     Long allowChanges;
 
+    @Option(names = "--wait", paramLabel = "AGE", defaultValue = "0", converter = AgeConverter.class,
+            description = "wait this long for whatever holds the route's lock (a verify, a run started by hand) to let go"
+                    + " (default 0: exit 7 at once); the timer's unit waits 1h")
+    Duration lockWait;
+
     @Mixin
     RunOptions runOptions;
 
@@ -248,7 +253,7 @@ public final class SyncMain implements Callable<Integer> {
         SyncRequest request = new SyncRequest(route, full, dryRun, Optional.ofNullable(runOptions.metricsDirectory),
                 runOptions.retainMinAge, acceptRootChange, acceptDestinationChange,
                 allowDeletes == null ? OptionalLong.empty() : OptionalLong.of(allowDeletes), runOptions.verbose,
-                allowChanges == null ? OptionalLong.empty() : OptionalLong.of(allowChanges));
+                allowChanges == null ? OptionalLong.empty() : OptionalLong.of(allowChanges), lockWait);
         StopSignals.install();
         // Under SIGTERM or Ctrl-C the JVM exits once its shutdown hooks are done: this one lets the run print its line.
         CountDownLatch reported = new CountDownLatch(1);
@@ -426,7 +431,8 @@ public final class SyncMain implements Callable<Integer> {
             ChangeqConfig loaded = load(configs, config);
             requireRoute(loaded, route, config, spec.commandLine());
             SyncRequest request = new SyncRequest(route, false, false, Optional.ofNullable(runOptions.metricsDirectory),
-                    runOptions.retainMinAge, false, false, OptionalLong.empty(), runOptions.verbose, OptionalLong.empty());
+                    runOptions.retainMinAge, false, false, OptionalLong.empty(), runOptions.verbose, OptionalLong.empty(),
+                    Duration.ZERO);
             StopSignals.install();
             RouteFollower follower = RouteFollower.start(loaded, request, clock, out, SystemdNotifier.fromEnvironment());
             // SIGTERM is how systemd stops a service: a clean stop, so the process exits with the follower's code

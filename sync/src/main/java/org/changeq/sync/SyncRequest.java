@@ -21,10 +21,11 @@ import java.util.OptionalLong;
  * @param verbose                  {@code -v}: print each path rsync sends or deletes, as a dry run always does
  * @param allowChanges             {@code --allow-changes N}: this run may overwrite, delete or rename away up to N files
  *                                 at the destination, whatever the route's max-change
+ * @param lockWait                 {@code --wait AGE}: how long the run waits for the route's lock; zero gives up at once
  */
 public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optional<Path> metricsDirectory,
                           Duration retainMinAge, boolean acceptRootChange, boolean acceptDestinationChange,
-                          OptionalLong allowDeletes, boolean verbose, OptionalLong allowChanges) {
+                          OptionalLong allowDeletes, boolean verbose, OptionalLong allowChanges, Duration lockWait) {
 
     public static final Duration DEFAULT_RETAIN_MIN_AGE = Duration.ofDays(1);
 
@@ -34,6 +35,9 @@ public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optio
         }
         if (allowDeletes.isPresent() && allowDeletes.getAsLong() < 0) {
             throw new IllegalArgumentException("--allow-deletes must not be negative, got " + allowDeletes.getAsLong());
+        }
+        if (lockWait.isNegative()) {
+            throw new IllegalArgumentException("--wait must not be negative, got " + lockWait);
         }
         if (allowChanges.isPresent() && allowChanges.getAsLong() < 0) {
             throw new IllegalArgumentException("--allow-changes must not be negative, got " + allowChanges.getAsLong());
@@ -45,7 +49,7 @@ public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optio
                        Duration retainMinAge, boolean acceptRootChange, boolean acceptDestinationChange,
                        OptionalLong allowDeletes) {
         this(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange, acceptDestinationChange,
-                allowDeletes, false, OptionalLong.empty());
+                allowDeletes, false, OptionalLong.empty(), Duration.ZERO);
     }
 
     public static SyncRequest of(String route) {
@@ -55,37 +59,43 @@ public record SyncRequest(String route, boolean forceFull, boolean dryRun, Optio
 
     public SyncRequest withFull() {
         return new SyncRequest(route, true, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, allowDeletes, verbose, allowChanges);
+                acceptDestinationChange, allowDeletes, verbose, allowChanges, lockWait);
     }
 
     public SyncRequest withDryRun() {
         return new SyncRequest(route, forceFull, true, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, allowDeletes, verbose, allowChanges);
+                acceptDestinationChange, allowDeletes, verbose, allowChanges, lockWait);
     }
 
     public SyncRequest acceptingRootChange() {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, true, acceptDestinationChange,
-                allowDeletes, verbose, allowChanges);
+                allowDeletes, verbose, allowChanges, lockWait);
     }
 
     public SyncRequest acceptingDestinationChange() {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange, true,
-                allowDeletes, verbose, allowChanges);
+                allowDeletes, verbose, allowChanges, lockWait);
     }
 
     public SyncRequest allowingDeletes(long count) {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, OptionalLong.of(count), verbose, allowChanges);
+                acceptDestinationChange, OptionalLong.of(count), verbose, allowChanges, lockWait);
     }
 
     public SyncRequest allowingChanges(long count) {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, allowDeletes, verbose, OptionalLong.of(count));
+                acceptDestinationChange, allowDeletes, verbose, OptionalLong.of(count), lockWait);
+    }
+
+    /** A run that waits up to {@code wait} for the route's lock (a verify, or another run) instead of giving up. */
+    public SyncRequest waitingForLock(Duration wait) {
+        return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
+                acceptDestinationChange, allowDeletes, verbose, allowChanges, wait);
     }
 
     public SyncRequest withVerbose() {
         return new SyncRequest(route, forceFull, dryRun, metricsDirectory, retainMinAge, acceptRootChange,
-                acceptDestinationChange, allowDeletes, true, allowChanges);
+                acceptDestinationChange, allowDeletes, true, allowChanges, lockWait);
     }
 
     /** Whether each path rsync sends or deletes is printed: always in a dry run, with {@code -v} otherwise. */

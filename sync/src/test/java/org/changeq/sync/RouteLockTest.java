@@ -2,21 +2,25 @@ package org.changeq.sync;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.state.LockHolder;
 import org.changeq.pipeline.state.RunProgressFile;
 import org.changeq.pipeline.state.RunProgressFile.Snapshot;
 import org.changeq.pipeline.state.StateLayout;
+import org.changeq.pipeline.testing.Poll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,5 +101,38 @@ class RouteLockTest {
                     "the kernel must still list this process as the lock's holder");
         }
         assertEquals(LockHolder.FREE, LockHolder.of(lockFile()));
+    }
+
+    @Test
+    void aRunThatMayWaitStartsOnceTheHolderLetsGo() throws Exception {
+        Path lockFile = lockFile();
+        AtomicReference<Object> waited = new AtomicReference<>();
+        Thread waiter;
+        try (RouteLock verify = RouteLock.acquire(lockFile, "mirror")) {
+            waiter = new Thread(() -> {
+                try (RouteLock run = RouteLock.acquire(lockFile, "mirror", Duration.ofMinutes(5))) {
+                    waited.set(run.file());
+                } catch (Exception e) {
+                    waited.set(e);
+                }
+            }, "waiting-run");
+            waiter.start();
+            Poll.until(Duration.ofSeconds(30), "the run to wait for the lock",
+                    () -> waiter.getState() == Thread.State.TIMED_WAITING);
+            assertEquals(null, waited.get(), "the run did not start while the lock was held");
+        }
+        waiter.join(TimeUnit.SECONDS.toMillis(30));
+        assertEquals(lockFile, waited.get(), "the run took the lock once it was let go");
+    }
+
+    @Test
+    void aRunThatMayWaitGivesUpAfterItsWaitWithExit7() throws Exception {
+        Path lockFile = lockFile();
+        try (RouteLock verify = RouteLock.acquire(lockFile, "mirror")) {
+            SyncException busy = assertThrows(SyncException.class,
+                    () -> RouteLock.acquire(lockFile, "mirror", Duration.ofSeconds(1)));
+            assertEquals(ExitCodes.ALREADY_RUNNING, busy.exitCode());
+            assertTrue(busy.getMessage().contains("is held after waiting 1 s"), busy.getMessage());
+        }
     }
 }

@@ -84,7 +84,8 @@ class UnitContentsTest {
         List<String> sync = settings("changeq-sync@.service");
         assertTrue(sync.contains("Type=oneshot"));
         assertTrue(sync.contains("NotifyAccess=main"), "a long run's progress reaches systemctl status as STATUS=");
-        assertEquals("/usr/bin/changeq-sync --config /etc/changeq/changeq.yaml --route %i", value(sync, "ExecStart"));
+        assertEquals("/usr/bin/changeq-sync --config /etc/changeq/changeq.yaml --route %i --wait 1h",
+                value(sync, "ExecStart"));
         assertTrue(sync.contains("Nice=10") && sync.contains("IOSchedulingClass=idle"));
         assertEquals(String.valueOf(ExitCodes.TERMINATED), value(sync, "SuccessExitStatus"),
                 "systemctl stop of a run is a stop, not a failed unit");
