@@ -68,7 +68,7 @@ public final class ExitCodes {
                     + "volume not mounted, its module pointed elsewhere): nothing was written; cursor kept; "
                     + "--accept-dest-change once when intended"),
             Map.entry(TRACKER_NOT_RUNNING, "the run sent what the queue holds, but no changeq-tracker holds the "
-                    + "queue, or the running one does not watch the route's root as configured (then the run was "
+                    + "queue (or whether one does cannot be told from /proc/locks), or the running one does not watch the route's root as configured (then the run was "
                     + "full): changes made now are not recorded, so the run fails although its cursor moved; "
                     + "start the tracker, or reload it after a configuration change"),
             Map.entry(MASS_CHANGE_REFUSED, "mass change refused: the files the run would overwrite, delete or "

@@ -528,8 +528,8 @@ final class QueueInspector {
         }
         VerifyState verify = read.get();
         if (verify.lastRunStartedMillis() == 0) {
-            return "never (changeq-sync verify --route " + route.name() + ", or its timer changeq-verify@"
-                    + route.name() + ".timer)";
+            return "never (run changeq-sync verify --config FILE --route " + route.name() + "; enable changeq-verify@"
+                    + route.name() + ".timer for a daily slice)";
         }
         long open = verify.mismatches().stream().filter(mismatch -> mismatch.kind().repaired()).count();
         long extra = verify.mismatches().size() - open;
