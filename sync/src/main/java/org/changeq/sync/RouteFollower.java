@@ -219,8 +219,13 @@ public final class RouteFollower implements AutoCloseable {
                     continue;
                 }
                 if (verifyRequested(now)) {
-                    if (!verifyOnRequest()) {
+                    Optional<VerifyAnswer> answer = verifyOnRequest();
+                    if (answer.isEmpty()) {
                         return;
+                    }
+                    if (answer.get().exitCode() == ExitCodes.VERIFY_MISMATCH) {
+                        // The repair waits in the retry list: send it now, not when the next change comes.
+                        first = Optional.of(FollowSchedule.Trigger.VERIFIED);
                     }
                     continue;
                 }
@@ -376,9 +381,9 @@ public final class RouteFollower implements AutoCloseable {
      * and metrics), and leaves what it printed and its exit code for the asker. Changes arriving meanwhile wait for the
      * next run. A stop (SIGTERM) stops its rsync: it then writes nothing and the request stays for the next start.
      *
-     * @return false when following must end
+     * @return how it ended; empty when following must end
      */
-    private boolean verifyOnRequest() {
+    private Optional<VerifyAnswer> verifyOnRequest() {
         StateLayout layout = new StateLayout(config.state());
         long startedMillis = clock.millis();
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
@@ -395,14 +400,14 @@ public final class RouteFollower implements AutoCloseable {
             if (stopRequested() || StopSignals.received().isPresent()) {
                 LOG.info("route '{}': the verify changeq-sync verify asked for was stopped; it wrote nothing, and the"
                         + " request stays for the next start", route.name());
-                return false;
+                return Optional.empty();
             }
             LOG.warn("route '{}': the verify changeq-sync verify asked for did not run to its end (exit {}): {}",
                     route.name(), e.exitCode(), e.getMessage());
             answer = new VerifyAnswer(startedMillis, e.exitCode(), e.getMessage(), printed.toByteArray());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return Optional.empty();
         } finally {
             running = false;
         }
@@ -413,7 +418,7 @@ public final class RouteFollower implements AutoCloseable {
             LOG.warn("route '{}': cannot answer changeq-sync verify in {} ({}); it exits 17 when its wait ends",
                     route.name(), layout.verifyAnswer(route.name()).getParent(), e.toString());
         }
-        return true;
+        return Optional.of(answer);
     }
 
     /** How many deletions wait for consent, as text for the status line. */

@@ -492,8 +492,7 @@ public final class Verify {
         if (!outcome.succeeded()) {
             Optional<String> stoppedBy = RouteSync.stopSignal(outcome);
             if (stoppedBy.isPresent()) {
-                throw new SyncException(StopSignals.exitCode(stoppedBy.get()), "route '" + route.name() + "': verify"
-                        + " was stopped (" + stoppedBy.get() + ") and wrote nothing; the cycle stays where it was");
+                throw stopped(stoppedBy.get());
             }
             int exitCode = RouteSync.exitCodeOf(outcome);
             throw new SyncException(exitCode, "route '"
@@ -598,12 +597,23 @@ public final class Verify {
                 overflowed ? " (more than it holds: the next run is full)" : "");
     }
 
-    /** Sleeps until {@code bytes} read since {@code startedNanos} fit {@code rate} bytes per second. */
-    private static void pace(long startedNanos, long bytes, long rate) throws InterruptedException {
+    /**
+     * Sleeps until {@code bytes} read since {@code startedNanos} fit {@code rate} bytes per second, or until a stop
+     * signal: a verify stops at once, writing nothing.
+     */
+    private void pace(long startedNanos, long bytes, long rate) throws InterruptedException, SyncException {
         long dueNanos = startedNanos + (long) (bytes * 1e9 / rate);
         long left = dueNanos - System.nanoTime();
         if (left > 0) {
-            Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+            Optional<String> signal = StopSignals.await(Duration.ofNanos(left));
+            if (signal.isPresent()) {
+                throw stopped(signal.get());
+            }
         }
+    }
+
+    private SyncException stopped(String signal) {
+        return new SyncException(StopSignals.exitCode(signal), "route '" + route.name() + "': verify was stopped ("
+                + signal + ") and wrote nothing; the cycle stays where it was");
     }
 }
