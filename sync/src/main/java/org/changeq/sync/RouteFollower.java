@@ -4,8 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -93,6 +91,8 @@ public final class RouteFollower implements AutoCloseable {
     private long consentLookedNanos;
     /** When {@link #verifyRequested} last looked for a verify request. */
     private long verifyLookedNanos;
+    /** The verify request (the time it was asked) last taken up. */
+    private OptionalLong answeredRequest = OptionalLong.empty();
     private double publishedRetryWait;
 
     private RouteFollower(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, SystemdNotifier systemd,
@@ -373,7 +373,21 @@ public final class RouteFollower implements AutoCloseable {
             return false;
         }
         verifyLookedNanos = nowNanos;
-        return Files.exists(new StateLayout(config.state()).verifyRequest(route.name()).path(), LinkOption.NOFOLLOW_LINKS);
+        OptionalLong asked;
+        try {
+            asked = new StateLayout(config.state()).verifyRequest(route.name()).read();
+        } catch (IllegalStateException malformed) {
+            // Answered once like any request; the answer's removal takes it away.
+            asked = OptionalLong.of(0);
+        } catch (IOException e) {
+            return false;
+        }
+        // A request that could not be removed is answered once, not once per quiet interval.
+        if (asked.isEmpty() || asked.equals(answeredRequest)) {
+            return false;
+        }
+        answeredRequest = asked;
+        return true;
     }
 
     /**

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.channels.FileChannel;
@@ -13,6 +16,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -22,16 +26,20 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.VerifyAnswer;
 import org.changeq.pipeline.state.VerifyState;
+import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.pipeline.testing.Poll;
+import org.changeq.sync.RouteFollower;
 import org.changeq.sync.SyncMain;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code changeq-sync verify} of a route a follower holds, with the real tracker, a follower in its own JVM (as
  * {@code changeq-sync-follow@ROUTE} runs it) and an rsync daemon as the destination: the follower verifies on request
  * between its runs and the command prints its answer; nobody answering is exit 17 with the request left for later; a
- * SIGTERM during the follower's verify stops it without writing anything.
+ * SIGTERM during the follower's verify stops it without writing anything; a request the follower cannot remove is
+ * answered once.
  */
 class FollowerVerifyTest {
 
@@ -191,6 +199,42 @@ class FollowerVerifyTest {
             assertFalse(Files.exists(layout.verifyAnswer(FaultBench.ROUTE)), "no answer");
             assertFalse(Files.exists(layout.metricsDirectory().resolve("changeq_verify_offsite.prom")), "no metrics");
             assertTrue(Files.exists(layout.verifyRequest(FaultBench.ROUTE).path()), "the request stays");
+        }
+    }
+    @Test
+    @ExpectLog(level = org.slf4j.event.Level.WARN, logger = "RouteFollower", contains = "did not run to its end")
+    @ExpectLog(level = org.slf4j.event.Level.WARN, logger = "RouteFollower", contains = "cannot answer changeq-sync verify")
+    void aRequestTheFollowerCannotRemoveIsAnsweredOnceNotOncePerQuietInterval() throws Exception {
+        Logger log = (Logger) LoggerFactory.getLogger(RouteFollower.class);
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        events.start();
+        log.addAppender(events);
+        Duration quiet = Duration.ofMillis(200);
+        try (FaultBench bench = FaultBench.withRouteLines(temp.resolve("bench"),
+                "    follow: {quiet: " + quiet.toMillis() + "ms}", ROUTE_LINES)) {
+            Trees.write(bench.root, "notes.txt", "buy milk");
+            bench.startTracker();
+            bench.awaitTrackerWatching();
+            assertEquals(ExitCodes.OK, bench.sync().exitCode());
+            StateLayout layout = new StateLayout(bench.state);
+            layout.verifyRequest(FaultBench.ROUTE).write(System.currentTimeMillis());
+            Path verifyDirectory = layout.verifyRequest(FaultBench.ROUTE).path().getParent();
+            // Immutable: not even root creates, renames or removes a file in it.
+            Trees.run(List.of("chattr", "+i", verifyDirectory.toString()), 0);
+            try (Following following = new Following(bench)) {
+                following.awaitSummaries(1);
+                Poll.until(FaultBench.TIMEOUT, "the follower giving up on answering", () -> events.list.stream()
+                        .anyMatch(event -> event.getFormattedMessage().contains("cannot answer changeq-sync verify")));
+                // What must not happen is a repetition: give it ten quiet intervals to show.
+                Thread.sleep(quiet.toMillis() * 10);
+                assertEquals(1, events.list.stream().filter(event -> event.getFormattedMessage()
+                        .contains("did not run to its end")).count(), "verified once");
+            } finally {
+                Trees.run(List.of("chattr", "-i", verifyDirectory.toString()), 0);
+            }
+            assertTrue(Files.exists(layout.verifyRequest(FaultBench.ROUTE).path()), "the request stays");
+        } finally {
+            log.detachAppender(events);
         }
     }
 }
