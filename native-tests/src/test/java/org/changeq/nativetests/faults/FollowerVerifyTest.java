@@ -157,8 +157,8 @@ class FollowerVerifyTest {
                 assertEquals("", answer.error());
                 assertTrue(new String(answer.output(), UTF_8).startsWith("route=offsite verify files=1 bytes=8"),
                         new String(answer.output(), UTF_8));
-                assertEquals(answer.startedMillis(),
-                        VerifyState.read(layout.verifyState(FaultBench.ROUTE)).lastRunStartedMillis());
+                assertTrue(VerifyState.read(layout.verifyState(FaultBench.ROUTE)).lastRunStartedMillis()
+                        >= answer.startedMillis(), "the state is that verify's");
             }
         }
     }
