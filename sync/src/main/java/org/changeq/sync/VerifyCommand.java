@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
             "",
             "Takes the route's lock, so it never compares while a run writes. When a follower (or a run) holds it,"
                 + " verify asks the follower to verify between its runs (<state>/verify/ROUTE.request), waits up to"
-                + " --wait for it and prints that verify's lines and exit code as its own; when neither the follower"
+                + " --wait for it and prints that verify's lines and exit code as its own (it reads at the route's"
+                + " verify-max-rate and writes metrics where its runs do); when neither the follower"
                 + " answered nor the lock came free by then, it exits 17 and the request stays for the follower. Reads at most --max-rate (or the route's verify-max-rate) bytes per"
                 + " second at the source. The state is in <state>/verify/ROUTE (changeq-queue stat shows it), the"
                 + " metrics in <state>/metrics/changeq_verify_ROUTE.prom. stdout ends with one line:",
