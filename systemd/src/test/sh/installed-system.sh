@@ -383,7 +383,8 @@ step_timers_listed() {
 }
 
 # A route switched from its timer to its follower: active once READY=1 says it follows, a change at
-# the NAS within seconds, a timer run of the route refused with 7 while it follows, exit 0 on stop.
+# the NAS within seconds, a timer run of the route refused with 7 while it follows, the verify unit
+# answered by the follower (16 for a flipped byte, repaired, then 0), exit 0 on stop.
 follow_summaries() { inside journalctl --no-pager -o cat -u "changeq-sync-follow@$1.service" | grep "^route=$1 " || true; }
 step_follower_replaces_the_timer() {
     local unit=changeq-sync-follow@offsite-nfs.service t0
@@ -398,6 +399,20 @@ step_follower_replaces_the_timer() {
     ! inside systemctl start changeq-sync@offsite-nfs.service || fail "a timer run passed while the route is followed"
     expect 7 "$(unit_property changeq-sync@offsite-nfs.service ExecMainStatus)" "a timer run's exit code while followed"
     inside systemctl reset-failed changeq-sync@offsite-nfs.service
+    # The verify unit while the follower holds the lock: the follower verifies on request, repairs at once.
+    inside sh -euc '
+        f=/srv/nas/nfs/immich/followed.jpg
+        touch -r "$f" /root/followed.stamp
+        printf "fo11owed\n" > "$f"
+        touch -r /root/followed.stamp "$f"
+    '
+    ! inside systemctl start changeq-verify@offsite-nfs.service || fail "verify passed although the NAS holds a corrupted file"
+    expect 16 "$(unit_property changeq-verify@offsite-nfs.service ExecMainStatus)" "the verify unit's exit code while followed"
+    inside journalctl --no-pager -o cat -u changeq-verify@offsite-nfs.service | grep -qx "content immich/followed.jpg" \
+        || fail "the follower's verify did not name the corrupted file"
+    await 30 "the follower to repair followed.jpg" inside cmp -s /srv/nfs/immich/followed.jpg /srv/nas/nfs/immich/followed.jpg
+    inside systemctl start changeq-verify@offsite-nfs.service || fail "verify failed after the follower's repair"
+    expect 0 "$(unit_property changeq-verify@offsite-nfs.service ExecMainStatus)" "the verify unit after the repair"
     inside systemctl stop "$unit"
     expect 0 "$(unit_property "$unit" ExecMainStatus)" "the follower's exit status after stop"
     expect success "$(unit_property "$unit" Result)" "the follower's Result after stop"

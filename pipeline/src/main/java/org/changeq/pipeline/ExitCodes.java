@@ -79,7 +79,8 @@ public final class ExitCodes {
                     + " from the source, that are missing there, or are of another type: each is listed, and waits in"
                     + " the route's retry list, which its next run sends compared by content"),
             Map.entry(VERIFY_BUSY, "changeq-sync verify did not run: the route's sync (a run or its follower) held"
-                    + " the route's lock for longer than --wait; the next verify tries again"),
+                    + " the route's lock for longer than --wait and no follower answered its request by then; the"
+                    + " request stays for a follower, and the next verify tries again"),
             Map.entry(INTERRUPTED, "interrupted by Ctrl-C (SIGINT): a changeq-sync run stops rsync and keeps its "
                     + "cursor; changeq-tracker, changeq-sync follow and changeq-queue tail -f stop cleanly and exit 0 "
                     + "instead"),

@@ -26,7 +26,9 @@ final class FollowSchedule {
         START("start"),
         QUIET("quiet"), MAX_DELAY("max-delay"), MAX_BATCH("max-batch"), RETRY("retry"), HOUSEKEEPING("housekeeping"),
         /** An operator consented to the changes max-change held back ({@code changeq-sync allow}). */
-        CONSENT("consent");
+        CONSENT("consent"),
+        /** A verify the follower ran on request put what differs at the destination into the retry list. */
+        VERIFIED("verified");
 
         final String token;
 

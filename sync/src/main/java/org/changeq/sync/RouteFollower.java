@@ -1,7 +1,9 @@
 package org.changeq.sync;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,6 +24,7 @@ import org.changeq.pipeline.manifest.RecordView;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.state.HeldDeletions;
 import org.changeq.pipeline.state.StateLayout;
+import org.changeq.pipeline.state.VerifyAnswer;
 import org.changeq.tracker.SystemdNotifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * sync may take hours). Both are started by {@link #start} and joined by {@link #close}. Chronicle's tailers cannot
  * block, so following polls: every {@value #SHORTEST_POLL_MILLIS} ms after new records, backing off to every
  * {@value #LONGEST_POLL_MILLIS} ms while the queue is idle.
+ *
+ * <p>Verifying: when {@code changeq-sync verify} finds the lock held it leaves a request ({@code
+ * <state>/verify/ROUTE.request}); between runs, at most once per quiet interval, the follower runs that {@link Verify}
+ * under the lock it holds and leaves its lines and exit code for the asker ({@code <state>/verify/ROUTE.answer}).
+ * Changes arriving meanwhile wait for the next run, which starts when the verify ends.
  *
  * <p>Stopping: {@link #close} lets a running run end, then stops the threads and releases the lock. Under SIGTERM the
  * runner's shutdown hook has stopped rsync by then, so that run ends at once, commits nothing, and the next start
@@ -81,6 +89,10 @@ public final class RouteFollower implements AutoCloseable {
     private int lastFailure = ExitCodes.OK;
     /** When {@link #consentArrived} last looked for a consent file. */
     private long consentLookedNanos;
+    /** When {@link #verifyRequested} last looked for a verify request. */
+    private long verifyLookedNanos;
+    /** The verify request (the time it was asked) last taken up. */
+    private OptionalLong answeredRequest = OptionalLong.empty();
     private double publishedRetryWait;
 
     private RouteFollower(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, SystemdNotifier systemd,
@@ -204,6 +216,17 @@ public final class RouteFollower implements AutoCloseable {
                         return;
                     }
                     pollNanos = TimeUnit.MILLISECONDS.toNanos(SHORTEST_POLL_MILLIS);
+                    continue;
+                }
+                if (verifyRequested(now)) {
+                    Optional<VerifyAnswer> answer = verifyOnRequest();
+                    if (answer.isEmpty()) {
+                        return;
+                    }
+                    if (answer.get().exitCode() == ExitCodes.VERIFY_MISMATCH) {
+                        // The repair waits in the retry list: send it now, not when the next change comes.
+                        first = Optional.of(FollowSchedule.Trigger.VERIFIED);
+                    }
                     continue;
                 }
                 pollNanos = read > 0 ? TimeUnit.MILLISECONDS.toNanos(SHORTEST_POLL_MILLIS)
@@ -339,6 +362,77 @@ public final class RouteFollower implements AutoCloseable {
             // The run reads it again and says what is wrong with it.
             return true;
         }
+    }
+
+    /**
+     * Whether {@code changeq-sync verify} asked for a verify (it found the lock held); looked for at most once per
+     * quiet interval, and only between runs.
+     */
+    private boolean verifyRequested(long nowNanos) {
+        if (nowNanos - verifyLookedNanos < route.follow().quiet().toNanos()) {
+            return false;
+        }
+        verifyLookedNanos = nowNanos;
+        OptionalLong asked;
+        try {
+            asked = new StateLayout(config.state()).verifyRequest(route.name()).read();
+        } catch (IllegalStateException malformed) {
+            // Answered once like any request; the answer's removal takes it away.
+            asked = OptionalLong.of(0);
+        } catch (IOException e) {
+            return false;
+        }
+        // A request that could not be removed is answered once, not once per quiet interval.
+        if (asked.isEmpty() || asked.equals(answeredRequest)) {
+            return false;
+        }
+        answeredRequest = asked;
+        return true;
+    }
+
+    /**
+     * Runs the verify asked for under the lock held, as {@code changeq-sync verify} would (the same state, retry list
+     * and metrics), and leaves what it printed and its exit code for the asker. Changes arriving meanwhile wait for the
+     * next run. A stop (SIGTERM) stops its rsync: it then writes nothing and the request stays for the next start.
+     *
+     * @return how it ended; empty when following must end
+     */
+    private Optional<VerifyAnswer> verifyOnRequest() {
+        StateLayout layout = new StateLayout(config.state());
+        long startedMillis = clock.millis();
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        PrintStream verifyOut = new PrintStream(printed, true, StandardCharsets.UTF_8);
+        VerifyAnswer answer;
+        running = true;
+        try {
+            Verify.Report report = Verify.runHolding(lock, config, new Verify.Request(route.name(), Duration.ZERO,
+                    OptionalLong.empty(), request.metricsDirectory()), clock, verifyOut);
+            verifyOut.println(report.summary());
+            LOG.info("route '{}': verified as changeq-sync verify asked: {}", route.name(), report.summary());
+            answer = new VerifyAnswer(startedMillis, report.exitCode(), "", printed.toByteArray());
+        } catch (SyncException e) {
+            if (stopRequested() || StopSignals.received().isPresent()) {
+                LOG.info("route '{}': the verify changeq-sync verify asked for was stopped; it wrote nothing, and the"
+                        + " request stays for the next start", route.name());
+                return Optional.empty();
+            }
+            LOG.warn("route '{}': the verify changeq-sync verify asked for did not run to its end (exit {}): {}",
+                    route.name(), e.exitCode(), e.getMessage());
+            answer = new VerifyAnswer(startedMillis, e.exitCode(), e.getMessage(), printed.toByteArray());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } finally {
+            running = false;
+        }
+        try {
+            answer.write(layout.verifyAnswer(route.name()));
+            Verify.withdraw(layout.verifyRequest(route.name()), startedMillis);
+        } catch (IOException e) {
+            LOG.warn("route '{}': cannot answer changeq-sync verify in {} ({}); it exits 17 when its wait ends",
+                    route.name(), layout.verifyAnswer(route.name()).getParent(), e.toString());
+        }
+        return Optional.of(answer);
     }
 
     /** How many deletions wait for consent, as text for the status line. */

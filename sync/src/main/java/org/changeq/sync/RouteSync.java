@@ -617,7 +617,7 @@ public final class RouteSync {
     }
 
     /** The signal that stopped rsync: noted already, or on its way when rsync got it first (terminal, cgroup). */
-    private static Optional<String> stopSignal(RsyncRunner.Outcome outcome) throws InterruptedException {
+    static Optional<String> stopSignal(RsyncRunner.Outcome outcome) throws InterruptedException {
         Optional<String> received = StopSignals.received();
         if (received.isEmpty() && (outcome.exitCode() == RSYNC_SIGNALLED || outcome.exitCode() > 128)) {
             received = StopSignals.await(SIGNAL_GRACE);

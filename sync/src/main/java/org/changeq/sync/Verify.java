@@ -28,12 +28,14 @@ import org.changeq.pipeline.PermissionDenied;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
+import org.changeq.pipeline.manifest.IndexFile;
 import org.changeq.pipeline.state.LockHolder;
 import org.changeq.pipeline.state.RetryList;
 import org.changeq.pipeline.state.RouteRuns;
 import org.changeq.pipeline.state.RunChanges;
 import org.changeq.pipeline.state.StateDirectory;
 import org.changeq.pipeline.state.StateLayout;
+import org.changeq.pipeline.state.VerifyAnswer;
 import org.changeq.pipeline.state.VerifyState;
 import org.changeq.pipeline.state.VerifyState.Kind;
 import org.changeq.pipeline.state.VerifyState.Mismatch;
@@ -131,38 +133,156 @@ public final class Verify {
     public static Report run(ChangeqConfig config, Request request, Clock clock, PrintStream out)
             throws SyncException, InterruptedException {
         Verify verify = new Verify(config, request, clock, out);
-        try (RouteLock lock = verify.lock()) {
-            return verify.runLocked();
+        try {
+            Turn turn = verify.awaitTurn(false);
+            try (RouteLock lock = turn.lock().orElseThrow()) {
+                return verify.runLocked();
+            }
         } catch (IOException e) {
-            Optional<PermissionDenied> denied = PermissionDenied.in(e);
-            throw new SyncException(denied.map(PermissionDenied::exitCode).orElse(ExitCodes.SOFTWARE), "route '"
-                    + request.route() + "': verify cannot read or write its state: " + denied.map(
-                    PermissionDenied::getMessage).orElse(e.toString()), e);
+            throw verify.stateUnusable(e);
         }
     }
 
-    private RouteLock lock() throws SyncException, InterruptedException, IOException {
-        long deadline = System.nanoTime() + request.lockWait().toNanos();
-        while (true) {
-            try {
-                return RouteLock.acquire(layout.routeLock(route.name()), route.name());
-            } catch (SyncException busy) {
-                if (busy.exitCode() != ExitCodes.ALREADY_RUNNING) {
-                    throw busy;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    OptionalLong holder = LockHolder.of(layout.routeLock(route.name())).pid();
-                    throw new SyncException(ExitCodes.VERIFY_BUSY, "route '" + route.name() + "': not verified: its"
-                            + " sync holds the lock " + layout.routeLock(route.name())
-                            + (holder.isPresent() && holder.getAsLong() > 0 ? " (process " + holder.getAsLong() + ")" : "")
-                            + (request.lockWait().isZero() ? "" : " after waiting " + request.lockWait().toSeconds() + " s")
-                            + "; verify never compares while a run writes. Run it again later, or give --wait");
-                }
-                // The kernel's lock has no timed wait: poll it.
-                Thread.sleep(Math.min(LOCK_POLL.toMillis(), Math.max(1, left / 1_000_000)));
-            }
+    /**
+     * Verifies the route once under the lock the caller holds and keeps: a follower, between its runs.
+     *
+     * @see #run
+     */
+    static Report runHolding(RouteLock lock, ChangeqConfig config, Request request, Clock clock, PrintStream out)
+            throws SyncException, InterruptedException {
+        Verify verify = new Verify(config, request, clock, out);
+        assert lock.file().equals(verify.layout.routeLock(request.route())) : lock.file();
+        try {
+            return verify.runLocked();
+        } catch (IOException e) {
+            throw verify.stateUnusable(e);
         }
+    }
+
+    /**
+     * {@code changeq-sync verify}: verifies the route once, or, while the route's lock is held, asks its follower to
+     * (a request file it looks for between its runs) and prints the follower's verify as its own. Prints each
+     * mismatch and the summary line to {@code out}.
+     *
+     * @return the exit code: {@code OK} or {@code VERIFY_MISMATCH} (or {@code SYNC_FAILED} when rsync could not read
+     *         some paths)
+     * @throws SyncException as {@link #run}; {@code VERIFY_BUSY} when neither the lock came free nor the follower
+     *                       answered within the wait (the request stays for the follower)
+     */
+    public static int runOrAsk(ChangeqConfig config, Request request, Clock clock, PrintStream out)
+            throws SyncException, InterruptedException {
+        Verify verify = new Verify(config, request, clock, out);
+        try {
+            Turn turn = verify.awaitTurn(true);
+            if (turn.answer().isPresent()) {
+                VerifyAnswer answer = turn.answer().get();
+                out.write(answer.output());
+                out.flush();
+                if (!answer.error().isEmpty()) {
+                    throw new SyncException(answer.exitCode(), answer.error());
+                }
+                return answer.exitCode();
+            }
+            try (RouteLock lock = turn.lock().orElseThrow()) {
+                Report report = verify.runLocked();
+                out.println(report.summary());
+                return report.exitCode();
+            }
+        } catch (IOException e) {
+            throw verify.stateUnusable(e);
+        }
+    }
+
+    /**
+     * The route's lock; or, when asking, the answer of its follower to the request this verify left once it found the
+     * lock held.
+     */
+    private record Turn(Optional<RouteLock> lock, Optional<VerifyAnswer> answer) {
+    }
+
+    private Turn awaitTurn(boolean ask) throws SyncException, InterruptedException, IOException {
+        long deadline = System.nanoTime() + request.lockWait().toNanos();
+        IndexFile requestFile = layout.verifyRequest(route.name());
+        OptionalLong askedMillis = OptionalLong.empty();
+        while (true) {
+            Optional<RouteLock> lock = tryLock();
+            if (lock.isPresent()) {
+                if (askedMillis.isPresent()) {
+                    withdraw(requestFile, askedMillis.getAsLong());
+                }
+                return new Turn(lock, Optional.empty());
+            }
+            if (ask && askedMillis.isEmpty()) {
+                askedMillis = OptionalLong.of(clock.millis());
+                requestFile.write(askedMillis.getAsLong());
+                LOG.info("route '{}': its lock is held; asked its follower to verify it between its runs ({}), waiting"
+                        + " up to {} s", route.name(), requestFile.path(), request.lockWait().toSeconds());
+            }
+            if (askedMillis.isPresent()) {
+                Optional<VerifyAnswer> answer = answerSince(askedMillis.getAsLong());
+                if (answer.isPresent()) {
+                    return new Turn(Optional.empty(), answer);
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                OptionalLong holder = LockHolder.of(layout.routeLock(route.name())).pid();
+                throw new SyncException(ExitCodes.VERIFY_BUSY, "route '" + route.name() + "': not verified: its"
+                        + " sync holds the lock " + layout.routeLock(route.name())
+                        + (holder.isPresent() && holder.getAsLong() > 0 ? " (process " + holder.getAsLong() + ")" : "")
+                        + (request.lockWait().isZero() ? "" : " after waiting " + request.lockWait().toSeconds() + " s")
+                        + "; verify never compares while a run writes. " + (askedMillis.isPresent() ? "The request "
+                        + requestFile.path() + " stays: a follower of the route verifies between its runs (changeq-queue"
+                        + " stat shows the result); or run it again later, or give a longer --wait"
+                        : "Run it again later, or give --wait"));
+            }
+            // The kernel's lock has no timed wait: poll it.
+            Thread.sleep(Math.min(LOCK_POLL.toMillis(), Math.max(1, left / 1_000_000)));
+        }
+    }
+
+    private Optional<RouteLock> tryLock() throws SyncException, IOException {
+        try {
+            return Optional.of(RouteLock.acquire(layout.routeLock(route.name()), route.name()));
+        } catch (SyncException busy) {
+            if (busy.exitCode() != ExitCodes.ALREADY_RUNNING) {
+                throw busy;
+            }
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Removes a verify request made at {@code askedMillis}, answered now: one asked later (by another verify) stays
+     * for its asker.
+     */
+    static void withdraw(IndexFile requestFile, long askedMillis) throws IOException {
+        OptionalLong current;
+        try {
+            current = requestFile.read();
+        } catch (IllegalStateException malformed) {
+            current = OptionalLong.of(askedMillis);
+        }
+        if (current.isPresent() && current.getAsLong() <= askedMillis) {
+            StateDirectory.deleteIfExists(requestFile.path());
+        }
+    }
+
+    /** The follower's answer to a request made at {@code askedMillis}: a verify it started since. */
+    private Optional<VerifyAnswer> answerSince(long askedMillis) throws IOException {
+        try {
+            return VerifyAnswer.read(layout.verifyAnswer(route.name()))
+                    .filter(answer -> answer.startedMillis() >= askedMillis);
+        } catch (IllegalStateException malformed) {
+            throw new IOException(malformed.getMessage(), malformed);
+        }
+    }
+
+    private SyncException stateUnusable(IOException e) {
+        Optional<PermissionDenied> denied = PermissionDenied.in(e);
+        return new SyncException(denied.map(PermissionDenied::exitCode).orElse(ExitCodes.SOFTWARE), "route '"
+                + route.name() + "': verify cannot read or write its state: " + denied.map(
+                PermissionDenied::getMessage).orElse(e.toString()), e);
     }
 
     private Report runLocked() throws SyncException, InterruptedException, IOException {
@@ -371,6 +491,10 @@ public final class Verify {
             return;
         }
         if (!outcome.succeeded()) {
+            Optional<String> stoppedBy = RouteSync.stopSignal(outcome);
+            if (stoppedBy.isPresent()) {
+                throw stopped(stoppedBy.get());
+            }
             int exitCode = RouteSync.exitCodeOf(outcome);
             throw new SyncException(exitCode, "route '"
                     + route.name() + "': verify's dry run failed (rsync exit " + outcome.exitCode() + (outcome.errors()
@@ -474,12 +598,23 @@ public final class Verify {
                 overflowed ? " (more than it holds: the next run is full)" : "");
     }
 
-    /** Sleeps until {@code bytes} read since {@code startedNanos} fit {@code rate} bytes per second. */
-    private static void pace(long startedNanos, long bytes, long rate) throws InterruptedException {
+    /**
+     * Sleeps until {@code bytes} read since {@code startedNanos} fit {@code rate} bytes per second, or until a stop
+     * signal: a verify stops at once, writing nothing.
+     */
+    private void pace(long startedNanos, long bytes, long rate) throws InterruptedException, SyncException {
         long dueNanos = startedNanos + (long) (bytes * 1e9 / rate);
         long left = dueNanos - System.nanoTime();
         if (left > 0) {
-            Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+            Optional<String> signal = StopSignals.await(Duration.ofNanos(left));
+            if (signal.isPresent()) {
+                throw stopped(signal.get());
+            }
         }
+    }
+
+    private SyncException stopped(String signal) {
+        return new SyncException(StopSignals.exitCode(signal), "route '" + route.name() + "': verify was stopped ("
+                + signal + ") and wrote nothing; the cycle stays where it was");
     }
 }

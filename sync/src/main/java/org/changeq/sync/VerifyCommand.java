@@ -29,8 +29,11 @@ import picocli.CommandLine.Option;
                 + " extra go to the route's retry list: its next run sends them compared by content. A file changed"
                 + " at the source since the route's last run began is not a difference: the next run sends it.",
             "",
-            "Takes the route's lock, so it never compares while a run writes: when a run or a follower holds it longer"
-                + " than --wait, verify exits 17. Reads at most --max-rate (or the route's verify-max-rate) bytes per"
+            "Takes the route's lock, so it never compares while a run writes. When a follower (or a run) holds it,"
+                + " verify asks the follower to verify between its runs (<state>/verify/ROUTE.request), waits up to"
+                + " --wait for it and prints that verify's lines and exit code as its own (it reads at the route's"
+                + " verify-max-rate and writes metrics where its runs do); when neither the follower"
+                + " answered nor the lock came free by then, it exits 17 and the request stays for the follower. Reads at most --max-rate (or the route's verify-max-rate) bytes per"
                 + " second at the source. The state is in <state>/verify/ROUTE (changeq-queue stat shows it), the"
                 + " metrics in <state>/metrics/changeq_verify_ROUTE.prom. stdout ends with one line:",
             "  route=NAME verify files=N bytes=N slices=FROM-TO/N content=N missing=N",
@@ -50,7 +53,8 @@ final class VerifyCommand implements Callable<Integer> {
     String route;
 
     @Option(names = "--wait", paramLabel = "AGE", defaultValue = "0", converter = SyncMain.AgeConverter.class,
-            description = "wait this long for a run of the route that holds its lock (default 0: skip at once), e.g. 1h")
+            description = "wait this long for the route's lock, or for its follower to verify (default 0: skip at"
+                + " once), e.g. 1h")
     Duration wait;
 
     @Option(names = "--max-rate", paramLabel = "BYTES", converter = RateConverter.class,
@@ -80,11 +84,9 @@ final class VerifyCommand implements Callable<Integer> {
         ChangeqConfig loaded = SyncMain.load(configs, config);
         SyncMain.requireRoute(loaded, route, config, spec.commandLine());
         StopSignals.install();
-        Verify.Report report = Verify.run(loaded, new Verify.Request(route, wait,
+        return Verify.runOrAsk(loaded, new Verify.Request(route, wait,
                 maxRate == null ? OptionalLong.empty() : OptionalLong.of(maxRate), Optional.ofNullable(metricsDirectory)),
                 clock, out);
-        out.println(report.summary());
-        return report.exitCode();
     }
 
     /** {@code 20M}: bytes, or K, M, G, T of them (powers of 1024), above 0. */

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -45,6 +46,16 @@ public final class Trees {
         Files.createDirectories(file.getParent());
         Files.writeString(file, content);
         return file;
+    }
+
+    /** Bit rot, or an edit by hand that put the time back: rsync's quick check sees nothing. */
+    public static void flipOneByteKeepingSizeAndTime(Path file) throws IOException {
+        FileTime time = Files.getLastModifiedTime(file);
+        byte[] content = Files.readAllBytes(file);
+        content[content.length / 2] ^= 0x01;
+        Files.write(file, content);
+        Files.setLastModifiedTime(file, time);
+        assertEquals(time, Files.getLastModifiedTime(file));
     }
 
     /**

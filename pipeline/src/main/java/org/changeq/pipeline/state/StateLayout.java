@@ -161,6 +161,19 @@ public record StateLayout(Path directory) {
         return directory.resolve("verify").resolve(route);
     }
 
+    /**
+     * A verify asked of the route's follower ({@code changeq-sync verify} found the lock held): when it was asked, in
+     * milliseconds since the epoch; removed by the verify that answers it.
+     */
+    public IndexFile verifyRequest(String route) {
+        return new IndexFile(directory.resolve("verify").resolve(route + ".request"), "verify-request");
+    }
+
+    /** What the last verify a follower ran on request printed and how it ended: see {@link VerifyAnswer}. */
+    public Path verifyAnswer(String route) {
+        return directory.resolve("verify").resolve(route + ".answer");
+    }
+
     /** Default directory for the Prometheus textfile metrics. */
     public Path metricsDirectory() {
         return directory.resolve("metrics");
