@@ -56,6 +56,8 @@ class FollowTest {
 
     private static final Duration TIMEOUT = FaultBench.TIMEOUT;
     private static final Duration IDLE_WINDOW = Duration.ofSeconds(5);
+    /** What a run's summary line says rsync transferred. */
+    private static final Pattern FILES_SENT = Pattern.compile(" files=(\\d+) ");
     private static final Pattern RETRY_WAIT = Pattern.compile("changeq_sync_follow_retry_wait_seconds\\{[^}]*} (\\S+)");
 
     @TempDir
@@ -132,6 +134,10 @@ class FollowTest {
                 Poll.until(TIMEOUT, () -> "the burst at the destination; runs: " + following.summaries(),
                         bench::destinationEqualsSourceNow);
                 long arrived = System.nanoTime();
+                // The destination is complete while the run that completed it still ends: count runs once their
+                // summaries account for every file of the burst.
+                Poll.until(TIMEOUT, () -> "the runs' summaries to count the burst; runs: " + following.summaries(),
+                        () -> following.summaries().stream().skip(1).mapToLong(FollowTest::filesSent).sum() >= 100_000);
                 List<String> runs = following.summaries().subList(1, following.summaries().size());
                 assertTrue(runs.size() >= 2, "the burst went in more than one run: " + runs);
                 // A machine busy elsewhere may let the kernel's event queue overflow during the burst: then, and only
@@ -410,5 +416,10 @@ class FollowTest {
         }
         Matcher matcher = RETRY_WAIT.matcher(Files.readString(file));
         return matcher.find() ? Double.parseDouble(matcher.group(1)) : -1;
+    }
+
+    private static long filesSent(String summary) {
+        Matcher files = FILES_SENT.matcher(summary);
+        return files.find() ? Long.parseLong(files.group(1)) : 0;
     }
 }
