@@ -74,10 +74,6 @@ public record ChangeLedger(List<Run> runs) {
         CODEC.write(file, runs);
     }
 
-    byte[] encode() {
-        return CODEC.encode(runs);
-    }
-
     static ChangeLedger decode(byte[] bytes, Path source) {
         return new ChangeLedger(CODEC.decode(bytes, source));
     }

@@ -63,10 +63,6 @@ public record DeletionLedger(List<Run> runs) {
         CODEC.write(file, runs);
     }
 
-    byte[] encode() {
-        return CODEC.encode(runs);
-    }
-
     static DeletionLedger decode(byte[] bytes, Path source) {
         return new DeletionLedger(CODEC.decode(bytes, source));
     }

@@ -74,7 +74,7 @@ final class WindowedLedger<R> {
         StateDirectory.replace(file, encode(runs), true);
     }
 
-    byte[] encode(List<R> runs) {
+    private byte[] encode(List<R> runs) {
         StringBuilder text = new StringBuilder(magic + " " + FORMAT_VERSION + "\n");
         for (R run : runs) {
             long[] fields = toFields.apply(run);
