@@ -94,6 +94,40 @@ final class HistoryCommands {
         return text.equals(".") ? new byte[0] : ByteStrings.unescape(text);
     }
 
+    /** What history and restore share: the route and PATH, the route's history opened and PATH made relative. */
+    abstract static class HistoryReader implements Callable<Integer> {
+
+        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
+        Path config;
+
+        @Option(names = "--route", paramLabel = "NAME", required = true, description = "the route (a key under routes:)")
+        String route;
+
+        @Parameters(paramLabel = "PATH", description = "relative to the route's root (or absolute below it); . for all")
+        String path;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        private final SyncMain.ConfigSource configs;
+        final PrintStream out;
+
+        HistoryReader(SyncMain.ConfigSource configs, PrintStream out) {
+            this.configs = configs;
+            this.out = out;
+        }
+
+        @Override
+        public Integer call() throws SyncException, IOException, InterruptedException {
+            try (Opened opened = Opened.of(configs, config, route, spec.commandLine())) {
+                return read(opened, relativePath(path, opened.root(), spec.commandLine()));
+            }
+        }
+
+        /** Does the command's work on PATH, {@code relative} to the root, while the history is held open. */
+        abstract int read(Opened opened, byte[] relative) throws SyncException, IOException, InterruptedException;
+    }
+
     @Command(name = "history", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
             header = "Lists the earlier versions of a path that a route's history keeps at its destination.",
             description = {
@@ -106,68 +140,49 @@ final class HistoryCommands {
             footerHeading = "%nExample:%n",
             footer = {"  changeq-sync history --config /etc/changeq/changeq.yaml --route offsite-nfs \\",
                 "      documents/tax.ods"})
-    static final class HistoryCommand implements Callable<Integer> {
-
-        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
-        Path config;
-
-        @Option(names = "--route", paramLabel = "NAME", required = true, description = "the route (a key under routes:)")
-        String route;
-
-        @Parameters(paramLabel = "PATH", description = "relative to the route's root (or absolute below it); . for all")
-        String path;
+    static final class HistoryCommand extends HistoryReader {
 
         @Option(names = "--json", description = "one JSON object per version (docs/json/history.schema.json), times in UTC")
         boolean json;
 
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        private final SyncMain.ConfigSource configs;
-        private final PrintStream out;
-
         HistoryCommand(SyncMain.ConfigSource configs, PrintStream out) {
-            this.configs = configs;
-            this.out = out;
+            super(configs, out);
         }
 
         @Override
-        public Integer call() throws SyncException, IOException, InterruptedException {
-            try (Opened opened = Opened.of(configs, config, route, spec.commandLine())) {
-                byte[] relative = relativePath(path, opened.root(), spec.commandLine());
-                List<History.Entry> versions = opened.history().versions(relative);
-                if (json) {
-                    RecordFormat format = new RecordFormat(true, RecordFormat.TimeStyle.UTC);
-                    for (History.Entry version : versions) {
-                        RecordFormat.JsonLine line = format.line().field("route", route);
-                        Optional<Instant> run = History.runStart(version.run());
-                        if (run.isPresent()) {
-                            line.time("run", run.get().toEpochMilli());
-                        } else {
-                            line.nullField("run").nullField("run_epoch_ms");
-                        }
-                        line.field("run_directory", version.run()).path("path", version.path())
-                                .field("directory", version.directory());
-                        if (version.directory()) {
-                            line.nullField("size");
-                        } else {
-                            line.field("size", version.size());
-                        }
-                        out.println(line.field("modified", version.modified()));
-                    }
-                    return ExitCodes.OK;
-                }
-                if (versions.isEmpty()) {
-                    out.println("no earlier version of " + (relative.length == 0 ? "." : ByteStrings.escape(relative))
-                            + " in " + opened.history().location());
-                }
+        int read(Opened opened, byte[] relative) throws SyncException, IOException, InterruptedException {
+            List<History.Entry> versions = opened.history().versions(relative);
+            if (json) {
+                RecordFormat format = new RecordFormat(true, RecordFormat.TimeStyle.UTC);
                 for (History.Entry version : versions) {
-                    out.println(History.runStart(version.run()).map(Instant::toString).orElse(version.run()) + " "
-                            + (version.directory() ? "-" : version.size()) + " " + version.modified() + " "
-                            + ByteStrings.escape(version.path()) + (version.directory() ? "/" : ""));
+                    RecordFormat.JsonLine line = format.line().field("route", route);
+                    Optional<Instant> run = History.runStart(version.run());
+                    if (run.isPresent()) {
+                        line.time("run", run.get().toEpochMilli());
+                    } else {
+                        line.nullField("run").nullField("run_epoch_ms");
+                    }
+                    line.field("run_directory", version.run()).path("path", version.path())
+                            .field("directory", version.directory());
+                    if (version.directory()) {
+                        line.nullField("size");
+                    } else {
+                        line.field("size", version.size());
+                    }
+                    out.println(line.field("modified", version.modified()));
                 }
                 return ExitCodes.OK;
             }
+            if (versions.isEmpty()) {
+                out.println("no earlier version of " + (relative.length == 0 ? "." : ByteStrings.escape(relative))
+                        + " in " + opened.history().location());
+            }
+            for (History.Entry version : versions) {
+                out.println(History.runStart(version.run()).map(Instant::toString).orElse(version.run()) + " "
+                        + (version.directory() ? "-" : version.size()) + " " + version.modified() + " "
+                        + ByteStrings.escape(version.path()) + (version.directory() ? "/" : ""));
+            }
+            return ExitCodes.OK;
         }
     }
 
@@ -185,13 +200,7 @@ final class HistoryCommands {
             footerHeading = "%nExample:%n",
             footer = {"  changeq-sync restore --config /etc/changeq/changeq.yaml --route offsite-nfs \\",
                 "      --at 2026-12-07T09:00:00Z --to /root/restored documents"})
-    static final class RestoreCommand implements Callable<Integer> {
-
-        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the changeq config file (YAML)")
-        Path config;
-
-        @Option(names = "--route", paramLabel = "NAME", required = true, description = "the route (a key under routes:)")
-        String route;
+    static final class RestoreCommand extends HistoryReader {
 
         @Option(names = "--at", paramLabel = "TIME", description = "an instant such as 2026-12-07T09:00:00Z")
         String at;
@@ -202,49 +211,36 @@ final class HistoryCommands {
         @Option(names = "--over-source", description = "allow a DIR inside the route's root: writes into the live data")
         boolean overSource;
 
-        @Parameters(paramLabel = "PATH", description = "relative to the route's root (or absolute below it); . for all")
-        String path;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        private final SyncMain.ConfigSource configs;
-        private final PrintStream out;
-
         RestoreCommand(SyncMain.ConfigSource configs, PrintStream out) {
-            this.configs = configs;
-            this.out = out;
+            super(configs, out);
         }
 
         @Override
-        public Integer call() throws SyncException, IOException, InterruptedException {
-            try (Opened opened = Opened.of(configs, config, route, spec.commandLine())) {
-                byte[] relative = relativePath(path, opened.root(), spec.commandLine());
-                Path target = to.toAbsolutePath().normalize();
-                if (!overSource && insideRoot(target, opened.root().path())) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), "--to " + target + " lies inside the"
-                            + " route's root " + opened.root().path() + ", the live data the route backs up; choose a"
-                            + " directory outside it, or add --over-source to write over the source on purpose");
-                }
-                Instant time;
-                if (at != null) {
-                    time = instant(at, spec.commandLine());
-                } else {
-                    List<History.Entry> versions = opened.history().versions(relative);
-                    if (versions.isEmpty()) {
-                        throw new SyncException(ExitCodes.USAGE, "no earlier version of " + ByteStrings.escape(relative)
-                                + " in " + opened.history().location() + "; 'changeq-sync history' lists what it keeps,"
-                                + " give --at to copy the destination's current state");
-                    }
-                    time = History.runStart(versions.get(versions.size() - 1).run()).orElseThrow();
-                }
-                Files.createDirectories(target);
-                List<String> runs = opened.history().restore(relative, time, target);
-                out.println("restored " + (relative.length == 0 ? "." : ByteStrings.escape(relative)) + " as of " + time
-                        + " into " + target + " from the destination" + (runs.isEmpty() ? "" : " and the run"
-                        + " directories " + String.join(", ", runs)));
-                return ExitCodes.OK;
+        int read(Opened opened, byte[] relative) throws SyncException, IOException, InterruptedException {
+            Path target = to.toAbsolutePath().normalize();
+            if (!overSource && insideRoot(target, opened.root().path())) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--to " + target + " lies inside the"
+                        + " route's root " + opened.root().path() + ", the live data the route backs up; choose a"
+                        + " directory outside it, or add --over-source to write over the source on purpose");
             }
+            Instant time;
+            if (at != null) {
+                time = instant(at, spec.commandLine());
+            } else {
+                List<History.Entry> versions = opened.history().versions(relative);
+                if (versions.isEmpty()) {
+                    throw new SyncException(ExitCodes.USAGE, "no earlier version of " + ByteStrings.escape(relative)
+                            + " in " + opened.history().location() + "; 'changeq-sync history' lists what it keeps,"
+                            + " give --at to copy the destination's current state");
+                }
+                time = History.runStart(versions.get(versions.size() - 1).run()).orElseThrow();
+            }
+            Files.createDirectories(target);
+            List<String> runs = opened.history().restore(relative, time, target);
+            out.println("restored " + (relative.length == 0 ? "." : ByteStrings.escape(relative)) + " as of " + time
+                    + " into " + target + " from the destination" + (runs.isEmpty() ? "" : " and the run"
+                    + " directories " + String.join(", ", runs)));
+            return ExitCodes.OK;
         }
 
         private static Instant instant(String text, CommandLine commandLine) {

@@ -2,8 +2,6 @@ package org.changeq.sync;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -20,12 +18,10 @@ import org.changeq.pipeline.state.StateDirectory;
  */
 final class HistoryLock implements AutoCloseable {
 
-    private final FileChannel channel;
-    private final FileLock lock;
+    private final HeldLock held;
 
-    private HistoryLock(FileChannel channel, FileLock lock) {
-        this.channel = channel;
-        this.lock = lock;
+    private HistoryLock(HeldLock held) {
+        this.held = held;
     }
 
     /**
@@ -40,39 +36,16 @@ final class HistoryLock implements AutoCloseable {
         } catch (NoSuchFileException e) {
             channel = StateDirectory.openLock(file);
         }
-        try {
-            return new HistoryLock(channel, channel.lock(0, Long.MAX_VALUE, true));
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
+        return new HistoryLock(HeldLock.shared(channel));
     }
 
     /** For retention: empty, without waiting, while a reader holds it (in another process or in this one). */
     static Optional<HistoryLock> retaining(Path file) throws IOException {
-        FileChannel channel = StateDirectory.openLock(file);
-        FileLock lock;
-        try {
-            lock = channel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
-        if (lock == null) {
-            channel.close();
-            return Optional.empty();
-        }
-        return Optional.of(new HistoryLock(channel, lock));
+        return HeldLock.tryExclusive(file).map(HistoryLock::new);
     }
 
     @Override
     public void close() throws IOException {
-        try {
-            lock.release();
-        } finally {
-            channel.close();
-        }
+        held.close();
     }
 }

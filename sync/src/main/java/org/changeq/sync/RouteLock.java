@@ -1,14 +1,10 @@
 package org.changeq.sync;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.state.LockHolder;
-import org.changeq.pipeline.state.StateDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,13 +20,11 @@ final class RouteLock implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(200);
 
     private final Path file;
-    private final FileChannel channel;
-    private final FileLock lock;
+    private final HeldLock held;
 
-    private RouteLock(Path file, FileChannel channel, FileLock lock) {
+    private RouteLock(Path file, HeldLock held) {
         this.file = file;
-        this.channel = channel;
-        this.lock = lock;
+        this.held = held;
     }
 
     Path file() {
@@ -81,21 +75,7 @@ final class RouteLock implements AutoCloseable {
 
     /** The lock, or null when another process (or another run inside this JVM) holds it. */
     private static RouteLock tryAcquire(Path lockFile) throws IOException {
-        FileChannel channel = StateDirectory.openLock(lockFile);
-        FileLock lock;
-        try {
-            lock = channel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
-        if (lock == null) {
-            channel.close();
-            return null;
-        }
-        return new RouteLock(lockFile, channel, lock);
+        return HeldLock.tryExclusive(lockFile).map(held -> new RouteLock(lockFile, held)).orElse(null);
     }
 
     private static SyncException busy(Path lockFile, String route, Duration waited) {
@@ -107,10 +87,6 @@ final class RouteLock implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        try {
-            lock.release();
-        } finally {
-            channel.close();
-        }
+        held.close();
     }
 }

@@ -98,12 +98,7 @@ final class RsyncCommand {
 
     /** The pass for files and SUBTREE directories: recursive. A listed path that is gone is the deletion pass's. */
     List<String> recursivePass(Path list) {
-        List<String> args = common();
-        args.addAll(filters);
-        args.add("--from0");
-        args.add("--files-from=" + list);
-        args.add("--ignore-missing-args");
-        return endpoints(args);
+        return listedPass(list);
     }
 
     /**
@@ -135,14 +130,7 @@ final class RsyncCommand {
      * rsync invocation (one more connection to a daemon) in runs that have such entries.
      */
     List<String> directoryPass(Path list) {
-        List<String> args = common();
-        args.addAll(filters);
-        args.add("--no-r");
-        args.add("--dirs");
-        args.add("--from0");
-        args.add("--files-from=" + list);
-        args.add("--ignore-missing-args");
-        return endpoints(args);
+        return listedPass(list, "--no-r", "--dirs");
     }
 
     /**
@@ -154,13 +142,7 @@ final class RsyncCommand {
      * path that is gone was or will be recorded as deleted; the recursive pass deletes it.
      */
     List<String> contentPass(Path list) {
-        List<String> args = common();
-        args.addAll(filters);
-        args.add("--checksum");
-        args.add("--from0");
-        args.add("--files-from=" + list);
-        args.add("--ignore-missing-args");
-        return endpoints(args);
+        return listedPass(list, "--checksum");
     }
 
     /**
@@ -171,13 +153,19 @@ final class RsyncCommand {
         if (!dryRun) {
             throw new IllegalStateException("the pass that finds extra paths deletes them unless it is a dry run");
         }
+        return listedPass(directories, "--no-r", "--dirs", "--delete");
+    }
+
+    /**
+     * A pass over the NUL-separated paths in {@code list}, under the route's rules, with {@code passOptions}; a listed
+     * path that is gone is skipped.
+     */
+    private List<String> listedPass(Path list, String... passOptions) {
         List<String> args = common();
         args.addAll(filters);
-        args.add("--no-r");
-        args.add("--dirs");
-        args.add("--delete");
+        args.addAll(List.of(passOptions));
         args.add("--from0");
-        args.add("--files-from=" + directories);
+        args.add("--files-from=" + list);
         args.add("--ignore-missing-args");
         return endpoints(args);
     }

@@ -323,6 +323,16 @@ public final class SyncMain implements Callable<Integer> {
         }
     }
 
+    /**
+     * A command's failure to read or write a file of the route's state: a permission problem names the path and the
+     * user to run as, with its exit code; any other is {@code SOFTWARE}.
+     */
+    private static SyncException stateFailure(String route, String attempt, IOException e) {
+        Optional<PermissionDenied> denied = PermissionDenied.in(e);
+        return new SyncException(denied.map(PermissionDenied::exitCode).orElse(ExitCodes.SOFTWARE), "route '" + route
+                + "': " + attempt + ": " + denied.map(PermissionDenied::getMessage).orElse(e.toString()), e);
+    }
+
     static ChangeqConfig load(ConfigSource configs, Path file) throws SyncException {
         try {
             return configs.load(file);
@@ -496,10 +506,7 @@ public final class SyncMain implements Callable<Integer> {
             try {
                 consent.write(changes);
             } catch (IOException e) {
-                Optional<PermissionDenied> denied = PermissionDenied.in(e);
-                throw new SyncException(denied.map(PermissionDenied::exitCode).orElse(ExitCodes.SOFTWARE), "route '"
-                        + route + "': cannot write the consent " + consent.path() + ": " + denied.map(
-                        PermissionDenied::getMessage).orElse(e.toString()), e);
+                throw stateFailure(route, "cannot write the consent " + consent.path(), e);
             }
             out.println("route '" + route + "': its next run may change up to " + changes + " files at the destination ("
                     + consent.path() + "); a follower held by max-change runs within its quiet interval ("
@@ -554,10 +561,7 @@ public final class SyncMain implements Callable<Integer> {
             try {
                 record = RunChanges.read(directory, run);
             } catch (IOException e) {
-                Optional<PermissionDenied> denied = PermissionDenied.in(e);
-                throw new SyncException(denied.map(PermissionDenied::exitCode).orElse(ExitCodes.SOFTWARE), "route '"
-                        + route + "': cannot read " + directory + ": " + denied.map(PermissionDenied::getMessage)
-                        .orElse(e.toString()), e);
+                throw stateFailure(route, "cannot read " + directory, e);
             } catch (IllegalStateException e) {
                 throw new SyncException(ExitCodes.SOFTWARE, "route '" + route + "': " + e.getMessage(), e);
             }

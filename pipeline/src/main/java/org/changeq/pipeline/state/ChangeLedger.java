@@ -1,11 +1,8 @@
 package org.changeq.pipeline.state;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -23,8 +20,11 @@ import java.util.List;
 public record ChangeLedger(List<Run> runs) {
 
     public static final ChangeLedger EMPTY = new ChangeLedger(List.of());
-    static final int FORMAT_VERSION = 1;
-    private static final String MAGIC = "changeq-changes";
+    private static final WindowedLedger<Run> CODEC = new WindowedLedger<>("changeq-changes", "change ledger",
+            "MILLIS OVERWRITTEN DELETED RENAMED", "the route's recent changes are not known any more: move it away (the"
+            + " route's max-change then counts from now)",
+            fields -> new Run(fields[0], fields[1], fields[2], fields[3]),
+            run -> new long[] {run.millis(), run.overwritten(), run.deleted(), run.renamed()});
 
     public ChangeLedger {
         runs = List.copyOf(runs);
@@ -46,8 +46,7 @@ public record ChangeLedger(List<Run> runs) {
 
     /** The runs of the last {@code window} before {@code nowMillis}; older ones no longer count. */
     public ChangeLedger within(Duration window, long nowMillis) {
-        long since = nowMillis - window.toMillis();
-        return new ChangeLedger(runs.stream().filter(run -> run.millis() > since).toList());
+        return new ChangeLedger(CODEC.within(runs, window, nowMillis));
     }
 
     /** The paths changed by the runs in this ledger. */
@@ -62,61 +61,20 @@ public record ChangeLedger(List<Run> runs) {
 
     /** This ledger with one more run. */
     public ChangeLedger plus(Run run) {
-        List<Run> more = new ArrayList<>(runs);
-        more.add(run);
-        return new ChangeLedger(more);
+        return new ChangeLedger(WindowedLedger.plus(runs, run));
     }
 
     /** The stored ledger; {@link #EMPTY} when the file does not exist. */
     public static ChangeLedger read(Path file) throws IOException {
-        try {
-            return decode(StateDirectory.read(file), file);
-        } catch (NoSuchFileException e) {
-            return EMPTY;
-        }
+        return new ChangeLedger(CODEC.read(file));
     }
 
     /** Replaces the stored ledger atomically and durably. */
     public void write(Path file) throws IOException {
-        StateDirectory.replace(file, encode(), true);
-    }
-
-    byte[] encode() {
-        StringBuilder text = new StringBuilder(MAGIC + " " + FORMAT_VERSION + "\n");
-        for (Run run : runs) {
-            text.append(run.millis()).append(' ').append(run.overwritten()).append(' ').append(run.deleted()).append(' ')
-                    .append(run.renamed()).append('\n');
-        }
-        return text.toString().getBytes(StandardCharsets.US_ASCII);
+        CODEC.write(file, runs);
     }
 
     static ChangeLedger decode(byte[] bytes, Path source) {
-        List<String> lines = new String(bytes, StandardCharsets.US_ASCII).lines().toList();
-        if (lines.isEmpty() || !lines.get(0).startsWith(MAGIC + " ")) {
-            throw malformed(source, "not a changeq change ledger (first line '" + (lines.isEmpty() ? "" : lines.get(0)) + "')");
-        }
-        if (!lines.get(0).equals(MAGIC + " " + FORMAT_VERSION)) {
-            throw new IllegalStateException(source + " has change ledger format " + lines.get(0).substring(MAGIC.length() + 1)
-                    + "; this build reads version " + FORMAT_VERSION);
-        }
-        List<Run> runs = new ArrayList<>();
-        for (String line : lines.subList(1, lines.size())) {
-            String[] fields = line.split(" ");
-            try {
-                if (fields.length != 4) {
-                    throw new NumberFormatException();
-                }
-                runs.add(new Run(Long.parseLong(fields[0]), Long.parseLong(fields[1]), Long.parseLong(fields[2]),
-                        Long.parseLong(fields[3])));
-            } catch (IllegalArgumentException e) {
-                throw malformed(source, "the line '" + line + "' is not 'MILLIS OVERWRITTEN DELETED RENAMED'");
-            }
-        }
-        return new ChangeLedger(runs);
-    }
-
-    private static IllegalStateException malformed(Path source, String what) {
-        return new IllegalStateException(source + " is malformed: " + what + "; the route's recent changes are not known"
-                + " any more: move it away (the route's max-change then counts from now)");
+        return new ChangeLedger(CODEC.decode(bytes, source));
     }
 }

@@ -1,11 +1,8 @@
 package org.changeq.pipeline.state;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -23,8 +20,10 @@ import java.util.List;
 public record DeletionLedger(List<Run> runs) {
 
     public static final DeletionLedger EMPTY = new DeletionLedger(List.of());
-    static final int FORMAT_VERSION = 1;
-    private static final String MAGIC = "changeq-deletions";
+    private static final WindowedLedger<Run> CODEC = new WindowedLedger<>("changeq-deletions", "deletion ledger",
+            "MILLIS COUNT", "the route's recent deletions are not known any more: move it away (the route's max-delete"
+            + " then counts from now)",
+            fields -> new Run(fields[0], fields[1]), run -> new long[] {run.millis(), run.count()});
 
     public DeletionLedger {
         runs = List.copyOf(runs);
@@ -41,8 +40,7 @@ public record DeletionLedger(List<Run> runs) {
 
     /** The runs of the last {@code window} before {@code nowMillis}; older ones no longer count. */
     public DeletionLedger within(Duration window, long nowMillis) {
-        long since = nowMillis - window.toMillis();
-        return new DeletionLedger(runs.stream().filter(run -> run.millis() > since).toList());
+        return new DeletionLedger(CODEC.within(runs, window, nowMillis));
     }
 
     /** The paths deleted by the runs in this ledger. */
@@ -52,59 +50,20 @@ public record DeletionLedger(List<Run> runs) {
 
     /** This ledger with one more run. */
     public DeletionLedger plus(long millis, long count) {
-        List<Run> more = new ArrayList<>(runs);
-        more.add(new Run(millis, count));
-        return new DeletionLedger(more);
+        return new DeletionLedger(WindowedLedger.plus(runs, new Run(millis, count)));
     }
 
     /** The stored ledger; {@link #EMPTY} when the file does not exist. */
     public static DeletionLedger read(Path file) throws IOException {
-        try {
-            return decode(StateDirectory.read(file), file);
-        } catch (NoSuchFileException e) {
-            return EMPTY;
-        }
+        return new DeletionLedger(CODEC.read(file));
     }
 
     /** Replaces the stored ledger atomically and durably. */
     public void write(Path file) throws IOException {
-        StateDirectory.replace(file, encode(), true);
-    }
-
-    byte[] encode() {
-        StringBuilder text = new StringBuilder(MAGIC + " " + FORMAT_VERSION + "\n");
-        for (Run run : runs) {
-            text.append(run.millis()).append(' ').append(run.count()).append('\n');
-        }
-        return text.toString().getBytes(StandardCharsets.US_ASCII);
+        CODEC.write(file, runs);
     }
 
     static DeletionLedger decode(byte[] bytes, Path source) {
-        List<String> lines = new String(bytes, StandardCharsets.US_ASCII).lines().toList();
-        if (lines.isEmpty() || !lines.get(0).startsWith(MAGIC + " ")) {
-            throw malformed(source, "not a changeq deletion ledger (first line '" + (lines.isEmpty() ? "" : lines.get(0)) + "')");
-        }
-        if (!lines.get(0).equals(MAGIC + " " + FORMAT_VERSION)) {
-            throw new IllegalStateException(source + " has deletion ledger format " + lines.get(0).substring(MAGIC.length() + 1)
-                    + "; this build reads version " + FORMAT_VERSION);
-        }
-        List<Run> runs = new ArrayList<>();
-        for (String line : lines.subList(1, lines.size())) {
-            String[] fields = line.split(" ");
-            try {
-                if (fields.length != 2) {
-                    throw new NumberFormatException();
-                }
-                runs.add(new Run(Long.parseLong(fields[0]), Long.parseLong(fields[1])));
-            } catch (IllegalArgumentException e) {
-                throw malformed(source, "the line '" + line + "' is not 'MILLIS COUNT'");
-            }
-        }
-        return new DeletionLedger(runs);
-    }
-
-    private static IllegalStateException malformed(Path source, String what) {
-        return new IllegalStateException(source + " is malformed: " + what + "; the route's recent deletions are not known"
-                + " any more: move it away (the route's max-delete then counts from now)");
+        return new DeletionLedger(CODEC.decode(bytes, source));
     }
 }
