@@ -3,6 +3,7 @@ package org.changeq.sync;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.state.LockHolder;
 import org.slf4j.Logger;
@@ -44,7 +45,8 @@ final class RouteLock implements AutoCloseable {
      * Takes the lock, waiting up to {@code wait} for its holder (a verify, a run started by hand) to let go. The kernel's
      * lock has no timed wait, so this polls it; a holder that dies releases it with its process.
      *
-     * @throws SyncException {@code ALREADY_RUNNING} when it is still held after {@code wait}
+     * @throws SyncException {@code ALREADY_RUNNING} when it is still held after {@code wait}; 143 or 130 when SIGTERM
+     *                       or SIGINT came while it waited (systemctl stop must not wait for a verify to end)
      */
     static RouteLock acquire(Path lockFile, String route, Duration wait) throws IOException, SyncException,
             InterruptedException {
@@ -69,7 +71,11 @@ final class RouteLock implements AutoCloseable {
                                 : "", wait.toSeconds());
                 told = true;
             }
-            Thread.sleep(Math.max(1, Math.min(POLL.toMillis(), left / 1_000_000)));
+            Optional<String> signal = StopSignals.await(Duration.ofNanos(Math.min(POLL.toNanos(), left)));
+            if (signal.isPresent()) {
+                throw new SyncException(StopSignals.exitCode(signal.get()), "route '" + route + "': stopped by "
+                        + signal.get() + " while waiting for its lock; nothing was done");
+            }
         }
     }
 

@@ -7,9 +7,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,6 +27,7 @@ import org.changeq.pipeline.inspect.QueueMain;
 import org.changeq.pipeline.manifest.ManifestWriter;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.manifest.WriterLock;
+import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.SyncMain;
 import org.changeq.tracker.TrackerMain;
@@ -312,6 +316,32 @@ class BadInputTest {
             }
             assertEquals(ExitCodes.OK, tail.exitValue(), "SIG" + signal + "; stderr: " + read(err));
             assertEquals("", read(err), "SIG" + signal);
+        }
+    }
+
+    /** systemctl stop of a timer run that waits for its route's lock (a verify holds it) ends it at once with 143. */
+    @Test
+    void aRunWaitingForTheRoutesLockStopsAtOnceOnSigterm() throws Exception {
+        Path lockFile = new StateLayout(state).routeLock("mirror");
+        Files.createDirectories(lockFile.getParent());
+        Path out = tmp.resolve("waiting.out");
+        Path err = tmp.resolve("waiting.err");
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock verify = channel.lock()) {
+            Process run = ChildJvm.start(SyncMain.class, List.of("--config", config.toString(), "--route", "mirror",
+                    "--wait", "1h"), out, err);
+            try {
+                Poll.until(TIMEOUT, () -> "the run to wait for the lock; stderr: " + read(err),
+                        () -> read(err).contains("waiting up to 3600 s") || !run.isAlive());
+                assertTrue(run.isAlive(), "the run waits: " + read(err));
+                Trees.run(List.of("kill", "-TERM", String.valueOf(run.pid())), 0);
+                assertTrue(run.waitFor(10, TimeUnit.SECONDS), "the run ended on SIGTERM well within its grace");
+            } finally {
+                run.destroyForcibly();
+            }
+            assertEquals(ExitCodes.TERMINATED, run.exitValue(), read(err));
+            assertTrue(read(out).contains("route=mirror mode=none"), "the summary line: " + read(out));
+            assertTrue(!read(err).contains("\tat "), "no stack trace: " + read(err));
         }
     }
 
