@@ -50,6 +50,16 @@ public final class ByteStrings {
         return out.toString();
     }
 
+    /** The index of the first {@code value} in {@code bytes} at or after {@code from}, or -1. */
+    public static int indexOf(byte[] bytes, byte value, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == value) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** The bytes {@link #escape(byte[])} rendered as {@code text}: its exact inverse. */
     public static byte[] unescape(String text) {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import org.changeq.pipeline.ByteStrings;
 
 /**
  * Lists every path under a root as raw bytes, with its type and size, by reading {@code find ROOT -mindepth 1 -printf
@@ -54,7 +55,7 @@ final class TreeWalk {
                 }
                 byte[] bytes = entry.toByteArray();
                 entry.reset();
-                int sizeEnd = bytes.length < 3 || bytes[1] != ' ' ? -1 : indexOf(bytes, (byte) ' ', 2);
+                int sizeEnd = bytes.length < 3 || bytes[1] != ' ' ? -1 : ByteStrings.indexOf(bytes, (byte) ' ', 2);
                 if (sizeEnd < 0 || sizeEnd == bytes.length - 1) {
                     throw new IOException("unexpected output from " + FIND + ": "
                             + new String(bytes, StandardCharsets.ISO_8859_1));
@@ -69,14 +70,5 @@ final class TreeWalk {
             throw e;
         }
         return find.waitFor();
-    }
-
-    private static int indexOf(byte[] bytes, byte value, int from) {
-        for (int i = from; i < bytes.length; i++) {
-            if (bytes[i] == value) {
-                return i;
-            }
-        }
-        return -1;
     }
 }

@@ -86,7 +86,7 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
     public record Entry(byte[] path, Kind kind, long firstFailedMillis, String reason) {
 
         public Entry {
-            if (indexOf(path, (byte) 0, 0) >= 0) {
+            if (ByteStrings.indexOf(path, (byte) 0, 0) >= 0) {
                 throw new IllegalArgumentException("a path holds no NUL byte");
             }
             if (reason.indexOf('\0') >= 0) {
@@ -153,7 +153,7 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
     }
 
     static RetryList decode(byte[] bytes, Path source) {
-        int newline = indexOf(bytes, (byte) '\n', 0);
+        int newline = ByteStrings.indexOf(bytes, (byte) '\n', 0);
         String header = new String(bytes, 0, Math.max(newline, 0), StandardCharsets.US_ASCII);
         String[] fields = header.split(" ");
         if (newline < 0 || fields.length != 3 || !fields[0].equals(MAGIC)) {
@@ -169,13 +169,13 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
         List<Entry> entries = new ArrayList<>();
         int at = newline + 1;
         while (at < bytes.length) {
-            int pathEnd = indexOf(bytes, (byte) 0, at);
-            int reasonEnd = pathEnd < 0 ? -1 : indexOf(bytes, (byte) 0, pathEnd + 1);
+            int pathEnd = ByteStrings.indexOf(bytes, (byte) 0, at);
+            int reasonEnd = pathEnd < 0 ? -1 : ByteStrings.indexOf(bytes, (byte) 0, pathEnd + 1);
             if (reasonEnd < 0) {
                 throw malformed(source, "the last entry is cut off");
             }
             int firstSpace = at + 1;
-            int secondSpace = indexOf(bytes, (byte) ' ', firstSpace + 1);
+            int secondSpace = ByteStrings.indexOf(bytes, (byte) ' ', firstSpace + 1);
             if (bytes[firstSpace] != ' ' || secondSpace < 0 || secondSpace > pathEnd) {
                 throw malformed(source, "an entry does not start with 'KIND MILLIS '");
             }
@@ -208,14 +208,5 @@ public record RetryList(List<Entry> entries, boolean overflowed) {
 
     private static byte[] ascii(String text) {
         return text.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static int indexOf(byte[] bytes, byte value, int from) {
-        for (int i = from; i < bytes.length; i++) {
-            if (bytes[i] == value) {
-                return i;
-            }
-        }
-        return -1;
     }
 }

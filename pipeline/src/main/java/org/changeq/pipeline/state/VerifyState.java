@@ -164,7 +164,7 @@ public record VerifyState(long cycleStartMillis, int slices, int slicesDone, lon
         int at = 0;
         long[][] values = new long[FIELDS.size()][];
         for (int line = 0; line <= FIELDS.size(); line++) {
-            int newline = indexOf(bytes, (byte) '\n', at);
+            int newline = ByteStrings.indexOf(bytes, (byte) '\n', at);
             if (newline < 0) {
                 throw malformed(source, "it ends before its line " + (line + 1));
             }
@@ -196,8 +196,8 @@ public record VerifyState(long cycleStartMillis, int slices, int slicesDone, lon
         }
         List<Mismatch> mismatches = new ArrayList<>();
         for (long i = 0; i < values[7][0]; i++) {
-            int kindEnd = indexOf(bytes, (byte) 0, at);
-            int pathEnd = kindEnd < 0 ? -1 : indexOf(bytes, (byte) 0, kindEnd + 1);
+            int kindEnd = ByteStrings.indexOf(bytes, (byte) 0, at);
+            int pathEnd = kindEnd < 0 ? -1 : ByteStrings.indexOf(bytes, (byte) 0, kindEnd + 1);
             if (pathEnd < 0) {
                 throw malformed(source, "the mismatch list is cut off");
             }
@@ -223,14 +223,5 @@ public record VerifyState(long cycleStartMillis, int slices, int slicesDone, lon
 
     private static byte[] ascii(String text) {
         return text.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static int indexOf(byte[] bytes, byte value, int from) {
-        for (int i = from; i < bytes.length; i++) {
-            if (bytes[i] == value) {
-                return i;
-            }
-        }
-        return -1;
     }
 }
