@@ -23,6 +23,7 @@ import org.changeq.pipeline.manifest.QueueNotFoundException;
 import org.changeq.pipeline.manifest.RecordView;
 import org.changeq.pipeline.plan.ChangeScan;
 import org.changeq.pipeline.state.HeldDeletions;
+import org.changeq.pipeline.state.LockHolder;
 import org.changeq.pipeline.state.StateLayout;
 import org.changeq.pipeline.state.VerifyAnswer;
 import org.changeq.tracker.SystemdNotifier;
@@ -33,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * {@code changeq-sync follow}: follows the queue for one route and runs {@link RouteSync} whenever the route's
  * {@link FollowSchedule} says a run is due. Each run is exactly a timer run (claim before reading, the full-sync
  * policy, rsync, the retry list, commit only after success, metrics) and prints its summary line to {@code out}; the
- * follower only decides when. It holds the route's lock from {@link #start} to {@link #close}, so a timer run of the
- * route is refused (exit 7) while it follows: the timer is replaced, not combined. A failing run (destination down)
+ * follower only decides when. It holds the follower's lock from {@link #start} to {@link #close}, and the route's lock
+ * from the moment a verify or a run started by hand lets go of it, so a timer run of the route is refused (exit 7)
+ * while it follows: the timer is replaced, not combined. A failing run (destination down)
  * leaves the cursor where it was; the next one waits, longer after each failure up to the route's {@code retry-max},
  * then sends everything that waits in one run.
  *
@@ -69,7 +71,8 @@ public final class RouteFollower implements AutoCloseable {
     private final Clock clock;
     private final PrintStream out;
     private final SystemdNotifier systemd;
-    private final RouteLock lock;
+    /** The route's lock: taken by the follow thread before it reads the cursor, released by {@link #close}. */
+    private RouteLock lock;
     /** Says to runs that wait for the route's lock that this follower will not let go of it. */
     private final RouteLock following;
     private final ManifestReader reader;
@@ -98,14 +101,13 @@ public final class RouteFollower implements AutoCloseable {
     private double publishedRetryWait;
 
     private RouteFollower(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, SystemdNotifier systemd,
-                          RouteLock lock, RouteLock following, ManifestReader reader) {
+                          RouteLock following, ManifestReader reader) {
         this.config = config;
         this.request = request;
         this.route = config.route(request.route());
         this.clock = clock;
         this.out = out;
         this.systemd = systemd;
-        this.lock = lock;
         this.following = following;
         this.reader = reader;
         this.schedule = new FollowSchedule(route.follow());
@@ -116,34 +118,30 @@ public final class RouteFollower implements AutoCloseable {
     }
 
     /**
-     * Takes the route's lock, opens the queue and starts following. Returns at once; the first run starts right away
-     * and sends what waited since the cursor (the first run of a new route is its full sync).
+     * Takes the follower's lock, opens the queue and starts following. Returns at once. The follow thread then takes the
+     * route's lock, waiting as long as a verify or a run started by hand holds it (a follower that exited instead would
+     * be restarted into the same wait until systemd gave up on it); the first run starts once it has the lock and sends
+     * what waited since the cursor (the first run of a new route is its full sync).
      *
-     * @throws SyncException {@code ALREADY_RUNNING} when a run or another follower of the route holds its lock,
+     * @throws SyncException {@code ALREADY_RUNNING} when another follower of the route holds its follower's lock,
      *                       {@code QUEUE_UNAVAILABLE} when the queue cannot be opened
      */
     public static RouteFollower start(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out,
                                       SystemdNotifier systemd) throws SyncException {
-        RouteLock lock = RouteSync.lock(config, request.route());
         RouteLock following;
         ManifestReader reader;
         try {
             following = RouteLock.acquire(new StateLayout(config.state()).followerLock(request.route()), request.route());
-        } catch (SyncException e) {
-            release(lock);
-            throw e;
         } catch (IOException e) {
-            release(lock);
             throw RouteSync.stateUnusable(config, request.route(), e);
         }
         try {
             reader = ManifestReader.open(config.queue());
         } catch (QueueNotFoundException e) {
             release(following);
-            release(lock);
             throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
         }
-        RouteFollower follower = new RouteFollower(config, request, clock, out, systemd, lock, following, reader);
+        RouteFollower follower = new RouteFollower(config, request, clock, out, systemd, following, reader);
         follower.followThread.start();
         if (follower.watchdogThread != null) {
             follower.watchdogThread.start();
@@ -192,8 +190,11 @@ public final class RouteFollower implements AutoCloseable {
             if (!closed) {
                 closed = true;
                 reader.close();
+                // Read after joining the follow thread, which set it.
+                if (lock != null) {
+                    release(lock);
+                }
                 release(following);
-                release(lock);
             }
         } finally {
             stateLock.unlock();
@@ -204,6 +205,10 @@ public final class RouteFollower implements AutoCloseable {
     }
 
     private void follow() {
+        lock = awaitRouteLock();
+        if (lock == null) {
+            return;
+        }
         OptionalLong cursor = committedCursor();
         if (cursor == null) {
             return;
@@ -460,6 +465,46 @@ public final class RouteFollower implements AutoCloseable {
     }
 
     /** The committed cursor; {@code null} (and following ends) when the state cannot be read. */
+    /**
+     * The route's lock, waiting for a verify or a run started by hand to let go of it; null when following stops first
+     * or the lock file cannot be used. systemd hears READY=1 before the wait, so its start timeout does not end it, and
+     * the watchdog is pinged through it.
+     */
+    private RouteLock awaitRouteLock() {
+        Path lockFile = new StateLayout(config.state()).routeLock(route.name());
+        Duration poll = RouteLock.firstPoll();
+        boolean told = false;
+        try {
+            while (true) {
+                heartbeatNanos = System.nanoTime();
+                RouteLock taken = RouteLock.tryAcquire(lockFile);
+                if (taken != null) {
+                    if (told) {
+                        LOG.info("route '{}': its lock is free; following starts", route.name());
+                    }
+                    return taken;
+                }
+                if (!told) {
+                    OptionalLong holder = LockHolder.of(lockFile).pid();
+                    String by = holder.isPresent() && holder.getAsLong() > 0 ? " by process " + holder.getAsLong() : "";
+                    LOG.info("route '{}': its lock {} is held{} (a verify, or a run started by hand); following starts"
+                            + " when it is released", route.name(), lockFile, by);
+                    systemd.ready("route " + route.name() + ": waiting for its lock, held" + by);
+                    told = true;
+                }
+                if (awaitStop(poll.toNanos())) {
+                    return null;
+                }
+                poll = RouteLock.nextPoll(poll);
+            }
+        } catch (IOException e) {
+            LOG.error("route '{}': cannot take its lock {} ({}); the follower exits {}", route.name(), lockFile,
+                    e.toString(), ExitCodes.SOFTWARE);
+            exitCode = ExitCodes.SOFTWARE;
+            return null;
+        }
+    }
+
     private OptionalLong committedCursor() {
         try {
             return new StateLayout(config.state()).cursor(route.name()).read();

@@ -18,7 +18,10 @@ import org.slf4j.LoggerFactory;
 final class RouteLock implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteLock.class);
-    private static final Duration POLL = Duration.ofMillis(200);
+    /** The first wait between looks at a held lock; each wait doubles, up to {@link #LONGEST_POLL}. */
+    private static final Duration FIRST_POLL = Duration.ofMillis(200);
+    /** A waiter takes a freed lock within this; a holder is a verify or a run, which lasts minutes. */
+    private static final Duration LONGEST_POLL = Duration.ofSeconds(5);
 
     private final Path file;
     private final HeldLock held;
@@ -53,6 +56,7 @@ final class RouteLock implements AutoCloseable {
             SyncException, InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
         boolean told = false;
+        Duration poll = firstPoll();
         while (true) {
             RouteLock lock = tryAcquire(lockFile);
             if (lock != null) {
@@ -79,7 +83,8 @@ final class RouteLock implements AutoCloseable {
                                 : "", wait.toSeconds());
                 told = true;
             }
-            Optional<String> signal = StopSignals.await(Duration.ofNanos(Math.min(POLL.toNanos(), left)));
+            Optional<String> signal = StopSignals.await(Duration.ofNanos(Math.min(poll.toNanos(), left)));
+            poll = nextPoll(poll);
             if (signal.isPresent()) {
                 throw new SyncException(StopSignals.exitCode(signal.get()), "route '" + route + "': stopped by "
                         + signal.get() + " while waiting for its lock; nothing was done");
@@ -88,8 +93,19 @@ final class RouteLock implements AutoCloseable {
     }
 
     /** The lock, or null when another process (or another run inside this JVM) holds it. */
-    private static RouteLock tryAcquire(Path lockFile) throws IOException {
+    static RouteLock tryAcquire(Path lockFile) throws IOException {
         return HeldLock.tryExclusive(lockFile).map(held -> new RouteLock(lockFile, held)).orElse(null);
+    }
+
+    /** The first wait before looking at a held lock again. */
+    static Duration firstPoll() {
+        return FIRST_POLL;
+    }
+
+    /** The wait after {@code previous}: a lock held for minutes is looked at (in /proc/locks too) seldom. */
+    static Duration nextPoll(Duration previous) {
+        Duration doubled = previous.multipliedBy(2);
+        return doubled.compareTo(LONGEST_POLL) > 0 ? LONGEST_POLL : doubled;
     }
 
     private static SyncException busy(Path lockFile, String route, Duration waited) {

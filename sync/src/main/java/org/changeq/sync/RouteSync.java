@@ -237,19 +237,6 @@ public final class RouteSync {
                 List.of(), List.of(), trackerSeenRunning, Optional.empty(), 0));
     }
 
-    /**
-     * Takes the route's lock without waiting.
-     *
-     * @throws SyncException {@code ALREADY_RUNNING} when another run or follower of the route holds it
-     */
-    static RouteLock lock(ChangeqConfig config, String route) throws SyncException {
-        try {
-            return RouteLock.acquire(new StateLayout(config.state()).routeLock(route), route);
-        } catch (IOException e) {
-            throw stateUnusable(config, route, e);
-        }
-    }
-
     static SyncException stateUnusable(ChangeqConfig config, String route, IOException e) {
         Optional<PermissionDenied> denied = PermissionDenied.in(e);
         if (denied.isPresent()) {

@@ -241,15 +241,8 @@ public final class Verify {
         }
     }
 
-    private Optional<RouteLock> tryLock() throws SyncException, IOException {
-        try {
-            return Optional.of(RouteLock.acquire(layout.routeLock(route.name()), route.name()));
-        } catch (SyncException busy) {
-            if (busy.exitCode() != ExitCodes.ALREADY_RUNNING) {
-                throw busy;
-            }
-            return Optional.empty();
-        }
+    private Optional<RouteLock> tryLock() throws IOException {
+        return Optional.ofNullable(RouteLock.tryAcquire(layout.routeLock(route.name())));
     }
 
     /**

@@ -118,6 +118,60 @@ class FollowTest {
     }
 
     @Test
+    void aFollowerStartedWhileAVerifyHoldsTheRoutesLockWaitsForItAndThenFollows() throws Exception {
+        try (FaultBench bench = FaultBench.create(temp)) {
+            bench.startTracker();
+            bench.awaitTrackerWatching();
+            Process holder = holdRouteLockInAnotherProcess(bench);
+            try (NotifyReceiver systemd = NotifyReceiver.bind(temp.resolve("notify").toString())) {
+                try (Following following = new Following(bench,
+                        SystemdNotifier.fromEnvironment(systemd.environment(Duration.ofSeconds(2))))) {
+                    // Ready at once, so systemd's start timeout cannot end the wait; the watchdog hears from it.
+                    String ready = systemd.receive();
+                    assertTrue(ready.startsWith("READY=1\nSTATUS=route " + FaultBench.ROUTE + ": waiting for its lock, held"
+                            + " by process " + holder.pid()), ready);
+                    awaitMessage(systemd, "WATCHDOG=1");
+                    SyncException refused = assertThrows(SyncException.class, bench::sync,
+                            "a timer run while the follower waits");
+                    assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
+                    assertTrue(refused.getMessage().contains("is followed by changeq-sync follow"), refused.getMessage());
+                    Trees.write(bench.root, "written-while-waiting", "sent once the lock is free");
+                    assertEquals(List.of(), following.summaries(), "no run while another process holds the lock");
+
+                    holder.getOutputStream().close();
+                    assertTrue(holder.waitFor(20, TimeUnit.SECONDS));
+                    assertTrue(following.awaitSummaries(1).get(0).contains("mode=full reason=first-run"),
+                            following.summaries().toString());
+                    Poll.until(TIMEOUT, "the copy once the lock was free", bench::destinationEqualsSourceNow);
+                }
+            } finally {
+                holder.destroy();
+            }
+        }
+    }
+
+    @Test
+    void aFollowerWaitingForTheRoutesLockStopsAtOnce() throws Exception {
+        try (FaultBench bench = FaultBench.create(temp)) {
+            bench.startTracker();
+            bench.awaitTrackerWatching();
+            Process holder = holdRouteLockInAnotherProcess(bench);
+            try {
+                Following following = new Following(bench);
+                Poll.until(TIMEOUT, "the follower to wait for the lock", () -> Thread.getAllStackTraces().keySet().stream()
+                        .anyMatch(thread -> thread.getName().startsWith("changeq-follow")));
+                // Following.close asserts exit 0 and every follower thread joined.
+                following.close();
+                assertEquals(List.of(), following.summaries());
+                assertTrue(holder.isAlive(), "the holder kept its lock throughout");
+            } finally {
+                holder.destroy();
+                holder.waitFor();
+            }
+        }
+    }
+
+    @Test
     void aBurstOf100000CreationsArrivesCompleteInBatches() throws Exception {
         try (FaultBench bench = FaultBench.withRouteLines(temp)) {
             // The burst's top is at the destination before it starts: were it new, a run that began late could send
@@ -388,6 +442,20 @@ class FollowTest {
         try (java.util.stream.Stream<Path> paths = Files.walk(directory)) {
             return paths.filter(Files::isRegularFile).count();
         }
+    }
+
+    /** Another process holding the route's POSIX lock, as a verify or a run started by hand does, until its stdin closes. */
+    private static Process holdRouteLockInAnotherProcess(FaultBench bench) throws IOException {
+        Path lockFile = new StateLayout(bench.state).routeLock(FaultBench.ROUTE);
+        Files.createDirectories(lockFile.getParent());
+        Process holder = new ProcessBuilder("python3", "-c", String.join("\n",
+                "import fcntl, os, sys",
+                "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o640)",
+                "fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)",
+                "print('locked', flush=True)",
+                "sys.stdin.read()"), lockFile.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        assertEquals("locked\n", new String(holder.getInputStream().readNBytes(7), UTF_8));
+        return holder;
     }
 
     private static void awaitMessage(NotifyReceiver systemd, String message) {
