@@ -124,29 +124,9 @@ public final class Verify {
     }
 
     /**
-     * Verifies the route once and prints each mismatch ({@code KIND PATH}, escaped) to {@code out}; the summary line
-     * is the caller's.
-     *
-     * @throws SyncException {@code VERIFY_BUSY} when the lock stayed held; what a run would be refused with when the
-     *                       root or the destination is not what the route synced; rsync's failure
-     */
-    public static Report run(ChangeqConfig config, Request request, Clock clock, PrintStream out)
-            throws SyncException, InterruptedException {
-        Verify verify = new Verify(config, request, clock, out);
-        try {
-            Turn turn = verify.awaitTurn(false);
-            try (RouteLock lock = turn.lock().orElseThrow()) {
-                return verify.runLocked();
-            }
-        } catch (IOException e) {
-            throw verify.stateUnusable(e);
-        }
-    }
-
-    /**
      * Verifies the route once under the lock the caller holds and keeps: a follower, between its runs.
      *
-     * @see #run
+     * @see #runOrAsk
      */
     static Report runHolding(RouteLock lock, ChangeqConfig config, Request request, Clock clock, PrintStream out)
             throws SyncException, InterruptedException {
@@ -159,21 +139,26 @@ public final class Verify {
         }
     }
 
+    /** What {@link #runOrAsk} did: its exit code, and the report when it verified itself rather than its follower. */
+    public record Outcome(int exitCode, Optional<Report> report) {
+    }
+
     /**
      * {@code changeq-sync verify}: verifies the route once, or, while the route's lock is held, asks its follower to
      * (a request file it looks for between its runs) and prints the follower's verify as its own. Prints each
-     * mismatch and the summary line to {@code out}.
+     * mismatch ({@code KIND PATH}, escaped) and the summary line to {@code out}.
      *
-     * @return the exit code: {@code OK} or {@code VERIFY_MISMATCH} (or {@code SYNC_FAILED} when rsync could not read
-     *         some paths)
-     * @throws SyncException as {@link #run}; {@code VERIFY_BUSY} when neither the lock came free nor the follower
-     *                       answered within the wait (the request stays for the follower)
+     * @return the exit code, {@code OK} or {@code VERIFY_MISMATCH} (or {@code SYNC_FAILED} when rsync could not read
+     *         some paths), with the report of a verify made here
+     * @throws SyncException {@code VERIFY_BUSY} when neither the lock came free nor the follower answered within the
+     *                       wait (the request stays for the follower); what a run would be refused with when the root
+     *                       or the destination is not what the route synced; rsync's failure
      */
-    public static int runOrAsk(ChangeqConfig config, Request request, Clock clock, PrintStream out)
+    public static Outcome runOrAsk(ChangeqConfig config, Request request, Clock clock, PrintStream out)
             throws SyncException, InterruptedException {
         Verify verify = new Verify(config, request, clock, out);
         try {
-            Turn turn = verify.awaitTurn(true);
+            Turn turn = verify.awaitTurn();
             if (turn.answer().isPresent()) {
                 VerifyAnswer answer = turn.answer().get();
                 out.write(answer.output());
@@ -181,12 +166,12 @@ public final class Verify {
                 if (!answer.error().isEmpty()) {
                     throw new SyncException(answer.exitCode(), answer.error());
                 }
-                return answer.exitCode();
+                return new Outcome(answer.exitCode(), Optional.empty());
             }
             try (RouteLock lock = turn.lock().orElseThrow()) {
                 Report report = verify.runLocked();
                 out.println(report.summary());
-                return report.exitCode();
+                return new Outcome(report.exitCode(), Optional.of(report));
             }
         } catch (IOException e) {
             throw verify.stateUnusable(e);
@@ -194,13 +179,12 @@ public final class Verify {
     }
 
     /**
-     * The route's lock; or, when asking, the answer of its follower to the request this verify left once it found the
-     * lock held.
+     * The route's lock; or the answer of its follower to the request this verify left once it found the lock held.
      */
     private record Turn(Optional<RouteLock> lock, Optional<VerifyAnswer> answer) {
     }
 
-    private Turn awaitTurn(boolean ask) throws SyncException, InterruptedException, IOException {
+    private Turn awaitTurn() throws SyncException, InterruptedException, IOException {
         long deadline = System.nanoTime() + request.lockWait().toNanos();
         IndexFile requestFile = layout.verifyRequest(route.name());
         OptionalLong askedMillis = OptionalLong.empty();
@@ -212,7 +196,7 @@ public final class Verify {
                 }
                 return new Turn(lock, Optional.empty());
             }
-            if (ask && askedMillis.isEmpty()) {
+            if (askedMillis.isEmpty()) {
                 askedMillis = OptionalLong.of(clock.millis());
                 requestFile.write(askedMillis.getAsLong());
                 LOG.info("route '{}': its lock is held; asked its follower to verify it between its runs ({}), waiting"

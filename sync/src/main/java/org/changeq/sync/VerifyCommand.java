@@ -14,7 +14,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code changeq-sync verify}: options become a {@link Verify.Request}, {@link Verify#run} does the work. */
+/** {@code changeq-sync verify}: options become a {@link Verify.Request}, {@link Verify#runOrAsk} does the work. */
 @Command(name = "verify", mixinStandardHelpOptions = true, usageHelpAutoWidth = true, sortOptions = false,
         header = "Compares the route's copy with its source by content, a slice of the tree at a time.",
         description = {
@@ -86,7 +86,7 @@ final class VerifyCommand implements Callable<Integer> {
         StopSignals.install();
         return Verify.runOrAsk(loaded, new Verify.Request(route, wait,
                 maxRate == null ? OptionalLong.empty() : OptionalLong.of(maxRate), Optional.ofNullable(metricsDirectory)),
-                clock, out);
+                clock, out).exitCode();
     }
 
     /** {@code 20M}: bytes, or K, M, G, T of them (powers of 1024), above 0. */

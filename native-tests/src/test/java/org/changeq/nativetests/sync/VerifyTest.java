@@ -79,11 +79,11 @@ class VerifyTest {
         Trees.write(destination.directory(), "photos/stray.jpg", "left behind");
 
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        Verify.Report found = Verify.run(config, request("r"), Clock.systemDefaultZone(),
-                new PrintStream(printed, true, UTF_8));
+        Verify.Report found = Verify.runOrAsk(config, request("r"), Clock.systemDefaultZone(),
+                new PrintStream(printed, true, UTF_8)).report().orElseThrow();
         assertEquals(ExitCodes.VERIFY_MISMATCH, found.exitCode(), found.summary());
-        assertEquals(List.of("content photos/2026/beach.jpg", "missing photos/2026/dunes.jpg", "extra photos/stray.jpg"),
-                printed.toString(UTF_8).lines().toList());
+        assertEquals(List.of("content photos/2026/beach.jpg", "missing photos/2026/dunes.jpg", "extra photos/stray.jpg",
+                found.summary()), printed.toString(UTF_8).lines().toList());
         RetryList retry = RetryList.read(new StateLayout(bench.state).retryList("r"));
         assertEquals(List.of("CONTENT photos/2026/beach.jpg", "CONTENT photos/2026/dunes.jpg"), retry.entries().stream()
                 .map(entry -> entry.kind() + " " + new String(entry.path(), UTF_8)).toList());
@@ -169,7 +169,7 @@ class VerifyTest {
         try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE);
              FileLock held = channel.lock()) {
             long started = System.nanoTime();
-            SyncException busy = assertThrows(SyncException.class, () -> Verify.run(config,
+            SyncException busy = assertThrows(SyncException.class, () -> Verify.runOrAsk(config,
                     new Verify.Request("r", Duration.ofMillis(600), OptionalLong.empty(), Optional.empty()),
                     Clock.systemDefaultZone(), new PrintStream(new ByteArrayOutputStream(), true, UTF_8)));
             assertEquals(ExitCodes.VERIFY_BUSY, busy.exitCode());
@@ -243,7 +243,7 @@ class VerifyTest {
     }
 
     private static Verify.Report verify(ChangeqConfig config, String route) throws Exception {
-        return Verify.run(config, request(route), Clock.systemDefaultZone(),
-                new PrintStream(new ByteArrayOutputStream(), true, UTF_8));
+        return Verify.runOrAsk(config, request(route), Clock.systemDefaultZone(),
+                new PrintStream(new ByteArrayOutputStream(), true, UTF_8)).report().orElseThrow();
     }
 }
