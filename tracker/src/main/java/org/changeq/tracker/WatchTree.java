@@ -69,10 +69,11 @@ final class WatchTree {
     private static final int MIN_ARENA = 1024;
 
     /*
-     * One directory is one id into these parallel arrays, ~50 bytes with its two table slots and its name in the
-     * arena (an object per directory cost ~93): a tracker watches hundreds of thousands of them for months.
-     * Subdirectories hang off firstChild as a doubly linked list so one can be unlinked without a search. A freed
-     * id is reused, so a reference that may outlive its node is a handle (see handle) checked on use.
+     * One directory is one id into these parallel arrays: ~35 bytes, with the arrays' room to grow, its two table
+     * slots and its name in the arena ~70 (an object and a name array per directory cost ~93), since a tracker
+     * watches hundreds of thousands of them for months. Subdirectories hang off firstChild as a doubly linked list so
+     * one can be unlinked without a search. A freed id is reused, so a reference that may outlive its node is a
+     * handle (see handle) checked on use. The arrays keep the size the tree once had.
      */
     private int[] parent = new int[MIN_NODES];
     private int[] watch = new int[MIN_NODES];
@@ -81,8 +82,11 @@ final class WatchTree {
     private int[] nextSibling = new int[MIN_NODES];
     private int[] previousSibling = new int[MIN_NODES];
     private int[] nameOffset = new int[MIN_NODES];
-    /** Names are at most NAME_MAX (255) bytes. */
-    private byte[] nameLength = new byte[MIN_NODES];
+    /**
+     * Unsigned: a name is at most NAME_MAX (255) bytes on most file systems but up to 1,024 through FUSE, and never
+     * beyond what the 16-bit record length of getdents64 allows.
+     */
+    private char[] nameLength = new char[MIN_NODES];
     /** Counts the times the id was freed: part of every handle. */
     private int[] generation = new int[MIN_NODES];
     /** The root the node belongs to; null for a free id. */
@@ -206,7 +210,7 @@ final class WatchTree {
         // Stored before the compaction a store may run, which would otherwise keep the old name.
         nameLength[node] = 0;
         nameOffset[node] = storeName(newName);
-        nameLength[node] = (byte) newName.length;
+        nameLength[node] = (char) newName.length;
         attach(newParent, node, newName);
     }
 
@@ -405,7 +409,7 @@ final class WatchTree {
         rootOf[node] = root;
         nameLength[node] = 0;
         nameOffset[node] = storeName(name);
-        nameLength[node] = (byte) name.length;
+        nameLength[node] = (char) name.length;
         return node;
     }
 
@@ -435,14 +439,11 @@ final class WatchTree {
     }
 
     private int length(int node) {
-        return nameLength[node] & 0xFF;
+        return nameLength[node];
     }
 
     /** Appends a name to the arena and returns its offset; compacts the arena first when half of it is garbage. */
     private int storeName(byte[] name) {
-        if (name.length > 255) {
-            throw new IllegalArgumentException("a name longer than NAME_MAX: " + name.length + " bytes");
-        }
         if (namesUsed + name.length > names.length) {
             if (namesGarbage > namesUsed >> 1) {
                 compactNames(name.length);

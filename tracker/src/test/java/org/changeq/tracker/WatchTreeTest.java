@@ -42,6 +42,16 @@ class WatchTreeTest {
     }
 
     @Test
+    void aNameLongerThanNameMaxAsFuseAllowsKeepsEveryByte() {
+        int top = tree.addRoot(root, 1);
+        String longName = "n".repeat(1_000) + "\377";
+        int a = tree.add(top, bytes(longName), 2);
+
+        assertEquals(longName + "/f", path(tree.relativePath(a, bytes("f"))));
+        assertEquals(a, tree.child(top, bytes(longName)));
+    }
+
+    @Test
     void renamingOneNodeRenamesEverythingBelowIt() {
         int top = tree.addRoot(root, 1);
         int a = tree.add(top, bytes("a"), 2);
