@@ -1,6 +1,8 @@
 package org.changeq.tracker;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.IntConsumer;
 import org.changeq.pipeline.config.PathFilter;
 import org.changeq.pipeline.state.TrackerRootsFile.Condition;
@@ -65,32 +67,36 @@ final class WatchTree {
     static final long NO_HANDLE = 0L;
     /** The watch of a node whose watch is gone while directories below it are still in the tree. */
     private static final int NO_WATCH = -1;
-    private static final int MIN_NODES = 16;
     private static final int MIN_ARENA = 1024;
 
     /*
-     * One directory is one id into these parallel arrays: ~35 bytes, with the arrays' room to grow, its two table
-     * slots and its name in the arena ~70 (an object and a name array per directory cost ~93), since a tracker
-     * watches hundreds of thousands of them for months. Subdirectories hang off firstChild as a doubly linked list so
-     * one can be unlinked without a search. A freed id is reused, so a reference that may outlive its node is a
-     * handle (see handle) checked on use. The arrays keep the size the tree once had.
+     * One directory is one id into these columns: 36 bytes, ~66 with its two table slots and its name in the arena
+     * (an object and a name array per directory cost ~86), since a tracker watches hundreds of thousands of them for
+     * months. Subdirectories hang off firstChild as a doubly linked list so one can be unlinked without a search. A
+     * freed id is reused, so a reference that may outlive its node is a handle (see handle) checked on use. The
+     * columns keep the size the tree once had.
      */
-    private int[] parent = new int[MIN_NODES];
-    private int[] watch = new int[MIN_NODES];
-    private int[] firstChild = new int[MIN_NODES];
+    private final IntColumn parent = new IntColumn();
+    private final IntColumn watch = new IntColumn();
+    private final IntColumn firstChild = new IntColumn();
     /** For a free id: the next free one. */
-    private int[] nextSibling = new int[MIN_NODES];
-    private int[] previousSibling = new int[MIN_NODES];
-    private int[] nameOffset = new int[MIN_NODES];
+    private final IntColumn nextSibling = new IntColumn();
+    private final IntColumn previousSibling = new IntColumn();
+    private final IntColumn nameOffset = new IntColumn();
     /**
-     * Unsigned: a name is at most NAME_MAX (255) bytes on most file systems but up to 1,024 through FUSE, and never
-     * beyond what the 16-bit record length of getdents64 allows.
+     * A name is at most NAME_MAX (255) bytes on most file systems but up to 1,024 through FUSE, and never beyond
+     * what the 16-bit record length of getdents64 allows.
      */
-    private char[] nameLength = new char[MIN_NODES];
+    private final IntColumn nameLength = new IntColumn();
     /** Counts the times the id was freed: part of every handle. */
-    private int[] generation = new int[MIN_NODES];
-    /** The root the node belongs to; null for a free id. */
-    private Root[] rootOf = new Root[MIN_NODES];
+    private final IntColumn generation = new IntColumn();
+    /** The root the node belongs to, as 1 + its index in {@link #rootsSeen}; 0 for a free id. */
+    private final IntColumn rootNumber = new IntColumn();
+    /**
+     * Every root a node was added for, so that a node holds an int, not a reference: a few entries, one more for each
+     * root a reload changes.
+     */
+    private final List<Root> rootsSeen = new ArrayList<>();
     /** Ids below this were handed out once. Id 0 is {@link #NONE}. */
     private int nextId = 1;
     private int firstFree = NONE;
@@ -100,10 +106,10 @@ final class WatchTree {
     private int namesUsed;
     private int namesGarbage;
 
-    private final NodeTable byWatch = new NodeTable(node -> watch[node]);
+    private final NodeTable byWatch = new NodeTable(node -> watch.get(node));
     /** Every linked non-root node, keyed by (parent, name): how a directory entry finds its watch. */
-    private final NodeTable byParentAndName = new NodeTable(node -> childHash(parent[node],
-            nameHash(names, nameOffset[node], nameOffset[node] + length(node))));
+    private final NodeTable byParentAndName = new NodeTable(node -> childHash(parent.get(node),
+            nameHash(names, nameOffset.get(node), nameOffset.get(node) + length(node))));
     private volatile int size;
 
     /** Number of watched directories. Any thread. */
@@ -112,7 +118,12 @@ final class WatchTree {
     }
 
     int addRoot(Root root, int watchKey) {
-        int node = allocate(root, NONE, ROOT_NAME, watchKey);
+        int seen = rootsSeen.indexOf(root);
+        if (seen < 0) {
+            rootsSeen.add(root);
+            seen = rootsSeen.size() - 1;
+        }
+        int node = allocate(seen + 1, NONE, ROOT_NAME, watchKey);
         root.node = handle(node);
         put(node);
         return node;
@@ -127,7 +138,7 @@ final class WatchTree {
         if (byWatch(watchKey) != NONE) {
             return NONE;
         }
-        int node = allocate(rootOf[parentNode], parentNode, name, watchKey);
+        int node = allocate(rootNumber.get(parentNode), parentNode, name, watchKey);
         attach(parentNode, node, name);
         put(node);
         return node;
@@ -136,7 +147,7 @@ final class WatchTree {
     int byWatch(int watchKey) {
         for (int slot = byWatch.start(watchKey); ; slot = byWatch.next(slot)) {
             int node = byWatch.at(slot);
-            if (node == NONE || watch[node] == watchKey) {
+            if (node == NONE || watch.get(node) == watchKey) {
                 return node;
             }
         }
@@ -147,7 +158,7 @@ final class WatchTree {
         int hash = childHash(parentNode, nameHash(name, 0, name.length));
         for (int slot = byParentAndName.start(hash); ; slot = byParentAndName.next(slot)) {
             int node = byParentAndName.at(slot);
-            if (node == NONE || parent[node] == parentNode && hasName(node, name)) {
+            if (node == NONE || parent.get(node) == parentNode && hasName(node, name)) {
                 return node;
             }
         }
@@ -159,42 +170,42 @@ final class WatchTree {
      * node is removed, which {@link #live} tells by the generation the handle carries.
      */
     long handle(int node) {
-        return (long) generation[node] << 32 | node;
+        return (long) generation.get(node) << 32 | node;
     }
 
     /** The node a handle names, or {@link #NONE} if it left the tree since (its id may name another node now). */
     int live(long handle) {
         int node = (int) handle;
-        if (node <= NONE || node >= nextId || generation[node] != (int) (handle >>> 32) || rootOf[node] == null) {
+        if (node <= NONE || node >= nextId || generation.get(node) != (int) (handle >>> 32) || rootNumber.get(node) == 0) {
             return NONE;
         }
         return node;
     }
 
     Root root(int node) {
-        return rootOf[node];
+        return rootsSeen.get(rootNumber.get(node) - 1);
     }
 
     int watch(int node) {
-        return watch[node];
+        return watch.get(node);
     }
 
     int parent(int node) {
-        return parent[node];
+        return parent.get(node);
     }
 
     boolean isRoot(int node) {
-        return parent[node] == NONE;
+        return parent.get(node) == NONE;
     }
 
     boolean hasName(int node, byte[] name) {
-        int offset = nameOffset[node];
+        int offset = nameOffset.get(node);
         return length(node) == name.length && Arrays.equals(names, offset, offset + name.length, name, 0, name.length);
     }
 
     /** Whether {@code candidate} is {@code node} or one of the directories above it. */
     boolean isSelfOrAncestor(int candidate, int node) {
-        for (int at = node; at != NONE; at = parent[at]) {
+        for (int at = node; at != NONE; at = parent.get(at)) {
             if (at == candidate) {
                 return true;
             }
@@ -204,13 +215,13 @@ final class WatchTree {
 
     /** Moves a node within its root: one node changes, its subtree follows. */
     void move(int node, int newParent, byte[] newName) {
-        assert rootOf[node] == rootOf[newParent] : "moves across roots are unwatched and re-watched";
+        assert rootNumber.get(node) == rootNumber.get(newParent) : "moves across roots are unwatched and re-watched";
         detach(node);
         namesGarbage += length(node);
         // Stored before the compaction a store may run, which would otherwise keep the old name.
-        nameLength[node] = 0;
-        nameOffset[node] = storeName(newName);
-        nameLength[node] = (char) newName.length;
+        nameLength.set(node, 0);
+        nameOffset.set(node, storeName(newName));
+        nameLength.set(node, newName.length);
         attach(newParent, node, newName);
     }
 
@@ -229,8 +240,8 @@ final class WatchTree {
         if (isLinked(node)) {
             byParentAndName.remove(node);
         }
-        watch[node] = NO_WATCH;
-        if (firstChild[node] == NONE) {
+        watch.set(node, NO_WATCH);
+        if (firstChild.get(node) == NONE) {
             unlinkAndFree(node);
         }
         return true;
@@ -244,18 +255,18 @@ final class WatchTree {
         pending[count++] = top;
         while (count > 0) {
             int node = pending[--count];
-            for (int child = firstChild[node]; child != NONE; child = nextSibling[child]) {
+            for (int child = firstChild.get(node); child != NONE; child = nextSibling.get(child)) {
                 if (count == pending.length) {
                     pending = Arrays.copyOf(pending, count * 2);
                 }
                 pending[count++] = child;
             }
-            if (watch[node] != NO_WATCH) {
+            if (watch.get(node) != NO_WATCH) {
                 if (node != top) {
                     byParentAndName.remove(node);
                 }
                 byWatch.remove(node);
-                removedWatch.accept(watch[node]);
+                removedWatch.accept(watch.get(node));
             }
             free(node);
         }
@@ -265,7 +276,7 @@ final class WatchTree {
     /** The path of {@code directory}'s entry {@code name} relative to its root (empty name: the directory). */
     byte[] relativePath(int directory, byte[] name) {
         int length = name.length;
-        for (int node = directory; !isRoot(node); node = parent[node]) {
+        for (int node = directory; !isRoot(node); node = parent.get(node)) {
             length += length(node) + 1;
         }
         if (name.length == 0 && length > 0) {
@@ -280,9 +291,9 @@ final class WatchTree {
                 path[--end] = '/';
             }
         }
-        for (int node = directory; !isRoot(node); node = parent[node]) {
+        for (int node = directory; !isRoot(node); node = parent.get(node)) {
             end -= length(node);
-            System.arraycopy(names, nameOffset[node], path, end, length(node));
+            System.arraycopy(names, nameOffset.get(node), path, end, length(node));
             if (end > 0) {
                 path[--end] = '/';
             }
@@ -329,12 +340,12 @@ final class WatchTree {
         if (replaced != NONE) {
             detach(replaced);
         }
-        parent[node] = parentNode;
-        nextSibling[node] = firstChild[parentNode];
-        if (firstChild[parentNode] != NONE) {
-            previousSibling[firstChild[parentNode]] = node;
+        parent.set(node, parentNode);
+        nextSibling.set(node, firstChild.get(parentNode));
+        if (firstChild.get(parentNode) != NONE) {
+            previousSibling.set(firstChild.get(parentNode), node);
         }
-        firstChild[parentNode] = node;
+        firstChild.set(parentNode, node);
         byParentAndName.add(node);
     }
 
@@ -346,41 +357,41 @@ final class WatchTree {
         if (!isLinked(node)) {
             return;
         }
-        if (watch[node] != NO_WATCH) {
+        if (watch.get(node) != NO_WATCH) {
             byParentAndName.remove(node);
         }
         unlinkSibling(node);
-        releaseIfEmpty(parent[node]);
+        releaseIfEmpty(parent.get(node));
     }
 
     /** In its parent's list of subdirectories. */
     private boolean isLinked(int node) {
-        int parentNode = parent[node];
-        return parentNode != NONE && (previousSibling[node] != NONE || firstChild[parentNode] == node);
+        int parentNode = parent.get(node);
+        return parentNode != NONE && (previousSibling.get(node) != NONE || firstChild.get(parentNode) == node);
     }
 
     private void unlinkSibling(int node) {
-        if (previousSibling[node] != NONE) {
-            nextSibling[previousSibling[node]] = nextSibling[node];
+        if (previousSibling.get(node) != NONE) {
+            nextSibling.set(previousSibling.get(node), nextSibling.get(node));
         } else {
-            firstChild[parent[node]] = nextSibling[node];
+            firstChild.set(parent.get(node), nextSibling.get(node));
         }
-        if (nextSibling[node] != NONE) {
-            previousSibling[nextSibling[node]] = previousSibling[node];
+        if (nextSibling.get(node) != NONE) {
+            previousSibling.set(nextSibling.get(node), previousSibling.get(node));
         }
-        nextSibling[node] = NONE;
-        previousSibling[node] = NONE;
+        nextSibling.set(node, NONE);
+        previousSibling.set(node, NONE);
     }
 
     /** Frees a node without a watch once no directory below it is left, and so on upwards. */
     private void releaseIfEmpty(int node) {
-        if (node != NONE && watch[node] == NO_WATCH && firstChild[node] == NONE) {
+        if (node != NONE && watch.get(node) == NO_WATCH && firstChild.get(node) == NONE) {
             unlinkAndFree(node);
         }
     }
 
     private void unlinkAndFree(int node) {
-        int parentNode = parent[node];
+        int parentNode = parent.get(node);
         boolean linked = isLinked(node);
         if (linked) {
             unlinkSibling(node);
@@ -391,55 +402,41 @@ final class WatchTree {
         }
     }
 
-    private int allocate(Root root, int parentNode, byte[] name, int watchKey) {
+    private int allocate(int number, int parentNode, byte[] name, int watchKey) {
         int node = firstFree;
         if (node != NONE) {
-            firstFree = nextSibling[node];
+            firstFree = nextSibling.get(node);
         } else {
-            if (nextId == parent.length) {
-                grow(parent.length + (parent.length >> 1));
-            }
             node = nextId++;
+            generation.set(node, 0);
         }
-        parent[node] = parentNode;
-        watch[node] = watchKey;
-        firstChild[node] = NONE;
-        nextSibling[node] = NONE;
-        previousSibling[node] = NONE;
-        rootOf[node] = root;
-        nameLength[node] = 0;
-        nameOffset[node] = storeName(name);
-        nameLength[node] = (char) name.length;
+        parent.set(node, parentNode);
+        watch.set(node, watchKey);
+        firstChild.set(node, NONE);
+        nextSibling.set(node, NONE);
+        previousSibling.set(node, NONE);
+        rootNumber.set(node, number);
+        nameLength.set(node, 0);
+        nameOffset.set(node, storeName(name));
+        nameLength.set(node, name.length);
         return node;
     }
 
     private void free(int node) {
         namesGarbage += length(node);
-        nameLength[node] = 0;
-        rootOf[node] = null;
-        watch[node] = NO_WATCH;
-        parent[node] = NONE;
-        firstChild[node] = NONE;
-        previousSibling[node] = NONE;
-        nextSibling[node] = firstFree;
+        nameLength.set(node, 0);
+        rootNumber.set(node, 0);
+        watch.set(node, NO_WATCH);
+        parent.set(node, NONE);
+        firstChild.set(node, NONE);
+        previousSibling.set(node, NONE);
+        nextSibling.set(node, firstFree);
         firstFree = node;
-        generation[node]++;
-    }
-
-    private void grow(int capacity) {
-        parent = Arrays.copyOf(parent, capacity);
-        watch = Arrays.copyOf(watch, capacity);
-        firstChild = Arrays.copyOf(firstChild, capacity);
-        nextSibling = Arrays.copyOf(nextSibling, capacity);
-        previousSibling = Arrays.copyOf(previousSibling, capacity);
-        nameOffset = Arrays.copyOf(nameOffset, capacity);
-        nameLength = Arrays.copyOf(nameLength, capacity);
-        generation = Arrays.copyOf(generation, capacity);
-        rootOf = Arrays.copyOf(rootOf, capacity);
+        generation.set(node, generation.get(node) + 1);
     }
 
     private int length(int node) {
-        return nameLength[node];
+        return nameLength.get(node);
     }
 
     /** Appends a name to the arena and returns its offset; compacts the arena first when half of it is garbage. */
@@ -464,9 +461,9 @@ final class WatchTree {
         int used = 0;
         for (int node = 1; node < nextId; node++) {
             int length = length(node);
-            if (rootOf[node] != null && length > 0) {
-                System.arraycopy(names, nameOffset[node], compacted, used, length);
-                nameOffset[node] = used;
+            if (rootNumber.get(node) != 0 && length > 0) {
+                System.arraycopy(names, nameOffset.get(node), compacted, used, length);
+                nameOffset.set(node, used);
                 used += length;
             }
         }
