@@ -386,7 +386,8 @@ final class TreeWatcher implements InotifyEventSink {
     private void changed(int directory, byte[] name, boolean isDirectory, boolean contentWritten) {
         // By handle: within a read, the directory may leave the tree and its id go to a new one.
         long directoryHandle = tree.handle(directory);
-        if (directoryHandle == lastChangeDirectory && isDirectory == lastChangeIsDirectory && Arrays.equals(name, lastChangeName)
+        if (directoryHandle == lastChangeDirectory && isDirectory == lastChangeIsDirectory
+                && Arrays.equals(name, lastChangeName)
                 && (lastChangeContentWritten || !contentWritten)) {
             return;
         }

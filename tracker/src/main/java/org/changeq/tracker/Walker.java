@@ -136,8 +136,8 @@ final class Walker {
     }
 
     /**
-     * Watches the subdirectory {@code name} of {@code parent} and returns its new node, or {@link WatchTree#NONE} when the
-     * kernel says it is watched already. A watched directory found at a new place was moved there by a
+     * Watches the subdirectory {@code name} of {@code parent} and returns its new node, or {@link WatchTree#NONE}
+     * when the kernel says it is watched already. A watched directory found at a new place was moved there by a
      * rename whose MOVED_TO never came (it went to a directory not yet watched, e.g. {@code mkdir x && mv
      * a/sub x/}). Within its root, its node moves here, so later events inside it carry the new path and
      * settling the unpaired MOVED_FROM does not unwatch it; a SUBTREE sends it whole from its new place.

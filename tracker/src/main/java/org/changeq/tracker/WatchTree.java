@@ -23,7 +23,7 @@ final class WatchTree {
         final String name;
         final byte[] absolutePath;
         final PathFilter excludes;
-        /** The root directory's node as a {@link WatchTree#handle}, or {@link WatchTree#NO_HANDLE} while not watched. */
+        /** The root directory's node as a {@link WatchTree#handle}; {@link WatchTree#NO_HANDLE} while unwatched. */
         long node = NO_HANDLE;
         Condition condition = Condition.WATCHED;
         long conditionSinceMillis = System.currentTimeMillis();
@@ -176,7 +176,8 @@ final class WatchTree {
     /** The node a handle names, or {@link #NONE} if it left the tree since (its id may name another node now). */
     int live(long handle) {
         int node = (int) handle;
-        if (node <= NONE || node >= nextId || generation.get(node) != (int) (handle >>> 32) || rootNumber.get(node) == 0) {
+        if (node <= NONE || node >= nextId || generation.get(node) != (int) (handle >>> 32)
+                || rootNumber.get(node) == 0) {
             return NONE;
         }
         return node;

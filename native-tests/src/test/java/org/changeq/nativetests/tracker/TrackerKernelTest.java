@@ -141,7 +141,8 @@ class TrackerKernelTest {
      * next are watched in the places p had in the watch tree. Each move out is recorded at the path it left.
      */
     @Test
-    void aMoveOutStillWaitingWhenItsDirectoryLeftIsRecordedAtItsOldPathNotUnderTheDirectoriesMadeNext() throws Exception {
+    void aMoveOutStillWaitingWhenItsDirectoryLeftIsRecordedAtItsOldPathNotUnderTheDirectoriesMadeNext()
+            throws Exception {
         int rounds = 20;
         Path outside = Files.createDirectories(temp.resolve("outside"));
         for (int i = 0; i < rounds; i++) {
