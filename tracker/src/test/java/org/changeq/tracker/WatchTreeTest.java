@@ -160,6 +160,23 @@ class WatchTreeTest {
     }
 
     @Test
+    void removingATreeReleasesTheWatchesBelowADirectoryWhoseOwnWatchWent() {
+        int top = tree.addRoot(root, 1);
+        int a = tree.add(top, bytes("a"), 2);
+        int b = tree.add(a, bytes("b"), 3);
+        tree.add(b, bytes("c"), 4);
+        long handle = tree.handle(a);
+        tree.forget(2);
+
+        List<Integer> removed = new ArrayList<>();
+        tree.removeSubtree(top, removed::add);
+
+        assertEquals(List.of(1, 3, 4), removed.stream().sorted().toList());
+        assertEquals(WatchTree.NONE, tree.live(handle));
+        assertEquals(0, tree.size());
+    }
+
+    @Test
     void namesStayExactWhileRenamesFillTheArenaWithOldNames() {
         int top = tree.addRoot(root, 1);
         int keep = tree.add(top, bytes("keep"), 2);
