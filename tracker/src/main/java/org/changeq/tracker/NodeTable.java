@@ -1,23 +1,23 @@
 package org.changeq.tracker;
 
-import java.util.function.ToIntFunction;
-import org.changeq.tracker.WatchTree.Node;
+import java.util.function.IntUnaryOperator;
 
 /**
- * A hash set of watch-tree nodes in one array: open addressing with linear probing and backward-shift
- * deletion, so an entry costs one array slot and no entry object. At 200,000 watched directories that is
- * the difference between ~1.6 MB and ~13 MB of map entries. Callers walk the probe sequence themselves
- * ({@link #start}, {@link #next}, {@link #at}) so a lookup compares their own key without allocating.
+ * A hash set of watch-tree node ids in one {@code int} array: open addressing with linear probing and backward-shift
+ * deletion, so an entry costs one slot and no object. Callers walk the probe sequence themselves ({@link #start},
+ * {@link #next}, {@link #at}) so a lookup compares their own key without allocating.
  */
 final class NodeTable {
 
     private static final int MIN_CAPACITY = 16;
 
-    private final ToIntFunction<Node> hashOf;
-    private Node[] slots = new Node[MIN_CAPACITY];
+    /** The hash of the key a node is filed under: its watch, or its parent and name. */
+    private final IntUnaryOperator hashOf;
+    /** Node ids; {@link WatchTree#NONE} is an empty slot. */
+    private int[] slots = new int[MIN_CAPACITY];
     private int size;
 
-    NodeTable(ToIntFunction<Node> hashOf) {
+    NodeTable(IntUnaryOperator hashOf) {
         this.hashOf = hashOf;
     }
 
@@ -34,13 +34,13 @@ final class NodeTable {
         return (slot + 1) & (slots.length - 1);
     }
 
-    /** The node in {@code slot}; null ends a probe sequence. */
-    Node at(int slot) {
+    /** The node in {@code slot}; {@link WatchTree#NONE} ends a probe sequence. */
+    int at(int slot) {
         return slots[slot];
     }
 
     /** Adds a node the table does not hold. */
-    void add(Node node) {
+    void add(int node) {
         if (size + 1 > slots.length >> 1) {
             resize(slots.length << 1);
         }
@@ -48,16 +48,16 @@ final class NodeTable {
         size++;
     }
 
-    /** Removes this very node; false if the table does not hold it. */
-    boolean remove(Node node) {
+    /** Removes this very node, which must still have the key it was added with; false if the table does not hold it. */
+    boolean remove(int node) {
         int slot = start(hashOf.applyAsInt(node));
         while (slots[slot] != node) {
-            if (slots[slot] == null) {
+            if (slots[slot] == WatchTree.NONE) {
                 return false;
             }
             slot = next(slot);
         }
-        slots[slot] = null;
+        slots[slot] = WatchTree.NONE;
         size--;
         closeGap(slot);
         if (slots.length > MIN_CAPACITY && size < slots.length >> 3) {
@@ -69,37 +69,37 @@ final class NodeTable {
     /** Moves later entries of the probe run back into the freed slot, so no lookup stops early. */
     private void closeGap(int freed) {
         int mask = slots.length - 1;
-        for (int slot = next(freed); slots[slot] != null; slot = next(slot)) {
+        for (int slot = next(freed); slots[slot] != WatchTree.NONE; slot = next(slot)) {
             int home = start(hashOf.applyAsInt(slots[slot]));
             // The entry may fill the gap unless its home lies cyclically in (freed, slot].
             if (((slot - home) & mask) >= ((slot - freed) & mask)) {
                 slots[freed] = slots[slot];
-                slots[slot] = null;
+                slots[slot] = WatchTree.NONE;
                 freed = slot;
             }
         }
     }
 
     private void resize(int capacity) {
-        Node[] larger = new Node[capacity];
-        for (Node node : slots) {
-            if (node != null) {
+        int[] larger = new int[capacity];
+        for (int node : slots) {
+            if (node != WatchTree.NONE) {
                 insert(larger, node);
             }
         }
         slots = larger;
     }
 
-    private void insert(Node[] table, Node node) {
+    private void insert(int[] table, int node) {
         int mask = table.length - 1;
         int slot = spread(hashOf.applyAsInt(node)) & mask;
-        while (table[slot] != null) {
+        while (table[slot] != WatchTree.NONE) {
             slot = (slot + 1) & mask;
         }
         table[slot] = node;
     }
 
-    /** Watch keys are sequential and name hashes weak in their low bits: mix before masking. */
+    /** Watch keys and node ids are sequential and name hashes weak in their low bits: mix before masking. */
     private static int spread(int hash) {
         int mixed = hash * 0x9E3779B9;
         return mixed ^ (mixed >>> 16);

@@ -3,7 +3,7 @@ package org.changeq.tracker;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import org.changeq.tracker.WatchTree.Node;
+import org.changeq.tracker.WatchTree.Root;
 
 /**
  * MOVED_FROM events waiting for their MOVED_TO, by cookie, oldest first. The kernel queues both halves of a
@@ -22,13 +22,24 @@ final class PendingMoves {
     static final int LIMIT = 64;
 
     /**
-     * @param moved     the watch tree's node of a moved directory, or null (a file, or a directory not watched)
+     * A MOVED_FROM, holding its directories as {@link WatchTree#handle}s: either may leave the tree before the move
+     * is settled, and its id then name another directory.
+     *
+     * @param parent    the directory the entry left
+     * @param path      the entry's path when it left, for when {@code parent} is no longer in the tree by then
+     * @param moved     the moved directory, or {@link WatchTree#NO_HANDLE} (a file, or a directory not watched)
      * @param seenNanos when the MOVED_FROM was read
      */
-    record Move(Node parent, byte[] name, boolean directory, int cookie, Node moved, long seenNanos) {
+    record Move(Root root, long parent, byte[] name, byte[] path, boolean directory, int cookie, long moved,
+                long seenNanos) {
     }
 
     private final LinkedHashMap<Integer, Move> byCookie = new LinkedHashMap<>();
+    private final WatchTree tree;
+
+    PendingMoves(WatchTree tree) {
+        this.tree = tree;
+    }
 
     boolean isEmpty() {
         return byCookie.isEmpty();
@@ -83,25 +94,18 @@ final class PendingMoves {
      * directory created there cannot be found by its old path), or names the entry that left (created again,
      * or written through a file descriptor): settled first, the move out and the event keep their order.
      */
-    Move takeTouchedBy(Node directory, byte[] name) {
+    Move takeTouchedBy(int directory, byte[] name) {
+        long directoryHandle = tree.handle(directory);
         Iterator<Move> moves = byCookie.values().iterator();
         while (moves.hasNext()) {
             Move move = moves.next();
-            if (move.parent == directory && Arrays.equals(move.name, name)
-                    || move.moved != null && isSelfOrAncestor(move.moved, directory)) {
+            int moved = tree.live(move.moved);
+            if (move.parent == directoryHandle && Arrays.equals(move.name, name)
+                    || moved != WatchTree.NONE && tree.isSelfOrAncestor(moved, directory)) {
                 moves.remove();
                 return move;
             }
         }
         return null;
-    }
-
-    private static boolean isSelfOrAncestor(Node candidate, Node node) {
-        for (Node at = node; at != null; at = at.parent) {
-            if (at == candidate) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -14,7 +14,6 @@ import org.changeq.pipeline.mount.Mount;
 import org.changeq.pipeline.mount.MountTable;
 import org.changeq.pipeline.state.TrackerRootsFile.Condition;
 import org.changeq.pipeline.state.TrackerRootsFile.RootStatus;
-import org.changeq.tracker.WatchTree.Node;
 import org.changeq.tracker.WatchTree.Root;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,14 +57,14 @@ final class TreeWatcher implements InotifyEventSink {
     private final Map<Root, List<Mount>> mountsBelow = new IdentityHashMap<>();
 
     /** MOVED_FROMs waiting for their MOVED_TO, which may come after other events or with a later read. */
-    private final PendingMoves pendingMoves = new PendingMoves();
+    private final PendingMoves pendingMoves = new PendingMoves(tree);
     /**
      * The CHANGE published last, while only more changes followed it within the same read: a file's CREATE,
      * MODIFY and CLOSE_WRITE arrive together and become one record. Only within a read: every event in it
      * happened before the record was published, so a sync that reads the record sees them all. A later read
      * may come after a consumer took the record, and then its change must be recorded again.
      */
-    private Node lastChangeDirectory;
+    private long lastChangeDirectory = WatchTree.NO_HANDLE;
     private byte[] lastChangeName;
     private boolean lastChangeIsDirectory;
     private boolean lastChangeContentWritten;
@@ -248,7 +247,7 @@ final class TreeWatcher implements InotifyEventSink {
         }
         // Before the walk: a file system mounted during it is then a change the next look at the table finds.
         mountsBelow.put(root, mountsBelow(root, kernel.mountTable()));
-        Node node;
+        int node;
         try {
             node = tree.addRoot(root, kernel.addWatch(root.absolutePath));
         } catch (PathUnavailableException e) {
@@ -280,23 +279,32 @@ final class TreeWatcher implements InotifyEventSink {
 
     /** The entry left the watched tree: its old path is deleted and its watches go. */
     private void movedOut(PendingMoves.Move move) {
-        Root root = move.parent().root;
-        byte[] path = WatchTree.relativePath(move.parent(), move.name());
+        Root root = move.root();
+        int parent = tree.live(move.parent());
+        byte[] path = leftPath(move, parent);
         if (!root.excluded(path, move.directory())) {
             sink.publish(RecordType.DELETE, root.name, move.directory(), path);
         }
-        if (move.directory()) {
+        if (move.directory() && parent != WatchTree.NONE) {
             // Looked up again: a walk may have found the directory at its new place and moved its node there.
-            Node moved = tree.child(move.parent(), move.name());
-            if (moved != null) {
+            int moved = tree.child(parent, move.name());
+            if (moved != WatchTree.NONE) {
                 unwatchSubtree(moved);
             }
         }
     }
 
+    /**
+     * The path a moved entry left, as its directory's path is now; if that directory left the tree meanwhile (its
+     * watches went with it), the path it had when the MOVED_FROM was read.
+     */
+    private byte[] leftPath(PendingMoves.Move move, int parent) {
+        return parent == WatchTree.NONE ? move.path() : tree.relativePath(parent, move.name());
+    }
+
     @Override
     public void onReadEnd() {
-        lastChangeDirectory = null;
+        lastChangeDirectory = WatchTree.NO_HANDLE;
         // Under a constant stream of events the reader never waits long enough to settle them all at once.
         for (PendingMoves.Move move; (move = pendingMoves.takeExpired(nanoClock.getAsLong())) != null; ) {
             movedOut(move);
@@ -307,7 +315,7 @@ final class TreeWatcher implements InotifyEventSink {
     public void onEvent(int watch, EventKind kind, boolean directory, int cookie, byte[] name) {
         if (kind != EventKind.CREATE && kind != EventKind.MODIFY && kind != EventKind.CLOSE_WRITE
                 && kind != EventKind.ATTRIB) {
-            lastChangeDirectory = null;
+            lastChangeDirectory = WatchTree.NO_HANDLE;
         }
         if (kind == EventKind.OVERFLOW) {
             // Lost events may include the MOVED_TOs.
@@ -315,8 +323,8 @@ final class TreeWatcher implements InotifyEventSink {
             kernelQueueOverflowed();
             return;
         }
-        Node node = tree.byWatch(watch);
-        if (node == null) {
+        int node = tree.byWatch(watch);
+        if (node == WatchTree.NONE) {
             // A watch removed a moment ago (its directory left the tree): its last events are stale.
             return;
         }
@@ -341,22 +349,24 @@ final class TreeWatcher implements InotifyEventSink {
             case MODIFY, CLOSE_WRITE -> changed(node, name, directory, !directory);
             case ATTRIB -> {
                 // A subdirectory's own ATTRIB repeats the one its parent reports; only a root has no parent.
-                if (name.length > 0 || node.isRoot()) {
+                if (name.length > 0 || tree.isRoot(node)) {
                     changed(node, name, directory || name.length == 0, false);
                 }
             }
             case DELETE -> deleted(node, name, directory);
             case MOVED_FROM -> {
-                PendingMoves.Move unpaired = pendingMoves.add(new PendingMoves.Move(node, name, directory, cookie,
-                        directory ? tree.child(node, name) : null, nanoClock.getAsLong()));
+                int moved = directory ? tree.child(node, name) : WatchTree.NONE;
+                PendingMoves.Move unpaired = pendingMoves.add(new PendingMoves.Move(tree.root(node), tree.handle(node),
+                        name, tree.relativePath(node, name), directory, cookie,
+                        moved == WatchTree.NONE ? WatchTree.NO_HANDLE : tree.handle(moved), nanoClock.getAsLong()));
                 if (unpaired != null) {
                     movedOut(unpaired);
                 }
             }
             case MOVED_TO -> movedTo(node, name, directory, cookie);
             case DELETE_SELF, MOVE_SELF -> {
-                if (node.isRoot()) {
-                    rootLost(node.root, Condition.MISSING, kind == EventKind.DELETE_SELF ? "was deleted"
+                if (tree.isRoot(node)) {
+                    rootLost(tree.root(node), Condition.MISSING, kind == EventKind.DELETE_SELF ? "was deleted"
                             : "was moved away");
                 }
             }
@@ -373,42 +383,45 @@ final class TreeWatcher implements InotifyEventSink {
      * @param contentWritten the file's content was written (or its name newly has content): its sync compares it
      *                       by content, since a tool may have put back the old size and modification time
      */
-    private void changed(Node directory, byte[] name, boolean isDirectory, boolean contentWritten) {
-        if (directory == lastChangeDirectory && isDirectory == lastChangeIsDirectory && Arrays.equals(name, lastChangeName)
+    private void changed(int directory, byte[] name, boolean isDirectory, boolean contentWritten) {
+        // By handle: within a read, the directory may leave the tree and its id go to a new one.
+        long directoryHandle = tree.handle(directory);
+        if (directoryHandle == lastChangeDirectory && isDirectory == lastChangeIsDirectory
+                && Arrays.equals(name, lastChangeName)
                 && (lastChangeContentWritten || !contentWritten)) {
             return;
         }
-        lastChangeDirectory = directory;
+        lastChangeDirectory = directoryHandle;
         lastChangeName = name;
         lastChangeIsDirectory = isDirectory;
         lastChangeContentWritten = contentWritten;
-        Root root = directory.root;
-        byte[] path = WatchTree.relativePath(directory, name);
+        Root root = tree.root(directory);
+        byte[] path = tree.relativePath(directory, name);
         if (!root.excluded(path, isDirectory)) {
             sink.publishChange(root.name, isDirectory, contentWritten, path);
         }
     }
 
-    private void deleted(Node directory, byte[] name, boolean isDirectory) {
-        Root root = directory.root;
-        byte[] path = WatchTree.relativePath(directory, name);
+    private void deleted(int directory, byte[] name, boolean isDirectory) {
+        Root root = tree.root(directory);
+        byte[] path = tree.relativePath(directory, name);
         if (root.excluded(path, isDirectory)) {
             return;
         }
         sink.publish(RecordType.DELETE, root.name, isDirectory, path);
         if (isDirectory) {
-            Node child = tree.child(directory, name);
-            if (child != null) {
+            int child = tree.child(directory, name);
+            if (child != WatchTree.NONE) {
                 // The kernel drops the watch itself (IGNORED follows); free the name for a re-creation now.
-                tree.forget(child.watch);
+                tree.forget(tree.watch(child));
             }
         }
     }
 
-    private void movedTo(Node directory, byte[] name, boolean isDirectory, int cookie) {
+    private void movedTo(int directory, byte[] name, boolean isDirectory, int cookie) {
         PendingMoves.Move from = pendingMoves.take(cookie);
-        Root root = directory.root;
-        byte[] path = WatchTree.relativePath(directory, name);
+        Root root = tree.root(directory);
+        byte[] path = tree.relativePath(directory, name);
         boolean targetExcluded = root.excluded(path, isDirectory);
         if (from == null) {
             if (!targetExcluded) {
@@ -416,13 +429,14 @@ final class TreeWatcher implements InotifyEventSink {
             }
             return;
         }
-        byte[] oldPath = WatchTree.relativePath(from.parent(), from.name());
-        Node moved = isDirectory ? tree.child(from.parent(), from.name()) : null;
-        boolean renamedWithin = moved != null && !targetExcluded && moved.root == root;
-        if (!from.parent().root.excluded(oldPath, isDirectory)) {
+        int fromParent = tree.live(from.parent());
+        byte[] oldPath = leftPath(from, fromParent);
+        int moved = isDirectory && fromParent != WatchTree.NONE ? tree.child(fromParent, from.name()) : WatchTree.NONE;
+        boolean renamedWithin = moved != WatchTree.NONE && !targetExcluded && tree.root(moved) == root;
+        if (!from.root().excluded(oldPath, isDirectory)) {
             // Only a watched directory that keeps its watches here is a rename: its SUBTREE follows at once. A file
             // renamed is a deletion like any, so that renaming many files away still counts against max-delete.
-            sink.publish(renamedWithin ? RecordType.RENAMED_AWAY : RecordType.DELETE, from.parent().root.name,
+            sink.publish(renamedWithin ? RecordType.RENAMED_AWAY : RecordType.DELETE, from.root().name,
                     isDirectory, oldPath);
         }
         if (renamedWithin) {
@@ -430,7 +444,7 @@ final class TreeWatcher implements InotifyEventSink {
             sink.publish(RecordType.SUBTREE, root.name, true, path);
             return;
         }
-        if (moved != null) {
+        if (moved != WatchTree.NONE) {
             unwatchSubtree(moved);
         }
         if (!targetExcluded) {
@@ -438,13 +452,13 @@ final class TreeWatcher implements InotifyEventSink {
         }
     }
 
-    private void movedIn(Node directory, byte[] name, boolean isDirectory, byte[] path) {
+    private void movedIn(int directory, byte[] name, boolean isDirectory, byte[] path) {
         if (isDirectory) {
             directoryAppeared(directory, name, true);
         } else {
             // Renamed over an existing file (rsync's and many editors' way to write), the name has the moved file's
             // content, whose size and time may be the old ones.
-            sink.publishContentWrite(directory.root.name, path);
+            sink.publishContentWrite(tree.root(directory).name, path);
         }
     }
 
@@ -455,9 +469,9 @@ final class TreeWatcher implements InotifyEventSink {
      * @param movedIn a moved-in directory is published as one SUBTREE once every directory in it is watched; a
      *                created one with its contents
      */
-    private void directoryAppeared(Node parent, byte[] name, boolean movedIn) {
-        Root root = parent.root;
-        byte[] path = WatchTree.relativePath(parent, name);
+    private void directoryAppeared(int parent, byte[] name, boolean movedIn) {
+        Root root = tree.root(parent);
+        byte[] path = tree.relativePath(parent, name);
         if (root.excluded(path, true)) {
             return;
         }
@@ -522,8 +536,8 @@ final class TreeWatcher implements InotifyEventSink {
         }
     }
 
-    private void unwatchSubtree(Node top) {
-        tree.removeSubtree(top, node -> kernel.removeWatch(node.watch));
+    private void unwatchSubtree(int top) {
+        tree.removeSubtree(top, kernel::removeWatch);
     }
 
     private void kernelQueueOverflowed() {
@@ -551,13 +565,13 @@ final class TreeWatcher implements InotifyEventSink {
      * is lost. When it was mounted below the root, the mount table tells: its mount point shows the directory
      * beneath, which is watched by walking the root again.
      */
-    private void unmounted(Node node) {
-        Root root = node.root;
+    private void unmounted(int node) {
+        Root root = tree.root(node);
         if (!root.watched()) {
             return;
         }
         FileIdentity now = identifyQuietly(root);
-        if (node.isRoot() || now == null || !now.equals(root.identity)) {
+        if (tree.isRoot(node) || now == null || !now.equals(root.identity)) {
             rootLost(root, Condition.UNMOUNTED, "was unmounted (or the file system holding it)");
             return;
         }
@@ -578,7 +592,7 @@ final class TreeWatcher implements InotifyEventSink {
             }
             // The table changes before the kernel queues IN_UNMOUNT for the root's own file system: what its path
             // shows for that moment is the bare mount point, which must not be taken for the root.
-            if (!root.watched() || root.node == null || !root.identity.equals(identifyQuietly(root))) {
+            if (!root.watched() || root.node == WatchTree.NO_HANDLE || !root.identity.equals(identifyQuietly(root))) {
                 continue;
             }
             List<Mount> before = mountsBelow.getOrDefault(root, List.of());
@@ -664,10 +678,11 @@ final class TreeWatcher implements InotifyEventSink {
 
     private void unwatchRoot(Root root) {
         mountsBelow.remove(root);
-        if (root.node != null) {
-            unwatchSubtree(root.node);
-            root.node = null;
+        int node = tree.live(root.node);
+        if (node != WatchTree.NONE) {
+            unwatchSubtree(node);
         }
+        root.node = WatchTree.NO_HANDLE;
         coverage.forget(root);
     }
 

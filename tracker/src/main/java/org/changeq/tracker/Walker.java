@@ -4,7 +4,6 @@ import java.util.ArrayDeque;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.changeq.pipeline.manifest.RecordType;
-import org.changeq.tracker.WatchTree.Node;
 import org.changeq.tracker.WatchTree.Root;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,7 +95,7 @@ final class Walker {
     }
 
     /** Walks a root just watched at {@code node}; a catch-up scan publishes the root itself if it changed. */
-    void walkRoot(Root root, Node node) {
+    void walkRoot(Root root, int node) {
         if (catchUpSinceMillis != TreeWatcher.NO_CATCH_UP
                 && kernel.changeTimeMillis(root.absolutePath) >= catchUpSinceMillis) {
             sink.publish(RecordType.CHANGE, root.name, true, new byte[0]);
@@ -107,7 +106,7 @@ final class Walker {
 
     /** Lists a root whose own watch the limit refused: to count what it lacks, and to retry it later. */
     void walkUnwatchedRoot(Root root, WatchLimitException refused) {
-        walk(root, null, new byte[0], false, refused);
+        walk(root, WatchTree.NONE, new byte[0], false, refused);
     }
 
     /**
@@ -115,12 +114,12 @@ final class Walker {
      *
      * @param publishContents publish every entry found (a created directory); otherwise watch only
      */
-    void watchAndWalk(Node parent, byte[] name, byte[] path, boolean publishContents) {
-        Root root = parent.root;
-        Node node;
+    void watchAndWalk(int parent, byte[] name, byte[] path, boolean publishContents) {
+        Root root = tree.root(parent);
+        int node;
         try {
             node = watch(parent, name, path, null);
-            if (node == null) {
+            if (node == WatchTree.NONE) {
                 // Already watched: reached by the listing of a new parent before this event was read.
                 return;
             }
@@ -130,15 +129,15 @@ final class Walker {
             }
             return;
         } catch (WatchLimitException e) {
-            walk(root, null, path, publishContents, e);
+            walk(root, WatchTree.NONE, path, publishContents, e);
             return;
         }
         walk(root, node, path, publishContents, null);
     }
 
     /**
-     * Watches the subdirectory {@code name} of {@code parent} and returns its new node, or null when the
-     * kernel says it is watched already. A watched directory found at a new place was moved there by a
+     * Watches the subdirectory {@code name} of {@code parent} and returns its new node, or {@link WatchTree#NONE}
+     * when the kernel says it is watched already. A watched directory found at a new place was moved there by a
      * rename whose MOVED_TO never came (it went to a directory not yet watched, e.g. {@code mkdir x && mv
      * a/sub x/}). Within its root, its node moves here, so later events inside it carry the new path and
      * settling the unpaired MOVED_FROM does not unwatch it; a SUBTREE sends it whole from its new place.
@@ -146,27 +145,28 @@ final class Walker {
      * directory of this root, whose walk then lists it; {@code steps}, when given, gets the SUBTREE that sends it
      * whole once the walk has watched everything in it (otherwise the caller's own record covers it).
      */
-    private Node watch(Node parent, byte[] name, byte[] path, ArrayDeque<Step> steps)
+    private int watch(int parent, byte[] name, byte[] path, ArrayDeque<Step> steps)
             throws PathUnavailableException, WatchLimitException {
-        byte[] absolutePath = WatchTree.absolutePath(parent.root, path);
+        Root root = tree.root(parent);
+        byte[] absolutePath = WatchTree.absolutePath(root, path);
         int watch = kernel.addWatch(absolutePath);
-        Node existing = tree.byWatch(watch);
-        if (existing == null) {
+        int existing = tree.byWatch(watch);
+        if (existing == WatchTree.NONE) {
             return tree.add(parent, name, watch);
         }
-        boolean elsewhere = existing.parent != parent || !existing.hasName(name);
-        if (elsewhere && existing.root == parent.root) {
+        boolean elsewhere = tree.parent(existing) != parent || !tree.hasName(existing, name);
+        if (elsewhere && tree.root(existing) == root) {
             tree.move(existing, parent, name);
-            sink.publish(RecordType.SUBTREE, parent.root.name, true, path);
-        } else if (elsewhere && !existing.isRoot()) {
-            tree.removeSubtree(existing, node -> kernel.removeWatch(node.watch));
-            Node rehomed = tree.add(parent, name, kernel.addWatch(absolutePath));
+            sink.publish(RecordType.SUBTREE, root.name, true, path);
+        } else if (elsewhere && !tree.isRoot(existing)) {
+            tree.removeSubtree(existing, kernel::removeWatch);
+            int rehomed = tree.add(parent, name, kernel.addWatch(absolutePath));
             if (steps != null) {
                 steps.push(new SendWhole(path));
             }
             return rehomed;
         }
-        return null;
+        return WatchTree.NONE;
     }
 
     /** What a walk still has to do, on one stack: a step pushed before another is done after it and all it adds. */
@@ -174,10 +174,11 @@ final class Walker {
     }
 
     /**
-     * One directory the walk still has to list; {@code node} is null when it could not be watched.
-     * {@code covered}: a SUBTREE sends it whole, so the catch-up scan publishes nothing below it.
+     * One directory the walk still has to list; {@code node} is its {@link WatchTree#handle}, or
+     * {@link WatchTree#NO_HANDLE} when it could not be watched. {@code covered}: a SUBTREE sends it whole, so the
+     * catch-up scan publishes nothing below it.
      */
-    private record Pending(Node node, byte[] path, boolean covered) implements Step {
+    private record Pending(long node, byte[] path, boolean covered) implements Step {
     }
 
     /**
@@ -193,18 +194,19 @@ final class Walker {
      * Directories the watch limit left unwatched are still listed: to publish their contents, and to tell
      * how many watches would be needed.
      *
-     * @param top             the watched directory at {@code topPath}, or null if the watch limit refused it
+     * @param top             the watched directory at {@code topPath}, or {@link WatchTree#NONE} if the watch limit
+     *                        refused it
      * @param publishContents publish every entry found (a created directory); otherwise watch only
      * @param limitReached    the refusal of {@code top}'s watch, if it was refused
      */
-    private void walk(Root root, Node top, byte[] topPath, boolean publishContents, WatchLimitException limitReached) {
+    private void walk(Root root, int top, byte[] topPath, boolean publishContents, WatchLimitException limitReached) {
         WalkProgress progress = new WalkProgress(root);
         progress.limitReached = limitReached;
-        if (top == null) {
+        if (top == WatchTree.NONE) {
             progress.unwatched++;
         }
         ArrayDeque<Step> steps = new ArrayDeque<>();
-        steps.push(new Pending(top, topPath, false));
+        steps.push(pending(top, topPath, false));
         boolean catchingUp = !publishContents && catchUpSinceMillis != TreeWatcher.NO_CATCH_UP;
         while (!steps.isEmpty() && !stopping()) {
             Step step = steps.pop();
@@ -213,6 +215,12 @@ final class Walker {
                 continue;
             }
             Pending directory = (Pending) step;
+            int node = tree.live(directory.node);
+            if (node == WatchTree.NONE && directory.node != WatchTree.NO_HANDLE) {
+                // Left the tree while it waited (its id may be another directory's now): not walked, but not lost.
+                progress.refused++;
+                continue;
+            }
             byte[] absolutePath = WatchTree.absolutePath(root, directory.path);
             try {
                 if (catchingUp && !directory.covered) {
@@ -232,7 +240,7 @@ final class Walker {
                                 steps.push(new SendWhole(path));
                                 catchUpSubtrees++;
                             }
-                            watchDuringWalk(directory.node, name, path, steps, progress, changed);
+                            watchDuringWalk(node, name, path, steps, progress, changed);
                         }
                     });
                 } else {
@@ -246,7 +254,7 @@ final class Walker {
                             sink.publishChange(root.name, isDirectory, !isDirectory, path);
                         }
                         if (isDirectory) {
-                            watchDuringWalk(directory.node, name, path, steps, progress, directory.covered);
+                            watchDuringWalk(node, name, path, steps, progress, directory.covered);
                         }
                     });
                 }
@@ -262,17 +270,17 @@ final class Walker {
         }
     }
 
-    private void watchDuringWalk(Node parent, byte[] name, byte[] path, ArrayDeque<Step> steps,
+    private void watchDuringWalk(int parent, byte[] name, byte[] path, ArrayDeque<Step> steps,
                                  WalkProgress progress, boolean covered) {
-        if (parent == null || progress.limitReached != null) {
+        if (parent == WatchTree.NONE || progress.limitReached != null) {
             progress.unwatched++;
-            steps.push(new Pending(null, path, covered));
+            steps.push(pending(WatchTree.NONE, path, covered));
             return;
         }
         try {
-            Node child = watch(parent, name, path, steps);
-            if (child != null) {
-                steps.push(new Pending(child, path, covered));
+            int child = watch(parent, name, path, steps);
+            if (child != WatchTree.NONE) {
+                steps.push(pending(child, path, covered));
                 warnNearWatchLimit();
             }
         } catch (PathUnavailableException e) {
@@ -280,13 +288,17 @@ final class Walker {
         } catch (WatchLimitException e) {
             progress.limitReached = e;
             progress.unwatched++;
-            steps.push(new Pending(null, path, covered));
+            steps.push(pending(WatchTree.NONE, path, covered));
         }
+    }
+
+    private Pending pending(int node, byte[] path, boolean covered) {
+        return new Pending(node == WatchTree.NONE ? WatchTree.NO_HANDLE : tree.handle(node), path, covered);
     }
 
     /** Walks a root's directories, watching those without a watch; returns how many still have none. */
     long watchMissing(Root root) {
-        if (root.node == null) {
+        if (tree.live(root.node) == WatchTree.NONE) {
             try {
                 tree.addRoot(root, kernel.addWatch(root.absolutePath));
             } catch (PathUnavailableException | WatchLimitException e) {
@@ -295,12 +307,17 @@ final class Walker {
         }
         long unwatched = 0;
         WalkProgress progress = new WalkProgress(root);
-        ArrayDeque<Node> pending = new ArrayDeque<>();
+        // Handles: a directory may leave the tree (its id then reused) before it is listed.
+        ArrayDeque<Long> pending = new ArrayDeque<>();
         pending.push(root.node);
         while (!pending.isEmpty() && !stopping()) {
             progress.listed();
-            Node directory = pending.pop();
-            byte[] directoryPath = WatchTree.relativePath(directory, new byte[0]);
+            int directory = tree.live(pending.pop());
+            if (directory == WatchTree.NONE) {
+                unwatched++;
+                continue;
+            }
+            byte[] directoryPath = tree.relativePath(directory, new byte[0]);
             long[] refused = {0};
             try {
                 kernel.list(WatchTree.absolutePath(root, directoryPath), true, (name, isDirectory) -> {
@@ -308,8 +325,8 @@ final class Walker {
                     if (root.excluded(path, true)) {
                         return;
                     }
-                    Node child = tree.child(directory, name);
-                    if (child == null) {
+                    int child = tree.child(directory, name);
+                    if (child == WatchTree.NONE) {
                         try {
                             child = watch(directory, name, path, null);
                         } catch (PathUnavailableException e) {
@@ -320,8 +337,8 @@ final class Walker {
                             refused[0]++;
                         }
                     }
-                    if (child != null) {
-                        pending.push(child);
+                    if (child != WatchTree.NONE) {
+                        pending.push(tree.handle(child));
                     }
                 });
             } catch (PathUnavailableException e) {

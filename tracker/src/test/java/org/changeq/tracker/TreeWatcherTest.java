@@ -557,6 +557,37 @@ class TreeWatcherTest {
         assertFalse(kernel.isWatched("/r/cache"));
     }
 
+    /**
+     * {@code mv p/sub /elsewhere; mv p cache; mkdir -p new/inner}, read at once: p's watches go while the MOVED_FROM
+     * of sub still waits, and the directories created next take their places in the watch tree. The waiting move is
+     * settled at the path it left, never under the new directories.
+     */
+    @Test
+    void aMovedFromWhoseDirectoryLeftTheTreeBeforeItWasSettledKeepsItsOldPathWhenNewDirectoriesAreWatched() {
+        kernel.mkdir("/r/p").mkdir("/r/p/sub").mkdir("/r/p/keep");
+        TreeWatcher watcher = watcher("cache/");
+        int subWatch = kernel.watchOf("/r/p/sub");
+
+        kernel.rename("/r/p/sub", "/r/elsewhere");
+        event(watcher, "/r/p", EventKind.MOVED_FROM, true, 3, "sub");
+        kernel.rename("/r/p", "/r/cache");
+        event(watcher, "/r", EventKind.MOVED_FROM, true, 4, "p");
+        event(watcher, "/r", EventKind.MOVED_TO, true, 4, "cache");
+        kernel.mkdir("/r/new").mkdir("/r/new/inner").mkdir("/r/new/inner/deeper");
+        event(watcher, "/r", EventKind.CREATE, true, 0, "new");
+        watcher.onEvent(kernel.watchOf("/r/new/inner"), EventKind.CREATE, false, 0, bytes("f"));
+        watcher.onEvent(subWatch, EventKind.CREATE, false, 0, bytes("late"));
+        watcher.onReadEnd();
+        nanos += PendingMoves.PAIRING_NANOS;
+        watcher.onReadEnd();
+
+        assertEquals(List.of("DELETE r p/", "CHANGE r new/", "CHANGE r new/inner/", "CHANGE r new/inner/deeper/",
+                "CHANGE r new/inner/f", "DELETE r p/sub/"), records);
+        assertTrue(kernel.isWatched("/r/new/inner/deeper"));
+        assertFalse(watcher.hasPendingMove());
+        assertEquals(4, watcher.watchedDirectories());
+    }
+
     @Test
     @ExpectLog(level = Level.ERROR, logger = "TreeWatcher", contains = "inotify queue overflowed")
     void aKernelOverflowIsAnOverflowRecordForEveryRoot() {

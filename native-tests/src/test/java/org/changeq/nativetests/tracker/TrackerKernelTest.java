@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.stream.IntStream;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.ConfigLoader;
@@ -132,6 +133,43 @@ class TrackerKernelTest {
                 assertFalse(path.contains("cache") || path.contains("x.tmp"), "excluded path recorded: " + record);
             }
         }
+    }
+
+    /**
+     * {@code mv p/f outside; mv p cache; mkdir -p new/inner/deeper}, back to back: the move of f out of the tree waits
+     * for a pair that never comes, p's watches go meanwhile (renamed to an excluded name), and the directories made
+     * next are watched in the places p had in the watch tree. Each move out is recorded at the path it left.
+     */
+    @Test
+    void aMoveOutStillWaitingWhenItsDirectoryLeftIsRecordedAtItsOldPathNotUnderTheDirectoriesMadeNext()
+            throws Exception {
+        int rounds = 20;
+        Path outside = Files.createDirectories(temp.resolve("outside"));
+        for (int i = 0; i < rounds; i++) {
+            Files.writeString(Files.createDirectories(temp.resolve("root/p" + i + "/sub")).resolveSibling("f"), "f");
+        }
+        try (TrackedTree tree = TrackedTree.start(temp, "cache*/")) {
+            for (int i = 0; i < rounds; i++) {
+                Files.move(tree.path("p" + i + "/f"), outside.resolve("f" + i));
+                Files.move(tree.path("p" + i), tree.path("cache" + i));
+                Files.createDirectories(tree.path("new" + i + "/inner/deeper"));
+            }
+            TrackedTree.awaitCondition(() -> rounds + " moves out of the tree; records: " + tree.records(),
+                    () -> movesOut(tree).size() == rounds);
+            for (int i = 0; i < rounds; i++) {
+                tree.await(RecordType.CHANGE, "new" + i + "/inner/deeper");
+            }
+
+            assertEquals(IntStream.range(0, rounds).mapToObj(i -> "p" + i + "/f").toList(), movesOut(tree),
+                    "each move out at the path it left: " + tree.records());
+            Files.writeString(tree.path("new0/inner/deeper/g"), "watched");
+            tree.await(RecordType.CHANGE, "new0/inner/deeper/g");
+        }
+    }
+
+    private static List<String> movesOut(TrackedTree tree) {
+        return tree.records().stream().filter(record -> record.type() == RecordType.DELETE && !record.directory())
+                .map(record -> text(record.path())).toList();
     }
 
     @Test
