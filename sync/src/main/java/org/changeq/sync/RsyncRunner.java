@@ -177,7 +177,7 @@ final class RsyncRunner {
             int exit = process.waitFor();
             outThread.join();
             errThread.join();
-            LOG.info("rsync exited with {}{}", exit, stdout.summary(command.contains(RsyncCommand.DRY_RUN)));
+            LOG.info("rsync exited with {}{}", exit, stdout.summary(command.contains(RsyncTransfer.DRY_RUN)));
             synchronized (errors) {
                 return new Outcome(exit, stdout.files, stdout.bytes, stdout.deleted, stdout.sourcePaths, stdout.created,
                         List.copyOf(stdout.itemized),
