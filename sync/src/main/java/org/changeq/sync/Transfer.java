@@ -2,6 +2,7 @@ package org.changeq.sync;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
@@ -20,9 +21,19 @@ import org.changeq.pipeline.plan.DeletionLists;
  */
 interface Transfer {
 
-    /** The transfer of {@code route}'s destination kind. */
+    /** The transfer of {@code route}'s destination kind; only for a route without a {@link #refusal}. */
     static Transfer of(RouteConfig route, RootConfig root, boolean dryRun) {
         return new RsyncTransfer(route, root, dryRun);
+    }
+
+    /**
+     * Why no run, check, verification or history of {@code route} may reach its destination; empty when they may. An
+     * rclone destination is configured and validated already, but has no transfer yet.
+     */
+    static Optional<String> refusal(RouteConfig route) {
+        return route.rclone().map(rclone -> "route '" + route.name() + "': its destination " + route.dest() + " is an"
+                + " rclone remote, which this version of changeq-sync cannot send to yet; point the route at an rsync"
+                + " destination (a path, host:path or rsync://)");
     }
 
     /** One invocation at the destination, ready to run; a dry run prints its command. */
