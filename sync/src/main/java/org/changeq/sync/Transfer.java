@@ -23,7 +23,8 @@ interface Transfer {
 
     /** The transfer of {@code route}'s destination kind; only for a route without a {@link #refusal}. */
     static Transfer of(RouteConfig route, RootConfig root, boolean dryRun) {
-        return new RsyncTransfer(route, root, dryRun);
+        return route.rclone().<Transfer>map(rclone -> new RcloneTransfer(rclone, root.path(), dryRun))
+                .orElseGet(() -> new RsyncTransfer(route, root, dryRun));
     }
 
     /**
