@@ -61,18 +61,21 @@ class RcloneTransferTest {
     @Test
     void theFilesPassSendsEveryListedNameAsItIsAndNothingElse() throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));
-        List<String> listed = List.of("#hash", ";semi", " lead", "-dash", "new\nline", "d/plain");
-        for (String name : listed) {
+        List<String> files = List.of("#hash", ";semi", " lead", "-dash", "new\nline", "d/plain", "arrived/a",
+                "arrived/deeper/b");
+        for (String name : files) {
             Trees.write(root, name, "content of " + name);
         }
         Trees.write(root, "unlisted", "not sent");
 
+        // "arrived" is a directory that arrived whole: one entry for all it holds.
         RsyncRunner.Outcome outcome = transfer(root, "rclone://" + S3Server.REMOTE + "/dest/host1/")
-                .recursivePass(list(listed)).run();
+                .recursivePass(list(List.of("#hash", ";semi", " lead", "-dash", "new\nline", "d/plain", "arrived")))
+                .run();
 
         assertEquals(0, outcome.exitCode(), String.join(" | ", outcome.errors()));
         Path objects = server.dataDirectory().resolve("dest/host1");
-        for (String name : listed) {
+        for (String name : files) {
             assertEquals("content of " + name, Files.readString(objects.resolve(name)), name);
         }
         assertFalse(Files.exists(objects.resolve("unlisted")));

@@ -3,6 +3,8 @@ package org.changeq.sync;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,6 +13,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
+import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.RcloneDestination;
 import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.state.StateDirectory;
@@ -29,6 +32,7 @@ final class RcloneTransfer implements Transfer {
     private static final Set<String> UNSET = Set.of("AWS_CA_BUNDLE");
 
     private final RcloneDestination destination;
+    private final Path root;
     private final String source;
 
     RcloneTransfer(RcloneDestination destination, Path root, boolean dryRun) {
@@ -36,13 +40,15 @@ final class RcloneTransfer implements Transfer {
             throw notYet("a dry run");
         }
         this.destination = destination;
+        this.root = root;
         this.source = root + "/";
     }
 
     /**
      * The NUL-separated paths of {@code list}: rclone reads them one a line from a list of its own beside it
-     * ({@code --files-from-raw}, which keeps {@code #}, {@code ;} and leading spaces as names); a name with a newline,
-     * which no line can carry, is copied on its own ({@code copyto}).
+     * ({@code --files-from-raw}, which keeps {@code #}, {@code ;} and leading spaces as names). Two kinds go on their
+     * own instead: a name with a newline, which no line can carry ({@code copyto}), and a directory, which the list
+     * skips without a word (1.60 copies only the files it names) where a whole subtree is meant ({@code copy}).
      */
     @Override
     public Pass recursivePass(Path list) {
@@ -67,7 +73,7 @@ final class RcloneTransfer implements Transfer {
         @Override
         public RsyncRunner.Outcome run(Consumer<byte[]> itemized, RsyncProgress progress)
                 throws SyncException, InterruptedException {
-            List<byte[]> alone = new ArrayList<>();
+            List<Entry> alone = new ArrayList<>();
             try {
                 StateDirectory.replace(lines, asLines(StateDirectory.read(list), alone), false);
             } catch (IOException e) {
@@ -75,7 +81,8 @@ final class RcloneTransfer implements Transfer {
                         + e + "; check that the user changeq-sync runs as may write " + lines.getParent(), e);
             }
             RsyncRunner.Outcome outcome = RsyncRunner.run(command(), UNSET, itemized, progress);
-            for (byte[] name : alone) {
+            for (Entry entry : alone) {
+                byte[] name = entry.name();
                 if (!outcome.succeeded()) {
                     break;
                 }
@@ -83,20 +90,22 @@ final class RcloneTransfer implements Transfer {
                     // A process argument is a string: this name cannot be passed, and must not be passed altered.
                     return outcome.plus(new RsyncRunner.Outcome(RSYNC_ERROR, 0, 0, 0, 0, 0, List.of(), List.of(),
                             List.of("cannot copy " + ByteStrings.escape(name) + " to " + destination.target() + ": a name"
-                                    + " with a newline that is not UTF-8 cannot be given to rclone")));
+                                    + " that is not UTF-8 cannot be given to rclone as an argument")));
                 }
                 String decoded = new String(name, StandardCharsets.UTF_8);
-                outcome = outcome.plus(RsyncRunner.run(rclone("copyto", "--", source + decoded,
+                outcome = outcome.plus(RsyncRunner.run(rclone(entry.subtree() ? "copy" : "copyto", "--", source + decoded,
                         destination.target() + "/" + decoded), UNSET, itemized, progress));
             }
             return outcome;
         }
     }
 
-    /**
-     * {@code nulSeparated} one name a line; the names holding a newline go to {@code alone} instead.
-     */
-    private static byte[] asLines(byte[] nulSeparated, List<byte[]> alone) {
+    /** An entry of a pass's list copied on its own; a subtree is a directory, copied whole. */
+    private record Entry(byte[] name, boolean subtree) {
+    }
+
+    /** {@code nulSeparated} one name a line; names holding a newline, and directories, go to {@code alone} instead. */
+    private byte[] asLines(byte[] nulSeparated, List<Entry> alone) {
         ByteArrayOutputStream lines = new ByteArrayOutputStream(nulSeparated.length);
         int start = 0;
         for (int i = 0; i < nulSeparated.length; i++) {
@@ -107,8 +116,10 @@ final class RcloneTransfer implements Transfer {
             for (int j = start; j < i; j++) {
                 newline |= nulSeparated[j] == '\n';
             }
-            if (newline) {
-                alone.add(Arrays.copyOfRange(nulSeparated, start, i));
+            byte[] name = Arrays.copyOfRange(nulSeparated, start, i);
+            boolean subtree = Files.isDirectory(PathBytes.resolve(root, name), LinkOption.NOFOLLOW_LINKS);
+            if (newline || subtree) {
+                alone.add(new Entry(name, subtree));
             } else {
                 lines.write(nulSeparated, start, i - start);
                 lines.write('\n');
