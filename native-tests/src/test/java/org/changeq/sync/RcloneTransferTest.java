@@ -82,7 +82,7 @@ class RcloneTransferTest {
     }
 
     @Test
-    @ExpectLog(level = Level.WARN, logger = "RsyncRunner", contains = "NoSuchBucket")
+    @ExpectLog(level = Level.WARN, logger = "RsyncRunner", contains = "rclone: ")
     void aMissingBucketFailsThePassAndIsNeverMade() throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));
         Trees.write(root, "file", "file");

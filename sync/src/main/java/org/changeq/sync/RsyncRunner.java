@@ -171,9 +171,9 @@ final class RsyncRunner {
                     String text = ByteStrings.escape(line);
                     if (RsyncErrorLines.changingFile(text)) {
                         // The file is pending again: a newer record sends it, a DELETE deletes it.
-                        LOG.info("{}", named(text));
+                        LOG.info("{}", named(command.get(0), text));
                     } else {
-                        LOG.warn("{}", named(text));
+                        LOG.warn("{}", named(command.get(0), text));
                     }
                     synchronized (errors) {
                         if (errors.size() < ERROR_LIMIT) {
@@ -221,8 +221,9 @@ final class RsyncRunner {
     }
 
     /** rsync names itself in most of its messages; a line that does not (ssh's) is named here. */
-    private static String named(String text) {
-        return text.startsWith("rsync") ? text : "rsync: " + text;
+    /** An error line of {@code program}, prefixed with its name unless it names itself. */
+    private static String named(String program, String text) {
+        return text.startsWith(program) ? text : program + ": " + text;
     }
 
     private static void terminate(Process process) {
