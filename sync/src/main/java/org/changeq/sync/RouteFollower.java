@@ -70,6 +70,8 @@ public final class RouteFollower implements AutoCloseable {
     private final PrintStream out;
     private final SystemdNotifier systemd;
     private final RouteLock lock;
+    /** Says to runs that wait for the route's lock that this follower will not let go of it. */
+    private final RouteLock following;
     private final ManifestReader reader;
     private final FollowSchedule schedule;
     private final Thread followThread;
@@ -96,7 +98,7 @@ public final class RouteFollower implements AutoCloseable {
     private double publishedRetryWait;
 
     private RouteFollower(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out, SystemdNotifier systemd,
-                          RouteLock lock, ManifestReader reader) {
+                          RouteLock lock, RouteLock following, ManifestReader reader) {
         this.config = config;
         this.request = request;
         this.route = config.route(request.route());
@@ -104,6 +106,7 @@ public final class RouteFollower implements AutoCloseable {
         this.out = out;
         this.systemd = systemd;
         this.lock = lock;
+        this.following = following;
         this.reader = reader;
         this.schedule = new FollowSchedule(route.follow());
         this.followThread = ChangeqThreads.newThread(RouteFollower.class, "changeq-follow", this::follow);
@@ -122,14 +125,25 @@ public final class RouteFollower implements AutoCloseable {
     public static RouteFollower start(ChangeqConfig config, SyncRequest request, Clock clock, PrintStream out,
                                       SystemdNotifier systemd) throws SyncException {
         RouteLock lock = RouteSync.lock(config, request.route());
+        RouteLock following;
         ManifestReader reader;
+        try {
+            following = RouteLock.acquire(new StateLayout(config.state()).followerLock(request.route()), request.route());
+        } catch (SyncException e) {
+            release(lock);
+            throw e;
+        } catch (IOException e) {
+            release(lock);
+            throw RouteSync.stateUnusable(config, request.route(), e);
+        }
         try {
             reader = ManifestReader.open(config.queue());
         } catch (QueueNotFoundException e) {
+            release(following);
             release(lock);
             throw new SyncException(ExitCodes.QUEUE_UNAVAILABLE, e.getMessage(), e);
         }
-        RouteFollower follower = new RouteFollower(config, request, clock, out, systemd, lock, reader);
+        RouteFollower follower = new RouteFollower(config, request, clock, out, systemd, lock, following, reader);
         follower.followThread.start();
         if (follower.watchdogThread != null) {
             follower.watchdogThread.start();
@@ -178,6 +192,7 @@ public final class RouteFollower implements AutoCloseable {
             if (!closed) {
                 closed = true;
                 reader.close();
+                release(following);
                 release(lock);
             }
         } finally {

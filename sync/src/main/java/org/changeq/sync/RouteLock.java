@@ -42,14 +42,15 @@ final class RouteLock implements AutoCloseable {
     }
 
     /**
-     * Takes the lock, waiting up to {@code wait} for its holder (a verify, a run started by hand) to let go. The kernel's
-     * lock has no timed wait, so this polls it; a holder that dies releases it with its process.
+     * Takes the lock, waiting up to {@code wait} for its holder (a verify, a run started by hand) to let go; not for a
+     * follower, which holds {@code followerLock} too and never lets go. The kernel's lock has no timed wait, so this
+     * polls it; a holder that dies releases it with its process.
      *
      * @throws SyncException {@code ALREADY_RUNNING} when it is still held after {@code wait}; 143 or 130 when SIGTERM
      *                       or SIGINT came while it waited (systemctl stop must not wait for a verify to end)
      */
-    static RouteLock acquire(Path lockFile, String route, Duration wait) throws IOException, SyncException,
-            InterruptedException {
+    static RouteLock acquire(Path lockFile, Path followerLock, String route, Duration wait) throws IOException,
+            SyncException, InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
         boolean told = false;
         while (true) {
@@ -59,6 +60,13 @@ final class RouteLock implements AutoCloseable {
                     LOG.info("route '{}': its lock is free; the run starts", route);
                 }
                 return lock;
+            }
+            LockHolder follower = LockHolder.of(followerLock);
+            if (follower.held()) {
+                throw new SyncException(ExitCodes.ALREADY_RUNNING, "route '" + route + "' is followed by changeq-sync follow"
+                        + follower.pid().stream().filter(pid -> pid > 0).mapToObj(pid -> " (process " + pid + ")")
+                        .findFirst().orElse("") + ", which holds its lock " + lockFile + " for as long as it follows;"
+                        + " this run does nothing");
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {

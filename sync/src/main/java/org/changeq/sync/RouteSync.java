@@ -152,7 +152,8 @@ public final class RouteSync {
         }
         RouteSync sync = new RouteSync(config, request, clock, out, RouteFiles.listDirectory(new StateLayout(config.state())));
         Instant started = clock.instant();
-        try (RouteLock lock = RouteLock.acquire(new StateLayout(config.state()).routeLock(request.route()),
+        StateLayout layout = new StateLayout(config.state());
+        try (RouteLock lock = RouteLock.acquire(layout.routeLock(request.route()), layout.followerLock(request.route()),
                 request.route(), request.lockWait())) {
             return sync.runHoldingLock(started);
         } catch (IOException e) {
@@ -249,7 +250,7 @@ public final class RouteSync {
         }
     }
 
-    private static SyncException stateUnusable(ChangeqConfig config, String route, IOException e) {
+    static SyncException stateUnusable(ChangeqConfig config, String route, IOException e) {
         Optional<PermissionDenied> denied = PermissionDenied.in(e);
         if (denied.isPresent()) {
             return new SyncException(denied.get().exitCode(), "route '" + route + "': " + denied.get().getMessage(), e);

@@ -38,6 +38,10 @@ class RouteLockTest {
         return new StateLayout(state).routeLock("mirror");
     }
 
+    private Path followerLock() {
+        return new StateLayout(state).followerLock("mirror");
+    }
+
     @Test
     void aRunStartsWhileAStatusReaderInspectsTheRouteOverAndOver() throws Exception {
         Path lockFile = lockFile();
@@ -110,7 +114,7 @@ class RouteLockTest {
         Thread waiter;
         try (RouteLock verify = RouteLock.acquire(lockFile, "mirror")) {
             waiter = new Thread(() -> {
-                try (RouteLock run = RouteLock.acquire(lockFile, "mirror", Duration.ofMinutes(5))) {
+                try (RouteLock run = RouteLock.acquire(lockFile, followerLock(), "mirror", Duration.ofMinutes(5))) {
                     waited.set(run.file());
                 } catch (Exception e) {
                     waited.set(e);
@@ -130,9 +134,23 @@ class RouteLockTest {
         Path lockFile = lockFile();
         try (RouteLock verify = RouteLock.acquire(lockFile, "mirror")) {
             SyncException busy = assertThrows(SyncException.class,
-                    () -> RouteLock.acquire(lockFile, "mirror", Duration.ofSeconds(1)));
+                    () -> RouteLock.acquire(lockFile, followerLock(), "mirror", Duration.ofSeconds(1)));
             assertEquals(ExitCodes.ALREADY_RUNNING, busy.exitCode());
             assertTrue(busy.getMessage().contains("is held after waiting 1 s"), busy.getMessage());
+        }
+    }
+
+    @Test
+    void aRunThatMayWaitGivesUpAtOnceOnAFollowerWhichNeverLetsGo() throws Exception {
+        try (RouteLock route = RouteLock.acquire(lockFile(), "mirror");
+             RouteLock follower = RouteLock.acquire(followerLock(), "mirror")) {
+            long started = System.nanoTime();
+            SyncException busy = assertThrows(SyncException.class,
+                    () -> RouteLock.acquire(lockFile(), followerLock(), "mirror", Duration.ofHours(1)));
+            assertEquals(ExitCodes.ALREADY_RUNNING, busy.exitCode());
+            assertTrue(busy.getMessage().contains("is followed by changeq-sync follow (process " + PID + ")"),
+                    busy.getMessage());
+            assertTrue(System.nanoTime() - started < Duration.ofMinutes(1).toNanos(), "gave up without waiting its hour");
         }
     }
 }

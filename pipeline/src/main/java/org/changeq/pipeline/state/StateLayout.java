@@ -27,6 +27,15 @@ public record StateLayout(Path directory) {
         return directory.resolve("locks").resolve("history").resolve(route + ".lock");
     }
 
+    /**
+     * Held exclusively by {@code changeq-sync follow} of the route for as long as it follows, beside the route's lock:
+     * a run that may wait for the route's lock (a verify, a run by hand) gives up at once on a follower, which never
+     * lets go.
+     */
+    public Path followerLock(String route) {
+        return directory.resolve("locks").resolve("followers").resolve(route + ".lock");
+    }
+
     /** Held exclusively by a running sync of the route. */
     public Path routeLock(String route) {
         return directory.resolve("locks").resolve(route + ".lock");
