@@ -5,43 +5,109 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.changeq.pipeline.ByteStrings;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PathBytes;
+import org.changeq.pipeline.config.HistorySettings;
 import org.changeq.pipeline.config.RcloneDestination;
 import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.state.StateDirectory;
 
 /**
- * The rclone destination kind, first step: the files pass ({@code rclone copy --files-from-raw}) alone. Every other
- * pass, variant and the history are not there yet, and no command reaches this class for a configured route
- * ({@link Transfer#refusal}) until they are. Measured facts it builds on: docs/rclone.md.
+ * The rclone destination kind: each pass one or a few rclone commands whose JSON log {@link RcloneLog} reads back into
+ * rsync's terms (itemized lines, an outcome with rsync's exit status). Every command names the route's config file,
+ * never creates a bucket ({@code --s3-no-check-bucket}: a typo must not receive the tree), leaves retrying to changeq
+ * ({@code --retries 1}, two low-level tries: an unreachable server fails the run in seconds) and skips symbolic links,
+ * which S3 cannot hold. Verification and history are not there yet: the commands refuse them
+ * ({@link Transfer#unsupported}). Measured facts it builds on: docs/rclone.md. Immutable: the variants are new
+ * transfers.
  */
 final class RcloneTransfer implements Transfer {
 
     static final String RCLONE = "rclone";
-    /** An outcome in rsync's terms that is a failure, neither partial nor a lost connection: the cursor stays. */
-    private static final int RSYNC_ERROR = 1;
     /** rclone 1.60's S3 client refuses every command while it is set ("LoadCustomCABundleError"). */
     private static final Set<String> UNSET = Set.of("AWS_CA_BUNDLE");
+    private static final String HISTORY = HistorySettings.DIRECTORY;
 
     private final RcloneDestination destination;
     private final Path root;
     private final String source;
+    private final boolean deleteOnFull;
+    private final boolean dryRun;
+    private final OptionalLong maxDelete;
 
-    RcloneTransfer(RcloneDestination destination, Path root, boolean dryRun) {
-        if (dryRun) {
-            throw notYet("a dry run");
-        }
+    RcloneTransfer(RcloneDestination destination, Path root, boolean deleteOnFull, boolean dryRun) {
+        this(destination, root, deleteOnFull, dryRun, OptionalLong.empty());
+    }
+
+    private RcloneTransfer(RcloneDestination destination, Path root, boolean deleteOnFull, boolean dryRun,
+                           OptionalLong maxDelete) {
         this.destination = destination;
         this.root = root;
         this.source = root + "/";
+        this.deleteOnFull = deleteOnFull;
+        this.dryRun = dryRun;
+        this.maxDelete = maxDelete;
+    }
+
+    @Override
+    public Transfer asDryRun() {
+        return new RcloneTransfer(destination, root, deleteOnFull, true, maxDelete);
+    }
+
+    /** rclone's itemized lines always carry the plain name: the failure check is the dry run. */
+    @Override
+    public Transfer asFailureCheck() {
+        return asDryRun();
+    }
+
+    /** A fence only, as rsync's: the deletion guard counted the preview before anything was deleted. */
+    @Override
+    public Transfer limitingDeletions(long limit) {
+        return new RcloneTransfer(destination, root, deleteOnFull, dryRun, OptionalLong.of(limit));
+    }
+
+    @Override
+    public Transfer withoutDeletions() {
+        return new RcloneTransfer(destination, root, false, dryRun, maxDelete);
+    }
+
+    @Override
+    public Transfer keepingHistoryIn(String run) {
+        throw new IllegalStateException("an rclone route has no history: the configuration refuses 'history:' there");
+    }
+
+    @Override
+    public Pass fullPass() {
+        return fullPass(deleteOnFull);
+    }
+
+    /**
+     * {@code rclone sync} (or {@code copy}) of the whole root. The marker and the history directory are neither sent
+     * nor deleted. A dry run names a backup directory it never creates, so that rclone's preview tells an overwrite
+     * ({@code skipped: move} before the copy) from a new file.
+     */
+    @Override
+    public Pass fullPass(boolean delete) {
+        List<String> args = new ArrayList<>(List.of(delete ? "sync" : "copy"));
+        if (delete) {
+            maxDelete.ifPresent(limit -> args.addAll(List.of("--max-delete", Long.toString(limit))));
+        }
+        args.addAll(protectedPaths());
+        args.addAll(previewOverwrites());
+        args.addAll(List.of("--", source, destination.target()));
+        Map<String, byte[]> none = Map.of();
+        return new Invocation(rclone(args), none);
     }
 
     /**
@@ -52,163 +118,356 @@ final class RcloneTransfer implements Transfer {
      */
     @Override
     public Pass recursivePass(Path list) {
-        return new ListedCopy(list, list.resolveSibling(list.getFileName() + ".lines"));
+        return new ListedCopy(list, List.of());
+    }
+
+    /** As {@link #recursivePass}, compared by content ({@code --checksum}): a rewrite of the same size and time is sent. */
+    @Override
+    public Pass contentPass(Path list) {
+        return new ListedCopy(list, List.of("--checksum"));
+    }
+
+    /** S3 keeps no directories: their attributes have nowhere to go. */
+    @Override
+    public Pass directoryPass(Path list) {
+        return new NoPass();
+    }
+
+    /**
+     * {@code rclone delete} of exactly the deleted paths (each an object, or all below it when it was a directory)
+     * that are still gone at the source, by filter rules naming them; a deleted name with a newline, which no rule can
+     * carry, by {@code deletefile}.
+     */
+    @Override
+    public Pass deletionPass(DeletionLists lists) {
+        return new Deletion(lists);
+    }
+
+    @Override
+    public Pass extraPass(Path directories) {
+        throw new UnsupportedOperationException("verification of an rclone destination is not there yet");
+    }
+
+    /**
+     * Copies the marker object below {@code directory}. rclone says "directory not found" (exit 3) alike for a missing
+     * object, prefix or bucket: each is a destination without the marker, which the route refuses once it placed one.
+     */
+    @Override
+    public Pass fetchMarker(Path directory) {
+        return new Invocation(rclone(List.of("copyto", "--", destination.target() + "/" + DestinationMarker.NAME,
+                directory + "/" + DestinationMarker.NAME)), Map.of(), true);
+    }
+
+    @Override
+    public Pass placeMarker(Path file) {
+        return new Invocation(rclone(List.of("copyto", "--", file.toString(),
+                destination.target() + "/" + DestinationMarker.NAME)), Map.of());
+    }
+
+    @Override
+    public History history(Path scratch) {
+        throw new UnsupportedOperationException("history at an rclone destination is not there yet");
+    }
+
+    private static List<String> protectedPaths() {
+        return List.of("--exclude", "/" + DestinationMarker.NAME, "--exclude", "/" + HISTORY + "/**");
+    }
+
+    private List<String> previewOverwrites() {
+        return dryRun ? List.of("--backup-dir", destination.target() + "/" + HISTORY + "/.dry-run") : List.of();
+    }
+
+    private List<String> rclone(List<String> args) {
+        List<String> command = new ArrayList<>(List.of(RCLONE, "--config", destination.config().toString(),
+                // A missing bucket is an error, never one made: a typo must not receive the tree.
+                "--s3-no-check-bucket", "--retries", "1", "--low-level-retries", "2", "--skip-links",
+                "--use-json-log", "--log-level", "INFO"));
+        if (dryRun) {
+            command.add("--dry-run");
+        }
+        command.addAll(args);
+        RsyncTransfer.requireEncodable(command);
+        return List.copyOf(command);
+    }
+
+    /**
+     * Runs one rclone command with its log in a temporary file and reads the log back.
+     *
+     * @param missingIsNothing rclone's "not found" (exit 3) means there was nothing to copy
+     */
+    private RsyncRunner.Outcome invoke(List<String> command, Map<String, byte[]> listed, boolean missingIsNothing,
+                                       Consumer<byte[]> itemized, RsyncProgress progress)
+            throws SyncException, InterruptedException {
+        Path log;
+        try {
+            log = Files.createTempFile("changeq-rclone-", ".log");
+        } catch (IOException e) {
+            throw new SyncException(ExitCodes.SOFTWARE, "cannot create a temporary file for rclone's log: " + e
+                    + "; check that " + System.getProperty("java.io.tmpdir") + " is writable", e);
+        }
+        try {
+            List<String> logged = new ArrayList<>(command);
+            logged.addAll(1, List.of("--log-file", log.toString()));
+            RsyncRunner.Outcome raw = RsyncRunner.run(logged, UNSET, line -> { }, RsyncProgress.NONE);
+            RcloneLog read = RcloneLog.read(log, new RcloneLog.Names(root, listed));
+            read.feed(itemized.andThen(progress::itemized));
+            if (missingIsNothing && raw.exitCode() == 3) {
+                return RsyncRunner.Outcome.NOT_RUN;
+            }
+            return read.outcome(raw);
+        } catch (IOException e) {
+            throw new SyncException(ExitCodes.SOFTWARE, "cannot read rclone's log " + log + ": " + e, e);
+        } finally {
+            try {
+                Files.deleteIfExists(log);
+            } catch (IOException e) {
+                // A temporary file: the system's cleaning removes it.
+            }
+        }
+    }
+
+    private final class Invocation implements Pass {
+        private final List<String> command;
+        private final Map<String, byte[]> listed;
+        private final boolean missingIsNothing;
+
+        Invocation(List<String> command, Map<String, byte[]> listed) {
+            this(command, listed, false);
+        }
+
+        Invocation(List<String> command, Map<String, byte[]> listed, boolean missingIsNothing) {
+            this.command = command;
+            this.listed = listed;
+            this.missingIsNothing = missingIsNothing;
+        }
+
+        @Override
+        public List<String> command() {
+            return command;
+        }
+
+        @Override
+        public RsyncRunner.Outcome run(Consumer<byte[]> itemized, RsyncProgress progress)
+                throws SyncException, InterruptedException {
+            return invoke(command, listed, missingIsNothing, itemized, progress);
+        }
+    }
+
+    /** A pass with nothing to do at this destination. */
+    private static final class NoPass implements Pass {
+        @Override
+        public List<String> command() {
+            return List.of();
+        }
+
+        @Override
+        public RsyncRunner.Outcome run(Consumer<byte[]> itemized, RsyncProgress progress) {
+            return RsyncRunner.Outcome.NOT_RUN;
+        }
     }
 
     private final class ListedCopy implements Pass {
 
         private final Path list;
         private final Path lines;
+        private final List<String> options;
 
-        ListedCopy(Path list, Path lines) {
+        ListedCopy(Path list, List<String> options) {
             this.list = list;
-            this.lines = lines;
+            this.lines = list.resolveSibling(list.getFileName() + ".lines");
+            this.options = options;
         }
 
         @Override
         public List<String> command() {
-            return rclone("copy", "--files-from-raw", lines.toString(), "--", source, destination.target());
+            List<String> args = new ArrayList<>(List.of("copy"));
+            args.addAll(options);
+            args.addAll(previewOverwrites());
+            args.addAll(List.of("--files-from-raw", lines.toString(), "--", source, destination.target()));
+            return rclone(args);
         }
 
         @Override
         public RsyncRunner.Outcome run(Consumer<byte[]> itemized, RsyncProgress progress)
                 throws SyncException, InterruptedException {
             List<Entry> alone = new ArrayList<>();
+            Map<String, byte[]> listed = new HashMap<>();
             try {
-                StateDirectory.replace(lines, asLines(StateDirectory.read(list), alone), false);
+                StateDirectory.replace(lines, asLines(StateDirectory.read(list), alone, listed), false);
             } catch (IOException e) {
                 throw new SyncException(ExitCodes.SOFTWARE, "cannot write rclone's list " + lines + " from " + list + ": "
                         + e + "; check that the user changeq-sync runs as may write " + lines.getParent(), e);
             }
-            RsyncRunner.Outcome outcome = RsyncRunner.run(command(), UNSET, itemized, progress);
+            RsyncRunner.Outcome outcome = invoke(command(), listed, false, itemized, progress);
             for (Entry entry : alone) {
                 byte[] name = entry.name();
-                if (!outcome.succeeded()) {
+                if (!outcome.succeeded() && !outcome.partial()) {
                     break;
                 }
                 if (!ByteStrings.isValidUtf8(name)) {
                     // A process argument is a string: this name cannot be passed, and must not be passed altered.
-                    return outcome.plus(new RsyncRunner.Outcome(RSYNC_ERROR, 0, 0, 0, 0, 0, List.of(), List.of(),
-                            List.of("cannot copy " + ByteStrings.escape(name) + " to " + destination.target() + ": a name"
-                                    + " that is not UTF-8 cannot be given to rclone as an argument")));
+                    outcome = outcome.plus(new RsyncRunner.Outcome(RsyncRunner.PARTIAL_TRANSFER, 0, 0, 0, 0, 0, List.of(),
+                            List.of(), List.of("cannot copy " + ByteStrings.escape(name) + " to " + destination.target()
+                                    + ": a name that is not UTF-8 cannot be given to rclone as an argument")));
+                    continue;
                 }
                 String decoded = new String(name, StandardCharsets.UTF_8);
-                outcome = outcome.plus(RsyncRunner.run(rclone(entry.subtree() ? "copy" : "copyto", "--", source + decoded,
-                        destination.target() + "/" + decoded), UNSET, itemized, progress));
+                List<String> args = new ArrayList<>(List.of(entry.subtree() ? "copy" : "copyto"));
+                args.addAll(options);
+                args.addAll(List.of("--", source + decoded, destination.target() + "/" + decoded));
+                // copyto names the object by its last segment.
+                Map<String, byte[]> single = new HashMap<>();
+                single.put(RcloneLog.Names.display(name), name);
+                single.put(RcloneLog.Names.display(lastSegment(name)), name);
+                Consumer<byte[]> relative = entry.subtree() ? line -> itemized.accept(prefixed(line, name)) : itemized;
+                outcome = outcome.plus(invoke(rclone(args), entry.subtree() ? Map.of() : single, false, relative,
+                        progress));
             }
             return outcome;
         }
+    }
+
+    /** An itemized line of a subtree's own copy, whose names are relative to the subtree, relative to the root. */
+    private static byte[] prefixed(byte[] line, byte[] subtree) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(line.length + subtree.length + 1);
+        out.write(line, 0, RsyncRunner.ITEMIZE_WIDTH);
+        out.writeBytes(subtree);
+        out.write('/');
+        out.write(line, RsyncRunner.ITEMIZE_WIDTH, line.length - RsyncRunner.ITEMIZE_WIDTH);
+        return out.toByteArray();
+    }
+
+    private static byte[] lastSegment(byte[] name) {
+        int slash = name.length - 1;
+        while (slash >= 0 && name[slash] != '/') {
+            slash--;
+        }
+        return Arrays.copyOfRange(name, slash + 1, name.length);
     }
 
     /** An entry of a pass's list copied on its own; a subtree is a directory, copied whole. */
     private record Entry(byte[] name, boolean subtree) {
     }
 
-    /** {@code nulSeparated} one name a line; names holding a newline, and directories, go to {@code alone} instead. */
-    private byte[] asLines(byte[] nulSeparated, List<Entry> alone) {
+    /**
+     * {@code nulSeparated} one name a line; names holding a newline, and directories, go to {@code alone} instead.
+     * {@code listed} receives each name by its display form, to map rclone's log back.
+     */
+    private byte[] asLines(byte[] nulSeparated, List<Entry> alone, Map<String, byte[]> listed) {
         ByteArrayOutputStream lines = new ByteArrayOutputStream(nulSeparated.length);
-        int start = 0;
-        for (int i = 0; i < nulSeparated.length; i++) {
-            if (nulSeparated[i] != 0) {
-                continue;
-            }
+        for (byte[] name : entries(nulSeparated)) {
             boolean newline = false;
-            for (int j = start; j < i; j++) {
-                newline |= nulSeparated[j] == '\n';
+            for (byte b : name) {
+                newline |= b == '\n';
             }
-            byte[] name = Arrays.copyOfRange(nulSeparated, start, i);
             boolean subtree = Files.isDirectory(PathBytes.resolve(root, name), LinkOption.NOFOLLOW_LINKS);
             if (newline || subtree) {
                 alone.add(new Entry(name, subtree));
             } else {
-                lines.write(nulSeparated, start, i - start);
+                lines.writeBytes(name);
                 lines.write('\n');
+                listed.put(RcloneLog.Names.display(name), name);
             }
-            start = i + 1;
         }
         return lines.toByteArray();
     }
 
-    private List<String> rclone(String... args) {
-        List<String> command = new ArrayList<>(List.of(RCLONE, "--config", destination.config().toString(),
-                // A missing bucket is an error, never one made: a typo must not receive the tree.
-                "--s3-no-check-bucket"));
-        command.addAll(List.of(args));
-        RsyncTransfer.requireEncodable(command);
-        return List.copyOf(command);
+    /** The names of a NUL-separated list, relative to the root: without the {@code ./} rsync's lists begin with. */
+    private static List<byte[]> entries(byte[] nulSeparated) {
+        List<byte[]> entries = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < nulSeparated.length; i++) {
+            if (nulSeparated[i] == 0) {
+                int from = i - start >= 2 && nulSeparated[start] == '.' && nulSeparated[start + 1] == '/' ? start + 2
+                        : start;
+                entries.add(Arrays.copyOfRange(nulSeparated, from, i));
+                start = i + 1;
+            }
+        }
+        return entries;
     }
 
-    private static UnsupportedOperationException notYet(String what) {
-        return new UnsupportedOperationException(what + " of an rclone destination is not there yet");
+    private final class Deletion implements Pass {
+
+        private final DeletionLists lists;
+        private final Path rules;
+
+        Deletion(DeletionLists lists) {
+            this.lists = lists;
+            this.rules = lists.filter().resolveSibling(lists.filter().getFileName() + ".rclone");
+        }
+
+        @Override
+        public List<String> command() {
+            List<String> args = new ArrayList<>(List.of("delete"));
+            maxDelete.ifPresent(limit -> args.addAll(List.of("--max-delete", Long.toString(limit))));
+            args.addAll(List.of("--filter-from", rules.toString(), "--", destination.target()));
+            return rclone(args);
+        }
+
+        @Override
+        public RsyncRunner.Outcome run(Consumer<byte[]> itemized, RsyncProgress progress)
+                throws SyncException, InterruptedException {
+            List<byte[]> gone = new ArrayList<>();
+            List<byte[]> withNewline = new ArrayList<>();
+            Map<String, byte[]> listed = new HashMap<>();
+            ByteArrayOutputStream filter = new ByteArrayOutputStream();
+            filter.writeBytes(("- /" + DestinationMarker.NAME + "\n- /" + HISTORY + "/**\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            try {
+                for (byte[] path : entries(StateDirectory.read(lists.deletedPaths()))) {
+                    if (Files.exists(PathBytes.resolve(root, path), LinkOption.NOFOLLOW_LINKS)) {
+                        // Back at the source: the files pass sent it, and it stays.
+                        continue;
+                    }
+                    listed.put(RcloneLog.Names.display(path), path);
+                    boolean newline = false;
+                    for (byte b : path) {
+                        newline |= b == '\n';
+                    }
+                    if (newline) {
+                        withNewline.add(path);
+                        continue;
+                    }
+                    gone.add(path);
+                    byte[] glob = glob(path);
+                    filter.writeBytes("+ /".getBytes(StandardCharsets.US_ASCII));
+                    filter.writeBytes(glob);
+                    filter.writeBytes("\n+ /".getBytes(StandardCharsets.US_ASCII));
+                    filter.writeBytes(glob);
+                    filter.writeBytes("/**\n".getBytes(StandardCharsets.US_ASCII));
+                }
+                filter.writeBytes("- **\n".getBytes(StandardCharsets.US_ASCII));
+                StateDirectory.replace(rules, filter.toByteArray(), false);
+            } catch (NoSuchFileException e) {
+                return RsyncRunner.Outcome.NOT_RUN;
+            } catch (IOException e) {
+                throw new SyncException(ExitCodes.SOFTWARE, "cannot write rclone's deletion rules " + rules + ": " + e
+                        + "; check that the user changeq-sync runs as may write " + rules.getParent(), e);
+            }
+            RsyncRunner.Outcome outcome = gone.isEmpty() ? RsyncRunner.Outcome.NOT_RUN
+                    : invoke(command(), listed, false, itemized, progress);
+            for (byte[] path : withNewline) {
+                if (!outcome.succeeded() && !outcome.partial()) {
+                    break;
+                }
+                String decoded = new String(path, StandardCharsets.UTF_8);
+                outcome = outcome.plus(invoke(rclone(List.of("deletefile", "--", destination.target() + "/" + decoded)),
+                        Map.of(RcloneLog.Names.display(lastSegment(path)), path), true, itemized, progress));
+            }
+            return outcome;
+        }
     }
 
-    @Override
-    public Transfer asDryRun() {
-        throw notYet("a dry run");
-    }
-
-    @Override
-    public Transfer asFailureCheck() {
-        throw notYet("a failure check");
-    }
-
-    @Override
-    public Transfer limitingDeletions(long limit) {
-        throw notYet("the deletion limit");
-    }
-
-    @Override
-    public Transfer withoutDeletions() {
-        throw notYet("a full sync without deletions");
-    }
-
-    @Override
-    public Transfer keepingHistoryIn(String run) {
-        throw notYet("history");
-    }
-
-    @Override
-    public Pass fullPass() {
-        throw notYet("the full pass");
-    }
-
-    @Override
-    public Pass fullPass(boolean delete) {
-        throw notYet("the full pass");
-    }
-
-    @Override
-    public Pass contentPass(Path list) {
-        throw notYet("the content pass");
-    }
-
-    @Override
-    public Pass deletionPass(DeletionLists lists) {
-        throw notYet("the deletion pass");
-    }
-
-    @Override
-    public Pass directoryPass(Path list) {
-        throw notYet("the directory pass");
-    }
-
-    @Override
-    public Pass extraPass(Path directories) {
-        throw notYet("verification");
-    }
-
-    @Override
-    public Pass fetchMarker(Path directory) {
-        throw notYet("the destination marker");
-    }
-
-    @Override
-    public Pass placeMarker(Path file) {
-        throw notYet("the destination marker");
-    }
-
-    @Override
-    public History history(Path scratch) {
-        throw notYet("history");
+    /** {@code path} as an rclone glob matching itself alone: each of rclone's wildcard characters escaped. */
+    private static byte[] glob(byte[] path) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(path.length + 8);
+        for (byte b : path) {
+            if ("*?[]{}\\".indexOf(b) >= 0) {
+                out.write('\\');
+            }
+            out.write(b);
+        }
+        return out.toByteArray();
     }
 }

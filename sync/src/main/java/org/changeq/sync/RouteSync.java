@@ -1037,7 +1037,7 @@ public final class RouteSync {
     }
 
     private void printPlan(List<String> command, Path list) throws IOException {
-        if (!request.dryRun()) {
+        if (!request.dryRun() || command.isEmpty()) {
             return;
         }
         out.println("command: " + ShellWords.join(command));

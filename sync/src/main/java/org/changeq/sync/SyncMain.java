@@ -321,10 +321,6 @@ public final class SyncMain implements Callable<Integer> {
             throw new CommandLine.ParameterException(commandLine, "no route named '" + route + "' in " + file
                     + "; configured routes: " + config.routes().keySet());
         }
-        Optional<String> refusal = Transfer.refusal(config.route(route));
-        if (refusal.isPresent()) {
-            throw new SyncException(ExitCodes.CONFIG, refusal.get());
-        }
     }
 
     /**

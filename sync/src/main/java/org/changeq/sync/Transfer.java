@@ -21,20 +21,19 @@ import org.changeq.pipeline.plan.DeletionLists;
  */
 interface Transfer {
 
-    /** The transfer of {@code route}'s destination kind; only for a route without a {@link #refusal}. */
+    /** The transfer of {@code route}'s destination kind. */
     static Transfer of(RouteConfig route, RootConfig root, boolean dryRun) {
-        return route.rclone().<Transfer>map(rclone -> new RcloneTransfer(rclone, root.path(), dryRun))
-                .orElseGet(() -> new RsyncTransfer(route, root, dryRun));
+        return route.rclone().<Transfer>map(rclone -> new RcloneTransfer(rclone, root.path(), route.deleteOnFull(),
+                dryRun)).orElseGet(() -> new RsyncTransfer(route, root, dryRun));
     }
 
     /**
-     * Why no run, check, verification or history of {@code route} may reach its destination; empty when they may. An
-     * rclone destination is configured and validated already, but has no transfer yet.
+     * Why {@code command} (e.g. "verify") may not reach {@code route}'s destination; empty when it may. An rclone
+     * destination has runs, follow mode and {@code check}, but neither verification nor history yet.
      */
-    static Optional<String> refusal(RouteConfig route) {
-        return route.rclone().map(rclone -> "route '" + route.name() + "': its destination " + route.dest() + " is an"
-                + " rclone remote, which this version of changeq-sync cannot send to yet; point the route at an rsync"
-                + " destination (a path, host:path or rsync://)");
+    static Optional<String> unsupported(RouteConfig route, String command) {
+        return route.rclone().map(rclone -> "route '" + route.name() + "': '" + command + "' is not supported for its"
+                + " rclone destination " + route.dest() + " yet; only runs, follow mode and 'check' are");
     }
 
     /** One invocation at the destination, ready to run; a dry run prints its command. */

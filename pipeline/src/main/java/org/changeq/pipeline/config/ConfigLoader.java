@@ -280,6 +280,15 @@ public final class ConfigLoader {
             FollowSettings follow = optional(fields, key, "follow", FollowSettings.DEFAULT, this::follow);
             Optional<HistorySettings> history = optional(fields, key, "history", Optional.empty(),
                     (historyNode, historyKey) -> Optional.of(history(historyNode, historyKey)));
+            if (rclone.isPresent()) {
+                for (String unsupported : List.of("history", "include", "exclude", "include-list", "exclude-list")) {
+                    if (fields.containsKey(unsupported)) {
+                        throw error(fields.get(unsupported).getValueNode(), key + "." + unsupported, "is not supported"
+                                + " for the rclone destination '" + dest + "' yet; remove it, or send this root to an"
+                                + " rsync destination");
+                    }
+                }
+            }
             VerifySettings verify = new VerifySettings(
                     optional(fields, key, "verify-cycle", VerifySettings.DEFAULT_CYCLE, this::verifyCycle),
                     optional(fields, key, "verify-max-rate", OptionalLong.empty(),

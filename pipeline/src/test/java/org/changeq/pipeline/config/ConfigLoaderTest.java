@@ -187,6 +187,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void whatAnRcloneDestinationCannotDoYetIsRefusedWhenTheConfigurationIsRead(@TempDir Path dir) throws Exception {
+        String route = "  s3: {root: nfs, dest: \"rclone://s3test/backup/\", rclone-config: " + rcloneConfig(dir);
+        String history = errorOf(BASE + route + ", history: {keep: 30d}}\n");
+        assertTrue(history.contains("routes.s3.history: is not supported for the rclone destination"
+                + " 'rclone://s3test/backup/' yet; remove it"), history);
+        assertTrue(errorOf(BASE + route + ", exclude: ['*.tmp']}\n").contains("routes.s3.exclude: is not supported"));
+    }
+
+    @Test
     void complementaryRoutesSendEveryPathExactlyOnce() throws ConfigException {
         ChangeqConfig config = parse(EXAMPLE);
         RouteConfig mirror = config.route("mirror");
