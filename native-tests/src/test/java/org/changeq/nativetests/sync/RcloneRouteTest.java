@@ -6,15 +6,27 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.changeq.pipeline.testing.Poll;
+import org.changeq.sync.SyncMain;
+import org.changeq.tracker.Tracker;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
+import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.testing.ExpectLog;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
+import org.changeq.sync.SyncRequest;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +44,18 @@ class RcloneRouteTest {
 
     @TempDir
     Path tmp;
+
+    private Tracker tracker;
+
+    @AfterEach
+    void stopTracker() throws Exception {
+        if (tracker != null) {
+            tracker.close();
+        }
+        if (!server.running()) {
+            server.start();
+        }
+    }
 
     @BeforeAll
     static void startServer() throws Exception {
@@ -85,7 +109,7 @@ class RcloneRouteTest {
         Trees.write(bench.root, "a", "a2 longer");
         Trees.write(bench.root, "new", "new");
         Files.delete(bench.root.resolve("d/b"));
-        Trees.run(java.util.List.of("rm", "-r", bench.root.resolve("gone").toString()), 0);
+        Trees.run(List.of("rm", "-r", bench.root.resolve("gone").toString()), 0);
         Files.delete(bench.root.resolve("st*r[1]"));
         bench.changed("a", "new");
         deleted(bench, "d/b", "gone", "st*r[1]");
@@ -127,11 +151,157 @@ class RcloneRouteTest {
         assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
 
         // The remote's prefix now holds another copy: the one the route wrote is elsewhere.
-        Trees.run(java.util.List.of("mv", objects("marked").toString(), objects("moved").toString()), 0);
+        Trees.run(List.of("mv", objects("marked").toString(), objects("moved").toString()), 0);
         Trees.write(bench.root, "b", "b");
         bench.changed("b");
         SyncException refused = assertThrows(SyncException.class, () -> bench.sync(config, "s3"));
         assertEquals(ExitCodes.DESTINATION_CHANGED, refused.exitCode());
         assertFalse(Files.exists(objects("marked")), "nothing uploaded into the place the route does not know");
+    }
+
+    @Test
+    void aRewriteOfTheSameSizeAndTimeSeenByTheTrackerArrives() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Path photo = Trees.write(bench.root, "photos/retouched.jpg", "original pixels");
+        Path stamp = tmp.resolve("stamp");
+        Trees.run(List.of("touch", "-r", photo.toString(), stamp.toString()), 0);
+        ChangeqConfig config = bench.config(route("content"));
+        tracker = Tracker.start(config);
+        assertTrue(tracker.awaitReady(Duration.ofSeconds(60)), "the tracker did not get ready");
+        assertEquals("full", bench.sync(config, "s3").mode());
+
+        Files.writeString(photo, "edited  pixels!");
+        Trees.run(List.of("touch", "-r", stamp.toString(), photo.toString()), 0);
+        Poll.until(Duration.ofSeconds(60), "the rewrite recorded as a content write", () -> {
+            try (ManifestReader reader = ManifestReader.open(bench.queue)) {
+                boolean[] seen = {false};
+                reader.read(ManifestReader.NO_INDEX, Long.MAX_VALUE, (index, record) -> {
+                    seen[0] |= record.type() == RecordType.CHANGE && record.contentWritten()
+                            && new String(record.path(), UTF_8).equals("photos/retouched.jpg");
+                    return true;
+                });
+                return seen[0];
+            }
+        });
+        SyncReport report = bench.sync(config, "s3");
+        assertEquals("incremental", report.mode());
+        assertEquals(ExitCodes.OK, report.exitCode(), report.errors().toString());
+        assertEquals("edited  pixels!", Files.readString(objects("content").resolve("photos/retouched.jpg")),
+                "compared by content: rclone's size and time check alone would keep the old object");
+    }
+
+    @Test
+    void namesWithANewlineALeadingDashAHashAndInvalidUtf8ArriveAndStayPut() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        byte[] invalid = {'b', 'a', 'd', (byte) 0xff, 'n', 'a', 'm', 'e'};
+        Trees.write(bench.root, invalid, "not UTF-8");
+        Trees.write(bench.root, "new\nline", "newline");
+        Trees.write(bench.root, "-dash", "dash");
+        Trees.write(bench.root, "#hash", "hash");
+        Trees.write(bench.root, "d/\u240a symbol", "a real U+240A");
+        ChangeqConfig config = bench.config(route("names").deleteOnFull(true));
+
+        SyncReport first = bench.sync(config, "s3");
+        assertEquals(ExitCodes.OK, first.exitCode(), first.errors().toString());
+        Path objects = objects("names");
+        assertEquals("newline", Files.readString(objects.resolve("new\nline")), "the newline kept in the key");
+        assertEquals("not UTF-8", Files.readString(objects.resolve("bad\u201bFFname")),
+                "rclone's InvalidUtf8 encoding: U+201B and the byte's hex");
+
+        SyncReport again = bench.sync(config, SyncRequest.of("s3").withFull());
+        assertEquals(ExitCodes.OK, again.exitCode(), again.errors().toString());
+        assertEquals(0, again.files(), "nothing sent again: " + again.itemized());
+        assertEquals(0, again.deleted(), "nothing deleted: " + again.itemized());
+
+        Trees.write(bench.root, invalid, "not UTF-8, changed");
+        Trees.write(bench.root, "new\nline", "newline, changed");
+        bench.record(writer -> {
+            writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, invalid);
+            writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, "new\nline".getBytes(UTF_8));
+        });
+        SyncReport incremental = bench.sync(config, "s3");
+        assertEquals("incremental", incremental.mode());
+        assertEquals(ExitCodes.OK, incremental.exitCode(), incremental.errors().toString());
+        assertEquals("not UTF-8, changed", Files.readString(objects.resolve("bad\u201bFFname")));
+        assertEquals("newline, changed", Files.readString(objects.resolve("new\nline")));
+        assertEquals(List.of(">f.st...... bad\\xffname", ">f.st...... new\\nline"),
+                incremental.itemized().stream().sorted().toList(), "byte-exact names in the run's record");
+
+        SyncReport full = bench.sync(config, SyncRequest.of("s3").withFull());
+        assertEquals(0, full.files() + full.deleted(), "no delete-and-upload loop: " + full.itemized());
+    }
+
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "RcloneLog", contains = "connection refused")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the cursor stays")
+    void aServerThatIsDownFailsTheRunRetryablyAndTheNextRunSendsEverything() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "a", "a");
+        ChangeqConfig config = bench.config(route("outage"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
+        OptionalLong committed = bench.cursor("s3");
+
+        server.stop();
+        Trees.write(bench.root, "b", "b");
+        bench.changed("b");
+        SyncReport down = bench.sync(config, "s3");
+        assertEquals(ExitCodes.DESTINATION_UNREACHABLE, down.exitCode(), down.errors().toString());
+        assertEquals(committed, bench.cursor("s3"), "nothing committed");
+
+        server.start();
+        SyncReport back = bench.sync(config, "s3");
+        assertEquals(ExitCodes.OK, back.exitCode(), back.errors().toString());
+        Trees.assertSameTree(bench.root, objects("outage"));
+    }
+
+    @Test
+    void aRunKilledMidUploadCommitsNothingAndTheRerunSendsTheWholeFile() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "small", "s");
+        ChangeqConfig config = bench.config(route("killed"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
+        OptionalLong committed = bench.cursor("s3");
+
+        byte[] big = new byte[4 << 20];
+        new Random(7).nextBytes(big);
+        Files.write(bench.root.resolve("big"), big);
+        bench.changed("big");
+        ProcessBuilder command = ChildJvm.command(SyncMain.class,
+                List.of("--config", bench.configFile().toString(), "--route", "s3"));
+        // rclone reads its flags from the environment too: the child's upload takes seconds.
+        command.environment().put("RCLONE_BWLIMIT", "1M");
+        Process child = command.redirectOutput(tmp.resolve("child.out").toFile())
+                .redirectError(tmp.resolve("child.err").toFile()).start();
+        try {
+            Poll.until(Duration.ofSeconds(30), "the child's rclone uploading", () -> !rcloneProcesses().isEmpty());
+            Thread.sleep(1000);
+        } finally {
+            child.destroyForcibly();
+            child.waitFor(20, TimeUnit.SECONDS);
+        }
+        Poll.until(Duration.ofSeconds(20), "rclone to die with its parent", () -> rcloneProcesses().isEmpty());
+        assertEquals(committed, bench.cursor("s3"), "the killed run committed nothing");
+        assertFalse(Files.exists(objects("killed").resolve("big")), "no partial object");
+
+        SyncReport rerun = bench.sync(config, "s3");
+        assertEquals(ExitCodes.OK, rerun.exitCode(), rerun.errors().toString());
+        Trees.assertSameTree(bench.root, objects("killed"));
+    }
+
+    /** rclone processes sending to this server's bucket. */
+    private static List<Long> rcloneProcesses() {
+        return ProcessHandle.allProcesses()
+                .filter(process -> process.info().command().map(c -> c.endsWith("/rclone")).orElse(false))
+                .filter(process -> cmdline(process.pid()).contains(server.rcloneConfig().toString()))
+                .map(ProcessHandle::pid)
+                .toList();
+    }
+
+    private static String cmdline(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), UTF_8);
+        } catch (IOException gone) {
+            return "";
+        }
     }
 }
