@@ -6,22 +6,29 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.SyncMain;
+import org.changeq.tracker.SystemdNotifier;
 import org.changeq.tracker.Tracker;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.manifest.ManifestReader;
 import org.changeq.pipeline.manifest.RecordType;
 import org.changeq.pipeline.testing.ExpectLog;
+import org.changeq.sync.CoverageCheck;
+import org.changeq.sync.RouteFollower;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
@@ -303,5 +310,47 @@ class RcloneRouteTest {
         } catch (IOException gone) {
             return "";
         }
+    }
+
+    @Test
+    void aFollowerSendsWhatTheTrackerSeesToTheBucket() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "before", "before");
+        ChangeqConfig config = bench.config(route("followed").set("follow", "{quiet: 1s, max-delay: 2s}"));
+        tracker = Tracker.start(config);
+        assertTrue(tracker.awaitReady(Duration.ofSeconds(60)), "the tracker did not get ready");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RouteFollower follower = RouteFollower.start(config, SyncRequest.of("s3"), Clock.systemDefaultZone(),
+                new PrintStream(out, true, UTF_8), SystemdNotifier.fromEnvironment(Map.of()));
+        try {
+            Path objects = objects("followed");
+            Poll.until(Duration.ofSeconds(60), () -> "the first run; so far: " + out.toString(UTF_8),
+                    () -> Files.exists(objects.resolve("before")));
+            Trees.write(bench.root, "later/written", "while following");
+            Poll.until(Duration.ofSeconds(60), () -> "the followed write; so far: " + out.toString(UTF_8),
+                    () -> Files.exists(objects.resolve("later/written")));
+            assertEquals("while following", Files.readString(objects.resolve("later/written")));
+        } finally {
+            follower.close();
+        }
+        assertEquals(ExitCodes.OK, follower.exitCode(), out.toString(UTF_8));
+        assertTrue(out.toString(UTF_8).lines().allMatch(line -> line.contains(" exit=0 ")), out.toString(UTF_8));
+    }
+
+    @Test
+    void checkPreviewsTheFullSyncOfTheRoute() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "kept", "kept");
+        Trees.write(bench.root, "removed", "removed");
+        ChangeqConfig config = bench.config(route("checked").deleteOnFull(true));
+        assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
+        Files.delete(bench.root.resolve("removed"));
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = CoverageCheck.run(config, 5, new PrintStream(out, true, UTF_8));
+        String said = out.toString(UTF_8);
+        assertEquals(ExitCodes.OK, exit, said);
+        assertTrue(said.contains("route 's3': WARNING: a full sync (delete-on-full) would DELETE 1"), said);
+        assertTrue(Files.exists(objects("checked").resolve("removed")), "a check deletes nothing");
     }
 }
