@@ -130,7 +130,12 @@ final class RcloneLog {
         if (level.equals("error")) {
             String text = ofObject ? object + ": " + message : (entry.containsKey("object") ? object + ": " : "") + message;
             (ofObject ? objectErrors : otherErrors).add(text);
-            LOG.warn("rclone: {}", text);
+            if (!ofObject && SUMMARY.matcher(message).find()) {
+                // It repeats what the errors before it said.
+                LOG.info("rclone: {}", text);
+            } else {
+                LOG.warn("rclone: {}", text);
+            }
             return;
         }
         if (!ofObject) {
