@@ -169,6 +169,15 @@ final class RcloneLog {
     }
 
     private void item(String change, byte[] name) {
+        itemized.add(line(change, name));
+    }
+
+    /** The itemized line of a new file {@code name}, as a dry run shows one it would send. */
+    static byte[] itemizedNew(byte[] name) {
+        return line(NEW, name);
+    }
+
+    private static byte[] line(String change, byte[] name) {
         ByteArrayOutputStream line = new ByteArrayOutputStream(change.length() + name.length + 8);
         line.writeBytes(change.getBytes(StandardCharsets.US_ASCII));
         for (byte b : name) {
@@ -180,7 +189,7 @@ final class RcloneLog {
                 line.write(b);
             }
         }
-        itemized.add(line.toByteArray());
+        return line.toByteArray();
     }
 
     /** The itemized lines, in the log's order. */
@@ -316,7 +325,8 @@ final class RcloneLog {
 
         /**
          * {@code name} as rclone's log shows it: control characters as the symbols U+2400..U+241F (DEL as U+2421), such a
-         * symbol that is really in the name quoted with U+201B, and each byte that is not UTF-8 as U+FFFD.
+         * symbol that is really in the name quoted with U+201B, a real U+201B before two hex digits quoted too (it
+         * would read as rclone's code of an invalid byte), and each byte that is not UTF-8 as U+FFFD.
          */
         static String display(byte[] name) {
             StringBuilder out = new StringBuilder(name.length);
@@ -334,7 +344,7 @@ final class RcloneLog {
                 } else if (c == 0x7f) {
                     out.append('\u2421');
                 } else {
-                    if (c >= 0x2400 && c <= 0x2421) {
+                    if (c >= 0x2400 && c <= 0x2421 || c == 0x201b && hexPair(name, i + length)) {
                         out.append('\u201b');
                     }
                     out.appendCodePoint(c);
@@ -342,6 +352,15 @@ final class RcloneLog {
                 i += length;
             }
             return out.toString();
+        }
+
+        /** Two upper-case hex digits at {@code at}: after U+201B they would read as rclone's code of a byte. */
+        private static boolean hexPair(byte[] name, int at) {
+            return at + 1 < name.length && isHex(name[at]) && isHex(name[at + 1]);
+        }
+
+        private static boolean isHex(byte b) {
+            return b >= '0' && b <= '9' || b >= 'A' && b <= 'F';
         }
 
         private static int utf8Length(byte[] bytes, int at) {

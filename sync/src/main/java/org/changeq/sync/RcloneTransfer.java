@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -22,6 +23,8 @@ import org.changeq.pipeline.config.HistorySettings;
 import org.changeq.pipeline.config.RcloneDestination;
 import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.state.StateDirectory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The rclone destination kind: each pass one or a few rclone commands whose JSON log {@link RcloneLog} reads back into
@@ -34,6 +37,7 @@ import org.changeq.pipeline.state.StateDirectory;
  */
 final class RcloneTransfer implements Transfer {
 
+    private static final Logger LOG = LoggerFactory.getLogger(RcloneTransfer.class);
     static final String RCLONE = "rclone";
     /** rclone 1.60's S3 client refuses every command while it is set ("LoadCustomCABundleError"). */
     private static final Set<String> UNSET = Set.of("AWS_CA_BUNDLE");
@@ -304,11 +308,18 @@ final class RcloneTransfer implements Transfer {
                 if (!outcome.succeeded() && !outcome.partial()) {
                     break;
                 }
-                if (!ByteStrings.isValidUtf8(name)) {
-                    // A process argument is a string: this name cannot be passed, and must not be passed altered.
-                    outcome = outcome.plus(new RsyncRunner.Outcome(RsyncRunner.PARTIAL_TRANSFER, 0, 0, 0, 0, 0, List.of(),
-                            List.of(), List.of("cannot copy " + ByteStrings.escape(name) + " to " + destination.target()
-                                    + ": a name that is not UTF-8 cannot be given to rclone as an argument")));
+                Optional<String> unsendable = unsendable(name);
+                if (unsendable.isPresent()) {
+                    // Never dropped: a dry run lists it as still to send, so the failure check puts it in the retry list.
+                    if (dryRun) {
+                        itemized.accept(RcloneLog.itemizedNew(name));
+                    } else {
+                        String error = "cannot copy " + ByteStrings.escape(name) + " to " + destination.target() + ": "
+                                + unsendable.get();
+                        LOG.warn("{}", error);
+                        outcome = outcome.plus(new RsyncRunner.Outcome(RsyncRunner.PARTIAL_TRANSFER, 0, 0, 0, 0, 0,
+                                List.of(), List.of(), List.of(error)));
+                    }
                     continue;
                 }
                 String decoded = new String(name, StandardCharsets.UTF_8);
@@ -325,6 +336,32 @@ final class RcloneTransfer implements Transfer {
             }
             return outcome;
         }
+    }
+
+    /**
+     * Why rclone 1.60 cannot send {@code name} as it is; empty when it can. A process argument is a string, so a name
+     * that is not UTF-8 cannot be given alone. A name holding U+201B, the quote of rclone's encoding, is read from a
+     * list and from an argument as the encoded name it looks like (measured: {@code bad‛FFname} is taken for
+     * {@code bad\xffname}, and nothing is sent), so it would be skipped without a word.
+     */
+    private static Optional<String> unsendable(byte[] name) {
+        if (holdsQuote(name)) {
+            return Optional.of("rclone reads a name holding U+201B as its encoding of another name and skips it");
+        }
+        if (!ByteStrings.isValidUtf8(name)) {
+            return Optional.of("a name that is not UTF-8 and holds a newline or names a directory cannot be given to"
+                    + " rclone as an argument");
+        }
+        return Optional.empty();
+    }
+
+    private static boolean holdsQuote(byte[] name) {
+        for (int i = 0; i + 2 < name.length; i++) {
+            if (name[i] == (byte) 0xe2 && name[i + 1] == (byte) 0x80 && name[i + 2] == (byte) 0x9b) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** An itemized line of a subtree's own copy, whose names are relative to the subtree, relative to the root. */
@@ -350,7 +387,8 @@ final class RcloneTransfer implements Transfer {
     }
 
     /**
-     * {@code nulSeparated} one name a line; names holding a newline, and directories, go to {@code alone} instead.
+     * {@code nulSeparated} one name a line; names holding a newline, directories and names rclone cannot take from a
+     * list ({@link #holdsQuote}) go to {@code alone} instead.
      * {@code listed} receives each name by its display form, to map rclone's log back.
      */
     private byte[] asLines(byte[] nulSeparated, List<Entry> alone, Map<String, byte[]> listed) {
@@ -361,7 +399,7 @@ final class RcloneTransfer implements Transfer {
                 newline |= b == '\n';
             }
             boolean subtree = Files.isDirectory(PathBytes.resolve(root, name), LinkOption.NOFOLLOW_LINKS);
-            if (newline || subtree) {
+            if (newline || subtree || holdsQuote(name)) {
                 alone.add(new Entry(name, subtree));
             } else {
                 lines.writeBytes(name);

@@ -118,6 +118,8 @@ class RcloneLogTest {
         assertArrayEquals(invalid, names.bytes("d/bad\ufffd\u240ax"));
         assertArrayEquals("plain/name".getBytes(UTF_8), names.bytes("plain/name"));
         assertEquals("\u201b\u240a", RcloneLog.Names.display("\u240a".getBytes(UTF_8)), "a real symbol is quoted");
+        assertEquals("bad\u201b\u201bFFname", RcloneLog.Names.display("bad\u201bFFname".getBytes(UTF_8)),
+                "so is a real quote before what would read as a byte's code");
         RcloneLog log = read("{\"level\":\"info\",\"msg\":\"Copied (new)\",\"object\":\"d/bad\ufffd\u240ax\","
                 + "\"objectType\":\"*local.Object\"}");
         assertEquals(List.of(">f+++++++++ d/bad\\xff\\nx"), log.outcome(RsyncRunner.Outcome.NOT_RUN).itemized());

@@ -353,4 +353,33 @@ class RcloneRouteTest {
         assertTrue(said.contains("route 's3': WARNING: a full sync (delete-on-full) would DELETE 1"), said);
         assertTrue(Files.exists(objects("checked").resolve("removed")), "a check deletes nothing");
     }
+
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "RcloneLog", contains = "Failed to copy")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "could not send 1 path(s)")
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "not sent: bad\u201bFFname")
+    @ExpectLog(level = Level.WARN, logger = "RcloneTransfer", contains = "rclone reads a name holding U+201B")
+    void aNameRcloneCannotSendGoesToTheRetryListAndTheRestCommits() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "a", "a");
+        ChangeqConfig config = bench.config(route("failing"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
+
+        // rclone 1.60 takes a name holding its quote U+201B for its encoding of an invalid name beside it.
+        byte[] invalid = {'b', 'a', 'd', (byte) 0xff, 'n', 'a', 'm', 'e'};
+        Trees.write(bench.root, invalid, "invalid");
+        Trees.write(bench.root, "bad\u201bFFname", "looks encoded");
+        Trees.write(bench.root, "fine", "fine");
+        SyncReport partial = bench.sync(config, SyncRequest.of("s3").withFull());
+        assertEquals(ExitCodes.SYNC_PARTIAL, partial.exitCode(), partial.errors().toString());
+        assertEquals(1, partial.failedPaths(), partial.errors().toString());
+        assertEquals(OptionalLong.of(bench.queueEnd()), bench.cursor("s3"), "the rest committed");
+        assertEquals("fine", Files.readString(objects("failing").resolve("fine")));
+
+        SyncReport retried = bench.sync(config, "s3");
+        assertEquals(ExitCodes.SYNC_PARTIAL, retried.exitCode(), retried.errors().toString());
+        assertEquals(1, retried.failedPaths(), "rclone would skip it without a word: it stays in the retry list");
+        assertEquals("invalid", Files.readString(objects("failing").resolve("bad\u201bFFname")),
+                "the object of the name it looks like is not overwritten");
+    }
 }
