@@ -66,6 +66,8 @@ final class RcloneLog {
     private final List<byte[]> itemized = new ArrayList<>();
     private final List<String> objectErrors = new ArrayList<>();
     private final List<String> otherErrors = new ArrayList<>();
+    /** The messages of the errors alone, which classify the outcome: a name may read like any message. */
+    private final List<String> errorMessages = new ArrayList<>();
     private long files;
     private long bytes;
     private long deleted;
@@ -130,6 +132,7 @@ final class RcloneLog {
         if (level.equals("error")) {
             String text = ofObject ? object + ": " + message : (entry.containsKey("object") ? object + ": " : "") + message;
             (ofObject ? objectErrors : otherErrors).add(text);
+            errorMessages.add(message);
             if (!ofObject && SUMMARY.matcher(message).find()) {
                 // It repeats what the errors before it said.
                 LOG.info("rclone: {}", text);
@@ -205,7 +208,9 @@ final class RcloneLog {
         List<String> errors = new ArrayList<>(objectErrors);
         errors.addAll(otherErrors);
         errors.addAll(raw.errors());
-        int status = classify(raw.exitCode(), errors);
+        List<String> messages = new ArrayList<>(errorMessages);
+        messages.addAll(raw.errors());
+        int status = classify(raw.exitCode(), messages);
         List<String> shown = new ArrayList<>();
         List<String> deletions = new ArrayList<>();
         for (byte[] line : itemized.subList(0, Math.min(itemized.size(), RsyncRunner.SAMPLE_LIMIT))) {
@@ -219,6 +224,7 @@ final class RcloneLog {
                 List.copyOf(deletions), List.copyOf(errors.subList(0, Math.min(errors.size(), RsyncRunner.ERROR_LIMIT))));
     }
 
+    /** @param errors the messages of the log's errors and what rclone printed to stderr, without object names */
     private int classify(int exit, List<String> errors) {
         if (exit == 0 && errors.isEmpty()) {
             return RSYNC_OK;
@@ -230,7 +236,7 @@ final class RcloneLog {
             return RSYNC_MAX_DELETE;
         }
         boolean perObject = !objectErrors.isEmpty()
-                && objectErrors.stream().noneMatch(error -> WHOLE_DESTINATION.matcher(error).find())
+                && errors.stream().noneMatch(error -> WHOLE_DESTINATION.matcher(error).find())
                 && otherErrors.stream().allMatch(error -> SUMMARY.matcher(stripObject(error)).find())
                 && exit != 7;
         return perObject ? RsyncRunner.PARTIAL_TRANSFER : RSYNC_FAILED;

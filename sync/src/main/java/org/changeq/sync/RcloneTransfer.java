@@ -394,6 +394,10 @@ final class RcloneTransfer implements Transfer {
     private byte[] asLines(byte[] nulSeparated, List<Entry> alone, Map<String, byte[]> listed) {
         ByteArrayOutputStream lines = new ByteArrayOutputStream(nulSeparated.length);
         for (byte[] name : entries(nulSeparated)) {
+            if (ownName(name)) {
+                // The marker and the history at the destination are changeq's, never a root's file of that name.
+                continue;
+            }
             boolean newline = false;
             for (byte b : name) {
                 newline |= b == '\n';
@@ -408,6 +412,12 @@ final class RcloneTransfer implements Transfer {
             }
         }
         return lines.toByteArray();
+    }
+
+    /** The marker at the destination's top, or the history directory or a path in it. */
+    private static boolean ownName(byte[] path) {
+        String name = new String(path, StandardCharsets.ISO_8859_1);
+        return name.equals(DestinationMarker.NAME) || name.equals(HISTORY) || name.startsWith(HISTORY + "/");
     }
 
     /** The names of a NUL-separated list, relative to the root: without the {@code ./} rsync's lists begin with. */
@@ -454,8 +464,14 @@ final class RcloneTransfer implements Transfer {
                     .getBytes(StandardCharsets.UTF_8));
             try {
                 for (byte[] path : entries(StateDirectory.read(lists.deletedPaths()))) {
-                    if (Files.exists(PathBytes.resolve(root, path), LinkOption.NOFOLLOW_LINKS)) {
+                    if (Files.exists(PathBytes.resolve(root, path), LinkOption.NOFOLLOW_LINKS) || ownName(path)) {
                         // Back at the source: the files pass sent it, and it stays.
+                        continue;
+                    }
+                    if (!ByteStrings.isValidUtf8(path)) {
+                        // rclone's rules are regular expressions over strings: an invalid byte would match any other.
+                        LOG.info("the deletion of {} at {}, a name that is not UTF-8, is left to the next full sync",
+                                ByteStrings.escape(path), destination.target());
                         continue;
                     }
                     listed.put(RcloneLog.Names.display(path), path);

@@ -79,6 +79,14 @@ class RcloneLogTest {
     }
 
     @Test
+    @ExpectLog(level = Level.WARN, logger = "RcloneLog", contains = "permission denied")
+    void aNameThatReadsLikeAnOutageIsStillOnePathsFailure() throws Exception {
+        RsyncRunner.Outcome outcome = outcome(1, error("connection refused: timeout", "Failed to copy: failed to open"
+                + " source object: permission denied"), attempt("failed to open source object"));
+        assertEquals(ExitCodes.SYNC_PARTIAL, RouteSync.exitCodeOf(outcome));
+    }
+
+    @Test
     void aFailureWithoutALogIsFatalAndTheFenceOfMaxDeleteIsTheDeletionLimit() throws Exception {
         assertEquals(ExitCodes.SYNC_FAILED, RouteSync.exitCodeOf(read().outcome(new RsyncRunner.Outcome(1, 0, 0, 0, 0, 0,
                 List.of(), List.of(), List.of("Fatal error: unknown flag: --nosuchflag")))));

@@ -113,12 +113,13 @@ class RcloneRouteTest {
         assertTrue(Files.readString(objects("first").resolve(Trees.DESTINATION_MARKER)).startsWith("changeq-destination 1"),
                 "the marker placed");
 
+        Trees.write(bench.root, Trees.DESTINATION_MARKER, "a root's file of the marker's name");
         Trees.write(bench.root, "a", "a2 longer");
         Trees.write(bench.root, "new", "new");
         Files.delete(bench.root.resolve("d/b"));
         Trees.run(List.of("rm", "-r", bench.root.resolve("gone").toString()), 0);
         Files.delete(bench.root.resolve("st*r[1]"));
-        bench.changed("a", "new");
+        bench.changed("a", "new", Trees.DESTINATION_MARKER);
         deleted(bench, "d/b", "gone", "st*r[1]");
         SyncReport second = bench.sync(config, "s3");
         assertEquals("incremental", second.mode());
@@ -126,6 +127,8 @@ class RcloneRouteTest {
         Trees.assertSameTree(bench.root, objects("first"));
         assertEquals(2, second.files(), second.itemized().toString());
         assertEquals(3, second.deleted(), second.itemized().toString());
+        assertTrue(Files.readString(objects("first").resolve(Trees.DESTINATION_MARKER)).startsWith("changeq-destination 1"),
+                "a listed root file of the marker's name is not sent over it");
     }
 
     @Test
