@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.changeq.pipeline.testing.Poll;
 import org.changeq.sync.SyncMain;
@@ -384,5 +385,29 @@ class RcloneRouteTest {
         assertEquals(1, retried.failedPaths(), "rclone would skip it without a word: it stays in the retry list");
         assertEquals("invalid", Files.readString(objects("failing").resolve("bad\u201bFFname")),
                 "the object of the name it looks like is not overwritten");
+    }
+
+    @Test
+    void aDryRunShowsOverwritesNewFilesAndDeletionsAndChangesNothing() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "a", "a1");
+        Trees.write(bench.root, "d/b", "b1");
+        ChangeqConfig config = bench.config(route("dry").set("max-delete", "10"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
+        OptionalLong committed = bench.cursor("s3");
+
+        Trees.write(bench.root, "a", "a2 longer");
+        Trees.write(bench.root, "n", "new");
+        Files.delete(bench.root.resolve("d/b"));
+        bench.changed("a", "n");
+        deleted(bench, "d/b");
+        SyncReport dry = bench.sync(config, SyncRequest.of("s3").withDryRun().withVerbose());
+        assertEquals(ExitCodes.OK, dry.exitCode(), dry.errors().toString());
+        assertEquals(Set.of(">f.st...... a", ">f+++++++++ n", "*deleting   d/b"), Set.copyOf(dry.itemized()));
+        assertEquals(committed, bench.cursor("s3"), "a dry run commits nothing");
+        assertEquals("a1", Files.readString(objects("dry").resolve("a")));
+        assertTrue(Files.exists(objects("dry").resolve("d/b")));
+        assertFalse(Files.exists(objects("dry").resolve("n")));
+        assertFalse(Files.exists(objects("dry").resolve(".changeq-history")), "the preview's backup dir is never made");
     }
 }
