@@ -513,10 +513,19 @@ final class RcloneTransfer implements Transfer {
         }
     }
 
-    /** {@code path} as an rclone glob matching itself alone: each of rclone's wildcard characters escaped. */
+    /**
+     * {@code path} as an rclone glob matching itself alone: each of rclone's wildcard characters escaped, and each
+     * blank in a class of its own ({@code [ ]}), since rclone trims a rule's line and a name may end in one.
+     */
     private static byte[] glob(byte[] path) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(path.length + 8);
         for (byte b : path) {
+            if (b == ' ' || b == '\t' || b == '\r') {
+                out.write('[');
+                out.write(b);
+                out.write(']');
+                continue;
+            }
             if ("*?[]{}\\".indexOf(b) >= 0) {
                 out.write('\\');
             }

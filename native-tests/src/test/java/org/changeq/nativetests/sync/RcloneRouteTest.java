@@ -105,6 +105,8 @@ class RcloneRouteTest {
         Trees.write(bench.root, "#hash", "hash");
         Trees.write(bench.root, "-dash", "dash");
         Trees.write(bench.root, "st*r[1]", "glob");
+        Trees.write(bench.root, "trailing ", "a name ending in a blank");
+        Trees.write(bench.root, "trailing", "its neighbour, which stays");
         ChangeqConfig config = bench.config(route("first").set("max-delete", "10"));
 
         SyncReport first = bench.sync(config, "s3");
@@ -120,14 +122,15 @@ class RcloneRouteTest {
         Files.delete(bench.root.resolve("d/b"));
         Trees.run(List.of("rm", "-r", bench.root.resolve("gone").toString()), 0);
         Files.delete(bench.root.resolve("st*r[1]"));
+        Files.delete(bench.root.resolve("trailing "));
         bench.changed("a", "new", Trees.DESTINATION_MARKER);
-        deleted(bench, "d/b", "gone", "st*r[1]");
+        deleted(bench, "d/b", "gone", "st*r[1]", "trailing ");
         SyncReport second = bench.sync(config, "s3");
         assertEquals("incremental", second.mode());
         assertEquals(ExitCodes.OK, second.exitCode(), second.errors().toString());
         Trees.assertSameTree(bench.root, objects("first"));
         assertEquals(2, second.files(), second.itemized().toString());
-        assertEquals(3, second.deleted(), second.itemized().toString());
+        assertEquals(4, second.deleted(), second.itemized().toString());
         assertTrue(Files.readString(objects("first").resolve(Trees.DESTINATION_MARKER)).startsWith("changeq-destination 1"),
                 "a listed root file of the marker's name is not sent over it");
     }
