@@ -117,7 +117,7 @@ final class RcloneTransfer implements Transfer {
     /**
      * The NUL-separated paths of {@code list}: rclone reads them one a line from a list of its own beside it
      * ({@code --files-from-raw}, which keeps {@code #}, {@code ;} and leading spaces as names). Two kinds go on their
-     * own instead: a name with a newline, which no line can carry ({@code copyto}), and a directory, which the list
+     * own instead: a name with a newline or a carriage return, which no line can carry ({@code copyto}), and a directory, which the list
      * skips without a word (1.60 copies only the files it names) where a whole subtree is meant ({@code copy}).
      */
     @Override
@@ -400,7 +400,8 @@ final class RcloneTransfer implements Transfer {
             }
             boolean newline = false;
             for (byte b : name) {
-                newline |= b == '\n';
+                // rclone reads its list by lines, and drops a carriage return that ends one.
+                newline |= b == '\n' || b == '\r';
             }
             boolean subtree = Files.isDirectory(PathBytes.resolve(root, name), LinkOption.NOFOLLOW_LINKS);
             if (newline || subtree || holdsQuote(name)) {

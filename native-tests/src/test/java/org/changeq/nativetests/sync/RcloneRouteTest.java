@@ -213,6 +213,7 @@ class RcloneRouteTest {
         Trees.write(bench.root, "-dash", "dash");
         Trees.write(bench.root, "#hash", "hash");
         Trees.write(bench.root, "d/\u240a symbol", "a real U+240A");
+        Trees.write(bench.root, "carriage\r", "return");
         ChangeqConfig config = bench.config(route("names").deleteOnFull(true));
 
         SyncReport first = bench.sync(config, "s3");
@@ -229,16 +230,19 @@ class RcloneRouteTest {
 
         Trees.write(bench.root, invalid, "not UTF-8, changed");
         Trees.write(bench.root, "new\nline", "newline, changed");
+        Trees.write(bench.root, "carriage\r", "return, changed");
         bench.record(writer -> {
             writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, invalid);
             writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, "new\nline".getBytes(UTF_8));
+            writer.publish(RecordType.CHANGE, SyncBench.ROOT, false, "carriage\r".getBytes(UTF_8));
         });
         SyncReport incremental = bench.sync(config, "s3");
         assertEquals("incremental", incremental.mode());
         assertEquals(ExitCodes.OK, incremental.exitCode(), incremental.errors().toString());
         assertEquals("not UTF-8, changed", Files.readString(objects.resolve("bad\u201bFFname")));
         assertEquals("newline, changed", Files.readString(objects.resolve("new\nline")));
-        assertEquals(List.of(">f.st...... bad\\xffname", ">f.st...... new\\nline"),
+        assertEquals("return, changed", Files.readString(objects.resolve("carriage\r")));
+        assertEquals(List.of(">f.st...... bad\\xffname", ">f.st...... carriage\\r", ">f.st...... new\\nline"),
                 incremental.itemized().stream().sorted().toList(), "byte-exact names in the run's record");
 
         SyncReport full = bench.sync(config, SyncRequest.of("s3").withFull());
