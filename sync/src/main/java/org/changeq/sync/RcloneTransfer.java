@@ -147,9 +147,69 @@ final class RcloneTransfer implements Transfer {
         return new Deletion(lists);
     }
 
+    /**
+     * A dry run of {@code rclone sync} of each directory of {@code directories} one level deep: what it would delete is
+     * what the destination holds there that the source does not ({@link Verify}'s extra paths). Dry runs only.
+     */
     @Override
     public Pass extraPass(Path directories) {
-        throw new UnsupportedOperationException("verification of an rclone destination is not there yet");
+        if (!dryRun) {
+            throw new IllegalStateException("the pass that finds extra paths deletes them unless it is a dry run");
+        }
+        return new Extra(directories);
+    }
+
+    private final class Extra implements Pass {
+
+        private final Path directories;
+
+        Extra(Path directories) {
+            this.directories = directories;
+        }
+
+        @Override
+        public List<String> command() {
+            return command("DIR");
+        }
+
+        private List<String> command(String directory) {
+            String relative = directory.isEmpty() ? "" : directory + "/";
+            List<String> args = new ArrayList<>(List.of("sync", "--max-depth", "1"));
+            args.addAll(protectedPaths());
+            args.addAll(previewOverwrites());
+            args.addAll(List.of("--", source + relative, destination.target() + "/" + relative));
+            return rclone(args);
+        }
+
+        @Override
+        public RsyncRunner.Outcome run(Consumer<byte[]> itemized, RsyncProgress progress)
+                throws SyncException, InterruptedException {
+            RsyncRunner.Outcome outcome = RsyncRunner.Outcome.NOT_RUN;
+            List<byte[]> entries;
+            try {
+                entries = entries(StateDirectory.read(directories));
+            } catch (IOException e) {
+                throw new SyncException(ExitCodes.SOFTWARE, "cannot read the list " + directories + ": " + e, e);
+            }
+            for (byte[] entry : entries) {
+                // DIR/. (the root as .): the directory's entries.
+                byte[] directory = Arrays.copyOf(entry, Math.max(0, entry.length - (entry.length == 1 ? 1 : 2)));
+                if (!ByteStrings.isValidUtf8(directory)) {
+                    LOG.info("{} at {} is not compared for extra objects: a name that is not UTF-8 cannot be given to"
+                            + " rclone as an argument", ByteStrings.escape(directory), destination.target());
+                    continue;
+                }
+                Consumer<byte[]> relative = directory.length == 0 ? itemized
+                        : line -> itemized.accept(prefixed(line, directory));
+                outcome = outcome.plus(invoke(command(new String(directory, StandardCharsets.UTF_8)),
+                        new RcloneLog.Names(directory.length == 0 ? root : PathBytes.resolve(root, directory), Map.of()),
+                        false, relative, progress));
+                if (!outcome.succeeded() && !outcome.partial()) {
+                    break;
+                }
+            }
+            return outcome;
+        }
     }
 
     /**
@@ -199,7 +259,7 @@ final class RcloneTransfer implements Transfer {
      *
      * @param missingIsNothing rclone's "not found" (exit 3) means there was nothing to copy
      */
-    private RsyncRunner.Outcome invoke(List<String> command, Map<String, byte[]> listed, boolean missingIsNothing,
+    private RsyncRunner.Outcome invoke(List<String> command, RcloneLog.Names names, boolean missingIsNothing,
                                        Consumer<byte[]> itemized, RsyncProgress progress)
             throws SyncException, InterruptedException {
         Path log;
@@ -213,7 +273,7 @@ final class RcloneTransfer implements Transfer {
             List<String> logged = new ArrayList<>(command);
             logged.addAll(1, List.of("--log-file", log.toString()));
             RsyncRunner.Outcome raw = RsyncRunner.run(logged, UNSET, line -> { }, RsyncProgress.NONE);
-            RcloneLog read = RcloneLog.read(log, new RcloneLog.Names(root, listed));
+            RcloneLog read = RcloneLog.read(log, names);
             read.feed(itemized.andThen(progress::itemized));
             if (missingIsNothing && raw.exitCode() == 3) {
                 return RsyncRunner.Outcome.NOT_RUN;
@@ -253,7 +313,7 @@ final class RcloneTransfer implements Transfer {
         @Override
         public RsyncRunner.Outcome run(Consumer<byte[]> itemized, RsyncProgress progress)
                 throws SyncException, InterruptedException {
-            return invoke(command, listed, missingIsNothing, itemized, progress);
+            return invoke(command, new RcloneLog.Names(root, listed), missingIsNothing, itemized, progress);
         }
     }
 
@@ -302,7 +362,7 @@ final class RcloneTransfer implements Transfer {
                 throw new SyncException(ExitCodes.SOFTWARE, "cannot write rclone's list " + lines + " from " + list + ": "
                         + e + "; check that the user changeq-sync runs as may write " + lines.getParent(), e);
             }
-            RsyncRunner.Outcome outcome = invoke(command(), listed, false, itemized, progress);
+            RsyncRunner.Outcome outcome = invoke(command(), new RcloneLog.Names(root, listed), false, itemized, progress);
             for (Entry entry : alone) {
                 byte[] name = entry.name();
                 if (!outcome.succeeded() && !outcome.partial()) {
@@ -331,8 +391,9 @@ final class RcloneTransfer implements Transfer {
                 single.put(RcloneLog.Names.display(name), name);
                 single.put(RcloneLog.Names.display(lastSegment(name)), name);
                 Consumer<byte[]> relative = entry.subtree() ? line -> itemized.accept(prefixed(line, name)) : itemized;
-                outcome = outcome.plus(invoke(rclone(args), entry.subtree() ? Map.of() : single, false, relative,
-                        progress));
+                RcloneLog.Names names = entry.subtree() ? new RcloneLog.Names(PathBytes.resolve(root, name), Map.of())
+                        : new RcloneLog.Names(root, single);
+                outcome = outcome.plus(invoke(rclone(args), names, false, relative, progress));
             }
             return outcome;
         }
@@ -501,14 +562,15 @@ final class RcloneTransfer implements Transfer {
                         + "; check that the user changeq-sync runs as may write " + rules.getParent(), e);
             }
             RsyncRunner.Outcome outcome = gone.isEmpty() ? RsyncRunner.Outcome.NOT_RUN
-                    : invoke(command(), listed, false, itemized, progress);
+                    : invoke(command(), new RcloneLog.Names(root, listed), false, itemized, progress);
             for (byte[] path : withNewline) {
                 if (!outcome.succeeded() && !outcome.partial()) {
                     break;
                 }
                 String decoded = new String(path, StandardCharsets.UTF_8);
                 outcome = outcome.plus(invoke(rclone(List.of("deletefile", "--", destination.target() + "/" + decoded)),
-                        Map.of(RcloneLog.Names.display(lastSegment(path)), path), true, itemized, progress));
+                        new RcloneLog.Names(root, Map.of(RcloneLog.Names.display(lastSegment(path)), path)), true,
+                        itemized, progress));
             }
             return outcome;
         }

@@ -27,15 +27,6 @@ interface Transfer {
                 dryRun)).orElseGet(() -> new RsyncTransfer(route, root, dryRun));
     }
 
-    /**
-     * Why {@code command} (e.g. "verify") may not reach {@code route}'s destination; empty when it may. An rclone
-     * destination has runs, follow mode and {@code check}, but neither verification nor history yet.
-     */
-    static Optional<String> unsupported(RouteConfig route, String command) {
-        return route.rclone().map(rclone -> "route '" + route.name() + "': '" + command + "' is not supported for its"
-                + " rclone destination " + route.dest() + " yet; only runs, follow mode and 'check' are");
-    }
-
     /** One invocation at the destination, ready to run; a dry run prints its command. */
     interface Pass {
 

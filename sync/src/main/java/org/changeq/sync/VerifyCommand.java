@@ -9,7 +9,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.config.ChangeqConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -84,10 +83,6 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws SyncException, InterruptedException {
         ChangeqConfig loaded = SyncMain.load(configs, config);
         SyncMain.requireRoute(loaded, route, config, spec.commandLine());
-        Optional<String> unsupported = Transfer.unsupported(loaded.route(route), "verify");
-        if (unsupported.isPresent()) {
-            throw new SyncException(ExitCodes.CONFIG, unsupported.get());
-        }
         StopSignals.install();
         return Verify.runOrAsk(loaded, new Verify.Request(route, wait,
                 maxRate == null ? OptionalLong.empty() : OptionalLong.of(maxRate), Optional.ofNullable(metricsDirectory)),

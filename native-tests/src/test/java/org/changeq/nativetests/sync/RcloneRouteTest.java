@@ -33,6 +33,7 @@ import org.changeq.sync.RouteFollower;
 import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
+import org.changeq.sync.Verify;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -416,5 +417,45 @@ class RcloneRouteTest {
         assertTrue(Files.exists(objects("dry").resolve("d/b")));
         assertFalse(Files.exists(objects("dry").resolve("n")));
         assertFalse(Files.exists(objects("dry").resolve(".changeq-history")), "the preview's backup dir is never made");
+    }
+
+    @Test
+    @ExpectLog(level = Level.WARN, logger = "Verify", contains = "differ from the source")
+    void verifyFindsAnObjectOfOtherContentAMissingOneAndAnExtraOne() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Path beach = Trees.write(bench.root, "photos/2026/beach.jpg", "the sea, the sand, the sun");
+        Trees.write(bench.root, "photos/2026/dunes.jpg", "dunes at dusk");
+        Trees.write(bench.root, "notes.txt", "buy milk");
+        ChangeqConfig config = bench.config(route("verified").set("verify-cycle", "1d"));
+        assertEquals("full", bench.sync(config, "s3").mode());
+        Verify.Report clean = Verify.run(config, verifyRequest(), Clock.systemDefaultZone(),
+                new PrintStream(new ByteArrayOutputStream(), true, UTF_8));
+        assertEquals(ExitCodes.OK, clean.exitCode(), clean.summary());
+        assertEquals(3, clean.files());
+
+        // Another object of the same size and time in place of beach.jpg, one deleted, one left behind.
+        Path other = Trees.write(tmp, "other.jpg", "the sea, the sand, the SUN");
+        Trees.run(List.of("touch", "-r", beach.toString(), other.toString()), 0);
+        String prefix = server.remotePath(BUCKET + "/verified/");
+        assertEquals(0, server.run("copyto", "--ignore-times", other.toString(), prefix + "photos/2026/beach.jpg")
+                .exitCode());
+        assertEquals(0, server.run("deletefile", prefix + "photos/2026/dunes.jpg").exitCode());
+        Path stray = Trees.write(tmp, "stray.jpg", "left behind");
+        assertEquals(0, server.run("copyto", stray.toString(), prefix + "photos/stray.jpg").exitCode());
+
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        Verify.Report found = Verify.run(config, verifyRequest(), Clock.systemDefaultZone(),
+                new PrintStream(printed, true, UTF_8));
+        assertEquals(ExitCodes.VERIFY_MISMATCH, found.exitCode(), found.summary());
+        assertEquals(Set.of("content photos/2026/beach.jpg", "missing photos/2026/dunes.jpg", "extra photos/stray.jpg"),
+                Set.copyOf(printed.toString(UTF_8).lines().toList()));
+
+        assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode(), "the run sends what verify found");
+        assertEquals("the sea, the sand, the sun", Files.readString(objects("verified").resolve("photos/2026/beach.jpg")));
+        assertEquals("dunes at dusk", Files.readString(objects("verified").resolve("photos/2026/dunes.jpg")));
+    }
+
+    private static Verify.Request verifyRequest() {
+        return new Verify.Request("s3", Duration.ZERO, OptionalLong.empty(), java.util.Optional.empty());
     }
 }
