@@ -31,9 +31,8 @@ import org.slf4j.LoggerFactory;
  * rsync's terms (itemized lines, an outcome with rsync's exit status). Every command names the route's config file,
  * never creates a bucket ({@code --s3-no-check-bucket}: a typo must not receive the tree), leaves retrying to changeq
  * ({@code --retries 1}, two low-level tries: an unreachable server fails the run in seconds) and skips symbolic links,
- * which S3 cannot hold. Verification and history are not there yet: the commands refuse them
- * ({@link Transfer#unsupported}). Measured facts it builds on: docs/rclone.md. Immutable: the variants are new
- * transfers.
+ * which S3 cannot hold. History is not there yet: the configuration refuses {@code history:} on such a route.
+ * Measured facts it builds on: docs/rclone.md. Immutable: the variants are new transfers.
  */
 final class RcloneTransfer implements Transfer {
 
