@@ -115,16 +115,17 @@ final class RcloneTransfer implements Transfer {
 
     /**
      * The NUL-separated paths of {@code list}: rclone reads them one a line from a list of its own beside it
-     * ({@code --files-from-raw}, which keeps {@code #}, {@code ;} and leading spaces as names). Two kinds go on their
-     * own instead: a name with a newline or a carriage return, which no line can carry ({@code copyto}), and a directory, which the list
-     * skips without a word (1.60 copies only the files it names) where a whole subtree is meant ({@code copy}).
+     * ({@code --files-from-raw}, which keeps {@code #}, {@code ;} and leading spaces as names). These go on their own
+     * instead: a name with a newline or a carriage return, which no line carries intact ({@code copyto}); a directory,
+     * which the list skips without a word (1.60 copies only the files it names) where a whole subtree is meant
+     * ({@code copy}); and a name rclone cannot take at all ({@link #unsendable}), which is never dropped.
      */
     @Override
     public Pass recursivePass(Path list) {
         return new ListedCopy(list, List.of());
     }
 
-    /** As {@link #recursivePass}, compared by content ({@code --checksum}): a rewrite of the same size and time is sent. */
+    /** As {@link #recursivePass}, compared by content ({@code --checksum}): a same-size, same-time rewrite is sent. */
     @Override
     public Pass contentPass(Path list) {
         return new ListedCopy(list, List.of("--checksum"));

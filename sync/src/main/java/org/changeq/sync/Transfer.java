@@ -2,7 +2,6 @@ package org.changeq.sync;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Consumer;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;

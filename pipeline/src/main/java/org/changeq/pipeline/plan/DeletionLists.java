@@ -63,7 +63,8 @@ public record DeletionLists(Path directories, Path filter, Path renamed) {
 
         @Override
         public void close() throws IOException {
-            try (OutputStream rules = risks; OutputStream renamedPaths = renamedOut; OutputStream deletedPaths = deletedOut;
+            try (OutputStream rules = risks; OutputStream renamedPaths = renamedOut;
+                 OutputStream deletedPaths = deletedOut;
                  OutputStream list = new BufferedOutputStream(StateDirectory.newFile(directories))) {
                 for (ByteBuffer parent : parents) {
                     byte[] directory = parent.array();
