@@ -458,4 +458,31 @@ class RcloneRouteTest {
     private static Verify.Request verifyRequest() {
         return new Verify.Request("s3", Duration.ZERO, OptionalLong.empty(), java.util.Optional.empty());
     }
+
+    @Test
+    @ExpectLog(level = Level.ERROR, logger = "RouteSync", contains = "the run would delete 3 paths")
+    void aFullSyncPastTheDeletionLimitSendsButDeletesNothingUntilAllowed() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        for (int i = 0; i < 4; i++) {
+            Trees.write(bench.root, "f" + i, "content " + i);
+        }
+        ChangeqConfig config = bench.config(route("fullLimit").deleteOnFull(true).set("max-delete", "2"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
+
+        for (int i = 0; i < 3; i++) {
+            Files.delete(bench.root.resolve("f" + i));
+        }
+        Trees.write(bench.root, "new", "new");
+        SyncReport refused = bench.sync(config, SyncRequest.of("s3").withFull());
+        assertEquals(ExitCodes.DELETIONS_REFUSED, refused.exitCode(), refused.errors().toString());
+        assertEquals("new", Files.readString(objects("fullLimit").resolve("new")), "what is new was sent");
+        for (int i = 0; i < 3; i++) {
+            assertTrue(Files.exists(objects("fullLimit").resolve("f" + i)), "f" + i + " kept");
+        }
+
+        SyncReport allowed = bench.sync(config, SyncRequest.of("s3").withFull().allowingDeletes(3));
+        assertEquals(ExitCodes.OK, allowed.exitCode(), allowed.errors().toString());
+        assertEquals(3, allowed.deleted());
+        Trees.assertSameTree(bench.root, objects("fullLimit"));
+    }
 }
