@@ -50,11 +50,14 @@ public final class ExitCodes {
                     + "scan covers it"),
             Map.entry(ALREADY_RUNNING, "another run holds the lock (a second tracker on a queue, or the same route "
                     + "syncing)"),
-            Map.entry(SYNC_PARTIAL, "rsync transferred only part of the files (rsync 23): the failed paths wait in "
+            Map.entry(SYNC_PARTIAL, "rsync transferred only part of the files (rsync 23; for an rclone route, "
+                    + "errors in rclone's log that each name an object): the failed paths wait in "
                     + "the route's retry list, every run sends them again, and the cursor moved on (kept if they "
                     + "could not be determined)"),
-            Map.entry(DESTINATION_UNREACHABLE, "destination unreachable (rsync 10, 12, 30, 35, 255); cursor kept"),
-            Map.entry(SYNC_FAILED, "rsync failed otherwise; cursor kept"),
+            Map.entry(DESTINATION_UNREACHABLE, "destination unreachable (rsync 10, 12, 30, 35, 255; for an rclone "
+                    + "route, a refused connection, a timeout, a 5xx answer or refused credentials in rclone's log); "
+                    + "cursor kept"),
+            Map.entry(SYNC_FAILED, "rsync (or rclone) failed otherwise, a missing bucket included; cursor kept"),
             Map.entry(CHECK_FAILED, "changeq-sync check found gaps, overlaps, an unreadable root, a route whose full "
                     + "sync cannot be previewed (its destination cannot be reached, or the directory that would hold a "
                     + "local one is missing), or a full sync that max-delete or max-change would refuse"),

@@ -211,7 +211,7 @@ public final class CoverageCheck {
         boolean judged = brake.judges(layout.cursor(route.name()).readEntry().isEmpty());
         ChangeBrake.Count changes = brake.counter(null);
         DeletionGuard.Decision decision = new DeletionGuard(route, layout, request, Clock.systemDefaultZone(), command)
-                .decide(new RsyncCommand(route, root, true).fullPass(), true, null, RsyncProgress.NONE,
+                .decide(Transfer.of(route, root, true).fullPass(), true, null, RsyncProgress.NONE,
                         judged ? changes : line -> { });
         RsyncRunner.Outcome outcome = decision.outcome();
         if (!outcome.succeeded()) {

@@ -82,7 +82,7 @@ final class DeletionGuard {
         }
 
         /** The passes the run may make: limited to the allowed deletions, or with none when they must wait. */
-        RsyncCommand applyTo(RsyncCommand commands) {
+        Transfer applyTo(Transfer commands) {
             return refused() ? commands.withoutDeletions() : commands.limitingDeletions(allowed);
         }
     }
@@ -96,10 +96,10 @@ final class DeletionGuard {
      * @param progress    hears the dry run while it runs
      * @param itemized    hears each itemized line of the dry run too, raw (the change brake counts them)
      */
-    Decision decide(List<String> dryRunPass, boolean full, Path renamedList, RsyncProgress progress,
+    Decision decide(Transfer.Pass dryRunPass, boolean full, Path renamedList, RsyncProgress progress,
                     Consumer<byte[]> itemized) throws SyncException, IOException, InterruptedException {
         List<byte[]> paths = new ArrayList<>();
-        RsyncRunner.Outcome preview = RsyncRunner.run(dryRunPass, line -> {
+        RsyncRunner.Outcome preview = dryRunPass.run(line -> {
             itemized.accept(line);
             if (line.length > DELETING.length && Arrays.equals(line, 0, DELETING.length, DELETING, 0, DELETING.length)) {
                 paths.add(withoutTrailingSlash(FailedPaths.unescape(line, DELETING.length)));

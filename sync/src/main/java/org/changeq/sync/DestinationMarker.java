@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * wrote (a NAS volume that is not mounted leaves its mount point on the system volume; a module now pointing
  * elsewhere) and is refused before anything is sent. A destination the route never marked is a first run.
  *
- * <p>The passes exclude {@code /}{@value #NAME} (see {@link RsyncCommand}), so a full sync's {@code --delete} keeps the
+ * <p>The passes exclude {@code /}{@value #NAME} (see {@link RsyncTransfer}), so a full sync's {@code --delete} keeps the
  * marker and a root's own file of that name is never sent over it. Local destinations keep their file-system identity
  * ({@link CopyGuard}) instead. The one codec of the marker, at the destination and in the state. Confined to the
  * run's thread.
@@ -43,7 +43,7 @@ final class DestinationMarker {
     private final RouteConfig route;
     private final StateLayout layout;
     private final SyncRequest request;
-    private final RsyncCommand commands;
+    private final Transfer commands;
     private final String command;
     private final Path fetchDirectory;
 
@@ -52,7 +52,7 @@ final class DestinationMarker {
      * @param fetchDirectory where the fetched marker lands: the state directory, or a dry run's private directory (a
      *                       dry run writes nothing in the state directory)
      */
-    DestinationMarker(RouteConfig route, StateLayout layout, SyncRequest request, RsyncCommand commands,
+    DestinationMarker(RouteConfig route, StateLayout layout, SyncRequest request, Transfer commands,
                       String command, Path fetchDirectory) {
         this.route = route;
         this.layout = layout;
@@ -154,7 +154,7 @@ final class DestinationMarker {
         Path file = directory.resolve(NAME);
         try {
             StateDirectory.replace(file, encode(id), false);
-            RsyncRunner.Outcome outcome = RsyncRunner.run(commands.placeMarker(file));
+            RsyncRunner.Outcome outcome = commands.placeMarker(file).run();
             if (!outcome.succeeded()) {
                 // The old id names a destination this run no longer writes: forgotten, the route counts as unmarked.
                 StateDirectory.deleteIfExists(stateFile());
@@ -194,7 +194,7 @@ final class DestinationMarker {
     private Fetched fetch() throws SyncException, IOException, InterruptedException {
         Path directory = Files.createTempDirectory(fetchDirectory, ".destination-marker-");
         try {
-            RsyncRunner.Outcome outcome = RsyncRunner.run(commands.fetchMarker(directory));
+            RsyncRunner.Outcome outcome = commands.fetchMarker(directory).run();
             if (!outcome.succeeded()) {
                 return new Fetched(outcome, Optional.empty());
             }

@@ -26,7 +26,7 @@ final class FailureIsolation {
 
     private static final byte[] ENTRY_PREFIX = {'.', '/'};
 
-    private final List<String> command;
+    private final Transfer.Pass check;
     private final Path list;
     private final Path root;
     private final RetryList.Kind kind;
@@ -35,16 +35,16 @@ final class FailureIsolation {
     private int dryRuns;
 
     /**
-     * @param command  the failure check, reading {@code list}
+     * @param check    the failure check, reading {@code list}
      * @param list     the pass's {@code --files-from} list; rewritten while isolating and restored afterwards
      * @param kind     what a failing entry is in the retry list ({@link RetryList.Kind#FILE} is a SUBTREE for a
      *                 directory)
      * @param failed   receives what passing halves list and the failing entries
      * @param messages receives rsync's errors, the reasons of the retry list's entries
      */
-    FailureIsolation(List<String> command, Path list, Path root, RetryList.Kind kind, FailedPaths failed,
+    FailureIsolation(Transfer.Pass check, Path list, Path root, RetryList.Kind kind, FailedPaths failed,
                      List<String> messages) {
-        this.command = command;
+        this.check = check;
         this.list = list;
         this.root = root;
         this.kind = kind;
@@ -68,7 +68,7 @@ final class FailureIsolation {
         }
         StateDirectory.replace(list, join(entries), false);
         List<byte[]> lines = new ArrayList<>();
-        RsyncRunner.Outcome outcome = RsyncRunner.run(command, lines::add);
+        RsyncRunner.Outcome outcome = check.run(lines::add);
         messages.addAll(outcome.errors());
         if (outcome.succeeded()) {
             lines.forEach(kind == RetryList.Kind.CONTENT ? failed::acceptComparedByContent : failed::accept);

@@ -56,14 +56,14 @@ final class History {
 
     private final RouteConfig route;
     private final HistorySettings settings;
-    private final RsyncCommand commands;
+    private final RsyncTransfer commands;
     private final Path scratch;
 
     /**
      * @param scratch a directory of this process's own where an empty directory can be made: rsync's source when it
      *                lists or removes run directories
      */
-    History(RouteConfig route, RsyncCommand commands, Path scratch) {
+    History(RouteConfig route, RsyncTransfer commands, Path scratch) {
         this.route = route;
         this.settings = route.history().orElseThrow();
         this.commands = commands;
@@ -125,7 +125,7 @@ final class History {
             // one that is a symbolic link is listed as the link (rsync follows a source directory given with a slash).
             args.addAll(List.of("-r", "--dry-run", LISTING_FORMAT, "--include=/" + HistorySettings.DIRECTORY + "/***",
                     "--exclude=*", "--", commands.destinationDirectory(), empty + "/"));
-            RsyncCommand.requireEncodable(args);
+            RsyncTransfer.requireEncodable(args);
             List<Entry> entries = new ArrayList<>();
             RsyncRunner.Outcome outcome = RsyncRunner.run(args, line -> parse(line).ifPresent(entries::add));
             if (!outcome.succeeded()) {
@@ -262,7 +262,7 @@ final class History {
             }
             // Excluded, everything else is neither sent nor deleted (rsync-args cannot hold --delete-excluded).
             args.addAll(List.of("--exclude=*", "--", empty + "/", commands.destinationDirectory()));
-            RsyncCommand.requireEncodable(args);
+            RsyncTransfer.requireEncodable(args);
             RsyncRunner.Outcome outcome = RsyncRunner.run(args);
             if (!outcome.succeeded()) {
                 throw new SyncException(ExitCodes.SYNC_FAILED, "route '" + route.name() + "': removing expired history"
@@ -340,7 +340,7 @@ final class History {
         args.addAll(List.of("-r", "--relative", "--ignore-times", "--ignore-missing-args", "--stats", "--filter=- /"
                 + HistorySettings.DIRECTORY + "/", "--filter=- /" + DestinationMarker.NAME, "--",
                 base + "./" + (route.localDestination() ? path : globEscaped(path)), into + "/"));
-        RsyncCommand.requireEncodable(args);
+        RsyncTransfer.requireEncodable(args);
         RsyncRunner.Outcome outcome = RsyncRunner.run(args);
         if (!outcome.succeeded()) {
             int exitCode = RouteSync.exitCodeOf(outcome);

@@ -56,7 +56,7 @@ final class HistoryCommands {
             HistoryLock reading = HistoryLock.reading(new StateLayout(config.state()).historyLock(name));
             try {
                 Path scratch = Files.createTempDirectory("changeq-history-");
-                return new Opened(route, root, new History(route, new RsyncCommand(route, root, false), scratch),
+                return new Opened(route, root, Transfer.of(route, root, false).history(scratch),
                         scratch, reading);
             } catch (IOException | RuntimeException e) {
                 reading.close();

@@ -130,7 +130,7 @@ public final class RouteSync {
         this.guard = new CopyGuard(route, root, layout, request, command);
         this.deletions = new DeletionGuard(route, layout, request, clock, command);
         this.brake = new ChangeBrake(route, layout, request, clock, command);
-        this.marker = new DestinationMarker(route, layout, request, new RsyncCommand(route, root, false), command,
+        this.marker = new DestinationMarker(route, layout, request, Transfer.of(route, root, false), command,
                 request.dryRun() ? listDirectory : layout.directory());
         this.listDirectory = listDirectory;
         this.progress = new RunProgress(route.name(), request.dryRun() ? Optional.empty()
@@ -320,7 +320,7 @@ public final class RouteSync {
         SyncPolicy.Facts facts = state.facts(request.forceFull(), scan, route, today);
         Optional<Reason> fullReason = untracked.isPresent() ? Optional.of(Reason.ROOT_NOT_TRACKED)
                 : SyncPolicy.fullSyncReason(facts);
-        RsyncCommand commands = new RsyncCommand(route, root, request.dryRun());
+        Transfer commands = Transfer.of(route, root, request.dryRun());
         Optional<String> historyRun = Optional.empty();
         if (route.history().isPresent()) {
             historyRun = Optional.of(historyRun());
@@ -367,7 +367,7 @@ public final class RouteSync {
                 } else if (outcome.succeeded() && judged) {
                     RsyncRunner.Outcome counting;
                     try (RunProgress.Pass pass = progress.pass("full sync: counting what it changes (dry run)", false)) {
-                        counting = RsyncRunner.run(commands.asDryRun().fullPass(), changes, pass);
+                        counting = commands.asDryRun().fullPass().run(changes, pass);
                     }
                     destinationPaths = OptionalLong.of(Math.max(0, counting.sourcePaths() - counting.created()));
                     outcome = counting.succeeded() || counting.partial() ? outcome : counting.failureOnly();
@@ -379,7 +379,7 @@ public final class RouteSync {
                     deletions.enter(deletionDecision.get());
                 }
                 if (outcome.succeeded()) {
-                    outcome = runPass("full sync", commands, RsyncCommand::fullPass, null, null, failureChecks)
+                    outcome = runPass("full sync", commands, Transfer::fullPass, null, null, failureChecks)
                             .plus(previewFailure);
                 }
                 rsyncRan = true;
@@ -434,7 +434,7 @@ public final class RouteSync {
                     if (!request.dryRun()) {
                         deletions.enter(deletionDecision.get());
                     }
-                    RsyncCommand deleting = deletionDecision.get().applyTo(commands);
+                    Transfer deleting = deletionDecision.get().applyTo(commands);
                     if (!deletionDecision.get().outcome().succeeded()) {
                         outcome = outcome.plus(deletionDecision.get().outcome().failureOnly());
                     } else if (!deletionDecision.get().refused()) {
@@ -632,13 +632,13 @@ public final class RouteSync {
             RsyncRunner.Outcome outcome;
             try (RunProgress.Pass pass = progress.pass("finding the paths the partial transfer left out (dry run)",
                     false)) {
-                outcome = RsyncRunner.run(check.command(),
+                outcome = check.pass().run(
                         check.comparedByContent() ? failed::acceptComparedByContent : failed::accept, pass);
             }
             if (outcome.partial() && check.isolatedAs() != null) {
                 LOG.info("route '{}': the dry run that finds what the partial transfer left out ended in a partial"
                         + " transfer too; dry-running parts of the pass's list to find the failing entries", route.name());
-                if (new FailureIsolation(check.command(), check.list(), root.path(), check.isolatedAs(), failed, messages)
+                if (new FailureIsolation(check.pass(), check.list(), root.path(), check.isolatedAs(), failed, messages)
                         .isolate()) {
                     continue;
                 }
@@ -687,7 +687,7 @@ public final class RouteSync {
      *                   entries cannot be dry-run apart (the full pass, the deletion pass)
      * @param passErrors the error lines of the pass itself, read when its entries cannot be dry-run apart
      */
-    private record FailureCheck(List<String> command, Path list, RetryList.Kind isolatedAs, List<String> passErrors) {
+    private record FailureCheck(Transfer.Pass pass, Path list, RetryList.Kind isolatedAs, List<String> passErrors) {
 
         boolean comparedByContent() {
             return isolatedAs == RetryList.Kind.CONTENT;
@@ -702,19 +702,18 @@ public final class RouteSync {
      * @param list the pass's file list, printed by a dry run; null for the full pass
      * @param isolatedAs see {@link FailureCheck}
      */
-    private RsyncRunner.Outcome runPass(String activity, RsyncCommand commands, Function<RsyncCommand, List<String>> pass,
+    private RsyncRunner.Outcome runPass(String activity, Transfer commands, Function<Transfer, Transfer.Pass> pass,
                                         Path list, RetryList.Kind isolatedAs, List<FailureCheck> failureChecks)
             throws SyncException, InterruptedException, IOException {
-        List<String> command = pass.apply(commands);
-        printPlan(command, list);
+        Transfer.Pass running = pass.apply(commands);
+        printPlan(running.command(), list);
         RsyncRunner.Outcome outcome;
         // A dry run sends nothing: what its rsync checks is progress, what it would send is not.
         try (RunProgress.Pass progressed = request.dryRun() ? progress.pass(activity + " (dry run)", false)
                 : progress.pass(activity, true)) {
             Consumer<byte[]> shown = request.showsPaths() ? this::show : line -> { };
             Consumer<byte[]> recorded = shown.andThen(this::record);
-            outcome = RsyncRunner.run(command, counted == null || request.dryRun() ? recorded : recorded.andThen(counted),
-                    progressed);
+            outcome = running.run(counted == null || request.dryRun() ? recorded : recorded.andThen(counted), progressed);
         }
         if (outcome.partial()) {
             failureChecks.add(new FailureCheck(pass.apply(commands.asFailureCheck()), list, isolatedAs, outcome.errors()));
@@ -769,7 +768,7 @@ public final class RouteSync {
      * not full lists it only once a run directory can have expired ({@link History.Summary#due}). The run succeeded
      * whatever retention manages; what it cannot remove now goes at a later run.
      */
-    private void retainHistory(RsyncCommand commands, String current, boolean full) throws InterruptedException {
+    private void retainHistory(Transfer commands, String current, boolean full) throws InterruptedException {
         IndexFile due = layout.historyRetentionDue(route.name());
         try {
             OptionalLong next = retentionDue(due);
@@ -785,7 +784,7 @@ public final class RouteSync {
                 return;
             }
             try (HistoryLock retaining = lock.get()) {
-                history = Optional.of(new History(route, commands, layout.directory()).retain(clock.instant(), current));
+                history = Optional.of(commands.history(layout.directory()).retain(clock.instant(), current));
                 due.write(history.get().due().toEpochMilli());
             }
         } catch (SyncException | IOException e) {
@@ -930,7 +929,7 @@ public final class RouteSync {
      *
      * @param itemized hears the dry run's itemized lines too
      */
-    private DeletionGuard.Decision decideDeletions(String activity, List<String> dryRunPass, boolean full,
+    private DeletionGuard.Decision decideDeletions(String activity, Transfer.Pass dryRunPass, boolean full,
                                                    Path renamedList, Consumer<byte[]> itemized)
             throws SyncException, IOException, InterruptedException {
         try (RunProgress.Pass pass = progress.pass(activity + " (dry run)", false)) {
@@ -982,22 +981,22 @@ public final class RouteSync {
      * @return how the dry runs ended: a failure is the run's (nothing sent), a partial transfer counts what it listed
      * @throws SyncException {@code MASS_CHANGE_REFUSED} when the changes would pass the route's max-change
      */
-    private RsyncRunner.Outcome countChanges(RsyncCommand commands, PendingChanges.Lists lists,
+    private RsyncRunner.Outcome countChanges(Transfer commands, PendingChanges.Lists lists,
                                              DeletionLists deletionLists)
             throws SyncException, IOException, InterruptedException {
         ChangeBrake.Count changes = brake.counter(deletionLists.renamed());
-        RsyncCommand counting = commands.asFailureCheck();
-        Map<List<String>, Consumer<byte[]>> dryRuns = new LinkedHashMap<>();
+        Transfer counting = commands.asFailureCheck();
+        Map<Transfer.Pass, Consumer<byte[]>> dryRuns = new LinkedHashMap<>();
         if (lists.files() + lists.deletions() > 0) {
             dryRuns.put(counting.recursivePass(RouteFiles.fileList(listDirectory, route.name())), changes);
         }
         if (lists.comparedByContent() > 0) {
             dryRuns.put(counting.contentPass(RouteFiles.contentList(listDirectory, route.name())), changes);
         }
-        for (Map.Entry<List<String>, Consumer<byte[]>> dryRun : dryRuns.entrySet()) {
+        for (Map.Entry<Transfer.Pass, Consumer<byte[]>> dryRun : dryRuns.entrySet()) {
             RsyncRunner.Outcome outcome;
             try (RunProgress.Pass pass = progress.pass("counting what the run changes (dry run)", false)) {
-                outcome = RsyncRunner.run(dryRun.getKey(), dryRun.getValue(), pass);
+                outcome = dryRun.getKey().run(dryRun.getValue(), pass);
             }
             if (!outcome.succeeded() && !outcome.partial()) {
                 return outcome.failureOnly();
@@ -1020,12 +1019,12 @@ public final class RouteSync {
      * The dry run of the incremental deletion pass: what it would delete, and the new and changed files it itemizes
      * again in its directories, which only the deletion guard's caller may ignore.
      */
-    private static List<String> deletionDryRun(RsyncCommand commands, DeletionLists deletionLists) {
+    private static Transfer.Pass deletionDryRun(Transfer commands, DeletionLists deletionLists) {
         return commands.asDryRun().deletionPass(deletionLists);
     }
 
     private void printPlan(List<String> command, Path list) throws IOException {
-        if (!request.dryRun()) {
+        if (!request.dryRun() || command.isEmpty()) {
             return;
         }
         out.println("command: " + ShellWords.join(command));

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -132,6 +133,12 @@ final class RsyncRunner {
      */
     static Outcome run(List<String> command, Consumer<byte[]> itemized, RsyncProgress progress)
             throws SyncException, InterruptedException {
+        return run(command, Set.of(), itemized, progress);
+    }
+
+    /** As {@link #run(List, Consumer, RsyncProgress)}, with the environment variables {@code unset} removed. */
+    static Outcome run(List<String> command, Set<String> unset, Consumer<byte[]> itemized, RsyncProgress progress)
+            throws SyncException, InterruptedException {
         List<String> argv = new ArrayList<>();
         if (Files.isExecutable(SETPRIV)) {
             argv.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "TERM", "--"));
@@ -140,10 +147,13 @@ final class RsyncRunner {
         LOG.info("running {}", ShellWords.join(command));
         Process process;
         try {
-            process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            builder.environment().keySet().removeAll(unset);
+            process = builder.start();
         } catch (IOException e) {
             throw new SyncException(ExitCodes.SYNC_FAILED, "cannot start " + command.get(0) + ": " + e.getMessage()
-                    + "; install rsync (apt-get install rsync) or put it on the PATH of the user changeq-sync runs as", e);
+                    + "; install " + command.get(0) + " (apt-get install " + command.get(0) + ") or put it on the PATH of the"
+                    + " user changeq-sync runs as", e);
         }
         Thread terminator = ChangeqThreads.newThread(RsyncRunner.class, "changeq-sync-shutdown",
                 () -> terminate(process));
@@ -161,9 +171,9 @@ final class RsyncRunner {
                     String text = ByteStrings.escape(line);
                     if (RsyncErrorLines.changingFile(text)) {
                         // The file is pending again: a newer record sends it, a DELETE deletes it.
-                        LOG.info("{}", named(text));
+                        LOG.info("{}", named(command.get(0), text));
                     } else {
-                        LOG.warn("{}", named(text));
+                        LOG.warn("{}", named(command.get(0), text));
                     }
                     synchronized (errors) {
                         if (errors.size() < ERROR_LIMIT) {
@@ -177,7 +187,7 @@ final class RsyncRunner {
             int exit = process.waitFor();
             outThread.join();
             errThread.join();
-            LOG.info("rsync exited with {}{}", exit, stdout.summary(command.contains(RsyncCommand.DRY_RUN)));
+            LOG.info("{} exited with {}{}", command.get(0), exit, stdout.summary(command.contains(RsyncTransfer.DRY_RUN)));
             synchronized (errors) {
                 return new Outcome(exit, stdout.files, stdout.bytes, stdout.deleted, stdout.sourcePaths, stdout.created,
                         List.copyOf(stdout.itemized),
@@ -211,8 +221,9 @@ final class RsyncRunner {
     }
 
     /** rsync names itself in most of its messages; a line that does not (ssh's) is named here. */
-    private static String named(String text) {
-        return text.startsWith("rsync") ? text : "rsync: " + text;
+    /** An error line of {@code program}, prefixed with its name unless it names itself. */
+    private static String named(String program, String text) {
+        return text.startsWith(program) ? text : program + ": " + text;
     }
 
     private static void terminate(Process process) {

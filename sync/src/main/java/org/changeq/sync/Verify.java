@@ -268,7 +268,7 @@ public final class Verify {
         SyncRequest asRun = SyncRequest.of(route.name());
         new CopyGuard(route, root, layout, asRun, command).checkIdentities();
         DestinationMarker.Verdict destination = new DestinationMarker(route, layout, asRun,
-                new RsyncCommand(route, root, false), command, layout.directory()).check();
+                Transfer.of(route, root, false), command, layout.directory()).check();
         if (destination.unreachable().isPresent()) {
             throw new SyncException(ExitCodes.DESTINATION_UNREACHABLE, "route '" + route.name() + "': not verified:"
                     + " the destination " + route.dest() + " cannot be reached (rsync exit "
@@ -324,7 +324,7 @@ public final class Verify {
 
         OptionalLong rate = request.maxRate().isPresent() ? request.maxRate() : route.verify().maxRate();
         Map<ByteBuffer, Mismatch> found = new LinkedHashMap<>();
-        RsyncCommand commands = new RsyncCommand(route, root, true).asFailureCheck();
+        Transfer commands = Transfer.of(route, root, true).asFailureCheck();
         Path list = RouteFiles.listDirectory(layout).resolve(route.name() + ".verify");
         long bytes = 0;
         List<Sampled> chunk = new ArrayList<>();
@@ -458,9 +458,9 @@ public final class Verify {
      *
      * @param byContent the pass compares by content: a file it would send differs in content (or size)
      */
-    private void compare(List<String> dryRun, Map<ByteBuffer, Mismatch> found, boolean byContent)
+    private void compare(Transfer.Pass dryRun, Map<ByteBuffer, Mismatch> found, boolean byContent)
             throws SyncException, InterruptedException {
-        RsyncRunner.Outcome outcome = RsyncRunner.run(dryRun, raw -> classify(raw, byContent).ifPresent(mismatch ->
+        RsyncRunner.Outcome outcome = dryRun.run(raw -> classify(raw, byContent).ifPresent(mismatch ->
                 found.putIfAbsent(ByteBuffer.wrap(mismatch.path()), mismatch)));
         if (outcome.partial()) {
             // A path rsync cannot read must not hold the cycle back: the rest was compared, its error is logged.

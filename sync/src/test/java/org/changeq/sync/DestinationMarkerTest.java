@@ -19,9 +19,9 @@ class DestinationMarkerTest {
         return DestinationMarker.decode(content.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static RsyncCommand commands(String dest) {
+    private static RsyncTransfer commands(String dest) {
         ChangeqConfig config = TestConfigs.config("/srv/nfs", "[]", "{root: nfs, dest: '" + dest + "'}");
-        return new RsyncCommand(config.route("r"), config.root("nfs"), false);
+        return new RsyncTransfer(config.route("r"), config.root("nfs"), false);
     }
 
     @Test
@@ -44,19 +44,19 @@ class DestinationMarkerTest {
         assertEquals("rsync://nas/backup/nfs/.changeq-destination", fetched(commands("rsync://nas/backup/nfs/"), into));
         assertEquals("nas::backup/.changeq-destination", fetched(commands("nas::backup"), into));
         assertEquals("nas:.changeq-destination", fetched(commands("nas:"), into), "the login's home directory");
-        assertEquals("nas:/volume1/nfs/", last(commands("nas:/volume1/nfs").placeMarker(into.resolve("m"))));
+        assertEquals("nas:/volume1/nfs/", last(commands("nas:/volume1/nfs").placeMarker(into.resolve("m")).command()));
     }
 
     @Test
     void everyPassToARemoteDestinationExcludesTheMarkerAndALocalOneDoesNot() {
         String rule = "--filter=- /" + DestinationMarker.NAME;
-        assertTrue(commands("rsync://nas/backup/nfs").fullPass(true).contains(rule));
-        assertTrue(commands("rsync://nas/backup/nfs").recursivePass(Path.of("/l")).contains(rule));
-        assertFalse(commands("/mnt/backup").fullPass(true).contains(rule));
+        assertTrue(commands("rsync://nas/backup/nfs").fullPass(true).command().contains(rule));
+        assertTrue(commands("rsync://nas/backup/nfs").recursivePass(Path.of("/l")).command().contains(rule));
+        assertFalse(commands("/mnt/backup").fullPass(true).command().contains(rule));
     }
 
-    private static String fetched(RsyncCommand commands, Path into) {
-        List<String> args = commands.fetchMarker(into);
+    private static String fetched(RsyncTransfer commands, Path into) {
+        List<String> args = commands.fetchMarker(into).command();
         return args.get(args.size() - 2);
     }
 

@@ -150,6 +150,10 @@ public final class S3Server implements AutoCloseable {
         });
     }
 
+    public boolean running() {
+        return process != null && process.isAlive();
+    }
+
     public void stop() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroy();

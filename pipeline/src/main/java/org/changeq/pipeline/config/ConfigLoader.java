@@ -12,6 +12,8 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.DayOfWeek;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,7 +63,7 @@ public final class ConfigLoader {
     private static final List<String> ROUTE_KEYS = List.of("root", "dest", "include", "exclude", "include-list",
             "exclude-list", "rsync-args", "backlog-threshold", "full-window", "delete-on-full", "propagate-deletes",
             "max-delete", "max-delete-window", "max-change", "max-change-window", "follow", "history",
-            "verify-cycle", "verify-max-rate");
+            "verify-cycle", "verify-max-rate", "rclone-config");
     private static final List<String> WINDOW_KEYS = List.of("days-of-month", "days-of-week");
     private static final List<String> HISTORY_KEYS = List.of("keep", "max-size");
     private static final Pattern SIZE = Pattern.compile("(\\d{1,12})([KMGT]?)");
@@ -245,15 +247,20 @@ public final class ConfigLoader {
             Node destNode = require(fields, node, key, "dest");
             String dest = string(destNode, key + ".dest");
             checkDest(dest, destNode, key + ".dest");
+            Optional<RcloneDestination> rclone = rclone(fields, node, key, dest);
 
             List<String> include = optionalPatterns(fields, key, "include");
             List<String> exclude = optionalPatterns(fields, key, "exclude");
             Optional<String> includeList = listName(fields, key, "include-list", lists);
             Optional<String> excludeList = listName(fields, key, "exclude-list", lists);
 
-            List<String> rsyncArgs = RouteConfig.defaultRsyncArgs(dest);
+            List<String> rsyncArgs = rclone.isPresent() ? List.of() : RouteConfig.defaultRsyncArgs(dest);
             if (fields.containsKey("rsync-args")) {
                 Node argsNode = fields.get("rsync-args").getValueNode();
+                if (rclone.isPresent()) {
+                    throw error(argsNode, key + ".rsync-args", "does not apply to the rclone destination '" + dest
+                            + "'; remove it (the remote's settings belong in its rclone config file)");
+                }
                 rsyncArgs = strings(argsNode, key + ".rsync-args");
                 checkRsyncArgs(rsyncArgs, argsNode, key + ".rsync-args");
             }
@@ -273,6 +280,15 @@ public final class ConfigLoader {
             FollowSettings follow = optional(fields, key, "follow", FollowSettings.DEFAULT, this::follow);
             Optional<HistorySettings> history = optional(fields, key, "history", Optional.empty(),
                     (historyNode, historyKey) -> Optional.of(history(historyNode, historyKey)));
+            if (rclone.isPresent()) {
+                for (String unsupported : List.of("history", "include", "exclude", "include-list", "exclude-list")) {
+                    if (fields.containsKey(unsupported)) {
+                        throw error(fields.get(unsupported).getValueNode(), key + "." + unsupported, "is not supported"
+                                + " for the rclone destination '" + dest + "' yet; remove it, or send this root to an"
+                                + " rsync destination");
+                    }
+                }
+            }
             VerifySettings verify = new VerifySettings(
                     optional(fields, key, "verify-cycle", VerifySettings.DEFAULT_CYCLE, this::verifyCycle),
                     optional(fields, key, "verify-max-rate", OptionalLong.empty(),
@@ -281,7 +297,7 @@ public final class ConfigLoader {
             RouteConfig route = new RouteConfig(name, root, dest, include, exclude, includeList, excludeList,
                     PathFilter.of(combine(include, includeList, lists)), PathFilter.of(combine(exclude, excludeList, lists)),
                     rsyncArgs, threshold, window, deleteOnFull, propagateDeletes, maxDelete, maxDeleteWindow, maxChange,
-                    maxChangeWindow, follow, history, verify);
+                    maxChangeWindow, follow, history, verify, rclone);
             checkDestinationPlace(route, destNode, roots.get(root), queue, state, earlier);
             return route;
         }
@@ -539,6 +555,13 @@ public final class ConfigLoader {
         }
 
         private void checkDest(String dest, Node node, String key) throws ConfigException {
+            if (RcloneDestination.names(dest)) {
+                Optional<String> problem = RcloneDestination.problem(dest);
+                if (problem.isPresent()) {
+                    throw error(node, key, problem.get());
+                }
+                return;
+            }
             if (dest.startsWith("rsync://")) {
                 String rest = dest.substring("rsync://".length());
                 int slash = rest.indexOf('/');
@@ -555,8 +578,53 @@ public final class ConfigLoader {
             if (colon > 0 && (slash < 0 || colon < slash)) {
                 return;
             }
-            throw error(node, key, "'" + dest + "' is neither an absolute path, host:path nor rsync://host/module/path/;"
+            throw error(node, key, "'" + dest + "' is neither an absolute path, host:path, rsync://host/module/path/ nor"
+                    + " rclone://remote/bucket/path/;"
                     + " a relative destination would depend on the working directory");
+        }
+
+        /**
+         * The rclone remote of an {@code rclone://} destination, with its {@code rclone-config}: required there, refused
+         * anywhere else.
+         */
+        private Optional<RcloneDestination> rclone(Map<String, NodeTuple> fields, Node node, String key, String dest)
+                throws ConfigException {
+            String configKey = key + ".rclone-config";
+            if (!RcloneDestination.names(dest)) {
+                if (fields.containsKey("rclone-config")) {
+                    throw error(fields.get("rclone-config").getValueNode(), configKey, "applies to rclone:// destinations"
+                            + " only, and dest is '" + dest + "'; remove it");
+                }
+                return Optional.empty();
+            }
+            Node configNode = require(fields, node, key, "rclone-config");
+            Path config = path(configNode, configKey);
+            checkPrivate(config, configNode, configKey);
+            return Optional.of(RcloneDestination.of(dest, config));
+        }
+
+        /**
+         * The rclone config file holds the remote's keys in clear text: only its owner may read or write it. A reader
+         * that may not even look at it (changeq-queue as another user) leaves the question to those that can.
+         */
+        private void checkPrivate(Path file, Node node, String key) throws ConfigException {
+            Set<PosixFilePermission> permissions;
+            try {
+                permissions = Files.getPosixFilePermissions(file);
+            } catch (NoSuchFileException e) {
+                throw error(node, key, "'" + file + "' does not exist; create it with 'rclone config --config " + file
+                        + "', owned by the user changeq-sync runs as, mode 600");
+            } catch (AccessDeniedException e) {
+                return;
+            } catch (IOException e) {
+                throw error(node, key, "'" + file + "' cannot be examined: " + e + "; check that it is a file of the user"
+                        + " changeq-sync runs as, mode 600");
+            }
+            if (permissions.stream().anyMatch(permission -> !permission.name().startsWith("OWNER_"))) {
+                throw error(node, key, "'" + file + "' holds the remote's keys but its mode "
+                        + PosixFilePermissions.toString(permissions) + " lets others than its owner at it; chmod 600 "
+                        + file);
+            }
         }
 
         /** Refuses arguments that contradict what changeq passes or relies on ({@link RsyncArgsRules}). */

@@ -31,6 +31,7 @@ import java.util.Optional;
  * @param history          the earlier versions the route keeps at its destination ({@code history:}); empty keeps none
  * @param verify           how {@code changeq-sync verify} proves the route's copy ({@code verify-cycle},
  *                         {@code verify-max-rate})
+ * @param rclone           the rclone remote {@code dest} names ({@code rclone://}); empty for an rsync destination
  */
 public record RouteConfig(
         String name,
@@ -53,7 +54,8 @@ public record RouteConfig(
         Duration maxChangeWindow,
         FollowSettings follow,
         Optional<HistorySettings> history,
-        VerifySettings verify) {
+        VerifySettings verify,
+        Optional<RcloneDestination> rclone) {
 
     /**
      * A local copy keeps owners, groups, modes and devices like {@code rsync -a} as root; {@code --super}
@@ -82,6 +84,7 @@ public record RouteConfig(
         java.util.Objects.requireNonNull(follow, "follow");
         java.util.Objects.requireNonNull(history, "history");
         java.util.Objects.requireNonNull(verify, "verify");
+        java.util.Objects.requireNonNull(rclone, "rclone");
         include = List.copyOf(include);
         exclude = List.copyOf(exclude);
         rsyncArgs = List.copyOf(rsyncArgs);

@@ -34,16 +34,20 @@ public record DeletionLists(Path directories, Path filter, Path renamed) {
         private final Set<ByteBuffer> parents = new LinkedHashSet<>();
         private final OutputStream risks;
         private final OutputStream renamedOut;
+        private final OutputStream deletedOut;
 
         private Writer() throws IOException {
             risks = new BufferedOutputStream(StateDirectory.newFile(filter));
             renamedOut = new BufferedOutputStream(StateDirectory.newFile(renamed));
+            deletedOut = new BufferedOutputStream(StateDirectory.newFile(deletedPaths()));
         }
 
         /** A deleted path, {@code buffer[start, start + length)}. */
         void deleted(byte[] buffer, int start, int length) throws IOException {
             byte[] path = Arrays.copyOfRange(buffer, start, start + length);
             rule(risks, "R /", path, false);
+            deletedOut.write(path);
+            deletedOut.write(0);
             int slash = path.length - 1;
             while (slash >= 0 && path[slash] != '/') {
                 slash--;
@@ -60,6 +64,7 @@ public record DeletionLists(Path directories, Path filter, Path renamed) {
         @Override
         public void close() throws IOException {
             try (OutputStream rules = risks; OutputStream renamedPaths = renamedOut;
+                 OutputStream deletedPaths = deletedOut;
                  OutputStream list = new BufferedOutputStream(StateDirectory.newFile(directories))) {
                 for (ByteBuffer parent : parents) {
                     byte[] directory = parent.array();
@@ -71,6 +76,14 @@ public record DeletionLists(Path directories, Path filter, Path renamed) {
                 }
             }
         }
+    }
+
+    /**
+     * The deleted paths themselves, raw and NUL-terminated, beside {@code filter}: for a destination that deletes by
+     * name instead of by rsync's rules.
+     */
+    public Path deletedPaths() {
+        return filter.resolveSibling(filter.getFileName() + ".paths");
     }
 
     /** Opens the files for writing: whatever they held is replaced. */

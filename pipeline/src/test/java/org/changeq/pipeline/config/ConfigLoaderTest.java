@@ -10,6 +10,7 @@ import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -121,6 +122,77 @@ class ConfigLoaderTest {
         assertEquals(List.of("-a", "-r", "--super"), config.route("mirror").rsyncArgs());
         assertEquals(List.of("-rlt"), config.route("nas").rsyncArgs());
         assertEquals(List.of("-rlt"), config.route("ssh").rsyncArgs());
+    }
+
+    /** A private rclone config file in {@code dir}, mode 600. */
+    private static Path rcloneConfig(Path dir) throws Exception {
+        Path file = dir.resolve("rclone.conf");
+        Files.writeString(file, "[s3test]\ntype = s3\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
+    }
+
+    @Test
+    void anRcloneDestinationNamesItsRemoteItsPathAndItsConfigFile(@TempDir Path dir) throws Exception {
+        Path file = rcloneConfig(dir);
+        ChangeqConfig config = parse(BASE + "  s3: {root: nfs, dest: \"rclone://s3test/backup/host1/\", rclone-config: "
+                + file + "}\n");
+        RouteConfig s3 = config.route("s3");
+        assertEquals(Optional.of(new RcloneDestination("s3test", "backup/host1", file)), s3.rclone());
+        assertEquals("s3test:backup/host1", s3.rclone().orElseThrow().target());
+        assertEquals(List.of(), s3.rsyncArgs(), "rsync's defaults do not apply");
+        assertFalse(s3.localDestination());
+        assertEquals(Optional.empty(), config.route("mirror").rclone());
+    }
+
+    @ParameterizedTest
+    @MethodSource("malformedRcloneDestinations")
+    void aMalformedRcloneDestinationIsRefusedNamingItAndTheForm(String dest, String why, @TempDir Path dir)
+            throws Exception {
+        String error = errorOf(BASE + "  s3: {root: nfs, dest: \"" + dest + "\", rclone-config: " + rcloneConfig(dir)
+                + "}\n");
+        assertTrue(error.contains("routes.s3.dest") && error.contains("'" + dest + "'") && error.contains(why), error);
+    }
+
+    static List<Arguments> malformedRcloneDestinations() {
+        return List.of(
+                Arguments.of("rclone://", "names no usable rclone remote"),
+                Arguments.of("rclone://-s3/b/", "names no usable rclone remote"),
+                Arguments.of("rclone://s3 /b/", "names no usable rclone remote"),
+                Arguments.of("rclone://s3test", "names no bucket or path"),
+                Arguments.of("rclone://s3test/", "names no bucket or path"),
+                Arguments.of("rclone://s3test/b//c/", "'..' segment"),
+                Arguments.of("rclone://s3test/b/../c/", "'..' segment"),
+                Arguments.of("rclone://s3test/./b/", "'..' segment"));
+    }
+
+    @Test
+    void anRcloneConfigFileIsRequiredThereOwnerOnlyAndRefusedElsewhere(@TempDir Path dir) throws Exception {
+        String route = "  s3: {root: nfs, dest: \"rclone://s3test/backup/\"";
+        assertTrue(errorOf(BASE + route + "}\n").contains("missing required key 'rclone-config'"));
+        Path missing = dir.resolve("none.conf");
+        assertTrue(errorOf(BASE + route + ", rclone-config: " + missing + "}\n")
+                .contains("'" + missing + "' does not exist; create it with 'rclone config --config " + missing));
+        Path file = rcloneConfig(dir);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        String readable = errorOf(BASE + route + ", rclone-config: " + file + "}\n");
+        assertTrue(readable.contains("routes.s3.rclone-config") && readable.contains("rw-r--r--")
+                && readable.contains("chmod 600 " + file), readable);
+        assertTrue(errorOf(BASE + route + ", rclone-config: rclone.conf}\n").contains("not an absolute path"));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        assertTrue(errorOf(BASE + route + ", rclone-config: " + file + ", rsync-args: [-rlt]}\n")
+                .contains("routes.s3.rsync-args: does not apply to the rclone destination"));
+        assertTrue(errorOf(BASE + "  nas: {root: nfs, dest: \"rsync://nas/b/\", rclone-config: " + file + "}\n")
+                .contains("routes.nas.rclone-config: applies to rclone:// destinations only"));
+    }
+
+    @Test
+    void whatAnRcloneDestinationCannotDoYetIsRefusedWhenTheConfigurationIsRead(@TempDir Path dir) throws Exception {
+        String route = "  s3: {root: nfs, dest: \"rclone://s3test/backup/\", rclone-config: " + rcloneConfig(dir);
+        String history = errorOf(BASE + route + ", history: {keep: 30d}}\n");
+        assertTrue(history.contains("routes.s3.history: is not supported for the rclone destination"
+                + " 'rclone://s3test/backup/' yet; remove it"), history);
+        assertTrue(errorOf(BASE + route + ", exclude: ['*.tmp']}\n").contains("routes.s3.exclude: is not supported"));
     }
 
     @Test
@@ -451,7 +523,7 @@ class ConfigLoaderTest {
                 Arguments.of("a null dest", BASE.replace("dest: /mnt/backup/}", "dest: }"),
                         8, "routes.mirror.dest", "expected a text value, got nothing"),
                 Arguments.of("a relative dest", BASE.replace("dest: /mnt/backup/}", "dest: backup/}"),
-                        8, "routes.mirror.dest", "neither an absolute path, host:path nor rsync://"),
+                        8, "routes.mirror.dest", "neither an absolute path, host:path, rsync://host/module/path/ nor rclone://"),
                 Arguments.of("an rsync dest without module", BASE.replace("dest: /mnt/backup/}", "dest: \"rsync://nas\"}"),
                         8, "routes.mirror.dest", "names no host or module"),
                 Arguments.of("a duplicate key", BASE.replace("{root: nfs, dest: /mnt/backup/}", "{root: nfs, root: nfs, dest: /x}"),

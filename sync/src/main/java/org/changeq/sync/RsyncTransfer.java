@@ -6,16 +6,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 import org.changeq.pipeline.config.RootConfig;
 import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.plan.DeletionLists;
 
 /**
- * The rsync argument vectors of one route. Never run through a shell. Every invocation compares
+ * The rsync destination kind: the rsync argument vectors of one route, each run by {@link RsyncRunner}. Never run
+ * through a shell. Every invocation compares
  * modification times to the nanosecond ({@code --modify-window=-1}): rsync's default quick check
  * skips a same-size rewrite within the same second. Thread-safe (immutable).
  */
-final class RsyncCommand {
+final class RsyncTransfer implements Transfer {
 
     static final String RSYNC = "rsync";
     static final String DRY_RUN = "--dry-run";
@@ -30,7 +32,7 @@ final class RsyncCommand {
     /** {@code --backup --backup-dir=...} of a run that keeps history; empty otherwise. */
     private final List<String> backup;
 
-    RsyncCommand(RouteConfig route, RootConfig root, boolean dryRun) {
+    RsyncTransfer(RouteConfig route, RootConfig root, boolean dryRun) {
         this(route, filters(route, root), root.path() + "/", dryRun, false, OptionalLong.empty(), true, List.of());
     }
 
@@ -49,7 +51,7 @@ final class RsyncCommand {
         return List.copyOf(filters);
     }
 
-    private RsyncCommand(RouteConfig route, List<String> filters, String source, boolean dryRun, boolean plainNames,
+    private RsyncTransfer(RouteConfig route, List<String> filters, String source, boolean dryRun, boolean plainNames,
                          OptionalLong maxDelete, boolean deleting, List<String> backup) {
         this.route = route;
         this.filters = filters;
@@ -62,8 +64,9 @@ final class RsyncCommand {
     }
 
     /** The same passes with {@code --dry-run}: what a pass would do, without doing it. */
-    RsyncCommand asDryRun() {
-        return new RsyncCommand(route, filters, source, true, plainNames, maxDelete, deleting, backup);
+    @Override
+    public RsyncTransfer asDryRun() {
+        return new RsyncTransfer(route, filters, source, true, plainNames, maxDelete, deleting, backup);
     }
 
     /**
@@ -71,34 +74,39 @@ final class RsyncCommand {
      * appends {@code -> TARGET} to links and {@code => NAME} to hard links, which a name can contain too.
      * {@link FailedPaths} reads the names.
      */
-    RsyncCommand asFailureCheck() {
-        return new RsyncCommand(route, filters, source, true, true, maxDelete, deleting, backup);
+    @Override
+    public RsyncTransfer asFailureCheck() {
+        return new RsyncTransfer(route, filters, source, true, true, maxDelete, deleting, backup);
     }
 
     /** The same passes with rsync's own fence: no more than {@code limit} deletions, exit 25 past it. */
-    RsyncCommand limitingDeletions(long limit) {
-        return new RsyncCommand(route, filters, source, dryRun, plainNames, OptionalLong.of(limit), deleting, backup);
+    @Override
+    public RsyncTransfer limitingDeletions(long limit) {
+        return new RsyncTransfer(route, filters, source, dryRun, plainNames, OptionalLong.of(limit), deleting, backup);
     }
 
     /**
      * The same full pass sending what is new or changed and deleting nothing, whatever the route says: deletions held
      * back by its max-delete must not hold back the rest.
      */
-    RsyncCommand withoutDeletions() {
-        return new RsyncCommand(route, filters, source, dryRun, plainNames, maxDelete, false, backup);
+    @Override
+    public RsyncTransfer withoutDeletions() {
+        return new RsyncTransfer(route, filters, source, dryRun, plainNames, maxDelete, false, backup);
     }
 
     /**
      * The same passes moving what they overwrite or delete at the destination into the history's run directory
      * {@code run} ({@link History}).
      */
-    RsyncCommand keepingHistoryIn(String run) {
-        return new RsyncCommand(route, filters, source, dryRun, plainNames, maxDelete, deleting, History.backup(run));
+    @Override
+    public RsyncTransfer keepingHistoryIn(String run) {
+        return new RsyncTransfer(route, filters, source, dryRun, plainNames, maxDelete, deleting, History.backup(run));
     }
 
     /** The pass for files and SUBTREE directories: recursive. A listed path that is gone is the deletion pass's. */
-    List<String> recursivePass(Path list) {
-        return listedPass(list);
+    @Override
+    public Pass recursivePass(Path list) {
+        return new Invocation(listedPass(list));
     }
 
     /**
@@ -106,7 +114,8 @@ final class RsyncCommand {
      * the receiver protecting all in them but the deleted paths ({@link DeletionLists}). A deleted directory goes with
      * all it held; a path the route excludes stays.
      */
-    List<String> deletionPass(DeletionLists lists) {
+    @Override
+    public Pass deletionPass(DeletionLists lists) {
         List<String> args = common();
         // Before the merge file: rsync reads it while parsing the options, and --from0 makes its rules NUL-terminated.
         args.add("--from0");
@@ -120,7 +129,7 @@ final class RsyncCommand {
         addMaxDelete(args);
         args.add("--files-from=" + lists.directories());
         args.add("--ignore-missing-args");
-        return endpoints(args);
+        return new Invocation(endpoints(args));
     }
 
     /**
@@ -129,8 +138,9 @@ final class RsyncCommand {
      * mtime changed: 0.30 s with {@code -r}, 0.05 s with {@code --no-r --dirs}. The price is a second
      * rsync invocation (one more connection to a daemon) in runs that have such entries.
      */
-    List<String> directoryPass(Path list) {
-        return listedPass(list, "--no-r", "--dirs");
+    @Override
+    public Pass directoryPass(Path list) {
+        return new Invocation(listedPass(list, "--no-r", "--dirs"));
     }
 
     /**
@@ -141,19 +151,21 @@ final class RsyncCommand {
      * recursive pass first would be read on both ends again afterwards (BENCHMARKS.md has the figures). A listed
      * path that is gone was or will be recorded as deleted; the recursive pass deletes it.
      */
-    List<String> contentPass(Path list) {
-        return listedPass(list, "--checksum");
+    @Override
+    public Pass contentPass(Path list) {
+        return new Invocation(listedPass(list, "--checksum"));
     }
 
     /**
      * A dry run over directories, each one level deep with {@code --delete}: what it would delete is what the
      * destination holds in them that the source does not ({@link Verify}'s extra paths). Dry runs only.
      */
-    List<String> extraPass(Path directories) {
+    @Override
+    public Pass extraPass(Path directories) {
         if (!dryRun) {
             throw new IllegalStateException("the pass that finds extra paths deletes them unless it is a dry run");
         }
-        return listedPass(directories, "--no-r", "--dirs", "--delete");
+        return new Invocation(listedPass(directories, "--no-r", "--dirs", "--delete"));
     }
 
     /**
@@ -171,18 +183,20 @@ final class RsyncCommand {
     }
 
     /** The whole tree, with {@code --delete} when the route deletes on full syncs. */
-    List<String> fullPass() {
+    @Override
+    public Pass fullPass() {
         return fullPass(route.deleteOnFull() && deleting);
     }
 
-    List<String> fullPass(boolean delete) {
+    @Override
+    public Pass fullPass(boolean delete) {
         List<String> args = common();
         if (delete) {
             args.add("--delete");
             addMaxDelete(args);
         }
         args.addAll(filters);
-        return endpoints(args);
+        return new Invocation(endpoints(args));
     }
 
     /**
@@ -191,7 +205,8 @@ final class RsyncCommand {
      * destination directory that does not exist is a missing argument like a missing marker); copies nothing, and
      * succeeds, when either is missing. Without recursion: a directory of that name is no marker.
      */
-    List<String> fetchMarker(Path directory) {
+    @Override
+    public Pass fetchMarker(Path directory) {
         List<String> args = connection();
         args.add("--no-r");
         args.add("--relative");
@@ -200,17 +215,33 @@ final class RsyncCommand {
         args.add(destinationDirectory() + DestinationMarker.NAME);
         args.add(directory + "/");
         requireEncodable(args);
-        return List.copyOf(args);
+        return new Invocation(List.copyOf(args));
     }
 
     /** Puts the marker {@code file} at the top of the destination. */
-    List<String> placeMarker(Path file) {
+    @Override
+    public Pass placeMarker(Path file) {
         List<String> args = connection();
         args.add("--");
         args.add(file.toString());
         args.add(destinationDirectory());
         requireEncodable(args);
-        return List.copyOf(args);
+        return new Invocation(List.copyOf(args));
+    }
+
+    @Override
+    public History history(Path scratch) {
+        return new History(route, this, scratch);
+    }
+
+    /** One rsync invocation. */
+    private record Invocation(List<String> command) implements Pass {
+
+        @Override
+        public RsyncRunner.Outcome run(Consumer<byte[]> itemized, RsyncProgress progress)
+                throws SyncException, InterruptedException {
+            return RsyncRunner.run(command, itemized, progress);
+        }
     }
 
     /** The route's own arguments (ssh command, password file, port, timeouts) and nothing a pass adds. */
