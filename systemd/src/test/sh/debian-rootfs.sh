@@ -1,10 +1,10 @@
 #!/bin/sh
-# Prints the path of a Debian bookworm root file system with systemd, Java 17 and rsync, built with
+# Prints the path of a Debian bookworm root file system with systemd, Java 17, rsync and rclone, built with
 # debootstrap on first use and kept under CACHE-DIR, keyed by the package list, for later runs.
 # Usage: debian-rootfs.sh CACHE-DIR     Exit 77: this machine cannot build one (not root, no debootstrap).
 set -eu
 cache=$1
-packages=systemd,systemd-sysv,dbus,rsync,openjdk-17-jre-headless,procps,adduser
+packages=systemd,systemd-sysv,dbus,rsync,rclone,openjdk-17-jre-headless,procps,adduser
 suite=bookworm
 [ "$(id -u)" -eq 0 ] || { echo "not root" >&2; exit 77; }
 command -v debootstrap >/dev/null || { echo "no debootstrap (apt-get install debootstrap)" >&2; exit 77; }

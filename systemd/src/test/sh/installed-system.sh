@@ -1,14 +1,16 @@
 #!/bin/bash
 # The package as users run it: boots Debian with a real systemd in a container, installs the .deb
 # with apt, configures the example's three routes (a local mirror with its drop-in, two routes to an
-# rsync daemon on loopback standing in for the NAS) and runs the named steps below in order. Each
-# step prints its name and duration; the first failure prints the journal and exits 1.
-# Usage: installed-system.sh DEB ROOTFS-CACHE-DIR WORK-DIR
+# rsync daemon on loopback standing in for the NAS, later a route to an S3 server on loopback) and runs
+# the named steps below in order. Each step prints its name and duration; the first failure prints the
+# journal and exits 1.
+# Usage: installed-system.sh DEB ROOTFS-CACHE-DIR WORK-DIR S3PROXY-JAR
 # Exit 77: this machine cannot boot a container (not root, no systemd-nspawn, debootstrap or overlayfs).
 set -euo pipefail
 deb=$(readlink -f "$1")
 cache=$2
 work=$3
+s3proxy_jar=$(readlink -f "$4")
 here=$(dirname "$(readlink -f "$0")")
 started=$SECONDS
 
@@ -22,6 +24,8 @@ config=/etc/changeq/changeq.yaml
 # The NAS: an rsync daemon on 127.0.0.1, inside the container, which shares the host's network.
 nas_port=$((20000 + $$ % 20000))
 nas=rsync://127.0.0.1:$nas_port/Backup
+# The object storage: S3Proxy over a directory, inside the container too.
+s3_port=$((nas_port + 1))
 
 mkdir -p "$work/upper" "$work/overlay-work" "$work/root"
 mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$work/upper,workdir=$work/overlay-work" "$work/root" \
@@ -322,6 +326,49 @@ step_verify_finds_and_the_next_run_repairs() {
         /var/lib/changeq/state/metrics/changeq_verify_offsite-nfs.prom || fail "the verify metrics"
 }
 
+# A route to object storage (rclone to an S3 server, as a Garage or MinIO at a friend's house would
+# be) runs from its timer's service, with the unit's hardening and the changeq user's rclone config:
+# check previews it, the first run is full, a change goes in an incremental run.
+step_s3_route_runs_from_its_timer() {
+    cp "$s3proxy_jar" "$work/root/root/s3proxy.jar"
+    inside mkdir -p /srv/s3/backup
+    inside tee /root/s3proxy.conf >/dev/null <<EOF
+s3proxy.endpoint=http://127.0.0.1:$s3_port
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=host1
+s3proxy.credential=host1-secret
+jclouds.provider=filesystem
+jclouds.filesystem.basedir=/srv/s3
+EOF
+    inside systemd-run -q --unit=s3 java -jar /root/s3proxy.jar --properties /root/s3proxy.conf
+    await 60 "the S3 server" inside bash -c "exec 3<>/dev/tcp/127.0.0.1/$s3_port"
+    inside install -m 600 -o changeq -g changeq /dev/null /etc/changeq/rclone.conf
+    inside tee /etc/changeq/rclone.conf >/dev/null <<EOF
+[nas-s3]
+type = s3
+provider = Other
+access_key_id = host1
+secret_access_key = host1-secret
+endpoint = http://127.0.0.1:$s3_port
+force_path_style = true
+EOF
+    echo '  offsite-s3:     {root: nfs, dest: "rclone://nas-s3/backup/host1/", rclone-config: /etc/changeq/rclone.conf}' \
+        | inside tee -a "$config" >/dev/null
+    inside changeq-sync check --config "$config" --route offsite-s3 >"$work/check-s3.log" 2>&1 \
+        || { cat "$work/check-s3.log"; fail "changeq-sync check of the S3 route"; }
+    run_route offsite-s3 full
+    expect "$(inside cat /srv/nfs/docs/a.txt)" "$(inside cat /srv/s3/backup/host1/docs/a.txt)" "a document in the bucket"
+    expect "$(inside cat /srv/nfs/postgres/base/1)" "$(inside cat /srv/s3/backup/host1/postgres/base/1)" \
+        "a file only its owner may read, in the bucket"
+    ! inside grep -q host1-secret "$config" || fail "the secret reached changeq.yaml"
+    ! inside journalctl --no-pager -o cat -u changeq-sync@offsite-s3.service | grep -q host1-secret \
+        || fail "the secret reached the journal"
+    inside sh -c 'echo "to the bucket" > /srv/nfs/docs/s3.txt'
+    await 10 "the tracker to record s3.txt" recorded s3.txt
+    run_route offsite-s3 incremental
+    expect "to the bucket" "$(inside cat /srv/s3/backup/host1/docs/s3.txt)" "the change in the bucket"
+}
+
 # Flags asking for a full sync are honoured once per appearance and never removed: the legacy one
 # lies in a root, which the unit makes read-only; changeq's own one may be made by root.
 step_flags_honoured_once() {
@@ -552,7 +599,7 @@ step() {
     echo "== $1 ok ($((SECONDS - t0)) s)"
 }
 for name in boot install configure tracker-ready root-runs-readme-commands first-runs mirror-keeps-owners-and-modes \
-        planted-links-do-not-reach-root later-runs-are-incremental verify-finds-and-the-next-run-repairs flags-honoured-once unmounted-disk-is-refused timers-listed follower-replaces-the-timer follower-holds-a-mass-change \
+        planted-links-do-not-reach-root later-runs-are-incremental verify-finds-and-the-next-run-repairs s3-route-runs-from-its-timer flags-honoured-once unmounted-disk-is-refused timers-listed follower-replaces-the-timer follower-holds-a-mass-change \
         root-added-needs-a-reload kill-9-restarts-and-catches-up second-tracker-refused stopped-tracker-is-reported stop-records-stop purge; do
     step "$name"
 done

@@ -36,8 +36,10 @@ class InstalledSystemIT {
         Path script = ModuleFiles.module().resolve("src/test/sh/installed-system.sh");
 
         long started = System.nanoTime();
+        Path s3proxy = Path.of(System.getProperty("changeq.test.s3proxy.jar"));
+        assertTrue(Files.isRegularFile(s3proxy), s3proxy + " was copied by the build");
         ModuleFiles.Result result = ModuleFiles.run(work, List.of("bash", script.toString(), deb.toString(), ROOTFS_CACHE,
-                work.resolve("system").toString()), Map.of(), DEADLINE_SECONDS);
+                work.resolve("system").toString(), s3proxy.toString()), Map.of(), DEADLINE_SECONDS);
         long seconds = (System.nanoTime() - started) / 1_000_000_000;
 
         Assumptions.assumeTrue(result.exitCode() != 77, "cannot boot systemd in a container here ("
