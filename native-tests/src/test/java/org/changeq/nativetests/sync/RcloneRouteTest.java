@@ -428,8 +428,8 @@ class RcloneRouteTest {
         Trees.write(bench.root, "notes.txt", "buy milk");
         ChangeqConfig config = bench.config(route("verified").set("verify-cycle", "1d"));
         assertEquals("full", bench.sync(config, "s3").mode());
-        Verify.Report clean = Verify.run(config, verifyRequest(), Clock.systemDefaultZone(),
-                new PrintStream(new ByteArrayOutputStream(), true, UTF_8));
+        Verify.Report clean = Verify.runOrAsk(config, verifyRequest(), Clock.systemDefaultZone(),
+                new PrintStream(new ByteArrayOutputStream(), true, UTF_8)).report().orElseThrow();
         assertEquals(ExitCodes.OK, clean.exitCode(), clean.summary());
         assertEquals(3, clean.files());
 
@@ -444,11 +444,11 @@ class RcloneRouteTest {
         assertEquals(0, server.run("copyto", stray.toString(), prefix + "photos/stray.jpg").exitCode());
 
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        Verify.Report found = Verify.run(config, verifyRequest(), Clock.systemDefaultZone(),
-                new PrintStream(printed, true, UTF_8));
+        Verify.Report found = Verify.runOrAsk(config, verifyRequest(), Clock.systemDefaultZone(),
+                new PrintStream(printed, true, UTF_8)).report().orElseThrow();
         assertEquals(ExitCodes.VERIFY_MISMATCH, found.exitCode(), found.summary());
-        assertEquals(Set.of("content photos/2026/beach.jpg", "missing photos/2026/dunes.jpg", "extra photos/stray.jpg"),
-                Set.copyOf(printed.toString(UTF_8).lines().toList()));
+        assertEquals(Set.of("content photos/2026/beach.jpg", "missing photos/2026/dunes.jpg", "extra photos/stray.jpg",
+                found.summary()), Set.copyOf(printed.toString(UTF_8).lines().toList()));
 
         assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode(), "the run sends what verify found");
         assertEquals("the sea, the sand, the sun", Files.readString(objects("verified").resolve("photos/2026/beach.jpg")));
