@@ -87,6 +87,9 @@ run_route() {
 # summaries ROUTE: the summary lines its service runs printed so far.
 summaries() { inside journalctl --no-pager -o cat -u "changeq-sync@$1.service" | grep "^route=$1 " || true; }
 summaries_exceed() { [ "$(summaries "$1" | wc -l)" -gt "$2" ]; }
+# journal_has_line UNIT LINE: the unit's journal holds LINE. journald stores what a unit printed just
+# before it exited a moment after systemctl start has returned.
+journal_has_line() { inside journalctl --no-pager -o cat -u "$1" | grep -qxF -- "$2"; }
 # recorded NAME...: the tracker has appended a record naming each NAME.
 recorded() {
     local records name
@@ -316,8 +319,7 @@ step_verify_finds_and_the_next_run_repairs() {
     '
     ! inside systemctl start "$unit" || fail "$unit passed although the NAS holds a corrupted file"
     expect 16 "$(unit_property "$unit" ExecMainStatus)" "$unit ExecMainStatus"
-    inside journalctl --no-pager -o cat -u "$unit" | grep -qx "content immich/x.jpg" \
-        || fail "$unit did not name the corrupted file"
+    await 10 "$unit to name the corrupted file in the journal" journal_has_line "$unit" "content immich/x.jpg"
     run_route offsite-nfs incremental
     expect "$(inside cat /srv/nfs/immich/x.jpg)" "$(inside cat /srv/nas/nfs/immich/x.jpg)" "the repaired file"
     inside systemctl start "$unit" || fail "$unit failed after the repair"
@@ -461,8 +463,8 @@ step_follower_replaces_the_timer() {
     '
     ! inside systemctl start changeq-verify@offsite-nfs.service || fail "verify passed although the NAS holds a corrupted file"
     expect 16 "$(unit_property changeq-verify@offsite-nfs.service ExecMainStatus)" "the verify unit's exit code while followed"
-    inside journalctl --no-pager -o cat -u changeq-verify@offsite-nfs.service | grep -qx "content immich/followed.jpg" \
-        || fail "the follower's verify did not name the corrupted file"
+    await 10 "the follower's verify to name the corrupted file in the journal" \
+        journal_has_line changeq-verify@offsite-nfs.service "content immich/followed.jpg"
     await 30 "the follower to repair followed.jpg" inside cmp -s /srv/nfs/immich/followed.jpg /srv/nas/nfs/immich/followed.jpg
     inside systemctl start changeq-verify@offsite-nfs.service || fail "verify failed after the follower's repair"
     expect 0 "$(unit_property changeq-verify@offsite-nfs.service ExecMainStatus)" "the verify unit after the repair"
