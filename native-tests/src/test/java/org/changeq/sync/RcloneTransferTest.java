@@ -13,37 +13,24 @@ import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.config.ChangeqConfig;
 import org.changeq.pipeline.config.TestConfigs;
 import org.changeq.pipeline.testing.ExpectLog;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.event.Level;
 
 /** The rclone destination's files pass against a real S3 server (S3Proxy on loopback). */
 class RcloneTransferTest {
 
-    @TempDir
-    static Path serverDir;
-
-    private static S3Server server;
+    /** One server for the class; each test uses a bucket or a prefix of its own. */
+    @RegisterExtension
+    static final S3Server.ForClass S3 = new S3Server.ForClass("dest");
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = S3Server.start(serverDir);
-        assertEquals(0, server.run("mkdir", server.remotePath("dest")).exitCode(), "bucket made");
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
-
     private Transfer transfer(Path root, String dest) {
         ChangeqConfig config = TestConfigs.config(root.toString(), "[]", "{root: nfs, dest: '" + dest
-                + "', rclone-config: " + server.rcloneConfig() + "}");
+                + "', rclone-config: " + S3.server().rcloneConfig() + "}");
         return Transfer.of(config.route("r"), config.root("nfs"), false);
     }
 
@@ -73,7 +60,7 @@ class RcloneTransferTest {
                 .run();
 
         assertEquals(0, outcome.exitCode(), String.join(" | ", outcome.errors()));
-        Path objects = server.dataDirectory().resolve("dest/host1");
+        Path objects = S3.server().dataDirectory().resolve("dest/host1");
         for (String name : files) {
             assertEquals("content of " + name, Files.readString(objects.resolve(name)), name);
         }
@@ -90,6 +77,6 @@ class RcloneTransferTest {
                 .recursivePass(list(List.of("file"))).run();
 
         assertEquals(1, outcome.exitCode(), "the pass failed, a whole-destination failure, not one path's");
-        assertFalse(Files.exists(server.dataDirectory().resolve("absent")), "no bucket made");
+        assertFalse(Files.exists(S3.server().dataDirectory().resolve("absent")), "no bucket made");
     }
 }

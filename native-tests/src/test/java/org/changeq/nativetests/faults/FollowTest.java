@@ -1,6 +1,5 @@
 package org.changeq.nativetests.faults;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,6 +28,7 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.changeq.nativetests.sync.ChildJvm;
+import org.changeq.nativetests.sync.ForeignLock;
 import org.changeq.nativetests.sync.Trees;
 import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.manifest.RecordType;
@@ -122,30 +122,25 @@ class FollowTest {
         try (FaultBench bench = FaultBench.create(temp)) {
             bench.startTracker();
             bench.awaitTrackerWatching();
-            Process holder = holdRouteLockInAnotherProcess(bench);
-            try (NotifyReceiver systemd = NotifyReceiver.bind(temp.resolve("notify").toString())) {
-                try (Following following = new Following(bench,
-                        SystemdNotifier.fromEnvironment(systemd.environment(Duration.ofSeconds(2))))) {
-                    // Ready at once, so systemd's start timeout cannot end the wait; the watchdog hears from it.
-                    String ready = systemd.receive();
-                    assertTrue(ready.startsWith("READY=1\nSTATUS=route " + FaultBench.ROUTE + ": waiting for its lock, held"
-                            + " by process " + holder.pid()), ready);
-                    awaitMessage(systemd, "WATCHDOG=1");
-                    SyncException refused = assertThrows(SyncException.class, bench::sync,
-                            "a timer run while the follower waits");
-                    assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
-                    assertTrue(refused.getMessage().contains("is followed by changeq-sync follow"), refused.getMessage());
-                    Trees.write(bench.root, "written-while-waiting", "sent once the lock is free");
-                    assertEquals(List.of(), following.summaries(), "no run while another process holds the lock");
+            try (ForeignLock verify = ForeignLock.hold(routeLock(bench), ForeignLock.Kind.PROCESS);
+                 NotifyReceiver systemd = NotifyReceiver.bind(temp.resolve("notify").toString());
+                 Following following = new Following(bench,
+                         SystemdNotifier.fromEnvironment(systemd.environment(Duration.ofSeconds(2))))) {
+                // Ready at once, so systemd's start timeout cannot end the wait; the watchdog hears from it.
+                String ready = systemd.receive();
+                assertTrue(ready.startsWith("READY=1\nSTATUS=route " + FaultBench.ROUTE + ": waiting for its lock, held"
+                        + " by process " + verify.pid()), ready);
+                awaitMessage(systemd, "WATCHDOG=1");
+                SyncException refused = assertThrows(SyncException.class, bench::sync, "a timer run while the follower waits");
+                assertEquals(ExitCodes.ALREADY_RUNNING, refused.exitCode());
+                assertTrue(refused.getMessage().contains("is followed by changeq-sync follow"), refused.getMessage());
+                Trees.write(bench.root, "written-while-waiting", "sent once the lock is free");
+                assertEquals(List.of(), following.summaries(), "no run while another process holds the lock");
 
-                    holder.getOutputStream().close();
-                    assertTrue(holder.waitFor(20, TimeUnit.SECONDS));
-                    assertTrue(following.awaitSummaries(1).get(0).contains("mode=full reason=first-run"),
-                            following.summaries().toString());
-                    Poll.until(TIMEOUT, "the copy once the lock was free", bench::destinationEqualsSourceNow);
-                }
-            } finally {
-                holder.destroy();
+                verify.close();
+                assertTrue(following.awaitSummaries(1).get(0).contains("mode=full reason=first-run"),
+                        following.summaries().toString());
+                Poll.until(TIMEOUT, "the copy once the lock was free", bench::destinationEqualsSourceNow);
             }
         }
     }
@@ -155,18 +150,14 @@ class FollowTest {
         try (FaultBench bench = FaultBench.create(temp)) {
             bench.startTracker();
             bench.awaitTrackerWatching();
-            Process holder = holdRouteLockInAnotherProcess(bench);
-            try {
+            try (ForeignLock verify = ForeignLock.hold(routeLock(bench), ForeignLock.Kind.PROCESS)) {
                 Following following = new Following(bench);
                 Poll.until(TIMEOUT, "the follower to wait for the lock", () -> Thread.getAllStackTraces().keySet().stream()
                         .anyMatch(thread -> thread.getName().startsWith("changeq-follow")));
                 // Following.close asserts exit 0 and every follower thread joined.
                 following.close();
                 assertEquals(List.of(), following.summaries());
-                assertTrue(holder.isAlive(), "the holder kept its lock throughout");
-            } finally {
-                holder.destroy();
-                holder.waitFor();
+                assertTrue(verify.held(), "the holder kept its lock throughout");
             }
         }
     }
@@ -444,18 +435,10 @@ class FollowTest {
         }
     }
 
-    /** Another process holding the route's POSIX lock, as a verify or a run started by hand does, until its stdin closes. */
-    private static Process holdRouteLockInAnotherProcess(FaultBench bench) throws IOException {
+    private static Path routeLock(FaultBench bench) throws IOException {
         Path lockFile = new StateLayout(bench.state).routeLock(FaultBench.ROUTE);
         Files.createDirectories(lockFile.getParent());
-        Process holder = new ProcessBuilder("python3", "-c", String.join("\n",
-                "import fcntl, os, sys",
-                "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o640)",
-                "fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)",
-                "print('locked', flush=True)",
-                "sys.stdin.read()"), lockFile.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        assertEquals("locked\n", new String(holder.getInputStream().readNBytes(7), UTF_8));
-        return holder;
+        return lockFile;
     }
 
     private static void awaitMessage(NotifyReceiver systemd, String message) {

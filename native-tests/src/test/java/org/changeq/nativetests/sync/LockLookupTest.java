@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,15 +76,7 @@ class LockLookupTest {
             long pid = ProcessHandle.current().pid();
             Files.writeString(lockFile, pid + "\n");
             // An open file description's lock: the kernel names no process, so none can be asked what it has open.
-            Process holder = new ProcessBuilder("python3", "-c", String.join("\n",
-                    "import fcntl, os, struct, sys",
-                    "fd = os.open(sys.argv[1], os.O_RDWR)",
-                    "fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack('hhqqi4x', fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))",
-                    "print('locked', flush=True)",
-                    "sys.stdin.read()"), lockFile.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            try (BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                assertEquals("locked", out.readLine());
+            try (ForeignLock holder = ForeignLock.hold(lockFile, ForeignLock.Kind.OPEN_FILE_DESCRIPTION)) {
                 assertEquals(LockHolder.Status.UNKNOWN, LockHolder.of(lockFile).status());
                 RunProgressFile.Snapshot running = new RunProgressFile.Snapshot(pid, 1, 2, "full sync", true, 0, 0, 0,
                         -1, -1, false, new byte[0]);
@@ -101,9 +90,6 @@ class LockLookupTest {
                 assertEquals(ExitCodes.QUEUE_UNAVAILABLE, refused.exitCode());
                 assertTrue(refused.getMessage().startsWith("cannot tell whether a changeq-tracker writes the queue "
                         + queue + ": a lock on inode "), refused.getMessage());
-            } finally {
-                holder.getOutputStream().close();
-                assertTrue(holder.waitFor(20, TimeUnit.SECONDS));
             }
             assertEquals(LockHolder.FREE, LockHolder.of(lockFile));
         }

@@ -10,9 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,29 +20,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RcloneFactsTest {
 
+    /** One server for the class; each test uses a bucket or a prefix of its own. */
+    @RegisterExtension
+    static final S3Server.ForClass S3 = new S3Server.ForClass("names");
+
     private static final byte[] NEWLINE_NAME = "new\nline".getBytes(StandardCharsets.UTF_8);
     private static final byte[] INVALID_UTF8_NAME = {'b', 'a', 'd', (byte) 0xff, 'n', 'a', 'm', 'e'};
     /** rclone's InvalidUtf8 encoding of byte 0xFF: U+201B then the byte in hex. */
     private static final String INVALID_UTF8_KEY = "bad\u201BFFname";
 
     @TempDir
-    static Path serverDir;
-
-    private static S3Server server;
-
-    @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = S3Server.start(serverDir);
-        assertEquals(0, server.run("mkdir", server.remotePath("names")).exitCode(), "bucket made");
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
 
     @Test
     void filesFromTakesCommentsAndLeadingSpacesFromTheListAndFilesFromRawDoesNot() throws Exception {
@@ -54,30 +41,30 @@ class RcloneFactsTest {
         }
         Path list = Files.writeString(dir.resolve("list"), String.join("\n", names) + "\n");
 
-        S3Server.Run cooked = server.run("copy", "--files-from", list.toString(), source.toString(),
-                server.remotePath("names/cooked"));
+        S3Server.Run cooked = S3.server().run("copy", "--files-from", list.toString(), source.toString(),
+                S3.server().remotePath("names/cooked"));
         assertEquals(0, cooked.exitCode(), cooked.text());
-        assertEquals("-dash\nplain\n", server.run("lsf", server.remotePath("names/cooked")).text(),
+        assertEquals("-dash\nplain\n", S3.server().run("lsf", S3.server().remotePath("names/cooked")).text(),
                 "#hash and ;semi are comments, ' lead' was trimmed to a name that does not exist: all silently skipped");
 
-        S3Server.Run raw = server.run("copy", "--files-from-raw", list.toString(), source.toString(),
-                server.remotePath("names/raw"));
+        S3Server.Run raw = S3.server().run("copy", "--files-from-raw", list.toString(), source.toString(),
+                S3.server().remotePath("names/raw"));
         assertEquals(0, raw.exitCode(), raw.text());
-        assertEquals(" lead\n#hash\n-dash\n;semi\nplain\n", server.run("lsf", server.remotePath("names/raw")).text());
+        assertEquals(" lead\n#hash\n-dash\n;semi\nplain\n", S3.server().run("lsf", S3.server().remotePath("names/raw")).text());
     }
 
     @Test
     void aCopyToAMissingBucketMakesItUnlessTheBucketIsNotChecked() throws Exception {
         Path file = Trees.write(dir, "file", "file\n");
 
-        S3Server.Run unchecked = server.run("copy", "--s3-no-check-bucket", file.toString(), server.remotePath("absent/x"));
+        S3Server.Run unchecked = S3.server().run("copy", "--s3-no-check-bucket", file.toString(), S3.server().remotePath("absent/x"));
         assertEquals(1, unchecked.exitCode(), unchecked.text());
         assertTrue(unchecked.text().contains("NoSuchBucket"), unchecked.text());
-        assertFalse(Files.exists(server.dataDirectory().resolve("absent")));
+        assertFalse(Files.exists(S3.server().dataDirectory().resolve("absent")));
 
-        S3Server.Run made = server.run("copy", file.toString(), server.remotePath("absent/x"));
+        S3Server.Run made = S3.server().run("copy", file.toString(), S3.server().remotePath("absent/x"));
         assertEquals(0, made.exitCode(), made.text());
-        assertEquals("file\n", Files.readString(server.dataDirectory().resolve("absent/x/file")));
+        assertEquals("file\n", Files.readString(S3.server().dataDirectory().resolve("absent/x/file")));
     }
 
     @Test
@@ -87,17 +74,17 @@ class RcloneFactsTest {
         Path list = Files.write(dir.resolve("list"), (new String(NEWLINE_NAME, StandardCharsets.UTF_8) + "\n")
                 .getBytes(StandardCharsets.UTF_8));
 
-        S3Server.Run listed = server.run("copy", "-v", "--files-from-raw", list.toString(), source.toString(),
-                server.remotePath("names/listed"));
+        S3Server.Run listed = S3.server().run("copy", "-v", "--files-from-raw", list.toString(), source.toString(),
+                S3.server().remotePath("names/listed"));
         assertEquals(0, listed.exitCode(), listed.text());
         assertTrue(listed.text().contains("There was nothing to transfer"), listed.text());
-        assertFalse(Files.exists(server.dataDirectory().resolve("names/listed")), "nothing arrived");
+        assertFalse(Files.exists(S3.server().dataDirectory().resolve("names/listed")), "nothing arrived");
 
-        S3Server.Run copied = server.run("copyto", file.toString(),
-                server.remotePath("names/single/" + new String(NEWLINE_NAME, StandardCharsets.UTF_8)));
+        S3Server.Run copied = S3.server().run("copyto", file.toString(),
+                S3.server().remotePath("names/single/" + new String(NEWLINE_NAME, StandardCharsets.UTF_8)));
         assertEquals(0, copied.exitCode(), copied.text());
-        assertEquals("newline\n", Files.readString(Trees.path(server.dataDirectory(), bytes("names/single/", NEWLINE_NAME))));
-        S3Server.Run listing = server.run("lsf", server.remotePath("names/single"));
+        assertEquals("newline\n", Files.readString(Trees.path(S3.server().dataDirectory(), bytes("names/single/", NEWLINE_NAME))));
+        S3Server.Run listing = S3.server().run("lsf", S3.server().remotePath("names/single"));
         assertEquals("new\u240Aline\n", listing.text(), "rclone lists the newline in its display encoding");
     }
 
@@ -107,14 +94,14 @@ class RcloneFactsTest {
         Trees.write(source, INVALID_UTF8_NAME, "bytes\n");
         Trees.write(source, "plain", "plain\n");
 
-        S3Server.Run first = server.run("sync", "-v", source.toString(), server.remotePath("names/tree"));
+        S3Server.Run first = S3.server().run("sync", "-v", source.toString(), S3.server().remotePath("names/tree"));
         assertEquals(0, first.exitCode(), first.text());
-        assertEquals("bytes\n", Files.readString(server.dataDirectory().resolve("names/tree/" + INVALID_UTF8_KEY)));
+        assertEquals("bytes\n", Files.readString(S3.server().dataDirectory().resolve("names/tree/" + INVALID_UTF8_KEY)));
 
-        S3Server.Run listing = server.run("lsf", server.remotePath("names/tree"));
+        S3Server.Run listing = S3.server().run("lsf", S3.server().remotePath("names/tree"));
         assertArrayEquals(bytes("", INVALID_UTF8_NAME, "\nplain\n".getBytes(StandardCharsets.UTF_8)), listing.output());
 
-        S3Server.Run second = server.run("sync", "-v", source.toString(), server.remotePath("names/tree"));
+        S3Server.Run second = S3.server().run("sync", "-v", source.toString(), S3.server().remotePath("names/tree"));
         assertEquals(0, second.exitCode(), second.text());
         assertTrue(second.text().contains("There was nothing to transfer"), second.text());
         assertFalse(second.text().contains("Deleted"), second.text());

@@ -34,10 +34,9 @@ import org.changeq.sync.SyncException;
 import org.changeq.sync.SyncReport;
 import org.changeq.sync.SyncRequest;
 import org.changeq.sync.Verify;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.event.Level;
 
@@ -46,10 +45,9 @@ class RcloneRouteTest {
 
     private static final String BUCKET = "bucket";
 
-    @TempDir
-    static Path serverDirectory;
-
-    private static S3Server server;
+    /** One server for the class; each test uses a bucket or a prefix of its own. */
+    @RegisterExtension
+    static final S3Server.ForClass S3 = new S3Server.ForClass(BUCKET);
 
     @TempDir
     Path tmp;
@@ -61,31 +59,20 @@ class RcloneRouteTest {
         if (tracker != null) {
             tracker.close();
         }
-        if (!server.running()) {
-            server.start();
+        if (!S3.server().running()) {
+            S3.server().start();
         }
     }
 
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = S3Server.start(serverDirectory);
-        assertEquals(0, server.run("mkdir", server.remotePath(BUCKET)).exitCode(), "bucket made");
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
-
-    /** A route to {@code bucket/PREFIX/} on the server, deleting what is deleted at the source. */
+    /** A route to {@code bucket/PREFIX/} on the S3.server(), deleting what is deleted at the source. */
     private static SyncBench.Route route(String prefix) {
         return SyncBench.Route.of("s3", "rclone://" + S3Server.REMOTE + "/" + BUCKET + "/" + prefix + "/")
-                .set("rclone-config", server.rcloneConfig().toString())
+                .set("rclone-config", S3.server().rcloneConfig().toString())
                 .set("propagate-deletes", "true");
     }
 
     private Path objects(String prefix) {
-        return server.dataDirectory().resolve(BUCKET).resolve(prefix);
+        return S3.server().dataDirectory().resolve(BUCKET).resolve(prefix);
     }
 
     private static void deleted(SyncBench bench, String... paths) {
@@ -260,14 +247,14 @@ class RcloneRouteTest {
         assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
         OptionalLong committed = bench.cursor("s3");
 
-        server.stop();
+        S3.server().stop();
         Trees.write(bench.root, "b", "b");
         bench.changed("b");
         SyncReport down = bench.sync(config, "s3");
         assertEquals(ExitCodes.DESTINATION_UNREACHABLE, down.exitCode(), down.errors().toString());
         assertEquals(committed, bench.cursor("s3"), "nothing committed");
 
-        server.start();
+        S3.server().start();
         SyncReport back = bench.sync(config, "s3");
         assertEquals(ExitCodes.OK, back.exitCode(), back.errors().toString());
         Trees.assertSameTree(bench.root, objects("outage"));
@@ -311,7 +298,7 @@ class RcloneRouteTest {
     private static List<Long> rcloneProcesses() {
         return ProcessHandle.allProcesses()
                 .filter(process -> process.info().command().map(c -> c.endsWith("/rclone")).orElse(false))
-                .filter(process -> cmdline(process.pid()).contains(server.rcloneConfig().toString()))
+                .filter(process -> cmdline(process.pid()).contains(S3.server().rcloneConfig().toString()))
                 .map(ProcessHandle::pid)
                 .toList();
     }
@@ -436,12 +423,12 @@ class RcloneRouteTest {
         // Another object of the same size and time in place of beach.jpg, one deleted, one left behind.
         Path other = Trees.write(tmp, "other.jpg", "the sea, the sand, the SUN");
         Trees.run(List.of("touch", "-r", beach.toString(), other.toString()), 0);
-        String prefix = server.remotePath(BUCKET + "/verified/");
-        assertEquals(0, server.run("copyto", "--ignore-times", other.toString(), prefix + "photos/2026/beach.jpg")
+        String prefix = S3.server().remotePath(BUCKET + "/verified/");
+        assertEquals(0, S3.server().run("copyto", "--ignore-times", other.toString(), prefix + "photos/2026/beach.jpg")
                 .exitCode());
-        assertEquals(0, server.run("deletefile", prefix + "photos/2026/dunes.jpg").exitCode());
+        assertEquals(0, S3.server().run("deletefile", prefix + "photos/2026/dunes.jpg").exitCode());
         Path stray = Trees.write(tmp, "stray.jpg", "left behind");
-        assertEquals(0, server.run("copyto", stray.toString(), prefix + "photos/stray.jpg").exitCode());
+        assertEquals(0, S3.server().run("copyto", stray.toString(), prefix + "photos/stray.jpg").exitCode());
 
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         Verify.Report found = Verify.runOrAsk(config, verifyRequest(), Clock.systemDefaultZone(),

@@ -1,5 +1,7 @@
 package org.changeq.nativetests.sync;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,6 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.changeq.pipeline.testing.Poll;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * An S3 server on 127.0.0.1: S3Proxy over a directory (its filesystem backend, one sub directory per bucket), with
@@ -166,5 +171,39 @@ public final class S3Server implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         stop();
+    }
+
+    /**
+     * One server for a test class ({@code @RegisterExtension static final S3Server.ForClass S3 = new
+     * S3Server.ForClass("bucket")}), started with its buckets made before the first test and stopped after the last:
+     * S3Proxy takes seconds to start.
+     */
+    public static final class ForClass implements BeforeAllCallback, AfterAllCallback {
+        private final List<String> buckets;
+        private Path directory;
+        private S3Server server;
+
+        public ForClass(String... buckets) {
+            this.buckets = List.of(buckets);
+        }
+
+        public S3Server server() {
+            return server;
+        }
+
+        @Override
+        public void beforeAll(ExtensionContext context) throws Exception {
+            directory = Files.createTempDirectory("changeq-s3-");
+            server = start(directory);
+            for (String bucket : buckets) {
+                assertEquals(0, server.run("mkdir", server.remotePath(bucket)).exitCode(), "bucket " + bucket + " made");
+            }
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) throws Exception {
+            server.close();
+            Trees.run(List.of("rm", "-rf", "--", directory.toString()), 0);
+        }
     }
 }
