@@ -13,7 +13,7 @@ sends the pending paths (an incremental run); `rclone sync` of the whole tree (i
 and reads the modification time of each object whose size matches, one HEAD each). Both with rclone's defaults
 (4 transfers, 8 checkers); the times are whole processes (changeq-sync's JVM start included).
 
-Usage: bench/objectstore.py [--files 200000] [--changed 1000] [--runs 3]   (as root; ~30 minutes with the defaults)
+Usage: bench/objectstore.py [--files 200000] [--changed 1000] [--runs 3]   (as root; about 15 minutes with the defaults)
 Needs gcc, rclone, java 17, and the distribution with the tests' jars: mvn -B -q -DskipTests package.
 """
 import argparse
