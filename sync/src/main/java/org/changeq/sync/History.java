@@ -27,9 +27,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A route's history at its destination: {@value HistorySettings#DIRECTORY}{@code /<run start UTC>/<path as in the
  * root>}, one directory per run, filled by rsync's {@code --backup --backup-dir} with what the run overwrote or deleted
- * there. A path's versions are the run directories that hold it: the one of run R holds the content the path had
- * before R. The directory lies inside the destination (inside a daemon's module) and is reached with the route's own
- * rsync arguments, so the same code serves a local directory, a daemon and an ssh destination.
+ * there (rclone's {@code --backup-dir} at an rclone destination). A path's versions are the run directories that hold
+ * it: the one of run R holds the content the path had before R. The directory lies inside the destination (inside a
+ * daemon's module, or below the remote path) and is reached through the destination kind's {@link Store}: with the
+ * route's own rsync arguments ({@link Rsync}, a local directory, a daemon or an ssh destination), or with rclone.
  *
  * <p>Protection: every pass of a route with history excludes {@code /}{@value HistorySettings#DIRECTORY}{@code /} (never
  * sent, never deleted: rsync 3.2.7 by itself deletes the backup directory in a full {@code --delete}, or moves the
@@ -37,8 +38,7 @@ import org.slf4j.LoggerFactory;
  * history off does not let the next full sync delete what it kept.
  *
  * <p>Retention ({@link #retain}) runs only after a run passed the route's identity checks and succeeded, and removes
- * whole run directories with rsync: an empty source, {@code --delete}, and filter rules that include only the expired
- * run directories; rsync deletes a symbolic link as a link, never what it points to. Confined to the calling thread.
+ * whole run directories ({@link Store#remove}). Confined to the calling thread.
  */
 final class History {
 
@@ -56,18 +56,28 @@ final class History {
 
     private final RouteConfig route;
     private final HistorySettings settings;
-    private final RsyncTransfer commands;
-    private final Path scratch;
+    private final Store store;
 
-    /**
-     * @param scratch a directory of this process's own where an empty directory can be made: rsync's source when it
-     *                lists or removes run directories
-     */
-    History(RouteConfig route, RsyncTransfer commands, Path scratch) {
+    History(RouteConfig route, Store store) {
         this.route = route;
         this.settings = route.history().orElseThrow();
-        this.commands = commands;
-        this.scratch = scratch;
+        this.store = store;
+    }
+
+    /** How a destination kind reaches the history at its destination. */
+    interface Store {
+
+        /** Every file (and, where the destination keeps them, directory) of the history; empty when there is none. */
+        List<Entry> list() throws SyncException, IOException, InterruptedException;
+
+        /** Removes the run directories {@code runs}, each with all it holds. */
+        void remove(List<String> runs) throws SyncException, IOException, InterruptedException;
+
+        /** The destination's top, as the store names it, ending in a slash. */
+        String destination();
+
+        /** {@code base + path} (file or directory) copied to {@code into/path}; the number of files found there. */
+        long copy(String base, String path, Path into) throws SyncException, IOException, InterruptedException;
     }
 
     /** One file, link or directory in the history. */
@@ -112,38 +122,20 @@ final class History {
     }
 
     /**
-     * Everything the history holds, in run order (oldest first), each run's entries in rsync's order; an empty list
+     * Everything the history holds, in run order (oldest first), each run's entries in the store's order; an empty list
      * when the destination has no history yet.
      *
-     * @throws SyncException when rsync cannot list it
+     * @throws SyncException when the history cannot be listed
      */
     List<Entry> list() throws SyncException, IOException, InterruptedException {
-        Path empty = Files.createTempDirectory(scratch, ".history-list-");
-        try {
-            List<String> args = commands.connection();
-            // The destination's top, filtered down to the history: a history that does not exist yet lists nothing, and
-            // one that is a symbolic link is listed as the link (rsync follows a source directory given with a slash).
-            args.addAll(List.of("-r", "--dry-run", LISTING_FORMAT, "--include=/" + HistorySettings.DIRECTORY + "/***",
-                    "--exclude=*", "--", commands.destinationDirectory(), empty + "/"));
-            RsyncTransfer.requireEncodable(args);
-            List<Entry> entries = new ArrayList<>();
-            RsyncRunner.Outcome outcome = RsyncRunner.run(args, line -> parse(line).ifPresent(entries::add));
-            if (!outcome.succeeded()) {
-                int exitCode = RouteSync.exitCodeOf(outcome);
-                throw new SyncException(exitCode == ExitCodes.OK ? ExitCodes.SYNC_FAILED : exitCode, "route '"
-                        + route.name() + "': cannot list the history " + location() + " (rsync exit " + outcome.exitCode()
-                        + (outcome.errors().isEmpty() ? "" : ": " + String.join(" | ", outcome.errors())) + ")");
-            }
-            entries.sort(java.util.Comparator.comparing(Entry::run));
-            return entries;
-        } finally {
-            Files.deleteIfExists(empty);
-        }
+        List<Entry> entries = new ArrayList<>(store.list());
+        entries.sort(java.util.Comparator.comparing(Entry::run));
+        return entries;
     }
 
-    /** {@code .../.changeq-history/} as rsync reaches it. */
+    /** {@code .../.changeq-history/} as the store reaches it. */
     String location() {
-        return commands.destinationDirectory() + HistorySettings.DIRECTORY + "/";
+        return store.destination() + HistorySettings.DIRECTORY + "/";
     }
 
     /**
@@ -245,34 +237,8 @@ final class History {
                 + " the history keeps {} run(s), {} bytes", route.name(), byAge, byAge == 1 ? "y" : "ies",
                 text(settings.keep()), expired.size() - byAge, settings.maxBytes().isPresent()
                 ? " " + settings.maxBytes().getAsLong() + " bytes" : "", location(), String.join(", ", expired), runs, total);
-        remove(expired);
+        store.remove(expired);
         return new Summary(runs, total, due);
-    }
-
-    private void remove(List<String> runs) throws SyncException, IOException, InterruptedException {
-        Path empty = Files.createTempDirectory(scratch, ".history-retention-");
-        try {
-            Files.createDirectory(empty.resolve(HistorySettings.DIRECTORY));
-            List<String> args = commands.connection();
-            // The attributes of the destination's top and of the history stay theirs, not the empty source's.
-            args.addAll(List.of("-r", "--delete", "--no-perms", "--no-owner", "--no-group", "--omit-dir-times",
-                    "--include=/" + HistorySettings.DIRECTORY + "/"));
-            for (String run : runs) {
-                args.add("--include=/" + HistorySettings.DIRECTORY + "/" + run + "/***");
-            }
-            // Excluded, everything else is neither sent nor deleted (rsync-args cannot hold --delete-excluded).
-            args.addAll(List.of("--exclude=*", "--", empty + "/", commands.destinationDirectory()));
-            RsyncTransfer.requireEncodable(args);
-            RsyncRunner.Outcome outcome = RsyncRunner.run(args);
-            if (!outcome.succeeded()) {
-                throw new SyncException(ExitCodes.SYNC_FAILED, "route '" + route.name() + "': removing expired history"
-                        + " at " + location() + " failed (rsync exit " + outcome.exitCode() + (outcome.errors().isEmpty()
-                        ? "" : ": " + String.join(" | ", outcome.errors())) + ")");
-            }
-        } finally {
-            Files.deleteIfExists(empty.resolve(HistorySettings.DIRECTORY));
-            Files.deleteIfExists(empty);
-        }
     }
 
     /**
@@ -311,15 +277,16 @@ final class History {
         String relative = new String(path, StandardCharsets.UTF_8);
         if (!Arrays.equals(relative.getBytes(StandardCharsets.UTF_8), path)) {
             throw new SyncException(ExitCodes.USAGE, "route '" + route.name() + "': " + ByteStrings.escape(path)
-                    + " is not UTF-8 and cannot be passed to rsync as an argument; restore the directory that holds it");
+                    + " is not UTF-8 and cannot be passed to rsync or rclone as an argument; restore the directory that"
+                    + " holds it");
         }
-        long found = copy(commands.destinationDirectory(), relative, into);
+        long found = store.copy(store.destination(), relative, into);
         for (String run : runs) {
-            found += copy(location() + run + "/", relative, into);
+            found += store.copy(location() + run + "/", relative, into);
         }
         if (found == 0) {
             throw new SyncException(ExitCodes.USAGE, "route '" + route.name() + "': " + ByteStrings.escape(path)
-                    + " is neither at the destination " + commands.destinationDirectory() + " nor in a run directory of"
+                    + " is neither at the destination " + store.destination() + " nor in a run directory of"
                     + " its history at or after " + at + "; nothing was restored. 'changeq-sync history' lists the"
                     + " versions kept");
         }
@@ -329,32 +296,119 @@ final class History {
     }
 
     /**
-     * Copies {@code base + path} to {@code into/path}. Named in the argument after {@code /./} ({@code --relative}),
-     * not in a {@code --files-from} list: rsync 3.2.7 pulling a listed path from a daemon module's subdirectory under
-     * {@code use chroot = no} reports it vanished (exit 24) and copies nothing.
+     * The history at an rsync destination, reached with the route's own rsync arguments. Retention removes run
+     * directories with an empty source, {@code --delete}, and filter rules that include only the expired run
+     * directories; rsync deletes a symbolic link as a link, never what it points to.
      */
-    /** @return the paths rsync found to copy: 0 when {@code base + path} does not exist */
-    private long copy(String base, String path, Path into) throws SyncException, InterruptedException {
-        List<String> args = commands.connection();
-        // --ignore-times: a version of the same size and second as the copy it replaces in DIR is no copy of it.
-        args.addAll(List.of("-r", "--relative", "--ignore-times", "--ignore-missing-args", "--stats", "--filter=- /"
-                + HistorySettings.DIRECTORY + "/", "--filter=- /" + DestinationMarker.NAME, "--",
-                base + "./" + (route.localDestination() ? path : globEscaped(path)), into + "/"));
-        RsyncTransfer.requireEncodable(args);
-        RsyncRunner.Outcome outcome = RsyncRunner.run(args);
-        if (!outcome.succeeded()) {
-            int exitCode = RouteSync.exitCodeOf(outcome);
-            throw new SyncException(exitCode == ExitCodes.OK ? ExitCodes.SYNC_FAILED : exitCode, "route '"
-                    + route.name() + "': copying " + base + "./" + path + " into " + into + " failed (rsync exit "
-                    + outcome.exitCode() + (outcome.errors().isEmpty() ? "" : ": " + String.join(" | ", outcome.errors()))
-                    + ")");
-        }
-        return outcome.sourcePaths();
-    }
+    static final class Rsync implements Store {
 
-    /** A remote rsync expands wildcards in the paths it is given; a backslash makes one literal. */
-    private static String globEscaped(String path) {
-        return path.replaceAll("([\\\\*?\\[])", "\\\\$1");
+        private final RouteConfig route;
+        private final RsyncTransfer commands;
+        private final Path scratch;
+
+        /**
+         * @param scratch a directory of this process's own where an empty directory can be made: rsync's source when
+         *                it lists or removes run directories
+         */
+        Rsync(RouteConfig route, RsyncTransfer commands, Path scratch) {
+            this.route = route;
+            this.commands = commands;
+            this.scratch = scratch;
+        }
+
+        @Override
+        public String destination() {
+            return commands.destinationDirectory();
+        }
+
+        private String location() {
+            return destination() + HistorySettings.DIRECTORY + "/";
+        }
+
+        /** The history's files and directories in rsync's order; empty when the destination has no history yet. */
+        @Override
+        public List<Entry> list() throws SyncException, IOException, InterruptedException {
+            Path empty = Files.createTempDirectory(scratch, ".history-list-");
+            try {
+                List<String> args = commands.connection();
+                // The destination's top, filtered down to the history: a history that does not exist yet lists nothing,
+                // and one that is a symbolic link is listed as the link (rsync follows a source directory given with a
+                // slash).
+                args.addAll(List.of("-r", "--dry-run", LISTING_FORMAT, "--include=/" + HistorySettings.DIRECTORY
+                        + "/***", "--exclude=*", "--", commands.destinationDirectory(), empty + "/"));
+                RsyncTransfer.requireEncodable(args);
+                List<Entry> entries = new ArrayList<>();
+                RsyncRunner.Outcome outcome = RsyncRunner.run(args, line -> parse(line).ifPresent(entries::add));
+                if (!outcome.succeeded()) {
+                    int exitCode = RouteSync.exitCodeOf(outcome);
+                    throw new SyncException(exitCode == ExitCodes.OK ? ExitCodes.SYNC_FAILED : exitCode, "route '"
+                            + route.name() + "': cannot list the history " + location() + " (rsync exit "
+                            + outcome.exitCode() + (outcome.errors().isEmpty() ? "" : ": "
+                            + String.join(" | ", outcome.errors())) + ")");
+                }
+                return entries;
+            } finally {
+                Files.deleteIfExists(empty);
+            }
+        }
+
+        @Override
+        public void remove(List<String> runs) throws SyncException, IOException, InterruptedException {
+            Path empty = Files.createTempDirectory(scratch, ".history-retention-");
+            try {
+                Files.createDirectory(empty.resolve(HistorySettings.DIRECTORY));
+                List<String> args = commands.connection();
+                // The attributes of the destination's top and of the history stay theirs, not the empty source's.
+                args.addAll(List.of("-r", "--delete", "--no-perms", "--no-owner", "--no-group", "--omit-dir-times",
+                        "--include=/" + HistorySettings.DIRECTORY + "/"));
+                for (String run : runs) {
+                    args.add("--include=/" + HistorySettings.DIRECTORY + "/" + run + "/***");
+                }
+                // Excluded, everything else is neither sent nor deleted (rsync-args cannot hold --delete-excluded).
+                args.addAll(List.of("--exclude=*", "--", empty + "/", commands.destinationDirectory()));
+                RsyncTransfer.requireEncodable(args);
+                RsyncRunner.Outcome outcome = RsyncRunner.run(args);
+                if (!outcome.succeeded()) {
+                    throw new SyncException(ExitCodes.SYNC_FAILED, "route '" + route.name() + "': removing expired"
+                            + " history at " + location() + " failed (rsync exit " + outcome.exitCode()
+                            + (outcome.errors().isEmpty() ? "" : ": " + String.join(" | ", outcome.errors())) + ")");
+                }
+            } finally {
+                Files.deleteIfExists(empty.resolve(HistorySettings.DIRECTORY));
+                Files.deleteIfExists(empty);
+            }
+        }
+
+        /**
+         * Named in the argument after {@code /./} ({@code --relative}), not in a {@code --files-from} list: rsync 3.2.7
+         * pulling a listed path from a daemon module's subdirectory under {@code use chroot = no} reports it vanished
+         * (exit 24) and copies nothing.
+         *
+         * @return the paths rsync found to copy: 0 when {@code base + path} does not exist
+         */
+        @Override
+        public long copy(String base, String path, Path into) throws SyncException, InterruptedException {
+            List<String> args = commands.connection();
+            // --ignore-times: a version of the same size and second as the copy it replaces in DIR is no copy of it.
+            args.addAll(List.of("-r", "--relative", "--ignore-times", "--ignore-missing-args", "--stats", "--filter=- /"
+                    + HistorySettings.DIRECTORY + "/", "--filter=- /" + DestinationMarker.NAME, "--",
+                    base + "./" + (route.localDestination() ? path : globEscaped(path)), into + "/"));
+            RsyncTransfer.requireEncodable(args);
+            RsyncRunner.Outcome outcome = RsyncRunner.run(args);
+            if (!outcome.succeeded()) {
+                int exitCode = RouteSync.exitCodeOf(outcome);
+                throw new SyncException(exitCode == ExitCodes.OK ? ExitCodes.SYNC_FAILED : exitCode, "route '"
+                        + route.name() + "': copying " + base + "./" + path + " into " + into + " failed (rsync exit "
+                        + outcome.exitCode() + (outcome.errors().isEmpty() ? "" : ": "
+                        + String.join(" | ", outcome.errors())) + ")");
+            }
+            return outcome.sourcePaths();
+        }
+
+        /** A remote rsync expands wildcards in the paths it is given; a backslash makes one literal. */
+        private static String globEscaped(String path) {
+            return path.replaceAll("([\\\\*?\\[])", "\\\\$1");
+        }
     }
 
     static String text(Duration duration) {

@@ -64,6 +64,8 @@ final class RcloneLog {
             + "|Attempt \\d+/\\d+ failed with \\d+ errors.*|Failed to [a-z]+ with \\d+ errors.*)", Pattern.DOTALL);
 
     private final List<byte[]> itemized = new ArrayList<>();
+    /** The objects whose version rclone copied into the backup directory: their delete is no deletion. */
+    private final Set<String> backedUp = new HashSet<>();
     private final List<String> objectErrors = new ArrayList<>();
     private final List<String> otherErrors = new ArrayList<>();
     /** The messages of the errors alone, which classify the outcome: a name may read like any message. */
@@ -146,18 +148,28 @@ final class RcloneLog {
             return;
         }
         switch (message) {
+            // With --backup-dir, S3 keeps the old version by a server-side copy into the backup directory and a delete
+            // of the object; then comes the new version, or, for a deletion, "Moved into backup dir".
+            case "Copied (server-side copy)" -> backedUp.add(object);
+            case "Moved into backup dir" -> {
+                item(DELETING, names.bytes(object));
+                deleted++;
+            }
             case "Copied (new)" -> {
-                item(NEW, names.bytes(object));
+                boolean replaces = backedUp.remove(object);
+                item(replaces ? OVERWRITTEN : NEW, names.bytes(object));
                 files++;
-                created++;
+                created += replaces ? 0 : 1;
             }
             case "Copied (replaced existing)" -> {
                 item(OVERWRITTEN, names.bytes(object));
                 files++;
             }
             case "Deleted" -> {
-                item(DELETING, names.bytes(object));
-                deleted++;
+                if (!backedUp.contains(object)) {
+                    item(DELETING, names.bytes(object));
+                    deleted++;
+                }
             }
             default -> LOG.debug("rclone: {}: {}", object, message);
         }

@@ -21,6 +21,7 @@ import org.changeq.pipeline.ExitCodes;
 import org.changeq.pipeline.PathBytes;
 import org.changeq.pipeline.config.HistorySettings;
 import org.changeq.pipeline.config.RcloneDestination;
+import org.changeq.pipeline.config.RouteConfig;
 import org.changeq.pipeline.plan.DeletionLists;
 import org.changeq.pipeline.state.StateDirectory;
 import org.slf4j.Logger;
@@ -31,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * rsync's terms (itemized lines, an outcome with rsync's exit status). Every command names the route's config file,
  * never creates a bucket ({@code --s3-no-check-bucket}: a typo must not receive the tree), leaves retrying to changeq
  * ({@code --retries 1}, two low-level tries: an unreachable server fails the run in seconds) and skips symbolic links,
- * which S3 cannot hold. History is not there yet: the configuration refuses {@code history:} on such a route.
- * Measured facts it builds on: docs/rclone.md. Immutable: the variants are new transfers.
+ * which S3 cannot hold. With history, what a pass overwrites or deletes goes into the run's directory of the history
+ * ({@code --backup-dir}: on S3 a server-side copy and a delete). Measured facts it builds on: docs/rclone.md.
+ * Immutable: the variants are new transfers.
  */
 final class RcloneTransfer implements Transfer {
 
@@ -42,30 +44,35 @@ final class RcloneTransfer implements Transfer {
     private static final Set<String> UNSET = Set.of("AWS_CA_BUNDLE");
     private static final String HISTORY = HistorySettings.DIRECTORY;
 
+    private final RouteConfig route;
     private final RcloneDestination destination;
     private final Path root;
     private final String source;
     private final boolean deleteOnFull;
     private final boolean dryRun;
     private final OptionalLong maxDelete;
+    /** The run directory of the history that receives what the passes overwrite or delete; empty without history. */
+    private final Optional<String> historyRun;
 
-    RcloneTransfer(RcloneDestination destination, Path root, boolean deleteOnFull, boolean dryRun) {
-        this(destination, root, deleteOnFull, dryRun, OptionalLong.empty());
+    RcloneTransfer(RouteConfig route, Path root, boolean dryRun) {
+        this(route, root, route.deleteOnFull(), dryRun, OptionalLong.empty(), Optional.empty());
     }
 
-    private RcloneTransfer(RcloneDestination destination, Path root, boolean deleteOnFull, boolean dryRun,
-                           OptionalLong maxDelete) {
-        this.destination = destination;
+    private RcloneTransfer(RouteConfig route, Path root, boolean deleteOnFull, boolean dryRun,
+                           OptionalLong maxDelete, Optional<String> historyRun) {
+        this.route = route;
+        this.destination = route.rclone().orElseThrow();
         this.root = root;
         this.source = root + "/";
         this.deleteOnFull = deleteOnFull;
         this.dryRun = dryRun;
         this.maxDelete = maxDelete;
+        this.historyRun = historyRun;
     }
 
     @Override
     public Transfer asDryRun() {
-        return new RcloneTransfer(destination, root, deleteOnFull, true, maxDelete);
+        return new RcloneTransfer(route, root, deleteOnFull, true, maxDelete, historyRun);
     }
 
     /** rclone's itemized lines always carry the plain name: the failure check is the dry run. */
@@ -77,17 +84,17 @@ final class RcloneTransfer implements Transfer {
     /** A fence only, as rsync's: the deletion guard counted the preview before anything was deleted. */
     @Override
     public Transfer limitingDeletions(long limit) {
-        return new RcloneTransfer(destination, root, deleteOnFull, dryRun, OptionalLong.of(limit));
+        return new RcloneTransfer(route, root, deleteOnFull, dryRun, OptionalLong.of(limit), historyRun);
     }
 
     @Override
     public Transfer withoutDeletions() {
-        return new RcloneTransfer(destination, root, false, dryRun, maxDelete);
+        return new RcloneTransfer(route, root, false, dryRun, maxDelete, historyRun);
     }
 
     @Override
     public Transfer keepingHistoryIn(String run) {
-        throw new IllegalStateException("an rclone route has no history: the configuration refuses 'history:' there");
+        return new RcloneTransfer(route, root, deleteOnFull, dryRun, maxDelete, Optional.of(run));
     }
 
     @Override
@@ -107,7 +114,7 @@ final class RcloneTransfer implements Transfer {
             maxDelete.ifPresent(limit -> args.addAll(List.of("--max-delete", Long.toString(limit))));
         }
         args.addAll(protectedPaths());
-        args.addAll(previewOverwrites());
+        args.addAll(backupDir(""));
         args.addAll(List.of("--", source, destination.target()));
         Map<String, byte[]> none = Map.of();
         return new Invocation(rclone(args), none);
@@ -176,7 +183,7 @@ final class RcloneTransfer implements Transfer {
             String relative = directory.isEmpty() ? "" : directory + "/";
             List<String> args = new ArrayList<>(List.of("sync", "--max-depth", "1"));
             args.addAll(protectedPaths());
-            args.addAll(previewOverwrites());
+            args.addAll(backupDir(relative));
             args.addAll(List.of("--", source + relative, destination.target() + "/" + relative));
             return rclone(args);
         }
@@ -230,15 +237,147 @@ final class RcloneTransfer implements Transfer {
 
     @Override
     public History history(Path scratch) {
-        throw new UnsupportedOperationException("history at an rclone destination is not there yet");
+        return new History(route, new HistoryStore());
+    }
+
+    /**
+     * The history below the remote path: listed with {@code rclone lsjson}, a run directory removed with
+     * {@code rclone purge}, a version copied back with {@code rclone copy}. S3 keeps no directories: the listing holds
+     * files only.
+     */
+    private final class HistoryStore implements History.Store {
+
+        /** {@code lsjson}'s times, as rsync's {@code %M} shows them. */
+        private static final java.time.format.DateTimeFormatter MODIFIED =
+                java.time.format.DateTimeFormatter.ofPattern("uuuu/MM/dd-HH:mm:ss").withZone(java.time.ZoneOffset.UTC);
+
+        @Override
+        public String destination() {
+            return destination.target() + "/";
+        }
+
+        private String location() {
+            return destination() + HISTORY;
+        }
+
+        @Override
+        public List<History.Entry> list() throws SyncException, IOException, InterruptedException {
+            Path listing = Files.createTempFile("changeq-rclone-", ".json");
+            Path log = Files.createTempFile("changeq-rclone-", ".log");
+            try {
+                List<String> command = new ArrayList<>(rclone(List.of("lsjson", "-R", "--files-only", "--",
+                        location())));
+                command.addAll(1, List.of("--log-file", log.toString()));
+                LOG.info("running {}", ShellWords.join(command));
+                ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(listing.toFile())
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                builder.environment().keySet().removeAll(UNSET);
+                int exit;
+                try {
+                    exit = builder.start().waitFor();
+                } catch (IOException e) {
+                    throw new SyncException(ExitCodes.SYNC_FAILED, "cannot start " + RCLONE + ": " + e.getMessage()
+                            + "; install rclone or put it on the PATH of the user changeq-sync runs as", e);
+                }
+                if (exit == 3) {
+                    // "directory not found": no run kept anything yet.
+                    return List.of();
+                }
+                RsyncRunner.Outcome outcome = RcloneLog.read(log, new RcloneLog.Names(root, Map.of()))
+                        .outcome(new RsyncRunner.Outcome(exit, 0, 0, 0, 0, 0, List.of(), List.of(), List.of()));
+                if (!outcome.succeeded()) {
+                    throw failure("cannot list the history " + location(), outcome);
+                }
+                List<History.Entry> entries = new ArrayList<>();
+                for (String line : Files.readAllLines(listing, StandardCharsets.UTF_8)) {
+                    String object = line.strip();
+                    if (object.endsWith(",")) {
+                        object = object.substring(0, object.length() - 1);
+                    }
+                    if (!object.startsWith("{")) {
+                        continue;
+                    }
+                    entry(JsonLine.parse(object)).ifPresent(entries::add);
+                }
+                return entries;
+            } finally {
+                Files.deleteIfExists(listing);
+                Files.deleteIfExists(log);
+            }
+        }
+
+        /** {@code {"Path":"RUN/a/b","Size":2,"ModTime":"2026-12-07T12:00:00.5Z",...}}; empty for a path outside a run. */
+        private static Optional<History.Entry> entry(Map<String, Object> object) {
+            if (!(object.get("Path") instanceof String path) || path.indexOf('/') < 0) {
+                return Optional.empty();
+            }
+            String modified = object.get("ModTime") instanceof String time
+                    ? MODIFIED.format(java.time.OffsetDateTime.parse(time).toInstant()) : "";
+            long size = object.get("Size") instanceof Number number ? number.longValue() : 0;
+            int slash = path.indexOf('/');
+            return Optional.of(new History.Entry(path.substring(0, slash),
+                    path.substring(slash + 1).getBytes(StandardCharsets.UTF_8), size, modified, false));
+        }
+
+        @Override
+        public void remove(List<String> runs) throws SyncException, IOException, InterruptedException {
+            for (String run : runs) {
+                RsyncRunner.Outcome outcome = invoke(rclone(List.of("purge", "--", location() + "/" + run)),
+                        new RcloneLog.Names(root, Map.of()), true, line -> { }, RsyncProgress.NONE);
+                if (!outcome.succeeded()) {
+                    throw failure("removing the expired run directory " + location() + "/" + run, outcome);
+                }
+            }
+        }
+
+        /** A file or a directory alike: filter rules that take {@code path} and everything below it. */
+        @Override
+        public long copy(String base, String path, Path into) throws SyncException, IOException, InterruptedException {
+            // Filter rules, not --include beside --exclude, whose order rclone leaves open.
+            List<String> args = new ArrayList<>(List.of("copy", "--ignore-times", "--filter", "- /"
+                    + DestinationMarker.NAME, "--filter", "- /" + HISTORY + "/**"));
+            if (!path.isEmpty()) {
+                String rule = new String(glob(path.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+                args.addAll(List.of("--filter", "+ /" + rule, "--filter", "+ /" + rule + "/**", "--filter", "- **"));
+            }
+            args.addAll(List.of("--", base, into.toString()));
+            RsyncRunner.Outcome outcome = invoke(rclone(args), new RcloneLog.Names(into, Map.of()), true, line -> { },
+                    RsyncProgress.NONE);
+            if (!outcome.succeeded()) {
+                throw failure("copying " + base + path + " into " + into, outcome);
+            }
+            return outcome.files();
+        }
+
+        private SyncException failure(String what, RsyncRunner.Outcome outcome) {
+            int exitCode = RouteSync.exitCodeOf(outcome);
+            return new SyncException(exitCode == ExitCodes.OK ? ExitCodes.SYNC_FAILED : exitCode, "route '"
+                    + route.name() + "': " + what + " failed (rclone exit " + outcome.exitCode()
+                    + (outcome.errors().isEmpty() ? "" : ": " + String.join(" | ", outcome.errors())) + ")");
+        }
     }
 
     private static List<String> protectedPaths() {
         return List.of("--exclude", "/" + DestinationMarker.NAME, "--exclude", "/" + HISTORY + "/**");
     }
 
-    private List<String> previewOverwrites() {
-        return dryRun ? List.of("--backup-dir", destination.target() + "/" + HISTORY + "/.dry-run") : List.of();
+    /**
+     * The backup directory of a command whose destination is {@code relative} (empty or ending in a slash) below the
+     * destination's top: the history's run directory, or, in a dry run, one it never creates, so that rclone's preview
+     * tells an overwrite ({@code skipped: move} before the copy) from a new file. rclone keeps a replaced object under
+     * its name relative to the command's destination, so the backup directory lies as deep.
+     */
+    private List<String> backupDir(String relative) {
+        if (dryRun) {
+            return List.of("--backup-dir", destination.target() + "/" + HISTORY + "/.dry-run");
+        }
+        return historyRun.map(run -> List.of("--backup-dir", runDirectory(run) + "/" + relative)).orElse(List.of());
+    }
+
+    /** {@code REMOTE:PATH/.changeq-history/RUN}. */
+    private String runDirectory(String run) {
+        return destination.target() + "/" + HISTORY + "/" + run;
     }
 
     private List<String> rclone(List<String> args) {
@@ -346,7 +485,7 @@ final class RcloneTransfer implements Transfer {
         public List<String> command() {
             List<String> args = new ArrayList<>(List.of("copy"));
             args.addAll(options);
-            args.addAll(previewOverwrites());
+            args.addAll(backupDir(""));
             args.addAll(List.of("--files-from-raw", lines.toString(), "--", source, destination.target()));
             return rclone(args);
         }
@@ -385,6 +524,8 @@ final class RcloneTransfer implements Transfer {
                 String decoded = new String(name, StandardCharsets.UTF_8);
                 List<String> args = new ArrayList<>(List.of(entry.subtree() ? "copy" : "copyto"));
                 args.addAll(options);
+                // copyto's destination is the file's directory, copy's the subtree.
+                args.addAll(backupDir(entry.subtree() ? decoded + "/" : decoded.substring(0, decoded.lastIndexOf('/') + 1)));
                 args.addAll(List.of("--", source + decoded, destination.target() + "/" + decoded));
                 // copyto names the object by its last segment.
                 Map<String, byte[]> single = new HashMap<>();
@@ -561,18 +702,45 @@ final class RcloneTransfer implements Transfer {
                 throw new SyncException(ExitCodes.SOFTWARE, "cannot write rclone's deletion rules " + rules + ": " + e
                         + "; check that the user changeq-sync runs as may write " + rules.getParent(), e);
             }
-            RsyncRunner.Outcome outcome = gone.isEmpty() ? RsyncRunner.Outcome.NOT_RUN
-                    : invoke(command(), new RcloneLog.Names(root, listed), false, itemized, progress);
+            RsyncRunner.Outcome outcome = RsyncRunner.Outcome.NOT_RUN;
+            if (!gone.isEmpty()) {
+                outcome = keep(List.of("copy", "--filter-from", rules.toString(), "--", destination.target()), "",
+                        progress);
+                if (outcome.succeeded()) {
+                    outcome = outcome.plus(invoke(command(), new RcloneLog.Names(root, listed), false, itemized,
+                            progress));
+                }
+            }
             for (byte[] path : withNewline) {
                 if (!outcome.succeeded() && !outcome.partial()) {
                     break;
                 }
                 String decoded = new String(path, StandardCharsets.UTF_8);
-                outcome = outcome.plus(invoke(rclone(List.of("deletefile", "--", destination.target() + "/" + decoded)),
-                        new RcloneLog.Names(root, Map.of(RcloneLog.Names.display(lastSegment(path)), path)), true,
-                        itemized, progress));
+                Map<String, byte[]> single = Map.of(RcloneLog.Names.display(lastSegment(path)), path);
+                RsyncRunner.Outcome kept = keep(List.of("copyto", "--", destination.target() + "/" + decoded), decoded,
+                        progress);
+                outcome = outcome.plus(kept);
+                if (kept.succeeded()) {
+                    outcome = outcome.plus(invoke(rclone(List.of("deletefile", "--", destination.target() + "/"
+                            + decoded)), new RcloneLog.Names(root, single), true, itemized, progress));
+                }
             }
             return outcome;
+        }
+
+        /**
+         * With history, copies what a deletion is about to remove into the run's directory ({@code args} and
+         * {@code relative}, the run directory's own part of the copy's destination); rclone's {@code delete} keeps no
+         * backup itself. A copy that fails leaves the object in place: the deletion waits for the next run.
+         */
+        private RsyncRunner.Outcome keep(List<String> args, String relative, RsyncProgress progress)
+                throws SyncException, InterruptedException {
+            if (historyRun.isEmpty() || dryRun) {
+                return RsyncRunner.Outcome.NOT_RUN;
+            }
+            List<String> copy = new ArrayList<>(args);
+            copy.add(runDirectory(historyRun.get()) + (relative.isEmpty() ? "" : "/" + relative));
+            return invoke(rclone(copy), new RcloneLog.Names(root, Map.of()), true, line -> { }, progress);
         }
     }
 

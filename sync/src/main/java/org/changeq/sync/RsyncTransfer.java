@@ -231,7 +231,7 @@ final class RsyncTransfer implements Transfer {
 
     @Override
     public History history(Path scratch) {
-        return new History(route, this, scratch);
+        return new History(route, new History.Rsync(route, this, scratch));
     }
 
     /** One rsync invocation. */

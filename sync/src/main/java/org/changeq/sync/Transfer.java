@@ -22,8 +22,8 @@ interface Transfer {
 
     /** The transfer of {@code route}'s destination kind. */
     static Transfer of(RouteConfig route, RootConfig root, boolean dryRun) {
-        return route.rclone().<Transfer>map(rclone -> new RcloneTransfer(rclone, root.path(), route.deleteOnFull(),
-                dryRun)).orElseGet(() -> new RsyncTransfer(route, root, dryRun));
+        return route.rclone().isPresent() ? new RcloneTransfer(route, root.path(), dryRun)
+                : new RsyncTransfer(route, root, dryRun);
     }
 
     /** One invocation at the destination, ready to run; a dry run prints its command. */

@@ -442,6 +442,93 @@ class RcloneRouteTest {
         assertEquals("dunes at dusk", Files.readString(objects("verified").resolve("photos/2026/dunes.jpg")));
     }
 
+    /**
+     * What a run overwrites or deletes in the bucket is kept byte-exact below .changeq-history/RUN (server-side copies),
+     * a full sync with deletes never deletes that history, history lists and restore reads it, and retention removes
+     * the expired run directories.
+     */
+    @Test
+    void overwrittenAndDeletedObjectsAreKeptInTheHistoryListedRestoredAndExpired() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        Trees.write(bench.root, "d/a", "a version 1");
+        Trees.write(bench.root, "b", "b version 1");
+        Trees.write(bench.root, "gone/deep/x", "x version 1");
+        ChangeqConfig config = bench.config(route("kept").set("history", "{keep: 2d}").set("max-delete", "1000"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
+        Path copy = objects("kept");
+        Path history = copy.resolve(HISTORY);
+
+        Trees.write(bench.root, "d/a", "a version 2, longer");
+        Files.delete(bench.root.resolve("b"));
+        Trees.run(List.of("rm", "-r", bench.root.resolve("gone").toString()), 0);
+        bench.changed("d/a");
+        deleted(bench, "b", "gone");
+        SyncReport second = bench.sync(config, "s3");
+        assertEquals(ExitCodes.OK, second.exitCode(), second.errors().toString());
+        assertEquals(1, second.files(), second.itemized().toString());
+        assertEquals(2, second.deleted(), second.itemized().toString());
+        Path first = onlyRun(history);
+        assertEquals("a version 1", Files.readString(first.resolve("d/a")));
+        assertEquals("b version 1", Files.readString(first.resolve("b")));
+        assertEquals("x version 1", Files.readString(first.resolve("gone/deep/x")), "a deleted directory, whole");
+        Trees.assertSameTree(bench.root, copy, List.of(HISTORY));
+
+        Trees.write(bench.root, "d/a", "a version 3, sent by a full sync");
+        Path stray = Trees.write(tmp, "stray", "only at the destination");
+        assertEquals(0, S3.server().run("copyto", stray.toString(), S3.server().remotePath(BUCKET + "/kept/stray"))
+                .exitCode());
+        SyncReport full = bench.sync(config, SyncRequest.of("s3").withFull());
+        assertEquals(ExitCodes.OK, full.exitCode(), full.errors().toString());
+        assertEquals(1, full.deleted(), "the stray object, and nothing of the history: " + full.itemized());
+        assertEquals(1, full.files(), full.itemized().toString());
+        assertTrue(full.itemized().stream().noneMatch(line -> line.contains(HISTORY)), full.itemized().toString());
+        Path third = onlyRun(history, first);
+        assertEquals("a version 2, longer", Files.readString(third.resolve("d/a")));
+        assertEquals("only at the destination", Files.readString(third.resolve("stray")));
+        assertEquals("a version 1", Files.readString(first.resolve("d/a")), "earlier runs' versions stay");
+        Trees.assertSameTree(bench.root, copy, List.of(HISTORY));
+
+        List<String> versions = historyCommand(bench, "history", "d/a").lines().toList();
+        assertEquals(2, versions.size(), versions.toString());
+        assertTrue(versions.get(0).contains(" 11 ") && versions.get(0).endsWith(" d/a"), versions.get(0));
+        Path restored = tmp.resolve("restored");
+        historyCommand(bench, "restore", "--at", first.getFileName().toString(), "--to", restored.toString(), ".");
+        assertEquals("a version 1", Files.readString(restored.resolve("d/a")));
+        assertEquals("b version 1", Files.readString(restored.resolve("b")));
+        assertEquals("x version 1", Files.readString(restored.resolve("gone/deep/x")));
+        assertFalse(Files.exists(restored.resolve(HISTORY)), "the history is not part of the tree");
+
+        bench.changed("d/a");
+        SyncReport later = bench.sync(config, SyncRequest.of("s3").withFull(),
+                Clock.offset(Clock.systemUTC(), Duration.ofDays(3)));
+        assertEquals(ExitCodes.OK, later.exitCode(), later.errors().toString());
+        assertFalse(Files.exists(first.resolve("d/a")), "expired");
+        assertFalse(Files.exists(third.resolve("d/a")), "expired");
+    }
+
+    private static final String HISTORY = ".changeq-history";
+
+    /** The one run directory of {@code history} that is none of {@code earlier}. */
+    private static Path onlyRun(Path history, Path... earlier) throws IOException {
+        try (var runs = Files.list(history)) {
+            List<Path> fresh = runs.filter(run -> !List.of(earlier).contains(run)).toList();
+            assertEquals(1, fresh.size(), fresh.toString());
+            return fresh.get(0);
+        }
+    }
+
+    /** Runs {@code changeq-sync history} or {@code restore} for the route, which must succeed; what it printed. */
+    private static String historyCommand(SyncBench bench, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(1, List.of("--config", bench.configFile().toString(), "--route", "s3"));
+        int exit = SyncMain.commandLine(new PrintStream(out, true, UTF_8), new PrintStream(err, true, UTF_8))
+                .execute(all.toArray(String[]::new));
+        assertEquals(0, exit, err.toString(UTF_8));
+        return out.toString(UTF_8);
+    }
+
     private static Verify.Request verifyRequest() {
         return new Verify.Request("s3", Duration.ZERO, OptionalLong.empty(), java.util.Optional.empty());
     }

@@ -281,7 +281,7 @@ public final class ConfigLoader {
             Optional<HistorySettings> history = optional(fields, key, "history", Optional.empty(),
                     (historyNode, historyKey) -> Optional.of(history(historyNode, historyKey)));
             if (rclone.isPresent()) {
-                for (String unsupported : List.of("history", "include", "exclude", "include-list", "exclude-list")) {
+                for (String unsupported : List.of("include", "exclude", "include-list", "exclude-list")) {
                     if (fields.containsKey(unsupported)) {
                         throw error(fields.get(unsupported).getValueNode(), key + "." + unsupported, "is not supported"
                                 + " for the rclone destination '" + dest + "' yet; remove it, or send this root to an"

@@ -187,12 +187,11 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void whatAnRcloneDestinationCannotDoYetIsRefusedWhenTheConfigurationIsRead(@TempDir Path dir) throws Exception {
+    void filtersAreRefusedAtAnRcloneDestinationWhichKeepsHistory(@TempDir Path dir) throws Exception {
         String route = "  s3: {root: nfs, dest: \"rclone://s3test/backup/\", rclone-config: " + rcloneConfig(dir);
-        String history = errorOf(BASE + route + ", history: {keep: 30d}}\n");
-        assertTrue(history.contains("routes.s3.history: is not supported for the rclone destination"
-                + " 'rclone://s3test/backup/' yet; remove it"), history);
         assertTrue(errorOf(BASE + route + ", exclude: ['*.tmp']}\n").contains("routes.s3.exclude: is not supported"));
+        assertEquals(Duration.ofDays(30), parse(BASE + route + ", history: {keep: 30d}}\n").route("s3").history()
+                .orElseThrow().keep(), "an rclone route keeps history");
     }
 
     @Test
