@@ -307,7 +307,7 @@ final class RcloneTransfer implements Transfer {
             }
         }
 
-        /** {@code {"Path":"RUN/a/b","Size":2,"ModTime":"2026-12-07T12:00:00.5Z",...}}; empty for a path outside a run. */
+        /** {@code {"Path":"RUN/a/b","Size":2,"ModTime":"2026-12-07T12:00:00.5Z",...}}; empty outside a run directory. */
         private static Optional<History.Entry> entry(Map<String, Object> object) {
             if (!(object.get("Path") instanceof String path) || path.indexOf('/') < 0) {
                 return Optional.empty();
@@ -525,7 +525,8 @@ final class RcloneTransfer implements Transfer {
                 List<String> args = new ArrayList<>(List.of(entry.subtree() ? "copy" : "copyto"));
                 args.addAll(options);
                 // copyto's destination is the file's directory, copy's the subtree.
-                args.addAll(backupDir(entry.subtree() ? decoded + "/" : decoded.substring(0, decoded.lastIndexOf('/') + 1)));
+                String into = entry.subtree() ? decoded + "/" : decoded.substring(0, decoded.lastIndexOf('/') + 1);
+                args.addAll(backupDir(into));
                 args.addAll(List.of("--", source + decoded, destination.target() + "/" + decoded));
                 // copyto names the object by its last segment.
                 Map<String, byte[]> single = new HashMap<>();
@@ -605,7 +606,13 @@ final class RcloneTransfer implements Transfer {
                 // rclone reads its list by lines, and drops a carriage return that ends one.
                 newline |= b == '\n' || b == '\r';
             }
-            boolean subtree = Files.isDirectory(PathBytes.resolve(root, name), LinkOption.NOFOLLOW_LINKS);
+            Path path = PathBytes.resolve(root, name);
+            if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                // Deleted since it was listed, as --files-from-raw skips it: copyto would fail on it (exit 1), and the
+                // deletion pass removes it.
+                continue;
+            }
+            boolean subtree = Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS);
             if (newline || subtree || holdsQuote(name)) {
                 alone.add(new Entry(name, subtree));
             } else {

@@ -443,9 +443,9 @@ class RcloneRouteTest {
     }
 
     /**
-     * What a run overwrites or deletes in the bucket is kept byte-exact below .changeq-history/RUN (server-side copies),
-     * a full sync with deletes never deletes that history, history lists and restore reads it, and retention removes
-     * the expired run directories.
+     * What a run overwrites or deletes in the bucket is kept byte-exact below .changeq-history/RUN (server-side
+     * copies), names rclone takes one at a time included; a full sync with deletes never deletes that history, history
+     * lists and restore reads it, and retention removes the expired run directories.
      */
     @Test
     void overwrittenAndDeletedObjectsAreKeptInTheHistoryListedRestoredAndExpired() throws Exception {
@@ -453,6 +453,8 @@ class RcloneRouteTest {
         Trees.write(bench.root, "d/a", "a version 1");
         Trees.write(bench.root, "b", "b version 1");
         Trees.write(bench.root, "gone/deep/x", "x version 1");
+        Trees.write(bench.root, "n/new\nline", "newline version 1");
+        Trees.write(bench.root, "old\nline", "deleted newline version 1");
         ChangeqConfig config = bench.config(route("kept").set("history", "{keep: 2d}").set("max-delete", "1000"));
         assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
         Path copy = objects("kept");
@@ -461,16 +463,20 @@ class RcloneRouteTest {
         Trees.write(bench.root, "d/a", "a version 2, longer");
         Files.delete(bench.root.resolve("b"));
         Trees.run(List.of("rm", "-r", bench.root.resolve("gone").toString()), 0);
-        bench.changed("d/a");
-        deleted(bench, "b", "gone");
+        Trees.write(bench.root, "n/new\nline", "newline version 2");
+        Files.delete(bench.root.resolve("old\nline"));
+        bench.changed("d/a", "n/new\nline");
+        deleted(bench, "b", "gone", "old\nline");
         SyncReport second = bench.sync(config, "s3");
         assertEquals(ExitCodes.OK, second.exitCode(), second.errors().toString());
-        assertEquals(1, second.files(), second.itemized().toString());
-        assertEquals(2, second.deleted(), second.itemized().toString());
+        assertEquals(2, second.files(), second.itemized().toString());
+        assertEquals(3, second.deleted(), second.itemized().toString());
         Path first = onlyRun(history);
         assertEquals("a version 1", Files.readString(first.resolve("d/a")));
         assertEquals("b version 1", Files.readString(first.resolve("b")));
         assertEquals("x version 1", Files.readString(first.resolve("gone/deep/x")), "a deleted directory, whole");
+        assertEquals("newline version 1", Files.readString(first.resolve("n/new\nline")));
+        assertEquals("deleted newline version 1", Files.readString(first.resolve("old\nline")));
         Trees.assertSameTree(bench.root, copy, List.of(HISTORY));
 
         Trees.write(bench.root, "d/a", "a version 3, sent by a full sync");
@@ -496,6 +502,7 @@ class RcloneRouteTest {
         assertEquals("a version 1", Files.readString(restored.resolve("d/a")));
         assertEquals("b version 1", Files.readString(restored.resolve("b")));
         assertEquals("x version 1", Files.readString(restored.resolve("gone/deep/x")));
+        assertEquals("newline version 1", Files.readString(restored.resolve("n/new\nline")));
         assertFalse(Files.exists(restored.resolve(HISTORY)), "the history is not part of the tree");
 
         bench.changed("d/a");
