@@ -42,6 +42,26 @@ class RcloneLogTest {
                 + "\"source\":\"cmd/cmd.go:283\"}";
     }
 
+    private static String info(String object, String message) {
+        return "{\"level\":\"info\",\"msg\":\"" + message + "\",\"object\":\"" + object + "\",\"objectType\":"
+                + "\"*s3.Object\",\"source\":\"operations/operations.go:538\"}";
+    }
+
+    /**
+     * {@code rclone sync --backup-dir} on S3 keeps the old version by a server-side copy and a delete: the delete of an
+     * overwritten object is no deletion, and a deletion is the object moved into the backup directory.
+     */
+    @Test
+    void aVersionKeptInTheBackupDirectoryIsAnOverwriteOrADeletionOnce() throws Exception {
+        RsyncRunner.Outcome outcome = outcome(0, info("a", "Copied (server-side copy)"), info("a", "Deleted"),
+                info("a", "Copied (new)"), info("gone", "Copied (server-side copy)"), info("gone", "Deleted"),
+                info("gone", "Moved into backup dir"), info("n", "Copied (new)"));
+        assertEquals(2, outcome.files(), outcome.itemized().toString());
+        assertEquals(1, outcome.created(), outcome.itemized().toString());
+        assertEquals(1, outcome.deleted(), outcome.itemized().toString());
+        assertEquals(List.of("gone"), outcome.deletions());
+    }
+
     @Test
     @ExpectLog(level = Level.WARN, logger = "RcloneLog", contains = "connection refused")
     void anUnreachableServerIsRetryableWholeNeverOnePathsFailure() throws Exception {
