@@ -110,7 +110,9 @@ final class RcloneTransfer implements Transfer {
     @Override
     public Pass fullPass(boolean delete) {
         List<String> args = new ArrayList<>(List.of(delete ? "sync" : "copy"));
-        if (delete) {
+        // rclone counts the delete that ends each server-side copy into the history as a deletion too: with history
+        // the fence would stop a sync that overwrites more than it may delete. The preview counted the deletions.
+        if (delete && historyRun.isEmpty()) {
             maxDelete.ifPresent(limit -> args.addAll(List.of("--max-delete", Long.toString(limit))));
         }
         args.addAll(protectedPaths());

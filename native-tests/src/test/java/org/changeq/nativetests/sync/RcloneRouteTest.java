@@ -513,6 +513,31 @@ class RcloneRouteTest {
         assertFalse(Files.exists(third.resolve("d/a")), "expired");
     }
 
+    /**
+     * rclone counts the delete of each server-side copy into the history as a deletion for its --max-delete: a full
+     * sync that overwrites more objects than the route may delete must still run, its deletions limited by the preview.
+     */
+    @Test
+    void aFullSyncKeepingHistoryOverwritesMoreObjectsThanTheDeletionLimit() throws Exception {
+        SyncBench bench = SyncBench.create(tmp.resolve("bench"));
+        for (String name : List.of("a", "b", "c", "d")) {
+            Trees.write(bench.root, name, name + " version 1");
+        }
+        ChangeqConfig config = bench.config(route("rewritten").set("history", "{keep: 30d}").set("max-delete", "1"));
+        assertEquals(ExitCodes.OK, bench.sync(config, "s3").exitCode());
+        for (String name : List.of("a", "b", "c", "d")) {
+            Trees.write(bench.root, name, name + " version 2, rewritten");
+        }
+        SyncReport full = bench.sync(config, SyncRequest.of("s3").withFull());
+        assertEquals(ExitCodes.OK, full.exitCode(), full.errors().toString());
+        assertEquals(4, full.files(), full.itemized().toString());
+        Trees.assertSameTree(bench.root, objects("rewritten"), List.of(HISTORY));
+        Path run = onlyRun(objects("rewritten").resolve(HISTORY));
+        for (String name : List.of("a", "b", "c", "d")) {
+            assertEquals(name + " version 1", Files.readString(run.resolve(name)));
+        }
+    }
+
     private static final String HISTORY = ".changeq-history";
 
     /** The one run directory of {@code history} that is none of {@code earlier}. */
