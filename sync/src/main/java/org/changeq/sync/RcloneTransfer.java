@@ -270,24 +270,12 @@ final class RcloneTransfer implements Transfer {
                 List<String> command = new ArrayList<>(rclone(List.of("lsjson", "-R", "--files-only", "--",
                         location())));
                 command.addAll(1, List.of("--log-file", log.toString()));
-                LOG.info("running {}", ShellWords.join(command));
-                ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(listing.toFile())
-                        .redirectError(ProcessBuilder.Redirect.DISCARD)
-                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-                builder.environment().keySet().removeAll(UNSET);
-                int exit;
-                try {
-                    exit = builder.start().waitFor();
-                } catch (IOException e) {
-                    throw new SyncException(ExitCodes.SYNC_FAILED, "cannot start " + RCLONE + ": " + e.getMessage()
-                            + "; install rclone or put it on the PATH of the user changeq-sync runs as", e);
-                }
-                if (exit == 3) {
+                RsyncRunner.Outcome listed = RsyncRunner.run(command, UNSET, listing);
+                if (listed.exitCode() == 3) {
                     // "directory not found": no run kept anything yet.
                     return List.of();
                 }
-                RsyncRunner.Outcome outcome = RcloneLog.read(log, new RcloneLog.Names(root, Map.of()))
-                        .outcome(new RsyncRunner.Outcome(exit, 0, 0, 0, 0, 0, List.of(), List.of(), List.of()));
+                RsyncRunner.Outcome outcome = RcloneLog.read(log, new RcloneLog.Names(root, Map.of())).outcome(listed);
                 if (!outcome.succeeded()) {
                     throw failure("cannot list the history " + location(), outcome);
                 }

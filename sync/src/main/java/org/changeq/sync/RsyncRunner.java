@@ -139,6 +139,19 @@ final class RsyncRunner {
     /** As {@link #run(List, Consumer, RsyncProgress)}, with the environment variables {@code unset} removed. */
     static Outcome run(List<String> command, Set<String> unset, Consumer<byte[]> itemized, RsyncProgress progress)
             throws SyncException, InterruptedException {
+        return run(command, unset, Optional.empty(), itemized, progress);
+    }
+
+    /**
+     * As {@link #run(List, Set, Consumer, RsyncProgress)}, with the program's standard output written to {@code
+     * output} instead of read (a listing that is the command's result, such as {@code rclone lsjson}).
+     */
+    static Outcome run(List<String> command, Set<String> unset, Path output) throws SyncException, InterruptedException {
+        return run(command, unset, Optional.of(output), line -> { }, RsyncProgress.NONE);
+    }
+
+    private static Outcome run(List<String> command, Set<String> unset, Optional<Path> output, Consumer<byte[]> itemized,
+                               RsyncProgress progress) throws SyncException, InterruptedException {
         List<String> argv = new ArrayList<>();
         if (Files.isExecutable(SETPRIV)) {
             argv.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "TERM", "--"));
@@ -149,6 +162,7 @@ final class RsyncRunner {
         try {
             ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             builder.environment().keySet().removeAll(unset);
+            output.ifPresent(file -> builder.redirectOutput(file.toFile()));
             process = builder.start();
         } catch (IOException e) {
             throw new SyncException(ExitCodes.SYNC_FAILED, "cannot start " + command.get(0) + ": " + e.getMessage()
